@@ -1,0 +1,217 @@
+#include "demo.hpp"
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace banyan::cli {
+namespace {
+
+using store::Filter;
+using store::UnitOfWork;
+
+template <typename T>
+T with_key(T record, const std::string& key) {
+  record.external_id = "demo-" + key;
+  return record;
+}
+
+std::string money(std::int64_t minor, const std::string& currency) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%lld.%02lld %s", static_cast<long long>(minor / 100),
+                static_cast<long long>(minor % 100), currency.c_str());
+  return buf;
+}
+
+}  // namespace
+
+void load_demo_data(store::Database& db) {
+  db.transact([&](UnitOfWork& uow) {
+    Team team;
+    team.name = "Sales EMEA";
+    team = db.teams().upsert(uow, with_key(team, "team-emea"));
+    User grace;
+    grace.email = "grace@banyan.example";
+    grace.name = "Grace Hopper";
+    grace.team_id = team.id;
+    grace = db.users().upsert(uow, with_key(grace, "user-grace"));
+    User alan;
+    alan.email = "alan@banyan.example";
+    alan.name = "Alan Turing";
+    alan.team_id = team.id;
+    alan = db.users().upsert(uow, with_key(alan, "user-alan"));
+
+    Pipeline pipeline;
+    pipeline.name = "New business";
+    pipeline = db.pipelines().upsert(uow, with_key(pipeline, "pipeline-new"));
+    struct StageSpec {
+      const char* key;
+      const char* name;
+      int probability;
+    };
+    const StageSpec stage_specs[] = {{"qualify", "Qualification", 10},
+                                     {"discover", "Discovery", 25},
+                                     {"propose", "Proposal", 50},
+                                     {"negotiate", "Negotiation", 75},
+                                     {"won", "Closed won", 100}};
+    std::map<std::string, Id> stages;
+    int position = 1;
+    for (const StageSpec& s : stage_specs) {
+      Stage stage;
+      stage.pipeline_id = pipeline.id;
+      stage.name = s.name;
+      stage.position = position++;
+      stage.win_probability = s.probability;
+      stages[s.key] = db.stages().upsert(uow, with_key(stage, std::string("stage-") + s.key)).id;
+    }
+
+    struct CompanySpec {
+      const char* key;
+      const char* name;
+      const char* domain;
+      const char* industry;
+      std::int64_t employees;
+    };
+    const CompanySpec company_specs[] = {
+        {"acme", "Acme Corp", "acme.example", "Manufacturing", 1200},
+        {"globex", "Globex", "globex.example", "Energy", 5400},
+        {"initech", "Initech", "initech.example", "Software", 320},
+        {"umbrella", "Umbrella Health", "umbrella.example", "Healthcare", 880}};
+    std::map<std::string, Id> companies;
+    for (const CompanySpec& c : company_specs) {
+      Company company;
+      company.name = c.name;
+      company.domain = c.domain;
+      company.industry = c.industry;
+      company.employee_count = c.employees;
+      company.owner_id = grace.id;
+      company.team_id = team.id;
+      companies[c.key] =
+          db.companies().upsert(uow, with_key(company, std::string("company-") + c.key)).id;
+    }
+
+    struct ContactSpec {
+      const char* key;
+      const char* first;
+      const char* last;
+      const char* company;
+      const char* title;
+    };
+    const ContactSpec contact_specs[] = {
+        {"ada", "Ada", "Lovelace", "acme", "CTO"},
+        {"charles", "Charles", "Babbage", "acme", "Head of Procurement"},
+        {"hedy", "Hedy", "Lamarr", "globex", "VP Engineering"},
+        {"katherine", "Katherine", "Johnson", "initech", "CFO"},
+        {"margaret", "Margaret", "Hamilton", "umbrella", "Director of IT"},
+        {"tim", "Tim", "Berners-Lee", "globex", "Architect"}};
+    std::map<std::string, Id> contacts;
+    for (const ContactSpec& c : contact_specs) {
+      Contact contact;
+      contact.first_name = c.first;
+      contact.last_name = c.last;
+      contact.email = std::string(c.key) + "@" + company_specs[0].domain;
+      for (const CompanySpec& co : company_specs)
+        if (std::string(co.key) == c.company) contact.email = std::string(c.key) + "@" + co.domain;
+      contact.title = c.title;
+      contact.owner_id = alan.id;
+      contact.team_id = team.id;
+      Id id = db.contacts().upsert(uow, with_key(contact, std::string("contact-") + c.key)).id;
+      contacts[c.key] = id;
+      db.relations().link_company(uow, id, companies[c.company], /*primary=*/true);
+    }
+
+    struct DealSpec {
+      const char* key;
+      const char* title;
+      const char* company;
+      const char* stage;
+      std::int64_t amount;
+      const char* champion;
+    };
+    const DealSpec deal_specs[] = {
+        {"acme-fleet", "Acme fleet rollout", "acme", "negotiate", 12000000, "ada"},
+        {"acme-support", "Acme premium support", "acme", "propose", 2400000, "charles"},
+        {"globex-pilot", "Globex pilot", "globex", "discover", 4500000, "hedy"},
+        {"globex-platform", "Globex platform", "globex", "qualify", 30000000, "tim"},
+        {"initech-renewal", "Initech renewal", "initech", "won", 1800000, "katherine"},
+        {"umbrella-clinics", "Umbrella clinics", "umbrella", "propose", 7600000, "margaret"},
+        {"umbrella-labs", "Umbrella labs add-on", "umbrella", "qualify", 950000, "margaret"}};
+    for (const DealSpec& d : deal_specs) {
+      Deal deal;
+      deal.title = d.title;
+      deal.pipeline_id = pipeline.id;
+      deal.stage_id = stages[d.stage];
+      deal.amount = Money{d.amount, "USD"};
+      deal.expected_close = std::chrono::year{2027} / 3 / 31;
+      deal.company_id = companies[d.company];
+      deal.status = std::string(d.stage) == "won" ? DealStatus::kWon : DealStatus::kOpen;
+      deal.owner_id = grace.id;
+      deal.team_id = team.id;
+      Id id = db.deals().upsert(uow, with_key(deal, std::string("deal-") + d.key)).id;
+      db.relations().add_deal_contact(uow, id, contacts[d.champion], DealRole::kChampion);
+    }
+
+    Activity call;
+    call.kind = ActivityKind::kCall;
+    call.subject = "Pricing call with Ada";
+    call.owner_id = grace.id;
+    Id call_id = db.activities().upsert(uow, with_key(call, "activity-call-ada")).id;
+    db.relations().link_activity(uow, call_id, {ObjectType::kContact, contacts["ada"]});
+    db.relations().link_activity(uow, call_id, {ObjectType::kCompany, companies["acme"]});
+
+    Tag vip;
+    vip.name = "vip";
+    vip.color = "#d4a017";
+    Id vip_id = db.tags().upsert(uow, with_key(vip, "tag-vip")).id;
+    db.relations().tag(uow, vip_id, {ObjectType::kCompany, companies["globex"]});
+    db.relations().tag(uow, vip_id, {ObjectType::kContact, contacts["hedy"]});
+  });
+}
+
+void print_pipeline_summary(store::Database& db, std::ostream& out) {
+  db.transact([&](UnitOfWork& uow) {
+    store::PageRequest all_pipelines;
+    all_pipelines.limit = 1000;
+    for (const Pipeline& p : db.pipelines().query(uow, all_pipelines).items) {
+      out << "Pipeline: " << p.name << "\n";
+      char line[160];
+      std::snprintf(line, sizeof line, "  %-16s %5s %22s %22s\n", "stage", "deals", "amount",
+                    "weighted");
+      out << line;
+      store::PageRequest stage_page;
+      stage_page.filter = Filter::eq("pipeline_id", static_cast<std::int64_t>(p.id));
+      stage_page.sort = {"position", false};
+      stage_page.limit = 1000;
+      std::int64_t total = 0, total_weighted = 0;
+      std::size_t total_count = 0;
+      for (const Stage& s : db.stages().query(uow, stage_page).items) {
+        std::int64_t amount = 0;
+        std::size_t count = 0;
+        store::PageRequest deals;
+        deals.filter = Filter::eq("stage_id", static_cast<std::int64_t>(s.id));
+        deals.limit = 1000;
+        do {
+          auto page = db.deals().query(uow, deals);
+          for (const Deal& d : page.items) {
+            amount += d.amount.minor_units;
+            ++count;
+          }
+          deals.cursor = page.next_cursor;
+        } while (deals.cursor);
+        const std::int64_t weighted = amount * s.win_probability / 100;
+        std::snprintf(line, sizeof line, "  %-16s %5zu %22s %22s\n", s.name.c_str(), count,
+                      money(amount, "USD").c_str(), money(weighted, "USD").c_str());
+        out << line;
+        total += amount;
+        total_weighted += weighted;
+        total_count += count;
+      }
+      std::snprintf(line, sizeof line, "  %-16s %5zu %22s %22s\n", "total", total_count,
+                    money(total, "USD").c_str(), money(total_weighted, "USD").c_str());
+      out << line;
+    }
+  });
+}
+
+}  // namespace banyan::cli

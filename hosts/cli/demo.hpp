@@ -1,0 +1,17 @@
+// The demo data set and the pipeline summary the CLI prints.
+#pragma once
+
+#include <ostream>
+
+#include "banyan/store/database.hpp"
+
+namespace banyan::cli {
+
+// Loads a small CRM (team, users, companies, contacts, a pipeline with deals, activities,
+// tags). Idempotent: every record carries a "demo-..." external id and is upserted.
+void load_demo_data(store::Database& db);
+
+// Prints each pipeline's stages with deal count, total and weighted amount.
+void print_pipeline_summary(store::Database& db, std::ostream& out);
+
+}  // namespace banyan::cli

@@ -1,0 +1,22 @@
+// Umbrella header: the whole public API of the Banyan core library.
+#pragma once
+
+#include "banyan/errors.hpp"
+#include "banyan/export.hpp"
+#include "banyan/model/activity.hpp"
+#include "banyan/model/company.hpp"
+#include "banyan/model/contact.hpp"
+#include "banyan/model/deal.hpp"
+#include "banyan/model/lead.hpp"
+#include "banyan/model/pipeline.hpp"
+#include "banyan/model/record.hpp"
+#include "banyan/model/tag.hpp"
+#include "banyan/model/team.hpp"
+#include "banyan/model/user.hpp"
+#include "banyan/store/database.hpp"
+#include "banyan/store/pool.hpp"
+#include "banyan/store/query.hpp"
+#include "banyan/store/relations.hpp"
+#include "banyan/store/repository.hpp"
+#include "banyan/store/unit_of_work.hpp"
+#include "banyan/version.hpp"

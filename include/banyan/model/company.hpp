@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "banyan/model/record.hpp"
+
+namespace banyan {
+
+// An organisation: a customer, prospect or partner.
+struct BANYAN_EXPORT Company : Record {
+  static constexpr ObjectType kType = ObjectType::kCompany;
+  std::string name;                     // required
+  std::optional<std::string> domain;    // "example.com", lower case
+  std::optional<std::string> industry;
+  std::optional<std::string> phone;
+  std::optional<std::string> website;
+  std::optional<std::int64_t> employee_count;  // >= 0
+
+  friend bool operator==(const Company&, const Company&) = default;
+};
+
+}  // namespace banyan

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "banyan/model/record.hpp"
+
+namespace banyan {
+
+enum class LeadStatus { kNew, kContacted, kQualified, kUnqualified, kConverted };
+
+BANYAN_EXPORT std::string_view to_string(LeadStatus status) noexcept;
+// Throws ValidationError (field "status") for an unknown name.
+BANYAN_EXPORT LeadStatus parse_lead_status(std::string_view name);
+
+// A prospect not yet qualified into a contact, company and deal.
+struct BANYAN_EXPORT Lead : Record {
+  static constexpr ObjectType kType = ObjectType::kLead;
+  std::string first_name;  // at least one of first and last name is required
+  std::string last_name;
+  std::optional<std::string> email;
+  std::optional<std::string> phone;
+  std::optional<std::string> company_name;
+  std::optional<std::string> source;  // "web", "referral", ...
+  LeadStatus status = LeadStatus::kNew;
+
+  friend bool operator==(const Lead&, const Lead&) = default;
+};
+
+}  // namespace banyan

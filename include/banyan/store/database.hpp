@@ -1,0 +1,105 @@
+// Database: a Banyan store opened by URL, with its connection pool and repositories.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "banyan/export.hpp"
+#include "banyan/model/activity.hpp"
+#include "banyan/model/company.hpp"
+#include "banyan/model/contact.hpp"
+#include "banyan/model/deal.hpp"
+#include "banyan/model/lead.hpp"
+#include "banyan/model/pipeline.hpp"
+#include "banyan/model/tag.hpp"
+#include "banyan/model/team.hpp"
+#include "banyan/model/user.hpp"
+#include "banyan/store/pool.hpp"
+#include "banyan/store/relations.hpp"
+#include "banyan/store/repository.hpp"
+#include "banyan/store/unit_of_work.hpp"
+
+namespace banyan::store {
+
+struct BANYAN_EXPORT DatabaseOptions {
+  PoolOptions pool;
+  // Where warnings go (pool leaks, migrations). Default: one line on stderr.
+  std::function<void(std::string_view)> log;
+  // Create the schema in an empty database and migrate an older one forward. When
+  // false, an empty or older database is refused with Unavailable.
+  bool migrate = true;
+};
+
+namespace detail {
+struct DatabaseState;
+}
+
+// Thread safety: a Database is safe to share between threads; each thread works in its
+// own UnitOfWork.
+class BANYAN_EXPORT Database {
+ public:
+  // Opens a store:
+  //   sqlite:///absolute/path/crm.db, sqlite://relative/path.db or sqlite::memory:
+  //     (WAL journal, foreign keys on, busy timeout; the file is created if missing)
+  //   mysql://user:password@host:port/database?socket=/path/to.sock
+  //     (MySQL or MariaDB; utf8mb4; user and password percent-decoded)
+  // Creates or migrates the schema (see DatabaseOptions::migrate). Throws
+  // ValidationError("url") for a malformed URL, Unavailable when the database cannot be
+  // reached or its schema is newer than this library understands.
+  static std::unique_ptr<Database> open(std::string_view url, DatabaseOptions options = {});
+
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Starts a unit of work (a transaction on one pooled connection). `actor` is recorded
+  // as created_by/updated_by. Throws PoolExhausted or Unavailable, and Conflict when a
+  // read-write unit of work waited the busy timeout for SQLite's write lock.
+  UnitOfWork begin(std::optional<Id> actor = std::nullopt, Access access = Access::kReadWrite);
+
+  // Runs `work` in a new unit of work and commits it; rolls back and rethrows if `work`
+  // throws. Returns what `work` returns.
+  template <typename F>
+  auto transact(F&& work, std::optional<Id> actor = std::nullopt) {
+    UnitOfWork uow = begin(actor);
+    if constexpr (std::is_void_v<decltype(work(uow))>) {
+      work(uow);
+      uow.commit();
+    } else {
+      auto result = work(uow);
+      uow.commit();
+      return result;
+    }
+  }
+
+  Repository<User> users() const noexcept { return Repository<User>(state_.get()); }
+  Repository<Team> teams() const noexcept { return Repository<Team>(state_.get()); }
+  Repository<Tag> tags() const noexcept { return Repository<Tag>(state_.get()); }
+  Repository<Company> companies() const noexcept { return Repository<Company>(state_.get()); }
+  Repository<Contact> contacts() const noexcept { return Repository<Contact>(state_.get()); }
+  Repository<Lead> leads() const noexcept { return Repository<Lead>(state_.get()); }
+  Repository<Pipeline> pipelines() const noexcept { return Repository<Pipeline>(state_.get()); }
+  Repository<Stage> stages() const noexcept { return Repository<Stage>(state_.get()); }
+  Repository<Deal> deals() const noexcept { return Repository<Deal>(state_.get()); }
+  Repository<Activity> activities() const noexcept {
+    return Repository<Activity>(state_.get());
+  }
+  Relations relations() const noexcept { return Relations(state_.get()); }
+
+  // "sqlite" or "mysql".
+  std::string_view backend() const noexcept;
+  PoolMetrics pool_metrics() const;
+  // The schema version of the open database, and the one this library writes.
+  int schema_version() const;
+  static int current_schema_version() noexcept;
+
+ private:
+  explicit Database(std::unique_ptr<detail::DatabaseState> state);
+  std::unique_ptr<detail::DatabaseState> state_;
+};
+
+}  // namespace banyan::store

@@ -1,0 +1,58 @@
+// Repository<T>: create, read, update, archive, restore, delete, upsert and query one
+// record type. Obtain one from Database (db.contacts(), db.deals(), ...).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "banyan/export.hpp"
+#include "banyan/model/record.hpp"
+#include "banyan/store/query.hpp"
+#include "banyan/store/unit_of_work.hpp"
+
+namespace banyan::store {
+
+namespace detail {
+struct DatabaseState;
+}
+
+// A light handle (one pointer) valid while its Database lives. Every method works in
+// the caller's unit of work, so several calls commit or roll back together. Errors:
+// ValidationError (bad input; the field is named), NotFound, Conflict (stale version,
+// duplicate unique key, a reference that forbids deletion), Unavailable and
+// PoolExhausted from the database. A failed call changes nothing in the database, but
+// the unit of work it ran in should then be rolled back.
+template <typename T>
+class BANYAN_EXPORT Repository {
+ public:
+  explicit Repository(detail::DatabaseState* db) noexcept : db_(db) {}
+
+  // Stores a new record. Ignores the id, version, timestamps and archived_at it is
+  // given; returns the stored record with those set (version 1).
+  T create(UnitOfWork& uow, const T& record) const;
+  // The record, archived or not; NotFound if there is none with this id.
+  T get(UnitOfWork& uow, Id id) const;
+  std::optional<T> find(UnitOfWork& uow, Id id) const;
+  std::optional<T> find_by_external_id(UnitOfWork& uow, const std::string& external_id) const;
+  // Writes every caller-settable field. `record.version` must be the stored version,
+  // else Conflict. Returns the stored record (version incremented).
+  T update(UnitOfWork& uow, const T& record) const;
+  // Soft delete and its undo. Idempotent; each real change bumps the version.
+  T archive(UnitOfWork& uow, Id id) const;
+  T restore(UnitOfWork& uow, Id id) const;
+  // Hard delete, with the record's tag and activity links. NotFound if absent;
+  // Conflict if other records still refer to it (a stage's deals, a pipeline's stages).
+  void remove(UnitOfWork& uow, Id id) const;
+  // Creates the record, or updates the one with the same external_id (which must be
+  // set, else ValidationError), ignoring the version it is given.
+  T upsert(UnitOfWork& uow, const T& record) const;
+
+  Page<T> query(UnitOfWork& uow, const PageRequest& request) const;
+  std::uint64_t count(UnitOfWork& uow, const Filter& filter = {},
+                      bool include_archived = false) const;
+
+ private:
+  detail::DatabaseState* db_;
+};
+
+}  // namespace banyan::store

@@ -1,0 +1,57 @@
+// A unit of work: one database transaction that spans every repository.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "banyan/export.hpp"
+#include "banyan/model/record.hpp"
+
+namespace banyan::store {
+
+class Database;
+
+// What a unit of work intends. On SQLite a read-write unit of work takes the database's
+// single write lock when it begins (so a read-then-write never fails to upgrade), and
+// waits up to the busy timeout for it; read-only ones run alongside writers. A read-only
+// unit of work must not write.
+enum class Access { kReadWrite, kReadOnly };
+
+// Owned by the caller; created by Database::begin(). Everything done through it is
+// committed together by commit() or not at all: destroying an uncommitted unit of work
+// rolls it back. It holds one pooled connection until it ends.
+//
+// Thread safety: use a unit of work from one thread at a time. Different units of work
+// may be used concurrently.
+class BANYAN_EXPORT UnitOfWork {
+ public:
+  UnitOfWork(UnitOfWork&&) noexcept;
+  UnitOfWork& operator=(UnitOfWork&&) noexcept;
+  ~UnitOfWork();
+
+  // Commits. Throws Conflict when the backend refuses (e.g. a deadlock victim),
+  // Unavailable when the connection is lost; the work is then rolled back.
+  void commit();
+  // Rolls back. Never throws.
+  void rollback() noexcept;
+  // True until commit() or rollback().
+  bool active() const noexcept;
+  // The user recorded as created_by/updated_by of every write, if any.
+  std::optional<Id> actor() const noexcept;
+
+  struct Impl;
+  Impl& impl() noexcept { return *impl_; }
+
+ private:
+  friend class Database;
+
+// What a unit of work intends. On SQLite a read-write unit of work takes the database's
+// single write lock when it begins (so a read-then-write never fails to upgrade), and
+// waits up to the busy timeout for it; read-only ones run alongside writers. A read-only
+// unit of work must not write.
+enum class Access { kReadWrite, kReadOnly };
+  explicit UnitOfWork(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace banyan::store

@@ -1,0 +1,78 @@
+#include "banyan/store/database.hpp"
+
+#include <iostream>
+#include <utility>
+
+#include "banyan/errors.hpp"
+#include "store/database_state.hpp"
+#include "store/schema.hpp"
+#include "store/url.hpp"
+
+namespace banyan::store {
+
+namespace detail {
+Timestamp now_micros() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now());
+}
+}  // namespace detail
+
+island::Transaction& UnitOfWork::Impl::live() {
+  if (!tx || !island::active(*tx))
+    throw Conflict("this unit of work has already been committed or rolled back");
+  return *tx;
+}
+
+UnitOfWork::UnitOfWork(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+UnitOfWork::UnitOfWork(UnitOfWork&&) noexcept = default;
+UnitOfWork& UnitOfWork::operator=(UnitOfWork&&) noexcept = default;
+UnitOfWork::~UnitOfWork() = default;  // the transaction's deleter rolls back
+
+void UnitOfWork::commit() { island::commit(impl_->live()); }
+
+void UnitOfWork::rollback() noexcept {
+  if (impl_ && impl_->tx) island::rollback(*impl_->tx);
+}
+
+bool UnitOfWork::active() const noexcept {
+  return impl_ && impl_->tx && island::active(*impl_->tx);
+}
+
+std::optional<Id> UnitOfWork::actor() const noexcept { return impl_->actor; }
+
+Database::Database(std::unique_ptr<detail::DatabaseState> state) : state_(std::move(state)) {}
+Database::~Database() = default;
+
+std::unique_ptr<Database> Database::open(std::string_view url, DatabaseOptions options) {
+  island::ConnectionSpec spec = detail::parse_database_url(url);
+  auto state = std::make_unique<detail::DatabaseState>();
+  state->backend = spec.backend;
+  state->log = options.log ? std::move(options.log) : [](std::string_view line) {
+    std::cerr << "banyan: " << line << '\n';
+  };
+  auto log = state->log;
+  state->db = island::open_database(spec, options.pool,
+                                    [log](const std::string& line) { log(line); });
+  state->schema_version = detail::ensure_schema(*state, options.migrate);
+  return std::unique_ptr<Database>(new Database(std::move(state)));
+}
+
+UnitOfWork Database::begin(std::optional<Id> actor, Access access) {
+  auto impl = std::make_unique<UnitOfWork::Impl>();
+  impl->db = state_.get();
+  impl->actor = actor;
+  impl->tx = island::begin(*state_->db, access == Access::kReadWrite
+                                                  ? island::Access::kReadWrite
+                                                  : island::Access::kReadOnly);
+  return UnitOfWork(std::move(impl));
+}
+
+std::string_view Database::backend() const noexcept {
+  return state_->backend == island::Backend::kSqlite ? "sqlite" : "mysql";
+}
+
+PoolMetrics Database::pool_metrics() const { return island::pool_metrics(*state_->db); }
+int Database::schema_version() const { return state_->schema_version; }
+int Database::current_schema_version() noexcept { return detail::current_schema_version(); }
+
+}  // namespace banyan::store

@@ -1,0 +1,463 @@
+#include "store/entity.hpp"
+
+#include <string>
+
+#include "banyan/errors.hpp"
+#include "store/validation.hpp"
+
+namespace banyan::store::detail {
+namespace {
+
+#define TEXT(name) {#name, FieldType::kText, false, [](const Row& r) { return cell(r.name); }}
+#define OPT_TEXT(name) {#name, FieldType::kText, true, [](const Row& r) { return cell(r.name); }}
+#define INT(name) {#name, FieldType::kInt, false, [](const Row& r) { return cell(r.name); }}
+#define OPT_INT(name) {#name, FieldType::kInt, true, [](const Row& r) { return cell(r.name); }}
+#define ID(name) {#name, FieldType::kId, false, [](const Row& r) { return cell(r.name); }}
+#define OPT_ID(name) {#name, FieldType::kId, true, [](const Row& r) { return cell(r.name); }}
+#define BOOL(name) {#name, FieldType::kBool, false, [](const Row& r) { return cell(r.name); }}
+#define OPT_TIME(name) {#name, FieldType::kTime, true, [](const Row& r) { return cell(r.name); }}
+#define OPT_DATE(name) {#name, FieldType::kDate, true, [](const Row& r) { return cell(r.name); }}
+#define ENUM(name, parser)                                                          \
+  {#name, FieldType::kText, false, [](const Row& r) { return cell(r.name); },       \
+   [](std::string_view v) { (void)parser(v); }}
+
+// Tables whose rows carry owner_id and team_id.
+constexpr std::string_view kRecordTables[] = {"users",     "teams",  "tags",      "companies",
+                                              "contacts",  "leads",  "pipelines", "stages",
+                                              "deals",     "activities"};
+
+template <std::size_t... I>
+constexpr auto columns_in_all(std::string_view column, std::index_sequence<I...>) {
+  return std::array<Referrer, sizeof...(I)>{Referrer{kRecordTables[I], column}...};
+}
+constexpr auto kOwnerReferrers = columns_in_all("owner_id", std::make_index_sequence<10>());
+constexpr auto kTeamReferrers = columns_in_all("team_id", std::make_index_sequence<10>());
+
+void check_owner_and_team(island::Transaction& tx, const Record& r) {
+  if (r.owner_id) require_exists(tx, "users", *r.owner_id, "owner_id");
+  if (r.team_id) require_exists(tx, "teams", *r.team_id, "team_id");
+}
+
+void validate_record(const Record& r) {
+  if (r.external_id) {
+    check_text("external_id", *r.external_id);
+    if (r.external_id->empty()) check_required("external_id", *r.external_id);
+  }
+}
+
+void validate_names(const std::string& first, const std::string& last) {
+  check_text("first_name", first);
+  check_text("last_name", last);
+  if (first.find_first_not_of(" \t\r\n") == std::string::npos &&
+      last.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw ValidationError("last_name: a first or last name is required", "last_name");
+}
+
+}  // namespace
+
+std::string_view table_of(ObjectType type) noexcept {
+  switch (type) {
+    case ObjectType::kUser: return "users";
+    case ObjectType::kTeam: return "teams";
+    case ObjectType::kTag: return "tags";
+    case ObjectType::kCompany: return "companies";
+    case ObjectType::kContact: return "contacts";
+    case ObjectType::kLead: return "leads";
+    case ObjectType::kPipeline: return "pipelines";
+    case ObjectType::kStage: return "stages";
+    case ObjectType::kDeal: return "deals";
+    case ObjectType::kActivity: return "activities";
+  }
+  return "contacts";
+}
+
+bool exists(island::Transaction& tx, std::string_view table, Id id) {
+  island::SqlFragment q;
+  q.text("SELECT COUNT(*) FROM " + std::string(table) + " WHERE id = ");
+  island::SqlParam p;
+  p.kind = island::SqlParam::Kind::kUInt;
+  p.u = id;
+  q.param(p);
+  return island::query_int(tx, q) > 0;
+}
+
+void require_exists(island::Transaction& tx, std::string_view table, Id id,
+                    std::string_view field) {
+  if (!exists(tx, table, id)) {
+    throw ValidationError(std::string(field) + ": no record " + std::to_string(id) + " in " +
+                              std::string(table),
+                          std::string(field));
+  }
+}
+
+// --- User ------------------------------------------------------------------------------
+std::span<const FieldDef<odbrows::UserRow>> Entity<User>::fields() {
+  using Row = odbrows::UserRow;
+  static const FieldDef<Row> kFields[] = {TEXT(email), TEXT(name), BOOL(active)};
+  return kFields;
+}
+void Entity<User>::to_row(const User& in, Row& out) {
+  record_to_row(in, out);
+  out.email = in.email;
+  out.name = in.name;
+  out.active = in.active;
+}
+User Entity<User>::from_row(const Row& in) {
+  User out;
+  row_to_record(in, out);
+  out.email = in.email;
+  out.name = in.name;
+  out.active = in.active;
+  return out;
+}
+void Entity<User>::validate(const User& in) {
+  validate_record(in);
+  check_email("email", in.email);
+  check_required("name", in.name);
+}
+void Entity<User>::check_references(island::Transaction& tx, const User& in) {
+  check_owner_and_team(tx, in);
+}
+std::span<const Referrer> Entity<User>::referrers() { return kOwnerReferrers; }
+
+// --- Team ------------------------------------------------------------------------------
+std::span<const FieldDef<odbrows::TeamRow>> Entity<Team>::fields() {
+  using Row = odbrows::TeamRow;
+  static const FieldDef<Row> kFields[] = {TEXT(name)};
+  return kFields;
+}
+void Entity<Team>::to_row(const Team& in, Row& out) {
+  record_to_row(in, out);
+  out.name = in.name;
+}
+Team Entity<Team>::from_row(const Row& in) {
+  Team out;
+  row_to_record(in, out);
+  out.name = in.name;
+  return out;
+}
+void Entity<Team>::validate(const Team& in) {
+  validate_record(in);
+  check_required("name", in.name);
+}
+void Entity<Team>::check_references(island::Transaction& tx, const Team& in) {
+  check_owner_and_team(tx, in);
+}
+std::span<const Referrer> Entity<Team>::referrers() { return kTeamReferrers; }
+
+// --- Tag -------------------------------------------------------------------------------
+std::span<const FieldDef<odbrows::TagRow>> Entity<Tag>::fields() {
+  using Row = odbrows::TagRow;
+  static const FieldDef<Row> kFields[] = {TEXT(name), OPT_TEXT(color)};
+  return kFields;
+}
+void Entity<Tag>::to_row(const Tag& in, Row& out) {
+  record_to_row(in, out);
+  out.name = in.name;
+  out.color = column(in.color);
+}
+Tag Entity<Tag>::from_row(const Row& in) {
+  Tag out;
+  row_to_record(in, out);
+  out.name = in.name;
+  out.color = value(in.color);
+  return out;
+}
+void Entity<Tag>::validate(const Tag& in) {
+  validate_record(in);
+  check_required("name", in.name);
+  if (in.color) {
+    const std::string& c = *in.color;
+    const bool ok = c.size() == 7 && c[0] == '#' &&
+                    c.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos;
+    if (!ok) throw ValidationError("color: must look like #1a2b3c", "color");
+  }
+}
+void Entity<Tag>::check_references(island::Transaction& tx, const Tag& in) {
+  check_owner_and_team(tx, in);
+}
+std::span<const Referrer> Entity<Tag>::referrers() { return {}; }
+
+// --- Company ---------------------------------------------------------------------------
+std::span<const FieldDef<odbrows::CompanyRow>> Entity<Company>::fields() {
+  using Row = odbrows::CompanyRow;
+  static const FieldDef<Row> kFields[] = {TEXT(name),         OPT_TEXT(domain),
+                                          OPT_TEXT(industry), OPT_TEXT(phone),
+                                          OPT_TEXT(website),  OPT_INT(employee_count)};
+  return kFields;
+}
+void Entity<Company>::to_row(const Company& in, Row& out) {
+  record_to_row(in, out);
+  out.name = in.name;
+  out.domain = column(in.domain);
+  out.industry = column(in.industry);
+  out.phone = column(in.phone);
+  out.website = column(in.website);
+  out.employee_count = column(in.employee_count);
+}
+Company Entity<Company>::from_row(const Row& in) {
+  Company out;
+  row_to_record(in, out);
+  out.name = in.name;
+  out.domain = value(in.domain);
+  out.industry = value(in.industry);
+  out.phone = value(in.phone);
+  out.website = value(in.website);
+  out.employee_count = value(in.employee_count);
+  return out;
+}
+void Entity<Company>::validate(const Company& in) {
+  validate_record(in);
+  check_required("name", in.name);
+  check_text("domain", in.domain);
+  check_text("industry", in.industry);
+  check_text("phone", in.phone);
+  check_text("website", in.website);
+  if (in.employee_count && *in.employee_count < 0)
+    throw ValidationError("employee_count: must not be negative", "employee_count");
+}
+void Entity<Company>::check_references(island::Transaction& tx, const Company& in) {
+  check_owner_and_team(tx, in);
+}
+std::span<const Referrer> Entity<Company>::referrers() {
+  static constexpr Referrer kReferrers[] = {{"deals", "company_id"}};
+  return kReferrers;
+}
+
+// --- Contact ---------------------------------------------------------------------------
+std::span<const FieldDef<odbrows::ContactRow>> Entity<Contact>::fields() {
+  using Row = odbrows::ContactRow;
+  static const FieldDef<Row> kFields[] = {TEXT(first_name), TEXT(last_name), OPT_TEXT(email),
+                                          OPT_TEXT(phone), OPT_TEXT(title)};
+  return kFields;
+}
+void Entity<Contact>::to_row(const Contact& in, Row& out) {
+  record_to_row(in, out);
+  out.first_name = in.first_name;
+  out.last_name = in.last_name;
+  out.email = column(in.email);
+  out.phone = column(in.phone);
+  out.title = column(in.title);
+}
+Contact Entity<Contact>::from_row(const Row& in) {
+  Contact out;
+  row_to_record(in, out);
+  out.first_name = in.first_name;
+  out.last_name = in.last_name;
+  out.email = value(in.email);
+  out.phone = value(in.phone);
+  out.title = value(in.title);
+  return out;
+}
+void Entity<Contact>::validate(const Contact& in) {
+  validate_record(in);
+  validate_names(in.first_name, in.last_name);
+  check_email("email", in.email);
+  check_text("phone", in.phone);
+  check_text("title", in.title);
+}
+void Entity<Contact>::check_references(island::Transaction& tx, const Contact& in) {
+  check_owner_and_team(tx, in);
+}
+std::span<const Referrer> Entity<Contact>::referrers() { return {}; }
+
+// --- Lead ------------------------------------------------------------------------------
+std::span<const FieldDef<odbrows::LeadRow>> Entity<Lead>::fields() {
+  using Row = odbrows::LeadRow;
+  static const FieldDef<Row> kFields[] = {TEXT(first_name),       TEXT(last_name),
+                                          OPT_TEXT(email),        OPT_TEXT(phone),
+                                          OPT_TEXT(company_name), OPT_TEXT(source),
+                                          ENUM(status, parse_lead_status)};
+  return kFields;
+}
+void Entity<Lead>::to_row(const Lead& in, Row& out) {
+  record_to_row(in, out);
+  out.first_name = in.first_name;
+  out.last_name = in.last_name;
+  out.email = column(in.email);
+  out.phone = column(in.phone);
+  out.company_name = column(in.company_name);
+  out.source = column(in.source);
+  out.status = std::string(to_string(in.status));
+}
+Lead Entity<Lead>::from_row(const Row& in) {
+  Lead out;
+  row_to_record(in, out);
+  out.first_name = in.first_name;
+  out.last_name = in.last_name;
+  out.email = value(in.email);
+  out.phone = value(in.phone);
+  out.company_name = value(in.company_name);
+  out.source = value(in.source);
+  out.status = parse_lead_status(in.status);
+  return out;
+}
+void Entity<Lead>::validate(const Lead& in) {
+  validate_record(in);
+  validate_names(in.first_name, in.last_name);
+  check_email("email", in.email);
+  check_text("phone", in.phone);
+  check_text("company_name", in.company_name);
+  check_text("source", in.source);
+}
+void Entity<Lead>::check_references(island::Transaction& tx, const Lead& in) {
+  check_owner_and_team(tx, in);
+}
+std::span<const Referrer> Entity<Lead>::referrers() { return {}; }
+
+// --- Pipeline --------------------------------------------------------------------------
+std::span<const FieldDef<odbrows::PipelineRow>> Entity<Pipeline>::fields() {
+  using Row = odbrows::PipelineRow;
+  static const FieldDef<Row> kFields[] = {TEXT(name)};
+  return kFields;
+}
+void Entity<Pipeline>::to_row(const Pipeline& in, Row& out) {
+  record_to_row(in, out);
+  out.name = in.name;
+}
+Pipeline Entity<Pipeline>::from_row(const Row& in) {
+  Pipeline out;
+  row_to_record(in, out);
+  out.name = in.name;
+  return out;
+}
+void Entity<Pipeline>::validate(const Pipeline& in) {
+  validate_record(in);
+  check_required("name", in.name);
+}
+void Entity<Pipeline>::check_references(island::Transaction& tx, const Pipeline& in) {
+  check_owner_and_team(tx, in);
+}
+std::span<const Referrer> Entity<Pipeline>::referrers() {
+  static constexpr Referrer kReferrers[] = {{"stages", "pipeline_id"}, {"deals", "pipeline_id"}};
+  return kReferrers;
+}
+
+// --- Stage -----------------------------------------------------------------------------
+std::span<const FieldDef<odbrows::StageRow>> Entity<Stage>::fields() {
+  using Row = odbrows::StageRow;
+  static const FieldDef<Row> kFields[] = {ID(pipeline_id), TEXT(name), INT(position),
+                                          INT(win_probability)};
+  return kFields;
+}
+void Entity<Stage>::to_row(const Stage& in, Row& out) {
+  record_to_row(in, out);
+  out.pipeline_id = in.pipeline_id;
+  out.name = in.name;
+  out.position = in.position;
+  out.win_probability = in.win_probability;
+}
+Stage Entity<Stage>::from_row(const Row& in) {
+  Stage out;
+  row_to_record(in, out);
+  out.pipeline_id = in.pipeline_id;
+  out.name = in.name;
+  out.position = in.position;
+  out.win_probability = in.win_probability;
+  return out;
+}
+void Entity<Stage>::validate(const Stage& in) {
+  validate_record(in);
+  check_required("name", in.name);
+  check_range("win_probability", in.win_probability, 0, 100);
+  check_range("position", in.position, 0, 1000000);
+}
+void Entity<Stage>::check_references(island::Transaction& tx, const Stage& in) {
+  check_owner_and_team(tx, in);
+  require_exists(tx, "pipelines", in.pipeline_id, "pipeline_id");
+}
+std::span<const Referrer> Entity<Stage>::referrers() {
+  static constexpr Referrer kReferrers[] = {{"deals", "stage_id"}};
+  return kReferrers;
+}
+
+// --- Deal ------------------------------------------------------------------------------
+std::span<const FieldDef<odbrows::DealRow>> Entity<Deal>::fields() {
+  using Row = odbrows::DealRow;
+  static const FieldDef<Row> kFields[] = {TEXT(title),         ID(pipeline_id),
+                                          ID(stage_id),        INT(amount_minor),
+                                          TEXT(currency),      OPT_DATE(expected_close),
+                                          OPT_ID(company_id),  ENUM(status, parse_deal_status)};
+  return kFields;
+}
+void Entity<Deal>::to_row(const Deal& in, Row& out) {
+  record_to_row(in, out);
+  out.title = in.title;
+  out.pipeline_id = in.pipeline_id;
+  out.stage_id = in.stage_id;
+  out.amount_minor = in.amount.minor_units;
+  out.currency = in.amount.currency;
+  out.expected_close =
+      in.expected_close ? std::make_unique<std::int64_t>(days(*in.expected_close)) : nullptr;
+  out.company_id = column(in.company_id);
+  out.status = std::string(to_string(in.status));
+}
+Deal Entity<Deal>::from_row(const Row& in) {
+  Deal out;
+  row_to_record(in, out);
+  out.title = in.title;
+  out.pipeline_id = in.pipeline_id;
+  out.stage_id = in.stage_id;
+  out.amount = Money{in.amount_minor, in.currency};
+  if (in.expected_close) out.expected_close = date(*in.expected_close);
+  out.company_id = value(in.company_id);
+  out.status = parse_deal_status(in.status);
+  return out;
+}
+void Entity<Deal>::validate(const Deal& in) {
+  validate_record(in);
+  check_required("title", in.title);
+  check_currency("currency", in.amount.currency);
+  if (in.amount.minor_units < 0)
+    throw ValidationError("amount: must not be negative", "amount");
+}
+void Entity<Deal>::check_references(island::Transaction& tx, const Deal& in) {
+  check_owner_and_team(tx, in);
+  require_exists(tx, "pipelines", in.pipeline_id, "pipeline_id");
+  auto stage = island::RowStore<odbrows::StageRow>::find(tx, in.stage_id);
+  if (!stage || stage->pipeline_id != in.pipeline_id) {
+    throw ValidationError("stage_id: no stage " + std::to_string(in.stage_id) +
+                              " in pipeline " + std::to_string(in.pipeline_id),
+                          "stage_id");
+  }
+  if (in.company_id) require_exists(tx, "companies", *in.company_id, "company_id");
+}
+std::span<const Referrer> Entity<Deal>::referrers() { return {}; }
+
+// --- Activity --------------------------------------------------------------------------
+std::span<const FieldDef<odbrows::ActivityRow>> Entity<Activity>::fields() {
+  using Row = odbrows::ActivityRow;
+  static const FieldDef<Row> kFields[] = {ENUM(kind, parse_activity_kind), TEXT(subject),
+                                          OPT_TEXT(body), OPT_TIME(due_at),
+                                          OPT_TIME(completed_at)};
+  return kFields;
+}
+void Entity<Activity>::to_row(const Activity& in, Row& out) {
+  record_to_row(in, out);
+  out.kind = std::string(to_string(in.kind));
+  out.subject = in.subject;
+  out.body = column(in.body);
+  out.due_at = column(in.due_at);
+  out.completed_at = column(in.completed_at);
+}
+Activity Entity<Activity>::from_row(const Row& in) {
+  Activity out;
+  row_to_record(in, out);
+  out.kind = parse_activity_kind(in.kind);
+  out.subject = in.subject;
+  out.body = value(in.body);
+  out.due_at = time_value(in.due_at);
+  out.completed_at = time_value(in.completed_at);
+  return out;
+}
+void Entity<Activity>::validate(const Activity& in) {
+  validate_record(in);
+  check_required("subject", in.subject);
+  check_text("body", in.body, kLongTextMaxBytes);
+}
+void Entity<Activity>::check_references(island::Transaction& tx, const Activity& in) {
+  check_owner_and_team(tx, in);
+}
+std::span<const Referrer> Entity<Activity>::referrers() { return {}; }
+
+}  // namespace banyan::store::detail

@@ -1,0 +1,170 @@
+// How each record type maps to its row: the field catalogue (for filters, sorting and
+// cursors), conversions both ways, validation, and the references it makes and receives.
+// One Entity<T> specialisation per type, in entity.cpp... and used by repository.cpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "banyan/model/activity.hpp"
+#include "banyan/model/company.hpp"
+#include "banyan/model/contact.hpp"
+#include "banyan/model/deal.hpp"
+#include "banyan/model/lead.hpp"
+#include "banyan/model/pipeline.hpp"
+#include "banyan/model/tag.hpp"
+#include "banyan/model/team.hpp"
+#include "banyan/model/user.hpp"
+#include "store/odb/island.hpp"
+#include "store/odb/rows.hxx"
+
+namespace banyan::store::detail {
+
+enum class FieldType { kId, kInt, kText, kBool, kTime, kDate };
+
+// A stored value as the database holds it: ids, counts, times (µs) and dates (days) are
+// integers. Used for keyset cursors.
+using Cell = std::variant<std::monostate, std::int64_t, std::string, bool>;
+
+template <typename Row>
+struct FieldDef {
+  std::string_view name;  // also the column name
+  FieldType type;
+  bool nullable;
+  Cell (*get)(const Row&);
+  // For text fields holding an enumeration: throws ValidationError for unknown names.
+  void (*check)(std::string_view) = nullptr;
+};
+
+// A column elsewhere that refers to records of this type: deleting a referenced record
+// is refused with Conflict.
+struct Referrer {
+  std::string_view table;
+  std::string_view column;
+};
+
+template <typename T>
+struct Entity;  // specialised for every record type below
+
+// --- cell conversions -------------------------------------------------------------
+inline Cell cell(const std::string& v) { return v; }
+inline Cell cell(std::int64_t v) { return v; }
+inline Cell cell(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+inline Cell cell(bool v) { return v; }
+template <typename V>
+Cell cell(const std::unique_ptr<V>& v) {
+  return v ? cell(*v) : Cell{};
+}
+
+// --- optional <-> nullable column ---------------------------------------------------
+template <typename V>
+std::unique_ptr<V> column(const std::optional<V>& v) {
+  return v ? std::make_unique<V>(*v) : nullptr;
+}
+template <typename V>
+std::optional<V> value(const std::unique_ptr<V>& v) {
+  return v ? std::optional<V>(*v) : std::nullopt;
+}
+inline std::int64_t micros(Timestamp t) { return t.time_since_epoch().count(); }
+inline Timestamp timestamp(std::int64_t us) { return Timestamp(std::chrono::microseconds(us)); }
+inline std::unique_ptr<std::int64_t> column(const std::optional<Timestamp>& t) {
+  return t ? std::make_unique<std::int64_t>(micros(*t)) : nullptr;
+}
+inline std::optional<Timestamp> time_value(const std::unique_ptr<std::int64_t>& v) {
+  return v ? std::optional<Timestamp>(timestamp(*v)) : std::nullopt;
+}
+inline std::int64_t days(Date d) { return d.time_since_epoch().count(); }
+inline Date date(std::int64_t d) { return Date(std::chrono::days(d)); }
+
+// --- the columns every record has -----------------------------------------------------
+template <typename Row>
+std::span<const FieldDef<Row>> record_fields() {
+  static const FieldDef<Row> kFields[] = {
+      {"id", FieldType::kId, false, [](const Row& r) { return cell(r.id); }},
+      {"version", FieldType::kInt, false, [](const Row& r) { return cell(r.version); }},
+      {"owner_id", FieldType::kId, true, [](const Row& r) { return cell(r.owner_id); }},
+      {"team_id", FieldType::kId, true, [](const Row& r) { return cell(r.team_id); }},
+      {"created_at", FieldType::kTime, false, [](const Row& r) { return cell(r.created_at); }},
+      {"created_by", FieldType::kId, true, [](const Row& r) { return cell(r.created_by); }},
+      {"updated_at", FieldType::kTime, false, [](const Row& r) { return cell(r.updated_at); }},
+      {"updated_by", FieldType::kId, true, [](const Row& r) { return cell(r.updated_by); }},
+      {"external_id", FieldType::kText, true, [](const Row& r) { return cell(r.external_id); }},
+      {"archived_at", FieldType::kTime, true, [](const Row& r) { return cell(r.archived_at); }},
+  };
+  return kFields;
+}
+
+inline void record_to_row(const Record& r, odbrows::RecordRow& row) {
+  row.id = r.id;
+  row.version = r.version;
+  row.owner_id = column(r.owner_id);
+  row.team_id = column(r.team_id);
+  row.created_at = micros(r.created_at);
+  row.created_by = column(r.created_by);
+  row.updated_at = micros(r.updated_at);
+  row.updated_by = column(r.updated_by);
+  row.external_id = column(r.external_id);
+  row.archived_at = column(r.archived_at);
+}
+
+inline void row_to_record(const odbrows::RecordRow& row, Record& r) {
+  r.id = row.id;
+  r.version = row.version;
+  r.owner_id = value(row.owner_id);
+  r.team_id = value(row.team_id);
+  r.created_at = timestamp(row.created_at);
+  r.created_by = value(row.created_by);
+  r.updated_at = timestamp(row.updated_at);
+  r.updated_by = value(row.updated_by);
+  r.external_id = value(row.external_id);
+  r.archived_at = time_value(row.archived_at);
+}
+
+// Interface every Entity<T> provides (checked by use in repository.cpp):
+//   using Row;  static constexpr std::string_view kTable;
+//   static std::span<const FieldDef<Row>> fields();       (the type's own fields)
+//   static void to_row(const T&, Row&);  static T from_row(const Row&);
+//   static void validate(const T&);                         (ValidationError)
+//   static void check_references(island::Transaction&, const T&);
+//   static std::span<const Referrer> referrers();
+
+#define BANYAN_DECLARE_ENTITY(T, RowT, table)                                       \
+  template <>                                                                       \
+  struct Entity<T> {                                                                \
+    using Row = odbrows::RowT;                                                      \
+    static constexpr std::string_view kTable = table;                               \
+    static std::span<const FieldDef<Row>> fields();                                 \
+    static void to_row(const T& in, Row& out);                                      \
+    static T from_row(const Row& in);                                               \
+    static void validate(const T& in);                                              \
+    static void check_references(island::Transaction& tx, const T& in);             \
+    static std::span<const Referrer> referrers();                                   \
+  };
+
+BANYAN_DECLARE_ENTITY(User, UserRow, "users")
+BANYAN_DECLARE_ENTITY(Team, TeamRow, "teams")
+BANYAN_DECLARE_ENTITY(Tag, TagRow, "tags")
+BANYAN_DECLARE_ENTITY(Company, CompanyRow, "companies")
+BANYAN_DECLARE_ENTITY(Contact, ContactRow, "contacts")
+BANYAN_DECLARE_ENTITY(Lead, LeadRow, "leads")
+BANYAN_DECLARE_ENTITY(Pipeline, PipelineRow, "pipelines")
+BANYAN_DECLARE_ENTITY(Stage, StageRow, "stages")
+BANYAN_DECLARE_ENTITY(Deal, DealRow, "deals")
+BANYAN_DECLARE_ENTITY(Activity, ActivityRow, "activities")
+
+#undef BANYAN_DECLARE_ENTITY
+
+// The table of each object type ("contact" -> "contacts").
+std::string_view table_of(ObjectType type) noexcept;
+// Throws ValidationError(field) unless a record with this id exists in `table`.
+void require_exists(island::Transaction& tx, std::string_view table, Id id,
+                    std::string_view field);
+bool exists(island::Transaction& tx, std::string_view table, Id id);
+
+}  // namespace banyan::store::detail

@@ -1,0 +1,407 @@
+// Opening databases, Banyan's pool as ODB's connection factory, transactions, errors.
+#include <sqlite3.h>
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include <odb/exceptions.hxx>
+#include <odb/mysql/connection-factory.hxx>
+#include <odb/mysql/connection.hxx>
+#include <odb/mysql/database.hxx>
+#include <odb/mysql/exceptions.hxx>
+#include <odb/schema-catalog.hxx>
+#include <odb/sqlite/connection-factory.hxx>
+#include <odb/sqlite/connection.hxx>
+#include <odb/sqlite/database.hxx>
+#include <odb/sqlite/exceptions.hxx>
+#include <odb/sqlite/transaction.hxx>
+
+#include "banyan/errors.hpp"
+#include "store/odb/island_internal.hxx"
+#include "store/odb/rows-odb.hxx"
+#include "store/pool/connection_pool.hpp"
+
+namespace banyan {
+namespace island {
+namespace {
+
+// A driver connection that lives in Banyan's pool. ODB reference-counts connections;
+// when the count drops to zero, zero_counter() returns the connection to the pool
+// instead of deleting it. Idle connections have a count of zero and belong to the pool.
+template <typename Conn>
+class Pooled : public Conn, public detail::PoolEntry {
+ public:
+  template <typename Db>
+  Pooled(Db& db, detail::ConnectionPool*& pool) : Conn(db), pool_(pool) {
+    this->counter_ = 0;
+    callback_slot_.arg = this;
+    callback_slot_.zero_counter = &Pooled::zero_counter;
+  }
+
+  odb::details::shared_ptr<Conn> hand_out() {
+    this->callback_ = &callback_slot_;
+    return odb::details::shared_ptr<Conn>(odb::details::inc_ref(static_cast<Conn*>(this)));
+  }
+
+ private:
+  static bool zero_counter(void* arg) {
+    Pooled* self = static_cast<Pooled*>(arg);
+    self->callback_ = nullptr;
+    self->on_return();
+    self->pool_->release(*self);
+    return false;  // not deleted: the pool owns it now
+  }
+
+  void on_return();
+
+  odb::details::shared_base::refcount_callback callback_slot_;
+  detail::ConnectionPool*& pool_;
+};
+
+template <>
+void Pooled<odb::sqlite::connection>::on_return() {
+  clear();
+  recycle();
+}
+
+template <>
+void Pooled<odb::mysql::connection>::on_return() {
+  if (failed()) broken = true;
+  clear();
+  recycle();
+}
+
+using SqlitePooled = Pooled<odb::sqlite::connection>;
+using MysqlPooled = Pooled<odb::mysql::connection>;
+
+void sqlite_exec(sqlite3* handle, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(handle, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    throw Unavailable(std::string("SQLite setup failed (") + sql + "): " + text);
+  }
+}
+
+// The part both factories share: the pool and how ODB asks for a connection.
+template <typename Base, typename PooledConn, typename ConnectionPtr>
+class PoolFactory : public Base, public PoolAccess {
+ public:
+  PoolFactory(store::PoolOptions options, std::function<void(const std::string&)> warn,
+              std::string describe)
+      : options_(options), warn_(std::move(warn)), describe_(std::move(describe)) {}
+
+  typename Base::database_type* db() const { return db_; }
+
+  void database(typename Base::database_type& db) override {
+    db_ = &db;
+    detail::PoolBackend backend;
+    backend.open = [this]() -> detail::PoolEntry* { return open_connection(); };
+    backend.validate = [this](detail::PoolEntry& e) {
+      return validate(static_cast<PooledConn&>(e));
+    };
+    backend.close = [](detail::PoolEntry* e) { delete static_cast<PooledConn*>(e); };
+    backend.describe = describe_;
+    pool_ = new detail::ConnectionPool(options_, std::move(backend), warn_);
+  }
+
+  ConnectionPtr connect() override {
+    return static_cast<PooledConn&>(pool_->acquire()).hand_out();
+  }
+
+  ~PoolFactory() override { delete pool_; }
+
+  store::PoolMetrics metrics() const override { return pool_->metrics(); }
+  std::size_t max_size() const override { return options_.max_size; }
+
+ protected:
+  virtual PooledConn* open_connection() = 0;
+  virtual bool validate(PooledConn& c) noexcept = 0;
+
+  detail::ConnectionPool* pool_ = nullptr;
+  typename Base::database_type* db_ = nullptr;
+
+ private:
+  store::PoolOptions options_;
+  std::function<void(const std::string&)> warn_;
+  std::string describe_;
+};
+
+class SqliteFactory final : public PoolFactory<odb::sqlite::connection_factory, SqlitePooled,
+                                                  odb::sqlite::connection_ptr> {
+ public:
+  using PoolFactory::PoolFactory;
+
+ protected:
+  SqlitePooled* open_connection() override {
+    std::unique_ptr<SqlitePooled> c;
+    try {
+      c.reset(new SqlitePooled(*db_, pool_));
+    } catch (...) {
+      rethrow_translated();
+    }
+    sqlite3* h = c->handle();
+    sqlite3_busy_timeout(h, 5000);
+    sqlite_exec(h, "PRAGMA journal_mode=WAL");
+    sqlite_exec(h, "PRAGMA synchronous=NORMAL");
+    sqlite_exec(h, "PRAGMA foreign_keys=ON");
+    sqlite_exec(h, "PRAGMA case_sensitive_like=ON");
+    return c.release();
+  }
+
+  bool validate(SqlitePooled& c) noexcept override {
+    return sqlite3_exec(c.handle(), "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+};
+
+class MysqlFactory final : public PoolFactory<odb::mysql::connection_factory, MysqlPooled,
+                                                 odb::mysql::connection_ptr> {
+ public:
+  using PoolFactory::PoolFactory;
+
+ protected:
+  MysqlPooled* open_connection() override {
+    std::unique_ptr<MysqlPooled> c;
+    try {
+      c.reset(new MysqlPooled(*db_, pool_));
+      // Strict mode: an over-long or malformed value is an error, never a silent cut.
+      c->execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
+                 "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+    } catch (...) {
+      rethrow_translated();
+    }
+    return c.release();
+  }
+
+  bool validate(MysqlPooled& c) noexcept override {
+    try {
+      return c.ping();
+    } catch (...) {
+      return false;
+    }
+  }
+};
+
+bool is_connection_error(unsigned int code) {
+  // CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR, CR_SERVER_LOST,
+  // ER_ACCESS_DENIED_ERROR, ER_BAD_DB_ERROR, ER_CON_COUNT_ERROR.
+  return code == 2002 || code == 2003 || code == 2005 || code == 2006 || code == 2013 ||
+         code == 1045 || code == 1049 || code == 1040;
+}
+
+// "users_email_uq" -> "email"; "UNIQUE constraint failed: users.email" -> "email".
+std::string unique_field(const std::string& message) {
+  static const char* const kSuffixes[] = {"_external_id_uq", "_email_uq", "_name_uq",
+                                          "_position_uq"};
+  static const char* const kFields[] = {"external_id", "email", "name", "position"};
+  for (std::size_t i = 0; i < sizeof(kSuffixes) / sizeof(kSuffixes[0]); ++i) {
+    if (message.find(kSuffixes[i]) != std::string::npos) return kFields[i];
+  }
+  const std::string marker = "constraint failed: ";
+  std::size_t at = message.find(marker);
+  if (at != std::string::npos) {
+    std::string cols = message.substr(at + marker.size());
+    std::size_t last = cols.rfind(", ");
+    if (last != std::string::npos) cols = cols.substr(last + 2);
+    std::size_t dot = cols.find('.');
+    return dot == std::string::npos ? cols : cols.substr(dot + 1);
+  }
+  return "";
+}
+
+}  // namespace
+
+[[noreturn]] void rethrow_translated() {
+  try {
+    throw;
+  } catch (const Error&) {
+    throw;
+  } catch (const odb::object_changed&) {
+    throw Conflict("the record was changed since it was read (stale version)", "version");
+  } catch (const odb::object_already_persistent&) {
+    throw Conflict("a record with this id already exists", "id");
+  } catch (const odb::connection_lost&) {
+    throw Unavailable("the connection to the database was lost");
+  } catch (const odb::timeout&) {
+    throw Conflict("the database was busy and the lock wait timed out; retry");
+  } catch (const odb::deadlock&) {
+    throw Conflict("the transaction lost a deadlock; retry");
+  } catch (const odb::sqlite::database_exception& e) {
+    const int primary = e.error() & 0xff;
+    if (primary == SQLITE_CONSTRAINT) {
+      std::string field = unique_field(e.message());
+      throw Conflict("a record with this " + (field.empty() ? std::string("key") : field) +
+                         " already exists",
+                     field);
+    }
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+      throw Conflict("the database is locked by another writer; retry");
+    if (primary == SQLITE_TOOBIG) throw ValidationError("a value is too large");
+    if (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR || primary == SQLITE_FULL ||
+        primary == SQLITE_READONLY || primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
+      throw Unavailable("SQLite: " + e.message());
+    throw InternalError("SQLite: " + e.message());
+  } catch (const odb::mysql::database_exception& e) {
+    const unsigned int code = e.error();
+    if (code == 1062) {
+      std::string field = unique_field(e.message());
+      throw Conflict("a record with this " + (field.empty() ? std::string("key") : field) +
+                         " already exists",
+                     field);
+    }
+    if (code == 1406) throw ValidationError("a value is too long: " + e.message());
+    if (code == 1366 || code == 1300) throw ValidationError("a value is not valid text: " + e.message());
+    if (code == 1213) throw Conflict("the transaction lost a deadlock; retry");
+    if (code == 1050) throw Conflict("the table already exists (a concurrent schema creation?)");
+    if (code == 1205) throw Conflict("a lock wait timed out; retry");
+    if (is_connection_error(code)) throw Unavailable("MySQL: " + e.message());
+    throw InternalError("MySQL: " + e.message());
+  } catch (const odb::exception& e) {
+    throw InternalError(std::string("database error: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InternalError(std::string("unexpected error: ") + e.what());
+  }
+}
+
+void DatabaseDeleter::operator()(Database* db) const noexcept { delete db; }
+void TransactionDeleter::operator()(Transaction* tx) const noexcept {
+  rollback(*tx);
+  delete tx;
+}
+
+DatabasePtr open_database(const ConnectionSpec& spec, const store::PoolOptions& pool,
+                          std::function<void(const std::string&)> warn) {
+  DatabasePtr out(new Database);
+  out->backend = spec.backend;
+  try {
+    if (spec.backend == Backend::kSqlite) {
+      store::PoolOptions options = pool;
+      // Every connection to ":memory:" would be a database of its own.
+      if (spec.sqlite_path == ":memory:") options.min_size = options.max_size = 1;
+      auto* factory = new SqliteFactory(options, std::move(warn), spec.describe);
+      out->pool = factory;
+      out->db.reset(new odb::sqlite::database(
+          spec.sqlite_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+          true, "", std::unique_ptr<odb::sqlite::connection_factory>(factory)));
+    } else {
+      auto* factory = new MysqlFactory(pool, std::move(warn), spec.describe);
+      out->pool = factory;
+      const std::string* socket = spec.socket.empty() ? nullptr : &spec.socket;
+      out->db.reset(new odb::mysql::database(
+          spec.user, spec.password, spec.database, spec.host, spec.port, socket, "utf8mb4", 0,
+          std::unique_ptr<odb::mysql::connection_factory>(factory)));
+    }
+  } catch (...) {
+    rethrow_translated();
+  }
+  return out;
+}
+
+store::PoolMetrics pool_metrics(const Database& db) { return db.pool->metrics(); }
+Backend backend(const Database& db) { return db.backend; }
+Backend backend(const Transaction& tx) { return tx.owner->backend; }
+
+TransactionPtr begin(Database& db, Access access) {
+  TransactionPtr out(new Transaction);
+  out->owner = &db;
+  // A pooled connection may have died while idle (server restart, KILL, network). BEGIN
+  // is its first use: if that fails for a lost connection, drop it and take another.
+  const std::size_t attempts = db.pool->max_size() + 1;
+  for (std::size_t attempt = 1;; ++attempt) {
+    try {
+      odb::connection_ptr c = db.db->connection();
+      try {
+        if (db.backend == Backend::kSqlite) {
+          auto& sc = static_cast<odb::sqlite::connection&>(*c);
+          // Writers take the write lock up front: a deferred transaction that reads and
+          // then writes can fail to upgrade (SQLITE_BUSY) instead of waiting its turn.
+          out->tx.reset(new odb::transaction(
+              access == Access::kReadWrite ? sc.begin_immediate() : sc.begin(), false));
+        } else {
+          out->tx.reset(new odb::transaction(c->begin(), false));
+        }
+        return out;
+      } catch (const odb::connection_lost&) {
+        if (db.backend == Backend::kMysql) static_cast<MysqlPooled&>(*c).broken = true;
+        if (attempt >= attempts) throw;
+      }
+    } catch (...) {
+      rethrow_translated();
+    }
+  }
+}
+
+void commit(Transaction& tx) {
+  try {
+    tx.enter();
+    tx.tx->commit();
+  } catch (...) {
+    rollback(tx);
+    rethrow_translated();
+  }
+}
+
+void rollback(Transaction& tx) noexcept {
+  if (!tx.tx || tx.tx->finalized()) return;
+  try {
+    tx.enter();
+    tx.tx->rollback();
+  } catch (...) {
+    // A failed rollback leaves nothing committed; the connection is marked failed by
+    // the driver and evicted when returned.
+  }
+}
+
+bool active(const Transaction& tx) noexcept { return tx.tx && !tx.tx->finalized(); }
+
+std::uint64_t execute(Transaction& tx, const std::string& sql) {
+  try {
+    return tx.enter().execute(sql);
+  } catch (...) {
+    rethrow_translated();
+  }
+}
+
+void create_schema(Transaction& tx) {
+  try {
+    odb::schema_catalog::create_schema(tx.enter(), "", false);
+  } catch (...) {
+    rethrow_translated();
+  }
+}
+
+SqlFragment& SqlFragment::text(const std::string& t) {
+  if (!parts.empty() && !parts.back().is_param) {
+    parts.back().text += t;
+  } else {
+    Part p;
+    p.text = t;
+    parts.push_back(std::move(p));
+  }
+  return *this;
+}
+
+SqlFragment& SqlFragment::param(const SqlParam& v) {
+  Part p;
+  p.is_param = true;
+  p.param = v;
+  parts.push_back(std::move(p));
+  return *this;
+}
+
+SqlFragment& SqlFragment::append(const SqlFragment& other) {
+  for (const Part& p : other.parts) {
+    if (p.is_param) {
+      param(p.param);
+    } else {
+      text(p.text);
+    }
+  }
+  return *this;
+}
+
+}  // namespace island
+}  // namespace banyan

@@ -1,0 +1,225 @@
+#include "banyan/store/repository.hpp"
+
+#include <string>
+
+#include "banyan/errors.hpp"
+#include "store/database_state.hpp"
+#include "store/entity.hpp"
+#include "store/sql_builder.hpp"
+#include "store/validation.hpp"
+
+namespace banyan::store {
+
+using detail::Entity;
+using detail::SqlBuilder;
+
+namespace {
+
+template <typename T>
+using RowOf = typename Entity<T>::Row;
+
+template <typename T>
+using Rows = island::RowStore<RowOf<T>>;
+
+template <typename T>
+[[noreturn]] void not_found(Id id) {
+  throw NotFound("no " + std::string(to_string(T::kType)) + " with id " + std::to_string(id));
+}
+
+template <typename T>
+RowOf<T> load(island::Transaction& tx, Id id) {
+  auto row = Rows<T>::find(tx, id);
+  if (!row) not_found<T>(id);
+  return std::move(*row);
+}
+
+// The stored form of `record`, with the bookkeeping columns the store owns filled in.
+template <typename T>
+RowOf<T> prepare(island::Transaction& tx, const T& record) {
+  Entity<T>::validate(record);
+  Entity<T>::check_references(tx, record);
+  RowOf<T> row;
+  Entity<T>::to_row(record, row);
+  return row;
+}
+
+// Writes `row` (whose version is the one read) and returns the stored record.
+template <typename T>
+T write_update(UnitOfWork& uow, RowOf<T>& row) {
+  island::Transaction& tx = uow.impl().live();
+  row.updated_at = detail::micros(detail::now_micros());
+  row.updated_by = detail::column(uow.actor());
+  Rows<T>::update(tx, row);
+  return Entity<T>::from_row(row);
+}
+
+void delete_where(island::Transaction& tx, const std::string& table, const std::string& where) {
+  island::execute(tx, "DELETE FROM " + table + " WHERE " + where);
+}
+
+}  // namespace
+
+template <typename T>
+T Repository<T>::create(UnitOfWork& uow, const T& record) const {
+  island::Transaction& tx = uow.impl().live();
+  RowOf<T> row = prepare(tx, record);
+  const auto now = detail::micros(detail::now_micros());
+  row.id = 0;
+  row.version = 0;
+  row.created_at = now;
+  row.updated_at = now;
+  row.created_by = detail::column(uow.actor());
+  row.updated_by = detail::column(uow.actor());
+  row.archived_at = nullptr;
+  Rows<T>::insert(tx, row);
+  return Entity<T>::from_row(row);
+}
+
+template <typename T>
+T Repository<T>::get(UnitOfWork& uow, Id id) const {
+  return Entity<T>::from_row(load<T>(uow.impl().live(), id));
+}
+
+template <typename T>
+std::optional<T> Repository<T>::find(UnitOfWork& uow, Id id) const {
+  auto row = Rows<T>::find(uow.impl().live(), id);
+  if (!row) return std::nullopt;
+  return Entity<T>::from_row(*row);
+}
+
+template <typename T>
+std::optional<T> Repository<T>::find_by_external_id(UnitOfWork& uow,
+                                                    const std::string& external_id) const {
+  detail::check_text("external_id", external_id);
+  island::SqlFragment clause;
+  clause.text(std::string(Entity<T>::kTable) + ".external_id = ");
+  clause.param(detail::text_param(external_id));
+  clause.text(" LIMIT 1");
+  auto rows = Rows<T>::select(uow.impl().live(), clause);
+  if (rows.empty()) return std::nullopt;
+  return Entity<T>::from_row(rows.front());
+}
+
+template <typename T>
+T Repository<T>::update(UnitOfWork& uow, const T& record) const {
+  island::Transaction& tx = uow.impl().live();
+  const RowOf<T> stored = load<T>(tx, record.id);
+  if (stored.version != record.version) {
+    throw Conflict(std::string(to_string(T::kType)) + " " + std::to_string(record.id) +
+                       " is at version " + std::to_string(stored.version) +
+                       ", not the version " + std::to_string(record.version) +
+                       " this update was based on",
+                   "version");
+  }
+  RowOf<T> row = prepare(tx, record);
+  // The caller may not rewrite history: creation and archiving stay as stored.
+  row.created_at = stored.created_at;
+  row.created_by = detail::column(detail::value(stored.created_by));
+  row.archived_at = detail::column(detail::value(stored.archived_at));
+  return write_update<T>(uow, row);
+}
+
+template <typename T>
+T Repository<T>::archive(UnitOfWork& uow, Id id) const {
+  RowOf<T> row = load<T>(uow.impl().live(), id);
+  if (row.archived_at) return Entity<T>::from_row(row);
+  row.archived_at = std::make_unique<std::int64_t>(detail::micros(detail::now_micros()));
+  return write_update<T>(uow, row);
+}
+
+template <typename T>
+T Repository<T>::restore(UnitOfWork& uow, Id id) const {
+  RowOf<T> row = load<T>(uow.impl().live(), id);
+  if (!row.archived_at) return Entity<T>::from_row(row);
+  row.archived_at = nullptr;
+  return write_update<T>(uow, row);
+}
+
+template <typename T>
+void Repository<T>::remove(UnitOfWork& uow, Id id) const {
+  island::Transaction& tx = uow.impl().live();
+  if (!detail::exists(tx, Entity<T>::kTable, id)) not_found<T>(id);
+  const std::string sid = std::to_string(id);
+  for (const detail::Referrer& r : Entity<T>::referrers()) {
+    island::SqlFragment q;
+    q.text("SELECT COUNT(*) FROM " + std::string(r.table) + " WHERE " + std::string(r.column) +
+           " = " + sid);
+    if (const auto n = island::query_int(tx, q); n > 0) {
+      throw Conflict(std::string(to_string(T::kType)) + " " + sid + " is still referred to by " +
+                         std::to_string(n) + " row(s) of " + std::string(r.table) + "." +
+                         std::string(r.column),
+                     std::string(r.column));
+    }
+  }
+  const std::string type = "'" + std::string(to_string(T::kType)) + "'";
+  delete_where(tx, "tag_links", "object_type = " + type + " AND object_id = " + sid);
+  delete_where(tx, "activity_links", "object_type = " + type + " AND object_id = " + sid);
+  if constexpr (T::kType == ObjectType::kContact) {
+    delete_where(tx, "contact_companies", "contact_id = " + sid);
+    delete_where(tx, "deal_contacts", "contact_id = " + sid);
+  } else if constexpr (T::kType == ObjectType::kCompany) {
+    delete_where(tx, "contact_companies", "company_id = " + sid);
+  } else if constexpr (T::kType == ObjectType::kDeal) {
+    delete_where(tx, "deal_contacts", "deal_id = " + sid);
+  } else if constexpr (T::kType == ObjectType::kActivity) {
+    delete_where(tx, "activity_links", "activity_id = " + sid);
+  } else if constexpr (T::kType == ObjectType::kTag) {
+    delete_where(tx, "tag_links", "tag_id = " + sid);
+  }
+  if (!Rows<T>::erase(tx, id)) not_found<T>(id);
+}
+
+template <typename T>
+T Repository<T>::upsert(UnitOfWork& uow, const T& record) const {
+  if (!record.external_id)
+    throw ValidationError("external_id: upsert needs an external id", "external_id");
+  std::optional<T> existing = find_by_external_id(uow, *record.external_id);
+  if (!existing) return create(uow, record);
+  T next = record;
+  next.id = existing->id;
+  next.version = existing->version;
+  return update(uow, next);
+}
+
+template <typename T>
+Page<T> Repository<T>::query(UnitOfWork& uow, const PageRequest& request) const {
+  if (request.limit < 1 || request.limit > 1000)
+    throw ValidationError("limit: must be between 1 and 1000", "limit");
+  island::SqlFragment clause;
+  if (!request.include_archived)
+    clause.text(std::string(Entity<T>::kTable) + ".archived_at IS NULL AND ");
+  SqlBuilder<T>::where(clause, request.filter);
+  SqlBuilder<T>::page(clause, request);
+  auto rows = Rows<T>::select(uow.impl().live(), clause);
+  Page<T> page;
+  if (rows.size() > request.limit) {
+    rows.resize(request.limit);
+    page.next_cursor = SqlBuilder<T>::cursor_after(rows.back(), request.sort);
+  }
+  page.items.reserve(rows.size());
+  for (const auto& row : rows) page.items.push_back(Entity<T>::from_row(row));
+  return page;
+}
+
+template <typename T>
+std::uint64_t Repository<T>::count(UnitOfWork& uow, const Filter& filter,
+                                   bool include_archived) const {
+  island::SqlFragment q;
+  q.text("SELECT COUNT(*) FROM " + std::string(Entity<T>::kTable) + " WHERE ");
+  if (!include_archived) q.text(std::string(Entity<T>::kTable) + ".archived_at IS NULL AND ");
+  SqlBuilder<T>::where(q, filter);
+  return static_cast<std::uint64_t>(island::query_int(uow.impl().live(), q));
+}
+
+template class Repository<User>;
+template class Repository<Team>;
+template class Repository<Tag>;
+template class Repository<Company>;
+template class Repository<Contact>;
+template class Repository<Lead>;
+template class Repository<Pipeline>;
+template class Repository<Stage>;
+template class Repository<Deal>;
+template class Repository<Activity>;
+
+}  // namespace banyan::store

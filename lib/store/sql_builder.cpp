@@ -1,0 +1,338 @@
+#include "store/sql_builder.hpp"
+
+#include <array>
+#include <string>
+
+#include "banyan/errors.hpp"
+#include "store/validation.hpp"
+
+namespace banyan::store::detail {
+namespace {
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+[[noreturn]] void bad(std::string_view field, const std::string& why) {
+  throw ValidationError(std::string(field) + ": " + why, std::string(field));
+}
+
+[[noreturn]] void bad_cursor() {
+  throw ValidationError("cursor: not a cursor of this query (it is opaque: pass back "
+                        "next_cursor unchanged, with the same sort)",
+                        "cursor");
+}
+
+std::string column(std::string_view table, std::string_view field) {
+  return std::string(table) + "." + std::string(field);
+}
+
+// '!' escapes LIKE wildcards: unlike '\', it means the same in SQLite and MySQL literals.
+std::string like_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '!' || c == '%' || c == '_') out += '!';
+    out += c;
+  }
+  return out;
+}
+
+const char* op_sql(Op op) {
+  switch (op) {
+    case Op::kEq: return " = ";
+    case Op::kNe: return " <> ";
+    case Op::kLt: return " < ";
+    case Op::kLe: return " <= ";
+    case Op::kGt: return " > ";
+    case Op::kGe: return " >= ";
+    default: return " = ";
+  }
+}
+
+template <typename Row>
+island::SqlParam to_param(const FieldDef<Row>& f, const Value& v) {
+  island::SqlParam p;
+  switch (f.type) {
+    case FieldType::kText:
+      if (const auto* s = std::get_if<std::string>(&v)) {
+        check_text(f.name, *s, kLongTextMaxBytes);
+        if (f.check) f.check(*s);
+        return text_param(*s);
+      }
+      bad(f.name, "expects a text value");
+    case FieldType::kId:
+    case FieldType::kInt:
+      if (const auto* i = std::get_if<std::int64_t>(&v)) return int_param(*i);
+      bad(f.name, "expects an integer value");
+    case FieldType::kBool:
+      if (const auto* b = std::get_if<bool>(&v)) {
+        p.kind = island::SqlParam::Kind::kBool;
+        p.b = *b;
+        return p;
+      }
+      bad(f.name, "expects true or false");
+    case FieldType::kTime:
+      if (const auto* t = std::get_if<Timestamp>(&v)) return int_param(micros(*t));
+      if (const auto* i = std::get_if<std::int64_t>(&v)) return int_param(*i);
+      bad(f.name, "expects a timestamp");
+    case FieldType::kDate:
+      if (const auto* d = std::get_if<Date>(&v)) return int_param(days(*d));
+      if (const auto* i = std::get_if<std::int64_t>(&v)) return int_param(*i);
+      bad(f.name, "expects a date");
+  }
+  bad(f.name, "unsupported value");
+}
+
+island::SqlParam cell_param(const Cell& c) {
+  if (const auto* i = std::get_if<std::int64_t>(&c)) return int_param(*i);
+  if (const auto* s = std::get_if<std::string>(&c)) return text_param(*s);
+  island::SqlParam p;
+  p.kind = island::SqlParam::Kind::kBool;
+  p.b = std::get<bool>(c);
+  return p;
+}
+
+}  // namespace
+
+std::string base64url_encode(std::string_view in) {
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    if (i + 1 < in.size()) out += kAlphabet[(v >> 6) & 63];
+  }
+  return out;
+}
+
+bool base64url_decode(std::string_view in, std::string& out) {
+  std::array<int, 256> rev{};
+  rev.fill(-1);
+  for (int k = 0; k < 64; ++k) rev[static_cast<unsigned char>(kAlphabet[k])] = k;
+  if (in.size() % 4 == 1) return false;
+  out.clear();
+  unsigned acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const int v = rev[static_cast<unsigned char>(c)];
+    if (v < 0) return false;
+    acc = (acc << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return true;
+}
+
+island::SqlParam int_param(std::int64_t v) {
+  island::SqlParam p;
+  p.kind = island::SqlParam::Kind::kInt;
+  p.i = v;
+  return p;
+}
+
+island::SqlParam text_param(std::string v) {
+  island::SqlParam p;
+  p.kind = island::SqlParam::Kind::kText;
+  p.s = std::move(v);
+  return p;
+}
+
+template <typename T>
+const FieldDef<typename SqlBuilder<T>::Row>& SqlBuilder<T>::field(std::string_view name) {
+  for (const auto& f : record_fields<Row>())
+    if (f.name == name) return f;
+  for (const auto& f : Entity<T>::fields())
+    if (f.name == name) return f;
+  bad(name.empty() ? std::string_view("field") : name,
+      "no such field on " + std::string(Entity<T>::kTable));
+}
+
+template <typename T>
+void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter) {
+  using Kind = Filter::Node::Kind;
+  const Filter::Node& n = filter.node();
+  switch (n.kind) {
+    case Kind::kAll:
+      out.text("(1 = 1)");
+      return;
+    case Kind::kAnd:
+    case Kind::kOr: {
+      out.text("(");
+      for (std::size_t i = 0; i < n.children.size(); ++i) {
+        if (i > 0) out.text(n.kind == Kind::kAnd ? " AND " : " OR ");
+        where(out, n.children[i]);
+      }
+      out.text(")");
+      return;
+    }
+    case Kind::kNot:
+      out.text("(NOT ");
+      where(out, n.children.at(0));
+      out.text(")");
+      return;
+    case Kind::kCompare:
+      break;
+  }
+  const FieldDef<Row>& f = field(n.field);
+  const std::string col = column(Entity<T>::kTable, f.name);
+  switch (n.op) {
+    case Op::kIsNull:
+      out.text("(" + col + " IS NULL)");
+      return;
+    case Op::kIn: {
+      if (n.values.empty()) {
+        out.text("(1 = 0)");
+        return;
+      }
+      if (n.values.size() > 1000) bad(f.name, "'in' takes at most 1000 values");
+      out.text("(" + col + " IN (");
+      for (std::size_t i = 0; i < n.values.size(); ++i) {
+        if (std::holds_alternative<std::monostate>(n.values[i]))
+          bad(f.name, "'in' cannot match null; use is_null");
+        if (i > 0) out.text(", ");
+        out.param(to_param(f, n.values[i]));
+      }
+      out.text("))");
+      return;
+    }
+    case Op::kContains:
+    case Op::kStartsWith: {
+      if (f.type != FieldType::kText) bad(f.name, "contains/starts_with need a text field");
+      const auto* s = n.values.empty() ? nullptr : std::get_if<std::string>(&n.values[0]);
+      if (s == nullptr) bad(f.name, "expects a text value");
+      check_text(f.name, *s);
+      out.text("(" + col + " LIKE ");
+      out.param(text_param((n.op == Op::kContains ? "%" : "") + like_escape(*s) + "%"));
+      out.text(" ESCAPE '!')");
+      return;
+    }
+    default:
+      break;
+  }
+  if (n.values.size() != 1) bad(f.name, "comparison needs exactly one value");
+  const Value& v = n.values[0];
+  if (std::holds_alternative<std::monostate>(v)) {
+    if (n.op == Op::kEq) {
+      out.text("(" + col + " IS NULL)");
+    } else if (n.op == Op::kNe) {
+      out.text("(" + col + " IS NOT NULL)");
+    } else {
+      bad(f.name, "null can only be compared with eq or ne");
+    }
+    return;
+  }
+  out.text("(" + col + op_sql(n.op));
+  out.param(to_param(f, v));
+  out.text(")");
+}
+
+template <typename T>
+void SqlBuilder<T>::page(island::SqlFragment& out, const PageRequest& request) {
+  const FieldDef<Row>& f = field(request.sort.field);
+  const std::string_view table = Entity<T>::kTable;
+  const std::string col = column(table, f.name);
+  const std::string id = column(table, "id");
+  const bool desc = request.sort.descending;
+  const char* after = desc ? " < " : " > ";
+
+  if (request.cursor) {
+    std::string raw;
+    if (!base64url_decode(*request.cursor, raw)) bad_cursor();
+    // "1|field|a-or-d|last id|tag|value"
+    std::array<std::string_view, 5> head;
+    std::string_view rest = raw;
+    for (auto& part : head) {
+      const auto bar = rest.find('|');
+      if (bar == std::string_view::npos) bad_cursor();
+      part = rest.substr(0, bar);
+      rest = rest.substr(bar + 1);
+    }
+    if (head[0] != "1" || head[1] != f.name || head[2] != (desc ? "d" : "a")) bad_cursor();
+    std::int64_t last_id = 0;
+    try {
+      last_id = std::stoll(std::string(head[3]));
+    } catch (...) {
+      bad_cursor();
+    }
+    Cell last;
+    if (head[4] == "i") {
+      try {
+        last = std::stoll(std::string(rest));
+      } catch (...) {
+        bad_cursor();
+      }
+    } else if (head[4] == "s") {
+      last = std::string(rest);
+    } else if (head[4] == "b") {
+      last = rest == "1";
+    } else if (head[4] != "n") {
+      bad_cursor();
+    }
+
+    out.text(" AND ");
+    if (f.name == "id") {
+      out.text("(" + id + after);
+      out.param(int_param(last_id));
+      out.text(")");
+    } else if (std::holds_alternative<std::monostate>(last)) {
+      // NULLs sort first ascending and last descending, on both backends.
+      out.text("((" + col + " IS NULL AND " + id + after);
+      out.param(int_param(last_id));
+      out.text(desc ? "))" : ") OR " + col + " IS NOT NULL)");
+    } else {
+      out.text("(" + col + after);
+      out.param(cell_param(last));
+      out.text(" OR (" + col + " = ");
+      out.param(cell_param(last));
+      out.text(" AND " + id + after);
+      out.param(int_param(last_id));
+      out.text(desc ? ") OR " + col + " IS NULL)" : "))");
+    }
+  }
+  const char* dir = desc ? " DESC" : " ASC";
+  out.text(" ORDER BY " + (f.name == "id" ? id + dir : col + dir + ", " + id + dir));
+  out.text(" LIMIT " + std::to_string(request.limit + 1));
+}
+
+template <typename T>
+std::string SqlBuilder<T>::cursor_after(const Row& last, const Sort& sort) {
+  const FieldDef<Row>& f = field(sort.field);
+  std::string raw = "1|" + std::string(f.name) + (sort.descending ? "|d|" : "|a|") +
+                    std::to_string(last.id) + "|";
+  const Cell c = f.get(last);
+  if (const auto* i = std::get_if<std::int64_t>(&c)) {
+    raw += "i|" + std::to_string(*i);
+  } else if (const auto* s = std::get_if<std::string>(&c)) {
+    raw += "s|" + *s;
+  } else if (const auto* b = std::get_if<bool>(&c)) {
+    raw += *b ? "b|1" : "b|0";
+  } else {
+    raw += "n|";
+  }
+  return base64url_encode(raw);
+}
+
+template class SqlBuilder<User>;
+template class SqlBuilder<Team>;
+template class SqlBuilder<Tag>;
+template class SqlBuilder<Company>;
+template class SqlBuilder<Contact>;
+template class SqlBuilder<Lead>;
+template class SqlBuilder<Pipeline>;
+template class SqlBuilder<Stage>;
+template class SqlBuilder<Deal>;
+template class SqlBuilder<Activity>;
+
+}  // namespace banyan::store::detail

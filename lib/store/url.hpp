@@ -1,0 +1,14 @@
+// Parsing of database URLs into the island's connection spec.
+#pragma once
+
+#include <string_view>
+
+#include "store/odb/island.hpp"
+
+namespace banyan::store::detail {
+
+// sqlite:///abs/path, sqlite://rel/path, sqlite::memory:, mysql://user:pw@host:port/db?socket=...
+// Throws ValidationError("url") with what is wrong.
+island::ConnectionSpec parse_database_url(std::string_view url);
+
+}  // namespace banyan::store::detail

@@ -1,0 +1,31 @@
+# Shared by the scripts: where things are, and a quiet configure+build.
+# shellcheck shell=bash
+BANYAN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BANYAN_BUILD=${BANYAN_BUILD:-$BANYAN_ROOT/build}
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/banyan-ccache}
+
+log() { printf '[banyan] %s\n' "$*" >&2; }
+
+# Runs a command with its output kept in a log file; prints the log only if it fails.
+quietly() {
+  local out
+  out=$(mktemp)
+  if ! "$@" >"$out" 2>&1; then
+    cat "$out" >&2
+    rm -f "$out"
+    return 1
+  fi
+  rm -f "$out"
+}
+
+# build [extra cmake args...]: configures (once) and builds the tree with Ninja.
+build() {
+  if [[ ! -f "$BANYAN_BUILD/build.ninja" ]]; then
+    log "configuring $BANYAN_BUILD"
+    quietly cmake -S "$BANYAN_ROOT" -B "$BANYAN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+  elif [[ $# -gt 0 ]]; then
+    quietly cmake -S "$BANYAN_ROOT" -B "$BANYAN_BUILD" "$@"
+  fi
+  log "building"
+  quietly cmake --build "$BANYAN_BUILD" --parallel "$(nproc)"
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Installs what Banyan needs to build and test on Debian 12, quietly and idempotently.
+# Fast when nothing is missing: it only asks dpkg, and touches apt only for what is absent.
+#
+# Usage: scripts/setup.sh [--test]   (--test adds what the test suite needs: MariaDB server)
+set -euo pipefail
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# Runs a command quietly; shows its output only when it fails.
+quiet() {
+  local out
+  out=$(mktemp)
+  if ! "$@" >"$out" 2>&1; then
+    cat "$out" >&2
+    rm -f "$out"
+    return 1
+  fi
+  rm -f "$out"
+}
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+build_pkgs=(
+  g++ cmake ninja-build ccache pkg-config
+  odb libsqlite3-dev sqlite3
+  libmariadb-dev libmariadb-dev-compat
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+test_pkgs=(mariadb-server mariadb-client)
+# ODB 2.4 runtime: Debian 12 ships the compiler but not the runtime (see ARCHITECTURE.md).
+odb_runtime=(libodb-2.4 libodb-dev libodb-sqlite-2.4 libodb-sqlite-dev libodb-mysql-2.4 libodb-mysql-dev)
+
+missing() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || printf '%s\n' "$p"
+  done
+}
+
+apt_updated=0
+apt_update_once() {
+  if [[ $apt_updated -eq 0 ]]; then
+    quiet as_root apt-get update -qq
+    apt_updated=1
+  fi
+}
+
+pkgs=("${build_pkgs[@]}")
+[[ $want_test -eq 1 ]] && pkgs+=("${test_pkgs[@]}")
+mapfile -t need < <(missing "${pkgs[@]}")
+if [[ ${#need[@]} -gt 0 ]]; then
+  log "installing: ${need[*]}"
+  apt_update_once
+  quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${need[@]}"
+fi
+
+mapfile -t need < <(missing "${odb_runtime[@]}")
+if [[ ${#need[@]} -gt 0 ]]; then
+  log "installing the ODB 2.4 runtime"
+  apt_update_once
+  if [[ -n $(apt-cache policy libodb-dev 2>/dev/null | awk '/Candidate:/ && $2 != "(none)"') ]]; then
+    # Newer Debian and Ubuntu carry the runtime: install it by name.
+    quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  else
+    # Debian 12: take the bullseye packages through a private apt configuration that reuses
+    # the system's own Debian mirror, without adding bullseye to the system's sources.
+    uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+    [[ -n "$uri" ]] || uri=$(awk '/^deb / && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    chmod 755 "$work"  # apt's sandbox user must be able to write the downloads
+    mkdir -p "$work/lists/partial" "$work/debs"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri bullseye main" \
+      >"$work/sources.list"
+    opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+          -o "Dir::State::Lists=$work/lists")
+    quiet as_root apt-get "${opts[@]}" update -qq
+    (cd "$work/debs" && quiet as_root apt-get "${opts[@]}" download -qq "${need[@]}")
+    quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$work"/debs/*.deb
+  fi
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, starts a private MariaDB, runs CTest
+# (unit, SQLite and MariaDB integration, pool faults, the installed-package example).
+#
+#   ./scripts/test.sh              everything
+#   ./scripts/test.sh -L unit      only tests with a CTest label (unit, integration, slow, install)
+#   ./scripts/test.sh -R Pool      any other ctest arguments
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+"$here/setup.sh" --test
+source "$here/lib/common.sh"
+source "$here/lib/mariadb.sh"
+
+build
+log "starting a private MariaDB"
+mariadb_start
+log "running tests"
+cd "$BANYAN_BUILD"
+ctest --output-on-failure --parallel "$(nproc)" --timeout 900 "$@"

@@ -1,0 +1,97 @@
+// Banyan's pool as ODB's connection factory, against real databases.
+#include <chrono>
+#include <thread>
+
+#include "store_fixture.hpp"
+
+namespace banyan::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class PoolTest : public StoreTest {};
+BANYAN_ON_BOTH_BACKENDS(PoolTest);
+
+TEST_P(PoolTest, UnitsOfWorkBeyondMaxSizeFailWithPoolExhausted) {
+  store::DatabaseOptions o;
+  o.pool.min_size = 0;
+  o.pool.max_size = 2;
+  o.pool.acquire_timeout = 100ms;
+  auto small = scratch().open(o);
+  const auto ro = store::Access::kReadOnly;  // SQLite would serialise writers on its lock
+  auto a = small->begin(std::nullopt, ro);
+  auto b = small->begin(std::nullopt, ro);
+  EXPECT_THROW(small->begin(std::nullopt, ro), PoolExhausted);
+  auto m = small->pool_metrics();
+  EXPECT_EQ(m.in_use, 2u);
+  EXPECT_EQ(m.timeouts, 1u);
+  a.rollback();
+  a = small->begin(std::nullopt, ro);  // a returned connection serves the next one
+  EXPECT_EQ(small->pool_metrics().created, 2u);
+}
+
+TEST_P(PoolTest, MetricsCountWhatTheDatabaseDid) {
+  for (int i = 0; i < 5; ++i) {
+    db().transact([&](store::UnitOfWork& uow) { db().contacts().count(uow); });
+  }
+  auto m = db().pool_metrics();
+  EXPECT_GE(m.acquired, 5u);
+  EXPECT_EQ(m.in_use, 0u);
+  EXPECT_GE(m.idle, 1u);
+  std::uint64_t histogram_total = 0;
+  for (auto n : m.acquire_latency) histogram_total += n;
+  EXPECT_EQ(histogram_total, m.acquired);
+}
+
+TEST_P(PoolTest, WarnsAboutAUnitOfWorkHeldPastTheLeakThreshold) {
+  std::mutex mutex;
+  std::vector<std::string> warnings;
+  store::DatabaseOptions o;
+  o.pool.leak_threshold = 50ms;
+  o.pool.housekeeping_interval = 10ms;
+  o.log = [&](std::string_view line) {
+    std::lock_guard<std::mutex> lock(mutex);
+    warnings.emplace_back(line);
+  };
+  auto watched = scratch().open(o);
+  auto held = watched->begin();
+  // The housekeeper runs on its own thread; wait (bounded) for it to notice.
+  for (int i = 0; i < 200 && watched->pool_metrics().leaks == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(watched->pool_metrics().leaks, 1u);
+  std::lock_guard<std::mutex> lock(mutex);
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings.back().find("leak threshold"), std::string::npos);
+}
+
+// The fault test: KILL the pooled connection in MariaDB, then use the pool.
+TEST(MariaDbPool, AKilledConnectionIsReplacedWithoutTheCallerSeeingAnError) {
+  ScratchDatabase scratch(Backend::kMariaDb);
+  store::DatabaseOptions o;
+  o.pool.min_size = 1;
+  o.pool.max_size = 1;
+  auto db = scratch.open(o);
+  std::string victim;
+  db->transact([&](store::UnitOfWork& uow) { db->contacts().count(uow); });
+  // Find the one pooled connection of this database and kill it from outside.
+  victim = scratch.raw(
+      "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> "
+      "CONNECTION_ID() ORDER BY id LIMIT 1");
+  ASSERT_FALSE(victim.empty());
+  scratch.raw("KILL " + victim);
+  std::this_thread::sleep_for(100ms);
+
+  Contact c = db->transact([&](store::UnitOfWork& uow) {
+    Contact in;
+    in.first_name = "Still";
+    in.last_name = "Works";
+    return db->contacts().create(uow, in);
+  });
+  EXPECT_GT(c.id, 0u);
+  auto m = db->pool_metrics();
+  EXPECT_EQ(m.broken, 1u);
+  EXPECT_EQ(m.created, 2u);
+  EXPECT_EQ(m.destroyed, 1u);
+}
+
+}  // namespace
+}  // namespace banyan::test

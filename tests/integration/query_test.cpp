@@ -1,0 +1,243 @@
+// Filters, sorting, keyset pagination and counts on both backends.
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "store_fixture.hpp"
+
+namespace banyan::test {
+namespace {
+
+using store::Filter;
+using store::PageRequest;
+using store::UnitOfWork;
+using store::Value;
+
+class QueryTest : public StoreTest {
+ protected:
+  // Ten contacts: last names L0..L9; emails on the even ones; titles "CEO" on 0 and 5.
+  void SetUp() override {
+    StoreTest::SetUp();
+    db().transact([&](UnitOfWork& uow) {
+      for (int i = 0; i < 10; ++i) {
+        Contact c = contact("F" + std::to_string(9 - i), "L" + std::to_string(i));
+        if (i % 2 == 0) c.email = "p" + std::to_string(i) + "@example.com";
+        if (i % 5 == 0) c.title = "CEO";
+        ids_.push_back(db().contacts().create(uow, c).id);
+      }
+    });
+  }
+
+  std::vector<std::string> last_names(const Filter& f, store::Sort sort = {}) {
+    return db().transact([&](UnitOfWork& uow) {
+      PageRequest r;
+      r.filter = f;
+      r.sort = sort;
+      r.limit = 100;
+      std::vector<std::string> out;
+      for (const Contact& c : db().contacts().query(uow, r).items) out.push_back(c.last_name);
+      return out;
+    });
+  }
+
+  std::vector<Id> ids_;
+};
+BANYAN_ON_BOTH_BACKENDS(QueryTest);
+
+using Names = std::vector<std::string>;
+
+TEST_P(QueryTest, ComparisonOperatorsFilterOnStandardFields) {
+  EXPECT_EQ(last_names(Filter::eq("last_name", "L3")), Names{"L3"});
+  EXPECT_EQ(last_names(Filter::ne("title", "CEO")).size(), 0u) << "SQL: NULL <> x is unknown";
+  EXPECT_EQ(last_names(Filter::lt("last_name", "L2")), (Names{"L0", "L1"}));
+  EXPECT_EQ(last_names(Filter::le("last_name", "L2")), (Names{"L0", "L1", "L2"}));
+  EXPECT_EQ(last_names(Filter::gt("last_name", "L7")), (Names{"L8", "L9"}));
+  EXPECT_EQ(last_names(Filter::ge("last_name", "L8")), (Names{"L8", "L9"}));
+  EXPECT_EQ(last_names(Filter::in("last_name", {"L1", "L4", "nobody"})), (Names{"L1", "L4"}));
+  EXPECT_EQ(last_names(Filter::in("last_name", {})), Names{});
+  EXPECT_EQ(last_names(Filter::contains("email", "8@")), Names{"L8"});
+  EXPECT_EQ(last_names(Filter::starts_with("email", "p6")), Names{"L6"});
+  EXPECT_EQ(last_names(Filter::is_null("email")).size(), 5u);
+  EXPECT_EQ(last_names(Filter::eq("title", std::monostate{})).size(), 8u);
+  EXPECT_EQ(last_names(Filter::ne("title", std::monostate{})), (Names{"L0", "L5"}));
+  EXPECT_EQ(last_names(Filter::ge("id", static_cast<std::int64_t>(ids_[8]))), (Names{"L8", "L9"}));
+}
+
+TEST_P(QueryTest, FiltersCombineWithAndOrNot) {
+  auto ceo = Filter::eq("title", "CEO");
+  auto has_email = !Filter::is_null("email");
+  EXPECT_EQ(last_names(ceo && has_email), Names{"L0"});
+  EXPECT_EQ(last_names(ceo || Filter::eq("last_name", "L3")), (Names{"L0", "L3", "L5"}));
+  EXPECT_EQ(last_names(!(Filter::lt("last_name", "L8"))), (Names{"L8", "L9"}));
+  EXPECT_EQ(last_names((ceo || Filter::eq("last_name", "L2")) && has_email), (Names{"L0", "L2"}));
+}
+
+TEST_P(QueryTest, LikeWildcardsInTheNeedleMatchThemselves) {
+  db().transact([&](UnitOfWork& uow) {
+    Contact c = contact("x", "100%_sure!");
+    db().contacts().create(uow, c);
+  });
+  EXPECT_EQ(last_names(Filter::contains("last_name", "%_")), Names{"100%_sure!"});
+  EXPECT_EQ(last_names(Filter::contains("last_name", "0%")), Names{"100%_sure!"});
+  EXPECT_EQ(last_names(Filter::contains("last_name", "_")).size(), 1u);
+  EXPECT_EQ(last_names(Filter::starts_with("last_name", "L")).size(), 10u);
+  EXPECT_EQ(last_names(Filter::contains("last_name", "e!")).size(), 1u);
+  EXPECT_EQ(last_names(Filter::contains("last_name", "l")).size(), 0u) << "case-sensitive";
+}
+
+TEST_P(QueryTest, SortsOnAnyFieldBothWaysWithNullsFirstAscending) {
+  EXPECT_EQ(last_names({}, {"first_name", false}).front(), "L9");
+  EXPECT_EQ(last_names({}, {"first_name", true}).front(), "L0");
+  Names by_email = last_names({}, {"email", false});
+  EXPECT_EQ(Names(by_email.begin(), by_email.begin() + 5), (Names{"L1", "L3", "L5", "L7", "L9"}))
+      << "NULLs first, ties by id";
+  EXPECT_EQ(by_email[5], "L0");
+  Names by_email_desc = last_names({}, {"email", true});
+  EXPECT_EQ(by_email_desc.front(), "L8");
+  EXPECT_EQ(by_email_desc.back(), "L1") << "NULLs last descending, ties by id descending";
+}
+
+TEST_P(QueryTest, RejectsUnknownFieldsWrongValueTypesAndBadCursors) {
+  auto expect_field = [&](const Filter& f, const char* field) {
+    try {
+      last_names(f);
+      ADD_FAILURE() << "accepted a bad filter on " << field;
+    } catch (const ValidationError& e) {
+      EXPECT_EQ(e.field(), field);
+    }
+  };
+  expect_field(Filter::eq("shoe_size", "42"), "shoe_size");
+  expect_field(Filter::eq("last_name", std::int64_t{3}), "last_name");
+  expect_field(Filter::eq("created_at", "yesterday"), "created_at");
+  expect_field(Filter::contains("id", "1"), "id");
+  expect_field(Filter::lt("email", std::monostate{}), "email");
+  expect_field(Filter::eq("last_name", "bad\xFF"), "last_name");
+  db().transact([&](UnitOfWork& uow) {
+    PageRequest r;
+    r.cursor = "not-a-cursor!";
+    EXPECT_THROW(db().contacts().query(uow, r), ValidationError);
+    r.cursor.reset();
+    r.limit = 0;
+    EXPECT_THROW(db().contacts().query(uow, r), ValidationError);
+    r.limit = 2;
+    r.sort = {"last_name", false};
+    auto page = db().contacts().query(uow, r);
+    ASSERT_TRUE(page.next_cursor);
+    r.sort = {"first_name", false};
+    r.cursor = page.next_cursor;
+    EXPECT_THROW(db().contacts().query(uow, r), ValidationError) << "cursor of another sort";
+    r.sort = {"bogus", false};
+    EXPECT_THROW(db().contacts().query(uow, r), ValidationError);
+  });
+}
+
+TEST_P(QueryTest, CountsWithFilters) {
+  db().transact([&](UnitOfWork& uow) {
+    EXPECT_EQ(db().contacts().count(uow), 10u);
+    EXPECT_EQ(db().contacts().count(uow, Filter::is_null("email")), 5u);
+    EXPECT_EQ(db().contacts().count(uow, Filter::eq("title", "CEO") && Filter::is_null("email")), 1u);
+  });
+}
+
+// Walk every page while rows are inserted before, between and after the cursor: each row
+// that existed when the walk started is seen exactly once.
+TEST_P(QueryTest, KeysetPagesStayCorrectWhileRowsAreInserted) {
+  for (const store::Sort& sort : {store::Sort{"last_name", false}, store::Sort{"email", false},
+                                 store::Sort{"email", true}, store::Sort{"id", true},
+                                 store::Sort{"first_name", true}}) {
+    std::set<Id> seen;
+    std::optional<std::string> cursor;
+    int page_count = 0;
+    int inserted = 0;
+    do {
+      auto page = db().transact([&](UnitOfWork& uow) {
+        PageRequest r;
+        r.sort = sort;
+        r.limit = 3;
+        r.cursor = cursor;
+        return db().contacts().query(uow, r);
+      });
+      for (const Contact& c : page.items) {
+        EXPECT_TRUE(seen.insert(c.id).second) << "row " << c.id << " seen twice, sort " << sort.field;
+      }
+      cursor = page.next_cursor;
+      ++page_count;
+      // Someone inserts rows sorting anywhere (first, middle, last) between our pages.
+      db().transact([&](UnitOfWork& uow) {
+        for (const char* last : {"A-new", "L4-new", "Z-new"}) {
+          Contact c = contact("N" + std::to_string(inserted), last);
+          if (inserted % 2 == 1) c.email = "n" + std::to_string(inserted) + "@example.com";
+          db().contacts().create(uow, c);
+          ++inserted;
+        }
+      });
+    } while (cursor && page_count < 100);
+    for (Id id : ids_) EXPECT_TRUE(seen.count(id)) << "row " << id << " skipped, sort " << sort.field;
+    db().transact([&](UnitOfWork& uow) {
+      // Remove the newcomers for the next sort.
+      PageRequest r;
+      r.filter = Filter::starts_with("first_name", "N");
+      r.limit = 1000;
+      for (const Contact& c : db().contacts().query(uow, r).items) db().contacts().remove(uow, c.id);
+    });
+  }
+}
+
+TEST_P(QueryTest, PagesCoverEverythingExactlyOnceWithoutInserts) {
+  std::vector<Id> all;
+  std::optional<std::string> cursor;
+  do {
+    auto page = db().transact([&](UnitOfWork& uow) {
+      PageRequest r;
+      r.sort = {"title", false};
+      r.limit = 4;
+      r.cursor = cursor;
+      return db().contacts().query(uow, r);
+    });
+    EXPECT_LE(page.items.size(), 4u);
+    for (const Contact& c : page.items) all.push_back(c.id);
+    cursor = page.next_cursor;
+  } while (cursor);
+  std::vector<Id> expected = ids_;
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, expected);
+}
+
+TEST_P(QueryTest, FiltersOnTimesDatesIdsAndBooleans) {
+  SalesPipeline p = make_pipeline();
+  db().transact([&](UnitOfWork& uow) {
+    for (int m = 1; m <= 4; ++m) {
+      Deal d;
+      d.title = "Q" + std::to_string(m);
+      d.pipeline_id = p.pipeline.id;
+      d.stage_id = m % 2 ? p.lead.id : p.won.id;
+      d.amount = Money{m * 1000, "USD"};
+      d.expected_close = std::chrono::year{2027} / m / 1;
+      db().deals().create(uow, d);
+    }
+    User u;
+    u.email = "off@example.com";
+    u.name = "Off";
+    u.active = false;
+    db().users().create(uow, u);
+  });
+  db().transact([&](UnitOfWork& uow) {
+    using std::chrono::year;
+    Date march = year{2027} / 3 / 1;
+    EXPECT_EQ(db().deals().count(uow, store::Filter::ge("expected_close", march)), 2u);
+    EXPECT_EQ(db().deals().count(uow, store::Filter::eq("stage_id",
+                                                        static_cast<std::int64_t>(p.won.id))),
+              2u);
+    EXPECT_EQ(db().deals().count(uow, store::Filter::gt("amount_minor", std::int64_t{2500})), 2u);
+    EXPECT_EQ(db().deals().count(uow, store::Filter::eq("status", "open")), 4u);
+    EXPECT_THROW(db().deals().count(uow, store::Filter::eq("status", "pending")), ValidationError);
+    EXPECT_EQ(db().users().count(uow, store::Filter::eq("active", false)), 1u);
+    Timestamp later = std::chrono::time_point_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now() + std::chrono::hours(1));
+    EXPECT_EQ(db().deals().count(uow, store::Filter::lt("created_at", later)), 4u);
+    EXPECT_EQ(db().deals().count(uow, store::Filter::gt("created_at", later)), 0u);
+  });
+}
+
+}  // namespace
+}  // namespace banyan::test

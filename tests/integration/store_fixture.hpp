@@ -1,0 +1,83 @@
+// One fixture for every integration test: a fresh database per test, on each backend.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "banyan/banyan.hpp"
+#include "test_databases.hpp"
+
+namespace banyan::test {
+
+class StoreTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    scratch_ = std::make_unique<ScratchDatabase>(GetParam());
+    db_ = scratch_->open();
+  }
+  void TearDown() override {
+    db_.reset();
+    scratch_.reset();
+  }
+
+  store::Database& db() { return *db_; }
+  const ScratchDatabase& scratch() { return *scratch_; }
+
+  // A pipeline with stages "Lead" (10%), "Proposal" (50%) and "Won" (100%).
+  struct SalesPipeline {
+    Pipeline pipeline;
+    Stage lead, proposal, won;
+  };
+  SalesPipeline make_pipeline() {
+    return db().transact([&](store::UnitOfWork& uow) {
+      SalesPipeline p;
+      p.pipeline = db().pipelines().create(uow, named<Pipeline>("Sales"));
+      auto stage = [&](const char* name, int pos, int prob) {
+        Stage s;
+        s.pipeline_id = p.pipeline.id;
+        s.name = name;
+        s.position = pos;
+        s.win_probability = prob;
+        return db().stages().create(uow, s);
+      };
+      p.lead = stage("Lead", 1, 10);
+      p.proposal = stage("Proposal", 2, 50);
+      p.won = stage("Won", 3, 100);
+      return p;
+    });
+  }
+
+  // A record of a type whose only required field is its name.
+  template <typename T>
+  static T named(std::string name) {
+    T record;
+    record.name = std::move(name);
+    return record;
+  }
+
+  static Contact contact(std::string first, std::string last,
+                         std::optional<std::string> email = std::nullopt) {
+    Contact c;
+    c.first_name = std::move(first);
+    c.last_name = std::move(last);
+    c.email = std::move(email);
+    return c;
+  }
+
+ private:
+  std::unique_ptr<ScratchDatabase> scratch_;
+  std::unique_ptr<store::Database> db_;
+};
+
+inline std::string backend_test_name(const ::testing::TestParamInfo<Backend>& info) {
+  return backend_name(info.param);
+}
+
+#define BANYAN_ON_BOTH_BACKENDS(Fixture)                                                   \
+  INSTANTIATE_TEST_SUITE_P(Backends, Fixture,                                              \
+                           ::testing::Values(::banyan::test::Backend::kSqlite,             \
+                                             ::banyan::test::Backend::kMariaDb),           \
+                           ::banyan::test::backend_test_name)
+
+}  // namespace banyan::test

@@ -1,0 +1,123 @@
+#include "test_databases.hpp"
+
+#include <mysql.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <stdexcept>
+
+namespace banyan::test {
+namespace {
+
+std::atomic<int> counter{0};
+
+std::string unique_suffix() {
+  return std::to_string(::getpid()) + "_" + std::to_string(counter.fetch_add(1)) + "_" +
+         std::to_string(std::rand() % 100000);
+}
+
+MYSQL* connect_admin(const MariaDbServer& server) {
+  MYSQL* m = mysql_init(nullptr);
+  if (mysql_real_connect(m, server.host.c_str(), server.user.c_str(), nullptr, nullptr,
+                         server.port, nullptr, 0) == nullptr) {
+    std::string error = mysql_error(m);
+    mysql_close(m);
+    throw std::runtime_error("cannot connect to the test MariaDB: " + error);
+  }
+  return m;
+}
+
+std::string mysql_exec(const MariaDbServer& server, const std::string& db, const std::string& sql) {
+  MYSQL* m = connect_admin(server);
+  std::string out;
+  if ((!db.empty() && mysql_select_db(m, db.c_str()) != 0) ||
+      mysql_real_query(m, sql.data(), sql.size()) != 0) {
+    std::string error = mysql_error(m);
+    mysql_close(m);
+    throw std::runtime_error("MariaDB: " + error + " in: " + sql);
+  }
+  if (MYSQL_RES* res = mysql_store_result(m)) {
+    if (MYSQL_ROW row = mysql_fetch_row(res); row && row[0]) out = row[0];
+    mysql_free_result(res);
+  }
+  mysql_close(m);
+  return out;
+}
+
+}  // namespace
+
+std::string backend_name(Backend backend) {
+  return backend == Backend::kSqlite ? "SQLite" : "MariaDB";
+}
+
+MariaDbServer MariaDbServer::from_env() {
+  const char* url = std::getenv("BANYAN_TEST_MYSQL_URL");
+  if (url == nullptr) {
+    throw std::runtime_error(
+        "BANYAN_TEST_MYSQL_URL is not set: run the tests through ./scripts/test.sh, which "
+        "starts a private MariaDB server");
+  }
+  static const std::regex re(R"(mysql://([^@:]+)@([^:/]+):(\d+)/.*)");
+  std::cmatch m;
+  if (!std::regex_match(url, m, re)) throw std::runtime_error("bad BANYAN_TEST_MYSQL_URL");
+  return MariaDbServer{m[2].str(), static_cast<unsigned>(std::stoul(m[3].str())), m[1].str()};
+}
+
+ScratchDatabase::ScratchDatabase(Backend backend) : backend_(backend) {
+  if (backend == Backend::kSqlite) {
+    path_ = (std::filesystem::temp_directory_path() / ("banyan_test_" + unique_suffix() + ".db"))
+                .string();
+    url_ = "sqlite://" + path_;
+  } else {
+    const MariaDbServer server = MariaDbServer::from_env();
+    db_name_ = "t_" + unique_suffix();
+    mysql_exec(server, "", "CREATE DATABASE " + db_name_);
+    url_ = "mysql://" + server.user + "@" + server.host + ":" + std::to_string(server.port) +
+           "/" + db_name_;
+  }
+}
+
+ScratchDatabase::~ScratchDatabase() {
+  try {
+    if (backend_ == Backend::kSqlite) {
+      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+    } else {
+      mysql_exec(MariaDbServer::from_env(), "", "DROP DATABASE IF EXISTS " + db_name_);
+    }
+  } catch (...) {
+  }
+}
+
+std::unique_ptr<store::Database> ScratchDatabase::open(store::DatabaseOptions options) const {
+  if (!options.log) options.log = [](std::string_view) {};
+  return store::Database::open(url_, std::move(options));
+}
+
+std::string ScratchDatabase::raw(const std::string& sql) const {
+  if (backend_ == Backend::kMariaDb) return mysql_exec(MariaDbServer::from_env(), db_name_, sql);
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path_.c_str(), &db) != SQLITE_OK) throw std::runtime_error("sqlite open");
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    std::string error = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    throw std::runtime_error("sqlite: " + error + " in: " + sql);
+  }
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr)
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  const bool failed = rc != SQLITE_ROW && rc != SQLITE_DONE;
+  std::string error = failed ? sqlite3_errmsg(db) : "";
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  if (failed) throw std::runtime_error("sqlite: " + error + " in: " + sql);
+  return out;
+}
+
+}  // namespace banyan::test

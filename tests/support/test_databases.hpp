@@ -1,0 +1,46 @@
+// Fresh, real databases for tests: a new SQLite file, or a new database on the private
+// MariaDB server that scripts/test.sh starts (BANYAN_TEST_MYSQL_URL).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "banyan/store/database.hpp"
+
+namespace banyan::test {
+
+enum class Backend { kSqlite, kMariaDb };
+
+std::string backend_name(Backend backend);
+
+// A database that exists for the life of this object, then is removed.
+class ScratchDatabase {
+ public:
+  explicit ScratchDatabase(Backend backend);
+  ~ScratchDatabase();
+  ScratchDatabase(const ScratchDatabase&) = delete;
+  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
+
+  const std::string& url() const { return url_; }
+  std::unique_ptr<store::Database> open(store::DatabaseOptions options = {}) const;
+  // Runs one statement outside Banyan (raw sqlite3 or libmariadb): for tampering in
+  // tests. Returns the first column of the first row, if any, as text.
+  std::string raw(const std::string& sql) const;
+  Backend backend() const { return backend_; }
+
+ private:
+  Backend backend_;
+  std::string url_;
+  std::string path_;     // SQLite file
+  std::string db_name_;  // MariaDB database
+};
+
+// MariaDB connection settings from BANYAN_TEST_MYSQL_URL; fails the test when unset.
+struct MariaDbServer {
+  std::string host;
+  unsigned port = 0;
+  std::string user;
+  static MariaDbServer from_env();
+};
+
+}  // namespace banyan::test
