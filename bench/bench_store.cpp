@@ -1,0 +1,408 @@
+// Store throughput: insert, get by id, and a filtered page, through Banyan's public API
+// and through the raw C APIs (sqlite3, libmariadb prepared statements) doing the same
+// statements with the same transaction size (one operation per transaction) and the
+// same durability settings (the same database file or server, WAL + synchronous=NORMAL).
+#include <mysql.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "banyan/banyan.hpp"
+#include "bench_util.hpp"
+
+namespace {
+
+using banyan::Contact;
+using banyan::Id;
+using banyan::store::Database;
+using banyan::store::Filter;
+using banyan::store::UnitOfWork;
+
+constexpr int kSeedRows = 10000;
+constexpr const char* kColumns =
+    "id, version, owner_id, team_id, created_at, created_by, updated_at, updated_by, "
+    "external_id, archived_at, first_name, last_name, email, phone, title";
+constexpr int kColumnCount = 15;
+
+std::string sqlite_path() {
+  return "/tmp/banyan_bench_store_" + std::to_string(::getpid()) + ".db";
+}
+
+struct Target {
+  std::string url;
+  std::unique_ptr<Database> db;
+  std::vector<Id> ids;
+};
+
+// Opens the database through Banyan (which creates the schema) and seeds it.
+Target& target(bool mysql) {
+  static Target targets[2];
+  Target& t = targets[mysql ? 1 : 0];
+  if (t.db) return t;
+  if (mysql) {
+    std::string base = banyan::bench::env_or("BANYAN_TEST_MYSQL_URL", "");
+    if (base.empty()) throw std::runtime_error("BANYAN_TEST_MYSQL_URL is not set");
+    // A fresh database on the private server.
+    std::string server = base.substr(0, base.rfind('/'));
+    std::string name = "bench_store_" + std::to_string(::getpid());
+    MYSQL* m = mysql_init(nullptr);
+    std::string rest = server.substr(std::strlen("mysql://"));
+    std::string user = rest.substr(0, rest.find('@'));
+    std::string hostport = rest.substr(rest.find('@') + 1);
+    std::string host = hostport.substr(0, hostport.find(':'));
+    unsigned port = static_cast<unsigned>(std::stoul(hostport.substr(hostport.find(':') + 1)));
+    if (!mysql_real_connect(m, host.c_str(), user.c_str(), nullptr, nullptr, port, nullptr, 0))
+      throw std::runtime_error(mysql_error(m));
+    mysql_query(m, ("DROP DATABASE IF EXISTS " + name).c_str());
+    mysql_query(m, ("CREATE DATABASE " + name).c_str());
+    mysql_close(m);
+    t.url = server + "/" + name;
+  } else {
+    t.url = "sqlite://" + sqlite_path();
+  }
+  banyan::store::DatabaseOptions o;
+  o.pool.min_size = 2;
+  o.pool.max_size = 2;
+  t.db = Database::open(t.url, o);
+  t.db->transact([&](UnitOfWork& uow) {
+    for (int i = 0; i < kSeedRows; ++i) {
+      Contact c;
+      c.first_name = "First" + std::to_string(i);
+      c.last_name = "Smith" + std::to_string(i % 1000);
+      c.email = "person" + std::to_string(i) + "@example.com";
+      c.title = "Engineer";
+      t.ids.push_back(t.db->contacts().create(uow, c).id);
+    }
+  });
+  return t;
+}
+
+Contact new_contact(int i) {
+  Contact c;
+  c.first_name = "Bench";
+  c.last_name = "Insert" + std::to_string(i);
+  c.email = "bench" + std::to_string(i) + "@example.com";
+  c.title = "Tester";
+  return c;
+}
+
+// ---- Banyan ----------------------------------------------------------------------------
+
+void banyan_insert(benchmark::State& state, bool mysql) {
+  Target& t = target(mysql);
+  int i = 0;
+  for (auto _ : state) {
+    t.db->transact([&](UnitOfWork& uow) { t.db->contacts().create(uow, new_contact(i++)); });
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void banyan_get(benchmark::State& state, bool mysql) {
+  Target& t = target(mysql);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    UnitOfWork uow = t.db->begin(std::nullopt, banyan::store::Access::kReadOnly);
+    Contact c = t.db->contacts().get(uow, t.ids[i++ % t.ids.size()]);
+    benchmark::DoNotOptimize(c);
+    uow.commit();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void banyan_page(benchmark::State& state, bool mysql) {
+  Target& t = target(mysql);
+  int i = 0;
+  for (auto _ : state) {
+    UnitOfWork uow = t.db->begin(std::nullopt, banyan::store::Access::kReadOnly);
+    banyan::store::PageRequest r;
+    r.filter = Filter::starts_with("last_name", "Smith" + std::to_string(i++ % 100));
+    r.sort = {"last_name", false};
+    r.limit = 50;
+    auto page = t.db->contacts().query(uow, r);
+    benchmark::DoNotOptimize(page);
+    uow.commit();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// ---- raw sqlite3 -----------------------------------------------------------------------
+
+struct RawContact {
+  std::array<std::string, kColumnCount> cols;
+};
+
+class RawSqlite {
+ public:
+  RawSqlite() {
+    target(false);
+    sqlite3_open_v2(sqlite_path().c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec("PRAGMA foreign_keys=ON");
+    exec("PRAGMA case_sensitive_like=ON");  // as Banyan's connections: LIKE 'x%' can use an index
+    sqlite3_busy_timeout(db_, 5000);
+    prepare(&insert_,
+            "INSERT INTO contacts (version, owner_id, team_id, created_at, created_by, "
+            "updated_at, updated_by, external_id, archived_at, first_name, last_name, email, "
+            "phone, title) VALUES (1, NULL, NULL, ?, NULL, ?, NULL, NULL, NULL, ?, ?, ?, NULL, ?)");
+    prepare(&get_, std::string("SELECT ") + kColumns + " FROM contacts WHERE id = ?");
+    prepare(&page_, std::string("SELECT ") + kColumns +
+                        " FROM contacts WHERE contacts.archived_at IS NULL AND "
+                        "contacts.last_name LIKE ? ESCAPE '!' ORDER BY contacts.last_name ASC, "
+                        "contacts.id ASC LIMIT 51");
+    prepare(&begin_, "BEGIN IMMEDIATE");
+    prepare(&begin_read_, "BEGIN");
+    prepare(&commit_, "COMMIT");
+  }
+  ~RawSqlite() {
+    for (sqlite3_stmt* s : {insert_, get_, page_, begin_, begin_read_, commit_}) sqlite3_finalize(s);
+    sqlite3_close(db_);
+  }
+  void step_reset(sqlite3_stmt* s) {
+    while (sqlite3_step(s) == SQLITE_ROW) {
+    }
+    sqlite3_reset(s);
+  }
+  void insert(int i) {
+    step_reset(begin_);
+    const Contact c = new_contact(i);
+    const long long now = 1790000000000000LL + i;
+    sqlite3_bind_int64(insert_, 1, now);
+    sqlite3_bind_int64(insert_, 2, now);
+    sqlite3_bind_text(insert_, 3, c.first_name.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 4, c.last_name.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 5, c.email->c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 6, c.title->c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(insert_) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+    sqlite3_reset(insert_);
+    step_reset(commit_);
+  }
+  std::vector<RawContact> read(sqlite3_stmt* s) {
+    std::vector<RawContact> out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      RawContact r;
+      for (int c = 0; c < kColumnCount; ++c) {
+        const unsigned char* text = sqlite3_column_text(s, c);
+        if (text) r.cols[c] = reinterpret_cast<const char*>(text);
+      }
+      out.push_back(std::move(r));
+    }
+    sqlite3_reset(s);
+    return out;
+  }
+  std::vector<RawContact> get(Id id) {
+    step_reset(begin_read_);
+    sqlite3_bind_int64(get_, 1, static_cast<sqlite3_int64>(id));
+    auto rows = read(get_);
+    step_reset(commit_);
+    return rows;
+  }
+  std::vector<RawContact> page(const std::string& prefix) {
+    step_reset(begin_read_);
+    const std::string pattern = prefix + "%";
+    sqlite3_bind_text(page_, 1, pattern.c_str(), -1, SQLITE_TRANSIENT);
+    auto rows = read(page_);
+    step_reset(commit_);
+    return rows;
+  }
+
+ private:
+  void exec(const char* sql) { sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+  void prepare(sqlite3_stmt** s, const std::string& sql) {
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, s, nullptr) != SQLITE_OK)
+      throw std::runtime_error(sqlite3_errmsg(db_));
+  }
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt *insert_ = nullptr, *get_ = nullptr, *page_ = nullptr, *begin_ = nullptr,
+               *begin_read_ = nullptr, *commit_ = nullptr;
+};
+
+// ---- raw libmariadb --------------------------------------------------------------------
+
+class RawMariaDb {
+ public:
+  RawMariaDb() {
+    Target& t = target(true);
+    std::string rest = t.url.substr(std::strlen("mysql://"));
+    std::string user = rest.substr(0, rest.find('@'));
+    std::string hostport = rest.substr(rest.find('@') + 1, rest.find('/') - rest.find('@') - 1);
+    std::string db = rest.substr(rest.find('/') + 1);
+    m_ = mysql_init(nullptr);
+    if (!mysql_real_connect(m_, hostport.substr(0, hostport.find(':')).c_str(), user.c_str(),
+                            nullptr, db.c_str(),
+                            static_cast<unsigned>(std::stoul(hostport.substr(hostport.find(':') + 1))),
+                            nullptr, 0))
+      throw std::runtime_error(mysql_error(m_));
+    mysql_set_character_set(m_, "utf8mb4");
+    insert_ = prepare(
+        "INSERT INTO contacts (version, owner_id, team_id, created_at, created_by, updated_at, "
+        "updated_by, external_id, archived_at, first_name, last_name, email, phone, title) "
+        "VALUES (1, NULL, NULL, ?, NULL, ?, NULL, NULL, NULL, ?, ?, ?, NULL, ?)");
+    get_ = prepare(std::string("SELECT ") + kColumns + " FROM contacts WHERE id = ?");
+    page_ = prepare(std::string("SELECT ") + kColumns +
+                    " FROM contacts WHERE contacts.archived_at IS NULL AND contacts.last_name "
+                    "LIKE ? ESCAPE '!' ORDER BY contacts.last_name ASC, contacts.id ASC LIMIT 51");
+  }
+  ~RawMariaDb() {
+    for (MYSQL_STMT* s : {insert_, get_, page_}) mysql_stmt_close(s);
+    mysql_close(m_);
+  }
+  void insert(int i) {
+    query("BEGIN");
+    const Contact c = new_contact(i);
+    long long now = 1790000000000000LL + i;
+    MYSQL_BIND b[6];
+    std::memset(b, 0, sizeof b);
+    bind_int(b[0], &now);
+    bind_int(b[1], &now);
+    bind_text(b[2], c.first_name);
+    bind_text(b[3], c.last_name);
+    bind_text(b[4], *c.email);
+    bind_text(b[5], *c.title);
+    if (mysql_stmt_bind_param(insert_, b) || mysql_stmt_execute(insert_))
+      throw std::runtime_error(mysql_stmt_error(insert_));
+    query("COMMIT");
+  }
+  std::vector<RawContact> get(Id id) {
+    query("BEGIN");
+    long long v = static_cast<long long>(id);
+    MYSQL_BIND b[1];
+    std::memset(b, 0, sizeof b);
+    bind_int(b[0], &v);
+    auto rows = run(get_, b);
+    query("COMMIT");
+    return rows;
+  }
+  std::vector<RawContact> page(const std::string& prefix) {
+    query("BEGIN");
+    const std::string pattern = prefix + "%";
+    MYSQL_BIND b[1];
+    std::memset(b, 0, sizeof b);
+    bind_text(b[0], pattern);
+    auto rows = run(page_, b);
+    query("COMMIT");
+    return rows;
+  }
+
+ private:
+  static void bind_int(MYSQL_BIND& b, long long* v) {
+    b.buffer_type = MYSQL_TYPE_LONGLONG;
+    b.buffer = v;
+  }
+  static void bind_text(MYSQL_BIND& b, const std::string& s) {
+    b.buffer_type = MYSQL_TYPE_STRING;
+    b.buffer = const_cast<char*>(s.data());
+    b.buffer_length = s.size();
+  }
+  void query(const char* sql) {
+    if (mysql_query(m_, sql)) throw std::runtime_error(mysql_error(m_));
+  }
+  MYSQL_STMT* prepare(const std::string& sql) {
+    MYSQL_STMT* s = mysql_stmt_init(m_);
+    if (mysql_stmt_prepare(s, sql.c_str(), sql.size())) throw std::runtime_error(mysql_stmt_error(s));
+    return s;
+  }
+  std::vector<RawContact> run(MYSQL_STMT* s, MYSQL_BIND* params) {
+    if (mysql_stmt_bind_param(s, params) || mysql_stmt_execute(s))
+      throw std::runtime_error(mysql_stmt_error(s));
+    std::array<std::array<char, 512>, kColumnCount> buf;
+    std::array<unsigned long, kColumnCount> len{};
+    std::array<my_bool, kColumnCount> is_null{};
+    MYSQL_BIND out[kColumnCount];
+    std::memset(out, 0, sizeof out);
+    for (int c = 0; c < kColumnCount; ++c) {
+      out[c].buffer_type = MYSQL_TYPE_STRING;
+      out[c].buffer = buf[c].data();
+      out[c].buffer_length = buf[c].size();
+      out[c].length = &len[c];
+      out[c].is_null = &is_null[c];
+    }
+    mysql_stmt_bind_result(s, out);
+    std::vector<RawContact> rows;
+    while (mysql_stmt_fetch(s) == 0) {
+      RawContact r;
+      for (int c = 0; c < kColumnCount; ++c)
+        if (!is_null[c]) r.cols[c].assign(buf[c].data(), len[c]);
+      rows.push_back(std::move(r));
+    }
+    mysql_stmt_free_result(s);
+    return rows;
+  }
+  MYSQL* m_ = nullptr;
+  MYSQL_STMT *insert_ = nullptr, *get_ = nullptr, *page_ = nullptr;
+};
+
+template <typename Raw>
+Raw& raw() {
+  static Raw r;
+  return r;
+}
+
+template <typename Raw>
+void raw_insert(benchmark::State& state) {
+  Raw& r = raw<Raw>();
+  int i = 1000000;
+  for (auto _ : state) r.insert(i++);
+  state.SetItemsProcessed(state.iterations());
+}
+
+template <typename Raw>
+void raw_get(benchmark::State& state, bool mysql) {
+  Raw& r = raw<Raw>();
+  const auto& ids = target(mysql).ids;
+  std::size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(r.get(ids[i++ % ids.size()]));
+  state.SetItemsProcessed(state.iterations());
+}
+
+template <typename Raw>
+void raw_page(benchmark::State& state) {
+  Raw& r = raw<Raw>();
+  int i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(r.page("Smith" + std::to_string(i++ % 100)));
+  state.SetItemsProcessed(state.iterations());
+}
+
+void register_all() {
+  const bool have_mysql = !banyan::bench::env_or("BANYAN_TEST_MYSQL_URL", "").empty();
+  for (bool mysql : {false, true}) {
+    if (mysql && !have_mysql) continue;
+    const std::string b = mysql ? "store/mariadb/" : "store/sqlite/";
+    benchmark::RegisterBenchmark((b + "insert/banyan").c_str(), banyan_insert, mysql);
+    if (mysql) {
+      benchmark::RegisterBenchmark((b + "insert/raw").c_str(), raw_insert<RawMariaDb>);
+    } else {
+      benchmark::RegisterBenchmark((b + "insert/raw").c_str(), raw_insert<RawSqlite>);
+    }
+    benchmark::RegisterBenchmark((b + "get/banyan").c_str(), banyan_get, mysql);
+    if (mysql) {
+      benchmark::RegisterBenchmark((b + "get/raw").c_str(), raw_get<RawMariaDb>, true);
+    } else {
+      benchmark::RegisterBenchmark((b + "get/raw").c_str(), raw_get<RawSqlite>, false);
+    }
+    benchmark::RegisterBenchmark((b + "page/banyan").c_str(), banyan_page, mysql);
+    if (mysql) {
+      benchmark::RegisterBenchmark((b + "page/raw").c_str(), raw_page<RawMariaDb>);
+    } else {
+      benchmark::RegisterBenchmark((b + "page/raw").c_str(), raw_page<RawSqlite>);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((sqlite_path() + suffix).c_str());
+  return 0;
+}

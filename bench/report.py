@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Turns a Google Benchmark JSON file into Banyan's JSON-lines benchmark report.
+
+One line per metric: {"suite", "metric", "value", "unit", "baseline", "baseline_value",
+"ratio"}. ratio > 1 means Banyan is better: ours/baseline for throughputs, baseline/ours
+for latencies. With repetitions, the median of the repetitions is used.
+"""
+import json
+import sys
+
+
+def runs(path):
+    with open(path) as f:
+        data = json.load(f)
+    out = {}
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue
+        name = b.get("run_name", b["name"])
+        out[name] = b  # the median aggregate, or the single run
+    return out
+
+
+def line(suite, metric, value, unit, baseline, baseline_value, higher_is_better):
+    if higher_is_better:
+        ratio = value / baseline_value if baseline_value else None
+    else:
+        ratio = baseline_value / value if value else None
+    return json.dumps({
+        "suite": suite, "metric": metric, "value": round(value, 2), "unit": unit,
+        "baseline": baseline, "baseline_value": round(baseline_value, 2),
+        "ratio": round(ratio, 3) if ratio is not None else None,
+    })
+
+
+def pool(r):
+    for db in ("sqlite", "mariadb"):
+        for threads, label in (("", "uncontended"), ("/threads:8", "8_threads")):
+            ours = r.get(f"pool/{db}/banyan/min_time:0.500/real_time{threads}")
+            odb = r.get(f"pool/{db}/odb/min_time:0.500/real_time{threads}")
+            if not ours or not odb:
+                continue
+            for q in ("p50", "p99"):
+                yield line("pool", f"{db}.acquire_release.{label}.{q}", ours[f"{q}_ns"], "ns",
+                           f"odb_connection_pool_factory", odb[f"{q}_ns"], False)
+
+
+def store(r):
+    for db in ("sqlite", "mariadb"):
+        baseline = "raw_sqlite3" if db == "sqlite" else "raw_libmariadb"
+        for op in ("insert", "get", "page"):
+            ours = r.get(f"store/{db}/{op}/banyan")
+            raw = r.get(f"store/{db}/{op}/raw")
+            if not ours or not raw:
+                continue
+            yield line("store", f"{db}.{op}", ours["items_per_second"], "ops/s", baseline,
+                       raw["items_per_second"], True)
+
+
+def main():
+    suite, path = sys.argv[1], sys.argv[2]
+    r = runs(path)
+    for l in {"pool": pool, "store": store}[suite](r):
+        print(l)
+
+
+if __name__ == "__main__":
+    main()
