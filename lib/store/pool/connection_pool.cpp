@@ -32,6 +32,19 @@ std::uint64_t elapsed_ns(std::chrono::steady_clock::time_point since) {
                                         .count());
 }
 
+std::int64_t to_ns(PoolClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+std::atomic<std::uint64_t> next_pool_id{1};
+
+// The slot this thread last returned a connection to, and to which pool.
+struct Hint {
+  std::uint64_t pool = 0;
+  std::size_t slot = 0;
+};
+thread_local Hint hint;
+
 }  // namespace
 
 const Clock& Clock::coarse() {
@@ -42,43 +55,43 @@ const Clock& Clock::coarse() {
 ConnectionPool::ConnectionPool(store::PoolOptions options, PoolBackend backend,
                                std::function<void(const std::string&)> warn,
                                const Clock& clock, bool housekeeper)
-    : options_(options), backend_(std::move(backend)), warn_(std::move(warn)), clock_(clock) {
+    : options_(options),
+      backend_(std::move(backend)),
+      warn_(std::move(warn)),
+      clock_(clock),
+      id_(next_pool_id.fetch_add(1)),
+      slots_(options.max_size > 0 ? new Slot[options.max_size] : nullptr) {
   if (options_.max_size == 0) throw ValidationError("pool max_size must be at least 1", "max_size");
   if (options_.min_size > options_.max_size)
     throw ValidationError("pool min_size must not exceed max_size", "min_size");
+  for (auto& bucket : latency_) bucket.store(0);
   if (housekeeper) housekeeper_ = std::thread([this] { housekeeper_loop(); });
 }
 
 ConnectionPool::~ConnectionPool() {
-  std::vector<PoolEntry*> idle;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
-    idle.swap(idle_);
-    size_ -= idle.size();
   }
   housekeeper_wake_.notify_all();
   if (housekeeper_.joinable()) housekeeper_.join();
-  for (PoolEntry* e : idle) backend_.close(e);
+  for (std::size_t i = 0; i < options_.max_size; ++i) {
+    int expected = kIdle;
+    if (slots_[i].state.compare_exchange_strong(expected, kReserved)) {
+      backend_.close(slots_[i].conn);
+      slots_[i].conn = nullptr;
+      slots_[i].state = kEmpty;
+    }
+  }
 }
 
 bool ConnectionPool::expired(const PoolEntry& e, PoolClock::time_point now) const {
   return options_.max_lifetime.count() > 0 && now - e.created_at >= options_.max_lifetime;
 }
 
-void ConnectionPool::mark_in_use(PoolEntry& e, PoolClock::time_point now) {
-  e.acquired_at = now;
-  e.leak_reported = false;
-  e.in_use_index = in_use_.size();
-  in_use_.push_back(&e);
-  ++counters_.acquired;
-}
-
-void ConnectionPool::unmark_in_use(PoolEntry& e) {
-  PoolEntry* last = in_use_.back();
-  in_use_[e.in_use_index] = last;
-  last->in_use_index = e.in_use_index;
-  in_use_.pop_back();
+void ConnectionPool::mark_acquired(Slot& slot, PoolClock::time_point now) {
+  slot.acquired_at_ns.store(to_ns(now), std::memory_order_relaxed);
+  slot.leak_reported.store(false, std::memory_order_relaxed);
 }
 
 void ConnectionPool::record_latency(std::uint64_t ns) {
@@ -87,187 +100,277 @@ void ConnectionPool::record_latency(std::uint64_t ns) {
          ns > store::PoolMetrics::kLatencyBoundsNs[bucket]) {
     ++bucket;
   }
-  ++counters_.acquire_latency[bucket];
+  latency_[bucket].fetch_add(1, std::memory_order_relaxed);
+  slow_acquired_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void ConnectionPool::free_slot() {
-  // A connection was closed: if someone waits, let the first waiter open a replacement
-  // rather than letting a newcomer take the slot.
-  if (!waiters_.empty() && size_ < options_.max_size) {
-    Waiter* w = waiters_.front();
-    waiters_.pop_front();
-    w->may_open = true;
-    ++size_;
-    w->ready.notify_one();
+PoolEntry* ConnectionPool::claim(std::size_t i, PoolClock::time_point now) {
+  Slot& slot = slots_[i];
+  int expected = kIdle;
+  if (slot.state.load(std::memory_order_relaxed) != kIdle ||
+      !slot.state.compare_exchange_strong(expected, kInUse, std::memory_order_acquire)) {
+    return nullptr;
   }
+  PoolEntry* e = slot.conn;
+  if (expired(*e, now)) {
+    retire(e, false);
+    return nullptr;
+  }
+  if (now - e->returned_at >= options_.validation_interval) {
+    // Sat idle a while: the server may have dropped it. One round trip, unlocked.
+    const auto started = std::chrono::steady_clock::now();
+    if (!backend_.validate(*e)) {
+      retire(e, true);
+      return nullptr;
+    }
+    mark_acquired(slot, now);
+    record_latency(elapsed_ns(started));
+    return e;
+  }
+  mark_acquired(slot, now);
+  // The holder is the only writer of its slot's counter: no contended read-modify-write.
+  slot.fast_acquisitions.store(slot.fast_acquisitions.load(std::memory_order_relaxed) + 1,
+                               std::memory_order_relaxed);
+  return e;
 }
 
-void ConnectionPool::close_outside_lock(PoolEntry* e) { backend_.close(e); }
+PoolEntry* ConnectionPool::try_take_idle(PoolClock::time_point now) {
+  if (hint.pool == id_) {
+    if (PoolEntry* e = claim(hint.slot, now)) return e;
+  }
+  for (std::size_t i = 0; i < options_.max_size; ++i) {
+    if (PoolEntry* e = claim(i, now)) return e;
+  }
+  return nullptr;
+}
 
-PoolEntry& ConnectionPool::open_new(std::unique_lock<std::mutex>& lock) {
-  // The caller has already counted this connection in size_.
-  const auto started = std::chrono::steady_clock::now();
-  lock.unlock();
+PoolEntry& ConnectionPool::acquire() {
+  if (waiters_count_.load() == 0) {
+    if (PoolEntry* e = try_take_idle(clock_.now())) return *e;
+  }
+  return acquire_slow();
+}
+
+std::size_t ConnectionPool::reserve_empty_slot() {
+  if (size_ >= options_.max_size) return kNoSlot;
+  for (std::size_t i = 0; i < options_.max_size; ++i) {
+    int expected = kEmpty;
+    if (slots_[i].state.compare_exchange_strong(expected, kReserved)) {
+      ++size_;
+      return i;
+    }
+  }
+  return kNoSlot;
+}
+
+PoolEntry& ConnectionPool::open_into(std::size_t i, std::chrono::steady_clock::time_point started) {
+  Slot& slot = slots_[i];
   PoolEntry* e = nullptr;
   try {
     e = backend_.open();
   } catch (...) {
-    lock.lock();
+    std::lock_guard<std::mutex> lock(mutex_);
+    slot.state = kEmpty;
     --size_;
-    free_slot();
+    if (!waiters_.empty()) {
+      // Let the next waiter try to open in this slot rather than wait out its timeout.
+      const std::size_t again = reserve_empty_slot();
+      if (again != kNoSlot) {
+        Waiter* w = waiters_.front();
+        waiters_.pop_front();
+        --waiters_count_;
+        w->open_slot = again;
+        w->ready.notify_one();
+      }
+    }
     throw;
   }
   const auto now = clock_.now();
   e->created_at = now;
   e->returned_at = now;
-  lock.lock();
-  ++counters_.created;
-  mark_in_use(*e, now);
+  e->slot = i;
+  slot.conn = e;
+  mark_acquired(slot, now);
+  slot.state.store(kInUse);
+  created_.fetch_add(1, std::memory_order_relaxed);
   record_latency(elapsed_ns(started));
   return *e;
 }
 
-PoolEntry& ConnectionPool::acquire() {
+PoolEntry& ConnectionPool::acquire_slow() {
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + options_.acquire_timeout;
   std::unique_lock<std::mutex> lock(mutex_);
-  for (;;) {
-    if (!idle_.empty()) {
-      PoolEntry* e = idle_.back();
-      idle_.pop_back();
-      const auto now = clock_.now();
-      bool usable = !e->broken && !expired(*e, now);
-      if (usable && now - e->returned_at >= options_.validation_interval) {
-        // Sat idle a while: the server may have dropped it. One round trip, unlocked.
-        const auto started = std::chrono::steady_clock::now();
-        lock.unlock();
-        usable = backend_.validate(*e);
-        lock.lock();
-        if (usable) {
-          mark_in_use(*e, now);
-          record_latency(elapsed_ns(started));
-          return *e;
-        }
-        ++counters_.broken;
-      }
-      if (!usable) {
-        --size_;
-        ++counters_.destroyed;
-        lock.unlock();
-        close_outside_lock(e);
-        lock.lock();
-        continue;
-      }
-      mark_in_use(*e, now);
-      ++counters_.acquire_latency[0];
-      return *e;
-    }
-    if (size_ < options_.max_size) {
-      ++size_;
-      return open_new(lock);
-    }
-
-    // Full: queue up and wait for a hand-off.
-    const auto started = std::chrono::steady_clock::now();
-    const auto deadline = started + options_.acquire_timeout;
-    Waiter me;
-    waiters_.push_back(&me);
-    while (me.handed == nullptr && !me.may_open) {
-      if (me.ready.wait_until(lock, deadline) == std::cv_status::timeout &&
-          me.handed == nullptr && !me.may_open) {
-        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &me));
-        ++counters_.timeouts;
-        throw PoolExhausted("no database connection became free within " +
-                            std::to_string(options_.acquire_timeout.count()) + " ms (" +
-                            std::to_string(in_use_.size()) + " of " +
-                            std::to_string(options_.max_size) + " in use) for " +
-                            backend_.describe);
-      }
-    }
-    if (me.handed != nullptr) {
-      mark_in_use(*me.handed, clock_.now());
-      record_latency(elapsed_ns(started));
-      return *me.handed;
-    }
-    return open_new(lock);  // a closed connection's slot, reserved for us
+  // Another thread may have returned a connection while we came here.
+  if (waiters_.empty()) {
+    lock.unlock();
+    if (PoolEntry* e = try_take_idle(clock_.now())) return *e;
+    lock.lock();
   }
+  if (waiters_.empty()) {
+    const std::size_t i = reserve_empty_slot();
+    if (i != kNoSlot) {
+      lock.unlock();
+      return open_into(i, started);
+    }
+  }
+
+  // Full: queue up, then look once more (a release may have raced with our arrival:
+  // it stores "idle" then reads the waiter count; we raise the count, then scan).
+  Waiter me;
+  waiters_.push_back(&me);
+  ++waiters_count_;
+  lock.unlock();
+  PoolEntry* found = try_take_idle(clock_.now());
+  lock.lock();
+  if (found != nullptr) {
+    auto it = std::find(waiters_.begin(), waiters_.end(), &me);
+    if (it != waiters_.end()) {
+      waiters_.erase(it);
+      --waiters_count_;
+    }
+    PoolEntry* extra = me.handed;  // handed one while we scanned: give it back
+    const std::size_t extra_slot = me.open_slot;
+    lock.unlock();
+    if (extra != nullptr) release(*extra);
+    if (extra_slot != kNoSlot) {
+      std::lock_guard<std::mutex> relock(mutex_);
+      slots_[extra_slot].state = kEmpty;
+      --size_;
+    }
+    return *found;  // claim() has counted it
+  }
+  while (me.handed == nullptr && me.open_slot == kNoSlot) {
+    if (me.ready.wait_until(lock, deadline) == std::cv_status::timeout &&
+        me.handed == nullptr && me.open_slot == kNoSlot) {
+      waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &me));
+      --waiters_count_;
+      timeouts_.fetch_add(1, std::memory_order_relaxed);
+      std::size_t in_use = 0;
+      for (std::size_t i = 0; i < options_.max_size; ++i)
+        if (slots_[i].state.load() == kInUse) ++in_use;
+      throw PoolExhausted("no database connection became free within " +
+                          std::to_string(options_.acquire_timeout.count()) + " ms (" +
+                          std::to_string(in_use) + " of " + std::to_string(options_.max_size) +
+                          " in use) for " + backend_.describe);
+    }
+  }
+  lock.unlock();
+  if (me.handed != nullptr) {
+    mark_acquired(slots_[me.handed->slot], clock_.now());
+    record_latency(elapsed_ns(started));
+    return *me.handed;
+  }
+  return open_into(me.open_slot, started);
+}
+
+void ConnectionPool::retire(PoolEntry* e, bool broken) noexcept {
+  Slot& slot = slots_[e->slot];
+  destroyed_.fetch_add(1, std::memory_order_relaxed);
+  if (broken) broken_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    slot.conn = nullptr;
+    if (!waiters_.empty() && !stopping_) {
+      // A waiter gets this slot to open a replacement, ahead of any newcomer.
+      Waiter* w = waiters_.front();
+      waiters_.pop_front();
+      --waiters_count_;
+      slot.state = kReserved;
+      w->open_slot = e->slot;
+      w->ready.notify_one();
+    } else {
+      slot.state = kEmpty;
+      --size_;
+    }
+  }
+  backend_.close(e);
+}
+
+void ConnectionPool::hand_off_if_waiting(Slot& slot) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (waiters_.empty()) return;
+  int expected = kIdle;
+  if (!slot.state.compare_exchange_strong(expected, kInUse)) return;  // someone took it
+  Waiter* w = waiters_.front();
+  waiters_.pop_front();
+  --waiters_count_;
+  w->handed = slot.conn;
+  w->ready.notify_one();
 }
 
 void ConnectionPool::release(PoolEntry& e) noexcept {
   const auto now = clock_.now();
-  std::unique_lock<std::mutex> lock(mutex_);
-  unmark_in_use(e);
-  if (e.broken || expired(e, now) || stopping_) {
-    if (e.broken) ++counters_.broken;
-    --size_;
-    ++counters_.destroyed;
-    free_slot();
-    lock.unlock();
-    close_outside_lock(&e);
+  if (e.broken || expired(e, now) || stopping_.load(std::memory_order_relaxed)) {
+    retire(&e, e.broken);
     return;
   }
   e.returned_at = now;
-  if (!waiters_.empty()) {
-    Waiter* w = waiters_.front();
-    waiters_.pop_front();
-    w->handed = &e;
-    w->ready.notify_one();
-    return;
-  }
-  idle_.push_back(&e);
+  Slot& slot = slots_[e.slot];
+  hint.pool = id_;
+  hint.slot = e.slot;
+  slot.state.store(kIdle);  // sequentially consistent: pairs with the waiter's count
+  if (waiters_count_.load() > 0) hand_off_if_waiting(slot);
 }
 
 void ConnectionPool::housekeep() {
   const auto now = clock_.now();
-  std::vector<PoolEntry*> to_close;
   std::vector<std::string> leaks;
-  std::size_t to_open = 0;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    // idle_ front is the one idle the longest.
-    auto keep = idle_.begin();
-    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
-      PoolEntry* e = *it;
+  for (std::size_t i = 0; i < options_.max_size; ++i) {
+    Slot& slot = slots_[i];
+    const int state = slot.state.load();
+    if (state == kIdle) {
+      std::size_t size;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        size = size_;
+      }
+      int expected = kIdle;
+      if (!slot.state.compare_exchange_strong(expected, kReserved)) continue;
+      PoolEntry* e = slot.conn;
       const bool idle_too_long = options_.idle_timeout.count() > 0 &&
                                  now - e->returned_at >= options_.idle_timeout &&
-                                 size_ > options_.min_size;
+                                 size > options_.min_size;
       if (expired(*e, now) || idle_too_long) {
-        to_close.push_back(e);
-        --size_;
-        ++counters_.destroyed;
+        retire(e, false);
       } else {
-        *keep++ = e;
+        slot.state.store(kIdle);
+        if (waiters_count_.load() > 0) hand_off_if_waiting(slot);
       }
-    }
-    idle_.erase(keep, idle_.end());
-    if (options_.leak_threshold.count() > 0) {
-      for (PoolEntry* e : in_use_) {
-        if (!e->leak_reported && now - e->acquired_at >= options_.leak_threshold) {
-          e->leak_reported = true;
-          ++counters_.leaks;
-          leaks.push_back(
-              "connection pool (" + backend_.describe + "): a connection has been held for " +
-              std::to_string(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(now - e->acquired_at)
-                      .count()) +
-              " ms, past the leak threshold of " +
-              std::to_string(options_.leak_threshold.count()) +
-              " ms; is a UnitOfWork kept alive too long?");
-        }
+    } else if (state == kInUse && options_.leak_threshold.count() > 0) {
+      const auto held = std::chrono::nanoseconds(to_ns(now) - slot.acquired_at_ns.load());
+      if (held >= options_.leak_threshold && !slot.leak_reported.exchange(true)) {
+        leaks_.fetch_add(1, std::memory_order_relaxed);
+        leaks.push_back("connection pool (" + backend_.describe +
+                        "): a connection has been held for " +
+                        std::to_string(
+                            std::chrono::duration_cast<std::chrono::milliseconds>(held).count()) +
+                        " ms, past the leak threshold of " +
+                        std::to_string(options_.leak_threshold.count()) +
+                        " ms; is a UnitOfWork kept alive too long?");
       }
-    }
-    if (!stopping_ && size_ < options_.min_size && waiters_.empty()) {
-      to_open = options_.min_size - size_;
-      size_ += to_open;
     }
   }
-  for (PoolEntry* e : to_close) close_outside_lock(e);
   for (const std::string& message : leaks) warn_(message);
-  for (std::size_t i = 0; i < to_open; ++i) {
+
+  // Top up to min_size, into idle slots.
+  for (;;) {
+    std::size_t i;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_ || size_ >= options_.min_size || !waiters_.empty()) return;
+      i = reserve_empty_slot();
+      if (i == kNoSlot) return;
+    }
     PoolEntry* e = nullptr;
     try {
       e = backend_.open();
     } catch (const std::exception& ex) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      size_ -= to_open - i;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        slots_[i].state = kEmpty;
+        --size_;
+      }
       warn_(std::string("connection pool (") + backend_.describe +
             "): could not open a connection to reach min_size: " + ex.what());
       return;
@@ -275,16 +378,11 @@ void ConnectionPool::housekeep() {
     const auto opened = clock_.now();
     e->created_at = opened;
     e->returned_at = opened;
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++counters_.created;
-    if (!waiters_.empty()) {
-      Waiter* w = waiters_.front();
-      waiters_.pop_front();
-      w->handed = e;
-      w->ready.notify_one();
-    } else {
-      idle_.insert(idle_.begin(), e);  // coldest end: hot connections stay on top
-    }
+    e->slot = i;
+    slots_[i].conn = e;
+    created_.fetch_add(1, std::memory_order_relaxed);
+    slots_[i].state.store(kIdle);
+    if (waiters_count_.load() > 0) hand_off_if_waiting(slots_[i]);
   }
 }
 
@@ -300,10 +398,24 @@ void ConnectionPool::housekeeper_loop() {
 }
 
 store::PoolMetrics ConnectionPool::metrics() const {
+  store::PoolMetrics m;
+  std::uint64_t fast = 0;
+  for (std::size_t i = 0; i < options_.max_size; ++i) {
+    const Slot& slot = slots_[i];
+    fast += slot.fast_acquisitions.load(std::memory_order_relaxed);
+    const int state = slot.state.load();
+    if (state == kInUse) ++m.in_use;
+    if (state == kIdle) ++m.idle;
+  }
+  m.created = created_.load();
+  m.destroyed = destroyed_.load();
+  m.broken = broken_.load();
+  m.acquired = slow_acquired_.load() + fast;
+  m.timeouts = timeouts_.load();
+  m.leaks = leaks_.load();
+  for (std::size_t b = 0; b < m.acquire_latency.size(); ++b) m.acquire_latency[b] = latency_[b].load();
+  m.acquire_latency[0] += fast;
   std::lock_guard<std::mutex> lock(mutex_);
-  store::PoolMetrics m = counters_;
-  m.in_use = in_use_.size();
-  m.idle = idle_.size();
   m.waiters = waiters_.size();
   return m;
 }

@@ -4,16 +4,24 @@
 // factory: they tell it how to open, check and close a connection, and hand out what it
 // gives them. C++14-clean, because the ODB island includes it.
 //
-// Design, in short:
-//  - Idle connections are a stack: the most recently used goes out first, so the rest
-//    age and the housekeeper can close those beyond min_size.
-//  - Waiters queue in FIFO order and are served by direct hand-off: a returned
-//    connection goes to the oldest waiter, never to a thread that arrives later.
-//  - Opening, validating and closing a connection happen outside the lock.
+// Design, in short (HikariCP's ConcurrentBag is the model):
+//  - Connections live in a fixed array of max_size slots. A slot's state (empty, idle,
+//    in use, reserved) is an atomic; taking an idle connection is one compare-and-swap,
+//    with no lock and no shared counter written, so checkout costs tens of nanoseconds
+//    and threads do not queue on a mutex.
+//  - Each thread first tries the slot it last returned (its hint), then scans the array
+//    from the start: low slots stay hot and high ones age, so the housekeeper can close
+//    idle connections beyond min_size.
+//  - When the pool is full, callers queue in FIFO order and are served by direct hand-off:
+//    a returned connection goes to the oldest waiter, never to a thread that arrives later.
+//  - Opening, validating and closing happen outside the lock. Slots are never freed while
+//    the pool lives, so a racing compare-and-swap never touches freed memory.
 //  - Time comes from a Clock seam, so tests drive ageing without sleeping.
 #ifndef BANYAN_LIB_STORE_POOL_CONNECTION_POOL_HPP
 #define BANYAN_LIB_STORE_POOL_CONNECTION_POOL_HPP
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -44,15 +52,14 @@ class Clock {
 };
 
 // The pool's bookkeeping, embedded in every pooled connection (the backends derive their
-// connection class from both the driver's connection and this).
+// connection class from both the driver's connection and this). Only the thread that holds
+// the connection touches these fields.
 struct PoolEntry {
   virtual ~PoolEntry() = default;
   PoolClock::time_point created_at{};
-  PoolClock::time_point returned_at{};   // when it last became idle
-  PoolClock::time_point acquired_at{};   // when it was last handed out
-  std::size_t in_use_index = 0;          // position in ConnectionPool::in_use_
-  bool broken = false;                   // set by the backend when a use failed fatally
-  bool leak_reported = false;
+  PoolClock::time_point returned_at{};  // when it last became idle
+  std::size_t slot = 0;                 // its slot in ConnectionPool::slots_
+  bool broken = false;                  // set by the backend when a use failed fatally
 };
 
 // How a backend opens, checks and closes its connections. All three are called without
@@ -99,33 +106,61 @@ class ConnectionPool {
   const store::PoolOptions& options() const { return options_; }
 
  private:
-  struct Waiter {
-    std::condition_variable ready;
-    PoolEntry* handed = nullptr;  // a connection handed over by release()
-    bool may_open = false;        // a slot freed by a closed connection, to fill
+  enum SlotState : int { kEmpty, kIdle, kInUse, kReserved };
+
+  // One place for a connection. Padded to a cache line's size, so threads working on
+  // different slots seldom share a line (C++14 has no over-aligned new to do better).
+  struct Slot {
+    std::atomic<int> state{kEmpty};
+    PoolEntry* conn = nullptr;                      // set while not empty; owned by the
+                                                    // thread that moved it out of idle
+    std::atomic<std::int64_t> acquired_at_ns{0};    // for the leak scan
+    std::atomic<std::uint64_t> fast_acquisitions{0};  // written only by the holder
+    std::atomic<bool> leak_reported{false};
+    char padding[24];
   };
 
+  struct Waiter {
+    std::condition_variable ready;
+    PoolEntry* handed = nullptr;        // a connection handed over by release()
+    std::size_t open_slot = kNoSlot;    // a slot freed by a closed connection, to fill
+  };
+  static constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
+
   bool expired(const PoolEntry& e, PoolClock::time_point now) const;
-  PoolEntry& open_new(std::unique_lock<std::mutex>& lock);
-  void mark_in_use(PoolEntry& e, PoolClock::time_point now);  // requires mutex_
-  void unmark_in_use(PoolEntry& e);                            // requires mutex_
-  void close_outside_lock(PoolEntry* e);
-  void free_slot();                                            // requires mutex_
-  void record_latency(std::uint64_t ns);                       // requires mutex_
+  // Claims an idle connection without locking, validating or retiring as needed.
+  PoolEntry* try_take_idle(PoolClock::time_point now);
+  PoolEntry* claim(std::size_t slot, PoolClock::time_point now);
+  PoolEntry& acquire_slow();
+  // Opens a connection into a slot reserved by the caller; the caller holds it.
+  PoolEntry& open_into(std::size_t slot, std::chrono::steady_clock::time_point started);
+  // Reserves an empty slot and counts it in size_. Requires mutex_. kNoSlot if full.
+  std::size_t reserve_empty_slot();
+  // Closes a connection the caller owns and frees its slot (or passes the slot to the
+  // first waiter). Never throws.
+  void retire(PoolEntry* e, bool broken) noexcept;
+  void hand_off_if_waiting(Slot& slot);
+  void mark_acquired(Slot& slot, PoolClock::time_point now);
+  void record_latency(std::uint64_t ns);
   void housekeeper_loop();
 
   const store::PoolOptions options_;
   const PoolBackend backend_;
   const std::function<void(const std::string&)> warn_;
   const Clock& clock_;
+  const std::uint64_t id_;  // tells this pool's thread-local hints from another pool's
+  const std::unique_ptr<Slot[]> slots_;
+
+  std::atomic<std::size_t> waiters_count_{0};
+  std::atomic<bool> stopping_{false};
 
   mutable std::mutex mutex_;
-  std::vector<PoolEntry*> idle_;        // guarded by mutex_; back = most recently returned
-  std::vector<PoolEntry*> in_use_;      // guarded by mutex_
-  std::deque<Waiter*> waiters_;         // guarded by mutex_; front = first to arrive
-  std::size_t size_ = 0;                // guarded by mutex_; open + being opened
-  store::PoolMetrics counters_;         // guarded by mutex_; gauges filled in metrics()
-  bool stopping_ = false;               // guarded by mutex_
+  std::deque<Waiter*> waiters_;  // guarded by mutex_; front = first to arrive
+  std::size_t size_ = 0;         // guarded by mutex_; slots not empty
+
+  std::atomic<std::uint64_t> created_{0}, destroyed_{0}, broken_{0}, slow_acquired_{0},
+      timeouts_{0}, leaks_{0};
+  std::array<std::atomic<std::uint64_t>, 8> latency_{};
 
   std::condition_variable housekeeper_wake_;
   std::thread housekeeper_;
