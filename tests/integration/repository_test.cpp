@@ -282,6 +282,65 @@ TEST_P(RepositoryTest, StoresSqlMetacharactersQuotesAndUnicodeVerbatim) {
   });
 }
 
+// The same, for every string field of every other record type.
+TEST_P(RepositoryTest, EveryStringFieldOfEveryTypeRoundTripsVerbatim) {
+  const std::string s = "O'Brien \"the\" \\ 100% _x_ ; DROP TABLE t;-- 😀";
+  SalesPipeline p = make_pipeline();
+  db().transact([&](UnitOfWork& uow) {
+    auto round_trip = [&](auto repo, auto record) {
+      auto stored = repo.create(uow, record);
+      EXPECT_EQ(repo.get(uow, stored.id), stored);
+      return stored;
+    };
+    User u;
+    u.email = "o'brien+x@example.com";
+    u.name = s;
+    u.external_id = s;
+    EXPECT_EQ(round_trip(db().users(), u).name, s);
+    EXPECT_EQ(round_trip(db().teams(), named<Team>(s)).name, s);
+    EXPECT_EQ(round_trip(db().tags(), named<Tag>(s)).name, s);
+    EXPECT_EQ(round_trip(db().pipelines(), named<Pipeline>(s)).name, s);
+    Company co;
+    co.name = co.domain.emplace(s);
+    co.industry = co.phone = co.website = s;
+    EXPECT_EQ(round_trip(db().companies(), co).website, s);
+    Lead l;
+    l.first_name = l.last_name = s;
+    l.phone = l.company_name = l.source = s;
+    l.email = "lead@example.com";
+    EXPECT_EQ(round_trip(db().leads(), l).company_name, s);
+    Stage st;
+    st.pipeline_id = p.pipeline.id;
+    st.name = s;
+    st.position = 99;
+    EXPECT_EQ(round_trip(db().stages(), st).name, s);
+    Deal d;
+    d.title = s;
+    d.pipeline_id = p.pipeline.id;
+    d.stage_id = p.lead.id;
+    EXPECT_EQ(round_trip(db().deals(), d).title, s);
+    Activity a;
+    a.subject = s;
+    a.body = s + "\n" + s;
+    EXPECT_EQ(round_trip(db().activities(), a).body, s + "\n" + s);
+  });
+}
+
+TEST_P(RepositoryTest, ARejectedUpdateChangesNothing) {
+  Contact c = db().transact([&](UnitOfWork& uow) {
+    return db().contacts().create(uow, contact("Ada", "Lovelace", "ada@example.com"));
+  });
+  for (const char* bad_email : {"not an email", "ada@\xFF.com"}) {
+    Contact next = c;
+    next.last_name = "Changed";
+    next.email = bad_email;
+    EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, next); }),
+                 ValidationError);
+  }
+  Contact now = db().transact([&](UnitOfWork& uow) { return db().contacts().get(uow, c.id); });
+  EXPECT_EQ(now, c);
+}
+
 TEST_P(RepositoryTest, AFailedUnitOfWorkLeavesNothingBehind) {
   SalesPipeline p = make_pipeline();
   EXPECT_THROW(db().transact([&](UnitOfWork& uow) {
