@@ -8,19 +8,7 @@ set -euo pipefail
 want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 
-log() { printf '[setup] %s\n' "$*" >&2; }
-
-# Runs a command quietly; shows its output only when it fails.
-quiet() {
-  local out
-  out=$(mktemp)
-  if ! "$@" >"$out" 2>&1; then
-    cat "$out" >&2
-    rm -f "$out"
-    return 1
-  fi
-  rm -f "$out"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"  # log, quietly
 
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
@@ -46,7 +34,7 @@ missing() {
 apt_updated=0
 apt_update_once() {
   if [[ $apt_updated -eq 0 ]]; then
-    quiet as_root apt-get update -qq
+    quietly as_root apt-get update -qq
     apt_updated=1
   fi
 }
@@ -57,7 +45,7 @@ mapfile -t need < <(missing "${pkgs[@]}")
 if [[ ${#need[@]} -gt 0 ]]; then
   log "installing: ${need[*]}"
   apt_update_once
-  quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${need[@]}"
 fi
 
@@ -67,7 +55,7 @@ if [[ ${#need[@]} -gt 0 ]]; then
   apt_update_once
   if [[ -n $(apt-cache policy libodb-dev 2>/dev/null | awk '/Candidate:/ && $2 != "(none)"') ]]; then
     # Newer Debian and Ubuntu carry the runtime: install it by name.
-    quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+    quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
   else
     # Debian 12: take the bullseye packages through a private apt configuration that reuses
     # the system's own Debian mirror, without adding bullseye to the system's sources.
@@ -81,8 +69,8 @@ if [[ ${#need[@]} -gt 0 ]]; then
       >"$work/sources.list"
     opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
           -o "Dir::State::Lists=$work/lists")
-    quiet as_root apt-get "${opts[@]}" update -qq
-    (cd "$work/debs" && quiet as_root apt-get "${opts[@]}" download -qq "${need[@]}")
-    quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$work"/debs/*.deb
+    quietly as_root apt-get "${opts[@]}" update -qq
+    (cd "$work/debs" && quietly as_root apt-get "${opts[@]}" download -qq "${need[@]}")
+    quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$work"/debs/*.deb
   fi
 fi

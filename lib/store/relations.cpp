@@ -140,82 +140,83 @@ std::vector<DealContactLink> Relations::deal_contacts(UnitOfWork& uow, Id deal_i
   return out;
 }
 
+namespace {
+
+// Links from an owning record (an activity, a tag) to any record: one shape, two tables.
+template <typename Row, std::uint64_t Row::*kOwner>
+struct ObjectLinks {
+  using Rows = island::RowStore<Row>;
+  ObjectType owner_type;
+  const char* owner_column;
+
+  void link(island::Transaction& tx, Id owner, ObjectRef target) const {
+    if (target.type == owner_type) {
+      throw ValidationError("target: a " + std::string(to_string(owner_type)) +
+                                " cannot be linked to another " +
+                                std::string(to_string(owner_type)),
+                            "target");
+    }
+    require(tx, owner_type, owner, owner_column);
+    require(tx, target.type, target.id, "target");
+    if (!Rows::select(tx, where_object(owner_column, owner, target)).empty()) return;
+    Row row;
+    row.*kOwner = owner;
+    row.object_type = std::string(to_string(target.type));
+    row.object_id = target.id;
+    Rows::insert(tx, row);
+  }
+
+  void unlink(island::Transaction& tx, Id owner, ObjectRef target) const {
+    for (const auto& row : Rows::select(tx, where_object(owner_column, owner, target)))
+      Rows::erase(tx, row.id);
+  }
+
+  std::vector<ObjectRef> targets(island::Transaction& tx, Id owner) const {
+    std::vector<ObjectRef> out;
+    for (const auto& row : Rows::select(tx, where_object(owner_column, owner, std::nullopt)))
+      out.push_back({parse_object_type(row.object_type), row.object_id});
+    return out;
+  }
+
+  std::vector<Id> owners(island::Transaction& tx, ObjectRef target) const {
+    std::vector<Id> out;
+    for (const auto& row : Rows::select(tx, where_object(nullptr, 0, target)))
+      out.push_back(row.*kOwner);
+    return out;
+  }
+};
+
+constexpr ObjectLinks<odbrows::ActivityLinkRow, &odbrows::ActivityLinkRow::activity_id>
+    kActivityLinks{ObjectType::kActivity, "activity_id"};
+constexpr ObjectLinks<odbrows::TagLinkRow, &odbrows::TagLinkRow::tag_id> kTagLinks{
+    ObjectType::kTag, "tag_id"};
+
+}  // namespace
+
 void Relations::link_activity(UnitOfWork& uow, Id activity_id, ObjectRef target) const {
-  using Rows = island::RowStore<odbrows::ActivityLinkRow>;
-  island::Transaction& tx = uow.impl().live();
-  if (target.type == ObjectType::kActivity)
-    throw ValidationError("target: an activity cannot concern another activity", "target");
-  require(tx, ObjectType::kActivity, activity_id, "activity_id");
-  require(tx, target.type, target.id, "target");
-  if (!Rows::select(tx, where_object("activity_id", activity_id, target)).empty()) return;
-  odbrows::ActivityLinkRow row;
-  row.activity_id = activity_id;
-  row.object_type = std::string(to_string(target.type));
-  row.object_id = target.id;
-  Rows::insert(tx, row);
+  kActivityLinks.link(uow.impl().live(), activity_id, target);
 }
-
 void Relations::unlink_activity(UnitOfWork& uow, Id activity_id, ObjectRef target) const {
-  using Rows = island::RowStore<odbrows::ActivityLinkRow>;
-  island::Transaction& tx = uow.impl().live();
-  for (const auto& row : Rows::select(tx, where_object("activity_id", activity_id, target)))
-    Rows::erase(tx, row.id);
+  kActivityLinks.unlink(uow.impl().live(), activity_id, target);
 }
-
 std::vector<ObjectRef> Relations::activity_targets(UnitOfWork& uow, Id activity_id) const {
-  using Rows = island::RowStore<odbrows::ActivityLinkRow>;
-  std::vector<ObjectRef> out;
-  for (const auto& row :
-       Rows::select(uow.impl().live(), where_object("activity_id", activity_id, std::nullopt)))
-    out.push_back({parse_object_type(row.object_type), row.object_id});
-  return out;
+  return kActivityLinks.targets(uow.impl().live(), activity_id);
 }
-
 std::vector<Id> Relations::activities_of(UnitOfWork& uow, ObjectRef target) const {
-  using Rows = island::RowStore<odbrows::ActivityLinkRow>;
-  std::vector<Id> out;
-  for (const auto& row : Rows::select(uow.impl().live(), where_object(nullptr, 0, target)))
-    out.push_back(row.activity_id);
-  return out;
+  return kActivityLinks.owners(uow.impl().live(), target);
 }
 
 void Relations::tag(UnitOfWork& uow, Id tag_id, ObjectRef target) const {
-  using Rows = island::RowStore<odbrows::TagLinkRow>;
-  island::Transaction& tx = uow.impl().live();
-  if (target.type == ObjectType::kTag)
-    throw ValidationError("target: a tag cannot be tagged", "target");
-  require(tx, ObjectType::kTag, tag_id, "tag_id");
-  require(tx, target.type, target.id, "target");
-  if (!Rows::select(tx, where_object("tag_id", tag_id, target)).empty()) return;
-  odbrows::TagLinkRow row;
-  row.tag_id = tag_id;
-  row.object_type = std::string(to_string(target.type));
-  row.object_id = target.id;
-  Rows::insert(tx, row);
+  kTagLinks.link(uow.impl().live(), tag_id, target);
 }
-
 void Relations::untag(UnitOfWork& uow, Id tag_id, ObjectRef target) const {
-  using Rows = island::RowStore<odbrows::TagLinkRow>;
-  island::Transaction& tx = uow.impl().live();
-  for (const auto& row : Rows::select(tx, where_object("tag_id", tag_id, target)))
-    Rows::erase(tx, row.id);
+  kTagLinks.unlink(uow.impl().live(), tag_id, target);
 }
-
 std::vector<Id> Relations::tags_of(UnitOfWork& uow, ObjectRef target) const {
-  using Rows = island::RowStore<odbrows::TagLinkRow>;
-  std::vector<Id> out;
-  for (const auto& row : Rows::select(uow.impl().live(), where_object(nullptr, 0, target)))
-    out.push_back(row.tag_id);
-  return out;
+  return kTagLinks.owners(uow.impl().live(), target);
 }
-
 std::vector<ObjectRef> Relations::tagged_with(UnitOfWork& uow, Id tag_id) const {
-  using Rows = island::RowStore<odbrows::TagLinkRow>;
-  std::vector<ObjectRef> out;
-  for (const auto& row :
-       Rows::select(uow.impl().live(), where_object("tag_id", tag_id, std::nullopt)))
-    out.push_back({parse_object_type(row.object_type), row.object_id});
-  return out;
+  return kTagLinks.targets(uow.impl().live(), tag_id);
 }
 
 }  // namespace banyan::store
