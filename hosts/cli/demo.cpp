@@ -1,5 +1,6 @@
 #include "demo.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -160,6 +161,26 @@ void load_demo_data(store::Database& db) {
     db.relations().link_activity(uow, call_id, {ObjectType::kContact, contacts["ada"]});
     db.relations().link_activity(uow, call_id, {ObjectType::kCompany, companies["acme"]});
 
+    // A lead that came in through the web site, converted into a contact, its company
+    // (matched by the email domain) and a new deal.
+    Lead lead;
+    lead.first_name = "Grace";
+    lead.last_name = "Brewster";
+    lead.email = "grace.brewster@umbrella.example";
+    lead.company_name = "Umbrella Health";
+    lead.source = "web";
+    lead.status = LeadStatus::kQualified;
+    lead.owner_id = alan.id;
+    if (!db.leads().find_by_external_id(uow, "demo-lead-grace")) {
+      lead = db.leads().create(uow, with_key(lead, "lead-grace"));
+      store::LeadConversion conversion;
+      conversion.lead_id = lead.id;
+      conversion.deal = store::LeadConversion::NewDeal{
+          pipeline.id, stages["discover"], "Umbrella research wing", Money{2200000, "USD"},
+          std::chrono::year{2027} / 6 / 30, DealRole::kDecisionMaker};
+      db.lead_converter().convert(uow, conversion);
+    }
+
     Tag vip;
     vip.name = "vip";
     vip.color = "#d4a017";
@@ -174,42 +195,46 @@ void print_pipeline_summary(store::Database& db, std::ostream& out) {
     store::PageRequest all_pipelines;
     all_pipelines.limit = 1000;
     for (const Pipeline& p : db.pipelines().query(uow, all_pipelines).items) {
+      const store::PipelineSummary summary = db.deal_stages().summary(uow, p.id);
       out << "Pipeline: " << p.name << "\n";
-      char line[160];
-      std::snprintf(line, sizeof line, "  %-16s %5s %22s %22s\n", "stage", "deals", "amount",
+      char line[200];
+      std::snprintf(line, sizeof line, "  %-20s %5s %22s %22s\n", "stage", "deals", "amount",
                     "weighted");
       out << line;
-      store::PageRequest stage_page;
-      stage_page.filter = Filter::eq("pipeline_id", static_cast<std::int64_t>(p.id));
-      stage_page.sort = {"position", false};
-      stage_page.limit = 1000;
-      std::int64_t total = 0, total_weighted = 0;
-      std::size_t total_count = 0;
-      for (const Stage& s : db.stages().query(uow, stage_page).items) {
-        std::int64_t amount = 0;
-        std::size_t count = 0;
-        store::PageRequest deals;
-        deals.filter = Filter::eq("stage_id", static_cast<std::int64_t>(s.id));
-        deals.limit = 1000;
-        do {
-          auto page = db.deals().query(uow, deals);
-          for (const Deal& d : page.items) {
-            amount += d.amount.minor_units;
-            ++count;
-          }
-          deals.cursor = page.next_cursor;
-        } while (deals.cursor);
-        const std::int64_t weighted = amount * s.win_probability / 100;
-        std::snprintf(line, sizeof line, "  %-16s %5zu %22s %22s\n", s.name.c_str(), count,
-                      money(amount, "USD").c_str(), money(weighted, "USD").c_str());
-        out << line;
-        total += amount;
-        total_weighted += weighted;
-        total_count += count;
-      }
-      std::snprintf(line, sizeof line, "  %-16s %5zu %22s %22s\n", "total", total_count,
-                    money(total, "USD").c_str(), money(total_weighted, "USD").c_str());
-      out << line;
+      auto row = [&](const std::string& name, std::uint64_t deals,
+                     const std::vector<Money>& amount, const std::vector<Money>& weighted) {
+        // One line per currency; a stage without deals still shows.
+        const std::size_t lines = std::max<std::size_t>(1, amount.size());
+        for (std::size_t i = 0; i < lines; ++i) {
+          const std::string a = i < amount.size() ? money(amount[i].minor_units, amount[i].currency) : "-";
+          const std::string w =
+              i < weighted.size() ? money(weighted[i].minor_units, weighted[i].currency) : "-";
+          std::snprintf(line, sizeof line, "  %-20s %5s %22s %22s\n", i == 0 ? name.c_str() : "",
+                        i == 0 ? std::to_string(deals).c_str() : "", a.c_str(), w.c_str());
+          out << line;
+        }
+      };
+      for (const store::StageSummary& s : summary.stages)
+        row(s.stage.name + " (" + std::to_string(s.stage.win_probability) + "%)", s.deals,
+            s.amount, s.weighted_amount);
+      row("total", summary.deals, summary.amount, summary.weighted_amount);
+    }
+  });
+}
+
+void print_converted_leads(store::Database& db, std::ostream& out) {
+  db.transact([&](UnitOfWork& uow) {
+    store::PageRequest converted;
+    converted.filter = Filter::eq("status", "converted");
+    converted.limit = 1000;
+    for (const Lead& l : db.leads().query(uow, converted).items) {
+      const Contact c = db.contacts().get(uow, *l.converted_contact_id);
+      const Company co = db.companies().get(uow, *l.converted_company_id);
+      out << "Converted lead: " << l.first_name << ' ' << l.last_name << " -> contact " << c.id
+          << " at " << co.name;
+      if (l.converted_deal_id)
+        out << ", deal \"" << db.deals().get(uow, *l.converted_deal_id).title << '"';
+      out << '\n';
     }
   });
 }

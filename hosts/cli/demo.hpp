@@ -14,4 +14,7 @@ void load_demo_data(store::Database& db);
 // Prints each pipeline's stages with deal count, total and weighted amount.
 void print_pipeline_summary(store::Database& db, std::ostream& out);
 
+// Prints the leads converted so far and what each became.
+void print_converted_leads(store::Database& db, std::ostream& out);
+
 }  // namespace banyan::cli

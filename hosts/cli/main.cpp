@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
       banyan::cli::load_demo_data(*db);
       std::cout << "Demo data loaded into " << url << "\n\n";
       banyan::cli::print_pipeline_summary(*db, std::cout);
+      std::cout << '\n';
+      banyan::cli::print_converted_leads(*db, std::cout);
     } else if (command == "summary") {
       banyan::cli::print_pipeline_summary(*db, std::cout);
     } else if (command == "pool-stats") {

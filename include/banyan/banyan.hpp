@@ -14,6 +14,8 @@
 #include "banyan/model/team.hpp"
 #include "banyan/model/user.hpp"
 #include "banyan/store/database.hpp"
+#include "banyan/store/deal_stages.hpp"
+#include "banyan/store/lead_converter.hpp"
 #include "banyan/store/pool.hpp"
 #include "banyan/store/query.hpp"
 #include "banyan/store/relations.hpp"

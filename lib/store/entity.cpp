@@ -3,6 +3,7 @@
 #include <string>
 
 #include "banyan/errors.hpp"
+#include "store/sql_builder.hpp"
 #include "store/validation.hpp"
 
 namespace banyan::store::detail {
@@ -267,7 +268,11 @@ std::span<const FieldDef<odbrows::LeadRow>> Entity<Lead>::fields() {
   static const FieldDef<Row> kFields[] = {TEXT(first_name),       TEXT(last_name),
                                           OPT_TEXT(email),        OPT_TEXT(phone),
                                           OPT_TEXT(company_name), OPT_TEXT(source),
-                                          ENUM(status, parse_lead_status)};
+                                          ENUM(status, parse_lead_status),
+                                          OPT_TIME(converted_at),
+                                          OPT_ID(converted_contact_id),
+                                          OPT_ID(converted_company_id),
+                                          OPT_ID(converted_deal_id)};
   return kFields;
 }
 void Entity<Lead>::to_row(const Lead& in, Row& out) {
@@ -279,6 +284,10 @@ void Entity<Lead>::to_row(const Lead& in, Row& out) {
   out.company_name = column(in.company_name);
   out.source = column(in.source);
   out.status = std::string(to_string(in.status));
+  out.converted_at = column(in.converted_at);
+  out.converted_contact_id = column(in.converted_contact_id);
+  out.converted_company_id = column(in.converted_company_id);
+  out.converted_deal_id = column(in.converted_deal_id);
 }
 Lead Entity<Lead>::from_row(const Row& in) {
   Lead out;
@@ -290,7 +299,30 @@ Lead Entity<Lead>::from_row(const Row& in) {
   out.company_name = value(in.company_name);
   out.source = value(in.source);
   out.status = parse_lead_status(in.status);
+  out.converted_at = time_value(in.converted_at);
+  out.converted_contact_id = value(in.converted_contact_id);
+  out.converted_company_id = value(in.converted_company_id);
+  out.converted_deal_id = value(in.converted_deal_id);
   return out;
+}
+void Entity<Lead>::before_create(Row& row) {
+  if (row.status == to_string(LeadStatus::kConverted))
+    throw ValidationError("status: a lead becomes converted only through conversion", "status");
+  row.converted_at = nullptr;
+  row.converted_contact_id = nullptr;
+  row.converted_company_id = nullptr;
+  row.converted_deal_id = nullptr;
+}
+void Entity<Lead>::before_update(const Row& stored, Row& next) {
+  const std::string converted(to_string(LeadStatus::kConverted));
+  if ((stored.status == converted) != (next.status == converted))
+    throw ValidationError("status: a lead becomes converted only through conversion, and "
+                          "stays so",
+                          "status");
+  next.converted_at = column(value(stored.converted_at));
+  next.converted_contact_id = column(value(stored.converted_contact_id));
+  next.converted_company_id = column(value(stored.converted_company_id));
+  next.converted_deal_id = column(value(stored.converted_deal_id));
 }
 void Entity<Lead>::validate(const Lead& in) {
   validate_record(in);
@@ -423,6 +455,26 @@ void Entity<Deal>::check_references(island::Transaction& tx, const Deal& in) {
   if (in.company_id) require_exists(tx, "companies", *in.company_id, "company_id");
 }
 std::span<const Referrer> Entity<Deal>::referrers() { return {}; }
+void Entity<Deal>::after_write(island::Transaction& tx, const Row* before, const Row& after,
+                               std::optional<Id> actor) {
+  if (before != nullptr && before->stage_id == after.stage_id) return;
+  odbrows::DealStageChangeRow change;
+  change.deal_id = after.id;
+  change.to_stage_id = after.stage_id;
+  change.changed_at = after.updated_at;
+  change.changed_by = column(actor);
+  if (before != nullptr) {
+    change.from_stage_id = std::make_unique<std::uint64_t>(before->stage_id);
+    // Time in the previous stage: since the change that put the deal there.
+    island::SqlFragment q;
+    q.text("SELECT COALESCE(MAX(changed_at), 0) FROM deal_stage_changes WHERE deal_id = ");
+    q.param(int_param(static_cast<std::int64_t>(after.id)));
+    const std::int64_t entered = island::query_int(tx, q);
+    const std::int64_t since = entered > 0 ? entered : before->created_at;
+    change.time_in_previous_us = std::make_unique<std::int64_t>(after.updated_at - since);
+  }
+  island::RowStore<odbrows::DealStageChangeRow>::insert(tx, change);
+}
 
 // --- Activity --------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::ActivityRow>> Entity<Activity>::fields() {

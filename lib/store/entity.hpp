@@ -133,10 +133,13 @@ inline void row_to_record(const odbrows::RecordRow& row, Record& r) {
 //   static void validate(const T&);                         (ValidationError)
 //   static void check_references(island::Transaction&, const T&);
 //   static std::span<const Referrer> referrers();
+// and, where a type needs them (repository.cpp detects them):
+//   static void before_create(Row&);                        (may refuse, or clear columns)
+//   static void before_update(const Row& stored, Row& next);
+//   static void after_write(island::Transaction&, const Row* before, const Row& after,
+//                           std::optional<Id> actor);
 
-#define BANYAN_DECLARE_ENTITY(T, RowT, table)                                       \
-  template <>                                                                       \
-  struct Entity<T> {                                                                \
+#define BANYAN_ENTITY_MEMBERS(T, RowT, table)                                        \
     using Row = odbrows::RowT;                                                      \
     static constexpr std::string_view kTable = table;                               \
     static std::span<const FieldDef<Row>> fields();                                 \
@@ -144,7 +147,12 @@ inline void row_to_record(const odbrows::RecordRow& row, Record& r) {
     static T from_row(const Row& in);                                               \
     static void validate(const T& in);                                              \
     static void check_references(island::Transaction& tx, const T& in);             \
-    static std::span<const Referrer> referrers();                                   \
+    static std::span<const Referrer> referrers();
+
+#define BANYAN_DECLARE_ENTITY(T, RowT, table) \
+  template <>                                 \
+  struct Entity<T> {                          \
+    BANYAN_ENTITY_MEMBERS(T, RowT, table)     \
   };
 
 BANYAN_DECLARE_ENTITY(User, UserRow, "users")
@@ -152,13 +160,25 @@ BANYAN_DECLARE_ENTITY(Team, TeamRow, "teams")
 BANYAN_DECLARE_ENTITY(Tag, TagRow, "tags")
 BANYAN_DECLARE_ENTITY(Company, CompanyRow, "companies")
 BANYAN_DECLARE_ENTITY(Contact, ContactRow, "contacts")
-BANYAN_DECLARE_ENTITY(Lead, LeadRow, "leads")
+template <>
+struct Entity<Lead> {
+  BANYAN_ENTITY_MEMBERS(Lead, LeadRow, "leads")
+  static void before_create(Row& row);
+  static void before_update(const Row& stored, Row& next);
+};
 BANYAN_DECLARE_ENTITY(Pipeline, PipelineRow, "pipelines")
 BANYAN_DECLARE_ENTITY(Stage, StageRow, "stages")
-BANYAN_DECLARE_ENTITY(Deal, DealRow, "deals")
+template <>
+struct Entity<Deal> {
+  BANYAN_ENTITY_MEMBERS(Deal, DealRow, "deals")
+  // Records every stage change in deal_stage_changes.
+  static void after_write(island::Transaction& tx, const Row* before, const Row& after,
+                          std::optional<Id> actor);
+};
 BANYAN_DECLARE_ENTITY(Activity, ActivityRow, "activities")
 
 #undef BANYAN_DECLARE_ENTITY
+#undef BANYAN_ENTITY_MEMBERS
 
 // The table of each object type ("contact" -> "contacts").
 std::string_view table_of(ObjectType type) noexcept;

@@ -71,7 +71,10 @@ T Repository<T>::create(UnitOfWork& uow, const T& record) const {
   row.created_by = detail::column(uow.actor());
   row.updated_by = detail::column(uow.actor());
   row.archived_at = nullptr;
+  if constexpr (requires { Entity<T>::before_create(row); }) Entity<T>::before_create(row);
   Rows<T>::insert(tx, row);
+  if constexpr (requires { Entity<T>::after_write(tx, &row, row, uow.actor()); })
+    Entity<T>::after_write(tx, nullptr, row, uow.actor());
   return Entity<T>::from_row(row);
 }
 
@@ -116,7 +119,12 @@ T Repository<T>::update(UnitOfWork& uow, const T& record) const {
   row.created_at = stored.created_at;
   row.created_by = detail::column(detail::value(stored.created_by));
   row.archived_at = detail::column(detail::value(stored.archived_at));
-  return write_update<T>(uow, row);
+  if constexpr (requires { Entity<T>::before_update(stored, row); })
+    Entity<T>::before_update(stored, row);
+  T out = write_update<T>(uow, row);
+  if constexpr (requires { Entity<T>::after_write(tx, &stored, row, uow.actor()); })
+    Entity<T>::after_write(tx, &stored, row, uow.actor());
+  return out;
 }
 
 template <typename T>

@@ -44,12 +44,37 @@ void use_binary_collation(island::Transaction& tx) {
   }
 }
 
+
+// Version 2: deal stage history and lead conversion pointers. Existing deals get their
+// current stage as the first history entry, dated at their creation.
+void migrate_to_2(island::Transaction& tx, island::Backend backend) {
+  const bool sqlite = backend == island::Backend::kSqlite;
+  const std::string id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
+  const std::string time = sqlite ? "INTEGER" : "BIGINT";
+  for (const char* column : {"converted_contact_id", "converted_company_id", "converted_deal_id"})
+    island::execute(tx, "ALTER TABLE leads ADD COLUMN " + std::string(column) + " " + id + " NULL");
+  island::execute(tx, "ALTER TABLE leads ADD COLUMN converted_at " + time + " NULL");
+  island::execute(tx, std::string("CREATE TABLE deal_stage_changes (") +
+                          (sqlite ? "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
+                                  : "id BIGINT UNSIGNED NOT NULL PRIMARY KEY AUTO_INCREMENT") +
+                          ", deal_id " + id + " NOT NULL, from_stage_id " + id +
+                          " NULL, to_stage_id " + id + " NOT NULL, changed_at " + time +
+                          " NOT NULL, changed_by " + id + " NULL, time_in_previous_us " + time +
+                          " NULL)" + (sqlite ? "" : " ENGINE=InnoDB"));
+  island::execute(tx, "CREATE INDEX deal_stage_changes_deal_ix ON deal_stage_changes (deal_id)");
+  island::execute(tx,
+                  "INSERT INTO deal_stage_changes (deal_id, from_stage_id, to_stage_id, "
+                  "changed_at, changed_by, time_in_previous_us) SELECT id, NULL, stage_id, "
+                  "created_at, created_by, NULL FROM deals");
+}
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
-  static std::vector<Migration> migrations;
+  static std::vector<Migration> migrations = {{2, migrate_to_2}};
   return migrations;
 }
+
 
 int current_schema_version() noexcept {
   return kBaseVersion + static_cast<int>(schema_migrations().size());
@@ -65,8 +90,9 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
   if (!schema_table_exists(*tx, state.backend)) {
     if (!migrate) throw Unavailable("the database has no Banyan schema and migrate is off");
     if (mysql) use_binary_collation(*tx);
+    // ODB creates the schema of rows.hxx as it is now: the latest version.
     island::create_schema(*tx);
-    version = kBaseVersion;
+    version = target;
     write_version(*tx, version, true);
   } else {
     auto row = island::RowStore<odbrows::SchemaRow>::find(*tx, 1);

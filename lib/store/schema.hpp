@@ -1,7 +1,10 @@
 // Schema versions and forward migrations.
 //
-// Version 1 is the schema ODB generates from lib/store/odb/rows.hxx. Each later version
-// is one Migration appended to schema_migrations(): never edit or reorder a released one.
+// A new database gets the schema ODB generates from lib/store/odb/rows.hxx, which is
+// always the latest version. An older database is brought forward by the Migrations in
+// schema_migrations(), one per version after 1: never edit or reorder a released one, and
+// keep each in step with the change it makes to rows.hxx. tests/fixtures/schema_v1 holds
+// a version-1 database for the migration tests.
 #pragma once
 
 #include <functional>

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <regex>
 #include <stdexcept>
 
@@ -90,6 +92,40 @@ ScratchDatabase::~ScratchDatabase() {
     }
   } catch (...) {
   }
+}
+
+void ScratchDatabase::load_script(const std::string& path) const {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string sql = text.str();
+  if (backend_ == Backend::kSqlite) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path_.c_str(), &db);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    std::string message = error ? error : "";
+    sqlite3_free(error);
+    sqlite3_close(db);
+    if (rc != SQLITE_OK) throw std::runtime_error("loading " + path + ": " + message);
+    return;
+  }
+  const MariaDbServer server = MariaDbServer::from_env();
+  MYSQL* m = mysql_init(nullptr);
+  if (mysql_real_connect(m, server.host.c_str(), server.user.c_str(), nullptr, db_name_.c_str(),
+                         server.port, nullptr, CLIENT_MULTI_STATEMENTS) == nullptr ||
+      mysql_real_query(m, sql.data(), sql.size()) != 0) {
+    std::string error = mysql_error(m);
+    mysql_close(m);
+    throw std::runtime_error("loading " + path + ": " + error);
+  }
+  do {
+    if (MYSQL_RES* res = mysql_store_result(m)) mysql_free_result(res);
+  } while (mysql_next_result(m) == 0);
+  std::string error = mysql_errno(m) ? mysql_error(m) : "";
+  mysql_close(m);
+  if (!error.empty()) throw std::runtime_error("loading " + path + ": " + error);
 }
 
 std::unique_ptr<store::Database> ScratchDatabase::open(store::DatabaseOptions options) const {

@@ -26,6 +26,9 @@ class ScratchDatabase {
   // Runs one statement outside Banyan (raw sqlite3 or libmariadb): for tampering in
   // tests. Returns the first column of the first row, if any, as text.
   std::string raw(const std::string& sql) const;
+  // Runs a whole SQL script (several statements) against the empty database: for loading
+  // the databases of older schema versions in tests/fixtures.
+  void load_script(const std::string& path) const;
   Backend backend() const { return backend_; }
 
  private:

@@ -23,8 +23,16 @@ struct BANYAN_EXPORT Lead : Record {
   std::optional<std::string> phone;
   std::optional<std::string> company_name;
   std::optional<std::string> source;  // "web", "referral", ...
+  // kConverted only through LeadConverter::convert(); create and update refuse it.
   LeadStatus status = LeadStatus::kNew;
 
+  // What the lead became: set by LeadConverter::convert(), ignored on create and update.
+  std::optional<Timestamp> converted_at;
+  std::optional<Id> converted_contact_id;
+  std::optional<Id> converted_company_id;
+  std::optional<Id> converted_deal_id;
+
+  bool converted() const noexcept { return converted_at.has_value(); }
   friend bool operator==(const Lead&, const Lead&) = default;
 };
 

@@ -18,6 +18,8 @@
 #include "banyan/model/tag.hpp"
 #include "banyan/model/team.hpp"
 #include "banyan/model/user.hpp"
+#include "banyan/store/deal_stages.hpp"
+#include "banyan/store/lead_converter.hpp"
 #include "banyan/store/pool.hpp"
 #include "banyan/store/relations.hpp"
 #include "banyan/store/repository.hpp"
@@ -89,6 +91,8 @@ class BANYAN_EXPORT Database {
     return Repository<Activity>(state_.get());
   }
   Relations relations() const noexcept { return Relations(state_.get()); }
+  DealStages deal_stages() const noexcept { return DealStages(state_.get()); }
+  LeadConverter lead_converter() const noexcept { return LeadConverter(state_.get()); }
 
   // "sqlite" or "mysql".
   std::string_view backend() const noexcept;

@@ -107,6 +107,12 @@ struct RowStore {
   static std::vector<Row> select(Transaction& tx, const SqlFragment& clause);
 };
 
+// Rows of a native view of rows.hxx for a full SELECT (explicitly instantiated for each).
+template <typename View>
+struct ViewStore {
+  static std::vector<View> query(Transaction& tx, const SqlFragment& select);
+};
+
 }  // namespace island
 }  // namespace banyan
 

@@ -164,6 +164,28 @@ template struct RowStore<odbrows::DealContactRow>;
 template struct RowStore<odbrows::ActivityLinkRow>;
 template struct RowStore<odbrows::TagLinkRow>;
 template struct RowStore<odbrows::SchemaRow>;
+template struct RowStore<odbrows::DealStageChangeRow>;
+
+template <typename View>
+std::vector<View> ViewStore<View>::query(Transaction& tx, const SqlFragment& select) {
+  try {
+    odb::database& db = tx.enter();
+    std::vector<View> out;
+    auto collect = [&out](auto result) {
+      for (auto it = result.begin(); it != result.end(); ++it) out.push_back(*it);
+    };
+    if (tx.owner->backend == Backend::kSqlite) {
+      collect(view_on<View>(static_cast<odb::sqlite::database&>(db), select));
+    } else {
+      collect(view_on<View>(static_cast<odb::mysql::database&>(db), select));
+    }
+    return out;
+  } catch (...) {
+    rethrow_translated();
+  }
+}
+
+template struct ViewStore<odbrows::StageTotalView>;
 
 }  // namespace island
 }  // namespace banyan

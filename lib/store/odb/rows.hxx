@@ -125,6 +125,15 @@ struct LeadRow : RecordRow {
 #pragma db null
   Nullable<std::string> source;
   std::string status;
+  // Set once, by lead conversion (schema version 2).
+#pragma db null
+  Nullable<std::int64_t> converted_at;
+#pragma db null
+  Nullable<std::uint64_t> converted_contact_id;
+#pragma db null
+  Nullable<std::uint64_t> converted_company_id;
+#pragma db null
+  Nullable<std::uint64_t> converted_deal_id;
 };
 
 #pragma db object table("pipelines")
@@ -171,6 +180,24 @@ struct ActivityRow : RecordRow {
   Nullable<std::int64_t> due_at;
 #pragma db null
   Nullable<std::int64_t> completed_at;
+};
+
+// Every stage a deal entered, with who moved it and how long it sat in the stage before
+// (schema version 2). Append-only.
+#pragma db object table("deal_stage_changes")
+struct DealStageChangeRow {
+#pragma db index("deal_stage_changes_deal_ix") member(deal_id)
+#pragma db id auto
+  std::uint64_t id = 0;
+  std::uint64_t deal_id = 0;
+#pragma db null
+  Nullable<std::uint64_t> from_stage_id;
+  std::uint64_t to_stage_id = 0;
+  std::int64_t changed_at = 0;
+#pragma db null
+  Nullable<std::uint64_t> changed_by;
+#pragma db null
+  Nullable<std::int64_t> time_in_previous_us;
 };
 
 // Relations. Each is a plain row with its own surrogate id and a unique key over the
@@ -239,6 +266,15 @@ struct CountView {
 #pragma db view
 struct IdView {
   std::uint64_t id = 0;
+};
+
+// Deals per stage and currency, for pipeline summaries.
+#pragma db view
+struct StageTotalView {
+  std::uint64_t stage_id = 0;
+  std::string currency;
+  std::int64_t deals = 0;
+  std::int64_t amount = 0;
 };
 
 }  // namespace odbrows

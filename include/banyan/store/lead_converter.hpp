@@ -1,0 +1,65 @@
+// Lead conversion: a lead becomes a contact, a company and optionally a deal, at once.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "banyan/export.hpp"
+#include "banyan/model/company.hpp"
+#include "banyan/model/contact.hpp"
+#include "banyan/model/deal.hpp"
+#include "banyan/model/lead.hpp"
+#include "banyan/store/unit_of_work.hpp"
+
+namespace banyan::store {
+
+namespace detail {
+struct DatabaseState;
+}
+
+struct BANYAN_EXPORT LeadConversion {
+  Id lead_id = 0;
+  // The company the contact joins. When empty: the non-archived company whose domain is
+  // the lead's email domain (free-mail domains never match), else a new company named
+  // after the lead's company_name.
+  std::optional<Id> company_id;
+
+  struct NewDeal {
+    Id pipeline_id = 0;
+    Id stage_id = 0;
+    std::string title;  // empty: "<company> - <first> <last>"
+    Money amount;
+    std::optional<Date> expected_close;
+    DealRole contact_role = DealRole::kDecisionMaker;
+  };
+  // Also open a deal for the company, with the new contact in `contact_role`.
+  std::optional<NewDeal> deal;
+};
+
+struct BANYAN_EXPORT ConversionResult {
+  Lead lead;  // now converted, pointing at what it became
+  Contact contact;
+  Company company;
+  bool company_created = false;
+  std::optional<Deal> deal;
+};
+
+// Obtain from Database::lead_converter(); valid while the Database lives.
+class BANYAN_EXPORT LeadConverter {
+ public:
+  explicit LeadConverter(detail::DatabaseState* db) noexcept : db_(db) {}
+
+  // Converts in the caller's unit of work: creates the contact (names, email, phone,
+  // owner and team from the lead) linked to the company as its primary, the company if
+  // needed, the optional deal; moves the lead's activity links and tags to the contact;
+  // marks the lead converted with pointers to all of it. Throws NotFound (no such lead or
+  // company), Conflict("status") when the lead was already converted, ValidationError
+  // when a company cannot be found or named ("company_name") or the deal is invalid.
+  // On any error nothing is changed once the unit of work is rolled back.
+  ConversionResult convert(UnitOfWork& uow, const LeadConversion& request) const;
+
+ private:
+  detail::DatabaseState* db_;
+};
+
+}  // namespace banyan::store

@@ -1,0 +1,150 @@
+#include "banyan/store/lead_converter.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+
+#include "banyan/errors.hpp"
+#include "banyan/store/relations.hpp"
+#include "banyan/store/repository.hpp"
+#include "store/database_state.hpp"
+#include "store/entity.hpp"
+#include "store/sql_builder.hpp"
+
+namespace banyan::store {
+namespace {
+
+// Addresses at these domains say nothing about the company a person works for.
+constexpr std::array<std::string_view, 22> kFreeMailDomains = {
+    "gmail.com",   "googlemail.com", "yahoo.com",      "yahoo.co.uk", "hotmail.com",
+    "outlook.com", "live.com",       "msn.com",        "icloud.com",  "me.com",
+    "aol.com",     "proton.me",      "protonmail.com", "gmx.com",     "gmx.de",
+    "gmx.net",     "web.de",         "mail.com",       "yandex.ru",   "qq.com",
+    "163.com",     "fastmail.com"};
+
+// The lower-cased domain of an address, unless it is a free-mail one.
+std::optional<std::string> company_domain(const std::optional<std::string>& email) {
+  if (!email) return std::nullopt;
+  const auto at = email->rfind('@');
+  if (at == std::string::npos) return std::nullopt;
+  std::string domain = email->substr(at + 1);
+  std::transform(domain.begin(), domain.end(), domain.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (domain.empty()) return std::nullopt;
+  for (std::string_view free : kFreeMailDomains)
+    if (domain == free) return std::nullopt;
+  return domain;
+}
+
+// Re-points a link table's rows from one record to another.
+void move_links(island::Transaction& tx, const char* table, ObjectRef from, ObjectRef to) {
+  island::execute(tx, std::string("UPDATE ") + table + " SET object_type = '" +
+                          std::string(to_string(to.type)) + "', object_id = " +
+                          std::to_string(to.id) + " WHERE object_type = '" +
+                          std::string(to_string(from.type)) + "' AND object_id = " +
+                          std::to_string(from.id));
+}
+
+}  // namespace
+
+ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& request) const {
+  Repository<Lead> leads(db_);
+  Repository<Company> companies(db_);
+  Repository<Contact> contacts(db_);
+  Relations relations(db_);
+  ConversionResult out;
+
+  const Lead lead = leads.get(uow, request.lead_id);
+  if (lead.converted()) {
+    throw Conflict("lead " + std::to_string(lead.id) + " was already converted (into contact " +
+                       std::to_string(lead.converted_contact_id.value_or(0)) + ")",
+                   "status");
+  }
+
+  // The company: chosen, matched by domain, or new.
+  const std::optional<std::string> domain = company_domain(lead.email);
+  if (request.company_id) {
+    out.company = companies.get(uow, *request.company_id);
+  } else {
+    std::optional<Company> match;
+    if (domain) {
+      PageRequest by_domain;
+      by_domain.filter = Filter::eq("domain", *domain);
+      by_domain.limit = 1;
+      auto page = companies.query(uow, by_domain);
+      if (!page.items.empty()) match = std::move(page.items.front());
+    }
+    if (match) {
+      out.company = std::move(*match);
+    } else {
+      Company company;
+      if (lead.company_name && lead.company_name->find_first_not_of(" \t") != std::string::npos) {
+        company.name = *lead.company_name;
+      } else if (domain) {
+        company.name = *domain;
+      } else {
+        throw ValidationError("company_name: the lead has no company name and no company email "
+                              "domain; choose a company_id",
+                              "company_name");
+      }
+      company.domain = domain;
+      company.owner_id = lead.owner_id;
+      company.team_id = lead.team_id;
+      out.company = companies.create(uow, company);
+      out.company_created = true;
+    }
+  }
+
+  Contact contact;
+  contact.first_name = lead.first_name;
+  contact.last_name = lead.last_name;
+  contact.email = lead.email;
+  contact.phone = lead.phone;
+  contact.owner_id = lead.owner_id;
+  contact.team_id = lead.team_id;
+  out.contact = contacts.create(uow, contact);
+  relations.link_company(uow, out.contact.id, out.company.id, /*primary=*/true);
+
+  if (request.deal) {
+    const LeadConversion::NewDeal& spec = *request.deal;
+    Deal deal;
+    deal.title = spec.title.empty()
+                     ? out.company.name + " - " + lead.first_name +
+                           (lead.first_name.empty() || lead.last_name.empty() ? "" : " ") +
+                           lead.last_name
+                     : spec.title;
+    deal.pipeline_id = spec.pipeline_id;
+    deal.stage_id = spec.stage_id;
+    deal.amount = spec.amount;
+    deal.expected_close = spec.expected_close;
+    deal.company_id = out.company.id;
+    deal.owner_id = lead.owner_id;
+    deal.team_id = lead.team_id;
+    out.deal = Repository<Deal>(db_).create(uow, deal);
+    relations.add_deal_contact(uow, out.deal->id, out.contact.id, spec.contact_role);
+  }
+
+  island::Transaction& tx = uow.impl().live();
+  const ObjectRef from{ObjectType::kLead, lead.id};
+  const ObjectRef to{ObjectType::kContact, out.contact.id};
+  move_links(tx, "activity_links", from, to);
+  move_links(tx, "tag_links", from, to);
+
+  // Mark the lead: a write no ordinary update may make (Repository<Lead> refuses it).
+  auto row = island::RowStore<odbrows::LeadRow>::find(tx, lead.id);
+  const std::int64_t now = detail::micros(detail::now_micros());
+  row->status = std::string(to_string(LeadStatus::kConverted));
+  row->converted_at = std::make_unique<std::int64_t>(now);
+  row->converted_contact_id = std::make_unique<std::uint64_t>(out.contact.id);
+  row->converted_company_id = std::make_unique<std::uint64_t>(out.company.id);
+  row->converted_deal_id =
+      out.deal ? std::make_unique<std::uint64_t>(out.deal->id) : std::unique_ptr<std::uint64_t>();
+  row->updated_at = now;
+  row->updated_by = detail::column(uow.actor());
+  island::RowStore<odbrows::LeadRow>::update(tx, *row);
+  out.lead = detail::Entity<Lead>::from_row(*row);
+  return out;
+}
+
+}  // namespace banyan::store
