@@ -5,6 +5,7 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/model/activity.hpp"
+#include "banyan/model/custom_field.hpp"
 #include "banyan/model/deal.hpp"
 #include "banyan/model/lead.hpp"
 #include "banyan/model/record.hpp"
@@ -83,7 +84,30 @@ constexpr NameTable<ActivityKind, 5> kActivityKinds{{
     {ActivityKind::kEmail, "email"},
 }};
 
+constexpr NameTable<CustomFieldType, 13> kCustomFieldTypes{{
+    {CustomFieldType::kText, "text"},
+    {CustomFieldType::kLongText, "long_text"},
+    {CustomFieldType::kNumber, "number"},
+    {CustomFieldType::kDecimal, "decimal"},
+    {CustomFieldType::kDate, "date"},
+    {CustomFieldType::kDateTime, "datetime"},
+    {CustomFieldType::kBool, "bool"},
+    {CustomFieldType::kEnum, "enum"},
+    {CustomFieldType::kMultiEnum, "multi_enum"},
+    {CustomFieldType::kUrl, "url"},
+    {CustomFieldType::kEmail, "email"},
+    {CustomFieldType::kPhone, "phone"},
+    {CustomFieldType::kCurrency, "currency"},
+}};
+
 }  // namespace
+
+std::string_view to_string(CustomFieldType type) noexcept {
+  return name_of(kCustomFieldTypes, type);
+}
+CustomFieldType parse_custom_field_type(std::string_view name) {
+  return parse(kCustomFieldTypes, name, "type");
+}
 
 std::string_view to_string(ObjectType type) noexcept { return name_of(kObjectTypes, type); }
 ObjectType parse_object_type(std::string_view name) {

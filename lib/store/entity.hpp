@@ -30,7 +30,7 @@ enum class FieldType { kId, kInt, kText, kBool, kTime, kDate };
 
 // A stored value as the database holds it: ids, counts, times (µs) and dates (days) are
 // integers. Used for keyset cursors.
-using Cell = std::variant<std::monostate, std::int64_t, std::string, bool>;
+using Cell = std::variant<std::monostate, std::int64_t, std::string, bool, double>;
 
 template <typename Row>
 struct FieldDef {
@@ -57,6 +57,7 @@ inline Cell cell(const std::string& v) { return v; }
 inline Cell cell(std::int64_t v) { return v; }
 inline Cell cell(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 inline Cell cell(bool v) { return v; }
+inline Cell cell(double v) { return v; }
 template <typename V>
 Cell cell(const std::unique_ptr<V>& v) {
   return v ? cell(*v) : Cell{};

@@ -143,7 +143,7 @@ ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& r
   row->updated_at = now;
   row->updated_by = detail::column(uow.actor());
   island::RowStore<odbrows::LeadRow>::update(tx, *row);
-  out.lead = detail::Entity<Lead>::from_row(*row);
+  out.lead = leads.get(uow, lead.id);
   return out;
 }
 

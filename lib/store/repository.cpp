@@ -4,6 +4,7 @@
 
 #include "banyan/errors.hpp"
 #include "store/database_state.hpp"
+#include "store/custom_fields.hpp"
 #include "store/entity.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
@@ -26,6 +27,24 @@ template <typename T>
   throw NotFound("no " + std::string(to_string(T::kType)) + " with id " + std::to_string(id));
 }
 
+// The domain record of a row, with its custom field values (definitions are read once,
+// and only for rows that have values).
+template <typename T>
+T to_domain(island::Transaction& tx, const RowOf<T>& row, std::optional<detail::FieldSet>& fields) {
+  T out = Entity<T>::from_row(row);
+  if (row.custom_fields) {
+    if (!fields) fields = detail::FieldSet::load(tx, T::kType);
+    out.custom = detail::decode_custom(*fields, row.custom_fields);
+  }
+  return out;
+}
+
+template <typename T>
+T to_domain(island::Transaction& tx, const RowOf<T>& row) {
+  std::optional<detail::FieldSet> fields;
+  return to_domain<T>(tx, row, fields);
+}
+
 template <typename T>
 RowOf<T> load(island::Transaction& tx, Id id) {
   auto row = Rows<T>::find(tx, id);
@@ -35,11 +54,13 @@ RowOf<T> load(island::Transaction& tx, Id id) {
 
 // The stored form of `record`, with the bookkeeping columns the store owns filled in.
 template <typename T>
-RowOf<T> prepare(island::Transaction& tx, const T& record) {
+RowOf<T> prepare(island::Transaction& tx, const T& record, bool creating) {
   Entity<T>::validate(record);
-  Entity<T>::check_references(tx, record);
   RowOf<T> row;
   Entity<T>::to_row(record, row);
+  row.custom_fields =
+      detail::encode_custom(detail::FieldSet::load(tx, T::kType), record.custom, creating);
+  Entity<T>::check_references(tx, record);
   return row;
 }
 
@@ -50,7 +71,7 @@ T write_update(UnitOfWork& uow, RowOf<T>& row) {
   row.updated_at = detail::micros(detail::now_micros());
   row.updated_by = detail::column(uow.actor());
   Rows<T>::update(tx, row);
-  return Entity<T>::from_row(row);
+  return to_domain<T>(tx, row);
 }
 
 void delete_where(island::Transaction& tx, const std::string& table, const std::string& where) {
@@ -62,7 +83,7 @@ void delete_where(island::Transaction& tx, const std::string& table, const std::
 template <typename T>
 T Repository<T>::create(UnitOfWork& uow, const T& record) const {
   island::Transaction& tx = uow.impl().live();
-  RowOf<T> row = prepare(tx, record);
+  RowOf<T> row = prepare(tx, record, /*creating=*/true);
   const auto now = detail::micros(detail::now_micros());
   row.id = 0;
   row.version = 0;
@@ -75,19 +96,21 @@ T Repository<T>::create(UnitOfWork& uow, const T& record) const {
   Rows<T>::insert(tx, row);
   if constexpr (requires { Entity<T>::after_write(tx, &row, row, uow.actor()); })
     Entity<T>::after_write(tx, nullptr, row, uow.actor());
-  return Entity<T>::from_row(row);
+  return to_domain<T>(tx, row);
 }
 
 template <typename T>
 T Repository<T>::get(UnitOfWork& uow, Id id) const {
-  return Entity<T>::from_row(load<T>(uow.impl().live(), id));
+  island::Transaction& tx = uow.impl().live();
+  return to_domain<T>(tx, load<T>(tx, id));
 }
 
 template <typename T>
 std::optional<T> Repository<T>::find(UnitOfWork& uow, Id id) const {
-  auto row = Rows<T>::find(uow.impl().live(), id);
+  island::Transaction& tx = uow.impl().live();
+  auto row = Rows<T>::find(tx, id);
   if (!row) return std::nullopt;
-  return Entity<T>::from_row(*row);
+  return to_domain<T>(tx, *row);
 }
 
 template <typename T>
@@ -98,9 +121,10 @@ std::optional<T> Repository<T>::find_by_external_id(UnitOfWork& uow,
   clause.text(std::string(Entity<T>::kTable) + ".external_id = ");
   clause.param(detail::text_param(external_id));
   clause.text(" LIMIT 1");
-  auto rows = Rows<T>::select(uow.impl().live(), clause);
+  island::Transaction& tx = uow.impl().live();
+  auto rows = Rows<T>::select(tx, clause);
   if (rows.empty()) return std::nullopt;
-  return Entity<T>::from_row(rows.front());
+  return to_domain<T>(tx, rows.front());
 }
 
 template <typename T>
@@ -114,7 +138,7 @@ T Repository<T>::update(UnitOfWork& uow, const T& record) const {
                        " this update was based on",
                    "version");
   }
-  RowOf<T> row = prepare(tx, record);
+  RowOf<T> row = prepare(tx, record, /*creating=*/false);
   // The caller may not rewrite history: creation and archiving stay as stored.
   row.created_at = stored.created_at;
   row.created_by = detail::column(detail::value(stored.created_by));
@@ -130,7 +154,7 @@ T Repository<T>::update(UnitOfWork& uow, const T& record) const {
 template <typename T>
 T Repository<T>::archive(UnitOfWork& uow, Id id) const {
   RowOf<T> row = load<T>(uow.impl().live(), id);
-  if (row.archived_at) return Entity<T>::from_row(row);
+  if (row.archived_at) return to_domain<T>(uow.impl().live(), row);
   row.archived_at = std::make_unique<std::int64_t>(detail::micros(detail::now_micros()));
   return write_update<T>(uow, row);
 }
@@ -138,7 +162,7 @@ T Repository<T>::archive(UnitOfWork& uow, Id id) const {
 template <typename T>
 T Repository<T>::restore(UnitOfWork& uow, Id id) const {
   RowOf<T> row = load<T>(uow.impl().live(), id);
-  if (!row.archived_at) return Entity<T>::from_row(row);
+  if (!row.archived_at) return to_domain<T>(uow.impl().live(), row);
   row.archived_at = nullptr;
   return write_update<T>(uow, row);
 }
@@ -193,30 +217,34 @@ template <typename T>
 Page<T> Repository<T>::query(UnitOfWork& uow, const PageRequest& request) const {
   if (request.limit < 1 || request.limit > 1000)
     throw ValidationError("limit: must be between 1 and 1000", "limit");
+  island::Transaction& tx = uow.impl().live();
+  detail::QueryContext ctx(tx, db_->backend, T::kType);
   island::SqlFragment clause;
   if (!request.include_archived)
     clause.text(std::string(Entity<T>::kTable) + ".archived_at IS NULL AND ");
-  SqlBuilder<T>::where(clause, request.filter);
-  SqlBuilder<T>::page(clause, request);
-  auto rows = Rows<T>::select(uow.impl().live(), clause);
+  SqlBuilder<T>::where(clause, request.filter, ctx);
+  SqlBuilder<T>::page(clause, request, ctx);
+  auto rows = Rows<T>::select(tx, clause);
   Page<T> page;
   if (rows.size() > request.limit) {
     rows.resize(request.limit);
-    page.next_cursor = SqlBuilder<T>::cursor_after(rows.back(), request.sort);
+    page.next_cursor = SqlBuilder<T>::cursor_after(rows.back(), request.sort, ctx);
   }
   page.items.reserve(rows.size());
-  for (const auto& row : rows) page.items.push_back(Entity<T>::from_row(row));
+  for (const auto& row : rows) page.items.push_back(to_domain<T>(tx, row, ctx.loaded()));
   return page;
 }
 
 template <typename T>
 std::uint64_t Repository<T>::count(UnitOfWork& uow, const Filter& filter,
                                    bool include_archived) const {
+  island::Transaction& tx = uow.impl().live();
+  detail::QueryContext ctx(tx, db_->backend, T::kType);
   island::SqlFragment q;
   q.text("SELECT COUNT(*) FROM " + std::string(Entity<T>::kTable) + " WHERE ");
   if (!include_archived) q.text(std::string(Entity<T>::kTable) + ".archived_at IS NULL AND ");
-  SqlBuilder<T>::where(q, filter);
-  return static_cast<std::uint64_t>(island::query_int(uow.impl().live(), q));
+  SqlBuilder<T>::where(q, filter, ctx);
+  return static_cast<std::uint64_t>(island::query_int(tx, q));
 }
 
 template class Repository<User>;

@@ -68,10 +68,41 @@ void migrate_to_2(island::Transaction& tx, island::Backend backend) {
                   "created_at, created_by, NULL FROM deals");
 }
 
+// Version 3: custom fields. Every record table gains a JSON column; definitions get a table.
+void migrate_to_3(island::Transaction& tx, island::Backend backend) {
+  const bool sqlite = backend == island::Backend::kSqlite;
+  for (const char* table : {"users", "teams", "tags", "companies", "contacts", "leads",
+                            "pipelines", "stages", "deals", "activities"}) {
+    island::execute(tx, std::string("ALTER TABLE ") + table + " ADD COLUMN custom_fields " +
+                            (sqlite ? "TEXT" : "MEDIUMTEXT") + " NULL");
+  }
+  const std::string id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
+  const std::string text = sqlite ? "TEXT" : "VARCHAR(255)";
+  const std::string big_text = sqlite ? "TEXT" : "TEXT";
+  const std::string integer = sqlite ? "INTEGER" : "BIGINT";
+  const std::string real = sqlite ? "REAL" : "DOUBLE";
+  const std::string boolean = sqlite ? "INTEGER" : "TINYINT(1)";
+  island::execute(
+      tx, std::string("CREATE TABLE custom_field_definitions (") +
+              (sqlite ? "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
+                      : "id BIGINT UNSIGNED NOT NULL PRIMARY KEY AUTO_INCREMENT") +
+              ", version " + id + " NOT NULL, object_type " + text + " NOT NULL, name " + text +
+              " NOT NULL, label " + text + " NOT NULL, type " + text + " NOT NULL, required " +
+              boolean + " NOT NULL, default_json " + big_text + " NULL, options_json " +
+              big_text + " NULL, min_value " + real + " NULL, max_value " + real +
+              " NULL, max_length " + integer + " NULL, scale " + integer +
+              " NOT NULL, deprecated " + boolean + " NOT NULL, created_at " + integer +
+              " NOT NULL, updated_at " + integer + " NOT NULL)" +
+              (sqlite ? "" : " ENGINE=InnoDB"));
+  island::execute(tx,
+                  "CREATE UNIQUE INDEX custom_field_definitions_name_uq ON "
+                  "custom_field_definitions (object_type, name)");
+}
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
-  static std::vector<Migration> migrations = {{2, migrate_to_2}};
+  static std::vector<Migration> migrations = {{2, migrate_to_2}, {3, migrate_to_3}};
   return migrations;
 }
 

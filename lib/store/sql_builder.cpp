@@ -1,6 +1,9 @@
 #include "store/sql_builder.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
+#include <functional>
 #include <string>
 
 #include "banyan/errors.hpp"
@@ -84,6 +87,12 @@ island::SqlParam to_param(const FieldDef<Row>& f, const Value& v) {
 island::SqlParam cell_param(const Cell& c) {
   if (const auto* i = std::get_if<std::int64_t>(&c)) return int_param(*i);
   if (const auto* s = std::get_if<std::string>(&c)) return text_param(*s);
+  if (const auto* d = std::get_if<double>(&c)) {
+    island::SqlParam p;
+    p.kind = island::SqlParam::Kind::kReal;
+    p.d = *d;
+    return p;
+  }
   island::SqlParam p;
   p.kind = island::SqlParam::Kind::kBool;
   p.b = std::get<bool>(c);
@@ -159,8 +168,143 @@ const FieldDef<typename SqlBuilder<T>::Row>& SqlBuilder<T>::field(std::string_vi
       "no such field on " + std::string(Entity<T>::kTable));
 }
 
+namespace {
+
+// A comparison target: a column or a custom field's expression, with how to bind values.
+struct Target {
+  std::string sql;
+  std::string name;  // as the caller wrote it, for errors
+  bool text = false;
+  std::function<island::SqlParam(const Value&)> param;
+};
+
+void compare(island::SqlFragment& out, const Target& t, const Filter::Node& n) {
+  const std::string& col = t.sql;
+  switch (n.op) {
+    case Op::kIsNull:
+      out.text("(" + col + " IS NULL)");
+      return;
+    case Op::kIn: {
+      if (n.values.empty()) {
+        out.text("(1 = 0)");
+        return;
+      }
+      if (n.values.size() > 1000) bad(t.name, "'in' takes at most 1000 values");
+      out.text("(" + col + " IN (");
+      for (std::size_t i = 0; i < n.values.size(); ++i) {
+        if (std::holds_alternative<std::monostate>(n.values[i]))
+          bad(t.name, "'in' cannot match null; use is_null");
+        if (i > 0) out.text(", ");
+        out.param(t.param(n.values[i]));
+      }
+      out.text("))");
+      return;
+    }
+    case Op::kContains:
+    case Op::kStartsWith: {
+      if (!t.text) bad(t.name, "contains/starts_with need a text field");
+      const auto* s = n.values.empty() ? nullptr : std::get_if<std::string>(&n.values[0]);
+      if (s == nullptr) bad(t.name, "expects a text value");
+      check_text(t.name, *s);
+      out.text("(" + col + " LIKE ");
+      out.param(text_param((n.op == Op::kContains ? "%" : "") + like_escape(*s) + "%"));
+      out.text(" ESCAPE '!')");
+      return;
+    }
+    default:
+      break;
+  }
+  if (n.values.size() != 1) bad(t.name, "comparison needs exactly one value");
+  const Value& v = n.values[0];
+  if (std::holds_alternative<std::monostate>(v)) {
+    if (n.op == Op::kEq) {
+      out.text("(" + col + " IS NULL)");
+    } else if (n.op == Op::kNe) {
+      out.text("(" + col + " IS NOT NULL)");
+    } else {
+      bad(t.name, "null can only be compared with eq or ne");
+    }
+    return;
+  }
+  out.text("(" + col + op_sql(n.op));
+  out.param(t.param(v));
+  out.text(")");
+}
+
+bool text_like(CustomFieldType type) {
+  switch (type) {
+    case CustomFieldType::kText:
+    case CustomFieldType::kLongText:
+    case CustomFieldType::kEnum:
+    case CustomFieldType::kUrl:
+    case CustomFieldType::kEmail:
+    case CustomFieldType::kPhone: return true;
+    default: return false;
+  }
+}
+
+island::SqlParam real_param(double d) {
+  island::SqlParam p;
+  p.kind = island::SqlParam::Kind::kReal;
+  p.d = d;
+  return p;
+}
+
+island::SqlParam custom_param(const CustomFieldDefinition& def, const std::string& name,
+                              const Value& v) {
+  if (text_like(def.type)) {
+    const auto* s = std::get_if<std::string>(&v);
+    if (s == nullptr) bad(name, "expects a text value");
+    check_text(name, *s, kLongTextMaxBytes);
+    if (def.type == CustomFieldType::kEnum &&
+        std::find(def.options.begin(), def.options.end(), *s) == def.options.end())
+      bad(name, "'" + *s + "' is not one of its options");
+    return text_param(*s);
+  }
+  const auto* i = std::get_if<std::int64_t>(&v);
+  switch (def.type) {
+    case CustomFieldType::kNumber:
+    case CustomFieldType::kCurrency:
+      if (i) return int_param(*i);
+      bad(name, "expects an integer value (minor units for money)");
+    case CustomFieldType::kDecimal:
+      if (const auto* d = std::get_if<double>(&v)) return real_param(*d);
+      if (i) return real_param(static_cast<double>(*i));
+      bad(name, "expects a number");
+    case CustomFieldType::kDate:
+      if (const auto* d = std::get_if<Date>(&v)) return int_param(days(*d));
+      if (i) return int_param(*i);
+      bad(name, "expects a date");
+    case CustomFieldType::kDateTime:
+      if (const auto* t = std::get_if<Timestamp>(&v)) return int_param(micros(*t));
+      if (i) return int_param(*i);
+      bad(name, "expects a timestamp");
+    case CustomFieldType::kBool:
+      if (const auto* b = std::get_if<bool>(&v)) return int_param(*b ? 1 : 0);
+      bad(name, "expects true or false");
+    default:
+      bad(name, "cannot be compared");
+  }
+}
+
+const CustomFieldDefinition& custom_definition(QueryContext& ctx, const std::string& field) {
+  const std::string name = field.substr(std::string_view("custom.").size());
+  const CustomFieldDefinition* def = ctx.custom_fields().by_name(name);
+  if (def == nullptr) bad(field, "no such custom field");
+  return *def;
+}
+
+bool is_custom(std::string_view field) { return field.starts_with("custom."); }
+
+}  // namespace
+
+const FieldSet& QueryContext::custom_fields() {
+  if (!fields_) fields_ = FieldSet::load(tx_, type_);
+  return *fields_;
+}
+
 template <typename T>
-void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter) {
+void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter, QueryContext& ctx) {
   using Kind = Filter::Node::Kind;
   const Filter::Node& n = filter.node();
   switch (n.kind) {
@@ -172,77 +316,67 @@ void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter) {
       out.text("(");
       for (std::size_t i = 0; i < n.children.size(); ++i) {
         if (i > 0) out.text(n.kind == Kind::kAnd ? " AND " : " OR ");
-        where(out, n.children[i]);
+        where(out, n.children[i], ctx);
       }
       out.text(")");
       return;
     }
     case Kind::kNot:
       out.text("(NOT ");
-      where(out, n.children.at(0));
+      where(out, n.children.at(0), ctx);
       out.text(")");
       return;
     case Kind::kCompare:
       break;
   }
-  const FieldDef<Row>& f = field(n.field);
-  const std::string col = column(Entity<T>::kTable, f.name);
-  switch (n.op) {
-    case Op::kIsNull:
-      out.text("(" + col + " IS NULL)");
-      return;
-    case Op::kIn: {
-      if (n.values.empty()) {
-        out.text("(1 = 0)");
+  const std::string_view table = Entity<T>::kTable;
+  if (is_custom(n.field)) {
+    const CustomFieldDefinition& def = custom_definition(ctx, n.field);
+    const std::string expr = custom_value_sql(ctx.backend(), table, def);
+    if (def.type == CustomFieldType::kMultiEnum) {
+      if (n.op == Op::kIsNull) {
+        out.text("(" + expr + " IS NULL)");
         return;
       }
-      if (n.values.size() > 1000) bad(f.name, "'in' takes at most 1000 values");
-      out.text("(" + col + " IN (");
-      for (std::size_t i = 0; i < n.values.size(); ++i) {
-        if (std::holds_alternative<std::monostate>(n.values[i]))
-          bad(f.name, "'in' cannot match null; use is_null");
-        if (i > 0) out.text(", ");
-        out.param(to_param(f, n.values[i]));
-      }
-      out.text("))");
+      const auto* s = n.op == Op::kContains && n.values.size() == 1
+                          ? std::get_if<std::string>(&n.values[0])
+                          : nullptr;
+      if (s == nullptr) bad(n.field, "a multi-enum field supports contains (an option) and is_null");
+      if (std::find(def.options.begin(), def.options.end(), *s) == def.options.end())
+        bad(n.field, "'" + *s + "' is not one of its options");
+      custom_contains_sql(out, ctx.backend(), table, def, *s);
       return;
     }
-    case Op::kContains:
-    case Op::kStartsWith: {
-      if (f.type != FieldType::kText) bad(f.name, "contains/starts_with need a text field");
-      const auto* s = n.values.empty() ? nullptr : std::get_if<std::string>(&n.values[0]);
-      if (s == nullptr) bad(f.name, "expects a text value");
-      check_text(f.name, *s);
-      out.text("(" + col + " LIKE ");
-      out.param(text_param((n.op == Op::kContains ? "%" : "") + like_escape(*s) + "%"));
-      out.text(" ESCAPE '!')");
-      return;
-    }
-    default:
-      break;
-  }
-  if (n.values.size() != 1) bad(f.name, "comparison needs exactly one value");
-  const Value& v = n.values[0];
-  if (std::holds_alternative<std::monostate>(v)) {
-    if (n.op == Op::kEq) {
-      out.text("(" + col + " IS NULL)");
-    } else if (n.op == Op::kNe) {
-      out.text("(" + col + " IS NOT NULL)");
-    } else {
-      bad(f.name, "null can only be compared with eq or ne");
-    }
+    compare(out,
+            Target{expr, n.field, text_like(def.type),
+                   [&def, &n](const Value& v) { return custom_param(def, n.field, v); }},
+            n);
     return;
   }
-  out.text("(" + col + op_sql(n.op));
-  out.param(to_param(f, v));
-  out.text(")");
+  const FieldDef<Row>& f = field(n.field);
+  compare(out,
+          Target{column(table, f.name), std::string(f.name), f.type == FieldType::kText,
+                 [&f](const Value& v) { return to_param(f, v); }},
+          n);
 }
 
 template <typename T>
-void SqlBuilder<T>::page(island::SqlFragment& out, const PageRequest& request) {
-  const FieldDef<Row>& f = field(request.sort.field);
+void SqlBuilder<T>::page(island::SqlFragment& out, const PageRequest& request, QueryContext& ctx) {
   const std::string_view table = Entity<T>::kTable;
-  const std::string col = column(table, f.name);
+  std::string col;
+  std::string sort_name;
+  bool by_id = false;
+  if (is_custom(request.sort.field)) {
+    const CustomFieldDefinition& def = custom_definition(ctx, request.sort.field);
+    if (def.type == CustomFieldType::kMultiEnum) bad(request.sort.field, "cannot sort on a multi-enum field");
+    col = custom_value_sql(ctx.backend(), table, def);
+    sort_name = request.sort.field;
+  } else {
+    const FieldDef<Row>& f = field(request.sort.field);
+    col = column(table, f.name);
+    sort_name = std::string(f.name);
+    by_id = f.name == "id";
+  }
   const std::string id = column(table, "id");
   const bool desc = request.sort.descending;
   const char* after = desc ? " < " : " > ";
@@ -259,30 +393,30 @@ void SqlBuilder<T>::page(island::SqlFragment& out, const PageRequest& request) {
       part = rest.substr(0, bar);
       rest = rest.substr(bar + 1);
     }
-    if (head[0] != "1" || head[1] != f.name || head[2] != (desc ? "d" : "a")) bad_cursor();
+    if (head[0] != "1" || head[1] != sort_name || head[2] != (desc ? "d" : "a")) bad_cursor();
     std::int64_t last_id = 0;
+    Cell last;
     try {
       last_id = std::stoll(std::string(head[3]));
-    } catch (...) {
-      bad_cursor();
-    }
-    Cell last;
-    if (head[4] == "i") {
-      try {
+      if (head[4] == "i") {
         last = std::stoll(std::string(rest));
-      } catch (...) {
+      } else if (head[4] == "r") {
+        last = std::stod(std::string(rest));
+      } else if (head[4] == "s") {
+        last = std::string(rest);
+      } else if (head[4] == "b") {
+        last = rest == "1";
+      } else if (head[4] != "n") {
         bad_cursor();
       }
-    } else if (head[4] == "s") {
-      last = std::string(rest);
-    } else if (head[4] == "b") {
-      last = rest == "1";
-    } else if (head[4] != "n") {
+    } catch (const ValidationError&) {
+      throw;
+    } catch (...) {
       bad_cursor();
     }
 
     out.text(" AND ");
-    if (f.name == "id") {
+    if (by_id) {
       out.text("(" + id + after);
       out.param(int_param(last_id));
       out.text(")");
@@ -302,18 +436,36 @@ void SqlBuilder<T>::page(island::SqlFragment& out, const PageRequest& request) {
     }
   }
   const char* dir = desc ? " DESC" : " ASC";
-  out.text(" ORDER BY " + (f.name == "id" ? id + dir : col + dir + ", " + id + dir));
+  out.text(" ORDER BY " + (by_id ? id + dir : col + dir + ", " + id + dir));
   out.text(" LIMIT " + std::to_string(request.limit + 1));
 }
 
 template <typename T>
-std::string SqlBuilder<T>::cursor_after(const Row& last, const Sort& sort) {
-  const FieldDef<Row>& f = field(sort.field);
-  std::string raw = "1|" + std::string(f.name) + (sort.descending ? "|d|" : "|a|") +
-                    std::to_string(last.id) + "|";
-  const Cell c = f.get(last);
+std::string SqlBuilder<T>::cursor_after(const Row& last, const Sort& sort, QueryContext& ctx) {
+  Cell c;
+  std::string name;
+  if (is_custom(sort.field)) {
+    const CustomFieldDefinition& def = custom_definition(ctx, sort.field);
+    const CustomCell cc = custom_cell(def, last.custom_fields);
+    switch (cc.kind) {
+      case CustomCell::Kind::kInt: c = cc.i; break;
+      case CustomCell::Kind::kReal: c = cc.d; break;
+      case CustomCell::Kind::kText: c = cc.s; break;
+      case CustomCell::Kind::kNull: break;
+    }
+    name = sort.field;
+  } else {
+    const FieldDef<Row>& f = field(sort.field);
+    c = f.get(last);
+    name = std::string(f.name);
+  }
+  std::string raw = "1|" + name + (sort.descending ? "|d|" : "|a|") + std::to_string(last.id) + "|";
   if (const auto* i = std::get_if<std::int64_t>(&c)) {
     raw += "i|" + std::to_string(*i);
+  } else if (const auto* d = std::get_if<double>(&c)) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", *d);
+    raw += std::string("r|") + buf;
   } else if (const auto* s = std::get_if<std::string>(&c)) {
     raw += "s|" + *s;
   } else if (const auto* b = std::get_if<bool>(&c)) {

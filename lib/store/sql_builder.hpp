@@ -2,10 +2,12 @@
 // are checked against the type's catalogue and every value is a bound parameter.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "banyan/store/query.hpp"
+#include "store/custom_fields.hpp"
 #include "store/entity.hpp"
 
 namespace banyan::store::detail {
@@ -17,18 +19,36 @@ bool base64url_decode(std::string_view in, std::string& out);
 island::SqlParam int_param(std::int64_t v);
 island::SqlParam text_param(std::string v);
 
+// What a query needs beyond the request: the backend's dialect and, loaded once when a
+// filter or sort first names "custom.<field>", the type's custom field definitions.
+class QueryContext {
+ public:
+  QueryContext(island::Transaction& tx, island::Backend backend, ObjectType type)
+      : tx_(tx), backend_(backend), type_(type) {}
+  island::Backend backend() const { return backend_; }
+  const FieldSet& custom_fields();
+  // The loaded definitions, if a query needed them (repositories reuse them to decode).
+  std::optional<FieldSet>& loaded() { return fields_; }
+
+ private:
+  island::Transaction& tx_;
+  island::Backend backend_;
+  ObjectType type_;
+  std::optional<FieldSet> fields_;
+};
+
 template <typename T>
 class SqlBuilder {
  public:
   using Row = typename Entity<T>::Row;
 
-  // The field named `name`, or ValidationError(name).
+  // The standard field named `name`, or ValidationError(name).
   static const FieldDef<Row>& field(std::string_view name);
   // Appends "(<condition>)" for the filter.
-  static void where(island::SqlFragment& out, const Filter& filter);
+  static void where(island::SqlFragment& out, const Filter& filter, QueryContext& ctx);
   // Appends the keyset condition, ORDER BY and LIMIT for one page.
-  static void page(island::SqlFragment& out, const PageRequest& request);
-  static std::string cursor_after(const Row& last, const Sort& sort);
+  static void page(island::SqlFragment& out, const PageRequest& request, QueryContext& ctx);
+  static std::string cursor_after(const Row& last, const Sort& sort, QueryContext& ctx);
 };
 
 }  // namespace banyan::store::detail

@@ -2,10 +2,13 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "banyan/export.hpp"
 
@@ -24,6 +27,14 @@ struct BANYAN_EXPORT Money {
 
   friend bool operator==(const Money&, const Money&) = default;
 };
+
+// A custom field's value (see model/custom_field.hpp for which type holds which).
+// std::monostate is "no value".
+using CustomValue = std::variant<std::monostate, std::string, std::int64_t, double, bool, Date,
+                                 Timestamp, std::vector<std::string>, Money>;
+
+// Custom field values of one record, keyed by field name.
+using CustomFields = std::map<std::string, CustomValue>;
 
 // Every kind of record Banyan stores. The string names ("contact", "deal", ...) are
 // stable: they appear in tag and activity links, cursors and events.
@@ -69,6 +80,9 @@ struct BANYAN_EXPORT Record {
   // Set while the record is archived (soft-deleted); archived records are hidden from
   // queries unless asked for.
   std::optional<Timestamp> archived_at;
+  // Custom field values by field name (see model/custom_field.hpp). A write validates
+  // them against the type's definitions; an update replaces the whole map.
+  CustomFields custom;
 
   bool archived() const noexcept { return archived_at.has_value(); }
   friend bool operator==(const Record&, const Record&) = default;

@@ -18,6 +18,7 @@
 #include "banyan/model/tag.hpp"
 #include "banyan/model/team.hpp"
 #include "banyan/model/user.hpp"
+#include "banyan/store/custom_fields.hpp"
 #include "banyan/store/deal_stages.hpp"
 #include "banyan/store/lead_converter.hpp"
 #include "banyan/store/pool.hpp"
@@ -91,6 +92,7 @@ class BANYAN_EXPORT Database {
     return Repository<Activity>(state_.get());
   }
   Relations relations() const noexcept { return Relations(state_.get()); }
+  CustomFieldRegistry custom_fields() const noexcept { return CustomFieldRegistry(state_.get()); }
   DealStages deal_stages() const noexcept { return DealStages(state_.get()); }
   LeadConverter lead_converter() const noexcept { return LeadConverter(state_.get()); }
 

@@ -165,6 +165,7 @@ template struct RowStore<odbrows::ActivityLinkRow>;
 template struct RowStore<odbrows::TagLinkRow>;
 template struct RowStore<odbrows::SchemaRow>;
 template struct RowStore<odbrows::DealStageChangeRow>;
+template struct RowStore<odbrows::CustomFieldDefinitionRow>;
 
 template <typename View>
 std::vector<View> ViewStore<View>::query(Transaction& tx, const SqlFragment& select) {

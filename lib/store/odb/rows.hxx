@@ -51,6 +51,9 @@ struct RecordRow {
   Nullable<std::string> external_id;
 #pragma db null
   Nullable<std::int64_t> archived_at;
+  // Custom field values as a JSON object keyed "f<definition id>" (schema version 3).
+#pragma db null mysql:type("MEDIUMTEXT")
+  Nullable<std::string> custom_fields;
 };
 
 #pragma db object table("users")
@@ -180,6 +183,36 @@ struct ActivityRow : RecordRow {
   Nullable<std::int64_t> due_at;
 #pragma db null
   Nullable<std::int64_t> completed_at;
+};
+
+// A custom field's definition (schema version 3). Values live in the records'
+// custom_fields JSON under "f<id>", so renaming a field touches no record.
+#pragma db object table("custom_field_definitions") optimistic
+struct CustomFieldDefinitionRow {
+#pragma db index("custom_field_definitions_name_uq") unique members(object_type, name)
+#pragma db id auto
+  std::uint64_t id = 0;
+#pragma db version
+  std::uint64_t version = 0;
+  std::string object_type;
+  std::string name;
+  std::string label;
+  std::string type;
+  bool required = false;
+#pragma db null mysql:type("TEXT")
+  Nullable<std::string> default_json;
+#pragma db null mysql:type("TEXT")
+  Nullable<std::string> options_json;
+#pragma db null
+  Nullable<double> min_value;
+#pragma db null
+  Nullable<double> max_value;
+#pragma db null
+  Nullable<std::int64_t> max_length;
+  std::int64_t scale = 2;
+  bool deprecated = false;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
 };
 
 // Every stage a deal entered, with who moved it and how long it sat in the stage before

@@ -1,0 +1,312 @@
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "banyan/errors.hpp"
+#include "banyan/store/custom_fields.hpp"
+#include "store/custom_fields.hpp"
+#include "store/database_state.hpp"
+#include "store/entity.hpp"
+#include "store/sql_builder.hpp"
+#include "store/validation.hpp"
+
+namespace banyan::store {
+
+using detail::FieldSet;
+using Rows = island::RowStore<odbrows::CustomFieldDefinitionRow>;
+
+namespace {
+
+void check_name(const std::string& name) {
+  const bool ok = !name.empty() && name.size() <= 63 && name[0] >= 'a' && name[0] <= 'z' &&
+                  std::all_of(name.begin(), name.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                  });
+  if (!ok) {
+    throw ValidationError("name: lower-case letters, digits and _, starting with a letter, at "
+                          "most 63 characters",
+                          "name");
+  }
+}
+
+// Checks a definition's own settings (not name uniqueness) and normalises its default.
+void check_definition(CustomFieldDefinition& d) {
+  check_name(d.name);
+  if (d.label.empty()) d.label = d.name;
+  detail::check_text("label", d.label);
+  const bool enumerated =
+      d.type == CustomFieldType::kEnum || d.type == CustomFieldType::kMultiEnum;
+  if (enumerated && d.options.empty())
+    throw ValidationError("options: an enum field needs at least one option", "options");
+  if (!enumerated && !d.options.empty())
+    throw ValidationError("options: only enum fields have options", "options");
+  std::set<std::string> seen;
+  for (const auto& o : d.options) {
+    detail::check_required("options", o);
+    if (!seen.insert(o).second) throw ValidationError("options: '" + o + "' is listed twice", "options");
+  }
+  if (d.min && d.max && *d.min > *d.max)
+    throw ValidationError("min: must not exceed max", "min");
+  if (d.max_length && (*d.max_length < 1 || *d.max_length > 65536))
+    throw ValidationError("max_length: must be between 1 and 65536", "max_length");
+  if (d.scale < 0 || d.scale > 9) throw ValidationError("scale: must be between 0 and 9", "scale");
+  try {
+    detail::check_value(d, d.default_value);
+  } catch (const ValidationError& e) {
+    throw ValidationError(std::string("default_value: ") + e.what(), "default_value");
+  }
+}
+
+void to_row(const CustomFieldDefinition& d, odbrows::CustomFieldDefinitionRow& row) {
+  row.id = d.id;
+  row.version = d.version;
+  row.object_type = std::string(to_string(d.object_type));
+  row.name = d.name;
+  row.label = d.label;
+  row.type = std::string(to_string(d.type));
+  row.required = d.required;
+  row.options_json =
+      d.options.empty() ? nullptr : std::make_unique<std::string>(nlohmann::json(d.options).dump());
+  row.default_json = nullptr;
+  if (!std::holds_alternative<std::monostate>(d.default_value)) {
+    // The same encoding as record values: one field set holding only this definition.
+    CustomFieldDefinition probe = d;
+    probe.id = 1;
+    probe.required = false;
+    auto encoded = detail::encode_custom(FieldSet::of({probe}), {{d.name, d.default_value}}, false);
+    row.default_json = std::make_unique<std::string>(
+        nlohmann::json::parse(*encoded).at(detail::json_key(1)).dump());
+  }
+  row.min_value = detail::column(d.min);
+  row.max_value = detail::column(d.max);
+  row.max_length = detail::column(d.max_length);
+  row.scale = d.scale;
+  row.deprecated = d.deprecated;
+}
+
+CustomFieldDefinition find_in(island::Transaction& tx, Id id) {
+  auto row = Rows::find(tx, id);
+  if (!row) throw NotFound("no custom field with id " + std::to_string(id));
+  const FieldSet set = FieldSet::load(tx, parse_object_type(row->object_type));
+  for (const auto& d : set.all())
+    if (d.id == id) return d;
+  throw NotFound("no custom field with id " + std::to_string(id));
+}
+
+// Writes the definition's row, keeping its creation time.
+CustomFieldDefinition store(island::Transaction& tx, const CustomFieldDefinition& d) {
+  auto stored = Rows::find(tx, d.id);
+  if (!stored) throw NotFound("no custom field with id " + std::to_string(d.id));
+  if (stored->version != d.version) {
+    throw Conflict("custom field " + d.name + " changed since it was read (stale version)",
+                   "version");
+  }
+  odbrows::CustomFieldDefinitionRow row;
+  to_row(d, row);
+  row.created_at = stored->created_at;
+  row.updated_at = detail::micros(detail::now_micros());
+  Rows::update(tx, row);
+  return find_in(tx, d.id);
+}
+
+// Calls f.template operator()<T>() with the record type of `type`.
+template <typename F>
+void with_record_type(ObjectType type, F&& f) {
+  switch (type) {
+    case ObjectType::kUser: f.template operator()<User>(); return;
+    case ObjectType::kTeam: f.template operator()<Team>(); return;
+    case ObjectType::kTag: f.template operator()<Tag>(); return;
+    case ObjectType::kCompany: f.template operator()<Company>(); return;
+    case ObjectType::kContact: f.template operator()<Contact>(); return;
+    case ObjectType::kLead: f.template operator()<Lead>(); return;
+    case ObjectType::kPipeline: f.template operator()<Pipeline>(); return;
+    case ObjectType::kStage: f.template operator()<Stage>(); return;
+    case ObjectType::kDeal: f.template operator()<Deal>(); return;
+    case ObjectType::kActivity: f.template operator()<Activity>(); return;
+  }
+}
+
+// Visits every stored value of a definition: f(row, json, value) for each record holding
+// one, in id order, a page at a time. With `write`, rows whose json f changed are saved.
+struct ValueScan {
+  island::Transaction& tx;
+  const CustomFieldDefinition& def;
+
+  template <typename T, typename F>
+  void run(F&& f, bool write) {
+    using Row = typename detail::Entity<T>::Row;
+    const std::string table(detail::Entity<T>::kTable);
+    std::int64_t after = 0;
+    for (;;) {
+      island::SqlFragment clause;
+      clause.text(table + ".custom_fields IS NOT NULL AND " + table + ".id > ");
+      clause.param(detail::int_param(after));
+      clause.text(" ORDER BY " + table + ".id LIMIT 500");
+      auto rows = island::RowStore<Row>::select(tx, clause);
+      if (rows.empty()) return;
+      for (Row& row : rows) {
+        after = static_cast<std::int64_t>(row.id);
+        nlohmann::json j = nlohmann::json::parse(*row.custom_fields, nullptr, false);
+        if (!j.is_object() || !j.contains(detail::json_key(def.id))) continue;
+        if (f(row.id, j) && write) {
+          row.custom_fields = std::make_unique<std::string>(j.dump());
+          island::RowStore<Row>::update(tx, row);
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+CustomFieldDefinition CustomFieldRegistry::define(UnitOfWork& uow,
+                                                  const CustomFieldDefinition& definition) const {
+  island::Transaction& tx = uow.impl().live();
+  CustomFieldDefinition d = definition;
+  check_definition(d);
+  if (FieldSet::load(tx, d.object_type).by_name(d.name) != nullptr) {
+    throw Conflict("a custom field named " + d.name + " already exists on " +
+                       std::string(to_string(d.object_type)),
+                   "name");
+  }
+  odbrows::CustomFieldDefinitionRow row;
+  to_row(d, row);
+  row.id = 0;
+  row.created_at = row.updated_at = detail::micros(detail::now_micros());
+  Rows::insert(tx, row);
+  return find_in(tx, row.id);
+}
+
+CustomFieldDefinition CustomFieldRegistry::get(UnitOfWork& uow, Id id) const {
+  return find_in(uow.impl().live(), id);
+}
+
+std::vector<CustomFieldDefinition> CustomFieldRegistry::list(UnitOfWork& uow, ObjectType type,
+                                                             bool include_deprecated) const {
+  std::vector<CustomFieldDefinition> out;
+  const FieldSet set = FieldSet::load(uow.impl().live(), type);
+  for (const auto& d : set.all())
+    if (include_deprecated || !d.deprecated) out.push_back(d);
+  return out;
+}
+
+CustomFieldDefinition CustomFieldRegistry::update(UnitOfWork& uow,
+                                                  const CustomFieldDefinition& definition) const {
+  island::Transaction& tx = uow.impl().live();
+  const CustomFieldDefinition current = find_in(tx, definition.id);
+  if (definition.name != current.name || definition.type != current.type ||
+      definition.object_type != current.object_type) {
+    throw ValidationError("name: name, type and object type change only through rename() and "
+                          "change_type()",
+                          definition.name != current.name ? "name" : "type");
+  }
+  CustomFieldDefinition d = definition;
+  check_definition(d);
+  return store(tx, d);
+}
+
+CustomFieldDefinition CustomFieldRegistry::rename(UnitOfWork& uow, Id id,
+                                                  const std::string& new_name) const {
+  island::Transaction& tx = uow.impl().live();
+  CustomFieldDefinition d = find_in(tx, id);
+  check_name(new_name);
+  if (new_name == d.name) return d;
+  if (FieldSet::load(tx, d.object_type).by_name(new_name) != nullptr) {
+    throw Conflict("a custom field named " + new_name + " already exists", "name");
+  }
+  if (d.label == d.name) d.label = new_name;
+  d.name = new_name;
+  return store(tx, d);
+}
+
+CustomFieldDefinition CustomFieldRegistry::deprecate(UnitOfWork& uow, Id id,
+                                                     bool deprecated) const {
+  island::Transaction& tx = uow.impl().live();
+  CustomFieldDefinition d = find_in(tx, id);
+  if (d.deprecated == deprecated) return d;
+  d.deprecated = deprecated;
+  return store(tx, d);
+}
+
+void CustomFieldRegistry::remove(UnitOfWork& uow, Id id) const {
+  island::Transaction& tx = uow.impl().live();
+  find_in(tx, id);
+  Rows::erase(tx, id);
+}
+
+std::vector<Id> CustomFieldRegistry::records_blocking_type_change(UnitOfWork& uow, Id id,
+                                                                  CustomFieldType new_type) const {
+  island::Transaction& tx = uow.impl().live();
+  const CustomFieldDefinition def = find_in(tx, id);
+  CustomFieldDefinition target = def;
+  target.type = new_type;
+  const std::string key = detail::json_key(def.id);
+  std::vector<Id> blocking;
+  ValueScan scan{tx, def};
+  with_record_type(def.object_type, [&]<typename T>() {
+    scan.run<T>(
+        [&](Id record, nlohmann::json& j) {
+          CustomFieldDefinition one = def;
+          one.id = 1;
+          const auto text = std::make_unique<std::string>(nlohmann::json{{detail::json_key(1), j[key]}}.dump());
+          const CustomFields values = detail::decode_custom(FieldSet::of({one}), text);
+          auto it = values.find(def.name);
+          if (it == values.end() || !detail::value_from_text(target, detail::value_to_text(def, it->second)))
+            blocking.push_back(record);
+          return false;
+        },
+        false);
+  });
+  return blocking;
+}
+
+CustomFieldDefinition CustomFieldRegistry::change_type(UnitOfWork& uow, Id id,
+                                                       CustomFieldType new_type) const {
+  island::Transaction& tx = uow.impl().live();
+  CustomFieldDefinition def = find_in(tx, id);
+  if (def.type == new_type) return def;
+  const std::vector<Id> blocking = records_blocking_type_change(uow, id, new_type);
+  if (!blocking.empty()) {
+    std::string ids;
+    for (std::size_t i = 0; i < blocking.size() && i < 20; ++i)
+      ids += (i ? ", " : "") + std::to_string(blocking[i]);
+    if (blocking.size() > 20) ids += ", ... (" + std::to_string(blocking.size()) + " in all)";
+    throw Conflict("custom field " + def.name + " cannot become " +
+                       std::string(to_string(new_type)) + ": the values of " +
+                       std::string(to_string(def.object_type)) + " " + ids + " do not convert",
+                   "type");
+  }
+  CustomFieldDefinition target = def;
+  target.type = new_type;
+  // Options and limits that make no sense for the new type go; the default converts.
+  const bool enumerated =
+      new_type == CustomFieldType::kEnum || new_type == CustomFieldType::kMultiEnum;
+  if (!enumerated) target.options.clear();
+  if (!std::holds_alternative<std::monostate>(def.default_value)) {
+    auto converted = detail::value_from_text(target, detail::value_to_text(def, def.default_value));
+    target.default_value = converted ? *converted : CustomValue{};
+  }
+  const std::string key = detail::json_key(def.id);
+  CustomFieldDefinition one_old = def, one_new = target;
+  one_old.id = one_new.id = 1;
+  const FieldSet old_set = FieldSet::of({one_old}), new_set = FieldSet::of({one_new});
+  ValueScan scan{tx, def};
+  with_record_type(def.object_type, [&]<typename T>() {
+    scan.run<T>(
+        [&](Id, nlohmann::json& j) {
+          const auto text = std::make_unique<std::string>(nlohmann::json{{detail::json_key(1), j[key]}}.dump());
+          const CustomFields values = detail::decode_custom(old_set, text);
+          const CustomValue converted =
+              *detail::value_from_text(target, detail::value_to_text(def, values.at(def.name)));
+          const auto encoded = detail::encode_custom(new_set, {{def.name, converted}}, false);
+          j[key] = nlohmann::json::parse(*encoded).at(detail::json_key(1));
+          return true;
+        },
+        true);
+  });
+  return store(tx, target);
+}
+
+}  // namespace banyan::store

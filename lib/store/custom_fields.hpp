@@ -1,0 +1,70 @@
+// Custom field values inside the store: validation, JSON encoding, SQL expressions.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "banyan/model/custom_field.hpp"
+#include "store/odb/island.hpp"
+
+namespace banyan::store::detail {
+
+// The definitions of one object type, read in the current transaction.
+class FieldSet {
+ public:
+  static FieldSet load(island::Transaction& tx, ObjectType type);
+  // A set of given definitions (to encode or decode one value outside any record).
+  static FieldSet of(std::vector<CustomFieldDefinition> defs);
+
+  const CustomFieldDefinition* by_name(std::string_view name) const;
+  const std::vector<CustomFieldDefinition>& all() const { return defs_; }
+
+ private:
+  std::vector<CustomFieldDefinition> defs_;
+};
+
+// "f<id>": the JSON key of a definition's values.
+std::string json_key(Id definition_id);
+
+// Checks `values` against the definitions and returns the JSON to store (nullptr for no
+// values). Applies defaults when `creating`. ValidationError("custom.<name>") for an
+// unknown field, a value of the wrong type or outside the limits, or a missing required
+// value.
+std::unique_ptr<std::string> encode_custom(const FieldSet& fields, const CustomFields& values,
+                                           bool creating);
+// Values of known definitions; values of deleted definitions are left out.
+CustomFields decode_custom(const FieldSet& fields, const std::unique_ptr<std::string>& json);
+
+// Checks and normalises one value for a definition (decimal rounding). Throws
+// ValidationError("custom.<name>").
+void check_value(const CustomFieldDefinition& def, CustomValue& value);
+
+// A value's text form, and back: the path of type changes.
+std::string value_to_text(const CustomFieldDefinition& def, const CustomValue& value);
+// std::nullopt when `text` is no valid value of `def`.
+std::optional<CustomValue> value_from_text(const CustomFieldDefinition& def,
+                                           const std::string& text);
+
+// The SQL expression of a custom field's scalar value in `table`, comparable with bound
+// parameters of the field's type, per backend. For kCurrency, the minor units.
+std::string custom_value_sql(island::Backend backend, std::string_view table,
+                             const CustomFieldDefinition& def);
+// "(<table>'s multi-enum value contains ?)" with the option bound.
+void custom_contains_sql(island::SqlFragment& out, island::Backend backend,
+                         std::string_view table, const CustomFieldDefinition& def,
+                         const std::string& option);
+
+// The row's stored value of a field as a keyset cursor sees it (int64, double, string or
+// null), read from the raw JSON.
+struct CustomCell {
+  enum class Kind { kNull, kInt, kReal, kText } kind = Kind::kNull;
+  std::int64_t i = 0;
+  double d = 0;
+  std::string s;
+};
+CustomCell custom_cell(const CustomFieldDefinition& def, const std::unique_ptr<std::string>& json);
+
+}  // namespace banyan::store::detail
