@@ -440,6 +440,8 @@ std::string custom_value_sql(island::Backend backend, std::string_view table,
   path += "'";
   const std::string column = std::string(table) + ".custom_fields";
   if (backend == island::Backend::kSqlite) return "json_extract(" + column + ", " + path + ")";
+  // JSON_VALUE reads scalars only; a multi-enum's array is only ever tested for NULL.
+  if (def.type == CustomFieldType::kMultiEnum) return "JSON_EXTRACT(" + column + ", " + path + ")";
   const std::string v = "JSON_VALUE(" + column + ", " + path + ")";
   switch (def.type) {
     case CustomFieldType::kNumber:

@@ -49,7 +49,8 @@ std::optional<CustomValue> value_from_text(const CustomFieldDefinition& def,
                                            const std::string& text);
 
 // The SQL expression of a custom field's scalar value in `table`, comparable with bound
-// parameters of the field's type, per backend. For kCurrency, the minor units.
+// parameters of the field's type, per backend. For kCurrency, the minor units; for
+// kMultiEnum, the array (good for IS NULL only).
 std::string custom_value_sql(island::Backend backend, std::string_view table,
                              const CustomFieldDefinition& def);
 // "(<table>'s multi-enum value contains ?)" with the option bound.
