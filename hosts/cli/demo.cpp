@@ -43,6 +43,32 @@ void load_demo_data(store::Database& db) {
     alan.team_id = team.id;
     alan = db.users().upsert(uow, with_key(alan, "user-alan"));
 
+    // Custom fields: defined at run time, then used like any other field.
+    auto fields = db.custom_fields();
+    const auto defined = [&](ObjectType type, const char* name) {
+      for (const auto& d : fields.list(uow, type))
+        if (d.name == name) return true;
+      return false;
+    };
+    if (!defined(ObjectType::kContact, "tier")) {
+      CustomFieldDefinition tier;
+      tier.object_type = ObjectType::kContact;
+      tier.name = "tier";
+      tier.label = "Customer tier";
+      tier.type = CustomFieldType::kEnum;
+      tier.options = {"bronze", "silver", "gold"};
+      tier.default_value = std::string("bronze");
+      fields.define(uow, tier);
+    }
+    if (!defined(ObjectType::kCompany, "arr")) {
+      CustomFieldDefinition arr;
+      arr.object_type = ObjectType::kCompany;
+      arr.name = "arr";
+      arr.label = "Annual recurring revenue";
+      arr.type = CustomFieldType::kCurrency;
+      fields.define(uow, arr);
+    }
+
     Pipeline pipeline;
     pipeline.name = "New business";
     pipeline = db.pipelines().upsert(uow, with_key(pipeline, "pipeline-new"));
@@ -73,12 +99,13 @@ void load_demo_data(store::Database& db) {
       const char* domain;
       const char* industry;
       std::int64_t employees;
+      std::int64_t arr_dollars;
     };
     const CompanySpec company_specs[] = {
-        {"acme", "Acme Corp", "acme.example", "Manufacturing", 1200},
-        {"globex", "Globex", "globex.example", "Energy", 5400},
-        {"initech", "Initech", "initech.example", "Software", 320},
-        {"umbrella", "Umbrella Health", "umbrella.example", "Healthcare", 880}};
+        {"acme", "Acme Corp", "acme.example", "Manufacturing", 1200, 480000},
+        {"globex", "Globex", "globex.example", "Energy", 5400, 2150000},
+        {"initech", "Initech", "initech.example", "Software", 320, 96000},
+        {"umbrella", "Umbrella Health", "umbrella.example", "Healthcare", 880, 310000}};
     std::map<std::string, Id> companies;
     for (const CompanySpec& c : company_specs) {
       Company company;
@@ -88,6 +115,7 @@ void load_demo_data(store::Database& db) {
       company.employee_count = c.employees;
       company.owner_id = grace.id;
       company.team_id = team.id;
+      company.custom = {{"arr", Money{c.arr_dollars * 100, "USD"}}};
       companies[c.key] =
           db.companies().upsert(uow, with_key(company, std::string("company-") + c.key)).id;
     }
@@ -98,14 +126,15 @@ void load_demo_data(store::Database& db) {
       const char* last;
       const char* company;
       const char* title;
+      const char* tier;
     };
     const ContactSpec contact_specs[] = {
-        {"ada", "Ada", "Lovelace", "acme", "CTO"},
-        {"charles", "Charles", "Babbage", "acme", "Head of Procurement"},
-        {"hedy", "Hedy", "Lamarr", "globex", "VP Engineering"},
-        {"katherine", "Katherine", "Johnson", "initech", "CFO"},
-        {"margaret", "Margaret", "Hamilton", "umbrella", "Director of IT"},
-        {"tim", "Tim", "Berners-Lee", "globex", "Architect"}};
+        {"ada", "Ada", "Lovelace", "acme", "CTO", "gold"},
+        {"charles", "Charles", "Babbage", "acme", "Head of Procurement", "silver"},
+        {"hedy", "Hedy", "Lamarr", "globex", "VP Engineering", "gold"},
+        {"katherine", "Katherine", "Johnson", "initech", "CFO", "bronze"},
+        {"margaret", "Margaret", "Hamilton", "umbrella", "Director of IT", "silver"},
+        {"tim", "Tim", "Berners-Lee", "globex", "Architect", "silver"}};
     std::map<std::string, Id> contacts;
     for (const ContactSpec& c : contact_specs) {
       Contact contact;
@@ -117,6 +146,7 @@ void load_demo_data(store::Database& db) {
       contact.title = c.title;
       contact.owner_id = alan.id;
       contact.team_id = team.id;
+      contact.custom = {{"tier", std::string(c.tier)}};
       Id id = db.contacts().upsert(uow, with_key(contact, std::string("contact-") + c.key)).id;
       contacts[c.key] = id;
       db.relations().link_company(uow, id, companies[c.company], /*primary=*/true);
@@ -219,6 +249,25 @@ void print_pipeline_summary(store::Database& db, std::ostream& out) {
             s.amount, s.weighted_amount);
       row("total", summary.deals, summary.amount, summary.weighted_amount);
     }
+  });
+}
+
+void print_custom_field_report(store::Database& db, std::ostream& out) {
+  db.transact([&](UnitOfWork& uow) {
+    out << "Contacts by tier (custom field):";
+    for (const char* tier : {"gold", "silver", "bronze"})
+      out << ' ' << tier << ' ' << db.contacts().count(uow, Filter::eq("custom.tier", tier));
+    store::PageRequest top;
+    top.sort = {"custom.arr", true};
+    top.limit = 1;
+    auto page = db.companies().query(uow, top);
+    if (!page.items.empty()) {
+      const Company& c = page.items.front();
+      const Money& arr = std::get<Money>(c.custom.at("arr"));
+      out << "\nLargest ARR (custom field): " << c.name << ", "
+          << money(arr.minor_units, arr.currency);
+    }
+    out << '\n';
   });
 }
 

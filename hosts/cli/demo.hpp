@@ -14,6 +14,9 @@ void load_demo_data(store::Database& db);
 // Prints each pipeline's stages with deal count, total and weighted amount.
 void print_pipeline_summary(store::Database& db, std::ostream& out);
 
+// Prints counts and a top record found through custom fields.
+void print_custom_field_report(store::Database& db, std::ostream& out);
+
 // Prints the leads converted so far and what each became.
 void print_converted_leads(store::Database& db, std::ostream& out);
 

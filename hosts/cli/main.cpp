@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
       std::cout << "Demo data loaded into " << url << "\n\n";
       banyan::cli::print_pipeline_summary(*db, std::cout);
       std::cout << '\n';
+      banyan::cli::print_custom_field_report(*db, std::cout);
       banyan::cli::print_converted_leads(*db, std::cout);
     } else if (command == "summary") {
       banyan::cli::print_pipeline_summary(*db, std::cout);
