@@ -22,5 +22,6 @@
 #include "banyan/store/query.hpp"
 #include "banyan/store/relations.hpp"
 #include "banyan/store/repository.hpp"
+#include "banyan/store/search.hpp"
 #include "banyan/store/unit_of_work.hpp"
 #include "banyan/version.hpp"

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "banyan/errors.hpp"
+#include "store/search_index.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
 
@@ -511,5 +512,35 @@ void Entity<Activity>::check_references(island::Transaction& tx, const Activity&
   check_owner_and_team(tx, in);
 }
 std::span<const Referrer> Entity<Activity>::referrers() { return {}; }
+
+// --- search documents (mirrored by the backfill SQL in search_index.cpp) ----------------
+namespace {
+std::string joined(std::initializer_list<const std::string*> parts) {
+  std::string out;
+  for (const std::string* p : parts) {
+    if (p == nullptr || p->empty()) continue;
+    out += (out.empty() ? "" : " ") + *p;
+  }
+  return out;
+}
+}  // namespace
+
+std::optional<SearchDocument> search_document(const odbrows::ContactRow& r) {
+  return SearchDocument{joined({&r.first_name, &r.last_name}), joined({r.email.get()})};
+}
+std::optional<SearchDocument> search_document(const odbrows::LeadRow& r) {
+  return SearchDocument{joined({&r.first_name, &r.last_name}),
+                        joined({r.email.get(), r.company_name.get()})};
+}
+std::optional<SearchDocument> search_document(const odbrows::CompanyRow& r) {
+  return SearchDocument{r.name, joined({r.domain.get()})};
+}
+std::optional<SearchDocument> search_document(const odbrows::DealRow& r) {
+  return SearchDocument{r.title, ""};
+}
+std::optional<SearchDocument> search_document(const odbrows::ActivityRow& r) {
+  if (r.kind != to_string(ActivityKind::kNote)) return std::nullopt;
+  return SearchDocument{r.subject, joined({r.body.get()})};
+}
 
 }  // namespace banyan::store::detail

@@ -6,6 +6,7 @@
 #include "store/database_state.hpp"
 #include "store/custom_fields.hpp"
 #include "store/entity.hpp"
+#include "store/search_index.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
 
@@ -64,6 +65,16 @@ RowOf<T> prepare(island::Transaction& tx, const T& record, bool creating) {
   return row;
 }
 
+// Keeps the record's full-text document in step with its row, in the same transaction.
+template <typename T>
+void reindex(UnitOfWork& uow, const RowOf<T>& row) {
+  if constexpr (detail::kSearchable<T>) {
+    std::optional<detail::SearchDocument> doc;
+    if (!row.archived_at) doc = detail::search_document(row);
+    detail::index_record(uow.impl().live(), uow.impl().db->backend, {T::kType, row.id}, doc);
+  }
+}
+
 // Writes `row` (whose version is the one read) and returns the stored record.
 template <typename T>
 T write_update(UnitOfWork& uow, RowOf<T>& row) {
@@ -71,6 +82,7 @@ T write_update(UnitOfWork& uow, RowOf<T>& row) {
   row.updated_at = detail::micros(detail::now_micros());
   row.updated_by = detail::column(uow.actor());
   Rows<T>::update(tx, row);
+  reindex<T>(uow, row);
   return to_domain<T>(tx, row);
 }
 
@@ -94,6 +106,7 @@ T Repository<T>::create(UnitOfWork& uow, const T& record) const {
   row.archived_at = nullptr;
   if constexpr (requires { Entity<T>::before_create(row); }) Entity<T>::before_create(row);
   Rows<T>::insert(tx, row);
+  reindex<T>(uow, row);
   if constexpr (requires { Entity<T>::after_write(tx, &row, row, uow.actor()); })
     Entity<T>::after_write(tx, nullptr, row, uow.actor());
   return to_domain<T>(tx, row);
@@ -199,6 +212,8 @@ void Repository<T>::remove(UnitOfWork& uow, Id id) const {
     delete_where(tx, "tag_links", "tag_id = " + sid);
   }
   if (!Rows<T>::erase(tx, id)) not_found<T>(id);
+  if constexpr (detail::kSearchable<T>)
+    detail::index_record(tx, db_->backend, {T::kType, id}, std::nullopt);
 }
 
 template <typename T>

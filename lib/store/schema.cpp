@@ -6,6 +6,7 @@
 
 #include "banyan/errors.hpp"
 #include "store/odb/rows.hxx"
+#include "store/search_index.hpp"
 
 namespace banyan::store::detail {
 namespace {
@@ -99,10 +100,17 @@ void migrate_to_3(island::Transaction& tx, island::Backend backend) {
                   "custom_field_definitions (object_type, name)");
 }
 
+// Version 4: the full-text index, filled from the records already there.
+void migrate_to_4(island::Transaction& tx, island::Backend backend) {
+  create_search_tables(tx, backend);
+  backfill_search_index(tx, backend);
+}
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
-  static std::vector<Migration> migrations = {{2, migrate_to_2}, {3, migrate_to_3}};
+  static std::vector<Migration> migrations = {
+      {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4}};
   return migrations;
 }
 
@@ -121,8 +129,10 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
   if (!schema_table_exists(*tx, state.backend)) {
     if (!migrate) throw Unavailable("the database has no Banyan schema and migrate is off");
     if (mysql) use_binary_collation(*tx);
-    // ODB creates the schema of rows.hxx as it is now: the latest version.
+    // ODB creates the schema of rows.hxx as it is now: the latest version; the tables ODB
+    // does not manage (the full-text index) come next.
     island::create_schema(*tx);
+    create_search_tables(*tx, state.backend);
     version = target;
     write_version(*tx, version, true);
   } else {

@@ -229,6 +229,14 @@ TEST_P(LeadConversionTest, MigratesAVersion1DatabaseAndConvertsItsLeads) {
     auto r = db->lead_converter().convert(uow, request);
     EXPECT_FALSE(r.company_created) << "acme.example is a company of the old database";
     EXPECT_EQ(r.company.name, "Acme Corp");
+    // The full-text index (version 4) was filled from the old records.
+    store::SearchRequest search;
+    search.query = "lovelace";
+    auto hits = db->search().search(uow, search);
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0].title, "Ada Lovelace");
+    search.query = "fleet rollout";
+    EXPECT_EQ(db->search().search(uow, search).size(), 1u) << "deal titles";
   });
 }
 

@@ -24,6 +24,7 @@
 #include "banyan/store/pool.hpp"
 #include "banyan/store/relations.hpp"
 #include "banyan/store/repository.hpp"
+#include "banyan/store/search.hpp"
 #include "banyan/store/unit_of_work.hpp"
 
 namespace banyan::store {
@@ -93,6 +94,7 @@ class BANYAN_EXPORT Database {
   }
   Relations relations() const noexcept { return Relations(state_.get()); }
   CustomFieldRegistry custom_fields() const noexcept { return CustomFieldRegistry(state_.get()); }
+  Search search() const noexcept { return Search(state_.get()); }
   DealStages deal_stages() const noexcept { return DealStages(state_.get()); }
   LeadConverter lead_converter() const noexcept { return LeadConverter(state_.get()); }
 

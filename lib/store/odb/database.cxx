@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 
 #include <cstring>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -360,6 +361,127 @@ bool active(const Transaction& tx) noexcept { return tx.tx && !tx.tx->finalized(
 std::uint64_t execute(Transaction& tx, const std::string& sql) {
   try {
     return tx.enter().execute(sql);
+  } catch (...) {
+    rethrow_translated();
+  }
+}
+
+namespace {
+
+[[noreturn]] void sqlite_failed(sqlite3* h, int rc) {
+  const std::string message = sqlite3_errmsg(h);
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_CONSTRAINT) throw Conflict("SQLite: " + message);
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    throw Conflict("the database is locked by another writer; retry");
+  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_READONLY)
+    throw Unavailable("SQLite: " + message);
+  throw InternalError("SQLite: " + message);
+}
+
+std::uint64_t execute_sqlite(odb::sqlite::connection& c, const SqlFragment& statement) {
+  std::string sql;
+  for (const SqlFragment::Part& p : statement.parts) sql += p.is_param ? "?" : p.text;
+  sqlite3* h = c.handle();
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(h, sql.c_str(), static_cast<int>(sql.size()), &st, nullptr);
+  if (rc != SQLITE_OK) sqlite_failed(h, rc);
+  int index = 0;
+  for (const SqlFragment::Part& p : statement.parts) {
+    if (!p.is_param) continue;
+    ++index;
+    const SqlParam& v = p.param;
+    switch (v.kind) {
+      case SqlParam::Kind::kInt: sqlite3_bind_int64(st, index, v.i); break;
+      case SqlParam::Kind::kUInt: sqlite3_bind_int64(st, index, static_cast<sqlite3_int64>(v.u)); break;
+      case SqlParam::Kind::kReal: sqlite3_bind_double(st, index, v.d); break;
+      case SqlParam::Kind::kText:
+        sqlite3_bind_text(st, index, v.s.data(), static_cast<int>(v.s.size()), SQLITE_TRANSIENT);
+        break;
+      case SqlParam::Kind::kBool: sqlite3_bind_int(st, index, v.b ? 1 : 0); break;
+    }
+  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) sqlite_failed(h, rc);
+  return static_cast<std::uint64_t>(sqlite3_changes(h));
+}
+
+std::uint64_t execute_mysql(odb::mysql::connection& c, const SqlFragment& statement) {
+  std::string sql;
+  for (const SqlFragment::Part& p : statement.parts) sql += p.is_param ? "?" : p.text;
+  c.clear();  // no ODB statement may hold the connection's result stream
+  MYSQL* h = c.handle();
+  MYSQL_STMT* st = mysql_stmt_init(h);
+  std::vector<MYSQL_BIND> binds;
+  std::vector<long long> ints;
+  std::vector<double> reals;
+  std::vector<unsigned long> lengths;
+  std::size_t n = 0;
+  for (const SqlFragment::Part& p : statement.parts) n += p.is_param ? 1 : 0;
+  binds.resize(n);
+  ints.resize(n);
+  reals.resize(n);
+  lengths.resize(n);
+  std::memset(binds.data(), 0, sizeof(MYSQL_BIND) * n);
+  std::size_t i = 0;
+  for (const SqlFragment::Part& p : statement.parts) {
+    if (!p.is_param) continue;
+    const SqlParam& v = p.param;
+    MYSQL_BIND& b = binds[i];
+    switch (v.kind) {
+      case SqlParam::Kind::kInt:
+      case SqlParam::Kind::kUInt:
+      case SqlParam::Kind::kBool:
+        ints[i] = v.kind == SqlParam::Kind::kInt ? v.i
+                  : v.kind == SqlParam::Kind::kUInt ? static_cast<long long>(v.u)
+                                                   : (v.b ? 1 : 0);
+        b.buffer_type = MYSQL_TYPE_LONGLONG;
+        b.buffer = &ints[i];
+        break;
+      case SqlParam::Kind::kReal:
+        reals[i] = v.d;
+        b.buffer_type = MYSQL_TYPE_DOUBLE;
+        b.buffer = &reals[i];
+        break;
+      case SqlParam::Kind::kText:
+        lengths[i] = v.s.size();
+        b.buffer_type = MYSQL_TYPE_STRING;
+        b.buffer = const_cast<char*>(v.s.data());
+        b.buffer_length = v.s.size();
+        b.length = &lengths[i];
+        break;
+    }
+    ++i;
+  }
+  if (mysql_stmt_prepare(st, sql.c_str(), sql.size()) != 0 ||
+      (n > 0 && mysql_stmt_bind_param(st, binds.data()) != 0) || mysql_stmt_execute(st) != 0) {
+    const unsigned code = mysql_stmt_errno(st);
+    const std::string message = mysql_stmt_error(st);
+    mysql_stmt_close(st);
+    if (code == 1062) throw Conflict("MySQL: " + message);
+    if (code == 1213 || code == 1205) throw Conflict("MySQL: " + message + "; retry");
+    if (is_connection_error(code)) {
+      c.mark_failed();
+      throw Unavailable("MySQL: " + message);
+    }
+    throw InternalError("MySQL: " + message);
+  }
+  const std::uint64_t affected = mysql_stmt_affected_rows(st);
+  mysql_stmt_close(st);
+  return affected;
+}
+
+}  // namespace
+
+std::uint64_t execute(Transaction& tx, const SqlFragment& statement) {
+  try {
+    tx.enter();
+    odb::connection& c = tx.tx->connection();
+    if (tx.owner->backend == Backend::kSqlite)
+      return execute_sqlite(static_cast<odb::sqlite::connection&>(c), statement);
+    return execute_mysql(static_cast<odb::mysql::connection&>(c), statement);
   } catch (...) {
     rethrow_translated();
   }

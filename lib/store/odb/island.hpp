@@ -86,6 +86,9 @@ struct SqlFragment {
 
 // Runs DDL or DML with no result. Returns the number of affected rows.
 std::uint64_t execute(Transaction& tx, const std::string& sql);
+// Runs DML with bound parameters (INSERT, UPDATE, DELETE) through the driver on the
+// transaction's connection. Returns the number of affected rows.
+std::uint64_t execute(Transaction& tx, const SqlFragment& statement);
 // Runs a full "SELECT <one integer> ..." statement; returns 0 when it yields no row.
 std::int64_t query_int(Transaction& tx, const SqlFragment& select);
 // Runs a full "SELECT <one id column> ..." statement.

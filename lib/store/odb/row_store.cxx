@@ -187,6 +187,7 @@ std::vector<View> ViewStore<View>::query(Transaction& tx, const SqlFragment& sel
 }
 
 template struct ViewStore<odbrows::StageTotalView>;
+template struct ViewStore<odbrows::SearchHitView>;
 
 }  // namespace island
 }  // namespace banyan

@@ -301,6 +301,15 @@ struct IdView {
   std::uint64_t id = 0;
 };
 
+// Full-text search results.
+#pragma db view
+struct SearchHitView {
+  std::string object_type;
+  std::uint64_t object_id = 0;
+  std::string title;
+  double score = 0;
+};
+
 // Deals per stage and currency, for pipeline summaries.
 #pragma db view
 struct StageTotalView {
