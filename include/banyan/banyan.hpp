@@ -17,6 +17,7 @@
 #include "banyan/store/custom_fields.hpp"
 #include "banyan/store/database.hpp"
 #include "banyan/store/deal_stages.hpp"
+#include "banyan/store/duplicates.hpp"
 #include "banyan/store/lead_converter.hpp"
 #include "banyan/store/pool.hpp"
 #include "banyan/store/query.hpp"

@@ -185,7 +185,8 @@ std::span<const FieldDef<odbrows::CompanyRow>> Entity<Company>::fields() {
   using Row = odbrows::CompanyRow;
   static const FieldDef<Row> kFields[] = {TEXT(name),         OPT_TEXT(domain),
                                           OPT_TEXT(industry), OPT_TEXT(phone),
-                                          OPT_TEXT(website),  OPT_INT(employee_count)};
+                                          OPT_TEXT(website),  OPT_INT(employee_count),
+                                          OPT_ID(merged_into_id)};
   return kFields;
 }
 void Entity<Company>::to_row(const Company& in, Row& out) {
@@ -206,6 +207,7 @@ Company Entity<Company>::from_row(const Row& in) {
   out.phone = value(in.phone);
   out.website = value(in.website);
   out.employee_count = value(in.employee_count);
+  out.merged_into = value(in.merged_into_id);
   return out;
 }
 void Entity<Company>::validate(const Company& in) {
@@ -221,6 +223,10 @@ void Entity<Company>::validate(const Company& in) {
 void Entity<Company>::check_references(island::Transaction& tx, const Company& in) {
   check_owner_and_team(tx, in);
 }
+void Entity<Company>::before_create(Row& row) { row.merged_into_id = nullptr; }
+void Entity<Company>::before_update(const Row& stored, Row& next) {
+  next.merged_into_id = column(value(stored.merged_into_id));
+}
 std::span<const Referrer> Entity<Company>::referrers() {
   static constexpr Referrer kReferrers[] = {{"deals", "company_id"}};
   return kReferrers;
@@ -230,7 +236,8 @@ std::span<const Referrer> Entity<Company>::referrers() {
 std::span<const FieldDef<odbrows::ContactRow>> Entity<Contact>::fields() {
   using Row = odbrows::ContactRow;
   static const FieldDef<Row> kFields[] = {TEXT(first_name), TEXT(last_name), OPT_TEXT(email),
-                                          OPT_TEXT(phone), OPT_TEXT(title)};
+                                          OPT_TEXT(phone), OPT_TEXT(title),
+                                          OPT_ID(merged_into_id)};
   return kFields;
 }
 void Entity<Contact>::to_row(const Contact& in, Row& out) {
@@ -249,6 +256,7 @@ Contact Entity<Contact>::from_row(const Row& in) {
   out.email = value(in.email);
   out.phone = value(in.phone);
   out.title = value(in.title);
+  out.merged_into = value(in.merged_into_id);
   return out;
 }
 void Entity<Contact>::validate(const Contact& in) {
@@ -262,6 +270,10 @@ void Entity<Contact>::check_references(island::Transaction& tx, const Contact& i
   check_owner_and_team(tx, in);
 }
 std::span<const Referrer> Entity<Contact>::referrers() { return {}; }
+void Entity<Contact>::before_create(Row& row) { row.merged_into_id = nullptr; }
+void Entity<Contact>::before_update(const Row& stored, Row& next) {
+  next.merged_into_id = column(value(stored.merged_into_id));
+}
 
 // --- Lead ------------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::LeadRow>> Entity<Lead>::fields() {
@@ -273,7 +285,8 @@ std::span<const FieldDef<odbrows::LeadRow>> Entity<Lead>::fields() {
                                           OPT_TIME(converted_at),
                                           OPT_ID(converted_contact_id),
                                           OPT_ID(converted_company_id),
-                                          OPT_ID(converted_deal_id)};
+                                          OPT_ID(converted_deal_id),
+                                          OPT_ID(merged_into_id)};
   return kFields;
 }
 void Entity<Lead>::to_row(const Lead& in, Row& out) {
@@ -304,6 +317,7 @@ Lead Entity<Lead>::from_row(const Row& in) {
   out.converted_contact_id = value(in.converted_contact_id);
   out.converted_company_id = value(in.converted_company_id);
   out.converted_deal_id = value(in.converted_deal_id);
+  out.merged_into = value(in.merged_into_id);
   return out;
 }
 void Entity<Lead>::before_create(Row& row) {
@@ -313,6 +327,7 @@ void Entity<Lead>::before_create(Row& row) {
   row.converted_contact_id = nullptr;
   row.converted_company_id = nullptr;
   row.converted_deal_id = nullptr;
+  row.merged_into_id = nullptr;
 }
 void Entity<Lead>::before_update(const Row& stored, Row& next) {
   const std::string converted(to_string(LeadStatus::kConverted));
@@ -324,6 +339,7 @@ void Entity<Lead>::before_update(const Row& stored, Row& next) {
   next.converted_contact_id = column(value(stored.converted_contact_id));
   next.converted_company_id = column(value(stored.converted_company_id));
   next.converted_deal_id = column(value(stored.converted_deal_id));
+  next.merged_into_id = column(value(stored.merged_into_id));
 }
 void Entity<Lead>::validate(const Lead& in) {
   validate_record(in);

@@ -159,8 +159,18 @@ inline void row_to_record(const odbrows::RecordRow& row, Record& r) {
 BANYAN_DECLARE_ENTITY(User, UserRow, "users")
 BANYAN_DECLARE_ENTITY(Team, TeamRow, "teams")
 BANYAN_DECLARE_ENTITY(Tag, TagRow, "tags")
-BANYAN_DECLARE_ENTITY(Company, CompanyRow, "companies")
-BANYAN_DECLARE_ENTITY(Contact, ContactRow, "contacts")
+template <>
+struct Entity<Company> {
+  BANYAN_ENTITY_MEMBERS(Company, CompanyRow, "companies")
+  static void before_create(Row& row);
+  static void before_update(const Row& stored, Row& next);
+};
+template <>
+struct Entity<Contact> {
+  BANYAN_ENTITY_MEMBERS(Contact, ContactRow, "contacts")
+  static void before_create(Row& row);
+  static void before_update(const Row& stored, Row& next);
+};
 template <>
 struct Entity<Lead> {
   BANYAN_ENTITY_MEMBERS(Lead, LeadRow, "leads")

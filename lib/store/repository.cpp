@@ -6,6 +6,7 @@
 #include "store/database_state.hpp"
 #include "store/custom_fields.hpp"
 #include "store/entity.hpp"
+#include "store/match_keys.hpp"
 #include "store/search_index.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
@@ -72,6 +73,11 @@ void reindex(UnitOfWork& uow, const RowOf<T>& row) {
     std::optional<detail::SearchDocument> doc;
     if (!row.archived_at) doc = detail::search_document(row);
     detail::index_record(uow.impl().live(), uow.impl().db->backend, {T::kType, row.id}, doc);
+  }
+  if constexpr (detail::kDeduplicated<T>) {
+    detail::store_match_keys(uow.impl().live(), {T::kType, row.id},
+                             row.archived_at ? std::vector<detail::MatchKey>{}
+                                             : detail::match_keys(row));
   }
 }
 
@@ -214,6 +220,7 @@ void Repository<T>::remove(UnitOfWork& uow, Id id) const {
   if (!Rows<T>::erase(tx, id)) not_found<T>(id);
   if constexpr (detail::kSearchable<T>)
     detail::index_record(tx, db_->backend, {T::kType, id}, std::nullopt);
+  if constexpr (detail::kDeduplicated<T>) detail::store_match_keys(tx, {T::kType, id}, {});
 }
 
 template <typename T>

@@ -6,6 +6,7 @@
 
 #include "banyan/errors.hpp"
 #include "store/odb/rows.hxx"
+#include "store/match_keys.hpp"
 #include "store/search_index.hpp"
 
 namespace banyan::store::detail {
@@ -106,11 +107,29 @@ void migrate_to_4(island::Transaction& tx, island::Backend backend) {
   backfill_search_index(tx, backend);
 }
 
+// Version 5: duplicate detection keys and merge pointers.
+void migrate_to_5(island::Transaction& tx, island::Backend backend) {
+  const bool sqlite = backend == island::Backend::kSqlite;
+  const std::string id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
+  for (const char* table : {"contacts", "companies", "leads"})
+    island::execute(tx, std::string("ALTER TABLE ") + table + " ADD COLUMN merged_into_id " + id + " NULL");
+  const std::string text = sqlite ? "TEXT" : "VARCHAR(255)";
+  island::execute(tx, std::string("CREATE TABLE match_keys (") +
+                          (sqlite ? "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
+                                  : "id BIGINT UNSIGNED NOT NULL PRIMARY KEY AUTO_INCREMENT") +
+                          ", object_type " + text + " NOT NULL, object_id " + id +
+                          " NOT NULL, rule " + text + " NOT NULL, match_key " + text +
+                          " NOT NULL)" + (sqlite ? "" : " ENGINE=InnoDB"));
+  island::execute(tx, "CREATE INDEX match_keys_lookup_ix ON match_keys (object_type, rule, match_key)");
+  island::execute(tx, "CREATE INDEX match_keys_record_ix ON match_keys (object_type, object_id)");
+  backfill_match_keys(tx);
+}
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
   static std::vector<Migration> migrations = {
-      {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4}};
+      {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4}, {5, migrate_to_5}};
   return migrations;
 }
 

@@ -18,6 +18,10 @@ struct BANYAN_EXPORT Company : Record {
   std::optional<std::string> website;
   std::optional<std::int64_t> employee_count;  // >= 0
 
+  // Set when this record was merged into another (it is then archived); set by
+  // Duplicates::merge(), ignored on create and update.
+  std::optional<Id> merged_into;
+
   friend bool operator==(const Company&, const Company&) = default;
 };
 

@@ -17,6 +17,10 @@ struct BANYAN_EXPORT Contact : Record {
   std::optional<std::string> phone;
   std::optional<std::string> title;
 
+  // Set when this record was merged into another (it is then archived); set by
+  // Duplicates::merge(), ignored on create and update.
+  std::optional<Id> merged_into;
+
   friend bool operator==(const Contact&, const Contact&) = default;
 };
 

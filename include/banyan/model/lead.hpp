@@ -33,6 +33,10 @@ struct BANYAN_EXPORT Lead : Record {
   std::optional<Id> converted_deal_id;
 
   bool converted() const noexcept { return converted_at.has_value(); }
+  // Set when this record was merged into another (it is then archived); set by
+  // Duplicates::merge(), ignored on create and update.
+  std::optional<Id> merged_into;
+
   friend bool operator==(const Lead&, const Lead&) = default;
 };
 

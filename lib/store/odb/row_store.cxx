@@ -166,6 +166,7 @@ template struct RowStore<odbrows::TagLinkRow>;
 template struct RowStore<odbrows::SchemaRow>;
 template struct RowStore<odbrows::DealStageChangeRow>;
 template struct RowStore<odbrows::CustomFieldDefinitionRow>;
+template struct RowStore<odbrows::MatchKeyRow>;
 
 template <typename View>
 std::vector<View> ViewStore<View>::query(Transaction& tx, const SqlFragment& select) {
@@ -188,6 +189,7 @@ std::vector<View> ViewStore<View>::query(Transaction& tx, const SqlFragment& sel
 
 template struct ViewStore<odbrows::StageTotalView>;
 template struct ViewStore<odbrows::SearchHitView>;
+template struct ViewStore<odbrows::MatchGroupView>;
 
 }  // namespace island
 }  // namespace banyan

@@ -96,6 +96,9 @@ struct CompanyRow : RecordRow {
   Nullable<std::string> website;
 #pragma db null
   Nullable<std::int64_t> employee_count;
+  // Set by a merge (schema version 5).
+#pragma db null
+  Nullable<std::uint64_t> merged_into_id;
 };
 
 #pragma db object table("contacts")
@@ -111,6 +114,9 @@ struct ContactRow : RecordRow {
   Nullable<std::string> phone;
 #pragma db null
   Nullable<std::string> title;
+  // Set by a merge (schema version 5).
+#pragma db null
+  Nullable<std::uint64_t> merged_into_id;
 };
 
 #pragma db object table("leads")
@@ -137,6 +143,9 @@ struct LeadRow : RecordRow {
   Nullable<std::uint64_t> converted_company_id;
 #pragma db null
   Nullable<std::uint64_t> converted_deal_id;
+  // Set by a merge (schema version 5).
+#pragma db null
+  Nullable<std::uint64_t> merged_into_id;
 };
 
 #pragma db object table("pipelines")
@@ -301,6 +310,19 @@ struct IdView {
   std::uint64_t id = 0;
 };
 
+// Keys for duplicate detection (schema version 5): one row per record and rule.
+#pragma db object table("match_keys")
+struct MatchKeyRow {
+#pragma db index("match_keys_lookup_ix") members(object_type, rule, match_key)
+#pragma db index("match_keys_record_ix") members(object_type, object_id)
+#pragma db id auto
+  std::uint64_t id = 0;
+  std::string object_type;
+  std::uint64_t object_id = 0;
+  std::string rule;
+  std::string match_key;
+};
+
 // Full-text search results.
 #pragma db view
 struct SearchHitView {
@@ -308,6 +330,14 @@ struct SearchHitView {
   std::uint64_t object_id = 0;
   std::string title;
   double score = 0;
+};
+
+// Duplicate groups: records sharing one key.
+#pragma db view
+struct MatchGroupView {
+  std::string rule;
+  std::string match_key;
+  std::int64_t members = 0;
 };
 
 // Deals per stage and currency, for pipeline summaries.

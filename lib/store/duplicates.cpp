@@ -1,0 +1,352 @@
+#include "banyan/store/duplicates.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+
+#include "banyan/errors.hpp"
+#include "banyan/store/repository.hpp"
+#include "store/database_state.hpp"
+#include "store/entity.hpp"
+#include "store/match_keys.hpp"
+#include "store/sql_builder.hpp"
+
+namespace banyan::store {
+
+using detail::int_param;
+using detail::text_param;
+
+std::string_view to_string(DuplicateRule rule) noexcept {
+  switch (rule) {
+    case DuplicateRule::kEmail: return "email";
+    case DuplicateRule::kPhone: return "phone";
+    case DuplicateRule::kDomain: return "domain";
+    case DuplicateRule::kName: return "name";
+  }
+  return "name";
+}
+
+namespace {
+
+DuplicateRule parse_rule(const std::string& s) {
+  for (auto r : {DuplicateRule::kEmail, DuplicateRule::kPhone, DuplicateRule::kDomain,
+                 DuplicateRule::kName})
+    if (to_string(r) == s) return r;
+  return DuplicateRule::kName;
+}
+
+void require_deduplicated(ObjectType type) {
+  if (type != ObjectType::kContact && type != ObjectType::kCompany && type != ObjectType::kLead)
+    throw ValidationError("type: duplicates are found and merged for contacts, companies and "
+                          "leads only",
+                          "type");
+}
+
+using KeyRows = island::RowStore<odbrows::MatchKeyRow>;
+
+std::vector<odbrows::MatchKeyRow> keys_where(island::Transaction& tx, ObjectType type,
+                                             const std::function<void(island::SqlFragment&)>& more) {
+  island::SqlFragment clause;
+  clause.text("object_type = ");
+  clause.param(text_param(std::string(to_string(type))));
+  more(clause);
+  clause.text(" ORDER BY object_id, id");
+  return KeyRows::select(tx, clause);
+}
+
+// --- what a merge copies, per type -----------------------------------------------------
+
+template <typename T>
+struct FieldCopy {
+  const char* name;
+  std::function<void(T&, const T&)> copy;      // the winner's value, whatever it is
+  std::function<void(T&, const T&)> fill;      // the other's value, where ours is blank
+};
+
+template <typename T, typename V, typename Owner>
+FieldCopy<T> field_copy(const char* name, V Owner::*member) {
+  return FieldCopy<T>{
+      name, [member](T& into, const T& from) { into.*member = from.*member; },
+      [member](T& into, const T& from) {
+        if constexpr (std::is_same_v<V, std::string>) {
+          if ((into.*member).empty()) into.*member = from.*member;
+        } else {
+          if (!(into.*member) && (from.*member)) into.*member = from.*member;
+        }
+      }};
+}
+
+template <typename T>
+const std::vector<FieldCopy<T>>& mergeable_fields();
+
+template <>
+const std::vector<FieldCopy<Contact>>& mergeable_fields<Contact>() {
+  static const std::vector<FieldCopy<Contact>> fields = {
+      field_copy<Contact>("first_name", &Contact::first_name), field_copy<Contact>("last_name", &Contact::last_name),
+      field_copy<Contact>("email", &Contact::email),           field_copy<Contact>("phone", &Contact::phone),
+      field_copy<Contact>("title", &Contact::title),           field_copy<Contact>("owner_id", &Contact::owner_id),
+      field_copy<Contact>("team_id", &Contact::team_id)};
+  return fields;
+}
+
+template <>
+const std::vector<FieldCopy<Company>>& mergeable_fields<Company>() {
+  static const std::vector<FieldCopy<Company>> fields = {
+      field_copy<Company>("name", &Company::name),         field_copy<Company>("domain", &Company::domain),
+      field_copy<Company>("industry", &Company::industry), field_copy<Company>("phone", &Company::phone),
+      field_copy<Company>("website", &Company::website),
+      field_copy<Company>("employee_count", &Company::employee_count),
+      field_copy<Company>("owner_id", &Company::owner_id), field_copy<Company>("team_id", &Company::team_id)};
+  return fields;
+}
+
+template <>
+const std::vector<FieldCopy<Lead>>& mergeable_fields<Lead>() {
+  static const std::vector<FieldCopy<Lead>> fields = {
+      field_copy<Lead>("first_name", &Lead::first_name), field_copy<Lead>("last_name", &Lead::last_name),
+      field_copy<Lead>("email", &Lead::email),           field_copy<Lead>("phone", &Lead::phone),
+      field_copy<Lead>("company_name", &Lead::company_name), field_copy<Lead>("source", &Lead::source),
+      field_copy<Lead>("owner_id", &Lead::owner_id),     field_copy<Lead>("team_id", &Lead::team_id)};
+  return fields;
+}
+
+// --- moving what refers to a loser ----------------------------------------------------
+
+// Re-points rows of a relation from `from` to `to`, dropping those `to` already has.
+// `key` says which rows are the same relation ("the same company", "the same tag").
+template <typename Row>
+void move_rows(island::Transaction& tx, const std::string& where_from, const std::string& where_to,
+               const std::function<std::string(const Row&)>& key,
+               const std::function<void(Row&)>& repoint) {
+  std::set<std::string> have;
+  for (const Row& r : island::RowStore<Row>::select(tx, island::SqlFragment().text(where_to)))
+    have.insert(key(r));
+  for (Row& r : island::RowStore<Row>::select(tx, island::SqlFragment().text(where_from))) {
+    if (have.count(key(r))) {
+      island::RowStore<Row>::erase(tx, r.id);
+    } else {
+      repoint(r);
+      island::RowStore<Row>::update(tx, r);
+    }
+  }
+}
+
+void move_object_links(island::Transaction& tx, ObjectType type, Id from, Id to) {
+  const std::string t = "object_type = '" + std::string(to_string(type)) + "' AND object_id = ";
+  move_rows<odbrows::ActivityLinkRow>(
+      tx, t + std::to_string(from), t + std::to_string(to),
+      [](const odbrows::ActivityLinkRow& r) { return std::to_string(r.activity_id); },
+      [to](odbrows::ActivityLinkRow& r) { r.object_id = to; });
+  move_rows<odbrows::TagLinkRow>(
+      tx, t + std::to_string(from), t + std::to_string(to),
+      [](const odbrows::TagLinkRow& r) { return std::to_string(r.tag_id); },
+      [to](odbrows::TagLinkRow& r) { r.object_id = to; });
+}
+
+// Leads converted into the loser now point at the survivor.
+void repoint_converted_leads(island::Transaction& tx, const char* column, Id from, Id to) {
+  for (auto& lead : island::RowStore<odbrows::LeadRow>::select(
+           tx, island::SqlFragment().text(std::string(column) + " = " + std::to_string(from)))) {
+    (std::string(column) == "converted_contact_id" ? lead.converted_contact_id
+                                                   : lead.converted_company_id) =
+        std::make_unique<std::uint64_t>(to);
+    island::RowStore<odbrows::LeadRow>::update(tx, lead);
+  }
+}
+
+void move_references(UnitOfWork& uow, detail::DatabaseState* db, ObjectType type, Id from, Id to) {
+  island::Transaction& tx = uow.impl().live();
+  move_object_links(tx, type, from, to);
+  const std::string f = std::to_string(from), s = std::to_string(to);
+  if (type == ObjectType::kContact) {
+    const bool has_primary =
+        !island::RowStore<odbrows::ContactCompanyRow>::select(
+             tx, island::SqlFragment().text("contact_id = " + s + " AND is_primary = 1"))
+             .empty();
+    move_rows<odbrows::ContactCompanyRow>(
+        tx, "contact_id = " + f, "contact_id = " + s,
+        [](const odbrows::ContactCompanyRow& r) { return std::to_string(r.company_id); },
+        [&](odbrows::ContactCompanyRow& r) {
+          r.contact_id = to;
+          if (has_primary) r.is_primary = false;
+        });
+    move_rows<odbrows::DealContactRow>(
+        tx, "contact_id = " + f, "contact_id = " + s,
+        [](const odbrows::DealContactRow& r) { return std::to_string(r.deal_id); },
+        [to](odbrows::DealContactRow& r) { r.contact_id = to; });
+    repoint_converted_leads(tx, "converted_contact_id", from, to);
+  } else if (type == ObjectType::kCompany) {
+    move_rows<odbrows::ContactCompanyRow>(
+        tx, "company_id = " + f, "company_id = " + s,
+        [](const odbrows::ContactCompanyRow& r) { return std::to_string(r.contact_id); },
+        [to](odbrows::ContactCompanyRow& r) { r.company_id = to; });
+    // Deals change through their repository: versions bump, as for any edit.
+    Repository<Deal> deals(db);
+    PageRequest page;
+    page.filter = Filter::eq("company_id", static_cast<std::int64_t>(from));
+    page.include_archived = true;
+    page.limit = 1000;
+    do {
+      auto result = deals.query(uow, page);
+      for (Deal& d : result.items) {
+        d.company_id = to;
+        deals.update(uow, d);
+      }
+      page.cursor = result.next_cursor;
+    } while (page.cursor);
+    repoint_converted_leads(tx, "converted_company_id", from, to);
+  }
+}
+
+template <typename T>
+MergeResult merge_as(UnitOfWork& uow, detail::DatabaseState* db, const MergeRequest& request) {
+  Repository<T> repo(db);
+  T survivor = repo.get(uow, request.survivor);
+  if (survivor.merged_into)
+    throw Conflict("the survivor was itself merged into " + std::to_string(*survivor.merged_into),
+                   "survivor");
+  std::map<Id, T> records;
+  std::vector<T> losers;
+  for (Id id : request.losers) {
+    T loser = repo.get(uow, id);
+    if (loser.merged_into)
+      throw Conflict(std::string(to_string(T::kType)) + " " + std::to_string(id) +
+                         " was already merged into " + std::to_string(*loser.merged_into),
+                     "losers");
+    records.emplace(id, loser);
+    losers.push_back(std::move(loser));
+  }
+  records.emplace(survivor.id, survivor);
+
+  // The chosen values first, then blanks filled from the losers in order.
+  std::set<std::string> chosen;
+  for (const auto& [field, winner_id] : request.winners) {
+    auto winner = records.find(winner_id);
+    if (winner == records.end()) {
+      throw ValidationError("winners: record " + std::to_string(winner_id) + " for " + field +
+                                " is neither the survivor nor a loser",
+                            "winners");
+    }
+    if (field.starts_with("custom.")) {
+      const std::string name = field.substr(7);
+      auto value = winner->second.custom.find(name);
+      if (value == winner->second.custom.end()) {
+        survivor.custom.erase(name);
+      } else {
+        survivor.custom[name] = value->second;
+      }
+    } else {
+      const auto& fields = mergeable_fields<T>();
+      auto it = std::find_if(fields.begin(), fields.end(),
+                             [&](const FieldCopy<T>& f) { return field == f.name; });
+      if (it == fields.end())
+        throw ValidationError("winners: " + field + " is not a field a merge can choose", field);
+      it->copy(survivor, winner->second);
+    }
+    chosen.insert(field);
+  }
+  for (const T& loser : losers) {
+    for (const FieldCopy<T>& f : mergeable_fields<T>())
+      if (!chosen.count(f.name)) f.fill(survivor, loser);
+    for (const auto& [name, value] : loser.custom)
+      if (!chosen.count("custom." + name)) survivor.custom.emplace(name, value);
+  }
+
+  MergeResult result;
+  result.survivor = survivor.id;
+  island::Transaction& tx = uow.impl().live();
+  for (const T& loser : losers) {
+    move_references(uow, db, T::kType, loser.id, survivor.id);
+    repo.archive(uow, loser.id);
+    auto row = island::RowStore<typename detail::Entity<T>::Row>::find(tx, loser.id);
+    row->merged_into_id = std::make_unique<std::uint64_t>(survivor.id);
+    island::RowStore<typename detail::Entity<T>::Row>::update(tx, *row);
+    result.merged.push_back(loser.id);
+  }
+  // Last, so that a survivor the definitions refuse (say, a required custom field
+  // nobody has) fails the merge after everything else was tried: the caller rolls back.
+  repo.update(uow, survivor);
+  return result;
+}
+
+}  // namespace
+
+std::vector<DuplicateMatch> Duplicates::of(UnitOfWork& uow, ObjectRef record) const {
+  require_deduplicated(record.type);
+  island::Transaction& tx = uow.impl().live();
+  if (!detail::exists(tx, detail::table_of(record.type), record.id))
+    throw NotFound("no " + std::string(to_string(record.type)) + " with id " +
+                   std::to_string(record.id));
+  const auto own = keys_where(tx, record.type, [&](island::SqlFragment& q) {
+    q.text(" AND object_id = ");
+    q.param(int_param(static_cast<std::int64_t>(record.id)));
+  });
+  std::map<Id, std::set<DuplicateRule>> matches;
+  for (const auto& k : own) {
+    for (const auto& other : keys_where(tx, record.type, [&](island::SqlFragment& q) {
+           q.text(" AND rule = ");
+           q.param(text_param(k.rule));
+           q.text(" AND match_key = ");
+           q.param(text_param(k.match_key));
+           q.text(" AND object_id <> ");
+           q.param(int_param(static_cast<std::int64_t>(record.id)));
+         }))
+      matches[other.object_id].insert(parse_rule(k.rule));
+  }
+  std::vector<DuplicateMatch> out;
+  for (const auto& [id, rules] : matches) out.push_back({id, {rules.begin(), rules.end()}});
+  std::stable_sort(out.begin(), out.end(), [](const DuplicateMatch& a, const DuplicateMatch& b) {
+    return a.rules.size() > b.rules.size();
+  });
+  return out;
+}
+
+std::vector<DuplicateGroup> Duplicates::scan(UnitOfWork& uow, ObjectType type,
+                                             std::size_t max_groups) const {
+  require_deduplicated(type);
+  island::Transaction& tx = uow.impl().live();
+  island::SqlFragment q;
+  q.text("SELECT rule, match_key, COUNT(*) FROM match_keys WHERE object_type = ");
+  q.param(text_param(std::string(to_string(type))));
+  q.text(" GROUP BY rule, match_key HAVING COUNT(*) > 1 ORDER BY rule, match_key LIMIT " +
+         std::to_string(std::max<std::size_t>(1, max_groups)));
+  std::vector<DuplicateGroup> out;
+  for (const auto& g : island::ViewStore<odbrows::MatchGroupView>::query(tx, q)) {
+    DuplicateGroup group{parse_rule(g.rule), {}};
+    for (const auto& k : keys_where(tx, type, [&](island::SqlFragment& c) {
+           c.text(" AND rule = ");
+           c.param(text_param(g.rule));
+           c.text(" AND match_key = ");
+           c.param(text_param(g.match_key));
+         }))
+      group.ids.push_back(k.object_id);
+    out.push_back(std::move(group));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const DuplicateGroup& a, const DuplicateGroup& b) {
+    return static_cast<int>(a.rule) < static_cast<int>(b.rule);
+  });
+  return out;
+}
+
+MergeResult Duplicates::merge(UnitOfWork& uow, const MergeRequest& request) const {
+  require_deduplicated(request.type);
+  if (request.losers.empty()) throw ValidationError("losers: name at least one record to merge", "losers");
+  std::set<Id> seen{request.survivor};
+  for (Id id : request.losers) {
+    if (!seen.insert(id).second) {
+      throw ValidationError(id == request.survivor
+                                ? "losers: a record cannot be merged into itself"
+                                : "losers: record " + std::to_string(id) + " is listed twice",
+                            "losers");
+    }
+  }
+  switch (request.type) {
+    case ObjectType::kContact: return merge_as<Contact>(uow, db_, request);
+    case ObjectType::kCompany: return merge_as<Company>(uow, db_, request);
+    default: return merge_as<Lead>(uow, db_, request);
+  }
+}
+
+}  // namespace banyan::store
