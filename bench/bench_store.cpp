@@ -25,7 +25,7 @@ using banyan::store::Database;
 using banyan::store::Filter;
 using banyan::store::UnitOfWork;
 
-constexpr int kSeedRows = 10000;
+constexpr int kSeedRows = 100000;
 constexpr const char* kColumns =
     "id, version, owner_id, team_id, created_at, created_by, updated_at, updated_by, "
     "external_id, archived_at, first_name, last_name, email, phone, title";
@@ -39,6 +39,8 @@ struct Target {
   std::string url;
   std::unique_ptr<Database> db;
   std::vector<Id> ids;
+  Id tier_field = 0;   // custom fields of the seeded contacts
+  Id score_field = 0;
 };
 
 // Opens the database through Banyan (which creates the schema) and seeds it.
@@ -72,15 +74,30 @@ Target& target(bool mysql) {
   o.pool.max_size = 2;
   t.db = Database::open(t.url, o);
   t.db->transact([&](UnitOfWork& uow) {
-    for (int i = 0; i < kSeedRows; ++i) {
-      Contact c;
-      c.first_name = "First" + std::to_string(i);
-      c.last_name = "Smith" + std::to_string(i % 1000);
-      c.email = "person" + std::to_string(i) + "@example.com";
-      c.title = "Engineer";
-      t.ids.push_back(t.db->contacts().create(uow, c).id);
-    }
+    banyan::CustomFieldDefinition tier;
+    tier.name = "tier";
+    tier.type = banyan::CustomFieldType::kEnum;
+    tier.options = {"bronze", "silver", "gold"};
+    t.tier_field = t.db->custom_fields().define(uow, tier).id;
+    banyan::CustomFieldDefinition score;
+    score.name = "score";
+    score.type = banyan::CustomFieldType::kNumber;
+    t.score_field = t.db->custom_fields().define(uow, score).id;
   });
+  static const char* const kTiers[] = {"bronze", "silver", "gold"};
+  for (int batch = 0; batch < kSeedRows; batch += 1000) {
+    t.db->transact([&](UnitOfWork& uow) {
+      for (int i = batch; i < batch + 1000; ++i) {
+        Contact c;
+        c.first_name = "First" + std::to_string(i);
+        c.last_name = "Smith" + std::to_string(i % 1000);
+        c.email = "person" + std::to_string(i) + "@example.com";
+        c.title = "Engineer";
+        c.custom = {{"tier", std::string(kTiers[i % 3])}, {"score", std::int64_t{i % 1000}}};
+        t.ids.push_back(t.db->contacts().create(uow, c).id);
+      }
+    });
+  }
   return t;
 }
 
@@ -132,6 +149,63 @@ void banyan_page(benchmark::State& state, bool mysql) {
   state.SetItemsProcessed(state.iterations());
 }
 
+void banyan_custom_page(benchmark::State& state, bool mysql) {
+  Target& t = target(mysql);
+  int i = 0;
+  for (auto _ : state) {
+    UnitOfWork uow = t.db->begin(std::nullopt, banyan::store::Access::kReadOnly);
+    banyan::store::PageRequest r;
+    r.filter = Filter::eq("custom.tier", "gold") &&
+               Filter::ge("custom.score", std::int64_t{(i++ * 37) % 950});
+    r.sort = {"custom.score", false};
+    r.limit = 50;
+    auto page = t.db->contacts().query(uow, r);
+    benchmark::DoNotOptimize(page);
+    uow.commit();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void banyan_search(benchmark::State& state, bool mysql) {
+  Target& t = target(mysql);
+  int i = 0;
+  for (auto _ : state) {
+    UnitOfWork uow = t.db->begin(std::nullopt, banyan::store::Access::kReadOnly);
+    banyan::store::SearchRequest r;
+    r.query = "smith" + std::to_string(100 + i++ % 900);
+    r.limit = 20;
+    auto hits = t.db->search().search(uow, r);
+    benchmark::DoNotOptimize(hits);
+    uow.commit();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The same statements, written out by hand for the raw baselines.
+std::string custom_page_sql(bool mysql, const Target& t) {
+  const std::string tier = "'$.f" + std::to_string(t.tier_field) + "'";
+  const std::string score = "'$.f" + std::to_string(t.score_field) + "'";
+  const std::string tier_expr = mysql ? "JSON_VALUE(contacts.custom_fields, " + tier + ")"
+                                      : "json_extract(contacts.custom_fields, " + tier + ")";
+  const std::string score_expr =
+      mysql ? "CAST(JSON_VALUE(contacts.custom_fields, " + score + ") AS SIGNED)"
+            : "json_extract(contacts.custom_fields, " + score + ")";
+  return std::string("SELECT ") + kColumns +
+         " FROM contacts WHERE contacts.archived_at IS NULL AND ((" + tier_expr +
+         " = ?) AND (" + score_expr + " >= ?)) ORDER BY " + score_expr + " ASC, contacts.id ASC "
+         "LIMIT 51";
+}
+
+std::string search_sql(bool mysql) {
+  return mysql ? "SELECT object_type, object_id, title, MATCH(title) AGAINST (? IN BOOLEAN MODE) "
+                 "* 10 + MATCH(title, body) AGAINST (? IN BOOLEAN MODE) AS score FROM "
+                 "search_documents WHERE MATCH(title, body) AGAINST (? IN BOOLEAN MODE) ORDER BY "
+                 "score DESC, object_id ASC LIMIT 20"
+               : "SELECT object_type, object_id, title, -bm25(search_index, 0.0, 0.0, 10.0, 1.0) "
+                 "AS score FROM search_index WHERE search_index MATCH ? ORDER BY score DESC, "
+                 "object_id ASC LIMIT 20";
+}
+
 // ---- raw sqlite3 -----------------------------------------------------------------------
 
 struct RawContact {
@@ -157,12 +231,15 @@ class RawSqlite {
                         " FROM contacts WHERE contacts.archived_at IS NULL AND "
                         "contacts.last_name LIKE ? ESCAPE '!' ORDER BY contacts.last_name ASC, "
                         "contacts.id ASC LIMIT 51");
+    prepare(&custom_page_, custom_page_sql(false, target(false)));
+    prepare(&search_, search_sql(false));
     prepare(&begin_, "BEGIN IMMEDIATE");
     prepare(&begin_read_, "BEGIN");
     prepare(&commit_, "COMMIT");
   }
   ~RawSqlite() {
-    for (sqlite3_stmt* s : {insert_, get_, page_, begin_, begin_read_, commit_}) sqlite3_finalize(s);
+    for (sqlite3_stmt* s : {insert_, get_, page_, custom_page_, search_, begin_, begin_read_, commit_})
+      sqlite3_finalize(s);
     sqlite3_close(db_);
   }
   void step_reset(sqlite3_stmt* s) {
@@ -212,6 +289,31 @@ class RawSqlite {
     step_reset(commit_);
     return rows;
   }
+  std::vector<RawContact> custom_page(std::int64_t min_score) {
+    step_reset(begin_read_);
+    sqlite3_bind_text(custom_page_, 1, "gold", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(custom_page_, 2, min_score);
+    auto rows = read(custom_page_);
+    step_reset(commit_);
+    return rows;
+  }
+  std::vector<RawContact> search(const std::string& word) {
+    step_reset(begin_read_);
+    const std::string match = "\"" + word + "\"*";
+    sqlite3_bind_text(search_, 1, match.c_str(), -1, SQLITE_TRANSIENT);
+    std::vector<RawContact> out;
+    while (sqlite3_step(search_) == SQLITE_ROW) {
+      RawContact r;
+      for (int c = 0; c < 4; ++c) {
+        const unsigned char* text = sqlite3_column_text(search_, c);
+        if (text) r.cols[c] = reinterpret_cast<const char*>(text);
+      }
+      out.push_back(std::move(r));
+    }
+    sqlite3_reset(search_);
+    step_reset(commit_);
+    return out;
+  }
 
  private:
   void exec(const char* sql) { sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
@@ -220,8 +322,8 @@ class RawSqlite {
       throw std::runtime_error(sqlite3_errmsg(db_));
   }
   sqlite3* db_ = nullptr;
-  sqlite3_stmt *insert_ = nullptr, *get_ = nullptr, *page_ = nullptr, *begin_ = nullptr,
-               *begin_read_ = nullptr, *commit_ = nullptr;
+  sqlite3_stmt *insert_ = nullptr, *get_ = nullptr, *page_ = nullptr, *custom_page_ = nullptr,
+               *search_ = nullptr, *begin_ = nullptr, *begin_read_ = nullptr, *commit_ = nullptr;
 };
 
 // ---- raw libmariadb --------------------------------------------------------------------
@@ -249,9 +351,11 @@ class RawMariaDb {
     page_ = prepare(std::string("SELECT ") + kColumns +
                     " FROM contacts WHERE contacts.archived_at IS NULL AND contacts.last_name "
                     "LIKE ? ESCAPE '!' ORDER BY contacts.last_name ASC, contacts.id ASC LIMIT 51");
+    custom_page_ = prepare(custom_page_sql(true, t));
+    search_ = prepare(search_sql(true));
   }
   ~RawMariaDb() {
-    for (MYSQL_STMT* s : {insert_, get_, page_}) mysql_stmt_close(s);
+    for (MYSQL_STMT* s : {insert_, get_, page_, custom_page_, search_}) mysql_stmt_close(s);
     mysql_close(m_);
   }
   void insert(int i) {
@@ -290,6 +394,28 @@ class RawMariaDb {
     query("COMMIT");
     return rows;
   }
+  std::vector<RawContact> custom_page(std::int64_t min_score) {
+    query("BEGIN");
+    const std::string gold = "gold";
+    long long min = min_score;
+    MYSQL_BIND b[2];
+    std::memset(b, 0, sizeof b);
+    bind_text(b[0], gold);
+    bind_int(b[1], &min);
+    auto rows = run(custom_page_, b);
+    query("COMMIT");
+    return rows;
+  }
+  std::vector<RawContact> search(const std::string& word) {
+    query("BEGIN");
+    const std::string match = "+" + word + "*";
+    MYSQL_BIND b[3];
+    std::memset(b, 0, sizeof b);
+    for (auto& bind : b) bind_text(bind, match);
+    auto rows = run(search_, b, 4);
+    query("COMMIT");
+    return rows;
+  }
 
  private:
   static void bind_int(MYSQL_BIND& b, long long* v) {
@@ -309,7 +435,7 @@ class RawMariaDb {
     if (mysql_stmt_prepare(s, sql.c_str(), sql.size())) throw std::runtime_error(mysql_stmt_error(s));
     return s;
   }
-  std::vector<RawContact> run(MYSQL_STMT* s, MYSQL_BIND* params) {
+  std::vector<RawContact> run(MYSQL_STMT* s, MYSQL_BIND* params, int columns = kColumnCount) {
     if (mysql_stmt_bind_param(s, params) || mysql_stmt_execute(s))
       throw std::runtime_error(mysql_stmt_error(s));
     std::array<std::array<char, 512>, kColumnCount> buf;
@@ -317,7 +443,7 @@ class RawMariaDb {
     std::array<my_bool, kColumnCount> is_null{};
     MYSQL_BIND out[kColumnCount];
     std::memset(out, 0, sizeof out);
-    for (int c = 0; c < kColumnCount; ++c) {
+    for (int c = 0; c < columns; ++c) {
       out[c].buffer_type = MYSQL_TYPE_STRING;
       out[c].buffer = buf[c].data();
       out[c].buffer_length = buf[c].size();
@@ -328,7 +454,7 @@ class RawMariaDb {
     std::vector<RawContact> rows;
     while (mysql_stmt_fetch(s) == 0) {
       RawContact r;
-      for (int c = 0; c < kColumnCount; ++c)
+      for (int c = 0; c < columns; ++c)
         if (!is_null[c]) r.cols[c].assign(buf[c].data(), len[c]);
       rows.push_back(std::move(r));
     }
@@ -336,7 +462,8 @@ class RawMariaDb {
     return rows;
   }
   MYSQL* m_ = nullptr;
-  MYSQL_STMT *insert_ = nullptr, *get_ = nullptr, *page_ = nullptr;
+  MYSQL_STMT *insert_ = nullptr, *get_ = nullptr, *page_ = nullptr, *custom_page_ = nullptr,
+             *search_ = nullptr;
 };
 
 template <typename Raw>
@@ -370,28 +497,56 @@ void raw_page(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+template <typename Raw>
+void raw_custom_page(benchmark::State& state) {
+  Raw& r = raw<Raw>();
+  int i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(r.custom_page((i++ * 37) % 950));
+  state.SetItemsProcessed(state.iterations());
+}
+
+template <typename Raw>
+void raw_search(benchmark::State& state) {
+  Raw& r = raw<Raw>();
+  int i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(r.search("smith" + std::to_string(100 + i++ % 900)));
+  state.SetItemsProcessed(state.iterations());
+}
+
 void register_all() {
   const bool have_mysql = !banyan::bench::env_or("BANYAN_TEST_MYSQL_URL", "").empty();
   for (bool mysql : {false, true}) {
     if (mysql && !have_mysql) continue;
     const std::string b = mysql ? "store/mariadb/" : "store/sqlite/";
-    benchmark::RegisterBenchmark((b + "insert/banyan").c_str(), banyan_insert, mysql);
+    benchmark::RegisterBenchmark((b + "insert/banyan").c_str(), banyan_insert, mysql)->UseRealTime();
     if (mysql) {
-      benchmark::RegisterBenchmark((b + "insert/raw").c_str(), raw_insert<RawMariaDb>);
+      benchmark::RegisterBenchmark((b + "insert/raw").c_str(), raw_insert<RawMariaDb>)->UseRealTime();
     } else {
-      benchmark::RegisterBenchmark((b + "insert/raw").c_str(), raw_insert<RawSqlite>);
+      benchmark::RegisterBenchmark((b + "insert/raw").c_str(), raw_insert<RawSqlite>)->UseRealTime();
     }
-    benchmark::RegisterBenchmark((b + "get/banyan").c_str(), banyan_get, mysql);
+    benchmark::RegisterBenchmark((b + "get/banyan").c_str(), banyan_get, mysql)->UseRealTime();
     if (mysql) {
-      benchmark::RegisterBenchmark((b + "get/raw").c_str(), raw_get<RawMariaDb>, true);
+      benchmark::RegisterBenchmark((b + "get/raw").c_str(), raw_get<RawMariaDb>, true)->UseRealTime();
     } else {
-      benchmark::RegisterBenchmark((b + "get/raw").c_str(), raw_get<RawSqlite>, false);
+      benchmark::RegisterBenchmark((b + "get/raw").c_str(), raw_get<RawSqlite>, false)->UseRealTime();
     }
-    benchmark::RegisterBenchmark((b + "page/banyan").c_str(), banyan_page, mysql);
+    benchmark::RegisterBenchmark((b + "page/banyan").c_str(), banyan_page, mysql)->UseRealTime();
     if (mysql) {
-      benchmark::RegisterBenchmark((b + "page/raw").c_str(), raw_page<RawMariaDb>);
+      benchmark::RegisterBenchmark((b + "page/raw").c_str(), raw_page<RawMariaDb>)->UseRealTime();
     } else {
-      benchmark::RegisterBenchmark((b + "page/raw").c_str(), raw_page<RawSqlite>);
+      benchmark::RegisterBenchmark((b + "page/raw").c_str(), raw_page<RawSqlite>)->UseRealTime();
+    }
+    benchmark::RegisterBenchmark((b + "custom_page/banyan").c_str(), banyan_custom_page, mysql)->UseRealTime();
+    if (mysql) {
+      benchmark::RegisterBenchmark((b + "custom_page/raw").c_str(), raw_custom_page<RawMariaDb>)->UseRealTime();
+    } else {
+      benchmark::RegisterBenchmark((b + "custom_page/raw").c_str(), raw_custom_page<RawSqlite>)->UseRealTime();
+    }
+    benchmark::RegisterBenchmark((b + "search/banyan").c_str(), banyan_search, mysql)->UseRealTime();
+    if (mysql) {
+      benchmark::RegisterBenchmark((b + "search/raw").c_str(), raw_search<RawMariaDb>)->UseRealTime();
+    } else {
+      benchmark::RegisterBenchmark((b + "search/raw").c_str(), raw_search<RawSqlite>)->UseRealTime();
     }
   }
 }

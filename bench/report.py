@@ -48,9 +48,9 @@ def pool(r):
 def store(r):
     for db in ("sqlite", "mariadb"):
         baseline = "raw_sqlite3" if db == "sqlite" else "raw_libmariadb"
-        for op in ("insert", "get", "page"):
-            ours = r.get(f"store/{db}/{op}/banyan")
-            raw = r.get(f"store/{db}/{op}/raw")
+        for op in ("insert", "get", "page", "custom_page", "search"):
+            ours = r.get(f"store/{db}/{op}/banyan/real_time")
+            raw = r.get(f"store/{db}/{op}/raw/real_time")
             if not ours or not raw:
                 continue
             yield line("store", f"{db}.{op}", ours["items_per_second"], "ops/s", baseline,
