@@ -16,6 +16,7 @@
 
 #include "banyan/banyan.hpp"
 #include "bench_util.hpp"
+#include "store/match_keys.hpp"
 
 namespace {
 
@@ -206,6 +207,11 @@ std::string search_sql(bool mysql) {
                  "object_id ASC LIMIT 20";
 }
 
+std::string name_key_of(const Contact& c) {
+  return banyan::store::detail::soundex(c.first_name) + " " +
+         banyan::store::detail::soundex(c.last_name);
+}
+
 // ---- raw sqlite3 -----------------------------------------------------------------------
 
 struct RawContact {
@@ -231,6 +237,10 @@ class RawSqlite {
                         " FROM contacts WHERE contacts.archived_at IS NULL AND "
                         "contacts.last_name LIKE ? ESCAPE '!' ORDER BY contacts.last_name ASC, "
                         "contacts.id ASC LIMIT 51");
+    prepare(&index_, "INSERT INTO search_index (rowid, object_type, object_id, title, body) "
+                     "VALUES (? * 16 + 4, 'contact', ?, ?, ?)");
+    prepare(&keys_, "INSERT INTO match_keys (object_type, object_id, rule, match_key) VALUES "
+                    "('contact', ?, 'email', ?), ('contact', ?, 'name', ?)");
     prepare(&custom_page_, custom_page_sql(false, target(false)));
     prepare(&search_, search_sql(false));
     prepare(&begin_, "BEGIN IMMEDIATE");
@@ -238,7 +248,8 @@ class RawSqlite {
     prepare(&commit_, "COMMIT");
   }
   ~RawSqlite() {
-    for (sqlite3_stmt* s : {insert_, get_, page_, custom_page_, search_, begin_, begin_read_, commit_})
+    for (sqlite3_stmt* s :
+         {insert_, index_, keys_, get_, page_, custom_page_, search_, begin_, begin_read_, commit_})
       sqlite3_finalize(s);
     sqlite3_close(db_);
   }
@@ -259,6 +270,20 @@ class RawSqlite {
     sqlite3_bind_text(insert_, 6, c.title->c_str(), -1, SQLITE_TRANSIENT);
     if (sqlite3_step(insert_) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
     sqlite3_reset(insert_);
+    // The same index writes as Banyan's: the search document and the match keys.
+    const sqlite3_int64 id = sqlite3_last_insert_rowid(db_);
+    const std::string title = c.first_name + " " + c.last_name;
+    sqlite3_bind_int64(index_, 1, id);
+    sqlite3_bind_int64(index_, 2, id);
+    sqlite3_bind_text(index_, 3, title.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(index_, 4, c.email->c_str(), -1, SQLITE_TRANSIENT);
+    step_reset(index_);
+    const std::string name_key = name_key_of(c);
+    sqlite3_bind_int64(keys_, 1, id);
+    sqlite3_bind_text(keys_, 2, c.email->c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(keys_, 3, id);
+    sqlite3_bind_text(keys_, 4, name_key.c_str(), -1, SQLITE_TRANSIENT);
+    step_reset(keys_);
     step_reset(commit_);
   }
   std::vector<RawContact> read(sqlite3_stmt* s) {
@@ -322,7 +347,8 @@ class RawSqlite {
       throw std::runtime_error(sqlite3_errmsg(db_));
   }
   sqlite3* db_ = nullptr;
-  sqlite3_stmt *insert_ = nullptr, *get_ = nullptr, *page_ = nullptr, *custom_page_ = nullptr,
+  sqlite3_stmt *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *get_ = nullptr,
+               *page_ = nullptr, *custom_page_ = nullptr,
                *search_ = nullptr, *begin_ = nullptr, *begin_read_ = nullptr, *commit_ = nullptr;
 };
 
@@ -351,11 +377,16 @@ class RawMariaDb {
     page_ = prepare(std::string("SELECT ") + kColumns +
                     " FROM contacts WHERE contacts.archived_at IS NULL AND contacts.last_name "
                     "LIKE ? ESCAPE '!' ORDER BY contacts.last_name ASC, contacts.id ASC LIMIT 51");
+    index_ = prepare("INSERT INTO search_documents (doc_id, object_type, object_id, title, body) "
+                     "VALUES (? * 16 + 4, 'contact', ?, ?, ?)");
+    keys_ = prepare("INSERT INTO match_keys (object_type, object_id, rule, match_key) VALUES "
+                    "('contact', ?, 'email', ?), ('contact', ?, 'name', ?)");
     custom_page_ = prepare(custom_page_sql(true, t));
     search_ = prepare(search_sql(true));
   }
   ~RawMariaDb() {
-    for (MYSQL_STMT* s : {insert_, get_, page_, custom_page_, search_}) mysql_stmt_close(s);
+    for (MYSQL_STMT* s : {insert_, index_, keys_, get_, page_, custom_page_, search_})
+      mysql_stmt_close(s);
     mysql_close(m_);
   }
   void insert(int i) {
@@ -372,6 +403,26 @@ class RawMariaDb {
     bind_text(b[5], *c.title);
     if (mysql_stmt_bind_param(insert_, b) || mysql_stmt_execute(insert_))
       throw std::runtime_error(mysql_stmt_error(insert_));
+    // The same index writes as Banyan's: the search document and the match keys.
+    long long id = static_cast<long long>(mysql_stmt_insert_id(insert_));
+    const std::string title = c.first_name + " " + c.last_name;
+    const std::string name_key = name_key_of(c);
+    MYSQL_BIND ix[4];
+    std::memset(ix, 0, sizeof ix);
+    bind_int(ix[0], &id);
+    bind_int(ix[1], &id);
+    bind_text(ix[2], title);
+    bind_text(ix[3], *c.email);
+    if (mysql_stmt_bind_param(index_, ix) || mysql_stmt_execute(index_))
+      throw std::runtime_error(mysql_stmt_error(index_));
+    MYSQL_BIND kb[4];
+    std::memset(kb, 0, sizeof kb);
+    bind_int(kb[0], &id);
+    bind_text(kb[1], *c.email);
+    bind_int(kb[2], &id);
+    bind_text(kb[3], name_key);
+    if (mysql_stmt_bind_param(keys_, kb) || mysql_stmt_execute(keys_))
+      throw std::runtime_error(mysql_stmt_error(keys_));
     query("COMMIT");
   }
   std::vector<RawContact> get(Id id) {
@@ -462,7 +513,8 @@ class RawMariaDb {
     return rows;
   }
   MYSQL* m_ = nullptr;
-  MYSQL_STMT *insert_ = nullptr, *get_ = nullptr, *page_ = nullptr, *custom_page_ = nullptr,
+  MYSQL_STMT *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *get_ = nullptr,
+             *page_ = nullptr, *custom_page_ = nullptr,
              *search_ = nullptr;
 };
 

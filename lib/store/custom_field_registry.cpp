@@ -159,10 +159,18 @@ struct ValueScan {
   }
 };
 
+// This unit of work now sees definitions others do not yet: it stops using (and feeding)
+// the shared cache, which its commit clears.
+void mark_changed(UnitOfWork& uow) {
+  uow.impl().custom_fields_changed = true;
+  uow.impl().db->custom_fields.clear();
+}
+
 }  // namespace
 
 CustomFieldDefinition CustomFieldRegistry::define(UnitOfWork& uow,
                                                   const CustomFieldDefinition& definition) const {
+  mark_changed(uow);
   island::Transaction& tx = uow.impl().live();
   CustomFieldDefinition d = definition;
   check_definition(d);
@@ -194,6 +202,7 @@ std::vector<CustomFieldDefinition> CustomFieldRegistry::list(UnitOfWork& uow, Ob
 
 CustomFieldDefinition CustomFieldRegistry::update(UnitOfWork& uow,
                                                   const CustomFieldDefinition& definition) const {
+  mark_changed(uow);
   island::Transaction& tx = uow.impl().live();
   const CustomFieldDefinition current = find_in(tx, definition.id);
   if (definition.name != current.name || definition.type != current.type ||
@@ -209,6 +218,7 @@ CustomFieldDefinition CustomFieldRegistry::update(UnitOfWork& uow,
 
 CustomFieldDefinition CustomFieldRegistry::rename(UnitOfWork& uow, Id id,
                                                   const std::string& new_name) const {
+  mark_changed(uow);
   island::Transaction& tx = uow.impl().live();
   CustomFieldDefinition d = find_in(tx, id);
   check_name(new_name);
@@ -223,6 +233,7 @@ CustomFieldDefinition CustomFieldRegistry::rename(UnitOfWork& uow, Id id,
 
 CustomFieldDefinition CustomFieldRegistry::deprecate(UnitOfWork& uow, Id id,
                                                      bool deprecated) const {
+  mark_changed(uow);
   island::Transaction& tx = uow.impl().live();
   CustomFieldDefinition d = find_in(tx, id);
   if (d.deprecated == deprecated) return d;
@@ -231,6 +242,7 @@ CustomFieldDefinition CustomFieldRegistry::deprecate(UnitOfWork& uow, Id id,
 }
 
 void CustomFieldRegistry::remove(UnitOfWork& uow, Id id) const {
+  mark_changed(uow);
   island::Transaction& tx = uow.impl().live();
   find_in(tx, id);
   Rows::erase(tx, id);
@@ -264,6 +276,7 @@ std::vector<Id> CustomFieldRegistry::records_blocking_type_change(UnitOfWork& uo
 
 CustomFieldDefinition CustomFieldRegistry::change_type(UnitOfWork& uow, Id id,
                                                        CustomFieldType new_type) const {
+  mark_changed(uow);
   island::Transaction& tx = uow.impl().live();
   CustomFieldDefinition def = find_in(tx, id);
   if (def.type == new_type) return def;

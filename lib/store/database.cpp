@@ -17,6 +17,25 @@ Timestamp now_micros() {
 }
 }  // namespace detail
 
+namespace detail {
+std::shared_ptr<const FieldSet> custom_fields_of(UnitOfWork::Impl& uow, ObjectType type) {
+  island::Transaction& tx = uow.live();
+  if (uow.custom_fields_changed) return std::make_shared<const FieldSet>(FieldSet::load(tx, type));
+  CustomFieldCache& cache = uow.db->custom_fields;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    auto it = cache.entries.find(type);
+    if (it != cache.entries.end() && now - it->second.loaded_at < cache.ttl)
+      return it->second.fields;
+  }
+  auto fields = std::make_shared<const FieldSet>(FieldSet::load(tx, type));
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  cache.entries[type] = {fields, now};
+  return fields;
+}
+}  // namespace detail
+
 island::Transaction& UnitOfWork::Impl::live() {
   if (!tx || !island::active(*tx))
     throw Conflict("this unit of work has already been committed or rolled back");
@@ -28,7 +47,11 @@ UnitOfWork::UnitOfWork(UnitOfWork&&) noexcept = default;
 UnitOfWork& UnitOfWork::operator=(UnitOfWork&&) noexcept = default;
 UnitOfWork::~UnitOfWork() = default;  // the transaction's deleter rolls back
 
-void UnitOfWork::commit() { island::commit(impl_->live()); }
+void UnitOfWork::commit() {
+  island::commit(impl_->live());
+  // Definitions this unit of work changed are now everyone's: drop what was cached.
+  if (impl_->custom_fields_changed) impl_->db->custom_fields.clear();
+}
 
 void UnitOfWork::rollback() noexcept {
   if (impl_ && impl_->tx) island::rollback(*impl_->tx);
@@ -47,6 +70,7 @@ std::unique_ptr<Database> Database::open(std::string_view url, DatabaseOptions o
   island::ConnectionSpec spec = detail::parse_database_url(url);
   auto state = std::make_unique<detail::DatabaseState>();
   state->backend = spec.backend;
+  state->custom_fields.ttl = options.custom_field_cache_ttl;
   state->log = options.log ? std::move(options.log) : [](std::string_view line) {
     std::cerr << "banyan: " << line << '\n';
   };

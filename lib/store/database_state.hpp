@@ -1,22 +1,46 @@
 // What a Database and its repositories share, and the inside of a UnitOfWork.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "banyan/model/record.hpp"
 #include "banyan/store/unit_of_work.hpp"
+#include "store/custom_fields.hpp"
 #include "store/odb/island.hpp"
 
 namespace banyan::store::detail {
+
+// Custom field definitions, shared by the units of work of one Database. Entries are
+// reloaded once older than `ttl` (so changes made by other processes show within it) and
+// dropped at once when this process changes definitions.
+struct CustomFieldCache {
+  struct Entry {
+    std::shared_ptr<const FieldSet> fields;
+    std::chrono::steady_clock::time_point loaded_at;
+  };
+  std::chrono::milliseconds ttl{1000};
+  std::mutex mutex;
+  std::map<ObjectType, Entry> entries;  // guarded by mutex
+
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex);
+    entries.clear();
+  }
+};
 
 struct DatabaseState {
   island::DatabasePtr db;
   island::Backend backend = island::Backend::kSqlite;
   std::function<void(std::string_view)> log;
   int schema_version = 0;
+  CustomFieldCache custom_fields;
 };
 
 // Microseconds since the epoch, now.
@@ -30,9 +54,17 @@ struct UnitOfWork::Impl {
   detail::DatabaseState* db = nullptr;
   island::TransactionPtr tx;
   std::optional<Id> actor;
+  // Set when this unit of work changed custom field definitions: it then reads them
+  // fresh (its own uncommitted changes included) and never fills the shared cache.
+  bool custom_fields_changed = false;
 
   // The transaction, or Conflict if the unit of work has already ended.
   island::Transaction& live();
 };
 
 }  // namespace banyan::store
+
+namespace banyan::store::detail {
+// The custom field definitions of `type` as this unit of work should see them.
+std::shared_ptr<const FieldSet> custom_fields_of(UnitOfWork::Impl& uow, ObjectType type);
+}  // namespace banyan::store::detail

@@ -8,6 +8,7 @@
 #include "banyan/errors.hpp"
 #include "banyan/store/relations.hpp"
 #include "banyan/store/repository.hpp"
+#include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/sql_builder.hpp"
@@ -103,6 +104,16 @@ ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& r
   contact.phone = lead.phone;
   contact.owner_id = lead.owner_id;
   contact.team_id = lead.team_id;
+  // Custom values carry over where contacts have a field of the same name and type.
+  {
+    const auto lead_fields = detail::custom_fields_of(uow.impl(), ObjectType::kLead);
+    const auto contact_fields = detail::custom_fields_of(uow.impl(), ObjectType::kContact);
+    for (const auto& [name, value] : lead.custom) {
+      const CustomFieldDefinition* from = lead_fields->by_name(name);
+      const CustomFieldDefinition* to = contact_fields->by_name(name);
+      if (from && to && from->type == to->type) contact.custom[name] = value;
+    }
+  }
   out.contact = contacts.create(uow, contact);
   relations.link_company(uow, out.contact.id, out.company.id, /*primary=*/true);
 

@@ -141,22 +141,32 @@ std::vector<MatchKey> match_keys(const odbrows::CompanyRow& r) {
   return keys;
 }
 
-void store_match_keys(island::Transaction& tx, ObjectRef record, const std::vector<MatchKey>& keys) {
-  island::SqlFragment del;
-  del.text("DELETE FROM match_keys WHERE object_type = ");
-  del.param(text_param(std::string(to_string(record.type))));
-  del.text(" AND object_id = ");
-  del.param(int_param(static_cast<std::int64_t>(record.id)));
-  island::execute(tx, del);
-  for (const MatchKey& k : keys) {
-    odbrows::MatchKeyRow row;
-    row.object_type = std::string(to_string(record.type));
-    row.object_id = record.id;
-    row.rule = std::string(to_string(k.rule));
-    // Keys are compared whole; long ones are cut to fit the indexed column.
-    row.match_key = k.key.substr(0, 200);
-    island::RowStore<odbrows::MatchKeyRow>::insert(tx, row);
+void store_match_keys(island::Transaction& tx, ObjectRef record, const std::vector<MatchKey>& keys,
+                      bool fresh) {
+  const std::string type(to_string(record.type));
+  if (!fresh) {
+    island::SqlFragment del;
+    del.text("DELETE FROM match_keys WHERE object_type = ");
+    del.param(text_param(type));
+    del.text(" AND object_id = ");
+    del.param(int_param(static_cast<std::int64_t>(record.id)));
+    island::execute(tx, del);
   }
+  if (keys.empty()) return;
+  // One statement for all of a record's keys.
+  island::SqlFragment insert;
+  insert.text("INSERT INTO match_keys (object_type, object_id, rule, match_key) VALUES ");
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    insert.text(i == 0 ? "(" : ", (");
+    insert.param(text_param(type));
+    insert.text(", " + std::to_string(record.id) + ", ");
+    insert.param(text_param(std::string(to_string(keys[i].rule))));
+    insert.text(", ");
+    // Keys are compared whole; long ones are cut to fit the indexed column.
+    insert.param(text_param(keys[i].key.substr(0, 200)));
+    insert.text(")");
+  }
+  island::execute(tx, insert);
 }
 
 namespace {

@@ -25,8 +25,10 @@ std::vector<MatchKey> match_keys(const odbrows::ContactRow& row);
 std::vector<MatchKey> match_keys(const odbrows::LeadRow& row);
 std::vector<MatchKey> match_keys(const odbrows::CompanyRow& row);
 
-// Replaces a record's keys (none for an archived record).
-void store_match_keys(island::Transaction& tx, ObjectRef record, const std::vector<MatchKey>& keys);
+// Replaces a record's keys (none for an archived record). `fresh`: the record was just
+// created, so it has no keys yet.
+void store_match_keys(island::Transaction& tx, ObjectRef record, const std::vector<MatchKey>& keys,
+                      bool fresh = false);
 // Computes the keys of every non-archived contact, company and lead (migration to 5).
 void backfill_match_keys(island::Transaction& tx);
 

@@ -32,19 +32,20 @@ template <typename T>
 // The domain record of a row, with its custom field values (definitions are read once,
 // and only for rows that have values).
 template <typename T>
-T to_domain(island::Transaction& tx, const RowOf<T>& row, std::optional<detail::FieldSet>& fields) {
+T to_domain(UnitOfWork& uow, const RowOf<T>& row,
+            std::shared_ptr<const detail::FieldSet>& fields) {
   T out = Entity<T>::from_row(row);
   if (row.custom_fields) {
-    if (!fields) fields = detail::FieldSet::load(tx, T::kType);
+    if (!fields) fields = detail::custom_fields_of(uow.impl(), T::kType);
     out.custom = detail::decode_custom(*fields, row.custom_fields);
   }
   return out;
 }
 
 template <typename T>
-T to_domain(island::Transaction& tx, const RowOf<T>& row) {
-  std::optional<detail::FieldSet> fields;
-  return to_domain<T>(tx, row, fields);
+T to_domain(UnitOfWork& uow, const RowOf<T>& row) {
+  std::shared_ptr<const detail::FieldSet> fields;
+  return to_domain<T>(uow, row, fields);
 }
 
 template <typename T>
@@ -56,28 +57,30 @@ RowOf<T> load(island::Transaction& tx, Id id) {
 
 // The stored form of `record`, with the bookkeeping columns the store owns filled in.
 template <typename T>
-RowOf<T> prepare(island::Transaction& tx, const T& record, bool creating) {
+RowOf<T> prepare(UnitOfWork& uow, const T& record, bool creating) {
   Entity<T>::validate(record);
   RowOf<T> row;
   Entity<T>::to_row(record, row);
   row.custom_fields =
-      detail::encode_custom(detail::FieldSet::load(tx, T::kType), record.custom, creating);
-  Entity<T>::check_references(tx, record);
+      detail::encode_custom(*detail::custom_fields_of(uow.impl(), T::kType), record.custom, creating);
+  Entity<T>::check_references(uow.impl().live(), record);
   return row;
 }
 
 // Keeps the record's full-text document in step with its row, in the same transaction.
 template <typename T>
-void reindex(UnitOfWork& uow, const RowOf<T>& row) {
+void reindex(UnitOfWork& uow, const RowOf<T>& row, bool fresh) {
   if constexpr (detail::kSearchable<T>) {
     std::optional<detail::SearchDocument> doc;
     if (!row.archived_at) doc = detail::search_document(row);
-    detail::index_record(uow.impl().live(), uow.impl().db->backend, {T::kType, row.id}, doc);
+    detail::index_record(uow.impl().live(), uow.impl().db->backend, {T::kType, row.id}, doc,
+                         fresh);
   }
   if constexpr (detail::kDeduplicated<T>) {
     detail::store_match_keys(uow.impl().live(), {T::kType, row.id},
                              row.archived_at ? std::vector<detail::MatchKey>{}
-                                             : detail::match_keys(row));
+                                             : detail::match_keys(row),
+                             fresh);
   }
 }
 
@@ -88,8 +91,8 @@ T write_update(UnitOfWork& uow, RowOf<T>& row) {
   row.updated_at = detail::micros(detail::now_micros());
   row.updated_by = detail::column(uow.actor());
   Rows<T>::update(tx, row);
-  reindex<T>(uow, row);
-  return to_domain<T>(tx, row);
+  reindex<T>(uow, row, /*fresh=*/false);
+  return to_domain<T>(uow, row);
 }
 
 void delete_where(island::Transaction& tx, const std::string& table, const std::string& where) {
@@ -101,7 +104,7 @@ void delete_where(island::Transaction& tx, const std::string& table, const std::
 template <typename T>
 T Repository<T>::create(UnitOfWork& uow, const T& record) const {
   island::Transaction& tx = uow.impl().live();
-  RowOf<T> row = prepare(tx, record, /*creating=*/true);
+  RowOf<T> row = prepare(uow, record, /*creating=*/true);
   const auto now = detail::micros(detail::now_micros());
   row.id = 0;
   row.version = 0;
@@ -112,16 +115,16 @@ T Repository<T>::create(UnitOfWork& uow, const T& record) const {
   row.archived_at = nullptr;
   if constexpr (requires { Entity<T>::before_create(row); }) Entity<T>::before_create(row);
   Rows<T>::insert(tx, row);
-  reindex<T>(uow, row);
+  reindex<T>(uow, row, /*fresh=*/true);
   if constexpr (requires { Entity<T>::after_write(tx, &row, row, uow.actor()); })
     Entity<T>::after_write(tx, nullptr, row, uow.actor());
-  return to_domain<T>(tx, row);
+  return to_domain<T>(uow, row);
 }
 
 template <typename T>
 T Repository<T>::get(UnitOfWork& uow, Id id) const {
   island::Transaction& tx = uow.impl().live();
-  return to_domain<T>(tx, load<T>(tx, id));
+  return to_domain<T>(uow, load<T>(tx, id));
 }
 
 template <typename T>
@@ -129,7 +132,7 @@ std::optional<T> Repository<T>::find(UnitOfWork& uow, Id id) const {
   island::Transaction& tx = uow.impl().live();
   auto row = Rows<T>::find(tx, id);
   if (!row) return std::nullopt;
-  return to_domain<T>(tx, *row);
+  return to_domain<T>(uow, *row);
 }
 
 template <typename T>
@@ -143,7 +146,7 @@ std::optional<T> Repository<T>::find_by_external_id(UnitOfWork& uow,
   island::Transaction& tx = uow.impl().live();
   auto rows = Rows<T>::select(tx, clause);
   if (rows.empty()) return std::nullopt;
-  return to_domain<T>(tx, rows.front());
+  return to_domain<T>(uow, rows.front());
 }
 
 template <typename T>
@@ -157,7 +160,7 @@ T Repository<T>::update(UnitOfWork& uow, const T& record) const {
                        " this update was based on",
                    "version");
   }
-  RowOf<T> row = prepare(tx, record, /*creating=*/false);
+  RowOf<T> row = prepare(uow, record, /*creating=*/false);
   // The caller may not rewrite history: creation and archiving stay as stored.
   row.created_at = stored.created_at;
   row.created_by = detail::column(detail::value(stored.created_by));
@@ -173,7 +176,7 @@ T Repository<T>::update(UnitOfWork& uow, const T& record) const {
 template <typename T>
 T Repository<T>::archive(UnitOfWork& uow, Id id) const {
   RowOf<T> row = load<T>(uow.impl().live(), id);
-  if (row.archived_at) return to_domain<T>(uow.impl().live(), row);
+  if (row.archived_at) return to_domain<T>(uow, row);
   row.archived_at = std::make_unique<std::int64_t>(detail::micros(detail::now_micros()));
   return write_update<T>(uow, row);
 }
@@ -181,7 +184,7 @@ T Repository<T>::archive(UnitOfWork& uow, Id id) const {
 template <typename T>
 T Repository<T>::restore(UnitOfWork& uow, Id id) const {
   RowOf<T> row = load<T>(uow.impl().live(), id);
-  if (!row.archived_at) return to_domain<T>(uow.impl().live(), row);
+  if (!row.archived_at) return to_domain<T>(uow, row);
   row.archived_at = nullptr;
   return write_update<T>(uow, row);
 }
@@ -240,7 +243,7 @@ Page<T> Repository<T>::query(UnitOfWork& uow, const PageRequest& request) const 
   if (request.limit < 1 || request.limit > 1000)
     throw ValidationError("limit: must be between 1 and 1000", "limit");
   island::Transaction& tx = uow.impl().live();
-  detail::QueryContext ctx(tx, db_->backend, T::kType);
+  detail::QueryContext ctx(uow.impl(), db_->backend, T::kType);
   island::SqlFragment clause;
   if (!request.include_archived)
     clause.text(std::string(Entity<T>::kTable) + ".archived_at IS NULL AND ");
@@ -253,7 +256,7 @@ Page<T> Repository<T>::query(UnitOfWork& uow, const PageRequest& request) const 
     page.next_cursor = SqlBuilder<T>::cursor_after(rows.back(), request.sort, ctx);
   }
   page.items.reserve(rows.size());
-  for (const auto& row : rows) page.items.push_back(to_domain<T>(tx, row, ctx.loaded()));
+  for (const auto& row : rows) page.items.push_back(to_domain<T>(uow, row, ctx.loaded()));
   return page;
 }
 
@@ -261,7 +264,7 @@ template <typename T>
 std::uint64_t Repository<T>::count(UnitOfWork& uow, const Filter& filter,
                                    bool include_archived) const {
   island::Transaction& tx = uow.impl().live();
-  detail::QueryContext ctx(tx, db_->backend, T::kType);
+  detail::QueryContext ctx(uow.impl(), db_->backend, T::kType);
   island::SqlFragment q;
   q.text("SELECT COUNT(*) FROM " + std::string(Entity<T>::kTable) + " WHERE ");
   if (!include_archived) q.text(std::string(Entity<T>::kTable) + ".archived_at IS NULL AND ");

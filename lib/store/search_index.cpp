@@ -75,11 +75,13 @@ void backfill_search_index(island::Transaction& tx, island::Backend backend) {
 }
 
 void index_record(island::Transaction& tx, island::Backend backend, ObjectRef record,
-                  const std::optional<SearchDocument>& doc) {
+                  const std::optional<SearchDocument>& doc, bool fresh) {
   const bool sqlite = backend == island::Backend::kSqlite;
   const std::string id = std::to_string(doc_id(record));
-  island::execute(tx, sqlite ? "DELETE FROM search_index WHERE rowid = " + id
-                             : "DELETE FROM search_documents WHERE doc_id = " + id);
+  if (!fresh) {
+    island::execute(tx, sqlite ? "DELETE FROM search_index WHERE rowid = " + id
+                               : "DELETE FROM search_documents WHERE doc_id = " + id);
+  }
   if (!doc) return;
   island::SqlFragment insert;
   insert.text(sqlite ? "INSERT INTO search_index (rowid, object_type, object_id, title, body) "

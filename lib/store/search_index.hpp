@@ -35,8 +35,9 @@ void create_search_tables(island::Transaction& tx, island::Backend backend);
 // Indexes every non-archived searchable record (the migration to version 4).
 void backfill_search_index(island::Transaction& tx, island::Backend backend);
 
-// Replaces the record's document, or removes it when `doc` is empty.
+// Replaces the record's document, or removes it when `doc` is empty. `fresh`: the record
+// was just created, so there is no old document to remove.
 void index_record(island::Transaction& tx, island::Backend backend, ObjectRef record,
-                  const std::optional<SearchDocument>& doc);
+                  const std::optional<SearchDocument>& doc, bool fresh = false);
 
 }  // namespace banyan::store::detail

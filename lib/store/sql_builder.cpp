@@ -299,7 +299,7 @@ bool is_custom(std::string_view field) { return field.starts_with("custom."); }
 }  // namespace
 
 const FieldSet& QueryContext::custom_fields() {
-  if (!fields_) fields_ = FieldSet::load(tx_, type_);
+  if (!fields_) fields_ = custom_fields_of(uow_, type_);
   return *fields_;
 }
 

@@ -8,6 +8,7 @@
 
 #include "banyan/store/query.hpp"
 #include "store/custom_fields.hpp"
+#include "store/database_state.hpp"
 #include "store/entity.hpp"
 
 namespace banyan::store::detail {
@@ -23,18 +24,18 @@ island::SqlParam text_param(std::string v);
 // filter or sort first names "custom.<field>", the type's custom field definitions.
 class QueryContext {
  public:
-  QueryContext(island::Transaction& tx, island::Backend backend, ObjectType type)
-      : tx_(tx), backend_(backend), type_(type) {}
+  QueryContext(UnitOfWork::Impl& uow, island::Backend backend, ObjectType type)
+      : uow_(uow), backend_(backend), type_(type) {}
   island::Backend backend() const { return backend_; }
   const FieldSet& custom_fields();
   // The loaded definitions, if a query needed them (repositories reuse them to decode).
-  std::optional<FieldSet>& loaded() { return fields_; }
+  std::shared_ptr<const FieldSet>& loaded() { return fields_; }
 
  private:
-  island::Transaction& tx_;
+  UnitOfWork::Impl& uow_;
   island::Backend backend_;
   ObjectType type_;
-  std::optional<FieldSet> fields_;
+  std::shared_ptr<const FieldSet> fields_;
 };
 
 template <typename T>

@@ -109,6 +109,34 @@ TEST_P(LeadConversionTest, UsesAChosenCompanyAndNeverMatchesFreeMailDomains) {
   EXPECT_EQ(r.company.domain, std::nullopt);
 }
 
+TEST_P(LeadConversionTest, CarriesCustomValuesToContactFieldsOfTheSameNameAndType) {
+  db().transact([&](UnitOfWork& uow) {
+    auto define = [&](ObjectType on, const char* name, CustomFieldType type) {
+      CustomFieldDefinition d;
+      d.object_type = on;
+      d.name = name;
+      d.type = type;
+      db().custom_fields().define(uow, d);
+    };
+    define(ObjectType::kLead, "budget", CustomFieldType::kCurrency);
+    define(ObjectType::kContact, "budget", CustomFieldType::kCurrency);
+    define(ObjectType::kLead, "campaign", CustomFieldType::kText);
+    define(ObjectType::kContact, "campaign", CustomFieldType::kNumber);  // other type: stays
+  });
+  Lead lead = db().transact([&](UnitOfWork& uow) {
+    Lead l;
+    l.first_name = "Peter";
+    l.last_name = "Gibbons";
+    l.company_name = "Initech";
+    l.custom = {{"budget", Money{90000, "USD"}}, {"campaign", std::string("spring")}};
+    return db().leads().create(uow, l);
+  });
+  LeadConversion request;
+  request.lead_id = lead.id;
+  auto r = convert(request);
+  EXPECT_EQ(r.contact.custom, (CustomFields{{"budget", Money{90000, "USD"}}}));
+}
+
 TEST_P(LeadConversionTest, MovesActivitiesAndTagsToTheContact) {
   Lead lead = make_lead("peter@initech.example");
   auto [call, tag] = db().transact([&](UnitOfWork& uow) {

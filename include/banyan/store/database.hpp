@@ -1,6 +1,7 @@
 // Database: a Banyan store opened by URL, with its connection pool and repositories.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,6 +38,10 @@ struct BANYAN_EXPORT DatabaseOptions {
   // Create the schema in an empty database and migrate an older one forward. When
   // false, an empty or older database is refused with Unavailable.
   bool migrate = true;
+  // Custom field definitions are cached per Database and reread when older than this,
+  // so that definitions changed by another process apply within it (changes made through
+  // this Database apply at once). Zero: read them in every unit of work.
+  std::chrono::milliseconds custom_field_cache_ttl{1000};
 };
 
 namespace detail {

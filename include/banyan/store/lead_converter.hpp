@@ -50,7 +50,8 @@ class BANYAN_EXPORT LeadConverter {
   explicit LeadConverter(detail::DatabaseState* db) noexcept : db_(db) {}
 
   // Converts in the caller's unit of work: creates the contact (names, email, phone,
-  // owner and team from the lead) linked to the company as its primary, the company if
+  // owner and team from the lead, and the lead's custom values for which contacts have a
+  // field of the same name and type) linked to the company as its primary, the company if
   // needed, the optional deal; moves the lead's activity links and tags to the contact;
   // marks the lead converted with pointers to all of it. Throws NotFound (no such lead or
   // company), Conflict("status") when the lead was already converted, ValidationError

@@ -1,6 +1,7 @@
 // Opening databases, Banyan's pool as ODB's connection factory, transactions, errors.
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <cstring>
 #include <vector>
 #include <string>
@@ -408,58 +409,44 @@ std::uint64_t execute_sqlite(odb::sqlite::connection& c, const SqlFragment& stat
   return static_cast<std::uint64_t>(sqlite3_changes(h));
 }
 
+// The text protocol with values escaped by the client library for the connection's
+// character set: one round trip, where a server-side prepared statement would take two
+// (prepare, execute) for a statement that runs once.
 std::uint64_t execute_mysql(odb::mysql::connection& c, const SqlFragment& statement) {
-  std::string sql;
-  for (const SqlFragment::Part& p : statement.parts) sql += p.is_param ? "?" : p.text;
   c.clear();  // no ODB statement may hold the connection's result stream
   MYSQL* h = c.handle();
-  MYSQL_STMT* st = mysql_stmt_init(h);
-  std::vector<MYSQL_BIND> binds;
-  std::vector<long long> ints;
-  std::vector<double> reals;
-  std::vector<unsigned long> lengths;
-  std::size_t n = 0;
-  for (const SqlFragment::Part& p : statement.parts) n += p.is_param ? 1 : 0;
-  binds.resize(n);
-  ints.resize(n);
-  reals.resize(n);
-  lengths.resize(n);
-  std::memset(binds.data(), 0, sizeof(MYSQL_BIND) * n);
-  std::size_t i = 0;
+  std::string sql;
+  std::vector<char> buffer;
   for (const SqlFragment::Part& p : statement.parts) {
-    if (!p.is_param) continue;
-    const SqlParam& v = p.param;
-    MYSQL_BIND& b = binds[i];
-    switch (v.kind) {
-      case SqlParam::Kind::kInt:
-      case SqlParam::Kind::kUInt:
-      case SqlParam::Kind::kBool:
-        ints[i] = v.kind == SqlParam::Kind::kInt ? v.i
-                  : v.kind == SqlParam::Kind::kUInt ? static_cast<long long>(v.u)
-                                                   : (v.b ? 1 : 0);
-        b.buffer_type = MYSQL_TYPE_LONGLONG;
-        b.buffer = &ints[i];
-        break;
-      case SqlParam::Kind::kReal:
-        reals[i] = v.d;
-        b.buffer_type = MYSQL_TYPE_DOUBLE;
-        b.buffer = &reals[i];
-        break;
-      case SqlParam::Kind::kText:
-        lengths[i] = v.s.size();
-        b.buffer_type = MYSQL_TYPE_STRING;
-        b.buffer = const_cast<char*>(v.s.data());
-        b.buffer_length = v.s.size();
-        b.length = &lengths[i];
-        break;
+    if (!p.is_param) {
+      sql += p.text;
+      continue;
     }
-    ++i;
+    const SqlParam& v = p.param;
+    switch (v.kind) {
+      case SqlParam::Kind::kInt: sql += std::to_string(v.i); break;
+      case SqlParam::Kind::kUInt: sql += std::to_string(v.u); break;
+      case SqlParam::Kind::kBool: sql += v.b ? "1" : "0"; break;
+      case SqlParam::Kind::kReal: {
+        char num[40];
+        std::snprintf(num, sizeof num, "%.17g", v.d);
+        sql += num;
+        break;
+      }
+      case SqlParam::Kind::kText: {
+        buffer.resize(v.s.size() * 2 + 1);
+        const unsigned long n =
+            mysql_real_escape_string(h, buffer.data(), v.s.data(), v.s.size());
+        sql += '\'';
+        sql.append(buffer.data(), n);
+        sql += '\'';
+        break;
+      }
+    }
   }
-  if (mysql_stmt_prepare(st, sql.c_str(), sql.size()) != 0 ||
-      (n > 0 && mysql_stmt_bind_param(st, binds.data()) != 0) || mysql_stmt_execute(st) != 0) {
-    const unsigned code = mysql_stmt_errno(st);
-    const std::string message = mysql_stmt_error(st);
-    mysql_stmt_close(st);
+  if (mysql_real_query(h, sql.data(), sql.size()) != 0) {
+    const unsigned code = mysql_errno(h);
+    const std::string message = mysql_error(h);
     if (code == 1062) throw Conflict("MySQL: " + message);
     if (code == 1213 || code == 1205) throw Conflict("MySQL: " + message + "; retry");
     if (is_connection_error(code)) {
@@ -468,9 +455,8 @@ std::uint64_t execute_mysql(odb::mysql::connection& c, const SqlFragment& statem
     }
     throw InternalError("MySQL: " + message);
   }
-  const std::uint64_t affected = mysql_stmt_affected_rows(st);
-  mysql_stmt_close(st);
-  return affected;
+  if (MYSQL_RES* res = mysql_store_result(h)) mysql_free_result(res);
+  return mysql_affected_rows(h);
 }
 
 }  // namespace
