@@ -1,6 +1,7 @@
 // Custom fields on both backends: definitions, validation, storage, filters, sorts, and
 // renaming, deprecating, deleting and retyping definitions.
 #include <set>
+#include <thread>
 
 #include "store_fixture.hpp"
 
@@ -354,6 +355,31 @@ TEST_P(CustomFieldsTest, RejectsBadDefinitions) {
                                                            ObjectType::kCompany)));
     EXPECT_EQ(db().custom_fields().list(uow, ObjectType::kContact).size(), 13u);
   });
+}
+
+// Definitions are cached per Database; another Database (another process) sees changes
+// once its cache is older than custom_field_cache_ttl.
+TEST_P(CustomFieldsTest, AnotherProcessSeesNewDefinitionsWithinTheCacheTtl) {
+  store::DatabaseOptions fresh;
+  fresh.custom_field_cache_ttl = std::chrono::milliseconds(0);
+  auto other = scratch().open(fresh);
+  store::DatabaseOptions cached;
+  cached.custom_field_cache_ttl = std::chrono::milliseconds(50);
+  auto third = scratch().open(cached);
+  third->transact([&](UnitOfWork& uow) { third->contacts().create(uow, contact("Warm", "Cache")); });
+  db().transact([&](UnitOfWork& uow) {
+    db().custom_fields().define(uow, field("region", CustomFieldType::kText));
+  });
+  auto with_region = [](store::Database& d) {
+    return d.transact([&](UnitOfWork& uow) {
+      Contact c = contact("Re", "Gion");
+      c.custom = {{"region", std::string("EMEA")}};
+      return d.contacts().create(uow, c).custom;
+    });
+  };
+  EXPECT_EQ(with_region(*other).at("region"), CustomValue(std::string("EMEA")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  EXPECT_EQ(with_region(*third).at("region"), CustomValue(std::string("EMEA")));
 }
 
 TEST_P(CustomFieldsTest, OtherRecordTypesHaveTheirOwnFields) {
