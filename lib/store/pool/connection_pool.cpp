@@ -104,7 +104,7 @@ void ConnectionPool::record_latency(std::uint64_t ns) {
   slow_acquired_.fetch_add(1, std::memory_order_relaxed);
 }
 
-PoolEntry* ConnectionPool::claim(std::size_t i, PoolClock::time_point now) {
+PoolEntry* ConnectionPool::claim(std::size_t i, PoolClock::time_point now, bool count) {
   Slot& slot = slots_[i];
   int expected = kIdle;
   if (slot.state.load(std::memory_order_relaxed) != kIdle ||
@@ -124,22 +124,24 @@ PoolEntry* ConnectionPool::claim(std::size_t i, PoolClock::time_point now) {
       return nullptr;
     }
     mark_acquired(slot, now);
-    record_latency(elapsed_ns(started));
+    if (count) record_latency(elapsed_ns(started));
     return e;
   }
   mark_acquired(slot, now);
   // The holder is the only writer of its slot's counter: no contended read-modify-write.
-  slot.fast_acquisitions.store(slot.fast_acquisitions.load(std::memory_order_relaxed) + 1,
-                               std::memory_order_relaxed);
+  if (count) {
+    slot.fast_acquisitions.store(slot.fast_acquisitions.load(std::memory_order_relaxed) + 1,
+                                 std::memory_order_relaxed);
+  }
   return e;
 }
 
-PoolEntry* ConnectionPool::try_take_idle(PoolClock::time_point now) {
+PoolEntry* ConnectionPool::try_take_idle(PoolClock::time_point now, bool count) {
   if (hint.pool == id_) {
-    if (PoolEntry* e = claim(hint.slot, now)) return e;
+    if (PoolEntry* e = claim(hint.slot, now, count)) return e;
   }
   for (std::size_t i = 0; i < options_.max_size; ++i) {
-    if (PoolEntry* e = claim(i, now)) return e;
+    if (PoolEntry* e = claim(i, now, count)) return e;
   }
   return nullptr;
 }
@@ -216,29 +218,38 @@ PoolEntry& ConnectionPool::acquire_slow() {
   }
 
   // Full: queue up, then look once more (a release may have raced with our arrival:
-  // it stores "idle" then reads the waiter count; we raise the count, then scan).
+  // it stores "idle" then reads the waiter count; we raise the count, then scan). What
+  // the scan finds belongs to the first waiter, which is not always us.
   Waiter me;
   waiters_.push_back(&me);
   ++waiters_count_;
   lock.unlock();
-  PoolEntry* found = try_take_idle(clock_.now());
+  PoolEntry* found = try_take_idle(clock_.now(), /*count=*/false);
   lock.lock();
   if (found != nullptr) {
     auto it = std::find(waiters_.begin(), waiters_.end(), &me);
-    if (it != waiters_.end()) {
-      waiters_.erase(it);
-      --waiters_count_;
+    if (it == waiters_.begin() || it == waiters_.end()) {
+      if (it != waiters_.end()) {
+        waiters_.erase(it);
+        --waiters_count_;
+      }
+      PoolEntry* extra = me.handed;  // handed one while we scanned: give it back
+      const std::size_t extra_slot = me.open_slot;
+      lock.unlock();
+      if (extra != nullptr) release(*extra);
+      if (extra_slot != kNoSlot) {
+        std::lock_guard<std::mutex> relock(mutex_);
+        slots_[extra_slot].state = kEmpty;
+        --size_;
+      }
+      record_latency(elapsed_ns(started));
+      return *found;
     }
-    PoolEntry* extra = me.handed;  // handed one while we scanned: give it back
-    const std::size_t extra_slot = me.open_slot;
-    lock.unlock();
-    if (extra != nullptr) release(*extra);
-    if (extra_slot != kNoSlot) {
-      std::lock_guard<std::mutex> relock(mutex_);
-      slots_[extra_slot].state = kEmpty;
-      --size_;
-    }
-    return *found;  // claim() has counted it
+    Waiter* first = waiters_.front();
+    waiters_.pop_front();
+    --waiters_count_;
+    first->handed = found;
+    first->ready.notify_one();
   }
   while (me.handed == nullptr && me.open_slot == kNoSlot) {
     if (me.ready.wait_until(lock, deadline) == std::cv_status::timeout &&

@@ -129,8 +129,10 @@ class ConnectionPool {
 
   bool expired(const PoolEntry& e, PoolClock::time_point now) const;
   // Claims an idle connection without locking, validating or retiring as needed.
-  PoolEntry* try_take_idle(PoolClock::time_point now);
-  PoolEntry* claim(std::size_t slot, PoolClock::time_point now);
+  // `count`: record the acquisition in the metrics (false when the caller will, or when
+  // the connection goes on to another thread that will).
+  PoolEntry* try_take_idle(PoolClock::time_point now, bool count = true);
+  PoolEntry* claim(std::size_t slot, PoolClock::time_point now, bool count);
   PoolEntry& acquire_slow();
   // Opens a connection into a slot reserved by the caller; the caller holds it.
   PoolEntry& open_into(std::size_t slot, std::chrono::steady_clock::time_point started);
