@@ -113,21 +113,20 @@ std::string company_name_key(std::string_view name) {
   return key;
 }
 
-std::vector<MatchKey> match_keys(const odbrows::ContactRow& r) {
+namespace {
+// Contacts and leads: people.
+template <typename Row>
+std::vector<MatchKey> person_keys(const Row& r) {
   std::vector<MatchKey> keys;
   add(keys, DuplicateRule::kEmail, email_key(r.email));
   add(keys, DuplicateRule::kPhone, phone_key(r.phone));
   add(keys, DuplicateRule::kName, person_name_key(r.first_name, r.last_name));
   return keys;
 }
+}  // namespace
 
-std::vector<MatchKey> match_keys(const odbrows::LeadRow& r) {
-  std::vector<MatchKey> keys;
-  add(keys, DuplicateRule::kEmail, email_key(r.email));
-  add(keys, DuplicateRule::kPhone, phone_key(r.phone));
-  add(keys, DuplicateRule::kName, person_name_key(r.first_name, r.last_name));
-  return keys;
-}
+std::vector<MatchKey> match_keys(const odbrows::ContactRow& r) { return person_keys(r); }
+std::vector<MatchKey> match_keys(const odbrows::LeadRow& r) { return person_keys(r); }
 
 std::vector<MatchKey> match_keys(const odbrows::CompanyRow& r) {
   std::vector<MatchKey> keys;

@@ -63,15 +63,7 @@ class CustomFieldsTest : public StoreTest {
   }
 
   std::vector<std::string> last_names(const Filter& f, store::Sort sort = {}) {
-    return db().transact([&](UnitOfWork& uow) {
-      PageRequest r;
-      r.filter = f;
-      r.sort = sort;
-      r.limit = 100;
-      std::vector<std::string> out;
-      for (const Contact& c : db().contacts().query(uow, r).items) out.push_back(c.last_name);
-      return out;
-    });
+    return contact_last_names(f, std::move(sort));
   }
 
   void expect_invalid(CustomFields custom, const std::string& field_name) {

@@ -56,6 +56,19 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     return record;
   }
 
+  // The last names of the contacts a filter finds (one page of up to 100), in sort order.
+  std::vector<std::string> contact_last_names(const store::Filter& filter, store::Sort sort = {}) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      store::PageRequest r;
+      r.filter = filter;
+      r.sort = std::move(sort);
+      r.limit = 100;
+      std::vector<std::string> out;
+      for (const Contact& c : db().contacts().query(uow, r).items) out.push_back(c.last_name);
+      return out;
+    });
+  }
+
   static Contact contact(std::string first, std::string last,
                          std::optional<std::string> email = std::nullopt) {
     Contact c;
