@@ -19,6 +19,7 @@
 #include "banyan/store/deal_stages.hpp"
 #include "banyan/store/duplicates.hpp"
 #include "banyan/store/lead_converter.hpp"
+#include "banyan/store/outbox.hpp"
 #include "banyan/store/pool.hpp"
 #include "banyan/store/query.hpp"
 #include "banyan/store/relations.hpp"

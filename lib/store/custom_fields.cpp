@@ -327,6 +327,17 @@ CustomFields decode_custom(const FieldSet& fields, const std::unique_ptr<std::st
   return out;
 }
 
+nlohmann::json custom_json(const FieldSet& fields, const std::unique_ptr<std::string>& text) {
+  json out = json::object();
+  if (!text) return out;
+  const json j = parse_json(text);
+  for (const CustomFieldDefinition& def : fields.all()) {
+    auto it = j.find(json_key(def.id));
+    if (it != j.end()) out[def.name] = *it;
+  }
+  return out;
+}
+
 std::string value_to_text(const CustomFieldDefinition& def, const CustomValue& value) {
   struct Visitor {
     const CustomFieldDefinition& def;

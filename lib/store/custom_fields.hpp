@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "banyan/model/custom_field.hpp"
 #include "store/odb/island.hpp"
 
@@ -37,6 +39,10 @@ std::unique_ptr<std::string> encode_custom(const FieldSet& fields, const CustomF
                                            bool creating);
 // Values of known definitions; values of deleted definitions are left out.
 CustomFields decode_custom(const FieldSet& fields, const std::unique_ptr<std::string>& json);
+// The same values as a JSON object keyed by field name, each as stored (dates as days
+// and datetimes as microseconds since the epoch, booleans as 0/1, money as
+// {"minor", "currency"}): for event payloads.
+nlohmann::json custom_json(const FieldSet& fields, const std::unique_ptr<std::string>& json);
 
 // Checks and normalises one value for a definition (decimal rounding). Throws
 // ValidationError("custom.<name>").

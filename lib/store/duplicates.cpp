@@ -11,6 +11,7 @@
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/match_keys.hpp"
+#include "store/outbox_writer.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store {
@@ -267,7 +268,9 @@ MergeResult merge_as(UnitOfWork& uow, detail::DatabaseState* db, const MergeRequ
   }
   // Last, so that a survivor the definitions refuse (say, a required custom field
   // nobody has) fails the merge after everything else was tried: the caller rolls back.
-  repo.update(uow, survivor);
+  const T saved = repo.update(uow, survivor);
+  detail::append_event(uow, std::string(to_string(T::kType)) + ".merged", {T::kType, saved.id},
+                       saved.version, {{"survivor", saved.id}, {"merged", result.merged}});
   return result;
 }
 

@@ -3,6 +3,8 @@
 #include <string>
 
 #include "banyan/errors.hpp"
+#include "store/database_state.hpp"
+#include "store/outbox_writer.hpp"
 #include "store/search_index.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
@@ -472,9 +474,10 @@ void Entity<Deal>::check_references(island::Transaction& tx, const Deal& in) {
   if (in.company_id) require_exists(tx, "companies", *in.company_id, "company_id");
 }
 std::span<const Referrer> Entity<Deal>::referrers() { return {}; }
-void Entity<Deal>::after_write(island::Transaction& tx, const Row* before, const Row& after,
-                               std::optional<Id> actor) {
+void Entity<Deal>::after_write(UnitOfWork& uow, const Row* before, const Row& after) {
   if (before != nullptr && before->stage_id == after.stage_id) return;
+  island::Transaction& tx = uow.impl().live();
+  const std::optional<Id> actor = uow.actor();
   odbrows::DealStageChangeRow change;
   change.deal_id = after.id;
   change.to_stage_id = after.stage_id;
@@ -489,6 +492,12 @@ void Entity<Deal>::after_write(island::Transaction& tx, const Row* before, const
     const std::int64_t entered = island::query_int(tx, q);
     const std::int64_t since = entered > 0 ? entered : before->created_at;
     change.time_in_previous_us = std::make_unique<std::int64_t>(after.updated_at - since);
+    append_event(uow, "deal.stage_changed", {ObjectType::kDeal, after.id}, after.version,
+                 {{"deal_id", after.id},
+                  {"pipeline_id", after.pipeline_id},
+                  {"from_stage_id", before->stage_id},
+                  {"to_stage_id", after.stage_id},
+                  {"time_in_previous_stage_us", *change.time_in_previous_us}});
   }
   island::RowStore<odbrows::DealStageChangeRow>::insert(tx, change);
 }

@@ -21,6 +21,7 @@
 #include "banyan/model/tag.hpp"
 #include "banyan/model/team.hpp"
 #include "banyan/model/user.hpp"
+#include "banyan/store/unit_of_work.hpp"
 #include "store/odb/island.hpp"
 #include "store/odb/rows.hxx"
 
@@ -137,8 +138,7 @@ inline void row_to_record(const odbrows::RecordRow& row, Record& r) {
 // and, where a type needs them (repository.cpp detects them):
 //   static void before_create(Row&);                        (may refuse, or clear columns)
 //   static void before_update(const Row& stored, Row& next);
-//   static void after_write(island::Transaction&, const Row* before, const Row& after,
-//                           std::optional<Id> actor);
+//   static void after_write(UnitOfWork&, const Row* before, const Row& after);
 
 #define BANYAN_ENTITY_MEMBERS(T, RowT, table)                                        \
     using Row = odbrows::RowT;                                                      \
@@ -182,9 +182,8 @@ BANYAN_DECLARE_ENTITY(Stage, StageRow, "stages")
 template <>
 struct Entity<Deal> {
   BANYAN_ENTITY_MEMBERS(Deal, DealRow, "deals")
-  // Records every stage change in deal_stage_changes.
-  static void after_write(island::Transaction& tx, const Row* before, const Row& after,
-                          std::optional<Id> actor);
+  // Records every stage change in deal_stage_changes, with a deal.stage_changed event.
+  static void after_write(UnitOfWork& uow, const Row* before, const Row& after);
 };
 BANYAN_DECLARE_ENTITY(Activity, ActivityRow, "activities")
 

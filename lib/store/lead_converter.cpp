@@ -11,6 +11,7 @@
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
+#include "store/outbox_writer.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store {
@@ -154,6 +155,12 @@ ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& r
   row->updated_at = now;
   row->updated_by = detail::column(uow.actor());
   island::RowStore<odbrows::LeadRow>::update(tx, *row);
+  detail::append_event(uow, "lead.converted", {ObjectType::kLead, lead.id}, row->version,
+                       {{"lead_id", lead.id},
+                        {"contact_id", out.contact.id},
+                        {"company_id", out.company.id},
+                        {"company_created", out.company_created},
+                        {"deal_id", out.deal ? nlohmann::json(out.deal->id) : nlohmann::json()}});
   out.lead = leads.get(uow, lead.id);
   return out;
 }

@@ -7,6 +7,7 @@
 #include "store/custom_fields.hpp"
 #include "store/entity.hpp"
 #include "store/match_keys.hpp"
+#include "store/outbox_writer.hpp"
 #include "store/search_index.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
@@ -84,14 +85,24 @@ void reindex(UnitOfWork& uow, const RowOf<T>& row, bool fresh) {
   }
 }
 
-// Writes `row` (whose version is the one read) and returns the stored record.
+// Appends "<type>.<what>" with the record as it now is.
 template <typename T>
-T write_update(UnitOfWork& uow, RowOf<T>& row) {
+void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what) {
+  const auto fields = detail::custom_fields_of(uow.impl(), T::kType);
+  detail::append_event(uow, std::string(to_string(T::kType)) + "." + what, {T::kType, row.id},
+                       row.version, detail::row_payload<T>(row, *fields));
+}
+
+// Writes `row` (whose version is the one read), with its event, and returns the stored
+// record.
+template <typename T>
+T write_update(UnitOfWork& uow, RowOf<T>& row, const char* what) {
   island::Transaction& tx = uow.impl().live();
   row.updated_at = detail::micros(detail::now_micros());
   row.updated_by = detail::column(uow.actor());
   Rows<T>::update(tx, row);
   reindex<T>(uow, row, /*fresh=*/false);
+  record_event<T>(uow, row, what);
   return to_domain<T>(uow, row);
 }
 
@@ -116,8 +127,9 @@ T Repository<T>::create(UnitOfWork& uow, const T& record) const {
   if constexpr (requires { Entity<T>::before_create(row); }) Entity<T>::before_create(row);
   Rows<T>::insert(tx, row);
   reindex<T>(uow, row, /*fresh=*/true);
-  if constexpr (requires { Entity<T>::after_write(tx, &row, row, uow.actor()); })
-    Entity<T>::after_write(tx, nullptr, row, uow.actor());
+  record_event<T>(uow, row, "created");
+  if constexpr (requires { Entity<T>::after_write(uow, &row, row); })
+    Entity<T>::after_write(uow, nullptr, row);
   return to_domain<T>(uow, row);
 }
 
@@ -167,9 +179,9 @@ T Repository<T>::update(UnitOfWork& uow, const T& record) const {
   row.archived_at = detail::column(detail::value(stored.archived_at));
   if constexpr (requires { Entity<T>::before_update(stored, row); })
     Entity<T>::before_update(stored, row);
-  T out = write_update<T>(uow, row);
-  if constexpr (requires { Entity<T>::after_write(tx, &stored, row, uow.actor()); })
-    Entity<T>::after_write(tx, &stored, row, uow.actor());
+  T out = write_update<T>(uow, row, "updated");
+  if constexpr (requires { Entity<T>::after_write(uow, &stored, row); })
+    Entity<T>::after_write(uow, &stored, row);
   return out;
 }
 
@@ -178,7 +190,7 @@ T Repository<T>::archive(UnitOfWork& uow, Id id) const {
   RowOf<T> row = load<T>(uow.impl().live(), id);
   if (row.archived_at) return to_domain<T>(uow, row);
   row.archived_at = std::make_unique<std::int64_t>(detail::micros(detail::now_micros()));
-  return write_update<T>(uow, row);
+  return write_update<T>(uow, row, "archived");
 }
 
 template <typename T>
@@ -186,7 +198,7 @@ T Repository<T>::restore(UnitOfWork& uow, Id id) const {
   RowOf<T> row = load<T>(uow.impl().live(), id);
   if (!row.archived_at) return to_domain<T>(uow, row);
   row.archived_at = nullptr;
-  return write_update<T>(uow, row);
+  return write_update<T>(uow, row, "restored");
 }
 
 template <typename T>
@@ -224,6 +236,8 @@ void Repository<T>::remove(UnitOfWork& uow, Id id) const {
   if constexpr (detail::kSearchable<T>)
     detail::index_record(tx, db_->backend, {T::kType, id}, std::nullopt);
   if constexpr (detail::kDeduplicated<T>) detail::store_match_keys(tx, {T::kType, id}, {});
+  detail::append_event(uow, std::string(to_string(T::kType)) + ".deleted", {T::kType, id}, 0,
+                       {{"id", id}});
 }
 
 template <typename T>

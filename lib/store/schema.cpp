@@ -125,11 +125,31 @@ void migrate_to_5(island::Transaction& tx, island::Backend backend) {
   backfill_match_keys(tx);
 }
 
+// Version 6: the transactional outbox.
+void migrate_to_6(island::Transaction& tx, island::Backend backend) {
+  const bool sqlite = backend == island::Backend::kSqlite;
+  const std::string id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
+  const std::string text = sqlite ? "TEXT" : "VARCHAR(255)";
+  island::execute(tx, std::string("CREATE TABLE outbox_events (") +
+                          (sqlite ? "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
+                                  : "id BIGINT UNSIGNED NOT NULL PRIMARY KEY AUTO_INCREMENT") +
+                          ", event_id " + text + " NOT NULL, event_type " + text +
+                          " NOT NULL, aggregate_type " + text + " NOT NULL, aggregate_id " + id +
+                          " NOT NULL, aggregate_version " + id + " NOT NULL, occurred_at " +
+                          (sqlite ? "INTEGER" : "BIGINT") + " NOT NULL, actor_id " + id +
+                          " NULL, payload " + (sqlite ? "TEXT" : "MEDIUMTEXT") + " NOT NULL)" +
+                          (sqlite ? "" : " ENGINE=InnoDB"));
+  island::execute(tx,
+                  "CREATE INDEX outbox_events_aggregate_ix ON outbox_events (aggregate_type, "
+                  "aggregate_id)");
+}
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
-  static std::vector<Migration> migrations = {
-      {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4}, {5, migrate_to_5}};
+  static std::vector<Migration> migrations = {{2, migrate_to_2}, {3, migrate_to_3},
+                                              {4, migrate_to_4}, {5, migrate_to_5},
+                                              {6, migrate_to_6}};
   return migrations;
 }
 

@@ -23,6 +23,7 @@
 #include "banyan/store/deal_stages.hpp"
 #include "banyan/store/duplicates.hpp"
 #include "banyan/store/lead_converter.hpp"
+#include "banyan/store/outbox.hpp"
 #include "banyan/store/pool.hpp"
 #include "banyan/store/relations.hpp"
 #include "banyan/store/repository.hpp"
@@ -101,6 +102,7 @@ class BANYAN_EXPORT Database {
   Relations relations() const noexcept { return Relations(state_.get()); }
   CustomFieldRegistry custom_fields() const noexcept { return CustomFieldRegistry(state_.get()); }
   Duplicates duplicates() const noexcept { return Duplicates(state_.get()); }
+  Outbox outbox() const noexcept { return Outbox(state_.get()); }
   Search search() const noexcept { return Search(state_.get()); }
   DealStages deal_stages() const noexcept { return DealStages(state_.get()); }
   LeadConverter lead_converter() const noexcept { return LeadConverter(state_.get()); }

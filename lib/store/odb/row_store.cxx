@@ -167,6 +167,7 @@ template struct RowStore<odbrows::SchemaRow>;
 template struct RowStore<odbrows::DealStageChangeRow>;
 template struct RowStore<odbrows::CustomFieldDefinitionRow>;
 template struct RowStore<odbrows::MatchKeyRow>;
+template struct RowStore<odbrows::OutboxEventRow>;
 
 template <typename View>
 std::vector<View> ViewStore<View>::query(Transaction& tx, const SqlFragment& select) {

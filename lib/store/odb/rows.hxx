@@ -310,6 +310,25 @@ struct IdView {
   std::uint64_t id = 0;
 };
 
+// The transactional outbox (schema version 6): one row per domain event, appended in the
+// writing transaction. `id` is the sequence.
+#pragma db object table("outbox_events")
+struct OutboxEventRow {
+#pragma db index("outbox_events_aggregate_ix") members(aggregate_type, aggregate_id)
+#pragma db id auto
+  std::uint64_t id = 0;
+  std::string event_id;
+  std::string event_type;
+  std::string aggregate_type;
+  std::uint64_t aggregate_id = 0;
+  std::uint64_t aggregate_version = 0;
+  std::int64_t occurred_at = 0;
+#pragma db null
+  Nullable<std::uint64_t> actor_id;
+#pragma db mysql:type("MEDIUMTEXT")
+  std::string payload;
+};
+
 // Keys for duplicate detection (schema version 5): one row per record and rule.
 #pragma db object table("match_keys")
 struct MatchKeyRow {

@@ -1,0 +1,96 @@
+#include "banyan/store/outbox.hpp"
+
+#include <random>
+
+#include "banyan/errors.hpp"
+#include "store/database_state.hpp"
+#include "store/outbox_writer.hpp"
+#include "store/sql_builder.hpp"
+
+namespace banyan::store {
+namespace detail {
+namespace {
+
+std::string new_event_id() {
+  // 128 random bits; one generator per thread, seeded from the OS.
+  thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                   (static_cast<std::uint64_t>(std::random_device{}()) << 32)};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int half = 0; half < 2; ++half) {
+    std::uint64_t v = rng();
+    for (int i = 0; i < 16; ++i, v >>= 4) out += kHex[v & 15];
+  }
+  return out;
+}
+
+nlohmann::json cell_json(const Cell& c) {
+  if (const auto* i = std::get_if<std::int64_t>(&c)) return *i;
+  if (const auto* s = std::get_if<std::string>(&c)) return *s;
+  if (const auto* b = std::get_if<bool>(&c)) return *b;
+  if (const auto* d = std::get_if<double>(&c)) return *d;
+  return nullptr;
+}
+
+}  // namespace
+
+void append_event(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
+                  std::uint64_t version, const nlohmann::json& payload) {
+  odbrows::OutboxEventRow row;
+  row.event_id = new_event_id();
+  row.event_type = type;
+  row.aggregate_type = std::string(to_string(aggregate.type));
+  row.aggregate_id = aggregate.id;
+  row.aggregate_version = version;
+  row.occurred_at = micros(now_micros());
+  row.actor_id = column(uow.actor());
+  row.payload = payload.dump();
+  island::RowStore<odbrows::OutboxEventRow>::insert(uow.impl().live(), row);
+}
+
+template <typename T>
+nlohmann::json row_payload(const typename Entity<T>::Row& row, const FieldSet& custom) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& f : record_fields<typename Entity<T>::Row>()) out[std::string(f.name)] = cell_json(f.get(row));
+  for (const auto& f : Entity<T>::fields()) out[std::string(f.name)] = cell_json(f.get(row));
+  out["custom"] = custom_json(custom, row.custom_fields);
+  return out;
+}
+
+template nlohmann::json row_payload<User>(const odbrows::UserRow&, const FieldSet&);
+template nlohmann::json row_payload<Team>(const odbrows::TeamRow&, const FieldSet&);
+template nlohmann::json row_payload<Tag>(const odbrows::TagRow&, const FieldSet&);
+template nlohmann::json row_payload<Company>(const odbrows::CompanyRow&, const FieldSet&);
+template nlohmann::json row_payload<Contact>(const odbrows::ContactRow&, const FieldSet&);
+template nlohmann::json row_payload<Lead>(const odbrows::LeadRow&, const FieldSet&);
+template nlohmann::json row_payload<Pipeline>(const odbrows::PipelineRow&, const FieldSet&);
+template nlohmann::json row_payload<Stage>(const odbrows::StageRow&, const FieldSet&);
+template nlohmann::json row_payload<Deal>(const odbrows::DealRow&, const FieldSet&);
+template nlohmann::json row_payload<Activity>(const odbrows::ActivityRow&, const FieldSet&);
+
+}  // namespace detail
+
+std::vector<DomainEvent> Outbox::read(UnitOfWork& uow, std::uint64_t after, std::size_t limit) const {
+  if (limit < 1 || limit > 10000) throw ValidationError("limit: must be between 1 and 10000", "limit");
+  island::SqlFragment clause;
+  clause.text("id > ");
+  clause.param(detail::int_param(static_cast<std::int64_t>(after)));
+  clause.text(" ORDER BY id LIMIT " + std::to_string(limit));
+  std::vector<DomainEvent> out;
+  for (const auto& row : island::RowStore<odbrows::OutboxEventRow>::select(uow.impl().live(), clause)) {
+    DomainEvent e;
+    e.sequence = row.id;
+    e.id = row.event_id;
+    e.type = row.event_type;
+    e.aggregate_type = parse_object_type(row.aggregate_type);
+    e.aggregate_id = row.aggregate_id;
+    e.aggregate_version = row.aggregate_version;
+    e.occurred_at = detail::timestamp(row.occurred_at);
+    e.actor = detail::value(row.actor_id);
+    e.payload = row.payload;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace banyan::store

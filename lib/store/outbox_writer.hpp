@@ -1,0 +1,22 @@
+// Appends domain events to the outbox inside the writing transaction.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "banyan/model/record.hpp"
+#include "banyan/store/unit_of_work.hpp"
+#include "store/custom_fields.hpp"
+#include "store/entity.hpp"
+
+namespace banyan::store::detail {
+
+void append_event(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
+                  std::uint64_t version, const nlohmann::json& payload);
+
+// A row as event payload: every standard field by column name, custom values by name.
+template <typename T>
+nlohmann::json row_payload(const typename Entity<T>::Row& row, const FieldSet& custom);
+
+}  // namespace banyan::store::detail

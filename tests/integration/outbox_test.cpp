@@ -1,0 +1,187 @@
+// The transactional outbox on both backends: every write appends its event in the same
+// transaction; a rolled-back write leaves none.
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "store_fixture.hpp"
+
+namespace banyan::test {
+namespace {
+
+using store::DomainEvent;
+using store::UnitOfWork;
+
+class OutboxTest : public StoreTest {
+ protected:
+  std::vector<DomainEvent> events(std::uint64_t after = 0) {
+    return db().transact([&](UnitOfWork& uow) { return db().outbox().read(uow, after, 10000); });
+  }
+  std::vector<std::string> types(std::uint64_t after = 0) {
+    std::vector<std::string> out;
+    for (const auto& e : events(after)) out.push_back(e.type);
+    return out;
+  }
+  std::uint64_t last_sequence() {
+    auto all = events();
+    return all.empty() ? 0 : all.back().sequence;
+  }
+};
+BANYAN_ON_BOTH_BACKENDS(OutboxTest);
+
+using Types = std::vector<std::string>;
+
+TEST_P(OutboxTest, EveryWriteAppendsItsEventWithTheRecordAsPayload) {
+  db().transact([&](UnitOfWork& uow) {
+    CustomFieldDefinition tier;
+    tier.name = "tier";
+    tier.type = CustomFieldType::kText;
+    db().custom_fields().define(uow, tier);
+  });
+  const auto start = last_sequence();
+  Contact c = db().transact(
+      [&](UnitOfWork& uow) {
+        Contact in = contact("Ada", "Lovelace", "ada@example.com");
+        in.custom = {{"tier", std::string("gold")}};
+        return db().contacts().create(uow, in);
+      },
+      42);
+  c.title = "Countess";
+  c = db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, c); }, 42);
+  db().transact([&](UnitOfWork& uow) {
+    db().contacts().archive(uow, c.id);
+    db().contacts().restore(uow, c.id);
+    db().contacts().remove(uow, c.id);
+  });
+  auto log = events(start);
+  ASSERT_EQ(log.size(), 5u);
+  EXPECT_EQ(types(start), (Types{"contact.created", "contact.updated", "contact.archived",
+                                 "contact.restored", "contact.deleted"}));
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    EXPECT_EQ(log[i].aggregate_type, ObjectType::kContact);
+    EXPECT_EQ(log[i].aggregate_id, c.id);
+    EXPECT_EQ(log[i].id.size(), 32u);
+    EXPECT_TRUE(ids.insert(log[i].id).second) << "event ids are unique";
+    if (i > 0) {
+      EXPECT_GT(log[i].sequence, log[i - 1].sequence);
+    }
+  }
+  EXPECT_EQ(log[0].aggregate_version, 1u);
+  EXPECT_EQ(log[1].aggregate_version, 2u);
+  EXPECT_EQ(log[4].aggregate_version, 0u);
+  EXPECT_EQ(log[0].actor, 42u);
+  EXPECT_EQ(log[2].actor, std::nullopt);
+  const auto created = nlohmann::json::parse(log[0].payload);
+  EXPECT_EQ(created["last_name"], "Lovelace");
+  EXPECT_EQ(created["email"], "ada@example.com");
+  EXPECT_TRUE(created["title"].is_null());
+  EXPECT_EQ(created["custom"]["tier"], "gold");
+  EXPECT_EQ(nlohmann::json::parse(log[1].payload)["title"], "Countess");
+  EXPECT_FALSE(nlohmann::json::parse(log[2].payload)["archived_at"].is_null());
+  EXPECT_EQ(nlohmann::json::parse(log[4].payload)["id"], c.id);
+}
+
+TEST_P(OutboxTest, ARolledBackOrRejectedWriteLeavesNoEvent) {
+  const auto start = last_sequence();
+  {
+    UnitOfWork uow = db().begin();
+    db().contacts().create(uow, contact("Never", "Committed"));
+  }
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) {
+                 db().contacts().create(uow, contact("First", "Half"));
+                 db().contacts().create(uow, contact("Bad", "Email", "nope"));
+               }),
+               ValidationError);
+  Contact c = db().transact([&](UnitOfWork& uow) { return db().contacts().create(uow, contact("A", "B")); });
+  Contact stale = c;
+  c.title = "x";
+  db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, c); });
+  stale.title = "y";
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, stale); }), Conflict);
+  EXPECT_EQ(types(start), (Types{"contact.created", "contact.updated"}));
+}
+
+TEST_P(OutboxTest, StageChangesConversionsAndMergesHaveTheirOwnEvents) {
+  SalesPipeline p = make_pipeline();
+  auto start = last_sequence();
+  Deal d = db().transact([&](UnitOfWork& uow) {
+    Deal in;
+    in.title = "Engine";
+    in.pipeline_id = p.pipeline.id;
+    in.stage_id = p.lead.id;
+    return db().deals().create(uow, in);
+  });
+  d.stage_id = p.won.id;
+  db().transact([&](UnitOfWork& uow) { db().deals().update(uow, d); });
+  auto log = events(start);
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[1].type, "deal.updated");
+  EXPECT_EQ(log[2].type, "deal.stage_changed");
+  auto change = nlohmann::json::parse(log[2].payload);
+  EXPECT_EQ(change["from_stage_id"], p.lead.id);
+  EXPECT_EQ(change["to_stage_id"], p.won.id);
+  EXPECT_GE(change["time_in_previous_stage_us"].get<std::int64_t>(), 0);
+
+  start = last_sequence();
+  Lead lead = db().transact([&](UnitOfWork& uow) {
+    Lead l;
+    l.first_name = "Peter";
+    l.last_name = "Gibbons";
+    l.company_name = "Initech";
+    return db().leads().create(uow, l);
+  });
+  store::ConversionResult r = db().transact([&](UnitOfWork& uow) {
+    store::LeadConversion c;
+    c.lead_id = lead.id;
+    return db().lead_converter().convert(uow, c);
+  });
+  EXPECT_EQ(types(start), (Types{"lead.created", "company.created", "contact.created",
+                                 "lead.converted"}));
+  auto converted = nlohmann::json::parse(events(start).back().payload);
+  EXPECT_EQ(converted["contact_id"], r.contact.id);
+  EXPECT_TRUE(converted["deal_id"].is_null());
+
+  Contact twin = db().transact([&](UnitOfWork& uow) {
+    return db().contacts().create(uow, contact("Peter", "Gibbons"));
+  });
+  start = last_sequence();
+  db().transact([&](UnitOfWork& uow) {
+    store::MergeRequest m;
+    m.type = ObjectType::kContact;
+    m.survivor = r.contact.id;
+    m.losers = {twin.id};
+    db().duplicates().merge(uow, m);
+  });
+  auto merged = events(start);
+  ASSERT_FALSE(merged.empty());
+  EXPECT_EQ(merged.back().type, "contact.merged");
+  EXPECT_EQ(merged.back().aggregate_id, r.contact.id);
+  EXPECT_EQ(nlohmann::json::parse(merged.back().payload)["merged"], nlohmann::json({twin.id}));
+  bool loser_archived = false;
+  for (const auto& e : merged)
+    loser_archived |= e.type == "contact.archived" && e.aggregate_id == twin.id;
+  EXPECT_TRUE(loser_archived);
+}
+
+TEST_P(OutboxTest, ReadsInPagesAfterASequence) {
+  db().transact([&](UnitOfWork& uow) {
+    for (int i = 0; i < 7; ++i) db().contacts().create(uow, contact("N" + std::to_string(i), "X"));
+  });
+  std::vector<std::uint64_t> seen;
+  std::uint64_t after = 0;
+  for (;;) {
+    auto page = db().transact([&](UnitOfWork& uow) { return db().outbox().read(uow, after, 3); });
+    if (page.empty()) break;
+    EXPECT_LE(page.size(), 3u);
+    for (const auto& e : page) seen.push_back(e.sequence);
+    after = page.back().sequence;
+  }
+  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().outbox().read(uow, 0, 0); }),
+               ValidationError);
+}
+
+}  // namespace
+}  // namespace banyan::test
