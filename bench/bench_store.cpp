@@ -15,6 +15,10 @@
 #include <vector>
 
 #include "banyan/banyan.hpp"
+#include <nlohmann/json.hpp>
+
+#include <random>
+
 #include "bench_util.hpp"
 #include "store/match_keys.hpp"
 
@@ -207,6 +211,26 @@ std::string search_sql(bool mysql) {
                  "object_id ASC LIMIT 20";
 }
 
+// The outbox row Banyan writes with every insert: the same work for the raw baselines.
+std::string event_payload(long long id, const Contact& c, long long now) {
+  nlohmann::json j = {{"id", id},           {"version", 1},          {"owner_id", nullptr},
+                      {"team_id", nullptr}, {"created_at", now},     {"created_by", nullptr},
+                      {"updated_at", now},  {"updated_by", nullptr}, {"external_id", nullptr},
+                      {"archived_at", nullptr}, {"first_name", c.first_name},
+                      {"last_name", c.last_name}, {"email", *c.email}, {"phone", nullptr},
+                      {"title", *c.title},  {"merged_into_id", nullptr},
+                      {"custom", nlohmann::json::object()}};
+  return j.dump();
+}
+
+std::string event_id() {
+  static std::mt19937_64 rng{42};
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
 std::string name_key_of(const Contact& c) {
   return banyan::store::detail::soundex(c.first_name) + " " +
          banyan::store::detail::soundex(c.last_name);
@@ -241,6 +265,9 @@ class RawSqlite {
                      "VALUES (? * 16 + 4, 'contact', ?, ?, ?)");
     prepare(&keys_, "INSERT INTO match_keys (object_type, object_id, rule, match_key) VALUES "
                     "('contact', ?, 'email', ?), ('contact', ?, 'name', ?)");
+    prepare(&event_, "INSERT INTO outbox_events (event_id, event_type, aggregate_type, "
+                     "aggregate_id, aggregate_version, occurred_at, actor_id, payload) VALUES "
+                     "(?, 'contact.created', 'contact', ?, 1, ?, NULL, ?)");
     prepare(&custom_page_, custom_page_sql(false, target(false)));
     prepare(&search_, search_sql(false));
     prepare(&begin_, "BEGIN IMMEDIATE");
@@ -249,7 +276,8 @@ class RawSqlite {
   }
   ~RawSqlite() {
     for (sqlite3_stmt* s :
-         {insert_, index_, keys_, get_, page_, custom_page_, search_, begin_, begin_read_, commit_})
+         {insert_, index_, keys_, event_, get_, page_, custom_page_, search_, begin_, begin_read_,
+          commit_})
       sqlite3_finalize(s);
     sqlite3_close(db_);
   }
@@ -284,6 +312,13 @@ class RawSqlite {
     sqlite3_bind_int64(keys_, 3, id);
     sqlite3_bind_text(keys_, 4, name_key.c_str(), -1, SQLITE_TRANSIENT);
     step_reset(keys_);
+    const std::string eid = event_id();
+    const std::string payload = event_payload(id, c, now);
+    sqlite3_bind_text(event_, 1, eid.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(event_, 2, id);
+    sqlite3_bind_int64(event_, 3, now);
+    sqlite3_bind_text(event_, 4, payload.c_str(), -1, SQLITE_TRANSIENT);
+    step_reset(event_);
     step_reset(commit_);
   }
   std::vector<RawContact> read(sqlite3_stmt* s) {
@@ -347,7 +382,8 @@ class RawSqlite {
       throw std::runtime_error(sqlite3_errmsg(db_));
   }
   sqlite3* db_ = nullptr;
-  sqlite3_stmt *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *get_ = nullptr,
+  sqlite3_stmt *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *event_ = nullptr,
+               *get_ = nullptr,
                *page_ = nullptr, *custom_page_ = nullptr,
                *search_ = nullptr, *begin_ = nullptr, *begin_read_ = nullptr, *commit_ = nullptr;
 };
@@ -381,11 +417,14 @@ class RawMariaDb {
                      "VALUES (? * 16 + 4, 'contact', ?, ?, ?)");
     keys_ = prepare("INSERT INTO match_keys (object_type, object_id, rule, match_key) VALUES "
                     "('contact', ?, 'email', ?), ('contact', ?, 'name', ?)");
+    event_ = prepare("INSERT INTO outbox_events (event_id, event_type, aggregate_type, "
+                     "aggregate_id, aggregate_version, occurred_at, actor_id, payload) VALUES "
+                     "(?, 'contact.created', 'contact', ?, 1, ?, NULL, ?)");
     custom_page_ = prepare(custom_page_sql(true, t));
     search_ = prepare(search_sql(true));
   }
   ~RawMariaDb() {
-    for (MYSQL_STMT* s : {insert_, index_, keys_, get_, page_, custom_page_, search_})
+    for (MYSQL_STMT* s : {insert_, index_, keys_, event_, get_, page_, custom_page_, search_})
       mysql_stmt_close(s);
     mysql_close(m_);
   }
@@ -423,6 +462,16 @@ class RawMariaDb {
     bind_text(kb[3], name_key);
     if (mysql_stmt_bind_param(keys_, kb) || mysql_stmt_execute(keys_))
       throw std::runtime_error(mysql_stmt_error(keys_));
+    const std::string eid = event_id();
+    const std::string payload = event_payload(id, c, now);
+    MYSQL_BIND eb[4];
+    std::memset(eb, 0, sizeof eb);
+    bind_text(eb[0], eid);
+    bind_int(eb[1], &id);
+    bind_int(eb[2], &now);
+    bind_text(eb[3], payload);
+    if (mysql_stmt_bind_param(event_, eb) || mysql_stmt_execute(event_))
+      throw std::runtime_error(mysql_stmt_error(event_));
     query("COMMIT");
   }
   std::vector<RawContact> get(Id id) {
@@ -513,7 +562,8 @@ class RawMariaDb {
     return rows;
   }
   MYSQL* m_ = nullptr;
-  MYSQL_STMT *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *get_ = nullptr,
+  MYSQL_STMT *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *event_ = nullptr,
+             *get_ = nullptr,
              *page_ = nullptr, *custom_page_ = nullptr,
              *search_ = nullptr;
 };
