@@ -70,15 +70,8 @@ void to_row(const CustomFieldDefinition& d, odbrows::CustomFieldDefinitionRow& r
   row.options_json =
       d.options.empty() ? nullptr : std::make_unique<std::string>(nlohmann::json(d.options).dump());
   row.default_json = nullptr;
-  if (!std::holds_alternative<std::monostate>(d.default_value)) {
-    // The same encoding as record values: one field set holding only this definition.
-    CustomFieldDefinition probe = d;
-    probe.id = 1;
-    probe.required = false;
-    auto encoded = detail::encode_custom(FieldSet::of({probe}), {{d.name, d.default_value}}, false);
-    row.default_json = std::make_unique<std::string>(
-        nlohmann::json::parse(*encoded).at(detail::json_key(1)).dump());
-  }
+  if (!std::holds_alternative<std::monostate>(d.default_value))  // checked by check_definition
+    row.default_json = std::make_unique<std::string>(detail::value_json(d, d.default_value).dump());
   row.min_value = detail::column(d.min);
   row.max_value = detail::column(d.max);
   row.max_length = detail::column(d.max_length);
@@ -126,6 +119,32 @@ void with_record_type(ObjectType type, F&& f) {
     case ObjectType::kDeal: f.template operator()<Deal>(); return;
     case ObjectType::kActivity: f.template operator()<Activity>(); return;
   }
+}
+
+// The definition with another type: options that make no sense for it go, and the default
+// converts (or goes).
+CustomFieldDefinition retyped(const CustomFieldDefinition& def, CustomFieldType new_type) {
+  CustomFieldDefinition target = def;
+  target.type = new_type;
+  if (new_type != CustomFieldType::kEnum && new_type != CustomFieldType::kMultiEnum)
+    target.options.clear();
+  if (!std::holds_alternative<std::monostate>(def.default_value)) {
+    auto converted = detail::value_from_text(target, detail::value_to_text(def, def.default_value));
+    target.default_value = converted ? *converted : CustomValue{};
+  }
+  return target;
+}
+
+// A stored value of `from` as a stored value of `to`, through its text form; nothing when
+// it does not convert (or was not a valid value to begin with).
+std::optional<nlohmann::json> convert_stored(const CustomFieldDefinition& from,
+                                             const CustomFieldDefinition& to,
+                                             const nlohmann::json& stored) {
+  const CustomValue value = detail::value_of_json(from, stored);
+  if (std::holds_alternative<std::monostate>(value)) return std::nullopt;
+  auto converted = detail::value_from_text(to, detail::value_to_text(from, value));
+  if (!converted) return std::nullopt;
+  return detail::value_json(to, *converted);
 }
 
 // Visits every stored value of a definition: f(row, json, value) for each record holding
@@ -252,21 +271,14 @@ std::vector<Id> CustomFieldRegistry::records_blocking_type_change(UnitOfWork& uo
                                                                   CustomFieldType new_type) const {
   island::Transaction& tx = uow.impl().live();
   const CustomFieldDefinition def = find_in(tx, id);
-  CustomFieldDefinition target = def;
-  target.type = new_type;
+  const CustomFieldDefinition target = retyped(def, new_type);
   const std::string key = detail::json_key(def.id);
   std::vector<Id> blocking;
   ValueScan scan{tx, def};
   with_record_type(def.object_type, [&]<typename T>() {
     scan.run<T>(
         [&](Id record, nlohmann::json& j) {
-          CustomFieldDefinition one = def;
-          one.id = 1;
-          const auto text = std::make_unique<std::string>(nlohmann::json{{detail::json_key(1), j[key]}}.dump());
-          const CustomFields values = detail::decode_custom(FieldSet::of({one}), text);
-          auto it = values.find(def.name);
-          if (it == values.end() || !detail::value_from_text(target, detail::value_to_text(def, it->second)))
-            blocking.push_back(record);
+          if (!convert_stored(def, target, j[key])) blocking.push_back(record);
           return false;
         },
         false);
@@ -280,6 +292,7 @@ CustomFieldDefinition CustomFieldRegistry::change_type(UnitOfWork& uow, Id id,
   island::Transaction& tx = uow.impl().live();
   CustomFieldDefinition def = find_in(tx, id);
   if (def.type == new_type) return def;
+  // A first pass only looks, so that a refused change writes nothing at all.
   const std::vector<Id> blocking = records_blocking_type_change(uow, id, new_type);
   if (!blocking.empty()) {
     std::string ids;
@@ -291,30 +304,13 @@ CustomFieldDefinition CustomFieldRegistry::change_type(UnitOfWork& uow, Id id,
                        std::string(to_string(def.object_type)) + " " + ids + " do not convert",
                    "type");
   }
-  CustomFieldDefinition target = def;
-  target.type = new_type;
-  // Options and limits that make no sense for the new type go; the default converts.
-  const bool enumerated =
-      new_type == CustomFieldType::kEnum || new_type == CustomFieldType::kMultiEnum;
-  if (!enumerated) target.options.clear();
-  if (!std::holds_alternative<std::monostate>(def.default_value)) {
-    auto converted = detail::value_from_text(target, detail::value_to_text(def, def.default_value));
-    target.default_value = converted ? *converted : CustomValue{};
-  }
+  const CustomFieldDefinition target = retyped(def, new_type);
   const std::string key = detail::json_key(def.id);
-  CustomFieldDefinition one_old = def, one_new = target;
-  one_old.id = one_new.id = 1;
-  const FieldSet old_set = FieldSet::of({one_old}), new_set = FieldSet::of({one_new});
   ValueScan scan{tx, def};
   with_record_type(def.object_type, [&]<typename T>() {
     scan.run<T>(
         [&](Id, nlohmann::json& j) {
-          const auto text = std::make_unique<std::string>(nlohmann::json{{detail::json_key(1), j[key]}}.dump());
-          const CustomFields values = detail::decode_custom(old_set, text);
-          const CustomValue converted =
-              *detail::value_from_text(target, detail::value_to_text(def, values.at(def.name)));
-          const auto encoded = detail::encode_custom(new_set, {{def.name, converted}}, false);
-          j[key] = nlohmann::json::parse(*encoded).at(detail::json_key(1));
+          j[key] = *convert_stored(def, target, j[key]);
           return true;
         },
         true);

@@ -106,7 +106,7 @@ std::string trim(std::string s) {
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
-json to_json(const CustomFieldDefinition& def, const CustomValue& v) {
+json encode_value(const CustomFieldDefinition& def, const CustomValue& v) {
   switch (def.type) {
     case CustomFieldType::kNumber: return std::get<std::int64_t>(v);
     case CustomFieldType::kDecimal: return std::get<double>(v);
@@ -123,7 +123,7 @@ json to_json(const CustomFieldDefinition& def, const CustomValue& v) {
 }
 
 // Tolerant: a stored value that does not fit the definition reads as no value.
-CustomValue from_json(const CustomFieldDefinition& def, const json& j) {
+CustomValue decode_value(const CustomFieldDefinition& def, const json& j) {
   switch (def.type) {
     case CustomFieldType::kNumber:
       if (j.is_number_integer()) return j.get<std::int64_t>();
@@ -168,6 +168,14 @@ json parse_json(const std::unique_ptr<std::string>& text) {
 
 }  // namespace
 
+nlohmann::json value_json(const CustomFieldDefinition& def, const CustomValue& value) {
+  return encode_value(def, value);
+}
+
+CustomValue value_of_json(const CustomFieldDefinition& def, const nlohmann::json& stored) {
+  return decode_value(def, stored);
+}
+
 std::string json_key(Id definition_id) { return "f" + std::to_string(definition_id); }
 
 FieldSet FieldSet::load(island::Transaction& tx, ObjectType type) {
@@ -193,7 +201,7 @@ FieldSet FieldSet::load(island::Transaction& tx, ObjectType type) {
     }
     if (row.default_json) {
       json v = json::parse(*row.default_json, nullptr, false);
-      if (!v.is_discarded()) d.default_value = from_json(d, v);
+      if (!v.is_discarded()) d.default_value = decode_value(d, v);
     }
     d.min = value(row.min_value);
     d.max = value(row.max_value);
@@ -202,12 +210,6 @@ FieldSet FieldSet::load(island::Transaction& tx, ObjectType type) {
     d.deprecated = row.deprecated;
     out.defs_.push_back(std::move(d));
   }
-  return out;
-}
-
-FieldSet FieldSet::of(std::vector<CustomFieldDefinition> defs) {
-  FieldSet out;
-  out.defs_ = std::move(defs);
   return out;
 }
 
@@ -308,7 +310,7 @@ std::unique_ptr<std::string> encode_custom(const FieldSet& fields, const CustomF
       if (def.required && !def.deprecated) invalid(def, "is required");
       continue;
     }
-    out[json_key(def.id)] = to_json(def, v);
+    out[json_key(def.id)] = encode_value(def, v);
   }
   if (out.empty()) return nullptr;
   return std::make_unique<std::string>(out.dump());
@@ -321,7 +323,7 @@ CustomFields decode_custom(const FieldSet& fields, const std::unique_ptr<std::st
   for (const CustomFieldDefinition& def : fields.all()) {
     auto it = j.find(json_key(def.id));
     if (it == j.end()) continue;
-    CustomValue v = from_json(def, *it);
+    CustomValue v = decode_value(def, *it);
     if (!std::holds_alternative<std::monostate>(v)) out.emplace(def.name, std::move(v));
   }
   return out;

@@ -18,8 +18,6 @@ namespace banyan::store::detail {
 class FieldSet {
  public:
   static FieldSet load(island::Transaction& tx, ObjectType type);
-  // A set of given definitions (to encode or decode one value outside any record).
-  static FieldSet of(std::vector<CustomFieldDefinition> defs);
 
   const CustomFieldDefinition* by_name(std::string_view name) const;
   const std::vector<CustomFieldDefinition>& all() const { return defs_; }
@@ -43,6 +41,11 @@ CustomFields decode_custom(const FieldSet& fields, const std::unique_ptr<std::st
 // and datetimes as microseconds since the epoch, booleans as 0/1, money as
 // {"minor", "currency"}): for event payloads.
 nlohmann::json custom_json(const FieldSet& fields, const std::unique_ptr<std::string>& json);
+
+// One value in its stored JSON form, and back (a stored value that does not fit the
+// definition reads as no value). `value` must have passed check_value().
+nlohmann::json value_json(const CustomFieldDefinition& def, const CustomValue& value);
+CustomValue value_of_json(const CustomFieldDefinition& def, const nlohmann::json& stored);
 
 // Checks and normalises one value for a definition (decimal rounding). Throws
 // ValidationError("custom.<name>").

@@ -11,6 +11,7 @@
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/match_keys.hpp"
+#include "store/object_links.hpp"
 #include "store/outbox_writer.hpp"
 #include "store/sql_builder.hpp"
 
@@ -115,71 +116,41 @@ const std::vector<FieldCopy<Lead>>& mergeable_fields<Lead>() {
 
 // --- moving what refers to a loser ----------------------------------------------------
 
-// Re-points rows of a relation from `from` to `to`, dropping those `to` already has.
-// `key` says which rows are the same relation ("the same company", "the same tag").
-template <typename Row>
-void move_rows(island::Transaction& tx, const std::string& where_from, const std::string& where_to,
-               const std::function<std::string(const Row&)>& key,
-               const std::function<void(Row&)>& repoint) {
-  std::set<std::string> have;
-  for (const Row& r : island::RowStore<Row>::select(tx, island::SqlFragment().text(where_to)))
-    have.insert(key(r));
-  for (Row& r : island::RowStore<Row>::select(tx, island::SqlFragment().text(where_from))) {
-    if (have.count(key(r))) {
-      island::RowStore<Row>::erase(tx, r.id);
-    } else {
-      repoint(r);
-      island::RowStore<Row>::update(tx, r);
-    }
-  }
-}
-
-void move_object_links(island::Transaction& tx, ObjectType type, Id from, Id to) {
-  const std::string t = "object_type = '" + std::string(to_string(type)) + "' AND object_id = ";
-  move_rows<odbrows::ActivityLinkRow>(
-      tx, t + std::to_string(from), t + std::to_string(to),
-      [](const odbrows::ActivityLinkRow& r) { return std::to_string(r.activity_id); },
-      [to](odbrows::ActivityLinkRow& r) { r.object_id = to; });
-  move_rows<odbrows::TagLinkRow>(
-      tx, t + std::to_string(from), t + std::to_string(to),
-      [](const odbrows::TagLinkRow& r) { return std::to_string(r.tag_id); },
-      [to](odbrows::TagLinkRow& r) { r.object_id = to; });
-}
-
 // Leads converted into the loser now point at the survivor.
-void repoint_converted_leads(island::Transaction& tx, const char* column, Id from, Id to) {
+void repoint_converted_leads(island::Transaction& tx, const char* column,
+                             std::unique_ptr<std::uint64_t> odbrows::LeadRow::*pointer, Id from,
+                             Id to) {
   for (auto& lead : island::RowStore<odbrows::LeadRow>::select(
            tx, island::SqlFragment().text(std::string(column) + " = " + std::to_string(from)))) {
-    (std::string(column) == "converted_contact_id" ? lead.converted_contact_id
-                                                   : lead.converted_company_id) =
-        std::make_unique<std::uint64_t>(to);
+    lead.*pointer = std::make_unique<std::uint64_t>(to);
     island::RowStore<odbrows::LeadRow>::update(tx, lead);
   }
 }
 
 void move_references(UnitOfWork& uow, detail::DatabaseState* db, ObjectType type, Id from, Id to) {
   island::Transaction& tx = uow.impl().live();
-  move_object_links(tx, type, from, to);
+  detail::move_object_links(tx, {type, from}, {type, to});
   const std::string f = std::to_string(from), s = std::to_string(to);
   if (type == ObjectType::kContact) {
     const bool has_primary =
         !island::RowStore<odbrows::ContactCompanyRow>::select(
              tx, island::SqlFragment().text("contact_id = " + s + " AND is_primary = 1"))
              .empty();
-    move_rows<odbrows::ContactCompanyRow>(
+    detail::move_rows<odbrows::ContactCompanyRow>(
         tx, "contact_id = " + f, "contact_id = " + s,
         [](const odbrows::ContactCompanyRow& r) { return std::to_string(r.company_id); },
         [&](odbrows::ContactCompanyRow& r) {
           r.contact_id = to;
           if (has_primary) r.is_primary = false;
         });
-    move_rows<odbrows::DealContactRow>(
+    detail::move_rows<odbrows::DealContactRow>(
         tx, "contact_id = " + f, "contact_id = " + s,
         [](const odbrows::DealContactRow& r) { return std::to_string(r.deal_id); },
         [to](odbrows::DealContactRow& r) { r.contact_id = to; });
-    repoint_converted_leads(tx, "converted_contact_id", from, to);
+    repoint_converted_leads(tx, "converted_contact_id", &odbrows::LeadRow::converted_contact_id,
+                            from, to);
   } else if (type == ObjectType::kCompany) {
-    move_rows<odbrows::ContactCompanyRow>(
+    detail::move_rows<odbrows::ContactCompanyRow>(
         tx, "company_id = " + f, "company_id = " + s,
         [](const odbrows::ContactCompanyRow& r) { return std::to_string(r.contact_id); },
         [to](odbrows::ContactCompanyRow& r) { r.company_id = to; });
@@ -197,7 +168,8 @@ void move_references(UnitOfWork& uow, detail::DatabaseState* db, ObjectType type
       }
       page.cursor = result.next_cursor;
     } while (page.cursor);
-    repoint_converted_leads(tx, "converted_company_id", from, to);
+    repoint_converted_leads(tx, "converted_company_id", &odbrows::LeadRow::converted_company_id,
+                            from, to);
   }
 }
 

@@ -11,6 +11,7 @@
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
+#include "store/object_links.hpp"
 #include "store/outbox_writer.hpp"
 #include "store/sql_builder.hpp"
 
@@ -37,15 +38,6 @@ std::optional<std::string> company_domain(const std::optional<std::string>& emai
   for (std::string_view free : kFreeMailDomains)
     if (domain == free) return std::nullopt;
   return domain;
-}
-
-// Re-points a link table's rows from one record to another.
-void move_links(island::Transaction& tx, const char* table, ObjectRef from, ObjectRef to) {
-  island::execute(tx, std::string("UPDATE ") + table + " SET object_type = '" +
-                          std::string(to_string(to.type)) + "', object_id = " +
-                          std::to_string(to.id) + " WHERE object_type = '" +
-                          std::string(to_string(from.type)) + "' AND object_id = " +
-                          std::to_string(from.id));
 }
 
 }  // namespace
@@ -140,8 +132,7 @@ ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& r
   island::Transaction& tx = uow.impl().live();
   const ObjectRef from{ObjectType::kLead, lead.id};
   const ObjectRef to{ObjectType::kContact, out.contact.id};
-  move_links(tx, "activity_links", from, to);
-  move_links(tx, "tag_links", from, to);
+  detail::move_object_links(tx, from, to);
 
   // Mark the lead: a write no ordinary update may make (Repository<Lead> refuses it).
   auto row = island::RowStore<odbrows::LeadRow>::find(tx, lead.id);
