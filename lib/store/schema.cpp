@@ -144,12 +144,81 @@ void migrate_to_6(island::Transaction& tx, island::Backend backend) {
                   "aggregate_id)");
 }
 
+// The messaging layer's tables (schema version 7; see lib/messaging/). Absent values are
+// 0 or '' rather than NULL, so the island's views of them stay plain values.
+void create_messaging_tables(island::Transaction& tx, island::Backend backend) {
+  const bool sqlite = backend == island::Backend::kSqlite;
+  const std::string pk = sqlite ? "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
+                                : "id BIGINT UNSIGNED NOT NULL PRIMARY KEY AUTO_INCREMENT";
+  const std::string id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
+  const std::string time = sqlite ? "INTEGER" : "BIGINT";
+  const std::string key = sqlite ? "TEXT" : "VARCHAR(191)";
+  const std::string text = sqlite ? "TEXT" : "VARCHAR(255)";
+  const std::string long_text = "TEXT";
+  const std::string payload = sqlite ? "TEXT" : "MEDIUMTEXT";
+  const std::string engine = sqlite ? "" : " ENGINE=InnoDB";
+  // The event columns a queue message and a dead letter carry (a copy of the outbox row).
+  const std::string event = "event_id " + key + " NOT NULL, event_sequence " + id +
+                            " NOT NULL, event_type " + text + " NOT NULL, aggregate_type " +
+                            text + " NOT NULL, aggregate_id " + id +
+                            " NOT NULL, aggregate_version " + id + " NOT NULL, occurred_at " +
+                            time + " NOT NULL, actor_id " + id + " NOT NULL DEFAULT 0, payload " +
+                            payload + " NOT NULL";
+  island::execute(tx, "CREATE TABLE message_queues (name " + key +
+                          " NOT NULL PRIMARY KEY, event_types " + long_text +
+                          " NOT NULL, immediate_retries INTEGER NOT NULL, max_attempts INTEGER "
+                          "NOT NULL, initial_delay_ms " + time + " NOT NULL, max_delay_ms " +
+                          time + " NOT NULL, multiplier DOUBLE PRECISION NOT NULL, jitter DOUBLE "
+                          "PRECISION NOT NULL, lease_ms " + time + " NOT NULL, updated_at " +
+                          time + " NOT NULL)" + engine);
+  // state: 0 ready (deliverable from available_at), 1 leased (until lease_expires_at).
+  island::execute(tx, "CREATE TABLE queue_messages (" + pk + ", queue " + key + " NOT NULL, " +
+                          event + ", state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL "
+                          "DEFAULT 0, available_at " + time + " NOT NULL, lease_expires_at " +
+                          time + " NOT NULL DEFAULT 0, leased_to " + text +
+                          " NOT NULL DEFAULT '', first_failed_at " + time +
+                          " NOT NULL DEFAULT 0, enqueued_at " + time + " NOT NULL)" + engine);
+  island::execute(tx, "CREATE UNIQUE INDEX queue_messages_event_uq ON queue_messages (queue, "
+                      "event_id)");
+  island::execute(tx, "CREATE INDEX queue_messages_ready_ix ON queue_messages (queue, state, "
+                      "available_at, id)");
+  island::execute(tx, "CREATE INDEX queue_messages_lease_ix ON queue_messages (state, "
+                      "lease_expires_at)");
+  island::execute(tx, "CREATE TABLE dead_letters (" + pk + ", queue " + key + " NOT NULL, " +
+                          event + ", attempts INTEGER NOT NULL, first_failed_at " + time +
+                          " NOT NULL, last_failed_at " + time + " NOT NULL, last_error " +
+                          long_text + " NOT NULL, error_class " + text + " NOT NULL, consumer " +
+                          text + " NOT NULL, dead_at " + time + " NOT NULL, replayed_at " + time +
+                          " NOT NULL DEFAULT 0, replay_count INTEGER NOT NULL DEFAULT 0)" + engine);
+  island::execute(tx, "CREATE INDEX dead_letters_queue_ix ON dead_letters (queue, replayed_at, "
+                      "dead_at)");
+  island::execute(tx, "CREATE INDEX dead_letters_event_ix ON dead_letters (event_id)");
+  island::execute(tx, "CREATE TABLE processed_messages (consumer " + key +
+                          " NOT NULL, message_id " + key + " NOT NULL, processed_at " + time +
+                          " NOT NULL, PRIMARY KEY (consumer, message_id))" + engine);
+  island::execute(tx, "CREATE TABLE messaging_leases (name " + key +
+                          " NOT NULL PRIMARY KEY, holder " + text +
+                          " NOT NULL, expires_at " + time + " NOT NULL, work_endpoint " +
+                          long_text + " NOT NULL, publish_endpoint " + long_text +
+                          " NOT NULL)" + engine);
+}
+
+// Version 7: reliable messaging. Events already in the outbox stay pending, so the first
+// relay publishes them: an event is never lost, even one written before messaging existed.
+void migrate_to_7(island::Transaction& tx, island::Backend backend) {
+  const bool sqlite = backend == island::Backend::kSqlite;
+  island::execute(tx, std::string("ALTER TABLE outbox_events ADD COLUMN relayed_at ") +
+                          (sqlite ? "INTEGER" : "BIGINT") + " NULL");
+  island::execute(tx, "CREATE INDEX outbox_events_pending_ix ON outbox_events (relayed_at, id)");
+  create_messaging_tables(tx, backend);
+}
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
   static std::vector<Migration> migrations = {{2, migrate_to_2}, {3, migrate_to_3},
                                               {4, migrate_to_4}, {5, migrate_to_5},
-                                              {6, migrate_to_6}};
+                                              {6, migrate_to_6}, {7, migrate_to_7}};
   return migrations;
 }
 
@@ -172,6 +241,7 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
     // does not manage (the full-text index) come next.
     island::create_schema(*tx);
     create_search_tables(*tx, state.backend);
+    create_messaging_tables(*tx, state.backend);
     version = target;
     write_version(*tx, version, true);
   } else {

@@ -191,6 +191,11 @@ std::vector<View> ViewStore<View>::query(Transaction& tx, const SqlFragment& sel
 template struct ViewStore<odbrows::StageTotalView>;
 template struct ViewStore<odbrows::SearchHitView>;
 template struct ViewStore<odbrows::MatchGroupView>;
+template struct ViewStore<odbrows::QueueMessageView>;
+template struct ViewStore<odbrows::DeadLetterView>;
+template struct ViewStore<odbrows::QueueSpecView>;
+template struct ViewStore<odbrows::LeaseView>;
+template struct ViewStore<odbrows::QueueDepthView>;
 
 }  // namespace island
 }  // namespace banyan

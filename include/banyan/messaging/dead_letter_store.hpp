@@ -1,0 +1,96 @@
+// The durable dead-letter queue: messages that failed for good, kept with why and where.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "banyan/export.hpp"
+#include "banyan/messaging/message.hpp"
+#include "banyan/store/database.hpp"
+
+namespace banyan::messaging {
+
+struct BANYAN_EXPORT DeadLetter {
+  std::uint64_t id = 0;
+  // The queue it failed in, where a replay puts it back.
+  std::string queue{};
+  // The original message.
+  store::DomainEvent event{};
+  // Attempts made before it was dead-lettered.
+  int attempts = 0;
+  Timestamp first_failed_at{};
+  Timestamp last_failed_at{};
+  std::string last_error{};
+  ErrorClass error_class = ErrorClass::kTransient;
+  // The consumer that failed last ("<node>/<consumer>"), or "dispatcher" for an expired lease.
+  std::string consumer{};
+  Timestamp dead_at{};
+  // Set once replayed (the entry is kept as history); replays counts them.
+  std::optional<Timestamp> replayed_at{};
+  int replays = 0;
+};
+
+// Which dead letters to list, replay or purge. Empty fields match everything; the
+// conditions combine with AND.
+struct BANYAN_EXPORT DeadLetterFilter {
+  std::optional<std::string> queue{};
+  std::optional<std::string> event_type{};
+  // Matches entries whose last error contains this text (byte-exact).
+  std::optional<std::string> error_contains{};
+  // Entries dead-lettered at least this long ago / at most this long ago.
+  std::optional<std::chrono::microseconds> older_than{};
+  std::optional<std::chrono::microseconds> newer_than{};
+  // Replayed entries are history; they match only when this is set.
+  bool include_replayed = false;
+};
+
+struct BANYAN_EXPORT DeadLetterQueueStats {
+  std::string queue{};
+  // Entries not replayed yet.
+  std::int64_t depth = 0;
+  // Age of the oldest of them.
+  std::chrono::microseconds oldest_age{0};
+};
+
+// Obtain with DeadLetterStore(db); valid while the Database lives. Thread-safe: each call
+// runs its own transaction. Storage errors surface as banyan::Error (Unavailable, ...).
+class BANYAN_EXPORT DeadLetterStore {
+ public:
+  explicit DeadLetterStore(store::Database& db) noexcept : db_(&db) {}
+
+  // Newest first, at most `limit` (1..10000; else ValidationError("limit")), skipping
+  // entries with an id >= `before_id` when given (the next page starts below the last id).
+  std::vector<DeadLetter> list(const DeadLetterFilter& filter = {}, std::size_t limit = 100,
+                               std::optional<std::uint64_t> before_id = std::nullopt) const;
+  // NotFound when there is no such entry.
+  DeadLetter get(std::uint64_t id) const;
+  // Every entry for one message in one queue, oldest first: its failure history.
+  std::vector<DeadLetter> history(const std::string& queue, const std::string& event_id) const;
+
+  // Puts the message back at the end of its source queue with its attempts reset, and
+  // marks the entry replayed (kept as history). NotFound for an unknown id; Conflict when
+  // it was replayed already. All or nothing.
+  void replay(std::uint64_t id);
+  // Replays every entry the filter matches (replayed ones never); returns how many.
+  std::size_t replay(const DeadLetterFilter& filter);
+
+  // Deletes one entry; false when there was none.
+  bool purge(std::uint64_t id);
+  // Deletes every entry the filter matches, replayed history included when the filter
+  // says so; returns how many.
+  std::size_t purge(const DeadLetterFilter& filter);
+  // Retention: deletes entries (replayed or not) dead-lettered longer ago than `age`.
+  std::size_t purge_older_than(std::chrono::microseconds age);
+
+  // Depth and oldest age per queue that has entries, by queue name.
+  std::vector<DeadLetterQueueStats> stats() const;
+
+ private:
+  store::Database* db_;
+};
+
+}  // namespace banyan::messaging

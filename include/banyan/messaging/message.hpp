@@ -1,0 +1,51 @@
+// What the messaging layer delivers, and how a handler reports failure.
+#pragma once
+
+#include <exception>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "banyan/export.hpp"
+#include "banyan/store/outbox.hpp"
+
+namespace banyan::messaging {
+
+// One domain event delivered from a work queue.
+struct BANYAN_EXPORT Message {
+  store::DomainEvent event{};
+  std::string queue{};
+  // The delivery attempt this is, counting every earlier attempt (1 for the first).
+  int attempt = 1;
+};
+
+// Whether retrying a failed message can help.
+enum class ErrorClass { kTransient, kPermanent };
+
+// Throw from a handler when retrying cannot help (bad data, a rule that will not change):
+// the message skips its remaining retries and goes to the dead-letter queue at once.
+class BANYAN_EXPORT PermanentError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throw from a handler for a failure that may pass (a timeout, a service down). Any other
+// exception is transient too, except Banyan's ValidationError, NotFound and
+// PermissionDenied, which are permanent.
+class BANYAN_EXPORT TransientError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The class of an exception thrown by a handler, by the rules above.
+BANYAN_EXPORT ErrorClass classify(const std::exception& error) noexcept;
+BANYAN_EXPORT const char* to_string(ErrorClass c) noexcept;
+
+// Handles one message. Returning normally acknowledges it; throwing fails this attempt.
+// Called on the consumer's own thread, one message at a time.
+using MessageHandler = std::function<void(const Message&)>;
+// Receives one published event (PUB/SUB fan-out). Exceptions are logged and dropped:
+// fan-out is for live observers; work that must happen belongs in a work queue.
+using EventHandler = std::function<void(const store::DomainEvent&)>;
+
+}  // namespace banyan::messaging

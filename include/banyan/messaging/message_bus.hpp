@@ -1,0 +1,136 @@
+// The message bus: relay, work queues and fan-out over ZeroMQ, with the database as the
+// source of truth.
+//
+// Every committed write leaves its event in the outbox (store/outbox.hpp). One bus at a
+// time per database holds the relay lease; it reads the outbox in commit order,
+// publishes each event on a PUB socket (topic = event type) and routes it durably into
+// every work queue whose event types match. It also serves the queues: it leases messages
+// to connected consumers (ZeroMQ ROUTER/DEALER, credit-based), records their acks, puts
+// failed ones back with exponential backoff, and dead-letters those that run out of
+// attempts. Consumers and subscribers of any bus on the database find the serving bus
+// through the lease row, so workers in several processes share one database's queues.
+//
+// Guarantees: an event is routed to its queues at least once and never dropped (a full
+// ZeroMQ pipe makes the relay wait); a queued message is done only when acked; a lease
+// that expires unacked (a consumer died) means redelivery. Use record_processed() in
+// handlers for exactly-once effects. Fan-out (subscribe) is for live observers: an
+// observer that is not connected misses what is published meanwhile.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "banyan/export.hpp"
+#include "banyan/messaging/message.hpp"
+#include "banyan/messaging/retry_policy.hpp"
+#include "banyan/store/database.hpp"
+
+namespace banyan::messaging {
+
+// A named work queue: which events it receives, and how it retries.
+struct BANYAN_EXPORT QueueSpec {
+  // 1..190 bytes of [A-Za-z0-9._-].
+  std::string name{};
+  // Exact types ("deal.stage_changed"), prefixes ending in ".*" ("deal.*"), or "*".
+  std::vector<std::string> event_types{};
+  RetryPolicy retry{};
+  // How long a consumer may hold a message before it is redelivered.
+  std::chrono::milliseconds lease{30000};
+};
+
+struct BANYAN_EXPORT ConsumerOptions {
+  // Recorded in dead letters as "<node>/<name>". Default: the queue name.
+  std::string name{};
+  // Messages delivered ahead of the one being handled (1..10000).
+  int prefetch = 64;
+};
+
+struct BANYAN_EXPORT BusOptions {
+  // This bus in leases and dead letters; unique per bus. Default: "<hostname>:<pid>", with
+  // "#<n>" added for the second and later bus of a process.
+  std::string node{};
+  // Whether this bus competes for the relay lease (relays and serves the queues when it
+  // holds it). A bus with relay off only consumes and subscribes.
+  bool relay = true;
+  // Endpoints the relay binds besides its private inproc:// ones, so other processes can
+  // reach it: "tcp://127.0.0.1:*" (a free port), "tcp://0.0.0.0:5600", "ipc:///run/b.sock".
+  // Empty: this process only (the embedded default). The bound endpoints are advertised
+  // in the lease row; for tcp://0.0.0.0 set `advertise_host`.
+  std::string work_endpoint{};
+  std::string publish_endpoint{};
+  std::string advertise_host{};
+  // How long the relay lease lasts unrenewed: another bus takes over this long after the
+  // holder dies.
+  std::chrono::milliseconds relay_lease{3000};
+  // Outbox events read, and queue messages leased, per round.
+  int batch_size = 1000;
+  // How often an idle relay looks at the outbox (the bound on commit-to-publish latency).
+  std::chrono::milliseconds idle_poll{2};
+  // ZeroMQ high-water marks: beyond them the relay waits (back-pressure), never drops.
+  int high_water_mark = 10000;
+  // Where warnings go. Default: one line on stderr.
+  std::function<void(std::string_view)> log{};
+};
+
+// Counters since start (monotonic), for metrics.
+struct BANYAN_EXPORT BusMetrics {
+  bool relay_holder = false;
+  std::uint64_t relayed = 0;     // events routed and published by this bus
+  std::uint64_t delivered = 0;   // messages leased to consumers by this bus
+  std::uint64_t acked = 0;
+  std::uint64_t retried = 0;     // failed attempts put back for a delayed retry
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t redelivered = 0;  // expired leases put back
+  std::uint64_t handled = 0;     // messages handled by this bus's consumers
+  std::uint64_t outbox_pending = 0;  // events not yet relayed, at the last look
+};
+
+// Thread safety: all methods may be called from any thread. Handlers run on the bus's
+// threads: one per consumer and one per subscriber.
+class BANYAN_EXPORT MessageBus {
+ public:
+  // `db` must outlive the bus. Nothing runs until start().
+  MessageBus(store::Database& db, BusOptions options = {});
+  // Stops (see stop()) if running.
+  ~MessageBus();
+  MessageBus(const MessageBus&) = delete;
+  MessageBus& operator=(const MessageBus&) = delete;
+
+  // Creates or updates a queue (persisted in the database, so every bus on it routes to
+  // it from now on). Events committed before a queue exists are not routed to it.
+  // ValidationError for a bad name, type pattern or policy.
+  void declare_queue(const QueueSpec& spec);
+  // Runs `handler` for the messages of `queue` on a thread of its own. Several consumers
+  // of one queue, in this or other processes, compete for its messages. May be called
+  // before or after start(). ValidationError for an unknown queue or bad options.
+  void consume(const std::string& queue, MessageHandler handler, ConsumerOptions options = {});
+  // Runs `handler` for each event published from now on whose type matches `pattern`
+  // (same forms as QueueSpec::event_types), on a thread of its own.
+  void subscribe(const std::string& pattern, EventHandler handler);
+
+  // Starts the relay (when enabled), consumers and subscribers. Unavailable when a
+  // configured endpoint cannot be bound.
+  void start();
+  // Stops taking new messages: each consumer finishes the message in hand (handlers bound
+  // their own time) and gives back what it had prefetched without counting an attempt;
+  // the relay settles the acks it received, releases what is still out and gives up its
+  // lease, so another bus takes over at once. Idempotent; the bus cannot start again.
+  void stop();
+
+  BusMetrics metrics() const;
+  // The endpoints the relay advertises ("" while this bus does not hold the lease).
+  std::string work_endpoint() const;
+  std::string publish_endpoint() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace banyan::messaging

@@ -1,0 +1,190 @@
+#include "banyan/messaging/dead_letter_store.hpp"
+
+#include "banyan/errors.hpp"
+#include "messaging/queue_store.hpp"
+#include "store/database_state.hpp"
+#include "store/entity.hpp"
+#include "store/sql_builder.hpp"
+
+namespace banyan::messaging {
+namespace {
+
+using island::SqlFragment;
+using store::detail::int_param;
+using store::detail::text_param;
+
+constexpr const char* kColumns =
+    "id, queue, event_id, event_sequence, event_type, aggregate_type, aggregate_id, "
+    "aggregate_version, occurred_at, actor_id, payload, attempts, first_failed_at, "
+    "last_failed_at, last_error, error_class, consumer, dead_at, replayed_at, replay_count";
+
+// Escapes LIKE wildcards so error_contains matches its text literally.
+std::string like_contains(const std::string& text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '!') out += '!';
+    out += c;
+  }
+  return out + "%";
+}
+
+SqlFragment where(const DeadLetterFilter& f) {
+  SqlFragment w;
+  w.text("1 = 1");
+  if (f.queue) w.text(" AND queue = ").param(text_param(*f.queue));
+  if (f.event_type) w.text(" AND event_type = ").param(text_param(*f.event_type));
+  if (f.error_contains) w.text(" AND last_error LIKE ").param(text_param(like_contains(*f.error_contains))).text(" ESCAPE '!'");
+  const std::int64_t now = detail::now_us();
+  if (f.older_than) w.text(" AND dead_at <= ").param(int_param(now - f.older_than->count()));
+  if (f.newer_than) w.text(" AND dead_at >= ").param(int_param(now - f.newer_than->count()));
+  if (!f.include_replayed) w.text(" AND replayed_at = 0");
+  return w;
+}
+
+DeadLetter letter_of(const odbrows::DeadLetterView& v) {
+  DeadLetter d;
+  d.id = v.id;
+  d.queue = v.queue;
+  odbrows::QueueMessageView m;
+  m.event_id = v.event_id;
+  m.event_sequence = v.event_sequence;
+  m.event_type = v.event_type;
+  m.aggregate_type = v.aggregate_type;
+  m.aggregate_id = v.aggregate_id;
+  m.aggregate_version = v.aggregate_version;
+  m.occurred_at = v.occurred_at;
+  m.actor_id = v.actor_id;
+  m.payload = v.payload;
+  d.event = detail::event_of(m);
+  d.attempts = static_cast<int>(v.attempts);
+  d.first_failed_at = store::detail::timestamp(v.first_failed_at);
+  d.last_failed_at = store::detail::timestamp(v.last_failed_at);
+  d.last_error = v.last_error;
+  d.error_class = v.error_class == "permanent" ? ErrorClass::kPermanent : ErrorClass::kTransient;
+  d.consumer = v.consumer;
+  d.dead_at = store::detail::timestamp(v.dead_at);
+  if (v.replayed_at != 0) d.replayed_at = store::detail::timestamp(v.replayed_at);
+  d.replays = static_cast<int>(v.replay_count);
+  return d;
+}
+
+std::vector<DeadLetter> select(store::UnitOfWork& uow, const SqlFragment& rest) {
+  SqlFragment q;
+  q.text(std::string("SELECT ") + kColumns + " FROM dead_letters WHERE ").append(rest);
+  std::vector<DeadLetter> out;
+  for (const auto& v : island::ViewStore<odbrows::DeadLetterView>::query(uow.impl().live(), q))
+    out.push_back(letter_of(v));
+  return out;
+}
+
+// Puts dead letter `id` back in its queue; false when it was replayed already.
+bool replay_one(store::UnitOfWork& uow, std::uint64_t id) {
+  const bool sqlite = uow.impl().db->backend == island::Backend::kSqlite;
+  auto& tx = uow.impl().live();
+  const std::int64_t now = detail::now_us();
+  SqlFragment mark;
+  mark.text("UPDATE dead_letters SET replayed_at = ").param(int_param(now))
+      .text(", replay_count = replay_count + 1 WHERE replayed_at = 0 AND id = " + std::to_string(id));
+  if (island::execute(tx, mark) != 1) return false;
+  // A copy already back in the queue (replayed through another entry) stays as it is.
+  SqlFragment ins;
+  ins.text(sqlite ? "INSERT OR IGNORE INTO " : "INSERT IGNORE INTO ")
+      .text("queue_messages (queue, event_id, event_sequence, event_type, aggregate_type, "
+            "aggregate_id, aggregate_version, occurred_at, actor_id, payload, state, attempts, "
+            "available_at, enqueued_at) SELECT queue, event_id, event_sequence, event_type, "
+            "aggregate_type, aggregate_id, aggregate_version, occurred_at, actor_id, payload, 0, 0, ")
+      .param(int_param(now)).text(", ").param(int_param(now))
+      .text(" FROM dead_letters WHERE id = " + std::to_string(id));
+  island::execute(tx, ins);
+  return true;
+}
+
+void check_limit(std::size_t limit) {
+  if (limit < 1 || limit > 10000) throw ValidationError("limit: must be between 1 and 10000", "limit");
+}
+
+}  // namespace
+
+std::vector<DeadLetter> DeadLetterStore::list(const DeadLetterFilter& filter, std::size_t limit,
+                                              std::optional<std::uint64_t> before_id) const {
+  check_limit(limit);
+  auto uow = db_->begin(std::nullopt, store::Access::kReadOnly);
+  SqlFragment rest = where(filter);
+  if (before_id) rest.text(" AND id < " + std::to_string(*before_id));
+  rest.text(" ORDER BY id DESC LIMIT " + std::to_string(limit));
+  return select(uow, rest);
+}
+
+DeadLetter DeadLetterStore::get(std::uint64_t id) const {
+  auto uow = db_->begin(std::nullopt, store::Access::kReadOnly);
+  SqlFragment rest;
+  rest.text("id = " + std::to_string(id));
+  auto rows = select(uow, rest);
+  if (rows.empty()) throw NotFound("no dead letter " + std::to_string(id), "id");
+  return std::move(rows.front());
+}
+
+std::vector<DeadLetter> DeadLetterStore::history(const std::string& queue, const std::string& event_id) const {
+  auto uow = db_->begin(std::nullopt, store::Access::kReadOnly);
+  SqlFragment rest;
+  rest.text("queue = ").param(text_param(queue)).text(" AND event_id = ").param(text_param(event_id))
+      .text(" ORDER BY id");
+  return select(uow, rest);
+}
+
+void DeadLetterStore::replay(std::uint64_t id) {
+  db_->transact([&](store::UnitOfWork& uow) {
+    SqlFragment rest;
+    rest.text("id = " + std::to_string(id));
+    if (select(uow, rest).empty()) throw NotFound("no dead letter " + std::to_string(id), "id");
+    if (!replay_one(uow, id)) throw Conflict("dead letter " + std::to_string(id) + " was replayed already", "id");
+  });
+}
+
+std::size_t DeadLetterStore::replay(const DeadLetterFilter& filter) {
+  DeadLetterFilter active = filter;
+  active.include_replayed = false;
+  return db_->transact([&](store::UnitOfWork& uow) {
+    SqlFragment q;
+    q.text("SELECT id FROM dead_letters WHERE ").append(where(active)).text(" ORDER BY id");
+    std::size_t n = 0;
+    for (auto id : island::query_ids(uow.impl().live(), q)) n += replay_one(uow, id) ? 1 : 0;
+    return n;
+  });
+}
+
+bool DeadLetterStore::purge(std::uint64_t id) {
+  return db_->transact([&](store::UnitOfWork& uow) {
+    return island::execute(uow.impl().live(), "DELETE FROM dead_letters WHERE id = " + std::to_string(id)) == 1;
+  });
+}
+
+std::size_t DeadLetterStore::purge(const DeadLetterFilter& filter) {
+  return db_->transact([&](store::UnitOfWork& uow) {
+    SqlFragment del;
+    del.text("DELETE FROM dead_letters WHERE ").append(where(filter));
+    return static_cast<std::size_t>(island::execute(uow.impl().live(), del));
+  });
+}
+
+std::size_t DeadLetterStore::purge_older_than(std::chrono::microseconds age) {
+  if (age.count() < 0) throw ValidationError("age: must not be negative", "age");
+  DeadLetterFilter f;
+  f.older_than = age;
+  f.include_replayed = true;
+  return purge(f);
+}
+
+std::vector<DeadLetterQueueStats> DeadLetterStore::stats() const {
+  auto uow = db_->begin(std::nullopt, store::Access::kReadOnly);
+  SqlFragment q;
+  q.text("SELECT queue, COUNT(*), MIN(dead_at) FROM dead_letters WHERE replayed_at = 0 "
+         "GROUP BY queue ORDER BY queue");
+  const std::int64_t now = detail::now_us();
+  std::vector<DeadLetterQueueStats> out;
+  for (const auto& v : island::ViewStore<odbrows::QueueDepthView>::query(uow.impl().live(), q))
+    out.push_back({v.queue, v.depth, std::chrono::microseconds(std::max<std::int64_t>(0, now - v.oldest))});
+  return out;
+}
+
+}  // namespace banyan::messaging

@@ -1,0 +1,734 @@
+#include "banyan/messaging/message_bus.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "banyan/errors.hpp"
+#include "messaging/queue_store.hpp"
+#include "messaging/wire.hpp"
+
+namespace banyan::messaging {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using detail::Frames;
+using namespace std::chrono_literals;
+
+constexpr const char* kRelayLease = "relay";
+
+std::string default_node() {
+  static std::atomic<int> buses{0};
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  const int n = buses.fetch_add(1);
+  return std::string(host[0] ? host : "localhost") + ":" + std::to_string(getpid()) +
+         (n == 0 ? "" : "#" + std::to_string(n + 1));
+}
+
+// The SUB prefix that lets through every type a pattern matches (exact types are
+// checked again on receipt: "deal.created" is also a prefix of "deal.created_x").
+std::string subscription_prefix(const std::string& pattern) {
+  if (pattern == "*") return "";
+  if (pattern.ends_with(".*")) return pattern.substr(0, pattern.size() - 1);
+  return pattern;
+}
+
+}  // namespace
+
+struct MessageBus::Impl {
+  struct Consumer {
+    std::string queue;
+    MessageHandler handler;
+    ConsumerOptions options;
+    std::thread thread;
+  };
+  struct Subscriber {
+    std::string pattern;
+    EventHandler handler;
+    std::thread thread;
+  };
+  // A consumer connected to this bus's relay, by ZeroMQ routing id.
+  struct Peer {
+    std::string queue;
+    std::string consumer;
+    int prefetch = 1;
+    std::set<std::uint64_t> in_flight;
+    Clock::time_point last_seen;
+  };
+  struct Delivery {
+    std::uint64_t id = 0;
+    int attempts_before = 0;
+    int tries_allowed = 1;
+    store::DomainEvent event;
+  };
+
+  store::Database& db;
+  BusOptions options;
+  zmq::context_t context;
+  std::string inproc_work;
+  std::string inproc_publish;
+
+  std::mutex mutex;  // guards consumers, subscribers, started, stopped, advertised_*
+  std::vector<std::unique_ptr<Consumer>> consumers;
+  std::vector<std::unique_ptr<Subscriber>> subscribers;
+  bool started = false;
+  bool stopped = false;
+  std::string advertised_work;
+  std::string advertised_publish;
+
+  std::optional<zmq::socket_t> router;  // relay thread only, once started
+  std::optional<zmq::socket_t> publisher;
+  std::thread relay_thread;
+  std::atomic<bool> holding{false};
+  std::atomic<bool> stop_consumers{false};
+  std::atomic<bool> stop_subscribers{false};
+  std::atomic<bool> stop_relay{false};
+
+  struct Counters {
+    std::atomic<std::uint64_t> relayed{0}, delivered{0}, acked{0}, retried{0}, dead_lettered{0},
+        redelivered{0}, handled{0}, outbox_pending{0};
+  } counters;
+
+  Impl(store::Database& d, BusOptions o) : db(d), options(std::move(o)), context(1) {
+    if (options.node.empty()) options.node = default_node();
+    if (!options.log) options.log = [](std::string_view m) { std::cerr << "banyan: " << m << '\n'; };
+    const auto tag = std::to_string(reinterpret_cast<std::uintptr_t>(this));
+    inproc_work = "inproc://banyan-work-" + tag;
+    inproc_publish = "inproc://banyan-events-" + tag;
+  }
+
+  void log(const std::string& m) const { options.log(m); }
+
+  // ---- where consumers and subscribers connect ------------------------------------------
+
+  // The relay's endpoints: our own inproc ones while we hold the lease, else what the
+  // holder advertises in the database ("" when no live holder serves other processes).
+  std::pair<std::string, std::string> locate() {
+    if (holding.load()) return {inproc_work, inproc_publish};
+    try {
+      auto uow = db.begin(std::nullopt, store::Access::kReadOnly);
+      auto lease = detail::read_lease(uow, kRelayLease);
+      uow.rollback();
+      if (lease && lease->expires_at > detail::now_us() && lease->holder != options.node)
+        return {lease->work_endpoint, lease->publish_endpoint};
+    } catch (const Error& e) {
+      log(std::string("cannot look up the relay: ") + e.what());
+    }
+    return {"", ""};
+  }
+
+  // ---- consumer side --------------------------------------------------------------------
+
+  void consumer_main(Consumer& c) {
+    const std::string who = options.node + "/" + c.options.name;
+    std::optional<zmq::socket_t> socket;
+    std::string connected;
+    std::deque<Delivery> local;
+    Clock::time_point next_locate{}, next_ping{};
+    Frames frames;
+    auto hello = [&] {
+      detail::send_frames(*socket, {"HELLO", c.queue, who, std::to_string(c.options.prefetch)});
+    };
+    auto receive = [&] {
+      while (socket && detail::receive_frames(*socket, frames)) {
+        if (frames.size() == 1 && frames[0] == "WHO") {
+          hello();
+        } else if (frames.size() == 4 + detail::kEventFrames && frames[0] == "MSG") {
+          Delivery d;
+          std::uint64_t before = 0, tries = 0;
+          if (detail::parse_uint(frames[1], d.id) && detail::parse_uint(frames[2], before) &&
+              detail::parse_uint(frames[3], tries) && detail::parse_event(frames, 4, d.event)) {
+            d.attempts_before = static_cast<int>(before);
+            d.tries_allowed = std::max(1, static_cast<int>(tries));
+            local.push_back(std::move(d));
+          }
+        }
+      }
+    };
+    while (!stop_consumers.load()) {
+      const auto now = Clock::now();
+      if (now >= next_locate) {
+        next_locate = now + 250ms;
+        const std::string endpoint = locate().first;
+        if (endpoint != connected) {
+          // Messages prefetched from a relay that is gone are not ours any more: their
+          // leases run out and the new relay delivers them again.
+          local.clear();
+          socket.reset();
+          connected = endpoint;
+          if (!endpoint.empty()) {
+            socket.emplace(context, zmq::socket_type::dealer);
+            socket->set(zmq::sockopt::linger, 2000);
+            socket->set(zmq::sockopt::rcvhwm, c.options.prefetch + 16);
+            socket->connect(endpoint);
+            hello();
+          }
+        }
+      }
+      if (!socket) {
+        std::this_thread::sleep_for(20ms);
+        continue;
+      }
+      if (local.empty()) {
+        zmq::pollitem_t item{static_cast<void*>(*socket), 0, ZMQ_POLLIN, 0};
+        zmq::poll(&item, 1, 50ms);
+      }
+      receive();
+      if (!local.empty()) {
+        Delivery d = std::move(local.front());
+        local.pop_front();
+        handle(c, who, *socket, d);
+      }
+      if (Clock::now() >= next_ping) {
+        next_ping = Clock::now() + 500ms;
+        detail::send_frames(*socket, {"PING"});
+      }
+    }
+    // Give back what we hold unhandled, without counting an attempt.
+    if (socket) {
+      receive();
+      for (const auto& d : local) detail::send_frames(*socket, {"RELEASE", std::to_string(d.id)});
+    }
+  }
+
+  void handle(Consumer& c, const std::string& who, zmq::socket_t& socket, const Delivery& d) {
+    Message m{d.event, c.queue, d.attempts_before + 1};
+    int tries = 0;
+    ErrorClass error_class = ErrorClass::kTransient;
+    std::string error;
+    while (tries < d.tries_allowed) {
+      m.attempt = d.attempts_before + tries + 1;
+      ++tries;
+      try {
+        c.handler(m);
+        counters.handled.fetch_add(1);
+        detail::send_frames(socket, {"ACK", std::to_string(d.id)});
+        return;
+      } catch (const std::exception& e) {
+        error_class = classify(e);
+        error = e.what();
+      } catch (...) {
+        error_class = ErrorClass::kTransient;
+        error = "a handler threw something that is not a std::exception";
+      }
+      if (error_class == ErrorClass::kPermanent || stop_consumers.load()) break;
+    }
+    detail::send_frames(socket, {"NACK", std::to_string(d.id), std::to_string(tries),
+                                 to_string(error_class), error, who});
+  }
+
+  // ---- subscriber side ------------------------------------------------------------------
+
+  void subscriber_main(Subscriber& s) {
+    std::optional<zmq::socket_t> socket;
+    std::string connected;
+    Clock::time_point next_locate{};
+    Frames frames;
+    store::DomainEvent event;
+    while (!stop_subscribers.load()) {
+      const auto now = Clock::now();
+      if (now >= next_locate) {
+        next_locate = now + 250ms;
+        const std::string endpoint = locate().second;
+        if (endpoint != connected) {
+          socket.reset();
+          connected = endpoint;
+          if (!endpoint.empty()) {
+            socket.emplace(context, zmq::socket_type::sub);
+            socket->set(zmq::sockopt::linger, 0);
+            socket->set(zmq::sockopt::rcvhwm, options.high_water_mark);
+            socket->set(zmq::sockopt::subscribe, subscription_prefix(s.pattern));
+            socket->connect(endpoint);
+          }
+        }
+      }
+      if (!socket) {
+        std::this_thread::sleep_for(20ms);
+        continue;
+      }
+      zmq::pollitem_t item{static_cast<void*>(*socket), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, 50ms);
+      while (detail::receive_frames(*socket, frames)) {
+        if (frames.size() != 1 + detail::kEventFrames || !detail::parse_event(frames, 1, event))
+          continue;
+        if (!detail::type_matches(s.pattern, event.type)) continue;
+        try {
+          s.handler(event);
+        } catch (const std::exception& e) {
+          log("a subscriber to " + s.pattern + " failed on " + event.type + ": " + e.what());
+        } catch (...) {
+          log("a subscriber to " + s.pattern + " failed on " + event.type);
+        }
+      }
+    }
+  }
+
+  // ---- the relay ------------------------------------------------------------------------
+
+  struct RelayState {
+    std::map<std::string, Peer> peers;
+    std::vector<std::uint64_t> acks, releases;
+    std::vector<detail::Failure> failures;
+    std::vector<store::DomainEvent> batch;  // read from the outbox, being published
+    std::size_t published = 0;
+    std::vector<QueueSpec> queues;
+    Clock::time_point queues_loaded{};
+    Clock::time_point next_outbox_poll{}, next_ready_poll{}, next_expiry{}, next_renewal{};
+    std::map<std::uint64_t, std::string> owner;  // delivery id -> peer, while in flight
+    std::mt19937_64 rng{std::random_device{}()};
+  };
+
+  const QueueSpec* queue_spec(RelayState& st, const std::string& name) {
+    for (const auto& q : st.queues)
+      if (q.name == name) return &q;
+    return nullptr;
+  }
+
+  void forget_delivery(RelayState& st, std::uint64_t id) {
+    auto it = st.owner.find(id);
+    if (it == st.owner.end()) return;
+    auto peer = st.peers.find(it->second);
+    if (peer != st.peers.end()) peer->second.in_flight.erase(id);
+    st.owner.erase(it);
+  }
+
+  void on_peer_message(RelayState& st, const Frames& f) {
+    if (f.size() < 2) return;
+    const std::string& peer_id = f[0];
+    const std::string& verb = f[1];
+    auto peer = st.peers.find(peer_id);
+    std::uint64_t id = 0;
+    if (verb == "HELLO" && f.size() == 5) {
+      std::uint64_t prefetch = 1;
+      detail::parse_uint(f[4], prefetch);
+      Peer& p = st.peers[peer_id];
+      for (auto held : p.in_flight) st.owner.erase(held);
+      p = Peer{f[2], f[3], static_cast<int>(std::clamp<std::uint64_t>(prefetch, 1, 10000)), {}, Clock::now()};
+      return;
+    }
+    if (peer != st.peers.end()) {
+      peer->second.last_seen = Clock::now();
+    } else {
+      detail::send_frames(*router, {peer_id, "WHO"});
+    }
+    if (verb == "ACK" && f.size() == 3 && detail::parse_uint(f[2], id)) {
+      st.acks.push_back(id);
+      forget_delivery(st, id);
+    } else if (verb == "RELEASE" && f.size() == 3 && detail::parse_uint(f[2], id)) {
+      st.releases.push_back(id);
+      forget_delivery(st, id);
+    } else if (verb == "NACK" && f.size() == 7 && detail::parse_uint(f[2], id)) {
+      std::uint64_t tries = 1;
+      detail::parse_uint(f[3], tries);
+      st.failures.push_back({id, static_cast<int>(std::min<std::uint64_t>(tries, 1000)),
+                             f[4] == "permanent" ? ErrorClass::kPermanent : ErrorClass::kTransient,
+                             f[5], f[6]});
+      forget_delivery(st, id);
+    }
+  }
+
+  // Sends what was leased, spreading it over the peers of each queue by their free credit.
+  void dispatch(RelayState& st, const std::map<std::string, std::vector<odbrows::QueueMessageView>>& leased,
+                std::vector<std::uint64_t>& undeliverable) {
+    for (const auto& [queue, rows] : leased) {
+      const QueueSpec* spec = queue_spec(st, queue);
+      std::vector<std::string> ids;
+      for (const auto& [peer_id, p] : st.peers)
+        if (p.queue == queue) ids.push_back(peer_id);
+      std::size_t next = 0;
+      for (const auto& row : rows) {
+        bool sent = false;
+        for (std::size_t n = 0; n < ids.size() && !sent; ++n) {
+          const std::string& peer_id = ids[(next + n) % ids.size()];
+          Peer& p = st.peers[peer_id];
+          if (static_cast<int>(p.in_flight.size()) >= p.prefetch) continue;
+          const int before = static_cast<int>(row.attempts);
+          const int tries = before == 0 && spec ? std::min(1 + spec->retry.immediate_retries,
+                                                           spec->retry.max_attempts)
+                                                : 1;
+          Frames f{peer_id, "MSG", std::to_string(row.id), std::to_string(before), std::to_string(tries)};
+          detail::append_event(f, detail::event_of(row));
+          try {
+            sent = detail::send_frames(*router, f);
+          } catch (const zmq::error_t&) {
+            sent = false;  // the peer is gone
+          }
+          if (sent) {
+            p.in_flight.insert(row.id);
+            st.owner[row.id] = peer_id;
+            next = (next + n + 1) % ids.size();
+            counters.delivered.fetch_add(1);
+          }
+        }
+        if (!sent) undeliverable.push_back(row.id);
+      }
+    }
+  }
+
+  std::map<std::string, int> free_credit(RelayState& st) {
+    std::map<std::string, int> credit;
+    for (const auto& [id, p] : st.peers)
+      credit[p.queue] += std::max(0, p.prefetch - static_cast<int>(p.in_flight.size()));
+    return credit;
+  }
+
+  // One round of relay work: read, publish, then one write transaction for everything
+  // that changes state. Returns when it would next have something to do.
+  void relay_round(RelayState& st) {
+    const auto now = Clock::now();
+    const std::int64_t now_us = detail::now_us();
+    const std::int64_t lease_until =
+        now_us + std::chrono::duration_cast<std::chrono::microseconds>(options.relay_lease).count();
+
+    if (!holding.load()) {
+      if (now < st.next_renewal) return;
+      st.next_renewal = now + options.relay_lease / 3;
+      auto uow = db.begin();
+      const bool ours = detail::hold_lease(uow, kRelayLease, options.node, now_us, lease_until,
+                                           advertised_work, advertised_publish);
+      uow.commit();
+      if (ours) {
+        holding.store(true);
+        st = RelayState{};
+        st.next_renewal = now + options.relay_lease / 3;
+        log("relay: " + options.node + " holds the relay lease");
+      }
+      return;
+    }
+
+    // Read: queue declarations, the outbox, ready messages for free credit.
+    const auto credit = free_credit(st);
+    const bool stale_queues = now - st.queues_loaded > 1s;
+    const bool want_outbox = st.batch.empty() && now >= st.next_outbox_poll;
+    bool want_ready = now >= st.next_ready_poll &&
+                      std::any_of(credit.begin(), credit.end(), [](auto& c) { return c.second > 0; });
+    std::map<std::string, std::vector<odbrows::QueueMessageView>> candidates;
+    if (stale_queues || want_outbox || want_ready) {
+      auto uow = db.begin(std::nullopt, store::Access::kReadOnly);
+      if (stale_queues) {
+        st.queues = detail::load_queues(uow);
+        st.queues_loaded = now;
+      }
+      if (want_outbox) {
+        st.batch = detail::pending_events(uow, options.batch_size);
+        st.published = 0;
+        if (st.batch.empty()) st.next_outbox_poll = now + options.idle_poll;
+      }
+      if (want_ready) {
+        bool any = false;
+        for (const auto& [queue, n] : credit) {
+          if (n <= 0) continue;
+          auto rows = detail::ready_messages(uow, queue, now_us, std::min(n, options.batch_size));
+          any = any || !rows.empty();
+          if (!rows.empty()) candidates[queue] = std::move(rows);
+        }
+        if (!any) st.next_ready_poll = now + options.idle_poll;
+      }
+      uow.rollback();
+    }
+
+    // Publish (fan-out) before routing: a crash in between publishes again, never loses.
+    while (st.published < st.batch.size()) {
+      const auto& e = st.batch[st.published];
+      Frames f{e.type};
+      detail::append_event(f, e);
+      if (!detail::send_frames(*publisher, f)) break;  // a subscriber is full: wait
+      ++st.published;
+    }
+    const bool route_now = !st.batch.empty() && st.published == st.batch.size();
+    const bool expiry_due = now >= st.next_expiry;
+    const bool settle = !st.acks.empty() || !st.releases.empty() || !st.failures.empty();
+    if (!(settle || route_now || expiry_due || !candidates.empty() || now >= st.next_renewal)) return;
+
+    // Write: one transaction, fenced by the lease.
+    std::map<std::string, std::vector<odbrows::QueueMessageView>> leased;
+    std::uint64_t retried = 0, dead = 0, redelivered = 0;
+    std::vector<std::uint64_t> expired;
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    {
+      auto uow = db.begin();
+      if (!detail::hold_lease(uow, kRelayLease, options.node, now_us, lease_until, advertised_work,
+                              advertised_publish)) {
+        uow.rollback();
+        lose_lease(st, "another relay took the lease");
+        return;
+      }
+      detail::ack_messages(uow, st.acks);
+      detail::release_messages(uow, st.releases, now_us);
+      auto count = [&](detail::FailureOutcome o) {
+        if (o == detail::FailureOutcome::kRetry) ++retried;
+        if (o == detail::FailureOutcome::kDeadLettered) ++dead;
+      };
+      for (const auto& failure : st.failures) {
+        auto row = detail::queue_message(uow, failure.id);
+        const QueueSpec* spec = row ? queue_spec(st, row->queue) : nullptr;
+        if (spec) count(detail::record_failure(uow, failure, *spec, now_us, unit(st.rng)));
+      }
+      if (route_now) detail::route_events(uow, st.queues, st.batch, now_us);
+      if (expiry_due) {
+        for (auto id : detail::expired_leases(uow, now_us, options.batch_size)) {
+          auto row = detail::queue_message(uow, id);
+          const QueueSpec* spec = row ? queue_spec(st, row->queue) : nullptr;
+          if (!spec) continue;
+          auto o = detail::record_failure(
+              uow, {id, 1, ErrorClass::kTransient, "the lease expired before an ack", "dispatcher"},
+              *spec, now_us, unit(st.rng));
+          count(o);
+          if (o == detail::FailureOutcome::kRetry) ++redelivered;
+          expired.push_back(id);
+        }
+      }
+      for (auto& [queue, rows] : candidates) {
+        const QueueSpec* spec = queue_spec(st, queue);
+        if (!spec) continue;
+        const std::int64_t until =
+            now_us + std::chrono::duration_cast<std::chrono::microseconds>(spec->lease).count();
+        std::vector<std::uint64_t> ids;
+        for (const auto& r : rows) ids.push_back(r.id);
+        auto got = detail::lease_messages(uow, ids, until, options.node);
+        std::set<std::uint64_t> mine(got.begin(), got.end());
+        for (auto& r : rows)
+          if (mine.count(r.id)) leased[queue].push_back(std::move(r));
+      }
+      uow.commit();
+    }
+    counters.acked.fetch_add(st.acks.size());
+    counters.retried.fetch_add(retried - std::min(retried, redelivered));
+    counters.redelivered.fetch_add(redelivered);
+    counters.dead_lettered.fetch_add(dead);
+    st.acks.clear();
+    st.releases.clear();
+    st.failures.clear();
+    for (auto id : expired) forget_delivery(st, id);
+    st.next_renewal = now + options.relay_lease / 3;
+    if (expiry_due) {
+      st.next_expiry = now + 200ms;
+      prune_silent_peers(st, now);
+    }
+    if (route_now) {
+      counters.relayed.fetch_add(st.batch.size());
+      st.batch.clear();
+      st.next_outbox_poll = now;  // more may be waiting
+      st.next_ready_poll = now;   // and the queues just grew
+    }
+    std::vector<std::uint64_t> undeliverable;
+    dispatch(st, leased, undeliverable);
+    st.releases = std::move(undeliverable);
+  }
+
+  // Consumers ping twice a second while idle; one silent this long has gone (its
+  // messages come back when their leases run out). If it was only busy, its next
+  // frame gets a WHO and it says HELLO again.
+  void prune_silent_peers(RelayState& st, Clock::time_point now) {
+    for (auto it = st.peers.begin(); it != st.peers.end();) {
+      if (now - it->second.last_seen < 30s) {
+        ++it;
+        continue;
+      }
+      for (auto id : it->second.in_flight) st.owner.erase(id);
+      it = st.peers.erase(it);
+    }
+  }
+
+  void lose_lease(RelayState& st, const std::string& why) {
+    if (holding.exchange(false)) log("relay: " + options.node + " stopped relaying: " + why);
+    st = RelayState{};
+  }
+
+  void relay_main() {
+    RelayState st;
+    Frames frames;
+    auto drain = [&] {
+      while (detail::receive_frames(*router, frames)) {
+        // While not serving, stay silent: consumers look up the relay again within a
+        // quarter second and move to the one that holds the lease.
+        if (holding.load()) on_peer_message(st, frames);
+      }
+    };
+    Clock::time_point backoff_until{};
+    while (!stop_relay.load()) {
+      zmq::pollitem_t items[] = {{static_cast<void*>(*router), 0, ZMQ_POLLIN, 0},
+                                 {static_cast<void*>(*publisher), 0, ZMQ_POLLOUT, 0}};
+      const bool blocked = st.published < st.batch.size();
+      zmq::poll(items, blocked ? 2 : 1, holding.load() ? options.idle_poll : 50ms);
+      drain();
+      if (Clock::now() < backoff_until) continue;
+      try {
+        relay_round(st);
+        counters.outbox_pending.store(st.batch.size() - st.published);
+      } catch (const Error& e) {
+        // The database is away or refused (a deadlock victim, a lost connection): nothing
+        // was committed; pending acks stay pending and the round runs again shortly.
+        log(std::string("relay: ") + e.what());
+        backoff_until = Clock::now() + 100ms;
+      }
+    }
+    // Settle what the consumers gave back while stopping, then let another relay take over.
+    const auto deadline = Clock::now() + 200ms;
+    while (Clock::now() < deadline) {
+      zmq::pollitem_t item{static_cast<void*>(*router), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, 20ms);
+      drain();
+    }
+    if (holding.load()) {
+      try {
+        auto uow = db.begin();
+        detail::ack_messages(uow, st.acks);
+        detail::release_messages(uow, st.releases, detail::now_us());
+        std::vector<std::uint64_t> held;
+        for (const auto& [id, peer] : st.owner) held.push_back(id);
+        // What is still out has no consumer left in this process to ack it.
+        detail::release_messages(uow, held, detail::now_us());
+        detail::release_lease(uow, kRelayLease, options.node);
+        uow.commit();
+      } catch (const Error& e) {
+        log(std::string("relay: could not settle on stop: ") + e.what());
+      }
+      holding.store(false);
+    }
+  }
+
+  void bind_relay() {
+    router.emplace(context, zmq::socket_type::router);
+    router->set(zmq::sockopt::router_mandatory, 1);
+    router->set(zmq::sockopt::sndhwm, options.high_water_mark);
+    router->set(zmq::sockopt::rcvhwm, options.high_water_mark);
+    router->set(zmq::sockopt::linger, 0);
+    publisher.emplace(context, zmq::socket_type::pub);
+    publisher->set(zmq::sockopt::xpub_nodrop, 1);
+    publisher->set(zmq::sockopt::sndhwm, options.high_water_mark);
+    publisher->set(zmq::sockopt::linger, 0);
+    auto bind = [&](zmq::socket_t& s, const std::string& internal, const std::string& external) {
+      s.bind(internal);
+      if (external.empty()) return std::string();
+      try {
+        s.bind(external);
+      } catch (const zmq::error_t& e) {
+        throw Unavailable("cannot bind " + external + ": " + e.what());
+      }
+      std::string bound = s.get(zmq::sockopt::last_endpoint);
+      const std::string any = "tcp://0.0.0.0:";
+      if (bound.rfind(any, 0) == 0)
+        bound = "tcp://" + (options.advertise_host.empty() ? "127.0.0.1" : options.advertise_host) +
+                ":" + bound.substr(any.size());
+      return bound;
+    };
+    advertised_work = bind(*router, inproc_work, options.work_endpoint);
+    advertised_publish = bind(*publisher, inproc_publish, options.publish_endpoint);
+  }
+
+  void start_consumer(Consumer& c) { c.thread = std::thread([this, &c] { consumer_main(c); }); }
+  void start_subscriber(Subscriber& s) { s.thread = std::thread([this, &s] { subscriber_main(s); }); }
+};
+
+MessageBus::MessageBus(store::Database& db, BusOptions options)
+    : impl_(std::make_unique<Impl>(db, std::move(options))) {
+  if (impl_->options.batch_size < 1 || impl_->options.batch_size > 10000)
+    throw ValidationError("batch_size: must be between 1 and 10000", "batch_size");
+  if (impl_->options.relay_lease < 100ms)
+    throw ValidationError("relay_lease: must be at least 100 ms", "relay_lease");
+  if (impl_->options.high_water_mark < 1)
+    throw ValidationError("high_water_mark: must be positive", "high_water_mark");
+}
+
+MessageBus::~MessageBus() { stop(); }
+
+void MessageBus::declare_queue(const QueueSpec& spec) {
+  impl_->db.transact([&](store::UnitOfWork& uow) { detail::upsert_queue(uow, spec); });
+}
+
+void MessageBus::consume(const std::string& queue, MessageHandler handler, ConsumerOptions options) {
+  if (!handler) throw ValidationError("handler: must not be empty", "handler");
+  if (options.prefetch < 1 || options.prefetch > 10000)
+    throw ValidationError("prefetch: must be between 1 and 10000", "prefetch");
+  if (options.name.empty()) options.name = queue;
+  {
+    auto uow = impl_->db.begin(std::nullopt, store::Access::kReadOnly);
+    if (!detail::find_queue(uow, queue))
+      throw ValidationError("queue: no queue named '" + queue + "' is declared", "queue");
+  }
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (impl_->stopped) throw Unavailable("the message bus has stopped");
+  impl_->consumers.push_back(
+      std::make_unique<Impl::Consumer>(Impl::Consumer{queue, std::move(handler), std::move(options), {}}));
+  if (impl_->started) impl_->start_consumer(*impl_->consumers.back());
+}
+
+void MessageBus::subscribe(const std::string& pattern, EventHandler handler) {
+  if (!handler) throw ValidationError("handler: must not be empty", "handler");
+  QueueSpec probe{"probe", {pattern}, {}, std::chrono::seconds(1)};
+  detail::validate(probe);
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (impl_->stopped) throw Unavailable("the message bus has stopped");
+  impl_->subscribers.push_back(std::make_unique<Impl::Subscriber>(Impl::Subscriber{pattern, std::move(handler), {}}));
+  if (impl_->started) impl_->start_subscriber(*impl_->subscribers.back());
+}
+
+void MessageBus::start() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (impl_->stopped) throw Unavailable("the message bus has stopped");
+  if (impl_->started) return;
+  if (impl_->options.relay) {
+    impl_->bind_relay();
+    impl_->relay_thread = std::thread([this] { impl_->relay_main(); });
+  }
+  for (auto& c : impl_->consumers) impl_->start_consumer(*c);
+  for (auto& s : impl_->subscribers) impl_->start_subscriber(*s);
+  impl_->started = true;
+}
+
+void MessageBus::stop() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+  }
+  impl_->stop_consumers.store(true);
+  for (auto& c : impl_->consumers)
+    if (c->thread.joinable()) c->thread.join();
+  impl_->stop_subscribers.store(true);
+  for (auto& s : impl_->subscribers)
+    if (s->thread.joinable()) s->thread.join();
+  impl_->stop_relay.store(true);
+  if (impl_->relay_thread.joinable()) impl_->relay_thread.join();
+  impl_->router.reset();
+  impl_->publisher.reset();
+}
+
+BusMetrics MessageBus::metrics() const {
+  const auto& c = impl_->counters;
+  BusMetrics m;
+  m.relay_holder = impl_->holding.load();
+  m.relayed = c.relayed.load();
+  m.delivered = c.delivered.load();
+  m.acked = c.acked.load();
+  m.retried = c.retried.load();
+  m.dead_lettered = c.dead_lettered.load();
+  m.redelivered = c.redelivered.load();
+  m.handled = c.handled.load();
+  m.outbox_pending = c.outbox_pending.load();
+  return m;
+}
+
+std::string MessageBus::work_endpoint() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->holding.load() ? impl_->advertised_work : std::string();
+}
+
+std::string MessageBus::publish_endpoint() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->holding.load() ? impl_->advertised_publish : std::string();
+}
+
+}  // namespace banyan::messaging

@@ -1,0 +1,413 @@
+#include "messaging/queue_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "banyan/errors.hpp"
+#include "store/database_state.hpp"
+#include "store/entity.hpp"
+#include "store/odb/island.hpp"
+#include "store/sql_builder.hpp"
+#include "store/validation.hpp"
+
+namespace banyan::messaging {
+
+ErrorClass classify(const std::exception& error) noexcept {
+  if (dynamic_cast<const PermanentError*>(&error) != nullptr) return ErrorClass::kPermanent;
+  if (const auto* e = dynamic_cast<const Error*>(&error)) {
+    switch (e->code()) {
+      case ErrorCode::kValidation:
+      case ErrorCode::kNotFound:
+      case ErrorCode::kPermissionDenied:
+        return ErrorClass::kPermanent;
+      default:
+        return ErrorClass::kTransient;
+    }
+  }
+  return ErrorClass::kTransient;
+}
+
+const char* to_string(ErrorClass c) noexcept {
+  return c == ErrorClass::kPermanent ? "permanent" : "transient";
+}
+
+std::chrono::milliseconds RetryPolicy::delay_after(int round, double unit) const noexcept {
+  const double base = static_cast<double>(initial_delay.count()) *
+                      std::pow(multiplier, static_cast<double>(std::max(round, 1) - 1));
+  const double capped = std::min(base, static_cast<double>(max_delay.count()));
+  const double jittered = capped * (1.0 - jitter * std::clamp(unit, 0.0, 1.0));
+  return std::chrono::milliseconds(static_cast<std::int64_t>(jittered));
+}
+
+void RetryPolicy::validate() const {
+  if (immediate_retries < 0 || immediate_retries > 100)
+    throw ValidationError("immediate_retries: must be between 0 and 100", "immediate_retries");
+  if (max_attempts < 1 || max_attempts > 1000)
+    throw ValidationError("max_attempts: must be between 1 and 1000", "max_attempts");
+  if (initial_delay.count() < 0) throw ValidationError("initial_delay: must not be negative", "initial_delay");
+  if (max_delay < initial_delay)
+    throw ValidationError("max_delay: must not be shorter than initial_delay", "max_delay");
+  if (!(multiplier >= 1.0 && multiplier <= 100.0))
+    throw ValidationError("multiplier: must be between 1 and 100", "multiplier");
+  if (!(jitter >= 0.0 && jitter <= 1.0)) throw ValidationError("jitter: must be between 0 and 1", "jitter");
+}
+
+namespace detail {
+namespace {
+
+using island::SqlFragment;
+using store::detail::int_param;
+using store::detail::text_param;
+
+island::Transaction& tx_of(UnitOfWork& uow) { return uow.impl().live(); }
+bool is_sqlite(UnitOfWork& uow) { return uow.impl().db->backend == island::Backend::kSqlite; }
+const char* insert_ignore(UnitOfWork& uow) {
+  return is_sqlite(uow) ? "INSERT OR IGNORE INTO " : "INSERT IGNORE INTO ";
+}
+
+std::string id_list(const std::vector<std::uint64_t>& ids) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i != 0) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out + ")";
+}
+
+constexpr const char* kEventColumns =
+    "event_id, event_sequence, event_type, aggregate_type, aggregate_id, aggregate_version, "
+    "occurred_at, actor_id, payload";
+
+bool valid_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+std::string join_types(const std::vector<std::string>& types) {
+  std::string out;
+  for (const auto& t : types) out += (out.empty() ? "" : "\n") + t;
+  return out;
+}
+
+std::vector<std::string> split_types(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+QueueSpec spec_of(const odbrows::QueueSpecView& v) {
+  QueueSpec s;
+  s.name = v.name;
+  s.event_types = split_types(v.event_types);
+  s.retry.immediate_retries = static_cast<int>(v.immediate_retries);
+  s.retry.max_attempts = static_cast<int>(v.max_attempts);
+  s.retry.initial_delay = std::chrono::milliseconds(v.initial_delay_ms);
+  s.retry.max_delay = std::chrono::milliseconds(v.max_delay_ms);
+  s.retry.multiplier = v.multiplier;
+  s.retry.jitter = v.jitter;
+  s.lease = std::chrono::milliseconds(v.lease_ms);
+  return s;
+}
+
+std::vector<odbrows::QueueSpecView> select_queues(UnitOfWork& uow, const std::optional<std::string>& name) {
+  SqlFragment q;
+  q.text("SELECT name, event_types, immediate_retries, max_attempts, initial_delay_ms, "
+         "max_delay_ms, multiplier, jitter, lease_ms FROM message_queues");
+  if (name) q.text(" WHERE name = ").param(text_param(*name));
+  q.text(" ORDER BY name");
+  return island::ViewStore<odbrows::QueueSpecView>::query(tx_of(uow), q);
+}
+
+}  // namespace
+
+std::int64_t now_us() { return store::detail::micros(store::detail::now_micros()); }
+
+bool type_matches(const std::string& pattern, const std::string& type) noexcept {
+  if (pattern == "*") return true;
+  if (pattern.size() >= 2 && pattern.ends_with(".*"))
+    return type.size() > pattern.size() - 1 && type.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
+  return pattern == type;
+}
+
+void validate(const QueueSpec& spec) {
+  if (spec.name.empty() || spec.name.size() > 190 ||
+      !std::all_of(spec.name.begin(), spec.name.end(), valid_name_char)) {
+    throw ValidationError("name: a queue name is 1 to 190 characters of A-Z a-z 0-9 . _ -", "name");
+  }
+  if (spec.event_types.empty()) throw ValidationError("event_types: name at least one event type", "event_types");
+  for (const auto& t : spec.event_types) {
+    const std::string body = t.ends_with(".*") ? t.substr(0, t.size() - 2) : t;
+    const bool ok = t == "*" || (!body.empty() && body.size() <= 190 &&
+                                 std::all_of(body.begin(), body.end(), valid_name_char));
+    if (!ok) throw ValidationError("event_types: '" + t + "' is not an event type, a prefix ending in .* or *", "event_types");
+  }
+  spec.retry.validate();
+  if (spec.lease < std::chrono::milliseconds(100) || spec.lease > std::chrono::hours(24))
+    throw ValidationError("lease: must be between 100 ms and 24 hours", "lease");
+}
+
+std::string sanitize_error_text(const std::string& text) {
+  std::string out = text.substr(0, 4000);
+  // Keep what the database will store: valid UTF-8 only (MySQL refuses the rest).
+  while (!out.empty() && !store::detail::valid_utf8(out)) {
+    std::string clean;
+    for (unsigned char c : out) clean += c < 0x80 ? static_cast<char>(c) : '?';
+    out = clean;
+  }
+  return out.empty() ? "(no message)" : out;
+}
+
+void upsert_queue(UnitOfWork& uow, const QueueSpec& spec) {
+  validate(spec);
+  auto& tx = tx_of(uow);
+  SqlFragment del;
+  del.text("DELETE FROM message_queues WHERE name = ").param(text_param(spec.name));
+  island::execute(tx, del);
+  SqlFragment ins;
+  island::SqlParam multiplier, jitter;
+  multiplier.kind = jitter.kind = island::SqlParam::Kind::kReal;
+  multiplier.d = spec.retry.multiplier;
+  jitter.d = spec.retry.jitter;
+  ins.text("INSERT INTO message_queues (name, event_types, immediate_retries, max_attempts, "
+           "initial_delay_ms, max_delay_ms, multiplier, jitter, lease_ms, updated_at) VALUES (")
+      .param(text_param(spec.name)).text(", ").param(text_param(join_types(spec.event_types)))
+      .text(", ").param(int_param(spec.retry.immediate_retries))
+      .text(", ").param(int_param(spec.retry.max_attempts))
+      .text(", ").param(int_param(spec.retry.initial_delay.count()))
+      .text(", ").param(int_param(spec.retry.max_delay.count()))
+      .text(", ").param(multiplier).text(", ").param(jitter)
+      .text(", ").param(int_param(spec.lease.count()))
+      .text(", ").param(int_param(now_us())).text(")");
+  island::execute(tx, ins);
+}
+
+std::vector<QueueSpec> load_queues(UnitOfWork& uow) {
+  std::vector<QueueSpec> out;
+  for (const auto& v : select_queues(uow, std::nullopt)) out.push_back(spec_of(v));
+  return out;
+}
+
+std::optional<QueueSpec> find_queue(UnitOfWork& uow, const std::string& name) {
+  auto rows = select_queues(uow, name);
+  if (rows.empty()) return std::nullopt;
+  return spec_of(rows.front());
+}
+
+std::optional<Lease> read_lease(UnitOfWork& uow, const std::string& name) {
+  SqlFragment q;
+  q.text("SELECT holder, expires_at, work_endpoint, publish_endpoint FROM messaging_leases "
+         "WHERE name = ").param(text_param(name));
+  auto rows = island::ViewStore<odbrows::LeaseView>::query(tx_of(uow), q);
+  if (rows.empty()) return std::nullopt;
+  return Lease{rows[0].holder, rows[0].expires_at, rows[0].work_endpoint, rows[0].publish_endpoint};
+}
+
+bool hold_lease(UnitOfWork& uow, const std::string& name, const std::string& holder,
+                std::int64_t now, std::int64_t until, const std::string& work_endpoint,
+                const std::string& publish_endpoint) {
+  auto& tx = tx_of(uow);
+  SqlFragment ins;
+  ins.text(insert_ignore(uow)).text("messaging_leases (name, holder, expires_at, work_endpoint, "
+                                    "publish_endpoint) VALUES (")
+      .param(text_param(name)).text(", ").param(text_param(holder)).text(", ")
+      .param(int_param(until)).text(", ").param(text_param(work_endpoint)).text(", ")
+      .param(text_param(publish_endpoint)).text(")");
+  if (island::execute(tx, ins) == 1) return true;
+  SqlFragment upd;
+  upd.text("UPDATE messaging_leases SET holder = ").param(text_param(holder))
+      .text(", expires_at = ").param(int_param(until))
+      .text(", work_endpoint = ").param(text_param(work_endpoint))
+      .text(", publish_endpoint = ").param(text_param(publish_endpoint))
+      .text(" WHERE name = ").param(text_param(name))
+      .text(" AND (holder = ").param(text_param(holder))
+      .text(" OR expires_at < ").param(int_param(now)).text(")");
+  island::execute(tx, upd);
+  // MySQL counts only changed rows, so read the outcome back (the row is ours to read:
+  // the update above locked it).
+  auto lease = read_lease(uow, name);
+  return lease && lease->holder == holder && lease->expires_at == until;
+}
+
+void release_lease(UnitOfWork& uow, const std::string& name, const std::string& holder) {
+  SqlFragment upd;
+  upd.text("UPDATE messaging_leases SET expires_at = 0 WHERE name = ").param(text_param(name))
+      .text(" AND holder = ").param(text_param(holder));
+  island::execute(tx_of(uow), upd);
+}
+
+std::vector<store::DomainEvent> pending_events(UnitOfWork& uow, int limit) {
+  SqlFragment clause;
+  clause.text("relayed_at IS NULL ORDER BY id LIMIT " + std::to_string(limit));
+  std::vector<store::DomainEvent> out;
+  for (const auto& row : island::RowStore<odbrows::OutboxEventRow>::select(tx_of(uow), clause)) {
+    store::DomainEvent e;
+    e.sequence = row.id;
+    e.id = row.event_id;
+    e.type = row.event_type;
+    e.aggregate_type = parse_object_type(row.aggregate_type);
+    e.aggregate_id = row.aggregate_id;
+    e.aggregate_version = row.aggregate_version;
+    e.occurred_at = store::detail::timestamp(row.occurred_at);
+    e.actor = store::detail::value(row.actor_id);
+    e.payload = row.payload;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::uint64_t count_pending_events(UnitOfWork& uow) {
+  SqlFragment q;
+  q.text("SELECT COUNT(*) FROM outbox_events WHERE relayed_at IS NULL");
+  return static_cast<std::uint64_t>(island::query_int(tx_of(uow), q));
+}
+
+void route_events(UnitOfWork& uow, const std::vector<QueueSpec>& queues,
+                  const std::vector<store::DomainEvent>& events, std::int64_t now) {
+  if (events.empty()) return;
+  auto& tx = tx_of(uow);
+  for (const auto& queue : queues) {
+    std::vector<std::uint64_t> ids;
+    for (const auto& e : events) {
+      if (std::any_of(queue.event_types.begin(), queue.event_types.end(),
+                      [&](const std::string& p) { return type_matches(p, e.type); }))
+        ids.push_back(e.sequence);
+    }
+    if (ids.empty()) continue;
+    SqlFragment ins;
+    ins.text(insert_ignore(uow)).text("queue_messages (queue, ").text(kEventColumns)
+        .text(", state, attempts, available_at, enqueued_at) SELECT ").param(text_param(queue.name))
+        .text(", event_id, id, event_type, aggregate_type, aggregate_id, aggregate_version, "
+              "occurred_at, COALESCE(actor_id, 0), payload, 0, 0, ")
+        .param(int_param(now)).text(", ").param(int_param(now))
+        .text(" FROM outbox_events WHERE id IN " + id_list(ids) + " ORDER BY id");
+    island::execute(tx, ins);
+  }
+  std::vector<std::uint64_t> all;
+  all.reserve(events.size());
+  for (const auto& e : events) all.push_back(e.sequence);
+  SqlFragment mark;
+  mark.text("UPDATE outbox_events SET relayed_at = ").param(int_param(now))
+      .text(" WHERE id IN " + id_list(all));
+  island::execute(tx, mark);
+}
+
+namespace {
+std::vector<odbrows::QueueMessageView> select_messages(UnitOfWork& uow, const SqlFragment& where) {
+  SqlFragment q;
+  q.text("SELECT id, queue, ").text(kEventColumns).text(", attempts, first_failed_at FROM queue_messages WHERE ")
+      .append(where);
+  return island::ViewStore<odbrows::QueueMessageView>::query(tx_of(uow), q);
+}
+}  // namespace
+
+std::vector<odbrows::QueueMessageView> ready_messages(UnitOfWork& uow, const std::string& queue,
+                                                      std::int64_t now, int limit) {
+  SqlFragment where;
+  where.text("queue = ").param(text_param(queue)).text(" AND state = 0 AND available_at <= ")
+      .param(int_param(now)).text(" ORDER BY available_at, id LIMIT " + std::to_string(limit));
+  return select_messages(uow, where);
+}
+
+std::optional<odbrows::QueueMessageView> queue_message(UnitOfWork& uow, std::uint64_t id) {
+  SqlFragment where;
+  where.text("id = " + std::to_string(id));
+  auto rows = select_messages(uow, where);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
+std::vector<std::uint64_t> lease_messages(UnitOfWork& uow, const std::vector<std::uint64_t>& ids,
+                                          std::int64_t until, const std::string& leased_to) {
+  if (ids.empty()) return {};
+  SqlFragment upd;
+  upd.text("UPDATE queue_messages SET state = 1, lease_expires_at = ").param(int_param(until))
+      .text(", leased_to = ").param(text_param(leased_to))
+      .text(" WHERE state = 0 AND id IN " + id_list(ids));
+  if (island::execute(tx_of(uow), upd) == ids.size()) return ids;
+  // Someone else changed some of them (a replay racing, a former relay): keep only ours.
+  SqlFragment q;
+  q.text("SELECT id FROM queue_messages WHERE state = 1 AND leased_to = ").param(text_param(leased_to))
+      .text(" AND lease_expires_at = ").param(int_param(until)).text(" AND id IN " + id_list(ids));
+  return island::query_ids(tx_of(uow), q);
+}
+
+void ack_messages(UnitOfWork& uow, const std::vector<std::uint64_t>& ids) {
+  if (ids.empty()) return;
+  island::execute(tx_of(uow), "DELETE FROM queue_messages WHERE id IN " + id_list(ids));
+}
+
+void release_messages(UnitOfWork& uow, const std::vector<std::uint64_t>& ids, std::int64_t now) {
+  if (ids.empty()) return;
+  SqlFragment upd;
+  upd.text("UPDATE queue_messages SET state = 0, leased_to = '', available_at = ").param(int_param(now))
+      .text(" WHERE state = 1 AND id IN " + id_list(ids));
+  island::execute(tx_of(uow), upd);
+}
+
+void dead_letter(UnitOfWork& uow, std::uint64_t id, int attempts, ErrorClass error_class,
+                 const std::string& error, const std::string& consumer, std::int64_t now) {
+  auto& tx = tx_of(uow);
+  SqlFragment ins;
+  ins.text("INSERT INTO dead_letters (queue, ").text(kEventColumns)
+      .text(", attempts, first_failed_at, last_failed_at, last_error, error_class, consumer, dead_at) "
+            "SELECT queue, ").text(kEventColumns).text(", ").param(int_param(attempts))
+      .text(", CASE WHEN first_failed_at = 0 THEN ").param(int_param(now))
+      .text(" ELSE first_failed_at END, ").param(int_param(now)).text(", ")
+      .param(text_param(sanitize_error_text(error))).text(", ")
+      .param(text_param(to_string(error_class))).text(", ")
+      .param(text_param(consumer)).text(", ").param(int_param(now))
+      .text(" FROM queue_messages WHERE id = " + std::to_string(id));
+  island::execute(tx, ins);
+  island::execute(tx, "DELETE FROM queue_messages WHERE id = " + std::to_string(id));
+}
+
+FailureOutcome record_failure(UnitOfWork& uow, const Failure& failure, const QueueSpec& queue,
+                              std::int64_t now, double unit) {
+  auto row = queue_message(uow, failure.id);
+  if (!row) return FailureOutcome::kGone;  // acked meanwhile by an earlier lease holder
+  const int attempts = static_cast<int>(row->attempts) + std::max(failure.tries, 1);
+  if (failure.error_class == ErrorClass::kPermanent || attempts >= queue.retry.max_attempts) {
+    dead_letter(uow, failure.id, attempts, failure.error_class, failure.error, failure.consumer, now);
+    return FailureOutcome::kDeadLettered;
+  }
+  // Delayed rounds so far, counting this one: the first delivery had its immediate retries.
+  const int round = std::max(1, attempts - (1 + queue.retry.immediate_retries) + 1);
+  const auto delay = queue.retry.delay_after(round, unit);
+  SqlFragment upd;
+  upd.text("UPDATE queue_messages SET state = 0, leased_to = '', attempts = ").param(int_param(attempts))
+      .text(", available_at = ").param(int_param(now + std::chrono::microseconds(delay).count()))
+      .text(", first_failed_at = CASE WHEN first_failed_at = 0 THEN ").param(int_param(now))
+      .text(" ELSE first_failed_at END WHERE id = " + std::to_string(failure.id));
+  island::execute(tx_of(uow), upd);
+  return FailureOutcome::kRetry;
+}
+
+std::vector<std::uint64_t> expired_leases(UnitOfWork& uow, std::int64_t now, int limit) {
+  SqlFragment q;
+  q.text("SELECT id FROM queue_messages WHERE state = 1 AND lease_expires_at < ").param(int_param(now))
+      .text(" ORDER BY lease_expires_at, id LIMIT " + std::to_string(limit));
+  return island::query_ids(tx_of(uow), q);
+}
+
+store::DomainEvent event_of(const odbrows::QueueMessageView& row) {
+  store::DomainEvent e;
+  e.sequence = row.event_sequence;
+  e.id = row.event_id;
+  e.type = row.event_type;
+  e.aggregate_type = parse_object_type(row.aggregate_type);
+  e.aggregate_id = row.aggregate_id;
+  e.aggregate_version = row.aggregate_version;
+  e.occurred_at = store::detail::timestamp(row.occurred_at);
+  if (row.actor_id != 0) e.actor = row.actor_id;
+  e.payload = row.payload;
+  return e;
+}
+
+}  // namespace detail
+}  // namespace banyan::messaging

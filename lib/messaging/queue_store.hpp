@@ -1,0 +1,89 @@
+// The SQL of the messaging tables (schema version 7): queue declarations, the relay
+// lease, routing from the outbox, leases, acks, retries and dead-lettering. Every
+// function runs inside the caller's unit of work; the caller decides what commits together.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "banyan/messaging/message.hpp"
+#include "banyan/messaging/message_bus.hpp"
+#include "banyan/store/outbox.hpp"
+#include "banyan/store/unit_of_work.hpp"
+#include "store/odb/rows.hxx"
+
+namespace banyan::messaging::detail {
+
+using store::UnitOfWork;
+
+// Microseconds since the epoch.
+std::int64_t now_us();
+
+// Whether `type` matches a QueueSpec::event_types pattern ("x.y", "x.*" or "*").
+bool type_matches(const std::string& pattern, const std::string& type) noexcept;
+// ValidationError naming the bad part.
+void validate(const QueueSpec& spec);
+std::string sanitize_error_text(const std::string& text);
+
+void upsert_queue(UnitOfWork& uow, const QueueSpec& spec);
+std::vector<QueueSpec> load_queues(UnitOfWork& uow);
+std::optional<QueueSpec> find_queue(UnitOfWork& uow, const std::string& name);
+
+struct Lease {
+  std::string holder;
+  std::int64_t expires_at = 0;
+  std::string work_endpoint;
+  std::string publish_endpoint;
+};
+std::optional<Lease> read_lease(UnitOfWork& uow, const std::string& name);
+// Takes or renews the lease until `until` when it is free, expired or already ours, and
+// stores the endpoints with it. On MySQL the row stays locked until the unit of work
+// ends, which fences a former holder out of the same transaction. True when ours.
+bool hold_lease(UnitOfWork& uow, const std::string& name, const std::string& holder,
+                std::int64_t now, std::int64_t until, const std::string& work_endpoint,
+                const std::string& publish_endpoint);
+void release_lease(UnitOfWork& uow, const std::string& name, const std::string& holder);
+
+// Outbox events not yet relayed, in sequence order.
+std::vector<store::DomainEvent> pending_events(UnitOfWork& uow, int limit);
+std::uint64_t count_pending_events(UnitOfWork& uow);
+// Copies the events into every queue that matches (once per queue and event, however
+// often it is called) and marks them relayed.
+void route_events(UnitOfWork& uow, const std::vector<QueueSpec>& queues,
+                  const std::vector<store::DomainEvent>& events, std::int64_t now);
+
+// Ready messages of `queue` (available by `now`), oldest first.
+std::vector<odbrows::QueueMessageView> ready_messages(UnitOfWork& uow, const std::string& queue,
+                                                      std::int64_t now, int limit);
+std::optional<odbrows::QueueMessageView> queue_message(UnitOfWork& uow, std::uint64_t id);
+// Marks the messages leased to `leased_to` until `until`; returns those it got.
+std::vector<std::uint64_t> lease_messages(UnitOfWork& uow, const std::vector<std::uint64_t>& ids,
+                                          std::int64_t until, const std::string& leased_to);
+// Done: deletes them.
+void ack_messages(UnitOfWork& uow, const std::vector<std::uint64_t>& ids);
+// Back to ready without counting an attempt (a consumer gave them back unhandled).
+void release_messages(UnitOfWork& uow, const std::vector<std::uint64_t>& ids, std::int64_t now);
+
+struct Failure {
+  std::uint64_t id = 0;
+  int tries = 1;  // attempts made in this delivery
+  ErrorClass error_class = ErrorClass::kTransient;
+  std::string error;
+  std::string consumer;
+};
+enum class FailureOutcome { kGone, kRetry, kDeadLettered };
+// Counts the attempts; schedules the next one by the queue's policy or dead-letters the
+// message. `unit` is a random number in [0, 1) for the jitter.
+FailureOutcome record_failure(UnitOfWork& uow, const Failure& failure, const QueueSpec& queue,
+                              std::int64_t now, double unit);
+// Messages whose lease ran out by `now`, oldest first.
+std::vector<std::uint64_t> expired_leases(UnitOfWork& uow, std::int64_t now, int limit);
+// Moves a message to the dead-letter table (it leaves the queue).
+void dead_letter(UnitOfWork& uow, std::uint64_t id, int attempts, ErrorClass error_class,
+                 const std::string& error, const std::string& consumer, std::int64_t now);
+
+store::DomainEvent event_of(const odbrows::QueueMessageView& row);
+
+}  // namespace banyan::messaging::detail

@@ -1,0 +1,41 @@
+// The frames Banyan's bus exchanges over ZeroMQ. Internal: both ends are this library.
+//
+//   PUB -> SUB        [type] [event...]                       (topic = the event type)
+//   ROUTER -> DEALER  ["MSG"] [delivery id] [attempts before] [tries allowed] [event...]
+//                     ["WHO"]                                 (unknown peer: say HELLO)
+//   DEALER -> ROUTER  ["HELLO"] [queue] [consumer] [prefetch]
+//                     ["ACK"] [delivery id]
+//                     ["NACK"] [delivery id] [tries] [transient|permanent] [error] [consumer]
+//                     ["RELEASE"] [delivery id]               (given back unhandled)
+//                     ["PING"]
+//
+// [event...] is nine frames: sequence, id, type, aggregate type, aggregate id, aggregate
+// version, occurred at (µs), actor id ("" for none), payload.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "banyan/store/outbox.hpp"
+
+namespace banyan::messaging::detail {
+
+using Frames = std::vector<std::string>;
+
+inline constexpr std::size_t kEventFrames = 9;
+
+void append_event(Frames& frames, const store::DomainEvent& e);
+// Reads the nine event frames starting at `at`. False when they are malformed.
+bool parse_event(const Frames& frames, std::size_t at, store::DomainEvent& e);
+bool parse_uint(const std::string& text, std::uint64_t& out) noexcept;
+
+// Sends every frame as one message. Returns false when the socket would block (high-water
+// mark); throws zmq::error_t for real failures (EHOSTUNREACH for an unknown ROUTER peer).
+bool send_frames(zmq::socket_t& socket, const Frames& frames);
+// Receives one whole message without blocking; false when none is waiting.
+bool receive_frames(zmq::socket_t& socket, Frames& frames);
+
+}  // namespace banyan::messaging::detail
