@@ -10,9 +10,11 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/banyan
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 install(FILES ${PROJECT_BINARY_DIR}/include/banyan/version.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/banyan)
-if(TARGET banyan-cli)
-  install(TARGETS banyan-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-endif()
+foreach(host banyan-cli banyan-worker)
+  if(TARGET ${host})
+    install(TARGETS ${host} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  endif()
+endforeach()
 
 set(config_dir ${CMAKE_INSTALL_LIBDIR}/cmake/banyan)
 install(EXPORT banyanTargets NAMESPACE banyan:: DESTINATION ${config_dir})

@@ -1,61 +1,74 @@
 // banyan: the admin CLI. The composition root: parse arguments, open the store, run one
 // command. Everything it does is a call into the library.
 //
-//   banyan init    [--database URL]   create or migrate the schema
-//   banyan demo    [--database URL]   load the demo data set and print the pipeline summary
-//   banyan summary [--database URL]   print the pipeline summary
+//   banyan init       [--database URL]   create or migrate the schema
+//   banyan demo       [--database URL]   load the demo data set and print the pipeline summary
+//   banyan summary    [--database URL]   print the pipeline summary
 //   banyan pool-stats [--database URL]
+//   banyan dlq ...    [--database URL]   the dead-letter queue (see usage)
 #include <banyan/banyan.hpp>
 
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <vector>
 
+#include "args.hpp"
 #include "demo.hpp"
+#include "dlq_command.hpp"
 
 namespace {
 
-int usage() {
-  std::cerr << "usage: banyan <init|demo|summary|pool-stats> [--database URL]\n"
-               "  URL defaults to sqlite://<current directory>/banyan.db\n";
+int usage(const std::string& problem = {}) {
+  if (!problem.empty()) std::cerr << "banyan: " << problem << "\n";
+  std::cerr << "usage: banyan <command> [--database URL]\n"
+               "  banyan init | demo | summary | pool-stats\n"
+            << banyan::cli::kDlqUsage
+            << "  URL defaults to sqlite://<current directory>/banyan.db\n";
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return usage();
-  const std::string command = argv[1];
+  std::vector<std::string> args;
   std::string url = "sqlite://" + (std::filesystem::current_path() / "banyan.db").string();
-  for (int i = 2; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--database") == 0 && i + 1 < argc) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--database") {
+      if (i + 1 >= argc) return usage("--database needs a URL");
       url = argv[++i];
     } else {
-      return usage();
+      args.push_back(a);
     }
   }
+  if (args.empty()) return usage();
+  const std::string command = args[0];
   try {
     auto db = banyan::store::Database::open(url);
-    if (command == "init") {
+    if (command == "init" && args.size() == 1) {
       std::cout << "schema version " << db->schema_version() << " at " << url << "\n";
-    } else if (command == "demo") {
+    } else if (command == "demo" && args.size() == 1) {
       banyan::cli::load_demo_data(*db);
       std::cout << "Demo data loaded into " << url << "\n\n";
       banyan::cli::print_pipeline_summary(*db, std::cout);
       std::cout << '\n';
       banyan::cli::print_custom_field_report(*db, std::cout);
       banyan::cli::print_converted_leads(*db, std::cout);
-    } else if (command == "summary") {
+    } else if (command == "summary" && args.size() == 1) {
       banyan::cli::print_pipeline_summary(*db, std::cout);
-    } else if (command == "pool-stats") {
+    } else if (command == "pool-stats" && args.size() == 1) {
       auto m = db->pool_metrics();
       std::cout << "created " << m.created << ", destroyed " << m.destroyed << ", in use "
                 << m.in_use << ", idle " << m.idle << ", waiters " << m.waiters << ", timeouts "
                 << m.timeouts << "\n";
+    } else if (command == "dlq") {
+      return banyan::cli::run_dlq(*db, std::vector<std::string>(args.begin() + 1, args.end()), std::cout);
     } else {
-      return usage();
+      return usage("unknown command '" + command + "'");
     }
+  } catch (const banyan::cli::UsageError& e) {
+    return usage(e.what());
   } catch (const banyan::Error& e) {
     std::cerr << "banyan: " << banyan::to_string(e.code()) << ": " << e.what();
     if (!e.field().empty()) std::cerr << " (field " << e.field() << ")";

@@ -1,0 +1,39 @@
+// Command-line arguments: "--name value" options, "--flag" switches and positionals.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace banyan::cli {
+
+// Thrown for a malformed command line; main prints the message and the usage.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Args {
+ public:
+  // `valued` names the options that take a value; every other "--x" is a switch.
+  Args(const std::vector<std::string>& argv, const std::set<std::string>& valued);
+
+  std::optional<std::string> option(const std::string& name) const;
+  bool flag(const std::string& name) const { return flags_.count(name) != 0; }
+  const std::vector<std::string>& positionals() const { return positionals_; }
+
+ private:
+  std::map<std::string, std::string> options_;
+  std::set<std::string> flags_;
+  std::vector<std::string> positionals_;
+};
+
+// "90s", "15m", "2h", "7d" (a whole number and a unit).
+std::chrono::microseconds parse_duration(const std::string& text);
+std::uint64_t parse_id(const std::string& text);
+
+}  // namespace banyan::cli

@@ -1,0 +1,179 @@
+// Fault tests with real processes: workers and relays killed with SIGKILL mid-work, then
+// restarted; three workers sharing one MariaDB database; the dead-letter CLI. Effects are
+// counted exactly: one activity per contact.created event, never two.
+#include <signal.h>
+
+#include <thread>
+
+#include "child_process.hpp"
+#include "store_fixture.hpp"
+
+namespace banyan::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 120s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+class WorkerFaultTest : public StoreTest {
+ protected:
+  std::unique_ptr<ChildProcess> worker(std::vector<std::string> flags, const char* binary = BANYAN_FAULT_WORKER) {
+    std::vector<std::string> argv{binary, "--database", scratch().url(), "--relay-lease", "1s"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    auto p = std::make_unique<ChildProcess>(argv);
+    EXPECT_TRUE(p->wait_for_output("banyan-worker: running")) << p->output();
+    return p;
+  }
+  // Writes `n` contacts in transactions of 100.
+  void write_contacts(int n, int first = 0) {
+    for (int done = 0; done < n; done += 100) {
+      db().transact([&](store::UnitOfWork& uow) {
+        for (int i = done; i < std::min(n, done + 100); ++i)
+          db().contacts().create(uow, contact("F", "n" + std::to_string(first + i)));
+      });
+    }
+  }
+  std::int64_t count(const std::string& sql) { return std::stoll(scratch().raw(sql)); }
+  std::int64_t effects() { return count("SELECT COUNT(*) FROM activities"); }
+  // Every contact.created has exactly one effect, and nothing is left in the queue.
+  void expect_exactly_once(std::int64_t n) {
+    ASSERT_TRUE(eventually([&] { return effects() >= n && count("SELECT COUNT(*) FROM queue_messages") == 0; }))
+        << "effects " << effects() << " of " << n;
+    EXPECT_EQ(effects(), n);
+    EXPECT_EQ(count("SELECT COUNT(DISTINCT subject) FROM activities"), n);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM processed_messages WHERE consumer = 'effects'"), n);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM activities a JOIN outbox_events e ON e.event_id = a.subject "
+                    "WHERE e.event_type = 'contact.created'"), n);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters WHERE replayed_at = 0"), 0);
+  }
+};
+BANYAN_ON_BOTH_BACKENDS(WorkerFaultTest);
+
+TEST_P(WorkerFaultTest, AWorkerKilledMidBatchLosesNothingAndAppliesEachEffectOnce) {
+  write_contacts(3000);
+  auto w = worker({"--lease", "1s", "--prefetch", "100", "--handler-delay-us", "300"});
+  ASSERT_TRUE(eventually([&] { return effects() >= 400; }));
+  w->signal(SIGKILL);
+  EXPECT_EQ(w->wait(), 128 + SIGKILL);
+  const auto before_restart = effects();
+  EXPECT_LT(before_restart, 3000) << "the worker finished before it was killed";
+  auto again = worker({"--lease", "1s", "--prefetch", "100"});
+  expect_exactly_once(3000);
+  again->signal(SIGTERM);
+  EXPECT_EQ(again->wait(), 0) << again->output();
+}
+
+TEST_P(WorkerFaultTest, ARelayKilledMidPublishLosesNothing) {
+  const std::vector<std::string> relay_flags{"--no-consume", "--node", "relay",
+                                             "--work-endpoint", "tcp://127.0.0.1:*",
+                                             "--publish-endpoint", "tcp://127.0.0.1:*"};
+  auto relay = worker(relay_flags);
+  auto consumer = worker({"--no-relay", "--node", "consumer", "--lease", "1s"});
+  std::thread writer([&] { write_contacts(3000); });
+  const bool mid = eventually([&] {
+    return count("SELECT COUNT(*) FROM outbox_events WHERE relayed_at IS NOT NULL") >= 300;
+  });
+  relay->signal(SIGKILL);
+  writer.join();
+  ASSERT_TRUE(mid);
+  EXPECT_EQ(relay->wait(), 128 + SIGKILL);
+  EXPECT_LT(count("SELECT COUNT(*) FROM outbox_events WHERE relayed_at IS NOT NULL"), 3000)
+      << "the relay finished before it was killed";
+  auto restarted = worker(relay_flags);
+  expect_exactly_once(3000);
+  for (auto* p : {restarted.get(), consumer.get()}) {
+    p->signal(SIGTERM);
+    EXPECT_EQ(p->wait(), 0) << p->output();
+  }
+}
+
+TEST_P(WorkerFaultTest, ThreeWorkersShareTenThousandMessagesWithEachAppliedOnce) {
+  if (GetParam() != Backend::kMariaDb) GTEST_SKIP() << "several workers share a MySQL database";
+  std::vector<std::unique_ptr<ChildProcess>> workers;
+  for (const char* node : {"w1", "w2", "w3"}) {
+    workers.push_back(worker({"--node", node, "--work-endpoint", "tcp://127.0.0.1:*",
+                              "--publish-endpoint", "tcp://127.0.0.1:*", "--prefetch", "32"}));
+  }
+  write_contacts(10000);
+  expect_exactly_once(10000);
+  long applied = 0;
+  int busy = 0;
+  for (auto& w : workers) {
+    w->signal(SIGTERM);
+    EXPECT_EQ(w->wait(), 0) << w->output();
+    const auto out = w->output();
+    const auto at = out.find("applied ");
+    ASSERT_NE(at, std::string::npos) << out;
+    const long n = std::stol(out.substr(at + 8));
+    applied += n;
+    busy += n > 0 ? 1 : 0;
+  }
+  EXPECT_EQ(applied, 10000);
+  EXPECT_GE(busy, 2) << "the work was not shared";
+}
+
+TEST_P(WorkerFaultTest, TheDlqCliListsShowsReplaysAndPurgesWhatAFailingHandlerLeft) {
+  auto broken = worker({"--always-fail", "--max-attempts", "3"});
+  write_contacts(5);
+  ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM dead_letters") == 5; }));
+  broken->signal(SIGTERM);
+  EXPECT_EQ(broken->wait(), 0);
+  auto cli = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{BANYAN_CLI, "--database", scratch().url(), "dlq"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  };
+  auto list = cli({"list", "--queue", "effects"});
+  EXPECT_EQ(list.status, 0) << list.output;
+  EXPECT_NE(list.output.find("5 entries"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("the handler is broken"), std::string::npos);
+  EXPECT_NE(cli({"list", "--error", "broken", "--type", "contact.created"}).output.find("5 entries"), std::string::npos);
+  EXPECT_NE(cli({"list", "--older-than", "1h"}).output.find("0 entries"), std::string::npos);
+  const auto id = std::to_string(std::stoll(scratch().raw("SELECT MIN(id) FROM dead_letters")));
+  auto show = cli({"show", id});
+  EXPECT_EQ(show.status, 0);
+  EXPECT_NE(show.output.find("attempts:       3"), std::string::npos) << show.output;
+  EXPECT_NE(show.output.find("contact.created"), std::string::npos);
+  EXPECT_NE(show.output.find("\"last_name\""), std::string::npos);
+  EXPECT_NE(cli({"stats"}).output.find("effects"), std::string::npos);
+
+  // Bad requests: a clear error, nothing changed.
+  auto missing = cli({"show", "999999"});
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.output.find("not_found"), std::string::npos);
+  EXPECT_EQ(cli({"purge"}).status, 2);
+  EXPECT_EQ(cli({"replay", id, "--queue", "effects"}).status, 2);
+  EXPECT_EQ(cli({"list", "--older-than", "soon"}).status, 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters WHERE replayed_at = 0"), 5);
+
+  // The handler is fixed: replay drains the dead letters into effects.
+  auto fixed = worker({"--max-attempts", "3"});
+  auto replay = cli({"replay", "--queue", "effects"});
+  EXPECT_NE(replay.output.find("replayed 5 entries"), std::string::npos) << replay.output;
+  expect_exactly_once(5);
+  EXPECT_NE(cli({"list"}).output.find("0 entries"), std::string::npos);
+  EXPECT_NE(cli({"list", "--replayed"}).output.find("5 entries"), std::string::npos);
+  EXPECT_NE(cli({"purge", "--all", "--replayed"}).output.find("purged 5 entries"), std::string::npos);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters"), 0);
+  fixed->signal(SIGTERM);
+  EXPECT_EQ(fixed->wait(), 0);
+}
+
+TEST_P(WorkerFaultTest, BanyanWorkerStopsCleanlyOnSigtermAndReleasesTheRelayLease) {
+  auto w = worker({}, BANYAN_WORKER);
+  ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM messaging_leases WHERE expires_at > 0") == 1; }));
+  w->signal(SIGTERM);
+  EXPECT_EQ(w->wait(), 0) << w->output();
+  EXPECT_NE(w->output().find("banyan-worker: stopped"), std::string::npos);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM messaging_leases WHERE expires_at > 0"), 0);
+}
+
+}  // namespace
+}  // namespace banyan::test
