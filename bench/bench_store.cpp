@@ -20,6 +20,7 @@
 #include <random>
 
 #include "bench_util.hpp"
+#include "mysql_scratch.hpp"
 #include "store/match_keys.hpp"
 
 namespace {
@@ -54,23 +55,7 @@ Target& target(bool mysql) {
   Target& t = targets[mysql ? 1 : 0];
   if (t.db) return t;
   if (mysql) {
-    std::string base = banyan::bench::env_or("BANYAN_TEST_MYSQL_URL", "");
-    if (base.empty()) throw std::runtime_error("BANYAN_TEST_MYSQL_URL is not set");
-    // A fresh database on the private server.
-    std::string server = base.substr(0, base.rfind('/'));
-    std::string name = "bench_store_" + std::to_string(::getpid());
-    MYSQL* m = mysql_init(nullptr);
-    std::string rest = server.substr(std::strlen("mysql://"));
-    std::string user = rest.substr(0, rest.find('@'));
-    std::string hostport = rest.substr(rest.find('@') + 1);
-    std::string host = hostport.substr(0, hostport.find(':'));
-    unsigned port = static_cast<unsigned>(std::stoul(hostport.substr(hostport.find(':') + 1)));
-    if (!mysql_real_connect(m, host.c_str(), user.c_str(), nullptr, nullptr, port, nullptr, 0))
-      throw std::runtime_error(mysql_error(m));
-    mysql_query(m, ("DROP DATABASE IF EXISTS " + name).c_str());
-    mysql_query(m, ("CREATE DATABASE " + name).c_str());
-    mysql_close(m);
-    t.url = server + "/" + name;
+    t.url = banyan::bench::fresh_mysql_database("bench_store_" + std::to_string(::getpid()));
   } else {
     t.url = "sqlite://" + sqlite_path();
   }

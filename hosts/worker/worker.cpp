@@ -2,6 +2,7 @@
 
 #include <banyan/errors.hpp>
 #include <banyan/messaging/dead_letter_store.hpp>
+#include <banyan/saga/saga.hpp>
 
 #include <csignal>
 #include <ctime>
@@ -16,6 +17,7 @@ const char* const kWorkerUsage =
     "usage: banyan-worker [--database URL] [--node NAME] [--no-relay]\n"
     "                     [--work-endpoint EP] [--publish-endpoint EP] [--advertise-host H]\n"
     "                     [--relay-lease DUR] [--dlq-retention DUR]\n"
+    "                     [--billing-url URL] [--billing-timeout DUR] [--saga-lease DUR]\n"
     "  URL defaults to sqlite://<current directory>/banyan.db; EP like tcp://127.0.0.1:*\n"
     "  or ipc:///run/banyan.sock (default: this process only); DUR like 90s, 15m, 2h, 7d\n";
 
@@ -42,6 +44,12 @@ WorkerConfig parse_worker_args(const std::vector<std::string>& argv, std::vector
       c.bus.advertise_host = value();
     } else if (a == "--relay-lease") {
       c.bus.relay_lease = std::chrono::duration_cast<std::chrono::milliseconds>(cli::parse_duration(value()));
+    } else if (a == "--billing-url") {
+      c.billing_url = value();
+    } else if (a == "--billing-timeout") {
+      c.billing_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cli::parse_duration(value()));
+    } else if (a == "--saga-lease") {
+      c.saga_lease = std::chrono::duration_cast<std::chrono::milliseconds>(cli::parse_duration(value()));
     } else if (a == "--dlq-retention") {
       c.dlq_retention = cli::parse_duration(value());
     } else if (rest != nullptr) {
@@ -65,6 +73,13 @@ int run_worker(const WorkerConfig& config, const std::vector<Wiring>& wiring) {
     messaging::BusOptions options = config.bus;
     options.log = [](std::string_view m) { std::cerr << "banyan-worker: " << m << std::endl; };
     messaging::MessageBus bus(*db, options);
+    saga::SagaOrchestrator sagas(*db, bus);
+    sagas.define(saga::lead_conversion_saga());
+    if (!config.billing_url.empty()) {
+      sagas.define(saga::deal_won_saga({.billing_url = config.billing_url,
+                                        .billing_timeout = config.billing_timeout,
+                                        .lease = config.saga_lease}));
+    }
     for (const auto& wire : wiring) wire(*db, bus);
     bus.start();
     std::cout << "banyan-worker: running on " << config.database_url << std::endl;

@@ -18,6 +18,11 @@ struct WorkerConfig {
   // Dead letters older than this are deleted (checked every retention_interval).
   std::chrono::microseconds dlq_retention = std::chrono::hours(24 * 14);
   std::chrono::seconds retention_interval = std::chrono::hours(1);
+  // The sagas that ship with Banyan: lead_conversion always; deal_won when a billing URL
+  // is configured.
+  std::string billing_url;
+  std::chrono::milliseconds billing_timeout = std::chrono::seconds(5);
+  std::chrono::milliseconds saga_lease = std::chrono::seconds(60);
 };
 
 extern const char* const kWorkerUsage;

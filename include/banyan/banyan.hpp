@@ -19,6 +19,7 @@
 #include "banyan/messaging/message.hpp"
 #include "banyan/messaging/message_bus.hpp"
 #include "banyan/messaging/retry_policy.hpp"
+#include "banyan/saga/saga.hpp"
 #include "banyan/store/custom_fields.hpp"
 #include "banyan/store/database.hpp"
 #include "banyan/store/deal_stages.hpp"

@@ -395,6 +395,22 @@ std::vector<std::uint64_t> expired_leases(UnitOfWork& uow, std::int64_t now, int
   return island::query_ids(tx_of(uow), q);
 }
 
+void enqueue(UnitOfWork& uow, const std::string& queue, const store::DomainEvent& m,
+             std::int64_t available_at) {
+  SqlFragment ins;
+  ins.text("INSERT INTO queue_messages (queue, ").text(kEventColumns)
+      .text(", state, attempts, available_at, enqueued_at) VALUES (").param(text_param(queue))
+      .text(", ").param(text_param(m.id)).text(", ").param(int_param(static_cast<std::int64_t>(m.sequence)))
+      .text(", ").param(text_param(m.type)).text(", ").param(text_param(std::string(to_string(m.aggregate_type))))
+      .text(", ").param(int_param(static_cast<std::int64_t>(m.aggregate_id)))
+      .text(", ").param(int_param(static_cast<std::int64_t>(m.aggregate_version)))
+      .text(", ").param(int_param(store::detail::micros(m.occurred_at)))
+      .text(", ").param(int_param(static_cast<std::int64_t>(m.actor.value_or(0))))
+      .text(", ").param(text_param(m.payload)).text(", 0, 0, ").param(int_param(available_at))
+      .text(", ").param(int_param(now_us())).text(")");
+  island::execute(tx_of(uow), ins);
+}
+
 store::DomainEvent event_of(const odbrows::QueueMessageView& row) {
   store::DomainEvent e;
   e.sequence = row.event_sequence;

@@ -84,6 +84,11 @@ std::vector<std::uint64_t> expired_leases(UnitOfWork& uow, std::int64_t now, int
 void dead_letter(UnitOfWork& uow, std::uint64_t id, int attempts, ErrorClass error_class,
                  const std::string& error, const std::string& consumer, std::int64_t now);
 
+// Puts a message straight into `queue`, not through the outbox: commands such as saga
+// steps. It becomes deliverable at `available_at` once the unit of work commits.
+void enqueue(UnitOfWork& uow, const std::string& queue, const store::DomainEvent& message,
+             std::int64_t available_at);
+
 store::DomainEvent event_of(const odbrows::QueueMessageView& row);
 
 }  // namespace banyan::messaging::detail

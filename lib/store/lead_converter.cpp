@@ -129,9 +129,25 @@ ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& r
     relations.add_deal_contact(uow, out.deal->id, out.contact.id, spec.contact_role);
   }
 
+  out.lead = mark_converted(uow, lead.id, out.contact.id, out.company.id,
+                            out.deal ? std::optional<Id>(out.deal->id) : std::nullopt,
+                            out.company_created);
+  return out;
+}
+
+Lead LeadConverter::mark_converted(UnitOfWork& uow, Id lead_id, Id contact_id,
+                                   std::optional<Id> company_id, std::optional<Id> deal_id,
+                                   bool company_created) const {
+  Repository<Lead> leads(db_);
+  const Lead lead = leads.get(uow, lead_id);
+  if (lead.converted()) {
+    throw Conflict("lead " + std::to_string(lead.id) + " was already converted (into contact " +
+                       std::to_string(lead.converted_contact_id.value_or(0)) + ")",
+                   "status");
+  }
   island::Transaction& tx = uow.impl().live();
   const ObjectRef from{ObjectType::kLead, lead.id};
-  const ObjectRef to{ObjectType::kContact, out.contact.id};
+  const ObjectRef to{ObjectType::kContact, contact_id};
   detail::move_object_links(tx, from, to);
 
   // Mark the lead: a write no ordinary update may make (Repository<Lead> refuses it).
@@ -139,21 +155,20 @@ ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& r
   const std::int64_t now = detail::micros(detail::now_micros());
   row->status = std::string(to_string(LeadStatus::kConverted));
   row->converted_at = std::make_unique<std::int64_t>(now);
-  row->converted_contact_id = std::make_unique<std::uint64_t>(out.contact.id);
-  row->converted_company_id = std::make_unique<std::uint64_t>(out.company.id);
-  row->converted_deal_id =
-      out.deal ? std::make_unique<std::uint64_t>(out.deal->id) : std::unique_ptr<std::uint64_t>();
+  row->converted_contact_id = std::make_unique<std::uint64_t>(contact_id);
+  row->converted_company_id = detail::column(company_id);
+  row->converted_deal_id = detail::column(deal_id);
   row->updated_at = now;
   row->updated_by = detail::column(uow.actor());
   island::RowStore<odbrows::LeadRow>::update(tx, *row);
   detail::append_event(uow, "lead.converted", {ObjectType::kLead, lead.id}, row->version,
                        {{"lead_id", lead.id},
-                        {"contact_id", out.contact.id},
-                        {"company_id", out.company.id},
-                        {"company_created", out.company_created},
-                        {"deal_id", out.deal ? nlohmann::json(out.deal->id) : nlohmann::json()}});
-  out.lead = leads.get(uow, lead.id);
-  return out;
+                        {"contact_id", contact_id},
+                        {"company_id", company_id ? nlohmann::json(*company_id) : nlohmann::json()},
+                        {"company_created", company_created},
+                        {"deal_id", deal_id ? nlohmann::json(*deal_id) : nlohmann::json()}});
+  return leads.get(uow, lead.id);
 }
+
 
 }  // namespace banyan::store

@@ -9,8 +9,6 @@
 
 namespace banyan::store {
 namespace detail {
-namespace {
-
 std::string new_event_id() {
   // 128 random bits; one generator per thread, seeded from the OS.
   thread_local std::mt19937_64 rng{std::random_device{}() ^
@@ -23,6 +21,8 @@ std::string new_event_id() {
   }
   return out;
 }
+
+namespace {
 
 nlohmann::json cell_json(const Cell& c) {
   if (const auto* i = std::get_if<std::int64_t>(&c)) return *i;

@@ -196,6 +196,16 @@ void create_messaging_tables(island::Transaction& tx, island::Backend backend) {
   island::execute(tx, "CREATE TABLE processed_messages (consumer " + key +
                           " NOT NULL, message_id " + key + " NOT NULL, processed_at " + time +
                           " NOT NULL, PRIMARY KEY (consumer, message_id))" + engine);
+  // Saga instances (lib/saga/): data and history are JSON.
+  island::execute(tx, "CREATE TABLE saga_instances (" + pk + ", saga " + text +
+                          " NOT NULL, saga_key " + key + " NOT NULL, subject_type " + text +
+                          " NOT NULL, subject_id " + id + " NOT NULL, status " + text +
+                          " NOT NULL, step INTEGER NOT NULL, data " + payload +
+                          " NOT NULL, history " + payload + " NOT NULL, error " + long_text +
+                          " NOT NULL, version INTEGER NOT NULL, created_at " + time +
+                          " NOT NULL, updated_at " + time + " NOT NULL)" + engine);
+  island::execute(tx, "CREATE UNIQUE INDEX saga_instances_key_uq ON saga_instances (saga, saga_key)");
+  island::execute(tx, "CREATE INDEX saga_instances_status_ix ON saga_instances (saga, status)");
   island::execute(tx, "CREATE TABLE messaging_leases (name " + key +
                           " NOT NULL PRIMARY KEY, holder " + text +
                           " NOT NULL, expires_at " + time + " NOT NULL, work_endpoint " +

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "billing_stub.hpp"
 #include "child_process.hpp"
 #include "store_fixture.hpp"
 
@@ -28,7 +29,10 @@ class WorkerFaultTest : public StoreTest {
     std::vector<std::string> argv{binary, "--database", scratch().url(), "--relay-lease", "1s"};
     argv.insert(argv.end(), flags.begin(), flags.end());
     auto p = std::make_unique<ChildProcess>(argv);
-    EXPECT_TRUE(p->wait_for_output("banyan-worker: running")) << p->output();
+    // Fails the test at once (gtest reports the exception) rather than waiting on a
+    // worker that never ran.
+    if (!p->wait_for_output("banyan-worker: running"))
+      throw std::runtime_error("the worker did not start:\n" + p->output());
     return p;
   }
   // Writes `n` contacts in transactions of 100.
@@ -164,6 +168,76 @@ TEST_P(WorkerFaultTest, TheDlqCliListsShowsReplaysAndPurgesWhatAFailingHandlerLe
   EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters"), 0);
   fixed->signal(SIGTERM);
   EXPECT_EQ(fixed->wait(), 0);
+}
+
+// SIGKILL while the deal-won saga waits on billing, then restart: the saga resumes and
+// completes, or compensates fully; never half.
+class SagaFaultTest : public WorkerFaultTest {
+ protected:
+  Deal won_deal() {
+    auto p = make_pipeline();
+    return db().transact([&](store::UnitOfWork& uow) {
+      Deal d;
+      d.title = "Kill me";
+      d.pipeline_id = p.pipeline.id;
+      d.stage_id = p.won.id;
+      d.status = DealStatus::kWon;
+      return db().deals().create(uow, d);
+    });
+  }
+  std::optional<saga::SagaInstance> instance(Id deal) {
+    return saga::SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal));
+  }
+  std::vector<std::string> billing_flags(const BillingStub& billing) {
+    return {"--no-consume", "--billing-url", billing.url(), "--billing-timeout", "1s", "--saga-lease", "2s"};
+  }
+  // Kills a worker that is inside the billing step.
+  void kill_during_billing(BillingStub& billing, Id& deal) {
+    billing.set_mode(BillingStub::Mode::kHang);
+    auto w = worker(billing_flags(billing));
+    deal = won_deal().id;
+    ASSERT_TRUE(eventually([&] { return billing.posts() >= 1; }));
+    w->signal(SIGKILL);
+    EXPECT_EQ(w->wait(), 128 + SIGKILL);
+    auto s = instance(deal);
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(s->status, saga::SagaStatus::kRunning);
+    EXPECT_EQ(s->step, 1);  // provision_billing, half way
+  }
+  std::int64_t deal_activities(Id deal) {
+    return count("SELECT COUNT(*) FROM activity_links WHERE object_type = 'deal' AND object_id = " + std::to_string(deal));
+  }
+};
+BANYAN_ON_BOTH_BACKENDS(SagaFaultTest);
+
+TEST_P(SagaFaultTest, AWorkerKilledMidSagaResumesAndCompletesItOnce) {
+  BillingStub billing;
+  Id deal = 0;
+  kill_during_billing(billing, deal);
+  billing.set_mode(BillingStub::Mode::kOk);
+  auto again = worker(billing_flags(billing));
+  ASSERT_TRUE(eventually([&] { return instance(deal)->status == saga::SagaStatus::kCompleted; }));
+  EXPECT_EQ(billing.customers().size(), 1u);  // the retried POST reused its idempotency key
+  EXPECT_EQ(deal_activities(deal), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM activities"), 1);
+  again->signal(SIGTERM);
+  EXPECT_EQ(again->wait(), 0);
+}
+
+TEST_P(SagaFaultTest, AWorkerKilledMidSagaWhoseBillingThenFailsForGoodCompensatesFully) {
+  BillingStub billing;
+  Id deal = 0;
+  kill_during_billing(billing, deal);
+  billing.set_mode(BillingStub::Mode::kRefuse);
+  auto again = worker(billing_flags(billing));
+  ASSERT_TRUE(eventually([&] { return instance(deal)->status == saga::SagaStatus::kCompensated; }));
+  EXPECT_TRUE(billing.customers().empty());
+  EXPECT_EQ(deal_activities(deal), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tag_links l JOIN tags t ON t.id = l.tag_id WHERE t.name = 'billing-failed'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tag_links l JOIN tags t ON t.id = l.tag_id WHERE t.name = 'onboarding'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters WHERE queue = 'saga.deal_won'"), 1);
+  again->signal(SIGTERM);
+  EXPECT_EQ(again->wait(), 0);
 }
 
 TEST_P(WorkerFaultTest, BanyanWorkerStopsCleanlyOnSigtermAndReleasesTheRelayLease) {

@@ -59,6 +59,13 @@ class BANYAN_EXPORT LeadConverter {
   // On any error nothing is changed once the unit of work is rolled back.
   ConversionResult convert(UnitOfWork& uow, const LeadConversion& request) const;
 
+  // The last part of convert(), for callers that made the contact, company and deal
+  // themselves (the lead conversion saga does, one step at a time): moves the lead's
+  // activity links and tags to the contact and marks the lead converted, pointing at
+  // them. Throws NotFound for no such lead, Conflict("status") when already converted.
+  Lead mark_converted(UnitOfWork& uow, Id lead_id, Id contact_id, std::optional<Id> company_id,
+                      std::optional<Id> deal_id, bool company_created) const;
+
  private:
   detail::DatabaseState* db_;
 };

@@ -196,6 +196,7 @@ template struct ViewStore<odbrows::DeadLetterView>;
 template struct ViewStore<odbrows::QueueSpecView>;
 template struct ViewStore<odbrows::LeaseView>;
 template struct ViewStore<odbrows::QueueDepthView>;
+template struct ViewStore<odbrows::SagaInstanceView>;
 
 }  // namespace island
 }  // namespace banyan

@@ -434,6 +434,26 @@ struct LeaseView {
   std::string publish_endpoint;
 };
 
+#pragma db view
+struct SagaInstanceView {
+  std::uint64_t id = 0;
+  std::string saga;
+  std::string saga_key;
+  std::string subject_type;
+  std::uint64_t subject_id = 0;
+  std::string status;
+  std::int64_t step = 0;
+#pragma db mysql:type("MEDIUMTEXT")
+  std::string data;
+#pragma db mysql:type("MEDIUMTEXT")
+  std::string history;
+#pragma db mysql:type("TEXT")
+  std::string error;
+  std::int64_t version = 0;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+};
+
 // Per-queue depth and oldest entry (queue and dead-letter metrics).
 #pragma db view
 struct QueueDepthView {

@@ -1,0 +1,170 @@
+// The message bus end to end: durable throughput (write, outbox, relay, ZeroMQ, consumer,
+// ack) and commit-to-handler latency at a fixed offered rate, on SQLite and MariaDB,
+// beside raw ZeroMQ PUSH/PULL with messages of the same size in the same run (the limit).
+#include <banyan/banyan.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "bench_util.hpp"
+#include "mysql_scratch.hpp"
+
+namespace {
+
+using namespace banyan;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMessages = 20000;  // per throughput run
+constexpr int kBatch = 500;       // contacts per transaction
+constexpr int kRate = 1000;       // offered messages per second in the latency run
+
+std::string url_for(const std::string& backend) {
+  if (backend == "sqlite") {
+    static int n = 0;
+    const auto path = std::filesystem::temp_directory_path() / ("banyan-bench-messaging-" + std::to_string(getpid()) + "-" + std::to_string(n++) + ".db");
+    std::filesystem::remove(path);
+    return "sqlite://" + path.string();
+  }
+  if (bench::env_or("BANYAN_TEST_MYSQL_URL", "").empty()) return "";
+  static int n = 0;
+  return bench::fresh_mysql_database("bench_messaging_" + std::to_string(getpid()) + "_" + std::to_string(n++));
+}
+
+Contact contact_n(int i) {
+  Contact c;
+  c.first_name = "Bench";
+  c.last_name = "Contact" + std::to_string(i);
+  c.email = "bench" + std::to_string(i) + "@example.com";
+  c.phone = "+1 555 0100";
+  return c;
+}
+
+// Writes `n` contacts in transactions of kBatch.
+void write_contacts(store::Database& db, int first, int n) {
+  for (int done = 0; done < n; done += kBatch) {
+    db.transact([&](store::UnitOfWork& uow) {
+      for (int i = done; i < std::min(n, done + kBatch); ++i) db.contacts().create(uow, contact_n(first + i));
+    });
+  }
+}
+
+messaging::QueueSpec bench_queue() {
+  messaging::QueueSpec q;
+  q.name = "bench";
+  q.event_types = {"contact.created"};
+  return q;
+}
+
+void BM_Durable(benchmark::State& state, const std::string& backend) {
+  const std::string url = url_for(backend);
+  if (url.empty()) {
+    state.SkipWithError("BANYAN_TEST_MYSQL_URL is not set");
+    return;
+  }
+  auto db = store::Database::open(url);
+  messaging::MessageBus bus(*db, {.log = [](std::string_view) {}});
+  bus.declare_queue(bench_queue());
+  std::atomic<long> handled{0};
+  bus.consume("bench", [&](const messaging::Message&) { handled.fetch_add(1); }, {"bench", 512});
+  bus.start();
+  int written = 0;
+  for (auto _ : state) {
+    const long target = handled.load() + kMessages;
+    write_contacts(*db, written, kMessages);
+    written += kMessages;
+    while (handled.load() < target || bus.metrics().acked < static_cast<std::uint64_t>(written))
+      std::this_thread::sleep_for(100us);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kMessages);
+  bus.stop();
+}
+
+void BM_Latency(benchmark::State& state, const std::string& backend) {
+  const std::string url = url_for(backend);
+  if (url.empty()) {
+    state.SkipWithError("BANYAN_TEST_MYSQL_URL is not set");
+    return;
+  }
+  auto db = store::Database::open(url);
+  messaging::MessageBus bus(*db, {.log = [](std::string_view) {}});
+  bus.declare_queue(bench_queue());
+  std::mutex mutex;
+  std::map<Id, Clock::time_point> committed;  // guarded by mutex
+  std::vector<double> samples;                // guarded by mutex
+  bus.consume("bench", [&](const messaging::Message& m) {
+    const auto now = Clock::now();
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = committed.find(m.event.aggregate_id);
+    if (it != committed.end()) samples.push_back(std::chrono::duration<double, std::nano>(now - it->second).count());
+  }, {"bench", 64});
+  bus.start();
+  const int n = 3 * kRate;  // three seconds per run
+  int i = 0;
+  for (auto _ : state) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      samples.clear();
+    }
+    auto next = Clock::now();
+    for (int k = 0; k < n; ++k, ++i) {
+      std::this_thread::sleep_until(next);
+      next += std::chrono::microseconds(1000000 / kRate);
+      // Hold the lock across the commit so the handler cannot look before the time is in.
+      std::lock_guard<std::mutex> lock(mutex);
+      const Contact c = db->transact([&](store::UnitOfWork& uow) { return db->contacts().create(uow, contact_n(i)); });
+      committed[c.id] = Clock::now();
+    }
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (samples.size() >= static_cast<std::size_t>(n)) break;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  bench::report_latency(state, samples);
+  bus.stop();
+}
+
+// The limit: raw ZeroMQ PUSH/PULL over inproc with a payload the size of a routed event.
+void BM_RawZmq(benchmark::State& state) {
+  zmq::context_t ctx(1);
+  zmq::socket_t push(ctx, zmq::socket_type::push), pull(ctx, zmq::socket_type::pull);
+  pull.bind("inproc://bench");
+  push.connect("inproc://bench");
+  // A contact.created event as the bus sends it: nine frames of which the payload dominates.
+  const std::string payload(620, 'x');
+  for (auto _ : state) {
+    std::thread receiver([&] {
+      zmq::message_t m;
+      for (int i = 0; i < kMessages; ++i) {
+        do {
+          (void)pull.recv(m);
+        } while (m.more());
+      }
+    });
+    for (int i = 0; i < kMessages; ++i) {
+      push.send(zmq::buffer(std::to_string(i)), zmq::send_flags::sndmore);
+      push.send(zmq::buffer(payload), zmq::send_flags::none);
+    }
+    receiver.join();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kMessages);
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_Durable, sqlite, std::string("sqlite"))->Name("messaging/sqlite/durable")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK_CAPTURE(BM_Durable, mariadb, std::string("mariadb"))->Name("messaging/mariadb/durable")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK_CAPTURE(BM_Latency, sqlite, std::string("sqlite"))->Name("messaging/sqlite/latency")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK_CAPTURE(BM_Latency, mariadb, std::string("mariadb"))->Name("messaging/mariadb/latency")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_RawZmq)->Name("messaging/raw_zmq/push_pull")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+
+BENCHMARK_MAIN();

@@ -1,0 +1,174 @@
+// Sagas: long-running work in named steps, each an action with a compensation, run over
+// the message bus.
+//
+// A saga instance is a row (status, current step, data, history). Each step runs as a
+// message of the saga's work queue, so the queue's lease makes one worker drive an
+// instance at a time, a worker that dies mid-step gives the step to another after the
+// lease, and failures follow the queue's retry policy. A step that succeeds records its
+// result and enqueues the next step in one transaction. A step that fails for good (a
+// permanent error, or its last attempt) turns the instance to compensating: the completed
+// steps are compensated in reverse order, and the failed step's message lands in the
+// dead-letter queue with the error. A crash therefore resumes or compensates an instance,
+// never leaves it half done.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "banyan/export.hpp"
+#include "banyan/messaging/message_bus.hpp"
+#include "banyan/model/record.hpp"
+#include "banyan/store/database.hpp"
+
+namespace banyan::saga {
+
+enum class SagaStatus { kRunning, kCompleted, kCompensating, kCompensated, kFailed };
+BANYAN_EXPORT const char* to_string(SagaStatus s) noexcept;
+
+// What a step sees and may change.
+struct BANYAN_EXPORT StepContext {
+  std::uint64_t instance_id = 0;
+  std::string saga{};
+  ObjectRef subject{};
+  // The instance's data: set by start(), extended by steps (saved when the step succeeds).
+  std::map<std::string, std::string> data{};
+  // The step's attempt (1 for the first) and the time by which it must finish.
+  int attempt = 1;
+  std::chrono::steady_clock::time_point deadline{};
+  store::Database* db = nullptr;
+  // Local steps only: the transaction that also records the step's success, so their
+  // database writes happen exactly once. Null for remote steps.
+  store::UnitOfWork* uow = nullptr;
+};
+
+struct BANYAN_EXPORT Step {
+  std::string name{};
+  // Local steps write only to this database, inside the step's transaction. Remote steps
+  // call other systems outside any transaction and must be idempotent (use the instance
+  // id as the idempotency key): after a crash they may run again.
+  enum class Kind { kLocal, kRemote } kind = Kind::kLocal;
+  // Throws to fail (messaging::PermanentError to fail for good at once).
+  std::function<void(StepContext&)> action{};
+  // Undoes the action after a later step failed for good. May be empty.
+  std::function<void(StepContext&)> compensation{};
+  // A step running longer than this fails (the action should honour ctx.deadline).
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+};
+
+// Starts a saga from a domain event, or returns nothing to ignore the event.
+struct BANYAN_EXPORT StartRequest {
+  // Unique per saga: a second start with the same key is ignored.
+  std::string key{};
+  ObjectRef subject{};
+  std::map<std::string, std::string> data{};
+};
+using StartRule = std::function<std::optional<StartRequest>(const store::DomainEvent&)>;
+
+struct BANYAN_EXPORT SagaDefinition {
+  // 1..64 bytes of [a-z0-9_]; the saga's queue is "saga.<name>".
+  std::string name{};
+  std::vector<Step> steps{};
+  // Events that may start an instance, and the rule that decides.
+  std::vector<std::string> trigger_events{};
+  StartRule start_rule{};
+  // Step attempts and backoff (the queue's policy). Compensations retry the same way;
+  // one that fails for good leaves the instance kFailed, its message in the DLQ (replay
+  // it to resume compensating).
+  messaging::RetryPolicy retry{};
+  // Must exceed every step's timeout.
+  std::chrono::milliseconds lease{std::chrono::minutes(2)};
+};
+
+struct BANYAN_EXPORT SagaHistoryEntry {
+  std::string step{};
+  std::string what{};  // "done", "failed", "compensated", "compensation_failed"
+  int attempt = 0;
+  Timestamp at{};
+  std::string error{};
+};
+
+struct BANYAN_EXPORT SagaInstance {
+  std::uint64_t id = 0;
+  std::string saga{};
+  std::string key{};
+  ObjectRef subject{};
+  SagaStatus status = SagaStatus::kRunning;
+  // The step running or being compensated (index into the definition's steps).
+  int step = 0;
+  std::map<std::string, std::string> data{};
+  std::vector<SagaHistoryEntry> history{};
+  std::string error{};
+  Timestamp created_at{};
+  Timestamp updated_at{};
+};
+
+struct BANYAN_EXPORT SagaStats {
+  std::string saga{};
+  SagaStatus status = SagaStatus::kRunning;
+  std::int64_t count = 0;
+};
+
+// Runs sagas on a bus: define() them, then start the bus. Thread-safe. The database and
+// the bus must outlive the orchestrator, and the bus must not be stopped before it.
+class BANYAN_EXPORT SagaOrchestrator {
+ public:
+  SagaOrchestrator(store::Database& db, messaging::MessageBus& bus);
+  ~SagaOrchestrator();
+  SagaOrchestrator(const SagaOrchestrator&) = delete;
+  SagaOrchestrator& operator=(const SagaOrchestrator&) = delete;
+
+  // Declares the saga's queue and consumes it with `consumers` consumers. Call before the
+  // bus starts. ValidationError for a bad or duplicate definition.
+  void define(SagaDefinition definition, int consumers = 1);
+
+  // Starts an instance in the caller's unit of work (it begins when that commits).
+  // Returns the instance id; for a key already started, the existing instance's id.
+  // Works for any saga defined on any orchestrator of this database, so an application
+  // can start sagas that its workers run. ValidationError for a bad name or key.
+  static std::uint64_t start(store::UnitOfWork& uow, const std::string& saga, const StartRequest& request);
+
+  // NotFound for an unknown id.
+  static SagaInstance get(store::Database& db, std::uint64_t id);
+  static std::optional<SagaInstance> find(store::Database& db, const std::string& saga, const std::string& key);
+  static std::vector<SagaStats> stats(store::Database& db);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The sagas that ship with Banyan.
+struct BANYAN_EXPORT DealWonOptions {
+  // The billing system's customer endpoint: POST creates (Idempotency-Key header),
+  // DELETE <url>/<key> removes. "http://host:port/path" (plain HTTP).
+  std::string billing_url{};
+  std::chrono::milliseconds billing_timeout{std::chrono::seconds(5)};
+  messaging::RetryPolicy retry{};
+  // How long a worker may hold a step before another takes it over (> billing_timeout).
+  std::chrono::milliseconds lease{std::chrono::seconds(60)};
+};
+// "deal_won": when a deal is won, tag it "onboarding", provision the customer in billing,
+// then create an onboarding task linked to the deal. If billing fails for good, the tag
+// is replaced by "billing-failed" (the deal stays flagged) and the failure is in the DLQ.
+BANYAN_EXPORT SagaDefinition deal_won_saga(DealWonOptions options);
+
+// "lead_conversion": converts a lead across messages: company, contact, deal, then the
+// lead itself, each a local step undone (deleted) if a later one fails for good. Start it
+// with start_lead_conversion().
+BANYAN_EXPORT SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry = {});
+struct BANYAN_EXPORT LeadConversionRequest {
+  Id lead_id = 0;
+  // A deal is opened when set, in this pipeline's first stage, named after the company.
+  std::optional<Id> pipeline_id{};
+  std::optional<Money> amount{};
+};
+BANYAN_EXPORT std::uint64_t start_lead_conversion(store::UnitOfWork& uow, const LeadConversionRequest& request);
+
+}  // namespace banyan::saga

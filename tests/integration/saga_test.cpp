@@ -1,0 +1,320 @@
+// Sagas on both backends: steps in order, compensation in reverse, retries, timeouts,
+// dead letters, and the two sagas that ship with Banyan.
+#include "billing_stub.hpp"
+#include "messaging_fixture.hpp"
+
+namespace banyan::test {
+namespace {
+
+using namespace std::chrono_literals;
+using saga::SagaInstance;
+using saga::SagaOrchestrator;
+using saga::SagaStatus;
+using saga::StepContext;
+
+class SagaTest : public MessagingTest {
+ protected:
+  static messaging::RetryPolicy quick(int max_attempts = 3) {
+    messaging::RetryPolicy r;
+    r.immediate_retries = 0;
+    r.max_attempts = max_attempts;
+    r.initial_delay = 10ms;
+    r.max_delay = 50ms;
+    return r;
+  }
+  // Steps that log what they do; `fail_at` names a step whose action throws `error`.
+  saga::SagaDefinition recorder(std::vector<std::string>& log, std::mutex& mutex, const std::string& fail_at = "",
+                                bool permanent = true) {
+    saga::SagaDefinition def;
+    def.name = "recorder";
+    def.retry = quick();
+    def.lease = 5s;
+    for (const char* name : {"one", "two", "three"}) {
+      saga::Step s;
+      s.name = name;
+      s.timeout = 2s;
+      s.action = [&log, &mutex, name = std::string(name), fail_at, permanent](StepContext& ctx) {
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          log.push_back("do " + name);
+        }
+        if (name == fail_at) {
+          if (permanent) throw messaging::PermanentError(name + " cannot be done");
+          throw std::runtime_error(name + " is down");
+        }
+        ctx.data[name] = "done";
+      };
+      s.compensation = [&log, &mutex, name = std::string(name)](StepContext&) {
+        std::lock_guard<std::mutex> lock(mutex);
+        log.push_back("undo " + name);
+      };
+      def.steps.push_back(s);
+    }
+    return def;
+  }
+  std::uint64_t start(const std::string& saga_name, const std::string& key) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      return SagaOrchestrator::start(uow, saga_name, {key, {ObjectType::kContact, 1}, {{"who", "test"}}});
+    });
+  }
+  bool ends_as(std::uint64_t id, SagaStatus status) {
+    return eventually([&] { return SagaOrchestrator::get(db(), id).status == status; });
+  }
+};
+BANYAN_ON_BOTH_BACKENDS(SagaTest);
+
+TEST_P(SagaTest, RunsEveryStepInOrderAndRecordsDataAndHistory) {
+  std::vector<std::string> log;
+  std::mutex mutex;
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(recorder(log, mutex));
+  b.start();
+  const auto id = start("recorder", "k1");
+  EXPECT_EQ(start("recorder", "k1"), id);  // one instance per key
+  ASSERT_TRUE(ends_as(id, SagaStatus::kCompleted));
+  const SagaInstance s = SagaOrchestrator::get(db(), id);
+  EXPECT_EQ(log, (std::vector<std::string>{"do one", "do two", "do three"}));
+  EXPECT_EQ(s.data.at("who"), "test");
+  EXPECT_EQ(s.data.at("three"), "done");
+  ASSERT_EQ(s.history.size(), 3u);
+  EXPECT_EQ(s.history[2].step, "three");
+  EXPECT_EQ(s.history[2].what, "done");
+  EXPECT_THROW(SagaOrchestrator::get(db(), 987654), NotFound);
+}
+
+TEST_P(SagaTest, AStepThatFailsForGoodCompensatesTheCompletedStepsInReverseAndIsDeadLettered) {
+  std::vector<std::string> log;
+  std::mutex mutex;
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(recorder(log, mutex, "three", /*permanent=*/true));
+  b.start();
+  const auto id = start("recorder", "k2");
+  ASSERT_TRUE(ends_as(id, SagaStatus::kCompensated));
+  EXPECT_EQ(log, (std::vector<std::string>{"do one", "do two", "do three", "undo two", "undo one"}));
+  const SagaInstance s = SagaOrchestrator::get(db(), id);
+  EXPECT_EQ(s.error, "three: three cannot be done");
+  messaging::DeadLetterStore dlq(db());
+  ASSERT_TRUE(eventually([&] { return dlq.list().size() == 1; }));
+  EXPECT_EQ(dlq.list()[0].queue, "saga.recorder");
+  EXPECT_EQ(dlq.list()[0].last_error, "three cannot be done");
+}
+
+TEST_P(SagaTest, TransientFailuresRetryUntilTheLastAttemptThenCompensate) {
+  std::vector<std::string> log;
+  std::mutex mutex;
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(recorder(log, mutex, "two", /*permanent=*/false));
+  b.start();
+  const auto id = start("recorder", "k3");
+  ASSERT_TRUE(ends_as(id, SagaStatus::kCompensated));
+  EXPECT_EQ(log, (std::vector<std::string>{"do one", "do two", "do two", "do two", "undo one"}));
+  EXPECT_EQ(SagaOrchestrator::get(db(), id).history[1].attempt, 3);
+}
+
+TEST_P(SagaTest, AStepPastItsTimeoutFails) {
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  saga::SagaDefinition def;
+  def.name = "slow";
+  def.retry = quick(1);
+  def.lease = 5s;
+  saga::Step s;
+  s.name = "sleepy";
+  s.kind = saga::Step::Kind::kRemote;
+  s.timeout = 100ms;
+  s.action = [](StepContext&) { std::this_thread::sleep_for(300ms); };
+  def.steps = {s};
+  o.define(def);
+  b.start();
+  const auto id = start("slow", "k4");
+  ASSERT_TRUE(ends_as(id, SagaStatus::kCompensated));
+  EXPECT_NE(SagaOrchestrator::get(db(), id).error.find("ran past its timeout"), std::string::npos);
+}
+
+TEST_P(SagaTest, ACompensationThatFailsForGoodLeavesTheInstanceFailedUntilItsMessageIsReplayed) {
+  std::atomic<bool> undo_works{false};
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  saga::SagaDefinition def;
+  def.name = "stuck";
+  def.retry = quick(2);
+  def.lease = 5s;
+  saga::Step first;
+  first.name = "reserve";
+  first.timeout = 1s;
+  first.action = [](StepContext&) {};
+  first.compensation = [&](StepContext&) {
+    if (!undo_works.load()) throw std::runtime_error("cannot release the reservation");
+  };
+  saga::Step second;
+  second.name = "charge";
+  second.timeout = 1s;
+  second.action = [](StepContext&) { throw messaging::PermanentError("card declined"); };
+  def.steps = {first, second};
+  o.define(def);
+  b.start();
+  const auto id = start("stuck", "k5");
+  ASSERT_TRUE(ends_as(id, SagaStatus::kFailed));
+  messaging::DeadLetterStore dlq(db());
+  ASSERT_TRUE(eventually([&] { return dlq.list().size() == 2; }));  // the charge and the undo
+  undo_works.store(true);
+  EXPECT_EQ(dlq.replay({.error_contains = "reservation"}), 1u);
+  ASSERT_TRUE(ends_as(id, SagaStatus::kCompensated));
+}
+
+TEST_P(SagaTest, BadDefinitionsAreRefused) {
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  std::vector<std::string> log;
+  std::mutex mutex;
+  auto def = recorder(log, mutex);
+  def.name = "Bad Name";
+  EXPECT_THROW(o.define(def), ValidationError);
+  def = recorder(log, mutex);
+  def.steps.clear();
+  EXPECT_THROW(o.define(def), ValidationError);
+  def = recorder(log, mutex);
+  def.lease = 1s;  // shorter than a step's timeout
+  EXPECT_THROW(o.define(def), ValidationError);
+  o.define(recorder(log, mutex));
+  EXPECT_THROW(o.define(recorder(log, mutex)), ValidationError);  // twice
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+                 return SagaOrchestrator::start(uow, "recorder", {"", {ObjectType::kContact, 1}, {}});
+               }),
+               ValidationError);
+}
+
+// --- the sagas that ship with Banyan ------------------------------------------------------
+
+class BuiltinSagaTest : public SagaTest {
+ protected:
+  Deal won_deal() {
+    auto p = make_pipeline();
+    return db().transact([&](store::UnitOfWork& uow) {
+      Deal d;
+      d.title = "Big account";
+      d.pipeline_id = p.pipeline.id;
+      d.stage_id = p.won.id;
+      d.amount = {500000, "EUR"};
+      d.status = DealStatus::kWon;
+      return db().deals().create(uow, d);
+    });
+  }
+  std::vector<std::string> tags_of(ObjectRef target) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      std::vector<std::string> out;
+      for (Id t : db().relations().tags_of(uow, target)) out.push_back(db().tags().get(uow, t).name);
+      return out;
+    });
+  }
+  std::size_t activities_of(ObjectRef target) {
+    return db().transact([&](store::UnitOfWork& uow) { return db().relations().activities_of(uow, target).size(); });
+  }
+};
+BANYAN_ON_BOTH_BACKENDS(BuiltinSagaTest);
+
+TEST_P(BuiltinSagaTest, AWonDealIsProvisionedInBillingAndGetsAnOnboardingTask) {
+  BillingStub billing;
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick()}));
+  b.start();
+  const Deal deal = won_deal();
+  ASSERT_TRUE(eventually([&] {
+    auto s = SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal.id));
+    return s && s->status == SagaStatus::kCompleted;
+  }));
+  EXPECT_EQ(billing.customers().size(), 1u);
+  EXPECT_EQ(activities_of({ObjectType::kDeal, deal.id}), 1u);
+  EXPECT_EQ(tags_of({ObjectType::kDeal, deal.id}), std::vector<std::string>{"onboarding"});
+  // Later updates of the won deal start nothing new.
+  db().transact([&](store::UnitOfWork& uow) {
+    Deal d = db().deals().get(uow, deal.id);
+    d.title = "Bigger account";
+    db().deals().update(uow, d);
+  });
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(billing.posts(), 1);
+  EXPECT_EQ(activities_of({ObjectType::kDeal, deal.id}), 1u);
+}
+
+TEST_P(BuiltinSagaTest, WhenBillingFailsForGoodTheDealIsFlaggedAndTheFailureIsInTheDlq) {
+  BillingStub billing;
+  billing.set_mode(BillingStub::Mode::kFail);
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick(3)}));
+  b.start();
+  const Deal deal = won_deal();
+  ASSERT_TRUE(eventually([&] {
+    auto s = SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal.id));
+    return s && s->status == SagaStatus::kCompensated;
+  }));
+  EXPECT_EQ(billing.posts(), 3);
+  EXPECT_EQ(tags_of({ObjectType::kDeal, deal.id}), std::vector<std::string>{"billing-failed"});
+  EXPECT_EQ(activities_of({ObjectType::kDeal, deal.id}), 0u);
+  messaging::DeadLetterStore dlq(db());
+  ASSERT_TRUE(eventually([&] { return dlq.list({.queue = "saga.deal_won"}).size() == 1; }));
+  EXPECT_NE(dlq.list()[0].last_error.find("billing answered 500"), std::string::npos) << dlq.list()[0].last_error;
+}
+
+TEST_P(BuiltinSagaTest, ALeadIsConvertedAcrossMessages) {
+  auto p = make_pipeline();
+  const Lead lead = db().transact([&](store::UnitOfWork& uow) {
+    Lead l;
+    l.first_name = "Grace";
+    l.last_name = "Hopper";
+    l.email = "grace@navy.example";
+    l.company_name = "Navy";
+    return db().leads().create(uow, l);
+  });
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(saga::lead_conversion_saga(quick()));
+  b.start();
+  const auto id = db().transact([&](store::UnitOfWork& uow) {
+    return saga::start_lead_conversion(uow, {lead.id, p.pipeline.id, Money{120000, "USD"}});
+  });
+  ASSERT_TRUE(ends_as(id, SagaStatus::kCompleted));
+  const auto s = SagaOrchestrator::get(db(), id);
+  db().transact([&](store::UnitOfWork& uow) {
+    const Lead converted = db().leads().get(uow, lead.id);
+    EXPECT_EQ(converted.status, LeadStatus::kConverted);
+    EXPECT_EQ(converted.converted_contact_id, std::stoull(s.data.at("contact_id")));
+    EXPECT_EQ(converted.converted_company_id, std::stoull(s.data.at("company_id")));
+    const Deal deal = db().deals().get(uow, std::stoull(s.data.at("deal_id")));
+    EXPECT_EQ(deal.stage_id, p.lead.id);  // the pipeline's first stage
+    EXPECT_EQ(deal.amount.minor_units, 120000);
+    EXPECT_EQ(db().companies().get(uow, *deal.company_id).name, "Navy");
+  });
+}
+
+TEST_P(BuiltinSagaTest, AFailedLeadConversionUndoesWhatItCreated) {
+  const Pipeline empty = db().transact([&](store::UnitOfWork& uow) { return db().pipelines().create(uow, named<Pipeline>("Empty")); });
+  const Lead lead = db().transact([&](store::UnitOfWork& uow) {
+    Lead l;
+    l.first_name = "Ada";
+    l.last_name = "Lovelace";
+    l.company_name = "Analytical Engines";
+    return db().leads().create(uow, l);
+  });
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(saga::lead_conversion_saga(quick()));
+  b.start();
+  const auto id = db().transact([&](store::UnitOfWork& uow) {
+    return saga::start_lead_conversion(uow, {lead.id, empty.id, std::nullopt});
+  });
+  ASSERT_TRUE(ends_as(id, SagaStatus::kCompensated));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM contacts"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM companies"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deals"), 0);
+  db().transact([&](store::UnitOfWork& uow) { EXPECT_FALSE(db().leads().get(uow, lead.id).converted()); });
+  EXPECT_NE(SagaOrchestrator::get(db(), id).error.find("has no stages"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace banyan::test
