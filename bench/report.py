@@ -57,10 +57,26 @@ def store(r):
                        raw["items_per_second"], True)
 
 
+def messaging(r):
+    raw = r.get("messaging/raw_zmq/push_pull/iterations:5/real_time")
+    raw_rate = raw["items_per_second"] if raw else 0
+    for db in ("sqlite", "mariadb"):
+        ours = r.get(f"messaging/{db}/durable/iterations:1/real_time")
+        if ours:
+            yield line("messaging", f"{db}.durable_throughput", ours["items_per_second"], "msg/s",
+                       "raw_zmq_push_pull_inproc", raw_rate, True)
+        lat = r.get(f"messaging/{db}/latency/iterations:1/real_time")
+        if lat:
+            # At 1,000 messages per second; the baseline is the target (10 ms at p99).
+            for q in ("p50", "p99"):
+                yield line("messaging", f"{db}.commit_to_handler_at_1000_per_s.{q}",
+                           lat[f"{q}_ns"] / 1e6, "ms", "target_p99", 10.0, False)
+
+
 def main():
     suite, path = sys.argv[1], sys.argv[2]
     r = runs(path)
-    for l in {"pool": pool, "store": store}[suite](r):
+    for l in {"pool": pool, "store": store, "messaging": messaging}[suite](r):
         print(l)
 
 

@@ -475,7 +475,16 @@ struct MessageBus::Impl {
         const QueueSpec* spec = row ? queue_spec(st, row->queue) : nullptr;
         if (spec) count(detail::record_failure(uow, failure, *spec, now_us, unit(st.rng)));
       }
-      if (route_now) detail::route_events(uow, st.queues, st.batch, now_us);
+      if (route_now) {
+        detail::route_events(uow, st.queues, st.batch, now_us);
+        // Lease what was just routed in the same transaction: one write fewer per message.
+        candidates.clear();
+        for (const auto& [queue, n] : credit) {
+          if (n <= 0) continue;
+          auto rows = detail::ready_messages(uow, queue, now_us, std::min(n, options.batch_size));
+          if (!rows.empty()) candidates[queue] = std::move(rows);
+        }
+      }
       if (expiry_due) {
         for (auto id : detail::expired_leases(uow, now_us, options.batch_size)) {
           auto row = detail::queue_message(uow, id);

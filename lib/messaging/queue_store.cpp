@@ -212,6 +212,12 @@ bool hold_lease(UnitOfWork& uow, const std::string& name, const std::string& hol
                 std::int64_t now, std::int64_t until, const std::string& work_endpoint,
                 const std::string& publish_endpoint) {
   auto& tx = tx_of(uow);
+  // The common case, one statement: we hold it and it has not run out.
+  SqlFragment renew;
+  renew.text("UPDATE messaging_leases SET expires_at = ").param(int_param(until))
+      .text(" WHERE name = ").param(text_param(name)).text(" AND holder = ").param(text_param(holder))
+      .text(" AND expires_at >= ").param(int_param(now)).text(" AND expires_at <> ").param(int_param(until));
+  if (island::execute(tx, renew) == 1) return true;
   SqlFragment ins;
   ins.text(insert_ignore(uow)).text("messaging_leases (name, holder, expires_at, work_endpoint, "
                                     "publish_endpoint) VALUES (")
