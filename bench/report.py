@@ -62,9 +62,15 @@ def messaging(r):
     raw_rate = raw["items_per_second"] if raw else 0
     for db in ("sqlite", "mariadb"):
         ours = r.get(f"messaging/{db}/durable/iterations:1/real_time")
+        alone = r.get(f"messaging/{db}/write_only/iterations:1/real_time")
         if ours:
             yield line("messaging", f"{db}.durable_throughput", ours["items_per_second"], "msg/s",
                        "raw_zmq_push_pull_inproc", raw_rate, True)
+        if ours and alone:
+            # The same batched contact writes with no bus: what messaging keeps of them.
+            yield line("messaging", f"{db}.durable_throughput_vs_writes_alone",
+                       ours["items_per_second"], "msg/s", "writes_alone",
+                       alone["items_per_second"], True)
         lat = r.get(f"messaging/{db}/latency/iterations:1/real_time")
         if lat:
             # At 1,000 messages per second; the baseline is the target (10 ms at p99).
