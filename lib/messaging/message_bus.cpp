@@ -17,6 +17,7 @@
 #include "banyan/errors.hpp"
 #include "messaging/queue_store.hpp"
 #include "messaging/wire.hpp"
+#include "store/outbox_writer.hpp"
 
 namespace banyan::messaging {
 namespace {
@@ -78,6 +79,7 @@ struct MessageBus::Impl {
   zmq::context_t context;
   std::string inproc_work;
   std::string inproc_publish;
+  std::string lease_holder;
 
   std::mutex mutex;  // guards consumers, subscribers, started, stopped, advertised_*
   std::vector<std::unique_ptr<Consumer>> consumers;
@@ -102,6 +104,10 @@ struct MessageBus::Impl {
 
   Impl(store::Database& d, BusOptions o) : db(d), options(std::move(o)), context(1) {
     if (options.node.empty()) options.node = default_node();
+    // The lease belongs to this bus, not to its node name: a process restarted under the
+    // same name must wait for its predecessor's lease to run out, never inherit it (and
+    // the endpoints it advertised).
+    lease_holder = options.node + "@" + store::detail::new_event_id().substr(0, 12);
     if (!options.log) options.log = [](std::string_view m) { std::cerr << "banyan: " << m << '\n'; };
     const auto tag = std::to_string(reinterpret_cast<std::uintptr_t>(this));
     inproc_work = "inproc://banyan-work-" + tag;
@@ -120,7 +126,7 @@ struct MessageBus::Impl {
       auto uow = db.begin(std::nullopt, store::Access::kReadOnly);
       auto lease = detail::read_lease(uow, kRelayLease);
       uow.rollback();
-      if (lease && lease->expires_at > detail::now_us() && lease->holder != options.node)
+      if (lease && lease->expires_at > detail::now_us() && lease->holder != lease_holder)
         return {lease->work_endpoint, lease->publish_endpoint};
     } catch (const Error& e) {
       log(std::string("cannot look up the relay: ") + e.what());
@@ -395,7 +401,7 @@ struct MessageBus::Impl {
       if (now < st.next_renewal) return;
       st.next_renewal = now + options.relay_lease / 3;
       auto uow = db.begin();
-      const bool ours = detail::hold_lease(uow, kRelayLease, options.node, now_us, lease_until,
+      const bool ours = detail::hold_lease(uow, kRelayLease, lease_holder, now_us, lease_until,
                                            advertised_work, advertised_publish);
       uow.commit();
       if (ours) {
@@ -458,7 +464,7 @@ struct MessageBus::Impl {
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     {
       auto uow = db.begin();
-      if (!detail::hold_lease(uow, kRelayLease, options.node, now_us, lease_until, advertised_work,
+      if (!detail::hold_lease(uow, kRelayLease, lease_holder, now_us, lease_until, advertised_work,
                               advertised_publish)) {
         uow.rollback();
         lose_lease(st, "another relay took the lease");
@@ -599,7 +605,7 @@ struct MessageBus::Impl {
         for (const auto& [id, peer] : st.owner) held.push_back(id);
         // What is still out has no consumer left in this process to ack it.
         detail::release_messages(uow, held, detail::now_us());
-        detail::release_lease(uow, kRelayLease, options.node);
+        detail::release_lease(uow, kRelayLease, lease_holder);
         uow.commit();
       } catch (const Error& e) {
         log(std::string("relay: could not settle on stop: ") + e.what());

@@ -1,0 +1,97 @@
+// Pure parts of the messaging layer: retry delays, event type patterns, the wire format.
+#include <gtest/gtest.h>
+
+#include "banyan/messaging/retry_policy.hpp"
+#include "banyan/errors.hpp"
+#include "messaging/queue_store.hpp"
+#include "messaging/wire.hpp"
+
+namespace banyan::messaging {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(RetryPolicy, DelaysGrowExponentiallyUpToTheCapAndJitterOnlyShortensThem) {
+  RetryPolicy p;
+  p.initial_delay = 100ms;
+  p.max_delay = 1000ms;
+  p.multiplier = 2.0;
+  p.jitter = 0.5;
+  EXPECT_EQ(p.delay_after(1, 0.0), 100ms);
+  EXPECT_EQ(p.delay_after(2, 0.0), 200ms);
+  EXPECT_EQ(p.delay_after(4, 0.0), 800ms);
+  EXPECT_EQ(p.delay_after(5, 0.0), 1000ms);   // capped
+  EXPECT_EQ(p.delay_after(30, 0.0), 1000ms);  // no overflow far out
+  EXPECT_EQ(p.delay_after(2, 1.0), 100ms);    // at most half off
+  EXPECT_EQ(p.delay_after(2, 0.5), 150ms);
+}
+
+TEST(RetryPolicy, ValidateNamesTheBadField) {
+  auto field_of = [](RetryPolicy p) {
+    try {
+      p.validate();
+    } catch (const ValidationError& e) {
+      return e.field();
+    }
+    return std::string();
+  };
+  RetryPolicy ok;
+  EXPECT_EQ(field_of(ok), "");
+  RetryPolicy p = ok;
+  p.max_attempts = 0;
+  EXPECT_EQ(field_of(p), "max_attempts");
+  p = ok;
+  p.immediate_retries = -1;
+  EXPECT_EQ(field_of(p), "immediate_retries");
+  p = ok;
+  p.max_delay = 1ms;
+  EXPECT_EQ(field_of(p), "max_delay");
+  p = ok;
+  p.multiplier = 0.5;
+  EXPECT_EQ(field_of(p), "multiplier");
+}
+
+TEST(EventTypePattern, MatchesExactTypesPrefixesAndEverything) {
+  using detail::type_matches;
+  EXPECT_TRUE(type_matches("deal.created", "deal.created"));
+  EXPECT_FALSE(type_matches("deal.created", "deal.created_x"));
+  EXPECT_TRUE(type_matches("deal.*", "deal.stage_changed"));
+  EXPECT_FALSE(type_matches("deal.*", "deal."));
+  EXPECT_FALSE(type_matches("deal.*", "dealer.created"));
+  EXPECT_TRUE(type_matches("*", "anything.at_all"));
+}
+
+TEST(Wire, AnEventSurvivesTheRoundTripAndMalformedFramesAreRejected) {
+  store::DomainEvent e;
+  e.sequence = 42;
+  e.id = "0123456789abcdef0123456789abcdef";
+  e.type = "contact.created";
+  e.aggregate_type = ObjectType::kContact;
+  e.aggregate_id = 7;
+  e.aggregate_version = 3;
+  e.occurred_at = Timestamp(std::chrono::microseconds(1700000000123456));
+  e.actor = 5;
+  e.payload = R"({"first_name":"Ada"})";
+  detail::Frames f{"topic"};
+  detail::append_event(f, e);
+  store::DomainEvent back;
+  ASSERT_TRUE(detail::parse_event(f, 1, back));
+  EXPECT_EQ(back, e);
+  e.actor.reset();
+  f = {"topic"};
+  detail::append_event(f, e);
+  ASSERT_TRUE(detail::parse_event(f, 1, back));
+  EXPECT_EQ(back, e);
+  auto broken = f;
+  broken[1] = "12x";  // sequence
+  EXPECT_FALSE(detail::parse_event(broken, 1, back));
+  broken = f;
+  broken[4] = "planet";  // aggregate type
+  EXPECT_FALSE(detail::parse_event(broken, 1, back));
+  broken = f;
+  broken.pop_back();
+  EXPECT_FALSE(detail::parse_event(broken, 1, back));
+}
+
+}  // namespace
+}  // namespace banyan::messaging
