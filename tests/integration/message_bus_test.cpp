@@ -1,5 +1,7 @@
 // The message bus on both backends: routing from the outbox, competing consumers, acks,
 // leases, retries, dead letters and fan-out with back-pressure.
+#include <unistd.h>
+
 #include <set>
 
 #include "messaging_fixture.hpp"
@@ -246,6 +248,29 @@ TEST_P(MessageBusTest, AConsumerInAnotherBusReachesTheRelayOverTcp) {
   add_contact("Remote");
   ASSERT_TRUE(eventually([&] { return seen.size() == 1 && published.load() == 1; }));
   EXPECT_TRUE(eventually([&] { return relay.metrics().acked == 1; }));
+}
+
+TEST_P(MessageBusTest, AConsumerInAnotherBusReachesTheRelayOverIpc) {
+  const std::string dir = ::testing::TempDir();
+  const std::string work = "ipc://" + dir + "banyan-work-" + std::to_string(::getpid()) + ".sock";
+  const std::string events = "ipc://" + dir + "banyan-events-" + std::to_string(::getpid()) + ".sock";
+  MessageBus& relay = bus({.node = "relay", .work_endpoint = work, .publish_endpoint = events});
+  relay.declare_queue(queue("local", {"contact.created"}));
+  relay.start();
+  ASSERT_TRUE(eventually([&] { return relay.metrics().relay_holder; }));
+  EXPECT_EQ(relay.work_endpoint(), work);
+  MessageBus& worker = bus({.node = "worker", .relay = false});
+  Seen seen;
+  worker.consume("local", [&](const Message& m) { seen.add(m); });
+  worker.start();
+  add_contact("Ipc");
+  ASSERT_TRUE(eventually([&] { return seen.size() == 1; }));
+  EXPECT_TRUE(eventually([&] { return relay.metrics().acked == 1; }));
+}
+
+TEST_P(MessageBusTest, AnEndpointThatCannotBeBoundIsRefusedAtStart) {
+  MessageBus& b = bus({.work_endpoint = "tcp://256.0.0.1:1"});
+  EXPECT_THROW(b.start(), Unavailable);
 }
 
 TEST_P(MessageBusTest, WhenTheRelayStopsAnotherBusTakesOverAndNothingIsLost) {
