@@ -71,6 +71,11 @@ def messaging(r):
             yield line("messaging", f"{db}.durable_throughput_vs_writes_alone",
                        ours["items_per_second"], "msg/s", "writes_alone",
                        alone["items_per_second"], True)
+        drain = r.get(f"messaging/{db}/drain/iterations:1/real_time")
+        if drain:
+            # The bus alone on events already committed: routing, lease, delivery, ack.
+            yield line("messaging", f"{db}.bus_drain_throughput", drain["items_per_second"], "msg/s",
+                       "raw_zmq_push_pull_inproc", raw_rate, True)
         lat = r.get(f"messaging/{db}/latency/iterations:1/real_time")
         if lat:
             # At 1,000 messages per second; the baseline is the target (10 ms at p99).

@@ -165,8 +165,9 @@ struct MessageBus::Impl {
     while (!stop_consumers.load()) {
       const auto now = Clock::now();
       if (now >= next_locate) {
-        next_locate = now + 250ms;
         const std::string endpoint = locate().first;
+        // Look again soon while there is no relay to talk to (startup, failover).
+        next_locate = now + (endpoint.empty() ? 20ms : 250ms);
         if (endpoint != connected) {
           // Messages prefetched from a relay that is gone are not ours any more: their
           // leases run out and the new relay delivers them again.
@@ -245,8 +246,8 @@ struct MessageBus::Impl {
     while (!stop_subscribers.load()) {
       const auto now = Clock::now();
       if (now >= next_locate) {
-        next_locate = now + 250ms;
         const std::string endpoint = locate().second;
+        next_locate = now + (endpoint.empty() ? 20ms : 250ms);
         if (endpoint != connected) {
           socket.reset();
           connected = endpoint;
