@@ -473,14 +473,15 @@ struct MessageBus::Impl {
       }
       detail::ack_messages(uow, st.acks);
       detail::release_messages(uow, st.releases, now_us);
-      auto count = [&](detail::FailureOutcome o) {
-        if (o == detail::FailureOutcome::kRetry) ++retried;
+      // A retry after an expired lease is a redelivery; after a failed handler, a retry.
+      auto count = [&](detail::FailureOutcome o, bool lease_expired) {
+        if (o == detail::FailureOutcome::kRetry) ++(lease_expired ? redelivered : retried);
         if (o == detail::FailureOutcome::kDeadLettered) ++dead;
       };
       for (const auto& failure : st.failures) {
         auto row = detail::queue_message(uow, failure.id);
         const QueueSpec* spec = row ? queue_spec(st, row->queue) : nullptr;
-        if (spec) count(detail::record_failure(uow, failure, *spec, now_us, unit(st.rng)));
+        if (spec) count(detail::record_failure(uow, failure, *spec, now_us, unit(st.rng)), false);
       }
       if (route_now) {
         detail::route_events(uow, st.queues, st.batch, now_us);
@@ -497,11 +498,10 @@ struct MessageBus::Impl {
           auto row = detail::queue_message(uow, id);
           const QueueSpec* spec = row ? queue_spec(st, row->queue) : nullptr;
           if (!spec) continue;
-          auto o = detail::record_failure(
-              uow, {id, 1, ErrorClass::kTransient, "the lease expired before an ack", "dispatcher"},
-              *spec, now_us, unit(st.rng));
-          count(o);
-          if (o == detail::FailureOutcome::kRetry) ++redelivered;
+          count(detail::record_failure(
+                    uow, {id, 1, ErrorClass::kTransient, "the lease expired before an ack", "dispatcher"},
+                    *spec, now_us, unit(st.rng)),
+                true);
           expired.push_back(id);
         }
       }
@@ -520,7 +520,7 @@ struct MessageBus::Impl {
       uow.commit();
     }
     counters.acked.fetch_add(st.acks.size());
-    counters.retried.fetch_add(retried - std::min(retried, redelivered));
+    counters.retried.fetch_add(retried);
     counters.redelivered.fetch_add(redelivered);
     counters.dead_lettered.fetch_add(dead);
     st.acks.clear();

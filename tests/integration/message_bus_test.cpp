@@ -100,6 +100,8 @@ TEST_P(MessageBusTest, AnExpiredLeaseIsRedeliveredAndTheIdempotentConsumerApplie
   auto got = seen.copy();
   EXPECT_EQ(got[0].event.id, got[1].event.id);
   EXPECT_EQ(got[1].attempt, 2);  // the expiry counted as an attempt
+  EXPECT_GE(b.metrics().redelivered, 1u);
+  EXPECT_EQ(b.metrics().retried, 0u);  // no handler failed
   ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM queue_messages") == 0; }));
   std::this_thread::sleep_for(1300ms);  // the stalled handler finishes too
   EXPECT_EQ(effects.load(), 1);
