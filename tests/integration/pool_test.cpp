@@ -55,8 +55,14 @@ TEST_P(PoolTest, WarnsAboutAUnitOfWorkHeldPastTheLeakThreshold) {
   };
   auto watched = scratch().open(o);
   auto held = watched->begin();
-  // The housekeeper runs on its own thread; wait (bounded) for it to notice.
-  for (int i = 0; i < 200 && watched->pool_metrics().leaks == 0; ++i) std::this_thread::sleep_for(10ms);
+  // The housekeeper runs on its own thread and counts the leak before it logs it; wait
+  // (bounded) for both.
+  auto logged = [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return !warnings.empty();
+  };
+  for (int i = 0; i < 500 && (watched->pool_metrics().leaks == 0 || !logged()); ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(watched->pool_metrics().leaks, 1u);
   std::lock_guard<std::mutex> lock(mutex);
   ASSERT_FALSE(warnings.empty());
