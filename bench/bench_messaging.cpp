@@ -36,6 +36,16 @@ std::string url_for(const std::string& backend) {
   return bench::fresh_mysql_database("bench_messaging_" + std::to_string(getpid()) + "_" + std::to_string(n++));
 }
 
+// A fresh database for one benchmark, or null (and the benchmark skipped) without MariaDB.
+std::unique_ptr<store::Database> open_fresh(benchmark::State& state, const std::string& backend) {
+  const std::string url = url_for(backend);
+  if (url.empty()) {
+    state.SkipWithError("BANYAN_TEST_MYSQL_URL is not set");
+    return nullptr;
+  }
+  return store::Database::open(url);
+}
+
 Contact contact_n(int i) {
   Contact c;
   c.first_name = "Bench";
@@ -61,6 +71,13 @@ messaging::QueueSpec bench_queue() {
   return q;
 }
 
+// A bus that keeps quiet, with the benchmark's queue declared.
+std::unique_ptr<messaging::MessageBus> quiet_bus(store::Database& db) {
+  auto bus = std::make_unique<messaging::MessageBus>(db, messaging::BusOptions{.log = [](std::string_view) {}});
+  bus->declare_queue(bench_queue());
+  return bus;
+}
+
 // Waits until the bus holds the relay lease and its consumer is connected: one contact
 // goes through end to end. Startup is not what these benchmarks measure.
 void warm_up(store::Database& db, const std::atomic<long>& handled) {
@@ -70,14 +87,10 @@ void warm_up(store::Database& db, const std::atomic<long>& handled) {
 }
 
 void BM_Durable(benchmark::State& state, const std::string& backend) {
-  const std::string url = url_for(backend);
-  if (url.empty()) {
-    state.SkipWithError("BANYAN_TEST_MYSQL_URL is not set");
-    return;
-  }
-  auto db = store::Database::open(url);
-  messaging::MessageBus bus(*db, {.log = [](std::string_view) {}});
-  bus.declare_queue(bench_queue());
+  auto db = open_fresh(state, backend);
+  if (!db) return;
+  auto bus_ptr = quiet_bus(*db);
+  messaging::MessageBus& bus = *bus_ptr;
   std::atomic<long> handled{0};
   bus.consume("bench", [&](const messaging::Message&) { handled.fetch_add(1); }, {"bench", 2048});
   bus.start();
@@ -98,22 +111,15 @@ void BM_Durable(benchmark::State& state, const std::string& backend) {
 // clock runs until the last is acked. Every step is still durable (routing into the
 // queue table, the lease, the ack's delete); only the record writes are outside.
 void BM_Drain(benchmark::State& state, const std::string& backend) {
-  const std::string url = url_for(backend);
-  if (url.empty()) {
-    state.SkipWithError("BANYAN_TEST_MYSQL_URL is not set");
-    return;
-  }
-  auto db = store::Database::open(url);
-  {
-    messaging::MessageBus declare(*db, {.relay = false, .log = [](std::string_view) {}});
-    declare.declare_queue(bench_queue());
-  }
+  auto db = open_fresh(state, backend);
+  if (!db) return;
   int written = 0;
   for (auto _ : state) {
     state.PauseTiming();
     write_contacts(*db, written, kMessages);
     written += kMessages;
-    messaging::MessageBus bus(*db, {.log = [](std::string_view) {}});
+    auto bus_ptr = quiet_bus(*db);
+    messaging::MessageBus& bus = *bus_ptr;
     std::atomic<long> handled{0};
     bus.consume("bench", [&](const messaging::Message&) { handled.fetch_add(1); }, {"bench", 2048});
     state.ResumeTiming();
@@ -128,12 +134,8 @@ void BM_Drain(benchmark::State& state, const std::string& backend) {
 
 // The writes alone, with no bus: what the durable run costs before any messaging.
 void BM_WriteOnly(benchmark::State& state, const std::string& backend) {
-  const std::string url = url_for(backend);
-  if (url.empty()) {
-    state.SkipWithError("BANYAN_TEST_MYSQL_URL is not set");
-    return;
-  }
-  auto db = store::Database::open(url);
+  auto db = open_fresh(state, backend);
+  if (!db) return;
   int written = 0;
   for (auto _ : state) {
     write_contacts(*db, written, kMessages);
@@ -143,14 +145,10 @@ void BM_WriteOnly(benchmark::State& state, const std::string& backend) {
 }
 
 void BM_Latency(benchmark::State& state, const std::string& backend) {
-  const std::string url = url_for(backend);
-  if (url.empty()) {
-    state.SkipWithError("BANYAN_TEST_MYSQL_URL is not set");
-    return;
-  }
-  auto db = store::Database::open(url);
-  messaging::MessageBus bus(*db, {.log = [](std::string_view) {}});
-  bus.declare_queue(bench_queue());
+  auto db = open_fresh(state, backend);
+  if (!db) return;
+  auto bus_ptr = quiet_bus(*db);
+  messaging::MessageBus& bus = *bus_ptr;
   std::mutex mutex;
   std::map<Id, Clock::time_point> committed;  // guarded by mutex
   std::vector<double> samples;                // guarded by mutex

@@ -13,10 +13,9 @@ using island::SqlFragment;
 using store::detail::int_param;
 using store::detail::text_param;
 
-constexpr const char* kColumns =
-    "id, queue, event_id, event_sequence, event_type, aggregate_type, aggregate_id, "
-    "aggregate_version, occurred_at, actor_id, payload, attempts, first_failed_at, "
-    "last_failed_at, last_error, error_class, consumer, dead_at, replayed_at, replay_count";
+const std::string kColumns = std::string("id, queue, ") + detail::kEventColumns +
+                             ", attempts, first_failed_at, last_failed_at, last_error, "
+                             "error_class, consumer, dead_at, replayed_at, replay_count";
 
 // Escapes LIKE wildcards so error_contains matches its text literally.
 std::string like_contains(const std::string& text) {
@@ -45,17 +44,7 @@ DeadLetter letter_of(const odbrows::DeadLetterView& v) {
   DeadLetter d;
   d.id = v.id;
   d.queue = v.queue;
-  odbrows::QueueMessageView m;
-  m.event_id = v.event_id;
-  m.event_sequence = v.event_sequence;
-  m.event_type = v.event_type;
-  m.aggregate_type = v.aggregate_type;
-  m.aggregate_id = v.aggregate_id;
-  m.aggregate_version = v.aggregate_version;
-  m.occurred_at = v.occurred_at;
-  m.actor_id = v.actor_id;
-  m.payload = v.payload;
-  d.event = detail::event_of(m);
+  d.event = detail::event_of(v);
   d.attempts = static_cast<int>(v.attempts);
   d.first_failed_at = store::detail::timestamp(v.first_failed_at);
   d.last_failed_at = store::detail::timestamp(v.last_failed_at);
@@ -70,7 +59,7 @@ DeadLetter letter_of(const odbrows::DeadLetterView& v) {
 
 std::vector<DeadLetter> select(store::UnitOfWork& uow, const SqlFragment& rest) {
   SqlFragment q;
-  q.text(std::string("SELECT ") + kColumns + " FROM dead_letters WHERE ").append(rest);
+  q.text("SELECT " + kColumns + " FROM dead_letters WHERE ").append(rest);
   std::vector<DeadLetter> out;
   for (const auto& v : island::ViewStore<odbrows::DeadLetterView>::query(uow.impl().live(), q))
     out.push_back(letter_of(v));
@@ -79,7 +68,6 @@ std::vector<DeadLetter> select(store::UnitOfWork& uow, const SqlFragment& rest) 
 
 // Puts dead letter `id` back in its queue; false when it was replayed already.
 bool replay_one(store::UnitOfWork& uow, std::uint64_t id) {
-  const bool sqlite = uow.impl().db->backend == island::Backend::kSqlite;
   auto& tx = uow.impl().live();
   const std::int64_t now = detail::now_us();
   SqlFragment mark;
@@ -88,11 +76,9 @@ bool replay_one(store::UnitOfWork& uow, std::uint64_t id) {
   if (island::execute(tx, mark) != 1) return false;
   // A copy already back in the queue (replayed through another entry) stays as it is.
   SqlFragment ins;
-  ins.text(sqlite ? "INSERT OR IGNORE INTO " : "INSERT IGNORE INTO ")
-      .text("queue_messages (queue, event_id, event_sequence, event_type, aggregate_type, "
-            "aggregate_id, aggregate_version, occurred_at, actor_id, payload, state, attempts, "
-            "available_at, enqueued_at) SELECT queue, event_id, event_sequence, event_type, "
-            "aggregate_type, aggregate_id, aggregate_version, occurred_at, actor_id, payload, 0, 0, ")
+  ins.text(detail::insert_ignore(uow)).text("queue_messages (queue, ").text(detail::kEventColumns)
+      .text(", state, attempts, available_at, enqueued_at) SELECT queue, ").text(detail::kEventColumns)
+      .text(", 0, 0, ")
       .param(int_param(now)).text(", ").param(int_param(now))
       .text(" FROM dead_letters WHERE id = " + std::to_string(id));
   island::execute(tx, ins);

@@ -14,9 +14,8 @@ bool record_processed(store::UnitOfWork& uow, std::string_view consumer, std::st
     throw ValidationError("consumer: must be 1 to 190 bytes", "consumer");
   if (message_id.empty() || message_id.size() > 190)
     throw ValidationError("message_id: must be 1 to 190 bytes", "message_id");
-  const bool sqlite = uow.impl().db->backend == island::Backend::kSqlite;
   island::SqlFragment ins;
-  ins.text(sqlite ? "INSERT OR IGNORE INTO " : "INSERT IGNORE INTO ")
+  ins.text(detail::insert_ignore(uow))
       .text("processed_messages (consumer, message_id, processed_at) VALUES (")
       .param(store::detail::text_param(std::string(consumer))).text(", ")
       .param(store::detail::text_param(std::string(message_id))).text(", ")

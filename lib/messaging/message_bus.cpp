@@ -134,14 +134,43 @@ struct MessageBus::Impl {
     return {"", ""};
   }
 
+  // A consumer's or subscriber's connection to whichever bus holds the relay lease.
+  struct RelayLink {
+    std::optional<zmq::socket_t> socket;
+    std::string connected;
+    Clock::time_point next_look{};
+  };
+
+  // Looks up the relay when due and reconnects when it moved; true when the link changed
+  // (the socket is then new, or empty while no relay serves). `configure` sets options
+  // before the connect.
+  bool follow_relay(RelayLink& link, zmq::socket_type type, bool work_queue,
+                    const std::function<void(zmq::socket_t&)>& configure) {
+    const auto now = Clock::now();
+    if (now < link.next_look) return false;
+    const auto endpoints = locate();
+    const std::string& endpoint = work_queue ? endpoints.first : endpoints.second;
+    // Look again soon while there is no relay to talk to (startup, failover).
+    link.next_look = now + (endpoint.empty() ? 20ms : 250ms);
+    if (endpoint == link.connected) return false;
+    link.socket.reset();
+    link.connected = endpoint;
+    if (!endpoint.empty()) {
+      link.socket.emplace(context, type);
+      configure(*link.socket);
+      link.socket->connect(endpoint);
+    }
+    return true;
+  }
+
   // ---- consumer side --------------------------------------------------------------------
 
   void consumer_main(Consumer& c) {
     const std::string who = options.node + "/" + c.options.name;
-    std::optional<zmq::socket_t> socket;
-    std::string connected;
+    RelayLink link;
+    std::optional<zmq::socket_t>& socket = link.socket;
     std::deque<Delivery> local;
-    Clock::time_point next_locate{}, next_ping{};
+    Clock::time_point next_ping{};
     Frames frames;
     auto hello = [&] {
       detail::send_frames(*socket, {"HELLO", c.queue, who, std::to_string(c.options.prefetch)});
@@ -163,25 +192,15 @@ struct MessageBus::Impl {
       }
     };
     while (!stop_consumers.load()) {
-      const auto now = Clock::now();
-      if (now >= next_locate) {
-        const std::string endpoint = locate().first;
-        // Look again soon while there is no relay to talk to (startup, failover).
-        next_locate = now + (endpoint.empty() ? 20ms : 250ms);
-        if (endpoint != connected) {
-          // Messages prefetched from a relay that is gone are not ours any more: their
-          // leases run out and the new relay delivers them again.
-          local.clear();
-          socket.reset();
-          connected = endpoint;
-          if (!endpoint.empty()) {
-            socket.emplace(context, zmq::socket_type::dealer);
-            socket->set(zmq::sockopt::linger, 2000);
-            socket->set(zmq::sockopt::rcvhwm, c.options.prefetch + 16);
-            socket->connect(endpoint);
-            hello();
-          }
-        }
+      const bool moved = follow_relay(link, zmq::socket_type::dealer, true, [&](zmq::socket_t& sock) {
+        sock.set(zmq::sockopt::linger, 2000);
+        sock.set(zmq::sockopt::rcvhwm, c.options.prefetch + 16);
+      });
+      if (moved) {
+        // Messages prefetched from a relay that is gone are not ours any more: their
+        // leases run out and the new relay delivers them again.
+        local.clear();
+        if (socket) hello();
       }
       if (!socket) {
         std::this_thread::sleep_for(20ms);
@@ -238,28 +257,16 @@ struct MessageBus::Impl {
   // ---- subscriber side ------------------------------------------------------------------
 
   void subscriber_main(Subscriber& s) {
-    std::optional<zmq::socket_t> socket;
-    std::string connected;
-    Clock::time_point next_locate{};
+    RelayLink link;
+    std::optional<zmq::socket_t>& socket = link.socket;
     Frames frames;
     store::DomainEvent event;
     while (!stop_subscribers.load()) {
-      const auto now = Clock::now();
-      if (now >= next_locate) {
-        const std::string endpoint = locate().second;
-        next_locate = now + (endpoint.empty() ? 20ms : 250ms);
-        if (endpoint != connected) {
-          socket.reset();
-          connected = endpoint;
-          if (!endpoint.empty()) {
-            socket.emplace(context, zmq::socket_type::sub);
-            socket->set(zmq::sockopt::linger, 0);
-            socket->set(zmq::sockopt::rcvhwm, options.high_water_mark);
-            socket->set(zmq::sockopt::subscribe, subscription_prefix(s.pattern));
-            socket->connect(endpoint);
-          }
-        }
-      }
+      follow_relay(link, zmq::socket_type::sub, false, [&](zmq::socket_t& sock) {
+        sock.set(zmq::sockopt::linger, 0);
+        sock.set(zmq::sockopt::rcvhwm, options.high_water_mark);
+        sock.set(zmq::sockopt::subscribe, subscription_prefix(s.pattern));
+      });
       if (!socket) {
         std::this_thread::sleep_for(20ms);
         continue;
@@ -683,8 +690,7 @@ void MessageBus::consume(const std::string& queue, MessageHandler handler, Consu
 
 void MessageBus::subscribe(const std::string& pattern, EventHandler handler) {
   if (!handler) throw ValidationError("handler: must not be empty", "handler");
-  QueueSpec probe{"probe", {pattern}, {}, std::chrono::seconds(1)};
-  detail::validate(probe);
+  detail::validate_type_pattern(pattern, "pattern");
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->stopped) throw Unavailable("the message bus has stopped");
   impl_->subscribers.push_back(std::make_unique<Impl::Subscriber>(Impl::Subscriber{pattern, std::move(handler), {}}));

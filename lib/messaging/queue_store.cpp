@@ -8,6 +8,7 @@
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/odb/island.hpp"
+#include "store/outbox_writer.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
 
@@ -62,10 +63,6 @@ using store::detail::text_param;
 
 island::Transaction& tx_of(UnitOfWork& uow) { return uow.impl().live(); }
 bool is_sqlite(UnitOfWork& uow) { return uow.impl().db->backend == island::Backend::kSqlite; }
-const char* insert_ignore(UnitOfWork& uow) {
-  return is_sqlite(uow) ? "INSERT OR IGNORE INTO " : "INSERT IGNORE INTO ";
-}
-
 std::string id_list(const std::vector<std::uint64_t>& ids) {
   std::string out = "(";
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -75,9 +72,6 @@ std::string id_list(const std::vector<std::uint64_t>& ids) {
   return out + ")";
 }
 
-constexpr const char* kEventColumns =
-    "event_id, event_sequence, event_type, aggregate_type, aggregate_id, aggregate_version, "
-    "occurred_at, actor_id, payload";
 
 bool valid_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -126,6 +120,10 @@ std::vector<odbrows::QueueSpecView> select_queues(UnitOfWork& uow, const std::op
 
 }  // namespace
 
+const char* insert_ignore(UnitOfWork& uow) {
+  return is_sqlite(uow) ? "INSERT OR IGNORE INTO " : "INSERT IGNORE INTO ";
+}
+
 std::int64_t now_us() { return store::detail::micros(store::detail::now_micros()); }
 
 bool type_matches(const std::string& pattern, const std::string& type) noexcept {
@@ -135,18 +133,21 @@ bool type_matches(const std::string& pattern, const std::string& type) noexcept 
   return pattern == type;
 }
 
+void validate_type_pattern(const std::string& pattern, const std::string& field) {
+  const std::string body = pattern.ends_with(".*") ? pattern.substr(0, pattern.size() - 2) : pattern;
+  const bool ok = pattern == "*" || (!body.empty() && body.size() <= 190 &&
+                                     std::all_of(body.begin(), body.end(), valid_name_char));
+  if (!ok)
+    throw ValidationError(field + ": '" + pattern + "' is not an event type, a prefix ending in .* or *", field);
+}
+
 void validate(const QueueSpec& spec) {
   if (spec.name.empty() || spec.name.size() > 190 ||
       !std::all_of(spec.name.begin(), spec.name.end(), valid_name_char)) {
     throw ValidationError("name: a queue name is 1 to 190 characters of A-Z a-z 0-9 . _ -", "name");
   }
   if (spec.event_types.empty()) throw ValidationError("event_types: name at least one event type", "event_types");
-  for (const auto& t : spec.event_types) {
-    const std::string body = t.ends_with(".*") ? t.substr(0, t.size() - 2) : t;
-    const bool ok = t == "*" || (!body.empty() && body.size() <= 190 &&
-                                 std::all_of(body.begin(), body.end(), valid_name_char));
-    if (!ok) throw ValidationError("event_types: '" + t + "' is not an event type, a prefix ending in .* or *", "event_types");
-  }
+  for (const auto& t : spec.event_types) validate_type_pattern(t, "event_types");
   spec.retry.validate();
   if (spec.lease < std::chrono::milliseconds(100) || spec.lease > std::chrono::hours(24))
     throw ValidationError("lease: must be between 100 ms and 24 hours", "lease");
@@ -155,10 +156,9 @@ void validate(const QueueSpec& spec) {
 std::string sanitize_error_text(const std::string& text) {
   std::string out = text.substr(0, 4000);
   // Keep what the database will store: valid UTF-8 only (MySQL refuses the rest).
-  while (!out.empty() && !store::detail::valid_utf8(out)) {
-    std::string clean;
-    for (unsigned char c : out) clean += c < 0x80 ? static_cast<char>(c) : '?';
-    out = clean;
+  if (!store::detail::valid_utf8(out)) {
+    for (char& c : out)
+      if (static_cast<unsigned char>(c) >= 0x80) c = '?';
   }
   return out.empty() ? "(no message)" : out;
 }
@@ -251,19 +251,8 @@ std::vector<store::DomainEvent> pending_events(UnitOfWork& uow, int limit) {
   SqlFragment clause;
   clause.text("relayed_at IS NULL ORDER BY id LIMIT " + std::to_string(limit));
   std::vector<store::DomainEvent> out;
-  for (const auto& row : island::RowStore<odbrows::OutboxEventRow>::select(tx_of(uow), clause)) {
-    store::DomainEvent e;
-    e.sequence = row.id;
-    e.id = row.event_id;
-    e.type = row.event_type;
-    e.aggregate_type = parse_object_type(row.aggregate_type);
-    e.aggregate_id = row.aggregate_id;
-    e.aggregate_version = row.aggregate_version;
-    e.occurred_at = store::detail::timestamp(row.occurred_at);
-    e.actor = store::detail::value(row.actor_id);
-    e.payload = row.payload;
-    out.push_back(std::move(e));
-  }
+  for (const auto& row : island::RowStore<odbrows::OutboxEventRow>::select(tx_of(uow), clause))
+    out.push_back(store::detail::event_of(row));
   return out;
 }
 
@@ -417,7 +406,10 @@ void enqueue(UnitOfWork& uow, const std::string& queue, const store::DomainEvent
   island::execute(tx_of(uow), ins);
 }
 
-store::DomainEvent event_of(const odbrows::QueueMessageView& row) {
+namespace {
+// Queue messages and dead letters carry the same event columns.
+template <typename View>
+store::DomainEvent event_of_view(const View& row) {
   store::DomainEvent e;
   e.sequence = row.event_sequence;
   e.id = row.event_id;
@@ -430,6 +422,10 @@ store::DomainEvent event_of(const odbrows::QueueMessageView& row) {
   e.payload = row.payload;
   return e;
 }
+}  // namespace
+
+store::DomainEvent event_of(const odbrows::QueueMessageView& row) { return event_of_view(row); }
+store::DomainEvent event_of(const odbrows::DeadLetterView& row) { return event_of_view(row); }
 
 }  // namespace detail
 }  // namespace banyan::messaging

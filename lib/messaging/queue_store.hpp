@@ -21,10 +21,20 @@ using store::UnitOfWork;
 // Microseconds since the epoch.
 std::int64_t now_us();
 
+// "INSERT OR IGNORE INTO " (SQLite) or "INSERT IGNORE INTO " (MySQL).
+const char* insert_ignore(UnitOfWork& uow);
+
+// The event columns a queue message and a dead letter share (a copy of the outbox row's).
+inline constexpr const char* kEventColumns =
+    "event_id, event_sequence, event_type, aggregate_type, aggregate_id, aggregate_version, "
+    "occurred_at, actor_id, payload";
+
 // Whether `type` matches a QueueSpec::event_types pattern ("x.y", "x.*" or "*").
 bool type_matches(const std::string& pattern, const std::string& type) noexcept;
 // ValidationError naming the bad part.
 void validate(const QueueSpec& spec);
+// ValidationError(field) unless `pattern` is an event type, "x.*" or "*".
+void validate_type_pattern(const std::string& pattern, const std::string& field);
 std::string sanitize_error_text(const std::string& text);
 
 void upsert_queue(UnitOfWork& uow, const QueueSpec& spec);
@@ -90,5 +100,6 @@ void enqueue(UnitOfWork& uow, const std::string& queue, const store::DomainEvent
              std::int64_t available_at);
 
 store::DomainEvent event_of(const odbrows::QueueMessageView& row);
+store::DomainEvent event_of(const odbrows::DeadLetterView& row);
 
 }  // namespace banyan::messaging::detail

@@ -333,16 +333,11 @@ std::optional<SagaInstance> SagaOrchestrator::find(store::Database& db, const st
 
 std::vector<SagaStats> SagaOrchestrator::stats(store::Database& db) {
   auto uow = db.begin(std::nullopt, store::Access::kReadOnly);
-  // One grouped count per status (QueueDepthView reads a name, a count and a number).
+  SqlFragment q;
+  q.text("SELECT saga, status, COUNT(*) FROM saga_instances GROUP BY saga, status");
   std::vector<SagaStats> out;
-  for (auto st : {SagaStatus::kRunning, SagaStatus::kCompleted, SagaStatus::kCompensating,
-                  SagaStatus::kCompensated, SagaStatus::kFailed}) {
-    SqlFragment per;
-    per.text("SELECT saga, COUNT(*), 0 FROM saga_instances WHERE status = ").param(text_param(to_string(st)))
-        .text(" GROUP BY saga ORDER BY saga");
-    for (const auto& v : island::ViewStore<odbrows::QueueDepthView>::query(uow.impl().live(), per))
-      out.push_back({v.queue, st, v.depth});
-  }
+  for (const auto& v : island::ViewStore<odbrows::SagaCountView>::query(uow.impl().live(), q))
+    out.push_back({v.saga, parse_status(v.status), v.count});
   std::sort(out.begin(), out.end(), [](const SagaStats& a, const SagaStats& b) {
     return std::tie(a.saga, a.status) < std::tie(b.saga, b.status);
   });

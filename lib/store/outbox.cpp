@@ -48,6 +48,20 @@ void append_event(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
   island::RowStore<odbrows::OutboxEventRow>::insert(uow.impl().live(), row);
 }
 
+DomainEvent event_of(const odbrows::OutboxEventRow& row) {
+  DomainEvent e;
+  e.sequence = row.id;
+  e.id = row.event_id;
+  e.type = row.event_type;
+  e.aggregate_type = parse_object_type(row.aggregate_type);
+  e.aggregate_id = row.aggregate_id;
+  e.aggregate_version = row.aggregate_version;
+  e.occurred_at = timestamp(row.occurred_at);
+  e.actor = value(row.actor_id);
+  e.payload = row.payload;
+  return e;
+}
+
 template <typename T>
 nlohmann::json row_payload(const typename Entity<T>::Row& row, const FieldSet& custom) {
   nlohmann::json out = nlohmann::json::object();
@@ -77,19 +91,8 @@ std::vector<DomainEvent> Outbox::read(UnitOfWork& uow, std::uint64_t after, std:
   clause.param(detail::int_param(static_cast<std::int64_t>(after)));
   clause.text(" ORDER BY id LIMIT " + std::to_string(limit));
   std::vector<DomainEvent> out;
-  for (const auto& row : island::RowStore<odbrows::OutboxEventRow>::select(uow.impl().live(), clause)) {
-    DomainEvent e;
-    e.sequence = row.id;
-    e.id = row.event_id;
-    e.type = row.event_type;
-    e.aggregate_type = parse_object_type(row.aggregate_type);
-    e.aggregate_id = row.aggregate_id;
-    e.aggregate_version = row.aggregate_version;
-    e.occurred_at = detail::timestamp(row.occurred_at);
-    e.actor = detail::value(row.actor_id);
-    e.payload = row.payload;
-    out.push_back(std::move(e));
-  }
+  for (const auto& row : island::RowStore<odbrows::OutboxEventRow>::select(uow.impl().live(), clause))
+    out.push_back(detail::event_of(row));
   return out;
 }
 

@@ -1,4 +1,4 @@
-// Appends domain events to the outbox inside the writing transaction.
+// Appends domain events to the outbox inside the writing transaction, and reads its rows.
 #pragma once
 
 #include <string>
@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "banyan/model/record.hpp"
+#include "banyan/store/outbox.hpp"
 #include "banyan/store/unit_of_work.hpp"
 #include "store/custom_fields.hpp"
 #include "store/entity.hpp"
@@ -17,6 +18,9 @@ std::string new_event_id();
 
 void append_event(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
                   std::uint64_t version, const nlohmann::json& payload);
+
+// An outbox row as the event it records.
+DomainEvent event_of(const odbrows::OutboxEventRow& row);
 
 // A row as event payload: every standard field by column name, custom values by name.
 template <typename T>

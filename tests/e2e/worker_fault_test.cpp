@@ -174,17 +174,6 @@ TEST_P(WorkerFaultTest, TheDlqCliListsShowsReplaysAndPurgesWhatAFailingHandlerLe
 // completes, or compensates fully; never half.
 class SagaFaultTest : public WorkerFaultTest {
  protected:
-  Deal won_deal() {
-    auto p = make_pipeline();
-    return db().transact([&](store::UnitOfWork& uow) {
-      Deal d;
-      d.title = "Kill me";
-      d.pipeline_id = p.pipeline.id;
-      d.stage_id = p.won.id;
-      d.status = DealStatus::kWon;
-      return db().deals().create(uow, d);
-    });
-  }
   std::optional<saga::SagaInstance> instance(Id deal) {
     return saga::SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal));
   }
@@ -195,7 +184,7 @@ class SagaFaultTest : public WorkerFaultTest {
   void kill_during_billing(BillingStub& billing, Id& deal) {
     billing.set_mode(BillingStub::Mode::kHang);
     auto w = worker(billing_flags(billing));
-    deal = won_deal().id;
+    deal = won_deal("Kill me").id;
     ASSERT_TRUE(eventually([&] { return billing.posts() >= 1; }));
     w->signal(SIGKILL);
     EXPECT_EQ(w->wait(), 128 + SIGKILL);

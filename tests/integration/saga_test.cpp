@@ -191,18 +191,6 @@ TEST_P(SagaTest, BadDefinitionsAreRefused) {
 
 class BuiltinSagaTest : public SagaTest {
  protected:
-  Deal won_deal() {
-    auto p = make_pipeline();
-    return db().transact([&](store::UnitOfWork& uow) {
-      Deal d;
-      d.title = "Big account";
-      d.pipeline_id = p.pipeline.id;
-      d.stage_id = p.won.id;
-      d.amount = {500000, "EUR"};
-      d.status = DealStatus::kWon;
-      return db().deals().create(uow, d);
-    });
-  }
   std::vector<std::string> tags_of(ObjectRef target) {
     return db().transact([&](store::UnitOfWork& uow) {
       std::vector<std::string> out;
@@ -222,7 +210,7 @@ TEST_P(BuiltinSagaTest, AWonDealIsProvisionedInBillingAndGetsAnOnboardingTask) {
   SagaOrchestrator o(db(), b);
   o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick()}));
   b.start();
-  const Deal deal = won_deal();
+  const Deal deal = won_deal("Big account", {500000, "EUR"});
   ASSERT_TRUE(eventually([&] {
     auto s = SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal.id));
     return s && s->status == SagaStatus::kCompleted;
@@ -248,7 +236,7 @@ TEST_P(BuiltinSagaTest, WhenBillingFailsForGoodTheDealIsFlaggedAndTheFailureIsIn
   SagaOrchestrator o(db(), b);
   o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick(3)}));
   b.start();
-  const Deal deal = won_deal();
+  const Deal deal = won_deal("Big account", {500000, "EUR"});
   ASSERT_TRUE(eventually([&] {
     auto s = SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal.id));
     return s && s->status == SagaStatus::kCompensated;

@@ -48,6 +48,20 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     });
   }
 
+  // A deal created already won, in a new pipeline (what starts the deal_won saga).
+  Deal won_deal(std::string title, Money amount = {}) {
+    auto p = make_pipeline();
+    return db().transact([&](store::UnitOfWork& uow) {
+      Deal d;
+      d.title = std::move(title);
+      d.pipeline_id = p.pipeline.id;
+      d.stage_id = p.won.id;
+      d.amount = std::move(amount);
+      d.status = DealStatus::kWon;
+      return db().deals().create(uow, d);
+    });
+  }
+
   // A record of a type whose only required field is its name.
   template <typename T>
   static T named(std::string name) {

@@ -197,6 +197,7 @@ template struct ViewStore<odbrows::QueueSpecView>;
 template struct ViewStore<odbrows::LeaseView>;
 template struct ViewStore<odbrows::QueueDepthView>;
 template struct ViewStore<odbrows::SagaInstanceView>;
+template struct ViewStore<odbrows::SagaCountView>;
 
 }  // namespace island
 }  // namespace banyan

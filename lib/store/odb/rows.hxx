@@ -454,6 +454,14 @@ struct SagaInstanceView {
   std::int64_t updated_at = 0;
 };
 
+// Saga instances per saga and status.
+#pragma db view
+struct SagaCountView {
+  std::string saga;
+  std::string status;
+  std::int64_t count = 0;
+};
+
 // Per-queue depth and oldest entry (queue and dead-letter metrics).
 #pragma db view
 struct QueueDepthView {
