@@ -165,6 +165,24 @@ TEST_P(SagaTest, ACompensationThatFailsForGoodLeavesTheInstanceFailedUntilItsMes
   ASSERT_TRUE(ends_as(id, SagaStatus::kCompensated));
 }
 
+TEST_P(SagaTest, StatsCountInstancesPerSagaAndStatus) {
+  std::vector<std::string> log;
+  std::mutex mutex;
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(recorder(log, mutex, "two", /*permanent=*/true));
+  b.start();
+  const auto first = start("recorder", "s1");
+  const auto second = start("recorder", "s2");
+  ASSERT_TRUE(ends_as(first, SagaStatus::kCompensated));
+  ASSERT_TRUE(ends_as(second, SagaStatus::kCompensated));
+  const auto stats = SagaOrchestrator::stats(db());
+  ASSERT_EQ(stats.size(), 1u);
+  EXPECT_EQ(stats[0].saga, "recorder");
+  EXPECT_EQ(stats[0].status, SagaStatus::kCompensated);
+  EXPECT_EQ(stats[0].count, 2);
+}
+
 TEST_P(SagaTest, BadDefinitionsAreRefused) {
   messaging::MessageBus& b = bus();
   SagaOrchestrator o(db(), b);
