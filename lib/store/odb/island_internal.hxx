@@ -19,9 +19,12 @@ class PoolAccess {
   virtual std::size_t max_size() const = 0;
 };
 
+class WalCheckpointer;
+
 class Database {
  public:
   Backend backend = Backend::kSqlite;
+  std::shared_ptr<WalCheckpointer> checkpointer;  // SQLite files only
   std::unique_ptr<odb::database> db;
   PoolAccess* pool = nullptr;  // owned by db (its connection factory)
 };
