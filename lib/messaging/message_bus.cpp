@@ -300,6 +300,7 @@ struct MessageBus::Impl {
     Clock::time_point queues_loaded{};
     Clock::time_point next_outbox_poll{}, next_ready_poll{}, next_expiry{}, next_renewal{};
     std::map<std::uint64_t, std::string> owner;  // delivery id -> peer, while in flight
+    std::map<std::string, std::int64_t> last_until;  // the latest lease expiry, by queue
     std::mt19937_64 rng{std::random_device{}()};
   };
 
@@ -352,8 +353,15 @@ struct MessageBus::Impl {
     }
   }
 
+  // A leased message on its way to a consumer.
+  struct Outgoing {
+    std::uint64_t id = 0;
+    int attempts = 0;  // before this delivery
+    store::DomainEvent event;
+  };
+
   // Sends what was leased, spreading it over the peers of each queue by their free credit.
-  void dispatch(RelayState& st, const std::map<std::string, std::vector<odbrows::QueueMessageView>>& leased,
+  void dispatch(RelayState& st, const std::map<std::string, std::vector<Outgoing>>& leased,
                 std::vector<std::uint64_t>& undeliverable) {
     for (const auto& [queue, rows] : leased) {
       const QueueSpec* spec = queue_spec(st, queue);
@@ -367,14 +375,14 @@ struct MessageBus::Impl {
           const std::string& peer_id = ids[(next + n) % ids.size()];
           Peer& p = st.peers[peer_id];
           if (static_cast<int>(p.in_flight.size()) >= p.prefetch) continue;
-          const int before = static_cast<int>(row.attempts);
+          const int before = row.attempts;
           const int tries = before == 0 && spec ? std::min(1 + spec->retry.immediate_retries,
                                                            spec->retry.max_attempts)
                                                 : 1;
-          Frames f{peer_id, "MSG", std::to_string(row.id), std::to_string(before), std::to_string(tries)};
-          detail::append_event(f, detail::event_of(row));
           try {
-            sent = detail::send_frames(*router, f);
+            sent = detail::send_parts(*router, {peer_id, "MSG", std::to_string(row.id), std::to_string(before),
+                                                std::to_string(tries), detail::event_header(row.event),
+                                                row.event.payload});
           } catch (const zmq::error_t&) {
             sent = false;  // the peer is gone
           }
@@ -388,6 +396,16 @@ struct MessageBus::Impl {
         if (!sent) undeliverable.push_back(row.id);
       }
     }
+  }
+
+  // When a lease taken now on `spec`'s messages runs out: later than any lease this relay
+  // handed out before on that queue, so that the expiry tells one lease's messages apart.
+  // (Per queue: another queue's longer lease must not stretch this one's.)
+  std::int64_t message_lease_until(RelayState& st, const QueueSpec& spec, std::int64_t now_us) {
+    const auto lease = std::chrono::duration_cast<std::chrono::microseconds>(spec.lease).count();
+    std::int64_t& last = st.last_until[spec.name];
+    last = std::max(now_us + lease, last + 1);
+    return last;
   }
 
   std::map<std::string, int> free_credit(RelayState& st) {
@@ -455,9 +473,7 @@ struct MessageBus::Impl {
     // Publish (fan-out) before routing: a crash in between publishes again, never loses.
     while (st.published < st.batch.size()) {
       const auto& e = st.batch[st.published];
-      Frames f{e.type};
-      detail::append_event(f, e);
-      if (!detail::send_frames(*publisher, f)) break;  // a subscriber is full: wait
+      if (!detail::send_parts(*publisher, {e.type, detail::event_header(e), e.payload})) break;  // a subscriber is full: wait
       ++st.published;
     }
     const bool route_now = !st.batch.empty() && st.published == st.batch.size();
@@ -467,6 +483,7 @@ struct MessageBus::Impl {
 
     // Write: one transaction, fenced by the lease.
     std::map<std::string, std::vector<odbrows::QueueMessageView>> leased;
+    std::map<std::string, std::vector<detail::Routed>> routed;
     std::uint64_t retried = 0, dead = 0, redelivered = 0;
     std::vector<std::uint64_t> expired;
     std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -491,14 +508,18 @@ struct MessageBus::Impl {
         if (spec) count(detail::record_failure(uow, failure, *spec, now_us, unit(st.rng)), false);
       }
       if (route_now) {
-        detail::route_events(uow, st.queues, st.batch, now_us);
-        // Lease what was just routed in the same transaction: one write fewer per message.
+        // Credit goes to the ready messages first (oldest first), then to the new ones,
+        // which are leased as they are routed: one write per message, not two.
         candidates.clear();
+        std::map<std::string, detail::LeaseNow> room;
         for (const auto& [queue, n] : credit) {
-          if (n <= 0) continue;
+          const QueueSpec* spec = queue_spec(st, queue);
+          if (n <= 0 || !spec) continue;
           auto rows = detail::ready_messages(uow, queue, now_us, std::min(n, options.batch_size));
+          room[queue] = {n - static_cast<int>(rows.size()), message_lease_until(st, *spec, now_us)};
           if (!rows.empty()) candidates[queue] = std::move(rows);
         }
+        routed = detail::route_events(uow, st.queues, st.batch, now_us, room, lease_holder);
       }
       if (expiry_due) {
         for (auto id : detail::expired_leases(uow, now_us, options.batch_size)) {
@@ -515,11 +536,9 @@ struct MessageBus::Impl {
       for (auto& [queue, rows] : candidates) {
         const QueueSpec* spec = queue_spec(st, queue);
         if (!spec) continue;
-        const std::int64_t until =
-            now_us + std::chrono::duration_cast<std::chrono::microseconds>(spec->lease).count();
         std::vector<std::uint64_t> ids;
         for (const auto& r : rows) ids.push_back(r.id);
-        auto got = detail::lease_messages(uow, ids, until, options.node);
+        auto got = detail::lease_messages(uow, ids, message_lease_until(st, *spec, now_us), lease_holder);
         std::set<std::uint64_t> mine(got.begin(), got.end());
         for (auto& r : rows)
           if (mine.count(r.id)) leased[queue].push_back(std::move(r));
@@ -539,14 +558,25 @@ struct MessageBus::Impl {
       st.next_expiry = now + 200ms;
       prune_silent_peers(st, now);
     }
+    std::map<std::string, std::vector<Outgoing>> out;
+    for (auto& [queue, rows] : leased)
+      for (const auto& r : rows) out[queue].push_back({r.id, static_cast<int>(r.attempts), detail::event_of(r)});
     if (route_now) {
+      std::map<std::uint64_t, store::DomainEvent*> by_sequence;
+      for (auto& e : st.batch) by_sequence[e.sequence] = &e;
+      for (const auto& [queue, rows] : routed) {
+        for (const auto& r : rows) {
+          auto e = by_sequence.find(r.sequence);
+          if (e != by_sequence.end()) out[queue].push_back({r.id, 0, *e->second});
+        }
+      }
       counters.relayed.fetch_add(st.batch.size());
       st.batch.clear();
       st.next_outbox_poll = now;  // more may be waiting
       st.next_ready_poll = now;   // and the queues just grew
     }
     std::vector<std::uint64_t> undeliverable;
-    dispatch(st, leased, undeliverable);
+    dispatch(st, out, undeliverable);
     st.releases = std::move(undeliverable);
   }
 

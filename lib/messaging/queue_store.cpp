@@ -262,10 +262,28 @@ std::uint64_t count_pending_events(UnitOfWork& uow) {
   return static_cast<std::uint64_t>(island::query_int(tx_of(uow), q));
 }
 
-void route_events(UnitOfWork& uow, const std::vector<QueueSpec>& queues,
-                  const std::vector<store::DomainEvent>& events, std::int64_t now) {
-  if (events.empty()) return;
+std::map<std::string, std::vector<Routed>> route_events(
+    UnitOfWork& uow, const std::vector<QueueSpec>& queues,
+    const std::vector<store::DomainEvent>& events, std::int64_t now,
+    const std::map<std::string, LeaseNow>& lease_now, const std::string& holder) {
+  std::map<std::string, std::vector<Routed>> leased;
+  if (events.empty()) return leased;
   auto& tx = tx_of(uow);
+  // One statement per queue and state; the body stays in the outbox (payload '').
+  auto insert = [&](const std::string& queue, const std::vector<std::uint64_t>& ids, bool lease,
+                    std::int64_t until) {
+    if (ids.empty()) return;
+    SqlFragment ins;
+    ins.text(insert_ignore(uow)).text("queue_messages (queue, ").text(kEventColumns)
+        .text(", state, attempts, available_at, enqueued_at, lease_expires_at, leased_to) SELECT ")
+        .param(text_param(queue))
+        .text(", event_id, id, event_type, aggregate_type, aggregate_id, aggregate_version, "
+              "occurred_at, COALESCE(actor_id, 0), '', ").text(lease ? "1" : "0").text(", 0, ")
+        .param(int_param(now)).text(", ").param(int_param(now)).text(", ")
+        .param(int_param(lease ? until : 0)).text(", ").param(text_param(lease ? holder : ""))
+        .text(" FROM outbox_events WHERE id IN " + id_list(ids) + " ORDER BY id");
+    island::execute(tx, ins);
+  };
   for (const auto& queue : queues) {
     std::vector<std::uint64_t> ids;
     for (const auto& e : events) {
@@ -274,14 +292,20 @@ void route_events(UnitOfWork& uow, const std::vector<QueueSpec>& queues,
         ids.push_back(e.sequence);
     }
     if (ids.empty()) continue;
-    SqlFragment ins;
-    ins.text(insert_ignore(uow)).text("queue_messages (queue, ").text(kEventColumns)
-        .text(", state, attempts, available_at, enqueued_at) SELECT ").param(text_param(queue.name))
-        .text(", event_id, id, event_type, aggregate_type, aggregate_id, aggregate_version, "
-              "occurred_at, COALESCE(actor_id, 0), payload, 0, 0, ")
-        .param(int_param(now)).text(", ").param(int_param(now))
-        .text(" FROM outbox_events WHERE id IN " + id_list(ids) + " ORDER BY id");
-    island::execute(tx, ins);
+    const auto room = lease_now.find(queue.name);
+    const LeaseNow lease = room == lease_now.end() ? LeaseNow{} : room->second;
+    const auto n = static_cast<std::ptrdiff_t>(std::min<std::size_t>(ids.size(), std::max(0, lease.count)));
+    insert(queue.name, {ids.begin(), ids.begin() + n}, true, lease.until);
+    insert(queue.name, {ids.begin() + n, ids.end()}, false, 0);
+    if (n == 0) continue;
+    // What this statement leased: `until` is this lease's alone. (An event routed before,
+    // by a relay that died, was ignored above; it is leased from the ready ones.)
+    SqlFragment q;
+    q.text("SELECT id, event_sequence FROM queue_messages WHERE state = 1 AND lease_expires_at = ")
+        .param(int_param(lease.until)).text(" AND leased_to = ").param(text_param(holder))
+        .text(" AND queue = ").param(text_param(queue.name)).text(" ORDER BY id");
+    for (const auto& r : island::ViewStore<odbrows::RoutedView>::query(tx, q))
+      leased[queue.name].push_back({r.id, r.event_sequence});
   }
   std::vector<std::uint64_t> all;
   all.reserve(events.size());
@@ -290,13 +314,22 @@ void route_events(UnitOfWork& uow, const std::vector<QueueSpec>& queues,
   mark.text("UPDATE outbox_events SET relayed_at = ").param(int_param(now))
       .text(" WHERE id IN " + id_list(all));
   island::execute(tx, mark);
+  return leased;
 }
 
 namespace {
+// A queue message's event columns, its body taken from the outbox when it was not copied.
+constexpr const char* kQueueEventSelect =
+    "q.event_id, q.event_sequence, q.event_type, q.aggregate_type, q.aggregate_id, "
+    "q.aggregate_version, q.occurred_at, q.actor_id, "
+    "CASE WHEN q.payload = '' THEN COALESCE(o.payload, '') ELSE q.payload END";
+constexpr const char* kQueueFrom =
+    " FROM queue_messages q LEFT JOIN outbox_events o ON q.payload = '' AND o.id = q.event_sequence";
+
 std::vector<odbrows::QueueMessageView> select_messages(UnitOfWork& uow, const SqlFragment& where) {
   SqlFragment q;
-  q.text("SELECT id, queue, ").text(kEventColumns).text(", attempts, first_failed_at FROM queue_messages WHERE ")
-      .append(where);
+  q.text("SELECT q.id, q.queue, ").text(kQueueEventSelect).text(", q.attempts, q.first_failed_at")
+      .text(kQueueFrom).text(" WHERE ").append(where);
   return island::ViewStore<odbrows::QueueMessageView>::query(tx_of(uow), q);
 }
 }  // namespace
@@ -304,14 +337,14 @@ std::vector<odbrows::QueueMessageView> select_messages(UnitOfWork& uow, const Sq
 std::vector<odbrows::QueueMessageView> ready_messages(UnitOfWork& uow, const std::string& queue,
                                                       std::int64_t now, int limit) {
   SqlFragment where;
-  where.text("queue = ").param(text_param(queue)).text(" AND state = 0 AND available_at <= ")
-      .param(int_param(now)).text(" ORDER BY available_at, id LIMIT " + std::to_string(limit));
+  where.text("q.queue = ").param(text_param(queue)).text(" AND q.state = 0 AND q.available_at <= ")
+      .param(int_param(now)).text(" ORDER BY q.available_at, q.id LIMIT " + std::to_string(limit));
   return select_messages(uow, where);
 }
 
 std::optional<odbrows::QueueMessageView> queue_message(UnitOfWork& uow, std::uint64_t id) {
   SqlFragment where;
-  where.text("id = " + std::to_string(id));
+  where.text("q.id = " + std::to_string(id));
   auto rows = select_messages(uow, where);
   if (rows.empty()) return std::nullopt;
   return std::move(rows.front());
@@ -351,13 +384,13 @@ void dead_letter(UnitOfWork& uow, std::uint64_t id, int attempts, ErrorClass err
   SqlFragment ins;
   ins.text("INSERT INTO dead_letters (queue, ").text(kEventColumns)
       .text(", attempts, first_failed_at, last_failed_at, last_error, error_class, consumer, dead_at) "
-            "SELECT queue, ").text(kEventColumns).text(", ").param(int_param(attempts))
-      .text(", CASE WHEN first_failed_at = 0 THEN ").param(int_param(now))
-      .text(" ELSE first_failed_at END, ").param(int_param(now)).text(", ")
+            "SELECT q.queue, ").text(kQueueEventSelect).text(", ").param(int_param(attempts))
+      .text(", CASE WHEN q.first_failed_at = 0 THEN ").param(int_param(now))
+      .text(" ELSE q.first_failed_at END, ").param(int_param(now)).text(", ")
       .param(text_param(sanitize_error_text(error))).text(", ")
       .param(text_param(to_string(error_class))).text(", ")
       .param(text_param(consumer)).text(", ").param(int_param(now))
-      .text(" FROM queue_messages WHERE id = " + std::to_string(id));
+      .text(kQueueFrom).text(" WHERE q.id = " + std::to_string(id));
   island::execute(tx, ins);
   island::execute(tx, "DELETE FROM queue_messages WHERE id = " + std::to_string(id));
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,10 +60,25 @@ void release_lease(UnitOfWork& uow, const std::string& name, const std::string& 
 // Outbox events not yet relayed, in sequence order.
 std::vector<store::DomainEvent> pending_events(UnitOfWork& uow, int limit);
 std::uint64_t count_pending_events(UnitOfWork& uow);
-// Copies the events into every queue that matches (once per queue and event, however
-// often it is called) and marks them relayed.
-void route_events(UnitOfWork& uow, const std::vector<QueueSpec>& queues,
-                  const std::vector<store::DomainEvent>& events, std::int64_t now);
+// A message the relay leased as it routed it: the queue message and its outbox event.
+struct Routed {
+  std::uint64_t id = 0;
+  std::uint64_t sequence = 0;
+};
+// How many of a queue's new messages to lease at once, and until when: a time that no
+// earlier lease of the same holder used, which tells this lease's messages apart.
+struct LeaseNow {
+  int count = 0;
+  std::int64_t until = 0;
+};
+// Puts the events into every queue that matches (once per queue and event, however often
+// it is called; the body stays in the outbox) and marks them relayed. Of each queue's
+// share, the first `lease_now[queue].count` are leased at once to `holder`; returns those,
+// by queue.
+std::map<std::string, std::vector<Routed>> route_events(
+    UnitOfWork& uow, const std::vector<QueueSpec>& queues,
+    const std::vector<store::DomainEvent>& events, std::int64_t now,
+    const std::map<std::string, LeaseNow>& lease_now, const std::string& holder);
 
 // Ready messages of `queue` (available by `now`), oldest first.
 std::vector<odbrows::QueueMessageView> ready_messages(UnitOfWork& uow, const std::string& queue,

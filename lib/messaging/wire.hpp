@@ -9,12 +9,15 @@
 //                     ["RELEASE"] [delivery id]               (given back unhandled)
 //                     ["PING"]
 //
-// [event...] is nine frames: sequence, id, type, aggregate type, aggregate id, aggregate
-// version, occurred at (µs), actor id ("" for none), payload.
+// [event...] is two frames: a header of eight fields joined by ASCII unit separators
+// (sequence, id, type, aggregate type, aggregate id, aggregate version, occurred at in µs,
+// actor id or ""), then the payload.
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <zmq.hpp>
@@ -25,16 +28,20 @@ namespace banyan::messaging::detail {
 
 using Frames = std::vector<std::string>;
 
-inline constexpr std::size_t kEventFrames = 9;
+inline constexpr std::size_t kEventFrames = 2;
 
+// The event's first frame; the payload is the second.
+std::string event_header(const store::DomainEvent& e);
 void append_event(Frames& frames, const store::DomainEvent& e);
-// Reads the nine event frames starting at `at`. False when they are malformed.
+// Reads the two event frames starting at `at`. False when they are malformed.
 bool parse_event(const Frames& frames, std::size_t at, store::DomainEvent& e);
-bool parse_uint(const std::string& text, std::uint64_t& out) noexcept;
+bool parse_uint(std::string_view text, std::uint64_t& out) noexcept;
 
 // Sends every frame as one message. Returns false when the socket would block (high-water
 // mark); throws zmq::error_t for real failures (EHOSTUNREACH for an unknown ROUTER peer).
 bool send_frames(zmq::socket_t& socket, const Frames& frames);
+// The same for parts that live elsewhere (no copy but ZeroMQ's own).
+bool send_parts(zmq::socket_t& socket, std::initializer_list<std::string_view> parts);
 // Receives one whole message without blocking; false when none is waiting.
 bool receive_frames(zmq::socket_t& socket, Frames& frames);
 

@@ -1,5 +1,6 @@
 #include "banyan/store/outbox.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include "banyan/errors.hpp"
@@ -34,8 +35,8 @@ nlohmann::json cell_json(const Cell& c) {
 
 }  // namespace
 
-void append_event(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
-                  std::uint64_t version, const nlohmann::json& payload) {
+odbrows::OutboxEventRow insert_event(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
+                                     std::uint64_t version, std::string payload) {
   odbrows::OutboxEventRow row;
   row.event_id = new_event_id();
   row.event_type = type;
@@ -44,8 +45,14 @@ void append_event(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
   row.aggregate_version = version;
   row.occurred_at = micros(now_micros());
   row.actor_id = column(uow.actor());
-  row.payload = payload.dump();
+  row.payload = std::move(payload);
   island::RowStore<odbrows::OutboxEventRow>::insert(uow.impl().live(), row);
+  return row;
+}
+
+void append_event(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
+                  std::uint64_t version, const nlohmann::json& payload) {
+  insert_event(uow, type, aggregate, version, payload.dump());
 }
 
 DomainEvent event_of(const odbrows::OutboxEventRow& row) {
@@ -83,6 +90,26 @@ template nlohmann::json row_payload<Deal>(const odbrows::DealRow&, const FieldSe
 template nlohmann::json row_payload<Activity>(const odbrows::ActivityRow&, const FieldSet&);
 
 }  // namespace detail
+
+DomainEvent Outbox::append(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
+                           const std::string& payload, std::uint64_t aggregate_version) const {
+  const auto dot = type.find('.');
+  const bool type_ok = type.size() >= 3 && type.size() <= 190 && dot != 0 &&
+                       dot != std::string::npos && type.back() != '.' &&
+                       std::all_of(type.begin(), type.end(), [](char c) {
+                         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                       });
+  if (!type_ok)
+    throw ValidationError("type: an event type is \"<object>.<what>\", 3 to 190 characters of "
+                          "A-Z a-z 0-9 . _ -", "type");
+  if (payload.size() > (1u << 20)) throw ValidationError("payload: at most 1 MiB", "payload");
+  // Checked without building it (the parser also refuses invalid UTF-8).
+  const auto first = payload.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || payload[first] != '{' || !nlohmann::json::accept(payload))
+    throw ValidationError("payload: must be a JSON object", "payload");
+  return detail::event_of(detail::insert_event(uow, type, aggregate, aggregate_version, payload));
+}
 
 std::vector<DomainEvent> Outbox::read(UnitOfWork& uow, std::uint64_t after, std::size_t limit) const {
   if (limit < 1 || limit > 10000) throw ValidationError("limit: must be between 1 and 10000", "limit");

@@ -16,6 +16,9 @@ namespace banyan::store::detail {
 // A new unique event or message id: 32 hex digits (128 random bits).
 std::string new_event_id();
 
+// Inserts an outbox row; returns it with its id (the sequence).
+odbrows::OutboxEventRow insert_event(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
+                                     std::uint64_t version, std::string payload);
 void append_event(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
                   std::uint64_t version, const nlohmann::json& payload);
 

@@ -172,6 +172,9 @@ void create_messaging_tables(island::Transaction& tx, island::Backend backend) {
                           "PRECISION NOT NULL, lease_ms " + time + " NOT NULL, updated_at " +
                           time + " NOT NULL)" + engine);
   // state: 0 ready (deliverable from available_at), 1 leased (until lease_expires_at).
+  // payload '': the body is the outbox row event_sequence. The relay routes events that
+  // way, so routing writes a short row and never copies an event's body; messages put in
+  // directly (saga steps, replays) carry their own.
   island::execute(tx, "CREATE TABLE queue_messages (" + pk + ", queue " + key + " NOT NULL, " +
                           event + ", state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL "
                           "DEFAULT 0, available_at " + time + " NOT NULL, lease_expires_at " +

@@ -50,6 +50,31 @@ TEST_P(MessageBusTest, DeliversCommittedEventsToMatchingQueuesInCommitOrderAndDe
   EXPECT_EQ(contacts.size(), 3u);  // the rolled-back write was never delivered
 }
 
+// Routing does not copy an event's body into the queue: a message leased later (its
+// consumer came after the event) or dead-lettered reads it from the outbox, whole.
+TEST_P(MessageBusTest, MessagesRoutedBeforeTheirConsumerCameCarryTheWholeEventAndSoDoDeadLetters) {
+  MessageBus& b = bus();
+  b.declare_queue(queue("later", {"contact.created"}));
+  b.declare_queue(queue("refused", {"contact.created"}));
+  b.start();
+  for (const char* last : {"Lovelace", "Hopper"}) add_contact(last);
+  ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM queue_messages") == 4; }));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM queue_messages WHERE payload = ''"), 4);
+  const auto outbox = db().transact([&](store::UnitOfWork& uow) { return db().outbox().read(uow); });
+  ASSERT_EQ(outbox.size(), 2u);
+
+  Seen later;
+  b.consume("later", [&](const Message& m) { later.add(m); });
+  b.consume("refused", [&](const Message&) { throw messaging::PermanentError("no"); });
+  ASSERT_TRUE(eventually([&] { return later.size() == 2 && count("SELECT COUNT(*) FROM queue_messages") == 0; }));
+  auto got = later.copy();
+  EXPECT_EQ(got[0].event, outbox[0]);
+  EXPECT_EQ(got[1].event, outbox[1]);
+  auto dead = messaging::DeadLetterStore(db()).list();
+  ASSERT_EQ(dead.size(), 2u);
+  for (const auto& d : dead) EXPECT_EQ(d.event, d.event.sequence == outbox[0].sequence ? outbox[0] : outbox[1]);
+}
+
 TEST_P(MessageBusTest, CompetingConsumersShareAQueueWithEachMessageHandledOnce) {
   MessageBus& b = bus();
   b.declare_queue(queue("work", {"contact.created"}));
@@ -106,6 +131,36 @@ TEST_P(MessageBusTest, AnExpiredLeaseIsRedeliveredAndTheIdempotentConsumerApplie
   std::this_thread::sleep_for(1300ms);  // the stalled handler finishes too
   EXPECT_EQ(effects.load(), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM processed_messages WHERE consumer = 'slow-consumer'"), 1);
+}
+
+// New events are leased as they are routed, each queue for its own lease: a queue with a
+// long lease, served first, must not stretch the lease of a short one.
+TEST_P(MessageBusTest, EachQueueLeasesForItsOwnTimeWhenAnotherQueueLeasesLonger) {
+  MessageBus& b = bus();
+  auto long_lease = queue("a-long", {"contact.created"});
+  long_lease.lease = 1h;
+  auto short_lease = queue("b-short", {"contact.created"});
+  short_lease.lease = 300ms;
+  b.declare_queue(long_lease);
+  b.declare_queue(short_lease);
+  Seen archived, seen;
+  b.consume("a-long", [&](const Message& m) { archived.add(m); }, {"archive", 1});
+  // Stalls well past the short lease (and holds no other message meanwhile).
+  b.consume("b-short", [&](const Message& m) {
+    seen.add(m);
+    std::this_thread::sleep_for(3s);
+  }, {"stalls", 1});
+  b.start();
+  // The consumers are connected before the event: it is leased as it is routed.
+  ASSERT_TRUE(eventually([&] { return b.metrics().relay_holder; }));
+  std::this_thread::sleep_for(300ms);
+  add_contact("Lease");
+  ASSERT_TRUE(eventually([&] { return archived.size() == 1 && seen.size() == 1; }));
+  // The relay sees the short lease run out while the handler still stalls.
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return b.metrics().redelivered >= 1; }, 2500ms));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM queue_messages WHERE queue = 'a-long' AND state = 1"), 0);
 }
 
 TEST_P(MessageBusTest, TransientFailuresAreRetriedAtOnceThenWithBackoffUntilTheySucceed) {

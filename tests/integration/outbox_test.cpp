@@ -183,5 +183,51 @@ TEST_P(OutboxTest, ReadsInPagesAfterASequence) {
                ValidationError);
 }
 
+TEST_P(OutboxTest, AnApplicationsOwnEventCommitsWithItsWritesAndKeepsItsPayloadAsGiven) {
+  const auto start = last_sequence();
+  const std::string payload = R"({"order": 7, "lines": [1, 2], "note": "caf\u00e9 ok"})";
+  const DomainEvent appended = db().transact([&](UnitOfWork& uow) {
+    db().contacts().create(uow, contact("Ada", "Orders"));
+    return db().outbox().append(uow, "order.placed", {ObjectType::kContact, 41}, payload, 3);
+  });
+  {
+    UnitOfWork uow = db().begin();  // rolled back: its event goes with it
+    db().outbox().append(uow, "order.placed", {ObjectType::kContact, 42}, "{}");
+  }
+  auto after = events(start);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].type, "contact.created");
+  EXPECT_EQ(after[1], appended);
+  EXPECT_EQ(after[1].type, "order.placed");
+  EXPECT_EQ(after[1].aggregate_id, 41u);
+  EXPECT_EQ(after[1].aggregate_version, 3u);
+  EXPECT_EQ(after[1].payload, payload);
+  EXPECT_EQ(after[1].id.size(), 32u);
+}
+
+TEST_P(OutboxTest, AnApplicationEventWithABadTypeOrPayloadIsRefusedAndLeavesNothing) {
+  const auto start = last_sequence();
+  auto refused = [&](const std::string& type, const std::string& payload, const std::string& field) {
+    try {
+      db().transact([&](UnitOfWork& uow) {
+        db().outbox().append(uow, "ok.first", {ObjectType::kDeal, 1}, "{}");
+        db().outbox().append(uow, type, {ObjectType::kDeal, 1}, payload);
+      });
+      ADD_FAILURE() << "accepted type '" << type << "' payload '" << payload << "'";
+    } catch (const ValidationError& e) {
+      EXPECT_EQ(e.field(), field) << type << " " << payload;
+    }
+  };
+  for (const char* type : {"", "order", ".placed", "order.", "order placed", "order.placé",
+                           "order;drop.table", "a.\x1f"})
+    refused(type, "{}", "type");
+  refused(std::string(191, 'a') + ".b", "{}", "type");
+  for (const char* payload : {"", "   ", "[]", "42", "\"text\"", "null", "{", "{\"a\":1} trailing",
+                              "{\"a\":1,}", "{'a':1}", "{\"a\":\"\xff\"}"})
+    refused("order.placed", payload, "payload");
+  refused("order.placed", "{\"big\":\"" + std::string(1 << 20, 'x') + "\"}", "payload");
+  EXPECT_TRUE(events(start).empty());
+}
+
 }  // namespace
 }  // namespace banyan::test

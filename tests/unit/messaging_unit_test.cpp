@@ -83,10 +83,16 @@ TEST(Wire, AnEventSurvivesTheRoundTripAndMalformedFramesAreRejected) {
   ASSERT_TRUE(detail::parse_event(f, 1, back));
   EXPECT_EQ(back, e);
   auto broken = f;
-  broken[1] = "12x";  // sequence
+  broken[1] = "12x" + f[1].substr(f[1].find('\x1f'));  // sequence
   EXPECT_FALSE(detail::parse_event(broken, 1, back));
   broken = f;
-  broken[4] = "planet";  // aggregate type
+  broken[1].replace(broken[1].find("contact\x1f"), 7, "planet");  // aggregate type
+  EXPECT_FALSE(detail::parse_event(broken, 1, back));
+  broken = f;
+  broken[1] += "\x1f" "9";  // a field too many
+  EXPECT_FALSE(detail::parse_event(broken, 1, back));
+  broken = f;
+  broken[1] = broken[1].substr(0, broken[1].rfind('\x1f'));  // a field too few
   EXPECT_FALSE(detail::parse_event(broken, 1, back));
   broken = f;
   broken.pop_back();

@@ -192,6 +192,7 @@ template struct ViewStore<odbrows::StageTotalView>;
 template struct ViewStore<odbrows::SearchHitView>;
 template struct ViewStore<odbrows::MatchGroupView>;
 template struct ViewStore<odbrows::QueueMessageView>;
+template struct ViewStore<odbrows::RoutedView>;
 template struct ViewStore<odbrows::DeadLetterView>;
 template struct ViewStore<odbrows::QueueSpecView>;
 template struct ViewStore<odbrows::LeaseView>;

@@ -310,6 +310,13 @@ struct IdView {
   std::uint64_t id = 0;
 };
 
+// A queue message the relay leased as it routed it, with the outbox event it carries.
+#pragma db view
+struct RoutedView {
+  std::uint64_t id = 0;
+  std::uint64_t event_sequence = 0;
+};
+
 // The transactional outbox (schema version 6): one row per domain event, appended in the
 // writing transaction. `id` is the sequence.
 #pragma db object table("outbox_events")
