@@ -10,7 +10,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/banyan
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 install(FILES ${PROJECT_BINARY_DIR}/include/banyan/version.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/banyan)
-foreach(host banyan-cli banyan-worker)
+foreach(host banyan-cli banyan-worker banyan-server)
   if(TARGET ${host})
     install(TARGETS ${host} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   endif()

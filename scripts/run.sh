@@ -1,9 +1,35 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: installs what is missing, builds, then has the
-# banyan CLI create ./banyan.db, load a small demo data set and print a pipeline summary.
+# The main job on the embedded default: installs what is missing, builds, loads a demo CRM
+# into ./banyan.db (and prints its pipeline), then starts banyan-server on
+# 127.0.0.1:8080 in the background and shows a working curl call against it.
+# Run it again to restart the server on the new build; stop it with the printed kill.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/setup.sh"
 source "$here/lib/common.sh"
 build
-"$BANYAN_BUILD/hosts/cli/banyan" demo --database "sqlite://$PWD/banyan.db"
+db="sqlite://$PWD/banyan.db"
+pidfile="$PWD/banyan-server.pid"
+logfile="$PWD/banyan-server.log"
+# A server this script started before gives way to the new build.
+if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  kill -TERM "$(cat "$pidfile")"
+  for _ in $(seq 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
+fi
+"$BANYAN_BUILD/hosts/cli/banyan" demo --database "$db"
+nohup "$BANYAN_BUILD/hosts/server/banyan-server" --database "$db" >"$logfile" 2>&1 &
+echo $! >"$pidfile"
+for _ in $(seq 100); do
+  grep -q "listening on" "$logfile" && break
+  kill -0 "$(cat "$pidfile")" 2>/dev/null || { cat "$logfile" >&2; exit 1; }
+  sleep 0.1
+done
+grep -q "listening on" "$logfile" || { cat "$logfile" >&2; exit 1; }
+example="curl -s 'http://127.0.0.1:8080/v1/contacts?limit=2&fields=first_name,last_name,email'"
+echo
+echo "banyan-server is running (pid $(cat "$pidfile"), log $logfile). Try:"
+echo "  $example"
+echo "$ $example"
+eval "$example"
+echo
+echo "Stop it with: kill \$(cat $pidfile)"

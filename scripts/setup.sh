@@ -18,7 +18,7 @@ build_pkgs=(
   g++ cmake ninja-build ccache pkg-config
   odb libsqlite3-dev sqlite3
   libmariadb-dev libmariadb-dev-compat
-  nlohmann-json3-dev libzmq3-dev cppzmq-dev
+  nlohmann-json3-dev libzmq3-dev cppzmq-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(mariadb-server mariadb-client)

@@ -18,6 +18,11 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
   }
 }
 
+void Args::only_switches(const std::set<std::string>& known) const {
+  for (const auto& f : flags_)
+    if (known.count(f) == 0) throw UsageError("unknown option " + f);
+}
+
 std::optional<std::string> Args::option(const std::string& name) const {
   auto it = options_.find(name);
   if (it == options_.end()) return std::nullopt;

@@ -24,6 +24,8 @@ class Args {
 
   std::optional<std::string> option(const std::string& name) const;
   bool flag(const std::string& name) const { return flags_.count(name) != 0; }
+  // UsageError naming the first switch that is not in `known`.
+  void only_switches(const std::set<std::string>& known) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
 
  private:

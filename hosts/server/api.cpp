@@ -1,0 +1,536 @@
+#include "api.hpp"
+
+#include <chrono>
+#include <random>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "banyan/banyan.hpp"
+#include "record_json.hpp"
+
+namespace banyan::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// An HTTP-level refusal (before the library is asked): status, stable code, detail.
+struct HttpError {
+  int status;
+  std::string code;
+  std::string detail;
+  std::vector<std::pair<std::string, std::string>> headers{};
+};
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+  }
+}
+
+HttpResponse problem(int status, const std::string& code, const std::string& detail,
+                     const std::string& field = {}) {
+  json body{{"type", "https://banyan.dev/problems/" + code},
+            {"title", reason_phrase(status)},
+            {"status", status},
+            {"code", code},
+            {"detail", detail}};
+  if (!field.empty()) body["field"] = field;
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/problem+json";
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+// The library's errors as problems: one status and code per error code.
+HttpResponse problem_of(const Error& e) {
+  switch (e.code()) {
+    case ErrorCode::kNotFound: return problem(404, "not_found", e.what());
+    case ErrorCode::kConflict:
+      if (e.field() == "version") return problem(412, "stale_version", e.what(), "version");
+      return problem(409, "conflict", e.what(), e.field());
+    case ErrorCode::kValidation: return problem(422, "validation", e.what(), e.field());
+    case ErrorCode::kPermissionDenied: return problem(403, "permission_denied", e.what());
+    case ErrorCode::kRateLimited: return problem(429, "rate_limited", e.what());
+    case ErrorCode::kPoolExhausted: return problem(503, "pool_exhausted", e.what());
+    case ErrorCode::kUnavailable: return problem(503, "unavailable", e.what());
+    case ErrorCode::kInternal: return problem(500, "internal", "the server failed on this request");
+  }
+  return problem(500, "internal", "the server failed on this request");
+}
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  std::uint64_t v = rng();
+  for (int i = 0; i < 16; ++i, v >>= 4) out += kHex[v & 15];
+  return out;
+}
+
+// A client's own request id is kept when it is short and plain.
+bool usable_request_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (unsigned char c : id)
+    if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
+std::string percent_decode(std::string_view in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%') {
+      auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      if (i + 2 >= in.size()) throw HttpError{400, "bad_request", "a malformed %-escape in the URL"};
+      const int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+      if (hi < 0 || lo < 0) throw HttpError{400, "bad_request", "a malformed %-escape in the URL"};
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    if (c < 0x80) n = 0;
+    else if (c >= 0xC2 && c <= 0xDF) n = 1;
+    else if (c >= 0xE0 && c <= 0xEF) n = 2;
+    else if (c >= 0xF0 && c <= 0xF4) n = 3;
+    else return false;  // a continuation byte, an overlong lead, or beyond U+10FFFF
+    if (s.size() - i <= n) return false;
+    for (std::size_t k = 1; k <= n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    const auto c1 = static_cast<unsigned char>(s[i + 1 < s.size() ? i + 1 : i]);
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) ||  // overlong, surrogate
+        (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))    // overlong, too large
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+struct Target {
+  std::vector<std::string> segments;
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string path;
+};
+
+Target parse_target(const std::string& target) {
+  Target t;
+  const auto q = target.find('?');
+  t.path = target.substr(0, q);
+  if (t.path.empty() || t.path[0] != '/') throw HttpError{400, "bad_request", "the request target must be a path"};
+  std::size_t at = 1;
+  while (at <= t.path.size()) {
+    const auto end = std::min(t.path.find('/', at), t.path.size());
+    if (end > at) t.segments.push_back(percent_decode(t.path.substr(at, end - at)));
+    at = end + 1;
+  }
+  if (q != std::string::npos) {
+    std::string_view rest(target);
+    rest.remove_prefix(q + 1);
+    while (!rest.empty()) {
+      const auto amp = std::min(rest.find('&'), rest.size());
+      const auto pair = rest.substr(0, amp);
+      if (!pair.empty()) {
+        const auto eq = pair.find('=');
+        t.query.emplace_back(percent_decode(pair.substr(0, eq)),
+                             eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1)));
+      }
+      rest.remove_prefix(std::min(amp + 1, rest.size()));
+    }
+  }
+  for (const auto& s : t.segments)
+    if (!valid_utf8(s)) throw HttpError{400, "bad_request", "the path is not valid UTF-8"};
+  for (const auto& [k, v] : t.query)
+    if (!valid_utf8(k) || !valid_utf8(v)) throw HttpError{400, "bad_request", "the query is not valid UTF-8"};
+  return t;
+}
+
+Id parse_id(const std::string& text) {
+  std::uint64_t v = 0;
+  if (text.empty() || text.size() > 19) throw HttpError{404, "not_found", "no such record"};
+  for (char c : text) {
+    if (c < '0' || c > '9') throw HttpError{404, "not_found", "no such record"};
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v == 0) throw HttpError{404, "not_found", "no such record"};
+  return v;
+}
+
+}  // namespace
+
+struct Api::Impl {
+  store::Database& db;
+  ServerConfig config;
+  std::function<void(std::string_view)> log;
+
+  // ---- JSON bodies ----------------------------------------------------------------------
+
+  // The body as a JSON object, within the limits: media type, UTF-8, nesting depth,
+  // string length, no duplicate keys, nothing after the document.
+  json body_object(const HttpRequest& r) const {
+    std::string type = r.header("content-type");
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.pop_back();
+    for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (type != "application/json" && type != "application/merge-patch+json")
+      throw HttpError{415, "unsupported_media_type", "send the body as application/json"};
+    if (!valid_utf8(r.body)) throw HttpError{400, "malformed_json", "the body is not valid UTF-8"};
+    std::vector<std::vector<std::string>> keys;  // per open object
+    std::string problem_detail;
+    const int max_depth = config.max_json_depth;
+    const std::size_t max_string = config.max_string_bytes;
+    auto check = [&](int depth, json::parse_event_t event, json& parsed) {
+      if (depth > max_depth) {
+        problem_detail = "the body nests deeper than " + std::to_string(max_depth) + " levels";
+        return false;
+      }
+      switch (event) {
+        case json::parse_event_t::object_start: keys.emplace_back(); break;
+        case json::parse_event_t::object_end: if (!keys.empty()) keys.pop_back(); break;
+        case json::parse_event_t::key: {
+          const auto& k = parsed.get_ref<const std::string&>();
+          if (!keys.empty()) {
+            for (const auto& seen : keys.back()) {
+              if (seen == k) {
+                problem_detail = "the key '" + k + "' appears twice in one object";
+                return false;
+              }
+            }
+            keys.back().push_back(k);
+          }
+          break;
+        }
+        case json::parse_event_t::value:
+          if (parsed.is_string() && parsed.get_ref<const std::string&>().size() > max_string) {
+            problem_detail = "a string is longer than " + std::to_string(max_string) + " bytes";
+            return false;
+          }
+          break;
+        default: break;
+      }
+      return true;
+    };
+    json doc;
+    try {
+      doc = json::parse(r.body, check, true);
+    } catch (const json::exception& e) {
+      throw HttpError{400, "malformed_json", "the body is not valid JSON: " + std::string(e.what())};
+    }
+    if (!problem_detail.empty()) throw HttpError{400, "malformed_json", problem_detail};
+    if (doc.is_discarded()) throw HttpError{400, "malformed_json", "the body is not valid JSON"};
+    if (!doc.is_object()) throw HttpError{422, "validation", "the body must be a JSON object"};
+    return doc;
+  }
+
+  static HttpResponse json_response(int status, const json& body) {
+    HttpResponse r;
+    r.status = status;
+    r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    return r;
+  }
+
+  template <typename T>
+  static HttpResponse record_response(int status, const T& record, const std::vector<std::string>& fields = {}) {
+    HttpResponse r = json_response(status, to_json(record, fields));
+    r.headers.emplace_back("ETag", "\"" + std::to_string(record.version) + "\"");
+    return r;
+  }
+
+  // ---- one resource ---------------------------------------------------------------------
+
+  static std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    while (at <= text.size()) {
+      const auto end = std::min(text.find(',', at), text.size());
+      if (end > at) out.push_back(text.substr(at, end - at));
+      at = end + 1;
+    }
+    return out;
+  }
+
+  template <typename T>
+  static store::Value filter_value(const JsonField<T>& f, const std::string& text) {
+    switch (f.kind) {
+      case FieldKind::kText: return text;
+      case FieldKind::kInteger: {
+        std::size_t used = 0;
+        long long v = 0;
+        try {
+          v = std::stoll(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size())
+          throw ValidationError(f.name + ": '" + text + "' is not an integer", f.name);
+        return static_cast<std::int64_t>(v);
+      }
+      case FieldKind::kTime: {
+        Timestamp t;
+        if (!parse_timestamp(text, t))
+          throw ValidationError(f.name + ": '" + text + "' is not an RFC 3339 UTC time", f.name);
+        return t;
+      }
+      case FieldKind::kOther: break;
+    }
+    throw ValidationError(f.name + ": cannot be filtered on", f.name);
+  }
+
+  // "?email=a@b.c", "?created_at[gt]=2026-01-01T00:00:00Z", "?id[in]=1,2,3",
+  // "?title[is_null]=true": every condition must hold.
+  template <typename T>
+  static store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& query) {
+    static const std::vector<std::string> kReserved{"limit", "cursor", "sort", "fields", "include_archived"};
+    store::Filter filter;
+    bool any = false;
+    for (const auto& [key, value] : query) {
+      if (std::find(kReserved.begin(), kReserved.end(), key) != kReserved.end()) continue;
+      std::string name = key, op = "eq";
+      const auto bracket = key.find('[');
+      if (bracket != std::string::npos) {
+        if (key.back() != ']') throw ValidationError(key + ": write the operator as field[op]", key);
+        name = key.substr(0, bracket);
+        op = key.substr(bracket + 1, key.size() - bracket - 2);
+      }
+      const auto& fields = json_fields<T>();
+      auto f = std::find_if(fields.begin(), fields.end(), [&](const JsonField<T>& x) { return x.name == name; });
+      if (f == fields.end()) throw ValidationError(name + ": no such field to filter on", name);
+      store::Filter c;
+      if (op == "eq") c = store::Filter::eq(name, filter_value(*f, value));
+      else if (op == "ne") c = store::Filter::ne(name, filter_value(*f, value));
+      else if (op == "lt") c = store::Filter::lt(name, filter_value(*f, value));
+      else if (op == "le") c = store::Filter::le(name, filter_value(*f, value));
+      else if (op == "gt") c = store::Filter::gt(name, filter_value(*f, value));
+      else if (op == "ge") c = store::Filter::ge(name, filter_value(*f, value));
+      else if (op == "contains") c = store::Filter::contains(name, value);
+      else if (op == "starts_with") c = store::Filter::starts_with(name, value);
+      else if (op == "in") {
+        std::vector<store::Value> values;
+        for (const auto& v : split_list(value)) values.push_back(filter_value(*f, v));
+        if (values.empty()) throw ValidationError(name + ": [in] needs at least one value", name);
+        c = store::Filter::in(name, values);
+      } else if (op == "is_null") {
+        if (value != "true" && value != "false") throw ValidationError(name + ": [is_null] takes true or false", name);
+        c = value == "true" ? store::Filter::is_null(name) : !store::Filter::is_null(name);
+      } else {
+        throw ValidationError(key + ": unknown operator '" + op + "'", key);
+      }
+      filter = any ? (filter && c) : c;
+      any = true;
+    }
+    return filter;
+  }
+
+  static std::optional<std::string> query_value(const Target& t, const std::string& key) {
+    for (const auto& [k, v] : t.query)
+      if (k == key) return v;
+    return std::nullopt;
+  }
+
+  template <typename T>
+  HttpResponse list(const store::Repository<T>& repo, const Target& t) {
+    store::PageRequest req;
+    req.limit = 50;
+    if (auto limit = query_value(t, "limit")) {
+      std::size_t used = 0;
+      unsigned long v = 0;
+      try {
+        v = std::stoul(*limit, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != limit->size() || v < 1 || v > 200)
+        throw ValidationError("limit: a number from 1 to 200", "limit");
+      req.limit = v;
+    }
+    if (auto sort = query_value(t, "sort")) {
+      req.sort.descending = !sort->empty() && (*sort)[0] == '-';
+      req.sort.field = req.sort.descending ? sort->substr(1) : *sort;
+    }
+    if (auto cursor = query_value(t, "cursor")) req.cursor = *cursor;
+    if (auto archived = query_value(t, "include_archived")) req.include_archived = *archived == "true";
+    req.filter = filter_of<T>(t.query);
+    std::vector<std::string> fields;
+    if (auto f = query_value(t, "fields")) fields = split_list(*f);
+    auto page = db.transact([&](store::UnitOfWork& uow) { return repo.query(uow, req); });
+    json items = json::array();
+    for (const auto& r : page.items) items.push_back(to_json(r, fields));
+    return json_response(200, json{{"items", items}, {"next", page.next_cursor ? json(*page.next_cursor) : json(nullptr)}});
+  }
+
+  // The version an If-Match header asks for, if any ("\"3\"" or "3").
+  static std::optional<std::uint64_t> if_match(const HttpRequest& r) {
+    std::string v = r.header("if-match");
+    if (v.empty()) return std::nullopt;
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    std::uint64_t out = 0;
+    if (v.empty() || v.size() > 19) throw HttpError{400, "bad_request", "If-Match must carry a record version"};
+    for (char c : v) {
+      if (c < '0' || c > '9') throw HttpError{400, "bad_request", "If-Match must carry a record version"};
+      out = out * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return out;
+  }
+
+  template <typename T>
+  HttpResponse resource(const store::Repository<T>& repo, const std::string& base, const HttpRequest& r,
+                        const Target& t) {
+    const auto& s = t.segments;  // ["v1", base, ...]
+    const std::string& m = r.method;
+    if (s.size() == 2) {
+      if (m == "GET") return list(repo, t);
+      if (m == "POST") {
+        T record;
+        apply_json(record, body_object(r));
+        T created = db.transact([&](store::UnitOfWork& uow) { return repo.create(uow, record); });
+        HttpResponse out = record_response(201, created);
+        out.headers.emplace_back("Location", "/v1/" + base + "/" + std::to_string(created.id));
+        return out;
+      }
+      throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "GET, POST"}}};
+    }
+    const Id id = parse_id(s[2]);
+    if (s.size() == 3) {
+      if (m == "GET") {
+        std::vector<std::string> fields;
+        if (auto f = query_value(t, "fields")) fields = split_list(*f);
+        return record_response(200, db.transact([&](store::UnitOfWork& uow) { return repo.get(uow, id); }), fields);
+      }
+      if (m == "PATCH") {
+        const json patch = body_object(r);
+        const auto expected = if_match(r);
+        T updated = db.transact([&](store::UnitOfWork& uow) {
+          T record = repo.get(uow, id);
+          if (expected && *expected != record.version)
+            throw Conflict("the record is at version " + std::to_string(record.version) + ", not " +
+                               std::to_string(*expected), "version");
+          apply_json(record, patch);
+          return repo.update(uow, record);
+        });
+        return record_response(200, updated);
+      }
+      if (m == "DELETE") {
+        db.transact([&](store::UnitOfWork& uow) { repo.remove(uow, id); });
+        HttpResponse out;
+        out.status = 204;
+        return out;
+      }
+      throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "GET, PATCH, DELETE"}}};
+    }
+    if (s.size() == 4 && (s[3] == "archive" || s[3] == "restore")) {
+      if (m != "POST") throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "POST"}}};
+      const bool archive = s[3] == "archive";
+      T record = db.transact([&](store::UnitOfWork& uow) { return archive ? repo.archive(uow, id) : repo.restore(uow, id); });
+      return record_response(200, record);
+    }
+    throw HttpError{404, "no_route", "no route for " + t.path};
+  }
+
+  HttpResponse route(const HttpRequest& r, const Target& t) {
+    const auto& s = t.segments;
+    if (s.size() == 1 && (s[0] == "healthz" || s[0] == "readyz")) {
+      if (r.method != "GET") throw HttpError{405, "method_not_allowed", r.method + " is not allowed here", {{"Allow", "GET"}}};
+      if (s[0] == "readyz") {
+        db.transact([&](store::UnitOfWork& uow) { db.contacts().count(uow); });  // the database answers
+      }
+      return json_response(200, json{{"status", "ok"}});
+    }
+    if (s.size() >= 2 && s[0] == "v1") {
+      if (s[1] == "contacts") return resource(db.contacts(), "contacts", r, t);
+    }
+    throw HttpError{404, "no_route", "no route for " + t.path};
+  }
+
+  void access_log(const HttpRequest& r, const std::string& id, int status, std::size_t bytes, Clock::duration took) {
+    if (!config.access_log) return;
+    json line{{"time", format_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()))},
+              {"request_id", id},
+              {"remote", r.remote},
+              {"method", r.method},
+              {"target", r.target.substr(0, 512)},
+              {"status", status},
+              {"bytes", bytes},
+              {"duration_ms", std::chrono::duration<double, std::milli>(took).count()}};
+    log(line.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+};
+
+Api::Api(store::Database& db, const ServerConfig& config, std::function<void(std::string_view)> log)
+    : impl_(std::make_unique<Impl>(Impl{db, config, std::move(log)})) {}
+
+Api::~Api() = default;
+
+HttpResponse Api::handle(const HttpRequest& request) {
+  const auto start = Clock::now();
+  const std::string& given = request.header("x-request-id");
+  const std::string id = usable_request_id(given) ? given : new_request_id();
+  HttpResponse out;
+  try {
+    out = impl_->route(request, parse_target(request.target));
+  } catch (const HttpError& e) {
+    out = problem(e.status, e.code, e.detail);
+    for (const auto& h : e.headers) out.headers.push_back(h);
+  } catch (const Error& e) {
+    out = problem_of(e);
+  } catch (const std::exception& e) {
+    impl_->log(std::string(R"({"level":"error","request_id":")") + id + R"(","error":)" +
+               json(std::string(e.what())).dump(-1, ' ', false, json::error_handler_t::replace) + "}");
+    out = problem(500, "internal", "the server failed on this request");
+  }
+  if (out.content_type == "application/problem+json") {
+    // The id goes into the problem too, for support requests.
+    auto body = json::parse(out.body, nullptr, false);
+    if (body.is_object()) {
+      body["request_id"] = id;
+      out.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+  }
+  out.headers.emplace_back("X-Request-Id", id);
+  impl_->access_log(request, id, out.status, out.body.size(), Clock::now() - start);
+  return out;
+}
+
+HttpResponse Api::reject(int status, const std::string& reason) {
+  const std::string id = new_request_id();
+  const char* code = status == 413 ? "body_too_large" : status == 431 ? "headers_too_large" : status == 500 ? "internal" : "bad_request";
+  HttpResponse out = problem(status, code, reason);
+  auto body = json::parse(out.body);
+  body["request_id"] = id;
+  out.body = body.dump();
+  out.headers.emplace_back("X-Request-Id", id);
+  HttpRequest none;
+  impl_->access_log(none, id, status, out.body.size(), Clock::duration{});
+  return out;
+}
+
+}  // namespace banyan::server

@@ -1,0 +1,35 @@
+// The REST API: routes requests to the library, maps its errors to RFC 9457 problems,
+// gives every request an id and writes one JSON access-log line for it.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config.hpp"
+#include "http_server.hpp"
+
+namespace banyan::store {
+class Database;
+}
+
+namespace banyan::server {
+
+class Api {
+ public:
+  // `log` receives each access-log line (JSON, no newline).
+  Api(store::Database& db, const ServerConfig& config, std::function<void(std::string_view)> log);
+  ~Api();
+
+  HttpResponse handle(const HttpRequest& request);
+  // The answer to a request the HTTP layer refused (too large, malformed).
+  HttpResponse reject(int status, const std::string& reason);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace banyan::server

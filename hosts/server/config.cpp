@@ -1,0 +1,125 @@
+#include "config.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "args.hpp"
+
+namespace banyan::server {
+
+const char* const kServerUsage =
+    "usage: banyan-server [--config FILE] [--listen HOST:PORT] [--database URL] [--threads N]\n"
+    "                     [--reuse-port] [--no-messaging] [--demo] [--max-body BYTES]\n"
+    "                     [--request-timeout DURATION] [--idle-timeout DURATION]\n"
+    "                     [--shutdown-grace DURATION] [--no-access-log]\n"
+    "Serves the REST API (default 127.0.0.1:8080 on sqlite://./banyan.db). Settings also\n"
+    "come from the JSON --config file and BANYAN_LISTEN, BANYAN_DATABASE, BANYAN_THREADS,\n"
+    "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT; flags win over the\n"
+    "environment, which wins over the file.\n";
+
+namespace {
+
+using cli::UsageError;
+
+unsigned long long parse_number(const std::string& name, const std::string& text, unsigned long long max) {
+  std::size_t used = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || text[0] == '-' || v > max)
+    throw UsageError(name + ": '" + text + "' is not a number from 0 to " + std::to_string(max));
+  return v;
+}
+
+std::chrono::milliseconds parse_ms(const std::string& name, const std::string& text) {
+  try {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(cli::parse_duration(text));
+  } catch (const UsageError& e) {
+    throw UsageError(name + ": " + e.what());
+  }
+}
+
+void set_listen(ServerConfig& c, const std::string& name, const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw UsageError(name + ": '" + text + "' is not HOST:PORT");
+  c.host = text.substr(0, colon);
+  if (c.host.size() > 2 && c.host.front() == '[' && c.host.back() == ']') c.host = c.host.substr(1, c.host.size() - 2);
+  c.port = static_cast<unsigned short>(parse_number(name, text.substr(colon + 1), 65535));
+}
+
+// One setting by its key; `name` is how the user wrote it, for messages.
+void apply(ServerConfig& c, const std::string& key, const std::string& value, const std::string& name) {
+  if (key == "listen") set_listen(c, name, value);
+  else if (key == "database") c.database = value;
+  else if (key == "threads") c.threads = static_cast<unsigned>(parse_number(name, value, 256));
+  else if (key == "max_body") c.max_body_bytes = parse_number(name, value, 1ull << 30);
+  else if (key == "request_timeout") c.request_timeout = parse_ms(name, value);
+  else if (key == "idle_timeout") c.idle_timeout = parse_ms(name, value);
+  else if (key == "shutdown_grace") c.shutdown_grace = parse_ms(name, value);
+  else throw UsageError(name + ": not a setting");
+}
+
+void apply_file(ServerConfig& c, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("--config: cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) throw UsageError("--config: " + path + " is not a JSON object");
+  for (const auto& [key, value] : doc.items()) {
+    if (value.is_boolean()) {
+      if (key == "reuse_port") c.reuse_port = value.get<bool>();
+      else if (key == "messaging") c.messaging = value.get<bool>();
+      else if (key == "demo") c.demo = value.get<bool>();
+      else if (key == "access_log") c.access_log = value.get<bool>();
+      else throw UsageError(path + ": " + key + ": not a yes/no setting");
+    } else if (value.is_string()) {
+      apply(c, key, value.get<std::string>(), path + ": " + key);
+    } else if (value.is_number_unsigned()) {
+      apply(c, key, std::to_string(value.get<unsigned long long>()), path + ": " + key);
+    } else {
+      throw UsageError(path + ": " + key + ": expected a string, a number or true/false");
+    }
+  }
+}
+
+}  // namespace
+
+ServerConfig parse_server_config(const std::vector<std::string>& argv,
+                                 const std::function<std::optional<std::string>(const char*)>& getenv) {
+  const cli::Args args(argv, {"--config", "--listen", "--database", "--threads", "--max-body",
+                              "--request-timeout", "--idle-timeout", "--shutdown-grace"});
+  if (!args.positionals().empty()) throw UsageError("unexpected argument '" + args.positionals()[0] + "'");
+  args.only_switches({"--reuse-port", "--no-messaging", "--demo", "--no-access-log"});
+  ServerConfig c;
+  if (auto file = args.option("--config")) apply_file(c, *file);
+  static const std::pair<const char*, const char*> kEnv[] = {
+      {"BANYAN_LISTEN", "listen"},           {"BANYAN_DATABASE", "database"},
+      {"BANYAN_THREADS", "threads"},         {"BANYAN_MAX_BODY", "max_body"},
+      {"BANYAN_REQUEST_TIMEOUT", "request_timeout"}, {"BANYAN_IDLE_TIMEOUT", "idle_timeout"}};
+  for (const auto& [var, key] : kEnv)
+    if (auto v = getenv(var)) apply(c, key, *v, var);
+  static const std::pair<const char*, const char*> kFlags[] = {
+      {"--listen", "listen"},           {"--database", "database"},
+      {"--threads", "threads"},         {"--max-body", "max_body"},
+      {"--request-timeout", "request_timeout"}, {"--idle-timeout", "idle_timeout"},
+      {"--shutdown-grace", "shutdown_grace"}};
+  for (const auto& [flag, key] : kFlags)
+    if (auto v = args.option(flag)) apply(c, key, *v, flag);
+  if (args.flag("--reuse-port")) c.reuse_port = true;
+  if (args.flag("--no-messaging")) c.messaging = false;
+  if (args.flag("--demo")) c.demo = true;
+  if (args.flag("--no-access-log")) c.access_log = false;
+  if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (c.max_body_bytes < 1024) throw UsageError("max_body: at least 1024 bytes");
+  return c;
+}
+
+}  // namespace banyan::server

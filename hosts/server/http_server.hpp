@@ -1,0 +1,73 @@
+// An asynchronous HTTP/1.1 server on Boost.Beast: keep-alive, a pool of threads, limits
+// on header and body size, a deadline for each request and for idle connections, and a
+// graceful stop. It knows nothing of Banyan: it hands each whole request to a handler.
+// (Beast stays inside http_server.cpp.)
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace banyan::server {
+
+struct HttpRequest {
+  std::string method;  // "GET", ...
+  std::string target;  // path and query, as sent
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string body;
+  std::string remote;  // the peer's address
+
+  // The first header of that (lower-case) name, or "".
+  const std::string& header(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Builds the answer to a request the server refused before the handler saw it (too
+// large, malformed, too slow): status and a short reason.
+using HttpRejecter = std::function<HttpResponse(int status, const std::string& reason)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;
+  unsigned threads = 1;
+  bool reuse_port = false;
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  std::chrono::milliseconds request_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+};
+
+class HttpServer {
+ public:
+  // Binds at once (Unavailable if it cannot); serves once run() is called.
+  HttpServer(HttpServerOptions options, HttpHandler handler, HttpRejecter reject);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  unsigned short port() const noexcept;
+  // Serves on the calling thread and options.threads - 1 more; returns after stop().
+  void run();
+  // Graceful: stops accepting, lets requests in flight finish (their responses say
+  // "Connection: close"), closes idle connections; after `grace`, closes the rest.
+  // Safe from any thread, and from a signal-handling thread.
+  void stop(std::chrono::milliseconds grace);
+
+  struct Impl;  // http_server.cpp's
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace banyan::server

@@ -1,0 +1,94 @@
+// banyan-server: the REST API as a process. The composition root: settings, the
+// database, the in-process message bus, the API, the HTTP server, and a clean stop on
+// SIGTERM or SIGINT (stop accepting, finish what is in flight, exit 0).
+#include <signal.h>
+
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "api.hpp"
+#include "args.hpp"
+#include "banyan/banyan.hpp"
+#include "config.hpp"
+#include "demo.hpp"
+#include "http_server.hpp"
+
+int main(int argc, char** argv) {
+  using namespace banyan;
+  server::ServerConfig config;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::cout << server::kServerUsage;
+      return 0;
+    }
+  }
+  try {
+    config = server::parse_server_config(std::vector<std::string>(argv + 1, argv + argc), [](const char* name) {
+      const char* v = std::getenv(name);
+      return v ? std::optional<std::string>(v) : std::nullopt;
+    });
+  } catch (const cli::UsageError& e) {
+    std::cerr << "banyan-server: " << e.what() << "\n" << server::kServerUsage;
+    return 2;
+  }
+  // Only the signal thread below sees the stop signals: block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  try {
+    store::DatabaseOptions options;
+    options.pool.max_size = std::max<std::size_t>(options.pool.max_size, config.threads + 4);
+    auto db = store::Database::open(config.database, options);
+    if (config.demo) cli::load_demo_data(*db);
+    std::unique_ptr<messaging::MessageBus> bus;
+    if (config.messaging) {
+      bus = std::make_unique<messaging::MessageBus>(*db);
+      bus->start();
+    }
+    std::mutex log_mutex;
+    server::Api api(*db, config, [&](std::string_view line) {
+      std::lock_guard<std::mutex> lock(log_mutex);
+      std::cout << line << std::endl;  // one line each, so a log shipper sees it at once
+    });
+    server::HttpServerOptions http;
+    http.host = config.host;
+    http.port = config.port;
+    http.threads = config.threads;
+    http.reuse_port = config.reuse_port;
+    http.max_body_bytes = config.max_body_bytes;
+    http.max_header_bytes = config.max_header_bytes;
+    http.request_timeout = config.request_timeout;
+    http.idle_timeout = config.idle_timeout;
+    server::HttpServer server(
+        http, [&](const server::HttpRequest& r) { return api.handle(r); },
+        [&](int status, const std::string& reason) { return api.reject(status, reason); });
+    {
+      std::lock_guard<std::mutex> lock(log_mutex);
+      std::cout << "banyan-server: listening on http://" << config.host << ":" << server.port() << " ("
+                << config.threads << " threads, " << db->backend() << ")" << std::endl;
+    }
+    std::thread signals([&] {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      {
+        std::lock_guard<std::mutex> lock(log_mutex);
+        std::cout << "banyan-server: stopping" << std::endl;
+      }
+      server.stop(config.shutdown_grace);
+    });
+    server.run();
+    // run() also returns if the server stops on its own; wake the signal thread then.
+    pthread_kill(signals.native_handle(), SIGTERM);
+    signals.join();
+    if (bus) bus->stop();
+    std::cout << "banyan-server: stopped" << std::endl;
+    return 0;
+  } catch (const Error& e) {
+    std::cerr << "banyan-server: " << e.what() << std::endl;
+    return 1;
+  }
+}

@@ -1,0 +1,206 @@
+#include "record_json.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+namespace banyan::server {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& field, const std::string& what) {
+  throw ValidationError(field + ": " + what, field);
+}
+
+std::string text(const json& v, const std::string& field) {
+  if (!v.is_string()) bad(field, "must be a string");
+  return v.get<std::string>();
+}
+
+std::optional<std::string> optional_text(const json& v, const std::string& field) {
+  if (v.is_null()) return std::nullopt;
+  return text(v, field);
+}
+
+std::optional<Id> optional_id(const json& v, const std::string& field) {
+  if (v.is_null()) return std::nullopt;
+  if (!v.is_number_unsigned() || v.get<std::uint64_t>() == 0) bad(field, "must be a record id (a positive integer)");
+  return v.get<std::uint64_t>();
+}
+
+json optional_json(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+json optional_json(const std::optional<Id>& v) { return v ? json(*v) : json(nullptr); }
+json optional_json(const std::optional<Timestamp>& v) { return v ? json(format_timestamp(*v)) : json(nullptr); }
+
+json date_json(Date d) {
+  const std::chrono::year_month_day ymd{d};
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return out;
+}
+
+json custom_value_json(const CustomValue& v) {
+  return std::visit(
+      [](const auto& x) -> json {
+        using X = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<X, std::monostate>) return nullptr;
+        else if constexpr (std::is_same_v<X, Date>) return date_json(x);
+        else if constexpr (std::is_same_v<X, Timestamp>) return format_timestamp(x);
+        else if constexpr (std::is_same_v<X, Money>) return json{{"minor_units", x.minor_units}, {"currency", x.currency}};
+        else return json(x);
+      },
+      v);
+}
+
+// Custom values from JSON by their JSON type; the store checks them against the field
+// definitions (a date or time field takes its value as text and refuses it if malformed).
+CustomValue custom_value_of(const json& v, const std::string& field) {
+  if (v.is_null()) return std::monostate{};
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  if (v.is_number_float()) return v.get<double>();
+  if (v.is_array()) {
+    std::vector<std::string> out;
+    for (const auto& item : v) out.push_back(text(item, field));
+    return out;
+  }
+  if (v.is_object() && v.contains("minor_units") && v.size() <= 2) {
+    Money m;
+    if (!v["minor_units"].is_number_integer()) bad(field, "minor_units must be an integer");
+    m.minor_units = v["minor_units"].get<std::int64_t>();
+    if (v.contains("currency")) m.currency = text(v["currency"], field + ".currency");
+    return m;
+  }
+  bad(field, "is not a custom field value");
+}
+
+// The fields every record has.
+template <typename T>
+std::vector<JsonField<T>> record_fields() {
+  std::vector<JsonField<T>> f;
+  f.push_back({"id", false, FieldKind::kInteger, [](const T& r) { return json(r.id); }, {}});
+  f.push_back({"version", false, FieldKind::kInteger, [](const T& r) { return json(r.version); }, {}});
+  f.push_back({"owner_id", true, FieldKind::kInteger, [](const T& r) { return optional_json(r.owner_id); },
+               [](T& r, const json& v) { r.owner_id = optional_id(v, "owner_id"); }});
+  f.push_back({"team_id", true, FieldKind::kInteger, [](const T& r) { return optional_json(r.team_id); },
+               [](T& r, const json& v) { r.team_id = optional_id(v, "team_id"); }});
+  f.push_back({"external_id", true, FieldKind::kText, [](const T& r) { return optional_json(r.external_id); },
+               [](T& r, const json& v) { r.external_id = optional_text(v, "external_id"); }});
+  f.push_back({"created_at", false, FieldKind::kTime, [](const T& r) { return json(format_timestamp(r.created_at)); }, {}});
+  f.push_back({"created_by", false, FieldKind::kInteger, [](const T& r) { return optional_json(r.created_by); }, {}});
+  f.push_back({"updated_at", false, FieldKind::kTime, [](const T& r) { return json(format_timestamp(r.updated_at)); }, {}});
+  f.push_back({"updated_by", false, FieldKind::kInteger, [](const T& r) { return optional_json(r.updated_by); }, {}});
+  f.push_back({"archived_at", false, FieldKind::kTime, [](const T& r) { return optional_json(r.archived_at); }, {}});
+  f.push_back({"custom", true, FieldKind::kOther,
+               [](const T& r) {
+                 json out = json::object();
+                 for (const auto& [name, value] : r.custom) out[name] = custom_value_json(value);
+                 return out;
+               },
+               [](T& r, const json& v) {
+                 if (!v.is_object()) bad("custom", "must be an object of field name to value");
+                 r.custom.clear();
+                 for (const auto& [name, value] : v.items()) r.custom[name] = custom_value_of(value, "custom." + name);
+               }});
+  return f;
+}
+
+template <typename T, typename M>
+JsonField<T> text_field(const char* name, M T::*member) {
+  return {name, true, FieldKind::kText, [member](const T& r) { return json(r.*member); },
+          [member, name](T& r, const json& v) { r.*member = text(v, name); }};
+}
+template <typename T, typename M>
+JsonField<T> optional_text_field(const char* name, M T::*member) {
+  return {name, true, FieldKind::kText, [member](const T& r) { return optional_json(r.*member); },
+          [member, name](T& r, const json& v) { r.*member = optional_text(v, name); }};
+}
+
+}  // namespace
+
+std::string format_timestamp(Timestamp t) {
+  const auto days = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day ymd{days};
+  const std::chrono::hh_mm_ss<std::chrono::microseconds> time{t - days};
+  char out[40];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%06ldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                static_cast<int>(time.seconds().count()), static_cast<long>(time.subseconds().count()));
+  return out;
+}
+
+bool parse_timestamp(const std::string& text, Timestamp& out) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 || used != 19)
+    return false;
+  std::int64_t micros = 0;
+  std::size_t at = 19;
+  if (at < text.size() && text[at] == '.') {
+    int digits = 0;
+    for (++at; at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])); ++at, ++digits) {
+      if (digits < 6) micros = micros * 10 + (text[at] - '0');
+    }
+    if (digits == 0) return false;
+    for (; digits < 6; ++digits) micros *= 10;
+  }
+  if (at + 1 != text.size() || (text[at] != 'Z' && text[at] != 'z')) return false;
+  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+                                        std::chrono::day(static_cast<unsigned>(d))};
+  if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) return false;
+  out = std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) +
+        std::chrono::seconds(sec) + std::chrono::microseconds(micros);
+  return true;
+}
+
+template <>
+const std::vector<JsonField<Contact>>& json_fields<Contact>() {
+  static const auto fields = [] {
+    auto f = record_fields<Contact>();
+    f.push_back(text_field("first_name", &Contact::first_name));
+    f.push_back(text_field("last_name", &Contact::last_name));
+    f.push_back(optional_text_field("email", &Contact::email));
+    f.push_back(optional_text_field("phone", &Contact::phone));
+    f.push_back(optional_text_field("title", &Contact::title));
+    f.push_back({"merged_into", false, FieldKind::kInteger, [](const Contact& r) { return optional_json(r.merged_into); }, {}});
+    return f;
+  }();
+  return fields;
+}
+
+template <typename T>
+json to_json(const T& record) {
+  json out = json::object();
+  for (const auto& f : json_fields<T>()) out[f.name] = f.get(record);
+  return out;
+}
+
+template <typename T>
+json to_json(const T& record, const std::vector<std::string>& fields) {
+  if (fields.empty()) return to_json(record);
+  json out = json::object();
+  out["id"] = record.id;
+  for (const auto& f : json_fields<T>())
+    if (std::find(fields.begin(), fields.end(), f.name) != fields.end()) out[f.name] = f.get(record);
+  return out;
+}
+
+template <typename T>
+void apply_json(T& record, const json& body) {
+  if (!body.is_object()) throw ValidationError("the body must be a JSON object");
+  const auto& fields = json_fields<T>();
+  for (const auto& [name, value] : body.items()) {
+    auto f = std::find_if(fields.begin(), fields.end(), [&](const JsonField<T>& x) { return x.name == name; });
+    if (f == fields.end()) bad(name, "no such field");
+    if (!f->writable) bad(name, "is set by the server");
+    f->set(record, value);
+  }
+}
+
+template json to_json<Contact>(const Contact&);
+template json to_json<Contact>(const Contact&, const std::vector<std::string>&);
+template void apply_json<Contact>(Contact&, const json&);
+
+}  // namespace banyan::server

@@ -1,0 +1,49 @@
+// Records as JSON: each record type is a list of fields (name, how to read it into JSON,
+// how to set it from JSON), so one piece of code writes, reads and patches them all.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "banyan/banyan.hpp"
+
+namespace banyan::server {
+
+using nlohmann::json;
+
+// What a field holds, for reading its filter values from a query string.
+enum class FieldKind { kText, kInteger, kTime, kOther };
+
+template <typename T>
+struct JsonField {
+  std::string name;
+  bool writable = true;  // false: set by the store (id, version, timestamps)
+  FieldKind kind = FieldKind::kOther;
+  std::function<json(const T&)> get;
+  std::function<void(T&, const json&)> set;  // ValidationError(name) on a bad value
+};
+
+template <typename T>
+const std::vector<JsonField<T>>& json_fields();
+
+// Every field, by name.
+template <typename T>
+json to_json(const T& record);
+// Only the fields named in `fields` (and id), or every field when it is empty.
+template <typename T>
+json to_json(const T& record, const std::vector<std::string>& fields);
+// Sets the writable fields present in `body` (a JSON object) on `record`: a whole body
+// for a create, a partial one for a patch. Unknown or read-only fields are refused
+// with ValidationError naming them.
+template <typename T>
+void apply_json(T& record, const json& body);
+
+std::string format_timestamp(Timestamp t);
+// RFC 3339 in UTC ("2026-11-29T10:42:57Z", optional fraction up to microseconds); false
+// when `text` is not one.
+bool parse_timestamp(const std::string& text, Timestamp& out);
+
+}  // namespace banyan::server

@@ -1,0 +1,235 @@
+// banyan-server as a real process on a free loopback port, on SQLite and on MariaDB,
+// driven over real HTTP: the contacts resource, its error paths, malformed JSON and
+// malformed HTTP (each a 4xx that changes nothing), timeouts and a graceful stop.
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include <thread>
+
+#include "child_process.hpp"
+#include "http_client.hpp"
+#include "store_fixture.hpp"
+
+namespace banyan::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class ServerTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    server_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+        BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", scratch().url(), "--threads", "2",
+        "--request-timeout", "2s", "--idle-timeout", "5s", "--max-body", "65536"});
+    ASSERT_TRUE(server_->wait_for_output("listening on http://127.0.0.1:")) << server_->output();
+    const std::string out = server_->output();
+    const auto at = out.find("127.0.0.1:") + 10;
+    port_ = static_cast<unsigned short>(std::stoi(out.substr(at, out.find(' ', at) - at)));
+    client_ = std::make_unique<HttpClient>(port_);
+  }
+  void TearDown() override {
+    client_.reset();
+    if (server_ && server_->running()) {
+      server_->signal(SIGTERM);
+      EXPECT_EQ(server_->wait(), 0) << server_->output();
+    }
+    StoreTest::TearDown();
+  }
+
+  HttpReply call(const std::string& method, const std::string& target, const json& body = nullptr,
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return client_->request(method, target, body.is_null() ? "" : body.dump(), std::move(headers));
+  }
+  static json parsed(const HttpReply& r) { return json::parse(r.body); }
+  std::int64_t contacts_in_db() { return std::stoll(scratch().raw("SELECT COUNT(*) FROM contacts")); }
+  // A 4xx problem+json with the code, the request id, and nothing changed.
+  void expect_problem(const HttpReply& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json") << r.body;
+    if (r.header("content-type") != "application/problem+json") return;
+    const json p = parsed(r);
+    EXPECT_EQ(p["status"], status);
+    EXPECT_EQ(p["code"], code) << r.body;
+    EXPECT_EQ(p["request_id"], r.header("x-request-id"));
+  }
+
+  std::unique_ptr<ChildProcess> server_;
+  std::unique_ptr<HttpClient> client_;
+  unsigned short port_ = 0;
+};
+BANYAN_ON_BOTH_BACKENDS(ServerTest);
+
+TEST_P(ServerTest, HealthAndReadinessAnswerWithARequestIdEchoedWhenGiven) {
+  auto r = call("GET", "/healthz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(parsed(r)["status"], "ok");
+  EXPECT_EQ(r.header("x-request-id").size(), 16u);
+  r = call("GET", "/readyz", nullptr, {{"X-Request-Id", "trace-42"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("x-request-id"), "trace-42");
+  // An unusable id is replaced, not echoed.
+  r = call("GET", "/readyz", nullptr, {{"X-Request-Id", "bad id\x01"}});
+  EXPECT_EQ(r.header("x-request-id").size(), 16u);
+  expect_problem(call("POST", "/healthz", json::object()), 405, "method_not_allowed");
+  expect_problem(call("GET", "/v1/nothing"), 404, "no_route");
+  // Every request was logged as one JSON line with its id.
+  EXPECT_TRUE(server_->wait_for_output(R"("request_id":"trace-42")", 5s)) << server_->output();
+}
+
+TEST_P(ServerTest, AContactGoesThroughCreateReadPatchArchiveRestoreAndDelete) {
+  auto r = call("POST", "/v1/contacts", {{"first_name", "Ada"}, {"last_name", "Lovelace"}, {"email", "ada@example.com"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json created = parsed(r);
+  const std::string path = "/v1/contacts/" + std::to_string(created["id"].get<std::uint64_t>());
+  EXPECT_EQ(r.header("location"), path);
+  EXPECT_EQ(r.header("etag"), "\"1\"");
+  EXPECT_EQ(created["version"], 1);
+  EXPECT_EQ(created["email"], "ada@example.com");
+  EXPECT_TRUE(created["archived_at"].is_null());
+
+  r = call("GET", path);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(parsed(r), created);
+  r = call("GET", path + "?fields=email");
+  EXPECT_EQ(parsed(r), (json{{"id", created["id"]}, {"email", "ada@example.com"}}));
+
+  r = call("PATCH", path, {{"title", "Countess"}}, {{"If-Match", "\"1\""}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parsed(r)["title"], "Countess");
+  EXPECT_EQ(parsed(r)["last_name"], "Lovelace");  // a patch keeps what it does not name
+  EXPECT_EQ(r.header("etag"), "\"2\"");
+  // A stale version is refused and changes nothing.
+  expect_problem(call("PATCH", path, {{"title", "Stale"}}, {{"If-Match", "\"1\""}}), 412, "stale_version");
+  EXPECT_EQ(parsed(call("GET", path))["title"], "Countess");
+  // Without If-Match the patch applies to the current version.
+  EXPECT_EQ(call("PATCH", path, {{"phone", "+44 20 7946 0000"}}).status, 200);
+
+  r = call("POST", path + "/archive");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(parsed(r)["archived_at"].is_null());
+  EXPECT_EQ(parsed(call("GET", "/v1/contacts"))["items"].size(), 0u);
+  EXPECT_EQ(parsed(call("GET", "/v1/contacts?include_archived=true"))["items"].size(), 1u);
+  r = call("POST", path + "/restore");
+  EXPECT_TRUE(parsed(r)["archived_at"].is_null());
+
+  EXPECT_EQ(call("DELETE", path).status, 204);
+  expect_problem(call("GET", path), 404, "not_found");
+  expect_problem(call("DELETE", path), 404, "not_found");
+  expect_problem(call("GET", "/v1/contacts/abc"), 404, "not_found");
+  expect_problem(call("PUT", path, json::object()), 405, "method_not_allowed");
+  EXPECT_EQ(contacts_in_db(), 0);
+}
+
+TEST_P(ServerTest, ListsFilterSortSelectFieldsAndPageWithACursor) {
+  for (const char* last : {"Hopper", "Lovelace", "Turing", "Liskov", "Knuth"})
+    ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "X"}, {"last_name", last}}).status, 201);
+  std::vector<std::string> names;
+  std::string target = "/v1/contacts?limit=2&sort=-last_name&fields=last_name";
+  for (int pages = 0; pages < 10; ++pages) {
+    const json page = parsed(call("GET", target));
+    EXPECT_LE(page["items"].size(), 2u);
+    for (const auto& item : page["items"]) {
+      EXPECT_EQ(item.size(), 2u);  // id and the field asked for
+      names.push_back(item["last_name"]);
+    }
+    if (page["next"].is_null()) break;
+    target = "/v1/contacts?limit=2&sort=-last_name&fields=last_name&cursor=" + page["next"].get<std::string>();
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"Turing", "Lovelace", "Liskov", "Knuth", "Hopper"}));
+  auto items = parsed(call("GET", "/v1/contacts?last_name[starts_with]=L&sort=last_name"))["items"];
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["last_name"], "Liskov");
+  items = parsed(call("GET", "/v1/contacts?last_name[in]=Knuth,Hopper&email[is_null]=true"))["items"];
+  EXPECT_EQ(items.size(), 2u);
+  items = parsed(call("GET", "/v1/contacts?id[gt]=4"))["items"];
+  EXPECT_EQ(items.size(), 1u);
+  EXPECT_EQ(parsed(call("GET", "/v1/contacts?created_at[lt]=2100-01-01T00:00:00Z"))["items"].size(), 5u);
+  // Bad parameters name what is wrong.
+  expect_problem(call("GET", "/v1/contacts?limit=201"), 422, "validation");
+  expect_problem(call("GET", "/v1/contacts?limit=0"), 422, "validation");
+  expect_problem(call("GET", "/v1/contacts?shoe_size=9"), 422, "validation");
+  expect_problem(call("GET", "/v1/contacts?id[gt]=many"), 422, "validation");
+  expect_problem(call("GET", "/v1/contacts?last_name[like]=x"), 422, "validation");
+  expect_problem(call("GET", "/v1/contacts?created_at[gt]=yesterday"), 422, "validation");
+  expect_problem(call("GET", "/v1/contacts?sort=shoe_size"), 422, "validation");
+  expect_problem(call("GET", "/v1/contacts?cursor=garbage"), 422, "validation");
+}
+
+TEST_P(ServerTest, BadBodiesGetATypedProblemAndChangeNothing) {
+  ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "Keep"}, {"last_name", "Me"}}).status, 201);
+  const auto before = contacts_in_db();
+  auto post = [&](const std::string& body, const std::string& type = "application/json") {
+    return client_->request("POST", "/v1/contacts", body, {{"Content-Type", type}});
+  };
+  const std::string deep = std::string(200, '[') + std::string(200, ']');
+  const std::string deep_object = R"({"first_name":)" + deep + "}";
+  for (const std::string& body :
+       {std::string(R"({"first_name":"Ada")"), std::string(R"({"first_name":"Ada"} trailing)"),
+        std::string(R"({"first_name":"Ada","first_name":"Eve"})"), deep_object,
+        std::string(R"({"first_name":"\ud800"})"), std::string("{\"first_name\":\"\xff\xfe\"}"),
+        std::string(R"({"first_name":1e999999})"), std::string("{'first_name':'Ada'}"), std::string("nul"),
+        std::string(R"({"first_name":"Ada",})")}) {
+    const auto r = post(body);
+    EXPECT_TRUE(r.status == 400 || r.status == 422) << r.status << " for " << body;
+    expect_problem(r, r.status, r.status == 400 ? "malformed_json" : "validation");
+  }
+  expect_problem(post(R"([1,2])"), 422, "validation");
+  expect_problem(post(R"({"first_name":"Ada"})", "text/plain"), 415, "unsupported_media_type");
+  expect_problem(post(R"({"first_name":")" + std::string(70000, 'x') + R"("})"), 413, "body_too_large");
+  // Library validation: the field is named.
+  auto r = post(R"({"first_name":"Ada","email":"not an address"})");
+  expect_problem(r, 422, "validation");
+  EXPECT_EQ(parsed(r)["field"], "email");
+  r = post(R"({"first_name":"Ada","id":99})");
+  expect_problem(r, 422, "validation");
+  EXPECT_EQ(parsed(r)["field"], "id");
+  r = post(R"({"first_name":"Ada","shoe_size":9})");
+  EXPECT_EQ(parsed(r)["field"], "shoe_size");
+  r = post(R"({"first_name":42})");
+  EXPECT_EQ(parsed(r)["field"], "first_name");
+  r = post(R"({"first_name":"Ada","owner_id":-3})");
+  EXPECT_EQ(parsed(r)["field"], "owner_id");
+  EXPECT_EQ(contacts_in_db(), before);
+  EXPECT_EQ(call("GET", "/healthz").status, 200);  // still up
+}
+
+TEST_P(ServerTest, MalformedHttpGetsA4xxOrIsCutOffAndTheServerStaysUp) {
+  HttpClient raw(port_);
+  EXPECT_EQ(raw.raw("GARBAGE\r\n\r\n").status, 400);
+  EXPECT_EQ(raw.raw("GET / HTTP/9.9\r\n\r\n").status, 400);
+  EXPECT_EQ(raw.raw("GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n").status, 400);
+  EXPECT_EQ(raw.raw("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n").status, 431);
+  EXPECT_EQ(raw.raw("POST /v1/contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    "Content-Length: 999999999\r\n\r\n{").status,
+            413);
+  EXPECT_EQ(raw.raw("POST /v1/contacts HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n{}").status,
+            400);
+  EXPECT_EQ(raw.raw("GET /v1/contacts/%zz HTTP/1.1\r\nHost: x\r\n\r\n").status, 400);
+  EXPECT_EQ(raw.raw("GET /v1/contacts?last_name=%ff HTTP/1.1\r\nHost: x\r\n\r\n").status, 400);
+  // A client that trickles its request is cut off at the request deadline (2 s here).
+  HttpClient slow(port_);
+  ASSERT_TRUE(slow.send("GET /healthz HTTP/1.1\r\n"));
+  const auto start = std::chrono::steady_clock::now();
+  bool cut = false;
+  for (int i = 0; i < 40 && !cut; ++i) {
+    slow.send("X-Drip: 1\r\n");
+    cut = slow.closed_by_server(200ms);
+  }
+  EXPECT_TRUE(cut);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 6s);
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+  EXPECT_EQ(contacts_in_db(), 0);
+}
+
+TEST_P(ServerTest, KeepAliveServesManyRequestsOnOneConnectionAndSigtermStopsCleanly) {
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(call("GET", "/healthz").status, 200);
+  server_->signal(SIGTERM);
+  EXPECT_EQ(server_->wait(), 0) << server_->output();
+  EXPECT_NE(server_->output().find("banyan-server: stopped"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace banyan::test

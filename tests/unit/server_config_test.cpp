@@ -1,0 +1,78 @@
+// banyan-server's settings: defaults, a JSON file, the environment and flags, in that
+// order of precedence; bad values are usage errors that name where they came from.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "args.hpp"
+#include "config.hpp"
+
+namespace banyan::server {
+namespace {
+
+struct Env {
+  std::map<std::string, std::string> vars;
+  std::optional<std::string> operator()(const char* name) const {
+    auto it = vars.find(name);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+};
+
+std::string write_file(const std::string& text) {
+  const std::string path = ::testing::TempDir() + "banyan-server-config-" + std::to_string(::getpid()) + ".json";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(ServerConfig, DefaultsServeLoopback8080OnTheLocalSqliteFile) {
+  const auto c = parse_server_config({}, Env{});
+  EXPECT_EQ(c.host, "127.0.0.1");
+  EXPECT_EQ(c.port, 8080);
+  EXPECT_EQ(c.database, "sqlite://./banyan.db");
+  EXPECT_TRUE(c.messaging);
+  EXPECT_GE(c.threads, 1u);
+}
+
+TEST(ServerConfig, FlagsWinOverTheEnvironmentWhichWinsOverTheFile) {
+  const auto file = write_file(R"({"listen":"0.0.0.0:9000","database":"sqlite:///file.db","threads":3,"reuse_port":true})");
+  Env env{{{"BANYAN_DATABASE", "sqlite:///env.db"}, {"BANYAN_THREADS", "5"}}};
+  auto c = parse_server_config({"--config", file}, env);
+  EXPECT_EQ(c.host, "0.0.0.0");
+  EXPECT_EQ(c.port, 9000);
+  EXPECT_EQ(c.database, "sqlite:///env.db");
+  EXPECT_EQ(c.threads, 5u);
+  EXPECT_TRUE(c.reuse_port);
+  c = parse_server_config({"--config", file, "--threads", "7", "--listen", "[::1]:8081", "--idle-timeout", "90s"}, env);
+  EXPECT_EQ(c.threads, 7u);
+  EXPECT_EQ(c.host, "::1");
+  EXPECT_EQ(c.port, 8081);
+  EXPECT_EQ(c.idle_timeout, std::chrono::seconds(90));
+  std::remove(file.c_str());
+}
+
+TEST(ServerConfig, BadSettingsAreUsageErrorsNamingTheirSource) {
+  auto message = [](std::vector<std::string> argv, Env env = {}) {
+    try {
+      parse_server_config(argv, env);
+    } catch (const cli::UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message({"--listen", "nope"}), "--listen: 'nope' is not HOST:PORT");
+  EXPECT_EQ(message({"--listen", "host:99999"}), "--listen: '99999' is not a number from 0 to 65535");
+  EXPECT_EQ(message({}, Env{{{"BANYAN_THREADS", "-1"}}}), "BANYAN_THREADS: '-1' is not a number from 0 to 256");
+  EXPECT_EQ(message({"--bogus"}), "unknown option --bogus");
+  EXPECT_EQ(message({"stray"}), "unexpected argument 'stray'");
+  EXPECT_EQ(message({"--max-body", "10"}), "max_body: at least 1024 bytes");
+  EXPECT_NE(message({"--request-timeout", "soon"}).find("--request-timeout"), std::string::npos);
+  EXPECT_EQ(message({"--config", "/nonexistent.json"}), "--config: cannot read /nonexistent.json");
+  const auto file = write_file(R"({"listen":"127.0.0.1:1","colour":"blue"})");
+  EXPECT_EQ(message({"--config", file}), file + ": colour: not a setting");
+  std::remove(file.c_str());
+}
+
+}  // namespace
+}  // namespace banyan::server
