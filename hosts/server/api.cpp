@@ -301,6 +301,15 @@ struct Api::Impl {
           throw ValidationError(f.name + ": '" + text + "' is not an RFC 3339 UTC time", f.name);
         return t;
       }
+      case FieldKind::kDate: {
+        Date d;
+        if (!parse_date(text, d)) throw ValidationError(f.name + ": '" + text + "' is not a date (YYYY-MM-DD)", f.name);
+        return d;
+      }
+      case FieldKind::kBool:
+        if (text == "true") return true;
+        if (text == "false") return false;
+        throw ValidationError(f.name + ": '" + text + "' is not true or false", f.name);
       case FieldKind::kOther: break;
     }
     throw ValidationError(f.name + ": cannot be filtered on", f.name);
@@ -466,7 +475,17 @@ struct Api::Impl {
       return json_response(200, json{{"status", "ok"}});
     }
     if (s.size() >= 2 && s[0] == "v1") {
-      if (s[1] == "contacts") return resource(db.contacts(), "contacts", r, t);
+      const std::string& base = s[1];
+      if (base == "contacts") return resource(db.contacts(), base, r, t);
+      if (base == "companies") return resource(db.companies(), base, r, t);
+      if (base == "leads") return resource(db.leads(), base, r, t);
+      if (base == "deals") return resource(db.deals(), base, r, t);
+      if (base == "pipelines") return resource(db.pipelines(), base, r, t);
+      if (base == "stages") return resource(db.stages(), base, r, t);
+      if (base == "activities") return resource(db.activities(), base, r, t);
+      if (base == "users") return resource(db.users(), base, r, t);
+      if (base == "teams") return resource(db.teams(), base, r, t);
+      if (base == "tags") return resource(db.tags(), base, r, t);
     }
     throw HttpError{404, "no_route", "no route for " + t.path};
   }

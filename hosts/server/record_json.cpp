@@ -118,6 +118,76 @@ JsonField<T> optional_text_field(const char* name, M T::*member) {
           [member, name](T& r, const json& v) { r.*member = optional_text(v, name); }};
 }
 
+template <typename T, typename M>
+JsonField<T> optional_id_field(const char* name, M T::*member, bool writable = true) {
+  return {name, writable, FieldKind::kInteger, [member](const T& r) { return optional_json(r.*member); },
+          [member, name](T& r, const json& v) { r.*member = optional_id(v, name); }};
+}
+template <typename T>
+JsonField<T> id_field(const char* name, Id T::*member) {
+  return {name, true, FieldKind::kInteger, [member](const T& r) { return json(r.*member); },
+          [member, name](T& r, const json& v) {
+            const auto id = optional_id(v, name);
+            if (!id) bad(name, "is required");
+            r.*member = *id;
+          }};
+}
+template <typename T>
+JsonField<T> integer_field(const char* name, std::int64_t T::*member) {
+  return {name, true, FieldKind::kInteger, [member](const T& r) { return json(r.*member); },
+          [member, name](T& r, const json& v) {
+            if (!v.is_number_integer()) bad(name, "must be an integer");
+            r.*member = v.get<std::int64_t>();
+          }};
+}
+template <typename T>
+JsonField<T> optional_integer_field(const char* name, std::optional<std::int64_t> T::*member) {
+  return {name, true, FieldKind::kInteger,
+          [member](const T& r) { return (r.*member) ? json(*(r.*member)) : json(nullptr); },
+          [member, name](T& r, const json& v) {
+            if (v.is_null()) {
+              r.*member = std::nullopt;
+              return;
+            }
+            if (!v.is_number_integer()) bad(name, "must be an integer");
+            r.*member = v.get<std::int64_t>();
+          }};
+}
+template <typename T>
+JsonField<T> bool_field(const char* name, bool T::*member) {
+  return {name, true, FieldKind::kBool, [member](const T& r) { return json(r.*member); },
+          [member, name](T& r, const json& v) {
+            if (!v.is_boolean()) bad(name, "must be true or false");
+            r.*member = v.get<bool>();
+          }};
+}
+// An enumeration by its stable name ("open", "won", ...).
+template <typename T, typename E>
+JsonField<T> enum_field(const char* name, E T::*member, E (*parse)(std::string_view)) {
+  return {name, true, FieldKind::kText, [member](const T& r) { return json(std::string(to_string(r.*member))); },
+          [member, name, parse](T& r, const json& v) {
+            const std::string t = text(v, name);
+            try {
+              r.*member = parse(t);
+            } catch (const ValidationError&) {
+              bad(name, "'" + t + "' is not one of its values");
+            }
+          }};
+}
+template <typename T>
+JsonField<T> optional_time_field(const char* name, std::optional<Timestamp> T::*member, bool writable = true) {
+  return {name, writable, FieldKind::kTime, [member](const T& r) { return optional_json(r.*member); },
+          [member, name](T& r, const json& v) {
+            if (v.is_null()) {
+              r.*member = std::nullopt;
+              return;
+            }
+            Timestamp t;
+            if (!v.is_string() || !parse_timestamp(v.get<std::string>(), t)) bad(name, "must be an RFC 3339 UTC time");
+            r.*member = t;
+          }};
+}
+
 }  // namespace
 
 std::string format_timestamp(Timestamp t) {
@@ -170,6 +240,159 @@ const std::vector<JsonField<Contact>>& json_fields<Contact>() {
   return fields;
 }
 
+bool parse_date(const std::string& text, Date& out) {
+  int y = 0, m = 0, d = 0, used = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 || text.size() != 10)
+    return false;
+  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(m)),
+                                        std::chrono::day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return false;
+  out = std::chrono::sys_days(ymd);
+  return true;
+}
+
+template <>
+const std::vector<JsonField<Company>>& json_fields<Company>() {
+  static const auto fields = [] {
+    auto f = record_fields<Company>();
+    f.push_back(text_field("name", &Company::name));
+    f.push_back(optional_text_field("domain", &Company::domain));
+    f.push_back(optional_text_field("industry", &Company::industry));
+    f.push_back(optional_text_field("phone", &Company::phone));
+    f.push_back(optional_text_field("website", &Company::website));
+    f.push_back(optional_integer_field("employee_count", &Company::employee_count));
+    f.push_back(optional_id_field("merged_into", &Company::merged_into, false));
+    return f;
+  }();
+  return fields;
+}
+
+template <>
+const std::vector<JsonField<Lead>>& json_fields<Lead>() {
+  static const auto fields = [] {
+    auto f = record_fields<Lead>();
+    f.push_back(text_field("first_name", &Lead::first_name));
+    f.push_back(text_field("last_name", &Lead::last_name));
+    f.push_back(optional_text_field("email", &Lead::email));
+    f.push_back(optional_text_field("phone", &Lead::phone));
+    f.push_back(optional_text_field("company_name", &Lead::company_name));
+    f.push_back(optional_text_field("source", &Lead::source));
+    f.push_back(enum_field("status", &Lead::status, &parse_lead_status));
+    f.push_back(optional_time_field("converted_at", &Lead::converted_at, false));
+    f.push_back(optional_id_field("converted_contact_id", &Lead::converted_contact_id, false));
+    f.push_back(optional_id_field("converted_company_id", &Lead::converted_company_id, false));
+    f.push_back(optional_id_field("converted_deal_id", &Lead::converted_deal_id, false));
+    f.push_back(optional_id_field("merged_into", &Lead::merged_into, false));
+    return f;
+  }();
+  return fields;
+}
+
+template <>
+const std::vector<JsonField<Deal>>& json_fields<Deal>() {
+  static const auto fields = [] {
+    auto f = record_fields<Deal>();
+    f.push_back(text_field("title", &Deal::title));
+    f.push_back(id_field("pipeline_id", &Deal::pipeline_id));
+    f.push_back(id_field("stage_id", &Deal::stage_id));
+    f.push_back({"amount", true, FieldKind::kOther,
+                 [](const Deal& r) { return json{{"minor_units", r.amount.minor_units}, {"currency", r.amount.currency}}; },
+                 [](Deal& r, const json& v) {
+                   if (!v.is_object() || !v.contains("minor_units") || !v["minor_units"].is_number_integer())
+                     bad("amount", "must be {\"minor_units\": integer, \"currency\": \"USD\"}");
+                   for (const auto& [k, x] : v.items())
+                     if (k != "minor_units" && k != "currency") bad("amount." + k, "no such field");
+                   r.amount.minor_units = v["minor_units"].get<std::int64_t>();
+                   if (v.contains("currency")) r.amount.currency = text(v["currency"], "amount.currency");
+                 }});
+    f.push_back({"expected_close", true, FieldKind::kDate,
+                 [](const Deal& r) { return r.expected_close ? date_json(*r.expected_close) : json(nullptr); },
+                 [](Deal& r, const json& v) {
+                   if (v.is_null()) {
+                     r.expected_close = std::nullopt;
+                     return;
+                   }
+                   Date d;
+                   if (!v.is_string() || !parse_date(v.get<std::string>(), d)) bad("expected_close", "must be a date (YYYY-MM-DD)");
+                   r.expected_close = d;
+                 }});
+    f.push_back(optional_id_field("company_id", &Deal::company_id));
+    f.push_back(enum_field("status", &Deal::status, &parse_deal_status));
+    return f;
+  }();
+  return fields;
+}
+
+template <>
+const std::vector<JsonField<Activity>>& json_fields<Activity>() {
+  static const auto fields = [] {
+    auto f = record_fields<Activity>();
+    f.push_back(enum_field("kind", &Activity::kind, &parse_activity_kind));
+    f.push_back(text_field("subject", &Activity::subject));
+    f.push_back(optional_text_field("body", &Activity::body));
+    f.push_back(optional_time_field("due_at", &Activity::due_at));
+    f.push_back(optional_time_field("completed_at", &Activity::completed_at));
+    return f;
+  }();
+  return fields;
+}
+
+template <>
+const std::vector<JsonField<User>>& json_fields<User>() {
+  static const auto fields = [] {
+    auto f = record_fields<User>();
+    f.push_back(text_field("email", &User::email));
+    f.push_back(text_field("name", &User::name));
+    f.push_back(bool_field("active", &User::active));
+    return f;
+  }();
+  return fields;
+}
+
+template <>
+const std::vector<JsonField<Team>>& json_fields<Team>() {
+  static const auto fields = [] {
+    auto f = record_fields<Team>();
+    f.push_back(text_field("name", &Team::name));
+    return f;
+  }();
+  return fields;
+}
+
+template <>
+const std::vector<JsonField<Tag>>& json_fields<Tag>() {
+  static const auto fields = [] {
+    auto f = record_fields<Tag>();
+    f.push_back(text_field("name", &Tag::name));
+    f.push_back(optional_text_field("color", &Tag::color));
+    return f;
+  }();
+  return fields;
+}
+
+template <>
+const std::vector<JsonField<Pipeline>>& json_fields<Pipeline>() {
+  static const auto fields = [] {
+    auto f = record_fields<Pipeline>();
+    f.push_back(text_field("name", &Pipeline::name));
+    return f;
+  }();
+  return fields;
+}
+
+template <>
+const std::vector<JsonField<Stage>>& json_fields<Stage>() {
+  static const auto fields = [] {
+    auto f = record_fields<Stage>();
+    f.push_back(id_field("pipeline_id", &Stage::pipeline_id));
+    f.push_back(text_field("name", &Stage::name));
+    f.push_back(integer_field("position", &Stage::position));
+    f.push_back(integer_field("win_probability", &Stage::win_probability));
+    return f;
+  }();
+  return fields;
+}
+
 template <typename T>
 json to_json(const T& record) {
   json out = json::object();
@@ -199,8 +422,20 @@ void apply_json(T& record, const json& body) {
   }
 }
 
-template json to_json<Contact>(const Contact&);
-template json to_json<Contact>(const Contact&, const std::vector<std::string>&);
-template void apply_json<Contact>(Contact&, const json&);
+#define BANYAN_RECORD_JSON(T)                                              \
+  template json to_json<T>(const T&);                                      \
+  template json to_json<T>(const T&, const std::vector<std::string>&);     \
+  template void apply_json<T>(T&, const json&);
+BANYAN_RECORD_JSON(User)
+BANYAN_RECORD_JSON(Team)
+BANYAN_RECORD_JSON(Tag)
+BANYAN_RECORD_JSON(Company)
+BANYAN_RECORD_JSON(Contact)
+BANYAN_RECORD_JSON(Lead)
+BANYAN_RECORD_JSON(Pipeline)
+BANYAN_RECORD_JSON(Stage)
+BANYAN_RECORD_JSON(Deal)
+BANYAN_RECORD_JSON(Activity)
+#undef BANYAN_RECORD_JSON
 
 }  // namespace banyan::server

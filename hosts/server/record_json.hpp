@@ -15,7 +15,7 @@ namespace banyan::server {
 using nlohmann::json;
 
 // What a field holds, for reading its filter values from a query string.
-enum class FieldKind { kText, kInteger, kTime, kOther };
+enum class FieldKind { kText, kInteger, kTime, kDate, kBool, kOther };
 
 template <typename T>
 struct JsonField {
@@ -45,5 +45,7 @@ std::string format_timestamp(Timestamp t);
 // RFC 3339 in UTC ("2026-11-29T10:42:57Z", optional fraction up to microseconds); false
 // when `text` is not one.
 bool parse_timestamp(const std::string& text, Timestamp& out);
+// "2026-11-29"; false when `text` is not a valid date.
+bool parse_date(const std::string& text, Date& out);
 
 }  // namespace banyan::server

@@ -123,6 +123,65 @@ TEST_P(ServerTest, AContactGoesThroughCreateReadPatchArchiveRestoreAndDelete) {
   EXPECT_EQ(contacts_in_db(), 0);
 }
 
+// Every record type has the same resource shape; each one's own fields go through it.
+TEST_P(ServerTest, EveryRecordTypeIsAResourceWithItsOwnFields) {
+  auto create = [&](const std::string& base, const json& body) {
+    auto r = call("POST", "/v1/" + base, body);
+    EXPECT_EQ(r.status, 201) << base << ": " << r.body;
+    return r.status == 201 ? parsed(r) : json::object();
+  };
+  const json team = create("teams", {{"name", "EMEA"}});
+  const json user = create("users", {{"email", "grace@example.com"}, {"name", "Grace"}, {"team_id", team["id"]}});
+  const json tag = create("tags", {{"name", "vip"}, {"color", "#d4a017"}});
+  const json company = create("companies", {{"name", "Acme"}, {"domain", "acme.example"}, {"employee_count", 1200}});
+  const json pipeline = create("pipelines", {{"name", "New business"}});
+  const json stage = create("stages", {{"pipeline_id", pipeline["id"]}, {"name", "Qualify"}, {"position", 1}, {"win_probability", 10}});
+  const json deal = create("deals", {{"title", "Fleet"}, {"pipeline_id", pipeline["id"]}, {"stage_id", stage["id"]},
+                                     {"amount", {{"minor_units", 1200000}, {"currency", "EUR"}}},
+                                     {"expected_close", "2027-03-31"}, {"company_id", company["id"]}, {"owner_id", user["id"]}});
+  const json lead = create("leads", {{"first_name", "Grace"}, {"last_name", "Brewster"}, {"status", "contacted"}});
+  const json activity = create("activities", {{"kind", "call"}, {"subject", "Pricing"}, {"due_at", "2027-01-02T09:30:00Z"}});
+  EXPECT_EQ(user["team_id"], team["id"]);
+  EXPECT_EQ(deal["amount"], (json{{"minor_units", 1200000}, {"currency", "EUR"}}));
+  EXPECT_EQ(deal["expected_close"], "2027-03-31");
+  EXPECT_EQ(deal["status"], "open");
+  EXPECT_EQ(lead["status"], "contacted");
+  EXPECT_EQ(activity["due_at"], "2027-01-02T09:30:00.000000Z");
+  EXPECT_EQ(company["employee_count"], 1200);
+  EXPECT_EQ(tag["color"], "#d4a017");
+  // Typed filters: a date, a boolean, an enumeration, a time.
+  EXPECT_EQ(parsed(call("GET", "/v1/deals?expected_close[lt]=2027-04-01"))["items"].size(), 1u);
+  EXPECT_EQ(parsed(call("GET", "/v1/deals?expected_close[lt]=2027-03-31"))["items"].size(), 0u);
+  EXPECT_EQ(parsed(call("GET", "/v1/users?active=true"))["items"].size(), 1u);
+  EXPECT_EQ(parsed(call("GET", "/v1/leads?status=contacted"))["items"].size(), 1u);
+  EXPECT_EQ(parsed(call("GET", "/v1/activities?due_at[ge]=2027-01-02T09:30:00Z"))["items"].size(), 1u);
+  expect_problem(call("GET", "/v1/users?active=maybe"), 422, "validation");
+  expect_problem(call("GET", "/v1/deals?expected_close=someday"), 422, "validation");
+  // Each type's own rules, with the field named.
+  auto refused = [&](const std::string& base, const json& body, const std::string& field) {
+    auto r = call("POST", "/v1/" + base, body);
+    expect_problem(r, r.status == 409 ? 409 : 422, r.status == 409 ? "conflict" : "validation");
+    if (r.header("content-type") == "application/problem+json") {
+      EXPECT_EQ(parsed(r)["field"], field) << base << " " << r.body;
+    }
+  };
+  refused("deals", {{"title", "x"}, {"pipeline_id", pipeline["id"]}, {"stage_id", stage["id"]}, {"status", "maybe"}}, "status");
+  refused("deals", {{"title", "x"}, {"pipeline_id", pipeline["id"]}, {"stage_id", stage["id"]}, {"amount", {{"minor_units", "lots"}}}}, "amount");
+  refused("deals", {{"title", "x"}, {"pipeline_id", pipeline["id"]}, {"stage_id", stage["id"]}, {"expected_close", "2027-02-30"}}, "expected_close");
+  refused("activities", {{"kind", "telepathy"}, {"subject", "x"}}, "kind");
+  refused("activities", {{"subject", "x"}, {"due_at", "tomorrow"}}, "due_at");
+  refused("users", {{"email", "grace@example.com"}, {"name", "Twin"}}, "email");  // unique
+  refused("leads", {{"first_name", "A"}, {"converted_at", "2027-01-02T09:30:00Z"}}, "converted_at");
+  // Patches on a few of them.
+  auto r = call("PATCH", "/v1/deals/" + deal["id"].dump(), {{"status", "won"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parsed(r)["status"], "won");
+  r = call("PATCH", "/v1/users/" + user["id"].dump(), {{"active", false}});
+  EXPECT_EQ(parsed(r)["active"], false);
+  // A stage still holding deals cannot be deleted.
+  expect_problem(call("DELETE", "/v1/stages/" + stage["id"].dump()), 409, "conflict");
+}
+
 TEST_P(ServerTest, ListsFilterSortSelectFieldsAndPageWithACursor) {
   for (const char* last : {"Hopper", "Lovelace", "Turing", "Liskov", "Knuth"})
     ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "X"}, {"last_name", last}}).status, 201);
