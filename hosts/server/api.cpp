@@ -1,6 +1,7 @@
 #include "api.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -193,6 +194,9 @@ struct Api::Impl {
   ServerConfig config;
   std::function<void(std::string_view)> log;
 
+  Impl(store::Database& d, ServerConfig c, std::function<void(std::string_view)> l)
+      : db(d), config(std::move(c)), log(std::move(l)) {}
+
   // ---- JSON bodies ----------------------------------------------------------------------
 
   // The body as a JSON object, within the limits: media type, UTF-8, nesting depth,
@@ -264,6 +268,79 @@ struct Api::Impl {
     HttpResponse r = json_response(status, to_json(record, fields));
     r.headers.emplace_back("ETag", "\"" + std::to_string(record.version) + "\"");
     return r;
+  }
+
+  // ---- writes and idempotency ---------------------------------------------------------
+
+  std::atomic<std::int64_t> next_purge_us{0};
+
+  static std::string fingerprint(const HttpRequest& r, const Target& t) {
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a over method, path and body
+    auto mix = [&](std::string_view s) {
+      for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+      h = (h ^ 0xff) * 1099511628211ull;
+    };
+    mix(r.method);
+    mix(t.path);
+    mix(r.body);
+    char out[17];
+    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+    return out;
+  }
+
+  static HttpResponse replay(const store::StoredResponse& stored, const std::string& print) {
+    if (stored.fingerprint != print)
+      throw HttpError{422, "idempotency_key_reused",
+                      "this Idempotency-Key was used with a different request; use a new key"};
+    HttpResponse out;
+    out.status = stored.status;
+    out.body = stored.body;
+    const json headers = json::parse(stored.headers, nullptr, false);
+    if (headers.is_object())
+      for (const auto& [k, v] : headers.items()) out.headers.emplace_back(k, v.get<std::string>());
+    out.headers.emplace_back("Idempotent-Replayed", "true");
+    return out;
+  }
+
+  // Runs a write in one unit of work. A POST that carries an Idempotency-Key stores its
+  // response in the same unit of work; a retry with the key gets that response back and
+  // writes nothing (a concurrent twin waits for the first, then gets its answer).
+  HttpResponse write(const HttpRequest& r, const Target& t, const std::function<HttpResponse(store::UnitOfWork&)>& work) {
+    const std::string& key = r.header("idempotency-key");
+    if (r.method != "POST" || key.empty()) return db.transact(work);
+    bool usable = key.size() <= 255;
+    for (unsigned char c : key) usable = usable && c >= 0x21 && c <= 0x7e;
+    if (!usable) throw HttpError{400, "bad_request", "Idempotency-Key must be 1 to 255 printable ASCII characters"};
+    purge_old_keys();
+    const std::string print = fingerprint(r, t);
+    const auto responses = db.request_log();
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return db.transact([&](store::UnitOfWork& uow) {
+          if (auto stored = responses.find(uow, key)) return replay(*stored, print);
+          HttpResponse out = work(uow);
+          json headers = json::object();
+          for (const auto& [k, v] : out.headers) headers[k] = v;
+          responses.save(uow, key, {print, out.status, headers.dump(), out.body, {}});
+          return out;
+        });
+      } catch (const Conflict& e) {
+        if (e.field() != "key" || attempt >= 2) throw;  // the twin finished first: look again
+      }
+    }
+  }
+
+  // Keys are kept for a day, then forgotten (checked at most every ten minutes).
+  void purge_old_keys() {
+    const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    const std::int64_t now_us = now.time_since_epoch().count();
+    std::int64_t due = next_purge_us.load();
+    if (now_us < due || !next_purge_us.compare_exchange_strong(due, now_us + 600'000'000)) return;
+    try {
+      db.transact([&](store::UnitOfWork& uow) { db.request_log().purge_older_than(uow, now - std::chrono::hours(24)); });
+    } catch (const Error&) {
+      next_purge_us.store(0);  // try again with the next request
+    }
   }
 
   // ---- one resource ---------------------------------------------------------------------
@@ -421,10 +498,12 @@ struct Api::Impl {
       if (m == "POST") {
         T record;
         apply_json(record, body_object(r));
-        T created = db.transact([&](store::UnitOfWork& uow) { return repo.create(uow, record); });
-        HttpResponse out = record_response(201, created);
-        out.headers.emplace_back("Location", "/v1/" + base + "/" + std::to_string(created.id));
-        return out;
+        return write(r, t, [&](store::UnitOfWork& uow) {
+          T created = repo.create(uow, record);
+          HttpResponse out = record_response(201, created);
+          out.headers.emplace_back("Location", "/v1/" + base + "/" + std::to_string(created.id));
+          return out;
+        });
       }
       throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "GET, POST"}}};
     }
@@ -438,29 +517,31 @@ struct Api::Impl {
       if (m == "PATCH") {
         const json patch = body_object(r);
         const auto expected = if_match(r);
-        T updated = db.transact([&](store::UnitOfWork& uow) {
+        return write(r, t, [&](store::UnitOfWork& uow) {
           T record = repo.get(uow, id);
           if (expected && *expected != record.version)
             throw Conflict("the record is at version " + std::to_string(record.version) + ", not " +
                                std::to_string(*expected), "version");
           apply_json(record, patch);
-          return repo.update(uow, record);
+          return record_response(200, repo.update(uow, record));
         });
-        return record_response(200, updated);
       }
       if (m == "DELETE") {
-        db.transact([&](store::UnitOfWork& uow) { repo.remove(uow, id); });
-        HttpResponse out;
-        out.status = 204;
-        return out;
+        return write(r, t, [&](store::UnitOfWork& uow) {
+          repo.remove(uow, id);
+          HttpResponse out;
+          out.status = 204;
+          return out;
+        });
       }
       throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "GET, PATCH, DELETE"}}};
     }
     if (s.size() == 4 && (s[3] == "archive" || s[3] == "restore")) {
       if (m != "POST") throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "POST"}}};
       const bool archive = s[3] == "archive";
-      T record = db.transact([&](store::UnitOfWork& uow) { return archive ? repo.archive(uow, id) : repo.restore(uow, id); });
-      return record_response(200, record);
+      return write(r, t, [&](store::UnitOfWork& uow) {
+        return record_response(200, archive ? repo.archive(uow, id) : repo.restore(uow, id));
+      });
     }
     throw HttpError{404, "no_route", "no route for " + t.path};
   }
@@ -505,7 +586,7 @@ struct Api::Impl {
 };
 
 Api::Api(store::Database& db, const ServerConfig& config, std::function<void(std::string_view)> log)
-    : impl_(std::make_unique<Impl>(Impl{db, config, std::move(log)})) {}
+    : impl_(std::make_unique<Impl>(db, config, std::move(log))) {}
 
 Api::~Api() = default;
 

@@ -26,6 +26,7 @@
 #include "banyan/store/duplicates.hpp"
 #include "banyan/store/lead_converter.hpp"
 #include "banyan/store/outbox.hpp"
+#include "banyan/store/request_log.hpp"
 #include "banyan/store/pool.hpp"
 #include "banyan/store/query.hpp"
 #include "banyan/store/relations.hpp"

@@ -226,12 +226,26 @@ void migrate_to_7(island::Transaction& tx, island::Backend backend) {
   create_messaging_tables(tx, backend);
 }
 
+// Version 8: responses kept by idempotency key (store::RequestLog).
+void create_request_tables(island::Transaction& tx, island::Backend backend) {
+  const bool sqlite = backend == island::Backend::kSqlite;
+  island::execute(tx, std::string("CREATE TABLE idempotency_keys (idem_key ") +
+                          (sqlite ? "TEXT" : "VARCHAR(255)") + " NOT NULL PRIMARY KEY, fingerprint " +
+                          (sqlite ? "TEXT" : "VARCHAR(64)") + " NOT NULL, status INTEGER NOT NULL, headers TEXT NOT NULL, body " +
+                          (sqlite ? "TEXT" : "MEDIUMTEXT") + " NOT NULL, created_at " + (sqlite ? "INTEGER" : "BIGINT") +
+                          " NOT NULL)" + (sqlite ? "" : " ENGINE=InnoDB"));
+  island::execute(tx, "CREATE INDEX idempotency_keys_created_ix ON idempotency_keys (created_at)");
+}
+
+void migrate_to_8(island::Transaction& tx, island::Backend backend) { create_request_tables(tx, backend); }
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
   static std::vector<Migration> migrations = {{2, migrate_to_2}, {3, migrate_to_3},
                                               {4, migrate_to_4}, {5, migrate_to_5},
-                                              {6, migrate_to_6}, {7, migrate_to_7}};
+                                              {6, migrate_to_6}, {7, migrate_to_7},
+                                              {8, migrate_to_8}};
   return migrations;
 }
 
@@ -255,6 +269,7 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
     island::create_schema(*tx);
     create_search_tables(*tx, state.backend);
     create_messaging_tables(*tx, state.backend);
+    create_request_tables(*tx, state.backend);
     version = target;
     write_version(*tx, version, true);
   } else {

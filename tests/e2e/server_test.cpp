@@ -182,6 +182,43 @@ TEST_P(ServerTest, EveryRecordTypeIsAResourceWithItsOwnFields) {
   expect_problem(call("DELETE", "/v1/stages/" + stage["id"].dump()), 409, "conflict");
 }
 
+TEST_P(ServerTest, ARetriedPostWithAnIdempotencyKeyReturnsTheFirstResultAndCreatesNothing) {
+  const json body{{"first_name", "Ada"}, {"last_name", "Once"}};
+  auto first = call("POST", "/v1/contacts", body, {{"Idempotency-Key", "order-7"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto again = call("POST", "/v1/contacts", body, {{"Idempotency-Key", "order-7"}});
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.header("location"), first.header("location"));
+  EXPECT_EQ(again.header("idempotent-replayed"), "true");
+  EXPECT_EQ(contacts_in_db(), 1);
+  // The same key with another request is refused, and creates nothing.
+  expect_problem(call("POST", "/v1/contacts", {{"first_name", "Eve"}}, {{"Idempotency-Key", "order-7"}}), 422,
+                 "idempotency_key_reused");
+  expect_problem(call("POST", "/v1/contacts", body, {{"Idempotency-Key", std::string(300, 'k')}}), 400, "bad_request");
+  // A request that failed keeps no answer: fixed, it goes through under the same key.
+  expect_problem(call("POST", "/v1/contacts", {{"first_name", "A"}, {"email", "bad"}}, {{"Idempotency-Key", "k2"}}),
+                 422, "validation");
+  EXPECT_EQ(call("POST", "/v1/contacts", {{"first_name", "A"}, {"email", "bad"}}, {{"Idempotency-Key", "k2"}}).status, 422);
+  EXPECT_EQ(contacts_in_db(), 1);
+  // Twins racing on one key: one record, one answer.
+  std::vector<std::thread> twins;
+  std::vector<HttpReply> replies(4);
+  for (int i = 0; i < 4; ++i) {
+    twins.emplace_back([&, i] {
+      HttpClient own(port_);
+      replies[static_cast<std::size_t>(i)] = own.request("POST", "/v1/contacts", json{{"first_name", "Twin"}}.dump(),
+                                                         {{"Idempotency-Key", "race-1"}});
+    });
+  }
+  for (auto& t : twins) t.join();
+  for (const auto& r : replies) {
+    EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.body, replies[0].body);
+  }
+  EXPECT_EQ(contacts_in_db(), 2);
+}
+
 TEST_P(ServerTest, ListsFilterSortSelectFieldsAndPageWithACursor) {
   for (const char* last : {"Hopper", "Lovelace", "Turing", "Liskov", "Knuth"})
     ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "X"}, {"last_name", last}}).status, 201);

@@ -229,5 +229,48 @@ TEST_P(OutboxTest, AnApplicationEventWithABadTypeOrPayloadIsRefusedAndLeavesNoth
   EXPECT_TRUE(events(start).empty());
 }
 
+// Responses kept by idempotency key live in the caller's unit of work.
+TEST_P(OutboxTest, TheRequestLogKeepsAResponsePerKeyOnlyWhenItsUnitOfWorkCommits) {
+  const auto log = db().request_log();
+  const store::StoredResponse first{"f1", 201, R"({"Location":"/v1/contacts/1"})", R"({"id":1})", {}};
+  {
+    UnitOfWork uow = db().begin();  // rolled back: nothing kept
+    log.save(uow, "key-1", first);
+  }
+  db().transact([&](UnitOfWork& uow) {
+    EXPECT_FALSE(log.find(uow, "key-1"));
+    log.save(uow, "key-1", first);
+  });
+  auto stored = db().transact([&](UnitOfWork& uow) { return log.find(uow, "key-1"); });
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->fingerprint, "f1");
+  EXPECT_EQ(stored->status, 201);
+  EXPECT_EQ(stored->headers, first.headers);
+  EXPECT_EQ(stored->body, first.body);
+  EXPECT_GT(stored->created_at.time_since_epoch().count(), 0);
+  try {
+    db().transact([&](UnitOfWork& uow) { log.save(uow, "key-1", first); });
+    ADD_FAILURE() << "a second response was kept under one key";
+  } catch (const Conflict& e) {
+    EXPECT_EQ(e.field(), "key");
+  }
+  for (const std::string& bad : {std::string(), std::string(256, 'k'), std::string("has space"), std::string("tab\t")}) {
+    try {
+      db().transact([&](UnitOfWork& uow) { log.find(uow, bad); });
+      ADD_FAILURE() << "accepted key '" << bad << "'";
+    } catch (const ValidationError& e) {
+      EXPECT_EQ(e.field(), "key");
+    }
+  }
+  const auto purged = db().transact([&](UnitOfWork& uow) {
+    return log.purge_older_than(uow, Timestamp(std::chrono::microseconds(0)));
+  });
+  EXPECT_EQ(purged, 0u);
+  const auto later = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()) +
+                     std::chrono::seconds(1);
+  EXPECT_EQ(db().transact([&](UnitOfWork& uow) { return log.purge_older_than(uow, later); }), 1u);
+  EXPECT_FALSE(db().transact([&](UnitOfWork& uow) { return log.find(uow, "key-1"); }));
+}
+
 }  // namespace
 }  // namespace banyan::test

@@ -199,6 +199,7 @@ template struct ViewStore<odbrows::LeaseView>;
 template struct ViewStore<odbrows::QueueDepthView>;
 template struct ViewStore<odbrows::SagaInstanceView>;
 template struct ViewStore<odbrows::SagaCountView>;
+template struct ViewStore<odbrows::StoredResponseView>;
 
 }  // namespace island
 }  // namespace banyan

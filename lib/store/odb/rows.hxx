@@ -461,6 +461,17 @@ struct SagaInstanceView {
   std::int64_t updated_at = 0;
 };
 
+// A response kept by idempotency key (schema version 8, plain SQL in schema.cpp).
+#pragma db view
+struct StoredResponseView {
+  std::string fingerprint;
+  std::int64_t status = 0;
+  std::string headers;
+#pragma db mysql:type("MEDIUMTEXT")
+  std::string body;
+  std::int64_t created_at = 0;
+};
+
 // Saga instances per saga and status.
 #pragma db view
 struct SagaCountView {
