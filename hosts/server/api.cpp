@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "banyan/banyan.hpp"
+#include "metrics.hpp"
 #include "record_json.hpp"
 
 namespace banyan::server {
@@ -193,9 +194,51 @@ struct Api::Impl {
   store::Database& db;
   ServerConfig config;
   std::function<void(std::string_view)> log;
+  const messaging::MessageBus* bus;
+  RequestMetrics requests;
 
-  Impl(store::Database& d, ServerConfig c, std::function<void(std::string_view)> l)
-      : db(d), config(std::move(c)), log(std::move(l)) {}
+  Impl(store::Database& d, ServerConfig c, std::function<void(std::string_view)> l, const messaging::MessageBus* b)
+      : db(d), config(std::move(c)), log(std::move(l)), bus(b) {}
+
+  // Prometheus text: the request series, the pool, the outbox lag and the dead letters.
+  HttpResponse metrics() {
+    std::string out = requests.render();
+    char line[256];
+    auto gauge = [&](const char* name, const char* help, const char* type, double value) {
+      std::snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, value);
+      out += line;
+    };
+    const auto pool = db.pool_metrics();
+    gauge("banyan_db_pool_in_use", "Connections in use now.", "gauge", static_cast<double>(pool.in_use));
+    gauge("banyan_db_pool_idle", "Idle connections now.", "gauge", static_cast<double>(pool.idle));
+    gauge("banyan_db_pool_waiters", "Threads waiting for a connection now.", "gauge", static_cast<double>(pool.waiters));
+    gauge("banyan_db_pool_acquired_total", "Connections handed out.", "counter", static_cast<double>(pool.acquired));
+    gauge("banyan_db_pool_timeouts_total", "Acquisitions that gave up.", "counter", static_cast<double>(pool.timeouts));
+    gauge("banyan_db_pool_broken_total", "Connections closed as broken.", "counter", static_cast<double>(pool.broken));
+    if (bus != nullptr) {
+      const auto m = bus->metrics();
+      gauge("banyan_outbox_pending", "Outbox events not yet relayed, at the relay's last look.", "gauge",
+            static_cast<double>(m.outbox_pending));
+      gauge("banyan_messages_relayed_total", "Events relayed by this process.", "counter", static_cast<double>(m.relayed));
+      gauge("banyan_messages_dead_lettered_total", "Messages this process dead-lettered.", "counter",
+            static_cast<double>(m.dead_lettered));
+    }
+    out += "# HELP banyan_dlq_depth Dead letters not replayed, by queue.\n# TYPE banyan_dlq_depth gauge\n";
+    std::string ages = "# HELP banyan_dlq_oldest_age_seconds Age of the oldest dead letter, by queue.\n"
+                       "# TYPE banyan_dlq_oldest_age_seconds gauge\n";
+    for (const auto& q : messaging::DeadLetterStore(db).stats()) {
+      std::snprintf(line, sizeof line, "banyan_dlq_depth{queue=\"%s\"} %lld\n", q.queue.c_str(), static_cast<long long>(q.depth));
+      out += line;
+      std::snprintf(line, sizeof line, "banyan_dlq_oldest_age_seconds{queue=\"%s\"} %.3f\n", q.queue.c_str(),
+                    std::chrono::duration<double>(q.oldest_age).count());
+      ages += line;
+    }
+    out += ages;
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = std::move(out);
+    return r;
+  }
 
   // ---- JSON bodies ----------------------------------------------------------------------
 
@@ -548,6 +591,10 @@ struct Api::Impl {
 
   HttpResponse route(const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;
+    if (s.size() == 1 && s[0] == "metrics") {
+      if (r.method != "GET") throw HttpError{405, "method_not_allowed", r.method + " is not allowed here", {{"Allow", "GET"}}};
+      return metrics();
+    }
     if (s.size() == 1 && (s[0] == "healthz" || s[0] == "readyz")) {
       if (r.method != "GET") throw HttpError{405, "method_not_allowed", r.method + " is not allowed here", {{"Allow", "GET"}}};
       if (s[0] == "readyz") {
@@ -585,8 +632,9 @@ struct Api::Impl {
   }
 };
 
-Api::Api(store::Database& db, const ServerConfig& config, std::function<void(std::string_view)> log)
-    : impl_(std::make_unique<Impl>(db, config, std::move(log))) {}
+Api::Api(store::Database& db, const ServerConfig& config, std::function<void(std::string_view)> log,
+         const messaging::MessageBus* bus)
+    : impl_(std::make_unique<Impl>(db, config, std::move(log), bus)) {}
 
 Api::~Api() = default;
 
@@ -616,7 +664,10 @@ HttpResponse Api::handle(const HttpRequest& request) {
     }
   }
   out.headers.emplace_back("X-Request-Id", id);
-  impl_->access_log(request, id, out.status, out.body.size(), Clock::now() - start);
+  const auto took = Clock::now() - start;
+  impl_->requests.record(route_template(request.target.substr(0, request.target.find('?'))), request.method,
+                         out.status, took);
+  impl_->access_log(request, id, out.status, out.body.size(), took);
   return out;
 }
 

@@ -14,13 +14,18 @@
 namespace banyan::store {
 class Database;
 }
+namespace banyan::messaging {
+class MessageBus;
+}
 
 namespace banyan::server {
 
 class Api {
  public:
-  // `log` receives each access-log line (JSON, no newline).
-  Api(store::Database& db, const ServerConfig& config, std::function<void(std::string_view)> log);
+  // `log` receives each access-log line (JSON, no newline). `bus` (may be null) feeds
+  // /metrics with the outbox lag.
+  Api(store::Database& db, const ServerConfig& config, std::function<void(std::string_view)> log,
+      const messaging::MessageBus* bus = nullptr);
   ~Api();
 
   HttpResponse handle(const HttpRequest& request);

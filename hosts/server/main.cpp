@@ -50,10 +50,13 @@ int main(int argc, char** argv) {
       bus->start();
     }
     std::mutex log_mutex;
-    server::Api api(*db, config, [&](std::string_view line) {
-      std::lock_guard<std::mutex> lock(log_mutex);
-      std::cout << line << std::endl;  // one line each, so a log shipper sees it at once
-    });
+    server::Api api(
+        *db, config,
+        [&](std::string_view line) {
+          std::lock_guard<std::mutex> lock(log_mutex);
+          std::cout << line << std::endl;  // one line each, so a log shipper sees it at once
+        },
+        bus.get());
     server::HttpServerOptions http;
     http.host = config.host;
     http.port = config.port;

@@ -219,6 +219,34 @@ TEST_P(ServerTest, ARetriedPostWithAnIdempotencyKeyReturnsTheFirstResultAndCreat
   EXPECT_EQ(contacts_in_db(), 2);
 }
 
+TEST_P(ServerTest, MetricsCountRequestsPerRouteTemplateWithLatencyAndReportPoolOutboxAndDeadLetters) {
+  ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "Ada"}}).status, 201);
+  ASSERT_EQ(call("GET", "/v1/contacts/1").status, 200);
+  ASSERT_EQ(call("GET", "/v1/contacts/2").status, 404);
+  ASSERT_EQ(call("BREW", "/v1/contacts").status, 405);
+  scratch().raw("INSERT INTO dead_letters (queue, event_id, event_sequence, event_type, aggregate_type, "
+                "aggregate_id, aggregate_version, occurred_at, actor_id, payload, attempts, first_failed_at, "
+                "last_failed_at, last_error, error_class, consumer, dead_at) VALUES ('billing', 'e1', 1, "
+                "'deal.won', 'deal', 1, 1, 1, 0, '{}', 5, 1, 1, 'boom', 'transient', 'c', 1)");
+  const auto r = call("GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "text/plain; version=0.0.4");
+  const std::string& m = r.body;
+  for (const char* line : {
+           R"(banyan_http_requests_total{route="/v1/contacts",method="POST",status="201"} 1)",
+           R"(banyan_http_requests_total{route="/v1/contacts/{id}",method="GET",status="200"} 1)",
+           R"(banyan_http_requests_total{route="/v1/contacts/{id}",method="GET",status="404"} 1)",
+           R"(banyan_http_requests_total{route="/v1/contacts",method="other",status="405"} 1)",
+           R"(banyan_http_request_duration_seconds_bucket{route="/v1/contacts/{id}",le="+Inf"} 2)",
+           R"(banyan_http_request_duration_seconds_count{route="/v1/contacts/{id}"} 2)",
+           "# TYPE banyan_http_request_duration_seconds histogram", "banyan_db_pool_in_use ",
+           "banyan_db_pool_acquired_total ", "banyan_outbox_pending ", R"(banyan_dlq_depth{queue="billing"} 1)",
+           R"(banyan_dlq_oldest_age_seconds{queue="billing"} )"})
+    EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
+  // Raw paths never become series of their own.
+  EXPECT_EQ(m.find("/v1/contacts/1\""), std::string::npos);
+}
+
 TEST_P(ServerTest, ListsFilterSortSelectFieldsAndPageWithACursor) {
   for (const char* last : {"Hopper", "Lovelace", "Turing", "Liskov", "Knuth"})
     ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "X"}, {"last_name", last}}).status, 201);
