@@ -589,8 +589,152 @@ struct Api::Impl {
     throw HttpError{404, "no_route", "no route for " + t.path};
   }
 
+  // ---- actions: lead conversion, merge, stage moves --------------------------------------
+
+  static Id body_id(const json& body, const std::string& name) {
+    if (!body.contains(name) || !body[name].is_number_unsigned() || body[name].get<std::uint64_t>() == 0)
+      throw ValidationError(name + ": a record id (a positive integer) is required", name);
+    return body[name].get<std::uint64_t>();
+  }
+
+  static void only_keys(const json& body, std::initializer_list<const char*> allowed, const std::string& prefix = "") {
+    for (const auto& [k, v] : body.items()) {
+      bool ok = false;
+      for (const char* a : allowed) ok = ok || k == a;
+      if (!ok) throw ValidationError(prefix + k + ": no such field", prefix + k);
+    }
+  }
+
+  // POST /v1/leads/{id}/convert {"company_id"?, "deal"?: {"pipeline_id", "stage_id",
+  // "title"?, "amount"?, "expected_close"?, "contact_role"?}}
+  HttpResponse convert_lead(const HttpRequest& r, const Target& t, Id lead_id) {
+    const json body = body_object(r);
+    only_keys(body, {"company_id", "deal"});
+    store::LeadConversion req;
+    req.lead_id = lead_id;
+    if (body.contains("company_id") && !body["company_id"].is_null()) req.company_id = body_id(body, "company_id");
+    if (body.contains("deal") && !body["deal"].is_null()) {
+      const json& d = body["deal"];
+      if (!d.is_object()) throw ValidationError("deal: must be an object", "deal");
+      only_keys(d, {"pipeline_id", "stage_id", "title", "amount", "expected_close", "contact_role"}, "deal.");
+      store::LeadConversion::NewDeal deal;
+      // The deal's own fields read as a deal's, so they are checked the same way.
+      Deal shape;
+      json fields = json::object();
+      for (const char* k : {"pipeline_id", "stage_id", "title", "amount", "expected_close"})
+        if (d.contains(k)) fields[k] = d[k];
+      apply_json(shape, fields);
+      deal.pipeline_id = shape.pipeline_id;
+      deal.stage_id = shape.stage_id;
+      deal.title = shape.title;
+      deal.amount = shape.amount;
+      deal.expected_close = shape.expected_close;
+      if (d.contains("contact_role")) {
+        if (!d["contact_role"].is_string()) throw ValidationError("deal.contact_role: must be a string", "deal.contact_role");
+        deal.contact_role = parse_deal_role(d["contact_role"].get<std::string>());
+      }
+      req.deal = deal;
+    }
+    return write(r, t, [&](store::UnitOfWork& uow) {
+      const auto done = db.lead_converter().convert(uow, req);
+      return json_response(200, json{{"lead", to_json(done.lead)},
+                                     {"contact", to_json(done.contact)},
+                                     {"company", to_json(done.company)},
+                                     {"company_created", done.company_created},
+                                     {"deal", done.deal ? to_json(*done.deal) : json(nullptr)}});
+    });
+  }
+
+  // POST /v1/{contacts|companies|leads}/{id}/merge {"losers": [ids], "winners"?: {field: id}}
+  template <typename T>
+  HttpResponse merge(const store::Repository<T>& repo, const HttpRequest& r, const Target& t, Id survivor) {
+    const json body = body_object(r);
+    only_keys(body, {"losers", "winners"});
+    store::MergeRequest req;
+    req.type = T::kType;
+    req.survivor = survivor;
+    if (!body.contains("losers") || !body["losers"].is_array() || body["losers"].empty())
+      throw ValidationError("losers: a list of one or more record ids is required", "losers");
+    for (const json& id : body["losers"]) {
+      if (!id.is_number_unsigned() || id.get<std::uint64_t>() == 0)
+        throw ValidationError("losers: record ids are positive integers", "losers");
+      req.losers.push_back(id.get<std::uint64_t>());
+    }
+    if (body.contains("winners")) {
+      if (!body["winners"].is_object()) throw ValidationError("winners: an object of field name to record id", "winners");
+      const json& winners = body["winners"];
+      for (auto it = winners.begin(); it != winners.end(); ++it) {
+        const std::string field = it.key();
+        const json& id = it.value();
+        if (!id.is_number_unsigned()) throw ValidationError("winners." + field + ": a record id", "winners." + field);
+        req.winners[field] = id.get<std::uint64_t>();
+      }
+    }
+    return write(r, t, [&](store::UnitOfWork& uow) {
+      const auto done = db.duplicates().merge(uow, req);
+      return json_response(200, json{{"survivor", to_json(repo.get(uow, done.survivor))}, {"merged", done.merged}});
+    });
+  }
+
+  // POST /v1/deals/{id}/stage {"stage_id"} (If-Match optional), GET .../stage-history
+  HttpResponse move_deal(const HttpRequest& r, const Target& t, Id deal_id) {
+    const json body = body_object(r);
+    only_keys(body, {"stage_id"});
+    const Id stage = body_id(body, "stage_id");
+    const auto expected = if_match(r);
+    return write(r, t, [&](store::UnitOfWork& uow) {
+      Deal deal = db.deals().get(uow, deal_id);
+      if (expected && *expected != deal.version)
+        throw Conflict("the record is at version " + std::to_string(deal.version) + ", not " + std::to_string(*expected),
+                       "version");
+      deal.stage_id = stage;
+      return record_response(200, db.deals().update(uow, deal));
+    });
+  }
+
+  HttpResponse stage_history(Id deal_id) {
+    auto history = db.transact([&](store::UnitOfWork& uow) {
+      db.deals().get(uow, deal_id);  // NotFound for no such deal
+      return db.deal_stages().history(uow, deal_id);
+    });
+    json items = json::array();
+    for (const auto& c : history) {
+      items.push_back({{"from_stage_id", c.from_stage_id ? json(*c.from_stage_id) : json(nullptr)},
+                       {"to_stage_id", c.to_stage_id},
+                       {"changed_at", format_timestamp(c.changed_at)},
+                       {"changed_by", c.changed_by ? json(*c.changed_by) : json(nullptr)},
+                       {"seconds_in_previous_stage",
+                        c.time_in_previous_stage ? json(std::chrono::duration<double>(*c.time_in_previous_stage).count())
+                                                 : json(nullptr)}});
+    }
+    return json_response(200, json{{"items", items}});
+  }
+
+  // The action routes, or nothing when the path is not one.
+  std::optional<HttpResponse> action(const HttpRequest& r, const Target& t) {
+    const auto& s = t.segments;
+    if (s.size() != 4 || s[0] != "v1") return std::nullopt;
+    const std::string& base = s[1];
+    const std::string& verb = s[3];
+    const bool known = (base == "leads" && verb == "convert") || verb == "merge" ||
+                       (base == "deals" && (verb == "stage" || verb == "stage-history"));
+    if (!known) return std::nullopt;
+    if (verb == "merge" && base != "contacts" && base != "companies" && base != "leads") return std::nullopt;
+    const bool get = verb == "stage-history";
+    if (r.method != (get ? "GET" : "POST"))
+      throw HttpError{405, "method_not_allowed", r.method + " is not allowed here", {{"Allow", get ? "GET" : "POST"}}};
+    const Id id = parse_id(s[2]);
+    if (verb == "convert") return convert_lead(r, t, id);
+    if (verb == "stage") return move_deal(r, t, id);
+    if (get) return stage_history(id);
+    if (base == "contacts") return merge(db.contacts(), r, t, id);
+    if (base == "companies") return merge(db.companies(), r, t, id);
+    return merge(db.leads(), r, t, id);
+  }
+
   HttpResponse route(const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;
+    if (auto done = action(r, t)) return std::move(*done);
     if (s.size() == 1 && s[0] == "metrics") {
       if (r.method != "GET") throw HttpError{405, "method_not_allowed", r.method + " is not allowed here", {{"Allow", "GET"}}};
       return metrics();

@@ -77,7 +77,9 @@ std::string route_template(const std::string& path) {
     std::string t = "/v1/" + s[1];
     if (s.size() >= 3) t += "/{id}";
     if (s.size() == 4) {
-      if (s[3] != "archive" && s[3] != "restore") return "other";
+      if (s[3] != "archive" && s[3] != "restore" && s[3] != "convert" && s[3] != "merge" && s[3] != "stage" &&
+          s[3] != "stage-history")
+        return "other";
       t += "/" + s[3];
     }
     return t;

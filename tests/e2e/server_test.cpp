@@ -247,6 +247,63 @@ TEST_P(ServerTest, MetricsCountRequestsPerRouteTemplateWithLatencyAndReportPoolO
   EXPECT_EQ(m.find("/v1/contacts/1\""), std::string::npos);
 }
 
+TEST_P(ServerTest, LeadConversionMergeAndStageMovesAreEndpoints) {
+  auto create = [&](const std::string& base, const json& body) {
+    auto r = call("POST", "/v1/" + base, body);
+    EXPECT_EQ(r.status, 201) << base << ": " << r.body;
+    return parsed(r);
+  };
+  const json pipeline = create("pipelines", {{"name", "New"}});
+  const json qualify = create("stages", {{"pipeline_id", pipeline["id"]}, {"name", "Qualify"}, {"position", 1}});
+  const json propose = create("stages", {{"pipeline_id", pipeline["id"]}, {"name", "Propose"}, {"position", 2}});
+  const json lead = create("leads", {{"first_name", "Grace"}, {"last_name", "Brewster"}, {"email", "grace@umbrella.example"},
+                                     {"company_name", "Umbrella"}});
+  const std::string convert = "/v1/leads/" + lead["id"].dump() + "/convert";
+  // A bad deal is refused with the field named, and converts nothing.
+  auto r = call("POST", convert, {{"deal", {{"pipeline_id", pipeline["id"]}, {"stage_id", qualify["id"]}, {"colour", 1}}}});
+  expect_problem(r, 422, "validation");
+  EXPECT_EQ(parsed(r)["field"], "deal.colour");
+  r = call("POST", convert, {{"deal", {{"pipeline_id", pipeline["id"]}, {"stage_id", qualify["id"]},
+                                       {"amount", {{"minor_units", 500000}, {"currency", "USD"}}}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json done = parsed(r);
+  EXPECT_FALSE(done["lead"]["converted_at"].is_null());
+  EXPECT_EQ(done["contact"]["email"], "grace@umbrella.example");
+  EXPECT_EQ(done["company"]["name"], "Umbrella");
+  EXPECT_TRUE(done["company_created"].get<bool>());
+  EXPECT_EQ(done["deal"]["stage_id"], qualify["id"]);
+  expect_problem(call("POST", convert, json::object()), 409, "conflict");  // converted already
+  expect_problem(call("POST", "/v1/leads/999/convert", json::object()), 404, "not_found");
+
+  // The deal moves a stage; its history shows both entries.
+  const std::string deal = "/v1/deals/" + done["deal"]["id"].dump();
+  r = call("POST", deal + "/stage", {{"stage_id", propose["id"]}}, {{"If-Match", "\"1\""}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parsed(r)["stage_id"], propose["id"]);
+  expect_problem(call("POST", deal + "/stage", {{"stage_id", qualify["id"]}}, {{"If-Match", "\"1\""}}), 412,
+                 "stale_version");
+  expect_problem(call("POST", deal + "/stage", {{"stage_id", "next"}}), 422, "validation");
+  const json history = parsed(call("GET", deal + "/stage-history"))["items"];
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_TRUE(history[0]["from_stage_id"].is_null());
+  EXPECT_EQ(history[1]["from_stage_id"], qualify["id"]);
+  EXPECT_EQ(history[1]["to_stage_id"], propose["id"]);
+
+  // Two contacts merge into one; the survivor keeps the email the request names.
+  const json keep = create("contacts", {{"first_name", "Ada"}, {"last_name", "L"}, {"email", "ada@old.example"}});
+  const json dup = create("contacts", {{"first_name", "Ada"}, {"last_name", "Lovelace"}, {"email", "ada@new.example"}});
+  r = call("POST", "/v1/contacts/" + keep["id"].dump() + "/merge",
+           {{"losers", {dup["id"]}}, {"winners", {{"email", dup["id"]}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parsed(r)["survivor"]["email"], "ada@new.example");
+  EXPECT_EQ(parsed(r)["merged"], json::array({dup["id"]}));
+  EXPECT_EQ(parsed(call("GET", "/v1/contacts/" + dup["id"].dump()))["merged_into"], keep["id"]);
+  expect_problem(call("POST", "/v1/contacts/" + keep["id"].dump() + "/merge", {{"losers", json::array()}}), 422,
+                 "validation");
+  expect_problem(call("POST", "/v1/deals/1/merge", {{"losers", {2}}}), 404, "no_route");
+  expect_problem(call("GET", convert), 405, "method_not_allowed");
+}
+
 TEST_P(ServerTest, ListsFilterSortSelectFieldsAndPageWithACursor) {
   for (const char* last : {"Hopper", "Lovelace", "Turing", "Liskov", "Knuth"})
     ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "X"}, {"last_name", last}}).status, 201);
