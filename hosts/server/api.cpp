@@ -421,6 +421,18 @@ struct Api::Impl {
           throw ValidationError(f.name + ": '" + text + "' is not an RFC 3339 UTC time", f.name);
         return t;
       }
+      case FieldKind::kDecimal: {
+        std::size_t used = 0;
+        double v = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size())
+          throw ValidationError(f.name + ": '" + text + "' is not a number", f.name);
+        return v;
+      }
       case FieldKind::kDate: {
         Date d;
         if (!parse_date(text, d)) throw ValidationError(f.name + ": '" + text + "' is not a date (YYYY-MM-DD)", f.name);
@@ -437,8 +449,34 @@ struct Api::Impl {
 
   // "?email=a@b.c", "?created_at[gt]=2026-01-01T00:00:00Z", "?id[in]=1,2,3",
   // "?title[is_null]=true": every condition must hold.
+  // How a custom field's filter values read, by its definition's type.
+  static FieldKind custom_kind(CustomFieldType type) {
+    switch (type) {
+      case CustomFieldType::kNumber:
+      case CustomFieldType::kCurrency: return FieldKind::kInteger;
+      case CustomFieldType::kDecimal: return FieldKind::kDecimal;
+      case CustomFieldType::kDate: return FieldKind::kDate;
+      case CustomFieldType::kDateTime: return FieldKind::kTime;
+      case CustomFieldType::kBool: return FieldKind::kBool;
+      default: return FieldKind::kText;
+    }
+  }
+
+  // Custom fields filter as "custom.<name>"; their values read by the definition's type.
   template <typename T>
-  static store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& query) {
+  store::Filter filter_of(store::UnitOfWork& uow, const std::vector<std::pair<std::string, std::string>>& query) {
+    std::vector<JsonField<T>> custom;
+    for (const auto& [key, value] : query) {
+      if (key.rfind("custom.", 0) != 0 || !custom.empty()) continue;
+      for (const auto& d : db.custom_fields().list(uow, T::kType))
+        custom.push_back({"custom." + d.name, false, custom_kind(d.type), {}, {}});
+    }
+    return filter_of<T>(query, custom);
+  }
+
+  template <typename T>
+  static store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& query,
+                                 const std::vector<JsonField<T>>& custom) {
     static const std::vector<std::string> kReserved{"limit", "cursor", "sort", "fields", "include_archived"};
     store::Filter filter;
     bool any = false;
@@ -451,7 +489,7 @@ struct Api::Impl {
         name = key.substr(0, bracket);
         op = key.substr(bracket + 1, key.size() - bracket - 2);
       }
-      const auto& fields = json_fields<T>();
+      const auto& fields = name.rfind("custom.", 0) == 0 ? custom : json_fields<T>();
       auto f = std::find_if(fields.begin(), fields.end(), [&](const JsonField<T>& x) { return x.name == name; });
       if (f == fields.end()) throw ValidationError(name + ": no such field to filter on", name);
       store::Filter c;
@@ -508,13 +546,58 @@ struct Api::Impl {
     }
     if (auto cursor = query_value(t, "cursor")) req.cursor = *cursor;
     if (auto archived = query_value(t, "include_archived")) req.include_archived = *archived == "true";
-    req.filter = filter_of<T>(t.query);
     std::vector<std::string> fields;
     if (auto f = query_value(t, "fields")) fields = split_list(*f);
-    auto page = db.transact([&](store::UnitOfWork& uow) { return repo.query(uow, req); });
+    auto page = db.transact([&](store::UnitOfWork& uow) {
+      req.filter = filter_of<T>(uow, t.query);
+      return repo.query(uow, req);
+    });
     json items = json::array();
     for (const auto& r : page.items) items.push_back(to_json(r, fields));
     return json_response(200, json{{"items", items}, {"next", page.next_cursor ? json(*page.next_cursor) : json(nullptr)}});
+  }
+
+  // POST /v1/{type}/batch {"items": [...]} creates up to 100 records; .../upsert creates
+  // or updates each by its external_id. All or nothing: the first bad item's problem names
+  // it ("items[3].email") and nothing is written.
+  template <typename T>
+  HttpResponse batch(const store::Repository<T>& repo, const HttpRequest& r, const Target& t, bool upsert) {
+    const json body = body_object(r);
+    if (!body.contains("items") || !body["items"].is_array() || body["items"].empty() || body["items"].size() > 100)
+      throw ValidationError("items: a list of 1 to 100 records", "items");
+    for (const auto& [k, v] : body.items())
+      if (k != "items") throw ValidationError(k + ": no such field", k);
+    std::vector<T> records;
+    auto at = [](std::size_t i, const Error& e) {
+      const std::string where = "items[" + std::to_string(i) + "]";
+      const std::string field = e.field().empty() ? where : where + "." + e.field();
+      if (e.code() == ErrorCode::kConflict) throw Conflict(where + ": " + e.what(), field);
+      if (e.code() == ErrorCode::kNotFound) throw ValidationError(where + ": " + e.what(), field);
+      if (e.code() == ErrorCode::kValidation) throw ValidationError(where + ": " + e.what(), field);
+      throw;
+    };
+    for (std::size_t i = 0; i < body["items"].size(); ++i) {
+      try {
+        T record;
+        apply_json(record, body["items"][i]);
+        if (upsert && !record.external_id) throw ValidationError("external_id: an upsert needs one", "external_id");
+        records.push_back(std::move(record));
+      } catch (const ValidationError& e) {
+        at(i, e);
+      }
+    }
+    return write(r, t, [&](store::UnitOfWork& uow) {
+      json items = json::array();
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        try {
+          items.push_back(to_json(upsert ? repo.upsert(uow, records[i]) : repo.create(uow, records[i])));
+        } catch (const Error& e) {
+          if (e.code() == ErrorCode::kUnavailable || e.code() == ErrorCode::kPoolExhausted || e.code() == ErrorCode::kInternal) throw;
+          at(i, e);
+        }
+      }
+      return json_response(upsert ? 200 : 201, json{{"items", items}});
+    });
   }
 
   // The version an If-Match header asks for, if any ("\"3\"" or "3").
@@ -549,6 +632,10 @@ struct Api::Impl {
         });
       }
       throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "GET, POST"}}};
+    }
+    if (s.size() == 3 && (s[2] == "batch" || s[2] == "upsert")) {
+      if (m != "POST") throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "POST"}}};
+      return batch(repo, r, t, s[2] == "upsert");
     }
     const Id id = parse_id(s[2]);
     if (s.size() == 3) {

@@ -75,6 +75,7 @@ std::string route_template(const std::string& path) {
     for (const char* r : kResources) known = known || s[1] == r;
     if (!known) return "other";
     std::string t = "/v1/" + s[1];
+    if (s.size() == 3 && (s[2] == "batch" || s[2] == "upsert")) return t + "/" + s[2];
     if (s.size() >= 3) t += "/{id}";
     if (s.size() == 4) {
       if (s[3] != "archive" && s[3] != "restore" && s[3] != "convert" && s[3] != "merge" && s[3] != "stage" &&

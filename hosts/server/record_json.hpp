@@ -15,7 +15,7 @@ namespace banyan::server {
 using nlohmann::json;
 
 // What a field holds, for reading its filter values from a query string.
-enum class FieldKind { kText, kInteger, kTime, kDate, kBool, kOther };
+enum class FieldKind { kText, kInteger, kDecimal, kTime, kDate, kBool, kOther };
 
 template <typename T>
 struct JsonField {

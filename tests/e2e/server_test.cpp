@@ -304,6 +304,82 @@ TEST_P(ServerTest, LeadConversionMergeAndStageMovesAreEndpoints) {
   expect_problem(call("GET", convert), 405, "method_not_allowed");
 }
 
+TEST_P(ServerTest, BatchCreateAndUpsertAreAllOrNothingAndNameTheBadItem) {
+  auto r = call("POST", "/v1/contacts/batch",
+                {{"items", {{{"first_name", "A"}}, {{"first_name", "B"}, {"email", "bad"}}, {{"first_name", "C"}}}}});
+  expect_problem(r, 422, "validation");
+  EXPECT_EQ(parsed(r)["field"], "items[1].email");
+  EXPECT_EQ(contacts_in_db(), 0);
+  json many = json::array();
+  for (int i = 0; i < 101; ++i) many.push_back({{"first_name", "N" + std::to_string(i)}});
+  expect_problem(call("POST", "/v1/contacts/batch", {{"items", many}}), 422, "validation");
+  many.erase(many.begin());
+  r = call("POST", "/v1/contacts/batch", {{"items", many}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(parsed(r)["items"].size(), 100u);
+  EXPECT_EQ(contacts_in_db(), 100);
+
+  // Upsert by external id: created, then updated in place; a duplicate in the database
+  // fails the whole call.
+  r = call("POST", "/v1/companies/upsert",
+           {{"items", {{{"external_id", "crm-1"}, {"name", "Acme"}}, {{"external_id", "crm-2"}, {"name", "Globex"}}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto first = parsed(r)["items"];
+  r = call("POST", "/v1/companies/upsert", {{"items", {{{"external_id", "crm-1"}, {"name", "Acme Corp"}}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parsed(r)["items"][0]["id"], first[0]["id"]);
+  EXPECT_EQ(parsed(r)["items"][0]["name"], "Acme Corp");
+  EXPECT_EQ(parsed(r)["items"][0]["version"], 2);
+  r = call("POST", "/v1/companies/upsert", {{"items", {{{"name", "No key"}}}}});
+  expect_problem(r, 422, "validation");
+  EXPECT_EQ(parsed(r)["field"], "items[0].external_id");
+  r = call("POST", "/v1/users/batch", {{"items", {{{"email", "a@example.com"}, {"name", "A"}},
+                                                  {{"email", "a@example.com"}, {"name", "Twin"}}}}});
+  expect_problem(r, 409, "conflict");
+  EXPECT_EQ(parsed(r)["field"], "items[1].email");
+  EXPECT_EQ(std::stoll(scratch().raw("SELECT COUNT(*) FROM users")), 0);
+  expect_problem(call("POST", "/v1/contacts/batch", {{"items", json::array()}}), 422, "validation");
+  expect_problem(call("GET", "/v1/contacts/batch"), 405, "method_not_allowed");
+}
+
+TEST_P(ServerTest, ListsFilterOnCustomFieldsByTheirDefinedType) {
+  db().transact([&](store::UnitOfWork& uow) {
+    CustomFieldDefinition tier;
+    tier.object_type = ObjectType::kContact;
+    tier.name = "tier";
+    tier.type = CustomFieldType::kEnum;
+    tier.options = {"gold", "silver"};
+    db().custom_fields().define(uow, tier);
+    CustomFieldDefinition seats;
+    seats.object_type = ObjectType::kContact;
+    seats.name = "seats";
+    seats.type = CustomFieldType::kNumber;
+    db().custom_fields().define(uow, seats);
+  });
+  // The server rereads definitions within a second.
+  HttpReply r;
+  for (int i = 0; i < 100 && r.status != 201; ++i) {
+    r = call("POST", "/v1/contacts", {{"first_name", "G"}, {"custom", {{"tier", "gold"}, {"seats", 12}}}});
+    if (r.status != 201) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(parsed(r)["custom"], (json{{"tier", "gold"}, {"seats", 12}}));
+  ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "S"}, {"custom", {{"tier", "silver"}, {"seats", 3}}}}).status, 201);
+  auto names = [&](const std::string& query) {
+    std::vector<std::string> out;
+    const json page = parsed(call("GET", "/v1/contacts?" + query));
+    for (const auto& item : page["items"]) out.push_back(item["first_name"]);
+    return out;
+  };
+  EXPECT_EQ(names("custom.tier=gold"), std::vector<std::string>{"G"});
+  EXPECT_EQ(names("custom.seats[gt]=5"), std::vector<std::string>{"G"});
+  EXPECT_EQ(names("custom.seats[le]=5&custom.tier[in]=gold,silver"), std::vector<std::string>{"S"});
+  expect_problem(call("GET", "/v1/contacts?custom.seats=many"), 422, "validation");
+  expect_problem(call("GET", "/v1/contacts?custom.tier=bronze"), 422, "validation");
+  expect_problem(call("GET", "/v1/contacts?custom.colour=red"), 422, "validation");
+  expect_problem(call("POST", "/v1/contacts", {{"first_name", "B"}, {"custom", {{"tier", "bronze"}}}}), 422, "validation");
+}
+
 TEST_P(ServerTest, ListsFilterSortSelectFieldsAndPageWithACursor) {
   for (const char* last : {"Hopper", "Lovelace", "Turing", "Liskov", "Knuth"})
     ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "X"}, {"last_name", last}}).status, 201);
