@@ -797,6 +797,85 @@ struct Api::Impl {
     return json_response(200, json{{"items", items}});
   }
 
+  // /v1/custom-fields: definitions, by object type.
+  HttpResponse custom_fields(const HttpRequest& r, const Target& t) {
+    const auto& s = t.segments;
+    const auto registry = db.custom_fields();
+    const std::string& m = r.method;
+    if (s.size() == 2) {
+      if (m == "GET") {
+        std::vector<ObjectType> types;
+        if (auto wanted = query_value(t, "object_type")) {
+          types.push_back(parse_object_type(*wanted));
+        } else {
+          for (auto type : {ObjectType::kUser, ObjectType::kTeam, ObjectType::kTag, ObjectType::kCompany,
+                            ObjectType::kContact, ObjectType::kLead, ObjectType::kPipeline, ObjectType::kStage,
+                            ObjectType::kDeal, ObjectType::kActivity})
+            types.push_back(type);
+        }
+        json items = json::array();
+        db.transact([&](store::UnitOfWork& uow) {
+          for (auto type : types)
+            for (const auto& d : registry.list(uow, type)) items.push_back(definition_json(d));
+        });
+        return json_response(200, json{{"items", items}});
+      }
+      if (m == "POST") {
+        CustomFieldDefinition d;
+        apply_definition_json(d, body_object(r), true);
+        return write(r, t, [&](store::UnitOfWork& uow) {
+          const auto made = registry.define(uow, d);
+          HttpResponse out = json_response(201, definition_json(made));
+          out.headers.emplace_back("Location", "/v1/custom-fields/" + std::to_string(made.id));
+          return out;
+        });
+      }
+      throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "GET, POST"}}};
+    }
+    const Id id = parse_id(s[2]);
+    if (s.size() == 3 && m == "GET")
+      return json_response(200, definition_json(db.transact([&](store::UnitOfWork& uow) { return registry.get(uow, id); })));
+    if (s.size() == 3 && m == "PATCH") {
+      const json body = body_object(r);
+      const auto expected = if_match(r);
+      return write(r, t, [&](store::UnitOfWork& uow) {
+        auto d = registry.get(uow, id);
+        if (expected && *expected != d.version)
+          throw Conflict("the definition is at version " + std::to_string(d.version) + ", not " +
+                             std::to_string(*expected), "version");
+        apply_definition_json(d, body, false);
+        return json_response(200, definition_json(registry.update(uow, d)));
+      });
+    }
+    if (s.size() == 3 && m == "DELETE") {
+      return write(r, t, [&](store::UnitOfWork& uow) {
+        registry.remove(uow, id);
+        HttpResponse out;
+        out.status = 204;
+        return out;
+      });
+    }
+    if (s.size() == 4 && s[3] == "rename" && m == "POST") {
+      const json body = body_object(r);
+      only_keys(body, {"name"});
+      if (!body.contains("name") || !body["name"].is_string()) throw ValidationError("name: the new name is required", "name");
+      return write(r, t, [&](store::UnitOfWork& uow) {
+        return json_response(200, definition_json(registry.rename(uow, id, body["name"].get<std::string>())));
+      });
+    }
+    if (s.size() == 4 && s[3] == "type" && m == "POST") {
+      const json body = body_object(r);
+      only_keys(body, {"type"});
+      if (!body.contains("type") || !body["type"].is_string()) throw ValidationError("type: the new type is required", "type");
+      const auto type = parse_custom_field_type(body["type"].get<std::string>());
+      return write(r, t, [&](store::UnitOfWork& uow) {
+        return json_response(200, definition_json(registry.change_type(uow, id, type)));
+      });
+    }
+    if (s.size() <= 4) throw HttpError{405, "method_not_allowed", m + " is not allowed here"};
+    throw HttpError{404, "no_route", "no route for " + t.path};
+  }
+
   // The action routes, or nothing when the path is not one.
   std::optional<HttpResponse> action(const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;
@@ -835,6 +914,7 @@ struct Api::Impl {
     }
     if (s.size() >= 2 && s[0] == "v1") {
       const std::string& base = s[1];
+      if (base == "custom-fields" && s.size() <= 4) return custom_fields(r, t);
       if (base == "contacts") return resource(db.contacts(), base, r, t);
       if (base == "companies") return resource(db.companies(), base, r, t);
       if (base == "leads") return resource(db.leads(), base, r, t);

@@ -240,6 +240,68 @@ const std::vector<JsonField<Contact>>& json_fields<Contact>() {
   return fields;
 }
 
+json definition_json(const CustomFieldDefinition& d) {
+  auto optional_number = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  return json{{"id", d.id},
+              {"version", d.version},
+              {"object_type", std::string(to_string(d.object_type))},
+              {"name", d.name},
+              {"label", d.label},
+              {"type", std::string(to_string(d.type))},
+              {"required", d.required},
+              {"default_value", custom_value_json(d.default_value)},
+              {"options", d.options},
+              {"min", optional_number(d.min)},
+              {"max", optional_number(d.max)},
+              {"max_length", d.max_length ? json(*d.max_length) : json(nullptr)},
+              {"scale", d.scale},
+              {"deprecated", d.deprecated}};
+}
+
+void apply_definition_json(CustomFieldDefinition& d, const json& body, bool creating) {
+  if (!body.is_object()) throw ValidationError("the body must be a JSON object");
+  auto optional_number = [](const json& v, const std::string& name) -> std::optional<double> {
+    if (v.is_null()) return std::nullopt;
+    if (!v.is_number()) bad(name, "must be a number");
+    return v.get<double>();
+  };
+  for (const auto& [k, v] : body.items()) {
+    if (k == "object_type" || k == "name" || k == "type") {
+      if (!creating) bad(k, "cannot change in a patch (rename or change the type with their own calls)");
+      const std::string t = text(v, k);
+      if (k == "object_type") d.object_type = parse_object_type(t);
+      else if (k == "name") d.name = t;
+      else d.type = parse_custom_field_type(t);
+    } else if (k == "label") {
+      d.label = text(v, k);
+    } else if (k == "required" || k == "deprecated") {
+      if (!v.is_boolean()) bad(k, "must be true or false");
+      (k == "required" ? d.required : d.deprecated) = v.get<bool>();
+    } else if (k == "default_value") {
+      d.default_value = custom_value_of(v, k);
+    } else if (k == "options") {
+      if (!v.is_array()) bad(k, "must be a list of strings");
+      d.options.clear();
+      for (const auto& o : v) d.options.push_back(text(o, k));
+    } else if (k == "min") {
+      d.min = optional_number(v, k);
+    } else if (k == "max") {
+      d.max = optional_number(v, k);
+    } else if (k == "max_length") {
+      if (v.is_null()) d.max_length = std::nullopt;
+      else if (v.is_number_integer()) d.max_length = v.get<std::int64_t>();
+      else bad(k, "must be an integer");
+    } else if (k == "scale") {
+      if (!v.is_number_integer()) bad(k, "must be an integer");
+      d.scale = v.get<std::int64_t>();
+    } else if (k != "id" && k != "version") {
+      bad(k, "no such field");
+    } else {
+      bad(k, "is set by the server");
+    }
+  }
+}
+
 bool parse_date(const std::string& text, Date& out) {
   int y = 0, m = 0, d = 0, used = 0;
   if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 || text.size() != 10)

@@ -41,6 +41,11 @@ json to_json(const T& record, const std::vector<std::string>& fields);
 template <typename T>
 void apply_json(T& record, const json& body);
 
+// A custom field definition, and the writable parts of one from a JSON object (unknown
+// keys refused by name; name, type and object_type only where `creating`).
+json definition_json(const CustomFieldDefinition& d);
+void apply_definition_json(CustomFieldDefinition& d, const json& body, bool creating);
+
 std::string format_timestamp(Timestamp t);
 // RFC 3339 in UTC ("2026-11-29T10:42:57Z", optional fraction up to microseconds); false
 // when `text` is not one.

@@ -380,6 +380,52 @@ TEST_P(ServerTest, ListsFilterOnCustomFieldsByTheirDefinedType) {
   expect_problem(call("POST", "/v1/contacts", {{"first_name", "B"}, {"custom", {{"tier", "bronze"}}}}), 422, "validation");
 }
 
+TEST_P(ServerTest, CustomFieldDefinitionsAreAResourceAndTheirRulesApplyToRecords) {
+  auto r = call("POST", "/v1/custom-fields", {{"object_type", "contact"}, {"name", "tier"}, {"type", "enum"},
+                                              {"options", {"gold", "silver"}}, {"label", "Tier"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json tier = parsed(r);
+  const std::string path = "/v1/custom-fields/" + tier["id"].dump();
+  EXPECT_EQ(r.header("location"), path);
+  EXPECT_EQ(tier["type"], "enum");
+  EXPECT_EQ(tier["options"], (json{"gold", "silver"}));
+  expect_problem(call("POST", "/v1/custom-fields", {{"object_type", "contact"}, {"name", "tier"}, {"type", "text"}}),
+                 409, "conflict");
+  r = call("POST", "/v1/custom-fields", {{"object_type", "contact"}, {"name", "Bad Name"}, {"type", "text"}});
+  expect_problem(r, 422, "validation");
+  EXPECT_EQ(parsed(r)["field"], "name");
+  r = call("POST", "/v1/custom-fields", {{"object_type", "planet"}, {"name", "x"}, {"type", "text"}});
+  expect_problem(r, 422, "validation");
+  r = call("POST", "/v1/custom-fields", {{"object_type", "contact"}, {"name", "x"}, {"type", "colour"}});
+  expect_problem(r, 422, "validation");
+
+  EXPECT_EQ(parsed(call("GET", "/v1/custom-fields?object_type=contact"))["items"].size(), 1u);
+  EXPECT_EQ(parsed(call("GET", "/v1/custom-fields?object_type=deal"))["items"].size(), 0u);
+  EXPECT_EQ(parsed(call("GET", path))["label"], "Tier");
+  r = call("PATCH", path, {{"options", {"gold", "silver", "bronze"}}}, {{"If-Match", "1"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parsed(r)["options"].size(), 3u);
+  expect_problem(call("PATCH", path, {{"label", "Stale"}}, {{"If-Match", "1"}}), 412, "stale_version");
+  expect_problem(call("PATCH", path, {{"name", "level"}}), 422, "validation");  // rename has its own call
+  r = call("POST", path + "/rename", {{"name", "level"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parsed(r)["name"], "level");
+  // Records follow the definition, also when the server learnt it from its own API.
+  HttpReply made;
+  for (int i = 0; i < 60 && made.status != 201; ++i) {
+    made = call("POST", "/v1/contacts", {{"first_name", "A"}, {"custom", {{"level", "bronze"}}}});
+    if (made.status != 201) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(made.status, 201) << made.body;
+  expect_problem(call("POST", "/v1/contacts", {{"first_name", "B"}, {"custom", {{"level", "platinum"}}}}), 422,
+                 "validation");
+  r = call("POST", path + "/type", {{"type", "text"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parsed(r)["type"], "text");
+  EXPECT_EQ(call("DELETE", path).status, 204);
+  expect_problem(call("GET", path), 404, "not_found");
+}
+
 TEST_P(ServerTest, ListsFilterSortSelectFieldsAndPageWithACursor) {
   for (const char* last : {"Hopper", "Lovelace", "Turing", "Liskov", "Knuth"})
     ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "X"}, {"last_name", last}}).status, 201);
