@@ -876,6 +876,116 @@ struct Api::Impl {
     throw HttpError{404, "no_route", "no route for " + t.path};
   }
 
+  // ---- admin: dead letters and sagas --------------------------------------------------
+
+  static json dead_letter_json(const messaging::DeadLetter& d) {
+    return json{{"id", d.id},
+                {"queue", d.queue},
+                {"event", {{"id", d.event.id},
+                           {"sequence", d.event.sequence},
+                           {"type", d.event.type},
+                           {"aggregate_type", std::string(to_string(d.event.aggregate_type))},
+                           {"aggregate_id", d.event.aggregate_id},
+                           {"payload", d.event.payload}}},
+                {"attempts", d.attempts},
+                {"first_failed_at", format_timestamp(d.first_failed_at)},
+                {"last_failed_at", format_timestamp(d.last_failed_at)},
+                {"last_error", d.last_error},
+                {"error_class", messaging::to_string(d.error_class)},
+                {"consumer", d.consumer},
+                {"dead_at", format_timestamp(d.dead_at)},
+                {"replayed_at", d.replayed_at ? json(format_timestamp(*d.replayed_at)) : json(nullptr)},
+                {"replays", d.replays}};
+  }
+
+  static messaging::DeadLetterFilter dead_letter_filter(const std::vector<std::pair<std::string, std::string>>& query) {
+    messaging::DeadLetterFilter f;
+    for (const auto& [k, v] : query) {
+      if (k == "queue") f.queue = v;
+      else if (k == "type") f.event_type = v;
+      else if (k == "error") f.error_contains = v;
+      else if (k == "include_replayed") f.include_replayed = v == "true";
+      else if (k != "limit" && k != "before") throw ValidationError(k + ": not a dead-letter filter", k);
+    }
+    return f;
+  }
+
+  // /v1/admin/dead-letters[/stats|/replay|/{id}[/replay]] and /v1/admin/sagas[/{id}]
+  HttpResponse admin(const HttpRequest& r, const Target& t) {
+    const auto& s = t.segments;  // ["v1", "admin", what, ...]
+    const std::string& m = r.method;
+    auto method = [&](const char* allowed) {
+      if (m != allowed) throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", allowed}}};
+    };
+    if (s.size() >= 3 && s[2] == "dead-letters") {
+      messaging::DeadLetterStore dlq(db);
+      if (s.size() == 3) {
+        method("GET");
+        std::size_t limit = 50;
+        std::optional<std::uint64_t> before;
+        if (auto v = query_value(t, "limit")) {
+          limit = std::strtoul(v->c_str(), nullptr, 10);
+          if (limit < 1 || limit > 200) throw ValidationError("limit: a number from 1 to 200", "limit");
+        }
+        if (auto v = query_value(t, "before")) before = parse_id(*v);
+        json items = json::array();
+        const auto page = dlq.list(dead_letter_filter(t.query), limit, before);
+        for (const auto& d : page) items.push_back(dead_letter_json(d));
+        return json_response(200, json{{"items", items},
+                                       {"next", page.size() == limit ? json(std::to_string(page.back().id)) : json(nullptr)}});
+      }
+      if (s.size() == 4 && s[3] == "stats") {
+        method("GET");
+        json items = json::array();
+        for (const auto& q : dlq.stats())
+          items.push_back({{"queue", q.queue}, {"depth", q.depth},
+                           {"oldest_age_seconds", std::chrono::duration<double>(q.oldest_age).count()}});
+        return json_response(200, json{{"items", items}});
+      }
+      if (s.size() == 4 && s[3] == "replay") {
+        method("POST");
+        return json_response(200, json{{"replayed", dlq.replay(dead_letter_filter(t.query))}});
+      }
+      const Id id = parse_id(s[3]);
+      if (s.size() == 4 && m == "GET") return json_response(200, dead_letter_json(dlq.get(id)));
+      if (s.size() == 4 && m == "DELETE") {
+        if (!dlq.purge(id)) throw NotFound("no dead letter with id " + std::to_string(id));
+        HttpResponse out;
+        out.status = 204;
+        return out;
+      }
+      if (s.size() == 5 && s[4] == "replay") {
+        method("POST");
+        dlq.replay(id);
+        return json_response(200, json{{"replayed", 1}});
+      }
+      if (s.size() == 4) throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "GET, DELETE"}}};
+    }
+    if (s.size() >= 3 && s[2] == "sagas") {
+      method("GET");
+      if (s.size() == 3) {
+        json items = json::array();
+        for (const auto& st : saga::SagaOrchestrator::stats(db))
+          items.push_back({{"saga", st.saga}, {"status", saga::to_string(st.status)}, {"count", st.count}});
+        return json_response(200, json{{"items", items}});
+      }
+      if (s.size() == 4) {
+        const auto i = saga::SagaOrchestrator::get(db, parse_id(s[3]));
+        json history = json::array();
+        for (const auto& h : i.history)
+          history.push_back({{"step", h.step}, {"what", h.what}, {"attempt", h.attempt}, {"at", format_timestamp(h.at)},
+                             {"error", h.error}});
+        return json_response(200, json{{"id", i.id}, {"saga", i.saga}, {"key", i.key},
+                                       {"subject", {{"type", std::string(to_string(i.subject.type))}, {"id", i.subject.id}}},
+                                       {"status", saga::to_string(i.status)}, {"step", i.step}, {"data", i.data},
+                                       {"history", history}, {"error", i.error},
+                                       {"created_at", format_timestamp(i.created_at)},
+                                       {"updated_at", format_timestamp(i.updated_at)}});
+      }
+    }
+    throw HttpError{404, "no_route", "no route for " + t.path};
+  }
+
   // The action routes, or nothing when the path is not one.
   std::optional<HttpResponse> action(const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;
@@ -915,6 +1025,7 @@ struct Api::Impl {
     if (s.size() >= 2 && s[0] == "v1") {
       const std::string& base = s[1];
       if (base == "custom-fields" && s.size() <= 4) return custom_fields(r, t);
+      if (base == "admin") return admin(r, t);
       if (base == "contacts") return resource(db.contacts(), base, r, t);
       if (base == "companies") return resource(db.companies(), base, r, t);
       if (base == "leads") return resource(db.leads(), base, r, t);

@@ -426,6 +426,41 @@ TEST_P(ServerTest, CustomFieldDefinitionsAreAResourceAndTheirRulesApplyToRecords
   expect_problem(call("GET", path), 404, "not_found");
 }
 
+TEST_P(ServerTest, AdminEndpointsListShowReplayAndPurgeDeadLettersAndReportSagas) {
+  for (int i = 1; i <= 3; ++i) {
+    scratch().raw("INSERT INTO dead_letters (queue, event_id, event_sequence, event_type, aggregate_type, "
+                  "aggregate_id, aggregate_version, occurred_at, actor_id, payload, attempts, first_failed_at, "
+                  "last_failed_at, last_error, error_class, consumer, dead_at) VALUES ('" +
+                  std::string(i == 3 ? "mail" : "billing") + "', 'e" + std::to_string(i) + "', " + std::to_string(i) +
+                  ", 'deal.won', 'deal', 1, 1, 1, 0, '{\"n\":" + std::to_string(i) + "}', 5, 1, 2, 'billing says 503', "
+                  "'transient', 'w/billing', 3)");
+  }
+  auto r = call("GET", "/v1/admin/dead-letters?queue=billing");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json items = parsed(r)["items"];
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["last_error"], "billing says 503");
+  EXPECT_EQ(items[0]["event"]["type"], "deal.won");
+  const std::string one = "/v1/admin/dead-letters/" + items[0]["id"].dump();
+  EXPECT_EQ(parsed(call("GET", one))["id"], items[0]["id"]);
+  const json stats = parsed(call("GET", "/v1/admin/dead-letters/stats"))["items"];
+  ASSERT_EQ(stats.size(), 2u);
+  EXPECT_EQ(stats[0]["queue"], "billing");
+  EXPECT_EQ(stats[0]["depth"], 2);
+  r = call("POST", one + "/replay");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(std::stoll(scratch().raw("SELECT COUNT(*) FROM queue_messages WHERE queue = 'billing'")), 1);
+  expect_problem(call("POST", one + "/replay"), 409, "conflict");  // replayed already
+  EXPECT_EQ(parsed(call("POST", "/v1/admin/dead-letters/replay?queue=mail"))["replayed"], 1);
+  EXPECT_EQ(parsed(call("GET", "/v1/admin/dead-letters"))["items"].size(), 1u);  // replayed ones are history
+  EXPECT_EQ(call("DELETE", one).status, 204);
+  expect_problem(call("GET", one), 404, "not_found");
+  expect_problem(call("GET", "/v1/admin/dead-letters?colour=red"), 422, "validation");
+  EXPECT_EQ(parsed(call("GET", "/v1/admin/sagas"))["items"], json::array());
+  expect_problem(call("GET", "/v1/admin/sagas/999"), 404, "not_found");
+  expect_problem(call("POST", "/v1/admin/sagas"), 405, "method_not_allowed");
+}
+
 TEST_P(ServerTest, ListsFilterSortSelectFieldsAndPageWithACursor) {
   for (const char* last : {"Hopper", "Lovelace", "Turing", "Liskov", "Knuth"})
     ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "X"}, {"last_name", last}}).status, 201);
