@@ -40,8 +40,10 @@ struct HttpServer::Impl {
   HttpHandler handler;
   HttpRejecter reject;
   asio::io_context ioc;
-  tcp::acceptor acceptor{ioc};
-  asio::steady_timer grace{ioc};
+  // The acceptor, the grace timer and stop() work on this strand: never two threads at once.
+  asio::strand<asio::io_context::executor_type> control{asio::make_strand(ioc)};
+  tcp::acceptor acceptor{control};
+  asio::steady_timer grace{control};
   std::atomic<bool> stopping{false};
   std::mutex mutex;                          // guards sessions
   std::set<std::shared_ptr<Session>> sessions;
@@ -203,7 +205,7 @@ void HttpServer::Impl::accept() {
 void HttpServer::Impl::forget(const std::shared_ptr<Session>& s) {
   std::lock_guard<std::mutex> lock(mutex);
   sessions.erase(s);
-  if (stopping.load() && sessions.empty()) grace.cancel();
+  if (stopping.load() && sessions.empty()) asio::post(control, [this] { grace.cancel(); });
 }
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, HttpRejecter reject)
@@ -230,7 +232,7 @@ unsigned short HttpServer::port() const noexcept {
 }
 
 void HttpServer::run() {
-  impl_->accept();
+  asio::post(impl_->control, [impl = impl_] { impl->accept(); });
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < std::max(1u, impl_->options.threads); ++i)
     threads.emplace_back([this] { impl_->ioc.run(); });
@@ -240,7 +242,7 @@ void HttpServer::run() {
 
 void HttpServer::stop(std::chrono::milliseconds grace) {
   auto impl = impl_;
-  asio::post(impl->ioc, [impl, grace] {
+  asio::post(impl->control, [impl, grace] {
     if (impl->stopping.exchange(true)) return;
     beast::error_code ec;
     impl->acceptor.close(ec);

@@ -115,9 +115,10 @@ TEST(SqliteWal, TheLogIsCheckpointedOffTheCommittingThreadsAndStaysBounded) {
     db->transact([&](store::UnitOfWork& uow) { db->contacts().create(uow, c); });
   }
   const auto wal_pages = static_cast<long long>(std::filesystem::file_size(path + "-wal")) / page_size;
-  // A restart is due past 4,000 pages; commits go on landing while it waits its turn.
-  // (Without checkpoints this run leaves about 55,000 pages.)
-  EXPECT_LT(wal_pages, 12000) << "the log was not checkpointed and started over";
+  // A restart is due past 4,000 pages, and a committer checkpoints itself past 16,000;
+  // on a loaded machine commits go on landing while either waits its turn. (Without
+  // checkpoints this run leaves about 55,000 pages.)
+  EXPECT_LT(wal_pages, 24000) << "the log was not checkpointed and started over";
   // What was checkpointed is in the database file itself.
   EXPECT_GT(static_cast<long long>(std::filesystem::file_size(path)) / page_size, 100);
   EXPECT_EQ(std::stoll(scratch.raw("SELECT COUNT(*) FROM contacts")), 3000);

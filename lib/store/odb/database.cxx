@@ -175,18 +175,22 @@ class WalCheckpointer {
     thread_.join();
   }
 
-  // The WAL hook of every pooled connection.
-  static int on_commit(void* self, sqlite3*, const char*, int pages) {
+  // The WAL hook of every pooled connection. Should the thread fall far behind (a loaded
+  // machine), the committing connection checkpoints itself, as SQLite would, so the log
+  // stays bounded.
+  static int on_commit(void* self, sqlite3* db, const char*, int pages) {
     auto* c = static_cast<WalCheckpointer*>(self);
     if (pages >= kPages && !c->due_.exchange(true)) {
       std::lock_guard<std::mutex> lock(c->mutex_);
       c->wake_.notify_one();
     }
+    if (pages >= kHardLimit) sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     return SQLITE_OK;
   }
 
  private:
   static constexpr int kPages = 1000;  // SQLite's default threshold
+  static constexpr int kHardLimit = 16 * kPages;
 
   // Opens the checkpointing connection on first use; false while the file cannot be.
   bool open() {
