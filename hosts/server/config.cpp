@@ -14,10 +14,11 @@ const char* const kServerUsage =
     "usage: banyan-server [--config FILE] [--listen HOST:PORT] [--database URL] [--threads N]\n"
     "                     [--reuse-port] [--no-messaging] [--demo] [--max-body BYTES]\n"
     "                     [--request-timeout DURATION] [--idle-timeout DURATION]\n"
-    "                     [--shutdown-grace DURATION] [--no-access-log]\n"
+    "                     [--shutdown-grace DURATION] [--no-access-log] [--billing-url URL]\n"
     "Serves the REST API (default 127.0.0.1:8080 on sqlite://./banyan.db). Settings also\n"
     "come from the JSON --config file and BANYAN_LISTEN, BANYAN_DATABASE, BANYAN_THREADS,\n"
-    "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT; flags win over the\n"
+    "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT, BANYAN_BILLING_URL;\n"
+    "flags win over the\n"
     "environment, which wins over the file.\n";
 
 namespace {
@@ -63,6 +64,7 @@ void apply(ServerConfig& c, const std::string& key, const std::string& value, co
   else if (key == "request_timeout") c.request_timeout = parse_ms(name, value);
   else if (key == "idle_timeout") c.idle_timeout = parse_ms(name, value);
   else if (key == "shutdown_grace") c.shutdown_grace = parse_ms(name, value);
+  else if (key == "billing_url") c.billing_url = value;
   else throw UsageError(name + ": not a setting");
 }
 
@@ -95,7 +97,7 @@ void apply_file(ServerConfig& c, const std::string& path) {
 ServerConfig parse_server_config(const std::vector<std::string>& argv,
                                  const std::function<std::optional<std::string>(const char*)>& getenv) {
   const cli::Args args(argv, {"--config", "--listen", "--database", "--threads", "--max-body",
-                              "--request-timeout", "--idle-timeout", "--shutdown-grace"});
+                              "--request-timeout", "--idle-timeout", "--shutdown-grace", "--billing-url"});
   if (!args.positionals().empty()) throw UsageError("unexpected argument '" + args.positionals()[0] + "'");
   args.only_switches({"--reuse-port", "--no-messaging", "--demo", "--no-access-log"});
   ServerConfig c;
@@ -103,14 +105,15 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
   static const std::pair<const char*, const char*> kEnv[] = {
       {"BANYAN_LISTEN", "listen"},           {"BANYAN_DATABASE", "database"},
       {"BANYAN_THREADS", "threads"},         {"BANYAN_MAX_BODY", "max_body"},
-      {"BANYAN_REQUEST_TIMEOUT", "request_timeout"}, {"BANYAN_IDLE_TIMEOUT", "idle_timeout"}};
+      {"BANYAN_REQUEST_TIMEOUT", "request_timeout"}, {"BANYAN_IDLE_TIMEOUT", "idle_timeout"},
+      {"BANYAN_BILLING_URL", "billing_url"}};
   for (const auto& [var, key] : kEnv)
     if (auto v = getenv(var)) apply(c, key, *v, var);
   static const std::pair<const char*, const char*> kFlags[] = {
       {"--listen", "listen"},           {"--database", "database"},
       {"--threads", "threads"},         {"--max-body", "max_body"},
       {"--request-timeout", "request_timeout"}, {"--idle-timeout", "idle_timeout"},
-      {"--shutdown-grace", "shutdown_grace"}};
+      {"--shutdown-grace", "shutdown_grace"}, {"--billing-url", "billing_url"}};
   for (const auto& [flag, key] : kFlags)
     if (auto v = args.option(flag)) apply(c, key, *v, flag);
   if (args.flag("--reuse-port")) c.reuse_port = true;

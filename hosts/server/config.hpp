@@ -18,6 +18,7 @@ struct ServerConfig {
   unsigned threads = 0;        // 0: one per core
   bool reuse_port = false;     // SO_REUSEPORT, for several processes on one port
   bool messaging = true;       // relay and workers in-process
+  std::string billing_url;     // set: the deal_won saga runs too (lead_conversion always)
   bool demo = false;           // load demo data into an empty database
   // Input limits.
   std::size_t max_body_bytes = 1 << 20;

@@ -44,9 +44,14 @@ int main(int argc, char** argv) {
     options.pool.max_size = std::max<std::size_t>(options.pool.max_size, config.threads + 4);
     auto db = store::Database::open(config.database, options);
     if (config.demo) cli::load_demo_data(*db);
+    // The relay and the sagas that ship with Banyan run in-process, as banyan-worker's do.
     std::unique_ptr<messaging::MessageBus> bus;
+    std::unique_ptr<saga::SagaOrchestrator> sagas;
     if (config.messaging) {
       bus = std::make_unique<messaging::MessageBus>(*db);
+      sagas = std::make_unique<saga::SagaOrchestrator>(*db, *bus);
+      sagas->define(saga::lead_conversion_saga());
+      if (!config.billing_url.empty()) sagas->define(saga::deal_won_saga({.billing_url = config.billing_url}));
       bus->start();
     }
     std::mutex log_mutex;

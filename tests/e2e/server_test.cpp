@@ -461,6 +461,30 @@ TEST_P(ServerTest, AdminEndpointsListShowReplayAndPurgeDeadLettersAndReportSagas
   expect_problem(call("POST", "/v1/admin/sagas"), 405, "method_not_allowed");
 }
 
+// The server runs the relay and the built-in sagas in-process: a lead conversion started
+// by another process (here, the test) is carried out by the server and visible in admin.
+TEST_P(ServerTest, TheServerRunsTheLeadConversionSagaInProcess) {
+  const json lead = parsed(call("POST", "/v1/leads", {{"first_name", "Grace"}, {"last_name", "Brewster"},
+                                                      {"company_name", "Umbrella"}}));
+  const auto id = db().transact([&](store::UnitOfWork& uow) {
+    return saga::start_lead_conversion(uow, {lead["id"].get<Id>(), std::nullopt, std::nullopt});
+  });
+  json instance;
+  for (int i = 0; i < 400; ++i) {
+    instance = parsed(call("GET", "/v1/admin/sagas/" + std::to_string(id)));
+    if (instance["status"] == "completed") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(instance["status"], "completed") << instance.dump();
+  EXPECT_EQ(instance["saga"], "lead_conversion");
+  const json converted = parsed(call("GET", "/v1/leads/" + lead["id"].dump()));
+  EXPECT_EQ(converted["status"], "converted");
+  EXPECT_FALSE(converted["converted_contact_id"].is_null());
+  const json stats = parsed(call("GET", "/v1/admin/sagas"))["items"];
+  ASSERT_EQ(stats.size(), 1u);
+  EXPECT_EQ(stats[0]["count"], 1);
+}
+
 TEST_P(ServerTest, ListsFilterSortSelectFieldsAndPageWithACursor) {
   for (const char* last : {"Hopper", "Lovelace", "Turing", "Liskov", "Knuth"})
     ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "X"}, {"last_name", last}}).status, 201);

@@ -44,7 +44,10 @@ TEST(ServerConfig, FlagsWinOverTheEnvironmentWhichWinsOverTheFile) {
   EXPECT_EQ(c.database, "sqlite:///env.db");
   EXPECT_EQ(c.threads, 5u);
   EXPECT_TRUE(c.reuse_port);
-  c = parse_server_config({"--config", file, "--threads", "7", "--listen", "[::1]:8081", "--idle-timeout", "90s"}, env);
+  c = parse_server_config({"--config", file, "--threads", "7", "--listen", "[::1]:8081", "--idle-timeout", "90s",
+                           "--billing-url", "http://billing.internal/customers"},
+                          env);
+  EXPECT_EQ(c.billing_url, "http://billing.internal/customers");
   EXPECT_EQ(c.threads, 7u);
   EXPECT_EQ(c.host, "::1");
   EXPECT_EQ(c.port, 8081);
