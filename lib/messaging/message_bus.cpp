@@ -756,6 +756,12 @@ void MessageBus::stop() {
   if (impl_->relay_thread.joinable()) impl_->relay_thread.join();
   impl_->router.reset();
   impl_->publisher.reset();
+  // ZeroMQ leaves the files of ipc:// endpoints behind; they were ours, so remove them.
+  for (const std::string* endpoint : {&impl_->advertised_work, &impl_->advertised_publish}) {
+    const std::string prefix = "ipc://";
+    if (endpoint->rfind(prefix, 0) == 0 && endpoint->size() > prefix.size() && (*endpoint)[prefix.size()] != '@')
+      ::unlink(endpoint->c_str() + prefix.size());
+  }
 }
 
 BusMetrics MessageBus::metrics() const {

@@ -2,6 +2,7 @@
 // leases, retries, dead letters and fan-out with back-pressure.
 #include <unistd.h>
 
+#include <filesystem>
 #include <set>
 
 #include "messaging_fixture.hpp"
@@ -323,6 +324,13 @@ TEST_P(MessageBusTest, AConsumerInAnotherBusReachesTheRelayOverIpc) {
   add_contact("Ipc");
   ASSERT_TRUE(eventually([&] { return seen.size() == 1; }));
   EXPECT_TRUE(eventually([&] { return relay.metrics().acked == 1; }));
+  // The socket files go with the bus that bound them.
+  const std::string work_file = work.substr(6);
+  EXPECT_TRUE(std::filesystem::exists(work_file));
+  worker.stop();
+  relay.stop();
+  EXPECT_FALSE(std::filesystem::exists(work_file));
+  EXPECT_FALSE(std::filesystem::exists(events.substr(6)));
 }
 
 TEST_P(MessageBusTest, AnEndpointThatCannotBeBoundIsRefusedAtStart) {
