@@ -44,13 +44,15 @@ const char* reason_phrase(int status) {
   }
 }
 
-HttpResponse problem(int status, const std::string& code, const std::string& detail,
+// The request id goes into the problem too, for support requests.
+HttpResponse problem(const std::string& request_id, int status, const std::string& code, const std::string& detail,
                      const std::string& field = {}) {
   json body{{"type", "https://banyan.dev/problems/" + code},
             {"title", reason_phrase(status)},
             {"status", status},
             {"code", code},
-            {"detail", detail}};
+            {"detail", detail},
+            {"request_id", request_id}};
   if (!field.empty()) body["field"] = field;
   HttpResponse r;
   r.status = status;
@@ -60,20 +62,20 @@ HttpResponse problem(int status, const std::string& code, const std::string& det
 }
 
 // The library's errors as problems: one status and code per error code.
-HttpResponse problem_of(const Error& e) {
+HttpResponse problem_of(const Error& e, const std::string& id) {
   switch (e.code()) {
-    case ErrorCode::kNotFound: return problem(404, "not_found", e.what());
+    case ErrorCode::kNotFound: return problem(id, 404, "not_found", e.what());
     case ErrorCode::kConflict:
-      if (e.field() == "version") return problem(412, "stale_version", e.what(), "version");
-      return problem(409, "conflict", e.what(), e.field());
-    case ErrorCode::kValidation: return problem(422, "validation", e.what(), e.field());
-    case ErrorCode::kPermissionDenied: return problem(403, "permission_denied", e.what());
-    case ErrorCode::kRateLimited: return problem(429, "rate_limited", e.what());
-    case ErrorCode::kPoolExhausted: return problem(503, "pool_exhausted", e.what());
-    case ErrorCode::kUnavailable: return problem(503, "unavailable", e.what());
-    case ErrorCode::kInternal: return problem(500, "internal", "the server failed on this request");
+      if (e.field() == "version") return problem(id, 412, "stale_version", e.what(), "version");
+      return problem(id, 409, "conflict", e.what(), e.field());
+    case ErrorCode::kValidation: return problem(id, 422, "validation", e.what(), e.field());
+    case ErrorCode::kPermissionDenied: return problem(id, 403, "permission_denied", e.what());
+    case ErrorCode::kRateLimited: return problem(id, 429, "rate_limited", e.what());
+    case ErrorCode::kPoolExhausted: return problem(id, 503, "pool_exhausted", e.what());
+    case ErrorCode::kUnavailable: return problem(id, 503, "unavailable", e.what());
+    case ErrorCode::kInternal: return problem(id, 500, "internal", "the server failed on this request");
   }
-  return problem(500, "internal", "the server failed on this request");
+  return problem(id, 500, "internal", "the server failed on this request");
 }
 
 std::string new_request_id() {
@@ -186,6 +188,22 @@ Id parse_id(const std::string& text) {
   }
   if (v == 0) throw HttpError{404, "not_found", "no such record"};
   return v;
+}
+
+HttpError not_allowed(const std::string& method, const std::string& allow) {
+  return HttpError{405, "method_not_allowed", method + " is not allowed here", {{"Allow", allow}}};
+}
+
+// Conflict("version") (a 412) unless an If-Match version, when given, is the stored one.
+void check_version(const std::optional<std::uint64_t>& expected, std::uint64_t stored) {
+  if (expected && *expected != stored)
+    throw Conflict("the record is at version " + std::to_string(stored) + ", not " + std::to_string(*expected), "version");
+}
+
+HttpResponse no_content() {
+  HttpResponse out;
+  out.status = 204;
+  return out;
 }
 
 }  // namespace
@@ -631,10 +649,10 @@ struct Api::Impl {
           return out;
         });
       }
-      throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "GET, POST"}}};
+      throw not_allowed(m, "GET, POST");
     }
     if (s.size() == 3 && (s[2] == "batch" || s[2] == "upsert")) {
-      if (m != "POST") throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "POST"}}};
+      if (m != "POST") throw not_allowed(m, "POST");
       return batch(repo, r, t, s[2] == "upsert");
     }
     const Id id = parse_id(s[2]);
@@ -649,9 +667,7 @@ struct Api::Impl {
         const auto expected = if_match(r);
         return write(r, t, [&](store::UnitOfWork& uow) {
           T record = repo.get(uow, id);
-          if (expected && *expected != record.version)
-            throw Conflict("the record is at version " + std::to_string(record.version) + ", not " +
-                               std::to_string(*expected), "version");
+          check_version(expected, record.version);
           apply_json(record, patch);
           return record_response(200, repo.update(uow, record));
         });
@@ -659,15 +675,13 @@ struct Api::Impl {
       if (m == "DELETE") {
         return write(r, t, [&](store::UnitOfWork& uow) {
           repo.remove(uow, id);
-          HttpResponse out;
-          out.status = 204;
-          return out;
+          return no_content();
         });
       }
-      throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "GET, PATCH, DELETE"}}};
+      throw not_allowed(m, "GET, PATCH, DELETE");
     }
     if (s.size() == 4 && (s[3] == "archive" || s[3] == "restore")) {
-      if (m != "POST") throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "POST"}}};
+      if (m != "POST") throw not_allowed(m, "POST");
       const bool archive = s[3] == "archive";
       return write(r, t, [&](store::UnitOfWork& uow) {
         return record_response(200, archive ? repo.archive(uow, id) : repo.restore(uow, id));
@@ -771,9 +785,7 @@ struct Api::Impl {
     const auto expected = if_match(r);
     return write(r, t, [&](store::UnitOfWork& uow) {
       Deal deal = db.deals().get(uow, deal_id);
-      if (expected && *expected != deal.version)
-        throw Conflict("the record is at version " + std::to_string(deal.version) + ", not " + std::to_string(*expected),
-                       "version");
+      check_version(expected, deal.version);
       deal.stage_id = stage;
       return record_response(200, db.deals().update(uow, deal));
     });
@@ -830,7 +842,7 @@ struct Api::Impl {
           return out;
         });
       }
-      throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "GET, POST"}}};
+      throw not_allowed(m, "GET, POST");
     }
     const Id id = parse_id(s[2]);
     if (s.size() == 3 && m == "GET")
@@ -840,9 +852,7 @@ struct Api::Impl {
       const auto expected = if_match(r);
       return write(r, t, [&](store::UnitOfWork& uow) {
         auto d = registry.get(uow, id);
-        if (expected && *expected != d.version)
-          throw Conflict("the definition is at version " + std::to_string(d.version) + ", not " +
-                             std::to_string(*expected), "version");
+        check_version(expected, d.version);
         apply_definition_json(d, body, false);
         return json_response(200, definition_json(registry.update(uow, d)));
       });
@@ -850,9 +860,7 @@ struct Api::Impl {
     if (s.size() == 3 && m == "DELETE") {
       return write(r, t, [&](store::UnitOfWork& uow) {
         registry.remove(uow, id);
-        HttpResponse out;
-        out.status = 204;
-        return out;
+        return no_content();
       });
     }
     if (s.size() == 4 && s[3] == "rename" && m == "POST") {
@@ -872,7 +880,7 @@ struct Api::Impl {
         return json_response(200, definition_json(registry.change_type(uow, id, type)));
       });
     }
-    if (s.size() <= 4) throw HttpError{405, "method_not_allowed", m + " is not allowed here"};
+    if (s.size() <= 4) throw not_allowed(m, "GET, POST, PATCH, DELETE");
     throw HttpError{404, "no_route", "no route for " + t.path};
   }
 
@@ -915,7 +923,7 @@ struct Api::Impl {
     const auto& s = t.segments;  // ["v1", "admin", what, ...]
     const std::string& m = r.method;
     auto method = [&](const char* allowed) {
-      if (m != allowed) throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", allowed}}};
+      if (m != allowed) throw not_allowed(m, allowed);
     };
     if (s.size() >= 3 && s[2] == "dead-letters") {
       messaging::DeadLetterStore dlq(db);
@@ -950,16 +958,14 @@ struct Api::Impl {
       if (s.size() == 4 && m == "GET") return json_response(200, dead_letter_json(dlq.get(id)));
       if (s.size() == 4 && m == "DELETE") {
         if (!dlq.purge(id)) throw NotFound("no dead letter with id " + std::to_string(id));
-        HttpResponse out;
-        out.status = 204;
-        return out;
+        return no_content();
       }
       if (s.size() == 5 && s[4] == "replay") {
         method("POST");
         dlq.replay(id);
         return json_response(200, json{{"replayed", 1}});
       }
-      if (s.size() == 4) throw HttpError{405, "method_not_allowed", m + " is not allowed here", {{"Allow", "GET, DELETE"}}};
+      if (s.size() == 4) throw not_allowed(m, "GET, DELETE");
     }
     if (s.size() >= 3 && s[2] == "sagas") {
       method("GET");
@@ -998,7 +1004,7 @@ struct Api::Impl {
     if (verb == "merge" && base != "contacts" && base != "companies" && base != "leads") return std::nullopt;
     const bool get = verb == "stage-history";
     if (r.method != (get ? "GET" : "POST"))
-      throw HttpError{405, "method_not_allowed", r.method + " is not allowed here", {{"Allow", get ? "GET" : "POST"}}};
+      throw not_allowed(r.method, get ? "GET" : "POST");
     const Id id = parse_id(s[2]);
     if (verb == "convert") return convert_lead(r, t, id);
     if (verb == "stage") return move_deal(r, t, id);
@@ -1012,11 +1018,11 @@ struct Api::Impl {
     const auto& s = t.segments;
     if (auto done = action(r, t)) return std::move(*done);
     if (s.size() == 1 && s[0] == "metrics") {
-      if (r.method != "GET") throw HttpError{405, "method_not_allowed", r.method + " is not allowed here", {{"Allow", "GET"}}};
+      if (r.method != "GET") throw not_allowed(r.method, "GET");
       return metrics();
     }
     if (s.size() == 1 && (s[0] == "healthz" || s[0] == "readyz")) {
-      if (r.method != "GET") throw HttpError{405, "method_not_allowed", r.method + " is not allowed here", {{"Allow", "GET"}}};
+      if (r.method != "GET") throw not_allowed(r.method, "GET");
       if (s[0] == "readyz") {
         db.transact([&](store::UnitOfWork& uow) { db.contacts().count(uow); });  // the database answers
       }
@@ -1068,22 +1074,14 @@ HttpResponse Api::handle(const HttpRequest& request) {
   try {
     out = impl_->route(request, parse_target(request.target));
   } catch (const HttpError& e) {
-    out = problem(e.status, e.code, e.detail);
+    out = problem(id, e.status, e.code, e.detail);
     for (const auto& h : e.headers) out.headers.push_back(h);
   } catch (const Error& e) {
-    out = problem_of(e);
+    out = problem_of(e, id);
   } catch (const std::exception& e) {
     impl_->log(std::string(R"({"level":"error","request_id":")") + id + R"(","error":)" +
                json(std::string(e.what())).dump(-1, ' ', false, json::error_handler_t::replace) + "}");
-    out = problem(500, "internal", "the server failed on this request");
-  }
-  if (out.content_type == "application/problem+json") {
-    // The id goes into the problem too, for support requests.
-    auto body = json::parse(out.body, nullptr, false);
-    if (body.is_object()) {
-      body["request_id"] = id;
-      out.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-    }
+    out = problem(id, 500, "internal", "the server failed on this request");
   }
   out.headers.emplace_back("X-Request-Id", id);
   const auto took = Clock::now() - start;
@@ -1096,10 +1094,7 @@ HttpResponse Api::handle(const HttpRequest& request) {
 HttpResponse Api::reject(int status, const std::string& reason) {
   const std::string id = new_request_id();
   const char* code = status == 413 ? "body_too_large" : status == 431 ? "headers_too_large" : status == 500 ? "internal" : "bad_request";
-  HttpResponse out = problem(status, code, reason);
-  auto body = json::parse(out.body);
-  body["request_id"] = id;
-  out.body = body.dump();
+  HttpResponse out = problem(id, status, code, reason);
   out.headers.emplace_back("X-Request-Id", id);
   HttpRequest none;
   impl_->access_log(none, id, status, out.body.size(), Clock::duration{});

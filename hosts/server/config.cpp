@@ -50,19 +50,19 @@ void set_listen(ServerConfig& c, const std::string& name, const std::string& tex
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0)
     throw UsageError(name + ": '" + text + "' is not HOST:PORT");
-  c.host = text.substr(0, colon);
-  if (c.host.size() > 2 && c.host.front() == '[' && c.host.back() == ']') c.host = c.host.substr(1, c.host.size() - 2);
-  c.port = static_cast<unsigned short>(parse_number(name, text.substr(colon + 1), 65535));
+  c.http.host = text.substr(0, colon);
+  if (c.http.host.size() > 2 && c.http.host.front() == '[' && c.http.host.back() == ']') c.http.host = c.http.host.substr(1, c.http.host.size() - 2);
+  c.http.port = static_cast<unsigned short>(parse_number(name, text.substr(colon + 1), 65535));
 }
 
 // One setting by its key; `name` is how the user wrote it, for messages.
 void apply(ServerConfig& c, const std::string& key, const std::string& value, const std::string& name) {
   if (key == "listen") set_listen(c, name, value);
   else if (key == "database") c.database = value;
-  else if (key == "threads") c.threads = static_cast<unsigned>(parse_number(name, value, 256));
-  else if (key == "max_body") c.max_body_bytes = parse_number(name, value, 1ull << 30);
-  else if (key == "request_timeout") c.request_timeout = parse_ms(name, value);
-  else if (key == "idle_timeout") c.idle_timeout = parse_ms(name, value);
+  else if (key == "threads") c.http.threads = static_cast<unsigned>(parse_number(name, value, 256));
+  else if (key == "max_body") c.http.max_body_bytes = parse_number(name, value, 1ull << 30);
+  else if (key == "request_timeout") c.http.request_timeout = parse_ms(name, value);
+  else if (key == "idle_timeout") c.http.idle_timeout = parse_ms(name, value);
   else if (key == "shutdown_grace") c.shutdown_grace = parse_ms(name, value);
   else if (key == "billing_url") c.billing_url = value;
   else throw UsageError(name + ": not a setting");
@@ -77,7 +77,7 @@ void apply_file(ServerConfig& c, const std::string& path) {
   if (doc.is_discarded() || !doc.is_object()) throw UsageError("--config: " + path + " is not a JSON object");
   for (const auto& [key, value] : doc.items()) {
     if (value.is_boolean()) {
-      if (key == "reuse_port") c.reuse_port = value.get<bool>();
+      if (key == "reuse_port") c.http.reuse_port = value.get<bool>();
       else if (key == "messaging") c.messaging = value.get<bool>();
       else if (key == "demo") c.demo = value.get<bool>();
       else if (key == "access_log") c.access_log = value.get<bool>();
@@ -116,12 +116,12 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"--shutdown-grace", "shutdown_grace"}, {"--billing-url", "billing_url"}};
   for (const auto& [flag, key] : kFlags)
     if (auto v = args.option(flag)) apply(c, key, *v, flag);
-  if (args.flag("--reuse-port")) c.reuse_port = true;
+  if (args.flag("--reuse-port")) c.http.reuse_port = true;
   if (args.flag("--no-messaging")) c.messaging = false;
   if (args.flag("--demo")) c.demo = true;
   if (args.flag("--no-access-log")) c.access_log = false;
-  if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
-  if (c.max_body_bytes < 1024) throw UsageError("max_body: at least 1024 bytes");
+  if (c.http.threads == 0) c.http.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (c.http.max_body_bytes < 1024) throw UsageError("max_body: at least 1024 bytes");
   return c;
 }
 

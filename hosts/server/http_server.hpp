@@ -44,8 +44,8 @@ struct HttpServerOptions {
   bool reuse_port = false;
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
-  std::chrono::milliseconds request_timeout{10000};
-  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds request_timeout{10000};  // a whole request, once it starts
+  std::chrono::milliseconds idle_timeout{60000};     // a kept-alive connection between requests
 };
 
 class HttpServer {

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   try {
     store::DatabaseOptions options;
-    options.pool.max_size = std::max<std::size_t>(options.pool.max_size, config.threads + 4);
+    options.pool.max_size = std::max<std::size_t>(options.pool.max_size, config.http.threads + 4);
     auto db = store::Database::open(config.database, options);
     if (config.demo) cli::load_demo_data(*db);
     // The relay and the sagas that ship with Banyan run in-process, as banyan-worker's do.
@@ -62,22 +62,13 @@ int main(int argc, char** argv) {
           std::cout << line << std::endl;  // one line each, so a log shipper sees it at once
         },
         bus.get());
-    server::HttpServerOptions http;
-    http.host = config.host;
-    http.port = config.port;
-    http.threads = config.threads;
-    http.reuse_port = config.reuse_port;
-    http.max_body_bytes = config.max_body_bytes;
-    http.max_header_bytes = config.max_header_bytes;
-    http.request_timeout = config.request_timeout;
-    http.idle_timeout = config.idle_timeout;
     server::HttpServer server(
-        http, [&](const server::HttpRequest& r) { return api.handle(r); },
+        config.http, [&](const server::HttpRequest& r) { return api.handle(r); },
         [&](int status, const std::string& reason) { return api.reject(status, reason); });
     {
       std::lock_guard<std::mutex> lock(log_mutex);
-      std::cout << "banyan-server: listening on http://" << config.host << ":" << server.port() << " ("
-                << config.threads << " threads, " << db->backend() << ")" << std::endl;
+      std::cout << "banyan-server: listening on http://" << config.http.host << ":" << server.port() << " ("
+                << config.http.threads << " threads, " << db->backend() << ")" << std::endl;
     }
     std::thread signals([&] {
       int sig = 0;

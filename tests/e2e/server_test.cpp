@@ -45,6 +45,14 @@ class ServerTest : public StoreTest {
   }
   static json parsed(const HttpReply& r) { return json::parse(r.body); }
   std::int64_t contacts_in_db() { return std::stoll(scratch().raw("SELECT COUNT(*) FROM contacts")); }
+  // A dead letter of a deal.won event in `queue`, written as the relay would.
+  void add_dead_letter(const std::string& queue, int n) {
+    scratch().raw("INSERT INTO dead_letters (queue, event_id, event_sequence, event_type, aggregate_type, "
+                  "aggregate_id, aggregate_version, occurred_at, actor_id, payload, attempts, first_failed_at, "
+                  "last_failed_at, last_error, error_class, consumer, dead_at) VALUES ('" + queue + "', 'e" +
+                  std::to_string(n) + "', " + std::to_string(n) + ", 'deal.won', 'deal', 1, 1, 1, 0, '{\"n\":" +
+                  std::to_string(n) + "}', 5, 1, 2, 'billing says 503', 'transient', 'w/billing', 3)");
+  }
   // A 4xx problem+json with the code, the request id, and nothing changed.
   void expect_problem(const HttpReply& r, int status, const std::string& code) {
     EXPECT_EQ(r.status, status) << r.body;
@@ -224,10 +232,7 @@ TEST_P(ServerTest, MetricsCountRequestsPerRouteTemplateWithLatencyAndReportPoolO
   ASSERT_EQ(call("GET", "/v1/contacts/1").status, 200);
   ASSERT_EQ(call("GET", "/v1/contacts/2").status, 404);
   ASSERT_EQ(call("BREW", "/v1/contacts").status, 405);
-  scratch().raw("INSERT INTO dead_letters (queue, event_id, event_sequence, event_type, aggregate_type, "
-                "aggregate_id, aggregate_version, occurred_at, actor_id, payload, attempts, first_failed_at, "
-                "last_failed_at, last_error, error_class, consumer, dead_at) VALUES ('billing', 'e1', 1, "
-                "'deal.won', 'deal', 1, 1, 1, 0, '{}', 5, 1, 1, 'boom', 'transient', 'c', 1)");
+  add_dead_letter("billing", 1);
   const auto r = call("GET", "/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type"), "text/plain; version=0.0.4");
@@ -427,14 +432,7 @@ TEST_P(ServerTest, CustomFieldDefinitionsAreAResourceAndTheirRulesApplyToRecords
 }
 
 TEST_P(ServerTest, AdminEndpointsListShowReplayAndPurgeDeadLettersAndReportSagas) {
-  for (int i = 1; i <= 3; ++i) {
-    scratch().raw("INSERT INTO dead_letters (queue, event_id, event_sequence, event_type, aggregate_type, "
-                  "aggregate_id, aggregate_version, occurred_at, actor_id, payload, attempts, first_failed_at, "
-                  "last_failed_at, last_error, error_class, consumer, dead_at) VALUES ('" +
-                  std::string(i == 3 ? "mail" : "billing") + "', 'e" + std::to_string(i) + "', " + std::to_string(i) +
-                  ", 'deal.won', 'deal', 1, 1, 1, 0, '{\"n\":" + std::to_string(i) + "}', 5, 1, 2, 'billing says 503', "
-                  "'transient', 'w/billing', 3)");
-  }
+  for (int i = 1; i <= 3; ++i) add_dead_letter(i == 3 ? "mail" : "billing", i);
   auto r = call("GET", "/v1/admin/dead-letters?queue=billing");
   ASSERT_EQ(r.status, 200) << r.body;
   const json items = parsed(r)["items"];

@@ -28,30 +28,30 @@ std::string write_file(const std::string& text) {
 
 TEST(ServerConfig, DefaultsServeLoopback8080OnTheLocalSqliteFile) {
   const auto c = parse_server_config({}, Env{});
-  EXPECT_EQ(c.host, "127.0.0.1");
-  EXPECT_EQ(c.port, 8080);
+  EXPECT_EQ(c.http.host, "127.0.0.1");
+  EXPECT_EQ(c.http.port, 8080);
   EXPECT_EQ(c.database, "sqlite://./banyan.db");
   EXPECT_TRUE(c.messaging);
-  EXPECT_GE(c.threads, 1u);
+  EXPECT_GE(c.http.threads, 1u);
 }
 
 TEST(ServerConfig, FlagsWinOverTheEnvironmentWhichWinsOverTheFile) {
   const auto file = write_file(R"({"listen":"0.0.0.0:9000","database":"sqlite:///file.db","threads":3,"reuse_port":true})");
   Env env{{{"BANYAN_DATABASE", "sqlite:///env.db"}, {"BANYAN_THREADS", "5"}}};
   auto c = parse_server_config({"--config", file}, env);
-  EXPECT_EQ(c.host, "0.0.0.0");
-  EXPECT_EQ(c.port, 9000);
+  EXPECT_EQ(c.http.host, "0.0.0.0");
+  EXPECT_EQ(c.http.port, 9000);
   EXPECT_EQ(c.database, "sqlite:///env.db");
-  EXPECT_EQ(c.threads, 5u);
-  EXPECT_TRUE(c.reuse_port);
+  EXPECT_EQ(c.http.threads, 5u);
+  EXPECT_TRUE(c.http.reuse_port);
   c = parse_server_config({"--config", file, "--threads", "7", "--listen", "[::1]:8081", "--idle-timeout", "90s",
                            "--billing-url", "http://billing.internal/customers"},
                           env);
   EXPECT_EQ(c.billing_url, "http://billing.internal/customers");
-  EXPECT_EQ(c.threads, 7u);
-  EXPECT_EQ(c.host, "::1");
-  EXPECT_EQ(c.port, 8081);
-  EXPECT_EQ(c.idle_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(c.http.threads, 7u);
+  EXPECT_EQ(c.http.host, "::1");
+  EXPECT_EQ(c.http.port, 8081);
+  EXPECT_EQ(c.http.idle_timeout, std::chrono::seconds(90));
   std::remove(file.c_str());
 }
 
