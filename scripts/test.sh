@@ -3,7 +3,7 @@
 # (unit, SQLite and MariaDB integration, pool faults, the installed-package example).
 #
 #   ./scripts/test.sh              everything
-#   ./scripts/test.sh -L unit      only tests with a CTest label (unit, integration, messaging,
+#   ./scripts/test.sh -L unit      only tests with a CTest label (unit, integration, messaging, server,
 #                                  fault, slow, install; one per suite)
 #   ./scripts/test.sh -R Pool      any other ctest arguments
 set -euo pipefail

@@ -9,6 +9,7 @@
 
 #include "banyan/banyan.hpp"
 #include "metrics.hpp"
+#include "openapi.hpp"
 #include "record_json.hpp"
 
 namespace banyan::server {
@@ -487,7 +488,7 @@ struct Api::Impl {
     for (const auto& [key, value] : query) {
       if (key.rfind("custom.", 0) != 0 || !custom.empty()) continue;
       for (const auto& d : db.custom_fields().list(uow, T::kType))
-        custom.push_back({"custom." + d.name, false, custom_kind(d.type), {}, {}});
+        custom.push_back({"custom." + d.name, false, custom_kind(d.type), {}, {}, {}});
     }
     return filter_of<T>(query, custom);
   }
@@ -880,7 +881,8 @@ struct Api::Impl {
         return json_response(200, definition_json(registry.change_type(uow, id, type)));
       });
     }
-    if (s.size() <= 4) throw not_allowed(m, "GET, POST, PATCH, DELETE");
+    if (s.size() == 3) throw not_allowed(m, "GET, PATCH, DELETE");
+    if (s[3] == "rename" || s[3] == "type") throw not_allowed(m, "POST");
     throw HttpError{404, "no_route", "no route for " + t.path};
   }
 
@@ -1017,6 +1019,13 @@ struct Api::Impl {
   HttpResponse route(const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;
     if (auto done = action(r, t)) return std::move(*done);
+    if (s.size() == 1 && s[0] == "openapi.json") {
+      if (r.method != "GET") throw not_allowed(r.method, "GET");
+      static const std::string document = openapi_document().dump();
+      HttpResponse out;
+      out.body = document;
+      return out;
+    }
     if (s.size() == 1 && s[0] == "metrics") {
       if (r.method != "GET") throw not_allowed(r.method, "GET");
       return metrics();

@@ -59,33 +59,4 @@ std::string RequestMetrics::render() const {
   return out;
 }
 
-std::string route_template(const std::string& path) {
-  static const char* const kResources[] = {"contacts", "companies", "leads",      "deals", "pipelines",
-                                           "stages",   "activities", "users",     "teams", "tags"};
-  std::vector<std::string> s;
-  std::size_t at = 1;
-  while (at <= path.size()) {
-    const auto end = std::min(path.find('/', at), path.size());
-    if (end > at) s.push_back(path.substr(at, end - at));
-    at = end + 1;
-  }
-  if (s.size() == 1 && (s[0] == "healthz" || s[0] == "readyz" || s[0] == "metrics")) return "/" + s[0];
-  if (s.size() >= 2 && s.size() <= 4 && s[0] == "v1") {
-    bool known = false;
-    for (const char* r : kResources) known = known || s[1] == r;
-    if (!known) return "other";
-    std::string t = "/v1/" + s[1];
-    if (s.size() == 3 && (s[2] == "batch" || s[2] == "upsert")) return t + "/" + s[2];
-    if (s.size() >= 3) t += "/{id}";
-    if (s.size() == 4) {
-      if (s[3] != "archive" && s[3] != "restore" && s[3] != "convert" && s[3] != "merge" && s[3] != "stage" &&
-          s[3] != "stage-history")
-        return "other";
-      t += "/" + s[3];
-    }
-    return t;
-  }
-  return "other";
-}
-
 }  // namespace banyan::server

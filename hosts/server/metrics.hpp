@@ -35,7 +35,4 @@ class RequestMetrics {
   std::map<std::string, Latency> latency_;                                     // guarded by mutex_
 };
 
-// The template of a path for metrics: ids become {id}; unknown paths are "other".
-std::string route_template(const std::string& path);
-
 }  // namespace banyan::server

@@ -32,6 +32,14 @@ json optional_json(const std::optional<std::string>& v) { return v ? json(*v) : 
 json optional_json(const std::optional<Id>& v) { return v ? json(*v) : json(nullptr); }
 json optional_json(const std::optional<Timestamp>& v) { return v ? json(format_timestamp(*v)) : json(nullptr); }
 
+json id_schema(bool nullable) {
+  return {{"type", nullable ? json{"integer", "null"} : json("integer")}, {"minimum", 1}};
+}
+json text_schema(bool nullable) { return {{"type", nullable ? json{"string", "null"} : json("string")}}; }
+json time_schema(bool nullable) {
+  return {{"type", nullable ? json{"string", "null"} : json("string")}, {"format", "date-time"}};
+}
+
 json date_json(Date d) {
   const std::chrono::year_month_day ymd{d};
   char out[16];
@@ -80,19 +88,22 @@ CustomValue custom_value_of(const json& v, const std::string& field) {
 template <typename T>
 std::vector<JsonField<T>> record_fields() {
   std::vector<JsonField<T>> f;
-  f.push_back({"id", false, FieldKind::kInteger, [](const T& r) { return json(r.id); }, {}});
-  f.push_back({"version", false, FieldKind::kInteger, [](const T& r) { return json(r.version); }, {}});
+  f.push_back({"id", false, FieldKind::kInteger, [](const T& r) { return json(r.id); }, {}, id_schema(false)});
+  f.push_back({"version", false, FieldKind::kInteger, [](const T& r) { return json(r.version); }, {},
+               {{"type", "integer"}, {"minimum", 1}}});
   f.push_back({"owner_id", true, FieldKind::kInteger, [](const T& r) { return optional_json(r.owner_id); },
-               [](T& r, const json& v) { r.owner_id = optional_id(v, "owner_id"); }});
+               [](T& r, const json& v) { r.owner_id = optional_id(v, "owner_id"); }, id_schema(true)});
   f.push_back({"team_id", true, FieldKind::kInteger, [](const T& r) { return optional_json(r.team_id); },
-               [](T& r, const json& v) { r.team_id = optional_id(v, "team_id"); }});
+               [](T& r, const json& v) { r.team_id = optional_id(v, "team_id"); }, id_schema(true)});
   f.push_back({"external_id", true, FieldKind::kText, [](const T& r) { return optional_json(r.external_id); },
-               [](T& r, const json& v) { r.external_id = optional_text(v, "external_id"); }});
-  f.push_back({"created_at", false, FieldKind::kTime, [](const T& r) { return json(format_timestamp(r.created_at)); }, {}});
-  f.push_back({"created_by", false, FieldKind::kInteger, [](const T& r) { return optional_json(r.created_by); }, {}});
-  f.push_back({"updated_at", false, FieldKind::kTime, [](const T& r) { return json(format_timestamp(r.updated_at)); }, {}});
-  f.push_back({"updated_by", false, FieldKind::kInteger, [](const T& r) { return optional_json(r.updated_by); }, {}});
-  f.push_back({"archived_at", false, FieldKind::kTime, [](const T& r) { return optional_json(r.archived_at); }, {}});
+               [](T& r, const json& v) { r.external_id = optional_text(v, "external_id"); }, text_schema(true)});
+  f.push_back({"created_at", false, FieldKind::kTime, [](const T& r) { return json(format_timestamp(r.created_at)); }, {},
+               time_schema(false)});
+  f.push_back({"created_by", false, FieldKind::kInteger, [](const T& r) { return optional_json(r.created_by); }, {}, id_schema(true)});
+  f.push_back({"updated_at", false, FieldKind::kTime, [](const T& r) { return json(format_timestamp(r.updated_at)); }, {},
+               time_schema(false)});
+  f.push_back({"updated_by", false, FieldKind::kInteger, [](const T& r) { return optional_json(r.updated_by); }, {}, id_schema(true)});
+  f.push_back({"archived_at", false, FieldKind::kTime, [](const T& r) { return optional_json(r.archived_at); }, {}, time_schema(true)});
   f.push_back({"custom", true, FieldKind::kOther,
                [](const T& r) {
                  json out = json::object();
@@ -103,25 +114,26 @@ std::vector<JsonField<T>> record_fields() {
                  if (!v.is_object()) bad("custom", "must be an object of field name to value");
                  r.custom.clear();
                  for (const auto& [name, value] : v.items()) r.custom[name] = custom_value_of(value, "custom." + name);
-               }});
+               },
+               {{"type", "object"}, {"additionalProperties", custom_value_schema()}}});
   return f;
 }
 
 template <typename T, typename M>
 JsonField<T> text_field(const char* name, M T::*member) {
   return {name, true, FieldKind::kText, [member](const T& r) { return json(r.*member); },
-          [member, name](T& r, const json& v) { r.*member = text(v, name); }};
+          [member, name](T& r, const json& v) { r.*member = text(v, name); }, text_schema(false)};
 }
 template <typename T, typename M>
 JsonField<T> optional_text_field(const char* name, M T::*member) {
   return {name, true, FieldKind::kText, [member](const T& r) { return optional_json(r.*member); },
-          [member, name](T& r, const json& v) { r.*member = optional_text(v, name); }};
+          [member, name](T& r, const json& v) { r.*member = optional_text(v, name); }, text_schema(true)};
 }
 
 template <typename T, typename M>
 JsonField<T> optional_id_field(const char* name, M T::*member, bool writable = true) {
   return {name, writable, FieldKind::kInteger, [member](const T& r) { return optional_json(r.*member); },
-          [member, name](T& r, const json& v) { r.*member = optional_id(v, name); }};
+          [member, name](T& r, const json& v) { r.*member = optional_id(v, name); }, id_schema(true)};
 }
 template <typename T>
 JsonField<T> id_field(const char* name, Id T::*member) {
@@ -130,7 +142,8 @@ JsonField<T> id_field(const char* name, Id T::*member) {
             const auto id = optional_id(v, name);
             if (!id) bad(name, "is required");
             r.*member = *id;
-          }};
+          },
+          id_schema(false)};
 }
 template <typename T>
 JsonField<T> integer_field(const char* name, std::int64_t T::*member) {
@@ -138,7 +151,8 @@ JsonField<T> integer_field(const char* name, std::int64_t T::*member) {
           [member, name](T& r, const json& v) {
             if (!v.is_number_integer()) bad(name, "must be an integer");
             r.*member = v.get<std::int64_t>();
-          }};
+          },
+          {{"type", "integer"}}};
 }
 template <typename T>
 JsonField<T> optional_integer_field(const char* name, std::optional<std::int64_t> T::*member) {
@@ -151,7 +165,8 @@ JsonField<T> optional_integer_field(const char* name, std::optional<std::int64_t
             }
             if (!v.is_number_integer()) bad(name, "must be an integer");
             r.*member = v.get<std::int64_t>();
-          }};
+          },
+          {{"type", {"integer", "null"}}}};
 }
 template <typename T>
 JsonField<T> bool_field(const char* name, bool T::*member) {
@@ -159,11 +174,12 @@ JsonField<T> bool_field(const char* name, bool T::*member) {
           [member, name](T& r, const json& v) {
             if (!v.is_boolean()) bad(name, "must be true or false");
             r.*member = v.get<bool>();
-          }};
+          },
+          {{"type", "boolean"}}};
 }
-// An enumeration by its stable name ("open", "won", ...).
+// An enumeration by its stable name ("open", "won", ...); `last` is its last value.
 template <typename T, typename E>
-JsonField<T> enum_field(const char* name, E T::*member, E (*parse)(std::string_view)) {
+JsonField<T> enum_field(const char* name, E T::*member, E (*parse)(std::string_view), E last) {
   return {name, true, FieldKind::kText, [member](const T& r) { return json(std::string(to_string(r.*member))); },
           [member, name, parse](T& r, const json& v) {
             const std::string t = text(v, name);
@@ -172,7 +188,8 @@ JsonField<T> enum_field(const char* name, E T::*member, E (*parse)(std::string_v
             } catch (const ValidationError&) {
               bad(name, "'" + t + "' is not one of its values");
             }
-          }};
+          },
+          enum_schema(last)};
 }
 template <typename T>
 JsonField<T> optional_time_field(const char* name, std::optional<Timestamp> T::*member, bool writable = true) {
@@ -185,7 +202,8 @@ JsonField<T> optional_time_field(const char* name, std::optional<Timestamp> T::*
             Timestamp t;
             if (!v.is_string() || !parse_timestamp(v.get<std::string>(), t)) bad(name, "must be an RFC 3339 UTC time");
             r.*member = t;
-          }};
+          },
+          time_schema(true)};
 }
 
 }  // namespace
@@ -234,10 +252,47 @@ const std::vector<JsonField<Contact>>& json_fields<Contact>() {
     f.push_back(optional_text_field("email", &Contact::email));
     f.push_back(optional_text_field("phone", &Contact::phone));
     f.push_back(optional_text_field("title", &Contact::title));
-    f.push_back({"merged_into", false, FieldKind::kInteger, [](const Contact& r) { return optional_json(r.merged_into); }, {}});
+    f.push_back({"merged_into", false, FieldKind::kInteger, [](const Contact& r) { return optional_json(r.merged_into); }, {},
+                 id_schema(true)});
     return f;
   }();
   return fields;
+}
+
+json money_schema() {
+  return {{"type", "object"},
+          {"properties", {{"minor_units", {{"type", "integer"}}}, {"currency", {{"type", "string"}}}}},
+          {"required", {"minor_units"}},
+          {"additionalProperties", false}};
+}
+
+json custom_value_schema() {
+  return {{"description", "By the field's type: text, number, boolean, date, time, a list of options, or money"},
+          {"anyOf", {{{"type", {"string", "number", "boolean", "null"}}},
+                     {{"type", "array"}, {"items", {{"type", "string"}}}},
+                     money_schema()}}};
+}
+
+json custom_field_definition_schema() {
+  const json number = {{"type", {"number", "null"}}};
+  return {{"type", "object"},
+          {"properties", {{"id", {{"type", "integer"}, {"minimum", 1}}},
+                          {"version", {{"type", "integer"}, {"minimum", 1}}},
+                          {"object_type", enum_schema(ObjectType::kActivity)},
+                          {"name", {{"type", "string"}}},
+                          {"label", {{"type", "string"}}},
+                          {"type", enum_schema(CustomFieldType::kCurrency)},
+                          {"required", {{"type", "boolean"}}},
+                          {"default_value", custom_value_schema()},
+                          {"options", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                          {"min", number},
+                          {"max", number},
+                          {"max_length", {{"type", {"integer", "null"}}}},
+                          {"scale", {{"type", "integer"}}},
+                          {"deprecated", {{"type", "boolean"}}}}},
+          {"required", {"id", "version", "object_type", "name", "label", "type", "required", "default_value", "options",
+                        "min", "max", "max_length", "scale", "deprecated"}},
+          {"additionalProperties", false}};
 }
 
 json definition_json(const CustomFieldDefinition& d) {
@@ -339,7 +394,7 @@ const std::vector<JsonField<Lead>>& json_fields<Lead>() {
     f.push_back(optional_text_field("phone", &Lead::phone));
     f.push_back(optional_text_field("company_name", &Lead::company_name));
     f.push_back(optional_text_field("source", &Lead::source));
-    f.push_back(enum_field("status", &Lead::status, &parse_lead_status));
+    f.push_back(enum_field("status", &Lead::status, &parse_lead_status, LeadStatus::kConverted));
     f.push_back(optional_time_field("converted_at", &Lead::converted_at, false));
     f.push_back(optional_id_field("converted_contact_id", &Lead::converted_contact_id, false));
     f.push_back(optional_id_field("converted_company_id", &Lead::converted_company_id, false));
@@ -366,7 +421,8 @@ const std::vector<JsonField<Deal>>& json_fields<Deal>() {
                      if (k != "minor_units" && k != "currency") bad("amount." + k, "no such field");
                    r.amount.minor_units = v["minor_units"].get<std::int64_t>();
                    if (v.contains("currency")) r.amount.currency = text(v["currency"], "amount.currency");
-                 }});
+                 },
+                 money_schema()});
     f.push_back({"expected_close", true, FieldKind::kDate,
                  [](const Deal& r) { return r.expected_close ? date_json(*r.expected_close) : json(nullptr); },
                  [](Deal& r, const json& v) {
@@ -377,9 +433,10 @@ const std::vector<JsonField<Deal>>& json_fields<Deal>() {
                    Date d;
                    if (!v.is_string() || !parse_date(v.get<std::string>(), d)) bad("expected_close", "must be a date (YYYY-MM-DD)");
                    r.expected_close = d;
-                 }});
+                 },
+                 {{"type", {"string", "null"}}, {"format", "date"}}});
     f.push_back(optional_id_field("company_id", &Deal::company_id));
-    f.push_back(enum_field("status", &Deal::status, &parse_deal_status));
+    f.push_back(enum_field("status", &Deal::status, &parse_deal_status, DealStatus::kLost));
     return f;
   }();
   return fields;
@@ -389,7 +446,7 @@ template <>
 const std::vector<JsonField<Activity>>& json_fields<Activity>() {
   static const auto fields = [] {
     auto f = record_fields<Activity>();
-    f.push_back(enum_field("kind", &Activity::kind, &parse_activity_kind));
+    f.push_back(enum_field("kind", &Activity::kind, &parse_activity_kind, ActivityKind::kEmail));
     f.push_back(text_field("subject", &Activity::subject));
     f.push_back(optional_text_field("body", &Activity::body));
     f.push_back(optional_time_field("due_at", &Activity::due_at));

@@ -24,6 +24,7 @@ struct JsonField {
   FieldKind kind = FieldKind::kOther;
   std::function<json(const T&)> get;
   std::function<void(T&, const json&)> set;  // ValidationError(name) on a bad value
+  json schema;                                // the value's JSON Schema, for the OpenAPI document
 };
 
 template <typename T>
@@ -40,6 +41,18 @@ json to_json(const T& record, const std::vector<std::string>& fields);
 // with ValidationError naming them.
 template <typename T>
 void apply_json(T& record, const json& body);
+
+// JSON Schemas shared by the fields and the OpenAPI document.
+json money_schema();
+// {"type": "string", "enum": [every name]} of an enumeration whose last value is `last`.
+template <typename E>
+json enum_schema(E last) {
+  json names = json::array();
+  for (int i = 0; i <= static_cast<int>(last); ++i) names.push_back(std::string(to_string(static_cast<E>(i))));
+  return {{"type", "string"}, {"enum", names}};
+}
+json custom_value_schema();
+json custom_field_definition_schema();
 
 // A custom field definition, and the writable parts of one from a JSON object (unknown
 // keys refused by name; name, type and object_type only where `creating`).

@@ -1,0 +1,451 @@
+#include "openapi.hpp"
+
+#include <algorithm>
+#include <initializer_list>
+#include <vector>
+
+#include "banyan/banyan.hpp"
+#include "record_json.hpp"
+
+namespace banyan::server {
+
+namespace {
+
+json schema_ref(const std::string& schema) { return {{"$ref", "#/components/schemas/" + schema}}; }
+json nullable(const json& schema) { return {{"anyOf", {schema, {{"type", "null"}}}}}; }
+json id_schema() { return {{"type", "integer"}, {"minimum", 1}}; }
+json object_of(const json& properties, const json& required) {
+  return {{"type", "object"}, {"properties", properties}, {"required", required}, {"additionalProperties", false}};
+}
+json list_of(const json& items) { return object_of({{"items", {{"type", "array"}, {"items", items}}}}, {"items"}); }
+
+json problem_schema() {
+  return object_of({{"type", {{"type", "string"}, {"format", "uri"}}},
+                    {"title", {{"type", "string"}}},
+                    {"status", {{"type", "integer"}, {"minimum", 400}, {"maximum", 599}}},
+                    {"code", {{"type", "string"}, {"description", "Stable and machine-readable: not_found, validation, ..."}}},
+                    {"detail", {{"type", "string"}}},
+                    {"request_id", {{"type", "string"}}},
+                    {"field", {{"type", "string"}, {"description", "The field at fault, when there is one"}}}},
+                   {"type", "title", "status", "code", "detail", "request_id"});
+}
+
+const char* status_meaning(int status) {
+  switch (status) {
+    case 400: return "Malformed: the URL, a header, or the body is not valid JSON within the limits";
+    case 404: return "No such record";
+    case 409: return "Conflicts with stored data (a duplicate key, a record still referenced)";
+    case 412: return "If-Match names a version that is no longer the stored one";
+    case 415: return "The body is not application/json";
+    case 422: return "Valid JSON that breaks a rule; `field` names the field";
+    case 503: return "The database does not answer";
+    default: return "An error";
+  }
+}
+
+// Builds the operations of the document; every one carries the request id header, a
+// problem for any status it does not list, and the errors it names.
+class Builder {
+ public:
+  json doc;
+
+  Builder() {
+    doc = {{"openapi", "3.1.0"},
+           {"info", {{"title", "Banyan"},
+                     {"version", "1"},
+                     {"description", "The REST API of banyan-server, an embeddable CRM engine. Errors are RFC 9457 "
+                                     "problems (application/problem+json) with a stable `code`."}}},
+           {"paths", json::object()}};
+    json& c = doc["components"];
+    c["schemas"]["Problem"] = problem_schema();
+    c["schemas"]["Money"] = money_schema();
+    c["schemas"]["CustomValue"] = custom_value_schema();
+    c["schemas"]["CustomFieldDefinition"] = custom_field_definition_schema();
+    c["headers"]["X-Request-Id"] = {{"description", "This request's id, also in the access log and in problems"},
+                                    {"required", true},
+                                    {"schema", {{"type", "string"}}}};
+    c["headers"]["ETag"] = {{"description", "The record's version, quoted: send it back in If-Match"},
+                            {"required", true},
+                            {"schema", {{"type", "string"}}}};
+    c["headers"]["Location"] = {{"description", "Where the new record lives"}, {"required", true},
+                                {"schema", {{"type", "string"}}}};
+    auto param = [&](const char* name, const char* in, const char* description, const json& schema) {
+      c["parameters"][name] = {{"name", name}, {"in", in}, {"description", description}, {"schema", schema}};
+      if (std::string(in) == "path") c["parameters"][name]["required"] = true;
+    };
+    param("id", "path", "A record id", id_schema());
+    param("If-Match", "header", "The version the change is based on (an ETag); a stale one gives 412",
+          {{"type", "string"}});
+    param("Idempotency-Key", "header",
+          "1 to 255 printable ASCII characters. A retry with the same key and request returns the first response "
+          "(with Idempotent-Replayed: true) and changes nothing; kept for 24 hours",
+          {{"type", "string"}, {"minLength", 1}, {"maxLength", 255}});
+    param("X-Request-Id", "header", "A request id of your own (letters, digits, - _ .; up to 64), else one is made",
+          {{"type", "string"}});
+    param("limit", "query", "Page size", {{"type", "integer"}, {"minimum", 1}, {"maximum", 200}, {"default", 50}});
+    param("cursor", "query", "The `next` of the previous page", {{"type", "string"}});
+    param("sort", "query", "A field to sort by; a leading - sorts descending", {{"type", "string"}});
+    param("fields", "query", "Comma-separated fields to return (id always comes)", {{"type", "string"}});
+    param("include_archived", "query", "Archived records too", {{"type", "boolean"}, {"default", false}});
+  }
+
+  json& op(const std::string& path, const std::string& method, const std::string& id, const std::string& summary,
+           std::initializer_list<int> errors) {
+    json& o = doc["paths"][path][method];
+    o["operationId"] = id;
+    o["summary"] = summary;
+    o["parameters"] = json::array({{{"$ref", "#/components/parameters/X-Request-Id"}}});
+    if (method == "post") o["parameters"].push_back({{"$ref", "#/components/parameters/Idempotency-Key"}});
+    o["responses"]["default"] = problem("Any other error: 405, 413, 429, 431, 503, ...");
+    for (int status : errors) o["responses"][std::to_string(status)] = problem(status_meaning(status));
+    return o;
+  }
+
+  static json problem(const std::string& description) {
+    return {{"description", description},
+            {"headers", {{"X-Request-Id", {{"$ref", "#/components/headers/X-Request-Id"}}}}},
+            {"content", {{"application/problem+json", {{"schema", schema_ref("Problem")}}}}}};
+  }
+
+  // A JSON response; `headers` names components/headers beyond the request id.
+  static json ok(const std::string& description, const json& schema, std::initializer_list<const char*> headers = {}) {
+    json out = {{"description", description}, {"content", {{"application/json", {{"schema", schema}}}}}};
+    out["headers"]["X-Request-Id"] = {{"$ref", "#/components/headers/X-Request-Id"}};
+    for (const char* h : headers) out["headers"][h] = {{"$ref", std::string("#/components/headers/") + h}};
+    return out;
+  }
+  static json no_content() {
+    return {{"description", "Done"}, {"headers", {{"X-Request-Id", {{"$ref", "#/components/headers/X-Request-Id"}}}}}};
+  }
+
+  static void body(json& o, const json& schema) {
+    o["requestBody"] = {{"required", true}, {"content", {{"application/json", {{"schema", schema}}}}}};
+  }
+  static void params(json& o, std::initializer_list<const char*> names) {
+    for (const char* n : names) o["parameters"].push_back({{"$ref", std::string("#/components/parameters/") + n}});
+  }
+  void path_id(const std::string& path) {
+    doc["paths"][path]["parameters"] = json::array({{{"$ref", "#/components/parameters/id"}}});
+  }
+
+  // A record type: its schemas and its CRUD, archive, batch and upsert routes.
+  template <typename T>
+  void resource(const std::string& base, const std::string& name, const std::string& one) {
+    json& schemas = doc["components"]["schemas"];
+    json properties = json::object(), input = json::object(), required = json::array();
+    std::string filterable;
+    for (const auto& f : json_fields<T>()) {
+      properties[f.name] = f.schema;
+      required.push_back(f.name);
+      if (f.writable) input[f.name] = f.schema;
+      if (f.kind != FieldKind::kOther) filterable += (filterable.empty() ? "" : ", ") + f.name;
+    }
+    schemas[name] = object_of(properties, required);
+    schemas[name + "Selection"] = object_of(properties, {"id"});
+    schemas[name + "Selection"]["description"] = "The fields asked for with `fields`, and id";
+    schemas[name + "Input"] = {{"type", "object"}, {"properties", input}, {"additionalProperties", false}};
+    const json record = schema_ref(name);
+    const json selected = {{"anyOf", {record, schema_ref(name + "Selection")}}};
+
+    const std::string list_path = "/v1/" + base, item = list_path + "/{id}";
+    json& list = op(list_path, "get", "list_" + base, "List " + base + ", filtered, sorted, a page at a time", {400, 422});
+    list["description"] =
+        "Filters: `field=value` or `field[op]=value` with op one of eq, ne, lt, le, gt, ge, contains, starts_with, "
+        "in (comma-separated), is_null (true or false); every condition must hold. Filterable: " + filterable +
+        ", and custom fields as `custom.<name>`, typed by their definition.";
+    params(list, {"limit", "cursor", "sort", "fields", "include_archived"});
+    list["responses"]["200"] = ok("A page; `next` is null on the last",
+                                  object_of({{"items", {{"type", "array"}, {"items", selected}}},
+                                             {"next", {{"type", {"string", "null"}}}}},
+                                            {"items", "next"}));
+    json& create = op(list_path, "post", "create_" + one, "Create a " + one, {400, 409, 415, 422});
+    body(create, schema_ref(name + "Input"));
+    create["responses"]["201"] = ok("Created", record, {"ETag", "Location"});
+
+    path_id(item);
+    json& get = op(item, "get", "get_" + one, "Get a " + one, {404});
+    params(get, {"fields"});
+    get["responses"]["200"] = ok("The " + one, selected, {"ETag"});
+    json& patch = op(item, "patch", "update_" + one, "Change the fields present in the body", {400, 404, 409, 412, 415, 422});
+    params(patch, {"If-Match"});
+    body(patch, schema_ref(name + "Input"));
+    patch["responses"]["200"] = ok("The changed " + one, record, {"ETag"});
+    json& remove = op(item, "delete", "delete_" + one, "Delete a " + one, {404, 409});
+    remove["responses"]["204"] = no_content();
+    for (const std::string verb : {"archive", "restore"}) {
+      path_id(item + "/" + verb);
+      json& o = op(item + "/" + verb, "post", verb + "_" + one, verb == "archive" ? "Archive (hide from lists)" : "Restore",
+                   {404, 409});
+      o["responses"]["200"] = ok("The " + one, record, {"ETag"});
+    }
+    const json batch = object_of(
+        {{"items", {{"type", "array"}, {"items", schema_ref(name + "Input")}, {"minItems", 1}, {"maxItems", 100}}}}, {"items"});
+    json& b = op(list_path + "/batch", "post", "batch_create_" + base,
+                 "Create up to 100 " + base + ", all or nothing; a problem's field names the item (items[3].email)",
+                 {400, 409, 415, 422});
+    body(b, batch);
+    b["responses"]["201"] = ok("Created, in order", list_of(record));
+    json& u = op(list_path + "/upsert", "post", "upsert_" + base,
+                 "Create or update up to 100 " + base + " by external_id, all or nothing", {400, 409, 415, 422});
+    body(u, batch);
+    u["responses"]["200"] = ok("Created or updated, in order", list_of(record));
+  }
+
+  template <typename T>
+  void merge(const std::string& base, const std::string& name) {
+    const std::string path = "/v1/" + base + "/{id}/merge";
+    path_id(path);
+    json& o = op(path, "post", "merge_" + base, "Merge duplicates into this record (the survivor)", {400, 404, 409, 415, 422});
+    body(o, object_of({{"losers", {{"type", "array"}, {"items", id_schema()}, {"minItems", 1}}},
+                       {"winners", {{"type", "object"},
+                                    {"description", "Per field, the record whose value the survivor keeps"},
+                                    {"additionalProperties", id_schema()}}}},
+                      {"losers"}));
+    o["responses"]["200"] = ok("The survivor and the merged ids",
+                               object_of({{"survivor", schema_ref(name)}, {"merged", {{"type", "array"}, {"items", id_schema()}}}},
+                                         {"survivor", "merged"}));
+  }
+
+  void actions() {
+    json& schemas = doc["components"]["schemas"];
+    path_id("/v1/leads/{id}/convert");
+    json& convert = op("/v1/leads/{id}/convert", "post", "convert_lead",
+                       "Convert a lead into a contact, a company (new or given) and optionally a deal",
+                       {400, 404, 409, 415, 422});
+    const json& deal_input = schemas["DealInput"]["properties"];
+    body(convert, {{"type", "object"},
+                   {"properties", {{"company_id", nullable(id_schema())},
+                                   {"deal", nullable(object_of({{"pipeline_id", deal_input["pipeline_id"]},
+                                                                {"stage_id", deal_input["stage_id"]},
+                                                                {"title", deal_input["title"]},
+                                                                {"amount", deal_input["amount"]},
+                                                                {"expected_close", deal_input["expected_close"]},
+                                                                {"contact_role", enum_schema(DealRole::kOther)}},
+                                                               {"pipeline_id", "stage_id"}))}}},
+                   {"additionalProperties", false}});
+    convert["responses"]["200"] =
+        ok("What the conversion made", object_of({{"lead", schema_ref("Lead")}, {"contact", schema_ref("Contact")},
+                                                  {"company", schema_ref("Company")}, {"company_created", {{"type", "boolean"}}},
+                                                  {"deal", nullable(schema_ref("Deal"))}},
+                                                 {"lead", "contact", "company", "company_created", "deal"}));
+    merge<Contact>("contacts", "Contact");
+    merge<Company>("companies", "Company");
+    merge<Lead>("leads", "Lead");
+    path_id("/v1/deals/{id}/stage");
+    json& stage = op("/v1/deals/{id}/stage", "post", "move_deal", "Move a deal to another stage of its pipeline",
+                     {400, 404, 412, 415, 422});
+    params(stage, {"If-Match"});
+    body(stage, object_of({{"stage_id", id_schema()}}, {"stage_id"}));
+    stage["responses"]["200"] = ok("The moved deal", schema_ref("Deal"), {"ETag"});
+    path_id("/v1/deals/{id}/stage-history");
+    json& history = op("/v1/deals/{id}/stage-history", "get", "deal_stage_history", "Every stage move of a deal", {404});
+    history["responses"]["200"] =
+        ok("Oldest first",
+           list_of(object_of({{"from_stage_id", {{"type", {"integer", "null"}}}},
+                              {"to_stage_id", id_schema()},
+                              {"changed_at", {{"type", "string"}, {"format", "date-time"}}},
+                              {"changed_by", {{"type", {"integer", "null"}}}},
+                              {"seconds_in_previous_stage", {{"type", {"number", "null"}}}}},
+                             {"from_stage_id", "to_stage_id", "changed_at", "changed_by", "seconds_in_previous_stage"})));
+  }
+
+  void custom_fields() {
+    const json definition = schema_ref("CustomFieldDefinition");
+    json input = custom_field_definition_schema();
+    input["properties"].erase("id");
+    input["properties"].erase("version");
+    input.erase("required");
+    doc["components"]["schemas"]["CustomFieldDefinitionInput"] = input;
+    json& list = op("/v1/custom-fields", "get", "list_custom_fields", "Custom field definitions", {422});
+    list["parameters"].push_back({{"name", "object_type"}, {"in", "query"}, {"schema", enum_schema(ObjectType::kActivity)}});
+    list["responses"]["200"] = ok("Every definition (of one object type if asked)", list_of(definition));
+    json& define = op("/v1/custom-fields", "post", "define_custom_field",
+                      "Define a custom field (object_type, name and type required)", {400, 409, 415, 422});
+    body(define, schema_ref("CustomFieldDefinitionInput"));
+    define["responses"]["201"] = ok("Defined", definition, {"Location"});
+    const std::string item = "/v1/custom-fields/{id}";
+    path_id(item);
+    op(item, "get", "get_custom_field", "A definition", {404})["responses"]["200"] = ok("The definition", definition);
+    json& patch = op(item, "patch", "update_custom_field", "Change label, rules, options, default", {400, 404, 412, 415, 422});
+    params(patch, {"If-Match"});
+    body(patch, schema_ref("CustomFieldDefinitionInput"));
+    patch["responses"]["200"] = ok("The changed definition", definition);
+    op(item, "delete", "delete_custom_field", "Remove a definition and its values", {404})["responses"]["204"] = no_content();
+    path_id(item + "/rename");
+    json& rename = op(item + "/rename", "post", "rename_custom_field", "Rename, keeping the values", {400, 404, 409, 415, 422});
+    body(rename, object_of({{"name", {{"type", "string"}}}}, {"name"}));
+    rename["responses"]["200"] = ok("The renamed definition", definition);
+    path_id(item + "/type");
+    json& type = op(item + "/type", "post", "change_custom_field_type", "Change the type, converting the stored values",
+                    {400, 404, 415, 422});
+    body(type, object_of({{"type", enum_schema(CustomFieldType::kCurrency)}}, {"type"}));
+    type["responses"]["200"] = ok("The changed definition", definition);
+  }
+
+  void admin() {
+    const json time = {{"type", "string"}, {"format", "date-time"}};
+    doc["components"]["schemas"]["DeadLetter"] = object_of(
+        {{"id", id_schema()},
+         {"queue", {{"type", "string"}}},
+         {"event", object_of({{"id", {{"type", "string"}}},
+                              {"sequence", {{"type", "integer"}}},
+                              {"type", {{"type", "string"}}},
+                              {"aggregate_type", enum_schema(ObjectType::kActivity)},
+                              {"aggregate_id", {{"type", "integer"}}},
+                              {"payload", {{"type", "string"}, {"description", "The event's JSON payload, as text"}}}},
+                             {"id", "sequence", "type", "aggregate_type", "aggregate_id", "payload"})},
+         {"attempts", {{"type", "integer"}}},
+         {"first_failed_at", time},
+         {"last_failed_at", time},
+         {"last_error", {{"type", "string"}}},
+         {"error_class", enum_schema(messaging::ErrorClass::kPermanent)},
+         {"consumer", {{"type", "string"}}},
+         {"dead_at", time},
+         {"replayed_at", {{"type", {"string", "null"}}, {"format", "date-time"}}},
+         {"replays", {{"type", "integer"}}}},
+        {"id", "queue", "event", "attempts", "first_failed_at", "last_failed_at", "last_error", "error_class", "consumer",
+         "dead_at", "replayed_at", "replays"});
+    auto filters = [](json& o) {
+      o["parameters"].push_back({{"name", "queue"}, {"in", "query"}, {"schema", {{"type", "string"}}}});
+      o["parameters"].push_back({{"name", "type"}, {"in", "query"}, {"description", "Event type"}, {"schema", {{"type", "string"}}}});
+      o["parameters"].push_back({{"name", "error"}, {"in", "query"}, {"description", "Text in the last error"},
+                                 {"schema", {{"type", "string"}}}});
+      o["parameters"].push_back({{"name", "include_replayed"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}});
+    };
+    const std::string base = "/v1/admin/dead-letters";
+    json& list = op(base, "get", "list_dead_letters", "Dead letters, newest first", {422});
+    filters(list);
+    params(list, {"limit"});
+    list["parameters"].push_back({{"name", "before"}, {"in", "query"}, {"description", "The `next` of the previous page"},
+                                  {"schema", {{"type", "string"}}}});
+    list["responses"]["200"] =
+        ok("A page", object_of({{"items", {{"type", "array"}, {"items", schema_ref("DeadLetter")}}},
+                                {"next", {{"type", {"string", "null"}}}}},
+                               {"items", "next"}));
+    op(base + "/stats", "get", "dead_letter_stats", "Depth and oldest age per queue", {})["responses"]["200"] =
+        ok("Per queue", list_of(object_of({{"queue", {{"type", "string"}}},
+                                           {"depth", {{"type", "integer"}}},
+                                           {"oldest_age_seconds", {{"type", "number"}}}},
+                                          {"queue", "depth", "oldest_age_seconds"})));
+    const json replayed = object_of({{"replayed", {{"type", "integer"}, {"minimum", 0}}}}, {"replayed"});
+    json& replay_all = op(base + "/replay", "post", "replay_dead_letters",
+                          "Send the matching dead letters back to their queues (attempts reset)", {422});
+    filters(replay_all);
+    replay_all["responses"]["200"] = ok("How many went back", replayed);
+    path_id(base + "/{id}");
+    op(base + "/{id}", "get", "get_dead_letter", "A dead letter", {404})["responses"]["200"] = ok("It", schema_ref("DeadLetter"));
+    op(base + "/{id}", "delete", "purge_dead_letter", "Purge a dead letter", {404})["responses"]["204"] = no_content();
+    path_id(base + "/{id}/replay");
+    op(base + "/{id}/replay", "post", "replay_dead_letter", "Send one dead letter back to its queue", {404})["responses"]["200"] =
+        ok("Sent back", replayed);
+
+    op("/v1/admin/sagas", "get", "saga_stats", "Saga instances by saga and status", {})["responses"]["200"] =
+        ok("Counts", list_of(object_of({{"saga", {{"type", "string"}}},
+                                        {"status", enum_schema(saga::SagaStatus::kFailed)},
+                                        {"count", {{"type", "integer"}}}},
+                                       {"saga", "status", "count"})));
+    path_id("/v1/admin/sagas/{id}");
+    op("/v1/admin/sagas/{id}", "get", "get_saga", "One saga instance and its history", {404})["responses"]["200"] = ok(
+        "The instance",
+        object_of({{"id", id_schema()},
+                   {"saga", {{"type", "string"}}},
+                   {"key", {{"type", "string"}}},
+                   {"subject", object_of({{"type", enum_schema(ObjectType::kActivity)}, {"id", {{"type", "integer"}}}},
+                                         {"type", "id"})},
+                   {"status", enum_schema(saga::SagaStatus::kFailed)},
+                   {"step", {{"type", "integer"}}},
+                   {"data", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}},
+                             {"description", "What the steps have recorded, by name"}}},
+                   {"history", {{"type", "array"},
+                                {"items", object_of({{"step", {{"type", "string"}}},
+                                                     {"what", {{"type", "string"}}},
+                                                     {"attempt", {{"type", "integer"}}},
+                                                     {"at", time},
+                                                     {"error", {{"type", "string"}}}},
+                                                    {"step", "what", "attempt", "at", "error"})}}},
+                   {"error", {{"type", "string"}}},
+                   {"created_at", time},
+                   {"updated_at", time}},
+                  {"id", "saga", "key", "subject", "status", "step", "data", "history", "error", "created_at",
+                   "updated_at"}));
+  }
+
+  void operations() {
+    const json status = object_of({{"status", {{"const", "ok"}}}}, {"status"});
+    op("/healthz", "get", "healthz", "The process answers", {})["responses"]["200"] = ok("Alive", status);
+    op("/readyz", "get", "readyz", "The database answers", {503})["responses"]["200"] = ok("Ready", status);
+    json& metrics = op("/metrics", "get", "metrics", "Prometheus text: requests, pool, outbox lag, dead letters", {});
+    metrics["responses"]["200"] = {{"description", "Prometheus text format 0.0.4"},
+                                   {"headers", {{"X-Request-Id", {{"$ref", "#/components/headers/X-Request-Id"}}}}},
+                                   {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
+    op("/openapi.json", "get", "openapi", "This document", {})["responses"]["200"] =
+        ok("OpenAPI 3.1", {{"type", "object"}, {"required", {"openapi", "paths"}}});
+  }
+};
+
+json build() {
+  Builder b;
+  b.resource<Contact>("contacts", "Contact", "contact");
+  b.resource<Company>("companies", "Company", "company");
+  b.resource<Lead>("leads", "Lead", "lead");
+  b.resource<Deal>("deals", "Deal", "deal");
+  b.resource<Pipeline>("pipelines", "Pipeline", "pipeline");
+  b.resource<Stage>("stages", "Stage", "stage");
+  b.resource<Activity>("activities", "Activity", "activity");
+  b.resource<User>("users", "User", "user");
+  b.resource<Team>("teams", "Team", "team");
+  b.resource<Tag>("tags", "Tag", "tag");
+  b.actions();
+  b.custom_fields();
+  b.admin();
+  b.operations();
+  return std::move(b.doc);
+}
+
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t at = 1;
+  while (at <= path.size()) {
+    const auto end = std::min(path.find('/', at), path.size());
+    if (end > at) out.push_back(path.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+const json& openapi_document() {
+  static const json doc = build();
+  return doc;
+}
+
+std::string route_template(const std::string& path) {
+  struct Route {
+    std::string name;
+    std::vector<std::string> segments;
+    std::size_t literals;
+  };
+  static const std::vector<Route> routes = [] {
+    std::vector<Route> out;
+    for (const auto& [name, item] : openapi_document()["paths"].items()) {
+      auto segments = split(name);
+      const auto literals = static_cast<std::size_t>(
+          std::count_if(segments.begin(), segments.end(), [](const std::string& s) { return s.front() != '{'; }));
+      out.push_back({name, std::move(segments), literals});
+    }
+    return out;
+  }();
+  const auto segments = split(path);
+  const Route* best = nullptr;
+  for (const auto& r : routes) {
+    if (r.segments.size() != segments.size()) continue;
+    bool match = true;
+    for (std::size_t i = 0; match && i < segments.size(); ++i)
+      match = r.segments[i].front() == '{' || r.segments[i] == segments[i];
+    if (match && (best == nullptr || r.literals > best->literals)) best = &r;
+  }
+  return best ? best->name : "other";
+}
+
+}  // namespace banyan::server
