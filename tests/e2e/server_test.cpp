@@ -591,5 +591,33 @@ TEST_P(ServerTest, KeepAliveServesManyRequestsOnOneConnectionAndSigtermStopsClea
   EXPECT_NE(server_->output().find("banyan-server: stopped"), std::string::npos);
 }
 
+TEST_P(ServerTest, SigtermStopsAcceptingButFinishesTheRequestInFlight) {
+  const std::string body = R"({"first_name":"Grace","last_name":"Hopper"})";
+  HttpClient in_flight(port_);
+  ASSERT_TRUE(in_flight.send("POST /v1/contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10)));
+  std::this_thread::sleep_for(300ms);  // the server holds half a request
+  server_->signal(SIGTERM);
+  // It stops accepting: a new connection is refused.
+  bool refused = false;
+  for (int i = 0; i < 50 && !refused; ++i) {
+    try {
+      HttpClient(port_).raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 200ms);
+      std::this_thread::sleep_for(50ms);
+    } catch (const std::runtime_error&) {
+      refused = true;
+    }
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(server_->running());
+  // The rest of the request arrives, and it is served in full before the process exits.
+  ASSERT_TRUE(in_flight.send(body.substr(10)));
+  const HttpReply r = in_flight.receive(10s);
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_EQ(server_->wait(), 0) << server_->output();
+  EXPECT_EQ(contacts_in_db(), 1);
+}
+
 }  // namespace
 }  // namespace banyan::test

@@ -41,7 +41,7 @@ bool HttpClient::send(const std::string& bytes) {
   return true;
 }
 
-HttpReply HttpClient::read_reply(std::chrono::milliseconds wait) {
+HttpReply HttpClient::receive(std::chrono::milliseconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
   HttpReply reply;
   auto fill = [&]() -> bool {
@@ -104,7 +104,7 @@ HttpReply HttpClient::request(const std::string& method, const std::string& targ
       req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     req += "\r\n" + body;
     if (send(req)) {
-      HttpReply r = read_reply(std::chrono::seconds(30));
+      HttpReply r = receive(std::chrono::seconds(30));
       if (r.status != 0) {
         if (r.header("connection") == "close") {
           ::close(fd_);
@@ -122,7 +122,7 @@ HttpReply HttpClient::request(const std::string& method, const std::string& targ
 HttpReply HttpClient::raw(const std::string& bytes, std::chrono::milliseconds wait) {
   connect();
   send(bytes);
-  HttpReply r = read_reply(wait);
+  HttpReply r = receive(wait);
   ::close(fd_);
   fd_ = -1;
   return r;

@@ -37,10 +37,11 @@ class HttpClient {
   bool closed_by_server(std::chrono::milliseconds wait);
   // Writes bytes on the current connection without reading.
   bool send(const std::string& bytes);
+  // Reads one answer on the current connection (status 0 if none within `wait`).
+  HttpReply receive(std::chrono::milliseconds wait);
 
  private:
   void connect();
-  HttpReply read_reply(std::chrono::milliseconds wait);
 
   unsigned short port_;
   int fd_ = -1;
