@@ -2,7 +2,7 @@
 # Installs what Banyan needs to build and test on Debian 12, quietly and idempotently.
 # Fast when nothing is missing: it only asks dpkg, and touches apt only for what is absent.
 #
-# Usage: scripts/setup.sh [--test]   (--test adds what the test suite needs: MariaDB server, pytest, jsonschema)
+# Usage: scripts/setup.sh [--test]   (--test adds what the test suite needs: MariaDB server, pytest, jsonschema, clang for libFuzzer)
 set -euo pipefail
 
 want_test=0
@@ -21,7 +21,7 @@ build_pkgs=(
   nlohmann-json3-dev libzmq3-dev cppzmq-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(mariadb-server mariadb-client python3-pytest python3-jsonschema)
+test_pkgs=(mariadb-server mariadb-client python3-pytest python3-jsonschema clang-14 libclang-rt-14-dev)
 # ODB 2.4 runtime: Debian 12 ships the compiler but not the runtime (see ARCHITECTURE.md).
 odb_runtime=(libodb-2.4 libodb-dev libodb-sqlite-2.4 libodb-sqlite-dev libodb-mysql-2.4 libodb-mysql-dev)
 

@@ -4,7 +4,7 @@
 #
 #   ./scripts/test.sh              everything
 #   ./scripts/test.sh -L unit      only tests with a CTest label (unit, integration, messaging, server,
-#                                  fault, slow, install; one per suite)
+#                                  fault, fuzz, slow, install; one per suite)
 #   ./scripts/test.sh -R Pool      any other ctest arguments
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/common.sh"
 source "$here/lib/mariadb.sh"
 
-build
+build -DBANYAN_FUZZ=ON  # the libFuzzer target too (clang, installed by setup.sh --test)
 log "starting a private MariaDB"
 mariadb_start
 log "running tests"

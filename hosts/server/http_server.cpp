@@ -22,13 +22,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-const std::string& HttpRequest::header(const std::string& name) const {
-  static const std::string kNone;
-  for (const auto& [k, v] : headers)
-    if (k == name) return v;
-  return kNone;
-}
-
 namespace {
 
 class Session;

@@ -22,7 +22,12 @@ struct HttpRequest {
   std::string remote;  // the peer's address
 
   // The first header of that (lower-case) name, or "".
-  const std::string& header(const std::string& name) const;
+  const std::string& header(const std::string& name) const {
+    static const std::string kNone;
+    for (const auto& [k, v] : headers)
+      if (k == name) return v;
+    return kNone;
+  }
 };
 
 struct HttpResponse {

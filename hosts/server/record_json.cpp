@@ -533,11 +533,12 @@ template <typename T>
 void apply_json(T& record, const json& body) {
   if (!body.is_object()) throw ValidationError("the body must be a JSON object");
   const auto& fields = json_fields<T>();
-  for (const auto& [name, value] : body.items()) {
+  for (const auto& item : body.items()) {
+    const std::string& name = item.key();  // not a structured binding: clang 14 cannot capture one
     auto f = std::find_if(fields.begin(), fields.end(), [&](const JsonField<T>& x) { return x.name == name; });
     if (f == fields.end()) bad(name, "no such field");
     if (!f->writable) bad(name, "is set by the server");
-    f->set(record, value);
+    f->set(record, item.value());
   }
 }
 
