@@ -302,7 +302,23 @@ struct MessageBus::Impl {
     std::map<std::uint64_t, std::string> owner;  // delivery id -> peer, while in flight
     std::map<std::string, std::int64_t> last_until;  // the latest lease expiry, by queue
     std::mt19937_64 rng{std::random_device{}()};
+    // How often an idle relay looks: options.idle_poll while there is work, doubling up to
+    // options.idle_poll_max once nothing has happened for a second (an idle process
+    // should not spend a tenth of a core polling the outbox).
+    std::chrono::milliseconds idle_interval{};
+    Clock::time_point last_activity{};
   };
+
+  void note_activity(RelayState& st, Clock::time_point now) {
+    st.last_activity = now;
+    st.idle_interval = options.idle_poll;
+  }
+  void note_idle(RelayState& st, Clock::time_point now) {
+    if (now - st.last_activity > 1s) st.idle_interval = std::min(options.idle_poll_max, idle_interval(st) * 2);
+  }
+  std::chrono::milliseconds idle_interval(const RelayState& st) const {
+    return std::max(options.idle_poll, st.idle_interval);
+  }
 
   const QueueSpec* queue_spec(RelayState& st, const std::string& name) {
     for (const auto& q : st.queues)
@@ -455,7 +471,8 @@ struct MessageBus::Impl {
       if (want_outbox) {
         st.batch = detail::pending_events(uow, options.batch_size);
         st.published = 0;
-        if (st.batch.empty()) st.next_outbox_poll = now + options.idle_poll;
+        if (st.batch.empty()) st.next_outbox_poll = now + idle_interval(st);
+        else note_activity(st, now);
       }
       if (want_ready) {
         bool any = false;
@@ -465,7 +482,8 @@ struct MessageBus::Impl {
           any = any || !rows.empty();
           if (!rows.empty()) candidates[queue] = std::move(rows);
         }
-        if (!any) st.next_ready_poll = now + options.idle_poll;
+        if (!any) st.next_ready_poll = now + idle_interval(st);
+        else note_activity(st, now);
       }
       uow.rollback();
     }
@@ -614,7 +632,10 @@ struct MessageBus::Impl {
       zmq::pollitem_t items[] = {{static_cast<void*>(*router), 0, ZMQ_POLLIN, 0},
                                  {static_cast<void*>(*publisher), 0, ZMQ_POLLOUT, 0}};
       const bool blocked = st.published < st.batch.size();
-      zmq::poll(items, blocked ? 2 : 1, holding.load() ? options.idle_poll : 50ms);
+      zmq::poll(items, blocked ? 2 : 1, holding.load() ? idle_interval(st) : 50ms);
+      // Activity is what the outbox and the queues hold (see relay_round), not the
+      // consumers' own chatter, which never stops.
+      if (!blocked) note_idle(st, Clock::now());
       drain();
       if (Clock::now() < backoff_until) continue;
       try {

@@ -69,8 +69,12 @@ struct BANYAN_EXPORT BusOptions {
   std::chrono::milliseconds relay_lease{3000};
   // Outbox events read, and queue messages leased, per round.
   int batch_size = 1000;
-  // How often an idle relay looks at the outbox (the bound on commit-to-publish latency).
+  // How often a relay looks at the outbox while messages flow (the bound on
+  // commit-to-publish latency), and the longest it waits once nothing has happened for a
+  // second (the bound for the first message after a quiet spell; an idle process then
+  // polls 50 times a second rather than 500).
   std::chrono::milliseconds idle_poll{2};
+  std::chrono::milliseconds idle_poll_max{20};
   // ZeroMQ high-water marks: beyond them the relay waits (back-pressure), never drops.
   int high_water_mark = 10000;
   // Where warnings go. Default: one line on stderr.
