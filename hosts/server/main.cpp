@@ -4,7 +4,6 @@
 #include <signal.h>
 
 #include <iostream>
-#include <mutex>
 #include <thread>
 
 #include "api.hpp"
@@ -13,6 +12,7 @@
 #include "config.hpp"
 #include "demo.hpp"
 #include "http_server.hpp"
+#include "log_writer.hpp"
 
 int main(int argc, char** argv) {
   using namespace banyan;
@@ -54,29 +54,18 @@ int main(int argc, char** argv) {
       if (!config.billing_url.empty()) sagas->define(saga::deal_won_saga({.billing_url = config.billing_url}));
       bus->start();
     }
-    std::mutex log_mutex;
-    server::Api api(
-        *db, config,
-        [&](std::string_view line) {
-          std::lock_guard<std::mutex> lock(log_mutex);
-          std::cout << line << std::endl;  // one line each, so a log shipper sees it at once
-        },
-        bus.get());
+    server::LogWriter log(std::cout);  // access-log lines leave within 100 ms, off the request path
+    server::Api api(*db, config, [&](std::string_view line) { log.line(line); }, bus.get());
     server::HttpServer server(
         config.http, [&](const server::HttpRequest& r) { return api.handle(r); },
         [&](int status, const std::string& reason) { return api.reject(status, reason); });
-    {
-      std::lock_guard<std::mutex> lock(log_mutex);
-      std::cout << "banyan-server: listening on http://" << config.http.host << ":" << server.port() << " ("
-                << config.http.threads << " threads, " << db->backend() << ")" << std::endl;
-    }
+    log.line("banyan-server: listening on http://" + config.http.host + ":" + std::to_string(server.port()) + " (" +
+                 std::to_string(config.http.threads) + " threads, " + std::string(db->backend()) + ")",
+             true);
     std::thread signals([&] {
       int sig = 0;
       sigwait(&stop_signals, &sig);
-      {
-        std::lock_guard<std::mutex> lock(log_mutex);
-        std::cout << "banyan-server: stopping" << std::endl;
-      }
+      log.line("banyan-server: stopping", true);
       server.stop(config.shutdown_grace);
     });
     server.run();
@@ -84,7 +73,7 @@ int main(int argc, char** argv) {
     pthread_kill(signals.native_handle(), SIGTERM);
     signals.join();
     if (bus) bus->stop();
-    std::cout << "banyan-server: stopped" << std::endl;
+    log.line("banyan-server: stopped", true);
     return 0;
   } catch (const Error& e) {
     std::cerr << "banyan-server: " << e.what() << std::endl;
