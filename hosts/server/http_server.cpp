@@ -45,6 +45,7 @@ struct HttpServer::Impl {
       : options(std::move(o)), handler(std::move(h)), reject(std::move(r)) {}
 
   void accept();
+  void start_session(tcp::socket socket);
   void forget(const std::shared_ptr<Session>& s);
 };
 
@@ -175,16 +176,21 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
+// Each completion accepts what else is waiting too (up to 256 at once): the completion
+// queues behind every request handler that is ready, so one connection per trip through
+// that queue would leave a burst of new clients waiting seconds under load.
 void HttpServer::Impl::accept() {
   acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (!acceptor.is_open()) return;  // stopped
     if (!ec) {
-      auto s = std::make_shared<Session>(std::move(socket), *this);
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        sessions.insert(s);
+      start_session(std::move(socket));
+      for (int more = 0; more < 256; ++more) {
+        tcp::socket next(asio::make_strand(ioc));
+        beast::error_code again;
+        acceptor.accept(next, again);  // non-blocking: would_block once the backlog is empty
+        if (again) break;
+        start_session(std::move(next));
       }
-      s->start();
     } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
       // Out of file descriptors: keep serving those we have; try again shortly.
       auto retry = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds(50));
@@ -193,6 +199,15 @@ void HttpServer::Impl::accept() {
     }
     accept();
   });
+}
+
+void HttpServer::Impl::start_session(tcp::socket socket) {
+  auto s = std::make_shared<Session>(std::move(socket), *this);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    sessions.insert(s);
+  }
+  s->start();
 }
 
 void HttpServer::Impl::forget(const std::shared_ptr<Session>& s) {
@@ -211,6 +226,7 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, HttpRejec
     if (impl_->options.reuse_port) a.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
     a.bind(at);
     a.listen(asio::socket_base::max_listen_connections);
+    a.non_blocking(true);
   } catch (const boost::system::system_error& e) {
     throw Unavailable("cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) +
                       ": " + e.code().message());
