@@ -8,18 +8,28 @@
 #   ./scripts/bench.sh store    insert, get by id, filtered page vs raw sqlite3/libmariadb
 #   ./scripts/bench.sh messaging  durable end-to-end msg/s and commit-to-handler latency
 #                                 vs raw ZeroMQ PUSH/PULL
+#   ./scripts/bench.sh http     banyan-server under wrk (GET by id, list, create at 64 and
+#                               1,000 connections) and 50,000 held connections, vs a
+#                               minimal Beast server (bench/http_bench.py)
 set -euo pipefail
 suite=${1:-}
 case "$suite" in
-  pool|store|messaging) ;;
-  *) echo "usage: $0 pool|store|messaging" >&2; exit 2 ;;
+  pool|store|messaging|http) ;;
+  *) echo "usage: $0 pool|store|messaging|http" >&2; exit 2 ;;
 esac
 here=$(cd "$(dirname "$0")" && pwd)
-"$here/setup.sh" --test
+"$here/setup.sh" --bench
 source "$here/lib/common.sh"
 source "$here/lib/mariadb.sh"
 BANYAN_BUILD=${BANYAN_BENCH_BUILD:-$BANYAN_ROOT/build-bench}
 build -DCMAKE_BUILD_TYPE=Release -DBANYAN_BUILD_BENCH=ON -DBANYAN_BUILD_TESTS=OFF
+if [[ $suite == http ]]; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  /usr/bin/python3 "$BANYAN_ROOT/bench/http_bench.py" --server "$BANYAN_BUILD/hosts/server/banyan-server" \
+    --minimal "$BANYAN_BUILD/bench/minimal_http_server" --hold "$BANYAN_ROOT/bench/http_hold.py" --work "$work"
+  exit 0
+fi
 mariadb_start
 json=$(mktemp)
 reps=5

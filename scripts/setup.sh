@@ -2,11 +2,15 @@
 # Installs what Banyan needs to build and test on Debian 12, quietly and idempotently.
 # Fast when nothing is missing: it only asks dpkg, and touches apt only for what is absent.
 #
-# Usage: scripts/setup.sh [--test]   (--test adds what the test suite needs: MariaDB server, pytest, jsonschema, clang for libFuzzer)
+# Usage: scripts/setup.sh [--test|--bench]   (--test adds what the test suite needs: MariaDB
+# server, pytest, jsonschema, clang for libFuzzer; --bench that and wrk)
 set -euo pipefail
 
-want_test=0
-[[ "${1:-}" == "--test" ]] && want_test=1
+want_test=0 want_bench=0
+for arg in "$@"; do
+  [[ $arg == --test ]] && want_test=1
+  [[ $arg == --bench ]] && want_test=1 want_bench=1
+done
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"  # log, quietly
 
@@ -42,6 +46,7 @@ apt_update_once() {
 
 pkgs=("${build_pkgs[@]}")
 [[ $want_test -eq 1 ]] && pkgs+=("${test_pkgs[@]}")
+[[ $want_bench -eq 1 ]] && pkgs+=(wrk iproute2)
 mapfile -t need < <(missing "${pkgs[@]}")
 if [[ ${#need[@]} -gt 0 ]]; then
   log "installing: ${need[*]}"
