@@ -327,7 +327,9 @@ struct Api::Impl {
 
   template <typename T>
   static HttpResponse record_response(int status, const T& record, const std::vector<std::string>& fields = {}) {
-    HttpResponse r = json_response(status, to_json(record, fields));
+    HttpResponse r;
+    r.status = status;
+    append_json_text(record, fields, r.body);
     r.headers.emplace_back("ETag", "\"" + std::to_string(record.version) + "\"");
     return r;
   }
@@ -571,9 +573,16 @@ struct Api::Impl {
       req.filter = filter_of<T>(uow, t.query);
       return repo.query(uow, req);
     });
-    json items = json::array();
-    for (const auto& r : page.items) items.push_back(to_json(r, fields));
-    return json_response(200, json{{"items", items}, {"next", page.next_cursor ? json(*page.next_cursor) : json(nullptr)}});
+    HttpResponse out;
+    out.body = "{\"items\":[";
+    for (std::size_t i = 0; i < page.items.size(); ++i) {
+      if (i > 0) out.body += ',';
+      append_json_text(page.items[i], fields, out.body);
+    }
+    out.body += "],\"next\":";
+    out.body += page.next_cursor ? json(*page.next_cursor).dump() : "null";
+    out.body += '}';
+    return out;
   }
 
   // POST /v1/{type}/batch {"items": [...]} creates up to 100 records; .../upsert creates

@@ -530,6 +530,24 @@ json to_json(const T& record, const std::vector<std::string>& fields) {
 }
 
 template <typename T>
+void append_json_text(const T& record, const std::vector<std::string>& fields, std::string& out) {
+  // Field names are plain identifiers, so only the values need nlohmann's escaping; no
+  // object (a map of string keys) is built on the way.
+  out += '{';
+  bool first = true;
+  for (const auto& f : json_fields<T>()) {
+    if (!fields.empty() && f.name != "id" && std::find(fields.begin(), fields.end(), f.name) == fields.end()) continue;
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    out += f.name;
+    out += "\":";
+    out += f.get(record).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  out += '}';
+}
+
+template <typename T>
 void apply_json(T& record, const json& body) {
   if (!body.is_object()) throw ValidationError("the body must be a JSON object");
   const auto& fields = json_fields<T>();
@@ -545,6 +563,7 @@ void apply_json(T& record, const json& body) {
 #define BANYAN_RECORD_JSON(T)                                              \
   template json to_json<T>(const T&);                                      \
   template json to_json<T>(const T&, const std::vector<std::string>&);     \
+  template void append_json_text<T>(const T&, const std::vector<std::string>&, std::string&); \
   template void apply_json<T>(T&, const json&);
 BANYAN_RECORD_JSON(User)
 BANYAN_RECORD_JSON(Team)

@@ -36,6 +36,10 @@ json to_json(const T& record);
 // Only the fields named in `fields` (and id), or every field when it is empty.
 template <typename T>
 json to_json(const T& record, const std::vector<std::string>& fields);
+// The same as to_json(record, fields).dump(), appended to `out`, without building the
+// JSON object. Keys come in the field table's order.
+template <typename T>
+void append_json_text(const T& record, const std::vector<std::string>& fields, std::string& out);
 // Sets the writable fields present in `body` (a JSON object) on `record`: a whole body
 // for a create, a partial one for a patch. Unknown or read-only fields are refused
 // with ValidationError naming them.
