@@ -88,6 +88,22 @@ class BANYAN_EXPORT Database {
     }
   }
 
+  // Runs `work` in a read-only unit of work and returns what it returns. On SQLite it is
+  // a deferred transaction: it takes no write lock, so readers never queue behind each
+  // other or behind a writer (transact() takes the write lock up front).
+  template <typename F>
+  auto read(F&& work) {
+    UnitOfWork uow = begin(std::nullopt, Access::kReadOnly);
+    if constexpr (std::is_void_v<decltype(work(uow))>) {
+      work(uow);
+      uow.commit();
+    } else {
+      auto result = work(uow);
+      uow.commit();
+      return result;
+    }
+  }
+
   Repository<User> users() const noexcept { return Repository<User>(state_.get()); }
   Repository<Team> teams() const noexcept { return Repository<Team>(state_.get()); }
   Repository<Tag> tags() const noexcept { return Repository<Tag>(state_.get()); }

@@ -44,12 +44,6 @@ class BANYAN_EXPORT UnitOfWork {
 
  private:
   friend class Database;
-
-// What a unit of work intends. On SQLite a read-write unit of work takes the database's
-// single write lock when it begins (so a read-then-write never fails to upgrade), and
-// waits up to the busy timeout for it; read-only ones run alongside writers. A read-only
-// unit of work must not write.
-enum class Access { kReadWrite, kReadOnly };
   explicit UnitOfWork(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
