@@ -569,7 +569,7 @@ struct Api::Impl {
     if (auto archived = query_value(t, "include_archived")) req.include_archived = *archived == "true";
     std::vector<std::string> fields;
     if (auto f = query_value(t, "fields")) fields = split_list(*f);
-    auto page = db.transact([&](store::UnitOfWork& uow) {
+    auto page = db.read([&](store::UnitOfWork& uow) {
       req.filter = filter_of<T>(uow, t.query);
       return repo.query(uow, req);
     });
@@ -670,7 +670,7 @@ struct Api::Impl {
       if (m == "GET") {
         std::vector<std::string> fields;
         if (auto f = query_value(t, "fields")) fields = split_list(*f);
-        return record_response(200, db.transact([&](store::UnitOfWork& uow) { return repo.get(uow, id); }), fields);
+        return record_response(200, db.read([&](store::UnitOfWork& uow) { return repo.get(uow, id); }), fields);
       }
       if (m == "PATCH") {
         const json patch = body_object(r);
@@ -802,7 +802,7 @@ struct Api::Impl {
   }
 
   HttpResponse stage_history(Id deal_id) {
-    auto history = db.transact([&](store::UnitOfWork& uow) {
+    auto history = db.read([&](store::UnitOfWork& uow) {
       db.deals().get(uow, deal_id);  // NotFound for no such deal
       return db.deal_stages().history(uow, deal_id);
     });
@@ -836,7 +836,7 @@ struct Api::Impl {
             types.push_back(type);
         }
         json items = json::array();
-        db.transact([&](store::UnitOfWork& uow) {
+        db.read([&](store::UnitOfWork& uow) {
           for (auto type : types)
             for (const auto& d : registry.list(uow, type)) items.push_back(definition_json(d));
         });
@@ -856,7 +856,7 @@ struct Api::Impl {
     }
     const Id id = parse_id(s[2]);
     if (s.size() == 3 && m == "GET")
-      return json_response(200, definition_json(db.transact([&](store::UnitOfWork& uow) { return registry.get(uow, id); })));
+      return json_response(200, definition_json(db.read([&](store::UnitOfWork& uow) { return registry.get(uow, id); })));
     if (s.size() == 3 && m == "PATCH") {
       const json body = body_object(r);
       const auto expected = if_match(r);
@@ -1042,7 +1042,7 @@ struct Api::Impl {
     if (s.size() == 1 && (s[0] == "healthz" || s[0] == "readyz")) {
       if (r.method != "GET") throw not_allowed(r.method, "GET");
       if (s[0] == "readyz") {
-        db.transact([&](store::UnitOfWork& uow) { db.contacts().count(uow); });  // the database answers
+        db.read([&](store::UnitOfWork& uow) { db.contacts().count(uow); });  // the database answers
       }
       return json_response(200, json{{"status", "ok"}});
     }
@@ -1064,17 +1064,19 @@ struct Api::Impl {
     throw HttpError{404, "no_route", "no route for " + t.path};
   }
 
+  // One JSON line, written without building a JSON object (it was 7% of a GET); the
+  // strings from the client go through nlohmann's escaping, invalid UTF-8 replaced.
   void access_log(const HttpRequest& r, const std::string& id, int status, std::size_t bytes, Clock::duration took) {
     if (!config.access_log) return;
-    json line{{"time", format_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()))},
-              {"request_id", id},
-              {"remote", r.remote},
-              {"method", r.method},
-              {"target", r.target.substr(0, 512)},
-              {"status", status},
-              {"bytes", bytes},
-              {"duration_ms", std::chrono::duration<double, std::milli>(took).count()}};
-    log(line.dump(-1, ' ', false, json::error_handler_t::replace));
+    auto text = [](const std::string& v) { return json(v).dump(-1, ' ', false, json::error_handler_t::replace); };
+    char tail[128];
+    std::snprintf(tail, sizeof tail, ",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f}", status, bytes,
+                  std::chrono::duration<double, std::milli>(took).count());
+    std::string line = "{\"time\":\"";
+    line += format_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+    line += "\",\"request_id\":" + text(id) + ",\"remote\":" + text(r.remote) + ",\"method\":" + text(r.method) +
+            ",\"target\":" + text(r.target.substr(0, 512)) + tail;
+    log(line);
   }
 };
 

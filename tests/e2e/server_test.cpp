@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sstream>
 #include <thread>
 
 #include "child_process.hpp"
@@ -617,6 +618,27 @@ TEST_P(ServerTest, SigtermStopsAcceptingButFinishesTheRequestInFlight) {
   EXPECT_EQ(r.header("connection"), "close");
   EXPECT_EQ(server_->wait(), 0) << server_->output();
   EXPECT_EQ(contacts_in_db(), 1);
+}
+
+TEST_P(ServerTest, TheAccessLogIsOneJsonLinePerRequestEvenForHostileTargets) {
+  HttpClient raw(port_);
+  EXPECT_EQ(raw.raw("GET /v1/contacts?q=\"%5C\\ HTTP/1.1\r\nHost: x\r\nX-Request-Id: hostile-1\r\n\r\n").status, 422);
+  ASSERT_TRUE(server_->wait_for_output("hostile-1", 5s)) << server_->output();
+  std::istringstream lines(server_->output());
+  std::string line;
+  bool found = false;
+  while (std::getline(lines, line)) {
+    if (line.find("hostile-1") == std::string::npos) continue;
+    const json entry = json::parse(line);  // throws, failing the test, if the line is not JSON
+    EXPECT_EQ(entry["request_id"], "hostile-1");
+    EXPECT_EQ(entry["method"], "GET");
+    EXPECT_EQ(entry["target"], "/v1/contacts?q=\"%5C\\");
+    EXPECT_EQ(entry["status"], 422);
+    EXPECT_TRUE(entry["duration_ms"].is_number());
+    EXPECT_TRUE(entry["time"].is_string());
+    found = true;
+  }
+  EXPECT_TRUE(found);
 }
 
 }  // namespace
