@@ -135,8 +135,8 @@ def hold(args, kind, port, work, connections=None, rate=None, clients_n=4):
     per = connections // clients_n
     for i in range(clients_n):
         host = "127.0.0.1" if i < clients_n / 2 or clients_n == 1 else "127.0.0.2"
-        path = "/healthz" if kind.startswith("minimal") else None
-        paths = [path] if path else [f"/v1/contacts/{1 + (i * 7919 + k * 104729) % args.seed}" for k in range(64)]
+        paths = (["/healthz"] if kind.startswith("minimal")
+                 else [f"/v1/contacts/{1 + (i * 7919 + k * 104729) % args.seed}" for k in range(64)])
         clients.append(subprocess.Popen(
             [sys.executable, args.hold, host, str(port), str(per), str(rate / clients_n), str(args.hold_seconds)] + paths,
             stdin=subprocess.PIPE, text=True,

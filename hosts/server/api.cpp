@@ -153,12 +153,7 @@ Target parse_target(const std::string& target) {
   const auto q = target.find('?');
   t.path = target.substr(0, q);
   if (t.path.empty() || t.path[0] != '/') throw HttpError{400, "bad_request", "the request target must be a path"};
-  std::size_t at = 1;
-  while (at <= t.path.size()) {
-    const auto end = std::min(t.path.find('/', at), t.path.size());
-    if (end > at) t.segments.push_back(percent_decode(t.path.substr(at, end - at)));
-    at = end + 1;
-  }
+  for (const auto& segment : split(t.path, '/')) t.segments.push_back(percent_decode(segment));
   if (q != std::string::npos) {
     std::string_view rest(target);
     rest.remove_prefix(q + 1);
@@ -409,51 +404,22 @@ struct Api::Impl {
 
   // ---- one resource ---------------------------------------------------------------------
 
-  static std::vector<std::string> split_list(const std::string& text) {
-    std::vector<std::string> out;
-    std::size_t at = 0;
-    while (at <= text.size()) {
-      const auto end = std::min(text.find(',', at), text.size());
-      if (end > at) out.push_back(text.substr(at, end - at));
-      at = end + 1;
-    }
-    return out;
-  }
-
   template <typename T>
   static store::Value filter_value(const JsonField<T>& f, const std::string& text) {
     switch (f.kind) {
       case FieldKind::kText: return text;
-      case FieldKind::kInteger: {
-        std::size_t used = 0;
-        long long v = 0;
-        try {
-          v = std::stoll(text, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != text.size())
-          throw ValidationError(f.name + ": '" + text + "' is not an integer", f.name);
-        return static_cast<std::int64_t>(v);
-      }
+      case FieldKind::kInteger:
+        if (auto v = parse_integer(text)) return *v;
+        throw ValidationError(f.name + ": '" + text + "' is not an integer", f.name);
       case FieldKind::kTime: {
         Timestamp t;
         if (!parse_timestamp(text, t))
           throw ValidationError(f.name + ": '" + text + "' is not an RFC 3339 UTC time", f.name);
         return t;
       }
-      case FieldKind::kDecimal: {
-        std::size_t used = 0;
-        double v = 0;
-        try {
-          v = std::stod(text, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != text.size())
-          throw ValidationError(f.name + ": '" + text + "' is not a number", f.name);
-        return v;
-      }
+      case FieldKind::kDecimal:
+        if (auto v = parse_decimal(text)) return *v;
+        throw ValidationError(f.name + ": '" + text + "' is not a number", f.name);
       case FieldKind::kDate: {
         Date d;
         if (!parse_date(text, d)) throw ValidationError(f.name + ": '" + text + "' is not a date (YYYY-MM-DD)", f.name);
@@ -524,7 +490,7 @@ struct Api::Impl {
       else if (op == "starts_with") c = store::Filter::starts_with(name, value);
       else if (op == "in") {
         std::vector<store::Value> values;
-        for (const auto& v : split_list(value)) values.push_back(filter_value(*f, v));
+        for (const auto& v : split(value, ',')) values.push_back(filter_value(*f, v));
         if (values.empty()) throw ValidationError(name + ": [in] needs at least one value", name);
         c = store::Filter::in(name, values);
       } else if (op == "is_null") {
@@ -550,16 +516,9 @@ struct Api::Impl {
     store::PageRequest req;
     req.limit = 50;
     if (auto limit = query_value(t, "limit")) {
-      std::size_t used = 0;
-      unsigned long v = 0;
-      try {
-        v = std::stoul(*limit, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || used != limit->size() || v < 1 || v > 200)
-        throw ValidationError("limit: a number from 1 to 200", "limit");
-      req.limit = v;
+      const auto v = parse_integer(*limit);
+      if (!v || *v < 1 || *v > 200) throw ValidationError("limit: a number from 1 to 200", "limit");
+      req.limit = static_cast<std::size_t>(*v);
     }
     if (auto sort = query_value(t, "sort")) {
       req.sort.descending = !sort->empty() && (*sort)[0] == '-';
@@ -568,7 +527,7 @@ struct Api::Impl {
     if (auto cursor = query_value(t, "cursor")) req.cursor = *cursor;
     if (auto archived = query_value(t, "include_archived")) req.include_archived = *archived == "true";
     std::vector<std::string> fields;
-    if (auto f = query_value(t, "fields")) fields = split_list(*f);
+    if (auto f = query_value(t, "fields")) fields = split(*f, ',');
     auto page = db.read([&](store::UnitOfWork& uow) {
       req.filter = filter_of<T>(uow, t.query);
       return repo.query(uow, req);
@@ -669,7 +628,7 @@ struct Api::Impl {
     if (s.size() == 3) {
       if (m == "GET") {
         std::vector<std::string> fields;
-        if (auto f = query_value(t, "fields")) fields = split_list(*f);
+        if (auto f = query_value(t, "fields")) fields = split(*f, ',');
         return record_response(200, db.read([&](store::UnitOfWork& uow) { return repo.get(uow, id); }), fields);
       }
       if (m == "PATCH") {

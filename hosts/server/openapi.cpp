@@ -402,17 +402,6 @@ json build() {
   return std::move(b.doc);
 }
 
-std::vector<std::string> split(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t at = 1;
-  while (at <= path.size()) {
-    const auto end = std::min(path.find('/', at), path.size());
-    if (end > at) out.push_back(path.substr(at, end - at));
-    at = end + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 const json& openapi_document() {
@@ -429,14 +418,14 @@ std::string route_template(const std::string& path) {
   static const std::vector<Route> routes = [] {
     std::vector<Route> out;
     for (const auto& [name, item] : openapi_document()["paths"].items()) {
-      auto segments = split(name);
+      auto segments = split(name, '/');
       const auto literals = static_cast<std::size_t>(
           std::count_if(segments.begin(), segments.end(), [](const std::string& s) { return s.front() != '{'; }));
       out.push_back({name, std::move(segments), literals});
     }
     return out;
   }();
-  const auto segments = split(path);
+  const auto segments = split(path, '/');
   const Route* best = nullptr;
   for (const auto& r : routes) {
     if (r.segments.size() != segments.size()) continue;

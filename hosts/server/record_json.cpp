@@ -368,6 +368,39 @@ bool parse_date(const std::string& text, Date& out) {
   return true;
 }
 
+namespace {
+// `parse` (std::stoll, std::stod) over the whole of `text`.
+template <typename N, typename Parse>
+std::optional<N> parse_whole(const std::string& text, Parse parse) {
+  std::size_t used = 0;
+  try {
+    const N v = parse(text, &used);
+    if (used != 0 && used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::int64_t> parse_integer(const std::string& text) {
+  return parse_whole<std::int64_t>(text, [](const std::string& t, std::size_t* used) { return std::stoll(t, used); });
+}
+
+std::optional<double> parse_decimal(const std::string& text) {
+  return parse_whole<double>(text, [](const std::string& t, std::size_t* used) { return std::stod(t, used); });
+}
+
+std::vector<std::string> split(std::string_view text, char separator) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const auto end = std::min(text.find(separator, at), text.size());
+    if (end > at) out.emplace_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
 template <>
 const std::vector<JsonField<Company>>& json_fields<Company>() {
   static const auto fields = [] {

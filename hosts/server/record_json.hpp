@@ -2,7 +2,10 @@
 // how to set it from JSON), so one piece of code writes, reads and patches them all.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -69,5 +72,11 @@ std::string format_timestamp(Timestamp t);
 bool parse_timestamp(const std::string& text, Timestamp& out);
 // "2026-11-29"; false when `text` is not a valid date.
 bool parse_date(const std::string& text, Date& out);
+// The whole of `text` as an integer or a number (std::stoll / std::stod); nullopt when
+// any of it is not.
+std::optional<std::int64_t> parse_integer(const std::string& text);
+std::optional<double> parse_decimal(const std::string& text);
+// The non-empty pieces of `text` between `separator`s: "a,,b" -> a, b; "/v1/x" -> v1, x.
+std::vector<std::string> split(std::string_view text, char separator);
 
 }  // namespace banyan::server

@@ -12,6 +12,16 @@
 
 namespace banyan::test {
 
+namespace {
+// True once `fd` has something to read (or was closed) before `deadline`.
+bool readable_before(int fd, std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return false;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(left.count())) > 0;
+}
+}  // namespace
+
 HttpClient::HttpClient(unsigned short port) : port_(port) {}
 
 HttpClient::~HttpClient() {
@@ -45,10 +55,7 @@ HttpReply HttpClient::receive(std::chrono::milliseconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
   HttpReply reply;
   auto fill = [&]() -> bool {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    if (!readable_before(fd_, deadline)) return false;
     char buf[65536];
     const auto n = ::recv(fd_, buf, sizeof buf, 0);
     if (n <= 0) return false;
@@ -132,10 +139,7 @@ bool HttpClient::closed_by_server(std::chrono::milliseconds wait) {
   if (fd_ < 0) return true;
   const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    if (!readable_before(fd_, deadline)) return false;
     char buf[4096];
     const auto n = ::recv(fd_, buf, sizeof buf, 0);
     if (n <= 0) return true;

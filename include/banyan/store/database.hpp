@@ -77,15 +77,7 @@ class BANYAN_EXPORT Database {
   // throws. Returns what `work` returns.
   template <typename F>
   auto transact(F&& work, std::optional<Id> actor = std::nullopt) {
-    UnitOfWork uow = begin(actor);
-    if constexpr (std::is_void_v<decltype(work(uow))>) {
-      work(uow);
-      uow.commit();
-    } else {
-      auto result = work(uow);
-      uow.commit();
-      return result;
-    }
+    return run(begin(actor), work);
   }
 
   // Runs `work` in a read-only unit of work and returns what it returns. On SQLite it is
@@ -93,15 +85,7 @@ class BANYAN_EXPORT Database {
   // other or behind a writer (transact() takes the write lock up front).
   template <typename F>
   auto read(F&& work) {
-    UnitOfWork uow = begin(std::nullopt, Access::kReadOnly);
-    if constexpr (std::is_void_v<decltype(work(uow))>) {
-      work(uow);
-      uow.commit();
-    } else {
-      auto result = work(uow);
-      uow.commit();
-      return result;
-    }
+    return run(begin(std::nullopt, Access::kReadOnly), work);
   }
 
   Repository<User> users() const noexcept { return Repository<User>(state_.get()); }
@@ -133,6 +117,19 @@ class BANYAN_EXPORT Database {
   static int current_schema_version() noexcept;
 
  private:
+  // `work` in `uow`, then commit; an exception from `work` leaves `uow` to roll back.
+  template <typename F>
+  static auto run(UnitOfWork uow, F& work) {
+    if constexpr (std::is_void_v<decltype(work(uow))>) {
+      work(uow);
+      uow.commit();
+    } else {
+      auto result = work(uow);
+      uow.commit();
+      return result;
+    }
+  }
+
   explicit Database(std::unique_ptr<detail::DatabaseState> state);
   std::unique_ptr<detail::DatabaseState> state_;
 };
