@@ -115,7 +115,7 @@ TEST(SqliteWal, TheLogIsCheckpointedOffTheCommittingThreadsAndStaysBounded) {
     db->transact([&](store::UnitOfWork& uow) { db->contacts().create(uow, c); });
   }
   const auto wal_pages = static_cast<long long>(std::filesystem::file_size(path + "-wal")) / page_size;
-  // A restart is due past 4,000 pages, and a committer checkpoints itself past 16,000;
+  // A restart is due past 8,000 pages, and a committer checkpoints itself past 32,000;
   // on a loaded machine commits go on landing while either waits its turn. (Without
   // checkpoints this run leaves about 55,000 pages.)
   EXPECT_LT(wal_pages, 24000) << "the log was not checkpointed and started over";

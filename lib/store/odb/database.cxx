@@ -158,9 +158,12 @@ int wait_for_write_lock(void*, int tries) {
 // page count (the WAL hook, which replaces the automatic checkpoint) and wakes this
 // thread, which checkpoints on its own connection in PASSIVE mode, blocking no reader and
 // no writer. Under steady writes a passive checkpoint never quite catches up, and SQLite
-// starts the log over only after one that did; so once the log passes four times the
-// threshold, a RESTART checkpoint (which waits for the writers of the moment, briefly,
-// as nearly everything is copied already) lets it start over.
+// starts the log over only after one that did; so once the log passes eight times the
+// threshold, a RESTART checkpoint lets it start over. A RESTART holds off every writer
+// while it copies what is left and syncs the log and the file (measured: 4-8 ms, the two
+// syncs most of it, and at 1,000 contacts/s the commit-to-handler p99 was the RESTARTs),
+// so it comes rarely (a log of 8,000 pages, 32 MB: three times a second at that rate)
+// and after passive rounds that leave it only the last round's commits.
 class WalCheckpointer {
  public:
   explicit WalCheckpointer(std::string path) : path_(std::move(path)) {
@@ -190,7 +193,8 @@ class WalCheckpointer {
 
  private:
   static constexpr int kPages = 1000;  // SQLite's default threshold
-  static constexpr int kHardLimit = 16 * kPages;
+  static constexpr int kRestartPages = 8 * kPages;
+  static constexpr int kHardLimit = 32 * kPages;
 
   // Opens the checkpointing connection on first use; false while the file cannot be.
   bool open() {
@@ -211,8 +215,14 @@ class WalCheckpointer {
     if (!open()) return;
     int log = 0, copied = 0;
     sqlite3_wal_checkpoint_v2(handle_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
-    if (log >= 4 * kPages)
-      sqlite3_wal_checkpoint_v2(handle_, nullptr, SQLITE_CHECKPOINT_RESTART, &log, &copied);
+    if (log < kRestartPages) return;
+    // Each passive round copies what was committed during the one before; stop once that
+    // is a few pages (the RESTART then has little to copy), or after a few rounds.
+    for (int round = 0, before = log; round < 4; ++round, before = log) {
+      sqlite3_wal_checkpoint_v2(handle_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+      if (log - before < 64) break;
+    }
+    sqlite3_wal_checkpoint_v2(handle_, nullptr, SQLITE_CHECKPOINT_RESTART, &log, &copied);
   }
 
   void run() {
