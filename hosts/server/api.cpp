@@ -1,5 +1,6 @@
 #include "api.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -1023,18 +1024,25 @@ struct Api::Impl {
     throw HttpError{404, "no_route", "no route for " + t.path};
   }
 
-  // One JSON line, written without building a JSON object (it was 7% of a GET); the
-  // strings from the client go through nlohmann's escaping, invalid UTF-8 replaced.
+  // One JSON line, written without building a JSON object or calling printf (they were 7%
+  // and 2% of a GET); the strings from the client are escaped, invalid UTF-8 replaced.
   void access_log(const HttpRequest& r, const std::string& id, int status, std::size_t bytes, Clock::duration took) {
     if (!config.access_log) return;
-    auto text = [](const std::string& v) { return json(v).dump(-1, ' ', false, json::error_handler_t::replace); };
-    char tail[128];
-    std::snprintf(tail, sizeof tail, ",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f}", status, bytes,
-                  std::chrono::duration<double, std::milli>(took).count());
     std::string line = "{\"time\":\"";
     line += format_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
-    line += "\",\"request_id\":" + text(id) + ",\"remote\":" + text(r.remote) + ",\"method\":" + text(r.method) +
-            ",\"target\":" + text(r.target.substr(0, 512)) + tail;
+    line += "\",\"request_id\":";
+    append_json_string(id, line);
+    line += ",\"remote\":";
+    append_json_string(r.remote, line);
+    line += ",\"method\":";
+    append_json_string(r.method, line);
+    line += ",\"target\":";
+    append_json_string(r.target.substr(0, 512), line);
+    line += ",\"status\":" + std::to_string(status) + ",\"bytes\":" + std::to_string(bytes) + ",\"duration_ms\":";
+    char ms[32];
+    line.append(ms, std::to_chars(ms, ms + sizeof ms, std::chrono::duration<double, std::milli>(took).count(),
+                                  std::chars_format::fixed, 3).ptr);
+    line += '}';
     log(line);
   }
 };
