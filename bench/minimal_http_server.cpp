@@ -1,6 +1,7 @@
 // The limit for ./scripts/bench.sh http: the least an HTTP/1.1 server on Boost.Beast can
 // do per request on this machine. It answers every request with one fixed JSON body,
-// keep-alive, on N threads sharing one io_context (as banyan-server does).
+// keep-alive, on N threads with an io_context each, connections dealt round robin (as
+// banyan-server does).
 //
 //   minimal_http_server HOST PORT THREADS [--reuse-port]
 #include <sys/socket.h>
@@ -61,10 +62,11 @@ class Session : public std::enable_shared_from_this<Session> {
   http::request<http::string_body> request_;
 };
 
-void accept(tcp::acceptor& acceptor) {
-  acceptor.async_accept([&acceptor](beast::error_code ec, tcp::socket socket) {
+void accept(tcp::acceptor& acceptor, std::vector<std::unique_ptr<asio::io_context>>& workers, std::size_t next) {
+  asio::io_context& worker = *workers[next % workers.size()];
+  acceptor.async_accept(worker, [&acceptor, &workers, next](beast::error_code ec, tcp::socket socket) {
     if (!ec) std::make_shared<Session>(std::move(socket))->read();
-    accept(acceptor);
+    accept(acceptor, workers, next + 1);
   });
 }
 
@@ -77,9 +79,12 @@ int main(int argc, char** argv) {
   }
   const bool reuse_port = argc > 4 && std::string(argv[4]) == "--reuse-port";
   const int threads = std::max(1, std::atoi(argv[3]));
-  asio::io_context io(threads);
+  std::vector<std::unique_ptr<asio::io_context>> workers;
+  for (int i = 0; i < threads; ++i) workers.push_back(std::make_unique<asio::io_context>(1));
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep;
+  for (auto& w : workers) keep.push_back(asio::make_work_guard(*w));
   const tcp::endpoint endpoint(asio::ip::make_address(argv[1]), static_cast<unsigned short>(std::atoi(argv[2])));
-  tcp::acceptor acceptor(io);
+  tcp::acceptor acceptor(*workers.front());
   acceptor.open(endpoint.protocol());
   acceptor.set_option(asio::socket_base::reuse_address(true));
   if (reuse_port) {
@@ -90,9 +95,9 @@ int main(int argc, char** argv) {
   acceptor.listen(asio::socket_base::max_listen_connections);
   std::printf("listening on %s:%u\n", argv[1], acceptor.local_endpoint().port());
   std::fflush(stdout);
-  accept(acceptor);
+  accept(acceptor, workers, 0);
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
-  io.run();
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&workers, i] { workers[i]->run(); });
+  workers.front()->run();
   for (auto& t : pool) t.join();
 }
