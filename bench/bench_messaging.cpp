@@ -31,9 +31,7 @@ constexpr int kRate = 1000;       // offered messages per second in the latency 
 struct ScratchFiles {
   std::vector<std::filesystem::path> paths;
   ~ScratchFiles() {
-    std::error_code ignored;
-    for (const auto& p : paths)
-      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix, ignored);
+    for (const auto& p : paths) bench::remove_sqlite_files(p.string());
   }
 };
 

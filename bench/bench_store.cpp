@@ -645,6 +645,6 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((sqlite_path() + suffix).c_str());
+  banyan::bench::remove_sqlite_files(sqlite_path());
   return 0;
 }

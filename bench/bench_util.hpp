@@ -3,6 +3,7 @@
 #define BANYAN_BENCH_UTIL_HPP
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -25,6 +26,11 @@ inline void report_latency(benchmark::State& state, const std::vector<double>& s
                                                 benchmark::Counter::kAvgThreads);
   state.counters["p99_ns"] = benchmark::Counter(percentile(samples_ns, 0.99),
                                                 benchmark::Counter::kAvgThreads);
+}
+
+// Removes a scratch SQLite database and its -wal and -shm files.
+inline void remove_sqlite_files(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
 }
 
 inline std::string env_or(const char* name, const char* fallback) {

@@ -540,7 +540,8 @@ struct Api::Impl {
       append_json_text(page.items[i], fields, out.body);
     }
     out.body += "],\"next\":";
-    out.body += page.next_cursor ? json(*page.next_cursor).dump() : "null";
+    if (page.next_cursor) append_json_string(*page.next_cursor, out.body);
+    else out.body += "null";
     out.body += '}';
     return out;
   }

@@ -65,7 +65,7 @@ struct HttpServer::Impl {
   void accept();
   void start_session(tcp::socket socket);
   void forget(const std::shared_ptr<Session>& s);
-  void release_workers_if_done();  // with mutex held
+  void finish_if_drained();  // with mutex held
 };
 
 namespace {
@@ -232,13 +232,15 @@ void HttpServer::Impl::start_session(tcp::socket socket) {
 void HttpServer::Impl::forget(const std::shared_ptr<Session>& s) {
   std::lock_guard<std::mutex> lock(mutex);
   sessions.erase(s);
-  if (stopping.load() && sessions.empty()) asio::post(control, [this] { grace.cancel(); });
-  release_workers_if_done();
+  finish_if_drained();
 }
 
-void HttpServer::Impl::release_workers_if_done() {
+// Once stopping has closed every connection: no grace period is needed any more, and
+// each worker's run() may return once it has nothing left to do.
+void HttpServer::Impl::finish_if_drained() {
   if (!stopping.load() || !sessions.empty()) return;
-  for (auto& k : keep) k.reset();  // each run() returns once its worker has nothing left
+  asio::post(control, [this] { grace.cancel(); });
+  for (auto& k : keep) k.reset();
 }
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, HttpRejecter reject)
@@ -284,7 +286,7 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     {
       std::lock_guard<std::mutex> lock(impl->mutex);
       live.assign(impl->sessions.begin(), impl->sessions.end());
-      impl->release_workers_if_done();
+      impl->finish_if_drained();
     }
     for (auto& s : live) s->stop_if_idle();
     if (live.empty()) return;

@@ -207,10 +207,6 @@ JsonField<T> optional_time_field(const char* name, std::optional<Timestamp> T::*
           time_schema(true)};
 }
 
-}  // namespace
-
-namespace {
-
 // `width` decimal digits of `v` (which fits), zero-padded.
 char* put_digits(char* at, long v, int width) {
   for (int i = width - 1; i >= 0; --i, v /= 10) at[i] = static_cast<char>('0' + v % 10);
@@ -632,8 +628,8 @@ json to_json(const T& record, const std::vector<std::string>& fields) {
 
 template <typename T>
 void append_json_text(const T& record, const std::vector<std::string>& fields, std::string& out) {
-  // Field names are plain identifiers, so only the values need nlohmann's escaping; no
-  // object (a map of string keys) is built on the way.
+  // Field names are plain identifiers, so only the values need escaping; no object (a
+  // map of string keys) is built on the way.
   out += '{';
   bool first = true;
   for (const auto& f : json_fields<T>()) {
