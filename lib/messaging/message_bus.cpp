@@ -474,7 +474,10 @@ struct MessageBus::Impl {
         if (st.batch.empty()) st.next_outbox_poll = now + idle_interval(st);
         else note_activity(st, now);
       }
-      if (want_ready) {
+      // A batch just read is routed in the write below, which leases the ready messages
+      // then; only a batch held up by a full subscriber leaves them to this read.
+      const bool fresh_batch = want_outbox && !st.batch.empty();
+      if (want_ready && !fresh_batch) {
         bool any = false;
         for (const auto& [queue, n] : credit) {
           if (n <= 0) continue;

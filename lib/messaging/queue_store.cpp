@@ -304,8 +304,9 @@ std::map<std::string, std::vector<Routed>> route_events(
     q.text("SELECT id, event_sequence FROM queue_messages WHERE state = 1 AND lease_expires_at = ")
         .param(int_param(lease.until)).text(" AND leased_to = ").param(text_param(holder))
         .text(" AND queue = ").param(text_param(queue.name)).text(" ORDER BY id");
-    for (const auto& r : island::ViewStore<odbrows::RoutedView>::query(tx, q))
-      leased[queue.name].push_back({r.id, r.event_sequence});
+    const auto pairs = island::query_ints(tx, q, 2);
+    for (std::size_t i = 0; i + 1 < pairs.size(); i += 2)
+      leased[queue.name].push_back({static_cast<std::uint64_t>(pairs[i]), static_cast<std::uint64_t>(pairs[i + 1])});
   }
   std::vector<std::uint64_t> all;
   all.reserve(events.size());

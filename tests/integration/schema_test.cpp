@@ -1,6 +1,10 @@
 // Schema versions: created on first open, migrated forward, newer refused.
 #include "store/schema.hpp"
 
+#include "store/database_state.hpp"
+#include "store/odb/island.hpp"
+#include "store/sql_builder.hpp"
+
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -69,6 +73,30 @@ TEST_P(SchemaTest, AFailedMigrationLeavesTheVersionUnchanged) {
   } restore;
   EXPECT_THROW(scratch().open(), Error);
   EXPECT_EQ(scratch().raw("SELECT version FROM banyan_schema"), std::to_string(current));
+}
+
+// The integer queries behind counts, id lists and the relay's routing read every row and
+// column of the driver's result (MySQL's text protocol, SQLite's columns) the same way.
+TEST_P(SchemaTest, IntegerQueriesReadEveryRowAndColumnWithNullAsZero) {
+  scratch().raw("CREATE TABLE int_probe (a BIGINT, b BIGINT)");
+  scratch().raw("INSERT INTO int_probe VALUES (1, 10), (2, NULL), (-9223372036854775807, 9223372036854775807)");
+  db().transact([&](store::UnitOfWork& uow) {
+    auto& tx = uow.impl().live();
+    island::SqlFragment pairs;
+    pairs.text("SELECT a, b FROM int_probe WHERE a <> ").param(store::detail::int_param(0)).text(" ORDER BY a");
+    EXPECT_EQ(island::query_ints(tx, pairs, 2),
+              (std::vector<std::int64_t>{-9223372036854775807, 9223372036854775807, 1, 10, 2, 0}));
+    island::SqlFragment none;
+    none.text("SELECT a FROM int_probe WHERE a = ").param(store::detail::int_param(42));
+    EXPECT_TRUE(island::query_ints(tx, none, 1).empty());
+    EXPECT_EQ(island::query_int(tx, none), 0);
+    island::SqlFragment ids;
+    ids.text("SELECT a FROM int_probe WHERE b IS NOT NULL AND a > 0");
+    EXPECT_EQ(island::query_ids(tx, ids), std::vector<std::uint64_t>{1});
+    island::SqlFragment bad;
+    bad.text("SELECT nothing FROM int_probe");
+    EXPECT_THROW(island::query_ints(tx, bad, 1), Error);
+  });
 }
 
 TEST(DatabaseOpen, RejectsMalformedUrlsAndUnreachableServers) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -511,7 +512,14 @@ namespace {
   throw InternalError("SQLite: " + message);
 }
 
-std::uint64_t execute_sqlite(odb::sqlite::connection& c, const SqlFragment& statement) {
+// Where a statement's result rows go: the first `width` columns of each, as integers
+// (NULL as 0), appended to `out`. A statement run for its effect has none.
+struct IntRows {
+  std::size_t width = 0;
+  std::vector<std::int64_t>* out = nullptr;
+};
+
+std::uint64_t run_sqlite(odb::sqlite::connection& c, const SqlFragment& statement, IntRows rows) {
   std::string sql;
   for (const SqlFragment::Part& p : statement.parts) sql += p.is_param ? "?" : p.text;
   sqlite3* h = c.handle();
@@ -533,7 +541,11 @@ std::uint64_t execute_sqlite(odb::sqlite::connection& c, const SqlFragment& stat
       case SqlParam::Kind::kBool: sqlite3_bind_int(st, index, v.b ? 1 : 0); break;
     }
   }
+  const int columns = std::min(sqlite3_column_count(st), static_cast<int>(rows.width));
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (rows.out == nullptr) continue;
+    for (int i = 0; i < static_cast<int>(rows.width); ++i)
+      rows.out->push_back(i < columns ? sqlite3_column_int64(st, i) : 0);
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) sqlite_failed(h, rc);
@@ -541,9 +553,9 @@ std::uint64_t execute_sqlite(odb::sqlite::connection& c, const SqlFragment& stat
 }
 
 // The text protocol with values escaped by the client library for the connection's
-// character set: one round trip, where a server-side prepared statement would take two
-// (prepare, execute) for a statement that runs once.
-std::uint64_t execute_mysql(odb::mysql::connection& c, const SqlFragment& statement) {
+// character set: one round trip, where a server-side prepared statement takes two
+// (prepare, execute) and an ODB query three (prepare, reset, execute).
+std::uint64_t run_mysql(odb::mysql::connection& c, const SqlFragment& statement, IntRows rows) {
   c.clear();  // no ODB statement may hold the connection's result stream
   MYSQL* h = c.handle();
   std::string sql;
@@ -586,22 +598,63 @@ std::uint64_t execute_mysql(odb::mysql::connection& c, const SqlFragment& statem
     }
     throw InternalError("MySQL: " + message);
   }
-  if (MYSQL_RES* res = mysql_store_result(h)) mysql_free_result(res);
+  if (MYSQL_RES* res = mysql_store_result(h)) {
+    if (rows.out != nullptr) {
+      const unsigned columns = std::min<unsigned>(mysql_num_fields(res), static_cast<unsigned>(rows.width));
+      while (MYSQL_ROW row = mysql_fetch_row(res)) {
+        const unsigned long* lengths = mysql_fetch_lengths(res);
+        for (unsigned i = 0; i < rows.width; ++i) {
+          std::int64_t value = 0;
+          if (i < columns && row[i] != nullptr) std::from_chars(row[i], row[i] + lengths[i], value);
+          rows.out->push_back(value);
+        }
+      }
+    }
+    mysql_free_result(res);
+  } else if (mysql_field_count(h) != 0) {
+    const unsigned code = mysql_errno(h);
+    if (is_connection_error(code)) c.mark_failed();
+    throw Unavailable(std::string("MySQL: reading a result failed: ") + mysql_error(h));
+  }
   return mysql_affected_rows(h);
+}
+
+std::uint64_t run(Transaction& tx, const SqlFragment& statement, IntRows rows) {
+  tx.enter();
+  odb::connection& c = tx.tx->connection();
+  if (tx.owner->backend == Backend::kSqlite)
+    return run_sqlite(static_cast<odb::sqlite::connection&>(c), statement, rows);
+  return run_mysql(static_cast<odb::mysql::connection&>(c), statement, rows);
 }
 
 }  // namespace
 
 std::uint64_t execute(Transaction& tx, const SqlFragment& statement) {
   try {
-    tx.enter();
-    odb::connection& c = tx.tx->connection();
-    if (tx.owner->backend == Backend::kSqlite)
-      return execute_sqlite(static_cast<odb::sqlite::connection&>(c), statement);
-    return execute_mysql(static_cast<odb::mysql::connection&>(c), statement);
+    return run(tx, statement, {});
   } catch (...) {
     rethrow_translated();
   }
+}
+
+std::vector<std::int64_t> query_ints(Transaction& tx, const SqlFragment& select, std::size_t width) {
+  try {
+    std::vector<std::int64_t> out;
+    run(tx, select, {width, &out});
+    return out;
+  } catch (...) {
+    rethrow_translated();
+  }
+}
+
+std::int64_t query_int(Transaction& tx, const SqlFragment& select) {
+  const auto values = query_ints(tx, select, 1);
+  return values.empty() ? 0 : values.front();
+}
+
+std::vector<std::uint64_t> query_ids(Transaction& tx, const SqlFragment& select) {
+  const auto values = query_ints(tx, select, 1);
+  return {values.begin(), values.end()};
 }
 
 void create_schema(Transaction& tx) {

@@ -63,39 +63,6 @@ odb::result<View> view_on(Db& db, const SqlFragment& select) {
 
 }  // namespace
 
-std::int64_t query_int(Transaction& tx, const SqlFragment& select) {
-  try {
-    odb::database& db = tx.enter();
-    if (tx.owner->backend == Backend::kSqlite) {
-      auto r = view_on<odbrows::CountView>(static_cast<odb::sqlite::database&>(db), select);
-      auto it = r.begin();
-      return it == r.end() ? 0 : it->value;
-    }
-    auto r = view_on<odbrows::CountView>(static_cast<odb::mysql::database&>(db), select);
-    auto it = r.begin();
-    return it == r.end() ? 0 : it->value;
-  } catch (...) {
-    rethrow_translated();
-  }
-}
-
-std::vector<std::uint64_t> query_ids(Transaction& tx, const SqlFragment& select) {
-  try {
-    odb::database& db = tx.enter();
-    std::vector<std::uint64_t> out;
-    if (tx.owner->backend == Backend::kSqlite) {
-      auto r = view_on<odbrows::IdView>(static_cast<odb::sqlite::database&>(db), select);
-      for (auto it = r.begin(); it != r.end(); ++it) out.push_back(it->id);
-    } else {
-      auto r = view_on<odbrows::IdView>(static_cast<odb::mysql::database&>(db), select);
-      for (auto it = r.begin(); it != r.end(); ++it) out.push_back(it->id);
-    }
-    return out;
-  } catch (...) {
-    rethrow_translated();
-  }
-}
-
 template <typename Row>
 void RowStore<Row>::insert(Transaction& tx, Row& row) {
   try {
@@ -192,7 +159,6 @@ template struct ViewStore<odbrows::StageTotalView>;
 template struct ViewStore<odbrows::SearchHitView>;
 template struct ViewStore<odbrows::MatchGroupView>;
 template struct ViewStore<odbrows::QueueMessageView>;
-template struct ViewStore<odbrows::RoutedView>;
 template struct ViewStore<odbrows::DeadLetterView>;
 template struct ViewStore<odbrows::QueueSpecView>;
 template struct ViewStore<odbrows::LeaseView>;

@@ -298,25 +298,6 @@ struct SchemaRow {
   std::int64_t version = 0;
 };
 
-// Native views: the whole SELECT is given at run time (lib/store/odb/row_store.cxx), so
-// one view serves counts, existence checks and id lists over any table.
-#pragma db view
-struct CountView {
-  std::int64_t value = 0;
-};
-
-#pragma db view
-struct IdView {
-  std::uint64_t id = 0;
-};
-
-// A queue message the relay leased as it routed it, with the outbox event it carries.
-#pragma db view
-struct RoutedView {
-  std::uint64_t id = 0;
-  std::uint64_t event_sequence = 0;
-};
-
 // The transactional outbox (schema version 6): one row per domain event, appended in the
 // writing transaction. `id` is the sequence.
 #pragma db object table("outbox_events")
