@@ -62,7 +62,6 @@ using store::detail::int_param;
 using store::detail::text_param;
 
 island::Transaction& tx_of(UnitOfWork& uow) { return uow.impl().live(); }
-bool is_sqlite(UnitOfWork& uow) { return uow.impl().db->backend == island::Backend::kSqlite; }
 std::string id_list(const std::vector<std::uint64_t>& ids) {
   std::string out = "(";
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -120,9 +119,7 @@ std::vector<odbrows::QueueSpecView> select_queues(UnitOfWork& uow, const std::op
 
 }  // namespace
 
-const char* insert_ignore(UnitOfWork& uow) {
-  return is_sqlite(uow) ? "INSERT OR IGNORE INTO " : "INSERT IGNORE INTO ";
-}
+const char* insert_ignore(UnitOfWork& uow) { return store::detail::insert_ignore(uow.impl().db->backend); }
 
 std::int64_t now_us() { return store::detail::micros(store::detail::now_micros()); }
 

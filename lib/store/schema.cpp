@@ -239,13 +239,49 @@ void create_request_tables(island::Transaction& tx, island::Backend backend) {
 
 void migrate_to_8(island::Transaction& tx, island::Backend backend) { create_request_tables(tx, backend); }
 
+// Version 9: who may do what (lib/security/). Custom roles (the built-in ones live in
+// code), the roles and teams of each user, and service accounts' API keys, kept only as
+// a hash. A deleted user or team takes its rows here with it.
+void create_security_tables(island::Transaction& tx, island::Backend backend) {
+  const bool sqlite = backend == island::Backend::kSqlite;
+  const std::string pk = sqlite ? "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
+                                : "id BIGINT UNSIGNED NOT NULL PRIMARY KEY AUTO_INCREMENT";
+  const std::string id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
+  const std::string time = sqlite ? "INTEGER" : "BIGINT";
+  const std::string key = sqlite ? "TEXT" : "VARCHAR(191)";
+  const std::string engine = sqlite ? "" : " ENGINE=InnoDB";
+  auto references = [](const std::string& column, const std::string& table) {
+    return ", FOREIGN KEY (" + column + ") REFERENCES " + table + " (id) ON DELETE CASCADE";
+  };
+  island::execute(tx, "CREATE TABLE security_roles (name " + key +
+                          " NOT NULL PRIMARY KEY, description TEXT NOT NULL, grants TEXT NOT NULL, "
+                          "updated_at " + time + " NOT NULL)" + engine);
+  island::execute(tx, "CREATE TABLE security_user_roles (user_id " + id + " NOT NULL, role " + key +
+                          " NOT NULL, PRIMARY KEY (user_id, role)" + references("user_id", "users") + ")" +
+                          engine);
+  island::execute(tx, "CREATE INDEX security_user_roles_role_ix ON security_user_roles (role)");
+  island::execute(tx, "CREATE TABLE security_team_members (team_id " + id + " NOT NULL, user_id " + id +
+                          " NOT NULL, PRIMARY KEY (team_id, user_id)" + references("team_id", "teams") +
+                          references("user_id", "users") + ")" + engine);
+  island::execute(tx, "CREATE INDEX security_team_members_user_ix ON security_team_members (user_id)");
+  island::execute(tx, "CREATE TABLE security_api_keys (" + pk + ", user_id " + id + " NOT NULL, name " + key +
+                          " NOT NULL, prefix " + key + " NOT NULL, secret_hash " + key +
+                          " NOT NULL, created_at " + time + " NOT NULL, last_used_at " + time +
+                          " NOT NULL DEFAULT 0, revoked_at " + time + " NOT NULL DEFAULT 0" +
+                          references("user_id", "users") + ")" + engine);
+  island::execute(tx, "CREATE UNIQUE INDEX security_api_keys_prefix_uq ON security_api_keys (prefix)");
+  island::execute(tx, "CREATE INDEX security_api_keys_user_ix ON security_api_keys (user_id)");
+}
+
+void migrate_to_9(island::Transaction& tx, island::Backend backend) { create_security_tables(tx, backend); }
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
   static std::vector<Migration> migrations = {{2, migrate_to_2}, {3, migrate_to_3},
                                               {4, migrate_to_4}, {5, migrate_to_5},
                                               {6, migrate_to_6}, {7, migrate_to_7},
-                                              {8, migrate_to_8}};
+                                              {8, migrate_to_8}, {9, migrate_to_9}};
   return migrations;
 }
 
@@ -270,6 +306,7 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
     create_search_tables(*tx, state.backend);
     create_messaging_tables(*tx, state.backend);
     create_request_tables(*tx, state.backend);
+    create_security_tables(*tx, state.backend);
     version = target;
     write_version(*tx, version, true);
   } else {

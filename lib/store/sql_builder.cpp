@@ -158,6 +158,10 @@ island::SqlParam text_param(std::string v) {
   return p;
 }
 
+const char* insert_ignore(island::Backend backend) noexcept {
+  return backend == island::Backend::kSqlite ? "INSERT OR IGNORE INTO " : "INSERT IGNORE INTO ";
+}
+
 template <typename T>
 const FieldDef<typename SqlBuilder<T>::Row>& SqlBuilder<T>::field(std::string_view name) {
   for (const auto& f : record_fields<Row>())

@@ -19,6 +19,8 @@ bool base64url_decode(std::string_view in, std::string& out);
 
 island::SqlParam int_param(std::int64_t v);
 island::SqlParam text_param(std::string v);
+// "INSERT OR IGNORE INTO " (SQLite) or "INSERT IGNORE INTO " (MySQL).
+const char* insert_ignore(island::Backend backend) noexcept;
 
 // What a query needs beyond the request: the backend's dialect and, loaded once when a
 // filter or sort first names "custom.<field>", the type's custom field definitions.

@@ -75,9 +75,10 @@ TEST_P(SchemaTest, AFailedMigrationLeavesTheVersionUnchanged) {
   EXPECT_EQ(scratch().raw("SELECT version FROM banyan_schema"), std::to_string(current));
 }
 
-// The integer queries behind counts, id lists and the relay's routing read every row and
-// column of the driver's result (MySQL's text protocol, SQLite's columns) the same way.
-TEST_P(SchemaTest, IntegerQueriesReadEveryRowAndColumnWithNullAsZero) {
+// The text and integer queries behind counts, id lists, the relay's routing and the
+// security tables read every row and column of the driver's result (MySQL's text
+// protocol, SQLite's columns) the same way, NULL included.
+TEST_P(SchemaTest, TextAndIntegerQueriesReadEveryRowAndColumn) {
   scratch().raw("CREATE TABLE int_probe (a BIGINT, b BIGINT)");
   scratch().raw("INSERT INTO int_probe VALUES (1, 10), (2, NULL), (-9223372036854775807, 9223372036854775807)");
   db().transact([&](store::UnitOfWork& uow) {
@@ -93,6 +94,14 @@ TEST_P(SchemaTest, IntegerQueriesReadEveryRowAndColumnWithNullAsZero) {
     island::SqlFragment ids;
     ids.text("SELECT a FROM int_probe WHERE b IS NOT NULL AND a > 0");
     EXPECT_EQ(island::query_ids(tx, ids), std::vector<std::uint64_t>{1});
+    island::SqlFragment texts;
+    texts.text("SELECT ").param(store::detail::text_param("it's \xc3\xa9\"\\")).text(", NULL, 42");
+    const auto cells = island::query_text(tx, texts, 3);
+    ASSERT_EQ(cells.size(), 3u);
+    EXPECT_FALSE(cells[0].is_null);
+    EXPECT_EQ(cells[0].text, "it's \xc3\xa9\"\\");
+    EXPECT_TRUE(cells[1].is_null);
+    EXPECT_EQ(cells[2].text, "42");
     island::SqlFragment bad;
     bad.text("SELECT nothing FROM int_probe");
     EXPECT_THROW(island::query_ints(tx, bad, 1), Error);

@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -512,14 +512,21 @@ namespace {
   throw InternalError("SQLite: " + message);
 }
 
-// Where a statement's result rows go: the first `width` columns of each, as integers
-// (NULL as 0), appended to `out`. A statement run for its effect has none.
-struct IntRows {
+// Where a statement's result rows go: the first `width` columns of each, appended to
+// `out`. A statement run for its effect has none.
+struct Cells {
   std::size_t width = 0;
-  std::vector<std::int64_t>* out = nullptr;
+  std::vector<TextCell>* out = nullptr;
 };
 
-std::uint64_t run_sqlite(odb::sqlite::connection& c, const SqlFragment& statement, IntRows rows) {
+TextCell text_cell(const char* text, std::size_t size) {
+  TextCell cell;
+  cell.is_null = false;
+  cell.text.assign(text, size);
+  return cell;
+}
+
+std::uint64_t run_sqlite(odb::sqlite::connection& c, const SqlFragment& statement, Cells rows) {
   std::string sql;
   for (const SqlFragment::Part& p : statement.parts) sql += p.is_param ? "?" : p.text;
   sqlite3* h = c.handle();
@@ -544,8 +551,14 @@ std::uint64_t run_sqlite(odb::sqlite::connection& c, const SqlFragment& statemen
   const int columns = std::min(sqlite3_column_count(st), static_cast<int>(rows.width));
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (rows.out == nullptr) continue;
-    for (int i = 0; i < static_cast<int>(rows.width); ++i)
-      rows.out->push_back(i < columns ? sqlite3_column_int64(st, i) : 0);
+    for (int i = 0; i < static_cast<int>(rows.width); ++i) {
+      if (i >= columns || sqlite3_column_type(st, i) == SQLITE_NULL) {
+        rows.out->emplace_back();
+        continue;
+      }
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+      rows.out->push_back(text_cell(text, static_cast<std::size_t>(sqlite3_column_bytes(st, i))));
+    }
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) sqlite_failed(h, rc);
@@ -555,7 +568,7 @@ std::uint64_t run_sqlite(odb::sqlite::connection& c, const SqlFragment& statemen
 // The text protocol with values escaped by the client library for the connection's
 // character set: one round trip, where a server-side prepared statement takes two
 // (prepare, execute) and an ODB query three (prepare, reset, execute).
-std::uint64_t run_mysql(odb::mysql::connection& c, const SqlFragment& statement, IntRows rows) {
+std::uint64_t run_mysql(odb::mysql::connection& c, const SqlFragment& statement, Cells rows) {
   c.clear();  // no ODB statement may hold the connection's result stream
   MYSQL* h = c.handle();
   std::string sql;
@@ -604,9 +617,8 @@ std::uint64_t run_mysql(odb::mysql::connection& c, const SqlFragment& statement,
       while (MYSQL_ROW row = mysql_fetch_row(res)) {
         const unsigned long* lengths = mysql_fetch_lengths(res);
         for (unsigned i = 0; i < rows.width; ++i) {
-          std::int64_t value = 0;
-          if (i < columns && row[i] != nullptr) std::from_chars(row[i], row[i] + lengths[i], value);
-          rows.out->push_back(value);
+          if (i < columns && row[i] != nullptr) rows.out->push_back(text_cell(row[i], lengths[i]));
+          else rows.out->emplace_back();
         }
       }
     }
@@ -619,7 +631,7 @@ std::uint64_t run_mysql(odb::mysql::connection& c, const SqlFragment& statement,
   return mysql_affected_rows(h);
 }
 
-std::uint64_t run(Transaction& tx, const SqlFragment& statement, IntRows rows) {
+std::uint64_t run(Transaction& tx, const SqlFragment& statement, Cells rows) {
   tx.enter();
   odb::connection& c = tx.tx->connection();
   if (tx.owner->backend == Backend::kSqlite)
@@ -637,14 +649,24 @@ std::uint64_t execute(Transaction& tx, const SqlFragment& statement) {
   }
 }
 
-std::vector<std::int64_t> query_ints(Transaction& tx, const SqlFragment& select, std::size_t width) {
+std::vector<TextCell> query_text(Transaction& tx, const SqlFragment& select, std::size_t width) {
   try {
-    std::vector<std::int64_t> out;
+    std::vector<TextCell> out;
     run(tx, select, {width, &out});
     return out;
   } catch (...) {
     rethrow_translated();
   }
+}
+
+std::vector<std::int64_t> query_ints(Transaction& tx, const SqlFragment& select, std::size_t width) {
+  std::vector<std::int64_t> out;
+  for (const auto& cell : query_text(tx, select, width)) {
+    std::int64_t value = 0;
+    if (!cell.is_null) value = std::strtoll(cell.text.c_str(), nullptr, 10);
+    out.push_back(value);
+  }
+  return out;
 }
 
 std::int64_t query_int(Transaction& tx, const SqlFragment& select) {

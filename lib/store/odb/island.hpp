@@ -89,8 +89,15 @@ std::uint64_t execute(Transaction& tx, const std::string& sql);
 // Runs DML with bound parameters (INSERT, UPDATE, DELETE) through the driver on the
 // transaction's connection. Returns the number of affected rows.
 std::uint64_t execute(Transaction& tx, const SqlFragment& statement);
-// Runs a full SELECT whose first `width` columns are integers; returns them row after
-// row (NULL as 0). Like execute, one round trip on MySQL, where an ODB view takes three.
+// Runs a full SELECT; returns the first `width` columns of every row, row after row, as
+// text (numbers in decimal). Like execute, one round trip on MySQL,
+// where an ODB view takes three.
+struct TextCell {
+  bool is_null = true;
+  std::string text;
+};
+std::vector<TextCell> query_text(Transaction& tx, const SqlFragment& select, std::size_t width);
+// As query_text, for integer columns (NULL as 0).
 std::vector<std::int64_t> query_ints(Transaction& tx, const SqlFragment& select, std::size_t width);
 // Runs a full "SELECT <one integer> ..." statement; returns 0 when it yields no row.
 std::int64_t query_int(Transaction& tx, const SqlFragment& select);

@@ -1,0 +1,60 @@
+// API keys for service accounts: shown once, stored only as a hash, revocable.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "banyan/export.hpp"
+#include "banyan/model/record.hpp"
+#include "banyan/store/unit_of_work.hpp"
+
+namespace banyan::security {
+
+struct BANYAN_EXPORT ApiKey {
+  Id id = 0;
+  Id user_id = 0;  // the (service account) user the key acts as
+  std::string name;
+  // The public part of the key ("bnk_" and 12 characters), safe to show and log.
+  std::string prefix;
+  Timestamp created_at{};
+  // To the minute: a key used again within a minute is not written again.
+  std::optional<Timestamp> last_used_at;
+  std::optional<Timestamp> revoked_at;
+
+  friend bool operator==(const ApiKey&, const ApiKey&) = default;
+};
+
+// A key as created: the only time its secret exists outside the caller's hands.
+struct BANYAN_EXPORT IssuedApiKey {
+  ApiKey key;
+  std::string secret;  // "bnk_<prefix>_<43 random characters>"
+};
+
+// Stateless: every method works in the caller's unit of work and checks nothing about
+// who calls it (the Engine does).
+class BANYAN_EXPORT ApiKeyStore {
+ public:
+  // A new key acting as `user`. The secret has 256 random bits and is kept only as its
+  // SHA-256. NotFound for no such user; ValidationError (field "name") unless the name is
+  // 1 to 100 characters.
+  IssuedApiKey create(store::UnitOfWork& uow, Id user, const std::string& name) const;
+  // Every key, or those of one user; newest first.
+  std::vector<ApiKey> list(store::UnitOfWork& uow, std::optional<Id> user = std::nullopt) const;
+  // NotFound for no such key.
+  ApiKey get(store::UnitOfWork& uow, Id id) const;
+  // Idempotent; the first revocation time stays. NotFound for no such key.
+  ApiKey revoke(store::UnitOfWork& uow, Id id) const;
+  // The key `secret` belongs to when it is one and is not revoked, else nothing (any
+  // malformed text included). Only reads, so a read-only unit of work serves. The
+  // comparison takes the same time however much of the secret is right.
+  std::optional<ApiKey> authenticate(store::UnitOfWork& uow, std::string_view secret) const;
+  // Whether touch() would write: the key's last use was noted over a minute ago or never.
+  static bool stale(const ApiKey& key, Timestamp now) noexcept;
+  // Notes that the key was used now, when it is stale (see above), in a unit of work that
+  // may write.
+  void touch(store::UnitOfWork& uow, const ApiKey& key) const;
+};
+
+}  // namespace banyan::security

@@ -1,0 +1,42 @@
+// Who belongs where: the roles each user holds and the teams each belongs to, and from
+// them the principal a user acts as.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "banyan/export.hpp"
+#include "banyan/security/principal.hpp"
+#include "banyan/store/unit_of_work.hpp"
+
+namespace banyan::security {
+
+// Stateless: every method works in the caller's unit of work and checks nothing about
+// who calls it (the Engine does). Deleting a user or a team removes its roles and
+// memberships with it.
+class BANYAN_EXPORT Directory {
+ public:
+  // Gives `user` the role. Idempotent. NotFound for no such user; ValidationError
+  // (field "role") for no such role.
+  void assign_role(store::UnitOfWork& uow, Id user, std::string_view role) const;
+  // Takes the role away. Idempotent.
+  void revoke_role(store::UnitOfWork& uow, Id user, std::string_view role) const;
+  // By name.
+  std::vector<std::string> roles_of(store::UnitOfWork& uow, Id user) const;
+
+  // Idempotent. NotFound for no such team or user.
+  void add_member(store::UnitOfWork& uow, Id team, Id user) const;
+  // Idempotent.
+  void remove_member(store::UnitOfWork& uow, Id team, Id user) const;
+  // Ascending ids.
+  std::vector<Id> teams_of(store::UnitOfWork& uow, Id user) const;
+  std::vector<Id> members_of(store::UnitOfWork& uow, Id team) const;
+
+  // The principal acting as `user`, with the roles and teams the user has now.
+  // NotFound for no such user; PermissionDenied for a deactivated one.
+  Principal principal(store::UnitOfWork& uow, Id user,
+                      Principal::Kind kind = Principal::Kind::kUser) const;
+};
+
+}  // namespace banyan::security

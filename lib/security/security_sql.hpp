@@ -1,0 +1,29 @@
+// What the security stores share: their unit of work's transaction and the parameters of
+// their statements (the tables are in lib/store/schema.cpp, version 9).
+#pragma once
+
+#include "banyan/store/unit_of_work.hpp"
+#include "store/database_state.hpp"
+#include "store/odb/island.hpp"
+#include "store/sql_builder.hpp"
+
+namespace banyan::security::detail {
+
+using island::SqlFragment;
+using store::detail::int_param;
+using store::detail::text_param;
+
+inline island::Transaction& tx_of(store::UnitOfWork& uow) { return uow.impl().live(); }
+inline const char* insert_ignore(store::UnitOfWork& uow) {
+  return store::detail::insert_ignore(uow.impl().db->backend);
+}
+
+// Whether a row of `table` has this id (users, teams).
+inline bool exists(store::UnitOfWork& uow, const char* table, Id id) {
+  SqlFragment q;
+  q.text(std::string("SELECT COUNT(*) FROM ") + table + " WHERE id = ")
+      .param(int_param(static_cast<std::int64_t>(id)));
+  return island::query_int(tx_of(uow), q) > 0;
+}
+
+}  // namespace banyan::security::detail
