@@ -1,6 +1,7 @@
 // Umbrella header: the whole public API of the Banyan core library.
 #pragma once
 
+#include "banyan/engine.hpp"
 #include "banyan/errors.hpp"
 #include "banyan/export.hpp"
 #include "banyan/model/activity.hpp"
@@ -19,6 +20,7 @@
 #include "banyan/messaging/message.hpp"
 #include "banyan/messaging/message_bus.hpp"
 #include "banyan/messaging/retry_policy.hpp"
+#include "banyan/record_service.hpp"
 #include "banyan/saga/saga.hpp"
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/api_key_store.hpp"

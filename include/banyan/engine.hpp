@@ -1,0 +1,65 @@
+// Engine: the service layer. Every use case of the library, run as a principal and
+// checked against the access policy (deny by default). Hosts and bindings call this,
+// never the repositories directly, so the same rules hold in-process and over HTTP.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "banyan/export.hpp"
+#include "banyan/model/activity.hpp"
+#include "banyan/model/company.hpp"
+#include "banyan/model/contact.hpp"
+#include "banyan/model/deal.hpp"
+#include "banyan/model/lead.hpp"
+#include "banyan/model/pipeline.hpp"
+#include "banyan/model/tag.hpp"
+#include "banyan/model/team.hpp"
+#include "banyan/model/user.hpp"
+#include "banyan/record_service.hpp"
+#include "banyan/security/access_policy.hpp"
+#include "banyan/security/principal.hpp"
+#include "banyan/store/database.hpp"
+
+namespace banyan {
+
+struct BANYAN_EXPORT EngineOptions {
+  // How long a policy read from the database (custom roles) serves before it is read
+  // again. Changes made through this Engine take effect at once.
+  std::chrono::milliseconds policy_ttl{5000};
+};
+
+// Thread-safe; one Engine serves every thread. It does not own the Database, which must
+// outlive it.
+class BANYAN_EXPORT Engine {
+ public:
+  explicit Engine(store::Database& db, EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  store::Database& database() noexcept;
+
+  // The access policy in force: the built-in roles and the custom ones stored (read
+  // again after policy_ttl, or at once after policy_changed()).
+  std::shared_ptr<const security::AccessPolicy> policy();
+  // Drops the cached policy: call after changing custom roles outside this Engine.
+  void policy_changed() noexcept;
+
+  RecordService<User> users(const security::Principal& who);
+  RecordService<Team> teams(const security::Principal& who);
+  RecordService<Tag> tags(const security::Principal& who);
+  RecordService<Company> companies(const security::Principal& who);
+  RecordService<Contact> contacts(const security::Principal& who);
+  RecordService<Lead> leads(const security::Principal& who);
+  RecordService<Pipeline> pipelines(const security::Principal& who);
+  RecordService<Stage> stages(const security::Principal& who);
+  RecordService<Deal> deals(const security::Principal& who);
+  RecordService<Activity> activities(const security::Principal& who);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace banyan

@@ -1,0 +1,70 @@
+// RecordService<T>: one record type's use cases as a principal may run them. The
+// repository's operations, each checked against the access policy first, with sensitive
+// fields masked on the way out. Obtain one from Engine (engine.contacts(who), ...).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "banyan/export.hpp"
+#include "banyan/security/access_policy.hpp"
+#include "banyan/security/principal.hpp"
+#include "banyan/store/database.hpp"
+#include "banyan/store/query.hpp"
+#include "banyan/store/repository.hpp"
+
+namespace banyan {
+
+// A light value (a repository handle, the principal and a shared policy) valid while its
+// Database lives. Every method works in the caller's unit of work, like the repository's,
+// and fails like it (ValidationError, NotFound, Conflict, ...), plus:
+//  - a record the principal may not read is NotFound, as if it did not exist, so ids do
+//    not reveal what is stored;
+//  - a readable record the principal may not change, or a right it lacks entirely, is
+//    PermissionDenied, and nothing is changed;
+//  - sensitive fields (security::sensitive_fields) of records the principal may not see
+//    them on come back empty; updating one, or filtering or sorting on one, is
+//    PermissionDenied naming the field. (A create may set them: it reveals nothing.)
+template <typename T>
+class BANYAN_EXPORT RecordService {
+ public:
+  RecordService(store::Repository<T> repo, security::Principal who,
+                std::shared_ptr<const security::AccessPolicy> policy) noexcept;
+
+  T get(store::UnitOfWork& uow, Id id) const;
+  std::optional<T> find(store::UnitOfWork& uow, Id id) const;
+  // Only the records the principal may read.
+  store::Page<T> query(store::UnitOfWork& uow, const store::PageRequest& request) const;
+  std::uint64_t count(store::UnitOfWork& uow, const store::Filter& filter = {},
+                      bool include_archived = false) const;
+
+  // A record with no owner becomes the principal's own (when it is a user). Needs create
+  // reaching the record's owner and team.
+  T create(store::UnitOfWork& uow, const T& record) const;
+  // Needs update reaching the stored record and, when the owner or team changes, the
+  // new place too. A sensitive field the principal cannot see keeps its stored value
+  // when it comes back empty.
+  T update(store::UnitOfWork& uow, const T& record) const;
+  // Archiving and restoring are deleting and its undo: they need delete.
+  T archive(store::UnitOfWork& uow, Id id) const;
+  T restore(store::UnitOfWork& uow, Id id) const;
+  void remove(store::UnitOfWork& uow, Id id) const;
+  // An update of the record with the same external id when there is one the principal
+  // may read (an owner or team left unset keeps the stored one), else a create.
+  T upsert(store::UnitOfWork& uow, const T& record) const;
+
+  const security::Principal& principal() const noexcept { return who_; }
+
+ private:
+  // The stored record when the principal may read it, else NotFound.
+  T readable(store::UnitOfWork& uow, Id id) const;
+  T masked(T record) const;
+  void check_fields(const store::Filter& filter, const store::Sort* sort) const;
+
+  store::Repository<T> repo_;
+  security::Principal who_;
+  std::shared_ptr<const security::AccessPolicy> policy_;
+};
+
+}  // namespace banyan

@@ -1,0 +1,236 @@
+#include "banyan/record_service.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+#include "banyan/errors.hpp"
+#include "banyan/model/activity.hpp"
+#include "banyan/model/company.hpp"
+#include "banyan/model/contact.hpp"
+#include "banyan/model/deal.hpp"
+#include "banyan/model/lead.hpp"
+#include "banyan/model/pipeline.hpp"
+#include "banyan/model/tag.hpp"
+#include "banyan/model/team.hpp"
+#include "banyan/model/user.hpp"
+
+namespace banyan {
+namespace {
+
+using security::Action;
+
+// Where a record stands for scoping. A user is its own: "own" reaches oneself. A team
+// stands in itself: "team" reaches the teams one belongs to.
+template <typename T>
+security::RecordScope scope_of(const T& r) {
+  if constexpr (std::is_same_v<T, User>)
+    return {r.id == 0 ? std::nullopt : std::optional<Id>(r.id), std::nullopt};
+  else if constexpr (std::is_same_v<T, Team>)
+    return {std::nullopt, r.id == 0 ? std::nullopt : std::optional<Id>(r.id)};
+  else
+    return security::RecordScope::of(r);
+}
+
+bool same_place(const security::RecordScope& a, const security::RecordScope& b) {
+  return a.owner_id == b.owner_id && a.team_id == b.team_id;
+}
+
+// The CRM's own records, which their creator owns unless told otherwise.
+template <typename T>
+constexpr bool kOwnedByCreator =
+    std::is_same_v<T, Company> || std::is_same_v<T, Contact> || std::is_same_v<T, Lead> ||
+    std::is_same_v<T, Deal> || std::is_same_v<T, Activity> || std::is_same_v<T, Tag>;
+
+template <typename T>
+constexpr bool kHasPersonalFields = std::is_same_v<T, Contact> || std::is_same_v<T, Lead>;
+
+// The fields a filter or sort names, depth first.
+void collect_fields(const store::Filter& f, std::vector<std::string>& out) {
+  const auto& n = f.node();
+  if (n.kind == store::Filter::Node::Kind::kCompare) out.push_back(n.field);
+  for (const auto& child : n.children) collect_fields(child, out);
+}
+
+store::Value id_value(Id id) { return static_cast<std::int64_t>(id); }
+
+template <typename T>
+store::Filter within(const security::ListScope& scope) {
+  if (scope.all) return {};
+  const char* owner = std::is_same_v<T, User> ? "id" : "owner_id";
+  const char* team = std::is_same_v<T, Team> ? "id" : "team_id";
+  std::vector<store::Value> teams;
+  for (Id t : scope.team_ids) teams.push_back(id_value(t));
+  if constexpr (std::is_same_v<T, Team>) {
+    if (teams.empty()) return store::Filter::is_null("id");  // matches nothing
+    return store::Filter::in(team, teams);
+  } else {
+    std::optional<store::Filter> out;
+    if (scope.owner_id) out = store::Filter::eq(owner, id_value(*scope.owner_id));
+    if (!teams.empty() && !std::is_same_v<T, User>) {
+      auto in_team = store::Filter::in(team, teams);
+      out = out ? (*out || in_team) : in_team;
+    }
+    return out ? *out : store::Filter::is_null("id");
+  }
+}
+
+}  // namespace
+
+template <typename T>
+RecordService<T>::RecordService(store::Repository<T> repo, security::Principal who,
+                                std::shared_ptr<const security::AccessPolicy> policy) noexcept
+    : repo_(repo), who_(std::move(who)), policy_(std::move(policy)) {}
+
+template <typename T>
+T RecordService<T>::readable(store::UnitOfWork& uow, Id id) const {
+  auto record = repo_.find(uow, id);
+  if (!record || !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record)))
+    throw NotFound("no " + std::string(to_string(T::kType)) + " with id " + std::to_string(id));
+  return std::move(*record);
+}
+
+template <typename T>
+T RecordService<T>::masked(T record) const {
+  if constexpr (kHasPersonalFields<T>) {
+    if (!policy_->allows(who_, Action::kReadSensitive, T::kType, scope_of(record))) {
+      record.email.reset();
+      record.phone.reset();
+    }
+  }
+  return record;
+}
+
+template <typename T>
+void RecordService<T>::check_fields(const store::Filter& filter, const store::Sort* sort) const {
+  const auto& sensitive = security::sensitive_fields(T::kType);
+  if (sensitive.empty()) return;
+  // Filtering on a field is reading it: fine only where the principal sees it on every
+  // record it may read.
+  if (policy_->scope(who_, Action::kReadSensitive, T::kType) >=
+      policy_->scope(who_, Action::kRead, T::kType))
+    return;
+  std::vector<std::string> named;
+  collect_fields(filter, named);
+  if (sort != nullptr) named.push_back(sort->field);
+  for (const auto& field : named) {
+    if (std::find(sensitive.begin(), sensitive.end(), field) != sensitive.end())
+      throw PermissionDenied(
+          field + ": " + who_.name + " may not filter or sort on a field it cannot see", field);
+  }
+}
+
+template <typename T>
+T RecordService<T>::get(store::UnitOfWork& uow, Id id) const {
+  return masked(readable(uow, id));
+}
+
+template <typename T>
+std::optional<T> RecordService<T>::find(store::UnitOfWork& uow, Id id) const {
+  auto record = repo_.find(uow, id);
+  if (!record || !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record)))
+    return std::nullopt;
+  return masked(std::move(*record));
+}
+
+template <typename T>
+store::Page<T> RecordService<T>::query(store::UnitOfWork& uow,
+                                       const store::PageRequest& request) const {
+  const auto scope = policy_->list_scope(who_, Action::kRead, T::kType);
+  check_fields(request.filter, &request.sort);
+  store::PageRequest scoped = request;
+  if (!scope.all) scoped.filter = request.filter && within<T>(scope);
+  auto page = repo_.query(uow, scoped);
+  for (auto& item : page.items) item = masked(std::move(item));
+  return page;
+}
+
+template <typename T>
+std::uint64_t RecordService<T>::count(store::UnitOfWork& uow, const store::Filter& filter,
+                                      bool include_archived) const {
+  const auto scope = policy_->list_scope(who_, Action::kRead, T::kType);
+  check_fields(filter, nullptr);
+  return repo_.count(uow, scope.all ? filter : (filter && within<T>(scope)), include_archived);
+}
+
+template <typename T>
+T RecordService<T>::create(store::UnitOfWork& uow, const T& record) const {
+  T r = record;
+  if constexpr (kOwnedByCreator<T>) {
+    if (!r.owner_id && who_.user_id) r.owner_id = who_.user_id;
+  }
+  policy_->require(who_, Action::kCreate, T::kType, scope_of(r));
+  return masked(repo_.create(uow, r));
+}
+
+template <typename T>
+T RecordService<T>::update(store::UnitOfWork& uow, const T& record) const {
+  const T stored = readable(uow, record.id);
+  policy_->require(who_, Action::kUpdate, T::kType, scope_of(stored));
+  if (!same_place(scope_of(record), scope_of(stored)))
+    policy_->require(who_, Action::kUpdate, T::kType, scope_of(record));
+  T r = record;
+  if constexpr (kHasPersonalFields<T>) {
+    if (!policy_->allows(who_, Action::kReadSensitive, T::kType, scope_of(stored))) {
+      // What the principal was shown empty stays as stored; writing it is refused, since
+      // a write would overwrite what it cannot see (and an accepted equal value would
+      // tell it what is there).
+      if (r.email)
+        throw PermissionDenied("email: " + who_.name + " may not write a field it cannot see",
+                               "email");
+      if (r.phone)
+        throw PermissionDenied("phone: " + who_.name + " may not write a field it cannot see",
+                               "phone");
+      r.email = stored.email;
+      r.phone = stored.phone;
+    }
+  }
+  return masked(repo_.update(uow, r));
+}
+
+template <typename T>
+T RecordService<T>::archive(store::UnitOfWork& uow, Id id) const {
+  policy_->require(who_, Action::kDelete, T::kType, scope_of(readable(uow, id)));
+  return masked(repo_.archive(uow, id));
+}
+
+template <typename T>
+T RecordService<T>::restore(store::UnitOfWork& uow, Id id) const {
+  policy_->require(who_, Action::kDelete, T::kType, scope_of(readable(uow, id)));
+  return masked(repo_.restore(uow, id));
+}
+
+template <typename T>
+void RecordService<T>::remove(store::UnitOfWork& uow, Id id) const {
+  policy_->require(who_, Action::kDelete, T::kType, scope_of(readable(uow, id)));
+  repo_.remove(uow, id);
+}
+
+template <typename T>
+T RecordService<T>::upsert(store::UnitOfWork& uow, const T& record) const {
+  if (!record.external_id)
+    throw ValidationError("external_id: upsert needs an external id", "external_id");
+  const auto existing = repo_.find_by_external_id(uow, *record.external_id);
+  if (existing && policy_->allows(who_, Action::kRead, T::kType, scope_of(*existing))) {
+    T r = record;
+    r.id = existing->id;
+    r.version = existing->version;
+    if (!r.owner_id) r.owner_id = existing->owner_id;
+    if (!r.team_id) r.team_id = existing->team_id;
+    return update(uow, r);
+  }
+  // None the principal can see: a create, which a hidden twin refuses as a Conflict.
+  return create(uow, record);
+}
+
+template class RecordService<User>;
+template class RecordService<Team>;
+template class RecordService<Tag>;
+template class RecordService<Company>;
+template class RecordService<Contact>;
+template class RecordService<Lead>;
+template class RecordService<Pipeline>;
+template class RecordService<Stage>;
+template class RecordService<Deal>;
+template class RecordService<Activity>;
+
+}  // namespace banyan

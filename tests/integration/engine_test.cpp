@@ -1,0 +1,295 @@
+// The service layer: every use case checked against the access policy, as each built-in
+// role and a custom one, on both backends. Refusals change nothing.
+#include "store_fixture.hpp"
+
+namespace banyan::test {
+namespace {
+
+using security::Action;
+using security::Principal;
+using security::Scope;
+
+class EngineTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    engine_ = std::make_unique<Engine>(db());
+    db().transact([&](store::UnitOfWork& uow) {
+      east = db().teams().create(uow, named<Team>("East")).id;
+      west = db().teams().create(uow, named<Team>("West")).id;
+    });
+    admin = person("admin@example.com", {"admin"}, {});
+    manager = person("manager@example.com", {"manager"}, {east});
+    rep = person("rep@example.com", {"sales_rep"}, {east});
+    teammate = person("teammate@example.com", {"sales_rep"}, {east});
+    westerner = person("west@example.com", {"sales_rep"}, {west});
+    reader = person("reader@example.com", {"read_only"}, {});
+    bot = person("bot@example.com", {"integration"}, {});
+    nobody = person("nobody@example.com", {}, {});
+    own = contact_of(rep, east, "Own");
+    teammates = contact_of(teammate, east, "Teammates");
+    westerners = contact_of(westerner, west, "Westerners");
+  }
+  void TearDown() override {
+    engine_.reset();
+    StoreTest::TearDown();
+  }
+
+  Principal person(const std::string& email, const std::vector<std::string>& roles,
+                   const std::vector<Id>& teams) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      User u;
+      u.email = email;
+      u.name = email.substr(0, email.find('@'));
+      const Id id = db().users().create(uow, u).id;
+      const security::Directory directory;
+      for (const auto& r : roles) directory.assign_role(uow, id, r);
+      for (Id t : teams) directory.add_member(uow, t, id);
+      return directory.principal(uow, id);
+    });
+  }
+  Contact contact_of(const Principal& owner, Id team, const std::string& last_name) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      Contact c = contact("Ada", last_name);
+      c.email = last_name + "@example.com";
+      c.phone = "+1 555 0100";
+      c.owner_id = owner.user_id;
+      c.team_id = team;
+      return db().contacts().create(uow, c);
+    });
+  }
+  Contact stored(Id id) {
+    return db().read([&](store::UnitOfWork& uow) { return db().contacts().get(uow, id); });
+  }
+  std::vector<std::string> visible(const Principal& who) {
+    return db().read([&](store::UnitOfWork& uow) {
+      std::vector<std::string> out;
+      for (const auto& c : engine().contacts(who).query(uow, {}).items) out.push_back(c.last_name);
+      return out;
+    });
+  }
+  Engine& engine() { return *engine_; }
+
+  Id east = 0, west = 0;
+  Principal admin, manager, rep, teammate, westerner, reader, bot, nobody;
+  Contact own, teammates, westerners;
+
+ private:
+  std::unique_ptr<Engine> engine_;
+};
+BANYAN_ON_BOTH_BACKENDS(EngineTest);
+
+TEST_P(EngineTest, EachRoleListsExactlyTheRecordsItsScopeReaches) {
+  EXPECT_EQ(visible(admin), (std::vector<std::string>{"Own", "Teammates", "Westerners"}));
+  EXPECT_EQ(visible(manager), (std::vector<std::string>{"Own", "Teammates"}));
+  EXPECT_EQ(visible(rep), (std::vector<std::string>{"Own", "Teammates"}));
+  EXPECT_EQ(visible(westerner), (std::vector<std::string>{"Westerners"}));
+  EXPECT_EQ(visible(reader), (std::vector<std::string>{"Own", "Teammates", "Westerners"}));
+  EXPECT_EQ(visible(bot), (std::vector<std::string>{"Own", "Teammates", "Westerners"}));
+  EXPECT_THROW(visible(nobody), PermissionDenied);
+  db().read([&](store::UnitOfWork& uow) {
+    EXPECT_EQ(engine().contacts(rep).count(uow), 2u);
+    EXPECT_EQ(engine().contacts(rep).count(
+                  uow, store::Filter::eq("last_name", std::string("Westerners"))),
+              0u);
+    EXPECT_THROW(engine().contacts(nobody).count(uow), PermissionDenied);
+  });
+}
+
+TEST_P(EngineTest, ARecordOutsideTheReadScopeIsNotFoundAsIfItDidNotExist) {
+  db().read([&](store::UnitOfWork& uow) {
+    EXPECT_EQ(engine().contacts(rep).get(uow, teammates.id).last_name, "Teammates");
+    EXPECT_THROW(engine().contacts(rep).get(uow, westerners.id), NotFound);
+    EXPECT_FALSE(engine().contacts(rep).find(uow, westerners.id));
+    EXPECT_THROW(engine().contacts(nobody).get(uow, own.id), NotFound);
+    EXPECT_THROW(engine().contacts(rep).get(uow, 999999), NotFound);
+  });
+  for (auto attempt : {0, 1, 2}) {
+    EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+      auto contacts = engine().contacts(rep);
+      if (attempt == 0) contacts.remove(uow, westerners.id);
+      if (attempt == 1) contacts.archive(uow, westerners.id);
+      if (attempt == 2) {
+        Contact c = westerners;
+        c.first_name = "Mallory";
+        contacts.update(uow, c);
+      }
+    }),
+                 NotFound);
+  }
+  EXPECT_EQ(stored(westerners.id), westerners) << "refusals change nothing";
+}
+
+TEST_P(EngineTest, ASalesRepChangesAndDeletesOnlyItsOwnRecords) {
+  Contact c = teammates;
+  c.title = "Changed";
+  EXPECT_THROW(
+      db().transact([&](store::UnitOfWork& uow) { engine().contacts(rep).update(uow, c); }),
+      PermissionDenied);
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    engine().contacts(rep).remove(uow, teammates.id);
+  }),
+               PermissionDenied);
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    engine().contacts(rep).archive(uow, teammates.id);
+  }),
+               PermissionDenied);
+  EXPECT_EQ(stored(teammates.id), teammates);
+
+  Contact mine = own;
+  mine.title = "Mine";
+  const auto updated = db().transact(
+      [&](store::UnitOfWork& uow) { return engine().contacts(rep).update(uow, mine); });
+  EXPECT_EQ(updated.title, "Mine");
+  EXPECT_EQ(updated.email, own.email) << "its own record's sensitive fields are visible";
+  // Handing its record to someone else needs update reaching the new owner too.
+  Contact handed = updated;
+  handed.owner_id = teammate.user_id;
+  EXPECT_THROW(
+      db().transact([&](store::UnitOfWork& uow) { engine().contacts(rep).update(uow, handed); }),
+      PermissionDenied);
+  EXPECT_EQ(stored(own.id).owner_id, rep.user_id);
+  db().transact([&](store::UnitOfWork& uow) { engine().contacts(rep).remove(uow, own.id); });
+  EXPECT_FALSE(
+      db().read([&](store::UnitOfWork& uow) { return db().contacts().find(uow, own.id); }));
+}
+
+TEST_P(EngineTest, SensitiveFieldsAreMaskedUnlessTheRoleSeesThemOnThatRecord) {
+  auto seen = [&](const Principal& who, const Contact& c) {
+    return db().read([&](store::UnitOfWork& uow) { return engine().contacts(who).get(uow, c.id); });
+  };
+  EXPECT_FALSE(seen(reader, own).email);
+  EXPECT_FALSE(seen(reader, own).phone);
+  EXPECT_EQ(seen(reader, own).last_name, "Own") << "the rest is there";
+  EXPECT_EQ(seen(rep, own).email, own.email);
+  EXPECT_FALSE(seen(rep, teammates).email)
+      << "a teammate's record: readable, sensitive fields masked";
+  EXPECT_EQ(seen(manager, teammates).email, teammates.email);
+  EXPECT_EQ(seen(bot, westerners).phone, westerners.phone);
+  const auto listed =
+      db().read([&](store::UnitOfWork& uow) { return engine().contacts(reader).query(uow, {}); });
+  for (const auto& c : listed.items) EXPECT_FALSE(c.email) << c.last_name;
+}
+
+TEST_P(EngineTest, FilteringOrSortingOnAFieldThePrincipalCannotSeeIsRefused) {
+  db().read([&](store::UnitOfWork& uow) {
+    store::PageRequest by_email;
+    by_email.filter = store::Filter::starts_with("email", "Own");
+    for (const auto* who : {&reader, &rep}) {
+      try {
+        engine().contacts(*who).query(uow, by_email);
+        FAIL() << who->name << " filtered on a masked field";
+      } catch (const PermissionDenied& e) {
+        EXPECT_EQ(e.field(), "email");
+      }
+      EXPECT_THROW(engine().contacts(*who).count(uow, store::Filter::is_null("phone")),
+                   PermissionDenied);
+    }
+    store::PageRequest by_phone;
+    by_phone.sort = {"phone", false};
+    EXPECT_THROW(engine().contacts(reader).query(uow, by_phone), PermissionDenied);
+    EXPECT_EQ(engine().contacts(manager).query(uow, by_email).items.size(), 1u)
+        << "a manager sees its teams' emails";
+    EXPECT_EQ(engine().contacts(bot).query(uow, by_phone).items.size(), 3u);
+  });
+}
+
+TEST_P(EngineTest, AMaskedFieldLeftEmptyKeepsItsValueAndWritingOneIsRefused) {
+  db().transact([&](store::UnitOfWork& uow) {
+    security::RoleStore().create(uow, {"editor",
+                                       "Changes contacts without seeing personal data",
+                                       {{ObjectType::kContact, Action::kRead, Scope::kAll},
+                                        {ObjectType::kContact, Action::kUpdate, Scope::kAll}}});
+  });
+  engine().policy_changed();
+  const auto editor = person("editor@example.com", {"editor"}, {});
+  Contact shown = db().read(
+      [&](store::UnitOfWork& uow) { return engine().contacts(editor).get(uow, westerners.id); });
+  ASSERT_FALSE(shown.email);
+  shown.title = "Edited";
+  db().transact([&](store::UnitOfWork& uow) { engine().contacts(editor).update(uow, shown); });
+  EXPECT_EQ(stored(westerners.id).title, "Edited");
+  EXPECT_EQ(stored(westerners.id).email, westerners.email)
+      << "the masked email survives the update";
+  const auto before = stored(westerners.id);
+  shown = db().read(
+      [&](store::UnitOfWork& uow) { return engine().contacts(editor).get(uow, westerners.id); });
+  shown.email = "attacker@example.com";
+  try {
+    db().transact([&](store::UnitOfWork& uow) { engine().contacts(editor).update(uow, shown); });
+    FAIL() << "wrote a field it cannot see";
+  } catch (const PermissionDenied& e) {
+    EXPECT_EQ(e.field(), "email");
+  }
+  EXPECT_EQ(stored(westerners.id), before);
+}
+
+TEST_P(EngineTest, ACreatedRecordIsItsCreatorsAndCreatingNeedsTheRight) {
+  const auto made = db().transact([&](store::UnitOfWork& uow) {
+    return engine().contacts(rep).create(uow, contact("New", "Lead"));
+  });
+  EXPECT_EQ(made.owner_id, rep.user_id);
+  Contact for_other = contact("For", "Other");
+  for_other.owner_id = teammate.user_id;
+  EXPECT_THROW(
+      db().transact([&](store::UnitOfWork& uow) { engine().contacts(rep).create(uow, for_other); }),
+      PermissionDenied);
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    engine().contacts(reader).create(uow, contact("R", "O"));
+  }),
+               PermissionDenied);
+  EXPECT_THROW(
+      db().transact([&](store::UnitOfWork& uow) { engine().contacts(bot).remove(uow, own.id); }),
+      PermissionDenied)
+      << "integration never deletes";
+  EXPECT_EQ(db().read([&](store::UnitOfWork& uow) { return db().contacts().count(uow); }), 4u);
+}
+
+TEST_P(EngineTest, NobodyButAnAdminChangesUsersOrTeams) {
+  for (const auto* who : {&manager, &rep, &reader, &bot}) {
+    User self = db().read(
+        [&](store::UnitOfWork& uow) { return engine().users(*who).get(uow, *who->user_id); });
+    self.active = true;
+    self.name = "Promoted";
+    EXPECT_THROW(
+        db().transact([&](store::UnitOfWork& uow) { engine().users(*who).update(uow, self); }),
+        PermissionDenied)
+        << who->name;
+    EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+      engine().teams(*who).create(uow, named<Team>("Mine"));
+    }),
+                 PermissionDenied)
+        << who->name;
+  }
+  db().transact(
+      [&](store::UnitOfWork& uow) { engine().teams(admin).create(uow, named<Team>("North")); });
+  EXPECT_EQ(db().read([&](store::UnitOfWork& uow) { return engine().teams(reader).count(uow); }),
+            3u);
+}
+
+TEST_P(EngineTest, AnUpsertNeverReachesAHiddenTwin) {
+  db().transact([&](store::UnitOfWork& uow) {
+    Contact c = stored(westerners.id);
+    c.external_id = "crm-42";
+    db().contacts().update(uow, c);
+  });
+  const auto before = stored(westerners.id);
+  Contact twin = contact("Twin", "Of West");
+  twin.external_id = "crm-42";
+  EXPECT_THROW(
+      db().transact([&](store::UnitOfWork& uow) { engine().contacts(rep).upsert(uow, twin); }),
+      Conflict);
+  EXPECT_EQ(stored(westerners.id), before);
+  const auto mine = db().transact([&](store::UnitOfWork& uow) {
+    Contact c = contact("Ext", "Mine");
+    c.external_id = "crm-7";
+    engine().contacts(rep).upsert(uow, c);
+    c.title = "Again";
+    return engine().contacts(rep).upsert(uow, c);
+  });
+  EXPECT_EQ(mine.title, "Again");
+  EXPECT_EQ(mine.version, 2u);
+}
+
+}  // namespace
+}  // namespace banyan::test
