@@ -65,13 +65,14 @@ def stop(*procs):
             p.kill()
 
 
-def seed(port, count):
+def seed(port, count, key):
     names = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson", "Wright"]
     for start_at in range(0, count, 100):
         items = [{"first_name": f"First{i}", "last_name": f"{names[i % len(names)]}{i % 97}",
                   "email": f"seed{i}@example.com"} for i in range(start_at, min(start_at + 100, count))]
         req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/contacts/batch", data=json.dumps({"items": items}).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+                                     headers={"Content-Type": "application/json", "Authorization": "Bearer " + key},
+                                     method="POST")
         with urllib.request.urlopen(req) as r:
             assert r.status == 201
 
@@ -79,9 +80,11 @@ def seed(port, count):
 LUA = {
     "get": """
 local ids = tonumber(os.getenv("BANYAN_BENCH_IDS"))
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BANYAN_BENCH_KEY")
 request = function() return wrk.format("GET", "/v1/contacts/" .. math.random(1, ids)) end
 """,
     "list": """
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BANYAN_BENCH_KEY")
 request = function() return wrk.format("GET", "/v1/contacts?last_name%5Bstarts_with%5D=Smith&sort=last_name&limit=20") end
 """,
     "create": """
@@ -90,7 +93,8 @@ local tag = tostring(math.random(1, 1000000000))
 request = function()
   n = n + 1
   local body = '{"first_name":"Load","last_name":"Test ' .. tag .. '-' .. n .. '","email":"load' .. tag .. '-' .. n .. '@example.com"}'
-  return wrk.format("POST", "/v1/contacts", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/v1/contacts", {["Content-Type"] = "application/json",
+                                            ["Authorization"] = "Bearer " .. os.getenv("BANYAN_BENCH_KEY")}, body)
 end
 """,
 }
@@ -188,6 +192,7 @@ def hold(args, kind, port, work, connections=None, rate=None, clients_n=4):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
+    ap.add_argument("--cli", required=True)
     ap.add_argument("--minimal", required=True)
     ap.add_argument("--hold", required=True)
     ap.add_argument("--work", required=True)
@@ -206,11 +211,17 @@ def main():
     lines = []
 
     db = f"sqlite://{work}/bench.db"
+    # Every route needs credentials: an administrator's API key, made as an operator would.
+    user = subprocess.run([args.cli, "user", "add", "--email", "bench@example.com", "--name", "Bench", "--role", "admin",
+                           "--if-missing", "--database", db], check=True, capture_output=True, text=True).stdout.strip()
+    key = subprocess.run([args.cli, "apikey", "create", "--user", user, "--name", "bench", "--database", db],
+                         check=True, capture_output=True, text=True).stdout.strip()
+    os.environ["BANYAN_BENCH_KEY"] = key  # for wrk's scripts and the hold clients
     banyan, bport = start([args.server, "--listen", "127.0.0.1:0", "--database", db, "--threads", str(args.threads)],
                           f"{work}/banyan.log")
     minimal, mport = start([args.minimal, "127.0.0.1", "0", str(args.threads)], f"{work}/minimal.log")
     log(f"banyan-server on {bport}, minimal server on {mport}; seeding {args.seed} contacts")
-    seed(bport, args.seed)
+    seed(bport, args.seed, key)
     env = dict(os.environ, BANYAN_BENCH_IDS=str(args.seed))
     for name, code in LUA.items():
         with open(f"{work}/{name}.lua", "w") as f:

@@ -16,6 +16,7 @@ orchestrator starts and ends several clients together, so that one client's warm
 """
 import asyncio
 import gc
+import os
 import sys
 import time
 
@@ -23,6 +24,9 @@ import time
 async def main():
     host, port, count, rate, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
     paths = sys.argv[6:] or ["/healthz"]
+    # A bearer credential for routes that need one (ignored by the minimal server).
+    key = os.environ.get("BANYAN_BENCH_KEY")
+    auth = f"Authorization: Bearer {key}\r\n" if key else ""
     conns = []
     for start in range(0, count, 500):
         opened = await asyncio.gather(*[asyncio.open_connection(host, port) for _ in range(start, min(start + 500, count))],
@@ -42,7 +46,7 @@ async def main():
         busy[i] = True
         began = time.perf_counter()
         try:
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode())
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
             for line in head.split(b"\r\n"):

@@ -27,6 +27,7 @@ if [[ $suite == http ]]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   /usr/bin/python3 "$BANYAN_ROOT/bench/http_bench.py" --server "$BANYAN_BUILD/hosts/server/banyan-server" \
+    --cli "$BANYAN_BUILD/hosts/cli/banyan" \
     --minimal "$BANYAN_BUILD/bench/minimal_http_server" --hold "$BANYAN_ROOT/bench/http_hold.py" --work "$work"
   exit 0
 fi

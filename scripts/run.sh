@@ -16,7 +16,12 @@ if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   kill -TERM "$(cat "$pidfile")"
   for _ in $(seq 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
 fi
-"$BANYAN_BUILD/hosts/cli/banyan" demo --database "$db"
+cli="$BANYAN_BUILD/hosts/cli/banyan"
+"$cli" demo --database "$db"
+# Every route but the health checks and the API document needs credentials: an API key
+# for a demo service account (an administrator: this is your own local demo), new each run.
+demo_user=$("$cli" user add --email demo@banyan.local --name "run.sh demo" --role admin --if-missing --database "$db")
+api_key=$("$cli" apikey create --user "$demo_user" --name "run.sh demo" --database "$db" 2>/dev/null)
 nohup "$BANYAN_BUILD/hosts/server/banyan-server" --database "$db" >"$logfile" 2>&1 &
 echo $! >"$pidfile"
 for _ in $(seq 100); do
@@ -25,7 +30,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 grep -q "listening on" "$logfile" || { cat "$logfile" >&2; exit 1; }
-example="curl -s 'http://127.0.0.1:8080/v1/contacts?limit=2&fields=first_name,last_name,email'"
+example="curl -s -H 'Authorization: Bearer $api_key' 'http://127.0.0.1:8080/v1/contacts?limit=2&fields=first_name,last_name,email'"
 echo
 echo "banyan-server is running (pid $(cat "$pidfile"), log $logfile). Try:"
 echo "  $example"

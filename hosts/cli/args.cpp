@@ -11,7 +11,7 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
       positionals_.push_back(a);
     } else if (valued.count(a) != 0) {
       if (i + 1 >= argv.size()) throw UsageError(a + " needs a value");
-      options_[a] = argv[++i];
+      options_[a].push_back(argv[++i]);
     } else {
       flags_.insert(a);
     }
@@ -26,7 +26,12 @@ void Args::only_switches(const std::set<std::string>& known) const {
 std::optional<std::string> Args::option(const std::string& name) const {
   auto it = options_.find(name);
   if (it == options_.end()) return std::nullopt;
-  return it->second;
+  return it->second.back();
+}
+
+std::vector<std::string> Args::all(const std::string& name) const {
+  auto it = options_.find(name);
+  return it == options_.end() ? std::vector<std::string>{} : it->second;
 }
 
 namespace {

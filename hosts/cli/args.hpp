@@ -22,14 +22,17 @@ class Args {
   // `valued` names the options that take a value; every other "--x" is a switch.
   Args(const std::vector<std::string>& argv, const std::set<std::string>& valued);
 
+  // The value of an option (the last, when it is given more than once).
   std::optional<std::string> option(const std::string& name) const;
+  // Every value of an option given more than once ("--role a --role b").
+  std::vector<std::string> all(const std::string& name) const;
   bool flag(const std::string& name) const { return flags_.count(name) != 0; }
   // UsageError naming the first switch that is not in `known`.
   void only_switches(const std::set<std::string>& known) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
 
  private:
-  std::map<std::string, std::string> options_;
+  std::map<std::string, std::vector<std::string>> options_;
   std::set<std::string> flags_;
   std::vector<std::string> positionals_;
 };

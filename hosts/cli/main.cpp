@@ -6,6 +6,7 @@
 //   banyan summary    [--database URL]   print the pipeline summary
 //   banyan pool-stats [--database URL]
 //   banyan dlq ...    [--database URL]   the dead-letter queue (see usage)
+//   banyan user | role | apikey ...     who may do what (see usage)
 #include <banyan/banyan.hpp>
 
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "access_command.hpp"
 #include "args.hpp"
 #include "demo.hpp"
 #include "dlq_command.hpp"
@@ -23,7 +25,7 @@ int usage(const std::string& problem = {}) {
   if (!problem.empty()) std::cerr << "banyan: " << problem << "\n";
   std::cerr << "usage: banyan <command> [--database URL]\n"
                "  banyan init | demo | summary | pool-stats\n"
-            << banyan::cli::kDlqUsage
+            << banyan::cli::kDlqUsage << banyan::cli::kAccessUsage
             << "  URL defaults to sqlite://<current directory>/banyan.db\n";
   return 2;
 }
@@ -62,6 +64,9 @@ int main(int argc, char** argv) {
       std::cout << "created " << m.created << ", destroyed " << m.destroyed << ", in use "
                 << m.in_use << ", idle " << m.idle << ", waiters " << m.waiters << ", timeouts "
                 << m.timeouts << "\n";
+    } else if (command == "user" || command == "role" || command == "apikey") {
+      return banyan::cli::run_access(*db, command, std::vector<std::string>(args.begin() + 1, args.end()), std::cout,
+                                     std::cerr);
     } else if (command == "dlq") {
       return banyan::cli::run_dlq(*db, std::vector<std::string>(args.begin() + 1, args.end()), std::cout);
     } else {

@@ -30,6 +30,7 @@ struct HttpError {
 const char* reason_phrase(int status) {
   switch (status) {
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
@@ -71,7 +72,7 @@ HttpResponse problem_of(const Error& e, const std::string& id) {
       if (e.field() == "version") return problem(id, 412, "stale_version", e.what(), "version");
       return problem(id, 409, "conflict", e.what(), e.field());
     case ErrorCode::kValidation: return problem(id, 422, "validation", e.what(), e.field());
-    case ErrorCode::kPermissionDenied: return problem(id, 403, "permission_denied", e.what());
+    case ErrorCode::kPermissionDenied: return problem(id, 403, "permission_denied", e.what(), e.field());
     case ErrorCode::kRateLimited: return problem(id, 429, "rate_limited", e.what());
     case ErrorCode::kPoolExhausted: return problem(id, 503, "pool_exhausted", e.what());
     case ErrorCode::kUnavailable: return problem(id, 503, "unavailable", e.what());
@@ -205,15 +206,44 @@ HttpResponse no_content() {
 
 }  // namespace
 
+// Who a request acts for: every route but the public three runs as a principal.
+using Who = security::Principal;
+using security::Action;
+
 struct Api::Impl {
   store::Database& db;
   ServerConfig config;
   std::function<void(std::string_view)> log;
   const messaging::MessageBus* bus;
   RequestMetrics requests;
+  Engine engine;
+  security::Authenticator authenticator;
 
   Impl(store::Database& d, ServerConfig c, std::function<void(std::string_view)> l, const messaging::MessageBus* b)
-      : db(d), config(std::move(c)), log(std::move(l)), bus(b) {}
+      : db(d), config(std::move(c)), log(std::move(l)), bus(b), engine(d), authenticator(d) {}
+
+  static HttpError unauthenticated(const std::string& detail, const char* error = nullptr) {
+    std::string challenge = "Bearer realm=\"banyan\"";
+    if (error != nullptr) challenge += std::string(", error=\"") + error + "\"";
+    return HttpError{401, error != nullptr ? error : "unauthenticated", detail, {{"WWW-Authenticate", challenge}}};
+  }
+
+  // The principal of the request's bearer credential (an API key), or 401.
+  Who authenticate(const HttpRequest& r) {
+    const std::string& header = r.header("authorization");
+    if (header.empty()) throw unauthenticated("this route needs credentials: Authorization: Bearer <API key>");
+    const bool bearer = header.size() > 7 && (header[0] == 'B' || header[0] == 'b') &&
+                        header.compare(1, 6, "earer ") == 0;
+    if (!bearer) throw unauthenticated("the Authorization header must be \"Bearer <credential>\"", "invalid_request");
+    std::string_view credential(header);
+    credential.remove_prefix(7);
+    while (!credential.empty() && credential.front() == ' ') credential.remove_prefix(1);
+    // Keys are 60 characters; anything far longer is not one and is not looked up.
+    if (credential.size() > 1024) throw unauthenticated("the credential is not valid", "invalid_token");
+    auto who = authenticator.authenticate(credential);
+    if (!who) throw unauthenticated("the credential is not valid (unknown, revoked or malformed)", "invalid_token");
+    return std::move(*who);
+  }
 
   // Prometheus text: the request series, the pool, the outbox lag and the dead letters.
   HttpResponse metrics() {
@@ -365,13 +395,16 @@ struct Api::Impl {
   // Runs a write in one unit of work. A POST that carries an Idempotency-Key stores its
   // response in the same unit of work; a retry with the key gets that response back and
   // writes nothing (a concurrent twin waits for the first, then gets its answer).
-  HttpResponse write(const HttpRequest& r, const Target& t, const std::function<HttpResponse(store::UnitOfWork&)>& work) {
-    const std::string& key = r.header("idempotency-key");
-    if (r.method != "POST" || key.empty()) return db.transact(work);
-    bool usable = key.size() <= 255;
-    for (unsigned char c : key) usable = usable && c >= 0x21 && c <= 0x7e;
+  HttpResponse write(const Who& who, const HttpRequest& r, const Target& t,
+                     const std::function<HttpResponse(store::UnitOfWork&)>& work) {
+    const std::string& given = r.header("idempotency-key");
+    if (r.method != "POST" || given.empty()) return db.transact(work, who.user_id);
+    bool usable = given.size() <= 255;
+    for (unsigned char c : given) usable = usable && c >= 0x21 && c <= 0x7e;
     if (!usable) throw HttpError{400, "bad_request", "Idempotency-Key must be 1 to 255 printable ASCII characters"};
     purge_old_keys();
+    // Keys are the principal's own: another's retry with the same key is another request.
+    const std::string key = std::to_string(who.user_id.value_or(0)) + ":" + given;
     const std::string print = fingerprint(r, t);
     const auto responses = db.request_log();
     for (int attempt = 1;; ++attempt) {
@@ -383,7 +416,7 @@ struct Api::Impl {
           for (const auto& [k, v] : out.headers) headers[k] = v;
           responses.save(uow, key, {print, out.status, headers.dump(), out.body, {}});
           return out;
-        });
+        }, who.user_id);
       } catch (const Conflict& e) {
         if (e.field() != "key" || attempt >= 2) throw;  // the twin finished first: look again
       }
@@ -513,7 +546,7 @@ struct Api::Impl {
   }
 
   template <typename T>
-  HttpResponse list(const store::Repository<T>& repo, const Target& t) {
+  HttpResponse list(const RecordService<T>& repo, const Target& t) {
     store::PageRequest req;
     req.limit = 50;
     if (auto limit = query_value(t, "limit")) {
@@ -550,7 +583,7 @@ struct Api::Impl {
   // or updates each by its external_id. All or nothing: the first bad item's problem names
   // it ("items[3].email") and nothing is written.
   template <typename T>
-  HttpResponse batch(const store::Repository<T>& repo, const HttpRequest& r, const Target& t, bool upsert) {
+  HttpResponse batch(const Who& who, const RecordService<T>& repo, const HttpRequest& r, const Target& t, bool upsert) {
     const json body = body_object(r);
     if (!body.contains("items") || !body["items"].is_array() || body["items"].empty() || body["items"].size() > 100)
       throw ValidationError("items: a list of 1 to 100 records", "items");
@@ -575,7 +608,7 @@ struct Api::Impl {
         at(i, e);
       }
     }
-    return write(r, t, [&](store::UnitOfWork& uow) {
+    return write(who, r, t, [&](store::UnitOfWork& uow) {
       json items = json::array();
       for (std::size_t i = 0; i < records.size(); ++i) {
         try {
@@ -604,7 +637,7 @@ struct Api::Impl {
   }
 
   template <typename T>
-  HttpResponse resource(const store::Repository<T>& repo, const std::string& base, const HttpRequest& r,
+  HttpResponse resource(const Who& who, const RecordService<T>& repo, const std::string& base, const HttpRequest& r,
                         const Target& t) {
     const auto& s = t.segments;  // ["v1", base, ...]
     const std::string& m = r.method;
@@ -613,7 +646,7 @@ struct Api::Impl {
       if (m == "POST") {
         T record;
         apply_json(record, body_object(r));
-        return write(r, t, [&](store::UnitOfWork& uow) {
+        return write(who, r, t, [&](store::UnitOfWork& uow) {
           T created = repo.create(uow, record);
           HttpResponse out = record_response(201, created);
           out.headers.emplace_back("Location", "/v1/" + base + "/" + std::to_string(created.id));
@@ -624,7 +657,7 @@ struct Api::Impl {
     }
     if (s.size() == 3 && (s[2] == "batch" || s[2] == "upsert")) {
       if (m != "POST") throw not_allowed(m, "POST");
-      return batch(repo, r, t, s[2] == "upsert");
+      return batch(who, repo, r, t, s[2] == "upsert");
     }
     const Id id = parse_id(s[2]);
     if (s.size() == 3) {
@@ -636,7 +669,7 @@ struct Api::Impl {
       if (m == "PATCH") {
         const json patch = body_object(r);
         const auto expected = if_match(r);
-        return write(r, t, [&](store::UnitOfWork& uow) {
+        return write(who, r, t, [&](store::UnitOfWork& uow) {
           T record = repo.get(uow, id);
           check_version(expected, record.version);
           apply_json(record, patch);
@@ -644,7 +677,7 @@ struct Api::Impl {
         });
       }
       if (m == "DELETE") {
-        return write(r, t, [&](store::UnitOfWork& uow) {
+        return write(who, r, t, [&](store::UnitOfWork& uow) {
           repo.remove(uow, id);
           return no_content();
         });
@@ -654,7 +687,7 @@ struct Api::Impl {
     if (s.size() == 4 && (s[3] == "archive" || s[3] == "restore")) {
       if (m != "POST") throw not_allowed(m, "POST");
       const bool archive = s[3] == "archive";
-      return write(r, t, [&](store::UnitOfWork& uow) {
+      return write(who, r, t, [&](store::UnitOfWork& uow) {
         return record_response(200, archive ? repo.archive(uow, id) : repo.restore(uow, id));
       });
     }
@@ -679,7 +712,7 @@ struct Api::Impl {
 
   // POST /v1/leads/{id}/convert {"company_id"?, "deal"?: {"pipeline_id", "stage_id",
   // "title"?, "amount"?, "expected_close"?, "contact_role"?}}
-  HttpResponse convert_lead(const HttpRequest& r, const Target& t, Id lead_id) {
+  HttpResponse convert_lead(const Who& who, const HttpRequest& r, const Target& t, Id lead_id) {
     const json body = body_object(r);
     only_keys(body, {"company_id", "deal"});
     store::LeadConversion req;
@@ -707,8 +740,8 @@ struct Api::Impl {
       }
       req.deal = deal;
     }
-    return write(r, t, [&](store::UnitOfWork& uow) {
-      const auto done = db.lead_converter().convert(uow, req);
+    return write(who, r, t, [&](store::UnitOfWork& uow) {
+      const auto done = engine.convert_lead(uow, who, req);
       return json_response(200, json{{"lead", to_json(done.lead)},
                                      {"contact", to_json(done.contact)},
                                      {"company", to_json(done.company)},
@@ -719,7 +752,7 @@ struct Api::Impl {
 
   // POST /v1/{contacts|companies|leads}/{id}/merge {"losers": [ids], "winners"?: {field: id}}
   template <typename T>
-  HttpResponse merge(const store::Repository<T>& repo, const HttpRequest& r, const Target& t, Id survivor) {
+  HttpResponse merge(const Who& who, const RecordService<T>& repo, const HttpRequest& r, const Target& t, Id survivor) {
     const json body = body_object(r);
     only_keys(body, {"losers", "winners"});
     store::MergeRequest req;
@@ -742,29 +775,30 @@ struct Api::Impl {
         req.winners[field] = id.get<std::uint64_t>();
       }
     }
-    return write(r, t, [&](store::UnitOfWork& uow) {
-      const auto done = db.duplicates().merge(uow, req);
+    return write(who, r, t, [&](store::UnitOfWork& uow) {
+      const auto done = engine.merge(uow, who, req);
       return json_response(200, json{{"survivor", to_json(repo.get(uow, done.survivor))}, {"merged", done.merged}});
     });
   }
 
   // POST /v1/deals/{id}/stage {"stage_id"} (If-Match optional), GET .../stage-history
-  HttpResponse move_deal(const HttpRequest& r, const Target& t, Id deal_id) {
+  HttpResponse move_deal(const Who& who, const HttpRequest& r, const Target& t, Id deal_id) {
     const json body = body_object(r);
     only_keys(body, {"stage_id"});
     const Id stage = body_id(body, "stage_id");
     const auto expected = if_match(r);
-    return write(r, t, [&](store::UnitOfWork& uow) {
-      Deal deal = db.deals().get(uow, deal_id);
+    return write(who, r, t, [&](store::UnitOfWork& uow) {
+      const auto deals = engine.deals(who);
+      Deal deal = deals.get(uow, deal_id);
       check_version(expected, deal.version);
       deal.stage_id = stage;
-      return record_response(200, db.deals().update(uow, deal));
+      return record_response(200, deals.update(uow, deal));
     });
   }
 
-  HttpResponse stage_history(Id deal_id) {
+  HttpResponse stage_history(const Who& who, Id deal_id) {
     auto history = db.read([&](store::UnitOfWork& uow) {
-      db.deals().get(uow, deal_id);  // NotFound for no such deal
+      engine.deals(who).get(uow, deal_id);  // NotFound for no such deal, or one it may not read
       return db.deal_stages().history(uow, deal_id);
     });
     json items = json::array();
@@ -781,20 +815,28 @@ struct Api::Impl {
   }
 
   // /v1/custom-fields: definitions, by object type.
-  HttpResponse custom_fields(const HttpRequest& r, const Target& t) {
+  HttpResponse custom_fields(const Who& who, const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;
     const auto registry = db.custom_fields();
     const std::string& m = r.method;
+    // Definitions are read with their type's records and changed by its administrators.
+    auto administered = [&](store::UnitOfWork& uow, Id id) {
+      auto d = registry.get(uow, id);
+      engine.require(who, Action::kAdmin, d.object_type);
+      return d;
+    };
     if (s.size() == 2) {
       if (m == "GET") {
         std::vector<ObjectType> types;
         if (auto wanted = query_value(t, "object_type")) {
           types.push_back(parse_object_type(*wanted));
+          engine.require(who, Action::kRead, types.back());
         } else {
+          const auto policy = engine.policy();
           for (auto type : {ObjectType::kUser, ObjectType::kTeam, ObjectType::kTag, ObjectType::kCompany,
                             ObjectType::kContact, ObjectType::kLead, ObjectType::kPipeline, ObjectType::kStage,
                             ObjectType::kDeal, ObjectType::kActivity})
-            types.push_back(type);
+            if (policy->scope(who, Action::kRead, type) != security::Scope::kNone) types.push_back(type);
         }
         json items = json::array();
         db.read([&](store::UnitOfWork& uow) {
@@ -806,7 +848,8 @@ struct Api::Impl {
       if (m == "POST") {
         CustomFieldDefinition d;
         apply_definition_json(d, body_object(r), true);
-        return write(r, t, [&](store::UnitOfWork& uow) {
+        engine.require(who, Action::kAdmin, d.object_type);
+        return write(who, r, t, [&](store::UnitOfWork& uow) {
           const auto made = registry.define(uow, d);
           HttpResponse out = json_response(201, definition_json(made));
           out.headers.emplace_back("Location", "/v1/custom-fields/" + std::to_string(made.id));
@@ -816,20 +859,26 @@ struct Api::Impl {
       throw not_allowed(m, "GET, POST");
     }
     const Id id = parse_id(s[2]);
-    if (s.size() == 3 && m == "GET")
-      return json_response(200, definition_json(db.read([&](store::UnitOfWork& uow) { return registry.get(uow, id); })));
+    if (s.size() == 3 && m == "GET") {
+      return json_response(200, definition_json(db.read([&](store::UnitOfWork& uow) {
+        auto d = registry.get(uow, id);
+        engine.require(who, Action::kRead, d.object_type);
+        return d;
+      })));
+    }
     if (s.size() == 3 && m == "PATCH") {
       const json body = body_object(r);
       const auto expected = if_match(r);
-      return write(r, t, [&](store::UnitOfWork& uow) {
-        auto d = registry.get(uow, id);
+      return write(who, r, t, [&](store::UnitOfWork& uow) {
+        auto d = administered(uow, id);
         check_version(expected, d.version);
         apply_definition_json(d, body, false);
         return json_response(200, definition_json(registry.update(uow, d)));
       });
     }
     if (s.size() == 3 && m == "DELETE") {
-      return write(r, t, [&](store::UnitOfWork& uow) {
+      return write(who, r, t, [&](store::UnitOfWork& uow) {
+        administered(uow, id);
         registry.remove(uow, id);
         return no_content();
       });
@@ -838,7 +887,8 @@ struct Api::Impl {
       const json body = body_object(r);
       only_keys(body, {"name"});
       if (!body.contains("name") || !body["name"].is_string()) throw ValidationError("name: the new name is required", "name");
-      return write(r, t, [&](store::UnitOfWork& uow) {
+      return write(who, r, t, [&](store::UnitOfWork& uow) {
+        administered(uow, id);
         return json_response(200, definition_json(registry.rename(uow, id, body["name"].get<std::string>())));
       });
     }
@@ -847,7 +897,8 @@ struct Api::Impl {
       only_keys(body, {"type"});
       if (!body.contains("type") || !body["type"].is_string()) throw ValidationError("type: the new type is required", "type");
       const auto type = parse_custom_field_type(body["type"].get<std::string>());
-      return write(r, t, [&](store::UnitOfWork& uow) {
+      return write(who, r, t, [&](store::UnitOfWork& uow) {
+        administered(uow, id);
         return json_response(200, definition_json(registry.change_type(uow, id, type)));
       });
     }
@@ -891,8 +942,9 @@ struct Api::Impl {
   }
 
   // /v1/admin/dead-letters[/stats|/replay|/{id}[/replay]] and /v1/admin/sagas[/{id}]
-  HttpResponse admin(const HttpRequest& r, const Target& t) {
+  HttpResponse admin(const Who& who, const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;  // ["v1", "admin", what, ...]
+    engine.require_administrator(who);
     const std::string& m = r.method;
     auto method = [&](const char* allowed) {
       if (m != allowed) throw not_allowed(m, allowed);
@@ -965,7 +1017,7 @@ struct Api::Impl {
   }
 
   // The action routes, or nothing when the path is not one.
-  std::optional<HttpResponse> action(const HttpRequest& r, const Target& t) {
+  std::optional<HttpResponse> action(const Who& who, const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;
     if (s.size() != 4 || s[0] != "v1") return std::nullopt;
     const std::string& base = s[1];
@@ -978,27 +1030,22 @@ struct Api::Impl {
     if (r.method != (get ? "GET" : "POST"))
       throw not_allowed(r.method, get ? "GET" : "POST");
     const Id id = parse_id(s[2]);
-    if (verb == "convert") return convert_lead(r, t, id);
-    if (verb == "stage") return move_deal(r, t, id);
-    if (get) return stage_history(id);
-    if (base == "contacts") return merge(db.contacts(), r, t, id);
-    if (base == "companies") return merge(db.companies(), r, t, id);
-    return merge(db.leads(), r, t, id);
+    if (verb == "convert") return convert_lead(who, r, t, id);
+    if (verb == "stage") return move_deal(who, r, t, id);
+    if (get) return stage_history(who, id);
+    if (base == "contacts") return merge(who, engine.contacts(who), r, t, id);
+    if (base == "companies") return merge(who, engine.companies(who), r, t, id);
+    return merge(who, engine.leads(who), r, t, id);
   }
 
   HttpResponse route(const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;
-    if (auto done = action(r, t)) return std::move(*done);
     if (s.size() == 1 && s[0] == "openapi.json") {
       if (r.method != "GET") throw not_allowed(r.method, "GET");
       static const std::string document = openapi_document().dump();
       HttpResponse out;
       out.body = document;
       return out;
-    }
-    if (s.size() == 1 && s[0] == "metrics") {
-      if (r.method != "GET") throw not_allowed(r.method, "GET");
-      return metrics();
     }
     if (s.size() == 1 && (s[0] == "healthz" || s[0] == "readyz")) {
       if (r.method != "GET") throw not_allowed(r.method, "GET");
@@ -1007,20 +1054,27 @@ struct Api::Impl {
       }
       return json_response(200, json{{"status", "ok"}});
     }
+    // Everything else, unknown paths included, answers only with valid credentials.
+    const Who who = authenticate(r);
+    if (auto done = action(who, r, t)) return std::move(*done);
+    if (s.size() == 1 && s[0] == "metrics") {
+      if (r.method != "GET") throw not_allowed(r.method, "GET");
+      return metrics();
+    }
     if (s.size() >= 2 && s[0] == "v1") {
       const std::string& base = s[1];
-      if (base == "custom-fields" && s.size() <= 4) return custom_fields(r, t);
-      if (base == "admin") return admin(r, t);
-      if (base == "contacts") return resource(db.contacts(), base, r, t);
-      if (base == "companies") return resource(db.companies(), base, r, t);
-      if (base == "leads") return resource(db.leads(), base, r, t);
-      if (base == "deals") return resource(db.deals(), base, r, t);
-      if (base == "pipelines") return resource(db.pipelines(), base, r, t);
-      if (base == "stages") return resource(db.stages(), base, r, t);
-      if (base == "activities") return resource(db.activities(), base, r, t);
-      if (base == "users") return resource(db.users(), base, r, t);
-      if (base == "teams") return resource(db.teams(), base, r, t);
-      if (base == "tags") return resource(db.tags(), base, r, t);
+      if (base == "custom-fields" && s.size() <= 4) return custom_fields(who, r, t);
+      if (base == "admin") return admin(who, r, t);
+      if (base == "contacts") return resource(who, engine.contacts(who), base, r, t);
+      if (base == "companies") return resource(who, engine.companies(who), base, r, t);
+      if (base == "leads") return resource(who, engine.leads(who), base, r, t);
+      if (base == "deals") return resource(who, engine.deals(who), base, r, t);
+      if (base == "pipelines") return resource(who, engine.pipelines(who), base, r, t);
+      if (base == "stages") return resource(who, engine.stages(who), base, r, t);
+      if (base == "activities") return resource(who, engine.activities(who), base, r, t);
+      if (base == "users") return resource(who, engine.users(who), base, r, t);
+      if (base == "teams") return resource(who, engine.teams(who), base, r, t);
+      if (base == "tags") return resource(who, engine.tags(who), base, r, t);
     }
     throw HttpError{404, "no_route", "no route for " + t.path};
   }

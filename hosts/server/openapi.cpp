@@ -57,6 +57,15 @@ class Builder {
                                      "problems (application/problem+json) with a stable `code`."}}},
            {"paths", json::object()}};
     json& c = doc["components"];
+    // Every operation needs a bearer credential (an API key) unless it says otherwise.
+    c["securitySchemes"]["bearer"] = {{"type", "http"},
+                                      {"scheme", "bearer"},
+                                      {"description", "An API key (banyan apikey create), sent as "
+                                                      "Authorization: Bearer <key>"}};
+    doc["security"] = json::array({{{"bearer", json::array()}}});
+    c["headers"]["WWW-Authenticate"] = {{"description", "The scheme to use, and why the credential was refused"},
+                                        {"required", true},
+                                        {"schema", {{"type", "string"}}}};
     c["schemas"]["Problem"] = problem_schema();
     c["schemas"]["Money"] = money_schema();
     c["schemas"]["CustomValue"] = custom_value_schema();
@@ -97,7 +106,20 @@ class Builder {
     o["parameters"] = json::array({{{"$ref", "#/components/parameters/X-Request-Id"}}});
     if (method == "post") o["parameters"].push_back({{"$ref", "#/components/parameters/Idempotency-Key"}});
     o["responses"]["default"] = problem("Any other error: 405, 413, 429, 431, 503, ...");
+    o["responses"]["401"] = problem("No valid credentials: none, malformed, unknown or revoked");
+    o["responses"]["401"]["headers"]["WWW-Authenticate"] = {{"$ref", "#/components/headers/WWW-Authenticate"}};
+    o["responses"]["403"] = problem("The principal's roles do not allow this");
     for (int status : errors) o["responses"][std::to_string(status)] = problem(status_meaning(status));
+    return o;
+  }
+
+  // An operation anyone may call, without credentials.
+  json& public_op(const std::string& path, const std::string& id, const std::string& summary,
+                  std::initializer_list<int> errors) {
+    json& o = op(path, "get", id, summary, errors);
+    o["security"] = json::array();
+    o["responses"].erase("401");
+    o["responses"].erase("403");
     return o;
   }
 
@@ -372,13 +394,13 @@ class Builder {
 
   void operations() {
     const json status = object_of({{"status", {{"const", "ok"}}}}, {"status"});
-    op("/healthz", "get", "healthz", "The process answers", {})["responses"]["200"] = ok("Alive", status);
-    op("/readyz", "get", "readyz", "The database answers", {503})["responses"]["200"] = ok("Ready", status);
+    public_op("/healthz", "healthz", "The process answers", {})["responses"]["200"] = ok("Alive", status);
+    public_op("/readyz", "readyz", "The database answers", {503})["responses"]["200"] = ok("Ready", status);
     json& metrics = op("/metrics", "get", "metrics", "Prometheus text: requests, pool, outbox lag, dead letters", {});
     metrics["responses"]["200"] = {{"description", "Prometheus text format 0.0.4"},
                                    {"headers", {{"X-Request-Id", {{"$ref", "#/components/headers/X-Request-Id"}}}}},
                                    {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
-    op("/openapi.json", "get", "openapi", "This document", {})["responses"]["200"] =
+    public_op("/openapi.json", "openapi", "This document", {})["responses"]["200"] =
         ok("OpenAPI 3.1", {{"type", "object"}, {"required", {"openapi", "paths"}}});
   }
 };

@@ -24,6 +24,7 @@
 #include "banyan/saga/saga.hpp"
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/api_key_store.hpp"
+#include "banyan/security/authenticator.hpp"
 #include "banyan/security/directory.hpp"
 #include "banyan/security/principal.hpp"
 #include "banyan/security/role.hpp"

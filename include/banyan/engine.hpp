@@ -20,6 +20,8 @@
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/principal.hpp"
 #include "banyan/store/database.hpp"
+#include "banyan/store/duplicates.hpp"
+#include "banyan/store/lead_converter.hpp"
 
 namespace banyan {
 
@@ -45,6 +47,24 @@ class BANYAN_EXPORT Engine {
   std::shared_ptr<const security::AccessPolicy> policy();
   // Drops the cached policy: call after changing custom roles outside this Engine.
   void policy_changed() noexcept;
+
+  // PermissionDenied unless `who` holds `action` on `type` at some scope: for what
+  // concerns a type as a whole (reading custom field definitions needs kRead; changing
+  // them, kAdmin).
+  void require(const security::Principal& who, security::Action action, ObjectType type);
+  // PermissionDenied unless `who` administers the installation (dead letters, sagas,
+  // roles, API keys): kAdmin on users.
+  void require_administrator(const security::Principal& who);
+
+  // Converts a lead the principal may read: needs update on the lead and create on what
+  // the conversion makes (a contact, a company unless one is given, a deal when asked),
+  // which belong to the lead's owner and team. The result is masked as reads are.
+  store::ConversionResult convert_lead(store::UnitOfWork& uow, const security::Principal& who,
+                                       const store::LeadConversion& request);
+  // Merges records the principal may read: needs update on the survivor and delete on
+  // every loser.
+  store::MergeResult merge(store::UnitOfWork& uow, const security::Principal& who,
+                           const store::MergeRequest& request);
 
   RecordService<User> users(const security::Principal& who);
   RecordService<Team> teams(const security::Principal& who);

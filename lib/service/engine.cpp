@@ -1,7 +1,9 @@
 #include "banyan/engine.hpp"
 
+#include <algorithm>
 #include <mutex>
 
+#include "banyan/errors.hpp"
 #include "banyan/security/role_store.hpp"
 
 namespace banyan {
@@ -40,6 +42,66 @@ std::shared_ptr<const security::AccessPolicy> Engine::policy() {
 void Engine::policy_changed() noexcept {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   impl_->policy.reset();
+}
+
+void Engine::require(const security::Principal& who, security::Action action, ObjectType type) {
+  if (policy()->scope(who, action, type) == security::Scope::kNone) {
+    throw PermissionDenied((who.name.empty() ? std::string("this principal") : who.name) + " may not " +
+                           std::string(security::to_string(action)) + " " + std::string(to_string(type)) + " records");
+  }
+}
+
+void Engine::require_administrator(const security::Principal& who) {
+  require(who, security::Action::kAdmin, ObjectType::kUser);
+}
+
+namespace {
+
+// Where a record of `type` stands, when the principal may read it; NotFound otherwise.
+security::RecordScope readable_scope(Engine& engine, store::UnitOfWork& uow, const security::Principal& who,
+                                     ObjectType type, Id id) {
+  switch (type) {
+    case ObjectType::kContact: return security::RecordScope::of(engine.contacts(who).get(uow, id));
+    case ObjectType::kCompany: return security::RecordScope::of(engine.companies(who).get(uow, id));
+    case ObjectType::kLead: return security::RecordScope::of(engine.leads(who).get(uow, id));
+    default: throw ValidationError("type: only contacts, companies and leads merge", "type");
+  }
+}
+
+}  // namespace
+
+store::ConversionResult Engine::convert_lead(store::UnitOfWork& uow, const security::Principal& who,
+                                             const store::LeadConversion& request) {
+  using security::Action;
+  const auto leads_of = leads(who);
+  const auto place = security::RecordScope::of(leads_of.get(uow, request.lead_id));
+  const auto p = policy();
+  p->require(who, Action::kUpdate, ObjectType::kLead, place);
+  p->require(who, Action::kCreate, ObjectType::kContact, place);
+  if (request.company_id) companies(who).get(uow, *request.company_id);  // readable, else NotFound
+  else p->require(who, Action::kCreate, ObjectType::kCompany, place);
+  if (request.deal) p->require(who, Action::kCreate, ObjectType::kDeal, place);
+  auto done = impl_->db.lead_converter().convert(uow, request);
+  done.lead = leads_of.get(uow, done.lead.id);
+  done.contact = contacts(who).get(uow, done.contact.id);
+  return done;
+}
+
+store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Principal& who,
+                                 const store::MergeRequest& request) {
+  using security::Action;
+  const auto p = policy();
+  p->require(who, Action::kUpdate, request.type, readable_scope(*this, uow, who, request.type, request.survivor));
+  for (Id loser : request.losers)
+    p->require(who, Action::kDelete, request.type, readable_scope(*this, uow, who, request.type, loser));
+  // Taking a field from another record reads it: a sensitive one only where it is seen.
+  const auto& sensitive = security::sensitive_fields(request.type);
+  for (const auto& [field, from] : request.winners) {
+    if (std::find(sensitive.begin(), sensitive.end(), field) == sensitive.end()) continue;
+    if (!p->allows(who, Action::kReadSensitive, request.type, readable_scope(*this, uow, who, request.type, from)))
+      throw PermissionDenied(field + ": " + who.name + " may not take a field it cannot see", field);
+  }
+  return impl_->db.duplicates().merge(uow, request);
 }
 
 RecordService<User> Engine::users(const security::Principal& who) {

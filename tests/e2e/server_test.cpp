@@ -8,9 +8,7 @@
 #include <sstream>
 #include <thread>
 
-#include "child_process.hpp"
-#include "http_client.hpp"
-#include "store_fixture.hpp"
+#include "server_fixture.hpp"
 
 namespace banyan::test {
 namespace {
@@ -18,57 +16,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-class ServerTest : public StoreTest {
- protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    server_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", scratch().url(), "--threads", "2",
-        "--request-timeout", "2s", "--idle-timeout", "5s", "--max-body", "65536"});
-    ASSERT_TRUE(server_->wait_for_output("listening on http://127.0.0.1:")) << server_->output();
-    const std::string out = server_->output();
-    const auto at = out.find("127.0.0.1:") + 10;
-    port_ = static_cast<unsigned short>(std::stoi(out.substr(at, out.find(' ', at) - at)));
-    client_ = std::make_unique<HttpClient>(port_);
-  }
-  void TearDown() override {
-    client_.reset();
-    if (server_ && server_->running()) {
-      server_->signal(SIGTERM);
-      EXPECT_EQ(server_->wait(), 0) << server_->output();
-    }
-    StoreTest::TearDown();
-  }
-
-  HttpReply call(const std::string& method, const std::string& target, const json& body = nullptr,
-                 std::vector<std::pair<std::string, std::string>> headers = {}) {
-    return client_->request(method, target, body.is_null() ? "" : body.dump(), std::move(headers));
-  }
-  static json parsed(const HttpReply& r) { return json::parse(r.body); }
-  std::int64_t contacts_in_db() { return std::stoll(scratch().raw("SELECT COUNT(*) FROM contacts")); }
-  // A dead letter of a deal.won event in `queue`, written as the relay would.
-  void add_dead_letter(const std::string& queue, int n) {
-    scratch().raw("INSERT INTO dead_letters (queue, event_id, event_sequence, event_type, aggregate_type, "
-                  "aggregate_id, aggregate_version, occurred_at, actor_id, payload, attempts, first_failed_at, "
-                  "last_failed_at, last_error, error_class, consumer, dead_at) VALUES ('" + queue + "', 'e" +
-                  std::to_string(n) + "', " + std::to_string(n) + ", 'deal.won', 'deal', 1, 1, 1, 0, '{\"n\":" +
-                  std::to_string(n) + "}', 5, 1, 2, 'billing says 503', 'transient', 'w/billing', 3)");
-  }
-  // A 4xx problem+json with the code, the request id, and nothing changed.
-  void expect_problem(const HttpReply& r, int status, const std::string& code) {
-    EXPECT_EQ(r.status, status) << r.body;
-    EXPECT_EQ(r.header("content-type"), "application/problem+json") << r.body;
-    if (r.header("content-type") != "application/problem+json") return;
-    const json p = parsed(r);
-    EXPECT_EQ(p["status"], status);
-    EXPECT_EQ(p["code"], code) << r.body;
-    EXPECT_EQ(p["request_id"], r.header("x-request-id"));
-  }
-
-  std::unique_ptr<ChildProcess> server_;
-  std::unique_ptr<HttpClient> client_;
-  unsigned short port_ = 0;
-};
 BANYAN_ON_BOTH_BACKENDS(ServerTest);
 
 TEST_P(ServerTest, HealthAndReadinessAnswerWithARequestIdEchoedWhenGiven) {
@@ -161,7 +108,7 @@ TEST_P(ServerTest, EveryRecordTypeIsAResourceWithItsOwnFields) {
   // Typed filters: a date, a boolean, an enumeration, a time.
   EXPECT_EQ(parsed(call("GET", "/v1/deals?expected_close[lt]=2027-04-01"))["items"].size(), 1u);
   EXPECT_EQ(parsed(call("GET", "/v1/deals?expected_close[lt]=2027-03-31"))["items"].size(), 0u);
-  EXPECT_EQ(parsed(call("GET", "/v1/users?active=true"))["items"].size(), 1u);
+  EXPECT_EQ(parsed(call("GET", "/v1/users?active=true"))["items"].size(), 2u) << "the user made and the test's admin";
   EXPECT_EQ(parsed(call("GET", "/v1/leads?status=contacted"))["items"].size(), 1u);
   EXPECT_EQ(parsed(call("GET", "/v1/activities?due_at[ge]=2027-01-02T09:30:00Z"))["items"].size(), 1u);
   expect_problem(call("GET", "/v1/users?active=maybe"), 422, "validation");
@@ -216,6 +163,7 @@ TEST_P(ServerTest, ARetriedPostWithAnIdempotencyKeyReturnsTheFirstResultAndCreat
   for (int i = 0; i < 4; ++i) {
     twins.emplace_back([&, i] {
       HttpClient own(port_);
+      own.set_default_header("authorization", "Bearer " + admin_key_);
       replies[static_cast<std::size_t>(i)] = own.request("POST", "/v1/contacts", json{{"first_name", "Twin"}}.dump(),
                                                          {{"Idempotency-Key", "race-1"}});
     });
@@ -343,7 +291,7 @@ TEST_P(ServerTest, BatchCreateAndUpsertAreAllOrNothingAndNameTheBadItem) {
                                                   {{"email", "a@example.com"}, {"name", "Twin"}}}}});
   expect_problem(r, 409, "conflict");
   EXPECT_EQ(parsed(r)["field"], "items[1].email");
-  EXPECT_EQ(std::stoll(scratch().raw("SELECT COUNT(*) FROM users")), 0);
+  EXPECT_EQ(std::stoll(scratch().raw("SELECT COUNT(*) FROM users")), 1) << "only the test's admin";
   expect_problem(call("POST", "/v1/contacts/batch", {{"items", json::array()}}), 422, "validation");
   expect_problem(call("GET", "/v1/contacts/batch"), 405, "method_not_allowed");
 }
@@ -595,8 +543,8 @@ TEST_P(ServerTest, KeepAliveServesManyRequestsOnOneConnectionAndSigtermStopsClea
 TEST_P(ServerTest, SigtermStopsAcceptingButFinishesTheRequestInFlight) {
   const std::string body = R"({"first_name":"Grace","last_name":"Hopper"})";
   HttpClient in_flight(port_);
-  ASSERT_TRUE(in_flight.send("POST /v1/contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10)));
+  ASSERT_TRUE(in_flight.send("POST /v1/contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+                             auth_line() + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10)));
   std::this_thread::sleep_for(300ms);  // the server holds half a request
   server_->signal(SIGTERM);
   // It stops accepting: a new connection is refused.
@@ -622,7 +570,8 @@ TEST_P(ServerTest, SigtermStopsAcceptingButFinishesTheRequestInFlight) {
 
 TEST_P(ServerTest, TheAccessLogIsOneJsonLinePerRequestEvenForHostileTargets) {
   HttpClient raw(port_);
-  EXPECT_EQ(raw.raw("GET /v1/contacts?q=\"%5C\\ HTTP/1.1\r\nHost: x\r\nX-Request-Id: hostile-1\r\n\r\n").status, 422);
+  EXPECT_EQ(raw.raw("GET /v1/contacts?q=\"%5C\\ HTTP/1.1\r\nHost: x\r\n" + auth_line() + "X-Request-Id: hostile-1\r\n\r\n").status,
+            422);
   ASSERT_TRUE(server_->wait_for_output("hostile-1", 5s)) << server_->output();
   std::istringstream lines(server_->output());
   std::string line;

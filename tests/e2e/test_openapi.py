@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 
 SERVER = os.environ.get("BANYAN_SERVER", "banyan-server")
+CLI = os.environ.get("BANYAN_CLI", "banyan")
 METHODS = ("get", "post", "patch", "put", "delete")
 
 
@@ -47,7 +48,8 @@ def _formats():
 class Api:
     """An HTTP client that checks each response against the document as it goes."""
 
-    def __init__(self, port, document):
+    def __init__(self, port, document, key):
+        self.key = key  # sent as a bearer credential unless a call sends its own (or None)
         self.port = port
         self.doc = document
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -76,7 +78,9 @@ class Api:
         documented `template`; returns (status, parsed body or text, headers)."""
         path = path or template
         data = None
-        sent = dict(headers or {})
+        sent = {"Authorization": "Bearer " + self.key}
+        sent.update(headers or {})
+        sent = {k: v for k, v in sent.items() if v is not None}
         if body is not None:
             data = body if isinstance(body, (bytes, str)) else json.dumps(body)
             sent.setdefault("Content-Type", content_type)
@@ -137,6 +141,12 @@ class Api:
 def server():
     scratch = tempfile.mkdtemp(prefix="banyan_openapi_")
     db = os.path.join(scratch, "banyan.db")
+    # An administrator's API key, made with the CLI as an operator would.
+    url = ["--database", "sqlite://" + db]
+    user = subprocess.run([CLI, "user", "add", "--email", "openapi@example.com", "--name", "OpenAPI test",
+                           "--role", "admin"] + url, check=True, capture_output=True, text=True).stdout.strip()
+    key = subprocess.run([CLI, "apikey", "create", "--user", user, "--name", "openapi test"] + url,
+                         check=True, capture_output=True, text=True).stdout.strip()
     proc = subprocess.Popen([SERVER, "--listen", "127.0.0.1:0", "--database", "sqlite://" + db,
                              "--threads", "2", "--no-access-log", "--billing-url", "http://127.0.0.1:9/billing"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -149,20 +159,20 @@ def server():
         found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
         port = int(found.group(1)) if found else None
     assert port, "banyan-server did not start"
-    yield port, db
+    yield port, db, key
     proc.terminate()
     assert proc.wait(timeout=30) == 0
 
 
 @pytest.fixture(scope="module")
 def api(server):
-    port, _ = server
+    port, _, key = server
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("GET", "/openapi.json")
     reply = conn.getresponse()
     assert reply.status == 200
     document = json.loads(reply.read())
-    client = Api(port, document)
+    client = Api(port, document, key)
     client.ok("GET", "/openapi.json")
     return client
 
@@ -355,7 +365,7 @@ def test_custom_field_routes_answer_as_documented(api):
 
 
 def test_admin_routes_answer_as_documented(api, server):
-    _, db = server
+    _, db, _ = server
     with sqlite3.connect(db) as conn:  # two dead letters, written as the relay writes them
         for n, queue in ((1, "billing"), (2, "mail")):
             conn.execute(
@@ -411,6 +421,23 @@ def test_operations_routes_answer_as_documented(api):
     assert "banyan_http_requests_total" in api.ok("GET", "/metrics")[0]
     api.call("POST", "/healthz", body={})  # 405
     api.call("DELETE", "/openapi.json")  # 405
+
+
+def test_only_the_public_operations_answer_without_valid_credentials(api):
+    public = {("/healthz", "get"), ("/readyz", "get"), ("/openapi.json", "get")}
+    for path, item in api.doc["paths"].items():
+        concrete = path.replace("{id}", "1")
+        for method, operation in ((m, op) for m, op in item.items() if m in METHODS):
+            if (path, method) in public:
+                assert operation.get("security") == [], path
+                status, _, _ = api.call(method.upper(), path, concrete, headers={"Authorization": None})
+                assert status == 200, f"{method} {path} without credentials: {status}"
+                continue
+            body = {} if method in ("post", "patch", "put") else None
+            for credential in (None, "Bearer bnk_forged_" + "x" * 43, "Basic YWRtaW46YWRtaW4=", "Bearer " + "a" * 5000):
+                status, parsed, headers = api.call(method.upper(), path, concrete, body, {"Authorization": credential})
+                assert status == 401, f"{method} {path} with {str(credential)[:20]}: {status} {parsed}"
+                assert headers["www-authenticate"].startswith("Bearer realm=\"banyan\""), headers
 
 
 def test_every_documented_operation_answered_successfully(api):

@@ -8,7 +8,9 @@
 //   \n
 //   body
 //
-// so the seed corpus (tests/fuzz/corpus) is a set of readable requests. Any 5xx is a
+// so the seed corpus (tests/fuzz/corpus) is a set of readable requests. A request without
+// an authorization header gets an administrator's API key, so the fuzzer reaches every
+// handler; one with its own fuzzes authentication. Any 5xx is a
 // crash: bad input must get a 4xx problem, and every problem must be one (JSON with the
 // status, a code and the request id).
 #include <unistd.h>
@@ -33,10 +35,19 @@ struct Harness {
   std::string path = "/tmp/banyan-fuzz-" + std::to_string(::getpid()) + ".db";
   std::unique_ptr<banyan::store::Database> db;
   std::unique_ptr<banyan::server::Api> api;
+  std::string admin_key;
 
   Harness() {
     std::remove(path.c_str());
     db = banyan::store::Database::open("sqlite://" + path);
+    admin_key = db->transact([&](banyan::store::UnitOfWork& uow) {
+      banyan::User admin;
+      admin.email = "fuzz@example.com";
+      admin.name = "Fuzz";
+      const auto id = db->users().create(uow, admin).id;
+      banyan::security::Directory().assign_role(uow, id, "admin");
+      return banyan::security::ApiKeyStore().create(uow, id, "fuzz").secret;
+    });
     banyan::server::ServerConfig config;
     config.access_log = false;
     api = std::make_unique<banyan::server::Api>(*db, config, [](std::string_view) {});
@@ -82,6 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     r.headers.emplace_back(std::move(name), std::string(value));
   }
   r.body = std::string(in);
+  if (r.header("authorization").empty()) r.headers.emplace_back("authorization", "Bearer " + harness.admin_key);
 
   const HttpResponse out = harness.api->handle(r);
   if (out.status >= 500) fail(r, out, "a server error for a request");

@@ -100,11 +100,18 @@ HttpReply HttpClient::request(const std::string& method, const std::string& targ
     if (fd_ < 0) connect();
     std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     bool typed = false;
+    auto lower = [](std::string k) {
+      std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
+      return k;
+    };
+    for (const auto& [k, v] : defaults_) {
+      const bool replaced = std::any_of(headers.begin(), headers.end(), [&](const auto& h) { return lower(h.first) == k; });
+      if (!replaced) req += k + ": " + v + "\r\n";
+    }
     for (const auto& [k, v] : headers) {
+      if (v.empty() && defaults_.count(lower(k)) != 0) continue;  // a default left out
       req += k + ": " + v + "\r\n";
-      std::string lower = k;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-      typed = typed || lower == "content-type";
+      typed = typed || lower(k) == "content-type";
     }
     if (!body.empty() && !typed) req += "Content-Type: application/json\r\n";
     if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT")

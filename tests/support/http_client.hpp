@@ -27,6 +27,10 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
+  // A header every request() sends (e.g. Authorization) unless it names the same header
+  // itself; naming it with an empty value leaves it out. `name` in lower case.
+  void set_default_header(const std::string& name, const std::string& value) { defaults_[name] = value; }
+
   // Sends one request on the kept-alive connection (reconnecting if the server closed
   // it). A body is sent as application/json unless a content-type header is given.
   HttpReply request(const std::string& method, const std::string& target, const std::string& body = "",
@@ -46,6 +50,7 @@ class HttpClient {
   unsigned short port_;
   int fd_ = -1;
   std::string pending_;  // bytes read past the last reply
+  std::map<std::string, std::string> defaults_;
 };
 
 }  // namespace banyan::test

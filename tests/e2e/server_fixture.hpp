@@ -1,0 +1,95 @@
+// The fixture of the banyan-server end-to-end tests: the server as a real process on a
+// free loopback port over a scratch database of either backend, an HTTP client that
+// sends an administrator's API key, and helpers for problems and keys.
+#pragma once
+
+#include <signal.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "child_process.hpp"
+#include "http_client.hpp"
+#include "store_fixture.hpp"
+
+namespace banyan::test {
+
+using nlohmann::json;
+
+class ServerTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    server_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+        BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", scratch().url(), "--threads", "2",
+        "--request-timeout", "2s", "--idle-timeout", "5s", "--max-body", "65536"});
+    ASSERT_TRUE(server_->wait_for_output("listening on http://127.0.0.1:")) << server_->output();
+    const std::string out = server_->output();
+    const auto at = out.find("127.0.0.1:") + 10;
+    port_ = static_cast<unsigned short>(std::stoi(out.substr(at, out.find(' ', at) - at)));
+    client_ = std::make_unique<HttpClient>(port_);
+    admin_key_ = key_for("admin@example.com", {"admin"});
+    client_->set_default_header("authorization", "Bearer " + admin_key_);
+  }
+  // The secret of an API key acting as a new user with these roles.
+  std::string key_for(const std::string& email, const std::vector<std::string>& roles,
+                      std::vector<Id> teams = {}) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      User u;
+      u.email = email;
+      u.name = email.substr(0, email.find('@'));
+      const Id id = db().users().create(uow, u).id;
+      for (const auto& role : roles) security::Directory().assign_role(uow, id, role);
+      for (Id team : teams) security::Directory().add_member(uow, team, id);
+      return security::ApiKeyStore().create(uow, id, "test").secret;
+    });
+  }
+  void TearDown() override {
+    client_.reset();
+    if (server_ && server_->running()) {
+      server_->signal(SIGTERM);
+      EXPECT_EQ(server_->wait(), 0) << server_->output();
+    }
+    StoreTest::TearDown();
+  }
+
+  HttpReply call(const std::string& method, const std::string& target, const json& body = nullptr,
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return client_->request(method, target, body.is_null() ? "" : body.dump(), std::move(headers));
+  }
+  static json parsed(const HttpReply& r) { return json::parse(r.body); }
+  std::string auth_line() const { return "Authorization: Bearer " + admin_key_ + "\r\n"; }
+  std::int64_t contacts_in_db() {
+    return std::stoll(scratch().raw("SELECT COUNT(*) FROM contacts"));
+  }
+  // A dead letter of a deal.won event in `queue`, written as the relay would.
+  void add_dead_letter(const std::string& queue, int n) {
+    scratch().raw(
+        "INSERT INTO dead_letters (queue, event_id, event_sequence, event_type, aggregate_type, "
+        "aggregate_id, aggregate_version, occurred_at, actor_id, payload, attempts, "
+        "first_failed_at, "
+        "last_failed_at, last_error, error_class, consumer, dead_at) VALUES ('" +
+        queue + "', 'e" + std::to_string(n) + "', " + std::to_string(n) +
+        ", 'deal.won', 'deal', 1, 1, 1, 0, '{\"n\":" + std::to_string(n) +
+        "}', 5, 1, 2, 'billing says 503', 'transient', 'w/billing', 3)");
+  }
+  // A 4xx problem+json with the code, the request id, and nothing changed.
+  void expect_problem(const HttpReply& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json") << r.body;
+    if (r.header("content-type") != "application/problem+json") return;
+    const json p = parsed(r);
+    EXPECT_EQ(p["status"], status);
+    EXPECT_EQ(p["code"], code) << r.body;
+    EXPECT_EQ(p["request_id"], r.header("x-request-id"));
+  }
+
+  std::unique_ptr<ChildProcess> server_;
+  std::unique_ptr<HttpClient> client_;
+  unsigned short port_ = 0;
+  std::string admin_key_;
+};
+
+}  // namespace banyan::test
