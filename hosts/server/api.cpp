@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "banyan/banyan.hpp"
+#include "guard.hpp"
 #include "metrics.hpp"
 #include "openapi.hpp"
 #include "record_json.hpp"
@@ -218,9 +219,27 @@ struct Api::Impl {
   RequestMetrics requests;
   Engine engine;
   security::Authenticator authenticator;
+  Guard guard;
 
   Impl(store::Database& d, ServerConfig c, std::function<void(std::string_view)> l, const messaging::MessageBus* b)
-      : db(d), config(std::move(c)), log(std::move(l)), bus(b), engine(d), authenticator(d) {}
+      : db(d), config(std::move(c)), log(std::move(l)), bus(b), engine(d), authenticator(d), guard(config.rate, log) {}
+
+  // What routing learned about a request that its answer, error or not, still needs.
+  struct Call {
+    std::optional<Who> who;  // once authenticated
+    Headers headers;         // RateLimit headers
+  };
+
+  static Guard::RouteClass route_class(const HttpRequest& r, const Target& t) {
+    if (r.method == "GET") return Guard::RouteClass::kRead;
+    const std::string& last = t.segments.empty() ? std::string() : t.segments.back();
+    if (last == "batch" || last == "upsert" || last == "merge" || last == "replay") return Guard::RouteClass::kBulk;
+    return Guard::RouteClass::kWrite;
+  }
+
+  static HttpError too_many(Refusal refusal) {
+    return HttpError{429, "rate_limited", std::move(refusal.detail), std::move(refusal.headers)};
+  }
 
   static HttpError unauthenticated(const std::string& detail, const char* error = nullptr) {
     std::string challenge = "Bearer realm=\"banyan\"";
@@ -566,6 +585,7 @@ struct Api::Impl {
       req.filter = filter_of<T>(uow, t.query);
       return repo.query(uow, req);
     });
+    guard.exported(repo.principal(), page.items.size());
     HttpResponse out;
     out.body = "{\"items\":[";
     for (std::size_t i = 0; i < page.items.size(); ++i) {
@@ -1038,8 +1058,12 @@ struct Api::Impl {
     return merge(who, engine.leads(who), r, t, id);
   }
 
-  HttpResponse route(const HttpRequest& r, const Target& t) {
+  HttpResponse route(const HttpRequest& r, const Target& t, Call& call) {
     const auto& s = t.segments;
+    const bool health = s.size() == 1 && (s[0] == "healthz" || s[0] == "readyz");
+    if (!health) {
+      if (auto refused = guard.admit_address(r.remote)) throw too_many(std::move(*refused));
+    }
     if (s.size() == 1 && s[0] == "openapi.json") {
       if (r.method != "GET") throw not_allowed(r.method, "GET");
       static const std::string document = openapi_document().dump();
@@ -1054,12 +1078,25 @@ struct Api::Impl {
       }
       return json_response(200, json{{"status", "ok"}});
     }
-    // Everything else, unknown paths included, answers only with valid credentials.
-    const Who who = authenticate(r);
+    // Everything else, unknown paths included, answers only with valid credentials; an
+    // address that keeps failing to give them is refused for a while.
+    if (auto refused = guard.admit_authentication(r.remote)) throw too_many(std::move(*refused));
+    try {
+      call.who = authenticate(r);
+    } catch (const HttpError& e) {
+      guard.authentication_failed(r.remote, e.code == "unauthenticated");
+      throw;
+    }
+    const Who& who = *call.who;
+    auto [refused, headers] = guard.admit(who, route_class(r, t));
+    if (refused) throw too_many(std::move(*refused));
+    call.headers = std::move(headers);
     if (auto done = action(who, r, t)) return std::move(*done);
     if (s.size() == 1 && s[0] == "metrics") {
       if (r.method != "GET") throw not_allowed(r.method, "GET");
-      return metrics();
+      HttpResponse out = metrics();
+      out.body += guard.render();
+      return out;
     }
     if (s.size() >= 2 && s[0] == "v1") {
       const std::string& base = s[1];
@@ -1113,8 +1150,13 @@ HttpResponse Api::handle(const HttpRequest& request) {
   const std::string& given = request.header("x-request-id");
   const std::string id = usable_request_id(given) ? given : new_request_id();
   HttpResponse out;
+  Impl::Call call;
   try {
-    out = impl_->route(request, parse_target(request.target));
+    const Target target = parse_target(request.target);
+    out = impl_->route(request, target, call);
+    if (call.who && out.status < 300 &&
+        (request.method == "DELETE" || (target.segments.size() == 4 && target.segments[3] == "archive")))
+      impl_->guard.deleted(*call.who);
   } catch (const HttpError& e) {
     out = problem(id, e.status, e.code, e.detail);
     for (const auto& h : e.headers) out.headers.push_back(h);
@@ -1125,6 +1167,8 @@ HttpResponse Api::handle(const HttpRequest& request) {
                json(std::string(e.what())).dump(-1, ' ', false, json::error_handler_t::replace) + "}");
     out = problem(id, 500, "internal", "the server failed on this request");
   }
+  if (out.status == 403 && call.who) impl_->guard.denied(*call.who);
+  for (auto& h : call.headers) out.headers.push_back(std::move(h));
   out.headers.emplace_back("X-Request-Id", id);
   const auto took = Clock::now() - start;
   impl_->requests.record(route_template(request.target.substr(0, request.target.find('?'))), request.method,

@@ -15,9 +15,14 @@ const char* const kServerUsage =
     "                     [--reuse-port] [--no-messaging] [--demo] [--max-body BYTES]\n"
     "                     [--request-timeout DURATION] [--idle-timeout DURATION]\n"
     "                     [--shutdown-grace DURATION] [--no-access-log] [--billing-url URL]\n"
+    "                     [--rate-reads|--rate-writes|--rate-bulk|--rate-address|--rate-auth-failures\n"
+    "                      N/DURATION[,BURST] | off]\n"
     "Serves the REST API (default 127.0.0.1:8080 on sqlite://./banyan.db). Settings also\n"
     "come from the JSON --config file and BANYAN_LISTEN, BANYAN_DATABASE, BANYAN_THREADS,\n"
-    "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT, BANYAN_BILLING_URL;\n"
+    "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT, BANYAN_BILLING_URL,\n"
+    "BANYAN_RATE_READS, BANYAN_RATE_WRITES, BANYAN_RATE_BULK, BANYAN_RATE_ADDRESS,\n"
+    "BANYAN_RATE_AUTH_FAILURES (defaults per principal: reads 200/1s,400, writes 50/1s,100,\n"
+    "bulk 20/1s,40; per address 1000/1s,2000 and auth failures 10/1m,10);\n"
     "flags win over the\n"
     "environment, which wins over the file.\n";
 
@@ -55,6 +60,26 @@ void set_listen(ServerConfig& c, const std::string& name, const std::string& tex
   c.http.port = static_cast<unsigned short>(parse_number(name, text.substr(colon + 1), 65535));
 }
 
+// "N/DURATION" or "N/DURATION,BURST" (burst defaults to N), or "off".
+std::optional<security::RateLimit> parse_rate(const std::string& name, const std::string& text) {
+  if (text == "off") return std::nullopt;
+  const auto slash = text.find('/');
+  const auto comma = text.find(',');
+  auto bad = [&]() { return UsageError(name + ": '" + text + "' is not N/DURATION[,BURST] or off"); };
+  if (slash == std::string::npos || slash == 0) throw bad();
+  security::RateLimit limit;
+  limit.rate = static_cast<double>(parse_number(name, text.substr(0, slash), 1ull << 40));
+  limit.period = parse_ms(name, text.substr(slash + 1, comma == std::string::npos ? std::string::npos : comma - slash - 1));
+  limit.burst = comma == std::string::npos ? limit.rate
+                                           : static_cast<double>(parse_number(name, text.substr(comma + 1), 1ull << 40));
+  try {
+    limit.validate();
+  } catch (const std::exception& e) {
+    throw UsageError(name + ": " + e.what());
+  }
+  return limit;
+}
+
 // One setting by its key; `name` is how the user wrote it, for messages.
 void apply(ServerConfig& c, const std::string& key, const std::string& value, const std::string& name) {
   if (key == "listen") set_listen(c, name, value);
@@ -65,6 +90,11 @@ void apply(ServerConfig& c, const std::string& key, const std::string& value, co
   else if (key == "idle_timeout") c.http.idle_timeout = parse_ms(name, value);
   else if (key == "shutdown_grace") c.shutdown_grace = parse_ms(name, value);
   else if (key == "billing_url") c.billing_url = value;
+  else if (key == "rate_reads") c.rate.reads = parse_rate(name, value);
+  else if (key == "rate_writes") c.rate.writes = parse_rate(name, value);
+  else if (key == "rate_bulk") c.rate.bulk = parse_rate(name, value);
+  else if (key == "rate_address") c.rate.address = parse_rate(name, value);
+  else if (key == "rate_auth_failures") c.rate.auth_failures = parse_rate(name, value);
   else throw UsageError(name + ": not a setting");
 }
 
@@ -97,7 +127,9 @@ void apply_file(ServerConfig& c, const std::string& path) {
 ServerConfig parse_server_config(const std::vector<std::string>& argv,
                                  const std::function<std::optional<std::string>(const char*)>& getenv) {
   const cli::Args args(argv, {"--config", "--listen", "--database", "--threads", "--max-body",
-                              "--request-timeout", "--idle-timeout", "--shutdown-grace", "--billing-url"});
+                              "--request-timeout", "--idle-timeout", "--shutdown-grace", "--billing-url",
+                              "--rate-reads", "--rate-writes", "--rate-bulk", "--rate-address",
+                              "--rate-auth-failures"});
   if (!args.positionals().empty()) throw UsageError("unexpected argument '" + args.positionals()[0] + "'");
   args.only_switches({"--reuse-port", "--no-messaging", "--demo", "--no-access-log"});
   ServerConfig c;
@@ -106,14 +138,19 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"BANYAN_LISTEN", "listen"},           {"BANYAN_DATABASE", "database"},
       {"BANYAN_THREADS", "threads"},         {"BANYAN_MAX_BODY", "max_body"},
       {"BANYAN_REQUEST_TIMEOUT", "request_timeout"}, {"BANYAN_IDLE_TIMEOUT", "idle_timeout"},
-      {"BANYAN_BILLING_URL", "billing_url"}};
+      {"BANYAN_BILLING_URL", "billing_url"}, {"BANYAN_RATE_READS", "rate_reads"},
+      {"BANYAN_RATE_WRITES", "rate_writes"}, {"BANYAN_RATE_BULK", "rate_bulk"},
+      {"BANYAN_RATE_ADDRESS", "rate_address"}, {"BANYAN_RATE_AUTH_FAILURES", "rate_auth_failures"}};
   for (const auto& [var, key] : kEnv)
     if (auto v = getenv(var)) apply(c, key, *v, var);
   static const std::pair<const char*, const char*> kFlags[] = {
       {"--listen", "listen"},           {"--database", "database"},
       {"--threads", "threads"},         {"--max-body", "max_body"},
       {"--request-timeout", "request_timeout"}, {"--idle-timeout", "idle_timeout"},
-      {"--shutdown-grace", "shutdown_grace"}, {"--billing-url", "billing_url"}};
+      {"--shutdown-grace", "shutdown_grace"}, {"--billing-url", "billing_url"},
+      {"--rate-reads", "rate_reads"},   {"--rate-writes", "rate_writes"},
+      {"--rate-bulk", "rate_bulk"},     {"--rate-address", "rate_address"},
+      {"--rate-auth-failures", "rate_auth_failures"}};
   for (const auto& [flag, key] : kFlags)
     if (auto v = args.option(flag)) apply(c, key, *v, flag);
   if (args.flag("--reuse-port")) c.http.reuse_port = true;

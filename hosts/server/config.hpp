@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "banyan/security/rate_limiter.hpp"
 #include "http_server.hpp"
 
 namespace banyan::server {
@@ -26,6 +27,16 @@ struct ServerConfig {
   std::size_t max_string_bytes = 64 << 10;
   std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests on SIGTERM
   bool access_log = true;
+  // Rate limits (none: off). Per principal and route class, per client address for every
+  // request but the health checks, and per address for failed authentications, past which
+  // the address is refused with 429 until its budget recovers.
+  struct RateLimits {
+    std::optional<security::RateLimit> reads{security::RateLimit{200, std::chrono::seconds(1), 400}};
+    std::optional<security::RateLimit> writes{security::RateLimit{50, std::chrono::seconds(1), 100}};
+    std::optional<security::RateLimit> bulk{security::RateLimit{20, std::chrono::seconds(1), 40}};
+    std::optional<security::RateLimit> address{security::RateLimit{1000, std::chrono::seconds(1), 2000}};
+    std::optional<security::RateLimit> auth_failures{security::RateLimit{10, std::chrono::minutes(1), 10}};
+  } rate;
 };
 
 extern const char* const kServerUsage;

@@ -27,6 +27,7 @@
 #include "banyan/security/authenticator.hpp"
 #include "banyan/security/directory.hpp"
 #include "banyan/security/principal.hpp"
+#include "banyan/security/rate_limiter.hpp"
 #include "banyan/security/role.hpp"
 #include "banyan/security/role_store.hpp"
 #include "banyan/store/custom_fields.hpp"

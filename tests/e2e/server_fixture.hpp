@@ -22,9 +22,11 @@ class ServerTest : public StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    server_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+    std::vector<std::string> command{
         BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", scratch().url(), "--threads", "2",
-        "--request-timeout", "2s", "--idle-timeout", "5s", "--max-body", "65536"});
+        "--request-timeout", "2s", "--idle-timeout", "5s", "--max-body", "65536"};
+    for (auto& a : server_args()) command.push_back(std::move(a));
+    server_ = std::make_unique<ChildProcess>(command);
     ASSERT_TRUE(server_->wait_for_output("listening on http://127.0.0.1:")) << server_->output();
     const std::string out = server_->output();
     const auto at = out.find("127.0.0.1:") + 10;
@@ -46,6 +48,9 @@ class ServerTest : public StoreTest {
       return security::ApiKeyStore().create(uow, id, "test").secret;
     });
   }
+  // Flags a test suite adds to the server's command line.
+  virtual std::vector<std::string> server_args() const { return {}; }
+
   void TearDown() override {
     client_.reset();
     if (server_ && server_->running()) {

@@ -77,5 +77,22 @@ TEST(ServerConfig, BadSettingsAreUsageErrorsNamingTheirSource) {
   std::remove(file.c_str());
 }
 
+TEST(ServerConfig, RateLimitsReadAsRatePerDurationWithAnOptionalBurstOrOff) {
+  const auto defaults = parse_server_config({}, Env{});
+  ASSERT_TRUE(defaults.rate.reads && defaults.rate.auth_failures);
+  EXPECT_EQ(defaults.rate.reads->rate, 200);
+  const auto c = parse_server_config({"--rate-reads", "5/1m,7", "--rate-writes", "off", "--rate-bulk", "3/2s"},
+                                     Env{{{"BANYAN_RATE_AUTH_FAILURES", "4/1h"}}});
+  ASSERT_TRUE(c.rate.reads);
+  EXPECT_EQ(c.rate.reads->rate, 5);
+  EXPECT_EQ(c.rate.reads->period, std::chrono::minutes(1));
+  EXPECT_EQ(c.rate.reads->burst, 7);
+  EXPECT_FALSE(c.rate.writes);
+  EXPECT_EQ(c.rate.bulk->burst, 3) << "the burst defaults to the rate";
+  EXPECT_EQ(c.rate.auth_failures->period, std::chrono::hours(1));
+  for (const char* bad : {"5", "/1s", "5/", "5/1s,", "0/1s", "5/1s,0", "x/1s", "5/1parsec"})
+    EXPECT_THROW(parse_server_config({"--rate-reads", bad}, Env{}), cli::UsageError) << bad;
+}
+
 }  // namespace
 }  // namespace banyan::server
