@@ -353,9 +353,10 @@ json custom_field_definition_schema() {
                           {"max", number},
                           {"max_length", {{"type", {"integer", "null"}}}},
                           {"scale", {{"type", "integer"}}},
-                          {"deprecated", {{"type", "boolean"}}}}},
+                          {"deprecated", {{"type", "boolean"}}},
+                          {"sensitive", {{"type", "boolean"}}}}},
           {"required", {"id", "version", "object_type", "name", "label", "type", "required", "default_value", "options",
-                        "min", "max", "max_length", "scale", "deprecated"}},
+                        "min", "max", "max_length", "scale", "deprecated", "sensitive"}},
           {"additionalProperties", false}};
 }
 
@@ -374,7 +375,8 @@ json definition_json(const CustomFieldDefinition& d) {
               {"max", optional_number(d.max)},
               {"max_length", d.max_length ? json(*d.max_length) : json(nullptr)},
               {"scale", d.scale},
-              {"deprecated", d.deprecated}};
+              {"deprecated", d.deprecated},
+              {"sensitive", d.sensitive}};
 }
 
 void apply_definition_json(CustomFieldDefinition& d, const json& body, bool creating) {
@@ -393,9 +395,9 @@ void apply_definition_json(CustomFieldDefinition& d, const json& body, bool crea
       else d.type = parse_custom_field_type(t);
     } else if (k == "label") {
       d.label = text(v, k);
-    } else if (k == "required" || k == "deprecated") {
+    } else if (k == "required" || k == "deprecated" || k == "sensitive") {
       if (!v.is_boolean()) bad(k, "must be true or false");
-      (k == "required" ? d.required : d.deprecated) = v.get<bool>();
+      (k == "required" ? d.required : k == "deprecated" ? d.deprecated : d.sensitive) = v.get<bool>();
     } else if (k == "default_value") {
       d.default_value = custom_value_of(v, k);
     } else if (k == "options") {

@@ -10,6 +10,7 @@
 #include "banyan/export.hpp"
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/principal.hpp"
+#include "banyan/store/custom_fields.hpp"
 #include "banyan/store/database.hpp"
 #include "banyan/store/query.hpp"
 #include "banyan/store/repository.hpp"
@@ -23,13 +24,15 @@ namespace banyan {
 //    not reveal what is stored;
 //  - a readable record the principal may not change, or a right it lacks entirely, is
 //    PermissionDenied, and nothing is changed;
-//  - sensitive fields (security::sensitive_fields) of records the principal may not see
-//    them on come back empty; updating one, or filtering or sorting on one, is
-//    PermissionDenied naming the field. (A create may set them: it reveals nothing.)
+//  - sensitive fields (security::sensitive_fields, and custom fields defined sensitive)
+//    of records the principal may not see them on come back empty; updating one, or
+//    filtering or sorting on one, is PermissionDenied naming the field. (A create may set
+//    them: it reveals nothing.)
 template <typename T>
 class BANYAN_EXPORT RecordService {
  public:
-  RecordService(store::Repository<T> repo, security::Principal who,
+  RecordService(store::Repository<T> repo, store::CustomFieldRegistry fields,
+                security::Principal who,
                 std::shared_ptr<const security::AccessPolicy> policy) noexcept;
 
   T get(store::UnitOfWork& uow, Id id) const;
@@ -59,10 +62,17 @@ class BANYAN_EXPORT RecordService {
  private:
   // The stored record when the principal may read it, else NotFound.
   T readable(store::UnitOfWork& uow, Id id) const;
-  T masked(T record) const;
-  void check_fields(const store::Filter& filter, const store::Sort* sort) const;
+  // Whether the principal sees the sensitive fields of a record standing there.
+  bool sees_sensitive(const T& record) const;
+  // The names of the type's custom fields defined sensitive.
+  std::vector<std::string> sensitive_custom(store::UnitOfWork& uow) const;
+  T masked(T record, const std::vector<std::string>& custom) const;
+  T masked(store::UnitOfWork& uow, T record) const;
+  void check_fields(store::UnitOfWork& uow, const store::Filter& filter,
+                    const store::Sort* sort) const;
 
   store::Repository<T> repo_;
+  store::CustomFieldRegistry fields_;
   security::Principal who_;
   std::shared_ptr<const security::AccessPolicy> policy_;
 };

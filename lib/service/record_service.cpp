@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <variant>
 
 #include "banyan/errors.hpp"
 #include "banyan/model/activity.hpp"
@@ -77,9 +78,10 @@ store::Filter within(const security::ListScope& scope) {
 }  // namespace
 
 template <typename T>
-RecordService<T>::RecordService(store::Repository<T> repo, security::Principal who,
+RecordService<T>::RecordService(store::Repository<T> repo, store::CustomFieldRegistry fields,
+                                security::Principal who,
                                 std::shared_ptr<const security::AccessPolicy> policy) noexcept
-    : repo_(repo), who_(std::move(who)), policy_(std::move(policy)) {}
+    : repo_(repo), fields_(fields), who_(std::move(who)), policy_(std::move(policy)) {}
 
 template <typename T>
 T RecordService<T>::readable(store::UnitOfWork& uow, Id id) const {
@@ -90,20 +92,38 @@ T RecordService<T>::readable(store::UnitOfWork& uow, Id id) const {
 }
 
 template <typename T>
-T RecordService<T>::masked(T record) const {
+bool RecordService<T>::sees_sensitive(const T& record) const {
+  return policy_->allows(who_, Action::kReadSensitive, T::kType, scope_of(record));
+}
+
+template <typename T>
+std::vector<std::string> RecordService<T>::sensitive_custom(store::UnitOfWork& uow) const {
+  std::vector<std::string> out;
+  for (const auto& d : fields_.list(uow, T::kType))
+    if (d.sensitive) out.push_back(d.name);
+  return out;
+}
+
+template <typename T>
+T RecordService<T>::masked(T record, const std::vector<std::string>& custom) const {
+  if (sees_sensitive(record)) return record;
   if constexpr (kHasPersonalFields<T>) {
-    if (!policy_->allows(who_, Action::kReadSensitive, T::kType, scope_of(record))) {
-      record.email.reset();
-      record.phone.reset();
-    }
+    record.email.reset();
+    record.phone.reset();
   }
+  for (const auto& name : custom) record.custom.erase(name);
   return record;
 }
 
 template <typename T>
-void RecordService<T>::check_fields(const store::Filter& filter, const store::Sort* sort) const {
-  const auto& sensitive = security::sensitive_fields(T::kType);
-  if (sensitive.empty()) return;
+T RecordService<T>::masked(store::UnitOfWork& uow, T record) const {
+  if (sees_sensitive(record)) return record;  // no need to look the definitions up
+  return masked(std::move(record), sensitive_custom(uow));
+}
+
+template <typename T>
+void RecordService<T>::check_fields(store::UnitOfWork& uow, const store::Filter& filter,
+                                    const store::Sort* sort) const {
   // Filtering on a field is reading it: fine only where the principal sees it on every
   // record it may read.
   if (policy_->scope(who_, Action::kReadSensitive, T::kType) >=
@@ -112,6 +132,9 @@ void RecordService<T>::check_fields(const store::Filter& filter, const store::So
   std::vector<std::string> named;
   collect_fields(filter, named);
   if (sort != nullptr) named.push_back(sort->field);
+  if (named.empty()) return;
+  std::vector<std::string> sensitive = security::sensitive_fields(T::kType);
+  for (const auto& name : sensitive_custom(uow)) sensitive.push_back("custom." + name);
   for (const auto& field : named) {
     if (std::find(sensitive.begin(), sensitive.end(), field) != sensitive.end())
       throw PermissionDenied(
@@ -121,7 +144,7 @@ void RecordService<T>::check_fields(const store::Filter& filter, const store::So
 
 template <typename T>
 T RecordService<T>::get(store::UnitOfWork& uow, Id id) const {
-  return masked(readable(uow, id));
+  return masked(uow, readable(uow, id));
 }
 
 template <typename T>
@@ -129,18 +152,23 @@ std::optional<T> RecordService<T>::find(store::UnitOfWork& uow, Id id) const {
   auto record = repo_.find(uow, id);
   if (!record || !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record)))
     return std::nullopt;
-  return masked(std::move(*record));
+  return masked(uow, std::move(*record));
 }
 
 template <typename T>
 store::Page<T> RecordService<T>::query(store::UnitOfWork& uow,
                                        const store::PageRequest& request) const {
   const auto scope = policy_->list_scope(who_, Action::kRead, T::kType);
-  check_fields(request.filter, &request.sort);
+  check_fields(uow, request.filter, &request.sort);
   store::PageRequest scoped = request;
   if (!scope.all) scoped.filter = request.filter && within<T>(scope);
   auto page = repo_.query(uow, scoped);
-  for (auto& item : page.items) item = masked(std::move(item));
+  std::optional<std::vector<std::string>> custom;  // looked up once, when a record needs it
+  for (auto& item : page.items) {
+    if (sees_sensitive(item)) continue;
+    if (!custom) custom = sensitive_custom(uow);
+    item = masked(std::move(item), *custom);
+  }
   return page;
 }
 
@@ -148,7 +176,7 @@ template <typename T>
 std::uint64_t RecordService<T>::count(store::UnitOfWork& uow, const store::Filter& filter,
                                       bool include_archived) const {
   const auto scope = policy_->list_scope(who_, Action::kRead, T::kType);
-  check_fields(filter, nullptr);
+  check_fields(uow, filter, nullptr);
   return repo_.count(uow, scope.all ? filter : (filter && within<T>(scope)), include_archived);
 }
 
@@ -159,7 +187,7 @@ T RecordService<T>::create(store::UnitOfWork& uow, const T& record) const {
     if (!r.owner_id && who_.user_id) r.owner_id = who_.user_id;
   }
   policy_->require(who_, Action::kCreate, T::kType, scope_of(r));
-  return masked(repo_.create(uow, r));
+  return masked(uow, repo_.create(uow, r));
 }
 
 template <typename T>
@@ -169,34 +197,44 @@ T RecordService<T>::update(store::UnitOfWork& uow, const T& record) const {
   if (!same_place(scope_of(record), scope_of(stored)))
     policy_->require(who_, Action::kUpdate, T::kType, scope_of(record));
   T r = record;
-  if constexpr (kHasPersonalFields<T>) {
-    if (!policy_->allows(who_, Action::kReadSensitive, T::kType, scope_of(stored))) {
-      // What the principal was shown empty stays as stored; writing it is refused, since
-      // a write would overwrite what it cannot see (and an accepted equal value would
-      // tell it what is there).
-      if (r.email)
-        throw PermissionDenied("email: " + who_.name + " may not write a field it cannot see",
-                               "email");
-      if (r.phone)
-        throw PermissionDenied("phone: " + who_.name + " may not write a field it cannot see",
-                               "phone");
+  if (!sees_sensitive(stored)) {
+    // What the principal was shown empty stays as stored; writing it is refused, since a
+    // write would overwrite what it cannot see (and an accepted equal value would tell it
+    // what is there).
+    auto refuse = [&](const std::string& field) {
+      throw PermissionDenied(field + ": " + who_.name + " may not write a field it cannot see",
+                             field);
+    };
+    if constexpr (kHasPersonalFields<T>) {
+      if (r.email) refuse("email");
+      if (r.phone) refuse("phone");
       r.email = stored.email;
       r.phone = stored.phone;
     }
+    for (const auto& name : sensitive_custom(uow)) {
+      const auto given = r.custom.find(name);
+      if (given != r.custom.end() && !std::holds_alternative<std::monostate>(given->second))
+        refuse("custom." + name);
+      const auto kept = stored.custom.find(name);
+      if (kept != stored.custom.end())
+        r.custom[name] = kept->second;
+      else
+        r.custom.erase(name);
+    }
   }
-  return masked(repo_.update(uow, r));
+  return masked(uow, repo_.update(uow, r));
 }
 
 template <typename T>
 T RecordService<T>::archive(store::UnitOfWork& uow, Id id) const {
   policy_->require(who_, Action::kDelete, T::kType, scope_of(readable(uow, id)));
-  return masked(repo_.archive(uow, id));
+  return masked(uow, repo_.archive(uow, id));
 }
 
 template <typename T>
 T RecordService<T>::restore(store::UnitOfWork& uow, Id id) const {
   policy_->require(who_, Action::kDelete, T::kType, scope_of(readable(uow, id)));
-  return masked(repo_.restore(uow, id));
+  return masked(uow, repo_.restore(uow, id));
 }
 
 template <typename T>

@@ -77,6 +77,7 @@ void to_row(const CustomFieldDefinition& d, odbrows::CustomFieldDefinitionRow& r
   row.max_length = detail::column(d.max_length);
   row.scale = d.scale;
   row.deprecated = d.deprecated;
+  row.is_sensitive = d.sensitive;
 }
 
 CustomFieldDefinition find_in(island::Transaction& tx, Id id) {

@@ -208,6 +208,7 @@ FieldSet FieldSet::load(island::Transaction& tx, ObjectType type) {
     d.max_length = value(row.max_length);
     d.scale = row.scale;
     d.deprecated = row.deprecated;
+    d.sensitive = row.is_sensitive;
     out.defs_.push_back(std::move(d));
   }
   return out;

@@ -275,13 +275,20 @@ void create_security_tables(island::Transaction& tx, island::Backend backend) {
 
 void migrate_to_9(island::Transaction& tx, island::Backend backend) { create_security_tables(tx, backend); }
 
+// Version 10: custom fields can be marked sensitive (masked like email and phone).
+void migrate_to_10(island::Transaction& tx, island::Backend backend) {
+  island::execute(tx, std::string("ALTER TABLE custom_field_definitions ADD COLUMN is_sensitive ") +
+                          (backend == island::Backend::kSqlite ? "INTEGER" : "TINYINT(1)") + " NOT NULL DEFAULT 0");
+}
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
   static std::vector<Migration> migrations = {{2, migrate_to_2}, {3, migrate_to_3},
                                               {4, migrate_to_4}, {5, migrate_to_5},
                                               {6, migrate_to_6}, {7, migrate_to_7},
-                                              {8, migrate_to_8}, {9, migrate_to_9}};
+                                              {8, migrate_to_8}, {9, migrate_to_9},
+                                              {10, migrate_to_10}};
   return migrations;
 }
 

@@ -291,5 +291,66 @@ TEST_P(EngineTest, AnUpsertNeverReachesAHiddenTwin) {
   EXPECT_EQ(mine.version, 2u);
 }
 
+TEST_P(EngineTest, CustomFieldsDefinedSensitiveAreMaskedRefusedInFiltersAndKeptOnUpdate) {
+  db().transact([&](store::UnitOfWork& uow) {
+    CustomFieldDefinition salary;
+    salary.object_type = ObjectType::kContact;
+    salary.name = "salary";
+    salary.type = CustomFieldType::kNumber;
+    salary.sensitive = true;
+    db().custom_fields().define(uow, salary);
+    CustomFieldDefinition tier;
+    tier.object_type = ObjectType::kContact;
+    tier.name = "tier";
+    tier.type = CustomFieldType::kText;
+    db().custom_fields().define(uow, tier);
+    Contact c = db().contacts().get(uow, teammates.id);
+    c.custom["salary"] = std::int64_t{90000};
+    c.custom["tier"] = std::string("gold");
+    teammates = db().contacts().update(uow, c);
+  });
+  const auto shown = db().read(
+      [&](store::UnitOfWork& uow) { return engine().contacts(reader).get(uow, teammates.id); });
+  EXPECT_EQ(shown.custom.count("salary"), 0u) << "masked";
+  EXPECT_EQ(std::get<std::string>(shown.custom.at("tier")), "gold") << "not sensitive: shown";
+  EXPECT_EQ(db().read([&](store::UnitOfWork& uow) {
+                  return engine().contacts(manager).get(uow, teammates.id);
+                })
+                .custom.count("salary"),
+            1u);
+  db().read([&](store::UnitOfWork& uow) {
+    try {
+      engine().contacts(reader).count(uow, store::Filter::gt("custom.salary", std::int64_t{50000}));
+      FAIL() << "filtered on a masked custom field";
+    } catch (const PermissionDenied& e) {
+      EXPECT_EQ(e.field(), "custom.salary");
+    }
+    EXPECT_EQ(
+        engine().contacts(reader).count(uow, store::Filter::eq("custom.tier", std::string("gold"))),
+        1u);
+  });
+  // An editor that cannot see it keeps it by leaving it out, and may not write it.
+  db().transact([&](store::UnitOfWork& uow) {
+    security::RoleStore().create(uow, {"editor",
+                                       "",
+                                       {{ObjectType::kContact, Action::kRead, Scope::kAll},
+                                        {ObjectType::kContact, Action::kUpdate, Scope::kAll}}});
+  });
+  engine().policy_changed();
+  const auto editor = person("editor@example.com", {"editor"}, {});
+  Contact edit = db().read(
+      [&](store::UnitOfWork& uow) { return engine().contacts(editor).get(uow, teammates.id); });
+  edit.title = "Edited";
+  db().transact([&](store::UnitOfWork& uow) { engine().contacts(editor).update(uow, edit); });
+  EXPECT_EQ(std::get<std::int64_t>(stored(teammates.id).custom.at("salary")), 90000);
+  edit = db().read(
+      [&](store::UnitOfWork& uow) { return engine().contacts(editor).get(uow, teammates.id); });
+  edit.custom["salary"] = std::int64_t{1};
+  EXPECT_THROW(
+      db().transact([&](store::UnitOfWork& uow) { engine().contacts(editor).update(uow, edit); }),
+      PermissionDenied);
+  EXPECT_EQ(std::get<std::int64_t>(stored(teammates.id).custom.at("salary")), 90000);
+}
+
 }  // namespace
 }  // namespace banyan::test

@@ -55,6 +55,9 @@ struct BANYAN_EXPORT CustomFieldDefinition {
   std::int64_t scale = 2;                  // kDecimal: decimal places kept
   // Kept for old records and still readable, but no longer required or defaulted.
   bool deprecated = false;
+  // Personal or confidential: masked (left out of the record) for principals without
+  // read_sensitive on the record, who may not filter, sort or write on it either.
+  bool sensitive = false;
 
   friend bool operator==(const CustomFieldDefinition&, const CustomFieldDefinition&) = default;
 };

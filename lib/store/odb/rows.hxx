@@ -220,6 +220,7 @@ struct CustomFieldDefinitionRow {
   Nullable<std::int64_t> max_length;
   std::int64_t scale = 2;
   bool deprecated = false;
+  bool is_sensitive = false;  // schema version 10 ("sensitive" is reserved in MySQL)
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
 };
