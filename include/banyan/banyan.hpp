@@ -26,6 +26,7 @@
 #include "banyan/security/api_key_store.hpp"
 #include "banyan/security/authenticator.hpp"
 #include "banyan/security/directory.hpp"
+#include "banyan/security/jwt_verifier.hpp"
 #include "banyan/security/principal.hpp"
 #include "banyan/security/rate_limiter.hpp"
 #include "banyan/security/role.hpp"
