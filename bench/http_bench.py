@@ -221,7 +221,8 @@ def main():
     # production, but never refuses (the load comes from one principal and one address).
     unlimited = "1000000000/1s"
     banyan, bport = start([args.server, "--listen", "127.0.0.1:0", "--database", db, "--threads", str(args.threads),
-                           "--rate-reads", unlimited, "--rate-writes", unlimited, "--rate-address", unlimited],
+                           "--rate-reads", unlimited, "--rate-writes", unlimited, "--rate-bulk", unlimited,
+                           "--rate-address", unlimited],
                           f"{work}/banyan.log")
     minimal, mport = start([args.minimal, "127.0.0.1", "0", str(args.threads)], f"{work}/minimal.log")
     log(f"banyan-server on {bport}, minimal server on {mport}; seeding {args.seed} contacts")
