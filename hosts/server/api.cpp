@@ -232,7 +232,7 @@ struct Api::Impl {
 
   static Guard::RouteClass route_class(const HttpRequest& r, const Target& t) {
     if (r.method == "GET") return Guard::RouteClass::kRead;
-    const std::string& last = t.segments.empty() ? std::string() : t.segments.back();
+    const std::string_view last = t.segments.empty() ? std::string_view() : std::string_view(t.segments.back());
     if (last == "batch" || last == "upsert" || last == "merge" || last == "replay") return Guard::RouteClass::kBulk;
     return Guard::RouteClass::kWrite;
   }

@@ -7,6 +7,7 @@
 #include "banyan/errors.hpp"
 #include "banyan/security/api_key_store.hpp"
 #include "banyan/security/directory.hpp"
+#include "security/string_hash.hpp"
 
 namespace banyan::security {
 
@@ -22,11 +23,12 @@ struct Authenticator::Impl {
   store::Database& db;
   AuthenticatorOptions options;
   std::mutex mutex;
-  std::unordered_map<std::string, Entry> cache;  // credential -> principal; guarded by mutex
+  // credential -> principal; guarded by mutex
+  std::unordered_map<std::string, Entry, detail::StringHash, std::equal_to<>> cache;
 
   std::optional<Principal> cached(std::string_view credential, Clock::time_point now) {
     std::lock_guard<std::mutex> lock(mutex);
-    const auto it = cache.find(std::string(credential));
+    const auto it = cache.find(credential);
     if (it == cache.end() || it->second.expires <= now) return std::nullopt;
     return it->second.principal;
   }

@@ -19,11 +19,6 @@ void require_user(store::UnitOfWork& uow, Id user) {
     throw NotFound("no user with id " + std::to_string(user));
 }
 
-std::vector<Id> ids(store::UnitOfWork& uow, const SqlFragment& q) {
-  const auto found = island::query_ids(tx_of(uow), q);
-  return {found.begin(), found.end()};
-}
-
 }  // namespace
 
 void Directory::assign_role(store::UnitOfWork& uow, Id user, std::string_view role) const {
@@ -90,7 +85,7 @@ std::vector<Id> Directory::teams_of(store::UnitOfWork& uow, Id user) const {
   q.text("SELECT team_id FROM security_team_members WHERE user_id = ")
       .param(int_param(as_int(user)))
       .text(" ORDER BY team_id");
-  return ids(uow, q);
+  return island::query_ids(tx_of(uow), q);  // Id is the ids' type
 }
 
 std::vector<Id> Directory::members_of(store::UnitOfWork& uow, Id team) const {
@@ -98,7 +93,7 @@ std::vector<Id> Directory::members_of(store::UnitOfWork& uow, Id team) const {
   q.text("SELECT user_id FROM security_team_members WHERE team_id = ")
       .param(int_param(as_int(team)))
       .text(" ORDER BY user_id");
-  return ids(uow, q);
+  return island::query_ids(tx_of(uow), q);  // Id is the ids' type
 }
 
 Principal Directory::principal(store::UnitOfWork& uow, Id user, Principal::Kind kind) const {

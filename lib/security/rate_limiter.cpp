@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "banyan/errors.hpp"
+#include "security/string_hash.hpp"
 
 namespace banyan::security {
 
@@ -28,7 +29,8 @@ constexpr std::size_t kShards = 16;
 struct Shard {
   mutable std::mutex mutex;
   // key -> theoretical arrival time (GCRA's TAT) in nanoseconds of the steady clock.
-  std::unordered_map<std::string, std::int64_t> tat;  // guarded by mutex
+  std::unordered_map<std::string, std::int64_t, detail::StringHash, std::equal_to<>>
+      tat;  // guarded by mutex
 };
 
 std::chrono::milliseconds ceil_ms(std::int64_t nanos) {
@@ -85,7 +87,7 @@ RateDecision RateLimiter::take(std::string_view key, const RateLimit& limit, Clo
   const std::int64_t at = Nanos(now.time_since_epoch()).count();
   Shard& s = impl_->shard_of(key);
   std::lock_guard<std::mutex> lock(s.mutex);
-  auto it = s.tat.find(std::string(key));
+  auto it = s.tat.find(key);
   const std::int64_t tat = it == s.tat.end() ? at : it->second;
   std::int64_t next = tat;
   const RateDecision d = decide(tat, at, limit, &next, cost);
@@ -109,7 +111,7 @@ RateDecision RateLimiter::peek(std::string_view key, const RateLimit& limit,
   const std::int64_t at = Nanos(now.time_since_epoch()).count();
   const Shard& s = impl_->shard_of(key);
   std::lock_guard<std::mutex> lock(s.mutex);
-  auto it = s.tat.find(std::string(key));
+  auto it = s.tat.find(key);
   std::int64_t next = 0;
   return decide(it == s.tat.end() ? at : it->second, at, limit, &next);
 }

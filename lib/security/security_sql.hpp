@@ -4,6 +4,7 @@
 
 #include "banyan/store/unit_of_work.hpp"
 #include "store/database_state.hpp"
+#include "store/entity.hpp"
 #include "store/odb/island.hpp"
 #include "store/sql_builder.hpp"
 
@@ -20,10 +21,7 @@ inline const char* insert_ignore(store::UnitOfWork& uow) {
 
 // Whether a row of `table` has this id (users, teams).
 inline bool exists(store::UnitOfWork& uow, const char* table, Id id) {
-  SqlFragment q;
-  q.text(std::string("SELECT COUNT(*) FROM ") + table + " WHERE id = ")
-      .param(int_param(static_cast<std::int64_t>(id)));
-  return island::query_int(tx_of(uow), q) > 0;
+  return store::detail::exists(tx_of(uow), table, id);
 }
 
 }  // namespace banyan::security::detail

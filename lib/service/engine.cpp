@@ -45,10 +45,7 @@ void Engine::policy_changed() noexcept {
 }
 
 void Engine::require(const security::Principal& who, security::Action action, ObjectType type) {
-  if (policy()->scope(who, action, type) == security::Scope::kNone) {
-    throw PermissionDenied((who.name.empty() ? std::string("this principal") : who.name) + " may not " +
-                           std::string(security::to_string(action)) + " " + std::string(to_string(type)) + " records");
-  }
+  policy()->list_scope(who, action, type);  // PermissionDenied when no scope at all
 }
 
 void Engine::require_administrator(const security::Principal& who) {
@@ -58,13 +55,17 @@ void Engine::require_administrator(const security::Principal& who) {
 namespace {
 
 // Where a record of `type` stands, when the principal may read it; NotFound otherwise.
-security::RecordScope readable_scope(Engine& engine, store::UnitOfWork& uow, const security::Principal& who,
-                                     ObjectType type, Id id) {
+security::RecordScope readable_scope(Engine& engine, store::UnitOfWork& uow,
+                                     const security::Principal& who, ObjectType type, Id id) {
   switch (type) {
-    case ObjectType::kContact: return security::RecordScope::of(engine.contacts(who).get(uow, id));
-    case ObjectType::kCompany: return security::RecordScope::of(engine.companies(who).get(uow, id));
-    case ObjectType::kLead: return security::RecordScope::of(engine.leads(who).get(uow, id));
-    default: throw ValidationError("type: only contacts, companies and leads merge", "type");
+    case ObjectType::kContact:
+      return security::RecordScope::of(engine.contacts(who).get(uow, id));
+    case ObjectType::kCompany:
+      return security::RecordScope::of(engine.companies(who).get(uow, id));
+    case ObjectType::kLead:
+      return security::RecordScope::of(engine.leads(who).get(uow, id));
+    default:
+      throw ValidationError("type: only contacts, companies and leads merge", "type");
   }
 }
 
@@ -78,8 +79,10 @@ store::ConversionResult Engine::convert_lead(store::UnitOfWork& uow, const secur
   const auto p = policy();
   p->require(who, Action::kUpdate, ObjectType::kLead, place);
   p->require(who, Action::kCreate, ObjectType::kContact, place);
-  if (request.company_id) companies(who).get(uow, *request.company_id);  // readable, else NotFound
-  else p->require(who, Action::kCreate, ObjectType::kCompany, place);
+  if (request.company_id)
+    companies(who).get(uow, *request.company_id);  // readable, else NotFound
+  else
+    p->require(who, Action::kCreate, ObjectType::kCompany, place);
   if (request.deal) p->require(who, Action::kCreate, ObjectType::kDeal, place);
   auto done = impl_->db.lead_converter().convert(uow, request);
   done.lead = leads_of.get(uow, done.lead.id);
@@ -91,15 +94,19 @@ store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Princip
                                  const store::MergeRequest& request) {
   using security::Action;
   const auto p = policy();
-  p->require(who, Action::kUpdate, request.type, readable_scope(*this, uow, who, request.type, request.survivor));
+  p->require(who, Action::kUpdate, request.type,
+             readable_scope(*this, uow, who, request.type, request.survivor));
   for (Id loser : request.losers)
-    p->require(who, Action::kDelete, request.type, readable_scope(*this, uow, who, request.type, loser));
+    p->require(who, Action::kDelete, request.type,
+               readable_scope(*this, uow, who, request.type, loser));
   // Taking a field from another record reads it: a sensitive one only where it is seen.
   const auto& sensitive = security::sensitive_fields(request.type);
   for (const auto& [field, from] : request.winners) {
     if (std::find(sensitive.begin(), sensitive.end(), field) == sensitive.end()) continue;
-    if (!p->allows(who, Action::kReadSensitive, request.type, readable_scope(*this, uow, who, request.type, from)))
-      throw PermissionDenied(field + ": " + who.name + " may not take a field it cannot see", field);
+    if (!p->allows(who, Action::kReadSensitive, request.type,
+                   readable_scope(*this, uow, who, request.type, from)))
+      throw PermissionDenied(field + ": " + who.name + " may not take a field it cannot see",
+                             field);
   }
   return impl_->db.duplicates().merge(uow, request);
 }

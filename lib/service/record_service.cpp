@@ -32,10 +32,6 @@ security::RecordScope scope_of(const T& r) {
     return security::RecordScope::of(r);
 }
 
-bool same_place(const security::RecordScope& a, const security::RecordScope& b) {
-  return a.owner_id == b.owner_id && a.team_id == b.team_id;
-}
-
 // The CRM's own records, which their creator owns unless told otherwise.
 template <typename T>
 constexpr bool kOwnedByCreator =
@@ -194,7 +190,7 @@ template <typename T>
 T RecordService<T>::update(store::UnitOfWork& uow, const T& record) const {
   const T stored = readable(uow, record.id);
   policy_->require(who_, Action::kUpdate, T::kType, scope_of(stored));
-  if (!same_place(scope_of(record), scope_of(stored)))
+  if (scope_of(record) != scope_of(stored))
     policy_->require(who_, Action::kUpdate, T::kType, scope_of(record));
   T r = record;
   if (!sees_sensitive(stored)) {

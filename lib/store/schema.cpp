@@ -144,19 +144,29 @@ void migrate_to_6(island::Transaction& tx, island::Backend backend) {
                   "aggregate_id)");
 }
 
+// The column types of the tables written by hand (not ODB's), per backend.
+struct ColumnTypes {
+  explicit ColumnTypes(island::Backend backend) {
+    const bool sqlite = backend == island::Backend::kSqlite;
+    pk = sqlite ? "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
+                : "id BIGINT UNSIGNED NOT NULL PRIMARY KEY AUTO_INCREMENT";
+    id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
+    time = sqlite ? "INTEGER" : "BIGINT";
+    key = sqlite ? "TEXT" : "VARCHAR(191)";  // indexable in utf8mb4
+    text = sqlite ? "TEXT" : "VARCHAR(255)";
+    payload = sqlite ? "TEXT" : "MEDIUMTEXT";
+    engine = sqlite ? "" : " ENGINE=InnoDB";
+  }
+  std::string pk, id, time, key, text, payload, engine;
+};
+
 // The messaging layer's tables (schema version 7; see lib/messaging/). Absent values are
 // 0 or '' rather than NULL, so the island's views of them stay plain values.
 void create_messaging_tables(island::Transaction& tx, island::Backend backend) {
-  const bool sqlite = backend == island::Backend::kSqlite;
-  const std::string pk = sqlite ? "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
-                                : "id BIGINT UNSIGNED NOT NULL PRIMARY KEY AUTO_INCREMENT";
-  const std::string id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
-  const std::string time = sqlite ? "INTEGER" : "BIGINT";
-  const std::string key = sqlite ? "TEXT" : "VARCHAR(191)";
-  const std::string text = sqlite ? "TEXT" : "VARCHAR(255)";
+  const ColumnTypes c(backend);
+  const std::string &pk = c.pk, &id = c.id, &time = c.time, &key = c.key, &text = c.text;
   const std::string long_text = "TEXT";
-  const std::string payload = sqlite ? "TEXT" : "MEDIUMTEXT";
-  const std::string engine = sqlite ? "" : " ENGINE=InnoDB";
+  const std::string &payload = c.payload, &engine = c.engine;
   // The event columns a queue message and a dead letter carry (a copy of the outbox row).
   const std::string event = "event_id " + key + " NOT NULL, event_sequence " + id +
                             " NOT NULL, event_type " + text + " NOT NULL, aggregate_type " +
@@ -243,13 +253,8 @@ void migrate_to_8(island::Transaction& tx, island::Backend backend) { create_req
 // code), the roles and teams of each user, and service accounts' API keys, kept only as
 // a hash. A deleted user or team takes its rows here with it.
 void create_security_tables(island::Transaction& tx, island::Backend backend) {
-  const bool sqlite = backend == island::Backend::kSqlite;
-  const std::string pk = sqlite ? "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
-                                : "id BIGINT UNSIGNED NOT NULL PRIMARY KEY AUTO_INCREMENT";
-  const std::string id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
-  const std::string time = sqlite ? "INTEGER" : "BIGINT";
-  const std::string key = sqlite ? "TEXT" : "VARCHAR(191)";
-  const std::string engine = sqlite ? "" : " ENGINE=InnoDB";
+  const ColumnTypes c(backend);
+  const std::string &pk = c.pk, &id = c.id, &time = c.time, &key = c.key, &engine = c.engine;
   auto references = [](const std::string& column, const std::string& table) {
     return ", FOREIGN KEY (" + column + ") REFERENCES " + table + " (id) ON DELETE CASCADE";
   };

@@ -21,6 +21,8 @@ struct BANYAN_EXPORT RecordScope {
   std::optional<Id> team_id;
 
   static RecordScope of(const Record& r) { return {r.owner_id, r.team_id}; }
+
+  friend bool operator==(const RecordScope&, const RecordScope&) = default;
 };
 
 // Which records a list may return: every one, or those owned by `owner_id` or assigned
