@@ -102,26 +102,27 @@ TEST(MariaDbPool, AKilledConnectionIsReplacedWithoutTheCallerSeeingAnError) {
 
 // SQLite's write-ahead log is checkpointed by a thread of the Database (commits never
 // wait for a checkpoint's fsync), and it starts over rather than growing with every
-// commit: after 3,000 small transactions it stays within a few thousand pages.
+// commit: 6,000 small transactions leave a log smaller than 3,000 leave without any
+// checkpoint. (How far it reaches before a restart lands depends on how fast the writer
+// is: 28,000-38,000 pages with an optimized build on an idle machine, so the file's
+// high-water mark is not a fixed bound, only its stopping growth is.)
 TEST(SqliteWal, TheLogIsCheckpointedOffTheCommittingThreadsAndStaysBounded) {
   ScratchDatabase scratch(Backend::kSqlite);
   auto db = scratch.open();
   const std::string path = scratch.url().substr(std::string("sqlite://").size());
   const auto page_size = std::stoll(scratch.raw("PRAGMA page_size"));
-  for (int i = 0; i < 3000; ++i) {
+  for (int i = 0; i < 6000; ++i) {
     Contact c;
     c.first_name = "Wal";
     c.last_name = "n" + std::to_string(i);
     db->transact([&](store::UnitOfWork& uow) { db->contacts().create(uow, c); });
   }
   const auto wal_pages = static_cast<long long>(std::filesystem::file_size(path + "-wal")) / page_size;
-  // A restart is due past 8,000 pages, and a committer checkpoints itself past 32,000;
-  // on a loaded machine commits go on landing while either waits its turn. (Without
-  // checkpoints this run leaves about 55,000 pages.)
-  EXPECT_LT(wal_pages, 24000) << "the log was not checkpointed and started over";
+  // Without checkpoints 3,000 of these leave about 55,000 pages, 6,000 about 110,000.
+  EXPECT_LT(wal_pages, 55000) << "the log was not checkpointed and started over";
   // What was checkpointed is in the database file itself.
   EXPECT_GT(static_cast<long long>(std::filesystem::file_size(path)) / page_size, 100);
-  EXPECT_EQ(std::stoll(scratch.raw("SELECT COUNT(*) FROM contacts")), 3000);
+  EXPECT_EQ(std::stoll(scratch.raw("SELECT COUNT(*) FROM contacts")), 6000);
 }
 
 }  // namespace
