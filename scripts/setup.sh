@@ -3,7 +3,8 @@
 # Fast when nothing is missing: it only asks dpkg, and touches apt only for what is absent.
 #
 # Usage: scripts/setup.sh [--test|--bench]   (--test adds what the test suite needs: MariaDB
-# server, pytest, jsonschema, clang for libFuzzer; --bench that and wrk)
+# server, pytest, jsonschema, clang for libFuzzer, Node.js and the npm oidc-provider;
+# --bench that and wrk)
 set -euo pipefail
 
 want_test=0 want_bench=0
@@ -78,5 +79,20 @@ if [[ ${#need[@]} -gt 0 ]]; then
     quietly as_root apt-get "${opts[@]}" update -qq
     (cd "$work/debs" && quietly as_root apt-get "${opts[@]}" download -qq "${need[@]}")
     quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$work"/debs/*.deb
+  fi
+fi
+
+# The test suite's OIDC provider is the npm package oidc-provider (tests/oidc), on the
+# machine's Node.js, or Debian's when there is none.
+if [[ $want_test -eq 1 ]]; then
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    log "installing Node.js"
+    apt_update_once
+    quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+  oidc="$BANYAN_ROOT/tests/oidc"
+  if [[ ! -f $oidc/node_modules/.package-lock.json || $oidc/package-lock.json -nt $oidc/node_modules/.package-lock.json ]]; then
+    log "installing the test OIDC provider (npm oidc-provider)"
+    quietly npm ci --prefix "$oidc" --no-audit --no-fund
   fi
 fi

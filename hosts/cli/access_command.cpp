@@ -13,6 +13,8 @@ namespace banyan::cli {
 const char* const kAccessUsage =
     "  banyan user add --email E --name N [--role R]... [--team ID]... [--if-missing]\n"
     "  banyan user show ID\n"
+    "  banyan user link ID --issuer URL --subject SUB   (tokens of that subject act as the user)\n"
+    "  banyan user unlink --issuer URL --subject SUB\n"
     "  banyan role list | show NAME | delete NAME\n"
     "  banyan role create NAME --grant TYPE:ACTION:SCOPE... [--description TEXT]\n"
     "  banyan role assign USER_ID ROLE | revoke USER_ID ROLE\n"
@@ -83,11 +85,25 @@ int user_command(store::Database& db, const Args& a, std::ostream& out) {
       for (const auto& r : who.roles) out << ' ' << r;
       out << "\n  teams:";
       for (Id t : who.team_ids) out << ' ' << t;
+      out << "\n  identities:";
+      for (const auto& i : directory.identities_of(uow, *who.user_id)) out << ' ' << i.subject << '@' << i.issuer;
       out << "\n";
     });
     return 0;
   }
-  throw UsageError("user: add or show");
+  if ((p.size() == 2 && p[0] == "link") || (p.size() == 1 && p[0] == "unlink")) {
+    const auto issuer = a.option("--issuer");
+    const auto subject = a.option("--subject");
+    if (!issuer || !subject) throw UsageError("user " + p[0] + " needs --issuer and --subject");
+    const security::Identity identity{*issuer, *subject};
+    db.transact([&](store::UnitOfWork& uow) {
+      if (p[0] == "link") directory.link_identity(uow, parse_id(p[1]), identity);
+      else directory.unlink_identity(uow, identity);
+    });
+    out << p[0] << "ed " << *subject << " of " << *issuer << "\n";
+    return 0;
+  }
+  throw UsageError("user: add, show, link or unlink");
 }
 
 int role_command(store::Database& db, const Args& a, std::ostream& out) {
@@ -170,7 +186,8 @@ int apikey_command(store::Database& db, const Args& a, std::ostream& out, std::o
 int run_access(store::Database& db, const std::string& command,
                const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   const Args a(args,
-               {"--email", "--name", "--role", "--team", "--grant", "--description", "--user"});
+               {"--email", "--name", "--role", "--team", "--grant", "--description", "--user", "--issuer",
+                "--subject"});
   a.only_switches({"--if-missing"});
   if (command == "user") return user_command(db, a, out);
   if (command == "role") return role_command(db, a, out);

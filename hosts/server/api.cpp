@@ -222,7 +222,8 @@ struct Api::Impl {
   Guard guard;
 
   Impl(store::Database& d, ServerConfig c, std::function<void(std::string_view)> l, const messaging::MessageBus* b)
-      : db(d), config(std::move(c)), log(std::move(l)), bus(b), engine(d), authenticator(d), guard(config.rate, log) {}
+      : db(d), config(std::move(c)), log(std::move(l)), bus(b), engine(d),
+        authenticator(d, security::AuthenticatorOptions{.oidc = config.oidc}), guard(config.rate, log) {}
 
   // What routing learned about a request that its answer, error or not, still needs.
   struct Call {
@@ -250,18 +251,35 @@ struct Api::Impl {
   // The principal of the request's bearer credential (an API key), or 401.
   Who authenticate(const HttpRequest& r) {
     const std::string& header = r.header("authorization");
-    if (header.empty()) throw unauthenticated("this route needs credentials: Authorization: Bearer <API key>");
+    if (header.empty())
+      throw unauthenticated("this route needs credentials: Authorization: Bearer <API key or access token>");
     const bool bearer = header.size() > 7 && (header[0] == 'B' || header[0] == 'b') &&
                         header.compare(1, 6, "earer ") == 0;
     if (!bearer) throw unauthenticated("the Authorization header must be \"Bearer <credential>\"", "invalid_request");
     std::string_view credential(header);
     credential.remove_prefix(7);
     while (!credential.empty() && credential.front() == ' ') credential.remove_prefix(1);
-    // Keys are 60 characters; anything far longer is not one and is not looked up.
-    if (credential.size() > 1024) throw unauthenticated("the credential is not valid", "invalid_token");
-    auto who = authenticator.authenticate(credential);
-    if (!who) throw unauthenticated("the credential is not valid (unknown, revoked or malformed)", "invalid_token");
+    // Keys are 60 characters and tokens a few hundred; anything far longer is neither and
+    // is not looked at.
+    if (credential.size() > 8192) throw unauthenticated("the credential is not valid", "invalid_token");
+    std::string why;
+    auto who = authenticator.authenticate(credential, &why);
+    if (!who) {
+      log_refusal(r, why);
+      throw unauthenticated("the credential is not valid (unknown, revoked, expired, malformed or not for this server)",
+                            "invalid_token");
+    }
     return std::move(*who);
+  }
+
+  // Why a credential was refused, for the operator (the client is told only that it was).
+  void log_refusal(const HttpRequest& r, const std::string& why) {
+    std::string line = R"({"level":"warning","event":"credential_refused","remote":)";
+    append_json_string(r.remote, line);
+    line += ",\"reason\":";
+    append_json_string(why.substr(0, 300), line);
+    line += '}';
+    log(line);
   }
 
   // Prometheus text: the request series, the pool, the outbox lag and the dead letters.
@@ -298,6 +316,13 @@ struct Api::Impl {
       ages += line;
     }
     out += ages;
+    if (config.oidc) {
+      const auto keys = authenticator.key_stats();
+      gauge("banyan_oidc_key_refreshes_total", "Key sets fetched from the OIDC issuer.", "counter",
+            static_cast<double>(keys.refreshes));
+      gauge("banyan_oidc_key_refresh_failures_total", "Fetches of the OIDC issuer's keys that failed.", "counter",
+            static_cast<double>(keys.refresh_failures));
+    }
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = std::move(out);

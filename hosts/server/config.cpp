@@ -17,12 +17,19 @@ const char* const kServerUsage =
     "                     [--shutdown-grace DURATION] [--no-access-log] [--billing-url URL]\n"
     "                     [--rate-reads|--rate-writes|--rate-bulk|--rate-address|--rate-auth-failures\n"
     "                      N/DURATION[,BURST] | off]\n"
+    "                     [--oidc-issuer URL --oidc-audience AUD [--oidc-jwks-file FILE]\n"
+    "                      [--oidc-clock-skew DURATION] [--oidc-key-refresh DURATION]\n"
+    "                      [--oidc-key-max-age DURATION]]\n"
     "Serves the REST API (default 127.0.0.1:8080 on sqlite://./banyan.db). Settings also\n"
     "come from the JSON --config file and BANYAN_LISTEN, BANYAN_DATABASE, BANYAN_THREADS,\n"
     "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT, BANYAN_BILLING_URL,\n"
     "BANYAN_RATE_READS, BANYAN_RATE_WRITES, BANYAN_RATE_BULK, BANYAN_RATE_ADDRESS,\n"
     "BANYAN_RATE_AUTH_FAILURES (defaults per principal: reads 200/1s,400, writes 50/1s,100,\n"
-    "bulk 20/1s,40; per address 1000/1s,2000 and auth failures 10/1m,10);\n"
+    "bulk 20/1s,40; per address 1000/1s,2000 and auth failures 10/1m,10),\n"
+    "BANYAN_OIDC_ISSUER, BANYAN_OIDC_AUDIENCE, BANYAN_OIDC_JWKS_FILE (with an issuer and an\n"
+    "audience, the issuer's bearer JWTs are accepted beside API keys; its keys come from its\n"
+    "discovery document unless a JWKS file is given; clock skew 60s, keys fetched again\n"
+    "after 1h, or for an unknown key id at most every 30s);\n"
     "flags win over the\n"
     "environment, which wins over the file.\n";
 
@@ -49,6 +56,17 @@ std::chrono::milliseconds parse_ms(const std::string& name, const std::string& t
   } catch (const UsageError& e) {
     throw UsageError(name + ": " + e.what());
   }
+}
+
+std::chrono::seconds parse_seconds(const std::string& name, const std::string& text) {
+  const auto ms = parse_ms(name, text);
+  if (ms.count() % 1000 != 0) throw UsageError(name + ": '" + text + "' is not whole seconds");
+  return std::chrono::duration_cast<std::chrono::seconds>(ms);
+}
+
+security::OidcOptions& oidc(ServerConfig& c) {
+  if (!c.oidc) c.oidc.emplace();
+  return *c.oidc;
 }
 
 void set_listen(ServerConfig& c, const std::string& name, const std::string& text) {
@@ -95,6 +113,12 @@ void apply(ServerConfig& c, const std::string& key, const std::string& value, co
   else if (key == "rate_bulk") c.rate.bulk = parse_rate(name, value);
   else if (key == "rate_address") c.rate.address = parse_rate(name, value);
   else if (key == "rate_auth_failures") c.rate.auth_failures = parse_rate(name, value);
+  else if (key == "oidc_issuer") oidc(c).issuer = value;
+  else if (key == "oidc_audience") oidc(c).audience = value;
+  else if (key == "oidc_jwks_file") oidc(c).jwks_file = value;
+  else if (key == "oidc_clock_skew") oidc(c).clock_skew = parse_seconds(name, value);
+  else if (key == "oidc_key_refresh") oidc(c).key_refresh_interval = parse_seconds(name, value);
+  else if (key == "oidc_key_max_age") oidc(c).key_max_age = parse_seconds(name, value);
   else throw UsageError(name + ": not a setting");
 }
 
@@ -129,7 +153,8 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
   const cli::Args args(argv, {"--config", "--listen", "--database", "--threads", "--max-body",
                               "--request-timeout", "--idle-timeout", "--shutdown-grace", "--billing-url",
                               "--rate-reads", "--rate-writes", "--rate-bulk", "--rate-address",
-                              "--rate-auth-failures"});
+                              "--rate-auth-failures", "--oidc-issuer", "--oidc-audience", "--oidc-jwks-file",
+                              "--oidc-clock-skew", "--oidc-key-refresh", "--oidc-key-max-age"});
   if (!args.positionals().empty()) throw UsageError("unexpected argument '" + args.positionals()[0] + "'");
   args.only_switches({"--reuse-port", "--no-messaging", "--demo", "--no-access-log"});
   ServerConfig c;
@@ -140,7 +165,9 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"BANYAN_REQUEST_TIMEOUT", "request_timeout"}, {"BANYAN_IDLE_TIMEOUT", "idle_timeout"},
       {"BANYAN_BILLING_URL", "billing_url"}, {"BANYAN_RATE_READS", "rate_reads"},
       {"BANYAN_RATE_WRITES", "rate_writes"}, {"BANYAN_RATE_BULK", "rate_bulk"},
-      {"BANYAN_RATE_ADDRESS", "rate_address"}, {"BANYAN_RATE_AUTH_FAILURES", "rate_auth_failures"}};
+      {"BANYAN_RATE_ADDRESS", "rate_address"}, {"BANYAN_RATE_AUTH_FAILURES", "rate_auth_failures"},
+      {"BANYAN_OIDC_ISSUER", "oidc_issuer"}, {"BANYAN_OIDC_AUDIENCE", "oidc_audience"},
+      {"BANYAN_OIDC_JWKS_FILE", "oidc_jwks_file"}};
   for (const auto& [var, key] : kEnv)
     if (auto v = getenv(var)) apply(c, key, *v, var);
   static const std::pair<const char*, const char*> kFlags[] = {
@@ -150,7 +177,10 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"--shutdown-grace", "shutdown_grace"}, {"--billing-url", "billing_url"},
       {"--rate-reads", "rate_reads"},   {"--rate-writes", "rate_writes"},
       {"--rate-bulk", "rate_bulk"},     {"--rate-address", "rate_address"},
-      {"--rate-auth-failures", "rate_auth_failures"}};
+      {"--rate-auth-failures", "rate_auth_failures"}, {"--oidc-issuer", "oidc_issuer"},
+      {"--oidc-audience", "oidc_audience"}, {"--oidc-jwks-file", "oidc_jwks_file"},
+      {"--oidc-clock-skew", "oidc_clock_skew"}, {"--oidc-key-refresh", "oidc_key_refresh"},
+      {"--oidc-key-max-age", "oidc_key_max_age"}};
   for (const auto& [flag, key] : kFlags)
     if (auto v = args.option(flag)) apply(c, key, *v, flag);
   if (args.flag("--reuse-port")) c.http.reuse_port = true;
@@ -159,6 +189,8 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
   if (args.flag("--no-access-log")) c.access_log = false;
   if (c.http.threads == 0) c.http.threads = std::max(1u, std::thread::hardware_concurrency());
   if (c.http.max_body_bytes < 1024) throw UsageError("max_body: at least 1024 bytes");
+  if (c.oidc && (c.oidc->issuer.empty() || c.oidc->audience.empty()))
+    throw UsageError("oidc: an issuer and an audience go together (--oidc-issuer, --oidc-audience)");
   return c;
 }
 

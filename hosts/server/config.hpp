@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "banyan/security/authenticator.hpp"
 #include "banyan/security/rate_limiter.hpp"
 #include "http_server.hpp"
 
@@ -27,6 +28,9 @@ struct ServerConfig {
   std::size_t max_string_bytes = 64 << 10;
   std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests on SIGTERM
   bool access_log = true;
+  // Set (an issuer and an audience): bearer JWTs of this OIDC issuer are accepted beside
+  // API keys.
+  std::optional<security::OidcOptions> oidc;
   // Rate limits (none: off). Per principal and route class, per client address for every
   // request but the health checks, and per address for failed authentications, past which
   // the address is refused with 429 until its budget recovers.

@@ -57,11 +57,13 @@ class Builder {
                                      "problems (application/problem+json) with a stable `code`."}}},
            {"paths", json::object()}};
     json& c = doc["components"];
-    // Every operation needs a bearer credential (an API key) unless it says otherwise.
+    // Every operation needs a bearer credential (an API key or, when the server is set up
+    // for an OIDC issuer, its access token) unless it says otherwise.
     c["securitySchemes"]["bearer"] = {{"type", "http"},
                                       {"scheme", "bearer"},
-                                      {"description", "An API key (banyan apikey create), sent as "
-                                                      "Authorization: Bearer <key>"}};
+                                      {"description", "An API key (banyan apikey create) or, with --oidc-issuer, an "
+                                                      "access token (a JWT) of that issuer, sent as "
+                                                      "Authorization: Bearer <credential>"}};
     doc["security"] = json::array({{{"bearer", json::array()}}});
     c["headers"]["WWW-Authenticate"] = {{"description", "The scheme to use, and why the credential was refused"},
                                         {"required", true},

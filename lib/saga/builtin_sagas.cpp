@@ -3,7 +3,7 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/saga/saga.hpp"
-#include "saga/http_client.hpp"
+#include "net/http_client.hpp"
 
 namespace banyan::saga {
 namespace {
@@ -43,6 +43,20 @@ void check_billing_status(int status, const std::string& what, const std::string
   const std::string msg = what + ": billing answered " + std::to_string(status) + " " + body.substr(0, 200);
   if (status >= 400 && status < 500 && status != 408 && status != 429) throw messaging::PermanentError(msg);
   throw messaging::TransientError(msg);
+}
+
+// A remote step's call: the billing service out of reach is worth retrying, a URL that
+// cannot work is not.
+net::detail::HttpResponse call_billing(const std::string& method, const std::string& url, const std::string& body,
+                                       const std::map<std::string, std::string>& headers,
+                                       std::chrono::steady_clock::time_point deadline) {
+  try {
+    return net::detail::http_request(method, url, body, headers, deadline);
+  } catch (const Unavailable& e) {
+    throw messaging::TransientError(e.what());
+  } catch (const ValidationError& e) {
+    throw messaging::PermanentError(e.what());
+  }
 }
 
 }  // namespace
@@ -86,13 +100,13 @@ SagaDefinition deal_won_saga(DealWonOptions options) {
                     {"amount_minor", ctx.data.at("amount_minor")},
                     {"currency", ctx.data.at("currency")},
                     {"key", billing_key(ctx)}};
-    auto r = detail::http_request("POST", url, body.dump(), {{"Idempotency-Key", billing_key(ctx)}}, ctx.deadline);
+    auto r = call_billing("POST", url, body.dump(), {{"Idempotency-Key", billing_key(ctx)}}, ctx.deadline);
     check_billing_status(r.status, "provision", r.body);
     const json answer = json::parse(r.body, nullptr, false);
     ctx.data["billing_customer"] = answer.is_object() && answer.contains("id") ? answer["id"].dump() : billing_key(ctx);
   };
   billing.compensation = [url = options.billing_url](StepContext& ctx) {
-    auto r = detail::http_request("DELETE", url + "/" + billing_key(ctx), "", {}, ctx.deadline);
+    auto r = call_billing("DELETE", url + "/" + billing_key(ctx), "", {}, ctx.deadline);
     if (r.status != 404) check_billing_status(r.status, "deprovision", r.body);
   };
 

@@ -1,5 +1,6 @@
 #include "banyan/security/authenticator.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -7,6 +8,7 @@
 #include "banyan/errors.hpp"
 #include "banyan/security/api_key_store.hpp"
 #include "banyan/security/directory.hpp"
+#include "security/issuer_keys.hpp"
 #include "security/string_hash.hpp"
 
 namespace banyan::security {
@@ -18,10 +20,13 @@ struct Authenticator::Impl {
     Clock::time_point expires;
   };
 
-  Impl(store::Database& database, AuthenticatorOptions opts) : db(database), options(opts) {}
+  Impl(store::Database& database, AuthenticatorOptions opts) : db(database), options(std::move(opts)) {
+    if (options.oidc) issuer_keys = std::make_unique<detail::IssuerKeys>(*options.oidc);
+  }
 
   store::Database& db;
   AuthenticatorOptions options;
+  std::unique_ptr<detail::IssuerKeys> issuer_keys;  // with OIDC
   std::mutex mutex;
   // credential -> principal; guarded by mutex
   std::unordered_map<std::string, Entry, detail::StringHash, std::equal_to<>> cache;
@@ -33,43 +38,98 @@ struct Authenticator::Impl {
     return it->second.principal;
   }
 
-  void remember(std::string_view credential, const Principal& principal, Clock::time_point now) {
+  // Remembered for the cache's time, or until `until` if sooner (a token's expiry).
+  void remember(std::string_view credential, const Principal& principal, Clock::time_point now,
+                Clock::time_point until = Clock::time_point::max()) {
     std::lock_guard<std::mutex> lock(mutex);
     if (cache.size() >= options.cache_size) cache.clear();
-    cache[std::string(credential)] = Entry{principal, now + options.cache_ttl};
+    cache[std::string(credential)] = Entry{principal, std::min(now + options.cache_ttl, until)};
   }
+
+  static void say(std::string* why, std::string reason) {
+    if (why != nullptr) *why = std::move(reason);
+  }
+
+  std::optional<Principal> api_key(std::string_view credential, Clock::time_point now, std::string* why);
+  std::optional<Principal> token(std::string_view credential, Clock::time_point now, std::string* why);
 };
 
-Authenticator::Authenticator(store::Database& db, AuthenticatorOptions options)
-    : impl_(std::make_unique<Impl>(db, options)) {}
-Authenticator::~Authenticator() = default;
-
-std::optional<Principal> Authenticator::authenticate(std::string_view credential) {
-  const auto now = Impl::Clock::now();
-  if (auto hit = impl_->cached(credential, now)) return hit;
+std::optional<Principal> Authenticator::Impl::api_key(std::string_view credential, Clock::time_point now,
+                                                      std::string* why) {
   const ApiKeyStore keys;
   std::optional<ApiKey> key;
   std::optional<Principal> principal;
-  impl_->db.read([&](store::UnitOfWork& uow) {
+  db.read([&](store::UnitOfWork& uow) {
     key = keys.authenticate(uow, credential);
-    if (!key) return;
+    if (!key) return say(why, "no such API key, or revoked");
     try {
       principal = Directory().principal(uow, key->user_id, Principal::Kind::kServiceAccount);
-    } catch (const PermissionDenied&) {  // the user is deactivated
-    } catch (const NotFound&) {          // deleted between the two reads
+    } catch (const PermissionDenied&) {
+      say(why, "the API key's user is deactivated");
+    } catch (const NotFound&) {  // deleted between the two reads
+      say(why, "the API key's user is gone");
     }
   });
   if (!principal) return std::nullopt;
   if (ApiKeyStore::stale(*key, std::chrono::time_point_cast<std::chrono::microseconds>(
                                    std::chrono::system_clock::now()))) {
     try {
-      impl_->db.transact([&](store::UnitOfWork& uow) { keys.touch(uow, *key); });
+      db.transact([&](store::UnitOfWork& uow) { keys.touch(uow, *key); });
     } catch (const Error&) {
       // The last-used time is a convenience: a busy database does not refuse the request.
     }
   }
-  impl_->remember(credential, *principal, now);
+  remember(credential, *principal, now);
   return principal;
 }
+
+std::optional<Principal> Authenticator::Impl::token(std::string_view credential, Clock::time_point now,
+                                                    std::string* why) {
+  const auto wall = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  auto verifier = issuer_keys->current();
+  TokenCheck check = verifier->verify(credential, wall);
+  if (!check.token && check.unknown_key) {
+    // Perhaps the issuer rotated its keys: fetch them again, once per interval.
+    if (auto fresh = issuer_keys->refresh(verifier)) check = fresh->verify(credential, wall);
+  }
+  if (!check.token) {
+    say(why, check.reason);
+    return std::nullopt;
+  }
+  const VerifiedToken& t = *check.token;
+  const auto client = t.claims.find("client_id");
+  // Client credentials: the token's subject is the client itself (RFC 9068, section 2.2).
+  const bool service = client != t.claims.end() && client->second == t.subject;
+  std::optional<Principal> principal;
+  db.read([&](store::UnitOfWork& uow) {
+    const Directory directory;
+    const auto user = directory.user_of(uow, Identity{t.issuer, t.subject});
+    if (!user) return say(why, "no user is linked to subject '" + t.subject + "' of " + t.issuer);
+    try {
+      principal = directory.principal(uow, *user, service ? Principal::Kind::kServiceAccount : Principal::Kind::kUser);
+    } catch (const PermissionDenied&) {
+      say(why, "the token's user is deactivated");
+    } catch (const NotFound&) {
+      say(why, "the token's user is gone");
+    }
+  });
+  if (!principal) return std::nullopt;
+  remember(credential, *principal, now, now + std::chrono::duration_cast<Clock::duration>(t.expires_at - wall));
+  return principal;
+}
+
+Authenticator::Authenticator(store::Database& db, AuthenticatorOptions options)
+    : impl_(std::make_unique<Impl>(db, options)) {}
+Authenticator::~Authenticator() = default;
+
+std::optional<Principal> Authenticator::authenticate(std::string_view credential, std::string* why) {
+  const auto now = Impl::Clock::now();
+  if (auto hit = impl_->cached(credential, now)) return hit;
+  // A JWT is three base64url parts joined by dots; an API key has none.
+  if (impl_->issuer_keys && credential.find('.') != std::string_view::npos) return impl_->token(credential, now, why);
+  return impl_->api_key(credential, now, why);
+}
+
+KeyStats Authenticator::key_stats() const { return impl_->issuer_keys ? impl_->issuer_keys->stats() : KeyStats{}; }
 
 }  // namespace banyan::security

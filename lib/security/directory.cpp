@@ -1,5 +1,7 @@
 #include "banyan/security/directory.hpp"
 
+#include <chrono>
+
 #include "banyan/errors.hpp"
 #include "banyan/security/role_store.hpp"
 #include "security/security_sql.hpp"
@@ -94,6 +96,73 @@ std::vector<Id> Directory::members_of(store::UnitOfWork& uow, Id team) const {
       .param(int_param(as_int(team)))
       .text(" ORDER BY user_id");
   return island::query_ids(tx_of(uow), q);  // Id is the ids' type
+}
+
+namespace {
+
+SqlFragment& where_identity(SqlFragment& q, const Identity& identity) {
+  return q.text(" WHERE issuer = ")
+      .param(text_param(identity.issuer))
+      .text(" AND subject = ")
+      .param(text_param(identity.subject));
+}
+
+void validate(const Identity& identity) {
+  for (const auto& [name, value] : {std::pair{"issuer", &identity.issuer}, std::pair{"subject", &identity.subject}}) {
+    if (value->empty()) throw ValidationError(std::string(name) + ": required", name);
+    if (value->size() > 191) throw ValidationError(std::string(name) + ": at most 191 bytes", name);
+  }
+}
+
+}  // namespace
+
+void Directory::link_identity(store::UnitOfWork& uow, Id user, const Identity& identity) const {
+  validate(identity);
+  require_user(uow, user);
+  if (const auto owner = user_of(uow, identity)) {
+    if (*owner == user) return;
+    throw Conflict("the identity " + identity.subject + " of " + identity.issuer + " is linked to user " +
+                       std::to_string(*owner),
+                   "subject");
+  }
+  SqlFragment ins;
+  ins.text("INSERT INTO security_identities (issuer, subject, user_id, created_at) VALUES (")
+      .param(text_param(identity.issuer))
+      .text(", ")
+      .param(text_param(identity.subject))
+      .text(", ")
+      .param(int_param(as_int(user)))
+      .text(", ")
+      .param(int_param(std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count()))
+      .text(")");
+  island::execute(tx_of(uow), ins);
+}
+
+void Directory::unlink_identity(store::UnitOfWork& uow, const Identity& identity) const {
+  SqlFragment del;
+  del.text("DELETE FROM security_identities");
+  island::execute(tx_of(uow), where_identity(del, identity));
+}
+
+std::optional<Id> Directory::user_of(store::UnitOfWork& uow, const Identity& identity) const {
+  SqlFragment q;
+  q.text("SELECT user_id FROM security_identities");
+  const auto ids = island::query_ids(tx_of(uow), where_identity(q, identity));
+  if (ids.empty()) return std::nullopt;
+  return ids.front();
+}
+
+std::vector<Identity> Directory::identities_of(store::UnitOfWork& uow, Id user) const {
+  SqlFragment q;
+  q.text("SELECT issuer, subject FROM security_identities WHERE user_id = ")
+      .param(int_param(as_int(user)))
+      .text(" ORDER BY issuer, subject");
+  const auto cells = island::query_text(tx_of(uow), q, 2);
+  std::vector<Identity> out;
+  for (std::size_t i = 0; i + 1 < cells.size(); i += 2) out.push_back({cells[i].text, cells[i + 1].text});
+  return out;
 }
 
 Principal Directory::principal(store::UnitOfWork& uow, Id user, Principal::Kind kind) const {

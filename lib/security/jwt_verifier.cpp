@@ -228,7 +228,7 @@ TokenCheck JwtVerifier::verify(std::string_view token, Timestamp now) const {
   const auto now_s =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   const auto skew = policy_.clock_skew.count();
-  if (now_s > *exp + skew) return refused("expired");
+  if (now_s >= *exp + skew) return refused("expired");  // RFC 7519 4.1.4: on or after exp
   if (const auto nbf = seconds("nbf"); nbf && now_s + skew < *nbf) return refused("not yet valid");
   if (const auto iat = seconds("iat"); iat && now_s + skew < *iat)
     return refused("issued in the future");

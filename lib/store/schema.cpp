@@ -286,6 +286,18 @@ void migrate_to_10(island::Transaction& tx, island::Backend backend) {
                           (backend == island::Backend::kSqlite ? "INTEGER" : "TINYINT(1)") + " NOT NULL DEFAULT 0");
 }
 
+// Version 11: identities at OIDC issuers (a token's iss and sub) linked to users.
+void create_identity_tables(island::Transaction& tx, island::Backend backend) {
+  const ColumnTypes c(backend);
+  island::execute(tx, "CREATE TABLE security_identities (issuer " + c.key + " NOT NULL, subject " + c.key +
+                          " NOT NULL, user_id " + c.id + " NOT NULL, created_at " + c.time +
+                          " NOT NULL, PRIMARY KEY (issuer, subject), FOREIGN KEY (user_id) REFERENCES users (id) "
+                          "ON DELETE CASCADE)" + c.engine);
+  island::execute(tx, "CREATE INDEX security_identities_user_ix ON security_identities (user_id)");
+}
+
+void migrate_to_11(island::Transaction& tx, island::Backend backend) { create_identity_tables(tx, backend); }
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
@@ -293,7 +305,7 @@ std::vector<Migration>& schema_migrations() {
                                               {4, migrate_to_4}, {5, migrate_to_5},
                                               {6, migrate_to_6}, {7, migrate_to_7},
                                               {8, migrate_to_8}, {9, migrate_to_9},
-                                              {10, migrate_to_10}};
+                                              {10, migrate_to_10}, {11, migrate_to_11}};
   return migrations;
 }
 
@@ -319,6 +331,7 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
     create_messaging_tables(*tx, state.backend);
     create_request_tables(*tx, state.backend);
     create_security_tables(*tx, state.backend);
+    create_identity_tables(*tx, state.backend);
     version = target;
     write_version(*tx, version, true);
   } else {

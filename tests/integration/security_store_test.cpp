@@ -169,11 +169,52 @@ TEST_P(SecurityStoreTest, DeletingAUserTakesItsRolesMembershipsAndKeysWithIt) {
     directory.assign_role(uow, ann, "manager");
     directory.add_member(uow, east, ann);
     security::ApiKeyStore().create(uow, ann, "ci");
+    directory.link_identity(uow, ann, {"https://id.example.com", "ann"});
   });
   db().transact([&](store::UnitOfWork& uow) { db().users().remove(uow, ann); });
   EXPECT_EQ(count("security_user_roles"), "0");
   EXPECT_EQ(count("security_team_members"), "0");
   EXPECT_EQ(count("security_api_keys"), "0");
+  EXPECT_EQ(count("security_identities"), "0");
+}
+
+TEST_P(SecurityStoreTest, AnIssuersSubjectIsLinkedToOneUserAtMost) {
+  const security::Directory directory;
+  const Id ann = user("ann@example.com");
+  const Id bob = user("bob@example.com");
+  const security::Identity sync{"https://id.example.com", "sync-client"};
+  const security::Identity elsewhere{"https://other.example.com", "sync-client"};
+  db().transact([&](store::UnitOfWork& uow) {
+    directory.link_identity(uow, ann, sync);
+    directory.link_identity(uow, ann, sync);  // idempotent
+    directory.link_identity(uow, bob, elsewhere);  // the same subject at another issuer
+  });
+  db().read([&](store::UnitOfWork& uow) {
+    EXPECT_EQ(directory.user_of(uow, sync), ann);
+    EXPECT_EQ(directory.user_of(uow, elsewhere), bob);
+    EXPECT_EQ(directory.user_of(uow, {"https://id.example.com", "SYNC-CLIENT"}), std::nullopt) << "exact match";
+    EXPECT_EQ(directory.identities_of(uow, ann), std::vector<security::Identity>{sync});
+  });
+  // Taken by ann: bob cannot have it, and nothing changes.
+  try {
+    db().transact([&](store::UnitOfWork& uow) { directory.link_identity(uow, bob, sync); });
+    ADD_FAILURE() << "linked one identity to two users";
+  } catch (const Conflict& e) {
+    EXPECT_EQ(e.field(), "subject");
+  }
+  for (const auto& bad : {security::Identity{"", "x"}, security::Identity{"https://id.example.com", ""},
+                          security::Identity{"https://id.example.com", std::string(192, 's')}}) {
+    EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) { directory.link_identity(uow, bob, bad); }),
+                 ValidationError);
+  }
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) { directory.link_identity(uow, 999999, {"i", "s"}); }),
+               NotFound);
+  EXPECT_EQ(count("security_identities"), "2");
+  db().transact([&](store::UnitOfWork& uow) {
+    directory.unlink_identity(uow, sync);
+    directory.unlink_identity(uow, sync);  // idempotent
+  });
+  db().read([&](store::UnitOfWork& uow) { EXPECT_EQ(directory.user_of(uow, sync), std::nullopt); });
 }
 
 TEST_P(SecurityStoreTest, AnApiKeyAuthenticatesOnlyWithItsWholeSecretAndIsStoredOnlyAsAHash) {

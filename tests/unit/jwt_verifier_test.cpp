@@ -3,15 +3,13 @@
 #include "banyan/security/jwt_verifier.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rsa.h>
 
 #include <nlohmann/json.hpp>
 
 #include "banyan/errors.hpp"
+#include "jwt_signer.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::security {
@@ -19,69 +17,12 @@ namespace {
 
 using nlohmann::json;
 using store::detail::base64url_encode;
+using test::generate;
+using test::jwk;
+using test::KeyPair;
+using test::sign;
+using test::token;
 using namespace std::chrono_literals;
-
-struct KeyPair {
-  EVP_PKEY* pkey = nullptr;
-  ~KeyPair() { EVP_PKEY_free(pkey); }
-};
-
-std::unique_ptr<KeyPair> generate(const char* type) {
-  auto k = std::make_unique<KeyPair>();
-  k->pkey = std::string(type) == "RSA" ? EVP_RSA_gen(2048) : EVP_EC_gen("prime256v1");
-  return k;
-}
-
-std::string bn_bytes(EVP_PKEY* pkey, const char* name) {
-  BIGNUM* bn = nullptr;
-  EVP_PKEY_get_bn_param(pkey, name, &bn);
-  std::string out(static_cast<std::size_t>(BN_num_bytes(bn)), '\0');
-  BN_bn2bin(bn, reinterpret_cast<unsigned char*>(out.data()));
-  BN_free(bn);
-  return out;
-}
-
-json jwk(const KeyPair& k, const std::string& kid) {
-  if (EVP_PKEY_is_a(k.pkey, "RSA")) {
-    return {{"kty", "RSA"},
-            {"kid", kid},
-            {"use", "sig"},
-            {"alg", "RS256"},
-            {"n", base64url_encode(bn_bytes(k.pkey, OSSL_PKEY_PARAM_RSA_N))},
-            {"e", base64url_encode(bn_bytes(k.pkey, OSSL_PKEY_PARAM_RSA_E))}};
-  }
-  unsigned char point[65];
-  std::size_t size = 0;
-  EVP_PKEY_get_octet_string_param(k.pkey, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &size);
-  const std::string p(reinterpret_cast<char*>(point), size);
-  return {{"kty", "EC"},
-          {"kid", kid},
-          {"crv", "P-256"},
-          {"x", base64url_encode(p.substr(1, 32))},
-          {"y", base64url_encode(p.substr(33, 32))}};
-}
-
-std::string sign(const KeyPair& k, const std::string& data) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, k.pkey);
-  std::size_t size = 0;
-  EVP_DigestSign(ctx, nullptr, &size, reinterpret_cast<const unsigned char*>(data.data()),
-                 data.size());
-  std::string sig(size, '\0');
-  EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &size,
-                 reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  sig.resize(size);
-  EVP_MD_CTX_free(ctx);
-  if (!EVP_PKEY_is_a(k.pkey, "EC")) return sig;
-  // DER to the raw r || s that JWS uses.
-  const auto* der = reinterpret_cast<const unsigned char*>(sig.data());
-  ECDSA_SIG* ec = d2i_ECDSA_SIG(nullptr, &der, static_cast<long>(sig.size()));
-  std::string raw(64, '\0');
-  BN_bn2binpad(ECDSA_SIG_get0_r(ec), reinterpret_cast<unsigned char*>(raw.data()), 32);
-  BN_bn2binpad(ECDSA_SIG_get0_s(ec), reinterpret_cast<unsigned char*>(raw.data()) + 32, 32);
-  ECDSA_SIG_free(ec);
-  return raw;
-}
 
 const Timestamp kNow = Timestamp(std::chrono::seconds(1'800'000'000));
 const std::int64_t kNowS = 1'800'000'000;
@@ -94,11 +35,6 @@ json claims() {
           {"iat", kNowS - 10},
           {"client_id", "importer"},
           {"scope", "crm"}};
-}
-
-std::string token(const KeyPair& k, const json& header, const json& payload) {
-  const std::string data = base64url_encode(header.dump()) + "." + base64url_encode(payload.dump());
-  return data + "." + base64url_encode(sign(k, data));
 }
 
 class JwtVerifierTest : public ::testing::Test {
@@ -185,6 +121,7 @@ TEST_F(JwtVerifierTest, RefusesWrongIssuerAudienceTimesAndMissingClaims) {
   EXPECT_EQ(with("aud", "another-api").reason, "wrong audience");
   EXPECT_EQ(with("aud", nullptr).reason, "wrong audience");
   EXPECT_EQ(with("exp", kNowS - 61).reason, "expired");
+  EXPECT_EQ(with("exp", kNowS - 60).reason, "expired") << "a token is dead from exp (+ skew) on";
   EXPECT_TRUE(with("exp", kNowS - 59).token) << "within the clock skew";
   EXPECT_EQ(with("exp", nullptr).reason, "no exp");
   EXPECT_EQ(with("nbf", kNowS + 120).reason, "not yet valid");

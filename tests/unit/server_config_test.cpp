@@ -94,5 +94,23 @@ TEST(ServerConfig, RateLimitsReadAsRatePerDurationWithAnOptionalBurstOrOff) {
     EXPECT_THROW(parse_server_config({"--rate-reads", bad}, Env{}), cli::UsageError) << bad;
 }
 
+TEST(ServerConfig, OidcNeedsAnIssuerAndAnAudienceAndTakesWholeSeconds) {
+  EXPECT_FALSE(parse_server_config({}, Env{}).oidc) << "API keys only by default";
+  const auto c = parse_server_config({"--oidc-issuer", "https://id.example.com", "--oidc-clock-skew", "5s",
+                                      "--oidc-key-refresh", "1m"},
+                                     Env{{{"BANYAN_OIDC_AUDIENCE", "https://crm.example.com/api"}}});
+  ASSERT_TRUE(c.oidc);
+  EXPECT_EQ(c.oidc->issuer, "https://id.example.com");
+  EXPECT_EQ(c.oidc->audience, "https://crm.example.com/api");
+  EXPECT_EQ(c.oidc->clock_skew, std::chrono::seconds(5));
+  EXPECT_EQ(c.oidc->key_refresh_interval, std::chrono::seconds(60));
+  EXPECT_EQ(c.oidc->key_max_age, std::chrono::hours(1)) << "the default";
+  EXPECT_TRUE(c.oidc->jwks_file.empty());
+  EXPECT_THROW(parse_server_config({"--oidc-issuer", "https://id.example.com"}, Env{}), cli::UsageError);
+  EXPECT_THROW(parse_server_config({"--oidc-audience", "a", "--oidc-jwks-file", "/k.json"}, Env{}), cli::UsageError);
+  EXPECT_THROW(parse_server_config({"--oidc-issuer", "i", "--oidc-audience", "a", "--oidc-clock-skew", "1500ms"}, Env{}),
+               cli::UsageError);
+}
+
 }  // namespace
 }  // namespace banyan::server

@@ -2,6 +2,7 @@
 // them the principal a user acts as.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,13 @@
 #include "banyan/store/unit_of_work.hpp"
 
 namespace banyan::security {
+
+// A user as an identity provider knows it: a token's issuer ("iss") and subject ("sub").
+struct BANYAN_EXPORT Identity {
+  std::string issuer;
+  std::string subject;
+  bool operator==(const Identity&) const = default;
+};
 
 // Stateless: every method works in the caller's unit of work and checks nothing about
 // who calls it (the Engine does). Deleting a user or a team removes its roles and
@@ -32,6 +40,17 @@ class BANYAN_EXPORT Directory {
   // Ascending ids.
   std::vector<Id> teams_of(store::UnitOfWork& uow, Id user) const;
   std::vector<Id> members_of(store::UnitOfWork& uow, Id team) const;
+
+  // Links an issuer's subject to `user`, so a token for it acts as that user. Idempotent
+  // for the same user. NotFound for no such user; Conflict when the identity is another
+  // user's; ValidationError for an empty or over-long (191 bytes) issuer or subject.
+  void link_identity(store::UnitOfWork& uow, Id user, const Identity& identity) const;
+  // Idempotent.
+  void unlink_identity(store::UnitOfWork& uow, const Identity& identity) const;
+  // The user linked to the identity, if any.
+  std::optional<Id> user_of(store::UnitOfWork& uow, const Identity& identity) const;
+  // By issuer, then subject.
+  std::vector<Identity> identities_of(store::UnitOfWork& uow, Id user) const;
 
   // The principal acting as `user`, with the roles and teams the user has now.
   // NotFound for no such user; PermissionDenied for a deactivated one.

@@ -1,4 +1,4 @@
-#include "saga/http_client.hpp"
+#include "net/http_client.hpp"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -6,16 +6,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <charconv>
+#include <string_view>
 #include <cstring>
 
-#include "banyan/messaging/message.hpp"
+#include "banyan/errors.hpp"
 
-namespace banyan::saga::detail {
+namespace banyan::net::detail {
 namespace {
 
-using messaging::PermanentError;
-using messaging::TransientError;
+// Transport failures are the remote side's unavailability; a URL we cannot use is the caller's.
+using TransientError = Unavailable;
+using PermanentError = ValidationError;
 
 struct Url {
   std::string host, port, target;
@@ -67,11 +71,33 @@ void wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
   }
 }
 
+std::string lowercase(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The body of a "Transfer-Encoding: chunked" message: hex size, CRLF, data, CRLF, ..., 0.
+std::string dechunk(std::string_view in, const std::string& where) {
+  std::string out;
+  for (;;) {
+    const auto eol = in.find("\r\n");
+    if (eol == std::string_view::npos) throw TransientError(where + ": truncated chunked body");
+    std::size_t size = 0;
+    const auto [end, ec] = std::from_chars(in.data(), in.data() + eol, size, 16);
+    if (ec != std::errc() || end == in.data() || size > in.size()) throw TransientError(where + ": malformed chunk");
+    if (size == 0) return out;
+    in.remove_prefix(eol + 2);
+    if (in.size() < size + 2) throw TransientError(where + ": truncated chunked body");
+    out.append(in.substr(0, size));
+    in.remove_prefix(size + 2);
+  }
+}
+
 }  // namespace
 
 HttpResponse http_request(const std::string& method, const std::string& url, const std::string& body,
                           const std::map<std::string, std::string>& headers,
-                          std::chrono::steady_clock::time_point deadline) {
+                          std::chrono::steady_clock::time_point deadline, std::size_t max_response_bytes) {
   const Url u = parse_url(url);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -109,7 +135,7 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
     if (n == 0) break;
     if (n < 0 && errno != EAGAIN && errno != EINTR) throw TransientError(where + ": " + std::strerror(errno));
     if (n > 0) response.append(buf, static_cast<std::size_t>(n));
-    if (response.size() > (1u << 20)) throw TransientError(where + ": the response is too large");
+    if (response.size() > max_response_bytes + 16384) throw TransientError(where + ": the response is too large");
   }
   // "HTTP/1.1 200 OK\r\n...\r\n\r\nbody"
   if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12) throw TransientError(where + ": not an HTTP response");
@@ -117,8 +143,12 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
   out.status = std::atoi(response.c_str() + 9);
   const auto header_end = response.find("\r\n\r\n");
   if (out.status < 100 || header_end == std::string::npos) throw TransientError(where + ": malformed HTTP response");
-  out.body = response.substr(header_end + 4);
+  const std::string head = lowercase(response.substr(0, header_end));
+  out.body = head.find("\r\ntransfer-encoding: chunked") != std::string::npos
+                 ? dechunk(std::string_view(response).substr(header_end + 4), where)
+                 : response.substr(header_end + 4);
+  if (out.body.size() > max_response_bytes) throw TransientError(where + ": the response is too large");
   return out;
 }
 
-}  // namespace banyan::saga::detail
+}  // namespace banyan::net::detail

@@ -1,0 +1,26 @@
+// A minimal HTTP/1.1 client for the library's few outbound calls (sagas' remote steps, an
+// OIDC issuer's discovery document and keys): one request per connection, plain HTTP,
+// every wait bounded by a deadline.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <string>
+
+namespace banyan::net::detail {
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;  // de-chunked
+};
+
+// Sends `method url` with `body` (JSON) and `headers`. Throws Unavailable when the server
+// cannot be reached, does not answer by `deadline`, answers garbage or more than
+// `max_response_bytes`; ValidationError for a URL it cannot use (not http://).
+HttpResponse http_request(const std::string& method, const std::string& url, const std::string& body,
+                          const std::map<std::string, std::string>& headers,
+                          std::chrono::steady_clock::time_point deadline,
+                          std::size_t max_response_bytes = std::size_t{1} << 20);
+
+}  // namespace banyan::net::detail

@@ -1,0 +1,124 @@
+#include "security/issuer_keys.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "banyan/errors.hpp"
+#include "net/http_client.hpp"
+
+namespace banyan::security::detail {
+namespace {
+
+using nlohmann::json;
+
+JwtPolicy policy_of(const OidcOptions& o) {
+  JwtPolicy p;
+  p.issuer = o.issuer;
+  p.audience = o.audience;
+  p.clock_skew = o.clock_skew;
+  return p;
+}
+
+// A JSON document from `url`: 200 and an object, or Unavailable.
+json fetch_json(const std::string& url, std::chrono::milliseconds timeout) {
+  const auto r = net::detail::http_request("GET", url, "", {{"Accept", "application/json"}},
+                                           std::chrono::steady_clock::now() + timeout, 1u << 20);
+  if (r.status != 200) throw Unavailable("GET " + url + " answered " + std::to_string(r.status));
+  json doc = json::parse(r.body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) throw Unavailable("GET " + url + " did not answer a JSON object");
+  return doc;
+}
+
+std::string string_member(const json& doc, const char* name) {
+  const auto it = doc.find(name);
+  const auto* s = it == doc.end() ? nullptr : it->get_ptr<const std::string*>();
+  return s == nullptr ? std::string() : *s;
+}
+
+}  // namespace
+
+IssuerKeys::IssuerKeys(OidcOptions options) : options_(std::move(options)), policy_(policy_of(options_)) {
+  if (options_.issuer.empty()) throw ValidationError("oidc issuer: required", "issuer");
+  if (options_.audience.empty()) throw ValidationError("oidc audience: required", "audience");
+}
+
+std::shared_ptr<const JwtVerifier> IssuerKeys::snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return verifier_;
+}
+
+KeyStats IssuerKeys::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+// The discovery document (OpenID Connect Discovery 1.0, section 4) must name the issuer
+// we trust, exactly, and the JWKS it points to must parse.
+std::string IssuerKeys::fetch_jwks() const {
+  if (!options_.jwks_file.empty()) {
+    std::ifstream in(options_.jwks_file);
+    if (!in) throw Unavailable("cannot read the JWKS file " + options_.jwks_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  std::string base = options_.issuer;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const json discovery = fetch_json(base + "/.well-known/openid-configuration", options_.fetch_timeout);
+  if (string_member(discovery, "issuer") != options_.issuer)
+    throw Unavailable("the discovery document of " + options_.issuer + " names another issuer");
+  const std::string jwks_uri = string_member(discovery, "jwks_uri");
+  if (jwks_uri.empty()) throw Unavailable("the discovery document of " + options_.issuer + " has no jwks_uri");
+  return fetch_json(jwks_uri, options_.fetch_timeout).dump();
+}
+
+bool IssuerKeys::fetch_locked() {
+  attempted_at_ = Clock::now();
+  attempted_ = true;
+  std::shared_ptr<const JwtVerifier> fresh;
+  try {
+    fresh = std::make_shared<const JwtVerifier>(policy_, JsonWebKeySet::parse(fetch_jwks()));
+  } catch (const Error&) {  // Unavailable, or ValidationError for a malformed key set
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.refresh_failures;
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  verifier_ = std::move(fresh);
+  fetched_at_ = attempted_at_;
+  ++stats_.refreshes;
+  return true;
+}
+
+std::shared_ptr<const JwtVerifier> IssuerKeys::current() {
+  auto held = snapshot();
+  const bool stale = held != nullptr && [&] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return Clock::now() - fetched_at_ >= options_.key_max_age;
+  }();
+  if (held != nullptr && !stale) return held;
+  if (held == nullptr) {
+    // No keys yet (the issuer was down at start): every request tries, one at a time and
+    // at most once per refresh interval, and is told the keys are unavailable meanwhile.
+    std::lock_guard<std::mutex> lock(fetch_mutex_);
+    if (auto got = snapshot()) return got;
+    if (!attempted_ || Clock::now() - attempted_at_ >= options_.key_refresh_interval) fetch_locked();
+    if (auto got = snapshot()) return got;
+    throw Unavailable("the signing keys of " + options_.issuer + " cannot be had");
+  }
+  // Stale: one request fetches again; the others go on with the keys held.
+  std::unique_lock<std::mutex> lock(fetch_mutex_, std::try_to_lock);
+  if (lock.owns_lock() && (!attempted_ || Clock::now() - attempted_at_ >= options_.key_refresh_interval))
+    fetch_locked();
+  return snapshot();
+}
+
+std::shared_ptr<const JwtVerifier> IssuerKeys::refresh(const std::shared_ptr<const JwtVerifier>& seen) {
+  std::lock_guard<std::mutex> lock(fetch_mutex_);
+  if (auto now_held = snapshot(); now_held != seen) return now_held;  // another thread refreshed
+  if (attempted_ && Clock::now() - attempted_at_ < options_.key_refresh_interval) return nullptr;
+  return fetch_locked() ? snapshot() : nullptr;
+}
+
+}  // namespace banyan::security::detail
