@@ -2,6 +2,8 @@
 // and RateLimit headers per principal and route class, failed authentications throttled
 // per address and logged, and denied bursts, mass deletion and mass export counted in
 // /metrics and logged.
+#include <algorithm>
+#include <chrono>
 #include <regex>
 
 #include "server_fixture.hpp"
@@ -102,7 +104,7 @@ TEST_P(ServerAnomalyTest, DeniedBurstsMassDeletionAndFailedAuthenticationAreCoun
       server_->wait_for_output(R"("event":"denied_burst","principal":"reader@example.com")", 5s));
 
   db().transact([&](store::UnitOfWork& uow) {
-    for (int i = 0; i < 105; ++i)
+    for (int i = 0; i < 120; ++i)
       db().contacts().create(uow, contact("Bulk", "Delete" + std::to_string(i)));
   });
   const auto ids = db().read([&](store::UnitOfWork& uow) {
@@ -112,9 +114,14 @@ TEST_P(ServerAnomalyTest, DeniedBurstsMassDeletionAndFailedAuthenticationAreCoun
     for (const auto& c : db().contacts().query(uow, all).items) out.push_back(c.id);
     return out;
   });
+  const auto started = std::chrono::steady_clock::now();
   for (Id id : ids) ASSERT_EQ(call("DELETE", "/v1/contacts/" + std::to_string(id)).status, 204);
-  EXPECT_EQ(metric(R"(banyan_anomalies_total{kind="mass_deletion"})"), 5)
-      << "each deletion past 100 in a minute";
+  // Each deletion past 100 in a minute is one: 20 of these 120, less one for every 0.6 s
+  // the deletions took (the budget refills at 100 a minute; a loaded machine is slow).
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const auto flagged = metric(R"(banyan_anomalies_total{kind="mass_deletion"})");
+  EXPECT_LE(flagged, 20) << "never the first 100";
+  EXPECT_GE(flagged, std::max<std::int64_t>(1, 20 - static_cast<std::int64_t>(took / 0.6) - 1)) << took << " s";
   EXPECT_TRUE(
       server_->wait_for_output(R"("event":"mass_deletion","principal":"admin@example.com")", 5s));
 
