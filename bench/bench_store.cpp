@@ -22,6 +22,7 @@
 #include "bench_util.hpp"
 #include "mysql_scratch.hpp"
 #include "store/match_keys.hpp"
+#include "store/sql_builder.hpp"
 
 namespace {
 
@@ -208,6 +209,27 @@ std::string event_payload(long long id, const Contact& c, long long now) {
   return j.dump();
 }
 
+// The audit entry Banyan appends with every write: the next number, and the SHA-256 over
+// the previous hash and the entry's fields, length-prefixed as Banyan does; the changes
+// are as large as Banyan's (the record's fields).
+struct RawAuditEntry {
+  long long id;
+  std::string hash;
+};
+RawAuditEntry next_audit_entry(long long last_id, const std::string& prev, long long now, long long object_id,
+                               const std::string& changes) {
+  std::string text;
+  for (const std::string& part : {prev, std::to_string(last_id + 1), std::to_string(now), std::string("0"),
+                                  std::string(), std::string(), std::string("created"), std::string("contact"),
+                                  std::to_string(object_id), changes, std::string()})
+    text += std::to_string(part.size()) + ":" + part + ";";
+  return {last_id + 1, banyan::store::detail::sha256_hex(text)};
+}
+constexpr const char* kAuditInsert =
+    "INSERT INTO audit_log (id, at, actor_id, actor, origin, action, object_type, object_id, changes, detail, "
+    "prev_hash, hash) VALUES (?, ?, 0, '', '', 'created', 'contact', ?, ?, '', ?, ?)";
+constexpr const char* kAuditMove = "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1";
+
 std::string event_id() {
   static std::mt19937_64 rng{42};
   char buf[33];
@@ -255,6 +277,9 @@ class RawSqlite {
                      "(?, 'contact.created', 'contact', ?, 1, ?, NULL, ?)");
     prepare(&custom_page_, custom_page_sql(false, target(false)));
     prepare(&search_, search_sql(false));
+    prepare(&head_, "SELECT last_id, last_hash FROM audit_head WHERE id = 1");
+    prepare(&audit_, kAuditInsert);
+    prepare(&move_, kAuditMove);
     prepare(&begin_, "BEGIN IMMEDIATE");
     prepare(&begin_read_, "BEGIN");
     prepare(&commit_, "COMMIT");
@@ -262,7 +287,7 @@ class RawSqlite {
   ~RawSqlite() {
     for (sqlite3_stmt* s :
          {insert_, index_, keys_, event_, get_, page_, custom_page_, search_, begin_, begin_read_,
-          commit_})
+          commit_, head_, audit_, move_})
       sqlite3_finalize(s);
     sqlite3_close(db_);
   }
@@ -304,6 +329,22 @@ class RawSqlite {
     sqlite3_bind_int64(event_, 3, now);
     sqlite3_bind_text(event_, 4, payload.c_str(), -1, SQLITE_TRANSIENT);
     step_reset(event_);
+    // The audit entry, chained to the head.
+    if (sqlite3_step(head_) != SQLITE_ROW) throw std::runtime_error("no audit head");
+    const long long last = sqlite3_column_int64(head_, 0);
+    const std::string prev = reinterpret_cast<const char*>(sqlite3_column_text(head_, 1));
+    sqlite3_reset(head_);
+    const auto entry = next_audit_entry(last, prev, now, id, payload);
+    sqlite3_bind_int64(audit_, 1, entry.id);
+    sqlite3_bind_int64(audit_, 2, now);
+    sqlite3_bind_int64(audit_, 3, id);
+    sqlite3_bind_text(audit_, 4, payload.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(audit_, 5, prev.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(audit_, 6, entry.hash.c_str(), -1, SQLITE_TRANSIENT);
+    step_reset(audit_);
+    sqlite3_bind_int64(move_, 1, entry.id);
+    sqlite3_bind_text(move_, 2, entry.hash.c_str(), -1, SQLITE_TRANSIENT);
+    step_reset(move_);
     step_reset(commit_);
   }
   std::vector<RawContact> read(sqlite3_stmt* s) {
@@ -370,7 +411,8 @@ class RawSqlite {
   sqlite3_stmt *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *event_ = nullptr,
                *get_ = nullptr,
                *page_ = nullptr, *custom_page_ = nullptr,
-               *search_ = nullptr, *begin_ = nullptr, *begin_read_ = nullptr, *commit_ = nullptr;
+               *search_ = nullptr, *begin_ = nullptr, *begin_read_ = nullptr, *commit_ = nullptr,
+               *head_ = nullptr, *audit_ = nullptr, *move_ = nullptr;
 };
 
 // ---- raw libmariadb --------------------------------------------------------------------
@@ -407,9 +449,11 @@ class RawMariaDb {
                      "(?, 'contact.created', 'contact', ?, 1, ?, NULL, ?)");
     custom_page_ = prepare(custom_page_sql(true, t));
     search_ = prepare(search_sql(true));
+    audit_ = prepare(kAuditInsert);
+    move_ = prepare(kAuditMove);
   }
   ~RawMariaDb() {
-    for (MYSQL_STMT* s : {insert_, index_, keys_, event_, get_, page_, custom_page_, search_})
+    for (MYSQL_STMT* s : {insert_, index_, keys_, event_, get_, page_, custom_page_, search_, audit_, move_})
       mysql_stmt_close(s);
     mysql_close(m_);
   }
@@ -457,6 +501,31 @@ class RawMariaDb {
     bind_text(eb[3], payload);
     if (mysql_stmt_bind_param(event_, eb) || mysql_stmt_execute(event_))
       throw std::runtime_error(mysql_stmt_error(event_));
+    // The audit entry, chained to the head, which is locked for it.
+    query("SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE");
+    MYSQL_RES* head = mysql_store_result(m_);
+    MYSQL_ROW row = head != nullptr ? mysql_fetch_row(head) : nullptr;
+    if (row == nullptr) throw std::runtime_error("no audit head");
+    const long long last = std::stoll(row[0]);
+    const std::string prev = row[1];
+    mysql_free_result(head);
+    auto entry = next_audit_entry(last, prev, now, id, payload);
+    MYSQL_BIND ab[6];
+    std::memset(ab, 0, sizeof ab);
+    bind_int(ab[0], &entry.id);
+    bind_int(ab[1], &now);
+    bind_int(ab[2], &id);
+    bind_text(ab[3], payload);
+    bind_text(ab[4], prev);
+    bind_text(ab[5], entry.hash);
+    if (mysql_stmt_bind_param(audit_, ab) || mysql_stmt_execute(audit_))
+      throw std::runtime_error(mysql_stmt_error(audit_));
+    MYSQL_BIND mb[2];
+    std::memset(mb, 0, sizeof mb);
+    bind_int(mb[0], &entry.id);
+    bind_text(mb[1], entry.hash);
+    if (mysql_stmt_bind_param(move_, mb) || mysql_stmt_execute(move_))
+      throw std::runtime_error(mysql_stmt_error(move_));
     query("COMMIT");
   }
   std::vector<RawContact> get(Id id) {
@@ -550,7 +619,7 @@ class RawMariaDb {
   MYSQL_STMT *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *event_ = nullptr,
              *get_ = nullptr,
              *page_ = nullptr, *custom_page_ = nullptr,
-             *search_ = nullptr;
+             *search_ = nullptr, *audit_ = nullptr, *move_ = nullptr;
 };
 
 template <typename Raw>

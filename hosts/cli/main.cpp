@@ -7,6 +7,7 @@
 //   banyan pool-stats [--database URL]
 //   banyan dlq ...    [--database URL]   the dead-letter queue (see usage)
 //   banyan user | role | apikey ...     who may do what (see usage)
+//   banyan audit verify | list | history    the audit trail (see usage)
 #include <banyan/banyan.hpp>
 
 #include <filesystem>
@@ -16,6 +17,7 @@
 
 #include "access_command.hpp"
 #include "args.hpp"
+#include "audit_command.hpp"
 #include "demo.hpp"
 #include "dlq_command.hpp"
 
@@ -25,7 +27,7 @@ int usage(const std::string& problem = {}) {
   if (!problem.empty()) std::cerr << "banyan: " << problem << "\n";
   std::cerr << "usage: banyan <command> [--database URL]\n"
                "  banyan init | demo | summary | pool-stats\n"
-            << banyan::cli::kDlqUsage << banyan::cli::kAccessUsage
+            << banyan::cli::kDlqUsage << banyan::cli::kAccessUsage << banyan::cli::kAuditUsage
             << "  URL defaults to sqlite://<current directory>/banyan.db\n";
   return 2;
 }
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
     } else if (command == "user" || command == "role" || command == "apikey") {
       return banyan::cli::run_access(*db, command, std::vector<std::string>(args.begin() + 1, args.end()), std::cout,
                                      std::cerr);
+    } else if (command == "audit") {
+      return banyan::cli::run_audit(*db, std::vector<std::string>(args.begin() + 1, args.end()), std::cout);
     } else if (command == "dlq") {
       return banyan::cli::run_dlq(*db, std::vector<std::string>(args.begin() + 1, args.end()), std::cout);
     } else {

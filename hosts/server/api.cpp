@@ -442,7 +442,12 @@ struct Api::Impl {
   HttpResponse write(const Who& who, const HttpRequest& r, const Target& t,
                      const std::function<HttpResponse(store::UnitOfWork&)>& work) {
     const std::string& given = r.header("idempotency-key");
-    if (r.method != "POST" || given.empty()) return db.transact(work, who.user_id);
+    // The audit trail notes who and from where beside the actor's id.
+    const auto described = [&](store::UnitOfWork& uow) {
+      uow.describe_actor(who.name, r.remote);
+      return work(uow);
+    };
+    if (r.method != "POST" || given.empty()) return db.transact(described, who.user_id);
     bool usable = given.size() <= 255;
     for (unsigned char c : given) usable = usable && c >= 0x21 && c <= 0x7e;
     if (!usable) throw HttpError{400, "bad_request", "Idempotency-Key must be 1 to 255 printable ASCII characters"};
@@ -455,7 +460,7 @@ struct Api::Impl {
       try {
         return db.transact([&](store::UnitOfWork& uow) {
           if (auto stored = responses.find(uow, key)) return replay(*stored, print);
-          HttpResponse out = work(uow);
+          HttpResponse out = described(uow);
           json headers = json::object();
           for (const auto& [k, v] : out.headers) headers[k] = v;
           responses.save(uow, key, {print, out.status, headers.dump(), out.body, {}});
@@ -709,6 +714,13 @@ struct Api::Impl {
       if (m == "GET") {
         std::vector<std::string> fields;
         if (auto f = query_value(t, "fields")) fields = split(*f, ',');
+        if (auto when = query_value(t, "as_of")) {
+          Timestamp at{};
+          if (!parse_timestamp(*when, at))
+            throw ValidationError("as_of: an RFC 3339 time, e.g. 2026-11-29T12:00:00Z", "as_of");
+          return record_response(200, db.read([&](store::UnitOfWork& uow) { return repo.as_of(uow, id, at); }),
+                                 fields);
+        }
         return record_response(200, db.read([&](store::UnitOfWork& uow) { return repo.get(uow, id); }), fields);
       }
       if (m == "PATCH") {
@@ -728,6 +740,14 @@ struct Api::Impl {
         });
       }
       throw not_allowed(m, "GET, PATCH, DELETE");
+    }
+    if (s.size() == 4 && s[3] == "history") {
+      if (m != "GET") throw not_allowed(m, "GET");
+      const std::string field = query_value(t, "field").value_or("");
+      json items = json::array();
+      for (const auto& c : db.read([&](store::UnitOfWork& uow) { return repo.history(uow, id, field); }))
+        items.push_back(field_change_json(c));
+      return json_response(200, json{{"items", items}});
     }
     if (s.size() == 4 && (s[3] == "archive" || s[3] == "restore")) {
       if (m != "POST") throw not_allowed(m, "POST");
@@ -860,6 +880,182 @@ struct Api::Impl {
   }
 
   // /v1/custom-fields: definitions, by object type.
+  // ---- access: roles, role assignments, API keys (administrators) -------------------------
+
+  static json role_json(const security::Role& role) {
+    json grants = json::array();
+    for (const auto& g : role.grants)
+      grants.push_back({{"type", std::string(to_string(g.type))},
+                        {"action", std::string(security::to_string(g.action))},
+                        {"scope", std::string(security::to_string(g.scope))}});
+    return {{"name", role.name}, {"description", role.description}, {"grants", grants}, {"built_in", role.built_in}};
+  }
+
+  // {"name"?, "description"?, "grants"?: [{"type", "action", "scope"}]} onto `role`.
+  static void apply_role_json(security::Role& role, const json& body, bool creating) {
+    if (creating) {
+      only_keys(body, {"name", "description", "grants"});
+      const auto* name = body.contains("name") ? body["name"].get_ptr<const std::string*>() : nullptr;
+      if (name == nullptr) throw ValidationError("name: a role name (a string) is required", "name");
+      role.name = *name;
+    } else {
+      only_keys(body, {"description", "grants"});
+    }
+    if (body.contains("description")) {
+      const auto* d = body["description"].get_ptr<const std::string*>();
+      if (d == nullptr) throw ValidationError("description: must be a string", "description");
+      role.description = *d;
+    }
+    if (!body.contains("grants")) return;
+    if (!body["grants"].is_array()) throw ValidationError("grants: must be an array", "grants");
+    role.grants.clear();
+    for (std::size_t i = 0; i < body["grants"].size(); ++i) {
+      const json& g = body["grants"][i];
+      const std::string at = "grants[" + std::to_string(i) + "]";
+      if (!g.is_object()) throw ValidationError(at + ": must be an object", at);
+      only_keys(g, {"type", "action", "scope"}, at + ".");
+      auto text = [&](const char* key) {
+        const auto* v = g.contains(key) ? g[key].get_ptr<const std::string*>() : nullptr;
+        if (v == nullptr) throw ValidationError(at + "." + key + ": a string is required", at + "." + key);
+        return *v;
+      };
+      security::Grant grant;
+      try {
+        grant.type = parse_object_type(text("type"));
+      } catch (const ValidationError&) {
+        throw ValidationError(at + ".type: not an object type", at + ".type");
+      }
+      grant.action = security::parse_action(text("action"), at + ".action");
+      grant.scope = security::parse_scope(text("scope"), at + ".scope");
+      role.grants.push_back(grant);
+    }
+  }
+
+  static json api_key_json(const security::ApiKey& k) {
+    return {{"id", k.id},
+            {"user_id", k.user_id},
+            {"name", k.name},
+            {"prefix", k.prefix},
+            {"created_at", format_timestamp(k.created_at)},
+            {"last_used_at", k.last_used_at ? json(format_timestamp(*k.last_used_at)) : json(nullptr)},
+            {"revoked_at", k.revoked_at ? json(format_timestamp(*k.revoked_at)) : json(nullptr)}};
+  }
+
+  // /v1/roles[/{name}]
+  HttpResponse roles(const Who& who, const HttpRequest& r, const Target& t) {
+    engine.require_administrator(who);
+    const auto& s = t.segments;
+    const std::string& m = r.method;
+    const security::RoleStore store;
+    if (s.size() == 2) {
+      if (m == "GET") {
+        json items = json::array();
+        for (const auto& role : db.read([&](store::UnitOfWork& uow) { return store.list(uow); }))
+          items.push_back(role_json(role));
+        return json_response(200, json{{"items", items}});
+      }
+      if (m != "POST") throw not_allowed(m, "GET, POST");
+      security::Role role;
+      apply_role_json(role, body_object(r), /*creating=*/true);
+      HttpResponse out = write(who, r, t, [&](store::UnitOfWork& uow) {
+        return json_response(201, role_json(store.create(uow, role)));
+      });
+      out.headers.emplace_back("Location", "/v1/roles/" + role.name);
+      engine.policy_changed();
+      return out;
+    }
+    if (s.size() != 3) throw HttpError{404, "no_route", "no route for " + t.path};
+    const std::string& name = s[2];
+    if (m == "GET") return json_response(200, role_json(db.read([&](store::UnitOfWork& uow) { return store.get(uow, name); })));
+    if (m == "PATCH") {
+      const json body = body_object(r);
+      HttpResponse out = write(who, r, t, [&](store::UnitOfWork& uow) {
+        security::Role role = store.get(uow, name);
+        apply_role_json(role, body, /*creating=*/false);
+        return json_response(200, role_json(store.update(uow, role)));
+      });
+      engine.policy_changed();
+      return out;
+    }
+    if (m == "DELETE") {
+      HttpResponse out = write(who, r, t, [&](store::UnitOfWork& uow) {
+        store.remove(uow, name);
+        return no_content();
+      });
+      engine.policy_changed();
+      return out;
+    }
+    throw not_allowed(m, "GET, PATCH, DELETE");
+  }
+
+  // /v1/users/{id}/roles[/{role}], /v1/users/{id}/api-keys
+  HttpResponse user_access(const Who& who, const HttpRequest& r, const Target& t) {
+    engine.require_administrator(who);
+    const auto& s = t.segments;
+    const std::string& m = r.method;
+    const Id user = parse_id(s[2]);
+    const security::Directory directory;
+    if (s[3] == "roles") {
+      if (s.size() == 4) {
+        if (m != "GET") throw not_allowed(m, "GET");
+        return json_response(200, json{{"items", db.read([&](store::UnitOfWork& uow) {
+                                          db.users().get(uow, user);  // NotFound
+                                          return directory.roles_of(uow, user);
+                                        })}});
+      }
+      if (s.size() != 5) throw HttpError{404, "no_route", "no route for " + t.path};
+      if (m != "PUT" && m != "DELETE") throw not_allowed(m, "PUT, DELETE");
+      return write(who, r, t, [&](store::UnitOfWork& uow) {
+        if (m == "PUT") {
+          directory.assign_role(uow, user, s[4]);
+        } else {
+          db.users().get(uow, user);  // NotFound
+          directory.revoke_role(uow, user, s[4]);
+        }
+        return no_content();
+      });
+    }
+    // api-keys
+    if (s.size() != 4) throw HttpError{404, "no_route", "no route for " + t.path};
+    const security::ApiKeyStore keys;
+    if (m == "GET") {
+      json items = json::array();
+      for (const auto& k : db.read([&](store::UnitOfWork& uow) {
+             db.users().get(uow, user);  // NotFound
+             return keys.list(uow, user);
+           }))
+        items.push_back(api_key_json(k));
+      return json_response(200, json{{"items", items}});
+    }
+    if (m != "POST") throw not_allowed(m, "GET, POST");
+    const json body = body_object(r);
+    only_keys(body, {"name"});
+    const auto* name = body.contains("name") ? body["name"].get_ptr<const std::string*>() : nullptr;
+    if (name == nullptr) throw ValidationError("name: a key name (a string) is required", "name");
+    HttpResponse out = write(who, r, t, [&](store::UnitOfWork& uow) {
+      const auto issued = keys.create(uow, user, *name);
+      json j = api_key_json(issued.key);
+      j["secret"] = issued.secret;  // shown this once
+      HttpResponse created = json_response(201, j);
+      created.headers.emplace_back("Location", "/v1/api-keys/" + std::to_string(issued.key.id));
+      return created;
+    });
+    out.headers.emplace_back("Cache-Control", "no-store");
+    return out;
+  }
+
+  // /v1/api-keys/{id}: read one, or revoke it (DELETE).
+  HttpResponse api_keys(const Who& who, const HttpRequest& r, const Target& t) {
+    engine.require_administrator(who);
+    const auto& s = t.segments;
+    if (s.size() != 3) throw HttpError{404, "no_route", "no route for " + t.path};
+    const Id id = parse_id(s[2]);
+    const security::ApiKeyStore keys;
+    if (r.method == "GET") return json_response(200, api_key_json(db.read([&](store::UnitOfWork& uow) { return keys.get(uow, id); })));
+    if (r.method != "DELETE") throw not_allowed(r.method, "GET, DELETE");
+    return write(who, r, t, [&](store::UnitOfWork& uow) { return json_response(200, api_key_json(keys.revoke(uow, id))); });
+  }
+
   HttpResponse custom_fields(const Who& who, const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;
     const auto registry = db.custom_fields();
@@ -987,6 +1183,98 @@ struct Api::Impl {
   }
 
   // /v1/admin/dead-letters[/stats|/replay|/{id}[/replay]] and /v1/admin/sagas[/{id}]
+  // ---- the audit trail ----------------------------------------------------------------
+
+  static Timestamp time_param(const Target& t, const char* name) {
+    Timestamp at{};
+    const auto v = query_value(t, name);
+    if (!v || !parse_timestamp(*v, at))
+      throw ValidationError(std::string(name) + ": an RFC 3339 time, e.g. 2026-11-29T12:00:00Z", name);
+    return at;
+  }
+
+  // ?object_type=&object_id=&actor_id=&from=&to=&after=&limit=
+  static store::AuditQuery audit_query(const Target& t) {
+    for (const auto& [key, value] : t.query) {
+      static const char* const kKnown[] = {"object_type", "object_id", "actor_id", "from", "to", "after", "limit"};
+      if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
+        throw ValidationError(key + ": not a filter of the audit trail", key);
+    }
+    store::AuditQuery q;
+    const auto type = query_value(t, "object_type");
+    const auto object = query_value(t, "object_id");
+    if (type.has_value() != object.has_value())
+      throw ValidationError("object_type: object_type and object_id go together", "object_type");
+    if (type) q.object = ObjectRef{parse_object_type(*type), parse_id(*object)};
+    if (auto v = query_value(t, "actor_id")) q.actor_id = parse_id(*v);
+    if (query_value(t, "from")) q.from = time_param(t, "from");
+    if (query_value(t, "to")) q.to = time_param(t, "to");
+    if (auto v = query_value(t, "after")) q.after = parse_id(*v);
+    if (auto v = query_value(t, "limit")) {
+      q.limit = std::strtoul(v->c_str(), nullptr, 10);
+      if (q.limit < 1 || q.limit > 1000) throw ValidationError("limit: a number from 1 to 1000", "limit");
+    }
+    return q;
+  }
+
+  static json audit_entry_json(const store::AuditEntry& e) {
+    return {{"id", e.id},
+            {"at", format_timestamp(e.at)},
+            {"actor_id", e.actor_id ? json(*e.actor_id) : json(nullptr)},
+            {"actor", e.actor},
+            {"origin", e.origin},
+            {"action", e.action},
+            {"object_type", std::string(to_string(e.object.type))},
+            {"object_id", e.object.id},
+            {"changes", json::parse(e.changes, nullptr, false)},
+            {"detail", e.detail},
+            {"hash", e.hash}};
+  }
+
+  static json field_change_json(const store::FieldChange& c) {
+    return {{"entry", c.entry},
+            {"at", format_timestamp(c.at)},
+            {"actor_id", c.actor_id ? json(*c.actor_id) : json(nullptr)},
+            {"actor", c.actor},
+            {"action", c.action},
+            {"field", c.field},
+            {"before", json::parse(c.before, nullptr, false)},
+            {"after", json::parse(c.after, nullptr, false)}};
+  }
+
+  // A refused request, noted in the audit trail in a unit of work of its own (the refused
+  // one, if any, rolled back). A database that cannot take it does not change the answer.
+  void audit_denial(const Who& who, const HttpRequest& r, const Target& t, const HttpResponse& refusal) {
+    ObjectRef object{ObjectType::kUser, 0};
+    const auto& s = t.segments;
+    if (s.size() >= 2 && s[0] == "v1") {
+      if (auto type = type_of_collection(s[1])) object = {*type, s.size() >= 3 ? std::strtoull(s[2].c_str(), nullptr, 10) : 0};
+    }
+    const json problem = json::parse(refusal.body, nullptr, false);
+    const std::string* why = problem.is_object() && problem.contains("detail") ? problem["detail"].get_ptr<const std::string*>() : nullptr;
+    try {
+      db.transact(
+          [&](store::UnitOfWork& uow) {
+            uow.describe_actor(who.name, r.remote);
+            db.audit().record_denial(uow, object, r.method + " " + t.path + ": " + (why != nullptr ? *why : ""));
+          },
+          who.user_id);
+    } catch (const Error& e) {
+      log(std::string(R"({"level":"error","event":"audit_denial_lost","error":)") + json(std::string(e.what())).dump() + "}");
+    }
+  }
+
+  static std::optional<ObjectType> type_of_collection(const std::string& name) {
+    static const std::pair<const char*, ObjectType> kCollections[] = {
+        {"users", ObjectType::kUser},         {"teams", ObjectType::kTeam},       {"tags", ObjectType::kTag},
+        {"companies", ObjectType::kCompany},  {"contacts", ObjectType::kContact}, {"leads", ObjectType::kLead},
+        {"pipelines", ObjectType::kPipeline}, {"stages", ObjectType::kStage},     {"deals", ObjectType::kDeal},
+        {"activities", ObjectType::kActivity}};
+    for (const auto& [collection, type] : kCollections)
+      if (name == collection) return type;
+    return std::nullopt;
+  }
+
   HttpResponse admin(const Who& who, const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;  // ["v1", "admin", what, ...]
     engine.require_administrator(who);
@@ -1035,6 +1323,22 @@ struct Api::Impl {
         return json_response(200, json{{"replayed", 1}});
       }
       if (s.size() == 4) throw not_allowed(m, "GET, DELETE");
+    }
+    if (s.size() >= 3 && s[2] == "audit") {
+      method("GET");
+      if (s.size() == 4 && s[3] == "verify") {
+        const auto v = db.read([&](store::UnitOfWork& uow) { return db.audit().verify(uow); });
+        return json_response(200, json{{"intact", v.intact}, {"entries", v.entries},
+                                       {"first_bad", v.first_bad == 0 ? json(nullptr) : json(v.first_bad)},
+                                       {"problem", v.problem}});
+      }
+      if (s.size() != 3) throw HttpError{404, "no_route", "no route for " + t.path};
+      const auto q = audit_query(t);
+      const auto page = db.read([&](store::UnitOfWork& uow) { return db.audit().query(uow, q); });
+      json items = json::array();
+      for (const auto& e : page) items.push_back(audit_entry_json(e));
+      return json_response(200, json{{"items", items},
+                                     {"next", page.size() == q.limit ? json(std::to_string(page.back().id)) : json(nullptr)}});
     }
     if (s.size() >= 3 && s[2] == "sagas") {
       method("GET");
@@ -1127,6 +1431,9 @@ struct Api::Impl {
       const std::string& base = s[1];
       if (base == "custom-fields" && s.size() <= 4) return custom_fields(who, r, t);
       if (base == "admin") return admin(who, r, t);
+      if (base == "roles") return roles(who, r, t);
+      if (base == "api-keys") return api_keys(who, r, t);
+      if (base == "users" && s.size() >= 4 && (s[3] == "roles" || s[3] == "api-keys")) return user_access(who, r, t);
       if (base == "contacts") return resource(who, engine.contacts(who), base, r, t);
       if (base == "companies") return resource(who, engine.companies(who), base, r, t);
       if (base == "leads") return resource(who, engine.leads(who), base, r, t);
@@ -1192,7 +1499,10 @@ HttpResponse Api::handle(const HttpRequest& request) {
                json(std::string(e.what())).dump(-1, ' ', false, json::error_handler_t::replace) + "}");
     out = problem(id, 500, "internal", "the server failed on this request");
   }
-  if (out.status == 403 && call.who) impl_->guard.denied(*call.who);
+  if (out.status == 403 && call.who) {
+    impl_->guard.denied(*call.who);
+    impl_->audit_denial(*call.who, request, parse_target(request.target), out);
+  }
   for (auto& h : call.headers) out.headers.push_back(std::move(h));
   out.headers.emplace_back("X-Request-Id", id);
   const auto took = Clock::now() - start;

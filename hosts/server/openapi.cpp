@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <tuple>
 #include <vector>
 
 #include "banyan/banyan.hpp"
@@ -108,7 +109,7 @@ class Builder {
     o["parameters"] = json::array({{{"$ref", "#/components/parameters/X-Request-Id"}}});
     if (method == "post") o["parameters"].push_back({{"$ref", "#/components/parameters/Idempotency-Key"}});
     o["responses"]["default"] = problem("Any other error: 405, 413, 429, 431, 503, ...");
-    o["responses"]["401"] = problem("No valid credentials: none, malformed, unknown or revoked");
+    o["responses"]["401"] = problem("No valid credentials: none, malformed, unknown, revoked or expired");
     o["responses"]["401"]["headers"]["WWW-Authenticate"] = {{"$ref", "#/components/headers/WWW-Authenticate"}};
     o["responses"]["403"] = problem("The principal's roles do not allow this");
     for (int status : errors) o["responses"][std::to_string(status)] = problem(status_meaning(status));
@@ -187,9 +188,21 @@ class Builder {
     create["responses"]["201"] = ok("Created", record, {"ETag", "Location"});
 
     path_id(item);
-    json& get = op(item, "get", "get_" + one, "Get a " + one, {404});
+    json& get = op(item, "get", "get_" + one, "Get a " + one, {404, 422});
     params(get, {"fields"});
+    get["parameters"].push_back({{"name", "as_of"},
+                                 {"in", "query"},
+                                 {"description", "The " + one + " as it was at this time, rebuilt from the audit trail "
+                                                 "(404 when it did not exist then)"},
+                                 {"schema", {{"type", "string"}, {"format", "date-time"}}}});
     get["responses"]["200"] = ok("The " + one, selected, {"ETag"});
+    path_id(item + "/history");
+    json& history = op(item + "/history", "get", "history_of_" + one, "Every change to the " + one + "'s fields", {404});
+    history["parameters"].push_back(
+        {{"name", "field"}, {"in", "query"}, {"description", "One field only (custom ones as custom.<name>)"},
+         {"schema", {{"type", "string"}}}});
+    history["responses"]["200"] = ok("Oldest first; fields the caller may not see have null values",
+                                     list_of(schema_ref("FieldChange")));
     json& patch = op(item, "patch", "update_" + one, "Change the fields present in the body", {400, 404, 409, 412, 415, 422});
     params(patch, {"If-Match"});
     body(patch, schema_ref(name + "Input"));
@@ -306,6 +319,76 @@ class Builder {
     type["responses"]["200"] = ok("The changed definition", definition);
   }
 
+  // Roles, role assignments and API keys (administrators).
+  void access() {
+    const json time = {{"type", "string"}, {"format", "date-time"}};
+    const json nullable_time = {{"type", {"string", "null"}}, {"format", "date-time"}};
+    json& schemas = doc["components"]["schemas"];
+    schemas["Grant"] = object_of({{"type", enum_schema(ObjectType::kActivity)},
+                                  {"action", {{"type", "string"},
+                                              {"enum", {"read", "create", "update", "delete", "export",
+                                                        "read_sensitive", "admin"}}}},
+                                  {"scope", {{"type", "string"}, {"enum", {"none", "own", "team", "all"}}}}},
+                                 {"type", "action", "scope"});
+    schemas["Role"] = object_of({{"name", {{"type", "string"}}},
+                                 {"description", {{"type", "string"}}},
+                                 {"grants", list_of(schema_ref("Grant"))["properties"]["items"]},
+                                 {"built_in", {{"type", "boolean"}}}},
+                                {"name", "description", "grants", "built_in"});
+    schemas["ApiKey"] = object_of({{"id", id_schema()},
+                                   {"user_id", id_schema()},
+                                   {"name", {{"type", "string"}}},
+                                   {"prefix", {{"type", "string"}, {"description", "The public part, safe to show"}}},
+                                   {"created_at", time},
+                                   {"last_used_at", nullable_time},
+                                   {"revoked_at", nullable_time}},
+                                  {"id", "user_id", "name", "prefix", "created_at", "last_used_at", "revoked_at"});
+    json issued = schemas["ApiKey"];
+    issued["properties"]["secret"] = {{"type", "string"}, {"description", "The key itself, shown this once only"}};
+    issued["required"].push_back("secret");
+    schemas["IssuedApiKey"] = issued;
+    const json grants_input = {{"type", "array"}, {"items", schema_ref("Grant")}};
+
+    json& list = op("/v1/roles", "get", "list_roles", "Every role, built-in and custom", {});
+    list["responses"]["200"] = ok("The roles", list_of(schema_ref("Role")));
+    json& create = op("/v1/roles", "post", "create_role", "Define a custom role", {400, 409, 415, 422});
+    body(create, object_of({{"name", {{"type", "string"}}}, {"description", {{"type", "string"}}}, {"grants", grants_input}},
+                           {"name"}));
+    create["responses"]["201"] = ok("Defined", schema_ref("Role"), {"Location"});
+    doc["paths"]["/v1/roles/{name}"]["parameters"] =
+        json::array({{{"name", "name"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}});
+    op("/v1/roles/{name}", "get", "get_role", "A role", {404})["responses"]["200"] = ok("The role", schema_ref("Role"));
+    json& change = op("/v1/roles/{name}", "patch", "update_role", "Change a custom role's description or grants",
+                      {400, 404, 409, 415, 422});
+    body(change, object_of({{"description", {{"type", "string"}}}, {"grants", grants_input}}, json::array()));
+    change["responses"]["200"] = ok("The changed role", schema_ref("Role"));
+    op("/v1/roles/{name}", "delete", "delete_role", "Delete a custom role no one holds", {404, 409})["responses"]["204"] =
+        no_content();
+
+    path_id("/v1/users/{id}/roles");
+    op("/v1/users/{id}/roles", "get", "list_user_roles", "The roles a user holds", {404})["responses"]["200"] =
+        ok("Role names", list_of({{"type", "string"}}));
+    doc["paths"]["/v1/users/{id}/roles/{role}"]["parameters"] = json::array(
+        {{{"$ref", "#/components/parameters/id"}},
+         {{"name", "role"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}});
+    op("/v1/users/{id}/roles/{role}", "put", "assign_role", "Give a user a role (idempotent)", {404, 422})["responses"]["204"] =
+        no_content();
+    op("/v1/users/{id}/roles/{role}", "delete", "revoke_role", "Take a role away (idempotent)", {404})["responses"]["204"] =
+        no_content();
+
+    path_id("/v1/users/{id}/api-keys");
+    op("/v1/users/{id}/api-keys", "get", "list_api_keys", "A user's API keys, newest first", {404})["responses"]["200"] =
+        ok("The keys (never their secrets)", list_of(schema_ref("ApiKey")));
+    json& issue = op("/v1/users/{id}/api-keys", "post", "create_api_key", "Issue an API key acting as the user",
+                     {400, 404, 415, 422});
+    body(issue, object_of({{"name", {{"type", "string"}}}}, {"name"}));
+    issue["responses"]["201"] = ok("The key with its secret, shown this once", schema_ref("IssuedApiKey"), {"Location"});
+    path_id("/v1/api-keys/{id}");
+    op("/v1/api-keys/{id}", "get", "get_api_key", "An API key", {404})["responses"]["200"] = ok("The key", schema_ref("ApiKey"));
+    op("/v1/api-keys/{id}", "delete", "revoke_api_key", "Revoke an API key (at once; cached for up to 5 s)",
+       {404})["responses"]["200"] = ok("The revoked key", schema_ref("ApiKey"));
+  }
+
   void admin() {
     const json time = {{"type", "string"}, {"format", "date-time"}};
     doc["components"]["schemas"]["DeadLetter"] = object_of(
@@ -362,6 +445,53 @@ class Builder {
     path_id(base + "/{id}/replay");
     op(base + "/{id}/replay", "post", "replay_dead_letter", "Send one dead letter back to its queue", {404})["responses"]["200"] =
         ok("Sent back", replayed);
+
+    const json nullable_id = {{"type", {"integer", "null"}}};
+    const json any = json::object();
+    doc["components"]["schemas"]["FieldChange"] = object_of(
+        {{"entry", id_schema()}, {"at", time}, {"actor_id", nullable_id}, {"actor", {{"type", "string"}}},
+         {"action", {{"type", "string"}}}, {"field", {{"type", "string"}}}, {"before", any}, {"after", any}},
+        {"entry", "at", "actor_id", "actor", "action", "field", "before", "after"});
+    doc["components"]["schemas"]["AuditEntry"] = object_of(
+        {{"id", id_schema()},
+         {"at", time},
+         {"actor_id", nullable_id},
+         {"actor", {{"type", "string"}}},
+         {"origin", {{"type", "string"}, {"description", "The client address"}}},
+         {"action", {{"type", "string"},
+                     {"enum", {"created", "updated", "archived", "restored", "deleted", "merged", "converted",
+                               "role_assigned", "role_revoked", "team_joined", "team_left", "api_key_created",
+                               "api_key_revoked", "identity_linked", "identity_unlinked", "denied"}}}},
+         {"object_type", enum_schema(ObjectType::kActivity)},
+         {"object_id", {{"type", "integer"}, {"minimum", 0}}},
+         {"changes", {{"type", "object"}, {"description", "{\"field\": [before, after], ...}, values as stored"}}},
+         {"detail", {{"type", "string"}}},
+         {"hash", {{"type", "string"}}}},
+        {"id", "at", "actor_id", "actor", "origin", "action", "object_type", "object_id", "changes", "detail", "hash"});
+    json& audit = op("/v1/admin/audit", "get", "list_audit_entries", "The audit trail, oldest first", {422});
+    for (const auto& [name, description, schema] :
+         std::initializer_list<std::tuple<const char*, const char*, json>>{
+             {"object_type", "With object_id: one record's entries", enum_schema(ObjectType::kActivity)},
+             {"object_id", "With object_type", {{"type", "integer"}, {"minimum", 1}}},
+             {"actor_id", "One actor's entries", {{"type", "integer"}, {"minimum", 1}}},
+             {"from", "At or after", {{"type", "string"}, {"format", "date-time"}}},
+             {"to", "Before", {{"type", "string"}, {"format", "date-time"}}},
+             {"after", "The `next` of the previous page", {{"type", "string"}}},
+             {"limit", "1 to 1000 (100)", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}}})
+      audit["parameters"].push_back({{"name", name}, {"in", "query"}, {"description", description}, {"schema", schema}});
+    audit["responses"]["200"] =
+        ok("A page", object_of({{"items", {{"type", "array"}, {"items", schema_ref("AuditEntry")}}},
+                                {"next", {{"type", {"string", "null"}}}}},
+                               {"items", "next"}));
+    op("/v1/admin/audit/verify", "get", "verify_audit_trail",
+       "Check every entry's number, link and hash, and the head", {})["responses"]["200"] =
+        ok("What was found", object_of({{"intact", {{"type", "boolean"}}},
+                                        {"entries", {{"type", "integer"}}},
+                                        {"first_bad", nullable_id},
+                                        {"problem", {{"type", "string"}}}},
+                                       {"intact", "entries", "first_bad", "problem"}));
+
+    access();
 
     op("/v1/admin/sagas", "get", "saga_stats", "Saga instances by saga and status", {})["responses"]["200"] =
         ok("Counts", list_of(object_of({{"saga", {{"type", "string"}}},

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "banyan/banyan.hpp"
+#include "timestamps.hpp"
 
 namespace banyan::server {
 
@@ -66,14 +67,12 @@ json custom_field_definition_schema();
 json definition_json(const CustomFieldDefinition& d);
 void apply_definition_json(CustomFieldDefinition& d, const json& body, bool creating);
 
-std::string format_timestamp(Timestamp t);
+using cli::format_timestamp;
 // Appends `v` as JSON text, as v.dump() would with invalid UTF-8 replaced, but without a
 // serializer for the common values (null, booleans, integers, plain ASCII strings).
 void append_json_value(const json& v, std::string& out);
 void append_json_string(const std::string& text, std::string& out);
-// RFC 3339 in UTC ("2026-11-29T10:42:57Z", optional fraction up to microseconds); false
-// when `text` is not one.
-bool parse_timestamp(const std::string& text, Timestamp& out);
+using cli::parse_timestamp;
 // "2026-11-29"; false when `text` is not a valid date.
 bool parse_date(const std::string& text, Date& out);
 // The whole of `text` as an integer or a number (std::stoll / std::stod); nullopt when

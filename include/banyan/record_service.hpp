@@ -10,6 +10,7 @@
 #include "banyan/export.hpp"
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/principal.hpp"
+#include "banyan/store/audit_log.hpp"
 #include "banyan/store/custom_fields.hpp"
 #include "banyan/store/database.hpp"
 #include "banyan/store/query.hpp"
@@ -31,7 +32,7 @@ namespace banyan {
 template <typename T>
 class BANYAN_EXPORT RecordService {
  public:
-  RecordService(store::Repository<T> repo, store::CustomFieldRegistry fields,
+  RecordService(store::Repository<T> repo, store::CustomFieldRegistry fields, store::AuditLog audit,
                 security::Principal who,
                 std::shared_ptr<const security::AccessPolicy> policy) noexcept;
 
@@ -57,6 +58,14 @@ class BANYAN_EXPORT RecordService {
   // may read (an owner or team left unset keeps the stored one), else a create.
   T upsert(store::UnitOfWork& uow, const T& record) const;
 
+  // The record as it was at `when`, rebuilt from the audit trail, if the principal may
+  // read it as it stood then (masked as get() masks); NotFound when it may not, or when
+  // the record did not exist then.
+  T as_of(store::UnitOfWork& uow, Id id, Timestamp when) const;
+  // Every change to the record's fields (or to `field`), oldest first, for a record the
+  // principal may read now; values of fields it may not see come back as "null".
+  std::vector<store::FieldChange> history(store::UnitOfWork& uow, Id id, std::string_view field = {}) const;
+
   const security::Principal& principal() const noexcept { return who_; }
 
  private:
@@ -73,6 +82,7 @@ class BANYAN_EXPORT RecordService {
 
   store::Repository<T> repo_;
   store::CustomFieldRegistry fields_;
+  store::AuditLog audit_;
   security::Principal who_;
   std::shared_ptr<const security::AccessPolicy> policy_;
 };

@@ -31,19 +31,7 @@ std::string random_text(std::size_t bytes) {
   return store::detail::base64url_encode(raw);
 }
 
-std::string sha256_hex(std::string_view text) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1)
-    throw InternalError("SHA-256 failed");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
+using store::detail::sha256_hex;
 
 constexpr const char* kColumns =
     "id, user_id, name, prefix, created_at, last_used_at, revoked_at, secret_hash";
@@ -110,7 +98,10 @@ IssuedApiKey ApiKeyStore::create(store::UnitOfWork& uow, Id user, const std::str
   island::execute(tx_of(uow), ins);
   SqlFragment where;
   where.text("prefix = ").param(text_param(prefix));
-  return IssuedApiKey{select(uow, where).at(0).key, secret};
+  IssuedApiKey issued{select(uow, where).at(0).key, secret};
+  detail::audit_access(uow, "api_key_created", user, "api_key." + std::to_string(issued.key.id), nullptr,
+                       issued.key.prefix + " " + name);
+  return issued;
 }
 
 std::vector<ApiKey> ApiKeyStore::list(store::UnitOfWork& uow, std::optional<Id> user) const {
@@ -132,13 +123,15 @@ ApiKey ApiKeyStore::get(store::UnitOfWork& uow, Id id) const {
 }
 
 ApiKey ApiKeyStore::revoke(store::UnitOfWork& uow, Id id) const {
-  get(uow, id);  // NotFound
   SqlFragment upd;
   upd.text("UPDATE security_api_keys SET revoked_at = ")
       .param(int_param(store::detail::micros(store::detail::now_micros())))
       .text(" WHERE revoked_at = 0 AND ")
       .append(by_id(id));
-  island::execute(tx_of(uow), upd);
+  const ApiKey key = get(uow, id);
+  if (island::execute(tx_of(uow), upd) > 0)
+    detail::audit_access(uow, "api_key_revoked", key.user_id, "api_key." + std::to_string(id), key.prefix + " " + key.name,
+                         nullptr);
   return get(uow, id);
 }
 

@@ -37,7 +37,8 @@ void Directory::assign_role(store::UnitOfWork& uow, Id user, std::string_view ro
       .text(", ")
       .param(text_param(std::string(role)))
       .text(")");
-  island::execute(tx_of(uow), ins);
+  if (island::execute(tx_of(uow), ins) > 0)
+    detail::audit_access(uow, "role_assigned", user, "role." + std::string(role), nullptr, true);
 }
 
 void Directory::revoke_role(store::UnitOfWork& uow, Id user, std::string_view role) const {
@@ -46,7 +47,8 @@ void Directory::revoke_role(store::UnitOfWork& uow, Id user, std::string_view ro
       .param(int_param(as_int(user)))
       .text(" AND role = ")
       .param(text_param(std::string(role)));
-  island::execute(tx_of(uow), del);
+  if (island::execute(tx_of(uow), del) > 0)
+    detail::audit_access(uow, "role_revoked", user, "role." + std::string(role), true, nullptr);
 }
 
 std::vector<std::string> Directory::roles_of(store::UnitOfWork& uow, Id user) const {
@@ -70,7 +72,8 @@ void Directory::add_member(store::UnitOfWork& uow, Id team, Id user) const {
       .text(", ")
       .param(int_param(as_int(user)))
       .text(")");
-  island::execute(tx_of(uow), ins);
+  if (island::execute(tx_of(uow), ins) > 0)
+    detail::audit_access(uow, "team_joined", user, "team." + std::to_string(team), nullptr, true);
 }
 
 void Directory::remove_member(store::UnitOfWork& uow, Id team, Id user) const {
@@ -79,7 +82,8 @@ void Directory::remove_member(store::UnitOfWork& uow, Id team, Id user) const {
       .param(int_param(as_int(team)))
       .text(" AND user_id = ")
       .param(int_param(as_int(user)));
-  island::execute(tx_of(uow), del);
+  if (island::execute(tx_of(uow), del) > 0)
+    detail::audit_access(uow, "team_left", user, "team." + std::to_string(team), true, nullptr);
 }
 
 std::vector<Id> Directory::teams_of(store::UnitOfWork& uow, Id user) const {
@@ -138,12 +142,15 @@ void Directory::link_identity(store::UnitOfWork& uow, Id user, const Identity& i
                            .count()))
       .text(")");
   island::execute(tx_of(uow), ins);
+  detail::audit_access(uow, "identity_linked", user, "identity", nullptr, identity.subject + "@" + identity.issuer);
 }
 
 void Directory::unlink_identity(store::UnitOfWork& uow, const Identity& identity) const {
+  const auto user = user_of(uow, identity);
   SqlFragment del;
   del.text("DELETE FROM security_identities");
   island::execute(tx_of(uow), where_identity(del, identity));
+  if (user) detail::audit_access(uow, "identity_unlinked", *user, "identity", identity.subject + "@" + identity.issuer, nullptr);
 }
 
 std::optional<Id> Directory::user_of(store::UnitOfWork& uow, const Identity& identity) const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "banyan/store/unit_of_work.hpp"
+#include "store/audit.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/odb/island.hpp"
@@ -22,6 +23,14 @@ inline const char* insert_ignore(store::UnitOfWork& uow) {
 // Whether a row of `table` has this id (users, teams).
 inline bool exists(store::UnitOfWork& uow, const char* table, Id id) {
   return store::detail::exists(tx_of(uow), table, id);
+}
+
+// Notes a change to who `user` is or may act as for the audit trail: `field` went from
+// `before` to `after` (null for none).
+inline void audit_access(store::UnitOfWork& uow, const char* action, Id user, const std::string& field,
+                         const nlohmann::json& before, const nlohmann::json& after) {
+  store::detail::audit_change(uow.impl(), action, {ObjectType::kUser, user}, nlohmann::json{{field, before}},
+                              nlohmann::json{{field, after}});
 }
 
 }  // namespace banyan::security::detail

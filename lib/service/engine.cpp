@@ -112,34 +112,34 @@ store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Princip
 }
 
 RecordService<User> Engine::users(const security::Principal& who) {
-  return {impl_->db.users(), impl_->db.custom_fields(), who, policy()};
+  return {impl_->db.users(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
 }
 RecordService<Team> Engine::teams(const security::Principal& who) {
-  return {impl_->db.teams(), impl_->db.custom_fields(), who, policy()};
+  return {impl_->db.teams(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
 }
 RecordService<Tag> Engine::tags(const security::Principal& who) {
-  return {impl_->db.tags(), impl_->db.custom_fields(), who, policy()};
+  return {impl_->db.tags(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
 }
 RecordService<Company> Engine::companies(const security::Principal& who) {
-  return {impl_->db.companies(), impl_->db.custom_fields(), who, policy()};
+  return {impl_->db.companies(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
 }
 RecordService<Contact> Engine::contacts(const security::Principal& who) {
-  return {impl_->db.contacts(), impl_->db.custom_fields(), who, policy()};
+  return {impl_->db.contacts(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
 }
 RecordService<Lead> Engine::leads(const security::Principal& who) {
-  return {impl_->db.leads(), impl_->db.custom_fields(), who, policy()};
+  return {impl_->db.leads(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
 }
 RecordService<Pipeline> Engine::pipelines(const security::Principal& who) {
-  return {impl_->db.pipelines(), impl_->db.custom_fields(), who, policy()};
+  return {impl_->db.pipelines(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
 }
 RecordService<Stage> Engine::stages(const security::Principal& who) {
-  return {impl_->db.stages(), impl_->db.custom_fields(), who, policy()};
+  return {impl_->db.stages(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
 }
 RecordService<Deal> Engine::deals(const security::Principal& who) {
-  return {impl_->db.deals(), impl_->db.custom_fields(), who, policy()};
+  return {impl_->db.deals(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
 }
 RecordService<Activity> Engine::activities(const security::Principal& who) {
-  return {impl_->db.activities(), impl_->db.custom_fields(), who, policy()};
+  return {impl_->db.activities(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
 }
 
 }  // namespace banyan

@@ -75,9 +75,9 @@ store::Filter within(const security::ListScope& scope) {
 
 template <typename T>
 RecordService<T>::RecordService(store::Repository<T> repo, store::CustomFieldRegistry fields,
-                                security::Principal who,
+                                store::AuditLog audit, security::Principal who,
                                 std::shared_ptr<const security::AccessPolicy> policy) noexcept
-    : repo_(repo), fields_(fields), who_(std::move(who)), policy_(std::move(policy)) {}
+    : repo_(repo), fields_(fields), audit_(audit), who_(std::move(who)), policy_(std::move(policy)) {}
 
 template <typename T>
 T RecordService<T>::readable(store::UnitOfWork& uow, Id id) const {
@@ -254,6 +254,30 @@ T RecordService<T>::upsert(store::UnitOfWork& uow, const T& record) const {
   }
   // None the principal can see: a create, which a hidden twin refuses as a Conflict.
   return create(uow, record);
+}
+
+template <typename T>
+T RecordService<T>::as_of(store::UnitOfWork& uow, Id id, Timestamp when) const {
+  auto record = audit_.template as_of<T>(uow, id, when);
+  if (!record || !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record)))
+    throw NotFound("no " + std::string(to_string(T::kType)) + " with id " + std::to_string(id) + " at that time");
+  return masked(uow, std::move(*record));
+}
+
+template <typename T>
+std::vector<store::FieldChange> RecordService<T>::history(store::UnitOfWork& uow, Id id,
+                                                          std::string_view field) const {
+  const T now = readable(uow, id);
+  auto changes = audit_.history(uow, {T::kType, id}, field);
+  if (sees_sensitive(now)) return changes;
+  std::vector<std::string> hidden = security::sensitive_fields(T::kType);
+  for (const auto& name : sensitive_custom(uow)) hidden.push_back("custom." + name);
+  for (auto& c : changes) {
+    if (std::find(hidden.begin(), hidden.end(), c.field) == hidden.end()) continue;
+    c.before = "null";
+    c.after = "null";
+  }
+  return changes;
 }
 
 template class RecordService<User>;

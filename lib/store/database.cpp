@@ -5,6 +5,7 @@
 
 #include "banyan/errors.hpp"
 #include "store/database_state.hpp"
+#include "store/audit.hpp"
 #include "store/schema.hpp"
 #include "store/url.hpp"
 
@@ -48,6 +49,9 @@ UnitOfWork& UnitOfWork::operator=(UnitOfWork&&) noexcept = default;
 UnitOfWork::~UnitOfWork() = default;  // the transaction's deleter rolls back
 
 void UnitOfWork::commit() {
+  // Last, so that the audit head is the last lock this transaction takes: writers that
+  // wait for it hold nothing it needs.
+  if (!impl_->audit.empty()) detail::flush_audit(*impl_);
   island::commit(impl_->live());
   // Definitions this unit of work changed are now everyone's: drop what was cached.
   if (impl_->custom_fields_changed) impl_->db->custom_fields.clear();
@@ -62,6 +66,11 @@ bool UnitOfWork::active() const noexcept {
 }
 
 std::optional<Id> UnitOfWork::actor() const noexcept { return impl_->actor; }
+
+void UnitOfWork::describe_actor(std::string name, std::string origin) {
+  impl_->actor_name = std::move(name);
+  impl_->origin = std::move(origin);
+}
 
 Database::Database(std::unique_ptr<detail::DatabaseState> state) : state_(std::move(state)) {}
 Database::~Database() = default;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "banyan/model/record.hpp"
 #include "banyan/store/unit_of_work.hpp"
@@ -48,12 +49,27 @@ Timestamp now_micros();
 
 }  // namespace banyan::store::detail
 
+namespace banyan::store::detail {
+// An audit entry waiting for its unit of work to commit (store/audit.hpp).
+struct PendingAudit {
+  std::int64_t at = 0;
+  std::string action;
+  ObjectRef object{};
+  std::string changes;  // JSON object text
+  std::string detail;
+};
+}  // namespace banyan::store::detail
+
 namespace banyan::store {
 
 struct UnitOfWork::Impl {
   detail::DatabaseState* db = nullptr;
   island::TransactionPtr tx;
   std::optional<Id> actor;
+  std::string actor_name;  // for the audit trail (describe_actor)
+  std::string origin;
+  // Audit entries of this unit of work's writes, appended to the log when it commits.
+  std::vector<detail::PendingAudit> audit;
   // Set when this unit of work changed custom field definitions: it then reads them
   // fresh (its own uncommitted changes included) and never fills the shared cache.
   bool custom_fields_changed = false;

@@ -8,6 +8,7 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/store/repository.hpp"
+#include "store/audit.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/match_keys.hpp"
@@ -234,8 +235,11 @@ MergeResult merge_as(UnitOfWork& uow, detail::DatabaseState* db, const MergeRequ
     move_references(uow, db, T::kType, loser.id, survivor.id);
     repo.archive(uow, loser.id);
     auto row = island::RowStore<typename detail::Entity<T>::Row>::find(tx, loser.id);
+    const auto fields = detail::custom_fields_of(uow.impl(), T::kType);
+    const nlohmann::json before = detail::row_payload<T>(*row, *fields);
     row->merged_into_id = std::make_unique<std::uint64_t>(survivor.id);
     island::RowStore<typename detail::Entity<T>::Row>::update(tx, *row);
+    detail::audit_change(uow.impl(), "merged", {T::kType, loser.id}, before, detail::row_payload<T>(*row, *fields));
     result.merged.push_back(loser.id);
   }
   // Last, so that a survivor the definitions refuse (say, a required custom field

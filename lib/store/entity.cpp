@@ -12,18 +12,27 @@
 namespace banyan::store::detail {
 namespace {
 
-#define TEXT(name) {#name, FieldType::kText, false, [](const Row& r) { return cell(r.name); }}
-#define OPT_TEXT(name) {#name, FieldType::kText, true, [](const Row& r) { return cell(r.name); }}
-#define INT(name) {#name, FieldType::kInt, false, [](const Row& r) { return cell(r.name); }}
-#define OPT_INT(name) {#name, FieldType::kInt, true, [](const Row& r) { return cell(r.name); }}
-#define ID(name) {#name, FieldType::kId, false, [](const Row& r) { return cell(r.name); }}
-#define OPT_ID(name) {#name, FieldType::kId, true, [](const Row& r) { return cell(r.name); }}
-#define BOOL(name) {#name, FieldType::kBool, false, [](const Row& r) { return cell(r.name); }}
-#define OPT_TIME(name) {#name, FieldType::kTime, true, [](const Row& r) { return cell(r.name); }}
-#define OPT_DATE(name) {#name, FieldType::kDate, true, [](const Row& r) { return cell(r.name); }}
+#define TEXT(name) {#name, FieldType::kText, false, [](const Row& r) { return cell(r.name); }, nullptr, \
+    [](Row& r, const Cell& c) { assign(r.name, c); }}
+#define OPT_TEXT(name) {#name, FieldType::kText, true, [](const Row& r) { return cell(r.name); }, nullptr, \
+    [](Row& r, const Cell& c) { assign(r.name, c); }}
+#define INT(name) {#name, FieldType::kInt, false, [](const Row& r) { return cell(r.name); }, nullptr, \
+    [](Row& r, const Cell& c) { assign(r.name, c); }}
+#define OPT_INT(name) {#name, FieldType::kInt, true, [](const Row& r) { return cell(r.name); }, nullptr, \
+    [](Row& r, const Cell& c) { assign(r.name, c); }}
+#define ID(name) {#name, FieldType::kId, false, [](const Row& r) { return cell(r.name); }, nullptr, \
+    [](Row& r, const Cell& c) { assign(r.name, c); }}
+#define OPT_ID(name) {#name, FieldType::kId, true, [](const Row& r) { return cell(r.name); }, nullptr, \
+    [](Row& r, const Cell& c) { assign(r.name, c); }}
+#define BOOL(name) {#name, FieldType::kBool, false, [](const Row& r) { return cell(r.name); }, nullptr, \
+    [](Row& r, const Cell& c) { assign(r.name, c); }}
+#define OPT_TIME(name) {#name, FieldType::kTime, true, [](const Row& r) { return cell(r.name); }, nullptr, \
+    [](Row& r, const Cell& c) { assign(r.name, c); }}
+#define OPT_DATE(name) {#name, FieldType::kDate, true, [](const Row& r) { return cell(r.name); }, nullptr, \
+    [](Row& r, const Cell& c) { assign(r.name, c); }}
 #define ENUM(name, parser)                                                          \
   {#name, FieldType::kText, false, [](const Row& r) { return cell(r.name); },       \
-   [](std::string_view v) { (void)parser(v); }}
+   [](std::string_view v) { (void)parser(v); }, [](Row& r, const Cell& c) { assign(r.name, c); }}
 
 // Tables whose rows carry owner_id and team_id.
 constexpr std::string_view kRecordTables[] = {"users",     "teams",  "tags",      "companies",

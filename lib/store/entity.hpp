@@ -41,6 +41,9 @@ struct FieldDef {
   Cell (*get)(const Row&);
   // For text fields holding an enumeration: throws ValidationError for unknown names.
   void (*check)(std::string_view) = nullptr;
+  // Sets the field from a cell (a row rebuilt from the audit trail). A cell of another
+  // type than the field's leaves it as it is.
+  void (*set)(Row&, const Cell&) = nullptr;
 };
 
 // A column elsewhere that refers to records of this type: deleting a referenced record
@@ -62,6 +65,33 @@ inline Cell cell(double v) { return v; }
 template <typename V>
 Cell cell(const std::unique_ptr<V>& v) {
   return v ? cell(*v) : Cell{};
+}
+
+inline void assign(std::string& m, const Cell& c) {
+  if (const auto* s = std::get_if<std::string>(&c)) m = *s;
+}
+inline void assign(std::int64_t& m, const Cell& c) {
+  if (const auto* i = std::get_if<std::int64_t>(&c)) m = *i;
+}
+inline void assign(std::uint64_t& m, const Cell& c) {
+  if (const auto* i = std::get_if<std::int64_t>(&c)) m = static_cast<std::uint64_t>(*i);
+}
+inline void assign(bool& m, const Cell& c) {
+  if (const auto* b = std::get_if<bool>(&c)) m = *b;
+}
+inline void assign(double& m, const Cell& c) {
+  if (const auto* d = std::get_if<double>(&c)) m = *d;
+  if (const auto* i = std::get_if<std::int64_t>(&c)) m = static_cast<double>(*i);
+}
+template <typename V>
+void assign(std::unique_ptr<V>& m, const Cell& c) {
+  if (std::holds_alternative<std::monostate>(c)) {
+    m.reset();
+    return;
+  }
+  V v{};
+  assign(v, c);
+  m = std::make_unique<V>(std::move(v));
 }
 
 // --- optional <-> nullable column ---------------------------------------------------
@@ -88,16 +118,16 @@ inline Date date(std::int64_t d) { return Date(std::chrono::days(d)); }
 template <typename Row>
 std::span<const FieldDef<Row>> record_fields() {
   static const FieldDef<Row> kFields[] = {
-      {"id", FieldType::kId, false, [](const Row& r) { return cell(r.id); }},
-      {"version", FieldType::kInt, false, [](const Row& r) { return cell(r.version); }},
-      {"owner_id", FieldType::kId, true, [](const Row& r) { return cell(r.owner_id); }},
-      {"team_id", FieldType::kId, true, [](const Row& r) { return cell(r.team_id); }},
-      {"created_at", FieldType::kTime, false, [](const Row& r) { return cell(r.created_at); }},
-      {"created_by", FieldType::kId, true, [](const Row& r) { return cell(r.created_by); }},
-      {"updated_at", FieldType::kTime, false, [](const Row& r) { return cell(r.updated_at); }},
-      {"updated_by", FieldType::kId, true, [](const Row& r) { return cell(r.updated_by); }},
-      {"external_id", FieldType::kText, true, [](const Row& r) { return cell(r.external_id); }},
-      {"archived_at", FieldType::kTime, true, [](const Row& r) { return cell(r.archived_at); }},
+      {"id", FieldType::kId, false, [](const Row& r) { return cell(r.id); }, nullptr, [](Row& r, const Cell& c) { assign(r.id, c); }},
+      {"version", FieldType::kInt, false, [](const Row& r) { return cell(r.version); }, nullptr, [](Row& r, const Cell& c) { assign(r.version, c); }},
+      {"owner_id", FieldType::kId, true, [](const Row& r) { return cell(r.owner_id); }, nullptr, [](Row& r, const Cell& c) { assign(r.owner_id, c); }},
+      {"team_id", FieldType::kId, true, [](const Row& r) { return cell(r.team_id); }, nullptr, [](Row& r, const Cell& c) { assign(r.team_id, c); }},
+      {"created_at", FieldType::kTime, false, [](const Row& r) { return cell(r.created_at); }, nullptr, [](Row& r, const Cell& c) { assign(r.created_at, c); }},
+      {"created_by", FieldType::kId, true, [](const Row& r) { return cell(r.created_by); }, nullptr, [](Row& r, const Cell& c) { assign(r.created_by, c); }},
+      {"updated_at", FieldType::kTime, false, [](const Row& r) { return cell(r.updated_at); }, nullptr, [](Row& r, const Cell& c) { assign(r.updated_at, c); }},
+      {"updated_by", FieldType::kId, true, [](const Row& r) { return cell(r.updated_by); }, nullptr, [](Row& r, const Cell& c) { assign(r.updated_by, c); }},
+      {"external_id", FieldType::kText, true, [](const Row& r) { return cell(r.external_id); }, nullptr, [](Row& r, const Cell& c) { assign(r.external_id, c); }},
+      {"archived_at", FieldType::kTime, true, [](const Row& r) { return cell(r.archived_at); }, nullptr, [](Row& r, const Cell& c) { assign(r.archived_at, c); }},
   };
   return kFields;
 }

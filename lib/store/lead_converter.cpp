@@ -8,6 +8,7 @@
 #include "banyan/errors.hpp"
 #include "banyan/store/relations.hpp"
 #include "banyan/store/repository.hpp"
+#include "store/audit.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
@@ -152,6 +153,8 @@ Lead LeadConverter::mark_converted(UnitOfWork& uow, Id lead_id, Id contact_id,
 
   // Mark the lead: a write no ordinary update may make (Repository<Lead> refuses it).
   auto row = island::RowStore<odbrows::LeadRow>::find(tx, lead.id);
+  const auto fields = detail::custom_fields_of(uow.impl(), ObjectType::kLead);
+  const nlohmann::json before = detail::row_payload<Lead>(*row, *fields);
   const std::int64_t now = detail::micros(detail::now_micros());
   row->status = std::string(to_string(LeadStatus::kConverted));
   row->converted_at = std::make_unique<std::int64_t>(now);
@@ -161,6 +164,7 @@ Lead LeadConverter::mark_converted(UnitOfWork& uow, Id lead_id, Id contact_id,
   row->updated_at = now;
   row->updated_by = detail::column(uow.actor());
   island::RowStore<odbrows::LeadRow>::update(tx, *row);
+  detail::audit_change(uow.impl(), "converted", from, before, detail::row_payload<Lead>(*row, *fields), now);
   detail::append_event(uow, "lead.converted", {ObjectType::kLead, lead.id}, row->version,
                        {{"lead_id", lead.id},
                         {"contact_id", contact_id},

@@ -7,6 +7,7 @@
 #include "store/custom_fields.hpp"
 #include "store/entity.hpp"
 #include "store/match_keys.hpp"
+#include "store/audit.hpp"
 #include "store/outbox_writer.hpp"
 #include "store/search_index.hpp"
 #include "store/sql_builder.hpp"
@@ -85,24 +86,32 @@ void reindex(UnitOfWork& uow, const RowOf<T>& row, bool fresh) {
   }
 }
 
-// Appends "<type>.<what>" with the record as it now is.
+// The record as its events and the audit trail carry it.
 template <typename T>
-void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what) {
-  const auto fields = detail::custom_fields_of(uow.impl(), T::kType);
+nlohmann::json payload_of(UnitOfWork& uow, const RowOf<T>& row) {
+  return detail::row_payload<T>(row, *detail::custom_fields_of(uow.impl(), T::kType));
+}
+
+// Appends "<type>.<what>" with the record as it now is, and notes for the audit trail
+// what changed since `before` (its payload; null for a new record).
+template <typename T>
+void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what, const nlohmann::json& before) {
+  nlohmann::json after = payload_of<T>(uow, row);
+  detail::audit_change(uow.impl(), what, {T::kType, row.id}, before, after, row.updated_at);
   detail::append_event(uow, std::string(to_string(T::kType)) + "." + what, {T::kType, row.id},
-                       row.version, detail::row_payload<T>(row, *fields));
+                       row.version, after);
 }
 
 // Writes `row` (whose version is the one read), with its event, and returns the stored
-// record.
+// record. `before` is the stored record's payload.
 template <typename T>
-T write_update(UnitOfWork& uow, RowOf<T>& row, const char* what) {
+T write_update(UnitOfWork& uow, RowOf<T>& row, const char* what, const nlohmann::json& before) {
   island::Transaction& tx = uow.impl().live();
   row.updated_at = detail::micros(detail::now_micros());
   row.updated_by = detail::column(uow.actor());
   Rows<T>::update(tx, row);
   reindex<T>(uow, row, /*fresh=*/false);
-  record_event<T>(uow, row, what);
+  record_event<T>(uow, row, what, before);
   return to_domain<T>(uow, row);
 }
 
@@ -127,7 +136,7 @@ T Repository<T>::create(UnitOfWork& uow, const T& record) const {
   if constexpr (requires { Entity<T>::before_create(row); }) Entity<T>::before_create(row);
   Rows<T>::insert(tx, row);
   reindex<T>(uow, row, /*fresh=*/true);
-  record_event<T>(uow, row, "created");
+  record_event<T>(uow, row, "created", nullptr);
   if constexpr (requires { Entity<T>::after_write(uow, &row, row); })
     Entity<T>::after_write(uow, nullptr, row);
   return to_domain<T>(uow, row);
@@ -179,7 +188,7 @@ T Repository<T>::update(UnitOfWork& uow, const T& record) const {
   row.archived_at = detail::column(detail::value(stored.archived_at));
   if constexpr (requires { Entity<T>::before_update(stored, row); })
     Entity<T>::before_update(stored, row);
-  T out = write_update<T>(uow, row, "updated");
+  T out = write_update<T>(uow, row, "updated", payload_of<T>(uow, stored));
   if constexpr (requires { Entity<T>::after_write(uow, &stored, row); })
     Entity<T>::after_write(uow, &stored, row);
   return out;
@@ -189,22 +198,24 @@ template <typename T>
 T Repository<T>::archive(UnitOfWork& uow, Id id) const {
   RowOf<T> row = load<T>(uow.impl().live(), id);
   if (row.archived_at) return to_domain<T>(uow, row);
+  const nlohmann::json before = payload_of<T>(uow, row);
   row.archived_at = std::make_unique<std::int64_t>(detail::micros(detail::now_micros()));
-  return write_update<T>(uow, row, "archived");
+  return write_update<T>(uow, row, "archived", before);
 }
 
 template <typename T>
 T Repository<T>::restore(UnitOfWork& uow, Id id) const {
   RowOf<T> row = load<T>(uow.impl().live(), id);
   if (!row.archived_at) return to_domain<T>(uow, row);
+  const nlohmann::json before = payload_of<T>(uow, row);
   row.archived_at = nullptr;
-  return write_update<T>(uow, row, "restored");
+  return write_update<T>(uow, row, "restored", before);
 }
 
 template <typename T>
 void Repository<T>::remove(UnitOfWork& uow, Id id) const {
   island::Transaction& tx = uow.impl().live();
-  if (!detail::exists(tx, Entity<T>::kTable, id)) not_found<T>(id);
+  const nlohmann::json before = payload_of<T>(uow, load<T>(tx, id));  // NotFound when gone
   const std::string sid = std::to_string(id);
   for (const detail::Referrer& r : Entity<T>::referrers()) {
     island::SqlFragment q;
@@ -236,6 +247,7 @@ void Repository<T>::remove(UnitOfWork& uow, Id id) const {
   if constexpr (detail::kSearchable<T>)
     detail::index_record(tx, db_->backend, {T::kType, id}, std::nullopt);
   if constexpr (detail::kDeduplicated<T>) detail::store_match_keys(tx, {T::kType, id}, {});
+  detail::audit_change(uow.impl(), "deleted", {T::kType, id}, before, nullptr);
   detail::append_event(uow, std::string(to_string(T::kType)) + ".deleted", {T::kType, id}, 0,
                        {{"id", id}});
 }

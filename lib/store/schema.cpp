@@ -298,6 +298,28 @@ void create_identity_tables(island::Transaction& tx, island::Backend backend) {
 
 void migrate_to_11(island::Transaction& tx, island::Backend backend) { create_identity_tables(tx, backend); }
 
+// Version 12: the audit trail (store/audit.hpp). Entries are numbered 1, 2, 3, ... with
+// no gaps, each carrying the hash of the one before; the head row holds the last number
+// and hash, and is the lock that keeps appends in order.
+void create_audit_tables(island::Transaction& tx, island::Backend backend) {
+  const ColumnTypes c(backend);
+  const std::string hash = backend == island::Backend::kSqlite ? "TEXT" : "CHAR(64)";
+  island::execute(tx, "CREATE TABLE audit_log (id " + c.id + " NOT NULL PRIMARY KEY, at " + c.time +
+                          " NOT NULL, actor_id " + c.id + " NOT NULL, actor " + c.text + " NOT NULL, origin " +
+                          c.text + " NOT NULL, action " + c.key + " NOT NULL, object_type " + c.key +
+                          " NOT NULL, object_id " + c.id + " NOT NULL, changes " + c.payload +
+                          " NOT NULL, detail TEXT NOT NULL, prev_hash " + hash + " NOT NULL, hash " + hash +
+                          " NOT NULL)" + c.engine);
+  island::execute(tx, "CREATE INDEX audit_log_object_ix ON audit_log (object_type, object_id, id)");
+  island::execute(tx, "CREATE INDEX audit_log_actor_ix ON audit_log (actor_id, id)");
+  island::execute(tx, "CREATE INDEX audit_log_at_ix ON audit_log (at)");
+  island::execute(tx, "CREATE TABLE audit_head (id " + c.id + " NOT NULL PRIMARY KEY, last_id " + c.id +
+                          " NOT NULL, last_hash " + hash + " NOT NULL)" + c.engine);
+  island::execute(tx, "INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, '" + std::string(64, '0') + "')");
+}
+
+void migrate_to_12(island::Transaction& tx, island::Backend backend) { create_audit_tables(tx, backend); }
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
@@ -305,7 +327,8 @@ std::vector<Migration>& schema_migrations() {
                                               {4, migrate_to_4}, {5, migrate_to_5},
                                               {6, migrate_to_6}, {7, migrate_to_7},
                                               {8, migrate_to_8}, {9, migrate_to_9},
-                                              {10, migrate_to_10}, {11, migrate_to_11}};
+                                              {10, migrate_to_10}, {11, migrate_to_11},
+                                              {12, migrate_to_12}};
   return migrations;
 }
 
@@ -332,6 +355,7 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
     create_request_tables(*tx, state.backend);
     create_security_tables(*tx, state.backend);
     create_identity_tables(*tx, state.backend);
+    create_audit_tables(*tx, state.backend);
     version = target;
     write_version(*tx, version, true);
   } else {

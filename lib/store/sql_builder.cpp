@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+#include <openssl/evp.h>
+
 #include "banyan/errors.hpp"
 #include "store/validation.hpp"
 
@@ -100,6 +102,20 @@ island::SqlParam cell_param(const Cell& c) {
 }
 
 }  // namespace
+
+std::string sha256_hex(std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1)
+    throw InternalError("SHA-256 failed");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
 
 std::string base64url_encode(std::string_view in) {
   std::string out;

@@ -64,7 +64,7 @@ class ServerSecurityTest : public ServerTest {
   std::string snapshot() {
     std::string out;
     for (const char* table : {"contacts", "users", "teams", "custom_field_definitions",
-                              "security_user_roles", "security_api_keys"})
+                              "security_user_roles", "security_api_keys", "security_roles"})
       out += scratch().raw(std::string("SELECT COUNT(*) FROM ") + table) + "/";
     const bool sqlite = GetParam() == Backend::kSqlite;
     return out +
@@ -157,6 +157,10 @@ TEST_P(ServerSecurityTest, NoRouteButThePublicThreeAnswersWithoutValidCredential
 // team East; "own" is the rep's contact, "teammate's" another East member's, "other
 // team's" a West contact.
 TEST_P(ServerSecurityTest, EachBuiltInRoleGetsExactlyTheStatusItsGrantsGive) {
+  const auto admin_only = [](int status) {
+    return std::map<std::string, int>{{"admin", status},    {"manager", 403},     {"sales_rep", 403},
+                                      {"read_only", 403},   {"integration", 403}, {"none", 403}};
+  };
   struct Case {
     std::string method, target;
     json body;
@@ -283,6 +287,30 @@ TEST_P(ServerSecurityTest, EachBuiltInRoleGetsExactlyTheStatusItsGrantsGive) {
         {"read_only", 403},
         {"integration", 403},
         {"none", 403}}},
+      {"GET", "/v1/admin/audit", nullptr, admin_only(200)},
+      {"GET", "/v1/roles", nullptr, admin_only(200)},
+      {"POST", "/v1/roles", {{"name", "exporter"}}, admin_only(201)},
+      // Escalation: only an administrator gives roles or keys, to anyone, itself included.
+      {"PUT", "/v1/users/" + std::to_string(rep_id) + "/roles/admin", nullptr, admin_only(204)},
+      {"POST", "/v1/users/" + std::to_string(rep_id) + "/api-keys", {{"name", "mine"}}, admin_only(201)},
+      {"GET",
+       own_path + "/history",
+       nullptr,
+       {{"admin", 200},
+        {"manager", 200},
+        {"sales_rep", 200},
+        {"read_only", 200},
+        {"integration", 200},
+        {"none", 404}}},
+      {"GET",
+       other_path + "/history",
+       nullptr,
+       {{"admin", 200},
+        {"manager", 404},
+        {"sales_rep", 404},
+        {"read_only", 200},
+        {"integration", 200},
+        {"none", 404}}},
   };
   // (A manager's new contact with no team named is its own, which its team grant reaches.)
   for (const auto& role : {"none", "read_only", "sales_rep", "manager", "integration", "admin"}) {

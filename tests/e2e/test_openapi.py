@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+from urllib.parse import quote
 
 import jsonschema
 import pytest
@@ -251,6 +252,17 @@ def test_every_resource_route_answers_as_documented(api, refs, kind):
 
     changed, headers = api.ok("PATCH", item, path, PATCHES[kind], {"If-Match": f"\"{created['version']}\""})
     assert changed["version"] == created["version"] + 1
+    # The audit trail: the record as it was before the change, and the change itself.
+    assert api.ok("GET", item, f"{path}?as_of={quote(created['updated_at'])}")[0] == created
+    assert api.ok("GET", item, f"{path}?as_of={quote(changed['updated_at'])}")[0] == changed
+    api.fails(404, "not_found", "GET", item, f"{path}?as_of=2000-01-01T00:00:00Z")
+    api.fails(422, "validation", "GET", item, f"{path}?as_of=yesterday")
+    history, _ = api.ok("GET", item + "/history", path + "/history")
+    field, value = next(iter(PATCHES[kind].items()))
+    assert any(c["field"] == field and c["after"] == value and c["action"] == "updated" for c in history["items"])
+    only, _ = api.ok("GET", item + "/history", f"{path}/history?field={field}")
+    assert {c["field"] for c in only["items"]} == {field}
+    api.fails(404, "not_found", "GET", item + "/history", f"{base}/999999999/history")
     api.fails(412, "stale_version", "PATCH", item, path, PATCHES[kind], {"If-Match": f"\"{created['version']}\""})
     api.fails(422, "validation", "PATCH", item, path, {"no_such_field": 1})
     api.fails(422, "validation", "PATCH", item, path, {"id": 5})
@@ -368,6 +380,48 @@ def test_custom_field_routes_answer_as_documented(api):
     api.fails(404, "not_found", "GET", item, path)
 
 
+def test_access_routes_answer_as_documented(api):
+    roles, _ = api.ok("GET", "/v1/roles")
+    assert {"admin", "manager", "sales_rep", "read_only", "integration"} <= {r["name"] for r in roles["items"]}
+    grant = {"type": "deal", "action": "export", "scope": "all"}
+    made, headers = api.ok("POST", "/v1/roles", body={"name": "exporter", "description": "Exports deals",
+                                                      "grants": [grant]})
+    assert made == {"name": "exporter", "description": "Exports deals", "grants": [grant], "built_in": False}
+    assert headers["location"] == "/v1/roles/exporter"
+    assert api.ok("GET", "/v1/roles/{name}", "/v1/roles/exporter")[0] == made
+    changed, _ = api.ok("PATCH", "/v1/roles/{name}", "/v1/roles/exporter", {"description": "Exports"}, status=200)
+    assert changed["description"] == "Exports" and changed["grants"] == [grant]
+    api.fails(422, "validation", "POST", "/v1/roles", body={"name": "x", "grants": [{"type": "deal", "action": "fly",
+                                                                                      "scope": "all"}]})
+    api.fails(409, "conflict", "POST", "/v1/roles", body={"name": "exporter"})
+    api.fails(404, "not_found", "GET", "/v1/roles/{name}", "/v1/roles/nobody")
+
+    user, _ = api.ok("POST", "/v1/users", body={"email": "svc@example.com", "name": "Service"})
+    uid = user["id"]
+    api.ok("PUT", "/v1/users/{id}/roles/{role}", f"/v1/users/{uid}/roles/exporter", status=204)
+    assert api.ok("GET", "/v1/users/{id}/roles", f"/v1/users/{uid}/roles")[0]["items"] == ["exporter"]
+    api.fails(409, "conflict", "DELETE", "/v1/roles/{name}", "/v1/roles/exporter")  # still held
+    api.fails(422, "validation", "PUT", "/v1/users/{id}/roles/{role}", f"/v1/users/{uid}/roles/nosuchrole")
+    api.ok("DELETE", "/v1/users/{id}/roles/{role}", f"/v1/users/{uid}/roles/exporter", status=204)
+    api.ok("DELETE", "/v1/roles/{name}", "/v1/roles/exporter", status=204)
+    api.fails(404, "not_found", "GET", "/v1/users/{id}/roles", "/v1/users/999999999/roles")
+
+    issued, headers = api.ok("POST", "/v1/users/{id}/api-keys", f"/v1/users/{uid}/api-keys", {"name": "ci"})
+    assert issued["secret"].startswith(issued["prefix"]) and headers["cache-control"] == "no-store"
+    status, _, _ = api.call("GET", "/v1/roles", "/v1/roles", None, {"Authorization": "Bearer " + issued["secret"]})
+    assert status == 403, "the new key works, as a user without the admin role"
+    keys, _ = api.ok("GET", "/v1/users/{id}/api-keys", f"/v1/users/{uid}/api-keys")
+    assert [k["id"] for k in keys["items"]] == [issued["id"]] and "secret" not in keys["items"][0]
+    one = f"/v1/api-keys/{issued['id']}"
+    assert api.ok("GET", "/v1/api-keys/{id}", one)[0]["prefix"] == issued["prefix"]
+    revoked, _ = api.ok("DELETE", "/v1/api-keys/{id}", one, status=200)
+    assert revoked["revoked_at"] is not None
+    api.fails(404, "not_found", "DELETE", "/v1/api-keys/{id}", "/v1/api-keys/999999999")
+    trail, _ = api.ok("GET", "/v1/admin/audit", f"/v1/admin/audit?object_type=user&object_id={uid}")
+    assert [e["action"] for e in trail["items"]] == ["created", "role_assigned", "role_revoked", "api_key_created",
+                                                     "api_key_revoked"]
+
+
 def test_admin_routes_answer_as_documented(api, server):
     _, db, _ = server
     with sqlite3.connect(db) as conn:  # two dead letters, written as the relay writes them
@@ -377,6 +431,14 @@ def test_admin_routes_answer_as_documented(api, server):
                 "aggregate_version, occurred_at, actor_id, payload, attempts, first_failed_at, last_failed_at, "
                 "last_error, error_class, consumer, dead_at) VALUES (?, ?, ?, 'deal.won', 'deal', 1, 1, 1, 0, "
                 "'{}', 5, 1, 2, 'billing says 503', 'transient', 'w/billing', 3)", (queue, f"openapi-e{n}", 900000 + n))
+    audit, _ = api.ok("GET", "/v1/admin/audit", "/v1/admin/audit?limit=2")
+    assert len(audit["items"]) == 2 and audit["next"]
+    later, _ = api.ok("GET", "/v1/admin/audit", f"/v1/admin/audit?after={audit['next']}&object_type=tag&object_id=1")
+    assert all(e["object_type"] == "tag" and e["object_id"] == 1 for e in later["items"])
+    api.fails(422, "validation", "GET", "/v1/admin/audit", "/v1/admin/audit?colour=red")
+    api.fails(422, "validation", "GET", "/v1/admin/audit", "/v1/admin/audit?from=soon")
+    verified, _ = api.ok("GET", "/v1/admin/audit/verify")
+    assert verified["intact"] and verified["entries"] > 0 and verified["first_bad"] is None
     base = "/v1/admin/dead-letters"
     page, _ = api.ok("GET", base, base + "?limit=1")
     assert len(page["items"]) == 1 and page["next"]

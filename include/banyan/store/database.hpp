@@ -26,6 +26,7 @@
 #include "banyan/store/outbox.hpp"
 #include "banyan/store/pool.hpp"
 #include "banyan/store/relations.hpp"
+#include "banyan/store/audit_log.hpp"
 #include "banyan/store/request_log.hpp"
 #include "banyan/store/repository.hpp"
 #include "banyan/store/search.hpp"
@@ -105,6 +106,8 @@ class BANYAN_EXPORT Database {
   Duplicates duplicates() const noexcept { return Duplicates(state_.get()); }
   Outbox outbox() const noexcept { return Outbox(state_.get()); }
   RequestLog request_log() const noexcept { return RequestLog(state_.get()); }
+  // Every write and refused access, hash-chained (see audit_log.hpp).
+  AuditLog audit() const noexcept { return AuditLog(state_.get()); }
   Search search() const noexcept { return Search(state_.get()); }
   DealStages deal_stages() const noexcept { return DealStages(state_.get()); }
   LeadConverter lead_converter() const noexcept { return LeadConverter(state_.get()); }

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "banyan/export.hpp"
 #include "banyan/model/record.hpp"
@@ -38,6 +39,9 @@ class BANYAN_EXPORT UnitOfWork {
   bool active() const noexcept;
   // The user recorded as created_by/updated_by of every write, if any.
   std::optional<Id> actor() const noexcept;
+  // What the audit trail notes beside the actor's id: its name (an email, a client id)
+  // and where the request came from (a client address). Both optional.
+  void describe_actor(std::string name, std::string origin);
 
   struct Impl;
   Impl& impl() noexcept { return *impl_; }
