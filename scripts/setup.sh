@@ -26,7 +26,7 @@ build_pkgs=(
   nlohmann-json3-dev libzmq3-dev cppzmq-dev libboost-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(mariadb-server mariadb-client python3-pytest python3-jsonschema clang-14 libclang-rt-14-dev)
+test_pkgs=(mariadb-server mariadb-client python3-pytest python3-jsonschema clang-14 libclang-rt-14-dev openssl)
 # ODB 2.4 runtime: Debian 12 ships the compiler but not the runtime (see ARCHITECTURE.md).
 odb_runtime=(libodb-2.4 libodb-dev libodb-sqlite-2.4 libodb-sqlite-dev libodb-mysql-2.4 libodb-mysql-dev)
 

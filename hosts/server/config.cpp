@@ -20,6 +20,8 @@ const char* const kServerUsage =
     "                     [--oidc-issuer URL --oidc-audience AUD [--oidc-jwks-file FILE]\n"
     "                      [--oidc-clock-skew DURATION] [--oidc-key-refresh DURATION]\n"
     "                      [--oidc-key-max-age DURATION]]\n"
+    "                     [--tls-cert FILE --tls-key FILE [--tls-min-version 1.3|1.2]\n"
+    "                      [--hsts-max-age DURATION]]\n"
     "Serves the REST API (default 127.0.0.1:8080 on sqlite://./banyan.db). Settings also\n"
     "come from the JSON --config file and BANYAN_LISTEN, BANYAN_DATABASE, BANYAN_THREADS,\n"
     "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT, BANYAN_BILLING_URL,\n"
@@ -29,7 +31,9 @@ const char* const kServerUsage =
     "BANYAN_OIDC_ISSUER, BANYAN_OIDC_AUDIENCE, BANYAN_OIDC_JWKS_FILE (with an issuer and an\n"
     "audience, the issuer's bearer JWTs are accepted beside API keys; its keys come from its\n"
     "discovery document unless a JWKS file is given; clock skew 60s, keys fetched again\n"
-    "after 1h, or for an unknown key id at most every 30s);\n"
+    "after 1h, or for an unknown key id at most every 30s), BANYAN_TLS_CERT, BANYAN_TLS_KEY\n"
+    "(PEM files: HTTPS only, TLS 1.3 unless --tls-min-version 1.2; HSTS for a year unless\n"
+    "--hsts-max-age says otherwise, 0 for none);\n"
     "flags win over the\n"
     "environment, which wins over the file.\n";
 
@@ -62,6 +66,11 @@ std::chrono::seconds parse_seconds(const std::string& name, const std::string& t
   const auto ms = parse_ms(name, text);
   if (ms.count() % 1000 != 0) throw UsageError(name + ": '" + text + "' is not whole seconds");
   return std::chrono::duration_cast<std::chrono::seconds>(ms);
+}
+
+HttpServerOptions::Tls& tls(ServerConfig& c) {
+  if (!c.http.tls) c.http.tls.emplace();
+  return *c.http.tls;
 }
 
 security::OidcOptions& oidc(ServerConfig& c) {
@@ -113,6 +122,12 @@ void apply(ServerConfig& c, const std::string& key, const std::string& value, co
   else if (key == "rate_bulk") c.rate.bulk = parse_rate(name, value);
   else if (key == "rate_address") c.rate.address = parse_rate(name, value);
   else if (key == "rate_auth_failures") c.rate.auth_failures = parse_rate(name, value);
+  else if (key == "tls_cert") tls(c).certificate_file = value;
+  else if (key == "tls_key") tls(c).private_key_file = value;
+  else if (key == "tls_min_version") {
+    if (value != "1.2" && value != "1.3") throw UsageError(name + ": '" + value + "' is not 1.3 or 1.2");
+    tls(c).allow_tls12 = value == "1.2";
+  } else if (key == "hsts_max_age") tls(c).hsts_max_age = parse_seconds(name, value);
   else if (key == "oidc_issuer") oidc(c).issuer = value;
   else if (key == "oidc_audience") oidc(c).audience = value;
   else if (key == "oidc_jwks_file") oidc(c).jwks_file = value;
@@ -154,7 +169,8 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
                               "--request-timeout", "--idle-timeout", "--shutdown-grace", "--billing-url",
                               "--rate-reads", "--rate-writes", "--rate-bulk", "--rate-address",
                               "--rate-auth-failures", "--oidc-issuer", "--oidc-audience", "--oidc-jwks-file",
-                              "--oidc-clock-skew", "--oidc-key-refresh", "--oidc-key-max-age"});
+                              "--oidc-clock-skew", "--oidc-key-refresh", "--oidc-key-max-age", "--tls-cert",
+                              "--tls-key", "--tls-min-version", "--hsts-max-age"});
   if (!args.positionals().empty()) throw UsageError("unexpected argument '" + args.positionals()[0] + "'");
   args.only_switches({"--reuse-port", "--no-messaging", "--demo", "--no-access-log"});
   ServerConfig c;
@@ -167,7 +183,8 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"BANYAN_RATE_WRITES", "rate_writes"}, {"BANYAN_RATE_BULK", "rate_bulk"},
       {"BANYAN_RATE_ADDRESS", "rate_address"}, {"BANYAN_RATE_AUTH_FAILURES", "rate_auth_failures"},
       {"BANYAN_OIDC_ISSUER", "oidc_issuer"}, {"BANYAN_OIDC_AUDIENCE", "oidc_audience"},
-      {"BANYAN_OIDC_JWKS_FILE", "oidc_jwks_file"}};
+      {"BANYAN_OIDC_JWKS_FILE", "oidc_jwks_file"}, {"BANYAN_TLS_CERT", "tls_cert"},
+      {"BANYAN_TLS_KEY", "tls_key"}};
   for (const auto& [var, key] : kEnv)
     if (auto v = getenv(var)) apply(c, key, *v, var);
   static const std::pair<const char*, const char*> kFlags[] = {
@@ -180,7 +197,9 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"--rate-auth-failures", "rate_auth_failures"}, {"--oidc-issuer", "oidc_issuer"},
       {"--oidc-audience", "oidc_audience"}, {"--oidc-jwks-file", "oidc_jwks_file"},
       {"--oidc-clock-skew", "oidc_clock_skew"}, {"--oidc-key-refresh", "oidc_key_refresh"},
-      {"--oidc-key-max-age", "oidc_key_max_age"}};
+      {"--oidc-key-max-age", "oidc_key_max_age"}, {"--tls-cert", "tls_cert"},
+      {"--tls-key", "tls_key"},     {"--tls-min-version", "tls_min_version"},
+      {"--hsts-max-age", "hsts_max_age"}};
   for (const auto& [flag, key] : kFlags)
     if (auto v = args.option(flag)) apply(c, key, *v, flag);
   if (args.flag("--reuse-port")) c.http.reuse_port = true;
@@ -189,6 +208,8 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
   if (args.flag("--no-access-log")) c.access_log = false;
   if (c.http.threads == 0) c.http.threads = std::max(1u, std::thread::hardware_concurrency());
   if (c.http.max_body_bytes < 1024) throw UsageError("max_body: at least 1024 bytes");
+  if (c.http.tls && (c.http.tls->certificate_file.empty() || c.http.tls->private_key_file.empty()))
+    throw UsageError("tls: a certificate and a key go together (--tls-cert, --tls-key)");
   if (c.oidc && (c.oidc->issuer.empty() || c.oidc->audience.empty()))
     throw UsageError("oidc: an issuer and an audience go together (--oidc-issuer, --oidc-audience)");
   return c;

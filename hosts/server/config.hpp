@@ -18,7 +18,11 @@ namespace banyan::server {
 struct ServerConfig {
   // Where and how to listen: address, threads (0 here: one per core), SO_REUSEPORT,
   // header and body limits, request and idle deadlines. Port 0: any free port.
-  HttpServerOptions http{.threads = 0};
+  HttpServerOptions http = [] {
+    HttpServerOptions o;
+    o.threads = 0;
+    return o;
+  }();
   std::string database = "sqlite://./banyan.db";
   bool messaging = true;       // relay and workers in-process
   std::string billing_url;     // set: the deal_won saga runs too (lead_conversion always)

@@ -8,10 +8,13 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <type_traits>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "banyan/errors.hpp"
 
@@ -22,9 +25,37 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+namespace ssl = asio::ssl;
+
 namespace {
 
-class Session;
+// What the server holds of a connection, plain or TLS.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void start() = 0;
+  // On stop: an idle connection closes now; one with a request in hand finishes it.
+  virtual void stop_if_idle() = 0;
+  virtual void close_now() = 0;
+};
+
+// The TLS context: TLS 1.3 (and 1.2 if allowed), the certificate and key from files.
+std::unique_ptr<ssl::context> tls_context(const HttpServerOptions::Tls& tls) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), tls.allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
+  try {
+    ctx->use_certificate_chain_file(tls.certificate_file);
+    ctx->use_private_key_file(tls.private_key_file, ssl::context::pem);
+  } catch (const boost::system::system_error& e) {
+    throw Unavailable("cannot use the TLS certificate " + tls.certificate_file + " and key " + tls.private_key_file +
+                      ": " + e.code().message());
+  }
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+    throw Unavailable("the TLS key " + tls.private_key_file + " does not match the certificate " + tls.certificate_file);
+  return ctx;
+}
 
 }  // namespace
 
@@ -47,12 +78,19 @@ struct HttpServer::Impl {
   asio::steady_timer grace;
   std::atomic<bool> stopping{false};
   std::mutex mutex;                          // guards sessions and keep
-  std::set<std::shared_ptr<Session>> sessions;
+  std::set<std::shared_ptr<SessionBase>> sessions;
+  std::unique_ptr<ssl::context> tls;         // with HTTPS
+  std::string hsts;                          // the Strict-Transport-Security value, or ""
 
   Impl(HttpServerOptions o, HttpHandler h, HttpRejecter r)
       : options(std::move(o)), handler(std::move(h)), reject(std::move(r)), workers(make_workers(options.threads)),
         control(*workers.front()), acceptor(control), grace(control) {
     for (auto& w : workers) keep.push_back(asio::make_work_guard(*w));
+    if (options.tls) {
+      tls = tls_context(*options.tls);
+      if (options.tls->hsts_max_age.count() > 0)
+        hsts = "max-age=" + std::to_string(options.tls->hsts_max_age.count()) + "; includeSubDomains";
+    }
   }
 
   static std::vector<std::unique_ptr<asio::io_context>> make_workers(unsigned threads) {
@@ -64,7 +102,7 @@ struct HttpServer::Impl {
 
   void accept();
   void start_session(tcp::socket socket);
-  void forget(const std::shared_ptr<Session>& s);
+  void forget(const std::shared_ptr<SessionBase>& s);
   void finish_if_drained();  // with mutex held
 };
 
@@ -72,36 +110,60 @@ namespace {
 
 using Impl = HttpServer::Impl;
 
-// One connection: wait for a request (idle deadline), read it whole (request deadline,
-// size limits), answer, and again while the client keeps the connection alive. All of
-// a session's work runs on its worker's one thread.
-class Session : public std::enable_shared_from_this<Session> {
+constexpr bool kPlain = false, kTls = true;
+
+// One connection: (over TLS, the handshake first, within the request deadline) wait for a
+// request (idle deadline), read it whole (request deadline, size limits), answer, and
+// again while the client keeps the connection alive. All of a session's work runs on its
+// worker's one thread.
+template <bool Tls>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Tls>> {
+  using Stream = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+
  public:
-  Session(tcp::socket socket, Impl& server) : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket socket, Impl& server)
+      : stream_(make_stream(std::move(socket), server)), server_(server) {
     boost::system::error_code ec;
-    const auto peer = stream_.socket().remote_endpoint(ec);
+    const auto peer = tcp_().socket().remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string();
   }
 
-  void start() { wait_for_request(); }
+  void start() override {
+    if constexpr (Tls) {
+      tcp_().expires_after(server_.options.request_timeout);
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return self->close();  // not TLS, too old a version, or too slow: nothing to answer
+        self->wait_for_request();
+      });
+    } else {
+      wait_for_request();
+    }
+  }
 
-  // On stop: an idle connection closes now; one with a request in hand finishes it.
-  void stop_if_idle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  void stop_if_idle() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (!self->busy_) self->close();
     });
   }
-  void close_now() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+  void close_now() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->close(); });
   }
 
  private:
+  static Stream make_stream(tcp::socket socket, Impl& server) {
+    if constexpr (Tls)
+      return Stream(std::move(socket), *server.tls);
+    else
+      return Stream(std::move(socket));
+  }
+  beast::tcp_stream& tcp_() { return beast::get_lowest_layer(stream_); }
+
   void wait_for_request() {
     busy_ = false;
     if (server_.stopping.load()) return close();
     if (buffer_.size() > 0) return read_request();  // the next request is already here
-    stream_.expires_after(server_.options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    tcp_().expires_after(server_.options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
       if (ec) return self->close();
       self->buffer_.commit(n);
       self->read_request();
@@ -113,15 +175,15 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
     parser_->body_limit(server_.options.max_body_bytes);
-    stream_.expires_after(server_.options.request_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    tcp_().expires_after(server_.options.request_timeout);
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_read(ec);
     });
   }
 
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset || ec == ssl::error::stream_truncated)
       return close();  // gone, or too slow: the stream closed the socket already
     if (ec) {
       int status = 400;
@@ -163,11 +225,12 @@ class Session : public std::enable_shared_from_this<Session> {
     res.set(http::field::server, "banyan");
     if (!out.body.empty() || out.status != 204) res.set(http::field::content_type, out.content_type);
     for (const auto& [name, value] : out.headers) res.set(name, value);
+    if (Tls && !server_.hsts.empty()) res.set(http::field::strict_transport_security, server_.hsts);
     res.keep_alive(keep_alive);
     res.body() = std::move(out.body);
     res.prepare_payload();
-    stream_.expires_after(server_.options.request_timeout);
-    http::async_write(stream_, res, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+    tcp_().expires_after(server_.options.request_timeout);
+    http::async_write(stream_, res, [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
       self->response_.reset();
       if (ec || !keep_alive) return self->close();
       self->wait_for_request();
@@ -178,12 +241,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
-    server_.forget(shared_from_this());
+    // Over TLS, without close_notify: every answer carries its length, so a client
+    // loses nothing, and a connection being dropped is not kept waiting on its peer.
+    tcp_().socket().shutdown(tcp::socket::shutdown_both, ec);
+    tcp_().close();
+    server_.forget(this->shared_from_this());
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   Impl& server_;
   std::string remote_;
   beast::flat_buffer buffer_;
@@ -221,7 +286,11 @@ void HttpServer::Impl::accept() {
 }
 
 void HttpServer::Impl::start_session(tcp::socket socket) {
-  auto s = std::make_shared<Session>(std::move(socket), *this);
+  std::shared_ptr<SessionBase> s;
+  if (tls)
+    s = std::make_shared<Session<kTls>>(std::move(socket), *this);
+  else
+    s = std::make_shared<Session<kPlain>>(std::move(socket), *this);
   {
     std::lock_guard<std::mutex> lock(mutex);
     sessions.insert(s);
@@ -229,7 +298,7 @@ void HttpServer::Impl::start_session(tcp::socket socket) {
   s->start();
 }
 
-void HttpServer::Impl::forget(const std::shared_ptr<Session>& s) {
+void HttpServer::Impl::forget(const std::shared_ptr<SessionBase>& s) {
   std::lock_guard<std::mutex> lock(mutex);
   sessions.erase(s);
   finish_if_drained();
@@ -282,7 +351,7 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     if (impl->stopping.exchange(true)) return;
     beast::error_code ec;
     impl->acceptor.close(ec);
-    std::vector<std::shared_ptr<Session>> live;
+    std::vector<std::shared_ptr<SessionBase>> live;
     {
       std::lock_guard<std::mutex> lock(impl->mutex);
       live.assign(impl->sessions.begin(), impl->sessions.end());
@@ -292,7 +361,7 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     if (live.empty()) return;
     impl->grace.expires_after(grace);
     impl->grace.async_wait([impl](beast::error_code) {
-      std::vector<std::shared_ptr<Session>> rest;
+      std::vector<std::shared_ptr<SessionBase>> rest;
       {
         std::lock_guard<std::mutex> lock(impl->mutex);
         rest.assign(impl->sessions.begin(), impl->sessions.end());

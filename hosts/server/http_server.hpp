@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,6 +52,15 @@ struct HttpServerOptions {
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::milliseconds request_timeout{10000};  // a whole request, once it starts
   std::chrono::milliseconds idle_timeout{60000};     // a kept-alive connection between requests
+  // Set: HTTPS only. TLS 1.3 unless 1.2 is allowed too; nothing older, ever. Every answer
+  // then carries Strict-Transport-Security unless hsts_max_age is zero.
+  struct Tls {
+    std::string certificate_file;  // PEM, the chain from the server's certificate up
+    std::string private_key_file;  // PEM
+    bool allow_tls12 = false;
+    std::chrono::seconds hsts_max_age{31536000};  // a year
+  };
+  std::optional<Tls> tls;
 };
 
 class HttpServer {

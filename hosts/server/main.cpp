@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
     server::HttpServer server(
         config.http, [&](const server::HttpRequest& r) { return api.handle(r); },
         [&](int status, const std::string& reason) { return api.reject(status, reason); });
-    log.line("banyan-server: listening on http://" + config.http.host + ":" + std::to_string(server.port()) + " (" +
+    log.line(std::string("banyan-server: listening on ") + (config.http.tls ? "https://" : "http://") + config.http.host +
+                 ":" + std::to_string(server.port()) + " (" +
                  std::to_string(config.http.threads) + " threads, " + std::string(db->backend()) + ")",
              true);
     std::thread signals([&] {

@@ -112,5 +112,23 @@ TEST(ServerConfig, OidcNeedsAnIssuerAndAnAudienceAndTakesWholeSeconds) {
                cli::UsageError);
 }
 
+TEST(ServerConfig, TlsNeedsACertificateAndAKeyAndDefaultsTo13WithAYearOfHsts) {
+  EXPECT_FALSE(parse_server_config({}, Env{}).http.tls) << "plain HTTP by default";
+  const auto c = parse_server_config({"--tls-cert", "/etc/banyan/cert.pem"},
+                                     Env{{{"BANYAN_TLS_KEY", "/etc/banyan/key.pem"}}});
+  ASSERT_TRUE(c.http.tls);
+  EXPECT_EQ(c.http.tls->certificate_file, "/etc/banyan/cert.pem");
+  EXPECT_EQ(c.http.tls->private_key_file, "/etc/banyan/key.pem");
+  EXPECT_FALSE(c.http.tls->allow_tls12);
+  EXPECT_EQ(c.http.tls->hsts_max_age, std::chrono::hours(24 * 365));
+  const auto twelve = parse_server_config(
+      {"--tls-cert", "c", "--tls-key", "k", "--tls-min-version", "1.2", "--hsts-max-age", "0s"}, Env{});
+  EXPECT_TRUE(twelve.http.tls->allow_tls12);
+  EXPECT_EQ(twelve.http.tls->hsts_max_age.count(), 0);
+  EXPECT_THROW(parse_server_config({"--tls-cert", "c"}, Env{}), cli::UsageError);
+  EXPECT_THROW(parse_server_config({"--tls-cert", "c", "--tls-key", "k", "--tls-min-version", "1.1"}, Env{}),
+               cli::UsageError);
+}
+
 }  // namespace
 }  // namespace banyan::server
