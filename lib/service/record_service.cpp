@@ -14,6 +14,8 @@
 #include "banyan/model/tag.hpp"
 #include "banyan/model/team.hpp"
 #include "banyan/model/user.hpp"
+#include "store/custom_fields.hpp"
+#include "store/database_state.hpp"
 
 namespace banyan {
 namespace {
@@ -94,8 +96,9 @@ bool RecordService<T>::sees_sensitive(const T& record) const {
 
 template <typename T>
 std::vector<std::string> RecordService<T>::sensitive_custom(store::UnitOfWork& uow) const {
+  // The definitions the repositories use: cached per database, not read per record.
   std::vector<std::string> out;
-  for (const auto& d : fields_.list(uow, T::kType))
+  for (const auto& d : store::detail::custom_fields_of(uow.impl(), T::kType)->all())
     if (d.sensitive) out.push_back(d.name);
   return out;
 }
