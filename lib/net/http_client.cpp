@@ -4,6 +4,9 @@
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -22,20 +25,22 @@ using TransientError = Unavailable;
 using PermanentError = ValidationError;
 
 struct Url {
+  bool tls = false;
   std::string host, port, target;
 };
 
 Url parse_url(const std::string& url) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) throw PermanentError("not an http:// URL: " + url);
+  Url u;
+  u.tls = url.rfind("https://", 0) == 0;
+  const std::string scheme = u.tls ? "https://" : "http://";
+  if (url.rfind(scheme, 0) != 0) throw PermanentError("not an http:// or https:// URL: " + url);
   const std::string rest = url.substr(scheme.size());
   const auto slash = rest.find('/');
   const std::string authority = rest.substr(0, slash);
-  Url u;
   u.target = slash == std::string::npos ? "/" : rest.substr(slash);
   const auto colon = authority.rfind(':');
   u.host = colon == std::string::npos ? authority : authority.substr(0, colon);
-  u.port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  u.port = colon == std::string::npos ? (u.tls ? "443" : "80") : authority.substr(colon + 1);
   if (u.host.empty() || u.port.empty()) throw PermanentError("no host in URL: " + url);
   return u;
 }
@@ -93,6 +98,92 @@ std::string dechunk(std::string_view in, const std::string& where) {
   }
 }
 
+// The bytes of one connection, plain or TLS (OpenSSL on the non-blocking socket, the
+// server's certificate checked against the trust store and the host name), every wait
+// bounded by the deadline.
+class Channel {
+ public:
+  Channel(int fd, const Url& u, std::chrono::steady_clock::time_point deadline, std::string where)
+      : fd_(fd), deadline_(deadline), where_(std::move(where)) {
+    if (!u.tls) return;
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (ctx_ == nullptr) throw TransientError(where_ + ": cannot set up TLS");
+    SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    if (SSL_CTX_set_default_verify_paths(ctx_) != 1) throw TransientError(where_ + ": no trusted certificates");
+    ssl_ = SSL_new(ctx_);
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd) != 1) throw TransientError(where_ + ": cannot set up TLS");
+    // The name the certificate must carry: a DNS name, or an IP address literal.
+    if (SSL_set1_host(ssl_, u.host.c_str()) != 1) throw PermanentError(where_ + ": bad host name " + u.host);
+    // (SNI; SSL_set_tlsext_host_name is a macro with a C cast.)
+    if (u.host.find_first_not_of("0123456789.") != std::string::npos)
+      SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(u.host.c_str()));
+    tls_io([&] { return SSL_connect(ssl_); }, "the TLS handshake");
+  }
+  ~Channel() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+  }
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  void send_all(const std::string& data) {
+    for (std::size_t sent = 0; sent < data.size();) {
+      if (ssl_ != nullptr) {
+        sent += static_cast<std::size_t>(tls_io(
+            [&] { return SSL_write(ssl_, data.data() + sent, static_cast<int>(data.size() - sent)); }, "sending"));
+        continue;
+      }
+      wait_for(fd_, POLLOUT, deadline_, where_);
+      const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EINTR) throw TransientError(where_ + ": " + std::strerror(errno));
+      if (n > 0) sent += static_cast<std::size_t>(n);
+    }
+  }
+  // Up to `size` bytes; 0 at the end of the stream.
+  std::size_t receive(char* buf, std::size_t size) {
+    if (ssl_ != nullptr) return static_cast<std::size_t>(tls_io([&] { return SSL_read(ssl_, buf, static_cast<int>(size)); }, "receiving"));
+    for (;;) {
+      wait_for(fd_, POLLIN, deadline_, where_);
+      const ssize_t n = ::recv(fd_, buf, size, 0);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EAGAIN && errno != EINTR) throw TransientError(where_ + ": " + std::strerror(errno));
+    }
+  }
+
+ private:
+  // Runs an OpenSSL call until it is done, waiting on the socket as it asks; returns its
+  // result (0 for a clean end of the stream on reads).
+  template <typename Call>
+  int tls_io(Call call, const char* what) {
+    for (;;) {
+      ERR_clear_error();
+      const int rc = call();
+      if (rc > 0) return rc;
+      switch (SSL_get_error(ssl_, rc)) {
+        case SSL_ERROR_WANT_READ: wait_for(fd_, POLLIN, deadline_, where_); break;
+        case SSL_ERROR_WANT_WRITE: wait_for(fd_, POLLOUT, deadline_, where_); break;
+        case SSL_ERROR_ZERO_RETURN: return 0;
+        default: {
+          const long verify = SSL_get_verify_result(ssl_);
+          if (verify != X509_V_OK)
+            throw TransientError(where_ + ": the server's certificate is not trusted (" +
+                                 X509_verify_cert_error_string(verify) + ")");
+          char reason[256] = "connection closed";
+          if (const unsigned long e = ERR_get_error(); e != 0) ERR_error_string_n(e, reason, sizeof reason);
+          throw TransientError(where_ + ": " + what + " failed: " + reason);
+        }
+      }
+    }
+  }
+
+  int fd_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::string where_;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+};
+
 }  // namespace
 
 HttpResponse http_request(const std::string& method, const std::string& url, const std::string& body,
@@ -117,24 +208,22 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
   if (err != 0) throw TransientError(where + ": " + std::strerror(err));
 
   std::string request = method + " " + u.target + " HTTP/1.1\r\nHost: " + u.host + ":" + u.port +
-                        "\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n";
-  for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
-  request += "\r\n" + body;
-  for (std::size_t sent = 0; sent < request.size();) {
-    wait_for(s.fd(), POLLOUT, deadline, where);
-    const ssize_t n = ::send(s.fd(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno != EAGAIN && errno != EINTR) throw TransientError(where + ": " + std::strerror(errno));
-    if (n > 0) sent += static_cast<std::size_t>(n);
+                        "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  bool typed = false;  // JSON unless the caller says otherwise
+  for (const auto& [name, value] : headers) {
+    typed = typed || lowercase(name) == "content-type";
+    request += name + ": " + value + "\r\n";
   }
+  if (!typed) request += "Content-Type: application/json\r\n";
+  request += "\r\n" + body;
+  Channel channel(s.fd(), u, deadline, where);
+  channel.send_all(request);
   std::string response;
   char buf[4096];
   for (;;) {
-    wait_for(s.fd(), POLLIN, deadline, where);
-    const ssize_t n = ::recv(s.fd(), buf, sizeof buf, 0);
+    const std::size_t n = channel.receive(buf, sizeof buf);
     if (n == 0) break;
-    if (n < 0 && errno != EAGAIN && errno != EINTR) throw TransientError(where + ": " + std::strerror(errno));
-    if (n > 0) response.append(buf, static_cast<std::size_t>(n));
+    response.append(buf, n);
     if (response.size() > max_response_bytes + 16384) throw TransientError(where + ": the response is too large");
   }
   // "HTTP/1.1 200 OK\r\n...\r\n\r\nbody"

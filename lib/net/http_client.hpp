@@ -1,5 +1,6 @@
 // A minimal HTTP/1.1 client for the library's few outbound calls (sagas' remote steps, an
-// OIDC issuer's discovery document and keys): one request per connection, plain HTTP,
+// OIDC issuer's discovery document and keys): one request per connection, plain HTTP or
+// HTTPS (TLS 1.2 or later, the certificate checked against the trust store and the host),
 // every wait bounded by a deadline.
 #pragma once
 
@@ -17,7 +18,10 @@ struct HttpResponse {
 
 // Sends `method url` with `body` (JSON) and `headers`. Throws Unavailable when the server
 // cannot be reached, does not answer by `deadline`, answers garbage or more than
-// `max_response_bytes`; ValidationError for a URL it cannot use (not http://).
+// `max_response_bytes`, or (https) its certificate is not trusted for the host (the
+// system's trust store, which OpenSSL's SSL_CERT_FILE and SSL_CERT_DIR can point
+// elsewhere: a private CA); ValidationError for a URL it cannot use (not http:// or
+// https://).
 HttpResponse http_request(const std::string& method, const std::string& url, const std::string& body,
                           const std::map<std::string, std::string>& headers,
                           std::chrono::steady_clock::time_point deadline,

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "net/http_client.hpp"
 #include "server_fixture.hpp"
 
 namespace banyan::test {
@@ -217,6 +218,80 @@ TEST_P(ServerOidcTest, KeysRotateWithoutARestart) {
 }
 
 BANYAN_ON_BOTH_BACKENDS(ServerOidcTest);
+
+// An issuer on https://, its certificate from a private CA that the server trusts through
+// OpenSSL's SSL_CERT_FILE (or, in the second suite, does not: then its keys cannot be had).
+class ServerOidcHttpsTest : public ServerTest {
+ protected:
+  virtual bool server_trusts_the_issuer() const { return true; }
+  void SetUp() override {
+    cert_ = scratch_path("issuer.pem");
+    key_ = scratch_path("issuer.key");
+    const auto made = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                   "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=127.0.0.1", "-addext",
+                                   "subjectAltName=IP:127.0.0.1", "-days", "1", "-keyout", key_, "-out", cert_});
+    ASSERT_EQ(made.status, 0) << made.output;
+    provider_ = std::make_unique<OidcProvider>(std::vector<std::string>{"--tls-cert", cert_, "--tls-key", key_});
+    if (HasFailure()) return;
+    ASSERT_EQ(provider_->issuer().rfind("https://", 0), 0u) << provider_->issuer();
+    // The server inherits the environment it starts with; this process trusts the CA too,
+    // to ask the provider for tokens.
+    if (server_trusts_the_issuer()) ::setenv("SSL_CERT_FILE", cert_.c_str(), 1);
+    ServerTest::SetUp();
+    ::setenv("SSL_CERT_FILE", cert_.c_str(), 1);
+    if (HasFatalFailure()) return;
+    db().transact([&](store::UnitOfWork& uow) {
+      User u;
+      u.email = "bot@example.com";
+      u.name = "bot";
+      bot_ = db().users().create(uow, u).id;
+      security::Directory().assign_role(uow, bot_, "integration");
+      security::Directory().link_identity(uow, bot_, {provider_->issuer(), "banyan-sync"});
+    });
+  }
+  void TearDown() override {
+    ServerTest::TearDown();
+    provider_.reset();
+    ::unsetenv("SSL_CERT_FILE");
+    std::filesystem::remove(cert_);
+    std::filesystem::remove(key_);
+  }
+  std::vector<std::string> server_args() const override {
+    return {"--oidc-issuer", provider_->issuer(), "--oidc-audience", kAudience, "--rate-auth-failures", "off"};
+  }
+  // A client-credentials token, asked for over https with the library's own client.
+  std::string https_token() {
+    const auto r = net::detail::http_request(
+        "POST", provider_->issuer() + "/token",
+        "grant_type=client_credentials&scope=crm&client_id=banyan-sync&client_secret=secret&resource=" + kAudience,
+        {{"Content-Type", "application/x-www-form-urlencoded"}}, std::chrono::steady_clock::now() + 10s);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const auto doc = json::parse(r.body, nullptr, false);
+    return doc.is_object() && doc.contains("access_token") ? doc["access_token"].get<std::string>() : "no-token";
+  }
+
+  std::string cert_, key_;
+  std::unique_ptr<OidcProvider> provider_;
+  Id bot_ = 0;
+};
+BANYAN_ON_BOTH_BACKENDS(ServerOidcHttpsTest);
+
+TEST_P(ServerOidcHttpsTest, AnHttpsIssuersKeysAreFetchedOverVerifiedTls) {
+  const auto r = call("GET", "/v1/contacts", nullptr, {{"authorization", "Bearer " + https_token()}});
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+class ServerOidcUntrustedHttpsTest : public ServerOidcHttpsTest {
+ protected:
+  bool server_trusts_the_issuer() const override { return false; }
+};
+BANYAN_ON_BOTH_BACKENDS(ServerOidcUntrustedHttpsTest);
+
+TEST_P(ServerOidcUntrustedHttpsTest, AnIssuerWhoseCertificateIsNotTrustedIsNeverAsked) {
+  const auto r = call("GET", "/v1/contacts", nullptr, {{"authorization", "Bearer " + https_token()}});
+  expect_problem(r, 503, "unavailable");
+  EXPECT_EQ(call("GET", "/v1/contacts").status, 200) << "API keys still work";
+}
 
 // The issuer cannot be reached: its tokens cannot be checked, which is an outage (503),
 // not a bad credential; API keys go on working.

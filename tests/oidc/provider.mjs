@@ -2,7 +2,7 @@
 // loopback, issuing client-credentials access tokens as signed JWTs (RFC 9068).
 //
 //   node provider.mjs [--port N] [--issuer URL] [--keys FILE] [--alg RS256|ES256]
-//                     [--audience AUD]...
+//                     [--audience AUD]... [--tls-cert PEM --tls-key PEM]   (https)
 //
 // Prints "listening <issuer> port <port>" once it serves. --keys shares private keys between two
 // providers (written there when the file does not exist yet). Clients (secret "secret"):
@@ -13,9 +13,10 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import Provider from 'oidc-provider';
 
-const args = { port: 0, issuer: '', keys: '', alg: 'ES256', audience: [] };
+const args = { port: 0, issuer: '', keys: '', alg: 'ES256', audience: [], 'tls-cert': '', 'tls-key': '' };
 for (let i = 2; i < process.argv.length; i += 2) {
   const name = process.argv[i].replace(/^--/, '');
   if (!(name in args)) throw new Error(`unknown option --${name}`);
@@ -74,7 +75,8 @@ function makeProvider(issuer, signingKeys) {
 }
 
 let provider;
-const server = http.createServer((req, res) => {
+const tls = args['tls-cert'] !== '';
+const handle = (req, res) => {
   if (req.method === 'POST' && req.url === '/_test/rotate') {
     let body = '';
     req.on('data', (c) => { body += c; });
@@ -88,9 +90,12 @@ const server = http.createServer((req, res) => {
     return;
   }
   provider.callback()(req, res);
-});
+};
+const server = tls
+  ? https.createServer({ cert: readFileSync(args['tls-cert']), key: readFileSync(args['tls-key']) }, handle)
+  : http.createServer(handle);
 server.listen(Number(args.port), '127.0.0.1', () => {
-  const issuer = args.issuer || `http://127.0.0.1:${server.address().port}`;
+  const issuer = args.issuer || `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
   provider = makeProvider(issuer, keys);
   console.log(`listening ${issuer} port ${server.address().port}`);
 });
