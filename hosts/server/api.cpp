@@ -1483,8 +1483,9 @@ HttpResponse Api::handle(const HttpRequest& request) {
   const std::string id = usable_request_id(given) ? given : new_request_id();
   HttpResponse out;
   Impl::Call call;
+  Target target;
   try {
-    const Target target = parse_target(request.target);
+    target = parse_target(request.target);
     out = impl_->route(request, target, call);
     if (call.who && out.status < 300 &&
         (request.method == "DELETE" || (target.segments.size() == 4 && target.segments[3] == "archive")))
@@ -1501,7 +1502,7 @@ HttpResponse Api::handle(const HttpRequest& request) {
   }
   if (out.status == 403 && call.who) {
     impl_->guard.denied(*call.who);
-    impl_->audit_denial(*call.who, request, parse_target(request.target), out);
+    impl_->audit_denial(*call.who, request, target, out);  // only after routing: the target parsed
   }
   for (auto& h : call.headers) out.headers.push_back(std::move(h));
   out.headers.emplace_back("X-Request-Id", id);

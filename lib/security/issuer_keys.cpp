@@ -92,11 +92,13 @@ bool IssuerKeys::fetch_locked() {
 }
 
 std::shared_ptr<const JwtVerifier> IssuerKeys::current() {
-  auto held = snapshot();
-  const bool stale = held != nullptr && [&] {
+  std::shared_ptr<const JwtVerifier> held;
+  bool stale = false;
+  {
     std::lock_guard<std::mutex> lock(mutex_);
-    return Clock::now() - fetched_at_ >= options_.key_max_age;
-  }();
+    held = verifier_;
+    stale = held != nullptr && Clock::now() - fetched_at_ >= options_.key_max_age;
+  }
   if (held != nullptr && !stale) return held;
   if (held == nullptr) {
     // No keys yet (the issuer was down at start): every request tries, one at a time and

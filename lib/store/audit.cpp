@@ -90,8 +90,9 @@ AuditEntry entry_of(const island::TextCell* c, std::string* prev = nullptr) {
   return e;
 }
 
-island::SqlFragment& where_object(island::SqlFragment& q, ObjectRef object) {
-  return q.text(" WHERE object_type = ")
+// " object_type = ... AND object_id = ...", after the caller's WHERE or AND.
+island::SqlFragment& object_is(island::SqlFragment& q, ObjectRef object) {
+  return q.text(" object_type = ")
       .param(text_param(std::string(to_string(object.type))))
       .text(" AND object_id = ")
       .param(int_param(static_cast<std::int64_t>(object.id)));
@@ -189,12 +190,7 @@ std::vector<AuditEntry> AuditLog::query(UnitOfWork& uow, const AuditQuery& query
   island::SqlFragment q;
   q.text(std::string("SELECT ") + detail::kColumns + " FROM audit_log WHERE id > ")
       .param(int_param(static_cast<std::int64_t>(query.after)));
-  if (query.object) {
-    q.text(" AND object_type = ")
-        .param(text_param(std::string(to_string(query.object->type))))
-        .text(" AND object_id = ")
-        .param(int_param(static_cast<std::int64_t>(query.object->id)));
-  }
+  if (query.object) detail::object_is(q.text(" AND"), *query.object);
   if (query.actor_id) q.text(" AND actor_id = ").param(int_param(static_cast<std::int64_t>(*query.actor_id)));
   if (query.from) q.text(" AND at >= ").param(int_param(detail::micros(*query.from)));
   if (query.to) q.text(" AND at < ").param(int_param(detail::micros(*query.to)));
@@ -255,8 +251,8 @@ AuditVerification AuditLog::verify(UnitOfWork& uow) const {
 
 std::vector<FieldChange> AuditLog::history(UnitOfWork& uow, ObjectRef object, std::string_view field) const {
   island::SqlFragment q;
-  q.text(std::string("SELECT ") + detail::kColumns + " FROM audit_log");
-  detail::where_object(q, object).text(" AND action <> 'denied' ORDER BY id");
+  q.text(std::string("SELECT ") + detail::kColumns + " FROM audit_log WHERE");
+  detail::object_is(q, object).text(" AND action <> 'denied' ORDER BY id");
   const auto cells = island::query_text(uow.impl().live(), q, detail::kWidth);
   std::vector<FieldChange> out;
   for (std::size_t i = 0; i + detail::kWidth <= cells.size(); i += detail::kWidth) {
@@ -301,8 +297,8 @@ template <typename T>
 std::optional<T> AuditLog::as_of(UnitOfWork& uow, Id id, Timestamp when) const {
   using Row = typename detail::Entity<T>::Row;
   island::SqlFragment q;
-  q.text("SELECT action, changes FROM audit_log");
-  detail::where_object(q, {T::kType, id})
+  q.text("SELECT action, changes FROM audit_log WHERE");
+  detail::object_is(q, {T::kType, id})
       .text(" AND action <> 'denied' AND at <= ")
       .param(int_param(detail::micros(when)))
       .text(" ORDER BY id");

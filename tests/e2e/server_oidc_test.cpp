@@ -86,8 +86,8 @@ class ServerOidcTest : public ServerTest {
     if (HasFailure()) return;
     ServerTest::SetUp();
     if (HasFatalFailure()) return;
-    bot_ = linked_user("bot@example.com", "integration", "banyan-sync");
-    linked_user("short@example.com", "admin", "short-lived");
+    bot_ = linked_user("bot@example.com", "integration", {provider_->issuer(), "banyan-sync"});
+    linked_user("short@example.com", "admin", {provider_->issuer(), "short-lived"});
   }
   void TearDown() override {
     ServerTest::TearDown();
@@ -103,17 +103,6 @@ class ServerOidcTest : public ServerTest {
             "--rate-auth-failures", "off"};
   }
 
-  Id linked_user(const std::string& email, const std::string& role, const std::string& subject) {
-    return db().transact([&](store::UnitOfWork& uow) {
-      User u;
-      u.email = email;
-      u.name = subject;
-      const Id id = db().users().create(uow, u).id;
-      security::Directory().assign_role(uow, id, role);
-      security::Directory().link_identity(uow, id, {provider_->issuer(), subject});
-      return id;
-    });
-  }
 
   HttpReply with_token(const std::string& token, const std::string& method, const std::string& target,
                        const json& body = nullptr) {
@@ -240,14 +229,7 @@ class ServerOidcHttpsTest : public ServerTest {
     ServerTest::SetUp();
     ::setenv("SSL_CERT_FILE", cert_.c_str(), 1);
     if (HasFatalFailure()) return;
-    db().transact([&](store::UnitOfWork& uow) {
-      User u;
-      u.email = "bot@example.com";
-      u.name = "bot";
-      bot_ = db().users().create(uow, u).id;
-      security::Directory().assign_role(uow, bot_, "integration");
-      security::Directory().link_identity(uow, bot_, {provider_->issuer(), "banyan-sync"});
-    });
+    bot_ = linked_user("bot@example.com", "integration", {provider_->issuer(), "banyan-sync"});
   }
   void TearDown() override {
     ServerTest::TearDown();

@@ -30,8 +30,8 @@ class AuthenticatorTest : public StoreTest {
     first_ = generate("EC");
     second_ = generate("RSA");
     publish({jwk(*first_, "first")});
-    bot_ = user("bot@example.com", "integration", "sync-client");
-    ann_ = user("ann@example.com", "read_only", "ann");
+    bot_ = linked_user("bot@example.com", "integration", {kIssuer, "sync-client"});
+    ann_ = linked_user("ann@example.com", "read_only", {kIssuer, "ann"});
   }
   void TearDown() override {
     std::filesystem::remove(jwks_path_);
@@ -50,17 +50,6 @@ class AuthenticatorTest : public StoreTest {
     security::AuthenticatorOptions o;
     o.oidc = oidc;
     return o;
-  }
-  Id user(const std::string& email, const std::string& role, const std::string& subject) {
-    return db().transact([&](store::UnitOfWork& uow) {
-      User u;
-      u.email = email;
-      u.name = subject;
-      const Id id = db().users().create(uow, u).id;
-      security::Directory().assign_role(uow, id, role);
-      security::Directory().link_identity(uow, id, {kIssuer, subject});
-      return id;
-    });
   }
   static json claims(const std::string& subject) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(

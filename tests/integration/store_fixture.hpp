@@ -83,6 +83,19 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     });
   }
 
+  // A new user holding `role`, linked to an issuer's subject (tokens of it act as the user).
+  Id linked_user(const std::string& email, const std::string& role, const security::Identity& identity) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      User u;
+      u.email = email;
+      u.name = identity.subject;
+      const Id id = db().users().create(uow, u).id;
+      security::Directory().assign_role(uow, id, role);
+      security::Directory().link_identity(uow, id, identity);
+      return id;
+    });
+  }
+
   static Contact contact(std::string first, std::string last,
                          std::optional<std::string> email = std::nullopt) {
     Contact c;
