@@ -17,7 +17,14 @@ if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   for _ in $(seq 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
 fi
 cli="$BANYAN_BUILD/hosts/cli/banyan"
+# Encryption at rest: the demo's key ring, made once and readable by its owner only (in
+# real use keep it apart from the database). Every process below reads it from the
+# environment; a database from an earlier run without keys is resealed with it.
+keyfile="$PWD/banyan.keys"
+[[ -s $keyfile ]] || (umask 077 && "$cli" encryption keygen --id demo1 >"$keyfile")
+export BANYAN_ENCRYPTION_KEY_FILE="$keyfile"
 "$cli" demo --database "$db"
+"$cli" encryption rewrap --database "$db" >/dev/null
 # Every route but the health checks and the API document needs credentials: an API key
 # for a demo service account (an administrator: this is your own local demo), new each run.
 demo_user=$("$cli" user add --email demo@banyan.local --name "run.sh demo" --role admin --if-missing --database "$db")

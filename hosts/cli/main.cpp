@@ -8,6 +8,7 @@
 //   banyan dlq ...    [--database URL]   the dead-letter queue (see usage)
 //   banyan user | role | apikey ...     who may do what (see usage)
 //   banyan audit verify | list | history    the audit trail (see usage)
+//   banyan encryption keygen | status | rewrap   encryption at rest (see usage)
 #include <banyan/banyan.hpp>
 
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include "audit_command.hpp"
 #include "demo.hpp"
 #include "dlq_command.hpp"
+#include "encryption_command.hpp"
 
 namespace {
 
@@ -28,6 +30,7 @@ int usage(const std::string& problem = {}) {
   std::cerr << "usage: banyan <command> [--database URL]\n"
                "  banyan init | demo | summary | pool-stats\n"
             << banyan::cli::kDlqUsage << banyan::cli::kAccessUsage << banyan::cli::kAuditUsage
+            << banyan::cli::kEncryptionUsage
             << "  URL defaults to sqlite://<current directory>/banyan.db\n";
   return 2;
 }
@@ -49,6 +52,7 @@ int main(int argc, char** argv) {
   if (args.empty()) return usage();
   const std::string command = args[0];
   try {
+    if (banyan::cli::is_keygen(args)) return banyan::cli::run_keygen(args, std::cout);
     auto db = banyan::store::Database::open(url);
     if (command == "init" && args.size() == 1) {
       std::cout << "schema version " << db->schema_version() << " at " << url << "\n";
@@ -71,6 +75,8 @@ int main(int argc, char** argv) {
                                      std::cerr);
     } else if (command == "audit") {
       return banyan::cli::run_audit(*db, std::vector<std::string>(args.begin() + 1, args.end()), std::cout);
+    } else if (command == "encryption") {
+      return banyan::cli::run_encryption(*db, std::vector<std::string>(args.begin() + 1, args.end()), std::cout);
     } else if (command == "dlq") {
       return banyan::cli::run_dlq(*db, std::vector<std::string>(args.begin() + 1, args.end()), std::cout);
     } else {

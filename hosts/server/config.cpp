@@ -34,8 +34,9 @@ const char* const kServerUsage =
     "after 1h, or for an unknown key id at most every 30s), BANYAN_TLS_CERT, BANYAN_TLS_KEY\n"
     "(PEM files: HTTPS only, TLS 1.3 unless --tls-min-version 1.2; HSTS for a year unless\n"
     "--hsts-max-age says otherwise, 0 for none);\n"
-    "flags win over the\n"
-    "environment, which wins over the file.\n";
+    "flags win over the environment, which wins over the file. Sensitive values are encrypted\n"
+    "at rest with the key ring in BANYAN_ENCRYPTION_KEY_FILE (or BANYAN_ENCRYPTION_KEYS):\n"
+    "see banyan encryption keygen.\n";
 
 namespace {
 

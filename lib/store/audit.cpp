@@ -8,6 +8,7 @@
 #include "banyan/store/audit_log.hpp"
 #include "store/custom_fields.hpp"
 #include "store/entity.hpp"
+#include "store/sealing.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store {
@@ -264,6 +265,13 @@ std::vector<FieldChange> AuditLog::history(UnitOfWork& uow, ObjectRef object, st
       const bool bookkeeping = name == "version" || name == "updated_at" || name == "updated_by";
       if (field.empty() ? bookkeeping : name != field) continue;
       if (!pair.is_array() || pair.size() != 2) continue;
+      if (detail::may_be_sealed(object.type, name)) {
+        const detail::FieldCipher* cipher = uow.impl().db->cipher.get();
+        const std::string place = detail::sealed_place(object.type, name.starts_with("custom.") ? "custom" : name);
+        out.push_back({e.id, e.at, e.actor_id, e.actor, e.action, name,
+                       detail::open_json(cipher, place, pair[0]).dump(), detail::open_json(cipher, place, pair[1]).dump()});
+        continue;
+      }
       out.push_back({e.id, e.at, e.actor_id, e.actor, e.action, name, pair[0].dump(), pair[1].dump()});
     }
   }
@@ -335,6 +343,7 @@ std::optional<T> AuditLog::as_of(UnitOfWork& uow, Id id, Timestamp when) const {
     if (it != state->end() && !it->is_null()) custom[detail::json_key(def.id)] = *it;
   }
   if (!custom.empty()) row.custom_fields = std::make_unique<std::string>(custom.dump());
+  detail::open_row<T>(*uow.impl().db, row);
   T out = detail::Entity<T>::from_row(row);
   out.custom = detail::decode_custom(*defs, row.custom_fields);
   return out;

@@ -7,6 +7,7 @@
 #include "banyan/errors.hpp"
 #include "banyan/store/custom_fields.hpp"
 #include "store/custom_fields.hpp"
+#include "store/sealing.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/sql_builder.hpp"
@@ -150,9 +151,11 @@ std::optional<nlohmann::json> convert_stored(const CustomFieldDefinition& from,
 
 // Visits every stored value of a definition: f(row, json, value) for each record holding
 // one, in id order, a page at a time. With `write`, rows whose json f changed are saved.
+// Sealed values (encryption at rest) are opened for f and sealed again when saved.
 struct ValueScan {
   island::Transaction& tx;
   const CustomFieldDefinition& def;
+  const detail::FieldCipher* cipher;
 
   template <typename T, typename F>
   void run(F&& f, bool write) {
@@ -169,8 +172,14 @@ struct ValueScan {
       for (Row& row : rows) {
         after = static_cast<std::int64_t>(row.id);
         nlohmann::json j = nlohmann::json::parse(*row.custom_fields, nullptr, false);
-        if (!j.is_object() || !j.contains(detail::json_key(def.id))) continue;
+        const std::string key = detail::json_key(def.id);
+        if (!j.is_object() || !j.contains(key)) continue;
+        const std::string place = detail::sealed_place(T::kType, "custom");
+        const nlohmann::json stored = j[key];
+        j[key] = detail::open_json(cipher, place, stored);
+        const bool sealed = j[key] != stored;
         if (f(row.id, j) && write) {
+          if (sealed) j[key] = detail::seal_json(*cipher, place, j[key]);
           row.custom_fields = std::make_unique<std::string>(j.dump());
           island::RowStore<Row>::update(tx, row);
         }
@@ -275,7 +284,7 @@ std::vector<Id> CustomFieldRegistry::records_blocking_type_change(UnitOfWork& uo
   const CustomFieldDefinition target = retyped(def, new_type);
   const std::string key = detail::json_key(def.id);
   std::vector<Id> blocking;
-  ValueScan scan{tx, def};
+  ValueScan scan{tx, def, uow.impl().db->cipher.get()};
   with_record_type(def.object_type, [&]<typename T>() {
     scan.run<T>(
         [&](Id record, nlohmann::json& j) {
@@ -307,7 +316,7 @@ CustomFieldDefinition CustomFieldRegistry::change_type(UnitOfWork& uow, Id id,
   }
   const CustomFieldDefinition target = retyped(def, new_type);
   const std::string key = detail::json_key(def.id);
-  ValueScan scan{tx, def};
+  ValueScan scan{tx, def, uow.impl().db->cipher.get()};
   with_record_type(def.object_type, [&]<typename T>() {
     scan.run<T>(
         [&](Id, nlohmann::json& j) {

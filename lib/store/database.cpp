@@ -7,6 +7,7 @@
 #include "store/database_state.hpp"
 #include "store/audit.hpp"
 #include "store/schema.hpp"
+#include "store/sql_builder.hpp"
 #include "store/url.hpp"
 
 namespace banyan::store {
@@ -36,6 +37,45 @@ std::shared_ptr<const FieldSet> custom_fields_of(UnitOfWork::Impl& uow, ObjectTy
   return fields;
 }
 }  // namespace detail
+
+namespace {
+
+// A database that has held sealed values needs its keys from then on, and a key id it
+// knows must come with the same key: otherwise new values would be sealed with a key
+// that cannot open the old ones (or stored as given beside sealed ones).
+void check_encryption_keys(detail::DatabaseState& state) {
+  island::TransactionPtr tx = island::begin(*state.db, island::Access::kReadWrite);
+  island::SqlFragment q;
+  q.text("SELECT key_id, fingerprint FROM encryption_keys ORDER BY key_id");
+  const auto cells = island::query_text(*tx, q, 2);
+  if (!state.cipher) {
+    if (cells.empty()) return;
+    std::string ids;
+    for (std::size_t i = 0; i < cells.size(); i += 2) ids += (ids.empty() ? "" : ", ") + cells[i].text;
+    throw Unavailable("this database holds values encrypted at rest (keys " + ids +
+                      "): give its keys (BANYAN_ENCRYPTION_KEY_FILE, or DatabaseOptions::encryption)");
+  }
+  for (const auto& key : state.cipher->fingerprints()) {
+    bool known = false;
+    for (std::size_t i = 0; i < cells.size(); i += 2) {
+      if (cells[i].text != key.id) continue;
+      known = true;
+      if (cells[i + 1].text != key.fingerprint)
+        throw Unavailable("encryption key '" + key.id + "' is not the key this database knows by that id");
+    }
+    if (known) continue;
+    island::SqlFragment ins;
+    ins.text(std::string(detail::insert_ignore(state.backend)) +
+             "encryption_keys (key_id, fingerprint, created_at) VALUES (")
+        .param(detail::text_param(key.id)).text(", ")
+        .param(detail::text_param(key.fingerprint)).text(", ")
+        .param(detail::int_param(detail::micros(detail::now_micros()))).text(")");
+    island::execute(*tx, ins);
+  }
+  island::commit(*tx);
+}
+
+}  // namespace
 
 island::Transaction& UnitOfWork::Impl::live() {
   if (!tx || !island::active(*tx))
@@ -87,6 +127,10 @@ std::unique_ptr<Database> Database::open(std::string_view url, DatabaseOptions o
   state->db = island::open_database(spec, options.pool,
                                     [log](const std::string& line) { log(line); });
   state->schema_version = detail::ensure_schema(*state, options.migrate);
+  std::optional<EncryptionKeys> keys =
+      options.encryption ? std::move(options.encryption) : EncryptionKeys::from_environment();
+  if (keys) state->cipher = std::make_unique<const detail::FieldCipher>(*keys);
+  check_encryption_keys(*state);
   return std::unique_ptr<Database>(new Database(std::move(state)));
 }
 
@@ -102,6 +146,10 @@ UnitOfWork Database::begin(std::optional<Id> actor, Access access) {
 
 std::string_view Database::backend() const noexcept {
   return state_->backend == island::Backend::kSqlite ? "sqlite" : "mysql";
+}
+
+std::string Database::encryption_key_id() const {
+  return state_->cipher ? state_->cipher->current_id() : std::string();
 }
 
 PoolMetrics Database::pool_metrics() const { return island::pool_metrics(*state_->db); }

@@ -14,6 +14,7 @@
 #include "banyan/model/record.hpp"
 #include "banyan/store/unit_of_work.hpp"
 #include "store/custom_fields.hpp"
+#include "store/field_cipher.hpp"
 #include "store/odb/island.hpp"
 
 namespace banyan::store::detail {
@@ -42,6 +43,8 @@ struct DatabaseState {
   std::function<void(std::string_view)> log;
   int schema_version = 0;
   CustomFieldCache custom_fields;
+  // Seals sensitive values; null when they are stored as given (no keys).
+  std::unique_ptr<const FieldCipher> cipher;
 };
 
 // Microseconds since the epoch, now.

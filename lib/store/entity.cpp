@@ -559,12 +559,13 @@ std::string joined(std::initializer_list<const std::string*> parts) {
 }
 }  // namespace
 
-std::optional<SearchDocument> search_document(const odbrows::ContactRow& r) {
-  return SearchDocument{joined({&r.first_name, &r.last_name}), joined({r.email.get()})};
-}
-std::optional<SearchDocument> search_document(const odbrows::LeadRow& r) {
+std::optional<SearchDocument> search_document(const odbrows::ContactRow& r, bool with_sensitive) {
   return SearchDocument{joined({&r.first_name, &r.last_name}),
-                        joined({r.email.get(), r.company_name.get()})};
+                        joined({with_sensitive ? r.email.get() : nullptr})};
+}
+std::optional<SearchDocument> search_document(const odbrows::LeadRow& r, bool with_sensitive) {
+  return SearchDocument{joined({&r.first_name, &r.last_name}),
+                        joined({with_sensitive ? r.email.get() : nullptr, r.company_name.get()})};
 }
 std::optional<SearchDocument> search_document(const odbrows::CompanyRow& r) {
   return SearchDocument{r.name, joined({r.domain.get()})};

@@ -1,6 +1,8 @@
 #include "banyan/store/repository.hpp"
 
+#include <algorithm>
 #include <string>
+#include <type_traits>
 
 #include "banyan/errors.hpp"
 #include "store/database_state.hpp"
@@ -9,6 +11,7 @@
 #include "store/match_keys.hpp"
 #include "store/audit.hpp"
 #include "store/outbox_writer.hpp"
+#include "store/sealing.hpp"
 #include "store/search_index.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
@@ -31,11 +34,12 @@ template <typename T>
   throw NotFound("no " + std::string(to_string(T::kType)) + " with id " + std::to_string(id));
 }
 
-// The domain record of a row, with its custom field values (definitions are read once,
-// and only for rows that have values).
+// The domain record of a row (opened in place if it holds sealed values), with its custom
+// field values (definitions are read once, and only for rows that have values).
 template <typename T>
-T to_domain(UnitOfWork& uow, const RowOf<T>& row,
+T to_domain(UnitOfWork& uow, RowOf<T>& row,
             std::shared_ptr<const detail::FieldSet>& fields) {
+  detail::open_row<T>(*uow.impl().db, row);
   T out = Entity<T>::from_row(row);
   if (row.custom_fields) {
     if (!fields) fields = detail::custom_fields_of(uow.impl(), T::kType);
@@ -45,7 +49,7 @@ T to_domain(UnitOfWork& uow, const RowOf<T>& row,
 }
 
 template <typename T>
-T to_domain(UnitOfWork& uow, const RowOf<T>& row) {
+T to_domain(UnitOfWork& uow, RowOf<T>& row) {
   std::shared_ptr<const detail::FieldSet> fields;
   return to_domain<T>(uow, row, fields);
 }
@@ -69,21 +73,38 @@ RowOf<T> prepare(UnitOfWork& uow, const T& record, bool creating) {
   return row;
 }
 
-// Keeps the record's full-text document in step with its row, in the same transaction.
+// Keeps the record's full-text document and match keys in step with its (plain) row, in
+// the same transaction. With encryption at rest, sensitive values stay out of the
+// document and their match keys are blind indexes.
 template <typename T>
 void reindex(UnitOfWork& uow, const RowOf<T>& row, bool fresh) {
+  const detail::FieldCipher* cipher = uow.impl().db->cipher.get();
   if constexpr (detail::kSearchable<T>) {
     std::optional<detail::SearchDocument> doc;
-    if (!row.archived_at) doc = detail::search_document(row);
+    if constexpr (detail::kHasSealedColumns<T>) {
+      if (!row.archived_at) doc = detail::search_document(row, /*with_sensitive=*/cipher == nullptr);
+    } else {
+      if (!row.archived_at) doc = detail::search_document(row);
+    }
     detail::index_record(uow.impl().live(), uow.impl().db->backend, {T::kType, row.id}, doc,
                          fresh);
   }
   if constexpr (detail::kDeduplicated<T>) {
-    detail::store_match_keys(uow.impl().live(), {T::kType, row.id},
-                             row.archived_at ? std::vector<detail::MatchKey>{}
-                                             : detail::match_keys(row),
-                             fresh);
+    std::vector<detail::MatchKey> keys;
+    if (!row.archived_at) keys = detail::match_keys(row);
+    if (cipher != nullptr && detail::kHasSealedColumns<T>) {
+      for (auto& k : keys)
+        if (k.rule == DuplicateRule::kEmail || k.rule == DuplicateRule::kPhone) k.key = cipher->blind_index(k.key);
+    }
+    detail::store_match_keys(uow.impl().live(), {T::kType, row.id}, keys, fresh);
   }
+}
+
+// Seals a plain row before it is written (see store/sealing.hpp).
+template <typename T>
+void seal(UnitOfWork& uow, RowOf<T>& row, const RowOf<T>* stored) {
+  if (!uow.impl().db->cipher) return;
+  detail::seal_row<T>(*uow.impl().db, *detail::custom_fields_of(uow.impl(), T::kType), row, stored);
 }
 
 // The record as its events and the audit trail carry it.
@@ -102,16 +123,17 @@ void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what, const 
                        row.version, after);
 }
 
-// Writes `row` (whose version is the one read), with its event, and returns the stored
-// record. `before` is the stored record's payload.
+// Writes `row` (in its stored form, whose version is the one read), with its event, and
+// returns the stored record. `before` is the stored record's payload.
 template <typename T>
 T write_update(UnitOfWork& uow, RowOf<T>& row, const char* what, const nlohmann::json& before) {
   island::Transaction& tx = uow.impl().live();
   row.updated_at = detail::micros(detail::now_micros());
   row.updated_by = detail::column(uow.actor());
   Rows<T>::update(tx, row);
-  reindex<T>(uow, row, /*fresh=*/false);
   record_event<T>(uow, row, what, before);
+  detail::open_row<T>(*uow.impl().db, row);
+  reindex<T>(uow, row, /*fresh=*/false);
   return to_domain<T>(uow, row);
 }
 
@@ -134,9 +156,11 @@ T Repository<T>::create(UnitOfWork& uow, const T& record) const {
   row.updated_by = detail::column(uow.actor());
   row.archived_at = nullptr;
   if constexpr (requires { Entity<T>::before_create(row); }) Entity<T>::before_create(row);
+  seal<T>(uow, row, nullptr);
   Rows<T>::insert(tx, row);
-  reindex<T>(uow, row, /*fresh=*/true);
   record_event<T>(uow, row, "created", nullptr);
+  detail::open_row<T>(*uow.impl().db, row);
+  reindex<T>(uow, row, /*fresh=*/true);
   if constexpr (requires { Entity<T>::after_write(uow, &row, row); })
     Entity<T>::after_write(uow, nullptr, row);
   return to_domain<T>(uow, row);
@@ -144,8 +168,8 @@ T Repository<T>::create(UnitOfWork& uow, const T& record) const {
 
 template <typename T>
 T Repository<T>::get(UnitOfWork& uow, Id id) const {
-  island::Transaction& tx = uow.impl().live();
-  return to_domain<T>(uow, load<T>(tx, id));
+  RowOf<T> row = load<T>(uow.impl().live(), id);
+  return to_domain<T>(uow, row);
 }
 
 template <typename T>
@@ -188,6 +212,7 @@ T Repository<T>::update(UnitOfWork& uow, const T& record) const {
   row.archived_at = detail::column(detail::value(stored.archived_at));
   if constexpr (requires { Entity<T>::before_update(stored, row); })
     Entity<T>::before_update(stored, row);
+  seal<T>(uow, row, &stored);
   T out = write_update<T>(uow, row, "updated", payload_of<T>(uow, stored));
   if constexpr (requires { Entity<T>::after_write(uow, &stored, row); })
     Entity<T>::after_write(uow, &stored, row);
@@ -282,7 +307,7 @@ Page<T> Repository<T>::query(UnitOfWork& uow, const PageRequest& request) const 
     page.next_cursor = SqlBuilder<T>::cursor_after(rows.back(), request.sort, ctx);
   }
   page.items.reserve(rows.size());
-  for (const auto& row : rows) page.items.push_back(to_domain<T>(uow, row, ctx.loaded()));
+  for (auto& row : rows) page.items.push_back(to_domain<T>(uow, row, ctx.loaded()));
   return page;
 }
 
@@ -298,6 +323,66 @@ std::uint64_t Repository<T>::count(UnitOfWork& uow, const Filter& filter,
   return static_cast<std::uint64_t>(island::query_int(tx, q));
 }
 
+namespace detail {
+
+// One batch of Database::rewrap_encrypted for one type: the records after `after`, each
+// resealed with the current key where it is not yet. Moves `after` on; sets `done` after
+// the last batch.
+template <typename T>
+std::size_t rewrap_rows(UnitOfWork& uow, Id& after, std::size_t batch, bool& done) {
+  island::Transaction& tx = uow.impl().live();
+  DatabaseState& db = *uow.impl().db;
+  const auto fields = custom_fields_of(uow.impl(), T::kType);
+  const bool sensitive_custom = std::any_of(fields->all().begin(), fields->all().end(),
+                                            [](const CustomFieldDefinition& d) { return d.sensitive; });
+  done = true;
+  island::SqlFragment q;
+  q.text("SELECT id FROM " + std::string(Entity<T>::kTable) + " WHERE id > " + std::to_string(after));
+  if constexpr (!kHasSealedColumns<T>) {
+    if (!sensitive_custom) return 0;
+    q.text(" AND custom_fields IS NOT NULL");
+  }
+  q.text(" ORDER BY id LIMIT " + std::to_string(batch));
+  const auto ids = island::query_ids(tx, q);
+  done = ids.size() < batch;
+  std::size_t rewritten = 0;
+  for (const Id id : ids) {
+    after = id;
+    const RowOf<T> stored = load<T>(tx, id);
+    RowOf<T> row = load<T>(tx, id);
+    open_row<T>(db, row);
+    seal_row<T>(db, *fields, row, &stored);
+    bool changed = false;
+    island::SqlFragment up;
+    up.text("UPDATE " + std::string(Entity<T>::kTable) + " SET id = id");
+    auto set = [&](const char* name, const std::unique_ptr<std::string>& now,
+                   const std::unique_ptr<std::string>& was) {
+      up.text(std::string(", ") + name + " = ");
+      if (now) {
+        up.param(text_param(*now));
+      } else {
+        up.text("NULL");
+      }
+      changed = changed || value(now) != value(was);
+    };
+    set("custom_fields", row.custom_fields, stored.custom_fields);
+    if constexpr (kHasSealedColumns<T>) {
+      set("email", row.email, stored.email);
+      set("phone", row.phone, stored.phone);
+      set("email_index", row.email_index, stored.email_index);
+    }
+    if (!changed) continue;
+    up.text(" WHERE id = " + std::to_string(id));
+    island::execute(tx, up);
+    open_row<T>(db, row);
+    reindex<T>(uow, row, /*fresh=*/false);
+    ++rewritten;
+  }
+  return rewritten;
+}
+
+}  // namespace detail
+
 template class Repository<User>;
 template class Repository<Team>;
 template class Repository<Tag>;
@@ -308,5 +393,33 @@ template class Repository<Pipeline>;
 template class Repository<Stage>;
 template class Repository<Deal>;
 template class Repository<Activity>;
+
+}  // namespace banyan::store
+
+#include "banyan/store/database.hpp"
+
+namespace banyan::store {
+
+std::uint64_t Database::rewrap_encrypted(std::size_t batch) {
+  if (!state_->cipher) throw Unavailable("no encryption keys are configured: nothing to seal with");
+  if (batch < 1 || batch > 10000) throw ValidationError("batch: must be between 1 and 10000", "batch");
+  std::uint64_t total = 0;
+  auto each = [&]<typename T>(std::type_identity<T>) {
+    Id after = 0;
+    for (bool done = false; !done;)
+      total += transact([&](UnitOfWork& uow) { return detail::rewrap_rows<T>(uow, after, batch, done); });
+  };
+  each(std::type_identity<Contact>{});
+  each(std::type_identity<Lead>{});
+  each(std::type_identity<Company>{});
+  each(std::type_identity<Deal>{});
+  each(std::type_identity<Activity>{});
+  each(std::type_identity<User>{});
+  each(std::type_identity<Team>{});
+  each(std::type_identity<Tag>{});
+  each(std::type_identity<Pipeline>{});
+  each(std::type_identity<Stage>{});
+  return total;
+}
 
 }  // namespace banyan::store

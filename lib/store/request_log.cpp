@@ -5,6 +5,7 @@
 #include "store/entity.hpp"
 #include "store/odb/island.hpp"
 #include "store/odb/rows.hxx"
+#include "store/sealing.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store {
@@ -12,6 +13,10 @@ namespace banyan::store {
 namespace {
 
 using island::SqlFragment;
+
+// A stored response's body repeats what the request wrote (emails, phone numbers): with
+// encryption at rest it is sealed like them.
+constexpr std::string_view kBodyPlace = "request_log.body";
 
 const std::string& checked_key(const std::string& key) {
   bool ok = !key.empty() && key.size() <= 255;
@@ -28,8 +33,11 @@ std::optional<StoredResponse> RequestLog::find(UnitOfWork& uow, const std::strin
       .param(detail::text_param(checked_key(key)));
   auto rows = island::ViewStore<odbrows::StoredResponseView>::query(uow.impl().live(), q);
   if (rows.empty()) return std::nullopt;
-  const auto& r = rows.front();
-  return StoredResponse{r.fingerprint, static_cast<int>(r.status), r.headers, r.body, detail::timestamp(r.created_at)};
+  auto& r = rows.front();
+  auto body = std::make_unique<std::string>(std::move(r.body));
+  detail::open_value(db_->cipher.get(), kBodyPlace, body);
+  return StoredResponse{r.fingerprint, static_cast<int>(r.status), r.headers, std::move(*body),
+                        detail::timestamp(r.created_at)};
 }
 
 void RequestLog::save(UnitOfWork& uow, const std::string& key, const StoredResponse& response) const {
@@ -39,7 +47,8 @@ void RequestLog::save(UnitOfWork& uow, const std::string& key, const StoredRespo
       .param(detail::text_param(response.fingerprint)).text(", ")
       .param(detail::int_param(response.status)).text(", ")
       .param(detail::text_param(response.headers)).text(", ")
-      .param(detail::text_param(response.body)).text(", ")
+      .param(detail::text_param(db_->cipher ? db_->cipher->seal(response.body, kBodyPlace) : response.body))
+      .text(", ")
       .param(detail::int_param(detail::micros(detail::now_micros()))).text(")");
   try {
     island::execute(uow.impl().live(), ins);

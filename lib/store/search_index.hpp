@@ -24,8 +24,9 @@ inline constexpr bool kSearchable = T::kType == ObjectType::kContact ||
                                     T::kType == ObjectType::kCompany ||
                                     T::kType == ObjectType::kDeal ||
                                     T::kType == ObjectType::kActivity;
-std::optional<SearchDocument> search_document(const odbrows::ContactRow& row);
-std::optional<SearchDocument> search_document(const odbrows::LeadRow& row);
+// `with_sensitive`: whether the email goes in (not when it is encrypted at rest).
+std::optional<SearchDocument> search_document(const odbrows::ContactRow& row, bool with_sensitive = true);
+std::optional<SearchDocument> search_document(const odbrows::LeadRow& row, bool with_sensitive = true);
 std::optional<SearchDocument> search_document(const odbrows::CompanyRow& row);
 std::optional<SearchDocument> search_document(const odbrows::DealRow& row);
 std::optional<SearchDocument> search_document(const odbrows::ActivityRow& row);

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "banyan/errors.hpp"
+#include "store/sealing.hpp"
 #include "store/validation.hpp"
 
 namespace banyan::store::detail {
@@ -316,6 +317,58 @@ const CustomFieldDefinition& custom_definition(QueryContext& ctx, const std::str
 
 bool is_custom(std::string_view field) { return field.starts_with("custom."); }
 
+template <typename T>
+bool is_sealed_column(std::string_view field) {
+  for (const auto& c : sealed_columns<T>())
+    if (c.field == field) return true;
+  return false;
+}
+
+[[noreturn]] void encrypted(std::string_view field, std::string_view what) {
+  bad(field, "is encrypted at rest: " + std::string(what));
+}
+
+// A filter on a sealed column. Only the email has a blind index: eq, ne and in match it
+// (and, for rows stored before encryption was turned on and not rewrapped yet, the
+// stored value itself); every other comparison would need the plain values.
+template <typename T>
+void sealed_compare(island::SqlFragment& out, const FieldDef<typename Entity<T>::Row>& f,
+                    const Filter::Node& n, const FieldCipher& cipher) {
+  const std::string col = column(Entity<T>::kTable, f.name);
+  const bool null_value = n.values.size() == 1 && std::holds_alternative<std::monostate>(n.values[0]);
+  if (n.op == Op::kIsNull || (null_value && (n.op == Op::kEq || n.op == Op::kNe))) {
+    out.text("(" + col + (n.op == Op::kNe ? " IS NOT NULL)" : " IS NULL)"));
+    return;
+  }
+  if (f.name != "email" || (n.op != Op::kEq && n.op != Op::kNe && n.op != Op::kIn))
+    encrypted(f.name, f.name == "email" ? "filter it with eq, ne, in or is_null" : "filter it with is_null only");
+  if (n.op != Op::kIn && n.values.size() != 1) bad(f.name, "comparison needs exactly one value");
+  if (n.values.empty()) {
+    out.text("(1 = 0)");
+    return;
+  }
+  if (n.values.size() > 1000) bad(f.name, "'in' takes at most 1000 values");
+  const std::string index = column(Entity<T>::kTable, "email_index");
+  out.text(n.op == Op::kNe ? "(NOT (" : "((");
+  out.text(index + " IN (");
+  bool first = true;
+  for (const Value& v : n.values) {
+    if (std::holds_alternative<std::monostate>(v)) bad(f.name, "'in' cannot match null; use is_null");
+    const island::SqlParam checked = to_param(f, v);  // validates the value
+    for (const std::string& h : cipher.blind_indexes(normalized_email(checked.s))) {
+      out.text(first ? "" : ", ");
+      out.param(text_param(h));
+      first = false;
+    }
+  }
+  out.text(") OR (" + index + " IS NULL AND " + col + " IN (");
+  for (std::size_t i = 0; i < n.values.size(); ++i) {
+    out.text(i == 0 ? "" : ", ");
+    out.param(to_param(f, n.values[i]));
+  }
+  out.text("))))");
+}
+
 }  // namespace
 
 const FieldSet& QueryContext::custom_fields() {
@@ -353,6 +406,8 @@ void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter, QueryC
   if (is_custom(n.field)) {
     const CustomFieldDefinition& def = custom_definition(ctx, n.field);
     const std::string expr = custom_value_sql(ctx.backend(), table, def);
+    const bool null_test = n.op == Op::kIsNull || (n.values.size() == 1 && std::holds_alternative<std::monostate>(n.values[0]));
+    if (def.sensitive && ctx.cipher() != nullptr && !null_test) encrypted(n.field, "filter it with is_null only");
     if (def.type == CustomFieldType::kMultiEnum) {
       if (n.op == Op::kIsNull) {
         out.text("(" + expr + " IS NULL)");
@@ -374,6 +429,10 @@ void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter, QueryC
     return;
   }
   const FieldDef<Row>& f = field(n.field);
+  if (ctx.cipher() != nullptr && is_sealed_column<T>(f.name)) {
+    sealed_compare<T>(out, f, n, *ctx.cipher());
+    return;
+  }
   compare(out,
           Target{column(table, f.name), std::string(f.name), f.type == FieldType::kText,
                  [&f](const Value& v) { return to_param(f, v); }},
@@ -389,10 +448,12 @@ void SqlBuilder<T>::page(island::SqlFragment& out, const PageRequest& request, Q
   if (is_custom(request.sort.field)) {
     const CustomFieldDefinition& def = custom_definition(ctx, request.sort.field);
     if (def.type == CustomFieldType::kMultiEnum) bad(request.sort.field, "cannot sort on a multi-enum field");
+    if (def.sensitive && ctx.cipher() != nullptr) encrypted(request.sort.field, "it cannot be sorted on");
     col = custom_value_sql(ctx.backend(), table, def);
     sort_name = request.sort.field;
   } else {
     const FieldDef<Row>& f = field(request.sort.field);
+    if (ctx.cipher() != nullptr && is_sealed_column<T>(f.name)) encrypted(f.name, "it cannot be sorted on");
     col = column(table, f.name);
     sort_name = std::string(f.name);
     by_id = f.name == "id";

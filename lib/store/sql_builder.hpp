@@ -31,6 +31,8 @@ class QueryContext {
   QueryContext(UnitOfWork::Impl& uow, island::Backend backend, ObjectType type)
       : uow_(uow), backend_(backend), type_(type) {}
   island::Backend backend() const { return backend_; }
+  // Seals sensitive values; null when they are stored as given.
+  const FieldCipher* cipher() const { return uow_.db->cipher.get(); }
   const FieldSet& custom_fields();
   // The loaded definitions, if a query needed them (repositories reuse them to decode).
   std::shared_ptr<const FieldSet>& loaded() { return fields_; }

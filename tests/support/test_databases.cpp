@@ -156,4 +156,39 @@ std::string ScratchDatabase::raw(const std::string& sql) const {
   return out;
 }
 
+std::vector<std::string> ScratchDatabase::columns_holding(const std::string& needle) const {
+  const bool sqlite = backend_ == Backend::kSqlite;
+  // The full-text index's shadow tables hold binary segments: files_hold covers them.
+  const std::string tables =
+      raw(sqlite ? "SELECT group_concat(name, ',') FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                   "'sqlite_%' AND name NOT LIKE 'search_index_%'"
+                 : "SELECT GROUP_CONCAT(table_name) FROM information_schema.tables WHERE table_schema = DATABASE()");
+  std::vector<std::string> out;
+  std::stringstream ts(tables);
+  for (std::string table; std::getline(ts, table, ',');) {
+    const std::string columns =
+        raw(sqlite ? "SELECT group_concat(name, ',') FROM pragma_table_info('" + table + "')"
+                   : "SELECT GROUP_CONCAT(column_name) FROM information_schema.columns WHERE table_schema = "
+                     "DATABASE() AND table_name = '" + table + "'");
+    std::stringstream cs(columns);
+    for (std::string column; std::getline(cs, column, ',');) {
+      const std::string n = raw("SELECT COUNT(*) FROM " + table + " WHERE INSTR(CAST(" + column + " AS " +
+                                (sqlite ? "TEXT" : "CHAR") + "), '" + needle + "') > 0");
+      if (n != "0") out.push_back(table + "." + column);
+    }
+  }
+  return out;
+}
+
+bool ScratchDatabase::files_hold(const std::string& needle) const {
+  if (backend_ != Backend::kSqlite) return false;
+  for (const char* suffix : {"", "-wal"}) {
+    std::ifstream in(path_ + suffix, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    if (bytes.str().find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace banyan::test

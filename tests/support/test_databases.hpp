@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "banyan/store/database.hpp"
 
@@ -30,6 +31,14 @@ class ScratchDatabase {
   // the databases of older schema versions in tests/fixtures.
   void load_script(const std::string& path) const;
   Backend backend() const { return backend_; }
+  // The SQLite file (empty on MariaDB).
+  const std::string& path() const { return path_; }
+  // Every table.column whose stored text contains `needle`, read with plain SQL outside
+  // Banyan: what someone holding the database alone would find.
+  std::vector<std::string> columns_holding(const std::string& needle) const;
+  // Whether the SQLite file or its write-ahead log holds `needle` byte for byte (false on
+  // MariaDB).
+  bool files_hold(const std::string& needle) const;
 
  private:
   Backend backend_;

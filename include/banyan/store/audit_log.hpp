@@ -33,8 +33,9 @@ struct BANYAN_EXPORT AuditEntry {
   std::string action;
   ObjectRef object{};
   // What the write changed, as a JSON object text: {"field": [before, after], ...}, values
-  // as stored (times in microseconds since the epoch, dates in days since it), custom
-  // fields as "custom.<name>". "{}" for a denial.
+  // as stored (times in microseconds since the epoch, dates in days since it; sensitive
+  // values sealed when encryption at rest is on: history() opens them), custom fields as
+  // "custom.<name>". "{}" for a denial.
   std::string changes;
   std::string detail;  // a denial: what was refused, and why
   std::string hash;    // hex SHA-256 of the previous entry's hash and this entry
@@ -81,7 +82,8 @@ class BANYAN_EXPORT AuditLog {
   // the last one is the head the store recorded (so that cutting off the newest entries
   // shows too).
   AuditVerification verify(UnitOfWork& uow) const;
-  // Every change to the record's fields (or to `field` alone), oldest first.
+  // Every change to the record's fields (or to `field` alone), oldest first, sealed values
+  // opened (Unavailable when a value's key is no longer in the ring).
   std::vector<FieldChange> history(UnitOfWork& uow, ObjectRef object, std::string_view field = {}) const;
   // The record as it was at `when`, rebuilt from its entries: nothing when it did not
   // exist then (not created yet, or deleted), or its creation predates the audit trail.

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -22,6 +24,7 @@
 #include "banyan/store/custom_fields.hpp"
 #include "banyan/store/deal_stages.hpp"
 #include "banyan/store/duplicates.hpp"
+#include "banyan/store/encryption.hpp"
 #include "banyan/store/lead_converter.hpp"
 #include "banyan/store/outbox.hpp"
 #include "banyan/store/pool.hpp"
@@ -45,6 +48,11 @@ struct BANYAN_EXPORT DatabaseOptions {
   // so that definitions changed by another process apply within it (changes made through
   // this Database apply at once). Zero: read them in every unit of work.
   std::chrono::milliseconds custom_field_cache_ttl{1000};
+  // Encryption at rest of sensitive values (see encryption.hpp). Unset: the keys named
+  // by the environment (EncryptionKeys::from_environment()), if any. Without keys values
+  // are stored as given; a database that already holds encrypted values is then refused
+  // with Unavailable, as is a key whose id the database knows with other key material.
+  std::optional<EncryptionKeys> encryption;
 };
 
 namespace detail {
@@ -111,6 +119,17 @@ class BANYAN_EXPORT Database {
   Search search() const noexcept { return Search(state_.get()); }
   DealStages deal_stages() const noexcept { return DealStages(state_.get()); }
   LeadConverter lead_converter() const noexcept { return LeadConverter(state_.get()); }
+
+  // The id of the key that seals new sensitive values; empty when they are stored as
+  // given (no keys).
+  std::string encryption_key_id() const;
+  // Seals every stored sensitive value that is not sealed with the current key (values
+  // stored before encryption was turned on, or under an older key) and recomputes the
+  // blind index, match keys and search entries that depend on them; `batch` records per
+  // unit of work. Values, versions and the audit trail stay as they are (old audit
+  // entries keep the key they were written with: keep that key in the ring to read
+  // them). Returns the number of records rewritten. Unavailable without keys.
+  std::uint64_t rewrap_encrypted(std::size_t batch = 200);
 
   // "sqlite" or "mysql".
   std::string_view backend() const noexcept;

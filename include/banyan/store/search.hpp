@@ -15,9 +15,10 @@ namespace detail {
 struct DatabaseState;
 }
 
-// What is searchable: contact and lead names and emails (and a lead's company name),
-// company names and domains, deal titles, and the subjects and bodies of notes. Archived
-// records are not found. The index is written in the same unit of work as the record.
+// What is searchable: contact and lead names and emails (not emails encrypted at rest)
+// and a lead's company name, company names and domains, deal titles, and the subjects and
+// bodies of notes. Archived records are not found. The index is written in the same unit
+// of work as the record.
 struct BANYAN_EXPORT SearchRequest {
   // Words to find; every word must match, each as a prefix ("ada lov" finds Ada
   // Lovelace). Punctuation separates words. At most 16 words of up to 64 characters.

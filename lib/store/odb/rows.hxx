@@ -106,12 +106,18 @@ struct ContactRow : RecordRow {
 #pragma db index("contacts_external_id_uq") unique member(external_id)
 #pragma db index("contacts_email_ix") member(email)
 #pragma db index("contacts_last_name_ix") member(last_name)
+#pragma db index("contacts_email_index_ix") member(email_index)
   std::string first_name;
   std::string last_name;
-#pragma db null
+  // Email and phone hold sealed values when encryption at rest is on (store/field_cipher.hpp),
+  // longer than the values themselves (schema version 13).
+#pragma db null mysql:type("VARCHAR(512)")
   Nullable<std::string> email;
-#pragma db null
+#pragma db null mysql:type("VARCHAR(512)")
   Nullable<std::string> phone;
+  // The email's blind index when encryption at rest is on: equality lookups use it.
+#pragma db null mysql:type("VARCHAR(64)")
+  Nullable<std::string> email_index;
 #pragma db null
   Nullable<std::string> title;
   // Set by a merge (schema version 5).
@@ -123,12 +129,16 @@ struct ContactRow : RecordRow {
 struct LeadRow : RecordRow {
 #pragma db index("leads_external_id_uq") unique member(external_id)
 #pragma db index("leads_email_ix") member(email)
+#pragma db index("leads_email_index_ix") member(email_index)
   std::string first_name;
   std::string last_name;
-#pragma db null
+  // As for contacts: sealed values and the email's blind index (schema version 13).
+#pragma db null mysql:type("VARCHAR(512)")
   Nullable<std::string> email;
-#pragma db null
+#pragma db null mysql:type("VARCHAR(512)")
   Nullable<std::string> phone;
+#pragma db null mysql:type("VARCHAR(64)")
+  Nullable<std::string> email_index;
 #pragma db null
   Nullable<std::string> company_name;
 #pragma db null
