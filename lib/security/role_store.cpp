@@ -81,6 +81,19 @@ void store_row(store::UnitOfWork& uow, const Role& role, bool insert) {
   island::execute(tx_of(uow), s);
 }
 
+// A role definition as its audit entries show it.
+json definition(const Role& role) {
+  return {{"description", role.description}, {"grants", json::parse(grants_json(role.grants))}};
+}
+
+// Role definitions belong to no record: their entries name the access configuration as
+// user 0, with the role in the field name ("role.<name>"), so they are found by actor and
+// time, and under object user:0.
+void audit_definition(store::UnitOfWork& uow, const char* action, const std::string& name, const json& before,
+                      const json& after) {
+  detail::audit_access(uow, action, 0, "role." + name, before, after);
+}
+
 }  // namespace
 
 std::vector<Role> RoleStore::list(store::UnitOfWork& uow) const {
@@ -101,21 +114,25 @@ Role RoleStore::create(store::UnitOfWork& uow, const Role& role) const {
   if (find_built_in_role(role.name) || !custom_roles(uow, role.name).empty())
     throw Conflict("name: there is already a role named '" + role.name + "'", "name");
   store_row(uow, role, true);
-  return get(uow, role.name);
+  Role created = get(uow, role.name);
+  audit_definition(uow, "role_created", created.name, nullptr, definition(created));
+  return created;
 }
 
 Role RoleStore::update(store::UnitOfWork& uow, const Role& role) const {
   check_custom(role);
   validate(role);
-  get(uow, role.name);  // NotFound
+  const Role before = get(uow, role.name);  // NotFound
   store_row(uow, role, false);
-  return get(uow, role.name);
+  Role after = get(uow, role.name);
+  audit_definition(uow, "role_updated", after.name, definition(before), definition(after));
+  return after;
 }
 
 void RoleStore::remove(store::UnitOfWork& uow, std::string_view name) const {
   const std::string role(name);
   check_custom(Role{role, "", {}, false});
-  get(uow, role);  // NotFound
+  const Role before = get(uow, role);  // NotFound
   SqlFragment held;
   held.text("SELECT COUNT(*) FROM security_user_roles WHERE role = ").param(text_param(role));
   if (const auto n = island::query_int(tx_of(uow), held); n > 0)
@@ -124,6 +141,7 @@ void RoleStore::remove(store::UnitOfWork& uow, std::string_view name) const {
   SqlFragment del;
   del.text("DELETE FROM security_roles WHERE name = ").param(text_param(role));
   island::execute(tx_of(uow), del);
+  audit_definition(uow, "role_deleted", role, definition(before), nullptr);
 }
 
 AccessPolicy RoleStore::policy(store::UnitOfWork& uow) const {

@@ -420,6 +420,13 @@ def test_access_routes_answer_as_documented(api):
     trail, _ = api.ok("GET", "/v1/admin/audit", f"/v1/admin/audit?object_type=user&object_id={uid}")
     assert [e["action"] for e in trail["items"]] == ["created", "role_assigned", "role_revoked", "api_key_created",
                                                      "api_key_revoked"]
+    # Role definitions belong to no record: their entries are on user 0, the role named in the change.
+    config, _ = api.ok("GET", "/v1/admin/audit", "/v1/admin/audit?object_type=user&object_id=0")
+    exporter = [e for e in config["items"] if "role.exporter" in e["changes"]]
+    assert [e["action"] for e in exporter] == ["role_created", "role_updated", "role_deleted"]
+    assert exporter[0]["changes"]["role.exporter"] == [None, {"description": "Exports deals", "grants": [grant]}]
+    assert exporter[1]["changes"]["role.exporter"][1]["description"] == "Exports"
+    assert exporter[2]["changes"]["role.exporter"][1] is None
 
 
 def test_admin_routes_answer_as_documented(api, server):

@@ -310,5 +310,36 @@ TEST_P(AuditTest, QueriesByActorAndTimeAndPages) {
   });
 }
 
+TEST_P(AuditTest, CustomRoleDefinitionsAreEntriesWithTheirBeforeAndAfter) {
+  const Id actor = ann();
+  security::Role role{"auditor", "Reads deals", {{ObjectType::kDeal, security::Action::kRead, security::Scope::kAll}}, false};
+  db().transact([&](store::UnitOfWork& uow) { security::RoleStore().create(uow, role); }, actor);
+  role.description = "Reads and exports deals";
+  role.grants.push_back({ObjectType::kDeal, security::Action::kExport, security::Scope::kAll});
+  db().transact([&](store::UnitOfWork& uow) { security::RoleStore().update(uow, role); }, actor);
+  db().transact([&](store::UnitOfWork& uow) { security::RoleStore().remove(uow, "auditor"); }, actor);
+  // A refused change writes no entry.
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) { security::RoleStore().remove(uow, "admin"); }, actor),
+               PermissionDenied);
+
+  const auto found = entries(ObjectRef{ObjectType::kUser, 0});
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[0].action, "role_created");
+  EXPECT_EQ(found[1].action, "role_updated");
+  EXPECT_EQ(found[2].action, "role_deleted");
+  for (const auto& e : found) EXPECT_EQ(e.actor_id, actor);
+  const json created = json::parse(found[0].changes)["role.auditor"];
+  EXPECT_TRUE(created[0].is_null());
+  EXPECT_EQ(created[1]["description"], "Reads deals");
+  EXPECT_EQ(created[1]["grants"].size(), 1u);
+  const json updated = json::parse(found[1].changes)["role.auditor"];
+  EXPECT_EQ(updated[0]["description"], "Reads deals");
+  EXPECT_EQ(updated[1]["grants"][1]["action"], "export");
+  const json deleted = json::parse(found[2].changes)["role.auditor"];
+  EXPECT_EQ(deleted[0]["description"], "Reads and exports deals");
+  EXPECT_TRUE(deleted[1].is_null());
+  EXPECT_TRUE(verify().intact);
+}
+
 }  // namespace
 }  // namespace banyan::test

@@ -29,7 +29,9 @@ struct BANYAN_EXPORT AuditEntry {
   std::string origin;          // where the request came from (a client address), when given
   // Records: created, updated, archived, restored, deleted, merged, converted. Access
   // (on the user): role_assigned, role_revoked, team_joined, team_left, api_key_created,
-  // api_key_revoked, identity_linked, identity_unlinked. A refusal: denied.
+  // api_key_revoked, identity_linked, identity_unlinked. Custom role definitions (on no
+  // record: user 0, the change's field "role.<name>"): role_created, role_updated,
+  // role_deleted. A refusal: denied.
   std::string action;
   ObjectRef object{};
   // What the write changed, as a JSON object text: {"field": [before, after], ...}, values
