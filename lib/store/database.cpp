@@ -70,7 +70,15 @@ void check_encryption_keys(detail::DatabaseState& state) {
         .param(detail::text_param(key.id)).text(", ")
         .param(detail::text_param(key.fingerprint)).text(", ")
         .param(detail::int_param(detail::micros(detail::now_micros()))).text(")");
-    island::execute(*tx, ins);
+    if (island::execute(*tx, ins) > 0) continue;
+    // Another process registered the id meanwhile: it must have brought the same key. A
+    // locking read sees its committed row (MySQL; SQLite's write transaction is exclusive).
+    island::SqlFragment again;
+    again.text("SELECT fingerprint FROM encryption_keys WHERE key_id = ").param(detail::text_param(key.id));
+    if (state.backend == island::Backend::kMysql) again.text(" FOR UPDATE");
+    const auto now = island::query_text(*tx, again, 1);
+    if (now.empty() || now[0].text != key.fingerprint)
+      throw Unavailable("encryption key '" + key.id + "' is not the key this database knows by that id");
   }
   island::commit(*tx);
 }

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "banyan/errors.hpp"
+#include "banyan/store/database.hpp"
 #include "store/database_state.hpp"
 #include "store/custom_fields.hpp"
 #include "store/entity.hpp"
@@ -393,12 +394,6 @@ template class Repository<Pipeline>;
 template class Repository<Stage>;
 template class Repository<Deal>;
 template class Repository<Activity>;
-
-}  // namespace banyan::store
-
-#include "banyan/store/database.hpp"
-
-namespace banyan::store {
 
 std::uint64_t Database::rewrap_encrypted(std::size_t batch) {
   if (!state_->cipher) throw Unavailable("no encryption keys are configured: nothing to seal with");

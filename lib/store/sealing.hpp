@@ -106,8 +106,10 @@ void seal_row(DatabaseState& db, const FieldSet& fields, typename Entity<T>::Row
 template <typename T>
 void open_row(DatabaseState& db, typename Entity<T>::Row& row) {
   if constexpr (kHasSealedColumns<T>) {
-    for (const auto& c : sealed_columns<T>())
-      open_value(db.cipher.get(), sealed_place(T::kType, c.field), row.*c.member);
+    for (const auto& c : sealed_columns<T>()) {
+      auto& value = row.*c.member;
+      if (value && FieldCipher::is_sealed(*value)) open_value(db.cipher.get(), sealed_place(T::kType, c.field), value);
+    }
   }
   open_custom(db.cipher.get(), T::kType, row.custom_fields);
 }
