@@ -13,9 +13,25 @@ class ServerEncryptionTest : public ServerTest {
  protected:
   void SetUp() override {
     // Inherited by the server process; the fixture's own Database reads it too.
-    ::setenv("BANYAN_ENCRYPTION_KEYS", store::EncryptionKeys::generate_line("srv1").c_str(), 1);
+    ::setenv("BANYAN_ENCRYPTION_KEYS", ring_.c_str(), 1);
     ServerTest::SetUp();
   }
+  // The admin CLI on the scratch database, with `keys` as its key ring (none: no keys).
+  CommandResult cli(std::vector<std::string> args, const std::string& keys) {
+    std::vector<std::string> argv{BANYAN_CLI};
+    for (auto& a : args) argv.push_back(std::move(a));
+    argv.push_back("--database");
+    argv.push_back(scratch().url());
+    if (keys.empty()) {
+      ::unsetenv("BANYAN_ENCRYPTION_KEYS");
+    } else {
+      ::setenv("BANYAN_ENCRYPTION_KEYS", keys.c_str(), 1);
+    }
+    CommandResult r = run_command(argv);
+    ::setenv("BANYAN_ENCRYPTION_KEYS", ring_.c_str(), 1);
+    return r;
+  }
+  const std::string ring_ = store::EncryptionKeys::generate_line("srv1");
   void TearDown() override {
     ServerTest::TearDown();
     ::unsetenv("BANYAN_ENCRYPTION_KEYS");
@@ -54,6 +70,36 @@ TEST_P(ServerEncryptionTest, FiltersThatNeedPlainValuesAreRefusedWith422) {
     expect_problem(r, 422, "validation");
     EXPECT_NE(r.body.find("encrypted at rest"), std::string::npos) << target << ": " << r.body;
   }
+}
+
+TEST_P(ServerEncryptionTest, TheCliMakesKeysNamesTheOneInUseAndRewrapsAfterARotation) {
+  auto created = call("POST", "/v1/contacts", json{{"first_name", "Rot"}, {"last_name", "Ate"}, {"email", "rot@example.com"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = std::to_string(parsed(created)["id"].get<Id>());
+  const std::string stored_email = "SELECT email FROM contacts WHERE id = " + id;
+  EXPECT_TRUE(scratch().raw(stored_email).starts_with("enc1:srv1:"));
+
+  const CommandResult made = cli({"encryption", "keygen", "--id", "srv2"}, "");
+  ASSERT_EQ(made.status, 0) << made.output;
+  ASSERT_TRUE(made.output.starts_with("srv2:")) << made.output;
+  const std::string new_line = made.output.substr(0, made.output.find('\n'));
+  EXPECT_EQ(store::EncryptionKeys::parse(new_line).current().secret.size(), 32u);
+
+  const std::string rotated = ring_ + "\n" + new_line;
+  const CommandResult status = cli({"encryption", "status"}, rotated);
+  EXPECT_EQ(status.status, 0) << status.output;
+  EXPECT_NE(status.output.find("key 'srv2'"), std::string::npos) << status.output;
+  const CommandResult rewrap = cli({"encryption", "rewrap"}, rotated);
+  EXPECT_EQ(rewrap.status, 0) << rewrap.output;
+  EXPECT_NE(rewrap.output.find("resealed 1 record(s) with key 'srv2'"), std::string::npos) << rewrap.output;
+  EXPECT_TRUE(scratch().raw(stored_email).starts_with("enc1:srv2:"));
+
+  // Without its keys the database is refused, saying why.
+  const CommandResult bare = cli({"encryption", "status"}, "");
+  EXPECT_EQ(bare.status, 1);
+  EXPECT_NE(bare.output.find("encrypted at rest"), std::string::npos) << bare.output;
+  // The running server, still on the old ring, cannot open what srv2 sealed: 503, not 500.
+  expect_problem(call("GET", "/v1/contacts/" + id), 503, "unavailable");
 }
 
 BANYAN_ON_BOTH_BACKENDS(ServerEncryptionTest);
