@@ -1205,7 +1205,8 @@ struct Api::Impl {
     const auto object = query_value(t, "object_id");
     if (type.has_value() != object.has_value())
       throw ValidationError("object_type: object_type and object_id go together", "object_type");
-    if (type) q.object = ObjectRef{parse_object_type(*type), parse_id(*object)};
+    // Object 0 is no record: the entries of custom role definitions are on user 0.
+    if (type) q.object = ObjectRef{parse_object_type(*type), *object == "0" ? 0 : parse_id(*object)};
     if (auto v = query_value(t, "actor_id")) q.actor_id = parse_id(*v);
     if (query_value(t, "from")) q.from = time_param(t, "from");
     if (query_value(t, "to")) q.to = time_param(t, "to");

@@ -473,7 +473,7 @@ class Builder {
     for (const auto& [name, description, schema] :
          std::initializer_list<std::tuple<const char*, const char*, json>>{
              {"object_type", "With object_id: one record's entries", enum_schema(ObjectType::kActivity)},
-             {"object_id", "With object_type", {{"type", "integer"}, {"minimum", 1}}},
+             {"object_id", "With object_type (user 0: custom role definitions)", {{"type", "integer"}, {"minimum", 0}}},
              {"actor_id", "One actor's entries", {{"type", "integer"}, {"minimum", 1}}},
              {"from", "At or after", {{"type", "string"}, {"format", "date-time"}}},
              {"to", "Before", {{"type", "string"}, {"format", "date-time"}}},
