@@ -55,6 +55,13 @@ def store(r):
                 continue
             yield line("store", f"{db}.{op}", ours["items_per_second"], "ops/s", baseline,
                        raw["items_per_second"], True)
+        # Encryption at rest against the same work in plain text, side by side.
+        for op in ("insert", "email_lookup"):
+            sealed = r.get(f"store/{db}/{op}/banyan_encrypted/real_time")
+            plain = r.get(f"store/{db}/{op}/banyan/real_time")
+            if sealed and plain:
+                yield line("store", f"{db}.{op}_encrypted", sealed["items_per_second"], "ops/s",
+                           "banyan_unencrypted", plain["items_per_second"], True)
 
 
 def messaging(r):

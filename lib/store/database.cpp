@@ -81,9 +81,24 @@ void check_encryption_keys(detail::DatabaseState& state) {
       throw Unavailable("encryption key '" + key.id + "' is not the key this database knows by that id");
   }
   island::commit(*tx);
+  detail::note_unsealed_emails(state);
 }
 
 }  // namespace
+
+namespace detail {
+void note_unsealed_emails(DatabaseState& state) {
+  island::TransactionPtr tx = island::begin(*state.db, island::Access::kReadOnly);
+  for (const ObjectType type : {ObjectType::kContact, ObjectType::kLead}) {
+    const std::string table(table_of(type));
+    island::SqlFragment q;
+    q.text("SELECT COUNT(*) FROM (SELECT 1 FROM " + table + " WHERE " + table + ".email_index IS NULL AND " +
+           table + ".email IS NOT NULL LIMIT 1) unsealed");
+    state.unsealed_emails_of(type) = island::query_int(*tx, q) > 0;
+  }
+  island::commit(*tx);
+}
+}  // namespace detail
 
 island::Transaction& UnitOfWork::Impl::live() {
   if (!tx || !island::active(*tx))

@@ -1,6 +1,7 @@
 // What a Database and its repositories share, and the inside of a UnitOfWork.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -45,10 +46,21 @@ struct DatabaseState {
   CustomFieldCache custom_fields;
   // Seals sensitive values; null when they are stored as given (no keys).
   std::unique_ptr<const FieldCipher> cipher;
+  // Whether contacts (0) and leads (1) may hold emails stored before encryption was turned
+  // on (no blind index yet), which email lookups must then also compare as stored. Known
+  // at open; once the database has keys no process can add such rows, so a rewrap clears
+  // it for good.
+  std::atomic<bool> unsealed_emails[2] = {false, false};
+  std::atomic<bool>& unsealed_emails_of(ObjectType type) {
+    return unsealed_emails[type == ObjectType::kLead ? 1 : 0];
+  }
 };
 
 // Microseconds since the epoch, now.
 Timestamp now_micros();
+
+// Looks whether contacts and leads hold emails without a blind index (encryption on).
+void note_unsealed_emails(DatabaseState& state);
 
 }  // namespace banyan::store::detail
 

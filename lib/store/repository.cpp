@@ -414,6 +414,7 @@ std::uint64_t Database::rewrap_encrypted(std::size_t batch) {
   each(std::type_identity<Tag>{});
   each(std::type_identity<Pipeline>{});
   each(std::type_identity<Stage>{});
+  detail::note_unsealed_emails(*state_);
   return total;
 }
 

@@ -329,11 +329,11 @@ bool is_sealed_column(std::string_view field) {
 }
 
 // A filter on a sealed column. Only the email has a blind index: eq, ne and in match it
-// (and, for rows stored before encryption was turned on and not rewrapped yet, the
+// (and, while rows stored before encryption was turned on are not rewrapped yet, their
 // stored value itself); every other comparison would need the plain values.
 template <typename T>
 void sealed_compare(island::SqlFragment& out, const FieldDef<typename Entity<T>::Row>& f,
-                    const Filter::Node& n, const FieldCipher& cipher) {
+                    const Filter::Node& n, const FieldCipher& cipher, bool unsealed_rows) {
   const std::string col = column(Entity<T>::kTable, f.name);
   const bool null_value = n.values.size() == 1 && std::holds_alternative<std::monostate>(n.values[0]);
   if (n.op == Op::kIsNull || (null_value && (n.op == Op::kEq || n.op == Op::kNe))) {
@@ -361,12 +361,17 @@ void sealed_compare(island::SqlFragment& out, const FieldDef<typename Entity<T>:
       first = false;
     }
   }
-  out.text(") OR (" + index + " IS NULL AND " + col + " IN (");
-  for (std::size_t i = 0; i < n.values.size(); ++i) {
-    out.text(i == 0 ? "" : ", ");
-    out.param(to_param(f, n.values[i]));
+  out.text(")");
+  if (unsealed_rows) {
+    // A sealed value never equals a plain one: no need to ask for a missing index.
+    out.text(" OR " + col + " IN (");
+    for (std::size_t i = 0; i < n.values.size(); ++i) {
+      out.text(i == 0 ? "" : ", ");
+      out.param(to_param(f, n.values[i]));
+    }
+    out.text(")");
   }
-  out.text("))))");
+  out.text("))");
 }
 
 }  // namespace
@@ -430,7 +435,7 @@ void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter, QueryC
   }
   const FieldDef<Row>& f = field(n.field);
   if (ctx.cipher() != nullptr && is_sealed_column<T>(f.name)) {
-    sealed_compare<T>(out, f, n, *ctx.cipher());
+    sealed_compare<T>(out, f, n, *ctx.cipher(), ctx.unsealed_emails());
     return;
   }
   compare(out,
