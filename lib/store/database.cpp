@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <utility>
+#include <vector>
 
 #include "banyan/errors.hpp"
 #include "store/database_state.hpp"
@@ -42,12 +43,24 @@ namespace {
 
 // A database that has held sealed values needs its keys from then on, and a key id it
 // knows must come with the same key: otherwise new values would be sealed with a key
-// that cannot open the old ones (or stored as given beside sealed ones).
+// that cannot open the old ones (or stored as given beside sealed ones). Only a key new
+// to the database takes a write transaction, so an ordinary open queues behind no writer.
 void check_encryption_keys(detail::DatabaseState& state) {
-  island::TransactionPtr tx = island::begin(*state.db, island::Access::kReadWrite);
-  island::SqlFragment q;
-  q.text("SELECT key_id, fingerprint FROM encryption_keys ORDER BY key_id");
-  const auto cells = island::query_text(*tx, q, 2);
+  const auto known = [&](island::Transaction& tx, const std::string& id, bool lock) {
+    island::SqlFragment q;
+    q.text("SELECT key_id, fingerprint FROM encryption_keys");
+    if (!id.empty()) q.text(" WHERE key_id = ").param(detail::text_param(id));
+    // After another process registered the id, a locking read sees its row (MySQL;
+    // SQLite's write transaction is exclusive already).
+    if (lock && state.backend == island::Backend::kMysql) q.text(" FOR UPDATE");
+    return island::query_text(tx, q, 2);
+  };
+  const auto refuse_other_key = [](const std::string& id) {
+    throw Unavailable("encryption key '" + id + "' is not the key this database knows by that id");
+  };
+  island::TransactionPtr read = island::begin(*state.db, island::Access::kReadOnly);
+  const auto cells = known(*read, "", false);
+  island::commit(*read);
   if (!state.cipher) {
     if (cells.empty()) return;
     std::string ids;
@@ -55,32 +68,32 @@ void check_encryption_keys(detail::DatabaseState& state) {
     throw Unavailable("this database holds values encrypted at rest (keys " + ids +
                       "): give its keys (BANYAN_ENCRYPTION_KEY_FILE, or DatabaseOptions::encryption)");
   }
+  std::vector<detail::FieldCipher::KeyCheck> fresh;
   for (const auto& key : state.cipher->fingerprints()) {
-    bool known = false;
+    bool seen = false;
     for (std::size_t i = 0; i < cells.size(); i += 2) {
       if (cells[i].text != key.id) continue;
-      known = true;
-      if (cells[i + 1].text != key.fingerprint)
-        throw Unavailable("encryption key '" + key.id + "' is not the key this database knows by that id");
+      seen = true;
+      if (cells[i + 1].text != key.fingerprint) refuse_other_key(key.id);
     }
-    if (known) continue;
-    island::SqlFragment ins;
-    ins.text(std::string(detail::insert_ignore(state.backend)) +
-             "encryption_keys (key_id, fingerprint, created_at) VALUES (")
-        .param(detail::text_param(key.id)).text(", ")
-        .param(detail::text_param(key.fingerprint)).text(", ")
-        .param(detail::int_param(detail::micros(detail::now_micros()))).text(")");
-    if (island::execute(*tx, ins) > 0) continue;
-    // Another process registered the id meanwhile: it must have brought the same key. A
-    // locking read sees its committed row (MySQL; SQLite's write transaction is exclusive).
-    island::SqlFragment again;
-    again.text("SELECT fingerprint FROM encryption_keys WHERE key_id = ").param(detail::text_param(key.id));
-    if (state.backend == island::Backend::kMysql) again.text(" FOR UPDATE");
-    const auto now = island::query_text(*tx, again, 1);
-    if (now.empty() || now[0].text != key.fingerprint)
-      throw Unavailable("encryption key '" + key.id + "' is not the key this database knows by that id");
+    if (!seen) fresh.push_back(key);
   }
-  island::commit(*tx);
+  if (!fresh.empty()) {
+    island::TransactionPtr tx = island::begin(*state.db, island::Access::kReadWrite);
+    for (const auto& key : fresh) {
+      island::SqlFragment ins;
+      ins.text(std::string(detail::insert_ignore(state.backend)) +
+               "encryption_keys (key_id, fingerprint, created_at) VALUES (")
+          .param(detail::text_param(key.id)).text(", ")
+          .param(detail::text_param(key.fingerprint)).text(", ")
+          .param(detail::int_param(detail::micros(detail::now_micros()))).text(")");
+      if (island::execute(*tx, ins) > 0) continue;
+      // Registered meanwhile by another process: it must have brought the same key.
+      const auto now = known(*tx, key.id, true);
+      if (now.size() < 2 || now[1].text != key.fingerprint) refuse_other_key(key.id);
+    }
+    island::commit(*tx);
+  }
   detail::note_unsealed_emails(state);
 }
 
@@ -92,8 +105,11 @@ void note_unsealed_emails(DatabaseState& state) {
   for (const ObjectType type : {ObjectType::kContact, ObjectType::kLead}) {
     const std::string table(table_of(type));
     island::SqlFragment q;
-    q.text("SELECT COUNT(*) FROM (SELECT 1 FROM " + table + " WHERE " + table + ".email_index IS NULL AND " +
-           table + ".email IS NOT NULL LIMIT 1) unsealed");
+    // Values beginning "enc1:" are sealed (FieldCipher::is_sealed): two range probes of the
+    // email index for any other, however many rows there are.
+    const std::string email = table + ".email";
+    q.text("SELECT COUNT(*) FROM (SELECT 1 FROM " + table + " WHERE " + email + " < 'enc1:' OR " + email +
+           " >= 'enc1;' LIMIT 1) unsealed");
     state.unsealed_emails_of(type) = island::query_int(*tx, q) > 0;
   }
   island::commit(*tx);

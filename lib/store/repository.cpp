@@ -337,28 +337,37 @@ std::size_t rewrap_rows(UnitOfWork& uow, Id& after, std::size_t batch, bool& don
   const bool sensitive_custom = std::any_of(fields->all().begin(), fields->all().end(),
                                             [](const CustomFieldDefinition& d) { return d.sensitive; });
   done = true;
-  island::SqlFragment q;
-  q.text("SELECT id FROM " + std::string(Entity<T>::kTable) + " WHERE id > " + std::to_string(after));
+  const std::string table(Entity<T>::kTable);
+  island::SqlFragment clause;
+  clause.text(table + ".id > " + std::to_string(after));
   if constexpr (!kHasSealedColumns<T>) {
     if (!sensitive_custom) return 0;
-    q.text(" AND custom_fields IS NOT NULL");
+    clause.text(" AND " + table + ".custom_fields IS NOT NULL");
   }
-  q.text(" ORDER BY id LIMIT " + std::to_string(batch));
-  const auto ids = island::query_ids(tx, q);
-  done = ids.size() < batch;
+  clause.text(" ORDER BY " + table + ".id LIMIT " + std::to_string(batch));
+  auto rows = Rows<T>::select(tx, clause);
+  done = rows.size() < batch;
+  auto copy = [](const std::unique_ptr<std::string>& v) {
+    return v ? std::make_unique<std::string>(*v) : nullptr;
+  };
   std::size_t rewritten = 0;
-  for (const Id id : ids) {
-    after = id;
-    const RowOf<T> stored = load<T>(tx, id);
-    RowOf<T> row = load<T>(tx, id);
+  for (RowOf<T>& row : rows) {
+    after = row.id;
+    // What seal_row and the comparison below read of the row as stored.
+    RowOf<T> stored;
+    stored.custom_fields = copy(row.custom_fields);
+    if constexpr (kHasSealedColumns<T>) {
+      for (const auto& c : sealed_columns<T>()) stored.*c.member = copy(row.*c.member);
+      stored.email_index = copy(row.email_index);
+    }
     open_row<T>(db, row);
     seal_row<T>(db, *fields, row, &stored);
     bool changed = false;
     island::SqlFragment up;
-    up.text("UPDATE " + std::string(Entity<T>::kTable) + " SET id = id");
-    auto set = [&](const char* name, const std::unique_ptr<std::string>& now,
+    up.text("UPDATE " + table + " SET id = id");
+    auto set = [&](std::string_view name, const std::unique_ptr<std::string>& now,
                    const std::unique_ptr<std::string>& was) {
-      up.text(std::string(", ") + name + " = ");
+      up.text(", " + std::string(name) + " = ");
       if (now) {
         up.param(text_param(*now));
       } else {
@@ -368,12 +377,11 @@ std::size_t rewrap_rows(UnitOfWork& uow, Id& after, std::size_t batch, bool& don
     };
     set("custom_fields", row.custom_fields, stored.custom_fields);
     if constexpr (kHasSealedColumns<T>) {
-      set("email", row.email, stored.email);
-      set("phone", row.phone, stored.phone);
+      for (const auto& c : sealed_columns<T>()) set(c.field, row.*c.member, stored.*c.member);
       set("email_index", row.email_index, stored.email_index);
     }
     if (!changed) continue;
-    up.text(" WHERE id = " + std::to_string(id));
+    up.text(" WHERE id = " + std::to_string(row.id));
     island::execute(tx, up);
     open_row<T>(db, row);
     reindex<T>(uow, row, /*fresh=*/false);

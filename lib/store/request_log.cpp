@@ -34,9 +34,8 @@ std::optional<StoredResponse> RequestLog::find(UnitOfWork& uow, const std::strin
   auto rows = island::ViewStore<odbrows::StoredResponseView>::query(uow.impl().live(), q);
   if (rows.empty()) return std::nullopt;
   auto& r = rows.front();
-  auto body = std::make_unique<std::string>(std::move(r.body));
-  detail::open_value(db_->cipher.get(), kBodyPlace, body);
-  return StoredResponse{r.fingerprint, static_cast<int>(r.status), r.headers, std::move(*body),
+  return StoredResponse{r.fingerprint, static_cast<int>(r.status), r.headers,
+                        detail::opened(db_->cipher.get(), kBodyPlace, std::move(r.body)),
                         detail::timestamp(r.created_at)};
 }
 

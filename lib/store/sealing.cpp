@@ -18,6 +18,13 @@ std::string custom_place(ObjectType type) { return sealed_place(type, "custom");
 
 }  // namespace
 
+std::string opened(const FieldCipher* cipher, std::string_view place, std::string stored) {
+  if (!FieldCipher::is_sealed(stored)) return stored;
+  if (cipher == nullptr)
+    throw Unavailable("a value of " + std::string(place) + " is encrypted at rest and no keys are configured");
+  return cipher->open(stored, place);
+}
+
 std::unique_ptr<std::string> seal_custom(const FieldCipher& cipher, ObjectType type, const FieldSet& fields,
                                          const std::unique_ptr<std::string>& text,
                                          const std::unique_ptr<std::string>* stored) {
@@ -68,15 +75,9 @@ json open_json(const FieldCipher* cipher, std::string_view place, const json& va
   // Sensitive columns hold sealed strings; custom values are sealed as objects (a custom
   // text that happens to look sealed is just text).
   const auto* s = place.ends_with(".custom") ? nullptr : value.get_ptr<const std::string*>();
-  if (s != nullptr && FieldCipher::is_sealed(*s)) {
-    if (cipher == nullptr)
-      throw Unavailable("a value of " + std::string(place) + " is encrypted at rest and no keys are configured");
-    return cipher->open(*s, place);
-  }
+  if (s != nullptr && FieldCipher::is_sealed(*s)) return opened(cipher, place, *s);
   if (sealed == nullptr) return value;
-  if (cipher == nullptr)
-    throw Unavailable("a value of " + std::string(place) + " is encrypted at rest and no keys are configured");
-  return json::parse(cipher->open(*sealed, place));
+  return json::parse(opened(cipher, place, *sealed));
 }
 
 }  // namespace banyan::store::detail

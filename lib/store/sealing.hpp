@@ -5,6 +5,8 @@
 // plain ones.
 #pragma once
 
+#include <algorithm>
+#include <iterator>
 #include <memory>
 #include <span>
 #include <string>
@@ -25,20 +27,27 @@ struct SealedColumn {
   std::unique_ptr<std::string> Row::*member;
 };
 
-// The sealed columns of each type (none for most).
+// Which types have sealed columns, and which columns: the one list the store keeps (it
+// matches security::sensitive_fields, which the store cannot see from below).
+constexpr bool has_sealed_columns(ObjectType type) {
+  return type == ObjectType::kContact || type == ObjectType::kLead;
+}
+inline constexpr std::string_view kSealedFields[] = {"email", "phone"};
+
+template <typename T>
+inline constexpr bool kHasSealedColumns = has_sealed_columns(T::kType);
+
+// The sealed columns of each type (none for most), in the order of kSealedFields.
 template <typename T>
 std::span<const SealedColumn<typename Entity<T>::Row>> sealed_columns() {
   using Row = typename Entity<T>::Row;
-  if constexpr (T::kType == ObjectType::kContact || T::kType == ObjectType::kLead) {
-    static const SealedColumn<Row> kColumns[] = {{"email", &Row::email}, {"phone", &Row::phone}};
+  if constexpr (kHasSealedColumns<T>) {
+    static const SealedColumn<Row> kColumns[] = {{kSealedFields[0], &Row::email}, {kSealedFields[1], &Row::phone}};
     return kColumns;
   } else {
     return {};
   }
 }
-
-template <typename T>
-inline constexpr bool kHasSealedColumns = T::kType == ObjectType::kContact || T::kType == ObjectType::kLead;
 
 // Where a value lives, the associated data of its sealed form: "contact.email".
 inline std::string sealed_place(ObjectType type, std::string_view field) {
@@ -48,8 +57,9 @@ inline std::string sealed_place(ObjectType type, std::string_view field) {
 // Whether a field's values (as the audit trail names them: "email", "custom.<name>") may
 // be sealed.
 inline bool may_be_sealed(ObjectType type, std::string_view field) {
-  const bool personal = type == ObjectType::kContact || type == ObjectType::kLead;
-  return field.starts_with("custom.") || (personal && (field == "email" || field == "phone"));
+  if (field.starts_with("custom.")) return true;
+  return has_sealed_columns(type) &&
+         std::find(std::begin(kSealedFields), std::end(kSealedFields), field) != std::end(kSealedFields);
 }
 
 // Custom values of sensitive fields are stored as {"enc": "<sealed JSON of the value>"}.
@@ -66,13 +76,9 @@ void open_custom(const FieldCipher* cipher, ObjectType type, std::unique_ptr<std
 // other value is returned as it is.
 nlohmann::json open_json(const FieldCipher* cipher, std::string_view place, const nlohmann::json& value);
 
-// One stored value made plain. Unavailable when sealed and there is no cipher.
-inline void open_value(const FieldCipher* cipher, std::string_view place, std::unique_ptr<std::string>& value) {
-  if (!value || !FieldCipher::is_sealed(*value)) return;
-  if (cipher == nullptr)
-    throw Unavailable("a value of " + std::string(place) + " is encrypted at rest and no keys are configured");
-  *value = cipher->open(*value, place);
-}
+// A stored value made plain (as it is when not sealed). Unavailable when it is sealed and
+// there is no cipher.
+std::string opened(const FieldCipher* cipher, std::string_view place, std::string stored);
 
 // Seals the plain row `row` in place (a no-op without a cipher): sensitive columns, the
 // email's blind index, sensitive custom values. Where `stored` (the row as stored now)
@@ -107,8 +113,8 @@ template <typename T>
 void open_row(DatabaseState& db, typename Entity<T>::Row& row) {
   if constexpr (kHasSealedColumns<T>) {
     for (const auto& c : sealed_columns<T>()) {
-      auto& value = row.*c.member;
-      if (value && FieldCipher::is_sealed(*value)) open_value(db.cipher.get(), sealed_place(T::kType, c.field), value);
+      auto& value = row.*c.member;  // the place is named only for a sealed value
+      if (value && FieldCipher::is_sealed(*value)) *value = opened(db.cipher.get(), sealed_place(T::kType, c.field), std::move(*value));
     }
   }
   open_custom(db.cipher.get(), T::kType, row.custom_fields);

@@ -28,6 +28,16 @@ class EncryptionTest : public StoreTest {
   std::vector<std::string> columns_holding(const std::string& needle) { return scratch().columns_holding(needle); }
   bool files_hold(const std::string& needle) { return scratch().files_hold(needle); }
 
+  // Defines a custom field on contacts marked sensitive.
+  static void define_sensitive(store::Database& db, UnitOfWork& uow, const std::string& name, CustomFieldType type) {
+    CustomFieldDefinition d;
+    d.object_type = ObjectType::kContact;
+    d.name = name;
+    d.type = type;
+    d.sensitive = true;
+    db.custom_fields().define(uow, d);
+  }
+
   static Contact person(const std::string& last, const std::string& email, const std::string& phone) {
     Contact c = contact("Ada", last, email);
     c.phone = phone;
@@ -48,11 +58,7 @@ class EncryptionTest : public StoreTest {
 TEST_P(EncryptionTest, StoredEmailsPhonesAndSensitiveValuesAreNotInTheDatabase) {
   auto db = open_with(kKey1);
   const Id id = db->transact([&](UnitOfWork& uow) {
-    CustomFieldDefinition ssn;
-    ssn.object_type = ObjectType::kContact;
-    ssn.name = "tax_number";
-    ssn.sensitive = true;
-    db->custom_fields().define(uow, ssn);
+    define_sensitive(*db, uow, "tax_number", CustomFieldType::kText);
     Contact c = person("Quuxington", "ada.secret@example.com", "+44 20 7946 0958");
     c.custom["tax_number"] = std::string("TAXSECRET-7731");
     const Contact stored = db->contacts().create(uow, c);
@@ -98,12 +104,7 @@ TEST_P(EncryptionTest, WithoutKeysTheSameScanFindsTheEmail) {
 TEST_P(EncryptionTest, TheLibraryGivesBackPlainValuesEverywhere) {
   auto db = open_with(kKey1);
   const Timestamp before_update = db->transact([&](UnitOfWork& uow) {
-    CustomFieldDefinition d;
-    d.object_type = ObjectType::kContact;
-    d.name = "salary";
-    d.type = CustomFieldType::kNumber;
-    d.sensitive = true;
-    db->custom_fields().define(uow, d);
+    define_sensitive(*db, uow, "salary", CustomFieldType::kNumber);
     Contact c = person("Lovelace", "ada@example.com", "+44 1");
     c.custom["salary"] = std::int64_t{5000};
     db->contacts().create(uow, c);
@@ -314,12 +315,7 @@ TEST_P(EncryptionTest, AnAlteredOrMovedSealedValueIsRefused) {
 TEST_P(EncryptionTest, ChangingASensitiveFieldsTypeConvertsItsSealedValues) {
   auto db = open_with(kKey1);
   const Id id = db->transact([&](UnitOfWork& uow) {
-    CustomFieldDefinition d;
-    d.object_type = ObjectType::kContact;
-    d.name = "code";
-    d.type = CustomFieldType::kText;
-    d.sensitive = true;
-    db->custom_fields().define(uow, d);
+    define_sensitive(*db, uow, "code", CustomFieldType::kText);
     Contact c = contact("Typed", "Typed");
     c.custom["code"] = std::string("8675309417");
     return db->contacts().create(uow, c).id;
