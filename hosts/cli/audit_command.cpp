@@ -1,7 +1,7 @@
 #include "audit_command.hpp"
 
 #include "args.hpp"
-#include "timestamps.hpp"
+#include "banyan/model/time.hpp"
 
 namespace banyan::cli {
 
@@ -14,10 +14,9 @@ const char* const kAuditUsage =
 namespace {
 
 Timestamp time_option(const Args& a, const char* name) {
-  Timestamp t{};
-  const auto v = a.option(name);
-  if (!parse_timestamp(*v, t)) throw UsageError(std::string(name) + " takes an RFC 3339 time, e.g. 2026-11-29T12:00:00Z");
-  return t;
+  const auto t = parse_timestamp(*a.option(name));
+  if (!t) throw UsageError(std::string(name) + " takes an RFC 3339 time, e.g. 2026-11-29T12:00:00Z");
+  return *t;
 }
 
 void print_entry(const store::AuditEntry& e, std::ostream& out) {

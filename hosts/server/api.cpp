@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backfill_jobs.hpp"
 #include "banyan/banyan.hpp"
 #include "guard.hpp"
 #include "metrics.hpp"
@@ -220,10 +221,12 @@ struct Api::Impl {
   Engine engine;
   security::Authenticator authenticator;
   Guard guard;
+  BackfillJobs backfills;  // after engine: it stops before the engine goes
 
   Impl(store::Database& d, ServerConfig c, std::function<void(std::string_view)> l, const messaging::MessageBus* b)
       : db(d), config(std::move(c)), log(std::move(l)), bus(b), engine(d),
-        authenticator(d, security::AuthenticatorOptions{.oidc = config.oidc}), guard(config.rate, log) {}
+        authenticator(d, security::AuthenticatorOptions{.oidc = config.oidc}), guard(config.rate, log),
+        backfills(engine, log) {}
 
   // What routing learned about a request that its answer, error or not, still needs.
   struct Call {
@@ -494,20 +497,15 @@ struct Api::Impl {
       case FieldKind::kInteger:
         if (auto v = parse_integer(text)) return *v;
         throw ValidationError(f.name + ": '" + text + "' is not an integer", f.name);
-      case FieldKind::kTime: {
-        Timestamp t;
-        if (!parse_timestamp(text, t))
-          throw ValidationError(f.name + ": '" + text + "' is not an RFC 3339 UTC time", f.name);
-        return t;
-      }
+      case FieldKind::kTime:
+        if (auto t = parse_timestamp(text)) return *t;
+        throw ValidationError(f.name + ": '" + text + "' is not an RFC 3339 time (e.g. 2026-01-02T10:00:00Z)", f.name);
       case FieldKind::kDecimal:
         if (auto v = parse_decimal(text)) return *v;
         throw ValidationError(f.name + ": '" + text + "' is not a number", f.name);
-      case FieldKind::kDate: {
-        Date d;
-        if (!parse_date(text, d)) throw ValidationError(f.name + ": '" + text + "' is not a date (YYYY-MM-DD)", f.name);
-        return d;
-      }
+      case FieldKind::kDate:
+        if (auto d = parse_date(text)) return *d;
+        throw ValidationError(f.name + ": '" + text + "' is not a date (YYYY-MM-DD)", f.name);
       case FieldKind::kBool:
         if (text == "true") return true;
         if (text == "false") return false;
@@ -629,46 +627,109 @@ struct Api::Impl {
     return out;
   }
 
-  // POST /v1/{type}/batch {"items": [...]} creates up to 100 records; .../upsert creates
-  // or updates each by its external_id. All or nothing: the first bad item's problem names
-  // it ("items[3].email") and nothing is written.
+  // POST /v1/{type}/batch {"items": [...]} creates up to 100 records. All or nothing: the
+  // first bad item's problem names it ("items[3].email") and nothing is written.
   template <typename T>
-  HttpResponse batch(const Who& who, const RecordService<T>& repo, const HttpRequest& r, const Target& t, bool upsert) {
+  HttpResponse batch(const Who& who, const RecordService<T>& repo, const HttpRequest& r, const Target& t) {
     const json body = body_object(r);
+    const json& items = batch_items(body);
+    std::vector<T> records;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      try {
+        T record;
+        apply_json(record, items[i]);
+        records.push_back(std::move(record));
+      } catch (const ValidationError& e) {
+        at_item(i, e);
+      }
+    }
+    return write(who, r, t, [&](store::UnitOfWork& uow) {
+      json made = json::array();
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        try {
+          made.push_back(to_json(repo.create(uow, records[i])));
+        } catch (const Error& e) {
+          at_item(i, e);
+        }
+      }
+      return json_response(201, json{{"items", made}});
+    });
+  }
+
+  static const json& batch_items(const json& body) {
     if (!body.contains("items") || !body["items"].is_array() || body["items"].empty() || body["items"].size() > 100)
       throw ValidationError("items: a list of 1 to 100 records", "items");
     for (const auto& [k, v] : body.items())
       if (k != "items") throw ValidationError(k + ": no such field", k);
-    std::vector<T> records;
-    auto at = [](std::size_t i, const Error& e) {
-      const std::string where = "items[" + std::to_string(i) + "]";
-      const std::string field = e.field().empty() ? where : where + "." + e.field();
-      if (e.code() == ErrorCode::kConflict) throw Conflict(where + ": " + e.what(), field);
-      if (e.code() == ErrorCode::kNotFound) throw ValidationError(where + ": " + e.what(), field);
-      if (e.code() == ErrorCode::kValidation) throw ValidationError(where + ": " + e.what(), field);
-      throw;
-    };
-    for (std::size_t i = 0; i < body["items"].size(); ++i) {
+    return body["items"];
+  }
+
+  // An item's error as the batch's: its field prefixed with the item ("items[3].email").
+  [[noreturn]] static void at_item(std::size_t i, const Error& e) {
+    const std::string where = "items[" + std::to_string(i) + "]";
+    const std::string field = e.field().empty() ? where : where + "." + e.field();
+    switch (e.code()) {
+      case ErrorCode::kConflict:
+        if (e.field() == "version") throw Conflict(where + ": " + e.what(), "version");
+        throw Conflict(where + ": " + e.what(), field);
+      case ErrorCode::kNotFound:
+      case ErrorCode::kValidation: throw ValidationError(where + ": " + e.what(), field);
+      case ErrorCode::kPermissionDenied: throw PermissionDenied(where + ": " + e.what(), field);
+      default: throw;
+    }
+  }
+
+  template <typename T>
+  static json upsert_json(const WriteResult<T>& done) {
+    return json{{"outcome", std::string(to_string(done.outcome))}, {"record", to_json(done.record)}};
+  }
+
+  // POST /v1/{type}/upsert: one record, or {"items": [...]} up to 100, each created or
+  // changed by its external_id with merge semantics (what an item names changes, the rest
+  // stays) and reported as created, updated or unchanged. An unchanged item writes
+  // nothing. A batch is all or nothing, as /batch is.
+  template <typename T>
+  HttpResponse upsert(const Who& who, const RecordService<T>& repo, const std::string& base, const HttpRequest& r,
+                      const Target& t) {
+    const json body = body_object(r);
+    const bool single = !body.contains("items");
+    std::vector<Patch<T>> patches;
+    const json one = json::array({body});
+    const json& items = single ? one : batch_items(body);
+    for (std::size_t i = 0; i < items.size(); ++i) {
       try {
-        T record;
-        apply_json(record, body["items"][i]);
-        if (upsert && !record.external_id) throw ValidationError("external_id: an upsert needs one", "external_id");
-        records.push_back(std::move(record));
+        Patch<T> patch = patch_of<T>(items[i]);
+        if (!patch.values.external_id) throw ValidationError("external_id: an upsert needs one", "external_id");
+        patches.push_back(std::move(patch));
       } catch (const ValidationError& e) {
-        at(i, e);
+        if (single) throw;
+        at_item(i, e);
       }
     }
     return write(who, r, t, [&](store::UnitOfWork& uow) {
-      json items = json::array();
-      for (std::size_t i = 0; i < records.size(); ++i) {
+      if (single) {
+        const auto done = repo.upsert(uow, patches.front());
+        const bool created = done.outcome == WriteOutcome::kCreated;
+        HttpResponse out = json_response(created ? 201 : 200, upsert_json(done));
+        out.headers.emplace_back("ETag", "\"" + std::to_string(done.record.version) + "\"");
+        if (created) out.headers.emplace_back("Location", "/v1/" + base + "/" + std::to_string(done.record.id));
+        return out;
+      }
+      json results = json::array();
+      std::size_t counts[3] = {0, 0, 0};
+      for (std::size_t i = 0; i < patches.size(); ++i) {
         try {
-          items.push_back(to_json(upsert ? repo.upsert(uow, records[i]) : repo.create(uow, records[i])));
+          const auto done = repo.upsert(uow, patches[i]);
+          ++counts[static_cast<int>(done.outcome)];
+          results.push_back(upsert_json(done));
         } catch (const Error& e) {
-          if (e.code() == ErrorCode::kUnavailable || e.code() == ErrorCode::kPoolExhausted || e.code() == ErrorCode::kInternal) throw;
-          at(i, e);
+          at_item(i, e);
         }
       }
-      return json_response(upsert ? 200 : 201, json{{"items", items}});
+      return json_response(200, json{{"items", results},
+                                     {"created", counts[static_cast<int>(WriteOutcome::kCreated)]},
+                                     {"updated", counts[static_cast<int>(WriteOutcome::kUpdated)]},
+                                     {"unchanged", counts[static_cast<int>(WriteOutcome::kUnchanged)]}});
     });
   }
 
@@ -707,7 +768,7 @@ struct Api::Impl {
     }
     if (s.size() == 3 && (s[2] == "batch" || s[2] == "upsert")) {
       if (m != "POST") throw not_allowed(m, "POST");
-      return batch(who, repo, r, t, s[2] == "upsert");
+      return s[2] == "batch" ? batch(who, repo, r, t) : upsert(who, repo, base, r, t);
     }
     const Id id = parse_id(s[2]);
     if (s.size() == 3) {
@@ -715,22 +776,19 @@ struct Api::Impl {
         std::vector<std::string> fields;
         if (auto f = query_value(t, "fields")) fields = split(*f, ',');
         if (auto when = query_value(t, "as_of")) {
-          Timestamp at{};
-          if (!parse_timestamp(*when, at))
-            throw ValidationError("as_of: an RFC 3339 time, e.g. 2026-11-29T12:00:00Z", "as_of");
-          return record_response(200, db.read([&](store::UnitOfWork& uow) { return repo.as_of(uow, id, at); }),
+          const auto at = parse_timestamp(*when);
+          if (!at) throw ValidationError("as_of: an RFC 3339 time, e.g. 2026-11-29T12:00:00Z", "as_of");
+          return record_response(200, db.read([&](store::UnitOfWork& uow) { return repo.as_of(uow, id, *at); }),
                                  fields);
         }
         return record_response(200, db.read([&](store::UnitOfWork& uow) { return repo.get(uow, id); }), fields);
       }
       if (m == "PATCH") {
-        const json patch = body_object(r);
-        const auto expected = if_match(r);
+        // JSON Merge Patch: what the body names changes, the rest stays.
+        Patch<T> patch = patch_of<T>(body_object(r));
+        patch.expected_version = if_match(r);
         return write(who, r, t, [&](store::UnitOfWork& uow) {
-          T record = repo.get(uow, id);
-          check_version(expected, record.version);
-          apply_json(record, patch);
-          return record_response(200, repo.update(uow, record));
+          return record_response(200, repo.patch(uow, id, patch).record);
         });
       }
       if (m == "DELETE") {
@@ -846,18 +904,21 @@ struct Api::Impl {
     });
   }
 
-  // POST /v1/deals/{id}/stage {"stage_id"} (If-Match optional), GET .../stage-history
-  HttpResponse move_deal(const Who& who, const HttpRequest& r, const Target& t, Id deal_id) {
-    const json body = body_object(r);
+  // POST /v1/deals/{id}/stage {"stage_id"} (If-Match optional): a patch of the stage, so
+  // the status follows its kind. POST /v1/deals/{id}/reopen {"stage_id"?}.
+  HttpResponse move_deal(const Who& who, const HttpRequest& r, const Target& t, Id deal_id, bool reopen) {
+    const json body = reopen && r.body.empty() ? json::object() : body_object(r);
     only_keys(body, {"stage_id"});
-    const Id stage = body_id(body, "stage_id");
+    std::optional<Id> stage;
+    if (!reopen || (body.contains("stage_id") && !body["stage_id"].is_null())) stage = body_id(body, "stage_id");
     const auto expected = if_match(r);
     return write(who, r, t, [&](store::UnitOfWork& uow) {
-      const auto deals = engine.deals(who);
-      Deal deal = deals.get(uow, deal_id);
-      check_version(expected, deal.version);
-      deal.stage_id = stage;
-      return record_response(200, deals.update(uow, deal));
+      if (reopen) return record_response(200, engine.reopen_deal(uow, who, deal_id, stage, expected));
+      Patch<Deal> patch;
+      patch.values.stage_id = *stage;
+      patch.name("stage_id");
+      patch.expected_version = expected;
+      return record_response(200, engine.deals(who).patch(uow, deal_id, patch).record);
     });
   }
 
@@ -1056,6 +1117,33 @@ struct Api::Impl {
     return write(who, r, t, [&](store::UnitOfWork& uow) { return json_response(200, api_key_json(keys.revoke(uow, id))); });
   }
 
+  // A definition as the single-definition routes answer it: with how many records of its
+  // type hold no value for it, and the latest backfill this process ran of it.
+  json definition_answer(store::UnitOfWork& uow, const Who& who, const CustomFieldDefinition& d) {
+    json out = definition_json(d);
+    out["records_without_value"] = engine.count_without_value(uow, who, d.id);
+    if (auto p = backfills.progress(d.id)) out["backfill"] = backfill_json(*p);
+    return out;
+  }
+
+  static json backfill_json(const BackfillJobs::Progress& p) {
+    json out{{"state", std::string(BackfillJobs::to_string(p.state))}, {"filled", p.filled}, {"left", p.left}};
+    if (!p.error.empty()) out["error"] = p.error;
+    return out;
+  }
+
+  // The value a backfill gives, checked against the definition before anything is written.
+  static CustomValue backfill_value(const CustomFieldDefinition& d, const json& v) {
+    CustomValue value = custom_value_of(v, "backfill");
+    if (std::holds_alternative<std::monostate>(value)) throw ValidationError("backfill: a value is needed", "backfill");
+    try {
+      store::check_custom_value(d, value);
+    } catch (const ValidationError& e) {
+      throw ValidationError(std::string("backfill: ") + e.what(), "backfill");
+    }
+    return value;
+  }
+
   HttpResponse custom_fields(const Who& who, const HttpRequest& r, const Target& t) {
     const auto& s = t.segments;
     const auto registry = db.custom_fields();
@@ -1087,25 +1175,39 @@ struct Api::Impl {
         return json_response(200, json{{"items", items}});
       }
       if (m == "POST") {
+        json body = body_object(r);
+        std::optional<json> backfill;
+        if (body.contains("backfill")) {
+          backfill = body["backfill"];
+          body.erase("backfill");
+        }
         CustomFieldDefinition d;
-        apply_definition_json(d, body_object(r), true);
+        apply_definition_json(d, body, true);
         engine.require(who, Action::kAdmin, d.object_type);
-        return write(who, r, t, [&](store::UnitOfWork& uow) {
+        std::optional<CustomValue> value;
+        Id made_id = 0;
+        HttpResponse out = write(who, r, t, [&](store::UnitOfWork& uow) {
           const auto made = registry.define(uow, d);
-          HttpResponse out = json_response(201, definition_json(made));
-          out.headers.emplace_back("Location", "/v1/custom-fields/" + std::to_string(made.id));
-          return out;
+          made_id = made.id;
+          if (backfill) value = backfill_value(made, *backfill);
+          json answer = definition_answer(uow, who, made);
+          if (value) answer["backfill"] = backfill_json({});  // queued: it starts once this commits
+          HttpResponse created = json_response(201, answer);
+          created.headers.emplace_back("Location", "/v1/custom-fields/" + std::to_string(made.id));
+          return created;
         });
+        if (value) backfills.start(who, made_id, *value, r.remote);
+        return out;
       }
       throw not_allowed(m, "GET, POST");
     }
     const Id id = parse_id(s[2]);
     if (s.size() == 3 && m == "GET") {
-      return json_response(200, definition_json(db.read([&](store::UnitOfWork& uow) {
+      return json_response(200, db.read([&](store::UnitOfWork& uow) {
         auto d = registry.get(uow, id);
         engine.require(who, Action::kRead, d.object_type);
-        return d;
-      })));
+        return definition_answer(uow, who, d);
+      }));
     }
     if (s.size() == 3 && m == "PATCH") {
       const json body = body_object(r);
@@ -1114,7 +1216,7 @@ struct Api::Impl {
         auto d = administered(uow, id);
         check_version(expected, d.version);
         apply_definition_json(d, body, false);
-        return json_response(200, definition_json(registry.update(uow, d)));
+        return json_response(200, definition_answer(uow, who, registry.update(uow, d)));
       });
     }
     if (s.size() == 3 && m == "DELETE") {
@@ -1123,6 +1225,19 @@ struct Api::Impl {
         registry.remove(uow, id);
         return no_content();
       });
+    }
+    if (s.size() == 4 && s[3] == "backfill" && m == "POST") {
+      const json body = body_object(r);
+      only_keys(body, {"value"});
+      if (!body.contains("value")) throw ValidationError("value: the value to give records without one", "value");
+      const auto [d, value] = db.read([&](store::UnitOfWork& uow) {
+        auto def = administered(uow, id);
+        return std::make_pair(def, backfill_value(def, body["value"]));
+      });
+      const auto progress = backfills.start(who, d.id, value, r.remote);
+      HttpResponse out = json_response(202, json{{"field_id", d.id}, {"backfill", backfill_json(progress)}});
+      out.headers.emplace_back("Location", "/v1/custom-fields/" + std::to_string(d.id));
+      return out;
     }
     if (s.size() == 4 && s[3] == "rename" && m == "POST") {
       const json body = body_object(r);
@@ -1144,7 +1259,7 @@ struct Api::Impl {
       });
     }
     if (s.size() == 3) throw not_allowed(m, "GET, PATCH, DELETE");
-    if (s[3] == "rename" || s[3] == "type") throw not_allowed(m, "POST");
+    if (s[3] == "rename" || s[3] == "type" || s[3] == "backfill") throw not_allowed(m, "POST");
     throw HttpError{404, "no_route", "no route for " + t.path};
   }
 
@@ -1186,11 +1301,10 @@ struct Api::Impl {
   // ---- the audit trail ----------------------------------------------------------------
 
   static Timestamp time_param(const Target& t, const char* name) {
-    Timestamp at{};
     const auto v = query_value(t, name);
-    if (!v || !parse_timestamp(*v, at))
-      throw ValidationError(std::string(name) + ": an RFC 3339 time, e.g. 2026-11-29T12:00:00Z", name);
-    return at;
+    const auto at = v ? parse_timestamp(*v) : std::nullopt;
+    if (!at) throw ValidationError(std::string(name) + ": an RFC 3339 time, e.g. 2026-11-29T12:00:00Z", name);
+    return *at;
   }
 
   // ?object_type=&object_id=&actor_id=&from=&to=&after=&limit=
@@ -1373,7 +1487,7 @@ struct Api::Impl {
     const std::string& base = s[1];
     const std::string& verb = s[3];
     const bool known = (base == "leads" && verb == "convert") || verb == "merge" ||
-                       (base == "deals" && (verb == "stage" || verb == "stage-history"));
+                       (base == "deals" && (verb == "stage" || verb == "stage-history" || verb == "reopen"));
     if (!known) return std::nullopt;
     if (verb == "merge" && base != "contacts" && base != "companies" && base != "leads") return std::nullopt;
     const bool get = verb == "stage-history";
@@ -1381,7 +1495,7 @@ struct Api::Impl {
       throw not_allowed(r.method, get ? "GET" : "POST");
     const Id id = parse_id(s[2]);
     if (verb == "convert") return convert_lead(who, r, t, id);
-    if (verb == "stage") return move_deal(who, r, t, id);
+    if (verb == "stage" || verb == "reopen") return move_deal(who, r, t, id, verb == "reopen");
     if (get) return stage_history(who, id);
     if (base == "contacts") return merge(who, engine.contacts(who), r, t, id);
     if (base == "companies") return merge(who, engine.companies(who), r, t, id);

@@ -73,6 +73,7 @@ class Builder {
     c["schemas"]["Money"] = money_schema();
     c["schemas"]["CustomValue"] = custom_value_schema();
     c["schemas"]["CustomFieldDefinition"] = custom_field_definition_schema();
+    c["schemas"]["Backfill"] = backfill_schema();
     c["headers"]["X-Request-Id"] = {{"description", "This request's id, also in the access log and in problems"},
                                     {"required", true},
                                     {"schema", {{"type", "string"}}}};
@@ -203,10 +204,21 @@ class Builder {
          {"schema", {{"type", "string"}}}});
     history["responses"]["200"] = ok("Oldest first; fields the caller may not see have null values",
                                      list_of(schema_ref("FieldChange")));
-    json& patch = op(item, "patch", "update_" + one, "Change the fields present in the body", {400, 404, 409, 412, 415, 422});
+    json& patch = op(item, "patch", "update_" + one, "Change the fields present in the body (JSON Merge Patch)",
+                     {400, 404, 409, 412, 415, 422});
+    patch["description"] =
+        "RFC 7396 JSON Merge Patch, sent as application/merge-patch+json or application/json: the members present "
+        "change, null clears one, the rest stay as stored. An object for amount changes the members it has; `custom` "
+        "changes the custom fields it names (null clears one) and a null `custom` clears them all. A patch that "
+        "changes nothing writes nothing: the answer is the " + one + " at its current version.";
     params(patch, {"If-Match"});
-    body(patch, schema_ref(name + "Input"));
-    patch["responses"]["200"] = ok("The changed " + one, record, {"ETag"});
+    schemas[name + "Patch"] = schemas[name + "Input"];
+    schemas[name + "Patch"]["properties"]["custom"] = nullable(schemas[name + "Input"]["properties"]["custom"]);
+    const json patch_body = schema_ref(name + "Patch");
+    patch["requestBody"] = {{"required", true},
+                            {"content", {{"application/merge-patch+json", {{"schema", patch_body}}},
+                                         {"application/json", {{"schema", patch_body}}}}}};
+    patch["responses"]["200"] = ok("The " + one + " after the patch", record, {"ETag"});
     json& remove = op(item, "delete", "delete_" + one, "Delete a " + one, {404, 409});
     remove["responses"]["204"] = no_content();
     for (const std::string verb : {"archive", "restore"}) {
@@ -223,9 +235,32 @@ class Builder {
     body(b, batch);
     b["responses"]["201"] = ok("Created, in order", list_of(record));
     json& u = op(list_path + "/upsert", "post", "upsert_" + base,
-                 "Create or update up to 100 " + base + " by external_id, all or nothing", {400, 409, 415, 422});
-    body(u, batch);
-    u["responses"]["200"] = ok("Created or updated, in order", list_of(record));
+                 "Create or update one " + one + ", or up to 100 " + base + ", by external_id", {400, 409, 412, 415, 422});
+    u["description"] =
+        "Each record is found by its external_id (required): when there is one, the fields given change as a JSON "
+        "Merge Patch does (the rest stay); else it is created. Each is reported as created, updated or unchanged (an "
+        "unchanged one writes nothing). A batch ({\"items\": [...]}) is all or nothing; a problem's field names the "
+        "item. A single " + one + " answers 201 when created, else 200.";
+    json keyed = schemas[name + "Input"];
+    keyed["required"] = {"external_id"};
+    schemas[name + "Upsert"] = keyed;
+    const json upsert_batch = object_of(
+        {{"items", {{"type", "array"}, {"items", schema_ref(name + "Upsert")}, {"minItems", 1}, {"maxItems", 100}}}},
+        {"items"});
+    body(u, {{"anyOf", {schema_ref(name + "Upsert"), upsert_batch}}});
+    const json outcome = {{"type", "string"}, {"enum", {"created", "updated", "unchanged"}}};
+    schemas[name + "UpsertResult"] = object_of({{"outcome", outcome}, {"record", record}}, {"outcome", "record"});
+    const json count = {{"type", "integer"}, {"minimum", 0}};
+    const json batch_result = object_of({{"items", {{"type", "array"}, {"items", schema_ref(name + "UpsertResult")}}},
+                                         {"created", count},
+                                         {"updated", count},
+                                         {"unchanged", count}},
+                                        {"items", "created", "updated", "unchanged"});
+    u["responses"]["201"] = ok("One " + one + ", created", schema_ref(name + "UpsertResult"), {"ETag", "Location"});
+    u["responses"]["200"] = ok("One " + one + " updated or unchanged, or a batch, in order",
+                               {{"anyOf", {schema_ref(name + "UpsertResult"), batch_result}}});
+    u["responses"]["200"]["headers"]["ETag"] = {{"description", "The version of a single record"},
+                                                {"schema", {{"type", "string"}}}};
   }
 
   template <typename T>
@@ -273,7 +308,20 @@ class Builder {
                      {400, 404, 412, 415, 422});
     params(stage, {"If-Match"});
     body(stage, object_of({{"stage_id", id_schema()}}, {"stage_id"}));
+    stage["description"] = "Moving to a won or lost stage wins or loses the deal (its status and closed_at follow); "
+                           "a won or lost deal moves only once reopened.";
     stage["responses"]["200"] = ok("The moved deal", schema_ref("Deal"), {"ETag"});
+    path_id("/v1/deals/{id}/reopen");
+    json& reopen = op("/v1/deals/{id}/reopen", "post", "reopen_deal",
+                      "Reopen a won or lost deal (open again, closed_at cleared; the event deal.reopened)",
+                      {400, 404, 409, 412, 415, 422});
+    reopen["description"] = "Into `stage_id` (an open stage of its pipeline), or else the open stage it left when it "
+                            "closed. An empty body is fine.";
+    params(reopen, {"If-Match"});
+    reopen["requestBody"] = {{"required", false},
+                             {"content", {{"application/json", {{"schema", object_of({{"stage_id", id_schema()}},
+                                                                                      json::array())}}}}}};
+    reopen["responses"]["200"] = ok("The reopened deal", schema_ref("Deal"), {"ETag"});
     path_id("/v1/deals/{id}/stage-history");
     json& history = op("/v1/deals/{id}/stage-history", "get", "deal_stage_history", "Every stage move of a deal", {404});
     history["responses"]["200"] =
@@ -291,8 +339,16 @@ class Builder {
     json input = custom_field_definition_schema();
     input["properties"].erase("id");
     input["properties"].erase("version");
+    input["properties"].erase("records_without_value");
+    input["properties"]["backfill"] = {
+        {"description", "On create: a value given, batch by batch after the answer, to every existing record "
+                        "without one (follow it on GET /v1/custom-fields/{id})"},
+        {"$ref", "#/components/schemas/CustomValue"}};
     input.erase("required");
     doc["components"]["schemas"]["CustomFieldDefinitionInput"] = input;
+    json patch_input = input;
+    patch_input["properties"].erase("backfill");
+    doc["components"]["schemas"]["CustomFieldDefinitionPatch"] = patch_input;
     json& list = op("/v1/custom-fields", "get", "list_custom_fields", "Custom field definitions", {422});
     list["parameters"].push_back({{"name", "object_type"}, {"in", "query"}, {"schema", enum_schema(ObjectType::kActivity)}});
     list["responses"]["200"] = ok("Every definition (of one object type if asked)", list_of(definition));
@@ -305,8 +361,17 @@ class Builder {
     op(item, "get", "get_custom_field", "A definition", {404})["responses"]["200"] = ok("The definition", definition);
     json& patch = op(item, "patch", "update_custom_field", "Change label, rules, options, default", {400, 404, 412, 415, 422});
     params(patch, {"If-Match"});
-    body(patch, schema_ref("CustomFieldDefinitionInput"));
+    body(patch, schema_ref("CustomFieldDefinitionPatch"));
     patch["responses"]["200"] = ok("The changed definition", definition);
+    path_id(item + "/backfill");
+    json& backfill = op(item + "/backfill", "post", "backfill_custom_field",
+                        "Give a value to every record of the field's type that has none", {400, 404, 415, 422});
+    backfill["description"] = "Runs after the answer, a batch of records per transaction, each an ordinary update "
+                              "(a new version, an event, an audit entry). Progress: GET /v1/custom-fields/{id}.";
+    body(backfill, object_of({{"value", schema_ref("CustomValue")}}, {"value"}));
+    backfill["responses"]["202"] = ok("Queued", object_of({{"field_id", id_schema()}, {"backfill", schema_ref("Backfill")}},
+                                                          {"field_id", "backfill"}),
+                                      {"Location"});
     op(item, "delete", "delete_custom_field", "Remove a definition and its values", {404})["responses"]["204"] = no_content();
     path_id(item + "/rename");
     json& rename = op(item + "/rename", "post", "rename_custom_field", "Rename, keeping the values", {400, 404, 409, 415, 422});

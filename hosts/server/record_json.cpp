@@ -41,13 +41,9 @@ json time_schema(bool nullable) {
   return {{"type", nullable ? json{"string", "null"} : json("string")}, {"format", "date-time"}};
 }
 
-json date_json(Date d) {
-  const std::chrono::year_month_day ymd{d};
-  char out[16];
-  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return out;
-}
+json date_json(Date d) { return format_date(d); }
+
+}  // namespace
 
 json custom_value_json(const CustomValue& v) {
   return std::visit(
@@ -62,8 +58,6 @@ json custom_value_json(const CustomValue& v) {
       v);
 }
 
-// Custom values from JSON by their JSON type; the store checks them against the field
-// definitions (a date or time field takes its value as text and refuses it if malformed).
 CustomValue custom_value_of(const json& v, const std::string& field) {
   if (v.is_null()) return std::monostate{};
   if (v.is_string()) return v.get<std::string>();
@@ -75,15 +69,17 @@ CustomValue custom_value_of(const json& v, const std::string& field) {
     for (const auto& item : v) out.push_back(text(item, field));
     return out;
   }
-  if (v.is_object() && v.contains("minor_units") && v.size() <= 2) {
-    Money m;
-    if (!v["minor_units"].is_number_integer()) bad(field, "minor_units must be an integer");
-    m.minor_units = v["minor_units"].get<std::int64_t>();
-    if (v.contains("currency")) m.currency = text(v["currency"], field + ".currency");
-    return m;
+  if (v.is_object()) {
+    // Money, given whole: a value is replaced whole, so a currency left out would not mean
+    // "as it was".
+    if (v.size() != 2 || !v.contains("minor_units") || !v.contains("currency") || !v["minor_units"].is_number_integer())
+      bad(field, "money is {\"minor_units\": integer, \"currency\": \"EUR\"}, both members given");
+    return Money{v["minor_units"].get<std::int64_t>(), text(v["currency"], field + ".currency")};
   }
   bad(field, "is not a custom field value");
 }
+
+namespace {
 
 // The fields every record has.
 template <typename T>
@@ -200,9 +196,9 @@ JsonField<T> optional_time_field(const char* name, std::optional<Timestamp> T::*
               r.*member = std::nullopt;
               return;
             }
-            Timestamp t;
-            if (!v.is_string() || !parse_timestamp(v.get<std::string>(), t)) bad(name, "must be an RFC 3339 UTC time");
-            r.*member = t;
+            const auto t = v.is_string() ? parse_timestamp(v.get<std::string>()) : std::nullopt;
+            if (!t) bad(name, "must be an RFC 3339 time (e.g. 2026-01-02T10:00:00Z)");
+            r.*member = *t;
           },
           time_schema(true)};
 }
@@ -272,10 +268,29 @@ json money_schema() {
 }
 
 json custom_value_schema() {
-  return {{"description", "By the field's type: text, number, boolean, date, time, a list of options, or money"},
+  return {{"description",
+           "By the field's type: text, long_text, url, email, phone and enum a string; number an integer; decimal a "
+           "number; bool a boolean; date a string YYYY-MM-DD; datetime an RFC 3339 string with any offset and up to "
+           "six fraction digits (answered in UTC, Z); multi_enum a list of options; currency money (both members). "
+           "null is no value"},
           {"anyOf", {{{"type", {"string", "number", "boolean", "null"}}},
+                     {{"type", "string"}, {"format", "date"}},
+                     {{"type", "string"}, {"format", "date-time"}},
                      {{"type", "array"}, {"items", {{"type", "string"}}}},
-                     money_schema()}}};
+                     {{"type", "object"},
+                      {"properties", {{"minor_units", {{"type", "integer"}}}, {"currency", {{"type", "string"}}}}},
+                      {"required", {"minor_units", "currency"}},
+                      {"additionalProperties", false}}}}};
+}
+
+json backfill_schema() {
+  return {{"type", "object"},
+          {"properties", {{"state", {{"type", "string"}, {"enum", {"queued", "running", "done", "failed", "stopped"}}}},
+                          {"filled", {{"type", "integer"}, {"minimum", 0}}},
+                          {"left", {{"type", "integer"}, {"minimum", 0}}},
+                          {"error", {{"type", "string"}}}}},
+          {"required", {"state", "filled", "left"}},
+          {"additionalProperties", false}};
 }
 
 json custom_field_definition_schema() {
@@ -295,7 +310,12 @@ json custom_field_definition_schema() {
                           {"max_length", {{"type", {"integer", "null"}}}},
                           {"scale", {{"type", "integer"}}},
                           {"deprecated", {{"type", "boolean"}}},
-                          {"sensitive", {{"type", "boolean"}}}}},
+                          {"sensitive", {{"type", "boolean"}}},
+                          {"records_without_value",
+                           {{"type", "integer"},
+                            {"minimum", 0},
+                            {"description", "Records of the type holding no value (in answers about one definition)"}}},
+                          {"backfill", {{"$ref", "#/components/schemas/Backfill"}}}}},
           {"required", {"id", "version", "object_type", "name", "label", "type", "required", "default_value", "options",
                         "min", "max", "max_length", "scale", "deprecated", "sensitive"}},
           {"additionalProperties", false}};
@@ -362,17 +382,6 @@ void apply_definition_json(CustomFieldDefinition& d, const json& body, bool crea
       bad(k, "is set by the server");
     }
   }
-}
-
-bool parse_date(const std::string& text, Date& out) {
-  int y = 0, m = 0, d = 0, used = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 || text.size() != 10)
-    return false;
-  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(m)),
-                                        std::chrono::day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) return false;
-  out = std::chrono::sys_days(ymd);
-  return true;
 }
 
 namespace {
@@ -455,14 +464,17 @@ const std::vector<JsonField<Deal>>& json_fields<Deal>() {
     f.push_back({"amount", true, FieldKind::kOther,
                  [](const Deal& r) { return json{{"minor_units", r.amount.minor_units}, {"currency", r.amount.currency}}; },
                  [](Deal& r, const json& v) {
-                   if (!v.is_object() || !v.contains("minor_units") || !v["minor_units"].is_number_integer())
+                   if (!v.is_object() || v.empty())
                      bad("amount", "must be {\"minor_units\": integer, \"currency\": \"USD\"}");
                    for (const auto& [k, x] : v.items())
                      if (k != "minor_units" && k != "currency") bad("amount." + k, "no such field");
-                   r.amount.minor_units = v["minor_units"].get<std::int64_t>();
+                   if (v.contains("minor_units")) {
+                     if (!v["minor_units"].is_number_integer()) bad("amount.minor_units", "must be an integer");
+                     r.amount.minor_units = v["minor_units"].get<std::int64_t>();
+                   }
                    if (v.contains("currency")) r.amount.currency = text(v["currency"], "amount.currency");
                  },
-                 money_schema()});
+                 money_schema(), {"minor_units", "currency"}});
     f.push_back({"expected_close", true, FieldKind::kDate,
                  [](const Deal& r) { return r.expected_close ? date_json(*r.expected_close) : json(nullptr); },
                  [](Deal& r, const json& v) {
@@ -470,13 +482,14 @@ const std::vector<JsonField<Deal>>& json_fields<Deal>() {
                      r.expected_close = std::nullopt;
                      return;
                    }
-                   Date d;
-                   if (!v.is_string() || !parse_date(v.get<std::string>(), d)) bad("expected_close", "must be a date (YYYY-MM-DD)");
-                   r.expected_close = d;
+                   const auto d = v.is_string() ? parse_date(v.get<std::string>()) : std::nullopt;
+                   if (!d) bad("expected_close", "must be a date (YYYY-MM-DD)");
+                   r.expected_close = *d;
                  },
                  {{"type", {"string", "null"}}, {"format", "date"}}});
     f.push_back(optional_id_field("company_id", &Deal::company_id));
     f.push_back(enum_field("status", &Deal::status, &parse_deal_status, DealStatus::kLost));
+    f.push_back(optional_time_field("closed_at", &Deal::closed_at));
     return f;
   }();
   return fields;
@@ -547,6 +560,7 @@ const std::vector<JsonField<Stage>>& json_fields<Stage>() {
     f.push_back(text_field("name", &Stage::name));
     f.push_back(integer_field("position", &Stage::position));
     f.push_back(integer_field("win_probability", &Stage::win_probability));
+    f.push_back(enum_field("kind", &Stage::kind, &parse_stage_kind, StageKind::kLost));
     return f;
   }();
   return fields;
@@ -587,24 +601,56 @@ void append_json_text(const T& record, const std::vector<std::string>& fields, s
   out += '}';
 }
 
+namespace {
+template <typename T>
+const JsonField<T>& writable_json_field(const std::string& name) {
+  const auto& fields = json_fields<T>();
+  auto f = std::find_if(fields.begin(), fields.end(), [&](const JsonField<T>& x) { return x.name == name; });
+  if (f == fields.end()) bad(name, "no such field");
+  if (!f->writable) bad(name, "is set by the server");
+  return *f;
+}
+}  // namespace
+
 template <typename T>
 void apply_json(T& record, const json& body) {
   if (!body.is_object()) throw ValidationError("the body must be a JSON object");
-  const auto& fields = json_fields<T>();
+  for (const auto& item : body.items()) writable_json_field<T>(item.key()).set(record, item.value());
+}
+
+template <typename T>
+Patch<T> patch_of(const json& body) {
+  if (!body.is_object()) throw ValidationError("the body must be a JSON object");
+  Patch<T> patch;
   for (const auto& item : body.items()) {
-    const std::string& name = item.key();  // not a structured binding: clang 14 cannot capture one
-    auto f = std::find_if(fields.begin(), fields.end(), [&](const JsonField<T>& x) { return x.name == name; });
-    if (f == fields.end()) bad(name, "no such field");
-    if (!f->writable) bad(name, "is set by the server");
-    f->set(record, item.value());
+    const std::string& name = item.key();
+    const json& v = item.value();
+    if (name == "custom") {
+      if (v.is_null()) {
+        patch.fields.push_back("custom");  // every custom value cleared (values.custom is empty)
+        continue;
+      }
+      if (!v.is_object()) bad("custom", "must be an object of field name to value");
+      for (const auto& [field, value] : v.items()) patch.custom[field] = custom_value_of(value, "custom." + field);
+      continue;
+    }
+    const JsonField<T>& f = writable_json_field<T>(name);
+    f.set(patch.values, v);
+    if (!f.parts.empty() && v.is_object()) {
+      for (const auto& [part, ignored] : v.items()) patch.fields.push_back(name + "." + part);
+    } else {
+      patch.fields.push_back(name);
+    }
   }
+  return patch;
 }
 
 #define BANYAN_RECORD_JSON(T)                                              \
   template json to_json<T>(const T&);                                      \
   template json to_json<T>(const T&, const std::vector<std::string>&);     \
   template void append_json_text<T>(const T&, const std::vector<std::string>&, std::string&); \
-  template void apply_json<T>(T&, const json&);
+  template void apply_json<T>(T&, const json&);                             \
+  template Patch<T> patch_of<T>(const json&);
 BANYAN_RECORD_JSON(User)
 BANYAN_RECORD_JSON(Team)
 BANYAN_RECORD_JSON(Tag)

@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 
 #include "banyan/banyan.hpp"
-#include "timestamps.hpp"
 
 namespace banyan::server {
 
@@ -29,6 +28,9 @@ struct JsonField {
   std::function<json(const T&)> get;
   std::function<void(T&, const json&)> set;  // ValidationError(name) on a bad value
   json schema;                                // the value's JSON Schema, for the OpenAPI document
+  // The members of a composite value (amount: minor_units, currency): a patch may name
+  // them one by one, as JSON Merge Patch merges objects member by member.
+  std::vector<std::string> parts{};
 };
 
 template <typename T>
@@ -45,10 +47,16 @@ json to_json(const T& record, const std::vector<std::string>& fields);
 template <typename T>
 void append_json_text(const T& record, const std::vector<std::string>& fields, std::string& out);
 // Sets the writable fields present in `body` (a JSON object) on `record`: a whole body
-// for a create, a partial one for a patch. Unknown or read-only fields are refused
-// with ValidationError naming them.
+// for a create. Unknown or read-only fields are refused with ValidationError naming them.
 template <typename T>
 void apply_json(T& record, const json& body);
+// A JSON Merge Patch (RFC 7396) body as a patch: each member names a field and gives its
+// value (null clears it); an object given for a composite field names the members it
+// has ("amount": {"currency": "EUR"} names amount.currency); "custom" names each custom
+// field it holds (null clears one), and a null "custom" clears them all. Refused like
+// apply_json.
+template <typename T>
+Patch<T> patch_of(const json& body);
 
 // JSON Schemas shared by the fields and the OpenAPI document.
 json money_schema();
@@ -60,21 +68,24 @@ json enum_schema(E last) {
   return {{"type", "string"}, {"enum", names}};
 }
 json custom_value_schema();
+// A custom value in its JSON form (dates "YYYY-MM-DD", times RFC 3339 in UTC, money
+// {"minor_units", "currency"}), and one from JSON by its JSON type (texts stay texts: the
+// library reads a date or time field's text by the definition; null is no value).
+json custom_value_json(const CustomValue& v);
+CustomValue custom_value_of(const json& v, const std::string& field);
 json custom_field_definition_schema();
+// The progress of a custom field's backfill.
+json backfill_schema();
 
 // A custom field definition, and the writable parts of one from a JSON object (unknown
 // keys refused by name; name, type and object_type only where `creating`).
 json definition_json(const CustomFieldDefinition& d);
 void apply_definition_json(CustomFieldDefinition& d, const json& body, bool creating);
 
-using cli::format_timestamp;
 // Appends `v` as JSON text, as v.dump() would with invalid UTF-8 replaced, but without a
 // serializer for the common values (null, booleans, integers, plain ASCII strings).
 void append_json_value(const json& v, std::string& out);
 void append_json_string(const std::string& text, std::string& out);
-using cli::parse_timestamp;
-// "2026-11-29"; false when `text` is not a valid date.
-bool parse_date(const std::string& text, Date& out);
 // The whole of `text` as an integer or a number (std::stoll / std::stod); nullopt when
 // any of it is not.
 std::optional<std::int64_t> parse_integer(const std::string& text);

@@ -4,7 +4,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "banyan/export.hpp"
 #include "banyan/model/activity.hpp"
@@ -24,6 +28,17 @@
 #include "banyan/store/lead_converter.hpp"
 
 namespace banyan {
+
+// How Engine::backfill_custom_field goes about it.
+struct BANYAN_EXPORT BackfillOptions {
+  std::size_t batch = 500;  // records per transaction (1..10000)
+  // Called after each committed batch with the records filled so far and those still
+  // without a value; returning false stops the backfill there (it resumes where it
+  // stopped when started again, since it fills only what has no value).
+  std::function<bool(std::uint64_t filled, std::uint64_t left)> progress;
+  // Where the request came from, for the audit trail (an address, "cli").
+  std::string origin;
+};
 
 struct BANYAN_EXPORT EngineOptions {
   // How long a policy read from the database (custom roles) serves before it is read
@@ -65,6 +80,24 @@ class BANYAN_EXPORT Engine {
   // every loser.
   store::MergeResult merge(store::UnitOfWork& uow, const security::Principal& who,
                            const store::MergeRequest& request);
+
+  // Reopens a won or lost deal the principal may update (store::DealStages::reopen); the
+  // result is masked as reads are.
+  Deal reopen_deal(store::UnitOfWork& uow, const security::Principal& who, Id deal_id,
+                   std::optional<Id> stage_id = std::nullopt,
+                   std::optional<std::uint64_t> expected_version = std::nullopt);
+
+  // How many records of a custom field's type hold no value for it (archived ones too).
+  // Needs read on the type; NotFound for no such field.
+  std::uint64_t count_without_value(store::UnitOfWork& uow, const security::Principal& who, Id field_id);
+  // Gives every record of the field's type that holds no value for it `value`, a batch
+  // of records per transaction (never one long one), each an update like any other: a
+  // new version, an event and an audit entry, by `who`. Needs admin on the type;
+  // ValidationError("value") when the definition refuses the value (checked before
+  // anything is written). Returns how many records it filled. Not thread-safe against a
+  // second backfill of the same field (both would fill; neither would lose anything).
+  std::uint64_t backfill_custom_field(const security::Principal& who, Id field_id, const CustomValue& value,
+                                      const BackfillOptions& options = {});
 
   RecordService<User> users(const security::Principal& who);
   RecordService<Team> teams(const security::Principal& who);

@@ -58,6 +58,15 @@ class BANYAN_EXPORT RecordService {
   // may read (an owner or team left unset keeps the stored one), else a create.
   T upsert(store::UnitOfWork& uow, const T& record) const;
 
+  // A partial update (model/patch.hpp), checked as update() is: naming a sensitive field
+  // the principal cannot see is PermissionDenied, even to clear it. Unchanged when the
+  // patch asks for what is stored (nothing written; the principal still needs update).
+  WriteResult<T> patch(store::UnitOfWork& uow, Id id, const Patch<T>& patch) const;
+  // By patch.values.external_id: a patch of the record with that external id when the
+  // principal may read it, else a create of patch.values and patch.custom (which a hidden
+  // record with the same external id refuses as a Conflict).
+  WriteResult<T> upsert(store::UnitOfWork& uow, const Patch<T>& patch) const;
+
   // The record as it was at `when`, rebuilt from the audit trail, if the principal may
   // read it as it stood then (masked as get() masks); NotFound when it may not, or when
   // the record did not exist then.

@@ -8,6 +8,8 @@
 #include "banyan/model/custom_field.hpp"
 #include "banyan/model/deal.hpp"
 #include "banyan/model/lead.hpp"
+#include "banyan/model/patch.hpp"
+#include "banyan/model/pipeline.hpp"
 #include "banyan/model/record.hpp"
 
 namespace banyan {
@@ -66,6 +68,18 @@ constexpr NameTable<DealStatus, 3> kDealStatuses{{
     {DealStatus::kLost, "lost"},
 }};
 
+constexpr NameTable<StageKind, 3> kStageKinds{{
+    {StageKind::kOpen, "open"},
+    {StageKind::kWon, "won"},
+    {StageKind::kLost, "lost"},
+}};
+
+constexpr NameTable<WriteOutcome, 3> kWriteOutcomes{{
+    {WriteOutcome::kCreated, "created"},
+    {WriteOutcome::kUpdated, "updated"},
+    {WriteOutcome::kUnchanged, "unchanged"},
+}};
+
 constexpr NameTable<DealRole, 7> kDealRoles{{
     {DealRole::kDecisionMaker, "decision_maker"},
     {DealRole::kChampion, "champion"},
@@ -117,6 +131,9 @@ std::string_view to_string(LeadStatus status) noexcept { return name_of(kLeadSta
 LeadStatus parse_lead_status(std::string_view name) { return parse(kLeadStatuses, name, "status"); }
 std::string_view to_string(DealStatus status) noexcept { return name_of(kDealStatuses, status); }
 DealStatus parse_deal_status(std::string_view name) { return parse(kDealStatuses, name, "status"); }
+std::string_view to_string(StageKind kind) noexcept { return name_of(kStageKinds, kind); }
+StageKind parse_stage_kind(std::string_view name) { return parse(kStageKinds, name, "kind"); }
+std::string_view to_string(WriteOutcome outcome) noexcept { return name_of(kWriteOutcomes, outcome); }
 std::string_view to_string(DealRole role) noexcept { return name_of(kDealRoles, role); }
 DealRole parse_deal_role(std::string_view name) { return parse(kDealRoles, name, "role"); }
 std::string_view to_string(ActivityKind kind) noexcept { return name_of(kActivityKinds, kind); }

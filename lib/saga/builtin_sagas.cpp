@@ -67,7 +67,8 @@ SagaDefinition deal_won_saga(DealWonOptions options) {
   def.name = "deal_won";
   def.retry = options.retry;
   def.lease = options.lease;
-  def.trigger_events = {"deal.created", "deal.updated"};
+  // Every write that wins a deal (a create, a status, a move to a won stage) emits it.
+  def.trigger_events = {"deal.won"};
   def.start_rule = [](const store::DomainEvent& e) -> std::optional<StartRequest> {
     const json p = json::parse(e.payload, nullptr, false);
     if (!p.is_object() || p.value("status", std::string()) != "won") return std::nullopt;

@@ -5,6 +5,8 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/security/role_store.hpp"
+#include "store/custom_fields.hpp"
+#include "store/database_state.hpp"
 
 namespace banyan {
 
@@ -109,6 +111,84 @@ store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Princip
                              field);
   }
   return impl_->db.duplicates().merge(uow, request);
+}
+
+Deal Engine::reopen_deal(store::UnitOfWork& uow, const security::Principal& who, Id deal_id,
+                         std::optional<Id> stage_id, std::optional<std::uint64_t> expected_version) {
+  const auto of = deals(who);
+  policy()->require(who, security::Action::kUpdate, ObjectType::kDeal, security::RecordScope::of(of.get(uow, deal_id)));
+  const Deal reopened = impl_->db.deal_stages().reopen(uow, deal_id, stage_id, expected_version);
+  return of.get(uow, reopened.id);
+}
+
+std::uint64_t Engine::count_without_value(store::UnitOfWork& uow, const security::Principal& who, Id field_id) {
+  const auto registry = impl_->db.custom_fields();
+  require(who, security::Action::kRead, registry.get(uow, field_id).object_type);
+  return registry.count_without_value(uow, field_id);
+}
+
+namespace {
+
+// Calls f.template operator()<T>() with the record type of `type`.
+template <typename F>
+void with_record_type(ObjectType type, F&& f) {
+  switch (type) {
+    case ObjectType::kUser: f.template operator()<User>(); return;
+    case ObjectType::kTeam: f.template operator()<Team>(); return;
+    case ObjectType::kTag: f.template operator()<Tag>(); return;
+    case ObjectType::kCompany: f.template operator()<Company>(); return;
+    case ObjectType::kContact: f.template operator()<Contact>(); return;
+    case ObjectType::kLead: f.template operator()<Lead>(); return;
+    case ObjectType::kPipeline: f.template operator()<Pipeline>(); return;
+    case ObjectType::kStage: f.template operator()<Stage>(); return;
+    case ObjectType::kDeal: f.template operator()<Deal>(); return;
+    case ObjectType::kActivity: f.template operator()<Activity>(); return;
+  }
+}
+
+}  // namespace
+
+std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id field_id, const CustomValue& value,
+                                            const BackfillOptions& options) {
+  if (options.batch < 1 || options.batch > 10000)
+    throw ValidationError("batch: must be between 1 and 10000", "batch");
+  store::Database& db = impl_->db;
+  const auto registry = db.custom_fields();
+  const CustomFieldDefinition def = db.read([&](store::UnitOfWork& uow) { return registry.get(uow, field_id); });
+  require(who, security::Action::kAdmin, def.object_type);
+  if (std::holds_alternative<std::monostate>(value)) throw ValidationError("value: a backfill needs a value", "value");
+  try {
+    CustomValue checked = value;
+    store::check_custom_value(def, checked);
+  } catch (const ValidationError& e) {
+    throw ValidationError(std::string("value: ") + e.what(), "value");
+  }
+  std::uint64_t filled = 0;
+  Id after = 0;
+  for (;;) {
+    bool more = false;
+    std::uint64_t left = 0;
+    db.transact(
+        [&](store::UnitOfWork& uow) {
+          uow.describe_actor(who.name, options.origin);
+          const auto ids = registry.without_value(uow, field_id, after, options.batch);
+          more = ids.size() == options.batch;
+          with_record_type(def.object_type, [&]<typename T>() {
+            const store::Repository<T> repo(uow.impl().db);
+            Patch<T> patch;
+            patch.set_custom(def.name, value);
+            for (Id id : ids) {
+              if (repo.patch(uow, id, patch).outcome != WriteOutcome::kUnchanged) ++filled;
+              after = id;
+            }
+          });
+          left = registry.count_without_value(uow, field_id);
+        },
+        who.user_id);
+    if (options.progress && !options.progress(filled, left)) break;
+    if (!more) break;
+  }
+  return filled;
 }
 
 RecordService<User> Engine::users(const security::Principal& who) {

@@ -260,6 +260,55 @@ T RecordService<T>::upsert(store::UnitOfWork& uow, const T& record) const {
 }
 
 template <typename T>
+WriteResult<T> RecordService<T>::patch(store::UnitOfWork& uow, Id id, const Patch<T>& patch) const {
+  const T stored = readable(uow, id);
+  policy_->require(who_, Action::kUpdate, T::kType, scope_of(stored));
+  // Moving the record to another owner or team needs update there too.
+  T moved = stored;
+  for (const auto& field : patch.fields) {
+    if (field == "owner_id") moved.owner_id = patch.values.owner_id;
+    if (field == "team_id") moved.team_id = patch.values.team_id;
+  }
+  if (scope_of(moved) != scope_of(stored)) policy_->require(who_, Action::kUpdate, T::kType, scope_of(moved));
+  if (!sees_sensitive(stored)) {
+    // Writing what it cannot see would overwrite it (and an accepted equal value would
+    // tell what is there): refused, clearing included.
+    auto refuse = [&](const std::string& field) {
+      throw PermissionDenied(field + ": " + who_.name + " may not write a field it cannot see", field);
+    };
+    const auto& personal = security::sensitive_fields(T::kType);
+    for (const auto& field : patch.fields) {
+      if (std::find(personal.begin(), personal.end(), field) != personal.end()) refuse(field);
+      if (field == "custom") refuse("custom");  // replacing every value replaces hidden ones
+    }
+    for (const auto& name : sensitive_custom(uow))
+      if (patch.custom.count(name) > 0) refuse("custom." + name);
+  }
+  auto done = repo_.patch(uow, id, patch);
+  done.record = masked(uow, std::move(done.record));
+  return done;
+}
+
+template <typename T>
+WriteResult<T> RecordService<T>::upsert(store::UnitOfWork& uow, const Patch<T>& patch) const {
+  if (!patch.values.external_id)
+    throw ValidationError("external_id: upsert needs an external id", "external_id");
+  const auto existing = repo_.find_by_external_id(uow, *patch.values.external_id);
+  if (existing && policy_->allows(who_, Action::kRead, T::kType, scope_of(*existing)))
+    return this->patch(uow, existing->id, patch);
+  T record = patch.values;
+  for (const auto& [name, value] : patch.custom) {
+    if (std::holds_alternative<std::monostate>(value)) {
+      record.custom.erase(name);
+    } else {
+      record.custom[name] = value;
+    }
+  }
+  // None the principal can see: a create, which a hidden twin refuses as a Conflict.
+  return {create(uow, record), WriteOutcome::kCreated};
+}
+
+template <typename T>
 T RecordService<T>::as_of(store::UnitOfWork& uow, Id id, Timestamp when) const {
   auto record = audit_.template as_of<T>(uow, id, when);
   if (!record || !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record)))

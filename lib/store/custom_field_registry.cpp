@@ -197,6 +197,10 @@ void mark_changed(UnitOfWork& uow) {
 
 }  // namespace
 
+void check_custom_value(const CustomFieldDefinition& definition, CustomValue& value) {
+  detail::check_value(definition, value);
+}
+
 CustomFieldDefinition CustomFieldRegistry::define(UnitOfWork& uow,
                                                   const CustomFieldDefinition& definition) const {
   mark_changed(uow);
@@ -275,6 +279,41 @@ void CustomFieldRegistry::remove(UnitOfWork& uow, Id id) const {
   island::Transaction& tx = uow.impl().live();
   find_in(tx, id);
   Rows::erase(tx, id);
+}
+
+namespace {
+
+// "FROM <table> WHERE <the record has no value for def>"; sealed values count as values.
+island::SqlFragment without_value_clause(island::Backend backend, const CustomFieldDefinition& def) {
+  const std::string table(detail::table_of(def.object_type));
+  const std::string path = "'$." + detail::json_key(def.id) + "'";
+  island::SqlFragment q;
+  q.text(" FROM " + table + " WHERE " +
+         (backend == island::Backend::kSqlite ? "json_type(" : "JSON_EXTRACT(") + table + ".custom_fields, " +
+         path + ") IS NULL");
+  return q;
+}
+
+}  // namespace
+
+std::uint64_t CustomFieldRegistry::count_without_value(UnitOfWork& uow, Id id) const {
+  island::Transaction& tx = uow.impl().live();
+  const CustomFieldDefinition def = find_in(tx, id);
+  island::SqlFragment q;
+  q.text("SELECT COUNT(*)").append(without_value_clause(db_->backend, def));
+  return static_cast<std::uint64_t>(island::query_int(tx, q));
+}
+
+std::vector<Id> CustomFieldRegistry::without_value(UnitOfWork& uow, Id id, Id after, std::size_t limit) const {
+  island::Transaction& tx = uow.impl().live();
+  const CustomFieldDefinition def = find_in(tx, id);
+  island::SqlFragment q;
+  q.text("SELECT id").append(without_value_clause(db_->backend, def));
+  q.text(" AND id > ").param(detail::int_param(static_cast<std::int64_t>(after)));
+  q.text(" ORDER BY id LIMIT " + std::to_string(limit));
+  std::vector<Id> out;
+  for (auto v : island::query_ids(tx, q)) out.push_back(v);
+  return out;
 }
 
 std::vector<Id> CustomFieldRegistry::records_blocking_type_change(UnitOfWork& uow, Id id,

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "banyan/errors.hpp"
+#include "banyan/model/time.hpp"
 #include "store/entity.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
@@ -63,26 +64,6 @@ bool valid_phone(std::string_view s) {
 
 bool in_options(const CustomFieldDefinition& def, const std::string& v) {
   return std::find(def.options.begin(), def.options.end(), v) != def.options.end();
-}
-
-std::string date_text(Date d) {
-  const std::chrono::year_month_day ymd(d);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
-}
-
-std::optional<Date> parse_date(const std::string& s) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  char tail = 0;
-  if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3)
-    return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m},
-                                        std::chrono::day{d}};
-  if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days(ymd);
 }
 
 std::optional<std::int64_t> parse_int(std::string_view s) {
@@ -237,6 +218,10 @@ void check_value(const CustomFieldDefinition& def, CustomValue& value) {
       return;
     }
     case CustomFieldType::kNumber:
+      // 12.0 is the integer 12 (JSON does not tell them apart); 12.5 is not an integer.
+      if (const auto* d = std::get_if<double>(&value);
+          d != nullptr && std::trunc(*d) == *d && std::abs(*d) < 9.0e18)
+        value = static_cast<std::int64_t>(*d);
       check_limits(def, static_cast<double>(expect<std::int64_t>(def, value, "an integer")));
       return;
     case CustomFieldType::kDecimal: {
@@ -253,8 +238,25 @@ void check_value(const CustomFieldDefinition& def, CustomValue& value) {
       value = d;
       return;
     }
-    case CustomFieldType::kDate: expect<Date>(def, value, "a date"); return;
-    case CustomFieldType::kDateTime: expect<Timestamp>(def, value, "a date and time"); return;
+    case CustomFieldType::kDate:
+      // Text is the natural form at every edge (JSON, Python): read it here, once.
+      if (const auto* s = std::get_if<std::string>(&value)) {
+        const auto d = parse_date(*s);
+        if (!d) invalid(def, "expects a date (YYYY-MM-DD), not '" + s->substr(0, 64) + "'");
+        value = *d;
+      }
+      expect<Date>(def, value, "a date (YYYY-MM-DD)");
+      return;
+    case CustomFieldType::kDateTime:
+      if (const auto* s = std::get_if<std::string>(&value)) {
+        const auto t = parse_timestamp(*s);
+        if (!t)
+          invalid(def, "expects an RFC 3339 date and time (e.g. 2019-02-11T10:00:00Z, at most six fraction "
+                       "digits), not '" + s->substr(0, 64) + "'");
+        value = *t;
+      }
+      expect<Timestamp>(def, value, "an RFC 3339 date and time (e.g. 2019-02-11T10:00:00Z)");
+      return;
     case CustomFieldType::kBool: expect<bool>(def, value, "true or false"); return;
     case CustomFieldType::kEnum: {
       const auto& s = expect<std::string>(def, value, "one of its options");
@@ -294,13 +296,21 @@ void check_value(const CustomFieldDefinition& def, CustomValue& value) {
 }
 
 std::unique_ptr<std::string> encode_custom(const FieldSet& fields, const CustomFields& values,
-                                           bool creating) {
+                                           bool creating, const CustomTouch& touch) {
   json out = json::object();
-  for (const auto& [name, value] : values) {
-    if (fields.by_name(name) == nullptr) {
+  auto unknown = [&](const std::string& name) {
+    if (fields.by_name(name) == nullptr)
       throw ValidationError("custom." + name + ": no such custom field", "custom." + name);
-    }
-  }
+  };
+  for (const auto& entry : values) unknown(entry.first);
+  if (touch.named != nullptr)
+    for (const auto& name : *touch.named) unknown(name);
+  auto touched = [&](const std::string& name) {
+    if (creating || touch.all_named) return true;
+    if (touch.named != nullptr && touch.named->count(name) > 0) return true;
+    // An update that empties a field changes it when it had a value.
+    return touch.stored == nullptr || touch.stored->count(name) > 0;
+  };
   for (const CustomFieldDefinition& def : fields.all()) {
     auto it = values.find(def.name);
     CustomValue v = it != values.end() ? it->second : CustomValue{};
@@ -308,7 +318,7 @@ std::unique_ptr<std::string> encode_custom(const FieldSet& fields, const CustomF
       v = def.default_value;
     check_value(def, v);
     if (std::holds_alternative<std::monostate>(v)) {
-      if (def.required && !def.deprecated) invalid(def, "is required");
+      if (def.required && !def.deprecated && touched(def.name)) invalid(def, "is required");
       continue;
     }
     out[json_key(def.id)] = encode_value(def, v);
@@ -353,8 +363,8 @@ std::string value_to_text(const CustomFieldDefinition& def, const CustomValue& v
       return buf;
     }
     std::string operator()(bool b) const { return b ? "true" : "false"; }
-    std::string operator()(Date d) const { return date_text(d); }
-    std::string operator()(Timestamp t) const { return std::to_string(micros(t)); }
+    std::string operator()(Date d) const { return format_date(d); }
+    std::string operator()(Timestamp t) const { return format_timestamp(t); }
     std::string operator()(const std::vector<std::string>& list) const {
       std::string out;
       for (const auto& s : list) out += (out.empty() ? "" : ",") + s;
@@ -405,8 +415,10 @@ std::optional<CustomValue> value_from_text(const CustomFieldDefinition& def,
       break;
     }
     case CustomFieldType::kDateTime: {
-      if (auto i = parse_int(text)) {
-        v = timestamp(*i);
+      if (auto t = parse_timestamp(text)) {
+        v = *t;
+      } else if (auto i = parse_int(text)) {
+        v = timestamp(*i);  // microseconds since the epoch, as older versions wrote them
       } else if (auto d = parse_date(text)) {
         v = Timestamp(std::chrono::sys_days(*d));
       } else {

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,12 +30,21 @@ class FieldSet {
 // "f<id>": the JSON key of a definition's values.
 std::string json_key(Id definition_id);
 
+// Which custom fields an update touches: the ones it names or changes. A required field
+// must have a value on create, and after an update that touches it; a record that lacked
+// one before the field became required can still be edited otherwise.
+struct CustomTouch {
+  const CustomFields* stored = nullptr;          // the values before the update
+  const std::set<std::string>* named = nullptr;  // the fields the update names
+  bool all_named = false;                        // every one (the map was replaced whole)
+};
+
 // Checks `values` against the definitions and returns the JSON to store (nullptr for no
 // values). Applies defaults when `creating`. ValidationError("custom.<name>") for an
-// unknown field, a value of the wrong type or outside the limits, or a missing required
-// value.
+// unknown field (in `values` or named), a value of the wrong type or outside the limits,
+// or a missing required value on a create or a touched field.
 std::unique_ptr<std::string> encode_custom(const FieldSet& fields, const CustomFields& values,
-                                           bool creating);
+                                           bool creating, const CustomTouch& touch = {});
 // Values of known definitions; values of deleted definitions are left out.
 CustomFields decode_custom(const FieldSet& fields, const std::unique_ptr<std::string>& json);
 // The same values as a JSON object keyed by field name, each as stored (dates as days

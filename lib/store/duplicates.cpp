@@ -11,6 +11,7 @@
 #include "store/audit.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
+#include "model/writable_fields.hpp"
 #include "store/match_keys.hpp"
 #include "store/object_links.hpp"
 #include "store/outbox_writer.hpp"
@@ -57,62 +58,6 @@ std::vector<odbrows::MatchKeyRow> keys_where(island::Transaction& tx, ObjectType
   more(clause);
   clause.text(" ORDER BY object_id, id");
   return KeyRows::select(tx, clause);
-}
-
-// --- what a merge copies, per type -----------------------------------------------------
-
-template <typename T>
-struct FieldCopy {
-  const char* name;
-  std::function<void(T&, const T&)> copy;      // the winner's value, whatever it is
-  std::function<void(T&, const T&)> fill;      // the other's value, where ours is blank
-};
-
-template <typename T, typename V, typename Owner>
-FieldCopy<T> field_copy(const char* name, V Owner::*member) {
-  return FieldCopy<T>{
-      name, [member](T& into, const T& from) { into.*member = from.*member; },
-      [member](T& into, const T& from) {
-        if constexpr (std::is_same_v<V, std::string>) {
-          if ((into.*member).empty()) into.*member = from.*member;
-        } else {
-          if (!(into.*member) && (from.*member)) into.*member = from.*member;
-        }
-      }};
-}
-
-template <typename T>
-const std::vector<FieldCopy<T>>& mergeable_fields();
-
-template <>
-const std::vector<FieldCopy<Contact>>& mergeable_fields<Contact>() {
-  static const std::vector<FieldCopy<Contact>> fields = {
-      field_copy<Contact>("first_name", &Contact::first_name), field_copy<Contact>("last_name", &Contact::last_name),
-      field_copy<Contact>("email", &Contact::email),           field_copy<Contact>("phone", &Contact::phone),
-      field_copy<Contact>("title", &Contact::title),           field_copy<Contact>("owner_id", &Contact::owner_id),
-      field_copy<Contact>("team_id", &Contact::team_id)};
-  return fields;
-}
-
-template <>
-const std::vector<FieldCopy<Company>>& mergeable_fields<Company>() {
-  static const std::vector<FieldCopy<Company>> fields = {
-      field_copy<Company>("name", &Company::name),         field_copy<Company>("domain", &Company::domain),
-      field_copy<Company>("industry", &Company::industry), field_copy<Company>("phone", &Company::phone),
-      field_copy<Company>("website", &Company::website),
-      field_copy<Company>("employee_count", &Company::employee_count),
-      field_copy<Company>("owner_id", &Company::owner_id), field_copy<Company>("team_id", &Company::team_id)};
-  return fields;
-}
-
-template <>
-const std::vector<FieldCopy<Lead>>& mergeable_fields<Lead>() {
-  static const std::vector<FieldCopy<Lead>> fields = {
-      field_copy<Lead>("first_name", &Lead::first_name), field_copy<Lead>("last_name", &Lead::last_name),
-      field_copy<Lead>("email", &Lead::email),           field_copy<Lead>("phone", &Lead::phone),
-      field_copy<Lead>("company_name", &Lead::company_name), field_copy<Lead>("source", &Lead::source),
-      field_copy<Lead>("owner_id", &Lead::owner_id),     field_copy<Lead>("team_id", &Lead::team_id)};
-  return fields;
 }
 
 // --- moving what refers to a loser ----------------------------------------------------
@@ -212,18 +157,18 @@ MergeResult merge_as(UnitOfWork& uow, detail::DatabaseState* db, const MergeRequ
         survivor.custom[name] = value->second;
       }
     } else {
-      const auto& fields = mergeable_fields<T>();
-      auto it = std::find_if(fields.begin(), fields.end(),
-                             [&](const FieldCopy<T>& f) { return field == f.name; });
-      if (it == fields.end())
+      const auto* f = banyan::detail::writable_field<T>(field);
+      if (f == nullptr || !f->mergeable)
         throw ValidationError("winners: " + field + " is not a field a merge can choose", field);
-      it->copy(survivor, winner->second);
+      f->copy(survivor, winner->second);
     }
     chosen.insert(field);
   }
   for (const T& loser : losers) {
-    for (const FieldCopy<T>& f : mergeable_fields<T>())
-      if (!chosen.count(f.name)) f.fill(survivor, loser);
+    // Blanks are filled from the losers in order.
+    for (const auto& f : banyan::detail::writable_fields<T>())
+      if (f.mergeable && !chosen.count(std::string(f.name)) && f.blank(survivor) && !f.blank(loser))
+        f.copy(survivor, loser);
     for (const auto& [name, value] : loser.custom)
       if (!chosen.count("custom." + name)) survivor.custom.emplace(name, value);
   }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,27 @@ struct Referrer {
 
 template <typename T>
 struct Entity;  // specialised for every record type below
+
+// What a write names beyond what it changes. A patch names its fields, some perhaps to the
+// values they hold; a whole-record update names none. A write touches a field it names or
+// changes: rules that hold only for what a write touches (a required custom field, a
+// deal's status and stage) read this.
+struct Named {
+  std::vector<std::string> fields;  // standard fields, by public name
+  std::set<std::string> custom;     // custom fields, by name
+  bool all_custom = false;          // "custom" itself: every custom value replaced
+
+  bool has(std::string_view field) const {
+    for (const auto& f : fields)
+      if (f == field) return true;
+    return false;
+  }
+};
+// Whether a write (`named` null for a whole-record one) touches `field`, which it does
+// or does not change.
+inline bool touches(const Named* named, std::string_view field, bool changed) {
+  return changed || (named != nullptr && named->has(field));
+}
 
 // --- cell conversions -------------------------------------------------------------
 inline Cell cell(const std::string& v) { return v; }
@@ -169,6 +191,9 @@ inline void row_to_record(const odbrows::RecordRow& row, Record& r) {
 //   static void before_create(Row&);                        (may refuse, or clear columns)
 //   static void before_update(const Row& stored, Row& next);
 //   static void after_write(UnitOfWork&, const Row* before, const Row& after);
+//   static void reconcile(island::Transaction&, const T* stored, T& next, const Named*);
+//                                                           (stored null on create)
+//   static void before_remove(island::Transaction&, const Row&);
 
 #define BANYAN_ENTITY_MEMBERS(T, RowT, table)                                        \
     using Row = odbrows::RowT;                                                      \
@@ -208,10 +233,19 @@ struct Entity<Lead> {
   static void before_update(const Row& stored, Row& next);
 };
 BANYAN_DECLARE_ENTITY(Pipeline, PipelineRow, "pipelines")
-BANYAN_DECLARE_ENTITY(Stage, StageRow, "stages")
+template <>
+struct Entity<Stage> {
+  BANYAN_ENTITY_MEMBERS(Stage, StageRow, "stages")
+  // A stage holding deals keeps its kind and pipeline; a pipeline holding deals keeps a
+  // stage of each kind (Conflict otherwise).
+  static void reconcile(island::Transaction& tx, const Stage* stored, Stage& next, const Named* named);
+  static void before_remove(island::Transaction& tx, const Row& row);
+};
 template <>
 struct Entity<Deal> {
   BANYAN_ENTITY_MEMBERS(Deal, DealRow, "deals")
+  // Makes status, stage and closed_at agree (model/deal.hpp), or refuses the write.
+  static void reconcile(island::Transaction& tx, const Deal* stored, Deal& next, const Named* named);
   // Records every stage change in deal_stage_changes, with a deal.stage_changed event.
   static void after_write(UnitOfWork& uow, const Row* before, const Row& after);
 };
@@ -226,5 +260,12 @@ std::string_view table_of(ObjectType type) noexcept;
 void require_exists(island::Transaction& tx, std::string_view table, Id id,
                     std::string_view field);
 bool exists(island::Transaction& tx, std::string_view table, Id id);
+
+// Where a reopened deal goes when no stage is asked for: the open stage it left when it
+// closed, else the last open stage of its pipeline. ValidationError("pipeline_id") when
+// the pipeline has no open stage.
+Id stage_to_reopen_in(island::Transaction& tx, const Deal& deal);
+// ValidationError("stage_id") unless `stage` is an open stage of the deal's pipeline.
+void require_open_stage(island::Transaction& tx, const Deal& deal, Id stage);
 
 }  // namespace banyan::store::detail

@@ -6,6 +6,8 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/store/database.hpp"
+#include "banyan/store/deal_stages.hpp"
+#include "model/writable_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/custom_fields.hpp"
 #include "store/entity.hpp"
@@ -64,14 +66,34 @@ RowOf<T> load(island::Transaction& tx, Id id) {
 
 // The stored form of `record`, with the bookkeeping columns the store owns filled in.
 template <typename T>
-RowOf<T> prepare(UnitOfWork& uow, const T& record, bool creating) {
+RowOf<T> prepare(UnitOfWork& uow, const T& record, bool creating, const detail::CustomTouch& touch = {}) {
   Entity<T>::validate(record);
   RowOf<T> row;
   Entity<T>::to_row(record, row);
-  row.custom_fields =
-      detail::encode_custom(*detail::custom_fields_of(uow.impl(), T::kType), record.custom, creating);
+  row.custom_fields = detail::encode_custom(*detail::custom_fields_of(uow.impl(), T::kType), record.custom,
+                                            creating, touch);
   Entity<T>::check_references(uow.impl().live(), record);
   return row;
+}
+
+// The stored record of a row as loaded (sealed values opened), without changing the row,
+// whose sealed form the write still needs.
+template <typename T>
+T current_of(UnitOfWork& uow, const RowOf<T>& stored) {
+  RowOf<T> copy;
+  Entity<T>::to_row(Entity<T>::from_row(stored), copy);
+  // Columns only the store writes come back as before_update keeps them.
+  if constexpr (requires { Entity<T>::before_update(stored, copy); }) Entity<T>::before_update(stored, copy);
+  copy.custom_fields = stored.custom_fields ? std::make_unique<std::string>(*stored.custom_fields) : nullptr;
+  return to_domain<T>(uow, copy);
+}
+
+void check_expected_version(ObjectType type, Id id, std::uint64_t stored, std::uint64_t expected) {
+  if (stored == expected) return;
+  throw Conflict(std::string(to_string(type)) + " " + std::to_string(id) + " is at version " +
+                     std::to_string(stored) + ", not the version " + std::to_string(expected) +
+                     " this update was based on",
+                 "version");
 }
 
 // Keeps the record's full-text document and match keys in step with its (plain) row, in
@@ -122,6 +144,13 @@ void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what, const 
   detail::audit_change(uow.impl(), what, {T::kType, row.id}, before, after, row.updated_at);
   detail::append_event(uow, std::string(to_string(T::kType)) + "." + what, {T::kType, row.id},
                        row.version, after);
+  if constexpr (T::kType == ObjectType::kDeal) {
+    // A deal that closes says so in an event of its own, whichever write closed it.
+    const std::string status = after.value("status", std::string());
+    const bool was = before.is_object() && before.value("status", std::string()) == status;
+    if ((status == "won" || status == "lost") && !was)
+      detail::append_event(uow, "deal." + status, {T::kType, row.id}, row.version, after);
+  }
 }
 
 // Writes `row` (in its stored form, whose version is the one read), with its event, and
@@ -142,11 +171,72 @@ void delete_where(island::Transaction& tx, const std::string& table, const std::
   island::execute(tx, "DELETE FROM " + table + " WHERE " + where);
 }
 
+// Writes `next` over the stored record `current` (whose row, as loaded, is `stored`), or
+// nothing when it changes nothing. `named` is what a patch names (null for a whole
+// record); `reconcile` false skips the type's own rules (a deal being reopened).
+template <typename T>
+WriteResult<T> update_stored(UnitOfWork& uow, const RowOf<T>& stored, const T& current, T next,
+                             const detail::Named* named, const char* what, bool reconcile = true) {
+  next.id = stored.id;
+  next.version = stored.version;
+  if constexpr (requires { Entity<T>::reconcile(uow.impl().live(), &current, next, named); }) {
+    if (reconcile) Entity<T>::reconcile(uow.impl().live(), &current, next, named);
+  }
+  const detail::CustomTouch touch{&current.custom, named != nullptr ? &named->custom : nullptr,
+                                  named != nullptr && named->all_custom};
+  RowOf<T> row = prepare(uow, next, /*creating=*/false, touch);
+  // The caller may not rewrite history: creation and archiving stay as stored.
+  row.created_at = stored.created_at;
+  row.created_by = detail::column(detail::value(stored.created_by));
+  row.archived_at = detail::column(detail::value(stored.archived_at));
+  if constexpr (requires { Entity<T>::before_update(stored, row); })
+    Entity<T>::before_update(stored, row);
+  // What would be stored, as a record: when it is what is stored, there is nothing to
+  // write (no new version, no event, no audit entry).
+  T candidate = to_domain<T>(uow, row);
+  candidate.version = current.version;
+  candidate.updated_at = current.updated_at;
+  candidate.updated_by = current.updated_by;
+  if (candidate == current) return {current, WriteOutcome::kUnchanged};
+  seal<T>(uow, row, &stored);
+  T out = write_update<T>(uow, row, what, payload_of<T>(uow, stored));
+  if constexpr (requires { Entity<T>::after_write(uow, &stored, row); })
+    Entity<T>::after_write(uow, &stored, row);
+  return {std::move(out), WriteOutcome::kUpdated};
+}
+
+// `current` with what the patch names applied (model/patch.hpp); fills `named`.
+template <typename T>
+T patched(const T& current, const Patch<T>& patch, detail::Named& named) {
+  T next = current;
+  for (const auto& field : patch.fields) {
+    if (field == "custom") {
+      next.custom = patch.values.custom;
+      named.all_custom = true;
+    } else if (!named.has(field)) {
+      named.fields.push_back(field);
+    }
+  }
+  banyan::detail::copy_named(next, patch.values, named.fields);
+  for (const auto& [name, value] : patch.custom) {
+    named.custom.insert(name);
+    if (std::holds_alternative<std::monostate>(value)) {
+      next.custom.erase(name);
+    } else {
+      next.custom[name] = value;
+    }
+  }
+  return next;
+}
+
 }  // namespace
 
 template <typename T>
-T Repository<T>::create(UnitOfWork& uow, const T& record) const {
+T Repository<T>::create(UnitOfWork& uow, const T& given) const {
   island::Transaction& tx = uow.impl().live();
+  T record = given;
+  if constexpr (requires { Entity<T>::reconcile(tx, nullptr, record, nullptr); })
+    Entity<T>::reconcile(tx, nullptr, record, nullptr);
   RowOf<T> row = prepare(uow, record, /*creating=*/true);
   const auto now = detail::micros(detail::now_micros());
   row.id = 0;
@@ -197,27 +287,19 @@ std::optional<T> Repository<T>::find_by_external_id(UnitOfWork& uow,
 
 template <typename T>
 T Repository<T>::update(UnitOfWork& uow, const T& record) const {
-  island::Transaction& tx = uow.impl().live();
-  const RowOf<T> stored = load<T>(tx, record.id);
-  if (stored.version != record.version) {
-    throw Conflict(std::string(to_string(T::kType)) + " " + std::to_string(record.id) +
-                       " is at version " + std::to_string(stored.version) +
-                       ", not the version " + std::to_string(record.version) +
-                       " this update was based on",
-                   "version");
-  }
-  RowOf<T> row = prepare(uow, record, /*creating=*/false);
-  // The caller may not rewrite history: creation and archiving stay as stored.
-  row.created_at = stored.created_at;
-  row.created_by = detail::column(detail::value(stored.created_by));
-  row.archived_at = detail::column(detail::value(stored.archived_at));
-  if constexpr (requires { Entity<T>::before_update(stored, row); })
-    Entity<T>::before_update(stored, row);
-  seal<T>(uow, row, &stored);
-  T out = write_update<T>(uow, row, "updated", payload_of<T>(uow, stored));
-  if constexpr (requires { Entity<T>::after_write(uow, &stored, row); })
-    Entity<T>::after_write(uow, &stored, row);
-  return out;
+  const RowOf<T> stored = load<T>(uow.impl().live(), record.id);
+  check_expected_version(T::kType, record.id, stored.version, record.version);
+  return update_stored<T>(uow, stored, current_of<T>(uow, stored), record, nullptr, "updated").record;
+}
+
+template <typename T>
+WriteResult<T> Repository<T>::patch(UnitOfWork& uow, Id id, const Patch<T>& patch) const {
+  const RowOf<T> stored = load<T>(uow.impl().live(), id);
+  if (patch.expected_version) check_expected_version(T::kType, id, stored.version, *patch.expected_version);
+  const T current = current_of<T>(uow, stored);
+  detail::Named named;
+  T next = patched(current, patch, named);
+  return update_stored<T>(uow, stored, current, std::move(next), &named, "updated");
 }
 
 template <typename T>
@@ -241,7 +323,8 @@ T Repository<T>::restore(UnitOfWork& uow, Id id) const {
 template <typename T>
 void Repository<T>::remove(UnitOfWork& uow, Id id) const {
   island::Transaction& tx = uow.impl().live();
-  const nlohmann::json before = payload_of<T>(uow, load<T>(tx, id));  // NotFound when gone
+  const RowOf<T> stored = load<T>(tx, id);  // NotFound when gone
+  const nlohmann::json before = payload_of<T>(uow, stored);
   const std::string sid = std::to_string(id);
   for (const detail::Referrer& r : Entity<T>::referrers()) {
     island::SqlFragment q;
@@ -254,6 +337,7 @@ void Repository<T>::remove(UnitOfWork& uow, Id id) const {
                      std::string(r.column));
     }
   }
+  if constexpr (requires { Entity<T>::before_remove(tx, stored); }) Entity<T>::before_remove(tx, stored);
   const std::string type = "'" + std::string(to_string(T::kType)) + "'";
   delete_where(tx, "tag_links", "object_type = " + type + " AND object_id = " + sid);
   delete_where(tx, "activity_links", "object_type = " + type + " AND object_id = " + sid);
@@ -288,6 +372,22 @@ T Repository<T>::upsert(UnitOfWork& uow, const T& record) const {
   next.id = existing->id;
   next.version = existing->version;
   return update(uow, next);
+}
+
+template <typename T>
+WriteResult<T> Repository<T>::upsert(UnitOfWork& uow, const Patch<T>& patch) const {
+  if (!patch.values.external_id)
+    throw ValidationError("external_id: upsert needs an external id", "external_id");
+  if (auto existing = find_by_external_id(uow, *patch.values.external_id)) return this->patch(uow, existing->id, patch);
+  T record = patch.values;
+  for (const auto& [name, value] : patch.custom) {
+    if (std::holds_alternative<std::monostate>(value)) {
+      record.custom.erase(name);
+    } else {
+      record.custom[name] = value;
+    }
+  }
+  return {create(uow, record), WriteOutcome::kCreated};
 }
 
 template <typename T>
@@ -402,6 +502,28 @@ template class Repository<Pipeline>;
 template class Repository<Stage>;
 template class Repository<Deal>;
 template class Repository<Activity>;
+
+// Here rather than in deal_stages.cpp: a reopen writes through the repository's own
+// update path, without the rule that keeps a closed deal where it is.
+Deal DealStages::reopen(UnitOfWork& uow, Id deal_id, std::optional<Id> stage_id,
+                        std::optional<std::uint64_t> expected_version) const {
+  island::Transaction& tx = uow.impl().live();
+  const RowOf<Deal> stored = load<Deal>(tx, deal_id);
+  if (expected_version) check_expected_version(ObjectType::kDeal, deal_id, stored.version, *expected_version);
+  const Deal current = current_of<Deal>(uow, stored);
+  if (current.status == DealStatus::kOpen)
+    throw Conflict("status: deal " + std::to_string(deal_id) + " is open; there is nothing to reopen", "status");
+  Deal next = current;
+  if (stage_id) {
+    detail::require_open_stage(tx, current, *stage_id);
+    next.stage_id = *stage_id;
+  } else {
+    next.stage_id = detail::stage_to_reopen_in(tx, current);
+  }
+  next.status = DealStatus::kOpen;
+  next.closed_at.reset();
+  return update_stored<Deal>(uow, stored, current, std::move(next), nullptr, "reopened", /*reconcile=*/false).record;
+}
 
 std::uint64_t Database::rewrap_encrypted(std::size_t batch) {
   if (!state_->cipher) throw Unavailable("no encryption keys are configured: nothing to seal with");

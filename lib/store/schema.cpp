@@ -1,6 +1,8 @@
 #include "store/schema.hpp"
 
+#include <cctype>
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -345,6 +347,55 @@ void migrate_to_13(island::Transaction& tx, island::Backend backend) {
   create_encryption_tables(tx, backend);
 }
 
+// Version 14: stage kinds and deals' close times. Each pipeline's won and lost stages
+// are told the way its stages were named before kinds existed: the highest-probability
+// stage named like "won" or at 100% becomes won, the last stage at 0% named like "lost"
+// becomes lost. A pipeline where one cannot be told takes no new deals or moves until an
+// administrator sets the kinds. Deals already won or lost take their last update as their
+// close time. Deals themselves do not move: a status and stage that disagreed stay so
+// until the deal next changes stage or status.
+void migrate_to_14(island::Transaction& tx, island::Backend backend) {
+  const ColumnTypes c(backend);
+  island::execute(tx, "ALTER TABLE stages ADD COLUMN kind " + c.text + " NOT NULL DEFAULT 'open'");
+  island::execute(tx, "ALTER TABLE deals ADD COLUMN closed_at " + c.time + " NULL");
+  struct StageSeen {
+    std::uint64_t id, pipeline;
+    std::string name;
+    std::int64_t probability, position;
+  };
+  std::map<std::uint64_t, std::vector<StageSeen>> by_pipeline;
+  island::SqlFragment q;
+  q.text("SELECT id, pipeline_id, name, win_probability, position FROM stages ORDER BY id");
+  const auto cells = island::query_text(tx, q, 5);
+  for (std::size_t i = 0; i + 5 <= cells.size(); i += 5) {
+    StageSeen st{std::stoull(cells[i].text), std::stoull(cells[i + 1].text), cells[i + 2].text,
+                 std::stoll(cells[i + 3].text), std::stoll(cells[i + 4].text)};
+    for (auto& ch : st.name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    by_pipeline[st.pipeline].push_back(std::move(st));
+  }
+  auto set_kind = [&](std::uint64_t id, const char* kind) {
+    island::execute(tx, "UPDATE stages SET kind = '" + std::string(kind) + "' WHERE id = " + std::to_string(id));
+  };
+  for (const auto& [pipeline, stages] : by_pipeline) {
+    const StageSeen* won = nullptr;
+    const StageSeen* lost = nullptr;
+    for (const auto& st : stages) {
+      if ((st.name.find("won") != std::string::npos || st.probability == 100) &&
+          (won == nullptr || st.probability > won->probability ||
+           (st.probability == won->probability && st.position > won->position)))
+        won = &st;
+    }
+    for (const auto& st : stages) {
+      if (&st != won && st.probability == 0 && st.name.find("lost") != std::string::npos &&
+          (lost == nullptr || st.position > lost->position))
+        lost = &st;
+    }
+    if (won != nullptr) set_kind(won->id, "won");
+    if (lost != nullptr) set_kind(lost->id, "lost");
+  }
+  island::execute(tx, "UPDATE deals SET closed_at = updated_at WHERE status IN ('won', 'lost')");
+}
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
@@ -353,7 +404,8 @@ std::vector<Migration>& schema_migrations() {
                                               {6, migrate_to_6}, {7, migrate_to_7},
                                               {8, migrate_to_8}, {9, migrate_to_9},
                                               {10, migrate_to_10}, {11, migrate_to_11},
-                                              {12, migrate_to_12}, {13, migrate_to_13}};
+                                              {12, migrate_to_12}, {13, migrate_to_13},
+                                              {14, migrate_to_14}};
   return migrations;
 }
 

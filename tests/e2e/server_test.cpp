@@ -92,6 +92,11 @@ TEST_P(ServerTest, EveryRecordTypeIsAResourceWithItsOwnFields) {
   const json company = create("companies", {{"name", "Acme"}, {"domain", "acme.example"}, {"employee_count", 1200}});
   const json pipeline = create("pipelines", {{"name", "New business"}});
   const json stage = create("stages", {{"pipeline_id", pipeline["id"]}, {"name", "Qualify"}, {"position", 1}, {"win_probability", 10}});
+  const json won = create("stages", {{"pipeline_id", pipeline["id"]}, {"name", "Signed"}, {"position", 2},
+                                     {"win_probability", 100}, {"kind", "won"}});
+  create("stages", {{"pipeline_id", pipeline["id"]}, {"name", "Gone"}, {"position", 3}, {"kind", "lost"}});
+  EXPECT_EQ(stage["kind"], "open") << "a stage is open unless told";
+  EXPECT_EQ(won["kind"], "won");
   const json deal = create("deals", {{"title", "Fleet"}, {"pipeline_id", pipeline["id"]}, {"stage_id", stage["id"]},
                                      {"amount", {{"minor_units", 1200000}, {"currency", "EUR"}}},
                                      {"expected_close", "2027-03-31"}, {"company_id", company["id"]}, {"owner_id", user["id"]}});
@@ -122,7 +127,7 @@ TEST_P(ServerTest, EveryRecordTypeIsAResourceWithItsOwnFields) {
     }
   };
   refused("deals", {{"title", "x"}, {"pipeline_id", pipeline["id"]}, {"stage_id", stage["id"]}, {"status", "maybe"}}, "status");
-  refused("deals", {{"title", "x"}, {"pipeline_id", pipeline["id"]}, {"stage_id", stage["id"]}, {"amount", {{"minor_units", "lots"}}}}, "amount");
+  refused("deals", {{"title", "x"}, {"pipeline_id", pipeline["id"]}, {"stage_id", stage["id"]}, {"amount", {{"minor_units", "lots"}}}}, "amount.minor_units");
   refused("deals", {{"title", "x"}, {"pipeline_id", pipeline["id"]}, {"stage_id", stage["id"]}, {"expected_close", "2027-02-30"}}, "expected_close");
   refused("activities", {{"kind", "telepathy"}, {"subject", "x"}}, "kind");
   refused("activities", {{"subject", "x"}, {"due_at", "tomorrow"}}, "due_at");
@@ -132,10 +137,11 @@ TEST_P(ServerTest, EveryRecordTypeIsAResourceWithItsOwnFields) {
   auto r = call("PATCH", "/v1/deals/" + deal["id"].dump(), {{"status", "won"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(parsed(r)["status"], "won");
+  EXPECT_EQ(parsed(r)["stage_id"], won["id"]) << "a won deal is in the won stage";
   r = call("PATCH", "/v1/users/" + user["id"].dump(), {{"active", false}});
   EXPECT_EQ(parsed(r)["active"], false);
   // A stage still holding deals cannot be deleted.
-  expect_problem(call("DELETE", "/v1/stages/" + stage["id"].dump()), 409, "conflict");
+  expect_problem(call("DELETE", "/v1/stages/" + won["id"].dump()), 409, "conflict");
 }
 
 TEST_P(ServerTest, ARetriedPostWithAnIdempotencyKeyReturnsTheFirstResultAndCreatesNothing) {
@@ -210,6 +216,8 @@ TEST_P(ServerTest, LeadConversionMergeAndStageMovesAreEndpoints) {
   const json pipeline = create("pipelines", {{"name", "New"}});
   const json qualify = create("stages", {{"pipeline_id", pipeline["id"]}, {"name", "Qualify"}, {"position", 1}});
   const json propose = create("stages", {{"pipeline_id", pipeline["id"]}, {"name", "Propose"}, {"position", 2}});
+  create("stages", {{"pipeline_id", pipeline["id"]}, {"name", "Won"}, {"position", 3}, {"kind", "won"}});
+  create("stages", {{"pipeline_id", pipeline["id"]}, {"name", "Lost"}, {"position", 4}, {"kind", "lost"}});
   const json lead = create("leads", {{"first_name", "Grace"}, {"last_name", "Brewster"}, {"email", "grace@umbrella.example"},
                                      {"company_name", "Umbrella"}});
   const std::string convert = "/v1/leads/" + lead["id"].dump() + "/convert";
@@ -279,11 +287,14 @@ TEST_P(ServerTest, BatchCreateAndUpsertAreAllOrNothingAndNameTheBadItem) {
            {{"items", {{{"external_id", "crm-1"}, {"name", "Acme"}}, {{"external_id", "crm-2"}, {"name", "Globex"}}}}});
   ASSERT_EQ(r.status, 200) << r.body;
   const auto first = parsed(r)["items"];
+  EXPECT_EQ(first[0]["outcome"], "created");
+  EXPECT_EQ(parsed(r)["created"], 2);
   r = call("POST", "/v1/companies/upsert", {{"items", {{{"external_id", "crm-1"}, {"name", "Acme Corp"}}}}});
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(parsed(r)["items"][0]["id"], first[0]["id"]);
-  EXPECT_EQ(parsed(r)["items"][0]["name"], "Acme Corp");
-  EXPECT_EQ(parsed(r)["items"][0]["version"], 2);
+  EXPECT_EQ(parsed(r)["items"][0]["outcome"], "updated");
+  EXPECT_EQ(parsed(r)["items"][0]["record"]["id"], first[0]["record"]["id"]);
+  EXPECT_EQ(parsed(r)["items"][0]["record"]["name"], "Acme Corp");
+  EXPECT_EQ(parsed(r)["items"][0]["record"]["version"], 2);
   r = call("POST", "/v1/companies/upsert", {{"items", {{{"name", "No key"}}}}});
   expect_problem(r, 422, "validation");
   EXPECT_EQ(parsed(r)["field"], "items[0].external_id");

@@ -232,7 +232,12 @@ def refs(api):
     pipeline, _ = api.ok("POST", "/v1/pipelines", body={"name": "Refs pipeline"})
     stage, _ = api.ok("POST", "/v1/stages", body={"pipeline_id": pipeline["id"], "name": "Open", "position": 1,
                                                   "win_probability": 20})
-    return {"pipeline": pipeline["id"], "stage": stage["id"]}
+    # Deals need a pipeline with a stage of each kind.
+    won, _ = api.ok("POST", "/v1/stages", body={"pipeline_id": pipeline["id"], "name": "Won", "position": 20,
+                                                "win_probability": 100, "kind": "won"})
+    lost, _ = api.ok("POST", "/v1/stages", body={"pipeline_id": pipeline["id"], "name": "Lost", "position": 21,
+                                                 "kind": "lost"})
+    return {"pipeline": pipeline["id"], "stage": stage["id"], "won": won["id"], "lost": lost["id"]}
 
 
 @pytest.mark.parametrize("kind", list(PATCHES))
@@ -252,6 +257,9 @@ def test_every_resource_route_answers_as_documented(api, refs, kind):
 
     changed, headers = api.ok("PATCH", item, path, PATCHES[kind], {"If-Match": f"\"{created['version']}\""})
     assert changed["version"] == created["version"] + 1
+    # The same patch again, as merge-patch+json, changes nothing: the same version comes back.
+    status, same, _ = api.call("PATCH", item, path, PATCHES[kind], content_type="application/merge-patch+json")
+    assert status == 200 and same == changed
     # The audit trail: the record as it was before the change, and the change itself.
     assert api.ok("GET", item, f"{path}?as_of={quote(created['updated_at'])}")[0] == created
     assert api.ok("GET", item, f"{path}?as_of={quote(changed['updated_at'])}")[0] == changed
@@ -289,11 +297,23 @@ def test_every_resource_route_answers_as_documented(api, refs, kind):
     assert bad["field"] == "items[1].nope"
     upsert_one = dict(new_record(kind, 5, refs), external_id=f"legacy-{kind}-5")
     first, _ = api.ok("POST", base + "/upsert", body={"items": [upsert_one]}, status=200)
+    assert first["items"][0]["outcome"] == "created" and first["created"] == 1
     changes = {k: v + " 5" for k, v in PATCHES[kind].items()}
     again, _ = api.ok("POST", base + "/upsert", body={"items": [dict(upsert_one, **changes)]}, status=200)
-    assert again["items"][0]["id"] == first["items"][0]["id"]
+    assert again["items"][0]["record"]["id"] == first["items"][0]["record"]["id"]
+    assert again["items"][0]["outcome"] == "updated" and again["updated"] == 1
+    same, _ = api.ok("POST", base + "/upsert", body={"items": [dict(upsert_one, **changes)]}, status=200)
+    assert same["items"][0]["outcome"] == "unchanged" and same["items"][0]["record"] == again["items"][0]["record"]
     api.fails(422, "validation", "POST", base + "/upsert", body={"items": [new_record(kind, 6, refs)]})
     api.fails(422, "validation", "POST", base + "/upsert", body={"items": []})
+    # One record at a time: 201 when created, 200 after.
+    single = dict(new_record(kind, 7, refs), external_id=f"legacy-{kind}-7")
+    made, headers = api.ok("POST", base + "/upsert", body=single, status=201)
+    assert made["outcome"] == "created" and headers["location"] == f"{base}/{made['record']['id']}"
+    kept, headers = api.ok("POST", base + "/upsert", body={"external_id": single["external_id"]}, status=200)
+    assert kept == {"outcome": "unchanged", "record": made["record"]}, "what an upsert does not name stays"
+    assert headers["etag"] == f"\"{made['record']['version']}\""
+    api.fails(422, "validation", "POST", base + "/upsert", body=new_record(kind, 8, refs))
 
     doomed = batch["items"][1]
     api.ok("DELETE", item, f"{base}/{doomed['id']}", status=204)
@@ -333,8 +353,8 @@ def test_actions_answer_as_documented(api, refs):
         api.fails(409, "conflict", "POST", merge, f"/v1/{kind}/{survivor}/merge", {"losers": [loser]})
         api.fails(422, "validation", "POST", merge, f"/v1/{kind}/{survivor}/merge", {"losers": []})
 
-    second, _ = api.ok("POST", "/v1/stages", body={"pipeline_id": refs["pipeline"], "name": "Won", "position": 9,
-                                                   "win_probability": 100})
+    second, _ = api.ok("POST", "/v1/stages", body={"pipeline_id": refs["pipeline"], "name": "Negotiate",
+                                                   "position": 9, "win_probability": 80})
     deal = done["deal"]
     stage = "/v1/deals/{id}/stage"
     moved, _ = api.ok("POST", stage, f"/v1/deals/{deal['id']}/stage", {"stage_id": second["id"]},
@@ -346,6 +366,17 @@ def test_actions_answer_as_documented(api, refs):
     history, _ = api.ok("GET", "/v1/deals/{id}/stage-history", f"/v1/deals/{deal['id']}/stage-history")
     assert [h["to_stage_id"] for h in history["items"]] == [refs["stage"], second["id"]]
     api.fails(404, "not_found", "GET", "/v1/deals/{id}/stage-history", "/v1/deals/999999999/stage-history")
+
+    # A move to the won stage wins the deal; it moves again only once reopened.
+    won, _ = api.ok("POST", stage, f"/v1/deals/{deal['id']}/stage", {"stage_id": refs["won"]}, status=200)
+    assert won["status"] == "won" and won["closed_at"] is not None
+    api.fails(422, "validation", "POST", stage, f"/v1/deals/{deal['id']}/stage", {"stage_id": second["id"]})
+    reopen = "/v1/deals/{id}/reopen"
+    reopened, _ = api.ok("POST", reopen, f"/v1/deals/{deal['id']}/reopen", {}, status=200)
+    assert reopened["status"] == "open" and reopened["closed_at"] is None and reopened["stage_id"] == second["id"]
+    api.fails(409, "conflict", "POST", reopen, f"/v1/deals/{deal['id']}/reopen", {})
+    api.fails(404, "not_found", "POST", reopen, "/v1/deals/999999999/reopen", {})
+    api.call("GET", reopen, f"/v1/deals/{deal['id']}/reopen")  # 405
 
 
 def test_custom_field_routes_answer_as_documented(api):
@@ -365,7 +396,18 @@ def test_custom_field_routes_answer_as_documented(api):
     assert [c["id"] for c in page["items"]] == [contact["id"]]
     assert page["items"][0]["custom"] == {"tier": "gold"}
 
-    assert api.ok("GET", item, path)[0] == made
+    one, _ = api.ok("GET", item, path)
+    assert {k: v for k, v in one.items() if k != "records_without_value"} == \
+        {k: v for k, v in made.items() if k != "records_without_value"}
+    # Records without a value get one, after the answer, batch by batch.
+    queued, headers = api.ok("POST", item + "/backfill", path + "/backfill", {"value": "silver"}, status=202)
+    assert queued["field_id"] == made["id"] and headers["location"] == path
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and api.ok("GET", item, path)[0]["records_without_value"] > 0:
+        time.sleep(0.05)
+    assert api.ok("GET", item, path)[0]["backfill"]["state"] == "done"
+    api.fails(422, "validation", "POST", item + "/backfill", path + "/backfill", {"value": "bronze"})
+    api.fails(422, "validation", "POST", item + "/backfill", path + "/backfill", {})
     changed, _ = api.ok("PATCH", item, path, {"label": "Customer tier"}, {"If-Match": f"\"{made['version']}\""})
     assert changed["label"] == "Customer tier"
     api.fails(412, "stale_version", "PATCH", item, path, {"label": "Old"}, {"If-Match": f"\"{made['version']}\""})

@@ -68,16 +68,15 @@ TEST_P(DealStagesTest, SummarisesCountAmountAndWeightedAmountPerStageAndCurrency
     db().deals().create(uow, new_deal(p, p.lead, 1000));
     db().deals().create(uow, new_deal(p, p.lead, 3001));
     db().deals().create(uow, new_deal(p, p.lead, 500, "EUR"));
+    db().deals().create(uow, new_deal(p, p.proposal, 9999));
     db().deals().create(uow, new_deal(p, p.won, 700));
-    Deal lost = new_deal(p, p.proposal, 9999);
-    lost.status = DealStatus::kLost;
-    db().deals().create(uow, lost);
+    db().deals().create(uow, new_deal(p, p.lost, 2000));
     Deal gone = db().deals().create(uow, new_deal(p, p.proposal, 123456));
     db().deals().archive(uow, gone.id);
   });
   auto s = db().transact([&](UnitOfWork& uow) { return db().deal_stages().summary(uow, p.pipeline.id); });
   EXPECT_EQ(s.pipeline.id, p.pipeline.id);
-  ASSERT_EQ(s.stages.size(), 3u);
+  ASSERT_EQ(s.stages.size(), 4u);
   EXPECT_EQ(s.stages[0].stage.id, p.lead.id);
   EXPECT_EQ(s.stages[0].deals, 3u);
   EXPECT_EQ(s.stages[0].amount, (std::vector<Money>{{500, "EUR"}, {4001, "USD"}}));
@@ -86,15 +85,17 @@ TEST_P(DealStagesTest, SummarisesCountAmountAndWeightedAmountPerStageAndCurrency
   EXPECT_EQ(s.stages[1].deals, 1u) << "archived deals are left out";
   EXPECT_EQ(s.stages[1].weighted_amount, (std::vector<Money>{{4999, "USD"}}));
   EXPECT_EQ(s.stages[2].amount, (std::vector<Money>{{700, "USD"}}));
-  EXPECT_EQ(s.deals, 5u);
-  EXPECT_EQ(s.amount, (std::vector<Money>{{500, "EUR"}, {14700, "USD"}}));
+  EXPECT_EQ(s.stages[3].amount, (std::vector<Money>{{2000, "USD"}}));
+  EXPECT_EQ(s.stages[3].weighted_amount, (std::vector<Money>{{0, "USD"}})) << "a lost stage is at 0%";
+  EXPECT_EQ(s.deals, 6u);
+  EXPECT_EQ(s.amount, (std::vector<Money>{{500, "EUR"}, {16700, "USD"}}));
 
   auto open = db().transact([&](UnitOfWork& uow) {
     return db().deal_stages().summary(uow, p.pipeline.id, DealStatus::kOpen);
   });
-  EXPECT_EQ(open.deals, 4u);
-  EXPECT_EQ(open.stages[1].deals, 0u);
-  EXPECT_TRUE(open.stages[1].amount.empty());
+  EXPECT_EQ(open.deals, 4u) << "the won and the lost deal are left out";
+  EXPECT_EQ(open.stages[2].deals, 0u);
+  EXPECT_TRUE(open.stages[2].amount.empty());
   EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().deal_stages().summary(uow, 424242); }),
                NotFound);
 }

@@ -262,8 +262,10 @@ TEST_P(DuplicatesTest, RejectsBadMergesAndAFailureHalfwayChangesNothing) {
   // as that type. A contact id that does not exist is NotFound.
   EXPECT_THROW(merge(r), NotFound);
 
-  // Halfway: a required custom field defined after the records were made, which neither
-  // has. The merge moves links and archives the loser, then the survivor's write fails.
+  // Halfway: a required custom field defined after the records were made, which only the
+  // survivor was given since. The merge takes it from the loser, who has none: it moves
+  // links and archives the loser, then the survivor's write (which empties a required
+  // field) fails.
   Activity act = db().transact([&](UnitOfWork& uow) {
     Activity x;
     x.subject = "Call";
@@ -274,9 +276,13 @@ TEST_P(DuplicatesTest, RejectsBadMergesAndAFailureHalfwayChangesNothing) {
     must.name = "region";
     must.required = true;
     db().custom_fields().define(uow, must);
+    Patch<Contact> region;
+    region.set_custom("region", std::string("EMEA"));
+    a = db().contacts().patch(uow, a.id, region).record;
     return x;
   });
   r.losers = {b.id};
+  r.winners = {{"custom.region", b.id}};
   EXPECT_THROW(merge(r), ValidationError);
   db().transact([&](UnitOfWork& uow) {
     EXPECT_EQ(db().contacts().get(uow, b.id), b) << "the loser is untouched";

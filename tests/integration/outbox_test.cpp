@@ -115,10 +115,12 @@ TEST_P(OutboxTest, StageChangesConversionsAndMergesHaveTheirOwnEvents) {
   d.stage_id = p.won.id;
   db().transact([&](UnitOfWork& uow) { db().deals().update(uow, d); });
   auto log = events(start);
-  ASSERT_EQ(log.size(), 3u);
+  ASSERT_EQ(log.size(), 4u);
   EXPECT_EQ(log[1].type, "deal.updated");
-  EXPECT_EQ(log[2].type, "deal.stage_changed");
-  auto change = nlohmann::json::parse(log[2].payload);
+  EXPECT_EQ(log[2].type, "deal.won") << "a move to a won stage wins the deal";
+  EXPECT_EQ(nlohmann::json::parse(log[2].payload)["status"], "won");
+  EXPECT_EQ(log[3].type, "deal.stage_changed");
+  auto change = nlohmann::json::parse(log[3].payload);
   EXPECT_EQ(change["from_stage_id"], p.lead.id);
   EXPECT_EQ(change["to_stage_id"], p.won.id);
   EXPECT_GE(change["time_in_previous_stage_us"].get<std::int64_t>(), 0);

@@ -445,7 +445,7 @@ TEST_P(RepositoryTest, RefusesToDeleteRecordsOthersStillReferTo) {
   }
   EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().pipelines().remove(uow, p.pipeline.id); }),
                Conflict);
-  db().transact([&](UnitOfWork& uow) { EXPECT_EQ(db().stages().count(uow), 3u); });
+  db().transact([&](UnitOfWork& uow) { EXPECT_EQ(db().stages().count(uow), 4u); });
 }
 
 }  // namespace

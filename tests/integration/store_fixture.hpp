@@ -24,26 +24,29 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   store::Database& db() { return *db_; }
   const ScratchDatabase& scratch() { return *scratch_; }
 
-  // A pipeline with stages "Lead" (10%), "Proposal" (50%) and "Won" (100%).
+  // A pipeline with open stages "Lead" (10%) and "Proposal" (50%), then "Won" (100%, won)
+  // and "Lost" (0%, lost).
   struct SalesPipeline {
     Pipeline pipeline;
-    Stage lead, proposal, won;
+    Stage lead, proposal, won, lost;
   };
-  SalesPipeline make_pipeline() {
+  SalesPipeline make_pipeline(const std::string& name = "Sales") {
     return db().transact([&](store::UnitOfWork& uow) {
       SalesPipeline p;
-      p.pipeline = db().pipelines().create(uow, named<Pipeline>("Sales"));
-      auto stage = [&](const char* name, int pos, int prob) {
+      p.pipeline = db().pipelines().create(uow, named<Pipeline>(name));
+      auto stage = [&](const char* stage_name, int pos, int prob, StageKind kind = StageKind::kOpen) {
         Stage s;
         s.pipeline_id = p.pipeline.id;
-        s.name = name;
+        s.name = stage_name;
         s.position = pos;
         s.win_probability = prob;
+        s.kind = kind;
         return db().stages().create(uow, s);
       };
       p.lead = stage("Lead", 1, 10);
       p.proposal = stage("Proposal", 2, 50);
-      p.won = stage("Won", 3, 100);
+      p.won = stage("Won", 3, 100, StageKind::kWon);
+      p.lost = stage("Lost", 4, 0, StageKind::kLost);
       return p;
     });
   }

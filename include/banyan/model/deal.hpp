@@ -16,6 +16,16 @@ BANYAN_EXPORT DealStatus parse_deal_status(std::string_view name);
 
 // A sales opportunity in a pipeline stage. Linked to contacts with a role
 // (Database::add_deal_contact()).
+//
+// Status and stage agree: a deal in an open stage is open, one in a won (lost) stage won
+// (lost). A write that changes the stage sets the status from the stage's kind; one that
+// changes only the status moves the deal to the pipeline's first stage of that kind; one
+// that changes both must make them agree (else ValidationError "status"). Winning or
+// losing sets closed_at and emits deal.won or deal.lost beside deal.updated. A won or lost
+// deal changes stage or status only by being reopened (DealStages::reopen), which
+// emits deal.reopened. A deal is created or moved only in a pipeline that has a stage of
+// each kind (else ValidationError "pipeline_id"). On create, status kOpen means "as the
+// stage says".
 struct BANYAN_EXPORT Deal : Record {
   static constexpr ObjectType kType = ObjectType::kDeal;
   std::string title;   // required
@@ -25,6 +35,9 @@ struct BANYAN_EXPORT Deal : Record {
   std::optional<Date> expected_close;
   std::optional<Id> company_id;  // must exist when set
   DealStatus status = DealStatus::kOpen;
+  // When the deal was won or lost: set then (to the time given, for imported history, or
+  // now), cleared when it is reopened; an open deal has none.
+  std::optional<Timestamp> closed_at;
 
   friend bool operator==(const Deal&, const Deal&) = default;
 };

@@ -14,6 +14,10 @@ namespace detail {
 struct DatabaseState;
 }
 
+// Checks `value` for `definition` as every write does, normalising it in place (a date's
+// or time's text read, a decimal rounded to its scale). ValidationError("custom.<name>").
+BANYAN_EXPORT void check_custom_value(const CustomFieldDefinition& definition, CustomValue& value);
+
 // Obtain from Database::custom_fields(); valid while the Database lives. Every call works
 // in the caller's unit of work. Records then carry values in Record::custom, validated on
 // every write; filters and sorts name them "custom.<name>" with the same operators as
@@ -38,6 +42,11 @@ class BANYAN_EXPORT CustomFieldRegistry {
   // Deletes the definition. Records stay readable; their values for it are no longer
   // returned and are dropped when each record is next written.
   void remove(UnitOfWork& uow, Id id) const;
+  // How many records of the field's type (archived ones too) hold no value for it: after
+  // a field becomes required, the records a backfill would fill.
+  std::uint64_t count_without_value(UnitOfWork& uow, Id id) const;
+  // Up to `limit` of those records' ids above `after`, in id order.
+  std::vector<Id> without_value(UnitOfWork& uow, Id id, Id after, std::size_t limit) const;
   // The records whose value cannot be converted to `new_type` (empty: the change can be
   // made).
   std::vector<Id> records_blocking_type_change(UnitOfWork& uow, Id id,

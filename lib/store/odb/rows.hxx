@@ -172,6 +172,7 @@ struct StageRow : RecordRow {
   std::string name;
   std::int64_t position = 0;
   std::int64_t win_probability = 0;  // percent, 0..100
+  std::string kind;                  // open, won or lost (schema 14)
 };
 
 #pragma db object table("deals")
@@ -188,6 +189,8 @@ struct DealRow : RecordRow {
 #pragma db null
   Nullable<std::uint64_t> company_id;
   std::string status;
+#pragma db null
+  Nullable<std::int64_t> closed_at;  // when won or lost (schema 14)
 };
 
 #pragma db object table("activities")
