@@ -76,12 +76,14 @@ void load_demo_data(store::Database& db) {
       const char* key;
       const char* name;
       int probability;
+      StageKind kind = StageKind::kOpen;
     };
     const StageSpec stage_specs[] = {{"qualify", "Qualification", 10},
                                      {"discover", "Discovery", 25},
                                      {"propose", "Proposal", 50},
                                      {"negotiate", "Negotiation", 75},
-                                     {"won", "Closed won", 100}};
+                                     {"won", "Closed won", 100, StageKind::kWon},
+                                     {"lost", "Closed lost", 0, StageKind::kLost}};
     std::map<std::string, Id> stages;
     int position = 1;
     for (const StageSpec& s : stage_specs) {
@@ -90,6 +92,7 @@ void load_demo_data(store::Database& db) {
       stage.name = s.name;
       stage.position = position++;
       stage.win_probability = s.probability;
+      stage.kind = s.kind;
       stages[s.key] = db.stages().upsert(uow, with_key(stage, std::string("stage-") + s.key)).id;
     }
 

@@ -644,9 +644,12 @@ void Entity<Deal>::reconcile(island::Transaction& tx, const Deal* stored, Deal& 
     next.closed_at.reset();
   } else if (closes) {
     if (!next.closed_at || !sets_close) next.closed_at = now_micros();
-  } else if (!next.closed_at && sets_close) {
-    throw ValidationError("closed_at: a " + std::string(to_string(next.status)) + " deal keeps its close time",
-                          "closed_at");
+  } else if (!next.closed_at) {
+    // Emptied by name is refused; a whole record that leaves it out keeps the stored one.
+    if (named != nullptr && named->has("closed_at"))
+      throw ValidationError("closed_at: a " + std::string(to_string(next.status)) + " deal keeps its close time",
+                            "closed_at");
+    next.closed_at = stored->closed_at;
   }
 }
 

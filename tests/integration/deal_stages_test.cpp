@@ -1,4 +1,5 @@
-// Deal stage history and pipeline summaries on both backends.
+// Deal stage history and pipeline summaries on both backends; stage kinds, and the status,
+// stage and close time of deals that agree with them.
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -16,6 +17,39 @@ class DealStagesTest : public StoreTest {
     d.stage_id = stage.id;
     d.amount = Money{minor, currency};
     return d;
+  }
+  Deal create(const Deal& d) {
+    return db().transact([&](UnitOfWork& uow) { return db().deals().create(uow, d); });
+  }
+  Deal stored(Id id) {
+    return db().read([&](UnitOfWork& uow) { return db().deals().get(uow, id); });
+  }
+  WriteResult<Deal> patch(Id id, const Patch<Deal>& p) {
+    return db().transact([&](UnitOfWork& uow) { return db().deals().patch(uow, id, p); });
+  }
+  Patch<Deal> stage_patch(Id stage) {
+    Patch<Deal> p;
+    p.values.stage_id = stage;
+    p.name("stage_id");
+    return p;
+  }
+  Patch<Deal> status_patch(DealStatus status) {
+    Patch<Deal> p;
+    p.values.status = status;
+    p.name("status");
+    return p;
+  }
+  // Expects `work` to throw E naming `field`, and the deal to be as it was.
+  template <typename E>
+  void refused(Id deal, const std::function<void()>& work, const std::string& field) {
+    const Deal before = stored(deal);
+    try {
+      work();
+      ADD_FAILURE() << "accepted; expected a refusal naming " << field;
+    } catch (const E& e) {
+      EXPECT_EQ(e.field(), field) << e.what();
+    }
+    EXPECT_EQ(stored(deal), before);
   }
 };
 BANYAN_ON_BOTH_BACKENDS(DealStagesTest);
@@ -98,6 +132,234 @@ TEST_P(DealStagesTest, SummarisesCountAmountAndWeightedAmountPerStageAndCurrency
   EXPECT_TRUE(open.stages[2].amount.empty());
   EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().deal_stages().summary(uow, 424242); }),
                NotFound);
+}
+
+TEST_P(DealStagesTest, AMoveToAWonOrLostStageWinsOrLosesTheDealWithItsEvents) {
+  SalesPipeline p = make_pipeline();
+  const Deal d = create(new_deal(p, p.lead, 100));
+  EXPECT_EQ(d.status, DealStatus::kOpen);
+  EXPECT_FALSE(d.closed_at);
+  const auto since = last_sequence();
+  const Deal won = patch(d.id, stage_patch(p.won.id)).record;
+  EXPECT_EQ(won.status, DealStatus::kWon);
+  ASSERT_TRUE(won.closed_at);
+  EXPECT_GT(*won.closed_at, d.updated_at);
+  EXPECT_LE(*won.closed_at, won.updated_at) << "closed by this write";
+  EXPECT_EQ(types(since), (std::vector<std::string>{"deal.updated", "deal.won", "deal.stage_changed"}));
+
+  const Deal other = create(new_deal(p, p.proposal, 200));
+  const Deal lost = patch(other.id, stage_patch(p.lost.id)).record;
+  EXPECT_EQ(lost.status, DealStatus::kLost);
+  EXPECT_TRUE(lost.closed_at);
+  // A whole-record update that moves the stage does the same.
+  Deal third = create(new_deal(p, p.lead, 300));
+  third.stage_id = p.won.id;
+  third = db().transact([&](UnitOfWork& uow) { return db().deals().update(uow, third); });
+  EXPECT_EQ(third.status, DealStatus::kWon);
+}
+
+TEST_P(DealStagesTest, SettingTheStatusMovesTheDealToItsPipelinesStageOfThatKind) {
+  SalesPipeline p = make_pipeline();
+  const Deal d = create(new_deal(p, p.proposal, 100));
+  const auto since = last_sequence();
+  const Deal won = patch(d.id, status_patch(DealStatus::kWon)).record;
+  EXPECT_EQ(won.stage_id, p.won.id);
+  EXPECT_TRUE(won.closed_at);
+  EXPECT_EQ(types(since), (std::vector<std::string>{"deal.updated", "deal.won", "deal.stage_changed"}))
+      << "the same events as a move";
+  const Deal other = create(new_deal(p, p.lead, 200));
+  EXPECT_EQ(patch(other.id, status_patch(DealStatus::kLost)).record.stage_id, p.lost.id);
+  // A deal created won lands in the won stage only if it says so; else it must agree.
+  Deal made_won = new_deal(p, p.won, 300);
+  EXPECT_EQ(create(made_won).status, DealStatus::kWon) << "on create, open means: as the stage says";
+  Deal imported = new_deal(p, p.won, 400);
+  imported.status = DealStatus::kWon;
+  imported.closed_at = Timestamp(std::chrono::sys_days{std::chrono::year{2019} / 2 / 11});
+  EXPECT_EQ(create(imported).closed_at, imported.closed_at) << "a given close time is kept (imports)";
+  Deal wrong = new_deal(p, p.lead, 500);
+  wrong.status = DealStatus::kWon;
+  try {
+    create(wrong);
+    ADD_FAILURE();
+  } catch (const ValidationError& e) {
+    EXPECT_EQ(e.field(), "status");
+  }
+}
+
+TEST_P(DealStagesTest, InconsistentCombinationsAreRefusedNamingTheFieldAndChangeNothing) {
+  SalesPipeline p = make_pipeline();
+  const Deal d = create(new_deal(p, p.lead, 100));
+  Patch<Deal> both = stage_patch(p.won.id);
+  both.values.status = DealStatus::kLost;
+  both.name("status");
+  refused<ValidationError>(d.id, [&] { patch(d.id, both); }, "status");
+  Patch<Deal> open_closed = stage_patch(p.won.id);
+  open_closed.values.status = DealStatus::kOpen;
+  open_closed.name("status");
+  refused<ValidationError>(d.id, [&] { patch(d.id, open_closed); }, "status");
+  Patch<Deal> close_open;
+  close_open.values.closed_at = Timestamp{};
+  close_open.name("closed_at");
+  refused<ValidationError>(d.id, [&] { patch(d.id, close_open); }, "closed_at");
+  // Agreeing values go through.
+  both.values.status = DealStatus::kWon;
+  EXPECT_EQ(patch(d.id, both).record.status, DealStatus::kWon);
+}
+
+TEST_P(DealStagesTest, AClosedDealMovesOnlyOnceReopened) {
+  SalesPipeline p = make_pipeline();
+  Deal d = create(new_deal(p, p.proposal, 100));
+  d = patch(d.id, stage_patch(p.won.id)).record;
+  refused<ValidationError>(d.id, [&] { patch(d.id, stage_patch(p.lead.id)); }, "stage_id");
+  refused<ValidationError>(d.id, [&] { patch(d.id, stage_patch(p.lost.id)); }, "stage_id");
+  refused<ValidationError>(d.id, [&] { patch(d.id, status_patch(DealStatus::kOpen)); }, "status");
+  refused<ValidationError>(d.id, [&] { patch(d.id, status_patch(DealStatus::kLost)); }, "status");
+  // Naming what it already is, or changing other fields, is fine.
+  EXPECT_EQ(patch(d.id, status_patch(DealStatus::kWon)).outcome, WriteOutcome::kUnchanged);
+  Patch<Deal> title;
+  title.values.title = "Renewal";
+  title.name("title");
+  EXPECT_EQ(patch(d.id, title).record.closed_at, d.closed_at);
+
+  const auto since = last_sequence();
+  const Deal reopened = db().transact([&](UnitOfWork& uow) { return db().deal_stages().reopen(uow, d.id); });
+  EXPECT_EQ(reopened.status, DealStatus::kOpen);
+  EXPECT_FALSE(reopened.closed_at);
+  EXPECT_EQ(reopened.stage_id, p.proposal.id) << "back to the stage it left";
+  EXPECT_EQ(types(since), (std::vector<std::string>{"deal.reopened", "deal.stage_changed"}));
+  db().read([&](UnitOfWork& uow) {
+    const auto trail = db().audit().history(uow, {ObjectType::kDeal, d.id}, "status");
+    ASSERT_FALSE(trail.empty());
+    EXPECT_EQ(trail.back().action, "reopened");
+  });
+  refused<Conflict>(d.id, [&] { db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id); }); },
+                    "status");
+  // Into a stage of one's choosing: an open one of its pipeline.
+  patch(d.id, status_patch(DealStatus::kLost));
+  refused<ValidationError>(
+      d.id, [&] { db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, p.won.id); }); },
+      "stage_id");
+  SalesPipeline elsewhere = make_pipeline("Elsewhere");
+  refused<ValidationError>(
+      d.id,
+      [&] { db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, elsewhere.lead.id); }); },
+      "stage_id");
+  refused<Conflict>(
+      d.id,
+      [&] { db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, p.lead.id, 1); }); },
+      "version");
+  EXPECT_EQ(db().transact([&](UnitOfWork& uow) { return db().deal_stages().reopen(uow, d.id, p.lead.id); }).stage_id,
+            p.lead.id);
+}
+
+TEST_P(DealStagesTest, DealsNeedAPipelineWithAStageOfEachKind) {
+  const auto [pipeline, open] = db().transact([&](UnitOfWork& uow) {
+    const Pipeline pl = db().pipelines().create(uow, named<Pipeline>("Half"));
+    Stage s;
+    s.pipeline_id = pl.id;
+    s.name = "Open";
+    return std::pair{pl, db().stages().create(uow, s)};
+  });
+  Deal d;
+  d.title = "Nowhere to go";
+  d.pipeline_id = pipeline.id;
+  d.stage_id = open.id;
+  try {
+    create(d);
+    ADD_FAILURE();
+  } catch (const ValidationError& e) {
+    EXPECT_EQ(e.field(), "pipeline_id");
+    EXPECT_NE(std::string(e.what()).find("won, lost"), std::string::npos) << e.what();
+  }
+  db().read([&](UnitOfWork& uow) { EXPECT_EQ(db().deals().count(uow), 0u); });
+}
+
+TEST_P(DealStagesTest, APipelineHoldingDealsKeepsAStageOfEachKindAndStagesWithDealsKeepTheirKind) {
+  SalesPipeline p = make_pipeline();
+  const Deal d = create(new_deal(p, p.lead, 100));
+  auto change_stage = [&](Stage s) { db().transact([&](UnitOfWork& uow) { db().stages().update(uow, s); }); };
+  auto stage_is_kept = [&](const Stage& s, const std::function<void()>& work, const std::string& field) {
+    try {
+      work();
+      ADD_FAILURE() << "accepted";
+    } catch (const Conflict& e) {
+      EXPECT_EQ(e.field(), field) << e.what();
+    }
+    db().read([&](UnitOfWork& uow) { EXPECT_EQ(db().stages().get(uow, s.id), s); });
+  };
+  Stage lead = p.lead;
+  lead.kind = StageKind::kWon;
+  stage_is_kept(p.lead, [&] { change_stage(lead); }, "kind");  // it holds the deal
+  Stage won = p.won;
+  won.kind = StageKind::kOpen;
+  stage_is_kept(p.won, [&] { change_stage(won); }, "kind");  // the pipeline's last won stage
+  stage_is_kept(p.lost, [&] { db().transact([&](UnitOfWork& uow) { db().stages().remove(uow, p.lost.id); }); }, "id");
+  SalesPipeline elsewhere = make_pipeline("Elsewhere");
+  Stage moved = p.lead;
+  moved.pipeline_id = elsewhere.pipeline.id;
+  moved.position = 99;
+  stage_is_kept(p.lead, [&] { change_stage(moved); }, "pipeline_id");
+  // A second won stage may become open; a pipeline without deals changes freely.
+  Stage second = p.proposal;
+  second.kind = StageKind::kWon;
+  change_stage(second);
+  won = db().read([&](UnitOfWork& uow) { return db().stages().get(uow, p.won.id); });
+  won.kind = StageKind::kOpen;
+  change_stage(won);
+  db().transact([&](UnitOfWork& uow) { db().stages().remove(uow, elsewhere.lost.id); });
+  EXPECT_EQ(stored(d.id).status, DealStatus::kOpen);
+}
+
+// Schema 14 tells each existing pipeline's won and lost stages by their old names and
+// probabilities; a pipeline where it cannot takes no deals until an administrator says.
+TEST_P(DealStagesTest, AnOlderDatabaseLearnsItsStageKindsFromTheirNames) {
+  ScratchDatabase old(GetParam());
+  old.load_script(std::string(BANYAN_FIXTURES_DIR) + "/schema_v1/" +
+                  (GetParam() == Backend::kSqlite ? "sqlite.sql" : "mysql.sql"));
+  // A second pipeline of that time: its "won" stage is the likeliest, a "lost" one sits at
+  // 0%, and a 0% stage not named so stays open.
+  old.raw("INSERT INTO pipelines (id, version, created_at, updated_at, name) VALUES (2, 1, 1, 1, 'Renewals')");
+  auto stage = [&](int id, const char* name, int position, int probability) {
+    old.raw("INSERT INTO stages (id, version, created_at, updated_at, pipeline_id, name, position, win_probability) "
+            "VALUES (" + std::to_string(id) + ", 1, 1, 1, 2, '" + name + "', " + std::to_string(position) + ", " +
+            std::to_string(probability) + ")");
+  };
+  stage(10, "Parked", 1, 0);
+  stage(11, "Won (verbal)", 2, 90);
+  stage(12, "Signed", 3, 100);
+  stage(13, "Lost to a competitor", 4, 0);
+  auto db = old.open();
+  db->transact([&](UnitOfWork& uow) {
+    auto kind = [&](Id id) { return db->stages().get(uow, id).kind; };
+    EXPECT_EQ(kind(5), StageKind::kWon) << "Closed won, at 100%";
+    for (Id id : {1, 2, 3, 4, 10, 11}) EXPECT_EQ(kind(id), StageKind::kOpen) << id;
+    EXPECT_EQ(kind(12), StageKind::kWon) << "the likeliest of the stages named won or at 100%";
+    EXPECT_EQ(kind(13), StageKind::kLost);
+    const Deal won = db->deals().get(uow, 5);
+    EXPECT_EQ(won.status, DealStatus::kWon);
+    EXPECT_EQ(won.closed_at, won.updated_at) << "a deal closed before takes its last update";
+    EXPECT_FALSE(db->deals().get(uow, 1).closed_at);
+  });
+  // The demo pipeline has no lost stage: no new deals there until it has one.
+  Deal d;
+  d.title = "After the upgrade";
+  d.pipeline_id = 1;
+  d.stage_id = 1;
+  try {
+    db->transact([&](UnitOfWork& uow) { db->deals().create(uow, d); });
+    ADD_FAILURE();
+  } catch (const ValidationError& e) {
+    EXPECT_EQ(e.field(), "pipeline_id");
+  }
+  db->transact([&](UnitOfWork& uow) {
+    Stage lost;
+    lost.pipeline_id = 1;
+    lost.name = "Closed lost";
+    lost.position = 6;
+    lost.kind = StageKind::kLost;
+    db->stages().create(uow, lost);
+    EXPECT_EQ(db->deals().create(uow, d).status, DealStatus::kOpen);
+  });
 }
 
 }  // namespace

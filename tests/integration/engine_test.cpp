@@ -352,5 +352,88 @@ TEST_P(EngineTest, CustomFieldsDefinedSensitiveAreMaskedRefusedInFiltersAndKeptO
   EXPECT_EQ(std::get<std::int64_t>(stored(teammates.id).custom.at("salary")), 90000);
 }
 
+// A patch is checked as an update is: the record must be readable and changeable, a move
+// to another owner needs the right there too, and naming a field the principal cannot see
+// is refused even to clear it. Refusals change nothing.
+TEST_P(EngineTest, APatchIsCheckedAsAnUpdateIs) {
+  auto patch = [&](const Principal& who, Id id, const Patch<Contact>& p) {
+    return db().transact([&](store::UnitOfWork& uow) { return engine().contacts(who).patch(uow, id, p); });
+  };
+  Patch<Contact> title;
+  title.values.title = "Patched";
+  title.name("title");
+  EXPECT_THROW(patch(rep, westerners.id, title), NotFound) << "outside its read scope";
+  EXPECT_THROW(patch(rep, teammates.id, title), PermissionDenied) << "readable, not its own";
+  EXPECT_THROW(patch(reader, own.id, title), PermissionDenied);
+  const auto done = patch(rep, own.id, title);
+  EXPECT_EQ(done.record.title, "Patched");
+  EXPECT_EQ(done.record.email, own.email);
+  EXPECT_EQ(patch(rep, own.id, title).outcome, WriteOutcome::kUnchanged);
+  EXPECT_THROW(patch(reader, own.id, title), PermissionDenied) << "even a patch that would change nothing";
+  Patch<Contact> hand_over;
+  hand_over.values.owner_id = teammate.user_id;
+  hand_over.name("owner_id");
+  EXPECT_THROW(patch(rep, own.id, hand_over), PermissionDenied);
+
+  db().transact([&](store::UnitOfWork& uow) {
+    security::RoleStore().create(uow, {"editor",
+                                       "Changes contacts without seeing personal data",
+                                       {{ObjectType::kContact, Action::kRead, Scope::kAll},
+                                        {ObjectType::kContact, Action::kUpdate, Scope::kAll}}});
+    CustomFieldDefinition salary;
+    salary.object_type = ObjectType::kContact;
+    salary.name = "salary";
+    salary.type = CustomFieldType::kNumber;
+    salary.sensitive = true;
+    db().custom_fields().define(uow, salary);
+  });
+  engine().policy_changed();
+  const auto editor = person("editor@example.com", {"editor"}, {});
+  const Contact before = stored(westerners.id);
+  for (const auto& field : {"email", "phone", "custom"}) {
+    Patch<Contact> p;
+    p.name(field);  // clearing: still writing what it cannot see
+    try {
+      patch(editor, westerners.id, p);
+      ADD_FAILURE() << field;
+    } catch (const PermissionDenied& e) {
+      EXPECT_EQ(e.field(), field);
+    }
+  }
+  Patch<Contact> salary;
+  salary.clear_custom("salary");
+  EXPECT_THROW(patch(editor, westerners.id, salary), PermissionDenied);
+  EXPECT_EQ(stored(westerners.id), before);
+  const auto edited = patch(editor, westerners.id, title);
+  EXPECT_EQ(edited.record.title, "Patched");
+  EXPECT_FALSE(edited.record.email) << "masked on the way out";
+  EXPECT_EQ(stored(westerners.id).email, westerners.email);
+}
+
+TEST_P(EngineTest, AnUpsertOfAPatchNeverReachesAHiddenTwin) {
+  db().transact([&](store::UnitOfWork& uow) {
+    Contact c = stored(westerners.id);
+    c.external_id = "crm-42";
+    db().contacts().update(uow, c);
+  });
+  const auto before = stored(westerners.id);
+  Patch<Contact> twin;
+  twin.values = contact("Twin", "Of West");
+  twin.values.external_id = "crm-42";
+  twin.name("first_name");
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) { engine().contacts(rep).upsert(uow, twin); }), Conflict);
+  EXPECT_EQ(stored(westerners.id), before);
+  Patch<Contact> mine;
+  mine.values = contact("Ext", "Mine");
+  mine.values.external_id = "crm-7";
+  mine.name("first_name").name("last_name");
+  const auto made = db().transact([&](store::UnitOfWork& uow) { return engine().contacts(rep).upsert(uow, mine); });
+  EXPECT_EQ(made.outcome, WriteOutcome::kCreated);
+  EXPECT_EQ(made.record.owner_id, rep.user_id);
+  const auto again = db().transact([&](store::UnitOfWork& uow) { return engine().contacts(rep).upsert(uow, mine); });
+  EXPECT_EQ(again.outcome, WriteOutcome::kUnchanged);
+  EXPECT_EQ(again.record, made.record);
+}
+
 }  // namespace
 }  // namespace banyan::test

@@ -12,21 +12,7 @@ namespace {
 using store::DomainEvent;
 using store::UnitOfWork;
 
-class OutboxTest : public StoreTest {
- protected:
-  std::vector<DomainEvent> events(std::uint64_t after = 0) {
-    return db().transact([&](UnitOfWork& uow) { return db().outbox().read(uow, after, 10000); });
-  }
-  std::vector<std::string> types(std::uint64_t after = 0) {
-    std::vector<std::string> out;
-    for (const auto& e : events(after)) out.push_back(e.type);
-    return out;
-  }
-  std::uint64_t last_sequence() {
-    auto all = events();
-    return all.empty() ? 0 : all.back().sequence;
-  }
-};
+class OutboxTest : public StoreTest {};
 BANYAN_ON_BOTH_BACKENDS(OutboxTest);
 
 using Types = std::vector<std::string>;

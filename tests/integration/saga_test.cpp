@@ -247,6 +247,44 @@ TEST_P(BuiltinSagaTest, AWonDealIsProvisionedInBillingAndGetsAnOnboardingTask) {
   EXPECT_EQ(activities_of({ObjectType::kDeal, deal.id}), 1u);
 }
 
+// The issue this pins: a deal moved to the "Closed won" stage stayed open and the saga never
+// ran. Every way of winning a deal starts it: a move to a won stage, and a status.
+TEST_P(BuiltinSagaTest, AMoveToAWonStageOrAWonStatusStartsTheDealWonSaga) {
+  BillingStub billing;
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick()}));
+  b.start();
+  const auto p = make_pipeline();
+  auto open_deal = [&](const char* title) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      Deal d;
+      d.title = title;
+      d.pipeline_id = p.pipeline.id;
+      d.stage_id = p.proposal.id;
+      return db().deals().create(uow, d);
+    });
+  };
+  const Deal moved = open_deal("Moved"), set = open_deal("Set");
+  db().transact([&](store::UnitOfWork& uow) {
+    Patch<Deal> to_won;
+    to_won.values.stage_id = p.won.id;
+    to_won.name("stage_id");
+    db().deals().patch(uow, moved.id, to_won);
+    Patch<Deal> won;
+    won.values.status = DealStatus::kWon;
+    won.name("status");
+    db().deals().patch(uow, set.id, won);
+  });
+  for (const Deal& d : {moved, set}) {
+    EXPECT_TRUE(eventually([&] {
+      auto s = SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(d.id));
+      return s && s->status == SagaStatus::kCompleted;
+    })) << d.title;
+  }
+  EXPECT_EQ(billing.customers().size(), 2u);
+}
+
 TEST_P(BuiltinSagaTest, WhenBillingFailsForGoodTheDealIsFlaggedAndTheFailureIsInTheDlq) {
   BillingStub billing;
   billing.set_mode(BillingStub::Mode::kFail);

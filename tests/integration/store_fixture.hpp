@@ -65,6 +65,21 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     });
   }
 
+  // The outbox's events after `after` (a sequence), oldest first; their types; the last
+  // sequence so far.
+  std::vector<store::DomainEvent> events(std::uint64_t after = 0) {
+    return db().transact([&](store::UnitOfWork& uow) { return db().outbox().read(uow, after, 10000); });
+  }
+  std::vector<std::string> types(std::uint64_t after = 0) {
+    std::vector<std::string> out;
+    for (const auto& e : events(after)) out.push_back(e.type);
+    return out;
+  }
+  std::uint64_t last_sequence() {
+    auto all = events();
+    return all.empty() ? 0 : all.back().sequence;
+  }
+
   // A record of a type whose only required field is its name.
   template <typename T>
   static T named(std::string name) {
