@@ -3,6 +3,7 @@
 // counted exactly: one activity per contact.created event, never two.
 #include <signal.h>
 
+#include <atomic>
 #include <thread>
 
 #include "billing_stub.hpp"
@@ -80,16 +81,25 @@ TEST_P(WorkerFaultTest, ARelayKilledMidPublishLosesNothing) {
                                              "--publish-endpoint", "tcp://127.0.0.1:*"};
   auto relay = worker(relay_flags);
   auto consumer = worker({"--no-relay", "--node", "consumer", "--lease", "1s"});
-  std::thread writer([&] { write_contacts(3000); });
+  // Events keep coming while the relay dies, and a third of them only after: the kill
+  // lands mid-stream however fast the relay keeps up (it once relayed all 3,000 before the
+  // test's poll saw 300, and the test failed).
+  std::atomic<bool> killed{false};
+  std::thread writer([&] {
+    write_contacts(2000);
+    while (!killed) std::this_thread::sleep_for(1ms);
+    write_contacts(1000, 2000);
+  });
   const bool mid = eventually([&] {
     return count("SELECT COUNT(*) FROM outbox_events WHERE relayed_at IS NOT NULL") >= 300;
   });
   relay->signal(SIGKILL);
+  EXPECT_EQ(relay->wait(), 128 + SIGKILL);
+  killed = true;
   writer.join();
   ASSERT_TRUE(mid);
-  EXPECT_EQ(relay->wait(), 128 + SIGKILL);
-  EXPECT_LT(count("SELECT COUNT(*) FROM outbox_events WHERE relayed_at IS NOT NULL"), 3000)
-      << "the relay finished before it was killed";
+  EXPECT_LE(count("SELECT COUNT(*) FROM outbox_events WHERE relayed_at IS NOT NULL"), 2000)
+      << "the relay relayed after it was killed";
   auto restarted = worker(relay_flags);
   expect_exactly_once(3000);
   for (auto* p : {restarted.get(), consumer.get()}) {
