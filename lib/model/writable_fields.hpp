@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "banyan/model/patch.hpp"
 #include "banyan/model/record.hpp"
 
 namespace banyan::detail {
@@ -51,6 +52,21 @@ void copy_named(T& into, const T& from, std::span<const std::string> names) {
     if (f == nullptr) throw_not_writable(T::kType, name);
     f->copy(into, from);
   }
+}
+
+// The record an upsert that finds none creates from a patch: its values, with its custom
+// values set (and those it clears left out).
+template <typename T>
+T created_from(const Patch<T>& patch) {
+  T record = patch.values;
+  for (const auto& [name, value] : patch.custom) {
+    if (std::holds_alternative<std::monostate>(value)) {
+      record.custom.erase(name);
+    } else {
+      record.custom[name] = value;
+    }
+  }
+  return record;
 }
 
 }  // namespace banyan::detail

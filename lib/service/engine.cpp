@@ -6,6 +6,7 @@
 #include "banyan/errors.hpp"
 #include "banyan/security/role_store.hpp"
 #include "store/custom_fields.hpp"
+#include "model/record_types.hpp"
 #include "store/database_state.hpp"
 
 namespace banyan {
@@ -127,27 +128,6 @@ std::uint64_t Engine::count_without_value(store::UnitOfWork& uow, const security
   return registry.count_without_value(uow, field_id);
 }
 
-namespace {
-
-// Calls f.template operator()<T>() with the record type of `type`.
-template <typename F>
-void with_record_type(ObjectType type, F&& f) {
-  switch (type) {
-    case ObjectType::kUser: f.template operator()<User>(); return;
-    case ObjectType::kTeam: f.template operator()<Team>(); return;
-    case ObjectType::kTag: f.template operator()<Tag>(); return;
-    case ObjectType::kCompany: f.template operator()<Company>(); return;
-    case ObjectType::kContact: f.template operator()<Contact>(); return;
-    case ObjectType::kLead: f.template operator()<Lead>(); return;
-    case ObjectType::kPipeline: f.template operator()<Pipeline>(); return;
-    case ObjectType::kStage: f.template operator()<Stage>(); return;
-    case ObjectType::kDeal: f.template operator()<Deal>(); return;
-    case ObjectType::kActivity: f.template operator()<Activity>(); return;
-  }
-}
-
-}  // namespace
-
 std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id field_id, const CustomValue& value,
                                             const BackfillOptions& options) {
   if (options.batch < 1 || options.batch > 10000)
@@ -173,7 +153,7 @@ std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id f
           uow.describe_actor(who.name, options.origin);
           const auto ids = registry.without_value(uow, field_id, after, options.batch);
           more = ids.size() == options.batch;
-          with_record_type(def.object_type, [&]<typename T>() {
+          banyan::detail::with_record_type(def.object_type, [&]<typename T>() {
             const store::Repository<T> repo(uow.impl().db);
             Patch<T> patch;
             patch.set_custom(def.name, value);

@@ -14,6 +14,7 @@
 #include "banyan/model/tag.hpp"
 #include "banyan/model/team.hpp"
 #include "banyan/model/user.hpp"
+#include "model/writable_fields.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 
@@ -296,16 +297,8 @@ WriteResult<T> RecordService<T>::upsert(store::UnitOfWork& uow, const Patch<T>& 
   const auto existing = repo_.find_by_external_id(uow, *patch.values.external_id);
   if (existing && policy_->allows(who_, Action::kRead, T::kType, scope_of(*existing)))
     return this->patch(uow, existing->id, patch);
-  T record = patch.values;
-  for (const auto& [name, value] : patch.custom) {
-    if (std::holds_alternative<std::monostate>(value)) {
-      record.custom.erase(name);
-    } else {
-      record.custom[name] = value;
-    }
-  }
   // None the principal can see: a create, which a hidden twin refuses as a Conflict.
-  return {create(uow, record), WriteOutcome::kCreated};
+  return {create(uow, banyan::detail::created_from(patch)), WriteOutcome::kCreated};
 }
 
 template <typename T>

@@ -7,6 +7,7 @@
 #include "banyan/errors.hpp"
 #include "banyan/store/custom_fields.hpp"
 #include "store/custom_fields.hpp"
+#include "model/record_types.hpp"
 #include "store/sealing.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
@@ -106,22 +107,6 @@ CustomFieldDefinition store(island::Transaction& tx, const CustomFieldDefinition
   return find_in(tx, d.id);
 }
 
-// Calls f.template operator()<T>() with the record type of `type`.
-template <typename F>
-void with_record_type(ObjectType type, F&& f) {
-  switch (type) {
-    case ObjectType::kUser: f.template operator()<User>(); return;
-    case ObjectType::kTeam: f.template operator()<Team>(); return;
-    case ObjectType::kTag: f.template operator()<Tag>(); return;
-    case ObjectType::kCompany: f.template operator()<Company>(); return;
-    case ObjectType::kContact: f.template operator()<Contact>(); return;
-    case ObjectType::kLead: f.template operator()<Lead>(); return;
-    case ObjectType::kPipeline: f.template operator()<Pipeline>(); return;
-    case ObjectType::kStage: f.template operator()<Stage>(); return;
-    case ObjectType::kDeal: f.template operator()<Deal>(); return;
-    case ObjectType::kActivity: f.template operator()<Activity>(); return;
-  }
-}
 
 // The definition with another type: options that make no sense for it go, and the default
 // converts (or goes).
@@ -324,7 +309,7 @@ std::vector<Id> CustomFieldRegistry::records_blocking_type_change(UnitOfWork& uo
   const std::string key = detail::json_key(def.id);
   std::vector<Id> blocking;
   ValueScan scan{tx, def, uow.impl().db->cipher.get()};
-  with_record_type(def.object_type, [&]<typename T>() {
+  banyan::detail::with_record_type(def.object_type, [&]<typename T>() {
     scan.run<T>(
         [&](Id record, nlohmann::json& j) {
           if (!convert_stored(def, target, j[key])) blocking.push_back(record);
@@ -356,7 +341,7 @@ CustomFieldDefinition CustomFieldRegistry::change_type(UnitOfWork& uow, Id id,
   const CustomFieldDefinition target = retyped(def, new_type);
   const std::string key = detail::json_key(def.id);
   ValueScan scan{tx, def, uow.impl().db->cipher.get()};
-  with_record_type(def.object_type, [&]<typename T>() {
+  banyan::detail::with_record_type(def.object_type, [&]<typename T>() {
     scan.run<T>(
         [&](Id, nlohmann::json& j) {
           j[key] = *convert_stored(def, target, j[key]);

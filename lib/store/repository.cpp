@@ -379,15 +379,7 @@ WriteResult<T> Repository<T>::upsert(UnitOfWork& uow, const Patch<T>& patch) con
   if (!patch.values.external_id)
     throw ValidationError("external_id: upsert needs an external id", "external_id");
   if (auto existing = find_by_external_id(uow, *patch.values.external_id)) return this->patch(uow, existing->id, patch);
-  T record = patch.values;
-  for (const auto& [name, value] : patch.custom) {
-    if (std::holds_alternative<std::monostate>(value)) {
-      record.custom.erase(name);
-    } else {
-      record.custom[name] = value;
-    }
-  }
-  return {create(uow, record), WriteOutcome::kCreated};
+  return {create(uow, banyan::detail::created_from(patch)), WriteOutcome::kCreated};
 }
 
 template <typename T>

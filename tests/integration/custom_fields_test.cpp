@@ -12,45 +12,36 @@ using store::Filter;
 using store::PageRequest;
 using store::UnitOfWork;
 
-CustomFieldDefinition field(std::string name, CustomFieldType type,
-                            ObjectType on = ObjectType::kContact) {
-  CustomFieldDefinition d;
-  d.object_type = on;
-  d.name = std::move(name);
-  d.type = type;
-  return d;
-}
-
 class CustomFieldsTest : public StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
     db().transact([&](UnitOfWork& uow) {
       auto reg = db().custom_fields();
-      auto tier = field("tier", CustomFieldType::kEnum);
+      auto tier = custom_field("tier", CustomFieldType::kEnum);
       tier.options = {"bronze", "silver", "gold"};
       reg.define(uow, tier);
-      auto score = field("score", CustomFieldType::kNumber);
+      auto score = custom_field("score", CustomFieldType::kNumber);
       score.min = 0;
       score.max = 100;
       reg.define(uow, score);
-      auto ratio = field("ratio", CustomFieldType::kDecimal);
+      auto ratio = custom_field("ratio", CustomFieldType::kDecimal);
       ratio.scale = 2;
       reg.define(uow, ratio);
-      auto nick = field("nickname", CustomFieldType::kText);
+      auto nick = custom_field("nickname", CustomFieldType::kText);
       nick.max_length = 10;
       reg.define(uow, nick);
-      reg.define(uow, field("notes", CustomFieldType::kLongText));
-      reg.define(uow, field("birthday", CustomFieldType::kDate));
-      reg.define(uow, field("last_seen", CustomFieldType::kDateTime));
-      reg.define(uow, field("vip", CustomFieldType::kBool));
-      auto langs = field("languages", CustomFieldType::kMultiEnum);
+      reg.define(uow, custom_field("notes", CustomFieldType::kLongText));
+      reg.define(uow, custom_field("birthday", CustomFieldType::kDate));
+      reg.define(uow, custom_field("last_seen", CustomFieldType::kDateTime));
+      reg.define(uow, custom_field("vip", CustomFieldType::kBool));
+      auto langs = custom_field("languages", CustomFieldType::kMultiEnum);
       langs.options = {"en", "fr", "de"};
       reg.define(uow, langs);
-      reg.define(uow, field("homepage", CustomFieldType::kUrl));
-      reg.define(uow, field("backup_email", CustomFieldType::kEmail));
-      reg.define(uow, field("mobile", CustomFieldType::kPhone));
-      reg.define(uow, field("budget", CustomFieldType::kCurrency));
+      reg.define(uow, custom_field("homepage", CustomFieldType::kUrl));
+      reg.define(uow, custom_field("backup_email", CustomFieldType::kEmail));
+      reg.define(uow, custom_field("mobile", CustomFieldType::kPhone));
+      reg.define(uow, custom_field("budget", CustomFieldType::kCurrency));
     });
   }
 
@@ -124,10 +115,10 @@ TEST_P(CustomFieldsTest, RejectsBadValuesNamingTheFieldAndStoresNothing) {
 
 TEST_P(CustomFieldsTest, RequiredFieldsAndDefaults) {
   db().transact([&](UnitOfWork& uow) {
-    auto region = field("region", CustomFieldType::kText);
+    auto region = custom_field("region", CustomFieldType::kText);
     region.required = true;
     db().custom_fields().define(uow, region);
-    auto stage = field("lifecycle", CustomFieldType::kEnum);
+    auto stage = custom_field("lifecycle", CustomFieldType::kEnum);
     stage.options = {"lead", "customer"};
     stage.default_value = std::string("lead");
     db().custom_fields().define(uow, stage);
@@ -271,14 +262,14 @@ TEST_P(CustomFieldsTest, DeletingADefinitionKeepsRecordsReadable) {
       << "the deleted field's value is dropped on the next write";
   // The name is free again, and the new field does not see the old values.
   db().transact([&](UnitOfWork& uow) {
-    db().custom_fields().define(uow, field("tier", CustomFieldType::kText));
+    db().custom_fields().define(uow, custom_field("tier", CustomFieldType::kText));
     EXPECT_EQ(db().contacts().get(uow, c.id).custom.count("tier"), 0u);
   });
 }
 
 TEST_P(CustomFieldsTest, ChangingATypeConvertsValuesOrListsTheRecordsThatBlockIt) {
   Id code = db().transact([&](UnitOfWork& uow) {
-    return db().custom_fields().define(uow, field("code", CustomFieldType::kText)).id;
+    return db().custom_fields().define(uow, custom_field("code", CustomFieldType::kText)).id;
   });
   Contact a = create({{"code", std::string("42")}}, "A");
   Contact b = create({{"code", std::string(" 7 ")}}, "B");
@@ -323,19 +314,19 @@ TEST_P(CustomFieldsTest, RejectsBadDefinitions) {
       EXPECT_EQ(e.field(), field_name);
     }
   };
-  expect_bad(field("Bad Name", CustomFieldType::kText), "name");
-  expect_bad(field("9lives", CustomFieldType::kText), "name");
-  expect_bad(field("colour", CustomFieldType::kEnum), "options");
-  auto d = field("size", CustomFieldType::kNumber);
+  expect_bad(custom_field("Bad Name", CustomFieldType::kText), "name");
+  expect_bad(custom_field("9lives", CustomFieldType::kText), "name");
+  expect_bad(custom_field("colour", CustomFieldType::kEnum), "options");
+  auto d = custom_field("size", CustomFieldType::kNumber);
   d.default_value = std::string("large");
   expect_bad(d, "default_value");
-  d = field("size", CustomFieldType::kNumber);
+  d = custom_field("size", CustomFieldType::kNumber);
   d.min = 10;
   d.max = 1;
   expect_bad(d, "min");
   try {
     db().transact([&](UnitOfWork& uow) {
-      db().custom_fields().define(uow, field("tier", CustomFieldType::kText));
+      db().custom_fields().define(uow, custom_field("tier", CustomFieldType::kText));
     });
     FAIL();
   } catch (const Conflict& e) {
@@ -343,7 +334,7 @@ TEST_P(CustomFieldsTest, RejectsBadDefinitions) {
   }
   db().transact([&](UnitOfWork& uow) {
     // The same name on another object type is another field.
-    EXPECT_NO_THROW(db().custom_fields().define(uow, field("tier", CustomFieldType::kText,
+    EXPECT_NO_THROW(db().custom_fields().define(uow, custom_field("tier", CustomFieldType::kText,
                                                            ObjectType::kCompany)));
     EXPECT_EQ(db().custom_fields().list(uow, ObjectType::kContact).size(), 13u);
   });
@@ -360,7 +351,7 @@ TEST_P(CustomFieldsTest, AnotherProcessSeesNewDefinitionsWithinTheCacheTtl) {
   auto third = scratch().open(cached);
   third->transact([&](UnitOfWork& uow) { third->contacts().create(uow, contact("Warm", "Cache")); });
   db().transact([&](UnitOfWork& uow) {
-    db().custom_fields().define(uow, field("region", CustomFieldType::kText));
+    db().custom_fields().define(uow, custom_field("region", CustomFieldType::kText));
   });
   auto with_region = [](store::Database& d) {
     return d.transact([&](UnitOfWork& uow) {
@@ -376,7 +367,7 @@ TEST_P(CustomFieldsTest, AnotherProcessSeesNewDefinitionsWithinTheCacheTtl) {
 
 TEST_P(CustomFieldsTest, OtherRecordTypesHaveTheirOwnFields) {
   db().transact([&](UnitOfWork& uow) {
-    auto seats = field("seats", CustomFieldType::kNumber, ObjectType::kCompany);
+    auto seats = custom_field("seats", CustomFieldType::kNumber, ObjectType::kCompany);
     db().custom_fields().define(uow, seats);
     Company co;
     co.name = "Acme";

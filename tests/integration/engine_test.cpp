@@ -61,6 +61,14 @@ class EngineTest : public StoreTest {
   Contact stored(Id id) {
     return db().read([&](store::UnitOfWork& uow) { return db().contacts().get(uow, id); });
   }
+  // Gives a stored contact an external id; returns it as it then is.
+  Contact with_external_id(Id id, const std::string& external_id) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      Contact c = db().contacts().get(uow, id);
+      c.external_id = external_id;
+      return db().contacts().update(uow, c);
+    });
+  }
   std::vector<std::string> visible(const Principal& who) {
     return db().read([&](store::UnitOfWork& uow) {
       std::vector<std::string> out;
@@ -268,12 +276,7 @@ TEST_P(EngineTest, NobodyButAnAdminChangesUsersOrTeams) {
 }
 
 TEST_P(EngineTest, AnUpsertNeverReachesAHiddenTwin) {
-  db().transact([&](store::UnitOfWork& uow) {
-    Contact c = stored(westerners.id);
-    c.external_id = "crm-42";
-    db().contacts().update(uow, c);
-  });
-  const auto before = stored(westerners.id);
+  const auto before = with_external_id(westerners.id, "crm-42");
   Contact twin = contact("Twin", "Of West");
   twin.external_id = "crm-42";
   EXPECT_THROW(
@@ -293,10 +296,7 @@ TEST_P(EngineTest, AnUpsertNeverReachesAHiddenTwin) {
 
 TEST_P(EngineTest, CustomFieldsDefinedSensitiveAreMaskedRefusedInFiltersAndKeptOnUpdate) {
   db().transact([&](store::UnitOfWork& uow) {
-    CustomFieldDefinition salary;
-    salary.object_type = ObjectType::kContact;
-    salary.name = "salary";
-    salary.type = CustomFieldType::kNumber;
+    auto salary = custom_field("salary", CustomFieldType::kNumber);
     salary.sensitive = true;
     db().custom_fields().define(uow, salary);
     CustomFieldDefinition tier;
@@ -380,10 +380,7 @@ TEST_P(EngineTest, APatchIsCheckedAsAnUpdateIs) {
                                        "Changes contacts without seeing personal data",
                                        {{ObjectType::kContact, Action::kRead, Scope::kAll},
                                         {ObjectType::kContact, Action::kUpdate, Scope::kAll}}});
-    CustomFieldDefinition salary;
-    salary.object_type = ObjectType::kContact;
-    salary.name = "salary";
-    salary.type = CustomFieldType::kNumber;
+    auto salary = custom_field("salary", CustomFieldType::kNumber);
     salary.sensitive = true;
     db().custom_fields().define(uow, salary);
   });
@@ -411,12 +408,7 @@ TEST_P(EngineTest, APatchIsCheckedAsAnUpdateIs) {
 }
 
 TEST_P(EngineTest, AnUpsertOfAPatchNeverReachesAHiddenTwin) {
-  db().transact([&](store::UnitOfWork& uow) {
-    Contact c = stored(westerners.id);
-    c.external_id = "crm-42";
-    db().contacts().update(uow, c);
-  });
-  const auto before = stored(westerners.id);
+  const auto before = with_external_id(westerners.id, "crm-42");
   Patch<Contact> twin;
   twin.values = contact("Twin", "Of West");
   twin.values.external_id = "crm-42";

@@ -80,6 +80,16 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     return all.empty() ? 0 : all.back().sequence;
   }
 
+  // A custom field definition with the rest of its settings at their defaults.
+  static CustomFieldDefinition custom_field(std::string name, CustomFieldType type,
+                                            ObjectType on = ObjectType::kContact) {
+    CustomFieldDefinition d;
+    d.object_type = on;
+    d.name = std::move(name);
+    d.type = type;
+    return d;
+  }
+
   // A record of a type whose only required field is its name.
   template <typename T>
   static T named(std::string name) {

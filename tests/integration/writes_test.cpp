@@ -13,21 +13,13 @@ class WritesTest : public StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     db().transact([&](UnitOfWork& uow) {
-      auto define = [&](std::string name, CustomFieldType type) {
-        CustomFieldDefinition d;
-        d.object_type = ObjectType::kContact;
-        d.name = std::move(name);
-        d.type = type;
-        return d;
-      };
-      auto tier = define("tier", CustomFieldType::kEnum);
+      auto tier = custom_field("tier", CustomFieldType::kEnum);
       tier.options = {"bronze", "silver", "gold"};
       tier.default_value = std::string("bronze");
       db().custom_fields().define(uow, tier);
-      db().custom_fields().define(uow, define("city", CustomFieldType::kText));
-      db().custom_fields().define(uow, define("score", CustomFieldType::kNumber));
-      db().custom_fields().define(uow, define("since", CustomFieldType::kDate));
-      db().custom_fields().define(uow, define("vip", CustomFieldType::kBool));
+      for (auto [name, type] : {std::pair{"city", CustomFieldType::kText}, {"score", CustomFieldType::kNumber},
+                                {"since", CustomFieldType::kDate}, {"vip", CustomFieldType::kBool}})
+        db().custom_fields().define(uow, custom_field(name, type));
     });
   }
 
@@ -286,9 +278,7 @@ TEST_P(WritesTest, AnUpsertCreatesThenChangesOnlyWhatItNames) {
 TEST_P(WritesTest, ARequiredFieldDefinedLaterHoldsOnlyForCreatesAndWritesThatTouchIt) {
   const Contact old = full();
   const Id region = db().transact([&](UnitOfWork& uow) {
-    CustomFieldDefinition d;
-    d.object_type = ObjectType::kContact;
-    d.name = "region";
+    auto d = custom_field("region", CustomFieldType::kText);
     d.required = true;
     return db().custom_fields().define(uow, d).id;
   });
@@ -382,10 +372,7 @@ TEST_P(WritesTest, ABackfillFillsRecordsWithoutAValueInBatchesAsOrdinaryUpdates)
 
 TEST_P(WritesTest, DatesAndTimesAreReadFromTheirTextInAnyOffset) {
   db().transact([&](UnitOfWork& uow) {
-    CustomFieldDefinition seen;
-    seen.object_type = ObjectType::kContact;
-    seen.name = "seen";
-    seen.type = CustomFieldType::kDateTime;
+    auto seen = custom_field("seen", CustomFieldType::kDateTime);
     seen.default_value = std::string("2019-02-11T11:00:00+01:00");
     const auto made = db().custom_fields().define(uow, seen);
     EXPECT_EQ(made.default_value, CustomValue(Timestamp(std::chrono::sys_days{std::chrono::year{2019} / 2 / 11} +
