@@ -1,5 +1,6 @@
 #include "api.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -188,6 +189,14 @@ Id parse_id(const std::string& text) {
   }
   if (v == 0) throw HttpError{404, "not_found", "no such record"};
   return v;
+}
+
+// A time in a query string. Form encoding reads '+' as a space, so an offset written as
+// "+01:00" without %2B arrives as " 01:00": no RFC 3339 time has a space, so a space there
+// is taken for the '+' it was.
+std::optional<Timestamp> query_time(std::string text) {
+  std::replace(text.begin(), text.end(), ' ', '+');
+  return parse_timestamp(text);
 }
 
 HttpError not_allowed(const std::string& method, const std::string& allow) {
@@ -498,7 +507,7 @@ struct Api::Impl {
         if (auto v = parse_integer(text)) return *v;
         throw ValidationError(f.name + ": '" + text + "' is not an integer", f.name);
       case FieldKind::kTime:
-        if (auto t = parse_timestamp(text)) return *t;
+        if (auto t = query_time(text)) return *t;
         throw ValidationError(f.name + ": '" + text + "' is not an RFC 3339 time (e.g. 2026-01-02T10:00:00Z)", f.name);
       case FieldKind::kDecimal:
         if (auto v = parse_decimal(text)) return *v;
@@ -776,7 +785,7 @@ struct Api::Impl {
         std::vector<std::string> fields;
         if (auto f = query_value(t, "fields")) fields = split(*f, ',');
         if (auto when = query_value(t, "as_of")) {
-          const auto at = parse_timestamp(*when);
+          const auto at = query_time(*when);
           if (!at) throw ValidationError("as_of: an RFC 3339 time, e.g. 2026-11-29T12:00:00Z", "as_of");
           return record_response(200, db.read([&](store::UnitOfWork& uow) { return repo.as_of(uow, id, *at); }),
                                  fields);
@@ -1302,7 +1311,7 @@ struct Api::Impl {
 
   static Timestamp time_param(const Target& t, const char* name) {
     const auto v = query_value(t, name);
-    const auto at = v ? parse_timestamp(*v) : std::nullopt;
+    const auto at = v ? query_time(*v) : std::nullopt;
     if (!at) throw ValidationError(std::string(name) + ": an RFC 3339 time, e.g. 2026-11-29T12:00:00Z", name);
     return *at;
   }

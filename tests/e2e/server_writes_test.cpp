@@ -309,6 +309,9 @@ TEST_P(ServerWritesTest, DateTimeFieldsRoundTripInAnyOffsetAndAnswerInUtc) {
               "custom.f[gt]=2019-02-11T11:00:00%2B01:00&custom.f[lt]=2019-02-11T11:00:00Z", true,
               {"2019-02-11T10:00:00", "2019-02-11", 1549879200000000, "2019-02-11T10:00:00.1234567Z",
                "2019-02-11 10:00:00Z", "yesterday"}});
+  // An offset's '+' sent unencoded in the query (form encoding reads it as a space) works too.
+  EXPECT_EQ(ids_of("/v1/contacts?custom.f[gt]=2019-02-11T11:00:00+01:00&custom.f[lt]=2019-02-11T11:00:00Z").size(),
+            2u) << "the upsert's copy of the second value too";
   const json d = define({{"object_type", "contact"}, {"name", "seen"}, {"type", "datetime"},
                          {"default_value", "2019-02-11T12:00:00+02:00"}});
   EXPECT_EQ(d["default_value"], "2019-02-11T10:00:00.000000Z");
