@@ -123,6 +123,8 @@ Role RoleStore::update(store::UnitOfWork& uow, const Role& role) const {
   check_custom(role);
   validate(role);
   const Role before = get(uow, role.name);  // NotFound
+  // A change to what is there already writes nothing, as record patches do.
+  if (definition(before) == definition(role)) return before;
   store_row(uow, role, false);
   Role after = get(uow, role.name);
   audit_definition(uow, "role_updated", after.name, definition(before), definition(after));

@@ -231,6 +231,8 @@ CustomFieldDefinition CustomFieldRegistry::update(UnitOfWork& uow,
   }
   CustomFieldDefinition d = definition;
   check_definition(d);
+  // A change to what is there already writes nothing (no new version), as record patches do.
+  if (d == current) return current;
   return store(tx, d);
 }
 

@@ -187,6 +187,21 @@ TEST_P(ServerWritesTest, APatchIsRefusedWholeNamingTheField) {
   refused("PATCH", path, {{"title", "X"}}, 415, "unsupported_media_type", "", {{"Content-Type", "text/plain"}});
 }
 
+// Neighbours of the no-op patch: a custom field definition or a role patched with what it
+// holds keeps its version and writes no audit entry.
+TEST_P(ServerWritesTest, DefinitionsAndRolesPatchedWithWhatTheyHoldWriteNothing) {
+  const json tier = define({{"object_type", "contact"}, {"name", "tier"}, {"type", "enum"}, {"options", {"a", "b"}}});
+  const std::string path = "/v1/custom-fields/" + tier["id"].dump();
+  const Traces before = traces();
+  EXPECT_EQ(ok("PATCH", path, {{"label", "tier"}, {"options", {"a", "b"}}})["version"], tier["version"]);
+  EXPECT_EQ(ok("PATCH", path, {{"label", "Tier"}})["version"], tier["version"].get<int>() + 1);
+  ok("POST", "/v1/roles", {{"name", "exporter"}, {"grants", {{{"type", "deal"}, {"action", "export"}, {"scope", "all"}}}}});
+  const Traces made = traces();
+  ok("PATCH", "/v1/roles/exporter", {{"grants", {{{"type", "deal"}, {"action", "export"}, {"scope", "all"}}}}});
+  EXPECT_EQ(traces(), made) << "no audit entry for a role left as it was";
+  EXPECT_NE(made, before);
+}
+
 // The second failure: an upsert of a few fields blanked the others, and an identical
 // re-import bumped every version, wrote an event and an audit entry each.
 TEST_P(ServerWritesTest, AnUpsertChangesOnlyWhatItNamesAndSaysWhatItDid) {
