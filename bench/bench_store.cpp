@@ -144,6 +144,76 @@ void email_lookup(benchmark::State& state, bool mysql, bool encrypted) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// 1,000 contacts with external ids "sync-<n>", as an import made them (made on first use,
+// outside the timed loops).
+const std::vector<Contact>& synced(bool mysql) {
+  static std::vector<Contact> made[2];
+  auto& out = made[mysql ? 1 : 0];
+  if (!out.empty()) return out;
+  Target& t = target(mysql);
+  t.db->transact([&](UnitOfWork& uow) {
+    for (int i = 0; i < 1000; ++i) {
+      Contact c = new_contact(2000000 + i);
+      c.external_id = "sync-" + std::to_string(i);
+      out.push_back(t.db->contacts().create(uow, c));
+    }
+  });
+  return out;
+}
+
+// A sync that finds each record as it is: an upsert of a patch naming every field it sends,
+// which must change nothing (and so write nothing).
+void banyan_sync_unchanged(benchmark::State& state, bool mysql) {
+  Target& t = target(mysql);
+  const auto& records = synced(mysql);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    banyan::Patch<Contact> p;
+    p.values = records[i++ % records.size()];
+    p.name("first_name").name("last_name").name("email").name("title");
+    const auto done = t.db->transact([&](UnitOfWork& uow) { return t.db->contacts().upsert(uow, p); });
+    if (done.outcome != banyan::WriteOutcome::kUnchanged) throw std::runtime_error("the sync changed a record");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// A change of one field: as a patch, and as the read-modify-write of the whole record that
+// the server did before patches.
+// Titles never repeat across runs and repetitions, so that every write changes something.
+std::size_t next_title() {
+  static std::size_t n = 0;
+  return n++;
+}
+
+void banyan_patch(benchmark::State& state, bool mysql) {
+  Target& t = target(mysql);
+  const auto& records = synced(mysql);
+  for (auto _ : state) {
+    const std::size_t i = next_title();
+    banyan::Patch<Contact> p;
+    p.values.title = "Title " + std::to_string(i);
+    p.name("title");
+    const Id id = records[i % records.size()].id;
+    const auto done = t.db->transact([&](UnitOfWork& uow) { return t.db->contacts().patch(uow, id, p); });
+    if (done.outcome != banyan::WriteOutcome::kUpdated) throw std::runtime_error("the patch changed nothing");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+void banyan_update(benchmark::State& state, bool mysql) {
+  Target& t = target(mysql);
+  const auto& records = synced(mysql);
+  for (auto _ : state) {
+    const std::size_t i = next_title();
+    const Id id = records[i % records.size()].id;
+    t.db->transact([&](UnitOfWork& uow) {
+      Contact c = t.db->contacts().get(uow, id);
+      c.title = "Title " + std::to_string(i);
+      if (t.db->contacts().update(uow, c).version == c.version) throw std::runtime_error("the update changed nothing");
+    });
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 void banyan_get(benchmark::State& state, bool mysql) {
   Target& t = target(mysql);
   std::size_t i = 0;
@@ -296,6 +366,7 @@ class RawSqlite {
             "updated_at, updated_by, external_id, archived_at, first_name, last_name, email, "
             "phone, title) VALUES (1, NULL, NULL, ?, NULL, ?, NULL, NULL, NULL, ?, ?, ?, NULL, ?)");
     prepare(&get_, std::string("SELECT ") + kColumns + " FROM contacts WHERE id = ?");
+    prepare(&by_external_, std::string("SELECT ") + kColumns + " FROM contacts WHERE external_id = ?");
     prepare(&page_, std::string("SELECT ") + kColumns +
                         " FROM contacts WHERE contacts.archived_at IS NULL AND "
                         "contacts.last_name LIKE ? ESCAPE '!' ORDER BY contacts.last_name ASC, "
@@ -318,7 +389,7 @@ class RawSqlite {
   }
   ~RawSqlite() {
     for (sqlite3_stmt* s :
-         {insert_, index_, keys_, event_, get_, page_, custom_page_, search_, begin_, begin_read_,
+         {insert_, index_, keys_, event_, get_, by_external_, page_, custom_page_, search_, begin_, begin_read_,
           commit_, head_, audit_, move_})
       sqlite3_finalize(s);
     sqlite3_close(db_);
@@ -399,6 +470,15 @@ class RawSqlite {
     step_reset(commit_);
     return rows;
   }
+  // What a sync that changes nothing must at least do: read the record by its external id,
+  // in a write transaction as the upsert's.
+  std::vector<RawContact> by_external_id(const std::string& external_id) {
+    step_reset(begin_);
+    sqlite3_bind_text(by_external_, 1, external_id.c_str(), -1, SQLITE_TRANSIENT);
+    auto rows = read(by_external_);
+    step_reset(commit_);
+    return rows;
+  }
   std::vector<RawContact> page(const std::string& prefix) {
     step_reset(begin_read_);
     const std::string pattern = prefix + "%";
@@ -441,7 +521,7 @@ class RawSqlite {
   }
   sqlite3* db_ = nullptr;
   sqlite3_stmt *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *event_ = nullptr,
-               *get_ = nullptr,
+               *get_ = nullptr, *by_external_ = nullptr,
                *page_ = nullptr, *custom_page_ = nullptr,
                *search_ = nullptr, *begin_ = nullptr, *begin_read_ = nullptr, *commit_ = nullptr,
                *head_ = nullptr, *audit_ = nullptr, *move_ = nullptr;
@@ -469,6 +549,7 @@ class RawMariaDb {
         "updated_by, external_id, archived_at, first_name, last_name, email, phone, title) "
         "VALUES (1, NULL, NULL, ?, NULL, ?, NULL, NULL, NULL, ?, ?, ?, NULL, ?)");
     get_ = prepare(std::string("SELECT ") + kColumns + " FROM contacts WHERE id = ?");
+    by_external_ = prepare(std::string("SELECT ") + kColumns + " FROM contacts WHERE external_id = ?");
     page_ = prepare(std::string("SELECT ") + kColumns +
                     " FROM contacts WHERE contacts.archived_at IS NULL AND contacts.last_name "
                     "LIKE ? ESCAPE '!' ORDER BY contacts.last_name ASC, contacts.id ASC LIMIT 51");
@@ -570,6 +651,15 @@ class RawMariaDb {
     query("COMMIT");
     return rows;
   }
+  std::vector<RawContact> by_external_id(const std::string& external_id) {
+    query("BEGIN");
+    MYSQL_BIND b[1];
+    std::memset(b, 0, sizeof b);
+    bind_text(b[0], external_id);
+    auto rows = run(by_external_, b);
+    query("COMMIT");
+    return rows;
+  }
   std::vector<RawContact> page(const std::string& prefix) {
     query("BEGIN");
     const std::string pattern = prefix + "%";
@@ -649,7 +739,7 @@ class RawMariaDb {
   }
   MYSQL* m_ = nullptr;
   MYSQL_STMT *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *event_ = nullptr,
-             *get_ = nullptr,
+             *get_ = nullptr, *by_external_ = nullptr,
              *page_ = nullptr, *custom_page_ = nullptr,
              *search_ = nullptr, *audit_ = nullptr, *move_ = nullptr;
 };
@@ -674,6 +764,18 @@ void raw_get(benchmark::State& state, bool mysql) {
   const auto& ids = target(mysql).ids;
   std::size_t i = 0;
   for (auto _ : state) benchmark::DoNotOptimize(r.get(ids[i++ % ids.size()]));
+  state.SetItemsProcessed(state.iterations());
+}
+
+template <typename Raw>
+void raw_sync_unchanged(benchmark::State& state, bool mysql) {
+  Raw& r = raw<Raw>();
+  const auto& records = synced(mysql);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const auto rows = r.by_external_id(*records[i++ % records.size()].external_id);
+    if (rows.size() != 1) throw std::runtime_error("no record by its external id");
+  }
   state.SetItemsProcessed(state.iterations());
 }
 
@@ -723,6 +825,16 @@ void register_all() {
     } else {
       benchmark::RegisterBenchmark((b + "get/raw").c_str(), raw_get<RawSqlite>, false)->UseRealTime();
     }
+    benchmark::RegisterBenchmark((b + "sync_unchanged/banyan").c_str(), banyan_sync_unchanged, mysql)->UseRealTime();
+    if (mysql) {
+      benchmark::RegisterBenchmark((b + "sync_unchanged/raw").c_str(), raw_sync_unchanged<RawMariaDb>, true)
+          ->UseRealTime();
+    } else {
+      benchmark::RegisterBenchmark((b + "sync_unchanged/raw").c_str(), raw_sync_unchanged<RawSqlite>, false)
+          ->UseRealTime();
+    }
+    benchmark::RegisterBenchmark((b + "patch/banyan").c_str(), banyan_patch, mysql)->UseRealTime();
+    benchmark::RegisterBenchmark((b + "patch/banyan_read_modify_write").c_str(), banyan_update, mysql)->UseRealTime();
     benchmark::RegisterBenchmark((b + "page/banyan").c_str(), banyan_page, mysql)->UseRealTime();
     if (mysql) {
       benchmark::RegisterBenchmark((b + "page/raw").c_str(), raw_page<RawMariaDb>)->UseRealTime();

@@ -48,13 +48,19 @@ def pool(r):
 def store(r):
     for db in ("sqlite", "mariadb"):
         baseline = "raw_sqlite3" if db == "sqlite" else "raw_libmariadb"
-        for op in ("insert", "get", "page", "custom_page", "search"):
+        for op in ("insert", "get", "sync_unchanged", "page", "custom_page", "search"):
             ours = r.get(f"store/{db}/{op}/banyan/real_time")
             raw = r.get(f"store/{db}/{op}/raw/real_time")
             if not ours or not raw:
                 continue
             yield line("store", f"{db}.{op}", ours["items_per_second"], "ops/s", baseline,
                        raw["items_per_second"], True)
+        # A patch of one field against the read-modify-write of the whole record.
+        patch = r.get(f"store/{db}/patch/banyan/real_time")
+        whole = r.get(f"store/{db}/patch/banyan_read_modify_write/real_time")
+        if patch and whole:
+            yield line("store", f"{db}.patch", patch["items_per_second"], "ops/s", "banyan_read_modify_write",
+                       whole["items_per_second"], True)
         # Encryption at rest against the same work in plain text, side by side.
         for op in ("insert", "email_lookup"):
             sealed = r.get(f"store/{db}/{op}/banyan_encrypted/real_time")

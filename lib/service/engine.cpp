@@ -145,14 +145,17 @@ std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id f
   }
   std::uint64_t filled = 0;
   Id after = 0;
+  // Counted once, then kept by subtraction: a count is a scan of the whole table, and one
+  // per batch would make a large backfill quadratic. The last batch counts again, exactly.
+  std::uint64_t left = db.read([&](store::UnitOfWork& uow) { return registry.count_without_value(uow, field_id); });
   for (;;) {
     bool more = false;
-    std::uint64_t left = 0;
     db.transact(
         [&](store::UnitOfWork& uow) {
           uow.describe_actor(who.name, options.origin);
           const auto ids = registry.without_value(uow, field_id, after, options.batch);
           more = ids.size() == options.batch;
+          left -= std::min<std::uint64_t>(left, ids.size());
           banyan::detail::with_record_type(def.object_type, [&]<typename T>() {
             const store::Repository<T> repo(uow.impl().db);
             Patch<T> patch;
@@ -162,7 +165,7 @@ std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id f
               after = id;
             }
           });
-          left = registry.count_without_value(uow, field_id);
+          if (!more) left = registry.count_without_value(uow, field_id);
         },
         who.user_id);
     if (options.progress && !options.progress(filled, left)) break;

@@ -65,14 +65,17 @@ RowOf<T> load(island::Transaction& tx, Id id) {
 }
 
 // The stored form of `record`, with the bookkeeping columns the store owns filled in.
+// References are checked too, unless `check_references` is false (the caller checks them
+// once it knows there is something to write).
 template <typename T>
-RowOf<T> prepare(UnitOfWork& uow, const T& record, bool creating, const detail::CustomTouch& touch = {}) {
+RowOf<T> prepare(UnitOfWork& uow, const T& record, bool creating, const detail::CustomTouch& touch = {},
+                 bool check_references = true) {
   Entity<T>::validate(record);
   RowOf<T> row;
   Entity<T>::to_row(record, row);
   row.custom_fields = detail::encode_custom(*detail::custom_fields_of(uow.impl(), T::kType), record.custom,
                                             creating, touch);
-  Entity<T>::check_references(uow.impl().live(), record);
+  if (check_references) Entity<T>::check_references(uow.impl().live(), record);
   return row;
 }
 
@@ -184,7 +187,7 @@ WriteResult<T> update_stored(UnitOfWork& uow, const RowOf<T>& stored, const T& c
   }
   const detail::CustomTouch touch{&current.custom, named != nullptr ? &named->custom : nullptr,
                                   named != nullptr && named->all_custom};
-  RowOf<T> row = prepare(uow, next, /*creating=*/false, touch);
+  RowOf<T> row = prepare(uow, next, /*creating=*/false, touch, /*check_references=*/false);
   // The caller may not rewrite history: creation and archiving stay as stored.
   row.created_at = stored.created_at;
   row.created_by = detail::column(detail::value(stored.created_by));
@@ -198,6 +201,7 @@ WriteResult<T> update_stored(UnitOfWork& uow, const RowOf<T>& stored, const T& c
   candidate.updated_at = current.updated_at;
   candidate.updated_by = current.updated_by;
   if (candidate == current) return {current, WriteOutcome::kUnchanged};
+  Entity<T>::check_references(uow.impl().live(), next);
   seal<T>(uow, row, &stored);
   T out = write_update<T>(uow, row, what, payload_of<T>(uow, stored));
   if constexpr (requires { Entity<T>::after_write(uow, &stored, row); })
@@ -227,6 +231,29 @@ T patched(const T& current, const Patch<T>& patch, detail::Named& named) {
     }
   }
   return next;
+}
+
+// A patch of the record stored as `stored`.
+template <typename T>
+WriteResult<T> patch_stored(UnitOfWork& uow, const RowOf<T>& stored, const Patch<T>& patch) {
+  if (patch.expected_version) check_expected_version(T::kType, stored.id, stored.version, *patch.expected_version);
+  const T current = current_of<T>(uow, stored);
+  detail::Named named;
+  T next = patched(current, patch, named);
+  return update_stored<T>(uow, stored, current, std::move(next), &named, "updated");
+}
+
+// The stored row with this external id, if any.
+template <typename T>
+std::optional<RowOf<T>> row_by_external_id(UnitOfWork& uow, const std::string& external_id) {
+  detail::check_text("external_id", external_id);
+  island::SqlFragment clause;
+  clause.text(std::string(Entity<T>::kTable) + ".external_id = ");
+  clause.param(detail::text_param(external_id));
+  clause.text(" LIMIT 1");
+  auto rows = Rows<T>::select(uow.impl().live(), clause);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
 }
 
 }  // namespace
@@ -274,15 +301,9 @@ std::optional<T> Repository<T>::find(UnitOfWork& uow, Id id) const {
 template <typename T>
 std::optional<T> Repository<T>::find_by_external_id(UnitOfWork& uow,
                                                     const std::string& external_id) const {
-  detail::check_text("external_id", external_id);
-  island::SqlFragment clause;
-  clause.text(std::string(Entity<T>::kTable) + ".external_id = ");
-  clause.param(detail::text_param(external_id));
-  clause.text(" LIMIT 1");
-  island::Transaction& tx = uow.impl().live();
-  auto rows = Rows<T>::select(tx, clause);
-  if (rows.empty()) return std::nullopt;
-  return to_domain<T>(uow, rows.front());
+  auto row = row_by_external_id<T>(uow, external_id);
+  if (!row) return std::nullopt;
+  return to_domain<T>(uow, *row);
 }
 
 template <typename T>
@@ -294,12 +315,7 @@ T Repository<T>::update(UnitOfWork& uow, const T& record) const {
 
 template <typename T>
 WriteResult<T> Repository<T>::patch(UnitOfWork& uow, Id id, const Patch<T>& patch) const {
-  const RowOf<T> stored = load<T>(uow.impl().live(), id);
-  if (patch.expected_version) check_expected_version(T::kType, id, stored.version, *patch.expected_version);
-  const T current = current_of<T>(uow, stored);
-  detail::Named named;
-  T next = patched(current, patch, named);
-  return update_stored<T>(uow, stored, current, std::move(next), &named, "updated");
+  return patch_stored<T>(uow, load<T>(uow.impl().live(), id), patch);
 }
 
 template <typename T>
@@ -378,7 +394,7 @@ template <typename T>
 WriteResult<T> Repository<T>::upsert(UnitOfWork& uow, const Patch<T>& patch) const {
   if (!patch.values.external_id)
     throw ValidationError("external_id: upsert needs an external id", "external_id");
-  if (auto existing = find_by_external_id(uow, *patch.values.external_id)) return this->patch(uow, existing->id, patch);
+  if (auto stored = row_by_external_id<T>(uow, *patch.values.external_id)) return patch_stored<T>(uow, *stored, patch);
   return {create(uow, banyan::detail::created_from(patch)), WriteOutcome::kCreated};
 }
 
