@@ -678,9 +678,8 @@ struct Api::Impl {
     const std::string where = "items[" + std::to_string(i) + "]";
     const std::string field = e.field().empty() ? where : where + "." + e.field();
     switch (e.code()) {
-      case ErrorCode::kConflict:
-        if (e.field() == "version") throw Conflict(where + ": " + e.what(), "version");
-        throw Conflict(where + ": " + e.what(), field);
+      case ErrorCode::kConflict:  // a stale version stays "version": it is a 412
+        throw Conflict(where + ": " + e.what(), e.field() == "version" ? "version" : field);
       case ErrorCode::kNotFound:
       case ErrorCode::kValidation: throw ValidationError(where + ": " + e.what(), field);
       case ErrorCode::kPermissionDenied: throw PermissionDenied(where + ": " + e.what(), field);
@@ -1130,7 +1129,7 @@ struct Api::Impl {
   // type hold no value for it, and the latest backfill this process ran of it.
   json definition_answer(store::UnitOfWork& uow, const Who& who, const CustomFieldDefinition& d) {
     json out = definition_json(d);
-    out["records_without_value"] = engine.count_without_value(uow, who, d.id);
+    out["records_without_value"] = engine.count_without_value(uow, who, d);
     if (auto p = backfills.progress(d.id)) out["backfill"] = backfill_json(*p);
     return out;
   }

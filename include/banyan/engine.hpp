@@ -88,8 +88,9 @@ class BANYAN_EXPORT Engine {
                    std::optional<std::uint64_t> expected_version = std::nullopt);
 
   // How many records of a custom field's type hold no value for it (archived ones too).
-  // Needs read on the type; NotFound for no such field.
-  std::uint64_t count_without_value(store::UnitOfWork& uow, const security::Principal& who, Id field_id);
+  // Needs read on the type. `definition` as read from the registry.
+  std::uint64_t count_without_value(store::UnitOfWork& uow, const security::Principal& who,
+                                    const CustomFieldDefinition& definition);
   // Gives every record of the field's type that holds no value for it `value`, a batch
   // of records per transaction (never one long one), each an update like any other: a
   // new version, an event and an audit entry, by `who`. Needs admin on the type;

@@ -122,10 +122,10 @@ Deal Engine::reopen_deal(store::UnitOfWork& uow, const security::Principal& who,
   return of.get(uow, reopened.id);
 }
 
-std::uint64_t Engine::count_without_value(store::UnitOfWork& uow, const security::Principal& who, Id field_id) {
-  const auto registry = impl_->db.custom_fields();
-  require(who, security::Action::kRead, registry.get(uow, field_id).object_type);
-  return registry.count_without_value(uow, field_id);
+std::uint64_t Engine::count_without_value(store::UnitOfWork& uow, const security::Principal& who,
+                                         const CustomFieldDefinition& definition) {
+  require(who, security::Action::kRead, definition.object_type);
+  return impl_->db.custom_fields().count_without_value(uow, definition);
 }
 
 std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id field_id, const CustomValue& value,
@@ -147,13 +147,13 @@ std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id f
   Id after = 0;
   // Counted once, then kept by subtraction: a count is a scan of the whole table, and one
   // per batch would make a large backfill quadratic. The last batch counts again, exactly.
-  std::uint64_t left = db.read([&](store::UnitOfWork& uow) { return registry.count_without_value(uow, field_id); });
+  std::uint64_t left = db.read([&](store::UnitOfWork& uow) { return registry.count_without_value(uow, def); });
   for (;;) {
     bool more = false;
     db.transact(
         [&](store::UnitOfWork& uow) {
           uow.describe_actor(who.name, options.origin);
-          const auto ids = registry.without_value(uow, field_id, after, options.batch);
+          const auto ids = registry.without_value(uow, def, after, options.batch);
           more = ids.size() == options.batch;
           left -= std::min<std::uint64_t>(left, ids.size());
           banyan::detail::with_record_type(def.object_type, [&]<typename T>() {
@@ -165,7 +165,7 @@ std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id f
               after = id;
             }
           });
-          if (!more) left = registry.count_without_value(uow, field_id);
+          if (!more) left = registry.count_without_value(uow, def);
         },
         who.user_id);
     if (options.progress && !options.progress(filled, left)) break;

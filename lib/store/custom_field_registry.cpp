@@ -283,17 +283,15 @@ island::SqlFragment without_value_clause(island::Backend backend, const CustomFi
 
 }  // namespace
 
-std::uint64_t CustomFieldRegistry::count_without_value(UnitOfWork& uow, Id id) const {
-  island::Transaction& tx = uow.impl().live();
-  const CustomFieldDefinition def = find_in(tx, id);
+std::uint64_t CustomFieldRegistry::count_without_value(UnitOfWork& uow, const CustomFieldDefinition& def) const {
   island::SqlFragment q;
   q.text("SELECT COUNT(*)").append(without_value_clause(db_->backend, def));
-  return static_cast<std::uint64_t>(island::query_int(tx, q));
+  return static_cast<std::uint64_t>(island::query_int(uow.impl().live(), q));
 }
 
-std::vector<Id> CustomFieldRegistry::without_value(UnitOfWork& uow, Id id, Id after, std::size_t limit) const {
+std::vector<Id> CustomFieldRegistry::without_value(UnitOfWork& uow, const CustomFieldDefinition& def, Id after,
+                                                   std::size_t limit) const {
   island::Transaction& tx = uow.impl().live();
-  const CustomFieldDefinition def = find_in(tx, id);
   island::SqlFragment q;
   q.text("SELECT id").append(without_value_clause(db_->backend, def));
   q.text(" AND id > ").param(detail::int_param(static_cast<std::int64_t>(after)));

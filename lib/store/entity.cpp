@@ -435,12 +435,10 @@ std::span<const Referrer> Entity<Stage>::referrers() {
 
 namespace {
 
-std::int64_t count_where(island::Transaction& tx, const std::string& table, const std::string& column, Id id,
-                         const std::string& also = {}) {
+std::int64_t count_where(island::Transaction& tx, const std::string& table, const std::string& column, Id id) {
   island::SqlFragment q;
   q.text("SELECT COUNT(*) FROM " + table + " WHERE " + column + " = ");
   q.param(int_param(static_cast<std::int64_t>(id)));
-  q.text(also);
   return island::query_int(tx, q);
 }
 
@@ -554,8 +552,8 @@ StageKind kind_of(DealStatus status) {
   return StageKind::kOpen;
 }
 
-// The first stage (by position) of `kind` in the pipeline, if any.
-std::optional<Id> first_stage(island::Transaction& tx, Id pipeline, StageKind kind, bool last = false) {
+// The first (or `last`) stage by position of `kind` in the pipeline, if any.
+std::optional<Id> stage_of_kind(island::Transaction& tx, Id pipeline, StageKind kind, bool last = false) {
   island::SqlFragment q;
   q.text("SELECT id FROM stages WHERE pipeline_id = ");
   q.param(int_param(static_cast<std::int64_t>(pipeline)));
@@ -614,24 +612,18 @@ void Entity<Deal>::reconcile(island::Transaction& tx, const Deal* stored, Deal& 
     const DealStatus by_stage = status_of(kind);
     if (creating && next.status == DealStatus::kOpen) {
       next.status = by_stage;  // on create, "open" is the default: the stage says
-    } else if (moves && sets_status && !creating) {
-      // Both given: they must agree.
+    } else if (moves && sets_status) {
+      // Both given (a create's stage always is): they must agree.
       if (next.status != by_stage)
         throw ValidationError("status: '" + std::string(to_string(next.status)) + "' does not agree with stage " +
                                   std::to_string(next.stage_id) + ", a " + std::string(to_string(kind)) +
                                   " stage; name one of them, or both in agreement",
                               "status");
-      next.status = by_stage;
-    } else if (creating) {
-      if (next.status != by_stage)
-        throw ValidationError("status: '" + std::string(to_string(next.status)) + "' does not agree with stage " +
-                                  std::to_string(next.stage_id) + ", a " + std::string(to_string(kind)) + " stage",
-                              "status");
     } else if (moves) {
       next.status = by_stage;
     } else if (next.status != by_stage) {
       // Only the status changes: the deal goes to its pipeline's first stage of that kind.
-      const auto to = first_stage(tx, next.pipeline_id, kind_of(next.status));
+      const auto to = stage_of_kind(tx, next.pipeline_id, kind_of(next.status));
       if (to) next.stage_id = *to;  // require_complete_pipeline saw one
     }
   }
@@ -664,7 +656,7 @@ Id stage_to_reopen_in(island::Transaction& tx, const Deal& deal) {
     const auto stage = island::RowStore<odbrows::StageRow>::find(tx, left);
     if (stage && stage->pipeline_id == deal.pipeline_id && stage->kind == to_string(StageKind::kOpen)) return left;
   }
-  if (const auto last = first_stage(tx, deal.pipeline_id, StageKind::kOpen, /*last=*/true)) return *last;
+  if (const auto last = stage_of_kind(tx, deal.pipeline_id, StageKind::kOpen, /*last=*/true)) return *last;
   throw ValidationError("pipeline_id: pipeline " + std::to_string(deal.pipeline_id) +
                             " has no open stage to reopen the deal in",
                         "pipeline_id");
@@ -681,6 +673,15 @@ void require_open_stage(island::Transaction& tx, const Deal& deal, Id stage_id) 
                               " stage; a reopened deal goes to an open one",
                           "stage_id");
 }
+void Entity<Deal>::after_event(UnitOfWork& uow, const Row& row, const nlohmann::json& before,
+                               const nlohmann::json& after) {
+  // A deal that closes says so in an event of its own, whichever write closed it.
+  const std::string status = after.value("status", std::string());
+  const bool was = before.is_object() && before.value("status", std::string()) == status;
+  if ((status == "won" || status == "lost") && !was)
+    append_event(uow, "deal." + status, {ObjectType::kDeal, row.id}, row.version, after);
+}
+
 void Entity<Deal>::after_write(UnitOfWork& uow, const Row* before, const Row& after) {
   if (before != nullptr && before->stage_id == after.stage_id) return;
   island::Transaction& tx = uow.impl().live();

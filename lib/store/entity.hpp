@@ -13,6 +13,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "banyan/model/activity.hpp"
 #include "banyan/model/company.hpp"
 #include "banyan/model/contact.hpp"
@@ -194,6 +196,8 @@ inline void row_to_record(const odbrows::RecordRow& row, Record& r) {
 //   static void reconcile(island::Transaction&, const T* stored, T& next, const Named*);
 //                                                           (stored null on create)
 //   static void before_remove(island::Transaction&, const Row&);
+//   static void after_event(UnitOfWork&, const Row&, const json& before, const json& after);
+//                                       (more events from the payloads the record event carries)
 
 #define BANYAN_ENTITY_MEMBERS(T, RowT, table)                                        \
     using Row = odbrows::RowT;                                                      \
@@ -246,6 +250,9 @@ struct Entity<Deal> {
   BANYAN_ENTITY_MEMBERS(Deal, DealRow, "deals")
   // Makes status, stage and closed_at agree (model/deal.hpp), or refuses the write.
   static void reconcile(island::Transaction& tx, const Deal* stored, Deal& next, const Named* named);
+  // deal.won or deal.lost beside the record's event when a write closes the deal.
+  static void after_event(UnitOfWork& uow, const Row& row, const nlohmann::json& before,
+                          const nlohmann::json& after);
   // Records every stage change in deal_stage_changes, with a deal.stage_changed event.
   static void after_write(UnitOfWork& uow, const Row* before, const Row& after);
 };

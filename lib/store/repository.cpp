@@ -147,13 +147,8 @@ void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what, const 
   detail::audit_change(uow.impl(), what, {T::kType, row.id}, before, after, row.updated_at);
   detail::append_event(uow, std::string(to_string(T::kType)) + "." + what, {T::kType, row.id},
                        row.version, after);
-  if constexpr (T::kType == ObjectType::kDeal) {
-    // A deal that closes says so in an event of its own, whichever write closed it.
-    const std::string status = after.value("status", std::string());
-    const bool was = before.is_object() && before.value("status", std::string()) == status;
-    if ((status == "won" || status == "lost") && !was)
-      detail::append_event(uow, "deal." + status, {T::kType, row.id}, row.version, after);
-  }
+  if constexpr (requires { Entity<T>::after_event(uow, row, before, after); })
+    Entity<T>::after_event(uow, row, before, after);
 }
 
 // Writes `row` (in its stored form, whose version is the one read), with its event, and

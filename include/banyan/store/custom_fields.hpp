@@ -42,11 +42,13 @@ class BANYAN_EXPORT CustomFieldRegistry {
   // Deletes the definition. Records stay readable; their values for it are no longer
   // returned and are dropped when each record is next written.
   void remove(UnitOfWork& uow, Id id) const;
-  // How many records of the field's type (archived ones too) hold no value for it: after
-  // a field becomes required, the records a backfill would fill.
-  std::uint64_t count_without_value(UnitOfWork& uow, Id id) const;
+  // How many records of the definition's type (archived ones too) hold no value for it:
+  // after a field becomes required, the records a backfill would fill. `definition` is one
+  // read from this registry (its id and type are what count).
+  std::uint64_t count_without_value(UnitOfWork& uow, const CustomFieldDefinition& definition) const;
   // Up to `limit` of those records' ids above `after`, in id order.
-  std::vector<Id> without_value(UnitOfWork& uow, Id id, Id after, std::size_t limit) const;
+  std::vector<Id> without_value(UnitOfWork& uow, const CustomFieldDefinition& definition, Id after,
+                                std::size_t limit) const;
   // The records whose value cannot be converted to `new_type` (empty: the change can be
   // made).
   std::vector<Id> records_blocking_type_change(UnitOfWork& uow, Id id,
