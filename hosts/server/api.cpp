@@ -1126,11 +1126,14 @@ struct Api::Impl {
   }
 
   // A definition as the single-definition routes answer it: with how many records of its
-  // type hold no value for it, and the latest backfill this process ran of it.
-  json definition_answer(store::UnitOfWork& uow, const Who& who, const CustomFieldDefinition& d) {
+  // type hold no value for it, and the latest backfill this process ran of it. `progress`
+  // is read before the unit of work begins, so that a backfill it calls done has committed
+  // before the count's snapshot (read inside, the count could predate what it reports).
+  json definition_answer(store::UnitOfWork& uow, const Who& who, const CustomFieldDefinition& d,
+                         const std::optional<BackfillJobs::Progress>& progress) {
     json out = definition_json(d);
     out["records_without_value"] = engine.count_without_value(uow, who, d);
-    if (auto p = backfills.progress(d.id)) out["backfill"] = backfill_json(*p);
+    if (progress) out["backfill"] = backfill_json(*progress);
     return out;
   }
 
@@ -1198,8 +1201,10 @@ struct Api::Impl {
           const auto made = registry.define(uow, d);
           made_id = made.id;
           if (backfill) value = backfill_value(made, *backfill);
-          json answer = definition_answer(uow, who, made);
-          if (value) answer["backfill"] = backfill_json({});  // queued: it starts once this commits
+          // A backfill, if any, is queued: it starts once this commits.
+          json answer = definition_answer(uow, who, made,
+                                          value ? std::optional<BackfillJobs::Progress>(BackfillJobs::Progress{})
+                                                : std::nullopt);
           HttpResponse created = json_response(201, answer);
           created.headers.emplace_back("Location", "/v1/custom-fields/" + std::to_string(made.id));
           return created;
@@ -1211,20 +1216,22 @@ struct Api::Impl {
     }
     const Id id = parse_id(s[2]);
     if (s.size() == 3 && m == "GET") {
+      const auto progress = backfills.progress(id);
       return json_response(200, db.read([&](store::UnitOfWork& uow) {
         auto d = registry.get(uow, id);
         engine.require(who, Action::kRead, d.object_type);
-        return definition_answer(uow, who, d);
+        return definition_answer(uow, who, d, progress);
       }));
     }
     if (s.size() == 3 && m == "PATCH") {
       const json body = body_object(r);
       const auto expected = if_match(r);
+      const auto progress = backfills.progress(id);
       return write(who, r, t, [&](store::UnitOfWork& uow) {
         auto d = administered(uow, id);
         check_version(expected, d.version);
         apply_definition_json(d, body, false);
-        return json_response(200, definition_answer(uow, who, registry.update(uow, d)));
+        return json_response(200, definition_answer(uow, who, registry.update(uow, d), progress));
       });
     }
     if (s.size() == 3 && m == "DELETE") {
