@@ -100,10 +100,24 @@ def messaging(r):
                            lat[f"{q}_ns"] / 1e6, "ms", "target_p99", 10.0, False)
 
 
+def json_bodies(r):
+    names = ["keys_in_one_object", "empty_objects_in_one_array", "numbers_in_one_array",
+             "nested_to_the_limit", "escaped_strings", "default_limits_widest"]
+    for i, name in enumerate(names):
+        ours = r.get(f"json/banyan/{i}")
+        raw = r.get(f"json/nlohmann_unchecked/{i}")
+        if not ours or not raw:
+            continue
+        # Milliseconds per MiB (the goal is under 50), against the unchecked parser.
+        per_mib = lambda b: (1 << 20) / b["bytes_per_second"] * 1e3
+        yield line("json", f"{name}.ms_per_mib", per_mib(ours), "ms", "nlohmann_unchecked", per_mib(raw),
+                   False)
+
+
 def main():
     suite, path = sys.argv[1], sys.argv[2]
     r = runs(path)
-    for l in {"pool": pool, "store": store, "messaging": messaging}[suite](r):
+    for l in {"pool": pool, "store": store, "messaging": messaging, "json": json_bodies}[suite](r):
         print(l)
 
 

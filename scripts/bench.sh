@@ -8,14 +8,16 @@
 #   ./scripts/bench.sh store    insert, get by id, filtered page vs raw sqlite3/libmariadb
 #   ./scripts/bench.sh messaging  durable end-to-end msg/s and commit-to-handler latency
 #                                 vs raw ZeroMQ PUSH/PULL
+#   ./scripts/bench.sh json     the request parser on the worst ~1 MiB bodies vs nlohmann's
+#                               unchecked parser (ms per MiB)
 #   ./scripts/bench.sh http     banyan-server under wrk (GET by id, list, create at 64 and
 #                               1,000 connections) and 50,000 held connections, vs a
 #                               minimal Beast server (bench/http_bench.py)
 set -euo pipefail
 suite=${1:-}
 case "$suite" in
-  pool|store|messaging|http) ;;
-  *) echo "usage: $0 pool|store|messaging|http" >&2; exit 2 ;;
+  pool|store|messaging|json|http) ;;
+  *) echo "usage: $0 pool|store|messaging|json|http" >&2; exit 2 ;;
 esac
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/setup.sh" --bench
@@ -31,7 +33,7 @@ if [[ $suite == http ]]; then
     --minimal "$BANYAN_BUILD/bench/minimal_http_server" --hold "$BANYAN_ROOT/bench/http_hold.py" --work "$work"
   exit 0
 fi
-mariadb_start
+[[ $suite == json ]] || mariadb_start
 json=$(mktemp)
 reps=5
 [[ $suite == messaging ]] && reps=3  # each repetition is a whole 20,000-message run

@@ -12,6 +12,7 @@
 #include "backfill_jobs.hpp"
 #include "banyan/banyan.hpp"
 #include "guard.hpp"
+#include "json_body.hpp"
 #include "metrics.hpp"
 #include "openapi.hpp"
 #include "record_json.hpp"
@@ -343,8 +344,8 @@ struct Api::Impl {
 
   // ---- JSON bodies ----------------------------------------------------------------------
 
-  // The body as a JSON object, within the limits: media type, UTF-8, nesting depth,
-  // string length, no duplicate keys, nothing after the document.
+  // The body as a JSON object, within the limits: media type, UTF-8, and those of
+  // parse_json_within (linear in the body).
   json body_object(const HttpRequest& r) const {
     std::string type = r.header("content-type");
     type = type.substr(0, type.find(';'));
@@ -353,49 +354,12 @@ struct Api::Impl {
     if (type != "application/json" && type != "application/merge-patch+json")
       throw HttpError{415, "unsupported_media_type", "send the body as application/json"};
     if (!valid_utf8(r.body)) throw HttpError{400, "malformed_json", "the body is not valid UTF-8"};
-    std::vector<std::vector<std::string>> keys;  // per open object
-    std::string problem_detail;
-    const int max_depth = config.max_json_depth;
-    const std::size_t max_string = config.max_string_bytes;
-    auto check = [&](int depth, json::parse_event_t event, json& parsed) {
-      if (depth > max_depth) {
-        problem_detail = "the body nests deeper than " + std::to_string(max_depth) + " levels";
-        return false;
-      }
-      switch (event) {
-        case json::parse_event_t::object_start: keys.emplace_back(); break;
-        case json::parse_event_t::object_end: if (!keys.empty()) keys.pop_back(); break;
-        case json::parse_event_t::key: {
-          const auto& k = parsed.get_ref<const std::string&>();
-          if (!keys.empty()) {
-            for (const auto& seen : keys.back()) {
-              if (seen == k) {
-                problem_detail = "the key '" + k + "' appears twice in one object";
-                return false;
-              }
-            }
-            keys.back().push_back(k);
-          }
-          break;
-        }
-        case json::parse_event_t::value:
-          if (parsed.is_string() && parsed.get_ref<const std::string&>().size() > max_string) {
-            problem_detail = "a string is longer than " + std::to_string(max_string) + " bytes";
-            return false;
-          }
-          break;
-        default: break;
-      }
-      return true;
-    };
     json doc;
     try {
-      doc = json::parse(r.body, check, true);
-    } catch (const json::exception& e) {
-      throw HttpError{400, "malformed_json", "the body is not valid JSON: " + std::string(e.what())};
+      doc = parse_json_within(r.body, config.json);
+    } catch (const JsonRefused& e) {
+      throw HttpError{e.status, e.status == 413 ? "body_too_large" : "malformed_json", e.what()};
     }
-    if (!problem_detail.empty()) throw HttpError{400, "malformed_json", problem_detail};
-    if (doc.is_discarded()) throw HttpError{400, "malformed_json", "the body is not valid JSON"};
     if (!doc.is_object()) throw HttpError{422, "validation", "the body must be a JSON object"};
     return doc;
   }

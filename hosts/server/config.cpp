@@ -13,13 +13,14 @@ namespace banyan::server {
 const char* const kServerUsage =
     "usage: banyan-server [--config FILE] [--listen HOST:PORT] [--database URL] [--threads N]\n"
     "                     [--reuse-port] [--no-messaging] [--demo] [--max-body BYTES]\n"
+    "                     [--max-json-members N] [--max-json-elements N]\n"
     "                     [--request-timeout DURATION] [--idle-timeout DURATION]\n"
     "                     [--shutdown-grace DURATION] [--no-access-log] [--billing-url URL]\n"
     "                     [--rate-reads|--rate-writes|--rate-bulk|--rate-address|--rate-auth-failures\n"
     "                      N/DURATION[,BURST] | off]\n"
     "                     [--oidc-issuer URL --oidc-audience AUD [--oidc-jwks-file FILE]\n"
     "                      [--oidc-clock-skew DURATION] [--oidc-key-refresh DURATION]\n"
-    "                      [--oidc-key-max-age DURATION]]\n"
+    "                      [--oidc-key-max-age DURATION] [--oidc-allow-http-loopback]]\n"
     "                     [--tls-cert FILE --tls-key FILE [--tls-min-version 1.3|1.2]\n"
     "                      [--hsts-max-age DURATION]]\n"
     "Serves the REST API (default 127.0.0.1:8080 on sqlite://./banyan.db). Settings also\n"
@@ -30,8 +31,10 @@ const char* const kServerUsage =
     "bulk 20/1s,40; per address 1000/1s,2000 and auth failures 10/1m,10),\n"
     "BANYAN_OIDC_ISSUER, BANYAN_OIDC_AUDIENCE, BANYAN_OIDC_JWKS_FILE (with an issuer and an\n"
     "audience, the issuer's bearer JWTs are accepted beside API keys; its keys come from its\n"
-    "discovery document unless a JWKS file is given; clock skew 60s, keys fetched again\n"
-    "after 1h, or for an unknown key id at most every 30s), BANYAN_TLS_CERT, BANYAN_TLS_KEY\n"
+    "discovery document unless a JWKS file is given; the issuer is https://, or http:// on\n"
+    "loopback with --oidc-allow-http-loopback, and its jwks_uri is on its origin; clock skew\n"
+    "60s, keys fetched again after 1h, or for an unknown key id at most every 30s),\n"
+    "BANYAN_TLS_CERT, BANYAN_TLS_KEY\n"
     "(PEM files: HTTPS only, TLS 1.3 unless --tls-min-version 1.2; HSTS for a year unless\n"
     "--hsts-max-age says otherwise, 0 for none);\n"
     "flags win over the environment, which wins over the file. Sensitive values are encrypted\n"
@@ -114,6 +117,8 @@ void apply(ServerConfig& c, const std::string& key, const std::string& value, co
   else if (key == "database") c.database = value;
   else if (key == "threads") c.http.threads = static_cast<unsigned>(parse_number(name, value, 256));
   else if (key == "max_body") c.http.max_body_bytes = parse_number(name, value, 1ull << 30);
+  else if (key == "max_json_members") c.json.max_members = parse_number(name, value, 1u << 24);
+  else if (key == "max_json_elements") c.json.max_elements = parse_number(name, value, 1u << 24);
   else if (key == "request_timeout") c.http.request_timeout = parse_ms(name, value);
   else if (key == "idle_timeout") c.http.idle_timeout = parse_ms(name, value);
   else if (key == "shutdown_grace") c.shutdown_grace = parse_ms(name, value);
@@ -151,6 +156,7 @@ void apply_file(ServerConfig& c, const std::string& path) {
       else if (key == "messaging") c.messaging = value.get<bool>();
       else if (key == "demo") c.demo = value.get<bool>();
       else if (key == "access_log") c.access_log = value.get<bool>();
+      else if (key == "oidc_allow_http_loopback") oidc(c).allow_http_loopback = value.get<bool>();
       else throw UsageError(path + ": " + key + ": not a yes/no setting");
     } else if (value.is_string()) {
       apply(c, key, value.get<std::string>(), path + ": " + key);
@@ -167,13 +173,14 @@ void apply_file(ServerConfig& c, const std::string& path) {
 ServerConfig parse_server_config(const std::vector<std::string>& argv,
                                  const std::function<std::optional<std::string>(const char*)>& getenv) {
   const cli::Args args(argv, {"--config", "--listen", "--database", "--threads", "--max-body",
+                              "--max-json-members", "--max-json-elements",
                               "--request-timeout", "--idle-timeout", "--shutdown-grace", "--billing-url",
                               "--rate-reads", "--rate-writes", "--rate-bulk", "--rate-address",
                               "--rate-auth-failures", "--oidc-issuer", "--oidc-audience", "--oidc-jwks-file",
                               "--oidc-clock-skew", "--oidc-key-refresh", "--oidc-key-max-age", "--tls-cert",
                               "--tls-key", "--tls-min-version", "--hsts-max-age"});
   if (!args.positionals().empty()) throw UsageError("unexpected argument '" + args.positionals()[0] + "'");
-  args.only_switches({"--reuse-port", "--no-messaging", "--demo", "--no-access-log"});
+  args.only_switches({"--reuse-port", "--no-messaging", "--demo", "--no-access-log", "--oidc-allow-http-loopback"});
   ServerConfig c;
   if (auto file = args.option("--config")) apply_file(c, *file);
   static const std::pair<const char*, const char*> kEnv[] = {
@@ -191,6 +198,7 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
   static const std::pair<const char*, const char*> kFlags[] = {
       {"--listen", "listen"},           {"--database", "database"},
       {"--threads", "threads"},         {"--max-body", "max_body"},
+      {"--max-json-members", "max_json_members"}, {"--max-json-elements", "max_json_elements"},
       {"--request-timeout", "request_timeout"}, {"--idle-timeout", "idle_timeout"},
       {"--shutdown-grace", "shutdown_grace"}, {"--billing-url", "billing_url"},
       {"--rate-reads", "rate_reads"},   {"--rate-writes", "rate_writes"},
@@ -207,8 +215,11 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
   if (args.flag("--no-messaging")) c.messaging = false;
   if (args.flag("--demo")) c.demo = true;
   if (args.flag("--no-access-log")) c.access_log = false;
+  if (args.flag("--oidc-allow-http-loopback")) oidc(c).allow_http_loopback = true;
   if (c.http.threads == 0) c.http.threads = std::max(1u, std::thread::hardware_concurrency());
   if (c.http.max_body_bytes < 1024) throw UsageError("max_body: at least 1024 bytes");
+  if (c.json.max_members < 64) throw UsageError("max_json_members: at least 64");
+  if (c.json.max_elements < 100) throw UsageError("max_json_elements: at least 100 (a batch holds 100)");
   if (c.http.tls && (c.http.tls->certificate_file.empty() || c.http.tls->private_key_file.empty()))
     throw UsageError("tls: a certificate and a key go together (--tls-cert, --tls-key)");
   if (c.oidc && (c.oidc->issuer.empty() || c.oidc->audience.empty()))

@@ -12,6 +12,7 @@
 #include "banyan/security/authenticator.hpp"
 #include "banyan/security/rate_limiter.hpp"
 #include "http_server.hpp"
+#include "json_body.hpp"
 
 namespace banyan::server {
 
@@ -28,8 +29,7 @@ struct ServerConfig {
   std::string billing_url;     // set: the deal_won saga runs too (lead_conversion always)
   bool demo = false;           // load demo data into an empty database
   // Limits on JSON bodies (HTTP's own are in `http`).
-  int max_json_depth = 32;
-  std::size_t max_string_bytes = 64 << 10;
+  JsonLimits json;
   std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests on SIGTERM
   bool access_log = true;
   // Set (an issuer and an audience): bearer JWTs of this OIDC issuer are accepted beside

@@ -186,6 +186,17 @@ class Channel {
 
 }  // namespace
 
+std::string origin_of(const std::string& url) {
+  Url u = parse_url(url);
+  for (auto& c : u.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return (u.tls ? "https://" : "http://") + u.host + ":" + u.port;
+}
+
+bool is_loopback_url(const std::string& url) {
+  const std::string host = parse_url(url).host;
+  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 HttpResponse http_request(const std::string& method, const std::string& url, const std::string& body,
                           const std::map<std::string, std::string>& headers,
                           std::chrono::steady_clock::time_point deadline, std::size_t max_response_bytes) {

@@ -27,4 +27,12 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
                           std::chrono::steady_clock::time_point deadline,
                           std::size_t max_response_bytes = std::size_t{1} << 20);
 
+// The origin of an http:// or https:// URL as "scheme://host:port" (the port always
+// written, the host lower-cased), so two URLs share an origin exactly when their origins
+// are equal strings. Throws ValidationError for a URL it cannot use.
+std::string origin_of(const std::string& url);
+
+// True when the URL's host is a loopback address (127.0.0.0/8, ::1 or localhost).
+bool is_loopback_url(const std::string& url);
+
 }  // namespace banyan::net::detail

@@ -40,6 +40,14 @@ std::string string_member(const json& doc, const char* name) {
 
 IssuerKeys::IssuerKeys(OidcOptions options) : options_(std::move(options)), policy_(policy_of(options_)) {
   if (options_.issuer.empty()) throw ValidationError("oidc issuer: required", "issuer");
+  // Keys fetched over plain HTTP could be swapped by anyone on the path: an issuer is
+  // https://, or http:// on loopback when the operator says so.
+  const bool https = options_.issuer.rfind("https://", 0) == 0;
+  const bool loopback_http = options_.issuer.rfind("http://", 0) == 0 && net::detail::is_loopback_url(options_.issuer);
+  if (!https && !(loopback_http && options_.allow_http_loopback))
+    throw ValidationError("oidc issuer: '" + options_.issuer + "' is not an https:// URL" +
+                              (loopback_http ? " (plain http:// on loopback needs allow_http_loopback)" : ""),
+                          "issuer");
   if (options_.audience.empty()) throw ValidationError("oidc audience: required", "audience");
 }
 
@@ -70,6 +78,14 @@ std::string IssuerKeys::fetch_jwks() const {
     throw Unavailable("the discovery document of " + options_.issuer + " names another issuer");
   const std::string jwks_uri = string_member(discovery, "jwks_uri");
   if (jwks_uri.empty()) throw Unavailable("the discovery document of " + options_.issuer + " has no jwks_uri");
+  // Keys from another origin would let whoever controls that origin mint tokens.
+  std::string origin;
+  try {
+    origin = net::detail::origin_of(jwks_uri);
+  } catch (const ValidationError&) {
+  }
+  if (origin != net::detail::origin_of(options_.issuer))
+    throw Unavailable("the jwks_uri " + jwks_uri + " of " + options_.issuer + " is not on the issuer's origin");
   return fetch_json(jwks_uri, options_.fetch_timeout).dump();
 }
 
@@ -79,9 +95,10 @@ bool IssuerKeys::fetch_locked() {
   std::shared_ptr<const JwtVerifier> fresh;
   try {
     fresh = std::make_shared<const JwtVerifier>(policy_, JsonWebKeySet::parse(fetch_jwks()));
-  } catch (const Error&) {  // Unavailable, or ValidationError for a malformed key set
+  } catch (const Error& e) {  // Unavailable, or ValidationError for a malformed key set
     std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.refresh_failures;
+    last_failure_ = e.what();
     return false;
   }
   std::lock_guard<std::mutex> lock(mutex_);
@@ -107,7 +124,8 @@ std::shared_ptr<const JwtVerifier> IssuerKeys::current() {
     if (auto got = snapshot()) return got;
     if (!attempted_ || Clock::now() - attempted_at_ >= options_.key_refresh_interval) fetch_locked();
     if (auto got = snapshot()) return got;
-    throw Unavailable("the signing keys of " + options_.issuer + " cannot be had");
+    std::lock_guard<std::mutex> guard(mutex_);
+    throw Unavailable("the signing keys of " + options_.issuer + " cannot be had (" + last_failure_ + ")");
   }
   // Stale: one request fetches again; the others go on with the keys held.
   std::unique_lock<std::mutex> lock(fetch_mutex_, std::try_to_lock);

@@ -209,9 +209,20 @@ TokenCheck JwtVerifier::verify(std::string_view token, Timestamp now) const {
     if (!claims.contains(name) || !claims[name].is_string()) return std::nullopt;
     return text_of(claims, name);
   };
+  // A NumericDate (RFC 7519, section 2): a JSON number of seconds. Absent: nullopt.
+  // Present but not a number, or outside 1970 to 9999 (`nbf: 1e300` would overflow the
+  // comparison and pass): the token is refused.
+  constexpr double kLatestDate = 253402300799.0;  // 9999-12-31T23:59:59Z
+  std::string bad_date;
   auto seconds = [&](const char* name) -> std::optional<std::int64_t> {
-    if (!claims.contains(name) || !claims[name].is_number()) return std::nullopt;
-    return static_cast<std::int64_t>(claims[name].get<double>());
+    const auto it = claims.find(name);
+    if (it == claims.end()) return std::nullopt;
+    const double v = it->is_number() ? it->get<double>() : -1.0;
+    if (!(v >= 0.0 && v <= kLatestDate)) {
+      if (bad_date.empty()) bad_date = std::string(name) + " is not a date";
+      return std::nullopt;
+    }
+    return static_cast<std::int64_t>(v);
   };
   if (text("iss") != policy_.issuer) return refused("wrong issuer");
   bool audience = false;
@@ -224,14 +235,16 @@ TokenCheck JwtVerifier::verify(std::string_view token, Timestamp now) const {
   }
   if (!audience) return refused("wrong audience");
   const auto exp = seconds("exp");
+  const auto nbf = seconds("nbf");
+  const auto iat = seconds("iat");
+  if (!bad_date.empty()) return refused(bad_date);
   if (!exp) return refused("no exp");
   const auto now_s =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   const auto skew = policy_.clock_skew.count();
   if (now_s >= *exp + skew) return refused("expired");  // RFC 7519 4.1.4: on or after exp
-  if (const auto nbf = seconds("nbf"); nbf && now_s + skew < *nbf) return refused("not yet valid");
-  if (const auto iat = seconds("iat"); iat && now_s + skew < *iat)
-    return refused("issued in the future");
+  if (nbf && now_s + skew < *nbf) return refused("not yet valid");
+  if (iat && now_s + skew < *iat) return refused("issued in the future");
   for (const auto& name : policy_.required_claims)
     if (!claims.contains(name)) return refused("no " + name);
 

@@ -100,7 +100,7 @@ class ServerOidcTest : public ServerTest {
   std::vector<std::string> server_args() const override {
     return {"--oidc-issuer",    provider_->issuer(), "--oidc-audience",      kAudience,
             "--oidc-clock-skew", "1s",              "--oidc-key-refresh",   "2s",
-            "--rate-auth-failures", "off"};
+            "--rate-auth-failures", "off", "--oidc-allow-http-loopback"};
   }
 
 
@@ -284,7 +284,8 @@ TEST_P(ServerOidcUntrustedHttpsTest, AnIssuerWhoseCertificateIsNotTrustedIsNever
 class ServerOidcUnreachableTest : public ServerTest {
  protected:
   std::vector<std::string> server_args() const override {
-    return {"--oidc-issuer", "http://127.0.0.1:1", "--oidc-audience", kAudience, "--rate-auth-failures", "off"};
+    return {"--oidc-issuer", "http://127.0.0.1:1", "--oidc-audience", kAudience, "--rate-auth-failures", "off",
+            "--oidc-allow-http-loopback"};
   }
 };
 

@@ -129,6 +129,28 @@ TEST_F(JwtVerifierTest, RefusesWrongIssuerAudienceTimesAndMissingClaims) {
   EXPECT_EQ(with("sub", nullptr).reason, "no sub");
 }
 
+TEST_F(JwtVerifierTest, RefusesDateClaimsOfTheWrongTypeOrOutOfRange) {
+  auto with = [&](const char* name, const json& value) {
+    json c = claims();
+    c[name] = value;
+    return check(token(*rsa, {{"alg", "RS256"}, {"kid", "rsa-1"}}, c));
+  };
+  for (const char* name : {"exp", "nbf", "iat"}) {
+    const std::string reason = std::string(name) + " is not a date";
+    EXPECT_EQ(with(name, 1e300).reason, reason);  // the review's nbf: 1e300 passed
+    EXPECT_EQ(with(name, -1e300).reason, reason);
+    EXPECT_EQ(with(name, -1).reason, reason);
+    EXPECT_EQ(with(name, 253402300800.0).reason, reason);  // past 9999
+    EXPECT_EQ(with(name, std::to_string(kNowS)).reason, reason);
+    EXPECT_EQ(with(name, true).reason, reason);
+    EXPECT_EQ(with(name, nullptr).reason, reason) << "a null is present, not absent";
+    EXPECT_EQ(with(name, json::array({kNowS})).reason, reason);
+  }
+  // Fractions are NumericDates too.
+  EXPECT_TRUE(with("nbf", static_cast<double>(kNowS) - 0.5).token);
+  EXPECT_TRUE(with("exp", static_cast<double>(kNowS) + 300.25).token);
+}
+
 TEST_F(JwtVerifierTest, RefusesMalformedAndOversizedTokens) {
   for (const std::string bad :
        {"", "abc", "a.b", "a.b.c.d", "...", "!!!.???.***", "e30.e30.", "W10.W10.AA"})

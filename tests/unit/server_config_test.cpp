@@ -77,6 +77,18 @@ TEST(ServerConfig, BadSettingsAreUsageErrorsNamingTheirSource) {
   std::remove(file.c_str());
 }
 
+TEST(ServerConfig, JsonLimitsDefaultTo1000MembersAnd10000ElementsAndCanBeRaised) {
+  const auto defaults = parse_server_config({}, Env{});
+  EXPECT_EQ(defaults.json.max_members, 1000u);
+  EXPECT_EQ(defaults.json.max_elements, 10000u);
+  const auto raised = parse_server_config({"--max-json-members", "5000", "--max-json-elements", "200000"}, Env{});
+  EXPECT_EQ(raised.json.max_members, 5000u);
+  EXPECT_EQ(raised.json.max_elements, 200000u);
+  // Below what a record or a batch needs, the server would refuse its own clients.
+  EXPECT_THROW(parse_server_config({"--max-json-members", "10"}, Env{}), cli::UsageError);
+  EXPECT_THROW(parse_server_config({"--max-json-elements", "99"}, Env{}), cli::UsageError);
+}
+
 TEST(ServerConfig, RateLimitsReadAsRatePerDurationWithAnOptionalBurstOrOff) {
   const auto defaults = parse_server_config({}, Env{});
   ASSERT_TRUE(defaults.rate.reads && defaults.rate.auth_failures);

@@ -17,9 +17,13 @@ namespace banyan::security {
 
 // Bearer JWTs from one OAuth2/OIDC issuer (RS256 or ES256).
 struct BANYAN_EXPORT OidcOptions {
-  // The tokens' "iss", exactly. Its keys come from the "jwks_uri" of its discovery
-  // document (issuer + "/.well-known/openid-configuration"), unless jwks_file is set.
+  // The tokens' "iss", exactly: an https:// URL. Its keys come from the "jwks_uri" of
+  // its discovery document (issuer + "/.well-known/openid-configuration"), which must be
+  // on the issuer's origin, unless jwks_file is set.
   std::string issuer;
+  // Lets the issuer be plain http:// when its host is a loopback address (a development
+  // or test issuer on this machine). Never a remote one.
+  bool allow_http_loopback = false;
   std::string audience;   // the tokens' "aud" must hold it
   std::string jwks_file;  // a JWKS document on disk instead, read again like a fetch
   std::chrono::seconds clock_skew{60};  // allowed for exp, nbf and iat
