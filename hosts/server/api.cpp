@@ -126,6 +126,15 @@ std::string percent_decode(std::string_view in) {
   return out;
 }
 
+// Equal strings, compared in time that depends on their lengths only (a secret is not
+// learnt a byte at a time from how long a refusal takes).
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
 bool valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
@@ -303,6 +312,8 @@ struct Api::Impl {
       std::snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, value);
       out += line;
     };
+    gauge("banyan_denied_reads_total", "Reads refused for scope (answered 404); audited once per principal and minute.",
+          "counter", static_cast<double>(engine.denied_reads()));
     const auto pool = db.pool_metrics();
     gauge("banyan_db_pool_in_use", "Connections in use now.", "gauge", static_cast<double>(pool.in_use));
     gauge("banyan_db_pool_idle", "Idle connections now.", "gauge", static_cast<double>(pool.idle));
@@ -586,7 +597,9 @@ struct Api::Impl {
       req.filter = filter_of<T>(uow, t.query);
       return repo.query(uow, req);
     });
-    guard.exported(repo.principal(), page.items.size());
+    guard.exported(repo.principal(), page.items.size(),
+                   engine.policy()->scope(repo.principal(), security::Action::kExport, T::kType) !=
+                       security::Scope::kNone);
     HttpResponse out;
     out.body = "{\"items\":[";
     for (std::size_t i = 0; i < page.items.size(); ++i) {
@@ -1497,9 +1510,20 @@ struct Api::Impl {
     if (s.size() == 1 && (s[0] == "healthz" || s[0] == "readyz")) {
       if (r.method != "GET") throw not_allowed(r.method, "GET");
       if (s[0] == "readyz") {
-        db.read([&](store::UnitOfWork& uow) { db.contacts().count(uow); });  // the database answers
+        // The database answers: one primary-key lookup, whatever the size of the tables.
+        db.read([&](store::UnitOfWork& uow) { db.users().find(uow, 0); });
       }
       return json_response(200, json{{"status", "ok"}});
+    }
+    // The metrics tell a lot about the business (request counts per route, queue depths):
+    // a scraper shows the metrics token of the configuration, anyone else must be an
+    // administrator.
+    if (s.size() == 1 && s[0] == "metrics" && !config.metrics_token.empty() &&
+        constant_time_equal(r.header("authorization"), "Bearer " + config.metrics_token)) {
+      if (r.method != "GET") throw not_allowed(r.method, "GET");
+      HttpResponse out = metrics();
+      out.body += guard.render();
+      return out;
     }
     // Everything else, unknown paths included, answers only with valid credentials; an
     // address that keeps failing to give them is refused for a while.
@@ -1517,6 +1541,7 @@ struct Api::Impl {
     if (auto done = action(who, r, t)) return std::move(*done);
     if (s.size() == 1 && s[0] == "metrics") {
       if (r.method != "GET") throw not_allowed(r.method, "GET");
+      engine.require_administrator(who);
       HttpResponse out = metrics();
       out.body += guard.render();
       return out;
@@ -1597,6 +1622,14 @@ HttpResponse Api::handle(const HttpRequest& request) {
   if (out.status == 403 && call.who) {
     impl_->guard.denied(*call.who);
     impl_->audit_denial(*call.who, request, target, out);  // only after routing: the target parsed
+  }
+  if (call.who) {
+    try {
+      impl_->engine.record_denied_reads();  // reads refused for scope, now that the request's work is over
+    } catch (const Error& e) {
+      impl_->log(std::string(R"({"level":"error","event":"audit_denial_lost","error":)") +
+                 json(std::string(e.what())).dump() + "}");
+    }
   }
   for (auto& h : call.headers) out.headers.push_back(std::move(h));
   out.headers.emplace_back("X-Request-Id", id);

@@ -16,6 +16,7 @@ const char* const kServerUsage =
     "                     [--max-json-members N] [--max-json-elements N]\n"
     "                     [--request-timeout DURATION] [--idle-timeout DURATION]\n"
     "                     [--shutdown-grace DURATION] [--no-access-log] [--billing-url URL]\n"
+    "                     [--metrics-token TOKEN]\n"
     "                     [--rate-reads|--rate-writes|--rate-bulk|--rate-address|--rate-auth-failures\n"
     "                      N/DURATION[,BURST] | off]\n"
     "                     [--oidc-issuer URL --oidc-audience AUD [--oidc-jwks-file FILE]\n"
@@ -26,6 +27,7 @@ const char* const kServerUsage =
     "Serves the REST API (default 127.0.0.1:8080 on sqlite://./banyan.db). Settings also\n"
     "come from the JSON --config file and BANYAN_LISTEN, BANYAN_DATABASE, BANYAN_THREADS,\n"
     "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT, BANYAN_BILLING_URL,\n"
+    "BANYAN_METRICS_TOKEN (GET /metrics: administrators, or a scraper showing this token),\n"
     "BANYAN_RATE_READS, BANYAN_RATE_WRITES, BANYAN_RATE_BULK, BANYAN_RATE_ADDRESS,\n"
     "BANYAN_RATE_AUTH_FAILURES (defaults per principal: reads 200/1s,400, writes 50/1s,100,\n"
     "bulk 20/1s,40; per address 1000/1s,2000 and auth failures 10/1m,10),\n"
@@ -123,6 +125,10 @@ void apply(ServerConfig& c, const std::string& key, const std::string& value, co
   else if (key == "idle_timeout") c.http.idle_timeout = parse_ms(name, value);
   else if (key == "shutdown_grace") c.shutdown_grace = parse_ms(name, value);
   else if (key == "billing_url") c.billing_url = value;
+  else if (key == "metrics_token") {
+    if (value.size() < 16) throw UsageError(name + ": a metrics token is at least 16 characters");
+    c.metrics_token = value;
+  }
   else if (key == "rate_reads") c.rate.reads = parse_rate(name, value);
   else if (key == "rate_writes") c.rate.writes = parse_rate(name, value);
   else if (key == "rate_bulk") c.rate.bulk = parse_rate(name, value);
@@ -174,7 +180,7 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
                                  const std::function<std::optional<std::string>(const char*)>& getenv) {
   const cli::Args args(argv, {"--config", "--listen", "--database", "--threads", "--max-body",
                               "--max-json-members", "--max-json-elements",
-                              "--request-timeout", "--idle-timeout", "--shutdown-grace", "--billing-url",
+                              "--request-timeout", "--idle-timeout", "--shutdown-grace", "--billing-url", "--metrics-token",
                               "--rate-reads", "--rate-writes", "--rate-bulk", "--rate-address",
                               "--rate-auth-failures", "--oidc-issuer", "--oidc-audience", "--oidc-jwks-file",
                               "--oidc-clock-skew", "--oidc-key-refresh", "--oidc-key-max-age", "--tls-cert",
@@ -187,7 +193,8 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"BANYAN_LISTEN", "listen"},           {"BANYAN_DATABASE", "database"},
       {"BANYAN_THREADS", "threads"},         {"BANYAN_MAX_BODY", "max_body"},
       {"BANYAN_REQUEST_TIMEOUT", "request_timeout"}, {"BANYAN_IDLE_TIMEOUT", "idle_timeout"},
-      {"BANYAN_BILLING_URL", "billing_url"}, {"BANYAN_RATE_READS", "rate_reads"},
+      {"BANYAN_BILLING_URL", "billing_url"}, {"BANYAN_METRICS_TOKEN", "metrics_token"},
+      {"BANYAN_RATE_READS", "rate_reads"},
       {"BANYAN_RATE_WRITES", "rate_writes"}, {"BANYAN_RATE_BULK", "rate_bulk"},
       {"BANYAN_RATE_ADDRESS", "rate_address"}, {"BANYAN_RATE_AUTH_FAILURES", "rate_auth_failures"},
       {"BANYAN_OIDC_ISSUER", "oidc_issuer"}, {"BANYAN_OIDC_AUDIENCE", "oidc_audience"},
@@ -201,6 +208,7 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"--max-json-members", "max_json_members"}, {"--max-json-elements", "max_json_elements"},
       {"--request-timeout", "request_timeout"}, {"--idle-timeout", "idle_timeout"},
       {"--shutdown-grace", "shutdown_grace"}, {"--billing-url", "billing_url"},
+      {"--metrics-token", "metrics_token"},
       {"--rate-reads", "rate_reads"},   {"--rate-writes", "rate_writes"},
       {"--rate-bulk", "rate_bulk"},     {"--rate-address", "rate_address"},
       {"--rate-auth-failures", "rate_auth_failures"}, {"--oidc-issuer", "oidc_issuer"},

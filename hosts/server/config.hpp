@@ -32,6 +32,9 @@ struct ServerConfig {
   JsonLimits json;
   std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests on SIGTERM
   bool access_log = true;
+  // Set: GET /metrics also answers "Authorization: Bearer <metrics_token>" (a scraper's
+  // credential that is no user's); otherwise only administrators read it.
+  std::string metrics_token;
   // Set (an issuer and an audience): bearer JWTs of this OIDC issuer are accepted beside
   // API keys.
   std::optional<security::OidcOptions> oidc;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "banyan/errors.hpp"
 #include "record_json.hpp"
 
 namespace banyan::server {
@@ -126,13 +127,19 @@ void Guard::deleted(const security::Principal& who) {
     anomaly("mass_deletion", who, mass_deletions_);
 }
 
-void Guard::exported(const security::Principal& who, std::size_t records) {
+void Guard::exported(const security::Principal& who, std::size_t records, bool may_export) {
   if (records == 0) return;
-  if (!watch_
-           .take("e:" + principal_key(who), kMassExport, security::RateLimiter::Clock::now(),
-                 static_cast<double>(records))
-           .allowed)
-    anomaly("mass_export", who, mass_exports_);
+  if (watch_
+          .take("e:" + principal_key(who), kMassExport, security::RateLimiter::Clock::now(),
+                static_cast<double>(records))
+          .allowed)
+    return;
+  anomaly("mass_export", who, mass_exports_);
+  if (!may_export)
+    throw PermissionDenied("export: listing more than 10000 records in 10 minutes is an export, which " +
+                               (who.name.empty() ? std::string("this principal") : who.name) +
+                               " may not do",
+                           "export");
 }
 
 std::string Guard::render() const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -29,12 +30,14 @@ namespace banyan {
 //    of records the principal may not see them on come back empty; updating one, or
 //    filtering or sorting on one, is PermissionDenied naming the field. (A create may set
 //    them: it reveals nothing.)
+//  - a read refused for scope (the record exists; it answered NotFound) is noted for the
+//    audit trail (`denied`, when given: Engine's, see Engine::record_denied_reads).
 template <typename T>
 class BANYAN_EXPORT RecordService {
  public:
   RecordService(store::Repository<T> repo, store::CustomFieldRegistry fields, store::AuditLog audit,
-                security::Principal who,
-                std::shared_ptr<const security::AccessPolicy> policy) noexcept;
+                security::Principal who, std::shared_ptr<const security::AccessPolicy> policy,
+                std::function<void(const security::Principal&, ObjectRef)> denied = {}) noexcept;
 
   T get(store::UnitOfWork& uow, Id id) const;
   std::optional<T> find(store::UnitOfWork& uow, Id id) const;
@@ -84,8 +87,19 @@ class BANYAN_EXPORT RecordService {
   bool sees_sensitive(const T& record) const;
   // The names of the type's custom fields defined sensitive.
   std::vector<std::string> sensitive_custom(store::UnitOfWork& uow) const;
-  T masked(T record, const std::vector<std::string>& custom) const;
+  // The custom fields defined now and not sensitive: all of a record's custom values a
+  // principal that does not see its sensitive fields may see (a value kept under a name
+  // since renamed or deleted is not among them).
+  std::vector<std::string> open_custom(store::UnitOfWork& uow) const;
+  T masked(T record, const std::vector<std::string>& open_custom) const;
   T masked(store::UnitOfWork& uow, T record) const;
+  // What a write points at, for a record that will stand as `next` (`stored`: as it
+  // stands now, null on create; `named`: the fields the write sets, all when null):
+  // team_id only a team the principal's role may write in (any, with scope all); a
+  // deal's company_id only a company the principal may read, refused exactly as a
+  // missing one, so a write cannot probe for hidden records.
+  void check_references(store::UnitOfWork& uow, const T& next, const T* stored, security::Action action,
+                        const std::vector<std::string>* named = nullptr) const;
   void check_fields(store::UnitOfWork& uow, const store::Filter& filter,
                     const store::Sort* sort) const;
 
@@ -94,6 +108,7 @@ class BANYAN_EXPORT RecordService {
   store::AuditLog audit_;
   security::Principal who_;
   std::shared_ptr<const security::AccessPolicy> policy_;
+  std::function<void(const security::Principal&, ObjectRef)> denied_;
 };
 
 }  // namespace banyan

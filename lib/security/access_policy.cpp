@@ -65,6 +65,10 @@ Scope AccessPolicy::scope(const Principal& who, Action action, ObjectType type) 
     for (const Grant& g : r->grants)
       if (g.type == type && g.action == action) widest = std::max(widest, g.scope);
   }
+  // Administration (roles, keys, custom fields, dead letters, the audit trail) is not
+  // scoped to records: only a grant of scope all means anything. A stored role from before
+  // validate() refused the others grants nothing by them.
+  if (action == Action::kAdmin && widest != Scope::kAll) return Scope::kNone;
   return widest;
 }
 

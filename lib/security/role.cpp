@@ -135,6 +135,10 @@ void validate(const Role& role) {
     const Grant& g = role.grants[i];
     if (g.scope == Scope::kNone)
       throw ValidationError("grants: a grant of scope none grants nothing; leave it out", "grants");
+    if (g.action == Action::kAdmin && g.scope != Scope::kAll)
+      throw ValidationError("grants: admin on " + std::string(banyan::to_string(g.type)) +
+                                " is not scoped to records; its scope must be all",
+                            "grants");
     for (std::size_t j = 0; j < i; ++j) {
       if (role.grants[j].type == g.type && role.grants[j].action == g.action) {
         throw ValidationError("grants: " + std::string(to_string(g.action)) + " on " +

@@ -1,6 +1,8 @@
 #include "banyan/engine.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <map>
 #include <mutex>
 
 #include "banyan/errors.hpp"
@@ -19,6 +21,35 @@ struct Engine::Impl {
   std::mutex mutex;
   std::shared_ptr<const security::AccessPolicy> policy;  // guarded by mutex
   std::chrono::steady_clock::time_point loaded{};        // guarded by mutex
+
+  // Reads refused for scope, coalesced per principal and minute.
+  struct DeniedRead {
+    security::Principal who;
+    ObjectRef record;
+  };
+  std::mutex denied_mutex;
+  std::map<std::string, std::int64_t> denied_minute;  // principal -> minute last audited; guarded
+  std::vector<DeniedRead> denied_pending;              // guarded by denied_mutex
+  std::atomic<std::uint64_t> denied_total{0};
+
+  void note_denied(const security::Principal& who, ObjectRef record) {
+    ++denied_total;
+    const std::int64_t minute = std::chrono::duration_cast<std::chrono::minutes>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+    const std::string key = who.user_id ? "u" + std::to_string(*who.user_id) : "n" + who.name;
+    std::lock_guard<std::mutex> lock(denied_mutex);
+    if (denied_minute.size() > 100000) {  // bounded: forget the principals of past minutes
+      std::erase_if(denied_minute, [&](const auto& e) { return e.second < minute; });
+    }
+    auto [it, fresh] = denied_minute.emplace(key, minute);
+    if (!fresh && it->second == minute) return;
+    it->second = minute;
+    if (denied_pending.size() < 10000) denied_pending.push_back({who, record});
+  }
+  std::function<void(const security::Principal&, ObjectRef)> denied_sink() {
+    return [this](const security::Principal& who, ObjectRef record) { note_denied(who, record); };
+  }
 };
 
 Engine::Engine(store::Database& db, EngineOptions options)
@@ -82,14 +113,32 @@ store::ConversionResult Engine::convert_lead(store::UnitOfWork& uow, const secur
   const auto p = policy();
   p->require(who, Action::kUpdate, ObjectType::kLead, place);
   p->require(who, Action::kCreate, ObjectType::kContact, place);
-  if (request.company_id)
-    companies(who).get(uow, *request.company_id);  // readable, else NotFound
-  else
-    p->require(who, Action::kCreate, ObjectType::kCompany, place);
+  const auto companies_of = companies(who);
+  store::LeadConversion scoped = request;
+  if (request.company_id) {
+    companies_of.get(uow, *request.company_id);  // readable, else NotFound
+  } else {
+    // Matched by domain among the companies the caller may read only: a company out of
+    // its scope is neither joined nor revealed; a new one is made instead.
+    scoped.match_company_by_domain = false;
+    // The lead as stored (its email may be masked for the caller, but it is the lead's).
+    const Lead lead = impl_->db.leads().get(uow, request.lead_id);
+    if (const auto domain = store::company_domain(lead.email); domain && request.match_company_by_domain) {
+      store::PageRequest by_domain;
+      by_domain.filter = store::Filter::eq("domain", *domain);
+      by_domain.limit = 1;
+      const auto page = companies_of.query(uow, by_domain);
+      if (!page.items.empty()) scoped.company_id = page.items.front().id;
+    }
+    if (!scoped.company_id) p->require(who, Action::kCreate, ObjectType::kCompany, place);
+  }
   if (request.deal) p->require(who, Action::kCreate, ObjectType::kDeal, place);
-  auto done = impl_->db.lead_converter().convert(uow, request);
+  auto done = impl_->db.lead_converter().convert(uow, scoped);
+  // What goes back is what the caller may see of each record, masked like any read.
   done.lead = leads_of.get(uow, done.lead.id);
   done.contact = contacts(who).get(uow, done.contact.id);
+  done.company = companies_of.get(uow, done.company.id);
+  if (done.deal) done.deal = deals(who).get(uow, done.deal->id);
   return done;
 }
 
@@ -102,16 +151,24 @@ store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Princip
   for (Id loser : request.losers)
     p->require(who, Action::kDelete, request.type,
                readable_scope(*this, uow, who, request.type, loser));
-  // Taking a field from another record reads it: a sensitive one only where it is seen.
-  const auto& sensitive = security::sensitive_fields(request.type);
+  // Taking a field from another record reads it: a sensitive one (standard or custom) only
+  // where it is seen, whether named in `winners` or filling a blank.
+  std::vector<std::string> sensitive = security::sensitive_fields(request.type);
+  for (const auto& d : impl_->db.custom_fields().list(uow, request.type))
+    if (d.sensitive) sensitive.push_back("custom." + d.name);
+  auto hidden_in = [&](Id record) {
+    return !p->allows(who, Action::kReadSensitive, request.type,
+                      readable_scope(*this, uow, who, request.type, record));
+  };
   for (const auto& [field, from] : request.winners) {
     if (std::find(sensitive.begin(), sensitive.end(), field) == sensitive.end()) continue;
-    if (!p->allows(who, Action::kReadSensitive, request.type,
-                   readable_scope(*this, uow, who, request.type, from)))
-      throw PermissionDenied(field + ": " + who.name + " may not take a field it cannot see",
-                             field);
+    if (hidden_in(from))
+      throw PermissionDenied(field + ": " + who.name + " may not take a field it cannot see", field);
   }
-  return impl_->db.duplicates().merge(uow, request);
+  store::MergeRequest scoped = request;
+  for (Id loser : request.losers)
+    if (hidden_in(loser)) scoped.withheld[loser] = sensitive;
+  return impl_->db.duplicates().merge(uow, scoped);
 }
 
 Deal Engine::reopen_deal(store::UnitOfWork& uow, const security::Principal& who, Id deal_id,
@@ -174,35 +231,54 @@ std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id f
   return filled;
 }
 
+void Engine::record_denied_reads() {
+  std::vector<Impl::DeniedRead> pending;
+  {
+    std::lock_guard<std::mutex> lock(impl_->denied_mutex);
+    pending.swap(impl_->denied_pending);
+  }
+  for (const auto& d : pending) {
+    impl_->db.transact(
+        [&](store::UnitOfWork& uow) {
+          uow.describe_actor(d.who.name, "read");
+          impl_->db.audit().record_denial(
+              uow, d.record, "read refused for scope (answered as not found); first of this minute");
+        },
+        d.who.user_id);
+  }
+}
+
+std::uint64_t Engine::denied_reads() const noexcept { return impl_->denied_total.load(); }
+
 RecordService<User> Engine::users(const security::Principal& who) {
-  return {impl_->db.users(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
+  return {impl_->db.users(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
 }
 RecordService<Team> Engine::teams(const security::Principal& who) {
-  return {impl_->db.teams(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
+  return {impl_->db.teams(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
 }
 RecordService<Tag> Engine::tags(const security::Principal& who) {
-  return {impl_->db.tags(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
+  return {impl_->db.tags(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
 }
 RecordService<Company> Engine::companies(const security::Principal& who) {
-  return {impl_->db.companies(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
+  return {impl_->db.companies(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
 }
 RecordService<Contact> Engine::contacts(const security::Principal& who) {
-  return {impl_->db.contacts(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
+  return {impl_->db.contacts(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
 }
 RecordService<Lead> Engine::leads(const security::Principal& who) {
-  return {impl_->db.leads(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
+  return {impl_->db.leads(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
 }
 RecordService<Pipeline> Engine::pipelines(const security::Principal& who) {
-  return {impl_->db.pipelines(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
+  return {impl_->db.pipelines(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
 }
 RecordService<Stage> Engine::stages(const security::Principal& who) {
-  return {impl_->db.stages(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
+  return {impl_->db.stages(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
 }
 RecordService<Deal> Engine::deals(const security::Principal& who) {
-  return {impl_->db.deals(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
+  return {impl_->db.deals(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
 }
 RecordService<Activity> Engine::activities(const security::Principal& who) {
-  return {impl_->db.activities(), impl_->db.custom_fields(), impl_->db.audit(), who, policy()};
+  return {impl_->db.activities(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
 }
 
 }  // namespace banyan

@@ -14,6 +14,7 @@
 #include "banyan/model/tag.hpp"
 #include "banyan/model/team.hpp"
 #include "banyan/model/user.hpp"
+#include "banyan/store/repository.hpp"
 #include "model/writable_fields.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
@@ -79,13 +80,17 @@ store::Filter within(const security::ListScope& scope) {
 template <typename T>
 RecordService<T>::RecordService(store::Repository<T> repo, store::CustomFieldRegistry fields,
                                 store::AuditLog audit, security::Principal who,
-                                std::shared_ptr<const security::AccessPolicy> policy) noexcept
-    : repo_(repo), fields_(fields), audit_(audit), who_(std::move(who)), policy_(std::move(policy)) {}
+                                std::shared_ptr<const security::AccessPolicy> policy,
+                                std::function<void(const security::Principal&, ObjectRef)> denied) noexcept
+    : repo_(repo), fields_(fields), audit_(audit), who_(std::move(who)), policy_(std::move(policy)),
+      denied_(std::move(denied)) {}
 
 template <typename T>
 T RecordService<T>::readable(store::UnitOfWork& uow, Id id) const {
   auto record = repo_.find(uow, id);
-  if (!record || !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record)))
+  const bool hidden = record && !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record));
+  if (hidden && denied_) denied_(who_, ObjectRef{T::kType, id});
+  if (!record || hidden)
     throw NotFound("no " + std::string(to_string(T::kType)) + " with id " + std::to_string(id));
   return std::move(*record);
 }
@@ -105,20 +110,32 @@ std::vector<std::string> RecordService<T>::sensitive_custom(store::UnitOfWork& u
 }
 
 template <typename T>
-T RecordService<T>::masked(T record, const std::vector<std::string>& custom) const {
+std::vector<std::string> RecordService<T>::open_custom(store::UnitOfWork& uow) const {
+  std::vector<std::string> out;
+  for (const auto& d : store::detail::custom_fields_of(uow.impl(), T::kType)->all())
+    if (!d.sensitive) out.push_back(d.name);
+  return out;
+}
+
+template <typename T>
+T RecordService<T>::masked(T record, const std::vector<std::string>& open) const {
   if (sees_sensitive(record)) return record;
   if constexpr (kHasPersonalFields<T>) {
     record.email.reset();
     record.phone.reset();
   }
-  for (const auto& name : custom) record.custom.erase(name);
+  // An allow-list: values under names no longer defined (a record as of a time before a
+  // rename) are hidden too.
+  std::erase_if(record.custom, [&](const auto& value) {
+    return std::find(open.begin(), open.end(), value.first) == open.end();
+  });
   return record;
 }
 
 template <typename T>
 T RecordService<T>::masked(store::UnitOfWork& uow, T record) const {
   if (sees_sensitive(record)) return record;  // no need to look the definitions up
-  return masked(std::move(record), sensitive_custom(uow));
+  return masked(std::move(record), open_custom(uow));
 }
 
 template <typename T>
@@ -143,6 +160,32 @@ void RecordService<T>::check_fields(store::UnitOfWork& uow, const store::Filter&
 }
 
 template <typename T>
+void RecordService<T>::check_references(store::UnitOfWork& uow, const T& next, const T* stored, Action action,
+                                        const std::vector<std::string>* named) const {
+  auto sets = [&](const char* field) {
+    return named == nullptr || std::find(named->begin(), named->end(), field) != named->end();
+  };
+  if constexpr (kOwnedByCreator<T>) {
+    const bool moved = stored == nullptr || stored->team_id != next.team_id;
+    if (next.team_id && moved && sets("team_id") &&
+        policy_->scope(who_, action, T::kType) != security::Scope::kAll &&
+        std::find(who_.team_ids.begin(), who_.team_ids.end(), *next.team_id) == who_.team_ids.end())
+      throw PermissionDenied("team_id: " + who_.name + " may not place records in team " +
+                                 std::to_string(*next.team_id),
+                             "team_id");
+  }
+  if constexpr (std::is_same_v<T, Deal>) {
+    const bool moved = stored == nullptr || stored->company_id != next.company_id;
+    if (next.company_id && moved && sets("company_id")) {
+      const auto company = store::Repository<Company>(uow.impl().db).find(uow, *next.company_id);
+      if (!company || !policy_->allows(who_, Action::kRead, ObjectType::kCompany, security::RecordScope::of(*company)))
+        throw ValidationError("company_id: no record " + std::to_string(*next.company_id) + " in companies",
+                              "company_id");
+    }
+  }
+}
+
+template <typename T>
 T RecordService<T>::get(store::UnitOfWork& uow, Id id) const {
   return masked(uow, readable(uow, id));
 }
@@ -150,8 +193,11 @@ T RecordService<T>::get(store::UnitOfWork& uow, Id id) const {
 template <typename T>
 std::optional<T> RecordService<T>::find(store::UnitOfWork& uow, Id id) const {
   auto record = repo_.find(uow, id);
-  if (!record || !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record)))
+  if (!record) return std::nullopt;
+  if (!policy_->allows(who_, Action::kRead, T::kType, scope_of(*record))) {
+    if (denied_) denied_(who_, ObjectRef{T::kType, id});
     return std::nullopt;
+  }
   return masked(uow, std::move(*record));
 }
 
@@ -166,7 +212,7 @@ store::Page<T> RecordService<T>::query(store::UnitOfWork& uow,
   std::optional<std::vector<std::string>> custom;  // looked up once, when a record needs it
   for (auto& item : page.items) {
     if (sees_sensitive(item)) continue;
-    if (!custom) custom = sensitive_custom(uow);
+    if (!custom) custom = open_custom(uow);
     item = masked(std::move(item), *custom);
   }
   return page;
@@ -187,6 +233,7 @@ T RecordService<T>::create(store::UnitOfWork& uow, const T& record) const {
     if (!r.owner_id && who_.user_id) r.owner_id = who_.user_id;
   }
   policy_->require(who_, Action::kCreate, T::kType, scope_of(r));
+  check_references(uow, r, nullptr, Action::kCreate);
   return masked(uow, repo_.create(uow, r));
 }
 
@@ -196,6 +243,7 @@ T RecordService<T>::update(store::UnitOfWork& uow, const T& record) const {
   policy_->require(who_, Action::kUpdate, T::kType, scope_of(stored));
   if (scope_of(record) != scope_of(stored))
     policy_->require(who_, Action::kUpdate, T::kType, scope_of(record));
+  check_references(uow, record, &stored, Action::kUpdate);
   T r = record;
   if (!sees_sensitive(stored)) {
     // What the principal was shown empty stays as stored; writing it is refused, since a
@@ -270,6 +318,11 @@ WriteResult<T> RecordService<T>::patch(store::UnitOfWork& uow, Id id, const Patc
     if (field == "owner_id") moved.owner_id = patch.values.owner_id;
     if (field == "team_id") moved.team_id = patch.values.team_id;
   }
+  {
+    T next = moved;
+    if constexpr (std::is_same_v<T, Deal>) next.company_id = patch.values.company_id;
+    check_references(uow, next, &stored, Action::kUpdate, &patch.fields);
+  }
   if (scope_of(moved) != scope_of(stored)) policy_->require(who_, Action::kUpdate, T::kType, scope_of(moved));
   if (!sees_sensitive(stored)) {
     // Writing what it cannot see would overwrite it (and an accepted equal value would
@@ -314,11 +367,27 @@ std::vector<store::FieldChange> RecordService<T>::history(store::UnitOfWork& uow
                                                           std::string_view field) const {
   const T now = readable(uow, id);
   auto changes = audit_.history(uow, {T::kType, id}, field);
+  if constexpr (std::is_same_v<T, User>) {
+    // A user's access (roles, teams, identities, API keys) is the user's own business
+    // and the administrators': other readers of the directory see the record's fields only.
+    if (who_.user_id != id && !policy_->allows(who_, Action::kAdmin, T::kType, scope_of(now)))
+      std::erase_if(changes, [](const store::FieldChange& c) {
+        return c.field.starts_with("role.") || c.field.starts_with("team.") || c.field.starts_with("api_key.") ||
+               c.field == "identity";
+      });
+  }
   if (sees_sensitive(now)) return changes;
-  std::vector<std::string> hidden = security::sensitive_fields(T::kType);
-  for (const auto& name : sensitive_custom(uow)) hidden.push_back("custom." + name);
+  const auto& personal = security::sensitive_fields(T::kType);
+  const auto open = open_custom(uow);
+  // Custom values by allow-list: a change recorded under a sensitive field's old name
+  // (renamed or deleted since) stays hidden.
+  auto hidden = [&](const std::string& changed) {
+    if (changed.starts_with("custom."))
+      return std::find(open.begin(), open.end(), changed.substr(7)) == open.end();
+    return std::find(personal.begin(), personal.end(), changed) != personal.end();
+  };
   for (auto& c : changes) {
-    if (std::find(hidden.begin(), hidden.end(), c.field) == hidden.end()) continue;
+    if (!hidden(c.field)) continue;
     c.before = "null";
     c.after = "null";
   }

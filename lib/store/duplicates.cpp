@@ -165,12 +165,20 @@ MergeResult merge_as(UnitOfWork& uow, detail::DatabaseState* db, const MergeRequ
     chosen.insert(field);
   }
   for (const T& loser : losers) {
-    // Blanks are filled from the losers in order.
-    for (const auto& f : banyan::detail::writable_fields<T>())
-      if (f.mergeable && !chosen.count(std::string(f.name)) && f.blank(survivor) && !f.blank(loser))
+    // Blanks are filled from the losers in order, but never with a withheld value.
+    const auto withheld_here = request.withheld.find(loser.id);
+    auto withheld = [&](const std::string& field) {
+      if (withheld_here == request.withheld.end()) return false;
+      const auto& fields = withheld_here->second;
+      return std::find(fields.begin(), fields.end(), field) != fields.end();
+    };
+    for (const auto& f : banyan::detail::writable_fields<T>()) {
+      const std::string name(f.name);
+      if (f.mergeable && !chosen.count(name) && !withheld(name) && f.blank(survivor) && !f.blank(loser))
         f.copy(survivor, loser);
+    }
     for (const auto& [name, value] : loser.custom)
-      if (!chosen.count("custom." + name)) survivor.custom.emplace(name, value);
+      if (!chosen.count("custom." + name) && !withheld("custom." + name)) survivor.custom.emplace(name, value);
   }
 
   MergeResult result;

@@ -27,7 +27,8 @@ constexpr std::array<std::string_view, 22> kFreeMailDomains = {
     "gmx.net",     "web.de",         "mail.com",       "yandex.ru",   "qq.com",
     "163.com",     "fastmail.com"};
 
-// The lower-cased domain of an address, unless it is a free-mail one.
+}  // namespace
+
 std::optional<std::string> company_domain(const std::optional<std::string>& email) {
   if (!email) return std::nullopt;
   const auto at = email->rfind('@');
@@ -40,8 +41,6 @@ std::optional<std::string> company_domain(const std::optional<std::string>& emai
     if (domain == free) return std::nullopt;
   return domain;
 }
-
-}  // namespace
 
 ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& request) const {
   Repository<Lead> leads(db_);
@@ -63,7 +62,7 @@ ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& r
     out.company = companies.get(uow, *request.company_id);
   } else {
     std::optional<Company> match;
-    if (domain) {
+    if (domain && request.match_company_by_domain) {
       PageRequest by_domain;
       by_domain.filter = Filter::eq("domain", *domain);
       by_domain.limit = 1;

@@ -46,6 +46,10 @@ struct BANYAN_EXPORT MergeRequest {
   // A field not named keeps the survivor's value, or, where the survivor has none, the
   // first loser's that has one.
   std::map<std::string, Id> winners;
+  // Per loser, fields (as in `winners`) the survivor may not take from it, blank or not:
+  // Engine::merge lists there what its caller cannot see, so a merge never copies a
+  // hidden value into a record where the caller could read it.
+  std::map<Id, std::vector<std::string>> withheld;
 };
 
 struct BANYAN_EXPORT MergeResult {

@@ -23,6 +23,10 @@ struct BANYAN_EXPORT LeadConversion {
   // the lead's email domain (free-mail domains never match), else a new company named
   // after the lead's company_name.
   std::optional<Id> company_id;
+  // False: with no company_id, a new company is made without looking for one by domain.
+  // (Engine::convert_lead matches by domain itself, among the companies its caller may
+  // read, so a conversion never lands a contact in a company its caller cannot see.)
+  bool match_company_by_domain = true;
 
   struct NewDeal {
     Id pipeline_id = 0;
@@ -45,6 +49,10 @@ struct BANYAN_EXPORT ConversionResult {
 };
 
 // Obtain from Database::lead_converter(); valid while the Database lives.
+// The lower-cased domain of `email` that names a company: none for free-mail domains
+// (gmail.com, ...) or an address without one.
+BANYAN_EXPORT std::optional<std::string> company_domain(const std::optional<std::string>& email);
+
 class BANYAN_EXPORT LeadConverter {
  public:
   explicit LeadConverter(detail::DatabaseState* db) noexcept : db_(db) {}
