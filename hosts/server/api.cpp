@@ -304,7 +304,8 @@ struct Api::Impl {
     log(line);
   }
 
-  // Prometheus text: the request series, the pool, the outbox lag and the dead letters.
+  // Prometheus text: the request series, the pool, the outbox lag, the dead letters and
+  // the guard's counters.
   HttpResponse metrics() {
     std::string out = requests.render();
     char line[256];
@@ -347,6 +348,7 @@ struct Api::Impl {
       gauge("banyan_oidc_key_refresh_failures_total", "Fetches of the OIDC issuer's keys that failed.", "counter",
             static_cast<double>(keys.refresh_failures));
     }
+    out += guard.render();
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = std::move(out);
@@ -1521,9 +1523,7 @@ struct Api::Impl {
     if (s.size() == 1 && s[0] == "metrics" && !config.metrics_token.empty() &&
         constant_time_equal(r.header("authorization"), "Bearer " + config.metrics_token)) {
       if (r.method != "GET") throw not_allowed(r.method, "GET");
-      HttpResponse out = metrics();
-      out.body += guard.render();
-      return out;
+      return metrics();
     }
     // Everything else, unknown paths included, answers only with valid credentials; an
     // address that keeps failing to give them is refused for a while.
@@ -1542,9 +1542,7 @@ struct Api::Impl {
     if (s.size() == 1 && s[0] == "metrics") {
       if (r.method != "GET") throw not_allowed(r.method, "GET");
       engine.require_administrator(who);
-      HttpResponse out = metrics();
-      out.body += guard.render();
-      return out;
+      return metrics();
     }
     if (s.size() >= 2 && s[0] == "v1") {
       const std::string& base = s[1];

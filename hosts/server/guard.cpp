@@ -136,7 +136,10 @@ void Guard::exported(const security::Principal& who, std::size_t records, bool m
     return;
   anomaly("mass_export", who, mass_exports_);
   if (!may_export)
-    throw PermissionDenied("export: listing more than 10000 records in 10 minutes is an export, which " +
+    throw PermissionDenied("export: listing more than " + std::to_string(static_cast<long long>(kMassExport.burst)) +
+                               " records in " +
+                               std::to_string(std::chrono::duration_cast<std::chrono::minutes>(kMassExport.period).count()) +
+                               " minutes is an export, which " +
                                (who.name.empty() ? std::string("this principal") : who.name) +
                                " may not do",
                            "export");

@@ -30,6 +30,7 @@ struct Engine::Impl {
   std::mutex denied_mutex;
   std::map<std::string, std::int64_t> denied_minute;  // principal -> minute last audited; guarded
   std::vector<DeniedRead> denied_pending;              // guarded by denied_mutex
+  std::atomic<bool> denied_waiting{false};             // denied_pending is not empty
   std::atomic<std::uint64_t> denied_total{0};
 
   void note_denied(const security::Principal& who, ObjectRef record) {
@@ -46,9 +47,15 @@ struct Engine::Impl {
     if (!fresh && it->second == minute) return;
     it->second = minute;
     if (denied_pending.size() < 10000) denied_pending.push_back({who, record});
+    denied_waiting = true;
   }
-  std::function<void(const security::Principal&, ObjectRef)> denied_sink() {
-    return [this](const security::Principal& who, ObjectRef record) { note_denied(who, record); };
+  // The service of one record type as `who`: checked against the policy in force, its
+  // refused reads noted here.
+  template <typename T>
+  RecordService<T> service(store::Repository<T> repo, const security::Principal& who,
+                           std::shared_ptr<const security::AccessPolicy> in_force) {
+    return {repo, db.custom_fields(), db.audit(), who, std::move(in_force),
+            [this](const security::Principal& denied_who, ObjectRef record) { note_denied(denied_who, record); }};
   }
 };
 
@@ -154,7 +161,7 @@ store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Princip
   // Taking a field from another record reads it: a sensitive one (standard or custom) only
   // where it is seen, whether named in `winners` or filling a blank.
   std::vector<std::string> sensitive = security::sensitive_fields(request.type);
-  for (const auto& d : impl_->db.custom_fields().list(uow, request.type))
+  for (const auto& d : store::detail::custom_fields_of(uow.impl(), request.type)->all())
     if (d.sensitive) sensitive.push_back("custom." + d.name);
   auto hidden_in = [&](Id record) {
     return !p->allows(who, Action::kReadSensitive, request.type,
@@ -232,10 +239,12 @@ std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id f
 }
 
 void Engine::record_denied_reads() {
+  if (!impl_->denied_waiting) return;  // every request calls this: no lock when nothing waits
   std::vector<Impl::DeniedRead> pending;
   {
     std::lock_guard<std::mutex> lock(impl_->denied_mutex);
     pending.swap(impl_->denied_pending);
+    impl_->denied_waiting = false;
   }
   for (const auto& d : pending) {
     impl_->db.transact(
@@ -251,34 +260,34 @@ void Engine::record_denied_reads() {
 std::uint64_t Engine::denied_reads() const noexcept { return impl_->denied_total.load(); }
 
 RecordService<User> Engine::users(const security::Principal& who) {
-  return {impl_->db.users(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
+  return impl_->service(impl_->db.users(), who, policy());
 }
 RecordService<Team> Engine::teams(const security::Principal& who) {
-  return {impl_->db.teams(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
+  return impl_->service(impl_->db.teams(), who, policy());
 }
 RecordService<Tag> Engine::tags(const security::Principal& who) {
-  return {impl_->db.tags(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
+  return impl_->service(impl_->db.tags(), who, policy());
 }
 RecordService<Company> Engine::companies(const security::Principal& who) {
-  return {impl_->db.companies(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
+  return impl_->service(impl_->db.companies(), who, policy());
 }
 RecordService<Contact> Engine::contacts(const security::Principal& who) {
-  return {impl_->db.contacts(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
+  return impl_->service(impl_->db.contacts(), who, policy());
 }
 RecordService<Lead> Engine::leads(const security::Principal& who) {
-  return {impl_->db.leads(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
+  return impl_->service(impl_->db.leads(), who, policy());
 }
 RecordService<Pipeline> Engine::pipelines(const security::Principal& who) {
-  return {impl_->db.pipelines(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
+  return impl_->service(impl_->db.pipelines(), who, policy());
 }
 RecordService<Stage> Engine::stages(const security::Principal& who) {
-  return {impl_->db.stages(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
+  return impl_->service(impl_->db.stages(), who, policy());
 }
 RecordService<Deal> Engine::deals(const security::Principal& who) {
-  return {impl_->db.deals(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
+  return impl_->service(impl_->db.deals(), who, policy());
 }
 RecordService<Activity> Engine::activities(const security::Principal& who) {
-  return {impl_->db.activities(), impl_->db.custom_fields(), impl_->db.audit(), who, policy(), impl_->denied_sink()};
+  return impl_->service(impl_->db.activities(), who, policy());
 }
 
 }  // namespace banyan

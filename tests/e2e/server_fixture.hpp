@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -95,6 +96,33 @@ class ServerTest : public StoreTest {
   std::unique_ptr<HttpClient> client_;
   unsigned short port_ = 0;
   std::string admin_key_;
+};
+
+// Two teams, East and West, and API keys by name (`keys`, the administrator's as
+// "admin"), for tests of who may do what.
+class TeamsServerTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    if (HasFatalFailure()) return;
+    db().transact([&](store::UnitOfWork& uow) {
+      east = db().teams().create(uow, named<Team>("East")).id;
+      west = db().teams().create(uow, named<Team>("West")).id;
+    });
+    keys["admin"] = admin_key_;
+  }
+  Id user_id(const std::string& email) {
+    return std::stoull(scratch().raw("SELECT id FROM users WHERE email = '" + email + "'"));
+  }
+  // A request with the named key instead of the administrator's.
+  HttpReply as(const std::string& key, const std::string& method, const std::string& target,
+               const json& body = nullptr, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    headers.emplace_back("Authorization", "Bearer " + keys.at(key));
+    return call(method, target, body, std::move(headers));
+  }
+
+  Id east = 0, west = 0;
+  std::map<std::string, std::string> keys;
 };
 
 }  // namespace banyan::test

@@ -11,20 +11,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class ServerSecurityTest : public ServerTest {
+class ServerSecurityTest : public TeamsServerTest {
  protected:
   // These tests send hundreds of bad credentials from one address; the throttle that
   // would refuse them with 429 has its own tests (server_limits_test.cpp).
   std::vector<std::string> server_args() const override { return {"--rate-auth-failures", "off"}; }
 
   void SetUp() override {
-    ServerTest::SetUp();
+    TeamsServerTest::SetUp();
     if (HasFatalFailure()) return;
-    db().transact([&](store::UnitOfWork& uow) {
-      east = db().teams().create(uow, named<Team>("East")).id;
-      west = db().teams().create(uow, named<Team>("West")).id;
-    });
-    keys["admin"] = admin_key_;
     keys["manager"] = key_for("manager@example.com", {"manager"}, {east});
     keys["sales_rep"] = key_for("rep@example.com", {"sales_rep"}, {east});
     keys["read_only"] = key_for("reader@example.com", {"read_only"});
@@ -42,9 +37,6 @@ class ServerSecurityTest : public ServerTest {
     others = contact_in(teammate, west, "Others");
   }
 
-  Id user_id(const std::string& email) {
-    return std::stoull(scratch().raw("SELECT id FROM users WHERE email = '" + email + "'"));
-  }
   Id contact_in(Id owner, Id team, const std::string& last_name) {
     return db().transact([&](store::UnitOfWork& uow) {
       Contact c = contact("Ada", last_name);
@@ -53,12 +45,6 @@ class ServerSecurityTest : public ServerTest {
       c.team_id = team;
       return db().contacts().create(uow, c).id;
     });
-  }
-  HttpReply as(const std::string& role, const std::string& method, const std::string& target,
-               const json& body = nullptr,
-               std::vector<std::pair<std::string, std::string>> headers = {}) {
-    headers.emplace_back("Authorization", "Bearer " + keys.at(role));
-    return call(method, target, body, std::move(headers));
   }
   // Every row of the tables a refused request could have touched, as text.
   std::string snapshot() {
@@ -77,9 +63,8 @@ class ServerSecurityTest : public ServerTest {
   }
   std::string contact_path(Id id) { return "/v1/contacts/" + std::to_string(id); }
 
-  Id east = 0, west = 0, rep_id = 0;
+  Id rep_id = 0;
   Id own = 0, teammates = 0, others = 0;
-  std::map<std::string, std::string> keys;
 };
 BANYAN_ON_BOTH_BACKENDS(ServerSecurityTest);
 

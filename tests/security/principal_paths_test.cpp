@@ -8,20 +8,15 @@
 namespace banyan::test {
 namespace {
 
-class PrincipalPathsTest : public ServerTest {
+class PrincipalPathsTest : public TeamsServerTest {
  protected:
   std::vector<std::string> server_args() const override {
     return {"--rate-auth-failures", "off", "--metrics-token", "scrape-0123456789abcdef"};
   }
 
   void SetUp() override {
-    ServerTest::SetUp();
+    TeamsServerTest::SetUp();
     if (HasFatalFailure()) return;
-    db().transact([&](store::UnitOfWork& uow) {
-      east = db().teams().create(uow, named<Team>("East")).id;
-      west = db().teams().create(uow, named<Team>("West")).id;
-    });
-    keys["admin"] = admin_key_;
     keys["sales_rep"] = key_for("rep@example.com", {"sales_rep"}, {east});
     keys["read_only"] = key_for("reader@example.com", {"read_only"});
     keys["west_rep"] = key_for("westrep@example.com", {"sales_rep"}, {west});
@@ -35,13 +30,6 @@ class PrincipalPathsTest : public ServerTest {
                 201);
   }
 
-  Id user_id(const std::string& email) {
-    return std::stoull(scratch().raw("SELECT id FROM users WHERE email = '" + email + "'"));
-  }
-  HttpReply as(const std::string& role, const std::string& method, const std::string& target,
-               const json& body = nullptr) {
-    return call(method, target, body, {{"authorization", "Bearer " + keys.at(role)}});
-  }
   // A record made by `role` (201 expected), as answered.
   json made(const std::string& role, const std::string& collection, const json& body) {
     const auto r = as(role, "POST", "/v1/" + collection, body);
@@ -53,8 +41,7 @@ class PrincipalPathsTest : public ServerTest {
                          std::to_string(user));
   }
 
-  Id east = 0, west = 0, rep_id = 0, west_rep_id = 0;
-  std::map<std::string, std::string> keys;
+  Id rep_id = 0, west_rep_id = 0;
 };
 
 TEST_P(PrincipalPathsTest, ConversionNeitherJoinsNorRevealsACompanyOutOfScope) {
