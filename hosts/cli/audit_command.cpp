@@ -6,7 +6,10 @@
 namespace banyan::cli {
 
 const char* const kAuditUsage =
-    "  banyan audit verify              (exit 1 when the trail was tampered with)\n"
+    "  banyan audit verify [--anchor FILE]   (exit 1 when the trail was tampered with; FILE holds\n"
+    "                    the checkpoints banyan-server --audit-anchor wrote)\n"
+    "  banyan audit checkpoint --anchor FILE   append a signed checkpoint of the trail's head\n"
+    "                    (both need the audit key: BANYAN_AUDIT_KEY_FILE)\n"
     "  banyan audit list [--object TYPE:ID] [--actor USER_ID] [--from TIME] [--to TIME]\n"
     "                    [--after ENTRY] [--limit N]   (RFC 3339 times, oldest first)\n"
     "  banyan audit history TYPE ID [--field NAME]\n";
@@ -29,13 +32,24 @@ void print_entry(const store::AuditEntry& e, std::ostream& out) {
 }  // namespace
 
 int run_audit(store::Database& db, const std::vector<std::string>& args, std::ostream& out) {
-  const Args a(args, {"--object", "--actor", "--from", "--to", "--after", "--limit", "--field"});
+  const Args a(args, {"--object", "--actor", "--from", "--to", "--after", "--limit", "--field", "--anchor"});
   a.only_switches({});
   const auto& p = a.positionals();
+  if (p.size() == 1 && p[0] == "checkpoint") {
+    const auto anchor = a.option("--anchor");
+    if (!anchor) throw UsageError("audit checkpoint needs --anchor FILE");
+    const auto c = db.read([&](store::UnitOfWork& uow) { return db.audit().checkpoint(uow); });
+    store::append_audit_anchor(*anchor, c);
+    out << "checkpoint of entry " << c.sequence << " appended to " << *anchor << "\n";
+    return 0;
+  }
   if (p.size() == 1 && p[0] == "verify") {
-    const auto v = db.read([&](store::UnitOfWork& uow) { return db.audit().verify(uow); });
+    std::vector<store::AuditCheckpoint> anchors;
+    if (const auto anchor = a.option("--anchor")) anchors = store::read_audit_anchor(*anchor);
+    const auto v = db.read([&](store::UnitOfWork& uow) { return db.audit().verify(uow, anchors); });
     if (v.intact) {
       out << "the audit trail is intact: " << v.entries << " entries";
+      if (!anchors.empty()) out << ", " << anchors.size() << " checkpoints agree";
       if (v.entries > 0) {
         // The newest hash vouches for everything before it: kept elsewhere, it shows a
         // rewrite of the whole chain too.
@@ -77,7 +91,7 @@ int run_audit(store::Database& db, const std::vector<std::string>& args, std::os
     });
     return 0;
   }
-  throw UsageError("audit: verify, list or history");
+  throw UsageError("audit: verify, checkpoint, list or history");
 }
 
 }  // namespace banyan::cli

@@ -1,6 +1,7 @@
 // banyan encryption: keys for encryption at rest, and resealing stored values.
 #pragma once
 
+#include <banyan/messaging/message_bus.hpp>
 #include <banyan/store/database.hpp>
 #include <ostream>
 #include <string>
@@ -10,7 +11,7 @@ namespace banyan::cli {
 
 extern const char* const kEncryptionUsage;
 
-// "encryption keygen [--id ID]" needs no database: prints a new key line.
+// "encryption keygen [--id ID]" and "bus keygen" need no database: print new keys.
 bool is_keygen(const std::vector<std::string>& args);
 int run_keygen(const std::vector<std::string>& args, std::ostream& out);
 // `args` is what follows "encryption": status | rewrap [--batch N]. Throws UsageError

@@ -9,6 +9,7 @@
 //   banyan user | role | apikey ...     who may do what (see usage)
 //   banyan audit verify | list | history    the audit trail (see usage)
 //   banyan encryption keygen | status | rewrap   encryption at rest (see usage)
+//   banyan bus keygen                            CURVE keys for the bus on tcp://
 #include <banyan/banyan.hpp>
 
 #include <filesystem>

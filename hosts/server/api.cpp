@@ -241,6 +241,9 @@ struct Api::Impl {
   security::Authenticator authenticator;
   Guard guard;
   BackfillJobs backfills;  // after engine: it stops before the engine goes
+  // Added before serving starts, read by every /readyz after.
+  std::vector<std::function<std::vector<std::string>()>> readiness_checks;
+  std::vector<std::function<std::string()>> metric_sources;
 
   Impl(store::Database& d, ServerConfig c, std::function<void(std::string_view)> l, const messaging::MessageBus* b)
       : db(d), config(std::move(c)), log(std::move(l)), bus(b), engine(d),
@@ -329,6 +332,9 @@ struct Api::Impl {
       gauge("banyan_messages_relayed_total", "Events relayed by this process.", "counter", static_cast<double>(m.relayed));
       gauge("banyan_messages_dead_lettered_total", "Messages this process dead-lettered.", "counter",
             static_cast<double>(m.dead_lettered));
+      gauge("banyan_bus_foreign_settlements_total",
+            "Acks, nacks and releases ignored: from a peer that did not hold the message's lease.", "counter",
+            static_cast<double>(m.foreign_settlements));
     }
     out += "# HELP banyan_dlq_depth Dead letters not replayed, by queue.\n# TYPE banyan_dlq_depth gauge\n";
     std::string ages = "# HELP banyan_dlq_oldest_age_seconds Age of the oldest dead letter, by queue.\n"
@@ -349,6 +355,7 @@ struct Api::Impl {
             static_cast<double>(keys.refresh_failures));
     }
     out += guard.render();
+    for (const auto& source : metric_sources) out += source();
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = std::move(out);
@@ -1206,12 +1213,23 @@ struct Api::Impl {
       const json body = body_object(r);
       const auto expected = if_match(r);
       const auto progress = backfills.progress(id);
-      return write(who, r, t, [&](store::UnitOfWork& uow) {
+      std::optional<ObjectType> now_sensitive;
+      HttpResponse out = write(who, r, t, [&](store::UnitOfWork& uow) {
         auto d = administered(uow, id);
         check_version(expected, d.version);
+        const bool was_sensitive = d.sensitive;
         apply_definition_json(d, body, false);
-        return json_response(200, definition_answer(uow, who, registry.update(uow, d), progress));
+        const auto updated = registry.update(uow, d);
+        if (updated.sensitive && !was_sensitive) now_sensitive = updated.object_type;
+        return json_response(200, definition_answer(uow, who, updated, progress));
       });
+      if (now_sensitive && out.status == 200) {
+        // The values already stored are sealed now, in batches, and the answer says how many.
+        json answer = json::parse(out.body);
+        answer["sealed_records"] = db.seal_sensitive_values(*now_sensitive);
+        out.body = answer.dump();
+      }
+      return out;
     }
     if (s.size() == 3 && m == "DELETE") {
       return write(who, r, t, [&](store::UnitOfWork& uow) {
@@ -1514,6 +1532,10 @@ struct Api::Impl {
       if (s[0] == "readyz") {
         // The database answers: one primary-key lookup, whatever the size of the tables.
         db.read([&](store::UnitOfWork& uow) { db.users().find(uow, 0); });
+        json problems = json::array();
+        for (const auto& check : readiness_checks)
+          for (auto& p : check()) problems.push_back(std::move(p));
+        if (!problems.empty()) return json_response(503, json{{"status", "unready"}, {"problems", problems}});
       }
       return json_response(200, json{{"status", "ok"}});
     }
@@ -1638,9 +1660,21 @@ HttpResponse Api::handle(const HttpRequest& request) {
   return out;
 }
 
+void Api::add_metrics_source(std::function<std::string()> source) {
+  impl_->metric_sources.push_back(std::move(source));
+}
+
+void Api::add_readiness_check(std::function<std::vector<std::string>()> check) {
+  impl_->readiness_checks.push_back(std::move(check));
+}
+
 HttpResponse Api::reject(int status, const std::string& reason) {
   const std::string id = new_request_id();
-  const char* code = status == 413 ? "body_too_large" : status == 431 ? "headers_too_large" : status == 500 ? "internal" : "bad_request";
+  const char* code = status == 413   ? "body_too_large"
+                     : status == 431 ? "headers_too_large"
+                     : status == 500 ? "internal"
+                     : status == 503 ? "unavailable"
+                                     : "bad_request";
   HttpResponse out = problem(id, status, code, reason);
   out.headers.emplace_back("X-Request-Id", id);
   HttpRequest none;

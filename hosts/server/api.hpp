@@ -31,6 +31,11 @@ class Api {
   HttpResponse handle(const HttpRequest& request);
   // The answer to a request the HTTP layer refused (too large, malformed).
   HttpResponse reject(int status, const std::string& reason);
+  // What /readyz also reports (and answers 503 for) beside the database: problems a host
+  // component found, one sentence each (the key ring's, from KeyRingWatcher).
+  void add_readiness_check(std::function<std::vector<std::string>()> check);
+  // More Prometheus text for /metrics (the HTTP layer's connection counts).
+  void add_metrics_source(std::function<std::string()> source);
 
  private:
   struct Impl;

@@ -15,8 +15,10 @@ const char* const kServerUsage =
     "                     [--reuse-port] [--no-messaging] [--demo] [--max-body BYTES]\n"
     "                     [--max-json-members N] [--max-json-elements N]\n"
     "                     [--request-timeout DURATION] [--idle-timeout DURATION]\n"
+    "                     [--max-connections N] [--max-connections-per-address N]\n"
     "                     [--shutdown-grace DURATION] [--no-access-log] [--billing-url URL]\n"
-    "                     [--metrics-token TOKEN]\n"
+    "                     [--metrics-token TOKEN] [--audit-anchor FILE [--audit-checkpoint-interval DURATION]]\n"
+    "                     [--bus-key-file FILE] [--key-check-interval DURATION]\n"
     "                     [--rate-reads|--rate-writes|--rate-bulk|--rate-address|--rate-auth-failures\n"
     "                      N/DURATION[,BURST] | off]\n"
     "                     [--oidc-issuer URL --oidc-audience AUD [--oidc-jwks-file FILE]\n"
@@ -26,7 +28,10 @@ const char* const kServerUsage =
     "                      [--hsts-max-age DURATION]]\n"
     "Serves the REST API (default 127.0.0.1:8080 on sqlite://./banyan.db). Settings also\n"
     "come from the JSON --config file and BANYAN_LISTEN, BANYAN_DATABASE, BANYAN_THREADS,\n"
-    "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT, BANYAN_BILLING_URL,\n"
+    "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT, BANYAN_MAX_CONNECTIONS (default:\n"
+    "the open-file limit, raised to its hard limit at start, less 128), BANYAN_MAX_CONNECTIONS_PER_ADDRESS\n"
+    "(256; past either cap the longest-idle connection is closed to make room, else 503),\n"
+    "BANYAN_BILLING_URL,\n"
     "BANYAN_METRICS_TOKEN (GET /metrics: administrators, or a scraper showing this token),\n"
     "BANYAN_RATE_READS, BANYAN_RATE_WRITES, BANYAN_RATE_BULK, BANYAN_RATE_ADDRESS,\n"
     "BANYAN_RATE_AUTH_FAILURES (defaults per principal: reads 200/1s,400, writes 50/1s,100,\n"
@@ -41,7 +46,14 @@ const char* const kServerUsage =
     "--hsts-max-age says otherwise, 0 for none);\n"
     "flags win over the environment, which wins over the file. Sensitive values are encrypted\n"
     "at rest with the key ring in BANYAN_ENCRYPTION_KEY_FILE (or BANYAN_ENCRYPTION_KEYS):\n"
-    "see banyan encryption keygen.\n";
+    "see banyan encryption keygen. The ring is read again on SIGHUP and every --key-check-interval\n"
+    "(30s): a ring that lacks a key the database still uses is refused (at start too), and\n"
+    "problems with the keys make /readyz answer 503. With an audit key in BANYAN_AUDIT_KEY_FILE (one key line, kept\n"
+    "apart from the encryption keys) the audit trail's chain is keyed, and BANYAN_AUDIT_ANCHOR or\n"
+    "--audit-anchor names a file, kept where the database's administrators cannot write, that\n"
+    "gets a signed checkpoint of the trail at start, every interval (1m) the trail moved, and at\n"
+    "stop: banyan audit verify --anchor FILE checks the trail against it. BANYAN_BUS_KEY_FILE or\n"
+    "--bus-key-file: the deployment's CURVE keys, for reaching a banyan-worker relay on tcp://.\n";
 
 namespace {
 
@@ -123,11 +135,24 @@ void apply(ServerConfig& c, const std::string& key, const std::string& value, co
   else if (key == "max_json_elements") c.json.max_elements = parse_number(name, value, 1u << 24);
   else if (key == "request_timeout") c.http.request_timeout = parse_ms(name, value);
   else if (key == "idle_timeout") c.http.idle_timeout = parse_ms(name, value);
+  else if (key == "max_connections") c.http.max_connections = parse_number(name, value, 1u << 24);
+  else if (key == "max_connections_per_address")
+    c.http.max_connections_per_address = parse_number(name, value, 1u << 24);
   else if (key == "shutdown_grace") c.shutdown_grace = parse_ms(name, value);
   else if (key == "billing_url") c.billing_url = value;
   else if (key == "metrics_token") {
     if (value.size() < 16) throw UsageError(name + ": a metrics token is at least 16 characters");
     c.metrics_token = value;
+  }
+  else if (key == "audit_anchor") c.audit_anchor = value;
+  else if (key == "bus_key_file") c.bus_key_file = value;
+  else if (key == "key_check_interval") {
+    c.key_check_interval = parse_ms(name, value);
+    if (c.key_check_interval < std::chrono::seconds(1)) throw UsageError(name + ": at least 1s");
+  }
+  else if (key == "audit_checkpoint_interval") {
+    c.audit_checkpoint_interval = parse_ms(name, value);
+    if (c.audit_checkpoint_interval < std::chrono::seconds(1)) throw UsageError(name + ": at least 1s");
   }
   else if (key == "rate_reads") c.rate.reads = parse_rate(name, value);
   else if (key == "rate_writes") c.rate.writes = parse_rate(name, value);
@@ -180,7 +205,10 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
                                  const std::function<std::optional<std::string>(const char*)>& getenv) {
   const cli::Args args(argv, {"--config", "--listen", "--database", "--threads", "--max-body",
                               "--max-json-members", "--max-json-elements",
-                              "--request-timeout", "--idle-timeout", "--shutdown-grace", "--billing-url", "--metrics-token",
+                              "--request-timeout", "--idle-timeout", "--max-connections",
+                              "--max-connections-per-address", "--shutdown-grace", "--billing-url", "--metrics-token",
+                              "--audit-anchor", "--audit-checkpoint-interval", "--bus-key-file",
+                              "--key-check-interval",
                               "--rate-reads", "--rate-writes", "--rate-bulk", "--rate-address",
                               "--rate-auth-failures", "--oidc-issuer", "--oidc-audience", "--oidc-jwks-file",
                               "--oidc-clock-skew", "--oidc-key-refresh", "--oidc-key-max-age", "--tls-cert",
@@ -193,7 +221,10 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"BANYAN_LISTEN", "listen"},           {"BANYAN_DATABASE", "database"},
       {"BANYAN_THREADS", "threads"},         {"BANYAN_MAX_BODY", "max_body"},
       {"BANYAN_REQUEST_TIMEOUT", "request_timeout"}, {"BANYAN_IDLE_TIMEOUT", "idle_timeout"},
+      {"BANYAN_MAX_CONNECTIONS", "max_connections"},
+      {"BANYAN_MAX_CONNECTIONS_PER_ADDRESS", "max_connections_per_address"},
       {"BANYAN_BILLING_URL", "billing_url"}, {"BANYAN_METRICS_TOKEN", "metrics_token"},
+      {"BANYAN_AUDIT_ANCHOR", "audit_anchor"}, {"BANYAN_BUS_KEY_FILE", "bus_key_file"},
       {"BANYAN_RATE_READS", "rate_reads"},
       {"BANYAN_RATE_WRITES", "rate_writes"}, {"BANYAN_RATE_BULK", "rate_bulk"},
       {"BANYAN_RATE_ADDRESS", "rate_address"}, {"BANYAN_RATE_AUTH_FAILURES", "rate_auth_failures"},
@@ -207,8 +238,11 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"--threads", "threads"},         {"--max-body", "max_body"},
       {"--max-json-members", "max_json_members"}, {"--max-json-elements", "max_json_elements"},
       {"--request-timeout", "request_timeout"}, {"--idle-timeout", "idle_timeout"},
+      {"--max-connections", "max_connections"}, {"--max-connections-per-address", "max_connections_per_address"},
       {"--shutdown-grace", "shutdown_grace"}, {"--billing-url", "billing_url"},
       {"--metrics-token", "metrics_token"},
+      {"--audit-anchor", "audit_anchor"}, {"--bus-key-file", "bus_key_file"},
+      {"--key-check-interval", "key_check_interval"}, {"--audit-checkpoint-interval", "audit_checkpoint_interval"},
       {"--rate-reads", "rate_reads"},   {"--rate-writes", "rate_writes"},
       {"--rate-bulk", "rate_bulk"},     {"--rate-address", "rate_address"},
       {"--rate-auth-failures", "rate_auth_failures"}, {"--oidc-issuer", "oidc_issuer"},
@@ -225,6 +259,7 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
   if (args.flag("--no-access-log")) c.access_log = false;
   if (args.flag("--oidc-allow-http-loopback")) oidc(c).allow_http_loopback = true;
   if (c.http.threads == 0) c.http.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (c.http.max_connections_per_address < 1) throw UsageError("max_connections_per_address: at least 1");
   if (c.http.max_body_bytes < 1024) throw UsageError("max_body: at least 1024 bytes");
   if (c.json.max_members < 64) throw UsageError("max_json_members: at least 64");
   if (c.json.max_elements < 100) throw UsageError("max_json_elements: at least 100 (a batch holds 100)");

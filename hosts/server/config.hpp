@@ -35,6 +35,14 @@ struct ServerConfig {
   // Set: GET /metrics also answers "Authorization: Bearer <metrics_token>" (a scraper's
   // credential that is no user's); otherwise only administrators read it.
   std::string metrics_token;
+  // Set: a file that gets a signed checkpoint of the audit trail (AuditLog::checkpoint) at
+  // start, every interval in which the trail moved, and at stop. Needs the audit key.
+  std::string audit_anchor;
+  std::chrono::milliseconds audit_checkpoint_interval{60000};
+  // How often the encryption key ring is read again (and on SIGHUP).
+  std::chrono::milliseconds key_check_interval{30000};
+  // The deployment's CURVE keys (messaging::CurveKeys), for a relay on tcp://.
+  std::string bus_key_file;
   // Set (an issuer and an audience): bearer JWTs of this OIDC issuer are accepted beside
   // API keys.
   std::optional<security::OidcOptions> oidc;

@@ -2,8 +2,12 @@
 
 #include "http_server.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -29,15 +33,46 @@ namespace ssl = asio::ssl;
 
 namespace {
 
+std::int64_t steady_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // What the server holds of a connection, plain or TLS.
 class SessionBase {
  public:
+  explicit SessionBase(std::string address) : address_(std::move(address)) {}
   virtual ~SessionBase() = default;
+  const std::string& address() const noexcept { return address_; }
+  // Since when it waits for a request (steady µs); 0 while it has one in hand. A
+  // connection that has sent nothing yet is idle from the start.
+  std::int64_t idle_since() const noexcept { return idle_since_.load(std::memory_order_relaxed); }
+  // Picks this connection to be closed to make room: false if another caller did already.
+  bool claim_for_closing() noexcept { return !claimed_.exchange(true); }
+  bool claimed() const noexcept { return claimed_.load(); }
   virtual void start() = 0;
+  // Instead of start(): writes `answer` if it can without waiting (plain HTTP), and closes.
+  virtual void refuse(const std::string& answer) = 0;
   // On stop: an idle connection closes now; one with a request in hand finishes it.
   virtual void stop_if_idle() = 0;
   virtual void close_now() = 0;
+
+ protected:
+  void set_idle(bool idle) noexcept { idle_since_.store(idle ? steady_micros() : 0, std::memory_order_relaxed); }
+
+ private:
+  const std::string address_;
+  std::atomic<std::int64_t> idle_since_{steady_micros()};
+  std::atomic<bool> claimed_{false};
 };
+
+// The default connection cap: what the open-file limit leaves beside the database pool,
+// the bus's sockets and the files the process keeps open.
+std::size_t connection_cap_from_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return limit.rlim_cur > 128 + 16 ? static_cast<std::size_t>(limit.rlim_cur) - 128 : 16;
+}
 
 // The TLS context: TLS 1.3 (and 1.2 if allowed), the certificate and key from files.
 std::unique_ptr<ssl::context> tls_context(const HttpServerOptions::Tls& tls) {
@@ -79,12 +114,16 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
   std::mutex mutex;                          // guards sessions and keep
   std::set<std::shared_ptr<SessionBase>> sessions;
+  std::map<std::string, std::size_t> per_address;  // open connections by client address
+  std::size_t cap = 0;
+  std::atomic<std::uint64_t> idle_closed{0}, refused{0};
   std::unique_ptr<ssl::context> tls;         // with HTTPS
   std::string hsts;                          // the Strict-Transport-Security value, or ""
 
   Impl(HttpServerOptions o, HttpHandler h, HttpRejecter r)
       : options(std::move(o)), handler(std::move(h)), reject(std::move(r)), workers(make_workers(options.threads)),
         control(*workers.front()), acceptor(control), grace(control) {
+    cap = options.max_connections != 0 ? options.max_connections : connection_cap_from_file_limit();
     for (auto& w : workers) keep.push_back(asio::make_work_guard(*w));
     if (options.tls) {
       tls = tls_context(*options.tls);
@@ -102,6 +141,10 @@ struct HttpServer::Impl {
 
   void accept();
   void start_session(tcp::socket socket);
+  // With mutex held: the longest-idle connection (of `address` when given) not yet picked.
+  std::shared_ptr<SessionBase> claim_idle(const std::string* address);
+  // A whole HTTP/1.1 answer refusing a connection, ready to write.
+  std::string refusal(const std::string& why);
   void forget(const std::shared_ptr<SessionBase>& s);
   void finish_if_drained();  // with mutex held
 };
@@ -121,12 +164,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   using Stream = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
 
  public:
-  Session(tcp::socket socket, Impl& server)
-      : stream_(make_stream(std::move(socket), server)), server_(server) {
-    boost::system::error_code ec;
-    const auto peer = tcp_().socket().remote_endpoint(ec);
-    if (!ec) remote_ = peer.address().to_string();
-  }
+  Session(tcp::socket socket, std::string address, Impl& server)
+      : SessionBase(std::move(address)), stream_(make_stream(std::move(socket), server)), server_(server) {}
 
   void start() override {
     if constexpr (Tls) {
@@ -138,6 +177,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     } else {
       wait_for_request();
     }
+  }
+
+  void refuse(const std::string& answer) override {
+    if constexpr (!Tls) {
+      boost::system::error_code ec;
+      tcp_().socket().non_blocking(true, ec);
+      if (!ec) tcp_().socket().write_some(asio::buffer(answer), ec);
+    }
+    close();
   }
 
   void stop_if_idle() override {
@@ -160,6 +208,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void wait_for_request() {
     busy_ = false;
+    set_idle(true);
     if (server_.stopping.load()) return close();
     if (buffer_.size() > 0) return read_request();  // the next request is already here
     tcp_().expires_after(server_.options.idle_timeout);
@@ -172,6 +221,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void read_request() {
     busy_ = true;
+    set_idle(false);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
     parser_->body_limit(server_.options.max_body_bytes);
@@ -201,7 +251,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     HttpRequest in;
     in.method = std::string(req.method_string());
     in.target = std::string(req.target());
-    in.remote = remote_;
+    in.remote = address();
     for (const auto& field : req) {
       std::string name(field.name_string());
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -250,7 +300,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   Stream stream_;
   Impl& server_;
-  std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
@@ -285,22 +334,78 @@ void HttpServer::Impl::accept() {
   });
 }
 
+// Past a cap, the longest-idle connection makes room (an idle keep-alive, or one that has
+// sent nothing): a client with a request in hand is served before one that only holds a
+// socket. Only when none is idle is the new connection refused.
 void HttpServer::Impl::start_session(tcp::socket socket) {
+  boost::system::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  std::string address = ec ? std::string() : peer.address().to_string();
   std::shared_ptr<SessionBase> s;
   if (tls)
-    s = std::make_shared<Session<kTls>>(std::move(socket), *this);
+    s = std::make_shared<Session<kTls>>(std::move(socket), address, *this);
   else
-    s = std::make_shared<Session<kPlain>>(std::move(socket), *this);
+    s = std::make_shared<Session<kPlain>>(std::move(socket), address, *this);
+  std::shared_ptr<SessionBase> victim;
+  std::string full;
   {
     std::lock_guard<std::mutex> lock(mutex);
-    sessions.insert(s);
+    std::size_t& from_address = per_address[address];
+    const bool address_full = from_address >= options.max_connections_per_address;
+    if (address_full || sessions.size() >= cap) {
+      victim = claim_idle(address_full ? &address : nullptr);
+      if (!victim) {
+        full = address_full ? "too many connections from " + address : "too many connections";
+        if (from_address == 0) per_address.erase(address);
+      }
+    }
+    if (full.empty()) {
+      sessions.insert(s);
+      ++from_address;
+    }
+  }
+  if (!full.empty()) {
+    refused.fetch_add(1);
+    s->refuse(refusal(full));
+    return;
+  }
+  if (victim) {
+    idle_closed.fetch_add(1);
+    victim->close_now();
   }
   s->start();
 }
 
+std::shared_ptr<SessionBase> HttpServer::Impl::claim_idle(const std::string* address) {
+  std::shared_ptr<SessionBase> oldest;
+  std::int64_t oldest_since = 0;
+  for (const auto& s : sessions) {
+    const std::int64_t since = s->idle_since();
+    if (since == 0 || s->claimed() || (address != nullptr && s->address() != *address)) continue;
+    if (!oldest || since < oldest_since) {
+      oldest = s;
+      oldest_since = since;
+    }
+  }
+  // Picked at most once: two arrivals must not count one closing connection twice.
+  if (oldest && !oldest->claim_for_closing()) return nullptr;
+  return oldest;
+}
+
+std::string HttpServer::Impl::refusal(const std::string& why) {
+  const HttpResponse r = reject(503, why);
+  std::string out = "HTTP/1.1 503 Service Unavailable\r\nServer: banyan\r\nContent-Type: " + r.content_type + "\r\n";
+  for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
+  out += "Retry-After: 1\r\nConnection: close\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n\r\n";
+  return out + r.body;
+}
+
 void HttpServer::Impl::forget(const std::shared_ptr<SessionBase>& s) {
   std::lock_guard<std::mutex> lock(mutex);
-  sessions.erase(s);
+  if (sessions.erase(s) > 0) {
+    const auto it = per_address.find(s->address());
+    if (it != per_address.end() && --it->second == 0) per_address.erase(it);
+  }
   finish_if_drained();
 }
 
@@ -330,6 +435,18 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, HttpRejec
 }
 
 HttpServer::~HttpServer() = default;
+
+HttpServer::ConnectionStats HttpServer::connection_stats() const {
+  ConnectionStats out;
+  out.cap = impl_->cap;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    out.open = impl_->sessions.size();
+  }
+  out.idle_closed = impl_->idle_closed.load();
+  out.refused = impl_->refused.load();
+  return out;
+}
 
 unsigned short HttpServer::port() const noexcept {
   boost::system::error_code ec;

@@ -52,6 +52,12 @@ struct HttpServerOptions {
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::milliseconds request_timeout{10000};  // a whole request, once it starts
   std::chrono::milliseconds idle_timeout{60000};     // a kept-alive connection between requests
+  // Open connections at most, in total (0: the process's open-file limit less 128, kept
+  // for the database, the bus and files) and from one client address. A connection past
+  // either cap closes the longest-idle connection (of that address, for its cap) to make
+  // room; with none idle, it is answered 503 and closed.
+  std::size_t max_connections = 0;
+  std::size_t max_connections_per_address = 256;
   // Set: HTTPS only. TLS 1.3 unless 1.2 is allowed too; nothing older, ever. Every answer
   // then carries Strict-Transport-Security unless hsts_max_age is zero.
   struct Tls {
@@ -72,6 +78,15 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   unsigned short port() const noexcept;
+  // The cap in force (max_connections, or what the file limit gave), the connections open,
+  // and counters since start: idle connections closed to make room, connections refused.
+  struct ConnectionStats {
+    std::size_t cap = 0;
+    std::size_t open = 0;
+    std::uint64_t idle_closed = 0;
+    std::uint64_t refused = 0;
+  };
+  ConnectionStats connection_stats() const;
   // Serves on the calling thread and options.threads - 1 more; returns after stop().
   void run();
   // Graceful: stops accepting, lets requests in flight finish (their responses say

@@ -2,16 +2,19 @@
 // database, the in-process message bus, the API, the HTTP server, and a clean stop on
 // SIGTERM or SIGINT (stop accepting, finish what is in flight, exit 0).
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <iostream>
 #include <thread>
 
 #include "api.hpp"
+#include "audit_anchor.hpp"
 #include "args.hpp"
 #include "banyan/banyan.hpp"
 #include "config.hpp"
 #include "demo.hpp"
 #include "http_server.hpp"
+#include "key_ring_watcher.hpp"
 #include "log_writer.hpp"
 
 int main(int argc, char** argv) {
@@ -37,8 +40,14 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // not a stop: reread the key ring
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Connections are capped by what the open-file limit allows: take all the operator allows.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   try {
     store::DatabaseOptions options;
     options.pool.max_size = std::max<std::size_t>(options.pool.max_size, config.http.threads + 4);
@@ -48,24 +57,46 @@ int main(int argc, char** argv) {
     std::unique_ptr<messaging::MessageBus> bus;
     std::unique_ptr<saga::SagaOrchestrator> sagas;
     if (config.messaging) {
-      bus = std::make_unique<messaging::MessageBus>(*db);
+      messaging::BusOptions bus_options;
+      if (!config.bus_key_file.empty()) bus_options.curve = messaging::CurveKeys::load_file(config.bus_key_file);
+      bus = std::make_unique<messaging::MessageBus>(*db, std::move(bus_options));
       sagas = std::make_unique<saga::SagaOrchestrator>(*db, *bus);
       sagas->define(saga::lead_conversion_saga());
       if (!config.billing_url.empty()) sagas->define(saga::deal_won_saga({.billing_url = config.billing_url}));
       bus->start();
     }
     server::LogWriter log(std::cout);  // access-log lines leave within 100 ms, off the request path
+    std::unique_ptr<server::AuditAnchorWriter> anchor;
+    if (!config.audit_anchor.empty()) {
+      anchor = std::make_unique<server::AuditAnchorWriter>(*db, config.audit_anchor, config.audit_checkpoint_interval,
+                                                           [&](std::string_view line) { log.line(line, true); });
+    }
     server::Api api(*db, config, [&](std::string_view line) { log.line(line); }, bus.get());
+    server::KeyRingWatcher keys(*db, config.key_check_interval, [&](std::string_view line) { log.line(line, true); });
+    api.add_readiness_check([&] { return keys.problems(); });
     server::HttpServer server(
         config.http, [&](const server::HttpRequest& r) { return api.handle(r); },
         [&](int status, const std::string& reason) { return api.reject(status, reason); });
+    api.add_metrics_source([&] {
+      const auto c = server.connection_stats();
+      return "# HELP banyan_http_connections Connections open now.\n# TYPE banyan_http_connections gauge\n"
+             "banyan_http_connections " + std::to_string(c.open) +
+             "\n# HELP banyan_http_connection_cap The cap on open connections.\n"
+             "# TYPE banyan_http_connection_cap gauge\nbanyan_http_connection_cap " + std::to_string(c.cap) +
+             "\n# HELP banyan_http_idle_connections_closed_total Idle connections closed to make room under a cap.\n"
+             "# TYPE banyan_http_idle_connections_closed_total counter\nbanyan_http_idle_connections_closed_total " +
+             std::to_string(c.idle_closed) +
+             "\n# HELP banyan_http_connections_refused_total Connections refused (503) at a cap with none idle.\n"
+             "# TYPE banyan_http_connections_refused_total counter\nbanyan_http_connections_refused_total " +
+             std::to_string(c.refused) + "\n";
+    });
     log.line(std::string("banyan-server: listening on ") + (config.http.tls ? "https://" : "http://") + config.http.host +
                  ":" + std::to_string(server.port()) + " (" +
                  std::to_string(config.http.threads) + " threads, " + std::string(db->backend()) + ")",
              true);
     std::thread signals([&] {
       int sig = 0;
-      sigwait(&stop_signals, &sig);
+      while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) keys.check_now();
       log.line("banyan-server: stopping", true);
       server.stop(config.shutdown_grace);
     });
@@ -74,6 +105,7 @@ int main(int argc, char** argv) {
     pthread_kill(signals.native_handle(), SIGTERM);
     signals.join();
     if (bus) bus->stop();
+    anchor.reset();  // the last checkpoint, after the last write
     log.line("banyan-server: stopped", true);
     return 0;
   } catch (const Error& e) {

@@ -340,6 +340,7 @@ class Builder {
     input["properties"].erase("id");
     input["properties"].erase("version");
     input["properties"].erase("records_without_value");
+    input["properties"].erase("sealed_records");
     input["properties"]["backfill"] = {
         {"description", "On create: a value given, batch by batch after the answer, to every existing record "
                         "without one (follow it on GET /v1/custom-fields/{id})"},
@@ -593,7 +594,12 @@ class Builder {
   void operations() {
     const json status = object_of({{"status", {{"const", "ok"}}}}, {"status"});
     public_op("/healthz", "healthz", "The process answers", {})["responses"]["200"] = ok("Alive", status);
-    public_op("/readyz", "readyz", "The database answers", {503})["responses"]["200"] = ok("Ready", status);
+    json& ready = public_op("/readyz", "readyz", "The database answers and the encryption keys are in order", {503});
+    ready["responses"]["200"] = ok("Ready", status);
+    ready["responses"]["503"] = ok("Not ready: the database does not answer (a problem), or what is wrong besides",
+                                   object_of({{"status", {{"const", "unready"}}},
+                                              {"problems", {{"type", "array"}, {"items", {{"type", "string"}}}}}},
+                                             {"status", "problems"}));
     json& metrics = op("/metrics", "get", "metrics", "Prometheus text: requests, pool, outbox lag, dead letters", {});
     metrics["responses"]["200"] = {{"description", "Prometheus text format 0.0.4"},
                                    {"headers", {{"X-Request-Id", {{"$ref", "#/components/headers/X-Request-Id"}}}}},

@@ -315,7 +315,12 @@ json custom_field_definition_schema() {
                            {{"type", "integer"},
                             {"minimum", 0},
                             {"description", "Records of the type holding no value (in answers about one definition)"}}},
-                          {"backfill", {{"$ref", "#/components/schemas/Backfill"}}}}},
+                          {"backfill", {{"$ref", "#/components/schemas/Backfill"}}},
+                          {"sealed_records",
+                           {{"type", "integer"},
+                            {"minimum", 0},
+                            {"description", "Records whose stored values were sealed (in the answer to the change "
+                                            "that marked the field sensitive, with encryption at rest on)"}}}}},
           {"required", {"id", "version", "object_type", "name", "label", "type", "required", "default_value", "options",
                         "min", "max", "max_length", "scale", "deprecated", "sensitive"}},
           {"additionalProperties", false}};

@@ -16,10 +16,13 @@ namespace banyan::worker {
 const char* const kWorkerUsage =
     "usage: banyan-worker [--database URL] [--node NAME] [--no-relay]\n"
     "                     [--work-endpoint EP] [--publish-endpoint EP] [--advertise-host H]\n"
+    "                     [--bus-key-file FILE]\n"
     "                     [--relay-lease DUR] [--dlq-retention DUR]\n"
     "                     [--billing-url URL] [--billing-timeout DUR] [--saga-lease DUR]\n"
     "  URL defaults to sqlite://<current directory>/banyan.db; EP like tcp://127.0.0.1:*\n"
-    "  or ipc:///run/banyan.sock (default: this process only); DUR like 90s, 15m, 2h, 7d\n";
+    "  or ipc:///run/banyan.sock (default: this process only); DUR like 90s, 15m, 2h, 7d\n"
+    "  A tcp:// endpoint, or a relay reached over one, needs the deployment's CURVE keys:\n"
+    "  --bus-key-file or BANYAN_BUS_KEY_FILE (make one with: banyan bus keygen)\n";
 
 WorkerConfig parse_worker_args(const std::vector<std::string>& argv, std::vector<std::string>* rest) {
   WorkerConfig c;
@@ -40,6 +43,8 @@ WorkerConfig parse_worker_args(const std::vector<std::string>& argv, std::vector
       c.bus.work_endpoint = value();
     } else if (a == "--publish-endpoint") {
       c.bus.publish_endpoint = value();
+    } else if (a == "--bus-key-file") {
+      c.bus.curve = messaging::CurveKeys::load_file(value());
     } else if (a == "--advertise-host") {
       c.bus.advertise_host = value();
     } else if (a == "--relay-lease") {

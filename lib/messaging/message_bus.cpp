@@ -89,6 +89,12 @@ struct MessageBus::Impl {
   std::string advertised_work;
   std::string advertised_publish;
 
+  // The ZAP handler (ZeroMQ's authentication hook) of a relay on tcp://: lets in only
+  // clients whose CURVE public key is allowed.
+  std::optional<zmq::socket_t> zap;  // zap thread only, once started
+  std::thread zap_thread;
+  std::atomic<bool> stop_zap{false};
+
   std::optional<zmq::socket_t> router;  // relay thread only, once started
   std::optional<zmq::socket_t> publisher;
   std::thread relay_thread;
@@ -99,7 +105,7 @@ struct MessageBus::Impl {
 
   struct Counters {
     std::atomic<std::uint64_t> relayed{0}, delivered{0}, acked{0}, retried{0}, dead_lettered{0},
-        redelivered{0}, handled{0}, outbox_pending{0};
+        redelivered{0}, handled{0}, outbox_pending{0}, foreign_settlements{0};
   } counters;
 
   Impl(store::Database& d, BusOptions o) : db(d), options(std::move(o)), context(1) {
@@ -109,6 +115,7 @@ struct MessageBus::Impl {
     // the endpoints it advertised).
     lease_holder = options.node + "@" + store::detail::new_event_id().substr(0, 12);
     if (!options.log) options.log = [](std::string_view m) { std::cerr << "banyan: " << m << '\n'; };
+    if (!options.curve) options.curve = CurveKeys::from_environment();
     const auto tag = std::to_string(reinterpret_cast<std::uintptr_t>(this));
     inproc_work = "inproc://banyan-work-" + tag;
     inproc_publish = "inproc://banyan-events-" + tag;
@@ -155,11 +162,21 @@ struct MessageBus::Impl {
     if (endpoint == link.connected) return false;
     link.socket.reset();
     link.connected = endpoint;
-    if (!endpoint.empty()) {
-      link.socket.emplace(context, type);
-      configure(*link.socket);
-      link.socket->connect(endpoint);
+    if (endpoint.empty()) return true;
+    const bool tcp = endpoint.rfind("tcp://", 0) == 0;
+    if (tcp && (!options.curve || options.curve->client_secret.empty())) {
+      log("cannot reach the relay at " + endpoint + ": it serves over tcp://, which needs CURVE client keys "
+          "(BANYAN_BUS_KEY_FILE, or BusOptions::curve), and this bus has none");
+      return true;
     }
+    link.socket.emplace(context, type);
+    configure(*link.socket);
+    if (tcp) {
+      link.socket->set(zmq::sockopt::curve_serverkey, options.curve->server_public);
+      link.socket->set(zmq::sockopt::curve_publickey, options.curve->client_public);
+      link.socket->set(zmq::sockopt::curve_secretkey, options.curve->client_secret);
+    }
+    link.socket->connect(endpoint);
     return true;
   }
 
@@ -352,6 +369,16 @@ struct MessageBus::Impl {
       peer->second.last_seen = Clock::now();
     } else {
       detail::send_frames(*router, {peer_id, "WHO"});
+    }
+    const bool settles = verb == "ACK" || verb == "RELEASE" || verb == "NACK";
+    if (settles && f.size() >= 3 && detail::parse_uint(f[2], id)) {
+      // Only the peer that holds a message's lease settles it: another peer's word for it
+      // is ignored (its lease runs out and it is delivered again).
+      const auto holder = st.owner.find(id);
+      if (holder == st.owner.end() || holder->second != peer_id) {
+        counters.foreign_settlements.fetch_add(1);
+        return;
+      }
     }
     if (verb == "ACK" && f.size() == 3 && detail::parse_uint(f[2], id)) {
       st.acks.push_back(id);
@@ -686,9 +713,16 @@ struct MessageBus::Impl {
     publisher->set(zmq::sockopt::xpub_nodrop, 1);
     publisher->set(zmq::sockopt::sndhwm, options.high_water_mark);
     publisher->set(zmq::sockopt::linger, 0);
+    const bool tcp = options.work_endpoint.rfind("tcp://", 0) == 0 || options.publish_endpoint.rfind("tcp://", 0) == 0;
+    if (tcp) start_zap();
     auto bind = [&](zmq::socket_t& s, const std::string& internal, const std::string& external) {
       s.bind(internal);
       if (external.empty()) return std::string();
+      if (external.rfind("tcp://", 0) == 0) {
+        s.set(zmq::sockopt::curve_server, 1);
+        s.set(zmq::sockopt::curve_secretkey, options.curve->server_secret);
+        s.set(zmq::sockopt::zap_domain, "banyan");
+      }
       try {
         s.bind(external);
       } catch (const zmq::error_t& e) {
@@ -703,6 +737,48 @@ struct MessageBus::Impl {
     };
     advertised_work = bind(*router, inproc_work, options.work_endpoint);
     advertised_publish = bind(*publisher, inproc_publish, options.publish_endpoint);
+  }
+
+  // Before a tcp:// bind: the keys it needs, and the handler that checks clients' keys.
+  void start_zap() {
+    if (!options.curve || options.curve->server_secret.empty())
+      throw Unavailable("a relay on tcp:// needs CURVE server keys (BANYAN_BUS_KEY_FILE, or BusOptions::curve): "
+                        "without them anyone who reaches the port would receive every event");
+    std::set<std::string> allowed;
+    auto allow = [&](const std::string& z85) {
+      if (z85.empty()) return;
+      std::string raw(32, '\0');
+      if (zmq_z85_decode(reinterpret_cast<std::uint8_t*>(raw.data()), z85.c_str()) != nullptr) allowed.insert(raw);
+    };
+    allow(options.curve->client_public);
+    for (const auto& k : options.curve->allowed_clients) allow(k);
+    zap.emplace(context, zmq::socket_type::rep);
+    zap->set(zmq::sockopt::linger, 0);
+    zap->bind("inproc://zeromq.zap.01");
+    zap_thread = std::thread([this, allowed = std::move(allowed)] { zap_main(allowed); });
+  }
+
+  // Answers ZeroMQ's authentication requests (ZAP, RFC 27): 200 for a CURVE client whose
+  // public key is allowed, 400 for anyone else.
+  void zap_main(const std::set<std::string>& allowed) {
+    Frames f;
+    Clock::time_point quiet_until{};  // a refused peer retries every 100 ms: one line per 10 s
+    while (!stop_zap.load()) {
+      zmq::pollitem_t item{static_cast<void*>(*zap), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, 100ms);
+      while (detail::receive_frames(*zap, f)) {
+        // [version] [request id] [domain] [address] [identity] [mechanism] [credentials...]
+        const bool ok = f.size() >= 7 && f[0] == "1.0" && f[5] == "CURVE" && allowed.count(f[6]) > 0;
+        if (!ok && Clock::now() >= quiet_until) {
+          quiet_until = Clock::now() + 10s;
+          log("relay: refused a connection from " + (f.size() > 3 ? f[3] : std::string("?")) +
+              ": it has no CURVE key this relay allows");
+        }
+        detail::send_frames(*zap, {"1.0", f.size() > 1 ? f[1] : std::string(), ok ? "200" : "400",
+                                   ok ? "OK" : "key not allowed", "", ""});
+      }
+    }
+    zap.reset();
   }
 
   void start_consumer(Consumer& c) { c.thread = std::thread([this, &c] { consumer_main(c); }); }
@@ -780,6 +856,8 @@ void MessageBus::stop() {
   if (impl_->relay_thread.joinable()) impl_->relay_thread.join();
   impl_->router.reset();
   impl_->publisher.reset();
+  impl_->stop_zap.store(true);
+  if (impl_->zap_thread.joinable()) impl_->zap_thread.join();
   // ZeroMQ leaves the files of ipc:// endpoints behind; they were ours, so remove them.
   for (const std::string* endpoint : {&impl_->advertised_work, &impl_->advertised_publish}) {
     const std::string prefix = "ipc://";
@@ -800,6 +878,7 @@ BusMetrics MessageBus::metrics() const {
   m.redelivered = c.redelivered.load();
   m.handled = c.handled.load();
   m.outbox_pending = c.outbox_pending.load();
+  m.foreign_settlements = c.foreign_settlements.load();
   return m;
 }
 

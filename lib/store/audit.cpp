@@ -1,13 +1,22 @@
 #include "store/audit.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
+#include <map>
 #include <set>
 
 #include "banyan/errors.hpp"
+#include "banyan/model/time.hpp"
 #include "banyan/store/audit_log.hpp"
 #include "store/custom_fields.hpp"
 #include "store/entity.hpp"
+#include "store/field_cipher.hpp"
 #include "store/sealing.hpp"
 #include "store/sql_builder.hpp"
 
@@ -47,8 +56,9 @@ std::int64_t to_i64(const std::string& text) {
   return v;
 }
 
-// What the hash covers, each part length-prefixed so that no two entries read alike.
-std::string hash_of(const std::string& prev_hash, const AuditEntry& e) {
+// What the hash covers, each part length-prefixed so that no two entries read alike:
+// SHA-256 of it, or its HMAC-SHA256 under the chain key for a keyed entry.
+std::string hash_of(const std::string& prev_hash, const AuditEntry& e, const std::string& key) {
   std::string text;
   auto part = [&](std::string_view v) {
     text += std::to_string(v.size());
@@ -67,7 +77,54 @@ std::string hash_of(const std::string& prev_hash, const AuditEntry& e) {
   part(std::to_string(e.object.id));
   part(e.changes);
   part(e.detail);
-  return sha256_hex(text);
+  return key.empty() ? sha256_hex(text) : hex_of(hmac_sha256(key, text));
+}
+
+// The head row: the last entry's number and hash, and from which entry on the chain is
+// keyed, with the mark that only the key makes for that number.
+struct Head {
+  std::uint64_t last = 0;
+  std::string hash;
+  std::uint64_t keyed_from = 0;
+  std::string mark;
+};
+
+Head read_head(island::Transaction& tx, island::Backend backend, bool lock) {
+  island::SqlFragment q;
+  q.text("SELECT last_id, last_hash, keyed_from, key_mark FROM audit_head WHERE id = 1");
+  if (lock && backend == island::Backend::kMysql) q.text(" FOR UPDATE");
+  const auto cells = island::query_text(tx, q, 4);
+  if (cells.size() != 4) throw InternalError("the audit head row is missing");
+  return {to_u64(cells[0].text), cells[1].text, to_u64(cells[2].text), cells[3].text};
+}
+
+std::string key_mark(const std::string& chain_key, std::uint64_t keyed_from) {
+  return hex_of(hmac_sha256(chain_key, "banyan audit keyed from " + std::to_string(keyed_from)));
+}
+
+const char* const kKeyHint = " (BANYAN_AUDIT_KEY_FILE, or DatabaseOptions::audit_key)";
+
+// Whether the head is as this process's audit key left it: keyed, with the key's mark.
+// `what` is what cannot go on otherwise. Unavailable when not.
+void require_own_key(const DatabaseState& db, const Head& head, const std::string& what) {
+  const std::string& key = db.audit_chain_key;
+  if (key.empty()) {
+    if (head.keyed_from != 0)
+      throw Unavailable("the audit trail is keyed from entry " + std::to_string(head.keyed_from) + ": " + what +
+                        " needs its audit key" + kKeyHint);
+    return;
+  }
+  if (head.keyed_from == 0 || head.mark != key_mark(key, head.keyed_from))
+    throw Unavailable("the audit key is not the key this audit trail is keyed with, or the trail's head was "
+                      "altered (`banyan audit verify` tells which): " + what + " is refused");
+}
+
+std::string checkpoint_text(const AuditCheckpoint& c) {
+  return "banyan-audit-checkpoint v1 " + std::to_string(c.sequence) + " " + c.hash + " " + format_timestamp(c.at);
+}
+
+std::string signature_of(const DatabaseState& db, const AuditCheckpoint& c) {
+  return hex_of(hmac_sha256(db.audit_checkpoint_key, checkpoint_text(c)));
 }
 
 // One row of kColumns; the previous hash comes back in `prev`.
@@ -125,15 +182,36 @@ void audit_change(UnitOfWork::Impl& uow, std::string action, ObjectRef object, c
   uow.audit.push_back(std::move(p));
 }
 
+void key_audit_trail(DatabaseState& state) {
+  if (state.audit_chain_key.empty()) return;
+  {
+    island::TransactionPtr read = island::begin(*state.db, island::Access::kReadOnly);
+    const Head head = read_head(*read, state.backend, false);
+    island::commit(*read);
+    if (head.keyed_from != 0) return require_own_key(state, head, "opening the database");
+  }
+  island::TransactionPtr tx = island::begin(*state.db, island::Access::kReadWrite);
+  const Head head = read_head(*tx, state.backend, true);
+  if (head.keyed_from != 0) return require_own_key(state, head, "opening the database");  // keyed meanwhile
+  const std::uint64_t from = head.last + 1;
+  island::SqlFragment key;
+  key.text("UPDATE audit_head SET keyed_from = ")
+      .param(int_param(static_cast<std::int64_t>(from)))
+      .text(", key_mark = ")
+      .param(text_param(key_mark(state.audit_chain_key, from)))
+      .text(" WHERE id = 1");
+  island::execute(*tx, key);
+  island::commit(*tx);
+  state.log("the audit trail is keyed with the audit key from entry " + std::to_string(from) + " on");
+}
+
 void flush_audit(UnitOfWork::Impl& uow) {
   island::Transaction& tx = uow.live();
-  island::SqlFragment head;
-  head.text("SELECT last_id, last_hash FROM audit_head WHERE id = 1");
-  if (uow.db->backend == island::Backend::kMysql) head.text(" FOR UPDATE");
-  const auto cells = island::query_text(tx, head, 2);
-  if (cells.size() != 2) throw InternalError("the audit head row is missing");
-  std::uint64_t last = to_u64(cells[0].text);
-  std::string prev = cells[1].text;
+  const Head head = read_head(tx, uow.db->backend, true);
+  require_own_key(*uow.db, head, "writing to it");
+  const std::string& key = uow.db->audit_chain_key;
+  std::uint64_t last = head.last;
+  std::string prev = head.hash;
   // Many rows per statement: a batch of writes costs a few round trips, not one each.
   constexpr std::size_t kPerStatement = 100;
   for (std::size_t start = 0; start < uow.audit.size(); start += kPerStatement) {
@@ -152,7 +230,7 @@ void flush_audit(UnitOfWork::Impl& uow) {
       e.object = p.object;
       e.changes = p.changes;
       e.detail = p.detail;
-      const std::string hash = hash_of(prev, e);
+      const std::string hash = hash_of(prev, e, key);
       insert.text(i == start ? "(" : ", (");
       insert.param(int_param(static_cast<std::int64_t>(e.id))).text(", ");
       insert.param(int_param(p.at)).text(", ");
@@ -203,17 +281,38 @@ std::vector<AuditEntry> AuditLog::query(UnitOfWork& uow, const AuditQuery& query
   return out;
 }
 
-AuditVerification AuditLog::verify(UnitOfWork& uow) const {
+AuditVerification AuditLog::verify(UnitOfWork& uow, const std::vector<AuditCheckpoint>& anchors) const {
   island::Transaction& tx = uow.impl().live();
+  const detail::Head head = detail::read_head(tx, db_->backend, false);
+  const std::string& key = db_->audit_chain_key;
   AuditVerification v;
-  std::string expected_prev = detail::kGenesis;
-  std::uint64_t expected_id = 1;
   auto fail = [&](std::uint64_t at, std::string problem) {
     v.intact = false;
     v.first_bad = at;
     v.problem = std::move(problem);
     return v;
   };
+  if (head.keyed_from != 0 && key.empty())
+    throw Unavailable("the audit trail is keyed from entry " + std::to_string(head.keyed_from) +
+                      ": verifying it needs its audit key" + detail::kKeyHint);
+  if (!anchors.empty() && key.empty())
+    throw Unavailable(std::string("checking checkpoints needs the audit key that signed them") + detail::kKeyHint);
+  if (!key.empty() && head.keyed_from == 0)
+    return fail(1, "the trail is not keyed, but opening it with this audit key keyed it: its head was altered "
+                   "and the entries may have been rewritten");
+  if (head.keyed_from != 0 && head.mark != detail::key_mark(key, head.keyed_from))
+    return fail(head.keyed_from, "the head's key mark was not made by this audit key: the head was altered "
+                                 "(or this is another trail's key)");
+  // Each checkpoint must be the key's; then it names the entry it vouched for.
+  std::map<std::uint64_t, const AuditCheckpoint*> vouched;
+  for (const AuditCheckpoint& c : anchors) {
+    if (c.signature != detail::signature_of(*db_, c))
+      return fail(c.sequence, "the checkpoint of " + format_timestamp(c.at) + " (entry " + std::to_string(c.sequence) +
+                                  ") is not signed with the audit key: the anchor was altered");
+    if (c.sequence > 0) vouched.emplace(c.sequence, &c);
+  }
+  std::string expected_prev = detail::kGenesis;
+  std::uint64_t expected_id = 1;
   for (;;) {
     island::SqlFragment q;
     q.text(std::string("SELECT ") + detail::kColumns + " FROM audit_log WHERE id >= ")
@@ -230,24 +329,113 @@ AuditVerification AuditLog::verify(UnitOfWork& uow) const {
       if (prev != expected_prev)
         return fail(e.id, "entry " + std::to_string(e.id) + " does not follow entry " +
                               std::to_string(e.id - 1) + " (its link was changed, or the entry before it)");
-      if (detail::hash_of(prev, e) != e.hash)
-        return fail(e.id, "entry " + std::to_string(e.id) + " was changed after it was written");
+      const bool keyed = head.keyed_from != 0 && e.id >= head.keyed_from;
+      if (detail::hash_of(prev, e, keyed ? key : std::string()) != e.hash)
+        return fail(e.id, "entry " + std::to_string(e.id) + " was changed after it was written" +
+                              (keyed ? " (its hash is not the audit key's)" : ""));
+      if (const auto c = vouched.find(e.id); c != vouched.end() && c->second->hash != e.hash)
+        return fail(e.id, "entry " + std::to_string(e.id) + " is not the entry the checkpoint of " +
+                              format_timestamp(c->second->at) + " vouched for");
       expected_prev = e.hash;
       ++expected_id;
       ++v.entries;
     }
   }
-  island::SqlFragment head;
-  head.text("SELECT last_id, last_hash FROM audit_head WHERE id = 1");
-  const auto cells = island::query_text(tx, head, 2);
-  if (cells.size() != 2) return fail(expected_id, "the audit head is missing");
-  const std::uint64_t last = detail::to_u64(cells[0].text);
-  if (last != v.entries)
+  if (!vouched.empty() && vouched.rbegin()->first > v.entries) {
+    const AuditCheckpoint& c = *vouched.rbegin()->second;
+    return fail(v.entries + 1, "the log ends at entry " + std::to_string(v.entries) + " but the checkpoint of " +
+                                   format_timestamp(c.at) + " vouches for entry " + std::to_string(c.sequence) +
+                                   ": the newest entries were removed");
+  }
+  if (head.last != v.entries)
     return fail(v.entries + 1, "the log ends at entry " + std::to_string(v.entries) + " but entry " +
-                                   std::to_string(last) + " was written (the newest entries were removed)");
-  if (cells[1].text != expected_prev)
-    return fail(last, "entry " + std::to_string(last) + " is not the last entry written");
+                                   std::to_string(head.last) + " was written (the newest entries were removed)");
+  if (head.hash != expected_prev)
+    return fail(head.last, "entry " + std::to_string(head.last) + " is not the last entry written");
   return v;
+}
+
+AuditCheckpoint AuditLog::checkpoint(UnitOfWork& uow) const {
+  if (db_->audit_checkpoint_key.empty())
+    throw Unavailable(std::string("a checkpoint is signed with the audit key, and none is configured") +
+                      detail::kKeyHint);
+  const detail::Head head = detail::read_head(uow.impl().live(), db_->backend, false);
+  detail::require_own_key(*db_, head, "a checkpoint");
+  AuditCheckpoint c;
+  c.sequence = head.last;
+  c.hash = head.hash;
+  c.at = detail::now_micros();
+  c.signature = detail::signature_of(*db_, c);
+  return c;
+}
+
+std::uint64_t AuditLog::keyed_from(UnitOfWork& uow) const {
+  return detail::read_head(uow.impl().live(), db_->backend, false).keyed_from;
+}
+
+std::string AuditCheckpoint::line() const { return detail::checkpoint_text(*this) + " " + signature; }
+
+namespace {
+
+bool all_hex(std::string_view s, std::size_t size) {
+  return s.size() == size &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+[[noreturn]] void bad_anchor(const std::string& why) { throw ValidationError("anchor: " + why, "anchor"); }
+
+}  // namespace
+
+AuditCheckpoint AuditCheckpoint::parse(std::string_view line) {
+  std::vector<std::string_view> words;
+  while (!line.empty()) {
+    const auto start = line.find_first_not_of(" \t\r");
+    if (start == std::string_view::npos) break;
+    line.remove_prefix(start);
+    const auto end = line.find_first_of(" \t\r");
+    words.push_back(line.substr(0, end));
+    line.remove_prefix(end == std::string_view::npos ? line.size() : end);
+  }
+  if (words.size() != 6 || words[0] != "banyan-audit-checkpoint" || words[1] != "v1")
+    bad_anchor("a checkpoint reads \"banyan-audit-checkpoint v1 SEQUENCE HASH TIME SIGNATURE\"");
+  AuditCheckpoint c;
+  const auto [end, ec] = std::from_chars(words[2].data(), words[2].data() + words[2].size(), c.sequence);
+  if (ec != std::errc() || end != words[2].data() + words[2].size()) bad_anchor("the sequence is not a number");
+  if (!all_hex(words[3], 64)) bad_anchor("the hash is not 64 hex digits");
+  const auto at = parse_timestamp(words[4]);
+  if (!at) bad_anchor("the time is not an RFC 3339 time");
+  if (!all_hex(words[5], 64)) bad_anchor("the signature is not 64 hex digits");
+  c.hash = std::string(words[3]);
+  c.at = *at;
+  c.signature = std::string(words[5]);
+  return c;
+}
+
+void append_audit_anchor(const std::string& path, const AuditCheckpoint& checkpoint) {
+  const std::string text = checkpoint.line() + "\n";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) throw Unavailable("cannot open the audit anchor " + path + ": " + std::strerror(errno));
+  // One write of one short line: appends from several processes do not interleave.
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) throw Unavailable("cannot append to the audit anchor " + path + ": " + std::strerror(err));
+}
+
+std::vector<AuditCheckpoint> read_audit_anchor(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Unavailable("cannot read the audit anchor " + path);
+  std::vector<AuditCheckpoint> out;
+  std::string line;
+  for (std::size_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      out.push_back(AuditCheckpoint::parse(line));
+    } catch (const ValidationError& e) {
+      bad_anchor(path + " line " + std::to_string(n) + " is not a checkpoint (" + e.what() + ")");
+    }
+  }
+  return out;
 }
 
 std::vector<FieldChange> AuditLog::history(UnitOfWork& uow, ObjectRef object, std::string_view field) const {

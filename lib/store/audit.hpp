@@ -22,6 +22,10 @@ nlohmann::json payload_diff(const nlohmann::json& before, const nlohmann::json& 
 void audit_change(UnitOfWork::Impl& uow, std::string action, ObjectRef object, const nlohmann::json& before,
                   const nlohmann::json& after, std::int64_t at = 0);
 
+// With an audit key, keys the trail from its next entry on if it is not keyed yet, or
+// checks that it is keyed with this key (Unavailable if not). Called by Database::open.
+void key_audit_trail(DatabaseState& state);
+
 // Appends the unit of work's pending entries to the log: takes the head row's lock (on
 // MySQL; SQLite's write lock is the transaction's already), numbers and chains them,
 // and moves the head. Called by UnitOfWork::commit() before the commit itself.

@@ -1,12 +1,13 @@
 #include "banyan/store/database.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <utility>
 #include <vector>
 
 #include "banyan/errors.hpp"
-#include "store/database_state.hpp"
 #include "store/audit.hpp"
+#include "store/database_state.hpp"
 #include "store/schema.hpp"
 #include "store/sql_builder.hpp"
 #include "store/url.hpp"
@@ -41,19 +42,21 @@ std::shared_ptr<const FieldSet> custom_fields_of(UnitOfWork::Impl& uow, ObjectTy
 
 namespace {
 
-// A database that has held sealed values needs its keys from then on, and a key id it
-// knows must come with the same key: otherwise new values would be sealed with a key
-// that cannot open the old ones (or stored as given beside sealed ones). Only a key new
-// to the database takes a write transaction, so an ordinary open queues behind no writer.
-void check_encryption_keys(detail::DatabaseState& state) {
+// A database that has held sealed values needs its keys from then on: every key it knows
+// that still seals values (not retired by a complete rewrap) must be in the ring, and a
+// key id it knows must come with the same key. Otherwise reads of what that key sealed
+// fail, and new values would be sealed with a key that cannot open the old ones (or
+// stored as given beside sealed ones). Only a key new to the database takes a write
+// transaction, so an ordinary open queues behind no writer.
+void check_encryption_keys(detail::DatabaseState& state, const detail::FieldCipher* cipher) {
   const auto known = [&](island::Transaction& tx, const std::string& id, bool lock) {
     island::SqlFragment q;
-    q.text("SELECT key_id, fingerprint FROM encryption_keys");
+    q.text("SELECT key_id, fingerprint, CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END FROM encryption_keys");
     if (!id.empty()) q.text(" WHERE key_id = ").param(detail::text_param(id));
     // After another process registered the id, a locking read sees its row (MySQL;
     // SQLite's write transaction is exclusive already).
     if (lock && state.backend == island::Backend::kMysql) q.text(" FOR UPDATE");
-    return island::query_text(tx, q, 2);
+    return island::query_text(tx, q, 3);
   };
   const auto refuse_other_key = [](const std::string& id) {
     throw Unavailable("encryption key '" + id + "' is not the key this database knows by that id");
@@ -61,24 +64,37 @@ void check_encryption_keys(detail::DatabaseState& state) {
   island::TransactionPtr read = island::begin(*state.db, island::Access::kReadOnly);
   const auto cells = known(*read, "", false);
   island::commit(*read);
-  if (!state.cipher) {
+  if (cipher == nullptr) {
     if (cells.empty()) return;
     std::string ids;
-    for (std::size_t i = 0; i < cells.size(); i += 2) ids += (ids.empty() ? "" : ", ") + cells[i].text;
+    for (std::size_t i = 0; i < cells.size(); i += 3) ids += (ids.empty() ? "" : ", ") + cells[i].text;
     throw Unavailable("this database holds values encrypted at rest (keys " + ids +
                       "): give its keys (BANYAN_ENCRYPTION_KEY_FILE, or DatabaseOptions::encryption)");
   }
+  const auto ring = cipher->fingerprints();
+  std::string missing;
+  for (std::size_t i = 0; i < cells.size(); i += 3) {
+    const bool in_ring = std::any_of(ring.begin(), ring.end(), [&](const auto& k) { return k.id == cells[i].text; });
+    if (!in_ring && cells[i + 2].text == "0") missing += (missing.empty() ? "'" : ", '") + cells[i].text + "'";
+  }
+  if (!missing.empty()) {
+    throw Unavailable("this database has values sealed with key " + missing +
+                      ", which the encryption key ring lacks: add it back (a key leaves the ring only after "
+                      "`banyan encryption rewrap` has resealed everything with a newer one)");
+  }
   std::vector<detail::FieldCipher::KeyCheck> fresh;
-  for (const auto& key : state.cipher->fingerprints()) {
+  bool current_retired = false;
+  for (const auto& key : ring) {
     bool seen = false;
-    for (std::size_t i = 0; i < cells.size(); i += 2) {
+    for (std::size_t i = 0; i < cells.size(); i += 3) {
       if (cells[i].text != key.id) continue;
       seen = true;
       if (cells[i + 1].text != key.fingerprint) refuse_other_key(key.id);
+      if (key.id == cipher->current_id() && cells[i + 2].text == "1") current_retired = true;
     }
     if (!seen) fresh.push_back(key);
   }
-  if (!fresh.empty()) {
+  if (!fresh.empty() || current_retired) {
     island::TransactionPtr tx = island::begin(*state.db, island::Access::kReadWrite);
     for (const auto& key : fresh) {
       island::SqlFragment ins;
@@ -90,11 +106,15 @@ void check_encryption_keys(detail::DatabaseState& state) {
       if (island::execute(*tx, ins) > 0) continue;
       // Registered meanwhile by another process: it must have brought the same key.
       const auto now = known(*tx, key.id, true);
-      if (now.size() < 2 || now[1].text != key.fingerprint) refuse_other_key(key.id);
+      if (now.size() < 3 || now[1].text != key.fingerprint) refuse_other_key(key.id);
     }
+    // A retired key made current again seals values again.
+    island::SqlFragment back;
+    back.text("UPDATE encryption_keys SET retired_at = NULL WHERE key_id = ")
+        .param(detail::text_param(cipher->current_id()));
+    island::execute(*tx, back);
     island::commit(*tx);
   }
-  detail::note_unsealed_emails(state);
 }
 
 }  // namespace
@@ -168,8 +188,21 @@ std::unique_ptr<Database> Database::open(std::string_view url, DatabaseOptions o
   state->schema_version = detail::ensure_schema(*state, options.migrate);
   std::optional<EncryptionKeys> keys =
       options.encryption ? std::move(options.encryption) : EncryptionKeys::from_environment();
-  if (keys) state->cipher = std::make_unique<const detail::FieldCipher>(*keys);
-  check_encryption_keys(*state);
+  std::unique_ptr<const detail::FieldCipher> cipher;
+  if (keys) cipher = std::make_unique<const detail::FieldCipher>(*keys);
+  check_encryption_keys(*state, cipher.get());
+  if (cipher) {
+    state->cipher.install(std::move(cipher));
+    detail::note_unsealed_emails(*state);
+  }
+  std::optional<EncryptionKeys> audit_key = options.audit_key
+                                                ? EncryptionKeys::single_audit_key(std::move(*options.audit_key))
+                                                : EncryptionKeys::audit_key_from_environment();
+  if (audit_key) {
+    state->audit_chain_key = detail::hmac_sha256(audit_key->current().secret, "banyan audit chain v1");
+    state->audit_checkpoint_key = detail::hmac_sha256(audit_key->current().secret, "banyan audit checkpoint v1");
+  }
+  detail::key_audit_trail(*state);
   return std::unique_ptr<Database>(new Database(std::move(state)));
 }
 
@@ -185,6 +218,34 @@ UnitOfWork Database::begin(std::optional<Id> actor, Access access) {
 
 std::string_view Database::backend() const noexcept {
   return state_->backend == island::Backend::kSqlite ? "sqlite" : "mysql";
+}
+
+void Database::reload_encryption_keys(const EncryptionKeys& keys) {
+  if (!state_->cipher) throw Unavailable("encryption at rest is off in this process: a key ring is given at open");
+  auto cipher = std::make_unique<const detail::FieldCipher>(keys);
+  check_encryption_keys(*state_, cipher.get());
+  state_->cipher.install(std::move(cipher));
+}
+
+std::vector<std::string> Database::encryption_key_problems() {
+  const detail::FieldCipher* cipher = state_->cipher.get();
+  if (cipher == nullptr) return {};
+  island::TransactionPtr tx = island::begin(*state_->db, island::Access::kReadOnly);
+  island::SqlFragment q;
+  q.text("SELECT key_id, fingerprint FROM encryption_keys WHERE retired_at IS NULL ORDER BY key_id");
+  const auto cells = island::query_text(*tx, q, 2);
+  island::commit(*tx);
+  const auto ring = cipher->fingerprints();
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 2 <= cells.size(); i += 2) {
+    const auto k = std::find_if(ring.begin(), ring.end(), [&](const auto& r) { return r.id == cells[i].text; });
+    if (k == ring.end())
+      out.push_back("the database has values sealed with encryption key '" + cells[i].text +
+                    "', which this process's key ring lacks");
+    else if (k->fingerprint != cells[i + 1].text)
+      out.push_back("encryption key '" + cells[i].text + "' is not the key the database knows by that id");
+  }
+  return out;
 }
 
 std::string Database::encryption_key_id() const {

@@ -38,6 +38,26 @@ struct CustomFieldCache {
   }
 };
 
+// The key ring in force, replaceable while units of work run (a ring reloaded without a
+// restart). Rings are kept until the Database goes: one may still be in use by a unit of
+// work that read the slot before the swap.
+class CipherSlot {
+ public:
+  const FieldCipher* get() const noexcept { return current_.load(std::memory_order_acquire); }
+  explicit operator bool() const noexcept { return get() != nullptr; }
+  const FieldCipher* operator->() const noexcept { return get(); }
+  void install(std::unique_ptr<const FieldCipher> cipher) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    rings_.push_back(std::move(cipher));
+    current_.store(rings_.back().get(), std::memory_order_release);
+  }
+
+ private:
+  std::atomic<const FieldCipher*> current_{nullptr};
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<const FieldCipher>> rings_;  // guarded by mutex_
+};
+
 struct DatabaseState {
   island::DatabasePtr db;
   island::Backend backend = island::Backend::kSqlite;
@@ -45,7 +65,11 @@ struct DatabaseState {
   int schema_version = 0;
   CustomFieldCache custom_fields;
   // Seals sensitive values; null when they are stored as given (no keys).
-  std::unique_ptr<const FieldCipher> cipher;
+  CipherSlot cipher;
+  // Subkeys of the audit key (store/audit.hpp): one chains the trail's entries, one signs
+  // its checkpoints. Empty without an audit key.
+  std::string audit_chain_key;
+  std::string audit_checkpoint_key;
   // Whether contacts (0) and leads (1) may hold emails stored before encryption was turned
   // on (no blind index yet), which email lookups must then also compare as stored. Known
   // at open; once the database has keys no process can add such rows, so a rewrap clears

@@ -49,26 +49,6 @@ bool decode_base64(std::string_view in, std::string& out) {
   return detail::base64url_decode(url, out);
 }
 
-std::string hmac(std::string_view key, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int size = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-           &size) == nullptr)
-    throw InternalError("HMAC-SHA256 failed");
-  return std::string(reinterpret_cast<const char*>(out.data()), size);
-}
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
-
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
@@ -113,7 +93,7 @@ EncryptionKeys EncryptionKeys::parse(std::string_view text) {
 
 EncryptionKeys EncryptionKeys::load_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Unavailable("cannot read the encryption key file " + path);
+  if (!in) throw Unavailable("cannot read the key file " + path);
   std::ostringstream text;
   text << in.rdbuf();
   return parse(text.str());
@@ -123,6 +103,19 @@ std::optional<EncryptionKeys> EncryptionKeys::from_environment() {
   if (const char* path = std::getenv("BANYAN_ENCRYPTION_KEY_FILE"); path && *path)
     return load_file(path);
   if (const char* text = std::getenv("BANYAN_ENCRYPTION_KEYS"); text && *text) return parse(text);
+  return std::nullopt;
+}
+
+EncryptionKeys EncryptionKeys::single_audit_key(EncryptionKeys keys) {
+  if (keys.keys_.size() != 1)
+    throw ValidationError("audit_key: give exactly one key (the audit trail is keyed with one key)", "audit_key");
+  return keys;
+}
+
+std::optional<EncryptionKeys> EncryptionKeys::audit_key_from_environment() {
+  if (const char* path = std::getenv("BANYAN_AUDIT_KEY_FILE"); path && *path)
+    return single_audit_key(load_file(path));
+  if (const char* text = std::getenv("BANYAN_AUDIT_KEY"); text && *text) return single_audit_key(parse(text));
   return std::nullopt;
 }
 
@@ -137,10 +130,30 @@ std::string EncryptionKeys::generate_line(std::string_view id) {
 
 namespace detail {
 
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
+           &size) == nullptr)
+    throw InternalError("HMAC-SHA256 failed");
+  return std::string(reinterpret_cast<const char*>(out.data()), size);
+}
+
+std::string hex_of(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
 FieldCipher::FieldCipher(const EncryptionKeys& keys) {
   for (const auto& k : keys.keys()) {
-    keys_.push_back({k.id, hmac(k.secret, "banyan field seal v1"), hmac(k.secret, "banyan blind index v1"),
-                     hex(hmac(k.secret, "banyan key check v1"))});
+    keys_.push_back({k.id, hmac_sha256(k.secret, "banyan field seal v1"), hmac_sha256(k.secret, "banyan blind index v1"),
+                     hex_of(hmac_sha256(k.secret, "banyan key check v1"))});
   }
   if (keys_.empty()) throw ValidationError("encryption_keys: no key given", "encryption_keys");
 }
@@ -213,12 +226,12 @@ std::string FieldCipher::open(std::string_view stored, std::string_view place) c
 }
 
 std::string FieldCipher::blind_index(std::string_view normalized) const {
-  return hex(hmac(keys_.back().index, normalized)).substr(0, 32);
+  return hex_of(hmac_sha256(keys_.back().index, normalized)).substr(0, 32);
 }
 
 std::vector<std::string> FieldCipher::blind_indexes(std::string_view normalized) const {
   std::vector<std::string> out;
-  for (const auto& k : keys_) out.push_back(hex(hmac(k.index, normalized)).substr(0, 32));
+  for (const auto& k : keys_) out.push_back(hex_of(hmac_sha256(k.index, normalized)).substr(0, 32));
   return out;
 }
 

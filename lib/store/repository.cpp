@@ -7,6 +7,7 @@
 #include "banyan/errors.hpp"
 #include "banyan/store/database.hpp"
 #include "banyan/store/deal_stages.hpp"
+#include "model/record_types.hpp"
 #include "model/writable_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/custom_fields.hpp"
@@ -528,26 +529,50 @@ Deal DealStages::reopen(UnitOfWork& uow, Id deal_id, std::optional<Id> stage_id,
   return update_stored<Deal>(uow, stored, current, std::move(next), nullptr, "reopened", /*reconcile=*/false).record;
 }
 
-std::uint64_t Database::rewrap_encrypted(std::size_t batch) {
-  if (!state_->cipher) throw Unavailable("no encryption keys are configured: nothing to seal with");
-  if (batch < 1 || batch > 10000) throw ValidationError("batch: must be between 1 and 10000", "batch");
+namespace {
+
+// Database::rewrap_encrypted's pass over one type: every record, a batch per unit of work.
+template <typename T>
+std::uint64_t rewrap_type(Database& db, std::size_t batch) {
   std::uint64_t total = 0;
-  auto each = [&]<typename T>(std::type_identity<T>) {
-    Id after = 0;
-    for (bool done = false; !done;)
-      total += transact([&](UnitOfWork& uow) { return detail::rewrap_rows<T>(uow, after, batch, done); });
-  };
-  each(std::type_identity<Contact>{});
-  each(std::type_identity<Lead>{});
-  each(std::type_identity<Company>{});
-  each(std::type_identity<Deal>{});
-  each(std::type_identity<Activity>{});
-  each(std::type_identity<User>{});
-  each(std::type_identity<Team>{});
-  each(std::type_identity<Tag>{});
-  each(std::type_identity<Pipeline>{});
-  each(std::type_identity<Stage>{});
+  Id after = 0;
+  for (bool done = false; !done;)
+    total += db.transact([&](UnitOfWork& uow) { return detail::rewrap_rows<T>(uow, after, batch, done); });
+  return total;
+}
+
+void check_rewrap(const detail::DatabaseState& state, std::size_t batch) {
+  if (!state.cipher) throw Unavailable("no encryption keys are configured: nothing to seal with");
+  if (batch < 1 || batch > 10000) throw ValidationError("batch: must be between 1 and 10000", "batch");
+}
+
+}  // namespace
+
+std::uint64_t Database::seal_sensitive_values(ObjectType type, std::size_t batch) {
+  if (!state_->cipher) return 0;
+  check_rewrap(*state_, batch);
+  std::uint64_t total = 0;
+  banyan::detail::with_record_type(type, [&]<typename T>() { total = rewrap_type<T>(*this, batch); });
+  return total;
+}
+
+std::uint64_t Database::rewrap_encrypted(std::size_t batch) {
+  check_rewrap(*state_, batch);
+  std::uint64_t total = 0;
+  for (const ObjectType type : {ObjectType::kContact, ObjectType::kLead, ObjectType::kCompany, ObjectType::kDeal,
+                                ObjectType::kActivity, ObjectType::kUser, ObjectType::kTeam, ObjectType::kTag,
+                                ObjectType::kPipeline, ObjectType::kStage})
+    banyan::detail::with_record_type(type, [&]<typename T>() { total += rewrap_type<T>(*this, batch); });
   detail::note_unsealed_emails(*state_);
+  // Every record now opens with the current key alone: the others may leave the ring.
+  transact([&](UnitOfWork& uow) {
+    island::SqlFragment retire;
+    retire.text("UPDATE encryption_keys SET retired_at = ")
+        .param(detail::int_param(detail::micros(detail::now_micros())))
+        .text(" WHERE retired_at IS NULL AND key_id <> ")
+        .param(detail::text_param(state_->cipher->current_id()));
+    island::execute(uow.impl().live(), retire);
+  });
   return total;
 }
 

@@ -396,6 +396,26 @@ void migrate_to_14(island::Transaction& tx, island::Backend backend) {
   island::execute(tx, "UPDATE deals SET closed_at = updated_at WHERE status IN ('won', 'lost')");
 }
 
+// Version 15: a keyed audit trail (store/audit.hpp). The head notes from which entry on
+// the chain is an HMAC under the audit key (0: not keyed), with a mark only that key makes.
+void add_audit_key_columns(island::Transaction& tx, island::Backend backend) {
+  const ColumnTypes c(backend);
+  island::execute(tx, "ALTER TABLE audit_head ADD COLUMN keyed_from " + c.id + " NOT NULL DEFAULT 0");
+  island::execute(tx, "ALTER TABLE audit_head ADD COLUMN key_mark " + c.text + " NOT NULL DEFAULT ''");
+}
+
+// Also version 15: a key that a complete rewrap left sealing nothing is retired, and only
+// then may the ring drop it (store/database.cpp).
+void add_key_retirement(island::Transaction& tx, island::Backend backend) {
+  const ColumnTypes c(backend);
+  island::execute(tx, "ALTER TABLE encryption_keys ADD COLUMN retired_at " + c.time + " NULL");
+}
+
+void migrate_to_15(island::Transaction& tx, island::Backend backend) {
+  add_audit_key_columns(tx, backend);
+  add_key_retirement(tx, backend);
+}
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
@@ -405,7 +425,7 @@ std::vector<Migration>& schema_migrations() {
                                               {8, migrate_to_8}, {9, migrate_to_9},
                                               {10, migrate_to_10}, {11, migrate_to_11},
                                               {12, migrate_to_12}, {13, migrate_to_13},
-                                              {14, migrate_to_14}};
+                                              {14, migrate_to_14}, {15, migrate_to_15}};
   return migrations;
 }
 
@@ -433,7 +453,9 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
     create_security_tables(*tx, state.backend);
     create_identity_tables(*tx, state.backend);
     create_audit_tables(*tx, state.backend);
+    add_audit_key_columns(*tx, state.backend);
     create_encryption_tables(*tx, state.backend);
+    add_key_retirement(*tx, state.backend);
     version = target;
     write_version(*tx, version, true);
   } else {

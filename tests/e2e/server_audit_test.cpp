@@ -17,13 +17,6 @@ class ServerAuditTest : public ServerTest {
     EXPECT_EQ(r.status, 200) << r.body;
     return parsed(r)["items"];
   }
-  CommandResult cli(std::vector<std::string> args) {
-    std::vector<std::string> argv{BANYAN_CLI};
-    for (auto& a : args) argv.push_back(std::move(a));
-    argv.push_back("--database");
-    argv.push_back(scratch().url());
-    return run_command(argv);
-  }
 };
 BANYAN_ON_BOTH_BACKENDS(ServerAuditTest);
 

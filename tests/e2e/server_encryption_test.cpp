@@ -18,16 +18,12 @@ class ServerEncryptionTest : public ServerTest {
   }
   // The admin CLI on the scratch database, with `keys` as its key ring (none: no keys).
   CommandResult cli(std::vector<std::string> args, const std::string& keys) {
-    std::vector<std::string> argv{BANYAN_CLI};
-    for (auto& a : args) argv.push_back(std::move(a));
-    argv.push_back("--database");
-    argv.push_back(scratch().url());
     if (keys.empty()) {
       ::unsetenv("BANYAN_ENCRYPTION_KEYS");
     } else {
       ::setenv("BANYAN_ENCRYPTION_KEYS", keys.c_str(), 1);
     }
-    CommandResult r = run_command(argv);
+    CommandResult r = ServerTest::cli(std::move(args));
     ::setenv("BANYAN_ENCRYPTION_KEYS", ring_.c_str(), 1);
     return r;
   }

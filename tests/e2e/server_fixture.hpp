@@ -23,9 +23,10 @@ class ServerTest : public StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    std::vector<std::string> command{
+    std::vector<std::string> command = launcher();
+    command.insert(command.end(), {
         BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", scratch().url(), "--threads", "2",
-        "--request-timeout", "2s", "--idle-timeout", "5s", "--max-body", "65536"};
+        "--request-timeout", "2s", "--idle-timeout", "5s", "--max-body", "65536"});
     for (auto& a : server_args()) command.push_back(std::move(a));
     server_ = std::make_unique<ChildProcess>(command);
     ASSERT_TRUE(server_->wait_for_output("listening on http://127.0.0.1:")) << server_->output();
@@ -49,6 +50,8 @@ class ServerTest : public StoreTest {
       return security::ApiKeyStore().create(uow, id, "test").secret;
     });
   }
+  // What runs the server, before its own command line (a shell that lowers a limit first).
+  virtual std::vector<std::string> launcher() const { return {}; }
   // Flags a test suite adds to the server's command line.
   virtual std::vector<std::string> server_args() const { return {}; }
 
@@ -66,6 +69,14 @@ class ServerTest : public StoreTest {
     return client_->request(method, target, body.is_null() ? "" : body.dump(), std::move(headers));
   }
   static json parsed(const HttpReply& r) { return json::parse(r.body); }
+  // The admin CLI on the scratch database (with this process's environment).
+  CommandResult cli(std::vector<std::string> args) {
+    std::vector<std::string> argv{BANYAN_CLI};
+    for (auto& a : args) argv.push_back(std::move(a));
+    argv.push_back("--database");
+    argv.push_back(scratch().url());
+    return run_command(argv);
+  }
   std::string auth_line() const { return "Authorization: Bearer " + admin_key_ + "\r\n"; }
   std::int64_t contacts_in_db() {
     return std::stoll(scratch().raw("SELECT COUNT(*) FROM contacts"));

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "billing_stub.hpp"
@@ -27,7 +28,8 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
 class WorkerFaultTest : public StoreTest {
  protected:
   std::unique_ptr<ChildProcess> worker(std::vector<std::string> flags, const char* binary = BANYAN_FAULT_WORKER) {
-    std::vector<std::string> argv{binary, "--database", scratch().url(), "--relay-lease", "1s"};
+    std::vector<std::string> argv{binary, "--database", scratch().url(), "--relay-lease", "1s",
+                                  "--bus-key-file", bus_keys()};
     argv.insert(argv.end(), flags.begin(), flags.end());
     auto p = std::make_unique<ChildProcess>(argv);
     // Fails the test at once (gtest reports the exception) rather than waiting on a
@@ -35,6 +37,19 @@ class WorkerFaultTest : public StoreTest {
     if (!p->wait_for_output("banyan-worker: running"))
       throw std::runtime_error("the worker did not start:\n" + p->output());
     return p;
+  }
+  // The deployment's bus key file (its tcp:// endpoints speak CURVE), one per test.
+  const std::string& bus_keys() {
+    if (bus_keys_.empty()) {
+      bus_keys_ = ::testing::TempDir() + "banyan-bus-keys-" + std::to_string(::getpid());
+      std::ofstream(bus_keys_) << messaging::CurveKeys::generate();
+    }
+    return bus_keys_;
+  }
+  std::string bus_keys_;
+  void TearDown() override {
+    if (!bus_keys_.empty()) std::remove(bus_keys_.c_str());
+    StoreTest::TearDown();
   }
   // Writes `n` contacts in transactions of 100.
   void write_contacts(int n, int first = 0) {

@@ -289,14 +289,15 @@ TEST_P(MessageBusTest, ASlowSubscriberGetsEveryEventInOrderBecauseTheRelayWaits)
 }
 
 TEST_P(MessageBusTest, AConsumerInAnotherBusReachesTheRelayOverTcp) {
+  const auto keys = messaging::CurveKeys::parse(messaging::CurveKeys::generate());
   MessageBus& relay = bus({.node = "relay", .work_endpoint = "tcp://127.0.0.1:*",
-                           .publish_endpoint = "tcp://127.0.0.1:*"});
+                           .publish_endpoint = "tcp://127.0.0.1:*", .curve = keys});
   relay.declare_queue(queue("remote", {"contact.created"}));
   relay.start();
   ASSERT_TRUE(eventually([&] { return relay.metrics().relay_holder; }));
   EXPECT_EQ(relay.work_endpoint().rfind("tcp://127.0.0.1:", 0), 0u);
 
-  MessageBus& worker = bus({.node = "worker", .relay = false});
+  MessageBus& worker = bus({.node = "worker", .relay = false, .curve = keys});
   Seen seen;
   std::atomic<int> published{0};
   worker.consume("remote", [&](const Message& m) { seen.add(m); });
@@ -334,7 +335,8 @@ TEST_P(MessageBusTest, AConsumerInAnotherBusReachesTheRelayOverIpc) {
 }
 
 TEST_P(MessageBusTest, AnEndpointThatCannotBeBoundIsRefusedAtStart) {
-  MessageBus& b = bus({.work_endpoint = "tcp://256.0.0.1:1"});
+  MessageBus& b = bus({.work_endpoint = "tcp://256.0.0.1:1",
+                       .curve = messaging::CurveKeys::parse(messaging::CurveKeys::generate())});
   EXPECT_THROW(b.start(), Unavailable);
 }
 

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,31 @@ struct BANYAN_EXPORT ConsumerOptions {
   int prefetch = 64;
 };
 
+// ZeroMQ CURVE keys for a bus reachable over tcp:// (Z85 text, 40 characters each). The
+// relay serves with the server pair and lets in only clients whose public key it allows
+// (its own client key is always allowed); consumers and subscribers of other processes
+// connect with the client pair and check the server's public key. Every process of one
+// deployment usually shares one key file (`banyan bus keygen`).
+struct BANYAN_EXPORT CurveKeys {
+  std::string server_public{};
+  std::string server_secret{};  // empty: this process cannot serve over tcp:// (relay it off)
+  std::string client_public{};
+  std::string client_secret{};
+  std::vector<std::string> allowed_clients{};  // more client public keys the relay lets in
+
+  // Lines "server-public KEY", "server-secret KEY", "client-public KEY", "client-secret KEY",
+  // "allow KEY" (any number); blank lines and '#' comments skipped. ValidationError("bus_keys")
+  // for anything else, a key that is not Z85 of 32 bytes, or a public key that is not its
+  // secret's (the message never contains a secret).
+  static CurveKeys parse(std::string_view text);
+  // The same from a file (Unavailable when it cannot be read).
+  static CurveKeys load_file(const std::string& path);
+  // BANYAN_BUS_KEY_FILE, if set.
+  static std::optional<CurveKeys> from_environment();
+  // A new key file's text: fresh server and client pairs.
+  static std::string generate();
+};
+
 struct BANYAN_EXPORT BusOptions {
   // This bus in leases and dead letters; unique per bus. Default: "<hostname>:<pid>", with
   // "#<n>" added for the second and later bus of a process.
@@ -60,10 +86,15 @@ struct BANYAN_EXPORT BusOptions {
   // Endpoints the relay binds besides its private inproc:// ones, so other processes can
   // reach it: "tcp://127.0.0.1:*" (a free port), "tcp://0.0.0.0:5600", "ipc:///run/b.sock".
   // Empty: this process only (the embedded default). The bound endpoints are advertised
-  // in the lease row; for tcp://0.0.0.0 set `advertise_host`.
+  // in the lease row; for tcp://0.0.0.0 set `advertise_host`. A tcp:// endpoint needs
+  // `curve` with a server pair (start() is refused otherwise): on a network, nobody without
+  // the keys receives an event or speaks to the relay.
   std::string work_endpoint{};
   std::string publish_endpoint{};
   std::string advertise_host{};
+  // CURVE keys for tcp:// endpoints, this bus's own and the relay's it connects to when
+  // another process holds the lease. Unset: CurveKeys::from_environment().
+  std::optional<CurveKeys> curve{};
   // How long the relay lease lasts unrenewed: another bus takes over this long after the
   // holder dies.
   std::chrono::milliseconds relay_lease{3000};
@@ -92,6 +123,8 @@ struct BANYAN_EXPORT BusMetrics {
   std::uint64_t redelivered = 0;  // expired leases put back
   std::uint64_t handled = 0;     // messages handled by this bus's consumers
   std::uint64_t outbox_pending = 0;  // events not yet relayed, at the last look
+  // Acks, nacks and releases refused: from a peer that does not hold that message's lease.
+  std::uint64_t foreign_settlements = 0;
 };
 
 // Thread safety: all methods may be called from any thread. Handlers run on the bus's

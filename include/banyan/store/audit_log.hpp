@@ -1,7 +1,14 @@
 // The audit trail: every write to a record, and every access refused, in commit order.
-// Each entry carries a SHA-256 hash over the previous entry's hash and its own contents,
-// so that editing, removing, inserting or reordering past entries is found by verify().
-// From it, every record has a field history and can be read as it was at a past time.
+// Each entry carries a hash over the previous entry's hash and its own contents, so that
+// editing, removing, inserting or reordering past entries is found by verify().
+//
+// Without an audit key the hash is SHA-256, which anyone with write access to the
+// database can recompute after an edit. With one (DatabaseOptions::audit_key, kept outside
+// the database like the encryption keys) it is an HMAC-SHA256 under that key, so a
+// rewritten chain no longer checks out; and signed checkpoints (sequence, hash, time),
+// appended to a file the operator keeps elsewhere, show entries cut off the end with the
+// head reset to match. From the trail, every record has a field history and can be read
+// as it was at a past time.
 #pragma once
 
 #include <cstddef>
@@ -52,6 +59,26 @@ struct BANYAN_EXPORT AuditQuery {
   std::size_t limit = 100;        // 1 to 1000, else ValidationError("limit")
 };
 
+// What the trail's head was at a time, signed (HMAC-SHA256 under a subkey of the audit key)
+// so that nobody without the key can make one up. One line of an anchor file each.
+struct BANYAN_EXPORT AuditCheckpoint {
+  std::uint64_t sequence = 0;  // the last entry then (0: the trail was empty)
+  std::string hash;            // its hash
+  Timestamp at{};
+  std::string signature;  // hex
+
+  // "banyan-audit-checkpoint v1 <sequence> <hash> <at, µs since the epoch> <signature>"
+  std::string line() const;
+  // The reverse; ValidationError("anchor") for anything else.
+  static AuditCheckpoint parse(std::string_view line);
+};
+
+// Appends a checkpoint to an anchor file (created if missing) and flushes it to disk;
+// reads every checkpoint of one (blank lines skipped). Unavailable when the file cannot be
+// written or read; ValidationError("anchor") naming the line that is not a checkpoint.
+BANYAN_EXPORT void append_audit_anchor(const std::string& path, const AuditCheckpoint& checkpoint);
+BANYAN_EXPORT std::vector<AuditCheckpoint> read_audit_anchor(const std::string& path);
+
 struct BANYAN_EXPORT AuditVerification {
   bool intact = true;
   std::uint64_t entries = 0;    // entries checked
@@ -83,7 +110,14 @@ class BANYAN_EXPORT AuditLog {
   // Reads the whole log in order, checking each entry's number, link and hash, and that
   // the last one is the head the store recorded (so that cutting off the newest entries
   // shows too).
-  AuditVerification verify(UnitOfWork& uow) const;
+  // A keyed trail needs its key (Unavailable without it). With `anchors` (checkpoints
+  // from an anchor file), each must carry the key's signature and name an entry that is
+  // still there with the hash it had: entries cut off the end, head and all, show there.
+  AuditVerification verify(UnitOfWork& uow, const std::vector<AuditCheckpoint>& anchors = {}) const;
+  // A signed checkpoint of the head as it is in `uow`. Unavailable without an audit key.
+  AuditCheckpoint checkpoint(UnitOfWork& uow) const;
+  // The first entry keyed with the audit key; 0 when the trail is not keyed.
+  std::uint64_t keyed_from(UnitOfWork& uow) const;
   // Every change to the record's fields (or to `field` alone), oldest first, sealed values
   // opened (Unavailable when a value's key is no longer in the ring).
   std::vector<FieldChange> history(UnitOfWork& uow, ObjectRef object, std::string_view field = {}) const;

@@ -53,6 +53,11 @@ struct BANYAN_EXPORT DatabaseOptions {
   // are stored as given; a database that already holds encrypted values is then refused
   // with Unavailable, as is a key whose id the database knows with other key material.
   std::optional<EncryptionKeys> encryption;
+  // The audit trail's key (one key; see AuditLog). Unset: the key named by the
+  // environment (EncryptionKeys::audit_key_from_environment()), if any. With a key, the
+  // trail is keyed from its next entry on, and from then on needs this key to be written
+  // or verified: another key is refused with Unavailable.
+  std::optional<EncryptionKeys> audit_key;
 };
 
 namespace detail {
@@ -128,8 +133,24 @@ class BANYAN_EXPORT Database {
   // blind index, match keys and search entries that depend on them; `batch` records per
   // unit of work. Values, versions and the audit trail stay as they are (old audit
   // entries keep the key they were written with: keep that key in the ring to read
-  // them). Returns the number of records rewritten. Unavailable without keys.
+  // them). After a complete pass the other keys are retired: the ring may then drop them
+  // (until then a ring without them is refused). Returns the number of records
+  // rewritten. Unavailable without keys.
   std::uint64_t rewrap_encrypted(std::size_t batch = 200);
+  // Seals what `type`'s custom fields marked sensitive hold as given (a field just marked
+  // sensitive), as rewrap_encrypted does for every type. Returns the number of records
+  // rewritten; 0 without keys.
+  std::uint64_t seal_sensitive_values(ObjectType type, std::size_t batch = 200);
+  // Replaces the key ring without a restart (after a rotation made elsewhere), checked as
+  // at open: Unavailable, keeping the ring in force, when `keys` lacks a key the database
+  // still has values sealed with or gives a known id other key material, or when this
+  // Database was opened without keys. Units of work already running may finish with the
+  // ring they started with.
+  void reload_encryption_keys(const EncryptionKeys& keys);
+  // What is wrong with the ring in force against the database as it is now (another
+  // process may have added a key and sealed with it): one sentence each; empty when
+  // nothing is, or without encryption.
+  std::vector<std::string> encryption_key_problems();
 
   // "sqlite" or "mysql".
   std::string_view backend() const noexcept;

@@ -34,6 +34,12 @@ class BANYAN_EXPORT EncryptionKeys {
   // BANYAN_ENCRYPTION_KEY_FILE (a path to a key file) or else BANYAN_ENCRYPTION_KEYS
   // (the key lines themselves, ';' also separating lines); nullopt when neither is set.
   static std::optional<EncryptionKeys> from_environment();
+  // The audit trail's key (AuditLog), delivered like the encryption keys but kept apart
+  // from them: BANYAN_AUDIT_KEY_FILE or else BANYAN_AUDIT_KEY, exactly one key line
+  // (ValidationError("audit_key") otherwise); nullopt when neither is set.
+  static std::optional<EncryptionKeys> audit_key_from_environment();
+  // Checks that `keys` holds exactly one key, as an audit key must.
+  static EncryptionKeys single_audit_key(EncryptionKeys keys);
   // A key line with a fresh random key, for a key file.
   static std::string generate_line(std::string_view id);
 

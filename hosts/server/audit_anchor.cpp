@@ -1,0 +1,35 @@
+#include "audit_anchor.hpp"
+
+#include "banyan/errors.hpp"
+#include "banyan/store/audit_log.hpp"
+
+namespace banyan::server {
+
+AuditAnchorWriter::AuditAnchorWriter(store::Database& db, std::string path, std::chrono::milliseconds interval,
+                                     std::function<void(std::string_view)> log)
+    : db_(db), path_(std::move(path)), log_(std::move(log)) {
+  anchor();
+  task_.emplace(interval, [this] { anchor_or_log(); });
+}
+
+AuditAnchorWriter::~AuditAnchorWriter() {
+  task_.reset();
+  anchor_or_log();
+}
+
+void AuditAnchorWriter::anchor() {
+  const auto c = db_.read([&](store::UnitOfWork& uow) { return db_.audit().checkpoint(uow); });
+  if (c.hash == last_hash_) return;
+  store::append_audit_anchor(path_, c);
+  last_hash_ = c.hash;
+}
+
+void AuditAnchorWriter::anchor_or_log() {
+  try {
+    anchor();
+  } catch (const Error& e) {
+    log_(std::string("banyan-server: ERROR: no audit checkpoint appended to ") + path_ + ": " + e.what());
+  }
+}
+
+}  // namespace banyan::server

@@ -1,0 +1,40 @@
+// Keeps the audit trail anchored outside the database: appends a signed checkpoint of the
+// trail's head to the operator's anchor file (store/audit_log.hpp) as the trail moves.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "banyan/store/database.hpp"
+#include "periodic_task.hpp"
+
+namespace banyan::server {
+
+class AuditAnchorWriter {
+ public:
+  // Appends the first checkpoint at once (so that a missing audit key or an unwritable
+  // file stops the server before it serves: Unavailable), then one every `interval` in
+  // which the trail moved. A failed append later is logged and tried again next time.
+  AuditAnchorWriter(store::Database& db, std::string path, std::chrono::milliseconds interval,
+                    std::function<void(std::string_view)> log);
+  // Appends a last checkpoint if the trail moved.
+  ~AuditAnchorWriter();
+  AuditAnchorWriter(const AuditAnchorWriter&) = delete;
+  AuditAnchorWriter& operator=(const AuditAnchorWriter&) = delete;
+
+ private:
+  // Appends a checkpoint when the head is not the one last anchored.
+  void anchor();
+  void anchor_or_log();
+
+  store::Database& db_;
+  const std::string path_;
+  const std::function<void(std::string_view)> log_;
+  std::string last_hash_;  // of the last checkpoint appended (the task's thread, after the first)
+  std::optional<PeriodicTask> task_;
+};
+
+}  // namespace banyan::server
