@@ -28,6 +28,9 @@ using namespace std::chrono_literals;
 
 constexpr const char* kRelayLease = "relay";
 
+// Endpoints reachable over the network, which speak CURVE (message_bus.hpp).
+bool is_tcp(const std::string& endpoint) { return endpoint.rfind("tcp://", 0) == 0; }
+
 std::string default_node() {
   static std::atomic<int> buses{0};
   char host[256] = {};
@@ -163,7 +166,7 @@ struct MessageBus::Impl {
     link.socket.reset();
     link.connected = endpoint;
     if (endpoint.empty()) return true;
-    const bool tcp = endpoint.rfind("tcp://", 0) == 0;
+    const bool tcp = is_tcp(endpoint);
     if (tcp && (!options.curve || options.curve->client_secret.empty())) {
       log("cannot reach the relay at " + endpoint + ": it serves over tcp://, which needs CURVE client keys "
           "(BANYAN_BUS_KEY_FILE, or BusOptions::curve), and this bus has none");
@@ -713,12 +716,11 @@ struct MessageBus::Impl {
     publisher->set(zmq::sockopt::xpub_nodrop, 1);
     publisher->set(zmq::sockopt::sndhwm, options.high_water_mark);
     publisher->set(zmq::sockopt::linger, 0);
-    const bool tcp = options.work_endpoint.rfind("tcp://", 0) == 0 || options.publish_endpoint.rfind("tcp://", 0) == 0;
-    if (tcp) start_zap();
+    if (is_tcp(options.work_endpoint) || is_tcp(options.publish_endpoint)) start_zap();
     auto bind = [&](zmq::socket_t& s, const std::string& internal, const std::string& external) {
       s.bind(internal);
       if (external.empty()) return std::string();
-      if (external.rfind("tcp://", 0) == 0) {
+      if (is_tcp(external)) {
         s.set(zmq::sockopt::curve_server, 1);
         s.set(zmq::sockopt::curve_secretkey, options.curve->server_secret);
         s.set(zmq::sockopt::zap_domain, "banyan");

@@ -19,11 +19,6 @@ const std::string kKey2 = EncryptionKeys::generate_line("k2");
 
 class EncryptionTest : public StoreTest {
  protected:
-  std::unique_ptr<store::Database> open_with(const std::string& ring) {
-    store::DatabaseOptions o;
-    o.encryption = EncryptionKeys::parse(ring);
-    return scratch().open(std::move(o));
-  }
 
   std::vector<std::string> columns_holding(const std::string& needle) { return scratch().columns_holding(needle); }
   bool files_hold(const std::string& needle) { return scratch().files_hold(needle); }

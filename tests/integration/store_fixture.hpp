@@ -22,6 +22,13 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   }
 
   store::Database& db() { return *db_; }
+  // Another Database on the same scratch database, with `ring` (key lines) as its
+  // encryption key ring.
+  std::unique_ptr<store::Database> open_with(const std::string& ring) {
+    store::DatabaseOptions o;
+    o.encryption = store::EncryptionKeys::parse(ring);
+    return scratch_->open(std::move(o));
+  }
   const ScratchDatabase& scratch() { return *scratch_; }
 
   // A pipeline with open stages "Lead" (10%) and "Proposal" (50%), then "Won" (100%, won)

@@ -20,11 +20,6 @@ const std::string kKey3 = EncryptionKeys::generate_line("k3");
 
 class KeyRingTest : public StoreTest {
  protected:
-  std::unique_ptr<store::Database> open_with(const std::string& ring) {
-    store::DatabaseOptions o;
-    o.encryption = EncryptionKeys::parse(ring);
-    return scratch().open(std::move(o));
-  }
   // The columns of record tables (not the audit trail or the event log) holding `needle`.
   std::vector<std::string> record_columns_holding(const std::string& needle) {
     std::vector<std::string> out;
