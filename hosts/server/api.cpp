@@ -246,9 +246,16 @@ struct Api::Impl {
   std::vector<std::function<std::string()>> metric_sources;
 
   Impl(store::Database& d, ServerConfig c, std::function<void(std::string_view)> l, const messaging::MessageBus* b)
-      : db(d), config(std::move(c)), log(std::move(l)), bus(b), engine(d),
+      : db(d), config(std::move(c)), log(std::move(l)), bus(b),
+        engine(d, engine_options()),
         authenticator(d, security::AuthenticatorOptions{.oidc = config.oidc}), guard(config.rate, log),
         backfills(engine, log) {}
+
+  EngineOptions engine_options() {
+    EngineOptions options;
+    options.on_mass_export = [this](const Who& who, ObjectType) { guard.mass_export(who); };
+    return options;
+  }
 
   // What routing learned about a request that its answer, error or not, still needs.
   struct Call {
@@ -606,9 +613,6 @@ struct Api::Impl {
       req.filter = filter_of<T>(uow, t.query);
       return repo.query(uow, req);
     });
-    guard.exported(repo.principal(), page.items.size(),
-                   engine.policy()->scope(repo.principal(), security::Action::kExport, T::kType) !=
-                       security::Scope::kNone);
     HttpResponse out;
     out.body = "{\"items\":[";
     for (std::size_t i = 0; i < page.items.size(); ++i) {

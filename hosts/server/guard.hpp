@@ -48,11 +48,9 @@ class Guard {
   // What the principal did, for the anomaly signals.
   void denied(const security::Principal& who);
   void deleted(const security::Principal& who);
-  // Records the principal is about to be given by a list. Past the mass-export allowance
-  // (10,000 records in 10 minutes) listing is exporting: a principal whose role has the
-  // export action on the type (`may_export`) is let through and logged as an anomaly; one
-  // without it is refused (PermissionDenied, nothing counted) until its window frees up.
-  void exported(const security::Principal& who, std::size_t records, bool may_export);
+  // A list past the principal's export allowance that the Engine let through (the
+  // principal may export; EngineOptions::on_mass_export): an anomaly.
+  void mass_export(const security::Principal& who);
 
   // Prometheus text of the counters.
   std::string render() const;

@@ -240,7 +240,9 @@ class Builder {
         "Each record is found by its external_id (required): when there is one, the fields given change as a JSON "
         "Merge Patch does (the rest stay); else it is created. Each is reported as created, updated or unchanged (an "
         "unchanged one writes nothing). A batch ({\"items\": [...]}) is all or nothing; a problem's field names the "
-        "item. A single " + one + " answers 201 when created, else 200.";
+        "item. A single " + one + " answers 201 when created, else 200. External ids are unique across every " + one +
+        ", so only a principal that reads them all may write one (403 with field external_id otherwise, whether the "
+        "id is taken or not).";
     json keyed = schemas[name + "Input"];
     keyed["required"] = {"external_id"};
     schemas[name + "Upsert"] = keyed;

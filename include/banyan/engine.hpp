@@ -40,10 +40,23 @@ struct BANYAN_EXPORT BackfillOptions {
   std::string origin;
 };
 
+// How many records a principal may list before listing counts as exporting.
+struct BANYAN_EXPORT ExportAllowance {
+  std::uint64_t records = 10000;  // 1 or more
+  std::chrono::milliseconds window{std::chrono::minutes(10)};
+};
+
 struct BANYAN_EXPORT EngineOptions {
   // How long a policy read from the database (custom roles) serves before it is read
   // again. Changes made through this Engine take effect at once.
   std::chrono::milliseconds policy_ttl{5000};
+  // Lists (RecordService::query) hand a principal at most `records` in any `window`
+  // (a token bucket per principal, across types) without the export action; past that,
+  // a list of a type the principal may not export is PermissionDenied (field "export")
+  // and counts nothing, and a list of one it may export is let through and reported to
+  // on_mass_export (each such list). Other reads (get, history) are not counted.
+  ExportAllowance export_allowance;
+  std::function<void(const security::Principal&, ObjectType)> on_mass_export;
 };
 
 // Thread-safe; one Engine serves every thread. It does not own the Database, which must
@@ -108,6 +121,10 @@ class BANYAN_EXPORT Engine {
   // ends (banyan-server does after every 404). Thread-safe; throws like transact().
   void record_denied_reads();
   std::uint64_t denied_reads() const noexcept;  // refused reads noted since start
+  // Lists past the export allowance since start: let through (the principal held the
+  // export action) and refused.
+  std::uint64_t mass_exports() const noexcept;
+  std::uint64_t exports_refused() const noexcept;
 
   RecordService<User> users(const security::Principal& who);
   RecordService<Team> teams(const security::Principal& who);

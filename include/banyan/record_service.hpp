@@ -3,6 +3,7 @@
 // fields masked on the way out. Obtain one from Engine (engine.contacts(who), ...).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -19,6 +20,15 @@
 
 namespace banyan {
 
+// What the Engine watches on a service's reads; both may be empty.
+struct BANYAN_EXPORT ServiceHooks {
+  // A read refused for scope (the record exists; it answered NotFound).
+  std::function<void(const security::Principal&, ObjectRef)> denied;
+  // `count` records of `type` a list is about to hand the principal; throws
+  // (PermissionDenied) to refuse them, so nothing is handed out.
+  std::function<void(const security::Principal&, ObjectType type, std::size_t count)> listed;
+};
+
 // A light value (a repository handle, the principal and a shared policy) valid while its
 // Database lives. Every method works in the caller's unit of work, like the repository's,
 // and fails like it (ValidationError, NotFound, Conflict, ...), plus:
@@ -31,13 +41,19 @@ namespace banyan {
 //    filtering or sorting on one, is PermissionDenied naming the field. (A create may set
 //    them: it reveals nothing.)
 //  - a read refused for scope (the record exists; it answered NotFound) is noted for the
-//    audit trail (`denied`, when given: Engine's, see Engine::record_denied_reads).
+//    audit trail (`hooks.denied`, when given: Engine's, see Engine::record_denied_reads);
+//  - a list is counted against the principal's export allowance (`hooks.listed`: Engine's,
+//    see EngineOptions::export_allowance) before it is handed out;
+//  - external ids are unique across every record of a type, so writing one (create,
+//    update, patch, upsert) needs read on every record of the type (scope all): anyone
+//    else is refused (PermissionDenied naming external_id) before anything is looked up,
+//    so a write cannot probe for the external ids of hidden records.
 template <typename T>
 class BANYAN_EXPORT RecordService {
  public:
   RecordService(store::Repository<T> repo, store::CustomFieldRegistry fields, store::AuditLog audit,
                 security::Principal who, std::shared_ptr<const security::AccessPolicy> policy,
-                std::function<void(const security::Principal&, ObjectRef)> denied = {}) noexcept;
+                ServiceHooks hooks = {}) noexcept;
 
   T get(store::UnitOfWork& uow, Id id) const;
   std::optional<T> find(store::UnitOfWork& uow, Id id) const;
@@ -57,17 +73,16 @@ class BANYAN_EXPORT RecordService {
   T archive(store::UnitOfWork& uow, Id id) const;
   T restore(store::UnitOfWork& uow, Id id) const;
   void remove(store::UnitOfWork& uow, Id id) const;
-  // An update of the record with the same external id when there is one the principal
-  // may read (an owner or team left unset keeps the stored one), else a create.
+  // An update of the record with the same external id when there is one (an owner or
+  // team left unset keeps the stored one), else a create.
   T upsert(store::UnitOfWork& uow, const T& record) const;
 
   // A partial update (model/patch.hpp), checked as update() is: naming a sensitive field
   // the principal cannot see is PermissionDenied, even to clear it. Unchanged when the
   // patch asks for what is stored (nothing written; the principal still needs update).
   WriteResult<T> patch(store::UnitOfWork& uow, Id id, const Patch<T>& patch) const;
-  // By patch.values.external_id: a patch of the record with that external id when the
-  // principal may read it, else a create of patch.values and patch.custom (which a hidden
-  // record with the same external id refuses as a Conflict).
+  // By patch.values.external_id: a patch of the record with that external id when there
+  // is one, else a create of patch.values and patch.custom.
   WriteResult<T> upsert(store::UnitOfWork& uow, const Patch<T>& patch) const;
 
   // The record as it was at `when`, rebuilt from the audit trail, if the principal may
@@ -102,13 +117,15 @@ class BANYAN_EXPORT RecordService {
                         const std::vector<std::string>* named = nullptr) const;
   void check_fields(store::UnitOfWork& uow, const store::Filter& filter,
                     const store::Sort* sort) const;
+  // PermissionDenied (external_id) unless the principal reads every record of the type.
+  void check_external_id_writer() const;
 
   store::Repository<T> repo_;
   store::CustomFieldRegistry fields_;
   store::AuditLog audit_;
   security::Principal who_;
   std::shared_ptr<const security::AccessPolicy> policy_;
-  std::function<void(const security::Principal&, ObjectRef)> denied_;
+  ServiceHooks hooks_;
 };
 
 }  // namespace banyan

@@ -7,6 +7,7 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/security/role_store.hpp"
+#include "banyan/security/rate_limiter.hpp"
 #include "store/custom_fields.hpp"
 #include "model/record_types.hpp"
 #include "store/database_state.hpp"
@@ -14,7 +15,13 @@
 namespace banyan {
 
 struct Engine::Impl {
-  Impl(store::Database& database, EngineOptions opts) : db(database), options(opts) {}
+  Impl(store::Database& database, EngineOptions opts)
+      : db(database), options(std::move(opts)),
+        allowance{static_cast<double>(options.export_allowance.records), options.export_allowance.window,
+                  static_cast<double>(options.export_allowance.records)} {
+    if (options.export_allowance.records == 0 || options.export_allowance.window.count() <= 0)
+      throw ValidationError("export_allowance: at least one record in a window longer than zero", "export_allowance");
+  }
 
   store::Database& db;
   EngineOptions options;
@@ -33,6 +40,11 @@ struct Engine::Impl {
   std::atomic<bool> denied_waiting{false};             // denied_pending is not empty
   std::atomic<std::uint64_t> denied_total{0};
 
+  // Records listed per principal (the export allowance).
+  security::RateLimit allowance;
+  security::RateLimiter listed_records;
+  std::atomic<std::uint64_t> mass_exports{0}, exports_refused{0};
+
   void note_denied(const security::Principal& who, ObjectRef record) {
     ++denied_total;
     const std::int64_t minute = std::chrono::duration_cast<std::chrono::minutes>(
@@ -49,13 +61,43 @@ struct Engine::Impl {
     if (denied_pending.size() < 10000) denied_pending.push_back({who, record});
     denied_waiting = true;
   }
+
+  void note_listed(const security::AccessPolicy& in_force, const security::Principal& who, ObjectType type,
+                   std::size_t count) {
+    if (count == 0 || who.kind == security::Principal::Kind::kSystem) return;
+    const std::string key = who.user_id ? "u" + std::to_string(*who.user_id) : "n" + who.name;
+    const auto now = security::RateLimiter::Clock::now();
+    if (listed_records.take(key, allowance, now, static_cast<double>(count)).allowed) return;
+    if (in_force.scope(who, security::Action::kExport, type) == security::Scope::kNone) {
+      ++exports_refused;
+      throw PermissionDenied("export: listing more than " + std::to_string(options.export_allowance.records) +
+                                 " records in " + describe(options.export_allowance.window) +
+                                 " is an export, which " + (who.name.empty() ? std::string("this principal") : who.name) +
+                                 " may not do on " + std::string(to_string(type)) + " records",
+                             "export");
+    }
+    ++mass_exports;
+    if (options.on_mass_export) options.on_mass_export(who, type);
+  }
+
+  static std::string describe(std::chrono::milliseconds window) {
+    using namespace std::chrono;
+    if (window % minutes(1) == milliseconds(0)) return std::to_string(duration_cast<minutes>(window).count()) + " minutes";
+    if (window % seconds(1) == milliseconds(0)) return std::to_string(duration_cast<seconds>(window).count()) + " seconds";
+    return std::to_string(window.count()) + " ms";
+  }
+
   // The service of one record type as `who`: checked against the policy in force, its
-  // refused reads noted here.
+  // refused reads and listed records noted here.
   template <typename T>
   RecordService<T> service(store::Repository<T> repo, const security::Principal& who,
                            std::shared_ptr<const security::AccessPolicy> in_force) {
-    return {repo, db.custom_fields(), db.audit(), who, std::move(in_force),
-            [this](const security::Principal& denied_who, ObjectRef record) { note_denied(denied_who, record); }};
+    ServiceHooks hooks{
+        .denied = [this](const security::Principal& denied_who, ObjectRef record) { note_denied(denied_who, record); },
+        .listed = [this, in_force](const security::Principal& lister, ObjectType type, std::size_t count) {
+          note_listed(*in_force, lister, type, count);
+        }};
+    return {repo, db.custom_fields(), db.audit(), who, std::move(in_force), std::move(hooks)};
   }
 };
 
@@ -258,6 +300,8 @@ void Engine::record_denied_reads() {
 }
 
 std::uint64_t Engine::denied_reads() const noexcept { return impl_->denied_total.load(); }
+std::uint64_t Engine::mass_exports() const noexcept { return impl_->mass_exports.load(); }
+std::uint64_t Engine::exports_refused() const noexcept { return impl_->exports_refused.load(); }
 
 RecordService<User> Engine::users(const security::Principal& who) {
   return impl_->service(impl_->db.users(), who, policy());

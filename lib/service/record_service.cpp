@@ -81,15 +81,15 @@ template <typename T>
 RecordService<T>::RecordService(store::Repository<T> repo, store::CustomFieldRegistry fields,
                                 store::AuditLog audit, security::Principal who,
                                 std::shared_ptr<const security::AccessPolicy> policy,
-                                std::function<void(const security::Principal&, ObjectRef)> denied) noexcept
+                                ServiceHooks hooks) noexcept
     : repo_(repo), fields_(fields), audit_(audit), who_(std::move(who)), policy_(std::move(policy)),
-      denied_(std::move(denied)) {}
+      hooks_(std::move(hooks)) {}
 
 template <typename T>
 T RecordService<T>::readable(store::UnitOfWork& uow, Id id) const {
   auto record = repo_.find(uow, id);
   const bool hidden = record && !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record));
-  if (hidden && denied_) denied_(who_, ObjectRef{T::kType, id});
+  if (hidden && hooks_.denied) hooks_.denied(who_, ObjectRef{T::kType, id});
   if (!record || hidden)
     throw NotFound("no " + std::string(to_string(T::kType)) + " with id " + std::to_string(id));
   return std::move(*record);
@@ -160,6 +160,15 @@ void RecordService<T>::check_fields(store::UnitOfWork& uow, const store::Filter&
 }
 
 template <typename T>
+void RecordService<T>::check_external_id_writer() const {
+  if (policy_->scope(who_, Action::kRead, T::kType) == security::Scope::kAll) return;
+  throw PermissionDenied("external_id: external ids are unique across every " + std::string(to_string(T::kType)) +
+                             ", so only a principal that reads them all may write one, which " + who_.name +
+                             " may not",
+                         "external_id");
+}
+
+template <typename T>
 void RecordService<T>::check_references(store::UnitOfWork& uow, const T& next, const T* stored, Action action,
                                         const std::vector<std::string>* named) const {
   auto sets = [&](const char* field) {
@@ -195,7 +204,7 @@ std::optional<T> RecordService<T>::find(store::UnitOfWork& uow, Id id) const {
   auto record = repo_.find(uow, id);
   if (!record) return std::nullopt;
   if (!policy_->allows(who_, Action::kRead, T::kType, scope_of(*record))) {
-    if (denied_) denied_(who_, ObjectRef{T::kType, id});
+    if (hooks_.denied) hooks_.denied(who_, ObjectRef{T::kType, id});
     return std::nullopt;
   }
   return masked(uow, std::move(*record));
@@ -209,6 +218,7 @@ store::Page<T> RecordService<T>::query(store::UnitOfWork& uow,
   store::PageRequest scoped = request;
   if (!scope.all) scoped.filter = request.filter && within<T>(scope);
   auto page = repo_.query(uow, scoped);
+  if (hooks_.listed) hooks_.listed(who_, T::kType, page.items.size());
   std::optional<std::vector<std::string>> custom;  // looked up once, when a record needs it
   for (auto& item : page.items) {
     if (sees_sensitive(item)) continue;
@@ -233,6 +243,7 @@ T RecordService<T>::create(store::UnitOfWork& uow, const T& record) const {
     if (!r.owner_id && who_.user_id) r.owner_id = who_.user_id;
   }
   policy_->require(who_, Action::kCreate, T::kType, scope_of(r));
+  if (r.external_id) check_external_id_writer();
   check_references(uow, r, nullptr, Action::kCreate);
   return masked(uow, repo_.create(uow, r));
 }
@@ -243,6 +254,7 @@ T RecordService<T>::update(store::UnitOfWork& uow, const T& record) const {
   policy_->require(who_, Action::kUpdate, T::kType, scope_of(stored));
   if (scope_of(record) != scope_of(stored))
     policy_->require(who_, Action::kUpdate, T::kType, scope_of(record));
+  if (record.external_id != stored.external_id) check_external_id_writer();
   check_references(uow, record, &stored, Action::kUpdate);
   T r = record;
   if (!sees_sensitive(stored)) {
@@ -295,8 +307,9 @@ template <typename T>
 T RecordService<T>::upsert(store::UnitOfWork& uow, const T& record) const {
   if (!record.external_id)
     throw ValidationError("external_id: upsert needs an external id", "external_id");
+  check_external_id_writer();  // so every record with an external id is readable here
   const auto existing = repo_.find_by_external_id(uow, *record.external_id);
-  if (existing && policy_->allows(who_, Action::kRead, T::kType, scope_of(*existing))) {
+  if (existing) {
     T r = record;
     r.id = existing->id;
     r.version = existing->version;
@@ -304,7 +317,6 @@ T RecordService<T>::upsert(store::UnitOfWork& uow, const T& record) const {
     if (!r.team_id) r.team_id = existing->team_id;
     return update(uow, r);
   }
-  // None the principal can see: a create, which a hidden twin refuses as a Conflict.
   return create(uow, record);
 }
 
@@ -312,6 +324,9 @@ template <typename T>
 WriteResult<T> RecordService<T>::patch(store::UnitOfWork& uow, Id id, const Patch<T>& patch) const {
   const T stored = readable(uow, id);
   policy_->require(who_, Action::kUpdate, T::kType, scope_of(stored));
+  if (std::find(patch.fields.begin(), patch.fields.end(), "external_id") != patch.fields.end() &&
+      patch.values.external_id != stored.external_id)
+    check_external_id_writer();
   // Moving the record to another owner or team needs update there too.
   T moved = stored;
   for (const auto& field : patch.fields) {
@@ -347,10 +362,9 @@ template <typename T>
 WriteResult<T> RecordService<T>::upsert(store::UnitOfWork& uow, const Patch<T>& patch) const {
   if (!patch.values.external_id)
     throw ValidationError("external_id: upsert needs an external id", "external_id");
+  check_external_id_writer();  // so every record with an external id is readable here
   const auto existing = repo_.find_by_external_id(uow, *patch.values.external_id);
-  if (existing && policy_->allows(who_, Action::kRead, T::kType, scope_of(*existing)))
-    return this->patch(uow, existing->id, patch);
-  // None the principal can see: a create, which a hidden twin refuses as a Conflict.
+  if (existing) return this->patch(uow, existing->id, patch);
   return {create(uow, banyan::detail::created_from(patch)), WriteOutcome::kCreated};
 }
 

@@ -3,6 +3,8 @@
 // renamed or deleted), a user's history, references to hidden records, the teams a record
 // may be placed in, admin grants, the export action, /metrics, and the audit entries of
 // reads refused for scope.
+#include <tuple>
+
 #include "server_fixture.hpp"
 
 namespace banyan::test {
@@ -178,6 +180,40 @@ TEST_P(PrincipalPathsTest, AReferenceToAHiddenRecordIsRefusedAsIfItDidNotExist) 
   EXPECT_EQ(patched.status, 422) << patched.body;
   EXPECT_EQ(as("sales_rep", "GET", "/v1/deals/" + mine["id"].dump()).status, 200);
   EXPECT_TRUE(parsed(as("sales_rep", "GET", "/v1/deals/" + mine["id"].dump()))["company_id"].is_null());
+}
+
+// External ids are unique across every record of a type: a rep who could write one would
+// learn from a 409 that a hidden record holds it. The answer is the same 403 either way.
+TEST_P(PrincipalPathsTest, AnExternalIdTellsNothingOfHiddenRecords) {
+  const auto hidden = call("POST", "/v1/contacts",
+                           {{"first_name", "West"}, {"last_name", "Hidden"}, {"team_id", west}, {"external_id", "crm-42"}});
+  ASSERT_EQ(hidden.status, 201) << hidden.body;
+  const json mine = made("sales_rep", "contacts", {{"first_name", "Mine"}, {"last_name", "Own"}, {"team_id", east}});
+  std::vector<std::string> bodies;
+  for (const char* external_id : {"crm-42", "crm-free"}) {
+    const json item = {{"first_name", "Probe"}, {"last_name", "P"}, {"team_id", east}, {"external_id", external_id}};
+    for (const auto& [method, path, body] : std::vector<std::tuple<std::string, std::string, json>>{
+             {"POST", "/v1/contacts/upsert", item},
+             {"POST", "/v1/contacts/upsert", {{"items", {item}}}},
+             {"POST", "/v1/contacts", item},
+             {"POST", "/v1/contacts/batch", {{"items", {item}}}},
+             {"PATCH", "/v1/contacts/" + mine["id"].dump(), {{"external_id", external_id}}}}) {
+      const auto r = as("sales_rep", method, path, body);
+      expect_problem(r, 403, "permission_denied");
+      const json problem = parsed(r);
+      EXPECT_TRUE(problem["field"] == "external_id" || problem["field"] == "items[0].external_id") << r.body;
+      bodies.push_back(problem["detail"].get<std::string>());
+    }
+  }
+  // Word for word the same, twin or not.
+  for (std::size_t i = 0; i < bodies.size() / 2; ++i) EXPECT_EQ(bodies[i], bodies[i + bodies.size() / 2]);
+  EXPECT_EQ(parsed(call("GET", "/v1/contacts?limit=200"))["items"].size(), 2u) << "nothing was written";
+  EXPECT_TRUE(parsed(as("sales_rep", "GET", "/v1/contacts/" + mine["id"].dump()))["external_id"].is_null());
+  // The integration role reads every contact and syncs by external id.
+  keys["integration"] = key_for("sync@example.com", {"integration"});
+  const auto synced = as("integration", "POST", "/v1/contacts/upsert",
+                         {{"external_id", "crm-42"}, {"first_name", "West"}, {"title", "Synced"}});
+  EXPECT_EQ(synced.status, 200) << synced.body;
 }
 
 TEST_P(PrincipalPathsTest, ARecordGoesOnlyToATeamTheCallersRoleMayWriteIn) {
