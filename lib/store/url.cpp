@@ -29,6 +29,15 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+// A timeout parameter: whole seconds from 1 to 3600.
+unsigned seconds(std::string_view key, const std::string& value) {
+  unsigned out = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc() || ptr != value.data() + value.size() || value.empty() || out < 1 || out > 3600)
+    bad_url(std::string(key) + " must be whole seconds from 1 to 3600");
+  return out;
+}
+
 }  // namespace
 
 island::ConnectionSpec parse_database_url(std::string_view url) {
@@ -93,8 +102,15 @@ island::ConnectionSpec parse_database_url(std::string_view url) {
     std::string value = eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
     if (key == "socket") {
       spec.socket = value;
+    } else if (key == "connect_timeout") {
+      spec.connect_timeout = seconds(key, value);
+    } else if (key == "read_timeout") {
+      spec.read_timeout = seconds(key, value);
+    } else if (key == "write_timeout") {
+      spec.write_timeout = seconds(key, value);
     } else {
-      bad_url("unknown parameter '" + std::string(key) + "' (known: socket)");
+      bad_url("unknown parameter '" + std::string(key) +
+              "' (known: socket, connect_timeout, read_timeout, write_timeout)");
     }
   }
   spec.describe = "mysql://" + (spec.user.empty() ? "" : spec.user + "@") + spec.host +

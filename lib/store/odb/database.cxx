@@ -41,8 +41,9 @@ namespace {
 template <typename Conn>
 class Pooled : public Conn, public detail::PoolEntry {
  public:
-  template <typename Db>
-  Pooled(Db& db, detail::ConnectionPool*& pool) : Conn(db), pool_(pool) {
+  // `native`: ODB's connection arguments after the database (MySQL: a connected handle).
+  template <typename Db, typename... Native>
+  Pooled(detail::ConnectionPool*& pool, Db& db, Native... native) : Conn(db, native...), pool_(pool) {
     this->counter_ = 0;
     callback_slot_.arg = this;
     callback_slot_.zero_counter = &Pooled::zero_counter;
@@ -265,7 +266,7 @@ class SqliteFactory final : public PoolFactory<odb::sqlite::connection_factory, 
   SqlitePooled* open_connection() override {
     std::unique_ptr<SqlitePooled> c;
     try {
-      c.reset(new SqlitePooled(*db_, pool_));
+      c.reset(new SqlitePooled(pool_, *db_));
     } catch (...) {
       rethrow_translated();
     }
@@ -290,20 +291,53 @@ class SqliteFactory final : public PoolFactory<odb::sqlite::connection_factory, 
 class MysqlFactory final : public PoolFactory<odb::mysql::connection_factory, MysqlPooled,
                                                  odb::mysql::connection_ptr> {
  public:
-  using PoolFactory::PoolFactory;
+  MysqlFactory(store::PoolOptions options, std::function<void(const std::string&)> warn, ConnectionSpec spec)
+      : PoolFactory(options, std::move(warn), spec.describe), spec_(std::move(spec)) {}
 
  protected:
   MysqlPooled* open_connection() override {
     std::unique_ptr<MysqlPooled> c;
+    MYSQL* handle = connect();
     try {
-      c.reset(new MysqlPooled(*db_, pool_));
+      c.reset(new MysqlPooled(pool_, *db_, handle));  // owns the handle from here on
+    } catch (...) {
+      mysql_close(handle);
+      rethrow_translated();
+    }
+    try {
       // Strict mode: an over-long or malformed value is an error, never a silent cut.
       c->execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
                  "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+      const unsigned lock_wait = std::max(1u, spec_.read_timeout * 2 / 3);
+      c->execute("SET SESSION innodb_lock_wait_timeout = " + std::to_string(lock_wait));
     } catch (...) {
       rethrow_translated();
     }
     return c.release();
+  }
+
+  // What ODB's own connection does (the utf8mb4 character set, CLIENT_FOUND_ROWS so an
+  // UPDATE counts the rows it found), with every wait bounded.
+  MYSQL* connect() const {
+    MYSQL* h = mysql_init(nullptr);
+    if (h == nullptr) throw std::bad_alloc();
+    const unsigned connect_s = spec_.connect_timeout;
+    const unsigned read_s = spec_.read_timeout;
+    const unsigned write_s = spec_.write_timeout;
+    mysql_options(h, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
+    mysql_options(h, MYSQL_OPT_READ_TIMEOUT, &read_s);
+    mysql_options(h, MYSQL_OPT_WRITE_TIMEOUT, &write_s);
+    mysql_options(h, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    auto text = [](const std::string& v) { return v.empty() ? nullptr : v.c_str(); };
+    if (mysql_real_connect(h, text(spec_.host), text(spec_.user), text(spec_.password), text(spec_.database),
+                           spec_.port, text(spec_.socket), CLIENT_FOUND_ROWS) == nullptr) {
+      const unsigned code = mysql_errno(h);
+      const std::string message = mysql_error(h);
+      mysql_close(h);
+      throw Unavailable("cannot connect to " + spec_.describe + " (MySQL error " + std::to_string(code) + "): " +
+                        message);
+    }
+    return h;
   }
 
   bool validate(MysqlPooled& c) noexcept override {
@@ -313,6 +347,9 @@ class MysqlFactory final : public PoolFactory<odb::mysql::connection_factory, My
       return false;
     }
   }
+
+ private:
+  ConnectionSpec spec_;
 };
 
 bool is_connection_error(unsigned int code) {
@@ -421,7 +458,7 @@ DatabasePtr open_database(const ConnectionSpec& spec, const store::PoolOptions& 
           spec.sqlite_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
           true, "", std::unique_ptr<odb::sqlite::connection_factory>(factory)));
     } else {
-      auto* factory = new MysqlFactory(pool, std::move(warn), spec.describe);
+      auto* factory = new MysqlFactory(pool, std::move(warn), spec);
       out->pool = factory;
       const std::string* socket = spec.socket.empty() ? nullptr : &spec.socket;
       out->db.reset(new odb::mysql::database(

@@ -28,6 +28,12 @@ struct ConnectionSpec {
   std::string database;
   std::string socket;
   std::string describe;  // URL without the password, for messages
+  // MySQL: every wait on the server is bounded (seconds), so a stalled database or a
+  // host that drops packets fails a request instead of hanging it. A lock wait ends
+  // (error 1205, Busy) before the read timeout would cut the connection.
+  unsigned connect_timeout = 5;
+  unsigned read_timeout = 30;
+  unsigned write_timeout = 30;
 };
 
 // An open database: ODB's database object with Banyan's pool as its connection factory.
