@@ -28,11 +28,17 @@ class Api {
       const messaging::MessageBus* bus = nullptr);
   ~Api();
 
+  // Thread-safe. Work of the request not committed by request.deadline (when set) is
+  // rolled back (store::CommitDeadline).
   HttpResponse handle(const HttpRequest& request);
+  // The requests whose answers never wait on the database (GET /healthz and /readyz),
+  // which the HTTP layer may answer on its I/O threads (HttpServerOptions::inline_route).
+  static bool answers_without_waiting(const HttpRequest& request);
   // The answer to a request the HTTP layer refused (too large, malformed).
   HttpResponse reject(int status, const std::string& reason);
-  // What /readyz also reports (and answers 503 for) beside the database: problems a host
-  // component found, one sentence each (the key ring's, from KeyRingWatcher).
+  // What /readyz reports (and answers 503 for): problems a host component found, one
+  // sentence each (the database's, from DatabaseProbe; the key ring's, from
+  // KeyRingWatcher). Checks must not block.
   void add_readiness_check(std::function<std::vector<std::string>()> check);
   // More Prometheus text for /metrics (the HTTP layer's connection counts).
   void add_metrics_source(std::function<std::string()> source);

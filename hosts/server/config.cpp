@@ -15,6 +15,7 @@ const char* const kServerUsage =
     "                     [--reuse-port] [--no-messaging] [--demo] [--max-body BYTES]\n"
     "                     [--max-json-members N] [--max-json-elements N]\n"
     "                     [--request-timeout DURATION] [--idle-timeout DURATION]\n"
+    "                     [--handler-threads N] [--handler-timeout DURATION]\n"
     "                     [--max-connections N] [--max-connections-per-address N]\n"
     "                     [--shutdown-grace DURATION] [--no-access-log] [--billing-url URL]\n"
     "                     [--metrics-token TOKEN] [--audit-anchor FILE [--audit-checkpoint-interval DURATION]]\n"
@@ -28,7 +29,10 @@ const char* const kServerUsage =
     "                      [--hsts-max-age DURATION]]\n"
     "Serves the REST API (default 127.0.0.1:8080 on sqlite://./banyan.db). Settings also\n"
     "come from the JSON --config file and BANYAN_LISTEN, BANYAN_DATABASE, BANYAN_THREADS,\n"
-    "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT, BANYAN_MAX_CONNECTIONS (default:\n"
+    "BANYAN_MAX_BODY, BANYAN_REQUEST_TIMEOUT, BANYAN_IDLE_TIMEOUT, BANYAN_HANDLER_THREADS (16: requests\n"
+    "are answered on threads of their own, so /healthz and /readyz answer while the database\n"
+    "is stalled), BANYAN_HANDLER_TIMEOUT (10s: a request not answered by then gets 503 with\n"
+    "Retry-After, and its uncommitted work is rolled back), BANYAN_MAX_CONNECTIONS (default:\n"
     "the open-file limit, raised to its hard limit at start, less 128), BANYAN_MAX_CONNECTIONS_PER_ADDRESS\n"
     "(256; past either cap the longest-idle connection is closed to make room, else 503),\n"
     "BANYAN_BILLING_URL,\n"
@@ -134,6 +138,8 @@ void apply(ServerConfig& c, const std::string& key, const std::string& value, co
   else if (key == "max_json_members") c.json.max_members = parse_number(name, value, 1u << 24);
   else if (key == "max_json_elements") c.json.max_elements = parse_number(name, value, 1u << 24);
   else if (key == "request_timeout") c.http.request_timeout = parse_ms(name, value);
+  else if (key == "handler_timeout") c.http.handler_timeout = parse_ms(name, value);
+  else if (key == "handler_threads") c.http.handler_threads = static_cast<unsigned>(parse_number(name, value, 1024));
   else if (key == "idle_timeout") c.http.idle_timeout = parse_ms(name, value);
   else if (key == "max_connections") c.http.max_connections = parse_number(name, value, 1u << 24);
   else if (key == "max_connections_per_address")
@@ -206,6 +212,7 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
   const cli::Args args(argv, {"--config", "--listen", "--database", "--threads", "--max-body",
                               "--max-json-members", "--max-json-elements",
                               "--request-timeout", "--idle-timeout", "--max-connections",
+                              "--handler-threads", "--handler-timeout",
                               "--max-connections-per-address", "--shutdown-grace", "--billing-url", "--metrics-token",
                               "--audit-anchor", "--audit-checkpoint-interval", "--bus-key-file",
                               "--key-check-interval",
@@ -221,6 +228,7 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"BANYAN_LISTEN", "listen"},           {"BANYAN_DATABASE", "database"},
       {"BANYAN_THREADS", "threads"},         {"BANYAN_MAX_BODY", "max_body"},
       {"BANYAN_REQUEST_TIMEOUT", "request_timeout"}, {"BANYAN_IDLE_TIMEOUT", "idle_timeout"},
+      {"BANYAN_HANDLER_THREADS", "handler_threads"}, {"BANYAN_HANDLER_TIMEOUT", "handler_timeout"},
       {"BANYAN_MAX_CONNECTIONS", "max_connections"},
       {"BANYAN_MAX_CONNECTIONS_PER_ADDRESS", "max_connections_per_address"},
       {"BANYAN_BILLING_URL", "billing_url"}, {"BANYAN_METRICS_TOKEN", "metrics_token"},
@@ -238,6 +246,7 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"--threads", "threads"},         {"--max-body", "max_body"},
       {"--max-json-members", "max_json_members"}, {"--max-json-elements", "max_json_elements"},
       {"--request-timeout", "request_timeout"}, {"--idle-timeout", "idle_timeout"},
+      {"--handler-threads", "handler_threads"}, {"--handler-timeout", "handler_timeout"},
       {"--max-connections", "max_connections"}, {"--max-connections-per-address", "max_connections_per_address"},
       {"--shutdown-grace", "shutdown_grace"}, {"--billing-url", "billing_url"},
       {"--metrics-token", "metrics_token"},

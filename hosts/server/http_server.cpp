@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include <boost/asio.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -116,7 +117,8 @@ struct HttpServer::Impl {
   std::set<std::shared_ptr<SessionBase>> sessions;
   std::map<std::string, std::size_t> per_address;  // open connections by client address
   std::size_t cap = 0;
-  std::atomic<std::uint64_t> idle_closed{0}, refused{0};
+  std::atomic<std::uint64_t> idle_closed{0}, refused{0}, past_deadline{0};
+  std::unique_ptr<asio::thread_pool> handlers;  // null with handler_threads 0
   std::unique_ptr<ssl::context> tls;         // with HTTPS
   std::string hsts;                          // the Strict-Transport-Security value, or ""
 
@@ -125,6 +127,7 @@ struct HttpServer::Impl {
         control(*workers.front()), acceptor(control), grace(control) {
     cap = options.max_connections != 0 ? options.max_connections : connection_cap_from_file_limit();
     for (auto& w : workers) keep.push_back(asio::make_work_guard(*w));
+    if (options.handler_threads > 0) handlers = std::make_unique<asio::thread_pool>(options.handler_threads);
     if (options.tls) {
       tls = tls_context(*options.tls);
       if (options.tls->hsts_max_age.count() > 0)
@@ -147,7 +150,23 @@ struct HttpServer::Impl {
   std::string refusal(const std::string& why);
   void forget(const std::shared_ptr<SessionBase>& s);
   void finish_if_drained();  // with mutex held
+  // The handler's answer, or a 500 for an exception it let out.
+  HttpResponse answer(const HttpRequest& in) noexcept;
 };
+
+HttpResponse HttpServer::Impl::answer(const HttpRequest& in) noexcept {
+  try {
+    return handler(in);
+  } catch (...) {
+    try {
+      return reject(500, "the server failed on this request");
+    } catch (...) {
+      HttpResponse out;
+      out.status = 500;
+      return out;
+    }
+  }
+}
 
 namespace {
 
@@ -165,7 +184,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
  public:
   Session(tcp::socket socket, std::string address, Impl& server)
-      : SessionBase(std::move(address)), stream_(make_stream(std::move(socket), server)), server_(server) {}
+      : SessionBase(std::move(address)), stream_(make_stream(std::move(socket), server)), server_(server),
+        deadline_(stream_.get_executor()) {}
 
   void start() override {
     if constexpr (Tls) {
@@ -258,14 +278,38 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       in.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     in.body = std::move(parser_->get().body());
+    in.deadline = std::chrono::steady_clock::now() + server_.options.handler_timeout;
     const bool keep_alive = req.keep_alive() && req.version() == 11;
-    HttpResponse out;
-    try {
-      out = server_.handler(in);
-    } catch (...) {
-      out = server_.reject(500, "the server failed on this request");
-    }
-    respond(std::move(out), keep_alive);
+    if (!server_.handlers || (server_.options.inline_route && server_.options.inline_route(in)))
+      return respond(server_.answer(in), keep_alive);
+    hand_off(std::move(in), keep_alive);
+  }
+
+  // To the handler pool; whichever comes first, its answer or the deadline, is sent.
+  void hand_off(HttpRequest in, bool keep_alive) {
+    answered_ = false;
+    deadline_.expires_at(in.deadline);
+    deadline_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec || self->answered_) return;
+      self->answered_ = true;
+      self->server_.past_deadline.fetch_add(1);
+      HttpResponse out = self->server_.reject(
+          503, "the server could not answer within " +
+                   std::to_string(self->server_.options.handler_timeout.count()) +
+                   " ms (the database or another dependency is slow or unavailable); work not committed by then "
+                   "is rolled back");
+      out.headers.emplace_back("Retry-After", "1");
+      self->respond(std::move(out), false);
+    });
+    asio::post(*server_.handlers, [self = this->shared_from_this(), in = std::move(in), keep_alive] {
+      HttpResponse out = self->server_.answer(in);
+      asio::post(self->stream_.get_executor(), [self, out = std::move(out), keep_alive]() mutable {
+        if (self->answered_) return;  // the deadline answered first
+        self->answered_ = true;
+        self->deadline_.cancel();
+        self->respond(std::move(out), keep_alive);
+      });
+    });
   }
 
   void respond(HttpResponse out, bool keep_alive) {
@@ -303,6 +347,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
+  asio::steady_timer deadline_;
+  bool answered_ = false;
   bool busy_ = false;
   bool closed_ = false;
 };
@@ -445,6 +491,7 @@ HttpServer::ConnectionStats HttpServer::connection_stats() const {
   }
   out.idle_closed = impl_->idle_closed.load();
   out.refused = impl_->refused.load();
+  out.past_deadline = impl_->past_deadline.load();
   return out;
 }
 
@@ -460,6 +507,9 @@ void HttpServer::run() {
     threads.emplace_back([this, i] { impl_->workers[i]->run(); });
   impl_->control.run();
   for (auto& t : threads) t.join();
+  // Handlers still at work (answered 503 at their deadline) finish before run() returns,
+  // so nothing they use goes away under them.
+  if (impl_->handlers) impl_->handlers->join();
 }
 
 void HttpServer::stop(std::chrono::milliseconds grace) {

@@ -21,6 +21,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
   std::string body;
   std::string remote;  // the peer's address
+  // By when the answer is due (handler_timeout after the request was read whole): a
+  // handler still at work then has been answered 503 for, and may give up.
+  std::chrono::steady_clock::time_point deadline{};
 
   // The first header of that (lower-case) name, or "".
   const std::string& header(const std::string& name) const {
@@ -50,7 +53,8 @@ struct HttpServerOptions {
   bool reuse_port = false;
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
-  std::chrono::milliseconds request_timeout{10000};  // a whole request, once it starts
+  std::chrono::milliseconds request_timeout{10000};  // reading a request, once it starts; writing an answer
+  std::chrono::milliseconds handler_timeout{10000};  // answering a request read whole (see handler_threads)
   std::chrono::milliseconds idle_timeout{60000};     // a kept-alive connection between requests
   // Open connections at most, in total (0: the process's open-file limit less 128, kept
   // for the database, the bus and files) and from one client address. A connection past
@@ -58,6 +62,14 @@ struct HttpServerOptions {
   // room; with none idle, it is answered 503 and closed.
   std::size_t max_connections = 0;
   std::size_t max_connections_per_address = 256;
+  // Handlers run on a pool of their own, never on the threads that do the I/O, so a
+  // handler blocked on a stalled database holds up neither the other connections nor the
+  // requests `inline_route` picks, which the I/O threads answer themselves (they must not
+  // block: the health check). A request whose handler has not answered by its deadline
+  // is answered 503 with Retry-After and its connection closed; the handler's answer,
+  // when it comes, is dropped. 0: handlers run on the I/O threads, with no deadline.
+  unsigned handler_threads = 16;
+  std::function<bool(const HttpRequest&)> inline_route;
   // Set: HTTPS only. TLS 1.3 unless 1.2 is allowed too; nothing older, ever. Every answer
   // then carries Strict-Transport-Security unless hsts_max_age is zero.
   struct Tls {
@@ -85,6 +97,7 @@ class HttpServer {
     std::size_t open = 0;
     std::uint64_t idle_closed = 0;
     std::uint64_t refused = 0;
+    std::uint64_t past_deadline = 0;  // requests answered 503 at their deadline
   };
   ConnectionStats connection_stats() const;
   // Serves on the calling thread and options.threads - 1 more; returns after stop().

@@ -12,6 +12,7 @@
 #include "args.hpp"
 #include "banyan/banyan.hpp"
 #include "config.hpp"
+#include "database_probe.hpp"
 #include "demo.hpp"
 #include "http_server.hpp"
 #include "key_ring_watcher.hpp"
@@ -50,7 +51,10 @@ int main(int argc, char** argv) {
   }
   try {
     store::DatabaseOptions options;
-    options.pool.max_size = std::max<std::size_t>(options.pool.max_size, config.http.threads + 4);
+    // A connection for each thread that may hold one: handlers (or, without a handler
+    // pool, the I/O threads), the relay, the probes.
+    const std::size_t workers = config.http.handler_threads > 0 ? config.http.handler_threads : config.http.threads;
+    options.pool.max_size = std::max<std::size_t>(options.pool.max_size, workers + 4);
     auto db = store::Database::open(config.database, options);
     if (config.demo) cli::load_demo_data(*db);
     // The relay and the sagas that ship with Banyan run in-process, as banyan-worker's do.
@@ -74,6 +78,10 @@ int main(int argc, char** argv) {
     server::Api api(*db, config, [&](std::string_view line) { log.line(line); }, bus.get());
     server::KeyRingWatcher keys(*db, config.key_check_interval, [&](std::string_view line) { log.line(line, true); });
     api.add_readiness_check([&] { return keys.problems(); });
+    server::DatabaseProbe probe(*db, std::chrono::seconds(1), std::chrono::seconds(2),
+                                [&](std::string_view line) { log.line(line, true); });
+    api.add_readiness_check([&] { return probe.problems(); });
+    config.http.inline_route = &server::Api::answers_without_waiting;
     server::HttpServer server(
         config.http, [&](const server::HttpRequest& r) { return api.handle(r); },
         [&](int status, const std::string& reason) { return api.reject(status, reason); });

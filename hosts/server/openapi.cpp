@@ -596,9 +596,12 @@ class Builder {
   void operations() {
     const json status = object_of({{"status", {{"const", "ok"}}}}, {"status"});
     public_op("/healthz", "healthz", "The process answers", {})["responses"]["200"] = ok("Alive", status);
-    json& ready = public_op("/readyz", "readyz", "The database answers and the encryption keys are in order", {503});
+    json& ready = public_op("/readyz", "readyz",
+                                "The database takes reads and writes (a probe each second) and the encryption keys "
+                                "are in order; answered without waiting on the database",
+                                {503});
     ready["responses"]["200"] = ok("Ready", status);
-    ready["responses"]["503"] = ok("Not ready: the database does not answer (a problem), or what is wrong besides",
+    ready["responses"]["503"] = ok("Not ready: the database's last probe failed or has not answered for 2 s, or the key ring is wrong",
                                    object_of({{"status", {{"const", "unready"}}},
                                               {"problems", {{"type", "array"}, {"items", {{"type", "string"}}}}}},
                                              {"status", "problems"}));

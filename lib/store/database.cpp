@@ -147,13 +147,37 @@ UnitOfWork::UnitOfWork(UnitOfWork&&) noexcept = default;
 UnitOfWork& UnitOfWork::operator=(UnitOfWork&&) noexcept = default;
 UnitOfWork::~UnitOfWork() = default;  // the transaction's deleter rolls back
 
+namespace {
+thread_local std::optional<std::chrono::steady_clock::time_point> commit_deadline;
+}  // namespace
+
+CommitDeadline::CommitDeadline(std::chrono::steady_clock::time_point deadline) noexcept
+    : previous_(commit_deadline) {
+  commit_deadline = deadline;
+}
+CommitDeadline::~CommitDeadline() { commit_deadline = previous_; }
+std::optional<std::chrono::steady_clock::time_point> CommitDeadline::current() noexcept { return commit_deadline; }
+
 void UnitOfWork::commit() {
+  if (commit_deadline && std::chrono::steady_clock::now() > *commit_deadline) {
+    rollback();
+    throw Unavailable("the deadline of this work passed before it committed; it was rolled back");
+  }
   // Last, so that the audit head is the last lock this transaction takes: writers that
   // wait for it hold nothing it needs.
   if (!impl_->audit.empty()) detail::flush_audit(*impl_);
   island::commit(impl_->live());
   // Definitions this unit of work changed are now everyone's: drop what was cached.
   if (impl_->custom_fields_changed) impl_->db->custom_fields.clear();
+}
+
+void Database::probe() {
+  UnitOfWork uow = begin();
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  island::execute(uow.impl().live(), "UPDATE health_probe SET probed_at = " + std::to_string(now) + " WHERE id = 1");
+  uow.commit();
 }
 
 void UnitOfWork::rollback() noexcept {

@@ -416,6 +416,15 @@ void migrate_to_15(island::Transaction& tx, island::Backend backend) {
   add_key_retirement(tx, backend);
 }
 
+// Version 16: the one row Database::probe() writes, so a readiness check learns whether
+// the database takes writes (a full disk refuses them) without touching a real table.
+void create_health_probe(island::Transaction& tx, island::Backend backend) {
+  const ColumnTypes c(backend);
+  island::execute(tx, "CREATE TABLE health_probe (id " + c.id + " NOT NULL PRIMARY KEY, probed_at " + c.time +
+                          " NOT NULL)" + c.engine);
+  island::execute(tx, "INSERT INTO health_probe (id, probed_at) VALUES (1, 0)");
+}
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
@@ -425,7 +434,8 @@ std::vector<Migration>& schema_migrations() {
                                               {8, migrate_to_8}, {9, migrate_to_9},
                                               {10, migrate_to_10}, {11, migrate_to_11},
                                               {12, migrate_to_12}, {13, migrate_to_13},
-                                              {14, migrate_to_14}, {15, migrate_to_15}};
+                                              {14, migrate_to_14}, {15, migrate_to_15},
+                                              {16, create_health_probe}};
   return migrations;
 }
 
@@ -456,6 +466,7 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
     add_audit_key_columns(*tx, state.backend);
     create_encryption_tables(*tx, state.backend);
     add_key_retirement(*tx, state.backend);
+    create_health_probe(*tx, state.backend);
     version = target;
     write_version(*tx, version, true);
   } else {

@@ -25,7 +25,7 @@ class ServerTest : public StoreTest {
     StoreTest::SetUp();
     std::vector<std::string> command = launcher();
     command.insert(command.end(), {
-        BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", scratch().url(), "--threads", "2",
+        BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", database_url(), "--threads", "2",
         "--request-timeout", "2s", "--idle-timeout", "5s", "--max-body", "65536"});
     for (auto& a : server_args()) command.push_back(std::move(a));
     server_ = std::make_unique<ChildProcess>(command);
@@ -50,6 +50,9 @@ class ServerTest : public StoreTest {
       return security::ApiKeyStore().create(uow, id, "test").secret;
     });
   }
+  // The database the server opens (the scratch database, unless a suite reaches it
+  // another way).
+  virtual std::string database_url() const { return scratch().url(); }
   // What runs the server, before its own command line (a shell that lowers a limit first).
   virtual std::vector<std::string> launcher() const { return {}; }
   // Flags a test suite adds to the server's command line.

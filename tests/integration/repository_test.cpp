@@ -1,5 +1,6 @@
 // Repository<T> on both backends: the life of a record, versions, upserts, bad input.
 #include <string>
+#include <thread>
 
 #include "store_fixture.hpp"
 
@@ -339,6 +340,31 @@ TEST_P(RepositoryTest, ARejectedUpdateChangesNothing) {
   }
   Contact now = db().transact([&](UnitOfWork& uow) { return db().contacts().get(uow, c.id); });
   EXPECT_EQ(now, c);
+}
+
+TEST_P(RepositoryTest, WorkPastItsCommitDeadlineIsRolledBackAndOtherThreadsAreUnaffected) {
+  {
+    store::CommitDeadline deadline(std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
+    EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().create(uow, contact("Ada", "Late")); }),
+                 Unavailable);
+    // Another thread has no deadline.
+    std::thread([&] {
+      db().transact([&](UnitOfWork& uow) { db().contacts().create(uow, contact("Ada", "Elsewhere")); });
+    }).join();
+    {
+      store::CommitDeadline later(std::chrono::steady_clock::now() + std::chrono::minutes(1));  // the innermost holds
+      db().transact([&](UnitOfWork& uow) { db().contacts().create(uow, contact("Ada", "Inner")); });
+    }
+    EXPECT_TRUE(store::CommitDeadline::current().has_value());
+  }
+  EXPECT_FALSE(store::CommitDeadline::current().has_value());
+  db().transact([&](UnitOfWork& uow) { db().contacts().create(uow, contact("Ada", "After")); });
+  const auto names = db().read([&](UnitOfWork& uow) {
+    std::vector<std::string> out;
+    for (const auto& c : db().contacts().query(uow, {}).items) out.push_back(c.last_name);
+    return out;
+  });
+  EXPECT_EQ(names, (std::vector<std::string>{"Elsewhere", "Inner", "After"}));
 }
 
 TEST_P(RepositoryTest, AFailedUnitOfWorkLeavesNothingBehind) {

@@ -29,7 +29,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     o.encryption = store::EncryptionKeys::parse(ring);
     return scratch_->open(std::move(o));
   }
-  const ScratchDatabase& scratch() { return *scratch_; }
+  const ScratchDatabase& scratch() const { return *scratch_; }
 
   // A pipeline with open stages "Lead" (10%) and "Proposal" (50%), then "Won" (100%, won)
   // and "Lost" (0%, lost).

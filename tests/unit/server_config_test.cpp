@@ -89,6 +89,19 @@ TEST(ServerConfig, JsonLimitsDefaultTo1000MembersAnd10000ElementsAndCanBeRaised)
   EXPECT_THROW(parse_server_config({"--max-json-elements", "99"}, Env{}), cli::UsageError);
 }
 
+TEST(ServerConfig, HandlersRunOnSixteenThreadsWithinTenSecondsByDefault) {
+  const auto defaults = parse_server_config({}, Env{});
+  EXPECT_EQ(defaults.http.handler_threads, 16u);
+  EXPECT_EQ(defaults.http.handler_timeout, std::chrono::seconds(10));
+  const auto given = parse_server_config({"--handler-threads", "4", "--handler-timeout", "3s"}, Env{});
+  EXPECT_EQ(given.http.handler_threads, 4u);
+  EXPECT_EQ(given.http.handler_timeout, std::chrono::seconds(3));
+  const auto env = parse_server_config({}, Env{{{"BANYAN_HANDLER_THREADS", "8"}, {"BANYAN_HANDLER_TIMEOUT", "1m"}}});
+  EXPECT_EQ(env.http.handler_threads, 8u);
+  EXPECT_EQ(env.http.handler_timeout, std::chrono::minutes(1));
+  EXPECT_THROW(parse_server_config({"--handler-timeout", "soon"}, Env{}), cli::UsageError);
+}
+
 TEST(ServerConfig, RateLimitsReadAsRatePerDurationWithAnOptionalBurstOrOff) {
   const auto defaults = parse_server_config({}, Env{});
   ASSERT_TRUE(defaults.rate.reads && defaults.rate.auth_failures);

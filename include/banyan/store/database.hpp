@@ -152,6 +152,12 @@ class BANYAN_EXPORT Database {
   // nothing is, or without encryption.
   std::vector<std::string> encryption_key_problems();
 
+  // Whether the database takes work: a read-write unit of work that reads and writes one
+  // row of its own (health_probe) and commits. Throws what such work throws (Unavailable
+  // for a lost or stalled connection or a full disk, Conflict when SQLite's write lock
+  // stayed busy, PoolExhausted).
+  void probe();
+
   // "sqlite" or "mysql".
   std::string_view backend() const noexcept;
   PoolMetrics pool_metrics() const;

@@ -1,6 +1,7 @@
 // A unit of work: one database transaction that spans every repository.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,7 +32,8 @@ class BANYAN_EXPORT UnitOfWork {
   ~UnitOfWork();
 
   // Commits. Throws Conflict when the backend refuses (e.g. a deadlock victim),
-  // Unavailable when the connection is lost; the work is then rolled back.
+  // Unavailable when the connection is lost or a CommitDeadline on this thread has
+  // passed; the work is then rolled back.
   void commit();
   // Rolls back. Never throws.
   void rollback() noexcept;
@@ -50,6 +52,24 @@ class BANYAN_EXPORT UnitOfWork {
   friend class Database;
   explicit UnitOfWork(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// While one lives, units of work committed on its thread after `deadline` roll back
+// instead (Unavailable): work whose caller has been given up on (a server request
+// answered 503 at its deadline) does not take effect afterwards. Nests; the innermost
+// holds. Work already committing when the deadline passes still commits.
+class BANYAN_EXPORT CommitDeadline {
+ public:
+  explicit CommitDeadline(std::chrono::steady_clock::time_point deadline) noexcept;
+  ~CommitDeadline();
+  CommitDeadline(const CommitDeadline&) = delete;
+  CommitDeadline& operator=(const CommitDeadline&) = delete;
+
+  // The deadline in force on this thread, if any.
+  static std::optional<std::chrono::steady_clock::time_point> current() noexcept;
+
+ private:
+  std::optional<std::chrono::steady_clock::time_point> previous_;
 };
 
 }  // namespace banyan::store
