@@ -343,17 +343,23 @@ struct Api::Impl {
             "Acks, nacks and releases ignored: from a peer that did not hold the message's lease.", "counter",
             static_cast<double>(m.foreign_settlements));
     }
-    out += "# HELP banyan_dlq_depth Dead letters not replayed, by queue.\n# TYPE banyan_dlq_depth gauge\n";
-    std::string ages = "# HELP banyan_dlq_oldest_age_seconds Age of the oldest dead letter, by queue.\n"
-                       "# TYPE banyan_dlq_oldest_age_seconds gauge\n";
-    for (const auto& q : messaging::DeadLetterStore(db).stats()) {
-      std::snprintf(line, sizeof line, "banyan_dlq_depth{queue=\"%s\"} %lld\n", q.queue.c_str(), static_cast<long long>(q.depth));
-      out += line;
-      std::snprintf(line, sizeof line, "banyan_dlq_oldest_age_seconds{queue=\"%s\"} %.3f\n", q.queue.c_str(),
-                    std::chrono::duration<double>(q.oldest_age).count());
-      ages += line;
-    }
-    out += ages;
+    auto backlog = [&](const char* name, const char* what, const std::vector<messaging::QueueBacklog>& queues) {
+      out += std::string("# HELP banyan_") + name + "_depth " + what + ", by queue.\n# TYPE banyan_" + name +
+             "_depth gauge\n";
+      std::string ages = std::string("# HELP banyan_") + name + "_oldest_age_seconds Age of the oldest of them, by "
+                         "queue.\n# TYPE banyan_" + name + "_oldest_age_seconds gauge\n";
+      for (const auto& q : queues) {
+        std::snprintf(line, sizeof line, "banyan_%s_depth{queue=\"%s\"} %lld\n", name, q.queue.c_str(),
+                      static_cast<long long>(q.depth));
+        out += line;
+        std::snprintf(line, sizeof line, "banyan_%s_oldest_age_seconds{queue=\"%s\"} %.3f\n", name, q.queue.c_str(),
+                      std::chrono::duration<double>(q.oldest_age).count());
+        ages += line;
+      }
+      out += ages;
+    };
+    if (bus != nullptr) backlog("queue", "Messages in a work queue (ready, backing off or leased)", bus->backlog());
+    backlog("dlq", "Dead letters not replayed", messaging::DeadLetterStore(db).stats());
     if (config.oidc) {
       const auto keys = authenticator.key_stats();
       gauge("banyan_oidc_key_refreshes_total", "Key sets fetched from the OIDC issuer.", "counter",

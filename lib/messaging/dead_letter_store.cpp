@@ -163,14 +163,7 @@ std::size_t DeadLetterStore::purge_older_than(std::chrono::microseconds age) {
 
 std::vector<DeadLetterQueueStats> DeadLetterStore::stats() const {
   auto uow = db_->begin(std::nullopt, store::Access::kReadOnly);
-  SqlFragment q;
-  q.text("SELECT queue, COUNT(*), MIN(dead_at) FROM dead_letters WHERE replayed_at = 0 "
-         "GROUP BY queue ORDER BY queue");
-  const std::int64_t now = detail::now_us();
-  std::vector<DeadLetterQueueStats> out;
-  for (const auto& v : island::ViewStore<odbrows::QueueDepthView>::query(uow.impl().live(), q))
-    out.push_back({v.queue, v.depth, std::chrono::microseconds(std::max<std::int64_t>(0, now - v.oldest))});
-  return out;
+  return detail::backlog_by_queue(uow, "dead_letters WHERE replayed_at = 0", "dead_at");
 }
 
 }  // namespace banyan::messaging

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -166,6 +167,12 @@ struct MessageBus::Impl {
     link.socket.reset();
     link.connected = endpoint;
     if (endpoint.empty()) return true;
+    if (endpoint.rfind("ipc://", 0) == 0 && !std::filesystem::exists(endpoint.substr(6))) {
+      log("cannot reach the relay at " + endpoint + ": that socket file is not on this host, so the relay runs on "
+          "another one; give it a tcp:// work and publish endpoint (and the deployment's CURVE keys) so that "
+          "consumers here are served");
+      return true;
+    }
     const bool tcp = is_tcp(endpoint);
     if (tcp && (!options.curve || options.curve->client_secret.empty())) {
       log("cannot reach the relay at " + endpoint + ": it serves over tcp://, which needs CURVE client keys "
@@ -494,7 +501,9 @@ struct MessageBus::Impl {
     std::map<std::string, std::vector<odbrows::QueueMessageView>> candidates;
     if (stale_queues || want_outbox || want_ready) {
       auto uow = db.begin(std::nullopt, store::Access::kReadOnly);
-      if (stale_queues) {
+      // With every outbox read too, in the same snapshot: an event committed after a queue
+      // was declared (by any process) is routed to it, never relayed past it.
+      if (stale_queues || want_outbox) {
         st.queues = detail::load_queues(uow);
         st.queues_loaded = now;
       }
@@ -719,7 +728,13 @@ struct MessageBus::Impl {
     if (is_tcp(options.work_endpoint) || is_tcp(options.publish_endpoint)) start_zap();
     auto bind = [&](zmq::socket_t& s, const std::string& internal, const std::string& external) {
       s.bind(internal);
-      if (external.empty()) return std::string();
+      if (external.empty()) {
+        // No endpoint configured: one every process of this host and user can reach (a
+        // socket file in a fresh 0700 directory), so consumers in other processes on the
+        // database (a server beside a worker) are served whichever of them relays.
+        s.bind("ipc://*");
+        return std::string(s.get(zmq::sockopt::last_endpoint));
+      }
       if (is_tcp(external)) {
         s.set(zmq::sockopt::curve_server, 1);
         s.set(zmq::sockopt::curve_secretkey, options.curve->server_secret);
@@ -866,6 +881,11 @@ void MessageBus::stop() {
     if (endpoint->rfind(prefix, 0) == 0 && endpoint->size() > prefix.size() && (*endpoint)[prefix.size()] != '@')
       ::unlink(endpoint->c_str() + prefix.size());
   }
+}
+
+std::vector<QueueBacklog> MessageBus::backlog() const {
+  auto uow = impl_->db.begin(std::nullopt, store::Access::kReadOnly);
+  return detail::backlog_by_queue(uow, "queue_messages", "enqueued_at");
 }
 
 BusMetrics MessageBus::metrics() const {

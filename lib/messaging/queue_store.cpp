@@ -332,6 +332,18 @@ std::vector<odbrows::QueueMessageView> select_messages(UnitOfWork& uow, const Sq
 }
 }  // namespace
 
+std::vector<QueueBacklog> backlog_by_queue(UnitOfWork& uow, const std::string& rows, const std::string& time_column) {
+  SqlFragment q;
+  const std::string from = rows.substr(0, rows.find(' '));
+  const std::string where = rows.size() > from.size() ? rows.substr(from.size()) : std::string();
+  q.text("SELECT queue, COUNT(*), MIN(" + time_column + ") FROM " + from + where + " GROUP BY queue ORDER BY queue");
+  const std::int64_t now = now_us();
+  std::vector<QueueBacklog> out;
+  for (const auto& v : island::ViewStore<odbrows::QueueDepthView>::query(tx_of(uow), q))
+    out.push_back({v.queue, v.depth, std::chrono::microseconds(std::max<std::int64_t>(0, now - v.oldest))});
+  return out;
+}
+
 std::vector<odbrows::QueueMessageView> ready_messages(UnitOfWork& uow, const std::string& queue,
                                                       std::int64_t now, int limit) {
   SqlFragment where;

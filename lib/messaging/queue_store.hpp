@@ -84,6 +84,9 @@ std::map<std::string, std::vector<Routed>> route_events(
 std::vector<odbrows::QueueMessageView> ready_messages(UnitOfWork& uow, const std::string& queue,
                                                       std::int64_t now, int limit);
 std::optional<odbrows::QueueMessageView> queue_message(UnitOfWork& uow, std::uint64_t id);
+// Per queue, by name: the rows of `rows` (a table and its condition: "queue_messages",
+// "dead_letters WHERE replayed_at = 0") and the age of the oldest by `time_column`.
+std::vector<QueueBacklog> backlog_by_queue(UnitOfWork& uow, const std::string& rows, const std::string& time_column);
 // Marks the messages leased to `leased_to` until `until`; returns those it got.
 std::vector<std::uint64_t> lease_messages(UnitOfWork& uow, const std::vector<std::uint64_t>& ids,
                                           std::int64_t until, const std::string& leased_to);

@@ -201,7 +201,8 @@ TEST_P(ServerTest, MetricsCountRequestsPerRouteTemplateWithLatencyAndReportPoolO
            R"(banyan_http_request_duration_seconds_count{route="/v1/contacts/{id}"} 2)",
            "# TYPE banyan_http_request_duration_seconds histogram", "banyan_db_pool_in_use ",
            "banyan_db_pool_acquired_total ", "banyan_outbox_pending ", R"(banyan_dlq_depth{queue="billing"} 1)",
-           R"(banyan_dlq_oldest_age_seconds{queue="billing"} )"})
+           R"(banyan_dlq_oldest_age_seconds{queue="billing"} )", "# TYPE banyan_queue_depth gauge",
+           "# TYPE banyan_queue_oldest_age_seconds gauge"})
     EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
   // Raw paths never become series of their own.
   EXPECT_EQ(m.find("/v1/contacts/1\""), std::string::npos);

@@ -265,3 +265,46 @@ TEST_P(WorkerFaultTest, BanyanWorkerStopsCleanlyOnSigtermAndReleasesTheRelayLeas
 
 }  // namespace
 }  // namespace banyan::test
+
+namespace banyan::test {
+namespace {
+
+// A default banyan-server (relaying in-process, no endpoint configured) beside a default
+// banyan-worker that runs the sagas, on one database: whichever holds the relay lease
+// serves the other's consumers (it advertises a socket every process of the host can
+// reach), so no saga waits behind a relay nobody can talk to.
+class DefaultDeploymentTest : public SagaFaultTest {};
+BANYAN_ON_BOTH_BACKENDS(DefaultDeploymentTest);
+
+TEST_P(DefaultDeploymentTest, AServerHoldingTheRelayServesTheWorkersSagas) {
+  ChildProcess server({BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", scratch().url(), "--threads", "1"});
+  ASSERT_TRUE(server.wait_for_output("listening on")) << server.output();
+  // The server relays (it started first): the lease is its own.
+  const std::string mine = ":" + std::to_string(server.pid()) + "@";
+  ASSERT_TRUE(eventually([&] {
+    return scratch().raw("SELECT holder FROM messaging_leases WHERE name = 'relay'").find(mine) != std::string::npos;
+  }, 20s));
+  EXPECT_EQ(scratch().raw("SELECT work_endpoint FROM messaging_leases WHERE name = 'relay'").rfind("ipc://", 0), 0u);
+  BillingStub billing;
+  ChildProcess worker({BANYAN_WORKER, "--database", scratch().url(), "--billing-url", billing.url()});
+  ASSERT_TRUE(worker.wait_for_output("banyan-worker: running")) << worker.output();
+  std::vector<Id> deals;
+  for (int i = 0; i < 5; ++i) deals.push_back(won_deal("Won " + std::to_string(i)).id);
+  for (Id deal : deals)
+    EXPECT_TRUE(eventually([&] {
+      const auto s = instance(deal);
+      return s && s->status == saga::SagaStatus::kCompleted;
+    }, 60s)) << "deal " << deal << "; saga instances: "
+             << scratch().raw("SELECT GROUP_CONCAT(saga || ':' || status) FROM saga_instances") << "\nworker:\n"
+             << worker.output() << "\nserver:\n" << server.output();
+  EXPECT_EQ(billing.customers().size(), deals.size());
+  // Still the server's lease: the worker was served, not promoted.
+  EXPECT_NE(scratch().raw("SELECT holder FROM messaging_leases WHERE name = 'relay'").find(mine), std::string::npos);
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(), 0) << worker.output();
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(), 0) << server.output();
+}
+
+}  // namespace
+}  // namespace banyan::test

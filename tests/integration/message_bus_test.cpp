@@ -76,6 +76,23 @@ TEST_P(MessageBusTest, MessagesRoutedBeforeTheirConsumerCameCarryTheWholeEventAn
   for (const auto& d : dead) EXPECT_EQ(d.event, d.event.sequence == outbox[0].sequence ? outbox[0] : outbox[1]);
 }
 
+TEST_P(MessageBusTest, TheBacklogShowsAQueueNobodyServesAgeing) {
+  MessageBus& b = bus();
+  b.declare_queue(queue("unserved", {"contact.created"}));
+  b.declare_queue(queue("served", {"contact.created"}));
+  b.start();
+  Seen served;
+  b.consume("served", [&](const Message& m) { served.add(m); });
+  for (const char* last : {"Lovelace", "Hopper", "Noether"}) add_contact(last);
+  ASSERT_TRUE(eventually([&] { return served.size() == 3 && count("SELECT COUNT(*) FROM queue_messages") == 3; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto backlog = b.backlog();
+  ASSERT_EQ(backlog.size(), 1u) << "a served queue with nothing left is not listed";
+  EXPECT_EQ(backlog[0].queue, "unserved");
+  EXPECT_EQ(backlog[0].depth, 3);
+  EXPECT_GE(backlog[0].oldest_age, std::chrono::milliseconds(20));
+}
+
 TEST_P(MessageBusTest, CompetingConsumersShareAQueueWithEachMessageHandledOnce) {
   MessageBus& b = bus();
   b.declare_queue(queue("work", {"contact.created"}));

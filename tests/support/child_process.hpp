@@ -19,6 +19,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   void signal(int sig);
+  pid_t pid() const noexcept { return pid_; }
   // Waits for the exit; returns the exit status, or 128 + signal number.
   int wait(std::chrono::milliseconds limit = std::chrono::seconds(60));
   bool running();

@@ -48,13 +48,8 @@ struct BANYAN_EXPORT DeadLetterFilter {
   bool include_replayed = false;
 };
 
-struct BANYAN_EXPORT DeadLetterQueueStats {
-  std::string queue{};
-  // Entries not replayed yet.
-  std::int64_t depth = 0;
-  // Age of the oldest of them.
-  std::chrono::microseconds oldest_age{0};
-};
+// Per queue: entries not replayed yet (depth) and the age of the oldest of them.
+using DeadLetterQueueStats = QueueBacklog;
 
 // Obtain with DeadLetterStore(db); valid while the Database lives. Thread-safe: each call
 // runs its own transaction. Storage errors surface as banyan::Error (Unavailable, ...).

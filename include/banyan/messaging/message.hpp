@@ -1,6 +1,8 @@
 // What the messaging layer delivers, and how a handler reports failure.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <stdexcept>
@@ -47,5 +49,13 @@ using MessageHandler = std::function<void(const Message&)>;
 // Receives one published event (PUB/SUB fan-out). Exceptions are logged and dropped:
 // fan-out is for live observers; work that must happen belongs in a work queue.
 using EventHandler = std::function<void(const store::DomainEvent&)>;
+
+// What a queue holds, by name: messages (ready, backing off or leased, for a work queue;
+// entries not replayed, for the dead letters) and how long the oldest has waited.
+struct BANYAN_EXPORT QueueBacklog {
+  std::string queue{};
+  std::int64_t depth = 0;
+  std::chrono::microseconds oldest_age{0};
+};
 
 }  // namespace banyan::messaging

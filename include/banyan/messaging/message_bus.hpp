@@ -160,6 +160,9 @@ class BANYAN_EXPORT MessageBus {
   void stop();
 
   BusMetrics metrics() const;
+  // Every work queue's backlog, from the database (whichever bus relays): a queue whose
+  // oldest message keeps ageing is not being served. Throws like a read.
+  std::vector<QueueBacklog> backlog() const;
   // The endpoints the relay advertises ("" while this bus does not hold the lease).
   std::string work_endpoint() const;
   std::string publish_endpoint() const;
