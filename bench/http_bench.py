@@ -224,11 +224,12 @@ def main():
                          check=True, capture_output=True, text=True).stdout.strip()
     os.environ["BANYAN_BENCH_KEY"] = key  # for wrk's scripts and the hold clients
     # Limits far above what one machine can send: the limiter runs on every request, as in
-    # production, but never refuses (the load comes from one principal and one address).
+    # production, but never refuses (the load comes from one principal and one address, so
+    # the per-address connection cap is raised as an operator would for 1,000 connections).
     unlimited = "1000000000/1s"
     banyan, bport = start([args.server, "--listen", "127.0.0.1:0", "--database", db, "--threads", str(args.threads),
                            "--rate-reads", unlimited, "--rate-writes", unlimited, "--rate-bulk", unlimited,
-                           "--rate-address", unlimited],
+                           "--rate-address", unlimited, "--max-connections-per-address", "20000"],
                           f"{work}/banyan.log")
     minimal, mport = start([args.minimal, "127.0.0.1", "0", str(args.threads)], f"{work}/minimal.log")
     log(f"banyan-server on {bport}, minimal server on {mport}; seeding {args.seed} contacts")

@@ -53,7 +53,8 @@ net::detail::HttpResponse call_billing(const std::string& method, const std::str
   try {
     return net::detail::http_request(method, url, body, headers, deadline);
   } catch (const Unavailable& e) {
-    throw messaging::TransientError(e.what());
+    // No answer: the request may have been done (a timeout after sending), or not.
+    throw OutcomeUnknown(e.what());
   } catch (const ValidationError& e) {
     throw messaging::PermanentError(e.what());
   }

@@ -193,7 +193,7 @@ struct SagaOrchestrator::Impl {
     auto run = [&] {
       if (fn) fn(ctx);
       if (std::chrono::steady_clock::now() > ctx.deadline)
-        throw messaging::TransientError("step " + s.name + " ran past its timeout");
+        throw OutcomeUnknown("step " + s.name + " ran past its timeout");
     };
     try {
       if (s.kind == Step::Kind::kLocal) {
@@ -212,7 +212,11 @@ struct SagaOrchestrator::Impl {
     } catch (const std::exception& e) {
       const bool last = messaging::classify(e) == messaging::ErrorClass::kPermanent ||
                         m.attempt >= def.retry.max_attempts;
-      if (last) db.transact([&](UnitOfWork& uow) { give_up(uow, def, *v, forward, m.attempt, e.what()); });
+      // A remote step that may have happened is undone with the rest (a local one that
+      // failed rolled back with its transaction).
+      const bool maybe_done = s.kind == Step::Kind::kRemote && dynamic_cast<const OutcomeUnknown*>(&e) != nullptr;
+      if (last)
+        db.transact([&](UnitOfWork& uow) { give_up(uow, def, *v, forward, maybe_done, m.attempt, e.what()); });
       throw;  // the message fails: retried, or dead-lettered with the error
     }
   }
@@ -237,7 +241,7 @@ struct SagaOrchestrator::Impl {
   }
 
   void give_up(UnitOfWork& uow, const SagaDefinition& def, const odbrows::SagaInstanceView& v,
-               bool forward, int attempt, const std::string& error) {
+               bool forward, bool maybe_done, int attempt, const std::string& error) {
     const int step = static_cast<int>(v.step);
     const auto& name = def.steps[static_cast<std::size_t>(step)].name;
     const ObjectRef subject{parse_object_type(v.subject_type), v.subject_id};
@@ -245,6 +249,10 @@ struct SagaOrchestrator::Impl {
     if (!forward) {
       save(uow, v, SagaStatus::kFailed, step, data_of(v.data),
            with_entry(v.history, name, "compensation_failed", attempt, error), why);
+    } else if (maybe_done) {
+      save(uow, v, SagaStatus::kCompensating, step, data_of(v.data),
+           with_entry(v.history, name, "outcome_unknown", attempt, error), why);
+      enqueue_step(uow, def.name, subject, v.id, step, false);
     } else if (step > 0) {
       save(uow, v, SagaStatus::kCompensating, step - 1, data_of(v.data),
            with_entry(v.history, name, "failed", attempt, error), why);

@@ -305,6 +305,33 @@ TEST_P(BuiltinSagaTest, WhenBillingFailsForGoodTheDealIsFlaggedAndTheFailureIsIn
   EXPECT_NE(dlq.list()[0].last_error.find("billing answered 500"), std::string::npos) << dlq.list()[0].last_error;
 }
 
+// Billing did the work but its answer never came (timed out, twice): when the saga gives
+// up, the billing step is undone too, not only the steps before it.
+TEST_P(BuiltinSagaTest, ABillingCallThatMayHaveSucceededIsUndoneWhenTheSagaGivesUp) {
+  BillingStub billing;
+  billing.set_mode(BillingStub::Mode::kSilentOk);
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 1s, .retry = quick(2)}));
+  b.start();
+  const Deal deal = won_deal("Silent", {100000, "EUR"});
+  ASSERT_TRUE(eventually([&] { return billing.posts() == 2; }));
+  EXPECT_EQ(billing.customers().size(), 1u) << "both unanswered calls made the one customer";
+  billing.set_mode(BillingStub::Mode::kOk);  // the compensation is answered
+  ASSERT_TRUE(eventually([&] {
+    auto s = SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal.id));
+    return s && s->status == SagaStatus::kCompensated;
+  }));
+  EXPECT_TRUE(billing.customers().empty()) << "the customer the unanswered call made is left in billing";
+  EXPECT_EQ(billing.deletes(), 1);
+  EXPECT_EQ(tags_of({ObjectType::kDeal, deal.id}), std::vector<std::string>{"billing-failed"});
+  const auto s = *SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal.id));
+  std::vector<std::string> what;
+  for (const auto& h : s.history) what.push_back(h.step + " " + h.what);
+  EXPECT_EQ(what, (std::vector<std::string>{"flag_onboarding done", "provision_billing outcome_unknown",
+                                            "provision_billing compensated", "flag_onboarding compensated"}));
+}
+
 TEST_P(BuiltinSagaTest, ALeadIsConvertedAcrossMessages) {
   auto p = make_pipeline();
   const Lead lead = db().transact([&](store::UnitOfWork& uow) {

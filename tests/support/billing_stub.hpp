@@ -13,7 +13,13 @@ namespace banyan::test {
 
 class BillingStub {
  public:
-  enum class Mode { kOk, kFail /* 500 */, kRefuse /* 422 */, kHang /* no answer for 30 s */ };
+  enum class Mode {
+    kOk,
+    kFail /* 500 */,
+    kRefuse /* 422 */,
+    kHang /* no answer for 30 s */,
+    kSilentOk /* does a POST or DELETE, then gives no answer for 30 s */
+  };
 
   BillingStub();
   ~BillingStub();

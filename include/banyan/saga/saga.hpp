@@ -47,15 +47,26 @@ struct BANYAN_EXPORT StepContext {
   store::UnitOfWork* uow = nullptr;
 };
 
+// Throw from a remote step when the call may have taken effect though no answer said so
+// (a timeout, the connection lost after sending). It is retried like any transient
+// failure; when the saga gives up on the step, the step itself is compensated too, not
+// only the ones before it, so its compensation must tolerate finding nothing to undo.
+class BANYAN_EXPORT OutcomeUnknown : public messaging::TransientError {
+ public:
+  using messaging::TransientError::TransientError;
+};
+
 struct BANYAN_EXPORT Step {
   std::string name{};
   // Local steps write only to this database, inside the step's transaction. Remote steps
   // call other systems outside any transaction and must be idempotent (use the instance
   // id as the idempotency key): after a crash they may run again.
   enum class Kind { kLocal, kRemote } kind = Kind::kLocal;
-  // Throws to fail (messaging::PermanentError to fail for good at once).
+  // Throws to fail (messaging::PermanentError to fail for good at once; OutcomeUnknown
+  // when a remote call may have happened unanswered).
   std::function<void(StepContext&)> action{};
-  // Undoes the action after a later step failed for good. May be empty.
+  // Undoes the action after a later step failed for good, or after this remote step
+  // failed with OutcomeUnknown (or ran past its timeout). May be empty.
   std::function<void(StepContext&)> compensation{};
   // A step running longer than this fails (the action should honour ctx.deadline).
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
@@ -87,7 +98,9 @@ struct BANYAN_EXPORT SagaDefinition {
 
 struct BANYAN_EXPORT SagaHistoryEntry {
   std::string step{};
-  std::string what{};  // "done", "failed", "compensated", "compensation_failed"
+  // "done", "failed", "outcome_unknown" (a remote step given up on that may have
+  // happened: compensated too), "compensated", "compensation_failed"
+  std::string what{};
   int attempt = 0;
   Timestamp at{};
   std::string error{};
