@@ -167,9 +167,10 @@ struct MessageBus::Impl {
     link.socket.reset();
     link.connected = endpoint;
     if (endpoint.empty()) return true;
-    if (endpoint.rfind("ipc://", 0) == 0 && !std::filesystem::exists(endpoint.substr(6))) {
-      log("cannot reach the relay at " + endpoint + ": that socket file is not on this host, so the relay runs on "
-          "another one; give it a tcp:// work and publish endpoint (and the deployment's CURVE keys) so that "
+    std::error_code missing;  // not found, or in a directory this user may not enter
+    if (endpoint.rfind("ipc://", 0) == 0 && !std::filesystem::exists(endpoint.substr(6), missing)) {
+      log("cannot reach the relay at " + endpoint + ": that socket file is not on this host, or not open to this "
+          "user; give the relay a tcp:// work and publish endpoint (and the deployment's CURVE keys) so that "
           "consumers here are served");
       return true;
     }
