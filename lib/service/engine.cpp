@@ -14,6 +14,15 @@
 
 namespace banyan {
 
+namespace {
+
+// One principal's key in the Engine's per-principal books (refused reads, listed records).
+std::string key_of(const security::Principal& who) {
+  return who.user_id ? "u" + std::to_string(*who.user_id) : "n" + who.name;
+}
+
+}  // namespace
+
 struct Engine::Impl {
   Impl(store::Database& database, EngineOptions opts)
       : db(database), options(std::move(opts)),
@@ -50,7 +59,7 @@ struct Engine::Impl {
     const std::int64_t minute = std::chrono::duration_cast<std::chrono::minutes>(
                                     std::chrono::system_clock::now().time_since_epoch())
                                     .count();
-    const std::string key = who.user_id ? "u" + std::to_string(*who.user_id) : "n" + who.name;
+    const std::string key = key_of(who);
     std::lock_guard<std::mutex> lock(denied_mutex);
     if (denied_minute.size() > 100000) {  // bounded: forget the principals of past minutes
       std::erase_if(denied_minute, [&](const auto& e) { return e.second < minute; });
@@ -65,7 +74,7 @@ struct Engine::Impl {
   void note_listed(const security::AccessPolicy& in_force, const security::Principal& who, ObjectType type,
                    std::size_t count) {
     if (count == 0 || who.kind == security::Principal::Kind::kSystem) return;
-    const std::string key = who.user_id ? "u" + std::to_string(*who.user_id) : "n" + who.name;
+    const std::string key = key_of(who);
     const auto now = security::RateLimiter::Clock::now();
     if (listed_records.take(key, allowance, now, static_cast<double>(count)).allowed) return;
     if (in_force.scope(who, security::Action::kExport, type) == security::Scope::kNone) {

@@ -219,6 +219,17 @@ class BuiltinSagaTest : public SagaTest {
   std::size_t activities_of(ObjectRef target) {
     return db().transact([&](store::UnitOfWork& uow) { return db().relations().activities_of(uow, target).size(); });
   }
+  // The deal_won saga of a deal, if one started.
+  std::optional<saga::SagaInstance> deal_saga(Id deal) {
+    return SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal));
+  }
+  // Whether the deal's saga comes to `status` in time.
+  bool deal_saga_ends_as(Id deal, SagaStatus status) {
+    return eventually([&] {
+      const auto s = deal_saga(deal);
+      return s && s->status == status;
+    });
+  }
 };
 BANYAN_ON_BOTH_BACKENDS(BuiltinSagaTest);
 
@@ -229,10 +240,7 @@ TEST_P(BuiltinSagaTest, AWonDealIsProvisionedInBillingAndGetsAnOnboardingTask) {
   o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick()}));
   b.start();
   const Deal deal = won_deal("Big account", {500000, "EUR"});
-  ASSERT_TRUE(eventually([&] {
-    auto s = SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal.id));
-    return s && s->status == SagaStatus::kCompleted;
-  }));
+  ASSERT_TRUE(deal_saga_ends_as(deal.id, SagaStatus::kCompleted));
   EXPECT_EQ(billing.customers().size(), 1u);
   EXPECT_EQ(activities_of({ObjectType::kDeal, deal.id}), 1u);
   EXPECT_EQ(tags_of({ObjectType::kDeal, deal.id}), std::vector<std::string>{"onboarding"});
@@ -277,10 +285,7 @@ TEST_P(BuiltinSagaTest, AMoveToAWonStageOrAWonStatusStartsTheDealWonSaga) {
     db().deals().patch(uow, set.id, won);
   });
   for (const Deal& d : {moved, set}) {
-    EXPECT_TRUE(eventually([&] {
-      auto s = SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(d.id));
-      return s && s->status == SagaStatus::kCompleted;
-    })) << d.title;
+    EXPECT_TRUE(deal_saga_ends_as(d.id, SagaStatus::kCompleted)) << d.title;
   }
   EXPECT_EQ(billing.customers().size(), 2u);
 }
@@ -293,10 +298,7 @@ TEST_P(BuiltinSagaTest, WhenBillingFailsForGoodTheDealIsFlaggedAndTheFailureIsIn
   o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick(3)}));
   b.start();
   const Deal deal = won_deal("Big account", {500000, "EUR"});
-  ASSERT_TRUE(eventually([&] {
-    auto s = SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal.id));
-    return s && s->status == SagaStatus::kCompensated;
-  }));
+  ASSERT_TRUE(deal_saga_ends_as(deal.id, SagaStatus::kCompensated));
   EXPECT_EQ(billing.posts(), 3);
   EXPECT_EQ(tags_of({ObjectType::kDeal, deal.id}), std::vector<std::string>{"billing-failed"});
   EXPECT_EQ(activities_of({ObjectType::kDeal, deal.id}), 0u);
@@ -318,14 +320,11 @@ TEST_P(BuiltinSagaTest, ABillingCallThatMayHaveSucceededIsUndoneWhenTheSagaGives
   ASSERT_TRUE(eventually([&] { return billing.posts() == 2; }));
   EXPECT_EQ(billing.customers().size(), 1u) << "both unanswered calls made the one customer";
   billing.set_mode(BillingStub::Mode::kOk);  // the compensation is answered
-  ASSERT_TRUE(eventually([&] {
-    auto s = SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal.id));
-    return s && s->status == SagaStatus::kCompensated;
-  }));
+  ASSERT_TRUE(deal_saga_ends_as(deal.id, SagaStatus::kCompensated));
   EXPECT_TRUE(billing.customers().empty()) << "the customer the unanswered call made is left in billing";
   EXPECT_EQ(billing.deletes(), 1);
   EXPECT_EQ(tags_of({ObjectType::kDeal, deal.id}), std::vector<std::string>{"billing-failed"});
-  const auto s = *SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal.id));
+  const auto s = *deal_saga(deal.id);
   std::vector<std::string> what;
   for (const auto& h : s.history) what.push_back(h.step + " " + h.what);
   EXPECT_EQ(what, (std::vector<std::string>{"flag_onboarding done", "provision_billing outcome_unknown",
