@@ -13,11 +13,15 @@
 #   ./scripts/bench.sh http     banyan-server under wrk (GET by id, list, create at 64 and
 #                               1,000 connections) and 50,000 held connections, vs a
 #                               minimal Beast server (bench/http_bench.py)
+#   ./scripts/bench.sh soak     1,000,000 events through the outbox, two queues and the
+#                               dead letters with a 10 s retention window: each table's
+#                               size late in the run against early (bench/soak.cpp; not a
+#                               comparison, a check that retention keeps up)
 set -euo pipefail
 suite=${1:-}
 case "$suite" in
-  pool|store|messaging|json|http) ;;
-  *) echo "usage: $0 pool|store|messaging|json|http" >&2; exit 2 ;;
+  pool|store|messaging|json|http|soak) ;;
+  *) echo "usage: $0 pool|store|messaging|json|http|soak" >&2; exit 2 ;;
 esac
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/setup.sh" --bench
@@ -32,6 +36,10 @@ if [[ $suite == http ]]; then
     --cli "$BANYAN_BUILD/hosts/cli/banyan" \
     --minimal "$BANYAN_BUILD/bench/minimal_http_server" --hold "$BANYAN_ROOT/bench/http_hold.py" --work "$work"
   exit 0
+fi
+if [[ $suite == soak ]]; then
+  "$BANYAN_BUILD/bench/banyan_soak" --events "${BANYAN_SOAK_EVENTS:-1000000}" --window 10
+  exit $?
 fi
 [[ $suite == json ]] || mariadb_start
 json=$(mktemp)

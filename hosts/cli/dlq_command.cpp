@@ -2,6 +2,7 @@
 
 #include <banyan/errors.hpp>
 #include <banyan/messaging/dead_letter_store.hpp>
+#include <banyan/saga/saga.hpp>
 
 #include <ctime>
 #include <iomanip>
@@ -88,7 +89,7 @@ int run_dlq(store::Database& db, const std::vector<std::string>& argv, std::ostr
   if (argv.empty()) throw UsageError("dlq needs a verb");
   const std::string verb = argv[0];
   const Args a(std::vector<std::string>(argv.begin() + 1, argv.end()), kValued);
-  messaging::DeadLetterStore dlq(db);
+  messaging::DeadLetterStore dlq(db, saga::replay_guard());
   const auto& pos = a.positionals();
   auto [filter, filtered] = filter_of(a);
   if (verb == "list") {
@@ -119,8 +120,15 @@ int run_dlq(store::Database& db, const std::vector<std::string>& argv, std::ostr
       }
     } else if (pos.empty() && (filtered || a.flag("--all"))) {
       // An empty filter matches everything, so "everything" must be said with --all.
-      const std::size_t n = replay ? dlq.replay(filter) : dlq.purge(filter);
-      out << (replay ? "replayed " : "purged ") << n << " entries\n";
+      if (!replay) {
+        out << "purged " << dlq.purge(filter) << " entries\n";
+        return 0;
+      }
+      const auto report = dlq.replay(filter);
+      out << "replayed " << report.replayed << " entries\n";
+      for (const auto& r : report.refused) out << "not replayed " << r.id << ": " << r.reason << "\n";
+      // A script must notice what was left behind.
+      return report.refused.empty() ? 0 : 1;
     } else {
       throw UsageError("dlq " + verb + " takes one id, or a filter, or --all");
     }

@@ -342,6 +342,18 @@ struct Api::Impl {
       gauge("banyan_bus_foreign_settlements_total",
             "Acks, nacks and releases ignored: from a peer that did not hold the message's lease.", "counter",
             static_cast<double>(m.foreign_settlements));
+      gauge("banyan_retention_purged_events_total", "Relayed outbox events this process deleted past retention.",
+            "counter", static_cast<double>(m.purged_events));
+      gauge("banyan_retention_purged_claims_total", "Processed-message claims this process deleted past retention.",
+            "counter", static_cast<double>(m.purged_claims));
+      gauge("banyan_retention_purged_dead_letters_total", "Dead letters this process deleted past retention.",
+            "counter", static_cast<double>(m.purged_dead_letters));
+      out += "# HELP banyan_table_rows Rows in a messaging table.\n# TYPE banyan_table_rows gauge\n";
+      for (const auto& t : bus->table_sizes()) {
+        std::snprintf(line, sizeof line, "banyan_table_rows{table=\"%s\"} %lld\n", t.table.c_str(),
+                      static_cast<long long>(t.rows));
+        out += line;
+      }
     }
     auto backlog = [&](const char* name, const char* what, const std::vector<messaging::QueueBacklog>& queues) {
       out += std::string("# HELP banyan_") + name + "_depth " + what + ", by queue.\n# TYPE banyan_" + name +
@@ -1420,7 +1432,7 @@ struct Api::Impl {
       if (m != allowed) throw not_allowed(m, allowed);
     };
     if (s.size() >= 3 && s[2] == "dead-letters") {
-      messaging::DeadLetterStore dlq(db);
+      messaging::DeadLetterStore dlq(db, saga::replay_guard());
       if (s.size() == 3) {
         method("GET");
         std::size_t limit = 50;
@@ -1446,7 +1458,10 @@ struct Api::Impl {
       }
       if (s.size() == 4 && s[3] == "replay") {
         method("POST");
-        return json_response(200, json{{"replayed", dlq.replay(dead_letter_filter(t.query))}});
+        const auto report = dlq.replay(dead_letter_filter(t.query));
+        json refused = json::array();
+        for (const auto& no : report.refused) refused.push_back({{"id", no.id}, {"reason", no.reason}});
+        return json_response(200, json{{"replayed", report.replayed}, {"refused", refused}});
       }
       const Id id = parse_id(s[3]);
       if (s.size() == 4 && m == "GET") return json_response(200, dead_letter_json(dlq.get(id)));

@@ -18,6 +18,9 @@ const char* const kServerUsage =
     "                     [--handler-threads N] [--handler-timeout DURATION]\n"
     "                     [--max-connections N] [--max-connections-per-address N]\n"
     "                     [--shutdown-grace DURATION] [--no-access-log] [--billing-url URL]\n"
+    "                     [--billing-timeout DURATION] [--saga-lease DURATION] [--consumers N|QUEUE=N[,...]]\n"
+    "                     [--outbox-retention DURATION] [--processed-retention DURATION]\n"
+    "                     [--dlq-retention DURATION]\n"
     "                     [--metrics-token TOKEN] [--audit-anchor FILE [--audit-checkpoint-interval DURATION]]\n"
     "                     [--bus-key-file FILE] [--key-check-interval DURATION]\n"
     "                     [--rate-reads|--rate-writes|--rate-bulk|--rate-address|--rate-auth-failures\n"
@@ -35,7 +38,12 @@ const char* const kServerUsage =
     "Retry-After, and its uncommitted work is rolled back), BANYAN_MAX_CONNECTIONS (default:\n"
     "the open-file limit, raised to its hard limit at start, less 128), BANYAN_MAX_CONNECTIONS_PER_ADDRESS\n"
     "(256; past either cap the longest-idle connection is closed to make room, else 503),\n"
-    "BANYAN_BILLING_URL,\n"
+    "BANYAN_BILLING_URL, BANYAN_BILLING_TIMEOUT (5s), BANYAN_SAGA_LEASE (60s: a deal_won step held\n"
+    "longer goes to another consumer; a billing call past its timeout is given up on),\n"
+    "BANYAN_CONSUMERS (consumers of every saga's step queue, N, or of one queue, QUEUE=N, comma-\n"
+    "separated; 1 each), BANYAN_OUTBOX_RETENTION (7d), BANYAN_PROCESSED_RETENTION (30d),\n"
+    "BANYAN_DLQ_RETENTION (14d): what the relay holder deletes, in batches, once past the window\n"
+    "(0 keeps forever),\n"
     "BANYAN_METRICS_TOKEN (GET /metrics: administrators, or a scraper showing this token),\n"
     "BANYAN_RATE_READS, BANYAN_RATE_WRITES, BANYAN_RATE_BULK, BANYAN_RATE_ADDRESS,\n"
     "BANYAN_RATE_AUTH_FAILURES (defaults per principal: reads 200/1s,400, writes 50/1s,100,\n"
@@ -145,7 +153,6 @@ void apply(ServerConfig& c, const std::string& key, const std::string& value, co
   else if (key == "max_connections_per_address")
     c.http.max_connections_per_address = parse_number(name, value, 1u << 24);
   else if (key == "shutdown_grace") c.shutdown_grace = parse_ms(name, value);
-  else if (key == "billing_url") c.billing_url = value;
   else if (key == "metrics_token") {
     if (value.size() < 16) throw UsageError(name + ": a metrics token is at least 16 characters");
     c.metrics_token = value;
@@ -177,7 +184,7 @@ void apply(ServerConfig& c, const std::string& key, const std::string& value, co
   else if (key == "oidc_clock_skew") oidc(c).clock_skew = parse_seconds(name, value);
   else if (key == "oidc_key_refresh") oidc(c).key_refresh_interval = parse_seconds(name, value);
   else if (key == "oidc_key_max_age") oidc(c).key_max_age = parse_seconds(name, value);
-  else throw UsageError(name + ": not a setting");
+  else if (!c.sagas.apply(key, value, name)) throw UsageError(name + ": not a setting");
 }
 
 void apply_file(ServerConfig& c, const std::string& path) {
@@ -214,6 +221,8 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
                               "--request-timeout", "--idle-timeout", "--max-connections",
                               "--handler-threads", "--handler-timeout",
                               "--max-connections-per-address", "--shutdown-grace", "--billing-url", "--metrics-token",
+                              "--billing-timeout", "--saga-lease", "--consumers", "--outbox-retention",
+                              "--processed-retention", "--dlq-retention",
                               "--audit-anchor", "--audit-checkpoint-interval", "--bus-key-file",
                               "--key-check-interval",
                               "--rate-reads", "--rate-writes", "--rate-bulk", "--rate-address",
@@ -232,6 +241,9 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"BANYAN_MAX_CONNECTIONS", "max_connections"},
       {"BANYAN_MAX_CONNECTIONS_PER_ADDRESS", "max_connections_per_address"},
       {"BANYAN_BILLING_URL", "billing_url"}, {"BANYAN_METRICS_TOKEN", "metrics_token"},
+      {"BANYAN_BILLING_TIMEOUT", "billing_timeout"}, {"BANYAN_SAGA_LEASE", "saga_lease"},
+      {"BANYAN_CONSUMERS", "consumers"}, {"BANYAN_OUTBOX_RETENTION", "outbox_retention"},
+      {"BANYAN_PROCESSED_RETENTION", "processed_retention"}, {"BANYAN_DLQ_RETENTION", "dlq_retention"},
       {"BANYAN_AUDIT_ANCHOR", "audit_anchor"}, {"BANYAN_BUS_KEY_FILE", "bus_key_file"},
       {"BANYAN_RATE_READS", "rate_reads"},
       {"BANYAN_RATE_WRITES", "rate_writes"}, {"BANYAN_RATE_BULK", "rate_bulk"},
@@ -249,6 +261,9 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"--handler-threads", "handler_threads"}, {"--handler-timeout", "handler_timeout"},
       {"--max-connections", "max_connections"}, {"--max-connections-per-address", "max_connections_per_address"},
       {"--shutdown-grace", "shutdown_grace"}, {"--billing-url", "billing_url"},
+      {"--billing-timeout", "billing_timeout"}, {"--saga-lease", "saga_lease"},
+      {"--outbox-retention", "outbox_retention"}, {"--processed-retention", "processed_retention"},
+      {"--dlq-retention", "dlq_retention"},
       {"--metrics-token", "metrics_token"},
       {"--audit-anchor", "audit_anchor"}, {"--bus-key-file", "bus_key_file"},
       {"--key-check-interval", "key_check_interval"}, {"--audit-checkpoint-interval", "audit_checkpoint_interval"},
@@ -262,6 +277,7 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
       {"--hsts-max-age", "hsts_max_age"}};
   for (const auto& [flag, key] : kFlags)
     if (auto v = args.option(flag)) apply(c, key, *v, flag);
+  for (const auto& v : args.all("--consumers")) apply(c, "consumers", v, "--consumers");
   if (args.flag("--reuse-port")) c.http.reuse_port = true;
   if (args.flag("--no-messaging")) c.messaging = false;
   if (args.flag("--demo")) c.demo = true;
@@ -274,6 +290,7 @@ ServerConfig parse_server_config(const std::vector<std::string>& argv,
   if (c.json.max_elements < 100) throw UsageError("max_json_elements: at least 100 (a batch holds 100)");
   if (c.http.tls && (c.http.tls->certificate_file.empty() || c.http.tls->private_key_file.empty()))
     throw UsageError("tls: a certificate and a key go together (--tls-cert, --tls-key)");
+  c.sagas.validate();
   if (c.oidc && (c.oidc->issuer.empty() || c.oidc->audience.empty()))
     throw UsageError("oidc: an issuer and an audience go together (--oidc-issuer, --oidc-audience)");
   return c;

@@ -12,6 +12,7 @@
 #include "banyan/security/authenticator.hpp"
 #include "banyan/security/rate_limiter.hpp"
 #include "http_server.hpp"
+#include "messaging_settings.hpp"
 #include "json_body.hpp"
 
 namespace banyan::server {
@@ -26,7 +27,9 @@ struct ServerConfig {
   }();
   std::string database = "sqlite://./banyan.db";
   bool messaging = true;       // relay and workers in-process
-  std::string billing_url;     // set: the deal_won saga runs too (lead_conversion always)
+  // The sagas that run in-process (deal_won with a billing URL), their consumers, and
+  // retention (applied while this server holds the relay lease).
+  cli::MessagingSettings sagas;
   bool demo = false;           // load demo data into an empty database
   // Limits on JSON bodies (HTTP's own are in `http`).
   JsonLimits json;

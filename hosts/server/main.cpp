@@ -63,10 +63,10 @@ int main(int argc, char** argv) {
     if (config.messaging) {
       messaging::BusOptions bus_options;
       if (!config.bus_key_file.empty()) bus_options.curve = messaging::CurveKeys::load_file(config.bus_key_file);
+      bus_options.retention = config.sagas.retention;
       bus = std::make_unique<messaging::MessageBus>(*db, std::move(bus_options));
       sagas = std::make_unique<saga::SagaOrchestrator>(*db, *bus);
-      sagas->define(saga::lead_conversion_saga());
-      if (!config.billing_url.empty()) sagas->define(saga::deal_won_saga({.billing_url = config.billing_url}));
+      cli::define_builtin_sagas(*sagas, config.sagas);
       bus->start();
     }
     server::LogWriter log(std::cout);  // access-log lines leave within 100 ms, off the request path

@@ -506,12 +506,19 @@ class Builder {
     json& replay_all = op(base + "/replay", "post", "replay_dead_letters",
                           "Send the matching dead letters back to their queues (attempts reset)", {422});
     filters(replay_all);
-    replay_all["responses"]["200"] = ok("How many went back", replayed);
+    replay_all["responses"]["200"] = ok(
+        "How many went back, and those a saga could not take back, with why",
+        object_of({{"replayed", {{"type", "integer"}, {"minimum", 0}}},
+                   {"refused", {{"type", "array"},
+                                {"items", object_of({{"id", id_schema()}, {"reason", {{"type", "string"}}}}, {"id", "reason"})}}}},
+                  {"replayed", "refused"}));
     path_id(base + "/{id}");
     op(base + "/{id}", "get", "get_dead_letter", "A dead letter", {404})["responses"]["200"] = ok("It", schema_ref("DeadLetter"));
     op(base + "/{id}", "delete", "purge_dead_letter", "Purge a dead letter", {404})["responses"]["204"] = no_content();
     path_id(base + "/{id}/replay");
-    op(base + "/{id}/replay", "post", "replay_dead_letter", "Send one dead letter back to its queue", {404})["responses"]["200"] =
+    op(base + "/{id}/replay", "post", "replay_dead_letter",
+       "Send one dead letter back to its queue (409 with the reason when its saga cannot take it back)",
+       {404, 409})["responses"]["200"] =
         ok("Sent back", replayed);
 
     const json nullable_id = {{"type", {"integer", "null"}}};

@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
         banyan::worker::parse_worker_args(std::vector<std::string>(argv + 1, argv + argc), nullptr);
     return banyan::worker::run_worker(config, {});
   } catch (const banyan::cli::UsageError& e) {
-    std::cerr << "banyan-worker: " << e.what() << "\n" << banyan::worker::kWorkerUsage;
+    std::cerr << "banyan-worker: " << e.what() << "\n" << banyan::worker::worker_usage();
     return 2;
   }
 }

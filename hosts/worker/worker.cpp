@@ -1,9 +1,9 @@
 #include "worker.hpp"
 
 #include <banyan/errors.hpp>
-#include <banyan/messaging/dead_letter_store.hpp>
 #include <banyan/saga/saga.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <filesystem>
@@ -17,12 +17,25 @@ const char* const kWorkerUsage =
     "usage: banyan-worker [--database URL] [--node NAME] [--no-relay]\n"
     "                     [--work-endpoint EP] [--publish-endpoint EP] [--advertise-host H]\n"
     "                     [--bus-key-file FILE]\n"
-    "                     [--relay-lease DUR] [--dlq-retention DUR]\n"
-    "                     [--billing-url URL] [--billing-timeout DUR] [--saga-lease DUR]\n"
+    "                     [--relay-lease DUR]\n"
     "  URL defaults to sqlite://<current directory>/banyan.db; EP like tcp://127.0.0.1:*\n"
-    "  or ipc:///run/banyan.sock (default: this process only); DUR like 90s, 15m, 2h, 7d\n"
+    "  or ipc:///run/banyan.sock (default: a socket file this host's processes reach);\n"
+    "  DUR like 90s, 15m, 2h, 7d\n"
     "  A tcp:// endpoint, or a relay reached over one, needs the deployment's CURVE keys:\n"
-    "  --bus-key-file or BANYAN_BUS_KEY_FILE (make one with: banyan bus keygen)\n";
+    "  --bus-key-file or BANYAN_BUS_KEY_FILE (make one with: banyan bus keygen)\n"
+    "Sagas, consumers and retention:\n";
+
+std::string worker_usage() { return std::string(kWorkerUsage) + cli::kMessagingUsage; }
+
+namespace {
+// "--billing-url" -> "billing_url", the settings' key.
+std::string key_of(const std::string& flag) {
+  if (flag.rfind("--", 0) != 0) return {};
+  std::string key = flag.substr(2);
+  std::replace(key.begin(), key.end(), '-', '_');
+  return key;
+}
+}  // namespace
 
 WorkerConfig parse_worker_args(const std::vector<std::string>& argv, std::vector<std::string>* rest) {
   WorkerConfig c;
@@ -49,20 +62,16 @@ WorkerConfig parse_worker_args(const std::vector<std::string>& argv, std::vector
       c.bus.advertise_host = value();
     } else if (a == "--relay-lease") {
       c.bus.relay_lease = std::chrono::duration_cast<std::chrono::milliseconds>(cli::parse_duration(value()));
-    } else if (a == "--billing-url") {
-      c.billing_url = value();
-    } else if (a == "--billing-timeout") {
-      c.billing_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cli::parse_duration(value()));
-    } else if (a == "--saga-lease") {
-      c.saga_lease = std::chrono::duration_cast<std::chrono::milliseconds>(cli::parse_duration(value()));
-    } else if (a == "--dlq-retention") {
-      c.dlq_retention = cli::parse_duration(value());
+    } else if (cli::MessagingSettings::knows(key_of(a))) {
+      c.messaging.apply(key_of(a), value(), a);
     } else if (rest != nullptr) {
       rest->push_back(a);
     } else {
       throw cli::UsageError("unknown argument '" + a + "'");
     }
   }
+  c.messaging.validate();
+  c.bus.retention = c.messaging.retention;
   return c;
 }
 
@@ -79,27 +88,11 @@ int run_worker(const WorkerConfig& config, const std::vector<Wiring>& wiring) {
     options.log = [](std::string_view m) { std::cerr << "banyan-worker: " << m << std::endl; };
     messaging::MessageBus bus(*db, options);
     saga::SagaOrchestrator sagas(*db, bus);
-    sagas.define(saga::lead_conversion_saga());
-    if (!config.billing_url.empty()) {
-      sagas.define(saga::deal_won_saga({.billing_url = config.billing_url,
-                                        .billing_timeout = config.billing_timeout,
-                                        .lease = config.saga_lease}));
-    }
+    cli::define_builtin_sagas(sagas, config.messaging);
     for (const auto& wire : wiring) wire(*db, bus);
     bus.start();
     std::cout << "banyan-worker: running on " << config.database_url << std::endl;
-    messaging::DeadLetterStore dlq(*db);
-    auto next_retention = std::chrono::steady_clock::now();
     for (;;) {
-      if (std::chrono::steady_clock::now() >= next_retention) {
-        next_retention = std::chrono::steady_clock::now() + config.retention_interval;
-        try {
-          if (auto n = dlq.purge_older_than(config.dlq_retention); n > 0)
-            std::cerr << "banyan-worker: purged " << n << " dead letters past retention" << std::endl;
-        } catch (const Error& e) {
-          std::cerr << "banyan-worker: dead-letter retention failed: " << e.what() << std::endl;
-        }
-      }
       timespec wait{1, 0};
       const int sig = sigtimedwait(&stop_signals, nullptr, &wait);
       if (sig == SIGTERM || sig == SIGINT) break;

@@ -5,6 +5,8 @@
 #include <banyan/messaging/message_bus.hpp>
 #include <banyan/store/database.hpp>
 
+#include "messaging_settings.hpp"
+
 #include <chrono>
 #include <functional>
 #include <string>
@@ -15,17 +17,14 @@ namespace banyan::worker {
 struct WorkerConfig {
   std::string database_url;
   messaging::BusOptions bus;
-  // Dead letters older than this are deleted (checked every retention_interval).
-  std::chrono::microseconds dlq_retention = std::chrono::hours(24 * 14);
-  std::chrono::seconds retention_interval = std::chrono::hours(1);
-  // The sagas that ship with Banyan: lead_conversion always; deal_won when a billing URL
-  // is configured.
-  std::string billing_url;
-  std::chrono::milliseconds billing_timeout = std::chrono::seconds(5);
-  std::chrono::milliseconds saga_lease = std::chrono::seconds(60);
+  // The sagas that ship with Banyan (lead_conversion always; deal_won when a billing URL
+  // is configured), their consumers, and retention (applied while this worker relays).
+  cli::MessagingSettings messaging;
 };
 
 extern const char* const kWorkerUsage;
+// kWorkerUsage and the messaging settings' lines.
+std::string worker_usage();
 
 // Parses the worker's flags; anything it does not know goes to `rest` (or is an error
 // when `rest` is null). Throws cli::UsageError.

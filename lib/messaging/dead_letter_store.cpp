@@ -66,14 +66,20 @@ std::vector<DeadLetter> select(store::UnitOfWork& uow, const SqlFragment& rest) 
   return out;
 }
 
-// Puts dead letter `id` back in its queue; false when it was replayed already.
-bool replay_one(store::UnitOfWork& uow, std::uint64_t id) {
+// Replays one dead letter as the guard decides: the refusal's reason, or nothing once it
+// is replayed. Conflict when it was replayed already.
+std::optional<std::string> replay_one(store::UnitOfWork& uow, const DeadLetter& letter, const ReplayGuard& guard) {
   auto& tx = uow.impl().live();
+  const std::uint64_t id = letter.id;
+  if (letter.replayed_at) throw Conflict("dead letter " + std::to_string(id) + " was replayed already", "id");
+  const ReplayDecision decision = guard ? guard(uow, letter) : ReplayDecision{};
+  if (decision.kind == ReplayDecision::Kind::kRefuse) return decision.reason;
   const std::int64_t now = detail::now_us();
   SqlFragment mark;
   mark.text("UPDATE dead_letters SET replayed_at = ").param(int_param(now))
       .text(", replay_count = replay_count + 1 WHERE replayed_at = 0 AND id = " + std::to_string(id));
-  if (island::execute(tx, mark) != 1) return false;
+  if (island::execute(tx, mark) != 1) throw Conflict("dead letter " + std::to_string(id) + " was replayed already", "id");
+  if (decision.kind == ReplayDecision::Kind::kHandled) return std::nullopt;
   // A copy already back in the queue (replayed through another entry) stays as it is.
   SqlFragment ins;
   ins.text(detail::insert_ignore(uow)).text("queue_messages (queue, ").text(detail::kEventColumns)
@@ -82,7 +88,7 @@ bool replay_one(store::UnitOfWork& uow, std::uint64_t id) {
       .param(int_param(now)).text(", ").param(int_param(now))
       .text(" FROM dead_letters WHERE id = " + std::to_string(id));
   island::execute(tx, ins);
-  return true;
+  return std::nullopt;
 }
 
 void check_limit(std::size_t limit) {
@@ -122,20 +128,25 @@ void DeadLetterStore::replay(std::uint64_t id) {
   db_->transact([&](store::UnitOfWork& uow) {
     SqlFragment rest;
     rest.text("id = " + std::to_string(id));
-    if (select(uow, rest).empty()) throw NotFound("no dead letter " + std::to_string(id), "id");
-    if (!replay_one(uow, id)) throw Conflict("dead letter " + std::to_string(id) + " was replayed already", "id");
+    const auto rows = select(uow, rest);
+    if (rows.empty()) throw NotFound("no dead letter " + std::to_string(id), "id");
+    if (auto refused = replay_one(uow, rows.front(), guard_))
+      throw Conflict("dead letter " + std::to_string(id) + " cannot be replayed: " + *refused, "id");
   });
 }
 
-std::size_t DeadLetterStore::replay(const DeadLetterFilter& filter) {
+ReplayReport DeadLetterStore::replay(const DeadLetterFilter& filter) {
   DeadLetterFilter active = filter;
   active.include_replayed = false;
   return db_->transact([&](store::UnitOfWork& uow) {
-    SqlFragment q;
-    q.text("SELECT id FROM dead_letters WHERE ").append(where(active)).text(" ORDER BY id");
-    std::size_t n = 0;
-    for (auto id : island::query_ids(uow.impl().live(), q)) n += replay_one(uow, id) ? 1 : 0;
-    return n;
+    SqlFragment rest = where(active);
+    rest.text(" ORDER BY id");
+    ReplayReport report;
+    for (const auto& letter : select(uow, rest)) {
+      if (auto refused = replay_one(uow, letter, guard_)) report.refused.push_back({letter.id, *refused});
+      else ++report.replayed;
+    }
+    return report;
   });
 }
 

@@ -109,7 +109,8 @@ struct MessageBus::Impl {
 
   struct Counters {
     std::atomic<std::uint64_t> relayed{0}, delivered{0}, acked{0}, retried{0}, dead_lettered{0},
-        redelivered{0}, handled{0}, outbox_pending{0}, foreign_settlements{0};
+        redelivered{0}, handled{0}, outbox_pending{0}, foreign_settlements{0}, purged_events{0},
+        purged_claims{0}, purged_dead_letters{0};
   } counters;
 
   Impl(store::Database& d, BusOptions o) : db(d), options(std::move(o)), context(1) {
@@ -326,7 +327,7 @@ struct MessageBus::Impl {
     std::size_t published = 0;
     std::vector<QueueSpec> queues;
     Clock::time_point queues_loaded{};
-    Clock::time_point next_outbox_poll{}, next_ready_poll{}, next_expiry{}, next_renewal{};
+    Clock::time_point next_outbox_poll{}, next_ready_poll{}, next_expiry{}, next_renewal{}, next_retention{};
     std::map<std::uint64_t, std::string> owner;  // delivery id -> peer, while in flight
     std::map<std::string, std::int64_t> last_until;  // the latest lease expiry, by queue
     std::mt19937_64 rng{std::random_device{}()};
@@ -655,6 +656,30 @@ struct MessageBus::Impl {
     }
   }
 
+  // Retention (RetentionPolicy): one batch per table per call, in a transaction of its
+  // own; due again at once while a batch came back full, so a backlog drains a batch
+  // per relay round without holding up the relaying.
+  void retain(RelayState& st) {
+    const auto now = Clock::now();
+    if (!holding.load() || now < st.next_retention) return;
+    const RetentionPolicy& r = options.retention;
+    const std::int64_t now_us = detail::now_us();
+    auto before = [&](std::chrono::microseconds window) { return now_us - window.count(); };
+    std::size_t events = 0, claims = 0, letters = 0;
+    {
+      auto uow = db.begin();
+      if (r.outbox.count() > 0) events = detail::purge_relayed_events(uow, before(r.outbox), r.batch_size);
+      if (r.processed.count() > 0) claims = detail::purge_processed_claims(uow, before(r.processed), r.batch_size);
+      if (r.dead_letters.count() > 0) letters = detail::purge_dead_letters(uow, before(r.dead_letters), r.batch_size);
+      uow.commit();
+    }
+    counters.purged_events.fetch_add(events);
+    counters.purged_claims.fetch_add(claims);
+    counters.purged_dead_letters.fetch_add(letters);
+    const auto full = static_cast<std::size_t>(r.batch_size);
+    st.next_retention = events == full || claims == full || letters == full ? now : now + r.interval;
+  }
+
   void lose_lease(RelayState& st, const std::string& why) {
     if (holding.exchange(false)) log("relay: " + options.node + " stopped relaying: " + why);
     st = RelayState{};
@@ -684,6 +709,7 @@ struct MessageBus::Impl {
       try {
         relay_round(st);
         counters.outbox_pending.store(st.batch.size() - st.published);
+        retain(st);
       } catch (const Error& e) {
         // The database is away or refused (a deadlock victim, a lost connection): nothing
         // was committed; pending acks stay pending and the round runs again shortly.
@@ -811,6 +837,7 @@ MessageBus::MessageBus(store::Database& db, BusOptions options)
     throw ValidationError("relay_lease: must be at least 100 ms", "relay_lease");
   if (impl_->options.high_water_mark < 1)
     throw ValidationError("high_water_mark: must be positive", "high_water_mark");
+  impl_->options.retention.validate();
 }
 
 MessageBus::~MessageBus() { stop(); }
@@ -889,6 +916,11 @@ std::vector<QueueBacklog> MessageBus::backlog() const {
   return detail::backlog_by_queue(uow, "queue_messages", "enqueued_at");
 }
 
+std::vector<TableSize> MessageBus::table_sizes() const {
+  auto uow = impl_->db.begin(std::nullopt, store::Access::kReadOnly);
+  return detail::table_sizes(uow);
+}
+
 BusMetrics MessageBus::metrics() const {
   const auto& c = impl_->counters;
   BusMetrics m;
@@ -902,6 +934,9 @@ BusMetrics MessageBus::metrics() const {
   m.handled = c.handled.load();
   m.outbox_pending = c.outbox_pending.load();
   m.foreign_settlements = c.foreign_settlements.load();
+  m.purged_events = c.purged_events.load();
+  m.purged_claims = c.purged_claims.load();
+  m.purged_dead_letters = c.purged_dead_letters.load();
   return m;
 }
 

@@ -54,6 +54,18 @@ void RetryPolicy::validate() const {
   if (!(jitter >= 0.0 && jitter <= 1.0)) throw ValidationError("jitter: must be between 0 and 1", "jitter");
 }
 
+void RetentionPolicy::validate() const {
+  for (const auto& [window, field] : {std::pair{outbox, "outbox"}, std::pair{processed, "processed"},
+                                      std::pair{dead_letters, "dead_letters"}})
+    if (window.count() < 0) throw ValidationError(std::string(field) + ": must not be negative", field);
+  const bool claims_forever = processed.count() == 0;
+  const bool letters_forever = dead_letters.count() == 0;
+  if (!claims_forever && (letters_forever || processed < dead_letters))
+    throw ValidationError("processed: claims must be kept at least as long as dead letters", "processed");
+  if (batch_size < 1 || batch_size > 10000) throw ValidationError("batch_size: must be between 1 and 10000", "batch_size");
+  if (interval < std::chrono::milliseconds(100)) throw ValidationError("interval: must be at least 100 ms", "interval");
+}
+
 namespace detail {
 namespace {
 
@@ -341,6 +353,55 @@ std::vector<QueueBacklog> backlog_by_queue(UnitOfWork& uow, const std::string& r
   std::vector<QueueBacklog> out;
   for (const auto& v : island::ViewStore<odbrows::QueueDepthView>::query(tx_of(uow), q))
     out.push_back({v.queue, v.depth, std::chrono::microseconds(std::max<std::int64_t>(0, now - v.oldest))});
+  return out;
+}
+
+namespace {
+// Deletes at most `limit` rows of `table` matching `where` (one statement: SQLite has no
+// DELETE ... LIMIT unless built for it, MySQL no LIMIT in a subquery of the same table).
+std::size_t delete_some(UnitOfWork& uow, const std::string& table, const SqlFragment& where, int limit) {
+  SqlFragment del;
+  if (uow.impl().db->backend == island::Backend::kSqlite) {
+    del.text("DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table + " WHERE ").append(where)
+        .text(" LIMIT " + std::to_string(limit) + ")");
+  } else {
+    del.text("DELETE FROM " + table + " WHERE ").append(where).text(" LIMIT " + std::to_string(limit));
+  }
+  return static_cast<std::size_t>(island::execute(tx_of(uow), del));
+}
+}  // namespace
+
+std::size_t purge_relayed_events(UnitOfWork& uow, std::int64_t relayed_before, int limit) {
+  // Routed messages read their body from the outbox (payload ''): keep every event from
+  // the oldest such message on.
+  SqlFragment oldest;
+  oldest.text("SELECT COALESCE(MIN(event_sequence), 0) FROM queue_messages WHERE payload = ''");
+  const std::int64_t needed = island::query_int(tx_of(uow), oldest);
+  SqlFragment where;
+  where.text("relayed_at IS NOT NULL AND relayed_at < ").param(int_param(relayed_before));
+  if (needed > 0) where.text(" AND id < " + std::to_string(needed));
+  return delete_some(uow, "outbox_events", where, limit);
+}
+
+std::size_t purge_processed_claims(UnitOfWork& uow, std::int64_t processed_before, int limit) {
+  SqlFragment where;
+  where.text("processed_at < ").param(int_param(processed_before));
+  return delete_some(uow, "processed_messages", where, limit);
+}
+
+std::size_t purge_dead_letters(UnitOfWork& uow, std::int64_t dead_before, int limit) {
+  SqlFragment where;
+  where.text("dead_at < ").param(int_param(dead_before));
+  return delete_some(uow, "dead_letters", where, limit);
+}
+
+std::vector<TableSize> table_sizes(UnitOfWork& uow) {
+  std::vector<TableSize> out;
+  for (const char* table : {"outbox_events", "queue_messages", "dead_letters", "processed_messages"}) {
+    SqlFragment q;
+    q.text(std::string("SELECT COUNT(*) FROM ") + table);
+    out.push_back({table, island::query_int(tx_of(uow), q)});
+  }
   return out;
 }
 

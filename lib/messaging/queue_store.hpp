@@ -121,4 +121,13 @@ void enqueue(UnitOfWork& uow, const std::string& queue, const store::DomainEvent
 store::DomainEvent event_of(const odbrows::QueueMessageView& row);
 store::DomainEvent event_of(const odbrows::DeadLetterView& row);
 
+// Retention, at most `limit` rows per call; each returns how many it deleted. Outbox
+// events relayed before `relayed_before` that no queued message still reads its body
+// from; claims recorded before `processed_before`; dead letters dead before `dead_before`.
+std::size_t purge_relayed_events(UnitOfWork& uow, std::int64_t relayed_before, int limit);
+std::size_t purge_processed_claims(UnitOfWork& uow, std::int64_t processed_before, int limit);
+std::size_t purge_dead_letters(UnitOfWork& uow, std::int64_t dead_before, int limit);
+// Rows in each messaging table.
+std::vector<TableSize> table_sizes(UnitOfWork& uow);
+
 }  // namespace banyan::messaging::detail

@@ -13,21 +13,24 @@ using store::UnitOfWork;
 
 Id id_of(const StepContext& ctx, const std::string& key) { return std::stoull(ctx.data.at(key)); }
 
-// The tag with this name, created when missing.
-Id tag_named(store::Database& db, UnitOfWork& uow, const std::string& name) {
+// The tag with this name; created when missing if `create`.
+std::optional<Id> tag_named(store::Database& db, UnitOfWork& uow, const std::string& name, bool create) {
   store::PageRequest r;
   r.filter = store::Filter::eq("name", name);
   r.limit = 1;
   r.include_archived = true;
   auto page = db.tags().query(uow, r);
   if (!page.items.empty()) return page.items.front().id;
+  if (!create) return std::nullopt;
   Tag t;
   t.name = name;
   return db.tags().create(uow, t).id;
 }
 
 void set_tag(store::Database& db, UnitOfWork& uow, const std::string& name, ObjectRef target, bool on) {
-  const Id tag = tag_named(db, uow, name);
+  const auto found = tag_named(db, uow, name, on);
+  if (!found) return;  // nothing to take off
+  const Id tag = *found;
   auto tags = db.relations().tags_of(uow, target);
   const bool has = std::find(tags.begin(), tags.end(), tag) != tags.end();
   if (on && !has) db.relations().tag(uow, tag, target);
@@ -85,7 +88,11 @@ SagaDefinition deal_won_saga(DealWonOptions options) {
 
   Step flag;
   flag.name = "flag_onboarding";
-  flag.action = [](StepContext& ctx) { set_tag(*ctx.db, *ctx.uow, "onboarding", ctx.subject, true); };
+  // (A run replayed after billing failed clears the flag that failure left.)
+  flag.action = [](StepContext& ctx) {
+    set_tag(*ctx.db, *ctx.uow, "billing-failed", ctx.subject, false);
+    set_tag(*ctx.db, *ctx.uow, "onboarding", ctx.subject, true);
+  };
   // Undone when billing fails for good: the deal keeps a flag saying so.
   flag.compensation = [](StepContext& ctx) {
     set_tag(*ctx.db, *ctx.uow, "onboarding", ctx.subject, false);

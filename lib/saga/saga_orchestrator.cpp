@@ -1,5 +1,7 @@
 #include <algorithm>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -45,7 +47,8 @@ SagaStatus parse_status(const std::string& s) {
   throw InternalError("unknown saga status '" + s + "'");
 }
 
-std::string queue_of(const std::string& saga) { return "saga." + saga; }
+// The key of a start's idempotency claim (the name of the saga's one queue, once).
+std::string claim_of(const std::string& saga) { return "saga." + saga; }
 
 void validate_saga_name(const std::string& name) {
   const bool ok = !name.empty() && name.size() <= 64 &&
@@ -112,7 +115,7 @@ void enqueue_step(UnitOfWork& uow, const std::string& saga, ObjectRef subject, s
   m.occurred_at = store::detail::now_micros();
   m.actor = uow.actor();
   m.payload = json{{"instance", instance}, {"step", step}, {"direction", forward ? "forward" : "compensate"}}.dump();
-  messaging::detail::enqueue(uow, queue_of(saga), m, messaging::detail::now_us());
+  messaging::detail::enqueue(uow, step_queue(saga), m, messaging::detail::now_us());
 }
 
 // Writes the instance's next state if nobody else changed it since `v` was read.
@@ -141,6 +144,45 @@ json with_entry(const std::string& history, const std::string& step, const char*
 
 }  // namespace
 
+namespace {
+
+// Runs a remote step on a thread of its own and waits until its deadline: a call that
+// hangs there is given up on (OutcomeUnknown) and its thread left to end on its own, its
+// result ignored, so a hung dependency costs a thread, not the consumer.
+void run_with_timeout(const std::function<void(StepContext&)>& fn, StepContext& ctx, const Step& step) {
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    std::exception_ptr error;
+    StepContext ctx;
+  };
+  auto shared = std::make_shared<Shared>();
+  shared->ctx = ctx;
+  std::thread([shared, fn] {
+    std::exception_ptr error;
+    try {
+      fn(shared->ctx);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(shared->mutex);
+    shared->error = error;
+    shared->done = true;
+    shared->done_cv.notify_all();
+  }).detach();
+  // A step that honours its deadline reports its own failure first.
+  const auto grace = std::min<std::chrono::milliseconds>(std::chrono::seconds(1), step.timeout / 10 + std::chrono::milliseconds(50));
+  std::unique_lock<std::mutex> lock(shared->mutex);
+  if (!shared->done_cv.wait_until(lock, ctx.deadline + grace, [&] { return shared->done; }))
+    throw OutcomeUnknown("step " + step.name + " did not return within its timeout of " +
+                         std::to_string(step.timeout.count()) + " ms; given up on");
+  if (shared->error) std::rethrow_exception(shared->error);
+  ctx.data = shared->ctx.data;
+}
+
+}  // namespace
+
 struct SagaOrchestrator::Impl {
   Impl(store::Database& d, messaging::MessageBus& b) : db(d), bus(b) {}
   store::Database& db;
@@ -156,7 +198,7 @@ struct SagaOrchestrator::Impl {
     auto request = def.start_rule ? def.start_rule(m.event) : std::nullopt;
     if (!request) return;
     db.transact([&](UnitOfWork& uow) {
-      if (!messaging::record_processed(uow, queue_of(def.name), m.event.id)) return;
+      if (!messaging::record_processed(uow, claim_of(def.name), m.event.id)) return;
       SagaOrchestrator::start(uow, def.name, *request);
     });
   }
@@ -191,7 +233,8 @@ struct SagaOrchestrator::Impl {
     const auto started = std::chrono::steady_clock::now();
     ctx.deadline = started + s.timeout;
     auto run = [&] {
-      if (fn) fn(ctx);
+      if (fn && s.kind == Step::Kind::kRemote) run_with_timeout(fn, ctx, s);
+      else if (fn) fn(ctx);
       if (std::chrono::steady_clock::now() > ctx.deadline)
         throw OutcomeUnknown("step " + s.name + " ran past its timeout");
     };
@@ -269,7 +312,10 @@ SagaOrchestrator::SagaOrchestrator(store::Database& db, messaging::MessageBus& b
 
 SagaOrchestrator::~SagaOrchestrator() = default;
 
-void SagaOrchestrator::define(SagaDefinition definition, int consumers) {
+std::string step_queue(const std::string& saga) { return "saga." + saga; }
+std::string start_queue(const std::string& saga) { return "saga." + saga + ".start"; }
+
+void SagaOrchestrator::define(SagaDefinition definition, SagaConsumers consumers) {
   validate_saga_name(definition.name);
   if (definition.steps.empty()) throw ValidationError("steps: a saga needs at least one step", "steps");
   for (const auto& s : definition.steps) {
@@ -280,25 +326,36 @@ void SagaOrchestrator::define(SagaDefinition definition, int consumers) {
   }
   if (!definition.trigger_events.empty() && !definition.start_rule)
     throw ValidationError("start_rule: trigger events need a start rule", "start_rule");
-  if (consumers < 1 || consumers > 64) throw ValidationError("consumers: must be between 1 and 64", "consumers");
-  messaging::QueueSpec q;
-  q.name = queue_of(definition.name);
-  q.event_types = definition.trigger_events;
-  q.event_types.push_back(kStepType);
-  q.retry = definition.retry;
-  q.lease = definition.lease;
+  for (int n : {consumers.steps, consumers.starts})
+    if (n < 1 || n > 64) throw ValidationError("consumers: must be between 1 and 64", "consumers");
+  // Steps on a queue of their own: they never wait behind the trigger events, most of
+  // which start nothing. (Steps carry no outbox event type, so nothing is routed there.)
+  messaging::QueueSpec steps;
+  steps.name = step_queue(definition.name);
+  steps.event_types = {kStepType};
+  steps.retry = definition.retry;
+  steps.lease = definition.lease;
+  std::optional<messaging::QueueSpec> starts;
+  if (!definition.trigger_events.empty()) {
+    starts = steps;
+    starts->name = start_queue(definition.name);
+    starts->event_types = definition.trigger_events;
+  }
   auto def = std::make_shared<const SagaDefinition>(std::move(definition));
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     if (impl_->definitions.count(def->name) != 0)
       throw ValidationError("name: saga " + def->name + " is defined already", "name");
-    impl_->bus.declare_queue(q);
+    impl_->bus.declare_queue(steps);
+    if (starts) impl_->bus.declare_queue(*starts);
     impl_->definitions[def->name] = def;
   }
-  for (int i = 0; i < consumers; ++i) {
-    impl_->bus.consume(q.name, [impl = impl_.get(), def](const messaging::Message& m) { impl->on_message(*def, m); },
-                       {"saga-" + def->name, 1});
-  }
+  // Either queue's messages are handled alike: a queue declared by an older version held
+  // both kinds, and what it still holds is worked off.
+  auto handler = [impl = impl_.get(), def](const messaging::Message& m) { impl->on_message(*def, m); };
+  for (int i = 0; i < consumers.steps; ++i) impl_->bus.consume(steps.name, handler, {"saga-" + def->name, 1});
+  if (starts)
+    for (int i = 0; i < consumers.starts; ++i) impl_->bus.consume(starts->name, handler, {"saga-" + def->name + "-start", 1});
 }
 
 std::uint64_t SagaOrchestrator::start(UnitOfWork& uow, const std::string& saga, const StartRequest& request) {
@@ -350,6 +407,62 @@ std::vector<SagaStats> SagaOrchestrator::stats(store::Database& db) {
     return std::tie(a.saga, a.status) < std::tie(b.saga, b.status);
   });
   return out;
+}
+
+messaging::ReplayGuard replay_guard() {
+  using messaging::ReplayDecision;
+  return [](UnitOfWork& uow, const messaging::DeadLetter& letter) -> ReplayDecision {
+    if (letter.event.type != kStepType) return {};
+    auto refuse = [](std::string why) { return ReplayDecision{ReplayDecision::Kind::kRefuse, std::move(why)}; };
+    const json p = json::parse(letter.event.payload, nullptr, false);
+    if (!p.is_object() || !p.contains("instance") || !p.contains("step") || !p.contains("direction"))
+      return refuse("not a saga step message");
+    const auto id = p["instance"].get<std::uint64_t>();
+    const int step = p["step"].get<int>();
+    const bool forward = p["direction"].get<std::string>() == "forward";
+    auto v = load(uow, id);
+    const std::string who = "saga instance " + std::to_string(id);
+    if (!v) return refuse(who + " no longer exists");
+    const SagaStatus status = parse_status(v->status);
+    if (!forward) {
+      // A compensation that failed for good left the instance failed at that step.
+      if (status == SagaStatus::kFailed && v->step == step) return {};
+      return refuse(who + " is " + to_string(status) + ", not waiting on this compensation");
+    }
+    switch (status) {
+      case SagaStatus::kRunning: return refuse(who + " is running (step " + std::to_string(v->step) + "): nothing to replay");
+      case SagaStatus::kCompleted: return refuse(who + " completed");
+      case SagaStatus::kCompensating: return refuse(who + " is still compensating: replay once it is compensated");
+      case SagaStatus::kFailed: return refuse(who + "'s compensation failed: replay that dead letter first");
+      case SagaStatus::kCompensated: break;
+    }
+    // Compensated because of this step's failure? The run that ended there completed
+    // one step before the failed one for each "done" since it began.
+    int done = 0;
+    std::optional<json> failure;
+    for (const auto& h : json::parse(v->history)) {
+      const std::string what = h.value("what", std::string());
+      if (what == "replayed") {
+        done = 0;
+        failure.reset();
+      } else if (failure) {
+        continue;  // the compensations that followed
+      } else if (what == "done") {
+        ++done;
+      } else if (what == "failed" || what == "outcome_unknown") {
+        failure = h;
+      }
+    }
+    if (!failure) return refuse(who + " was compensated without a failed step on record");
+    if (done != step)
+      return refuse(who + " was compensated because step " + failure->value("step", std::string("?")) +
+                    " failed, not this one: replay that dead letter");
+    // Run it again from the first step: compensation undid every step before this one.
+    save(uow, *v, SagaStatus::kRunning, 0, data_of(v->data),
+         with_entry(v->history, failure->value("step", std::string()), "replayed", 0), "");
+    enqueue_step(uow, v->saga, {parse_object_type(v->subject_type), v->subject_id}, id, 0, true);
+    return {ReplayDecision::Kind::kHandled, {}};
+  };
 }
 
 }  // namespace banyan::saga

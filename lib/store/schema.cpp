@@ -425,6 +425,13 @@ void create_health_probe(island::Transaction& tx, island::Backend backend) {
   island::execute(tx, "INSERT INTO health_probe (id, probed_at) VALUES (1, 0)");
 }
 
+// Version 17: retention (messaging::RetentionPolicy) deletes claims and dead letters by
+// age, a batch at a time: each batch finds its rows by index.
+void index_retention(island::Transaction& tx, island::Backend) {
+  island::execute(tx, "CREATE INDEX processed_messages_at_ix ON processed_messages (processed_at)");
+  island::execute(tx, "CREATE INDEX dead_letters_dead_at_ix ON dead_letters (dead_at)");
+}
+
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
@@ -435,7 +442,7 @@ std::vector<Migration>& schema_migrations() {
                                               {10, migrate_to_10}, {11, migrate_to_11},
                                               {12, migrate_to_12}, {13, migrate_to_13},
                                               {14, migrate_to_14}, {15, migrate_to_15},
-                                              {16, create_health_probe}};
+                                              {16, create_health_probe}, {17, index_retention}};
   return migrations;
 }
 
@@ -467,6 +474,7 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
     create_encryption_tables(*tx, state.backend);
     add_key_retirement(*tx, state.backend);
     create_health_probe(*tx, state.backend);
+    index_retention(*tx, state.backend);
     version = target;
     write_version(*tx, version, true);
   } else {

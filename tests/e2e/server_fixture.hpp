@@ -85,7 +85,11 @@ class ServerTest : public StoreTest {
     return std::stoll(scratch().raw("SELECT COUNT(*) FROM contacts"));
   }
   // A dead letter of a deal.won event in `queue`, written as the relay would.
+  // Dead now: an older one would be the server's retention to delete.
   void add_dead_letter(const std::string& queue, int n) {
+    const std::string now = std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
     scratch().raw(
         "INSERT INTO dead_letters (queue, event_id, event_sequence, event_type, aggregate_type, "
         "aggregate_id, aggregate_version, occurred_at, actor_id, payload, attempts, "
@@ -93,7 +97,7 @@ class ServerTest : public StoreTest {
         "last_failed_at, last_error, error_class, consumer, dead_at) VALUES ('" +
         queue + "', 'e" + std::to_string(n) + "', " + std::to_string(n) +
         ", 'deal.won', 'deal', 1, 1, 1, 0, '{\"n\":" + std::to_string(n) +
-        "}', 5, 1, 2, 'billing says 503', 'transient', 'w/billing', 3)");
+        "}', 5, " + now + ", " + now + ", 'billing says 503', 'transient', 'w/billing', " + now + ")");
   }
   // A 4xx problem+json with the code, the request id, and nothing changed.
   void expect_problem(const HttpReply& r, int status, const std::string& code) {

@@ -182,7 +182,7 @@ TEST_P(ServerTest, ARetriedPostWithAnIdempotencyKeyReturnsTheFirstResultAndCreat
   EXPECT_EQ(contacts_in_db(), 2);
 }
 
-TEST_P(ServerTest, MetricsCountRequestsPerRouteTemplateWithLatencyAndReportPoolOutboxAndDeadLetters) {
+TEST_P(ServerTest, MetricsCountRequestsPerRouteTemplateWithLatencyAndReportPoolOutboxDeadLettersAndTableSizes) {
   ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "Ada"}}).status, 201);
   ASSERT_EQ(call("GET", "/v1/contacts/1").status, 200);
   ASSERT_EQ(call("GET", "/v1/contacts/2").status, 404);
@@ -202,7 +202,10 @@ TEST_P(ServerTest, MetricsCountRequestsPerRouteTemplateWithLatencyAndReportPoolO
            "# TYPE banyan_http_request_duration_seconds histogram", "banyan_db_pool_in_use ",
            "banyan_db_pool_acquired_total ", "banyan_outbox_pending ", R"(banyan_dlq_depth{queue="billing"} 1)",
            R"(banyan_dlq_oldest_age_seconds{queue="billing"} )", "# TYPE banyan_queue_depth gauge",
-           "# TYPE banyan_queue_oldest_age_seconds gauge"})
+           "# TYPE banyan_queue_oldest_age_seconds gauge", R"(banyan_table_rows{table="dead_letters"} 1)",
+           R"(banyan_table_rows{table="outbox_events"} )", R"(banyan_table_rows{table="processed_messages"} )",
+           R"(banyan_table_rows{table="queue_messages"} )", "banyan_retention_purged_events_total 0",
+           "banyan_retention_purged_claims_total 0", "banyan_retention_purged_dead_letters_total 0"})
     EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
   // Raw paths never become series of their own.
   EXPECT_EQ(m.find("/v1/contacts/1\""), std::string::npos);

@@ -238,7 +238,7 @@ TEST_P(SagaFaultTest, AWorkerKilledMidSagaResumesAndCompletesItOnce) {
   EXPECT_EQ(again->wait(), 0);
 }
 
-TEST_P(SagaFaultTest, AWorkerKilledMidSagaWhoseBillingThenFailsForGoodCompensatesFully) {
+TEST_P(SagaFaultTest, AWorkerKilledMidSagaWhoseBillingThenFailsForGoodCompensatesFullyAndAReplayRunsItAgain) {
   BillingStub billing;
   Id deal = 0;
   kill_during_billing(billing, deal);
@@ -250,6 +250,16 @@ TEST_P(SagaFaultTest, AWorkerKilledMidSagaWhoseBillingThenFailsForGoodCompensate
   EXPECT_EQ(count("SELECT COUNT(*) FROM tag_links l JOIN tags t ON t.id = l.tag_id WHERE t.name = 'billing-failed'"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM tag_links l JOIN tags t ON t.id = l.tag_id WHERE t.name = 'onboarding'"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters WHERE queue = 'saga.deal_won'"), 1);
+  // Billing is fixed: replaying the dead letter runs the saga again, to the end (it used
+  // to say "replayed" and drop the message as stale).
+  billing.set_mode(BillingStub::Mode::kOk);
+  auto replay = run_command({BANYAN_CLI, "--database", scratch().url(), "dlq", "replay", "--queue", "saga.deal_won"});
+  EXPECT_EQ(replay.status, 0) << replay.output;
+  EXPECT_NE(replay.output.find("replayed 1 entries"), std::string::npos) << replay.output;
+  ASSERT_TRUE(eventually([&] { return instance(deal)->status == saga::SagaStatus::kCompleted; }));
+  EXPECT_EQ(billing.customers().size(), 1u);
+  EXPECT_EQ(deal_activities(deal), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tag_links l JOIN tags t ON t.id = l.tag_id WHERE t.name = 'billing-failed'"), 0);
   again->signal(SIGTERM);
   EXPECT_EQ(again->wait(), 0);
 }

@@ -93,6 +93,74 @@ TEST_P(MessageBusTest, TheBacklogShowsAQueueNobodyServesAgeing) {
   EXPECT_GE(backlog[0].oldest_age, std::chrono::milliseconds(20));
 }
 
+// Retention deletes what is past its window, a batch at a time, and never the body of a
+// message still waiting in a queue nobody serves.
+TEST_P(MessageBusTest, RetentionKeepsTheTablesBoundedAndNeverDropsABodyAQueueStillNeeds) {
+  messaging::BusOptions options;
+  options.retention.outbox = 1s;
+  options.retention.processed = 1s;
+  options.retention.dead_letters = 1s;
+  options.retention.batch_size = 40;  // several batches per table
+  options.retention.interval = 100ms;
+  MessageBus& b = bus(options);
+  b.declare_queue(queue("work", {"contact.created"}));
+  b.declare_queue(queue("poison", {"contact.created"}, 1, 0));
+  b.declare_queue(queue("later", {"contact.created"}));
+  std::atomic<int> applied{0};
+  b.consume("work", [&](const Message& m) {
+    db().transact([&](store::UnitOfWork& uow) {
+      if (messaging::record_processed(uow, "work", m.event.id)) applied.fetch_add(1);
+    });
+  });
+  b.consume("poison", [](const Message&) { throw messaging::PermanentError("never"); });
+  b.start();
+  db().transact([&](store::UnitOfWork& uow) {
+    for (int i = 0; i < 150; ++i) db().contacts().create(uow, contact("C", "n" + std::to_string(i)));
+  });
+  ASSERT_TRUE(eventually([&] { return applied.load() == 150 && b.metrics().dead_lettered == 150; }));
+  // Past the windows: the claims and the dead letters go; the events stay while "later"
+  // (unserved) still reads its 150 bodies from them.
+  ASSERT_TRUE(eventually([&] {
+    return count("SELECT COUNT(*) FROM processed_messages") == 0 && count("SELECT COUNT(*) FROM dead_letters") == 0;
+  }));
+  std::this_thread::sleep_for(300ms);  // a few more retention passes
+  EXPECT_EQ(count("SELECT COUNT(*) FROM outbox_events"), 150);
+  const auto m = b.metrics();
+  EXPECT_EQ(m.purged_claims, 150u);
+  EXPECT_EQ(m.purged_dead_letters, 150u);
+  EXPECT_EQ(m.purged_events, 0u);
+  Seen later;
+  b.consume("later", [&](const Message& msg) { later.add(msg); });
+  ASSERT_TRUE(eventually([&] { return later.size() == 150; }));
+  for (const auto& msg : later.copy()) EXPECT_NE(msg.event.payload, "") << msg.event.id;
+  // Served at last: nothing needs the events, and they go too.
+  ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM outbox_events") == 0; }));
+  EXPECT_EQ(b.metrics().purged_events, 150u);
+  std::map<std::string, std::int64_t> sizes;
+  for (const auto& t : b.table_sizes()) sizes[t.table] = t.rows;
+  EXPECT_EQ(sizes, (std::map<std::string, std::int64_t>{
+                       {"dead_letters", 0}, {"outbox_events", 0}, {"processed_messages", 0}, {"queue_messages", 0}}));
+}
+
+TEST(RetentionPolicyTest, RefusesWindowsThatCouldApplyAReplayedMessageTwice) {
+  messaging::RetentionPolicy r;
+  EXPECT_NO_THROW(r.validate());
+  r.processed = std::chrono::hours(24);
+  EXPECT_THROW(r.validate(), ValidationError);  // claims gone before the dead letters
+  r.dead_letters = std::chrono::microseconds(0);  // dead letters kept forever: so must claims be
+  EXPECT_THROW(r.validate(), ValidationError);
+  r.processed = std::chrono::microseconds(0);
+  EXPECT_NO_THROW(r.validate());
+  r.outbox = -std::chrono::seconds(1);
+  EXPECT_THROW(r.validate(), ValidationError);
+  r.outbox = std::chrono::seconds(1);
+  r.batch_size = 0;
+  EXPECT_THROW(r.validate(), ValidationError);
+  r.batch_size = 100;
+  r.interval = std::chrono::milliseconds(10);
+  EXPECT_THROW(r.validate(), ValidationError);
+}
+
 TEST_P(MessageBusTest, CompetingConsumersShareAQueueWithEachMessageHandledOnce) {
   MessageBus& b = bus();
   b.declare_queue(queue("work", {"contact.created"}));
@@ -251,7 +319,9 @@ TEST_P(MessageBusTest, AHandlerThatAlwaysThrowsEndsInTheDlqAndReplayAfterTheFixD
   fixed.store(true);
   messaging::DeadLetterFilter f;
   f.queue = "billing";
-  EXPECT_EQ(dlq.replay(f), 5u);
+  const auto report = dlq.replay(f);
+  EXPECT_EQ(report.replayed, 5u);
+  EXPECT_TRUE(report.refused.empty());
   ASSERT_TRUE(eventually([&] { return handled.size() == 5; }));
   for (const auto& m : handled.copy()) EXPECT_EQ(m.attempt, 1);  // attempts reset
   EXPECT_TRUE(dlq.list().empty());

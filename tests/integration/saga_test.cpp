@@ -1,5 +1,7 @@
 // Sagas on both backends: steps in order, compensation in reverse, retries, timeouts,
 // dead letters, and the two sagas that ship with Banyan.
+#include <condition_variable>
+
 #include "billing_stub.hpp"
 #include "messaging_fixture.hpp"
 
@@ -114,7 +116,7 @@ TEST_P(SagaTest, TransientFailuresRetryUntilTheLastAttemptThenCompensate) {
   EXPECT_EQ(SagaOrchestrator::get(db(), id).history[1].attempt, 3);
 }
 
-TEST_P(SagaTest, AStepPastItsTimeoutFails) {
+TEST_P(SagaTest, ALocalStepPastItsTimeoutFails) {
   messaging::MessageBus& b = bus();
   SagaOrchestrator o(db(), b);
   saga::SagaDefinition def;
@@ -123,7 +125,6 @@ TEST_P(SagaTest, AStepPastItsTimeoutFails) {
   def.lease = 5s;
   saga::Step s;
   s.name = "sleepy";
-  s.kind = saga::Step::Kind::kRemote;
   s.timeout = 100ms;
   s.action = [](StepContext&) { std::this_thread::sleep_for(300ms); };
   def.steps = {s};
@@ -134,8 +135,12 @@ TEST_P(SagaTest, AStepPastItsTimeoutFails) {
   EXPECT_NE(SagaOrchestrator::get(db(), id).error.find("ran past its timeout"), std::string::npos);
 }
 
+// The step below never returns until the test lets it: only giving up on it at its
+// timeout lets the saga end (one consumer, so nothing else could run the compensation).
 TEST_P(SagaTest, ACompensationThatFailsForGoodLeavesTheInstanceFailedUntilItsMessageIsReplayed) {
   std::atomic<bool> undo_works{false};
+  std::atomic<bool> charge_works{false};
+  std::atomic<int> reservations{0};
   messaging::MessageBus& b = bus();
   SagaOrchestrator o(db(), b);
   saga::SagaDefinition def;
@@ -145,24 +150,49 @@ TEST_P(SagaTest, ACompensationThatFailsForGoodLeavesTheInstanceFailedUntilItsMes
   saga::Step first;
   first.name = "reserve";
   first.timeout = 1s;
-  first.action = [](StepContext&) {};
+  first.action = [&](StepContext&) { reservations.fetch_add(1); };
   first.compensation = [&](StepContext&) {
     if (!undo_works.load()) throw std::runtime_error("cannot release the reservation");
   };
   saga::Step second;
   second.name = "charge";
   second.timeout = 1s;
-  second.action = [](StepContext&) { throw messaging::PermanentError("card declined"); };
+  second.action = [&](StepContext&) {
+    if (!charge_works.load()) throw messaging::PermanentError("card declined");
+  };
   def.steps = {first, second};
   o.define(def);
   b.start();
   const auto id = start("stuck", "k5");
   ASSERT_TRUE(ends_as(id, SagaStatus::kFailed));
-  messaging::DeadLetterStore dlq(db());
+  messaging::DeadLetterStore dlq(db(), saga::replay_guard());
   ASSERT_TRUE(eventually([&] { return dlq.list().size() == 2; }));  // the charge and the undo
+  const auto charge = dlq.list({.error_contains = "card declined"}).at(0).id;
+  // The charge cannot go first: the compensation it caused has not finished.
+  try {
+    dlq.replay(charge);
+    ADD_FAILURE() << "the charge was replayed while its compensation was stuck";
+  } catch (const Conflict& e) {
+    EXPECT_NE(std::string(e.what()).find("compensation failed"), std::string::npos) << e.what();
+  }
   undo_works.store(true);
-  EXPECT_EQ(dlq.replay({.error_contains = "reservation"}), 1u);
+  // Everything at once: the undo goes back, the charge is refused with why, and stays.
+  const auto report = dlq.replay(messaging::DeadLetterFilter{});
+  EXPECT_EQ(report.replayed, 1u);
+  ASSERT_EQ(report.refused.size(), 1u);
+  EXPECT_EQ(report.refused[0].id, charge);
   ASSERT_TRUE(ends_as(id, SagaStatus::kCompensated));
+  EXPECT_EQ(dlq.list().size(), 1u);
+  // Compensated because of the charge: replaying it runs the saga again from the start.
+  charge_works.store(true);
+  dlq.replay(charge);
+  ASSERT_TRUE(ends_as(id, SagaStatus::kCompleted));
+  EXPECT_EQ(reservations.load(), 2);
+  EXPECT_TRUE(dlq.list().empty());
+  // Nothing is left to replay into a completed instance, and the guard says so.
+  const auto decision = db().transact([&](store::UnitOfWork& uow) { return saga::replay_guard()(uow, dlq.get(charge)); });
+  EXPECT_EQ(decision.kind, messaging::ReplayDecision::Kind::kRefuse);
+  EXPECT_NE(decision.reason.find("completed"), std::string::npos) << decision.reason;
 }
 
 TEST_P(SagaTest, StatsCountInstancesPerSagaAndStatus) {
@@ -203,6 +233,128 @@ TEST_P(SagaTest, BadDefinitionsAreRefused) {
                  return SagaOrchestrator::start(uow, "recorder", {"", {ObjectType::kContact, 1}, {}});
                }),
                ValidationError);
+}
+
+// A gate a step or a start rule waits at until the test opens it; shared, so a thread
+// still waiting when the test ends finds it alive.
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool open = false;
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex);
+    cv.wait(lock, [&] { return open; });
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      open = true;
+    }
+    cv.notify_all();
+  }
+};
+
+// One instance stuck on a slow dependency: with two step consumers, the others still run.
+TEST_P(SagaTest, AnInstanceStuckOnASlowDependencyDoesNotStallTheOthers) {
+  auto gate = std::make_shared<Gate>();
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  saga::SagaDefinition def;
+  def.name = "billing_like";
+  def.retry = quick(1);
+  def.lease = 60s;
+  saga::Step call;
+  call.name = "call";
+  call.kind = saga::Step::Kind::kRemote;
+  call.timeout = 50s;  // longer than the test waits: only the second consumer can help
+  call.action = [gate](StepContext& ctx) {
+    if (ctx.data.at("who") == "slow") gate->wait();
+  };
+  def.steps = {call};
+  o.define(def, {.steps = 2});
+  b.start();
+  const auto slow = db().transact([&](store::UnitOfWork& uow) {
+    return SagaOrchestrator::start(uow, "billing_like", {"slow", {ObjectType::kContact, 1}, {{"who", "slow"}}});
+  });
+  ASSERT_TRUE(eventually([&] { return SagaOrchestrator::get(db(), slow).status == SagaStatus::kRunning; }));
+  std::vector<std::uint64_t> fast;
+  for (int i = 0; i < 3; ++i) {
+    fast.push_back(db().transact([&](store::UnitOfWork& uow) {
+      return SagaOrchestrator::start(uow, "billing_like",
+                                     {"fast" + std::to_string(i), {ObjectType::kContact, 1}, {{"who", "fast"}}});
+    }));
+  }
+  bool all_done = true;
+  for (auto id : fast) all_done = ends_as(id, SagaStatus::kCompleted) && all_done;
+  const bool slow_still_running = SagaOrchestrator::get(db(), slow).status == SagaStatus::kRunning;
+  gate->release();
+  EXPECT_TRUE(all_done);
+  EXPECT_TRUE(slow_still_running);
+  EXPECT_TRUE(ends_as(slow, SagaStatus::kCompleted));
+}
+
+// The events that may start a saga have a queue of their own: steps never wait behind
+// them, even while the start consumer is stuck.
+TEST_P(SagaTest, StepsRunOnTheirOwnQueueNotBehindTriggerEvents) {
+  auto gate = std::make_shared<Gate>();
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  std::vector<std::string> log;
+  std::mutex mutex;
+  saga::SagaDefinition def = recorder(log, mutex);
+  def.trigger_events = {"contact.created"};
+  def.start_rule = [gate](const store::DomainEvent&) -> std::optional<saga::StartRequest> {
+    gate->wait();
+    return std::nullopt;
+  };
+  o.define(def);
+  b.start();
+  for (int i = 0; i < 5; ++i) {
+    db().transact([&](store::UnitOfWork& uow) {
+      Contact c;
+      c.first_name = "Trigger";
+      c.last_name = std::to_string(i);
+      db().contacts().create(uow, c);
+    });
+  }
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& q : b.backlog())
+      if (q.queue == saga::start_queue("recorder") && q.depth == 5) return true;
+    return false;
+  }));
+  const auto id = start("recorder", "direct");
+  const bool completed = ends_as(id, SagaStatus::kCompleted);
+  gate->release();
+  EXPECT_TRUE(completed);
+  EXPECT_EQ(saga::step_queue("recorder"), "saga.recorder");
+}
+
+TEST_P(SagaTest, ARemoteStepThatHangsIsGivenUpOnAtItsTimeoutAndUndone) {
+  auto gate = std::make_shared<Gate>();
+  std::atomic<int> undone{0};
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  saga::SagaDefinition def;
+  def.name = "hung";
+  def.retry = quick(1);
+  def.lease = 30s;
+  saga::Step s;
+  s.name = "call";
+  s.kind = saga::Step::Kind::kRemote;
+  s.timeout = 200ms;
+  s.action = [gate](StepContext&) { gate->wait(); };
+  s.compensation = [&undone](StepContext&) { undone.fetch_add(1); };
+  def.steps = {s};
+  o.define(def);
+  b.start();
+  const auto id = start("hung", "k6");
+  const bool ended = ends_as(id, SagaStatus::kCompensated);
+  gate->release();
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(undone.load(), 1);  // it may have happened: undone too
+  const auto i = SagaOrchestrator::get(db(), id);
+  EXPECT_NE(i.error.find("did not return within its timeout"), std::string::npos) << i.error;
+  EXPECT_EQ(i.history.front().what, "outcome_unknown");
 }
 
 // --- the sagas that ship with Banyan ------------------------------------------------------
@@ -309,6 +461,37 @@ TEST_P(BuiltinSagaTest, WhenBillingFailsForGoodTheDealIsFlaggedAndTheFailureIsIn
 
 // Billing did the work but its answer never came (timed out, twice): when the saga gives
 // up, the billing step is undone too, not only the steps before it.
+// The issue this pins: "banyan dlq replay" of the failed billing step said "replayed" and
+// did nothing, because the saga had compensated already. Now the replay runs it again.
+TEST_P(BuiltinSagaTest, ReplayingTheFailedBillingStepRunsTheSagaAgainToTheEnd) {
+  BillingStub billing;
+  billing.set_mode(BillingStub::Mode::kFail);
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick(2)}));
+  b.start();
+  const Deal deal = won_deal("Second try", {250000, "EUR"});
+  ASSERT_TRUE(deal_saga_ends_as(deal.id, SagaStatus::kCompensated));
+  messaging::DeadLetterStore dlq(db(), saga::replay_guard());
+  ASSERT_TRUE(eventually([&] { return dlq.list({.queue = "saga.deal_won"}).size() == 1; }));
+  billing.set_mode(BillingStub::Mode::kOk);
+  const auto report = dlq.replay(messaging::DeadLetterFilter{.queue = "saga.deal_won"});
+  EXPECT_EQ(report.replayed, 1u);
+  EXPECT_TRUE(report.refused.empty());
+  ASSERT_TRUE(deal_saga_ends_as(deal.id, SagaStatus::kCompleted));
+  EXPECT_EQ(billing.customers().size(), 1u);
+  EXPECT_EQ(tags_of({ObjectType::kDeal, deal.id}), std::vector<std::string>{"onboarding"});
+  EXPECT_EQ(activities_of({ObjectType::kDeal, deal.id}), 1u);
+  const auto instance = *deal_saga(deal.id);
+  std::vector<std::string> what;
+  for (const auto& h : instance.history) what.push_back(h.step + " " + h.what);
+  EXPECT_EQ(what, (std::vector<std::string>{"flag_onboarding done", "provision_billing failed",
+                                            "flag_onboarding compensated", "provision_billing replayed",
+                                            "flag_onboarding done", "provision_billing done",
+                                            "create_onboarding_task done"}));
+  EXPECT_TRUE(dlq.list({.queue = "saga.deal_won"}).empty()) << "the entry is history now";
+}
+
 TEST_P(BuiltinSagaTest, ABillingCallThatMayHaveSucceededIsUndoneWhenTheSagaGivesUp) {
   BillingStub billing;
   billing.set_mode(BillingStub::Mode::kSilentOk);

@@ -47,12 +47,60 @@ TEST(ServerConfig, FlagsWinOverTheEnvironmentWhichWinsOverTheFile) {
   c = parse_server_config({"--config", file, "--threads", "7", "--listen", "[::1]:8081", "--idle-timeout", "90s",
                            "--billing-url", "http://billing.internal/customers"},
                           env);
-  EXPECT_EQ(c.billing_url, "http://billing.internal/customers");
+  EXPECT_EQ(c.sagas.billing_url, "http://billing.internal/customers");
   EXPECT_EQ(c.http.threads, 7u);
   EXPECT_EQ(c.http.host, "::1");
   EXPECT_EQ(c.http.port, 8081);
   EXPECT_EQ(c.http.idle_timeout, std::chrono::seconds(90));
   std::remove(file.c_str());
+}
+
+TEST(ServerConfig, SagaConsumersLeasesAndRetentionComeFromEverySource) {
+  const auto defaults = parse_server_config({}, Env{});
+  EXPECT_EQ(defaults.sagas.saga_consumers, 1);
+  EXPECT_EQ(defaults.sagas.retention.outbox, std::chrono::hours(24 * 7));
+  EXPECT_EQ(defaults.sagas.retention.processed, std::chrono::hours(24 * 30));
+  EXPECT_EQ(defaults.sagas.retention.dead_letters, std::chrono::hours(24 * 14));
+  Env env{{{"BANYAN_CONSUMERS", "3,saga.lead_conversion=2"}, {"BANYAN_DLQ_RETENTION", "2d"},
+           {"BANYAN_SAGA_LEASE", "2m"}}};
+  const auto c = parse_server_config({"--consumers", "saga.deal_won=8", "--consumers", "saga.deal_won.start=2",
+                                      "--outbox-retention", "0", "--processed-retention", "3d",
+                                      "--billing-timeout", "10s"},
+                                     env);
+  EXPECT_EQ(c.sagas.saga_consumers, 3);
+  EXPECT_EQ(c.sagas.consumers_of("saga.deal_won", 1), 8);
+  EXPECT_EQ(c.sagas.consumers_of("saga.deal_won.start", 1), 2);
+  EXPECT_EQ(c.sagas.consumers_of("saga.lead_conversion", 1), 2);
+  EXPECT_EQ(c.sagas.consumers_of("saga.other", 5), 5);
+  EXPECT_EQ(c.sagas.retention.outbox.count(), 0);  // kept forever
+  EXPECT_EQ(c.sagas.retention.processed, std::chrono::hours(72));
+  EXPECT_EQ(c.sagas.retention.dead_letters, std::chrono::hours(48));
+  EXPECT_EQ(c.sagas.saga_lease, std::chrono::minutes(2));
+  EXPECT_EQ(c.sagas.billing_timeout, std::chrono::seconds(10));
+  const auto file = write_file(R"({"consumers":"4","dlq_retention":"1d","processed_retention":"1d"})");
+  const auto f = parse_server_config({"--config", file}, Env{});
+  EXPECT_EQ(f.sagas.saga_consumers, 4);
+  EXPECT_EQ(f.sagas.retention.dead_letters, std::chrono::hours(24));
+  std::remove(file.c_str());
+}
+
+TEST(ServerConfig, BadSagaAndRetentionSettingsAreUsageErrors) {
+  auto refused = [](std::vector<std::string> argv) {
+    try {
+      parse_server_config(argv, Env{});
+    } catch (const cli::UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(refused({"--consumers", "0"}).find("--consumers"), std::string::npos);
+  EXPECT_NE(refused({"--consumers", "65"}).find("1 to 64"), std::string::npos);
+  EXPECT_NE(refused({"--consumers", "saga.deal_won=lots"}).find("--consumers"), std::string::npos);
+  EXPECT_NE(refused({"--consumers", "=3"}).find("names no queue"), std::string::npos);
+  EXPECT_NE(refused({"--dlq-retention", "soon"}).find("--dlq-retention"), std::string::npos);
+  // Claims must outlive the dead letters a replay may bring back.
+  EXPECT_NE(refused({"--processed-retention", "1d"}).find("processed"), std::string::npos);
+  EXPECT_NE(refused({"--saga-lease", "5s"}).find("saga_lease"), std::string::npos);  // not above the 5s billing timeout
 }
 
 TEST(ServerConfig, BadSettingsAreUsageErrorsNamingTheirSource) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,11 +52,35 @@ struct BANYAN_EXPORT DeadLetterFilter {
 // Per queue: entries not replayed yet (depth) and the age of the oldest of them.
 using DeadLetterQueueStats = QueueBacklog;
 
+// What a replay guard decides for one dead letter about to be replayed.
+struct BANYAN_EXPORT ReplayDecision {
+  enum class Kind {
+    kReplay,   // put the message back in its queue
+    kHandled,  // the guard itself put back what the work needs; do not put the message back
+    kRefuse,   // leave the entry as it is, for `reason`
+  } kind = Kind::kReplay;
+  std::string reason{};
+};
+// Runs in the replay's transaction before anything is put back, and may write in it (to
+// restart what the message belongs to: see saga::replay_guard()).
+using ReplayGuard = std::function<ReplayDecision(store::UnitOfWork&, const DeadLetter&)>;
+
+struct BANYAN_EXPORT ReplayRefusal {
+  std::uint64_t id = 0;
+  std::string reason{};
+};
+struct BANYAN_EXPORT ReplayReport {
+  std::size_t replayed = 0;
+  std::vector<ReplayRefusal> refused{};
+};
+
 // Obtain with DeadLetterStore(db); valid while the Database lives. Thread-safe: each call
 // runs its own transaction. Storage errors surface as banyan::Error (Unavailable, ...).
 class BANYAN_EXPORT DeadLetterStore {
  public:
-  explicit DeadLetterStore(store::Database& db) noexcept : db_(&db) {}
+  // Replays ask `guard` first, when one is given.
+  explicit DeadLetterStore(store::Database& db, ReplayGuard guard = {}) noexcept
+      : db_(&db), guard_(std::move(guard)) {}
 
   // Newest first, at most `limit` (1..10000; else ValidationError("limit")), skipping
   // entries with an id >= `before_id` when given (the next page starts below the last id).
@@ -68,10 +93,11 @@ class BANYAN_EXPORT DeadLetterStore {
 
   // Puts the message back at the end of its source queue with its attempts reset, and
   // marks the entry replayed (kept as history). NotFound for an unknown id; Conflict when
-  // it was replayed already. All or nothing.
+  // it was replayed already, or with the reason when the guard refuses. All or nothing.
   void replay(std::uint64_t id);
-  // Replays every entry the filter matches (replayed ones never); returns how many.
-  std::size_t replay(const DeadLetterFilter& filter);
+  // Replays every entry the filter matches (replayed ones never); reports how many, and
+  // which the guard refused and why (those stay as they are).
+  ReplayReport replay(const DeadLetterFilter& filter);
 
   // Deletes one entry; false when there was none.
   bool purge(std::uint64_t id);
@@ -86,6 +112,7 @@ class BANYAN_EXPORT DeadLetterStore {
 
  private:
   store::Database* db_;
+  ReplayGuard guard_;
 };
 
 }  // namespace banyan::messaging

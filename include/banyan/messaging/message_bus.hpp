@@ -76,6 +76,34 @@ struct BANYAN_EXPORT CurveKeys {
   static std::string generate();
 };
 
+// How long the bus that holds the relay lease keeps what the messaging layer is done
+// with. It deletes what is past its window in batches of `batch_size` rows, between its
+// relay rounds (so relaying never waits long behind it), every `interval`, and at once
+// again while a batch came back full. A zero duration keeps that table's rows forever.
+struct BANYAN_EXPORT RetentionPolicy {
+  // Relayed outbox events: the bodies of routed queue messages and the Outbox::read feed.
+  // An event a queued message still needs is kept whatever its age.
+  std::chrono::microseconds outbox{std::chrono::hours(24 * 7)};
+  // Idempotency claims (record_processed). Must be at least `dead_letters`: a dead letter
+  // replayed later must still find the claim of an effect that did happen.
+  std::chrono::microseconds processed{std::chrono::hours(24 * 30)};
+  // Dead letters, replayed or not.
+  std::chrono::microseconds dead_letters{std::chrono::hours(24 * 14)};
+  int batch_size = 1000;
+  std::chrono::milliseconds interval{std::chrono::minutes(1)};
+
+  // ValidationError naming the field for a negative window, `processed` shorter than
+  // `dead_letters`, a batch outside 1..10000 or an interval under 100 ms.
+  void validate() const;
+};
+
+// Rows in one of the messaging layer's tables (outbox_events, queue_messages,
+// dead_letters, processed_messages), for metrics.
+struct BANYAN_EXPORT TableSize {
+  std::string table{};
+  std::int64_t rows = 0;
+};
+
 struct BANYAN_EXPORT BusOptions {
   // This bus in leases and dead letters; unique per bus. Default: "<hostname>:<pid>", with
   // "#<n>" added for the second and later bus of a process.
@@ -85,7 +113,8 @@ struct BANYAN_EXPORT BusOptions {
   bool relay = true;
   // Endpoints the relay binds besides its private inproc:// ones, so other processes can
   // reach it: "tcp://127.0.0.1:*" (a free port), "tcp://0.0.0.0:5600", "ipc:///run/b.sock".
-  // Empty: this process only (the embedded default). The bound endpoints are advertised
+  // Empty: "ipc://*", a socket file in a fresh 0700 directory, which every process of this
+  // host and user can reach (whichever of them relays). The bound endpoints are advertised
   // in the lease row; for tcp://0.0.0.0 set `advertise_host`. A tcp:// endpoint needs
   // `curve` with a server pair (start() is refused otherwise): on a network, nobody without
   // the keys receives an event or speaks to the relay.
@@ -108,6 +137,8 @@ struct BANYAN_EXPORT BusOptions {
   std::chrono::milliseconds idle_poll_max{20};
   // ZeroMQ high-water marks: beyond them the relay waits (back-pressure), never drops.
   int high_water_mark = 10000;
+  // Applied while this bus holds the relay lease (the constructor validates it).
+  RetentionPolicy retention{};
   // Where warnings go. Default: one line on stderr.
   std::function<void(std::string_view)> log{};
 };
@@ -125,6 +156,10 @@ struct BANYAN_EXPORT BusMetrics {
   std::uint64_t outbox_pending = 0;  // events not yet relayed, at the last look
   // Acks, nacks and releases refused: from a peer that does not hold that message's lease.
   std::uint64_t foreign_settlements = 0;
+  // Rows deleted by retention, by this bus.
+  std::uint64_t purged_events = 0;
+  std::uint64_t purged_claims = 0;
+  std::uint64_t purged_dead_letters = 0;
 };
 
 // Thread safety: all methods may be called from any thread. Handlers run on the bus's
@@ -163,6 +198,8 @@ class BANYAN_EXPORT MessageBus {
   // Every work queue's backlog, from the database (whichever bus relays): a queue whose
   // oldest message keeps ageing is not being served. Throws like a read.
   std::vector<QueueBacklog> backlog() const;
+  // The rows each messaging table holds now (counted: meant for a scrape, not a loop).
+  std::vector<TableSize> table_sizes() const;
   // The endpoints the relay advertises ("" while this bus does not hold the lease).
   std::string work_endpoint() const;
   std::string publish_endpoint() const;

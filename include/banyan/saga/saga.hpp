@@ -2,14 +2,16 @@
 // the message bus.
 //
 // A saga instance is a row (status, current step, data, history). Each step runs as a
-// message of the saga's work queue, so the queue's lease makes one worker drive an
-// instance at a time, a worker that dies mid-step gives the step to another after the
-// lease, and failures follow the queue's retry policy. A step that succeeds records its
-// result and enqueues the next step in one transaction. A step that fails for good (a
-// permanent error, or its last attempt) turns the instance to compensating: the completed
-// steps are compensated in reverse order, and the failed step's message lands in the
-// dead-letter queue with the error. A crash therefore resumes or compensates an instance,
-// never leaves it half done.
+// message of the saga's step queue ("saga.<name>"), so the queue's lease makes one worker
+// drive an instance at a time, a worker that dies mid-step gives the step to another after
+// the lease, and failures follow the queue's retry policy. The events that may start an
+// instance arrive on a queue of their own ("saga.<name>.start"), so steps never wait
+// behind them. A step that succeeds records its result and enqueues the next step in one
+// transaction. A step that fails for good (a permanent error, or its last attempt) turns
+// the instance to compensating: the completed steps are compensated in reverse order, and
+// the failed step's message lands in the dead-letter queue with the error. A crash
+// therefore resumes or compensates an instance, never leaves it half done. Replaying that
+// dead letter (DeadLetterStore with replay_guard()) runs the saga again.
 #pragma once
 
 #include <chrono>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "banyan/export.hpp"
+#include "banyan/messaging/dead_letter_store.hpp"
 #include "banyan/messaging/message_bus.hpp"
 #include "banyan/model/record.hpp"
 #include "banyan/store/database.hpp"
@@ -68,7 +71,10 @@ struct BANYAN_EXPORT Step {
   // Undoes the action after a later step failed for good, or after this remote step
   // failed with OutcomeUnknown (or ran past its timeout). May be empty.
   std::function<void(StepContext&)> compensation{};
-  // A step running longer than this fails (the action should honour ctx.deadline).
+  // A step running longer than this fails (the action should honour ctx.deadline). A
+  // remote step still running at its timeout is given up on there: its thread is left to
+  // finish on its own (its result is ignored), the attempt fails with OutcomeUnknown, and
+  // the consumer moves on. (A local step is bounded by the database's timeouts.)
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
 };
 
@@ -82,7 +88,8 @@ struct BANYAN_EXPORT StartRequest {
 using StartRule = std::function<std::optional<StartRequest>(const store::DomainEvent&)>;
 
 struct BANYAN_EXPORT SagaDefinition {
-  // 1..64 bytes of [a-z0-9_]; the saga's queue is "saga.<name>".
+  // 1..64 bytes of [a-z0-9_]; the saga's queues are "saga.<name>" (steps) and
+  // "saga.<name>.start" (its trigger events).
   std::string name{};
   std::vector<Step> steps{};
   // Events that may start an instance, and the rule that decides.
@@ -99,7 +106,8 @@ struct BANYAN_EXPORT SagaDefinition {
 struct BANYAN_EXPORT SagaHistoryEntry {
   std::string step{};
   // "done", "failed", "outcome_unknown" (a remote step given up on that may have
-  // happened: compensated too), "compensated", "compensation_failed"
+  // happened: compensated too), "compensated", "compensation_failed", "replayed" (a
+  // dead letter replayed: the saga runs again from its first step)
   std::string what{};
   int attempt = 0;
   Timestamp at{};
@@ -127,6 +135,17 @@ struct BANYAN_EXPORT SagaStats {
   std::int64_t count = 0;
 };
 
+// How many consumers run a saga's queues in this process (1..64 each). Instances run in
+// parallel up to `steps`; one instance's steps still run one at a time.
+struct BANYAN_EXPORT SagaConsumers {
+  int steps = 1;
+  int starts = 1;
+};
+
+// The queues of a saga.
+BANYAN_EXPORT std::string step_queue(const std::string& saga);
+BANYAN_EXPORT std::string start_queue(const std::string& saga);
+
 // Runs sagas on a bus: define() them, then start the bus. Thread-safe. The database and
 // the bus must outlive the orchestrator, and the bus must not be stopped before it.
 class BANYAN_EXPORT SagaOrchestrator {
@@ -136,9 +155,9 @@ class BANYAN_EXPORT SagaOrchestrator {
   SagaOrchestrator(const SagaOrchestrator&) = delete;
   SagaOrchestrator& operator=(const SagaOrchestrator&) = delete;
 
-  // Declares the saga's queue and consumes it with `consumers` consumers. Call before the
-  // bus starts. ValidationError for a bad or duplicate definition.
-  void define(SagaDefinition definition, int consumers = 1);
+  // Declares the saga's queues and consumes them. Call before the bus starts.
+  // ValidationError for a bad or duplicate definition or consumer count.
+  void define(SagaDefinition definition, SagaConsumers consumers = {});
 
   // Starts an instance in the caller's unit of work (it begins when that commits).
   // Returns the instance id; for a key already started, the existing instance's id.
@@ -156,6 +175,15 @@ class BANYAN_EXPORT SagaOrchestrator {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Decides the replay of a dead-lettered saga step (messaging::DeadLetterStore's guard;
+// messages of other queues replay as usual). A forward step that failed for good and
+// whose failure compensated the instance restarts it: the instance runs again from its
+// first step (compensation undid every step before the failed one; steps are idempotent
+// by instance id), and the dead letter counts as replayed. A compensation that failed
+// resumes compensating. Anything else is refused with the reason: the instance is gone,
+// completed, still compensating, or was compensated because of another step's failure.
+BANYAN_EXPORT messaging::ReplayGuard replay_guard();
 
 // The sagas that ship with Banyan.
 struct BANYAN_EXPORT DealWonOptions {
