@@ -24,3 +24,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/banyanConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/banyanConfig.cmake
   ${PROJECT_BINARY_DIR}/banyanConfigVersion.cmake DESTINATION ${config_dir})
+
+# The build tree is a package too: find_package(banyan) with banyan_DIR set to it uses the
+# library as built here, with the headers from the source tree.
+export(EXPORT banyanTargets NAMESPACE banyan:: FILE ${PROJECT_BINARY_DIR}/banyanTargets.cmake)

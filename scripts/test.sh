@@ -12,7 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/common.sh"
 source "$here/lib/mariadb.sh"
 
-build -DBANYAN_FUZZ=ON  # the libFuzzer target too (clang, installed by setup.sh --test)
+# The libFuzzer target too (clang, installed by setup.sh --test), and the examples in the tree.
+build -DBANYAN_FUZZ=ON -DBANYAN_BUILD_EXAMPLES=ON
 log "starting a private MariaDB"
 mariadb_start
 log "running tests"

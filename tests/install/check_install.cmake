@@ -1,8 +1,15 @@
-# Installs the build into a scratch prefix, then configures, builds and runs
-# examples/cpp against it with find_package(banyan): what a user of the package does.
-set(prefix ${BANYAN_BUILD_DIR}/install-test/prefix)
-set(build ${BANYAN_BUILD_DIR}/install-test/example)
-file(REMOVE_RECURSE ${BANYAN_BUILD_DIR}/install-test)
+# Configures, builds and runs examples/cpp with find_package(banyan), what a user of the
+# package does, against one of two packages (-DBANYAN_PACKAGE=...):
+#   install  the build installed into a scratch prefix (the default)
+#   build    the build tree itself, exported as a package (banyan_DIR=<build>)
+cmake_minimum_required(VERSION 3.25)
+if(NOT BANYAN_PACKAGE)
+  set(BANYAN_PACKAGE install)
+endif()
+set(scratch ${BANYAN_BUILD_DIR}/package-test-${BANYAN_PACKAGE})
+set(prefix ${scratch}/prefix)
+set(example_build ${scratch}/example)
+file(REMOVE_RECURSE ${scratch})
 
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -12,8 +19,15 @@ function(run)
   message("${out}")
 endfunction()
 
-run(${CMAKE_COMMAND} --install ${BANYAN_BUILD_DIR} --prefix ${prefix})
-run(${CMAKE_COMMAND} -S ${BANYAN_SOURCE_DIR}/examples/cpp -B ${build} -G Ninja
-    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
-run(${CMAKE_COMMAND} --build ${build})
-run(${build}/quickstart ${build}/quickstart.db)
+if(BANYAN_PACKAGE STREQUAL "install")
+  run(${CMAKE_COMMAND} --install ${BANYAN_BUILD_DIR} --prefix ${prefix})
+  set(where -DCMAKE_PREFIX_PATH=${prefix})
+elseif(BANYAN_PACKAGE STREQUAL "build")
+  set(where -Dbanyan_DIR=${BANYAN_BUILD_DIR})
+else()
+  message(FATAL_ERROR "BANYAN_PACKAGE must be install or build, not ${BANYAN_PACKAGE}")
+endif()
+run(${CMAKE_COMMAND} -S ${BANYAN_SOURCE_DIR}/examples/cpp -B ${example_build} -G Ninja
+    ${where} -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${example_build})
+run(${example_build}/quickstart ${example_build}/quickstart.db)
