@@ -23,6 +23,7 @@
 #include "mysql_scratch.hpp"
 #include "store/match_keys.hpp"
 #include "store/sql_builder.hpp"
+#include "util/encoding.hpp"
 
 namespace {
 
@@ -325,7 +326,7 @@ RawAuditEntry next_audit_entry(long long last_id, const std::string& prev, long 
                                   std::string(), std::string(), std::string("created"), std::string("contact"),
                                   std::to_string(object_id), changes, std::string()})
     text += std::to_string(part.size()) + ":" + part + ";";
-  return {last_id + 1, banyan::store::detail::sha256_hex(text)};
+  return {last_id + 1, banyan::util::sha256_hex(text)};
 }
 constexpr const char* kAuditInsert =
     "INSERT INTO audit_log (id, at, actor_id, actor, origin, action, object_type, object_id, changes, detail, "

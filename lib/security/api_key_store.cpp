@@ -10,6 +10,7 @@
 #include "security/security_sql.hpp"
 #include "store/entity.hpp"
 #include "store/validation.hpp"
+#include "util/encoding.hpp"
 
 namespace banyan::security {
 namespace {
@@ -25,13 +26,10 @@ constexpr std::size_t kPrefixSize = 4 + 12;
 constexpr std::size_t kSecretSize = kPrefixSize + 1 + 43;
 
 std::string random_text(std::size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
-    throw InternalError("the system's random number generator failed");
-  return store::detail::base64url_encode(raw);
+  return util::base64url_encode(util::random_bytes(bytes));
 }
 
-using store::detail::sha256_hex;
+using util::sha256_hex;
 
 constexpr const char* kColumns =
     "id, user_id, name, prefix, created_at, last_used_at, revoked_at, secret_hash";

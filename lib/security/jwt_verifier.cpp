@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "banyan/errors.hpp"
-#include "store/sql_builder.hpp"  // base64url
+#include "util/encoding.hpp"
 
 namespace banyan::security {
 namespace {
@@ -41,7 +41,7 @@ std::string b64(const json& key, const char* member) {
   if (encoded.empty())
     throw ValidationError(std::string("jwks: a key has no '") + member + "'", "jwks");
   std::string out;
-  if (!store::detail::base64url_decode(encoded, out))
+  if (!util::base64url_decode(encoded, out))
     throw ValidationError(std::string("jwks: '") + member + "' is not base64url", "jwks");
   return out;
 }
@@ -137,7 +137,7 @@ TokenCheck refused(std::string reason, bool unknown_key = false) {
 
 std::optional<json> decoded_json(std::string_view part) {
   std::string text;
-  if (!store::detail::base64url_decode(part, text)) return std::nullopt;
+  if (!util::base64url_decode(part, text)) return std::nullopt;
   json doc = json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
   return doc;
@@ -187,7 +187,7 @@ TokenCheck JwtVerifier::verify(std::string_view token, Timestamp now) const {
   const auto header = decoded_json(token.substr(0, dot1));
   const auto payload = decoded_json(token.substr(dot1 + 1, dot2 - dot1 - 1));
   std::string signature;
-  if (!header || !payload || !store::detail::base64url_decode(token.substr(dot2 + 1), signature))
+  if (!header || !payload || !util::base64url_decode(token.substr(dot2 + 1), signature))
     return refused("malformed");
   const std::string alg = text_of(*header, "alg");
   if (alg != "RS256" && alg != "ES256") return refused("algorithm '" + alg + "' is not accepted");

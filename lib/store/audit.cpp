@@ -19,6 +19,7 @@
 #include "store/field_cipher.hpp"
 #include "store/sealing.hpp"
 #include "store/sql_builder.hpp"
+#include "util/encoding.hpp"
 
 namespace banyan::store {
 namespace detail {
@@ -77,7 +78,7 @@ std::string hash_of(const std::string& prev_hash, const AuditEntry& e, const std
   part(std::to_string(e.object.id));
   part(e.changes);
   part(e.detail);
-  return key.empty() ? sha256_hex(text) : hex_of(hmac_sha256(key, text));
+  return key.empty() ? util::sha256_hex(text) : util::hex(util::hmac_sha256(key, text));
 }
 
 // The head row: the last entry's number and hash, and from which entry on the chain is
@@ -99,7 +100,7 @@ Head read_head(island::Transaction& tx, island::Backend backend, bool lock) {
 }
 
 std::string key_mark(const std::string& chain_key, std::uint64_t keyed_from) {
-  return hex_of(hmac_sha256(chain_key, "banyan audit keyed from " + std::to_string(keyed_from)));
+  return util::hex(util::hmac_sha256(chain_key, "banyan audit keyed from " + std::to_string(keyed_from)));
 }
 
 const char* const kKeyHint = " (BANYAN_AUDIT_KEY_FILE, or DatabaseOptions::audit_key)";
@@ -124,7 +125,7 @@ std::string checkpoint_text(const AuditCheckpoint& c) {
 }
 
 std::string signature_of(const DatabaseState& db, const AuditCheckpoint& c) {
-  return hex_of(hmac_sha256(db.audit_checkpoint_key, checkpoint_text(c)));
+  return util::hex(util::hmac_sha256(db.audit_checkpoint_key, checkpoint_text(c)));
 }
 
 // One row of kColumns; the previous hash comes back in `prev`.

@@ -11,6 +11,7 @@
 #include "store/schema.hpp"
 #include "store/sql_builder.hpp"
 #include "store/url.hpp"
+#include "util/encoding.hpp"
 
 namespace banyan::store {
 
@@ -223,8 +224,8 @@ std::unique_ptr<Database> Database::open(std::string_view url, DatabaseOptions o
                                                 ? EncryptionKeys::single_audit_key(std::move(*options.audit_key))
                                                 : EncryptionKeys::audit_key_from_environment();
   if (audit_key) {
-    state->audit_chain_key = detail::hmac_sha256(audit_key->current().secret, "banyan audit chain v1");
-    state->audit_checkpoint_key = detail::hmac_sha256(audit_key->current().secret, "banyan audit checkpoint v1");
+    state->audit_chain_key = util::hmac_sha256(audit_key->current().secret, "banyan audit chain v1");
+    state->audit_checkpoint_key = util::hmac_sha256(audit_key->current().secret, "banyan audit checkpoint v1");
   }
   detail::key_audit_trail(*state);
   return std::unique_ptr<Database>(new Database(std::move(state)));

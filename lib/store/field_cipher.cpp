@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "banyan/errors.hpp"
-#include "store/sql_builder.hpp"
+#include "util/encoding.hpp"
 
 namespace banyan::store {
 
@@ -38,15 +38,6 @@ std::string_view trimmed(std::string_view s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string_view::npos) return {};
   return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
-
-// Standard or URL-safe base64, padded or not.
-bool decode_base64(std::string_view in, std::string& out) {
-  std::string url(in);
-  while (!url.empty() && url.back() == '=') url.pop_back();
-  std::replace(url.begin(), url.end(), '+', '-');
-  std::replace(url.begin(), url.end(), '/', '_');
-  return detail::base64url_decode(url, out);
 }
 
 struct CipherCtxFree {
@@ -81,7 +72,7 @@ EncryptionKeys EncryptionKeys::parse(std::string_view text) {
     const std::string_view id = trimmed(line.substr(0, colon));
     if (!valid_id(id)) bad_keys(where + ": a key id is 1 to 32 of A-Z a-z 0-9 _ -");
     std::string secret;
-    if (!decode_base64(trimmed(line.substr(colon + 1)), secret) || secret.size() != kKeyBytes)
+    if (!util::base64_decode_any(trimmed(line.substr(colon + 1)), secret) || secret.size() != kKeyBytes)
       bad_keys(where + " (key '" + std::string(id) + "'): the key must be 32 bytes in base64");
     for (const Key& k : out.keys_)
       if (k.id == id) bad_keys("key id '" + std::string(id) + "' appears twice");
@@ -121,39 +112,15 @@ std::optional<EncryptionKeys> EncryptionKeys::audit_key_from_environment() {
 
 std::string EncryptionKeys::generate_line(std::string_view id) {
   if (!valid_id(id)) bad_keys("a key id is 1 to 32 of A-Z a-z 0-9 _ -");
-  std::array<unsigned char, kKeyBytes> key{};
-  if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1)
-    throw InternalError("no randomness for a new key");
-  return std::string(id) + ":" +
-         detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+  return std::string(id) + ":" + util::base64url_encode(util::random_bytes(kKeyBytes));
 }
 
 namespace detail {
 
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int size = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-           &size) == nullptr)
-    throw InternalError("HMAC-SHA256 failed");
-  return std::string(reinterpret_cast<const char*>(out.data()), size);
-}
-
-std::string hex_of(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
-
 FieldCipher::FieldCipher(const EncryptionKeys& keys) {
   for (const auto& k : keys.keys()) {
-    keys_.push_back({k.id, hmac_sha256(k.secret, "banyan field seal v1"), hmac_sha256(k.secret, "banyan blind index v1"),
-                     hex_of(hmac_sha256(k.secret, "banyan key check v1"))});
+    keys_.push_back({k.id, util::hmac_sha256(k.secret, "banyan field seal v1"), util::hmac_sha256(k.secret, "banyan blind index v1"),
+                     util::hex(util::hmac_sha256(k.secret, "banyan key check v1"))});
   }
   if (keys_.empty()) throw ValidationError("encryption_keys: no key given", "encryption_keys");
 }
@@ -189,7 +156,7 @@ std::string FieldCipher::seal(std::string_view plain, std::string_view place) co
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes),
                           out + kNonceBytes + plain.size()) == 1;
   if (!ok) throw InternalError("AES-256-GCM sealing failed");
-  return std::string(kPrefix) + key.id + ":" + base64url_encode(blob);
+  return std::string(kPrefix) + key.id + ":" + util::base64url_encode(blob);
 }
 
 std::string FieldCipher::open(std::string_view stored, std::string_view place) const {
@@ -203,7 +170,7 @@ std::string FieldCipher::open(std::string_view stored, std::string_view place) c
                       std::string(id.substr(0, 32)) + "', which is not among the configured encryption keys");
   }
   std::string blob;
-  if (!base64url_decode(rest.substr(colon + 1), blob) || blob.size() < kNonceBytes + kTagBytes)
+  if (!util::base64url_decode(rest.substr(colon + 1), blob) || blob.size() < kNonceBytes + kTagBytes)
     throw Unavailable("a value of " + std::string(place) + " is damaged: not a sealed value");
   const std::size_t size = blob.size() - kNonceBytes - kTagBytes;
   std::string plain(size, '\0');
@@ -226,12 +193,12 @@ std::string FieldCipher::open(std::string_view stored, std::string_view place) c
 }
 
 std::string FieldCipher::blind_index(std::string_view normalized) const {
-  return hex_of(hmac_sha256(keys_.back().index, normalized)).substr(0, 32);
+  return util::hex(util::hmac_sha256(keys_.back().index, normalized)).substr(0, 32);
 }
 
 std::vector<std::string> FieldCipher::blind_indexes(std::string_view normalized) const {
   std::vector<std::string> out;
-  for (const auto& k : keys_) out.push_back(hex_of(hmac_sha256(k.index, normalized)).substr(0, 32));
+  for (const auto& k : keys_) out.push_back(util::hex(util::hmac_sha256(k.index, normalized)).substr(0, 32));
   return out;
 }
 

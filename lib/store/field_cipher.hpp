@@ -52,10 +52,6 @@ class FieldCipher {
   std::vector<Subkeys> keys_;
 };
 
-// HMAC-SHA256 of `data` under `key` (32 raw bytes), and raw bytes as lower-case hex.
-std::string hmac_sha256(std::string_view key, std::string_view data);
-std::string hex_of(std::string_view bytes);
-
 // The normal form of an email for its blind index: ASCII lower case.
 std::string normalized_email(std::string_view email);
 

@@ -6,16 +6,13 @@
 #include <functional>
 #include <string>
 
-#include <openssl/evp.h>
-
 #include "banyan/errors.hpp"
 #include "store/sealing.hpp"
 #include "store/validation.hpp"
+#include "util/encoding.hpp"
 
 namespace banyan::store::detail {
 namespace {
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 [[noreturn]] void bad(std::string_view field, const std::string& why) {
   throw ValidationError(std::string(field) + ": " + why, std::string(field));
@@ -103,63 +100,6 @@ island::SqlParam cell_param(const Cell& c) {
 }
 
 }  // namespace
-
-std::string sha256_hex(std::string_view text) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1)
-    throw InternalError("SHA-256 failed");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
-
-std::string base64url_encode(std::string_view in) {
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                       (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    if (i + 1 < in.size()) out += kAlphabet[(v >> 6) & 63];
-  }
-  return out;
-}
-
-bool base64url_decode(std::string_view in, std::string& out) {
-  std::array<int, 256> rev{};
-  rev.fill(-1);
-  for (int k = 0; k < 64; ++k) rev[static_cast<unsigned char>(kAlphabet[k])] = k;
-  if (in.size() % 4 == 1) return false;
-  out.clear();
-  unsigned acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = rev[static_cast<unsigned char>(c)];
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return true;
-}
 
 island::SqlParam int_param(std::int64_t v) {
   island::SqlParam p;
@@ -469,7 +409,7 @@ void SqlBuilder<T>::page(island::SqlFragment& out, const PageRequest& request, Q
 
   if (request.cursor) {
     std::string raw;
-    if (!base64url_decode(*request.cursor, raw)) bad_cursor();
+    if (!util::base64url_decode(*request.cursor, raw)) bad_cursor();
     // "1|field|a-or-d|last id|tag|value"
     std::array<std::string_view, 5> head;
     std::string_view rest = raw;
@@ -559,7 +499,7 @@ std::string SqlBuilder<T>::cursor_after(const Row& last, const Sort& sort, Query
   } else {
     raw += "n|";
   }
-  return base64url_encode(raw);
+  return util::base64url_encode(raw);
 }
 
 template class SqlBuilder<User>;

@@ -13,12 +13,6 @@
 
 namespace banyan::store::detail {
 
-std::string base64url_encode(std::string_view in);
-// SHA-256 of `text` in lower-case hex (64 characters).
-std::string sha256_hex(std::string_view text);
-// Returns false on malformed input.
-bool base64url_decode(std::string_view in, std::string& out);
-
 island::SqlParam int_param(std::int64_t v);
 island::SqlParam text_param(std::string v);
 // "INSERT OR IGNORE INTO " (SQLite) or "INSERT IGNORE INTO " (MySQL).

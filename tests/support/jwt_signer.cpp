@@ -5,11 +5,11 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
-#include "store/sql_builder.hpp"
+#include "util/encoding.hpp"
 
 namespace banyan::test {
 
-using store::detail::base64url_encode;
+using util::base64url_encode;
 
 KeyPair::~KeyPair() { EVP_PKEY_free(pkey); }
 

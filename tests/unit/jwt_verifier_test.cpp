@@ -10,13 +10,13 @@
 
 #include "banyan/errors.hpp"
 #include "jwt_signer.hpp"
-#include "store/sql_builder.hpp"
+#include "util/encoding.hpp"
 
 namespace banyan::security {
 namespace {
 
 using nlohmann::json;
-using store::detail::base64url_encode;
+using util::base64url_encode;
 using test::generate;
 using test::jwk;
 using test::KeyPair;
