@@ -86,6 +86,12 @@ struct MessageBus::Impl {
   std::string lease_holder;
 
   std::mutex mutex;  // guards consumers, subscribers, started, stopped, advertised_*
+  // The last count of the messaging tables, for table_sizes(max_age).
+  struct {
+    std::mutex mutex;
+    std::vector<TableSize> sizes;
+    std::optional<Clock::time_point> counted_at;
+  } table_sizes;
   std::vector<std::unique_ptr<Consumer>> consumers;
   std::vector<std::unique_ptr<Subscriber>> subscribers;
   bool started = false;
@@ -916,9 +922,19 @@ std::vector<QueueBacklog> MessageBus::backlog() const {
   return detail::backlog_by_queue(uow, "queue_messages", "enqueued_at");
 }
 
-std::vector<TableSize> MessageBus::table_sizes() const {
+std::vector<TableSize> MessageBus::table_sizes(std::chrono::milliseconds max_age) const {
+  auto& cache = impl_->table_sizes;
+  const auto now = Clock::now();
+  {
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    if (cache.counted_at && now - *cache.counted_at < max_age) return cache.sizes;
+  }
   auto uow = impl_->db.begin(std::nullopt, store::Access::kReadOnly);
-  return detail::table_sizes(uow);
+  auto sizes = detail::table_sizes(uow);
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  cache.sizes = sizes;
+  cache.counted_at = now;
+  return sizes;
 }
 
 BusMetrics MessageBus::metrics() const {

@@ -198,8 +198,9 @@ class BANYAN_EXPORT MessageBus {
   // Every work queue's backlog, from the database (whichever bus relays): a queue whose
   // oldest message keeps ageing is not being served. Throws like a read.
   std::vector<QueueBacklog> backlog() const;
-  // The rows each messaging table holds now (counted: meant for a scrape, not a loop).
-  std::vector<TableSize> table_sizes() const;
+  // The rows each messaging table holds. Counting reads every row, so a count younger
+  // than `max_age` is answered from the last one (a scrape passes seconds; 0 counts now).
+  std::vector<TableSize> table_sizes(std::chrono::milliseconds max_age = std::chrono::milliseconds(0)) const;
   // The endpoints the relay advertises ("" while this bus does not hold the lease).
   std::string work_endpoint() const;
   std::string publish_endpoint() const;
