@@ -1,25 +1,17 @@
-#include "access_command.hpp"
-
+// banyan user | role | apikey: who may do what, from the command line. An API key's secret
+// is printed alone on its line, so scripts can take it with $(...).
 #include <banyan/errors.hpp>
 #include <banyan/security/api_key_store.hpp>
 #include <banyan/security/directory.hpp>
 #include <banyan/security/role_store.hpp>
+
 #include <ctime>
 
-#include "args.hpp"
+#include <CLI/CLI.hpp>
+
+#include "command_context.hpp"
 
 namespace banyan::cli {
-
-const char* const kAccessUsage =
-    "  banyan user add --email E --name N [--role R]... [--team ID]... [--if-missing]\n"
-    "  banyan user show ID\n"
-    "  banyan user link ID --issuer URL --subject SUB   (tokens of that subject act as the user)\n"
-    "  banyan user unlink --issuer URL --subject SUB\n"
-    "  banyan role list | show NAME | delete NAME\n"
-    "  banyan role create NAME --grant TYPE:ACTION:SCOPE... [--description TEXT]\n"
-    "  banyan role assign USER_ID ROLE | revoke USER_ID ROLE\n"
-    "  banyan apikey create --user ID --name N   (prints the secret, once)\n"
-    "  banyan apikey list [--user ID] | revoke ID\n";
 
 namespace {
 
@@ -51,147 +43,208 @@ security::Grant parse_grant(const std::string& text) {
           security::parse_scope(text.substr(b + 1), "grant")};
 }
 
-int user_command(store::Database& db, const Args& a, std::ostream& out) {
-  const auto& p = a.positionals();
-  const security::Directory directory;
-  if (p.size() == 1 && p[0] == "add") {
-    const auto email = a.option("--email");
-    const auto name = a.option("--name");
-    if (!email || !name) throw UsageError("user add needs --email and --name");
+void add_user_commands(CLI::App& app, CommandContext& ctx) {
+  auto* user = app.add_subcommand("user", "Users: add, show, link an OIDC identity")->require_subcommand(1);
+
+  auto* add = user->add_subcommand("add", "Add a user (prints the id)");
+  struct AddArgs {
+    std::string email, name;
+    std::vector<std::string> roles;
+    std::vector<std::uint64_t> teams;
+    bool if_missing = false;
+  };
+  auto a = std::make_shared<AddArgs>();
+  add->add_option("--email", a->email, "The user's email")->required();
+  add->add_option("--name", a->name, "The user's name")->required();
+  add->add_option("--role", a->roles, "A role to grant (repeatable)")->allow_extra_args(false);
+  add->add_option("--team", a->teams, "A team to join (repeatable)")->type_name("ID")->check(host::number_check())->allow_extra_args(false);
+  add->add_flag("--if-missing", a->if_missing, "Reuse the user with this email when there is one");
+  ctx.on(add, [&ctx, a] {
+    const security::Directory directory;
+    auto& db = ctx.db();
     const Id id = db.transact([&](store::UnitOfWork& uow) {
       store::PageRequest by_email;
-      by_email.filter = store::Filter::eq("email", *email);
+      by_email.filter = store::Filter::eq("email", a->email);
       auto found = db.users().query(uow, by_email).items;
-      Id user = 0;
-      if (!found.empty() && a.flag("--if-missing")) {
-        user = found.front().id;
+      Id created = 0;
+      if (!found.empty() && a->if_missing) {
+        created = found.front().id;
       } else {
         User u;
-        u.email = *email;
-        u.name = *name;
-        user = db.users().create(uow, u).id;
+        u.email = a->email;
+        u.name = a->name;
+        created = db.users().create(uow, u).id;
       }
-      for (const auto& role : a.all("--role")) directory.assign_role(uow, user, role);
-      for (const auto& team : a.all("--team")) directory.add_member(uow, parse_id(team), user);
-      return user;
+      for (const auto& role : a->roles) directory.assign_role(uow, created, role);
+      for (const auto team : a->teams) directory.add_member(uow, team, created);
+      return created;
     });
-    out << id << "\n";
+    ctx.out << id << "\n";
     return 0;
-  }
-  if (p.size() == 2 && p[0] == "show") {
-    db.read([&](store::UnitOfWork& uow) {
-      const auto who = directory.principal(uow, parse_id(p[1]));
-      out << "user " << *who.user_id << " " << who.name << "\n  roles:";
-      for (const auto& r : who.roles) out << ' ' << r;
-      out << "\n  teams:";
-      for (Id t : who.team_ids) out << ' ' << t;
-      out << "\n  identities:";
-      for (const auto& i : directory.identities_of(uow, *who.user_id)) out << ' ' << i.subject << '@' << i.issuer;
-      out << "\n";
+  });
+
+  auto* show = user->add_subcommand("show", "A user's roles, teams and identities");
+  auto show_id = std::make_shared<std::uint64_t>(0);
+  show->add_option("id", *show_id, "The user")->type_name("ID")->check(host::number_check())->required();
+  ctx.on(show, [&ctx, show_id] {
+    const security::Directory directory;
+    ctx.db().read([&](store::UnitOfWork& uow) {
+      const auto who = directory.principal(uow, *show_id);
+      ctx.out << "user " << *who.user_id << " " << who.name << "\n  roles:";
+      for (const auto& r : who.roles) ctx.out << ' ' << r;
+      ctx.out << "\n  teams:";
+      for (Id t : who.team_ids) ctx.out << ' ' << t;
+      ctx.out << "\n  identities:";
+      for (const auto& i : directory.identities_of(uow, *who.user_id)) ctx.out << ' ' << i.subject << '@' << i.issuer;
+      ctx.out << "\n";
     });
     return 0;
-  }
-  if ((p.size() == 2 && p[0] == "link") || (p.size() == 1 && p[0] == "unlink")) {
-    const auto issuer = a.option("--issuer");
-    const auto subject = a.option("--subject");
-    if (!issuer || !subject) throw UsageError("user " + p[0] + " needs --issuer and --subject");
-    const security::Identity identity{*issuer, *subject};
-    db.transact([&](store::UnitOfWork& uow) {
-      if (p[0] == "link") directory.link_identity(uow, parse_id(p[1]), identity);
-      else directory.unlink_identity(uow, identity);
+  });
+
+  // link ID and unlink: an issuer's subject acts as the user (or no longer does).
+  for (const bool link : {true, false}) {
+    auto* sub = user->add_subcommand(link ? "link" : "unlink",
+                                     link ? "Tokens of this issuer's subject act as the user"
+                                          : "Tokens of this issuer's subject act as no one");
+    struct LinkArgs {
+      std::uint64_t id = 0;
+      std::string issuer, subject;
+    };
+    auto l = std::make_shared<LinkArgs>();
+    if (link) sub->add_option("id", l->id, "The user")->type_name("ID")->check(host::number_check())->required();
+    sub->add_option("--issuer", l->issuer, "The OIDC issuer")->type_name("URL")->required();
+    sub->add_option("--subject", l->subject, "The token's subject")->type_name("SUB")->required();
+    ctx.on(sub, [&ctx, l, link] {
+      const security::Identity identity{l->issuer, l->subject};
+      ctx.db().transact([&](store::UnitOfWork& uow) {
+        if (link) security::Directory().link_identity(uow, l->id, identity);
+        else security::Directory().unlink_identity(uow, identity);
+      });
+      ctx.out << (link ? "linked " : "unlinked ") << l->subject << " of " << l->issuer << "\n";
+      return 0;
     });
-    out << p[0] << "ed " << *subject << " of " << *issuer << "\n";
-    return 0;
   }
-  throw UsageError("user: add, show, link or unlink");
 }
 
-int role_command(store::Database& db, const Args& a, std::ostream& out) {
-  const auto& p = a.positionals();
-  const security::RoleStore roles;
-  if (p.size() == 1 && p[0] == "list") {
-    db.read([&](store::UnitOfWork& uow) {
-      for (const auto& r : roles.list(uow))
-        out << r.name << (r.built_in ? " (built-in)" : "") << ": " << r.description << "\n";
+void add_role_commands(CLI::App& app, CommandContext& ctx) {
+  auto* role = app.add_subcommand("role", "Roles: what each may do")->require_subcommand(1);
+
+  ctx.on(role->add_subcommand("list", "Every role"), [&ctx] {
+    ctx.db().read([&](store::UnitOfWork& uow) {
+      for (const auto& r : security::RoleStore().list(uow))
+        ctx.out << r.name << (r.built_in ? " (built-in)" : "") << ": " << r.description << "\n";
     });
     return 0;
-  }
-  if (p.size() == 2 && p[0] == "show") {
-    db.read([&](store::UnitOfWork& uow) { print_role(roles.get(uow, p[1]), out); });
-    return 0;
-  }
-  if (p.size() == 2 && p[0] == "create") {
-    security::Role role{p[1], a.option("--description").value_or(""), {}, false};
-    for (const auto& g : a.all("--grant")) role.grants.push_back(parse_grant(g));
-    db.transact([&](store::UnitOfWork& uow) { print_role(roles.create(uow, role), out); });
-    return 0;
-  }
-  if (p.size() == 2 && p[0] == "delete") {
-    db.transact([&](store::UnitOfWork& uow) { roles.remove(uow, p[1]); });
-    out << "deleted role " << p[1] << "\n";
-    return 0;
-  }
-  if (p.size() == 3 && (p[0] == "assign" || p[0] == "revoke")) {
-    const Id user = parse_id(p[1]);
-    db.transact([&](store::UnitOfWork& uow) {
-      if (p[0] == "assign")
-        security::Directory().assign_role(uow, user, p[2]);
-      else
-        security::Directory().revoke_role(uow, user, p[2]);
+  });
+
+  // show NAME and delete NAME
+  for (const bool show : {true, false}) {
+    auto* sub = role->add_subcommand(show ? "show" : "delete", show ? "A role and its grants" : "Delete a role");
+    auto name = std::make_shared<std::string>();
+    sub->add_option("name", *name, "The role")->type_name("NAME")->required();
+    ctx.on(sub, [&ctx, name, show] {
+      if (show) {
+        ctx.db().read([&](store::UnitOfWork& uow) { print_role(security::RoleStore().get(uow, *name), ctx.out); });
+      } else {
+        ctx.db().transact([&](store::UnitOfWork& uow) { security::RoleStore().remove(uow, *name); });
+        ctx.out << "deleted role " << *name << "\n";
+      }
+      return 0;
     });
-    out << (p[0] == "assign" ? "assigned " : "revoked ") << p[2]
-        << (p[0] == "assign" ? " to user " : " from user ") << user << "\n";
-    return 0;
   }
-  throw UsageError("role: list, show, create, delete, assign or revoke");
+
+  auto* create = role->add_subcommand("create", "Define a role");
+  struct CreateArgs {
+    std::string name, description;
+    std::vector<std::string> grants;
+  };
+  auto c = std::make_shared<CreateArgs>();
+  create->add_option("name", c->name, "The role")->type_name("NAME")->required();
+  create->add_option("--grant", c->grants, "TYPE:ACTION:SCOPE, e.g. deal:read:team (repeatable)")
+      ->allow_extra_args(false);
+  create->add_option("--description", c->description, "What the role is for")->type_name("TEXT");
+  ctx.on(create, [&ctx, c] {
+    security::Role r{c->name, c->description, {}, false};
+    for (const auto& g : c->grants) r.grants.push_back(parse_grant(g));
+    ctx.db().transact([&](store::UnitOfWork& uow) { print_role(security::RoleStore().create(uow, r), ctx.out); });
+    return 0;
+  });
+
+  // assign USER ROLE and revoke USER ROLE
+  for (const bool assign : {true, false}) {
+    auto* sub = role->add_subcommand(assign ? "assign" : "revoke",
+                                     assign ? "Grant a user a role" : "Take a role from a user");
+    struct GrantArgs {
+      std::uint64_t user = 0;
+      std::string role;
+    };
+    auto g = std::make_shared<GrantArgs>();
+    sub->add_option("user", g->user, "The user")->type_name("USER_ID")->check(host::number_check())->required();
+    sub->add_option("role", g->role, "The role")->type_name("ROLE")->required();
+    ctx.on(sub, [&ctx, g, assign] {
+      ctx.db().transact([&](store::UnitOfWork& uow) {
+        if (assign) security::Directory().assign_role(uow, g->user, g->role);
+        else security::Directory().revoke_role(uow, g->user, g->role);
+      });
+      ctx.out << (assign ? "assigned " : "revoked ") << g->role << (assign ? " to user " : " from user ") << g->user
+              << "\n";
+      return 0;
+    });
+  }
 }
 
-int apikey_command(store::Database& db, const Args& a, std::ostream& out, std::ostream& err) {
-  const auto& p = a.positionals();
-  const security::ApiKeyStore keys;
-  if (p.size() == 1 && p[0] == "create") {
-    const auto user = a.option("--user");
-    const auto name = a.option("--name");
-    if (!user || !name) throw UsageError("apikey create needs --user and --name");
-    const auto issued = db.transact(
-        [&](store::UnitOfWork& uow) { return keys.create(uow, parse_id(*user), *name); });
-    out << issued.secret << "\n";
-    err << "API key " << issued.key.id << " (" << issued.key.prefix << ") for user "
-        << issued.key.user_id << ": the secret above is shown only now\n";
+void add_apikey_commands(CLI::App& app, CommandContext& ctx) {
+  auto* apikey = app.add_subcommand("apikey", "API keys: create, list, revoke")->require_subcommand(1);
+
+  auto* create = apikey->add_subcommand("create", "Issue a key (prints the secret, once)");
+  struct CreateArgs {
+    std::uint64_t user = 0;
+    std::string name;
+  };
+  auto c = std::make_shared<CreateArgs>();
+  create->add_option("--user", c->user, "The user the key acts as")->type_name("ID")->check(host::number_check())->required();
+  create->add_option("--name", c->name, "What the key is for")->required();
+  ctx.on(create, [&ctx, c] {
+    const auto issued = ctx.db().transact(
+        [&](store::UnitOfWork& uow) { return security::ApiKeyStore().create(uow, c->user, c->name); });
+    ctx.out << issued.secret << "\n";
+    ctx.err << "API key " << issued.key.id << " (" << issued.key.prefix << ") for user " << issued.key.user_id
+            << ": the secret above is shown only now\n";
     return 0;
-  }
-  if (p.size() == 1 && p[0] == "list") {
-    std::optional<Id> user;
-    if (auto u = a.option("--user")) user = parse_id(*u);
-    db.read([&](store::UnitOfWork& uow) {
-      for (const auto& k : keys.list(uow, user)) {
-        out << k.id << "  " << k.prefix << "  user " << k.user_id << "  " << k.name << "  created "
-            << when(k.created_at) << "  last used " << when(k.last_used_at)
-            << (k.revoked_at ? "  revoked " + when(k.revoked_at) : std::string()) << "\n";
+  });
+
+  auto* list = apikey->add_subcommand("list", "Every key (never a secret)");
+  auto user = std::make_shared<std::uint64_t>(0);
+  CLI::Option* only_user = list->add_option("--user", *user, "Only this user's keys")->type_name("ID")->check(host::number_check());
+  ctx.on(list, [&ctx, user, only_user] {
+    std::optional<Id> of;
+    if (only_user->count() > 0) of = *user;
+    ctx.db().read([&](store::UnitOfWork& uow) {
+      for (const auto& k : security::ApiKeyStore().list(uow, of)) {
+        ctx.out << k.id << "  " << k.prefix << "  user " << k.user_id << "  " << k.name << "  created "
+                << when(k.created_at) << "  last used " << when(k.last_used_at)
+                << (k.revoked_at ? "  revoked " + when(k.revoked_at) : std::string()) << "\n";
       }
     });
     return 0;
-  }
-  if (p.size() == 2 && p[0] == "revoke") {
-    const auto k =
-        db.transact([&](store::UnitOfWork& uow) { return keys.revoke(uow, parse_id(p[1])); });
-    out << "revoked API key " << k.id << " (" << k.prefix << ")\n";
+  });
+
+  auto* revoke = apikey->add_subcommand("revoke", "Revoke a key");
+  auto key = std::make_shared<std::uint64_t>(0);
+  revoke->add_option("id", *key, "The key")->type_name("ID")->check(host::number_check())->required();
+  ctx.on(revoke, [&ctx, key] {
+    const auto k = ctx.db().transact([&](store::UnitOfWork& uow) { return security::ApiKeyStore().revoke(uow, *key); });
+    ctx.out << "revoked API key " << k.id << " (" << k.prefix << ")\n";
     return 0;
-  }
-  throw UsageError("apikey: create, list or revoke");
+  });
 }
 
 }  // namespace
 
-int run_access(store::Database& db, const std::string& command,
-               const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  const Args a(args,
-               {"--email", "--name", "--role", "--team", "--grant", "--description", "--user", "--issuer",
-                "--subject"});
-  a.only_switches({"--if-missing"});
-  if (command == "user") return user_command(db, a, out);
-  if (command == "role") return role_command(db, a, out);
-  return apikey_command(db, a, out, err);
+void add_access_commands(CLI::App& app, CommandContext& ctx) {
+  add_user_commands(app, ctx);
+  add_role_commands(app, ctx);
+  add_apikey_commands(app, ctx);
 }
 
 }  // namespace banyan::cli

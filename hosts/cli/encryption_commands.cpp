@@ -1,61 +1,50 @@
-#include "encryption_command.hpp"
+// banyan encryption keygen | status | rewrap, and banyan bus keygen: keys for encryption
+// at rest and for the bus, and resealing stored values. The keygens need no database.
+#include <banyan/messaging/message_bus.hpp>
 
-#include "args.hpp"
+#include <CLI/CLI.hpp>
+
+#include "command_context.hpp"
 
 namespace banyan::cli {
 
-const char* const kEncryptionUsage =
-    "  banyan encryption keygen [--id ID]   print a new key line (append it to the key file\n"
-    "                                       named by BANYAN_ENCRYPTION_KEY_FILE: the last key seals)\n"
-    "  banyan encryption status             the key that seals new values\n"
-    "  banyan encryption rewrap [--batch N] reseal stored values with that key\n"
-    "  (an audit key, BANYAN_AUDIT_KEY_FILE, is one such line in a file of its own)\n"
-    "  banyan bus keygen                    print a new bus key file (ZeroMQ CURVE pairs for\n"
-    "                                       tcp:// endpoints: BANYAN_BUS_KEY_FILE)\n";
-
-bool is_keygen(const std::vector<std::string>& args) {
-  return args.size() >= 2 && (args[0] == "encryption" || args[0] == "bus") && args[1] == "keygen";
-}
-
-int run_keygen(const std::vector<std::string>& args, std::ostream& out) {
-  if (args[0] == "bus") {
-    if (args.size() > 2) throw UsageError("bus keygen takes no arguments");
-    out << messaging::CurveKeys::generate();
+void add_encryption_commands(CLI::App& app, CommandContext& ctx) {
+  auto* encryption = app.add_subcommand("encryption", "Encryption at rest")->require_subcommand(1);
+  auto* keygen = encryption->add_subcommand(
+      "keygen",
+      "Print a new key line: append it to the file BANYAN_ENCRYPTION_KEY_FILE names (the last key seals); an "
+      "audit key, BANYAN_AUDIT_KEY_FILE, is one such line in a file of its own");
+  auto id = std::make_shared<std::string>("k1");
+  keygen->add_option("--id", *id, "The key's id (k1)");
+  ctx.on(keygen, [&ctx, id] {
+    ctx.out << store::EncryptionKeys::generate_line(*id) << "\n";
     return 0;
-  }
-  const Args a(std::vector<std::string>(args.begin() + 2, args.end()), {"--id"});
-  a.only_switches({});
-  if (!a.positionals().empty()) throw UsageError("encryption keygen takes only --id");
-  out << store::EncryptionKeys::generate_line(a.option("--id").value_or("k1")) << "\n";
-  return 0;
-}
+  });
 
-int run_encryption(store::Database& db, const std::vector<std::string>& args, std::ostream& out) {
-  if (args.empty()) throw UsageError("encryption needs keygen, status or rewrap");
-  const Args a(std::vector<std::string>(args.begin() + 1, args.end()), {"--batch"});
-  a.only_switches({});
-  if (!a.positionals().empty()) throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
-  if (args[0] == "status") {
-    const std::string id = db.encryption_key_id();
-    out << (id.empty() ? "off: sensitive values are stored as given (no keys configured)"
-                       : "on: new sensitive values are sealed with key '" + id + "'")
-        << "\n";
+  ctx.on(encryption->add_subcommand("status", "The key that seals new values"), [&ctx] {
+    const std::string key = ctx.db().encryption_key_id();
+    ctx.out << (key.empty() ? "off: sensitive values are stored as given (no keys configured)"
+                            : "on: new sensitive values are sealed with key '" + key + "'")
+            << "\n";
     return 0;
-  }
-  if (args[0] == "rewrap") {
-    std::size_t batch = 200;
-    if (const auto b = a.option("--batch")) {
-      try {
-        batch = std::stoul(*b);
-      } catch (const std::exception&) {
-        throw UsageError("--batch needs a number");
-      }
-    }
-    out << "resealed " << db.rewrap_encrypted(batch) << " record(s) with key '" << db.encryption_key_id()
-        << "'\n";
+  });
+
+  auto* rewrap = encryption->add_subcommand("rewrap", "Reseal stored values with the key that seals");
+  auto batch = std::make_shared<std::size_t>(200);
+  rewrap->add_option("--batch", *batch, "Records per transaction (200)")->type_name("N")->check(host::number_check());
+  ctx.on(rewrap, [&ctx, batch] {
+    const auto resealed = ctx.db().rewrap_encrypted(*batch);
+    ctx.out << "resealed " << resealed << " record(s) with key '" << ctx.db().encryption_key_id() << "'\n";
     return 0;
-  }
-  throw UsageError("unknown encryption command '" + args[0] + "'");
+  });
+
+  auto* bus = app.add_subcommand("bus", "The message bus's keys")->require_subcommand(1);
+  ctx.on(bus->add_subcommand("keygen", "Print a new bus key file: ZeroMQ CURVE pairs for tcp:// endpoints "
+                                       "(BANYAN_BUS_KEY_FILE)"),
+         [&ctx] {
+           ctx.out << messaging::CurveKeys::generate();
+           return 0;
+         });
 }
 
 }  // namespace banyan::cli

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace banyan::cli {
+namespace banyan::host {
 namespace {
 
 using store::Filter;
@@ -291,4 +291,4 @@ void print_converted_leads(store::Database& db, std::ostream& out) {
   });
 }
 
-}  // namespace banyan::cli
+}  // namespace banyan::host

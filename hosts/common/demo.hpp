@@ -5,7 +5,7 @@
 
 #include "banyan/store/database.hpp"
 
-namespace banyan::cli {
+namespace banyan::host {
 
 // Loads a small CRM (team, users, companies, contacts, a pipeline with deals, activities,
 // tags). Idempotent: every record carries a "demo-..." external id and is upserted.
@@ -20,4 +20,4 @@ void print_custom_field_report(store::Database& db, std::ostream& out);
 // Prints the leads converted so far and what each became.
 void print_converted_leads(store::Database& db, std::ostream& out);
 
-}  // namespace banyan::cli
+}  // namespace banyan::host

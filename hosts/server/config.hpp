@@ -1,5 +1,6 @@
 // banyan-server's settings: defaults, then a JSON file, then BANYAN_* environment
-// variables, then flags (flags win).
+// variables, then flags (flags win). One table names each setting once: its flag, its
+// variable, its key in the file and its help derive from it.
 #pragma once
 
 #include <chrono>
@@ -12,8 +13,9 @@
 #include "banyan/security/authenticator.hpp"
 #include "banyan/security/rate_limiter.hpp"
 #include "http_server.hpp"
-#include "messaging_settings.hpp"
+#include "command_line.hpp"
 #include "json_body.hpp"
+#include "messaging_settings.hpp"
 
 namespace banyan::server {
 
@@ -29,7 +31,7 @@ struct ServerConfig {
   bool messaging = true;       // relay and workers in-process
   // The sagas that run in-process (deal_won with a billing URL), their consumers, and
   // retention (applied while this server holds the relay lease).
-  cli::MessagingSettings sagas;
+  host::MessagingSettings sagas;
   bool demo = false;           // load demo data into an empty database
   // Limits on JSON bodies (HTTP's own are in `http`).
   JsonLimits json;
@@ -61,11 +63,27 @@ struct ServerConfig {
   } rate;
 };
 
-extern const char* const kServerUsage;
+// The server's command line: declares every flag on an app (with --help and --version),
+// then, once the app has parsed, reads the settings.
+class ServerCommandLine {
+ public:
+  explicit ServerCommandLine(CLI::App& app);
+  // Defaults, then the --config file, then the environment (`getenv`; a test passes its
+  // own), then the flags. Throws host::UsageError naming the setting.
+  ServerConfig config(const host::Getenv& getenv) const;
 
-// Reads `argv` (without the program name) over the file named by --config and the
-// environment (`getenv`; a test passes its own). Throws cli::UsageError.
-ServerConfig parse_server_config(const std::vector<std::string>& argv,
-                                 const std::function<std::optional<std::string>(const char*)>& getenv);
+ private:
+  host::SettingFlags flags_;
+  std::string config_file_;
+  bool reuse_port_ = false;
+  bool no_messaging_ = false;
+  bool demo_ = false;
+  bool no_access_log_ = false;
+  bool oidc_http_loopback_ = false;
+};
+
+// Parses `argv` (without the program name) and reads the settings. Throws
+// host::UsageError, for --help too.
+ServerConfig parse_server_config(const std::vector<std::string>& argv, const host::Getenv& getenv);
 
 }  // namespace banyan::server

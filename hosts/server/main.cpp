@@ -7,10 +7,12 @@
 #include <iostream>
 #include <thread>
 
+#include <CLI/CLI.hpp>
+
 #include "api.hpp"
 #include "audit_anchor.hpp"
-#include "args.hpp"
 #include "banyan/banyan.hpp"
+#include "command_line.hpp"
 #include "config.hpp"
 #include "database_probe.hpp"
 #include "demo.hpp"
@@ -18,24 +20,11 @@
 #include "key_ring_watcher.hpp"
 #include "log_writer.hpp"
 
-int main(int argc, char** argv) {
-  using namespace banyan;
-  server::ServerConfig config;
-  for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-      std::cout << server::kServerUsage;
-      return 0;
-    }
-  }
-  try {
-    config = server::parse_server_config(std::vector<std::string>(argv + 1, argv + argc), [](const char* name) {
-      const char* v = std::getenv(name);
-      return v ? std::optional<std::string>(v) : std::nullopt;
-    });
-  } catch (const cli::UsageError& e) {
-    std::cerr << "banyan-server: " << e.what() << "\n" << server::kServerUsage;
-    return 2;
-  }
+namespace {
+
+using namespace banyan;
+
+int serve(server::ServerConfig config) {
   // Only the signal thread below sees the stop signals: block them before any thread starts.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -49,75 +38,78 @@ int main(int argc, char** argv) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
-  try {
-    store::DatabaseOptions options;
-    // A connection for each thread that may hold one: handlers (or, without a handler
-    // pool, the I/O threads), the relay, the probes.
-    const std::size_t workers = config.http.handler_threads > 0 ? config.http.handler_threads : config.http.threads;
-    options.pool.max_size = std::max<std::size_t>(options.pool.max_size, workers + 4);
-    auto db = store::Database::open(config.database, options);
-    if (config.demo) cli::load_demo_data(*db);
-    // The relay and the sagas that ship with Banyan run in-process, as banyan-worker's do.
-    std::unique_ptr<messaging::MessageBus> bus;
-    std::unique_ptr<saga::SagaOrchestrator> sagas;
-    if (config.messaging) {
-      messaging::BusOptions bus_options;
-      if (!config.bus_key_file.empty()) bus_options.curve = messaging::CurveKeys::load_file(config.bus_key_file);
-      bus_options.retention = config.sagas.retention;
-      bus = std::make_unique<messaging::MessageBus>(*db, std::move(bus_options));
-      sagas = std::make_unique<saga::SagaOrchestrator>(*db, *bus);
-      cli::define_builtin_sagas(*sagas, config.sagas);
-      bus->start();
-    }
-    server::LogWriter log(std::cout);  // access-log lines leave within 100 ms, off the request path
-    std::unique_ptr<server::AuditAnchorWriter> anchor;
-    if (!config.audit_anchor.empty()) {
-      anchor = std::make_unique<server::AuditAnchorWriter>(*db, config.audit_anchor, config.audit_checkpoint_interval,
-                                                           [&](std::string_view line) { log.line(line, true); });
-    }
-    server::Api api(*db, config, [&](std::string_view line) { log.line(line); }, bus.get());
-    server::KeyRingWatcher keys(*db, config.key_check_interval, [&](std::string_view line) { log.line(line, true); });
-    api.add_readiness_check([&] { return keys.problems(); });
-    server::DatabaseProbe probe(*db, std::chrono::seconds(1), std::chrono::seconds(2),
-                                [&](std::string_view line) { log.line(line, true); });
-    api.add_readiness_check([&] { return probe.problems(); });
-    config.http.inline_route = &server::Api::answers_without_waiting;
-    server::HttpServer server(
-        config.http, [&](const server::HttpRequest& r) { return api.handle(r); },
-        [&](int status, const std::string& reason) { return api.reject(status, reason); });
-    api.add_metrics_source([&] {
-      const auto c = server.connection_stats();
-      return "# HELP banyan_http_connections Connections open now.\n# TYPE banyan_http_connections gauge\n"
-             "banyan_http_connections " + std::to_string(c.open) +
-             "\n# HELP banyan_http_connection_cap The cap on open connections.\n"
-             "# TYPE banyan_http_connection_cap gauge\nbanyan_http_connection_cap " + std::to_string(c.cap) +
-             "\n# HELP banyan_http_idle_connections_closed_total Idle connections closed to make room under a cap.\n"
-             "# TYPE banyan_http_idle_connections_closed_total counter\nbanyan_http_idle_connections_closed_total " +
-             std::to_string(c.idle_closed) +
-             "\n# HELP banyan_http_connections_refused_total Connections refused (503) at a cap with none idle.\n"
-             "# TYPE banyan_http_connections_refused_total counter\nbanyan_http_connections_refused_total " +
-             std::to_string(c.refused) + "\n";
-    });
-    log.line(std::string("banyan-server: listening on ") + (config.http.tls ? "https://" : "http://") + config.http.host +
-                 ":" + std::to_string(server.port()) + " (" +
-                 std::to_string(config.http.threads) + " threads, " + std::string(db->backend()) + ")",
-             true);
-    std::thread signals([&] {
-      int sig = 0;
-      while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) keys.check_now();
-      log.line("banyan-server: stopping", true);
-      server.stop(config.shutdown_grace);
-    });
-    server.run();
-    // run() also returns if the server stops on its own; wake the signal thread then.
-    pthread_kill(signals.native_handle(), SIGTERM);
-    signals.join();
-    if (bus) bus->stop();
-    anchor.reset();  // the last checkpoint, after the last write
-    log.line("banyan-server: stopped", true);
-    return 0;
-  } catch (const Error& e) {
-    std::cerr << "banyan-server: " << e.what() << std::endl;
-    return 1;
+  store::DatabaseOptions options;
+  // A connection for each thread that may hold one: handlers (or, without a handler
+  // pool, the I/O threads), the relay, the probes.
+  const std::size_t workers = config.http.handler_threads > 0 ? config.http.handler_threads : config.http.threads;
+  options.pool.max_size = std::max<std::size_t>(options.pool.max_size, workers + 4);
+  auto db = store::Database::open(config.database, options);
+  if (config.demo) host::load_demo_data(*db);
+  // The relay and the sagas that ship with Banyan run in-process, as banyan-worker's do.
+  std::unique_ptr<messaging::MessageBus> bus;
+  std::unique_ptr<saga::SagaOrchestrator> sagas;
+  if (config.messaging) {
+    messaging::BusOptions bus_options;
+    if (!config.bus_key_file.empty()) bus_options.curve = messaging::CurveKeys::load_file(config.bus_key_file);
+    bus_options.retention = config.sagas.retention;
+    bus = std::make_unique<messaging::MessageBus>(*db, std::move(bus_options));
+    sagas = std::make_unique<saga::SagaOrchestrator>(*db, *bus);
+    host::define_builtin_sagas(*sagas, config.sagas);
+    bus->start();
   }
+  server::LogWriter log(std::cout);  // access-log lines leave within 100 ms, off the request path
+  std::unique_ptr<server::AuditAnchorWriter> anchor;
+  if (!config.audit_anchor.empty()) {
+    anchor = std::make_unique<server::AuditAnchorWriter>(*db, config.audit_anchor, config.audit_checkpoint_interval,
+                                                         [&](std::string_view line) { log.line(line, true); });
+  }
+  server::Api api(*db, config, [&](std::string_view line) { log.line(line); }, bus.get());
+  server::KeyRingWatcher keys(*db, config.key_check_interval, [&](std::string_view line) { log.line(line, true); });
+  api.add_readiness_check([&] { return keys.problems(); });
+  server::DatabaseProbe probe(*db, std::chrono::seconds(1), std::chrono::seconds(2),
+                              [&](std::string_view line) { log.line(line, true); });
+  api.add_readiness_check([&] { return probe.problems(); });
+  config.http.inline_route = &server::Api::answers_without_waiting;
+  server::HttpServer server(
+      config.http, [&](const server::HttpRequest& r) { return api.handle(r); },
+      [&](int status, const std::string& reason) { return api.reject(status, reason); });
+  api.add_metrics_source([&] {
+    const auto c = server.connection_stats();
+    return "# HELP banyan_http_connections Connections open now.\n# TYPE banyan_http_connections gauge\n"
+           "banyan_http_connections " + std::to_string(c.open) +
+           "\n# HELP banyan_http_connection_cap The cap on open connections.\n"
+           "# TYPE banyan_http_connection_cap gauge\nbanyan_http_connection_cap " + std::to_string(c.cap) +
+           "\n# HELP banyan_http_idle_connections_closed_total Idle connections closed to make room under a cap.\n"
+           "# TYPE banyan_http_idle_connections_closed_total counter\nbanyan_http_idle_connections_closed_total " +
+           std::to_string(c.idle_closed) +
+           "\n# HELP banyan_http_connections_refused_total Connections refused (503) at a cap with none idle.\n"
+           "# TYPE banyan_http_connections_refused_total counter\nbanyan_http_connections_refused_total " +
+           std::to_string(c.refused) + "\n";
+  });
+  log.line(std::string("banyan-server: listening on ") + (config.http.tls ? "https://" : "http://") + config.http.host +
+               ":" + std::to_string(server.port()) + " (" +
+               std::to_string(config.http.threads) + " threads, " + std::string(db->backend()) + ")",
+           true);
+  std::thread signals([&] {
+    int sig = 0;
+    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) keys.check_now();
+    log.line("banyan-server: stopping", true);
+    server.stop(config.shutdown_grace);
+  });
+  server.run();
+  // run() also returns if the server stops on its own; wake the signal thread then.
+  pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+  if (bus) bus->stop();
+  anchor.reset();  // the last checkpoint, after the last write
+  log.line("banyan-server: stopped", true);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app;
+  const server::ServerCommandLine line(app);
+  return host::run_program(app, argc, argv, [&] { return serve(line.config(host::process_environment())); });
 }

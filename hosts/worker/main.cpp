@@ -1,17 +1,14 @@
 // banyan-worker: the relay, the consumers and the sagas of one database, as a process.
 // The composition root: parse the flags, wire the product's consumers, run.
-#include <iostream>
+#include <CLI/CLI.hpp>
 
-#include "args.hpp"
+#include "command_line.hpp"
 #include "worker.hpp"
 
 int main(int argc, char** argv) {
-  try {
-    const auto config =
-        banyan::worker::parse_worker_args(std::vector<std::string>(argv + 1, argv + argc), nullptr);
-    return banyan::worker::run_worker(config, {});
-  } catch (const banyan::cli::UsageError& e) {
-    std::cerr << "banyan-worker: " << e.what() << "\n" << banyan::worker::worker_usage();
-    return 2;
-  }
+  using namespace banyan;
+  CLI::App app;
+  const worker::WorkerCommandLine line(app);
+  return host::run_program(app, argc, argv,
+                           [&] { return worker::run_worker(line.config(host::process_environment()), {}); });
 }

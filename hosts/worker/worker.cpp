@@ -6,70 +6,53 @@
 #include <algorithm>
 #include <csignal>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 
-#include "args.hpp"
+#include <CLI/CLI.hpp>
 
 namespace banyan::worker {
 
-const char* const kWorkerUsage =
-    "usage: banyan-worker [--database URL] [--node NAME] [--no-relay]\n"
-    "                     [--work-endpoint EP] [--publish-endpoint EP] [--advertise-host H]\n"
-    "                     [--bus-key-file FILE]\n"
-    "                     [--relay-lease DUR]\n"
-    "  URL defaults to sqlite://<current directory>/banyan.db; EP like tcp://127.0.0.1:*\n"
-    "  or ipc:///run/banyan.sock (default: a socket file this host's processes reach);\n"
-    "  DUR like 90s, 15m, 2h, 7d\n"
-    "  A tcp:// endpoint, or a relay reached over one, needs the deployment's CURVE keys:\n"
-    "  --bus-key-file or BANYAN_BUS_KEY_FILE (make one with: banyan bus keygen)\n"
-    "Sagas, consumers and retention:\n";
-
-std::string worker_usage() { return std::string(kWorkerUsage) + cli::kMessagingUsage; }
-
 namespace {
-// "--billing-url" -> "billing_url", the settings' key.
-std::string key_of(const std::string& flag) {
-  if (flag.rfind("--", 0) != 0) return {};
-  std::string key = flag.substr(2);
-  std::replace(key.begin(), key.end(), '-', '_');
-  return key;
+
+const std::vector<host::Setting>& worker_settings() {
+  static const std::vector<host::Setting> kSettings = {
+      host::kDatabaseSetting,
+      {"node", "NAME", "This worker's name in leases and logs (host and process id)"},
+      {"work_endpoint", "EP",
+       "Where the relay serves consumers: tcp://HOST:PORT (port * for any) or ipc://PATH "
+       "(a socket file this host's processes reach)"},
+      {"publish_endpoint", "EP", "Where the relay publishes to subscribers, like --work-endpoint"},
+      {"advertise_host", "HOST", "The host other processes reach a tcp:// relay at"},
+      host::kBusKeyFileSetting,
+      {"relay_lease", "DURATION", "How long the relay lease lasts without renewal"},
+  };
+  return kSettings;
 }
+
 }  // namespace
 
-WorkerConfig parse_worker_args(const std::vector<std::string>& argv, std::vector<std::string>* rest) {
+WorkerCommandLine::WorkerCommandLine(CLI::App& app, const std::string& name) {
+  host::describe_program(app, name);
+  app.description("Runs the relay, the consumers and the sagas of one database.");
+  flags_.add(app, worker_settings());
+  flags_.add(app, host::MessagingSettings::settings());
+  app.add_flag("--no-relay", no_relay_, "Consume only; never hold the relay lease");
+}
+
+WorkerConfig WorkerCommandLine::config(const host::Getenv& getenv) const {
   WorkerConfig c;
-  c.database_url = "sqlite://" + (std::filesystem::current_path() / "banyan.db").string();
-  for (std::size_t i = 0; i < argv.size(); ++i) {
-    const std::string& a = argv[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= argv.size()) throw cli::UsageError(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--database") {
-      c.database_url = value();
-    } else if (a == "--node") {
-      c.bus.node = value();
-    } else if (a == "--no-relay") {
-      c.bus.relay = false;
-    } else if (a == "--work-endpoint") {
-      c.bus.work_endpoint = value();
-    } else if (a == "--publish-endpoint") {
-      c.bus.publish_endpoint = value();
-    } else if (a == "--bus-key-file") {
-      c.bus.curve = messaging::CurveKeys::load_file(value());
-    } else if (a == "--advertise-host") {
-      c.bus.advertise_host = value();
-    } else if (a == "--relay-lease") {
-      c.bus.relay_lease = std::chrono::duration_cast<std::chrono::milliseconds>(cli::parse_duration(value()));
-    } else if (cli::MessagingSettings::knows(key_of(a))) {
-      c.messaging.apply(key_of(a), value(), a);
-    } else if (rest != nullptr) {
-      rest->push_back(a);
-    } else {
-      throw cli::UsageError("unknown argument '" + a + "'");
-    }
-  }
+  c.database_url = host::default_database_url();
+  flags_.apply(getenv, [&](const std::string& key, const std::string& value, const std::string& name) {
+    if (key == "database") c.database_url = value;
+    else if (key == "node") c.bus.node = value;
+    else if (key == "work_endpoint") c.bus.work_endpoint = value;
+    else if (key == "publish_endpoint") c.bus.publish_endpoint = value;
+    else if (key == "advertise_host") c.bus.advertise_host = value;
+    else if (key == "bus_key_file") c.bus.curve = messaging::CurveKeys::load_file(value);
+    else if (key == "relay_lease") c.bus.relay_lease = host::parse_millis(value, name);
+    else c.messaging.apply(key, value, name);
+  });
+  if (no_relay_) c.bus.relay = false;
   c.messaging.validate();
   c.bus.retention = c.messaging.retention;
   return c;
@@ -88,7 +71,7 @@ int run_worker(const WorkerConfig& config, const std::vector<Wiring>& wiring) {
     options.log = [](std::string_view m) { std::cerr << "banyan-worker: " << m << std::endl; };
     messaging::MessageBus bus(*db, options);
     saga::SagaOrchestrator sagas(*db, bus);
-    cli::define_builtin_sagas(sagas, config.messaging);
+    host::define_builtin_sagas(sagas, config.messaging);
     for (const auto& wire : wiring) wire(*db, bus);
     bus.start();
     std::cout << "banyan-worker: running on " << config.database_url << std::endl;

@@ -5,6 +5,7 @@
 #include <banyan/messaging/message_bus.hpp>
 #include <banyan/store/database.hpp>
 
+#include "command_line.hpp"
 #include "messaging_settings.hpp"
 
 #include <chrono>
@@ -19,16 +20,21 @@ struct WorkerConfig {
   messaging::BusOptions bus;
   // The sagas that ship with Banyan (lead_conversion always; deal_won when a billing URL
   // is configured), their consumers, and retention (applied while this worker relays).
-  cli::MessagingSettings messaging;
+  host::MessagingSettings messaging;
 };
 
-extern const char* const kWorkerUsage;
-// kWorkerUsage and the messaging settings' lines.
-std::string worker_usage();
+// The worker's command line: declares its flags on an app (with --help and --version;
+// a program built on the run loop adds its own), then, once parsed, reads the settings:
+// BANYAN_* variables, then flags. Throws host::UsageError naming the setting.
+class WorkerCommandLine {
+ public:
+  explicit WorkerCommandLine(CLI::App& app, const std::string& name = "banyan-worker");
+  WorkerConfig config(const host::Getenv& getenv) const;
 
-// Parses the worker's flags; anything it does not know goes to `rest` (or is an error
-// when `rest` is null). Throws cli::UsageError.
-WorkerConfig parse_worker_args(const std::vector<std::string>& args, std::vector<std::string>* rest);
+ private:
+  host::SettingFlags flags_;
+  bool no_relay_ = false;
+};
 
 // Declares queues and adds consumers and subscribers before the bus starts.
 using Wiring = std::function<void(store::Database&, messaging::MessageBus&)>;

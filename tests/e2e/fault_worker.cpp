@@ -8,39 +8,31 @@
 #include <banyan/banyan.hpp>
 
 #include <atomic>
-#include <charconv>
 #include <iostream>
 #include <thread>
 
-#include "args.hpp"
+#include <CLI/CLI.hpp>
+
+#include "command_line.hpp"
 #include "worker.hpp"
-
-namespace {
-
-int number(const std::string& text) {
-  int n = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || ptr != text.data() + text.size()) throw banyan::cli::UsageError("not a number: " + text);
-  return n;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace banyan;
-  try {
-    std::vector<std::string> rest;
-    const auto config = worker::parse_worker_args(std::vector<std::string>(argv + 1, argv + argc), &rest);
-    const cli::Args a(rest, {"--prefetch", "--lease", "--max-attempts", "--handler-delay-us"});
-    if (!a.positionals().empty()) throw cli::UsageError("unexpected " + a.positionals()[0]);
-    const bool consume = !a.flag("--no-consume");
-    const bool always_fail = a.flag("--always-fail");
-    const int prefetch = a.option("--prefetch") ? number(*a.option("--prefetch")) : 64;
-    const int max_attempts = a.option("--max-attempts") ? number(*a.option("--max-attempts")) : 5;
-    const int delay_us = a.option("--handler-delay-us") ? number(*a.option("--handler-delay-us")) : 0;
-    const auto lease = a.option("--lease") ? std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 cli::parse_duration(*a.option("--lease")))
-                                           : std::chrono::milliseconds(2000);
+  CLI::App app;
+  const worker::WorkerCommandLine line(app, "banyan-fault-worker");
+  bool no_consume = false, always_fail = false;
+  int prefetch = 64, max_attempts = 5, delay_us = 0;
+  std::string lease_text = "2s";
+  app.add_flag("--no-consume", no_consume, "Declare the effects queue but consume nothing");
+  app.add_flag("--always-fail", always_fail, "Every handler call throws");
+  app.add_option("--prefetch", prefetch, "Messages in hand at once (64)");
+  app.add_option("--lease", lease_text, "The effects queue's lease (2s)")->check(host::duration_check());
+  app.add_option("--max-attempts", max_attempts, "Attempts before a dead letter (5)");
+  app.add_option("--handler-delay-us", delay_us, "Microseconds each handler call waits first (0)");
+  return host::run_program(app, argc, argv, [&] {
+    const auto config = line.config(host::process_environment());
+    const auto lease = host::parse_millis(lease_text, "--lease");
+    const bool consume = !no_consume;
     std::atomic<long> applied{0}, skipped{0};
 
     auto wiring = [&](store::Database& db, messaging::MessageBus& bus) {
@@ -71,8 +63,5 @@ int main(int argc, char** argv) {
     const int status = worker::run_worker(config, {wiring});
     std::cout << "applied " << applied.load() << " skipped " << skipped.load() << std::endl;
     return status;
-  } catch (const cli::UsageError& e) {
-    std::cerr << "banyan-fault-worker: " << e.what() << "\n";
-    return 2;
-  }
+  });
 }

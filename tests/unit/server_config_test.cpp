@@ -6,7 +6,7 @@
 #include <fstream>
 #include <map>
 
-#include "args.hpp"
+#include "command_line.hpp"
 #include "config.hpp"
 
 namespace banyan::server {
@@ -88,7 +88,7 @@ TEST(ServerConfig, BadSagaAndRetentionSettingsAreUsageErrors) {
   auto refused = [](std::vector<std::string> argv) {
     try {
       parse_server_config(argv, Env{});
-    } catch (const cli::UsageError& e) {
+    } catch (const host::UsageError& e) {
       return std::string(e.what());
     }
     return std::string("accepted");
@@ -107,7 +107,7 @@ TEST(ServerConfig, BadSettingsAreUsageErrorsNamingTheirSource) {
   auto message = [](std::vector<std::string> argv, Env env = {}) {
     try {
       parse_server_config(argv, env);
-    } catch (const cli::UsageError& e) {
+    } catch (const host::UsageError& e) {
       return std::string(e.what());
     }
     return std::string("accepted");
@@ -115,8 +115,8 @@ TEST(ServerConfig, BadSettingsAreUsageErrorsNamingTheirSource) {
   EXPECT_EQ(message({"--listen", "nope"}), "--listen: 'nope' is not HOST:PORT");
   EXPECT_EQ(message({"--listen", "host:99999"}), "--listen: '99999' is not a number from 0 to 65535");
   EXPECT_EQ(message({}, Env{{{"BANYAN_THREADS", "-1"}}}), "BANYAN_THREADS: '-1' is not a number from 0 to 256");
-  EXPECT_EQ(message({"--bogus"}), "unknown option --bogus");
-  EXPECT_EQ(message({"stray"}), "unexpected argument 'stray'");
+  EXPECT_NE(message({"--bogus"}).find("not expected: --bogus"), std::string::npos);
+  EXPECT_NE(message({"stray"}).find("not expected: stray"), std::string::npos);
   EXPECT_EQ(message({"--max-body", "10"}), "max_body: at least 1024 bytes");
   EXPECT_NE(message({"--request-timeout", "soon"}).find("--request-timeout"), std::string::npos);
   EXPECT_EQ(message({"--config", "/nonexistent.json"}), "--config: cannot read /nonexistent.json");
@@ -133,8 +133,8 @@ TEST(ServerConfig, JsonLimitsDefaultTo1000MembersAnd10000ElementsAndCanBeRaised)
   EXPECT_EQ(raised.json.max_members, 5000u);
   EXPECT_EQ(raised.json.max_elements, 200000u);
   // Below what a record or a batch needs, the server would refuse its own clients.
-  EXPECT_THROW(parse_server_config({"--max-json-members", "10"}, Env{}), cli::UsageError);
-  EXPECT_THROW(parse_server_config({"--max-json-elements", "99"}, Env{}), cli::UsageError);
+  EXPECT_THROW(parse_server_config({"--max-json-members", "10"}, Env{}), host::UsageError);
+  EXPECT_THROW(parse_server_config({"--max-json-elements", "99"}, Env{}), host::UsageError);
 }
 
 TEST(ServerConfig, HandlersRunOnSixteenThreadsWithinTenSecondsByDefault) {
@@ -147,7 +147,7 @@ TEST(ServerConfig, HandlersRunOnSixteenThreadsWithinTenSecondsByDefault) {
   const auto env = parse_server_config({}, Env{{{"BANYAN_HANDLER_THREADS", "8"}, {"BANYAN_HANDLER_TIMEOUT", "1m"}}});
   EXPECT_EQ(env.http.handler_threads, 8u);
   EXPECT_EQ(env.http.handler_timeout, std::chrono::minutes(1));
-  EXPECT_THROW(parse_server_config({"--handler-timeout", "soon"}, Env{}), cli::UsageError);
+  EXPECT_THROW(parse_server_config({"--handler-timeout", "soon"}, Env{}), host::UsageError);
 }
 
 TEST(ServerConfig, RateLimitsReadAsRatePerDurationWithAnOptionalBurstOrOff) {
@@ -164,7 +164,7 @@ TEST(ServerConfig, RateLimitsReadAsRatePerDurationWithAnOptionalBurstOrOff) {
   EXPECT_EQ(c.rate.bulk->burst, 3) << "the burst defaults to the rate";
   EXPECT_EQ(c.rate.auth_failures->period, std::chrono::hours(1));
   for (const char* bad : {"5", "/1s", "5/", "5/1s,", "0/1s", "5/1s,0", "x/1s", "5/1parsec"})
-    EXPECT_THROW(parse_server_config({"--rate-reads", bad}, Env{}), cli::UsageError) << bad;
+    EXPECT_THROW(parse_server_config({"--rate-reads", bad}, Env{}), host::UsageError) << bad;
 }
 
 TEST(ServerConfig, OidcNeedsAnIssuerAndAnAudienceAndTakesWholeSeconds) {
@@ -179,10 +179,10 @@ TEST(ServerConfig, OidcNeedsAnIssuerAndAnAudienceAndTakesWholeSeconds) {
   EXPECT_EQ(c.oidc->key_refresh_interval, std::chrono::seconds(60));
   EXPECT_EQ(c.oidc->key_max_age, std::chrono::hours(1)) << "the default";
   EXPECT_TRUE(c.oidc->jwks_file.empty());
-  EXPECT_THROW(parse_server_config({"--oidc-issuer", "https://id.example.com"}, Env{}), cli::UsageError);
-  EXPECT_THROW(parse_server_config({"--oidc-audience", "a", "--oidc-jwks-file", "/k.json"}, Env{}), cli::UsageError);
+  EXPECT_THROW(parse_server_config({"--oidc-issuer", "https://id.example.com"}, Env{}), host::UsageError);
+  EXPECT_THROW(parse_server_config({"--oidc-audience", "a", "--oidc-jwks-file", "/k.json"}, Env{}), host::UsageError);
   EXPECT_THROW(parse_server_config({"--oidc-issuer", "i", "--oidc-audience", "a", "--oidc-clock-skew", "1500ms"}, Env{}),
-               cli::UsageError);
+               host::UsageError);
 }
 
 TEST(ServerConfig, TlsNeedsACertificateAndAKeyAndDefaultsTo13WithAYearOfHsts) {
@@ -198,9 +198,9 @@ TEST(ServerConfig, TlsNeedsACertificateAndAKeyAndDefaultsTo13WithAYearOfHsts) {
       {"--tls-cert", "c", "--tls-key", "k", "--tls-min-version", "1.2", "--hsts-max-age", "0s"}, Env{});
   EXPECT_TRUE(twelve.http.tls->allow_tls12);
   EXPECT_EQ(twelve.http.tls->hsts_max_age.count(), 0);
-  EXPECT_THROW(parse_server_config({"--tls-cert", "c"}, Env{}), cli::UsageError);
+  EXPECT_THROW(parse_server_config({"--tls-cert", "c"}, Env{}), host::UsageError);
   EXPECT_THROW(parse_server_config({"--tls-cert", "c", "--tls-key", "k", "--tls-min-version", "1.1"}, Env{}),
-               cli::UsageError);
+               host::UsageError);
 }
 
 }  // namespace

@@ -1,0 +1,52 @@
+// What the CLI's commands share: the database, opened only when a command's work starts
+// (so a wrong command line, --help included, opens and creates nothing), the output
+// streams, and the command the line chose.
+#pragma once
+
+#include <banyan/store/database.hpp>
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "command_line.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace banyan::cli {
+
+using host::parse_id;
+using host::UsageError;
+
+class CommandContext {
+ public:
+  CommandContext(std::ostream& output, std::ostream& errors) : out(output), err(errors) {}
+
+  // The database at database_url, opened on the first call. Throws like Database::open.
+  store::Database& db();
+  // Makes `run` the work of `command` when the command line chooses it. Not thread-safe.
+  void on(CLI::App* command, std::function<int()> run);
+  // Runs the chosen command's work; its exit status.
+  int run() const;
+
+  std::string database_url;
+  std::ostream& out;
+  std::ostream& err;
+
+ private:
+  std::unique_ptr<store::Database> db_;
+  std::function<int()> chosen_;
+};
+
+// Each adds its commands to the program's app: banyan init | demo | summary | pool-stats,
+// user | role | apikey, audit, encryption and bus, dlq.
+void add_store_commands(CLI::App& app, CommandContext& ctx);
+void add_access_commands(CLI::App& app, CommandContext& ctx);
+void add_audit_commands(CLI::App& app, CommandContext& ctx);
+void add_encryption_commands(CLI::App& app, CommandContext& ctx);
+void add_dlq_commands(CLI::App& app, CommandContext& ctx);
+
+}  // namespace banyan::cli
