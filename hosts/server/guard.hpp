@@ -34,15 +34,15 @@ class Guard {
   Guard(const ServerConfig::RateLimits& limits, std::function<void(std::string_view)> log);
 
   // The client address's limit, for every request but the health checks.
-  std::optional<Refusal> admit_address(const std::string& remote);
+  [[nodiscard]] std::optional<Refusal> admit_address(const std::string& remote);
   // Refused while the address has used up its budget of failed authentications.
-  std::optional<Refusal> admit_authentication(const std::string& remote);
+  [[nodiscard]] std::optional<Refusal> admit_authentication(const std::string& remote);
   // Counts a failure (`missing`: no credential at all) against the address's budget; the
   // failure that uses it up is logged.
   void authentication_failed(const std::string& remote, bool missing);
   // The principal's limit for the class of route: a refusal, or the RateLimit headers to
   // send with the answer.
-  std::pair<std::optional<Refusal>, Headers> admit(const security::Principal& who,
+  [[nodiscard]] std::pair<std::optional<Refusal>, Headers> admit(const security::Principal& who,
                                                    RouteClass route);
 
   // What the principal did, for the anomaly signals.

@@ -208,7 +208,7 @@ struct MessageBus::Impl {
     Clock::time_point next_ping{};
     Frames frames;
     auto hello = [&] {
-      detail::send_frames(*socket, {"HELLO", c.queue, who, std::to_string(c.options.prefetch)});
+      detail::send_or_drop(*socket, {"HELLO", c.queue, who, std::to_string(c.options.prefetch)});
     };
     auto receive = [&] {
       while (socket && detail::receive_frames(*socket, frames)) {
@@ -253,13 +253,13 @@ struct MessageBus::Impl {
       }
       if (Clock::now() >= next_ping) {
         next_ping = Clock::now() + 500ms;
-        detail::send_frames(*socket, {"PING"});
+        detail::send_or_drop(*socket, {"PING"});
       }
     }
     // Give back what we hold unhandled, without counting an attempt.
     if (socket) {
       receive();
-      for (const auto& d : local) detail::send_frames(*socket, {"RELEASE", std::to_string(d.id)});
+      for (const auto& d : local) detail::send_or_drop(*socket, {"RELEASE", std::to_string(d.id)});
     }
   }
 
@@ -274,7 +274,7 @@ struct MessageBus::Impl {
       try {
         c.handler(m);
         counters.handled.fetch_add(1);
-        detail::send_frames(socket, {"ACK", std::to_string(d.id)});
+        detail::send_or_drop(socket, {"ACK", std::to_string(d.id)});
         return;
       } catch (const std::exception& e) {
         error_class = classify(e);
@@ -285,7 +285,7 @@ struct MessageBus::Impl {
       }
       if (error_class == ErrorClass::kPermanent || stop_consumers.load()) break;
     }
-    detail::send_frames(socket, {"NACK", std::to_string(d.id), std::to_string(tries),
+    detail::send_or_drop(socket, {"NACK", std::to_string(d.id), std::to_string(tries),
                                  to_string(error_class), error, who});
   }
 
@@ -376,8 +376,7 @@ struct MessageBus::Impl {
     auto peer = st.peers.find(peer_id);
     std::uint64_t id = 0;
     if (verb == "HELLO" && f.size() == 5) {
-      std::uint64_t prefetch = 1;
-      detail::parse_uint(f[4], prefetch);
+      const std::uint64_t prefetch = detail::uint_or(f[4], 1);
       Peer& p = st.peers[peer_id];
       for (auto held : p.in_flight) st.owner.erase(held);
       p = Peer{f[2], f[3], static_cast<int>(std::clamp<std::uint64_t>(prefetch, 1, 10000)), {}, Clock::now()};
@@ -386,7 +385,7 @@ struct MessageBus::Impl {
     if (peer != st.peers.end()) {
       peer->second.last_seen = Clock::now();
     } else {
-      detail::send_frames(*router, {peer_id, "WHO"});
+      detail::send_or_drop(*router, {peer_id, "WHO"});
     }
     const bool settles = verb == "ACK" || verb == "RELEASE" || verb == "NACK";
     if (settles && f.size() >= 3 && detail::parse_uint(f[2], id)) {
@@ -405,8 +404,7 @@ struct MessageBus::Impl {
       st.releases.push_back(id);
       forget_delivery(st, id);
     } else if (verb == "NACK" && f.size() == 7 && detail::parse_uint(f[2], id)) {
-      std::uint64_t tries = 1;
-      detail::parse_uint(f[3], tries);
+      const std::uint64_t tries = detail::uint_or(f[3], 1);
       st.failures.push_back({id, static_cast<int>(std::min<std::uint64_t>(tries, 1000)),
                              f[4] == "permanent" ? ErrorClass::kPermanent : ErrorClass::kTransient,
                              f[5], f[6]});
@@ -824,7 +822,7 @@ struct MessageBus::Impl {
           log("relay: refused a connection from " + (f.size() > 3 ? f[3] : std::string("?")) +
               ": it has no CURVE key this relay allows");
         }
-        detail::send_frames(*zap, {"1.0", f.size() > 1 ? f[1] : std::string(), ok ? "200" : "400",
+        detail::send_or_drop(*zap, {"1.0", f.size() > 1 ? f[1] : std::string(), ok ? "200" : "400",
                                    ok ? "OK" : "key not allowed", "", ""});
       }
     }

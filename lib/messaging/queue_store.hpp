@@ -52,7 +52,7 @@ std::optional<Lease> read_lease(UnitOfWork& uow, const std::string& name);
 // Takes or renews the lease until `until` when it is free, expired or already ours, and
 // stores the endpoints with it. On MySQL the row stays locked until the unit of work
 // ends, which fences a former holder out of the same transaction. True when ours.
-bool hold_lease(UnitOfWork& uow, const std::string& name, const std::string& holder,
+[[nodiscard]] bool hold_lease(UnitOfWork& uow, const std::string& name, const std::string& holder,
                 std::int64_t now, std::int64_t until, const std::string& work_endpoint,
                 const std::string& publish_endpoint);
 void release_lease(UnitOfWork& uow, const std::string& name, const std::string& holder);

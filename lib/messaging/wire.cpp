@@ -39,6 +39,11 @@ bool parse_uint(std::string_view text, std::uint64_t& out) noexcept {
   return ec == std::errc() && ptr == end && !text.empty();
 }
 
+std::uint64_t uint_or(std::string_view text, std::uint64_t fallback) noexcept {
+  std::uint64_t n = 0;
+  return parse_uint(text, n) ? n : fallback;
+}
+
 bool parse_event(const Frames& f, std::size_t at, store::DomainEvent& e) {
   if (f.size() < at + kEventFrames) return false;
   std::string_view fields[8];
@@ -92,6 +97,10 @@ bool send_frames(zmq::socket_t& socket, const Frames& frames) {
     if (!sent) return false;
   }
   return true;
+}
+
+void send_or_drop(zmq::socket_t& socket, const Frames& frames) {
+  [[maybe_unused]] const bool sent = send_frames(socket, frames);  // false: dropped (see the header)
 }
 
 bool receive_frames(zmq::socket_t& socket, Frames& frames) {

@@ -34,15 +34,22 @@ inline constexpr std::size_t kEventFrames = 2;
 std::string event_header(const store::DomainEvent& e);
 void append_event(Frames& frames, const store::DomainEvent& e);
 // Reads the two event frames starting at `at`. False when they are malformed.
-bool parse_event(const Frames& frames, std::size_t at, store::DomainEvent& e);
-bool parse_uint(std::string_view text, std::uint64_t& out) noexcept;
+[[nodiscard]] bool parse_event(const Frames& frames, std::size_t at, store::DomainEvent& e);
+[[nodiscard]] bool parse_uint(std::string_view text, std::uint64_t& out) noexcept;
+// The number `text` holds, or `fallback` when it holds none (a peer's optional field).
+std::uint64_t uint_or(std::string_view text, std::uint64_t fallback) noexcept;
 
 // Sends every frame as one message. Returns false when the socket would block (high-water
 // mark); throws zmq::error_t for real failures (EHOSTUNREACH for an unknown ROUTER peer).
-bool send_frames(zmq::socket_t& socket, const Frames& frames);
+[[nodiscard]] bool send_frames(zmq::socket_t& socket, const Frames& frames);
+// Sends a control message whose loss the protocol recovers from, dropping it when the
+// socket would block: an unsent HELLO is asked for again (WHO), a PING comes again, and an
+// unsent ACK, NACK or RELEASE leaves the message leased until the lease expires, when it is
+// delivered again (consumers are idempotent). Throws like send_frames.
+void send_or_drop(zmq::socket_t& socket, const Frames& frames);
 // The same for parts that live elsewhere (no copy but ZeroMQ's own).
-bool send_parts(zmq::socket_t& socket, std::initializer_list<std::string_view> parts);
+[[nodiscard]] bool send_parts(zmq::socket_t& socket, std::initializer_list<std::string_view> parts);
 // Receives one whole message without blocking; false when none is waiting.
-bool receive_frames(zmq::socket_t& socket, Frames& frames);
+[[nodiscard]] bool receive_frames(zmq::socket_t& socket, Frames& frames);
 
 }  // namespace banyan::messaging::detail

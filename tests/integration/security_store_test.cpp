@@ -168,7 +168,7 @@ TEST_P(SecurityStoreTest, DeletingAUserTakesItsRolesMembershipsAndKeysWithIt) {
   db().transact([&](store::UnitOfWork& uow) {
     directory.assign_role(uow, ann, "manager");
     directory.add_member(uow, east, ann);
-    security::ApiKeyStore().create(uow, ann, "ci");
+    EXPECT_FALSE(security::ApiKeyStore().create(uow, ann, "ci").secret.empty());
     directory.link_identity(uow, ann, {"https://id.example.com", "ann"});
   });
   db().transact([&](store::UnitOfWork& uow) { db().users().remove(uow, ann); });
@@ -271,7 +271,7 @@ TEST_P(SecurityStoreTest, KeysNoteTheirLastUseToTheMinuteAndListNewestFirst) {
       db().transact([&](store::UnitOfWork& uow) { return keys.create(uow, bot, "first"); });
   const auto second =
       db().transact([&](store::UnitOfWork& uow) { return keys.create(uow, bot, "second"); });
-  db().transact([&](store::UnitOfWork& uow) { keys.create(uow, other, "theirs"); });
+  db().transact([&](store::UnitOfWork& uow) { EXPECT_EQ(keys.create(uow, other, "theirs").key.user_id, other); });
   db().read([&](store::UnitOfWork& uow) {
     const auto mine = keys.list(uow, bot);
     ASSERT_EQ(mine.size(), 2u);

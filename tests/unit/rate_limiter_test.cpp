@@ -46,7 +46,7 @@ TEST(RateLimiter, ASustainedRateAtTheLimitIsAlwaysAllowed) {
 TEST(RateLimiter, KeysAreIndependentAndPeekingCountsNothing) {
   RateLimiter limiter;
   const auto t0 = Clock::time_point{} + 1h;
-  for (int i = 0; i < 5; ++i) limiter.take("a", kTenPerSecondBurstFive, t0);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(limiter.take("a", kTenPerSecondBurstFive, t0).allowed);
   EXPECT_FALSE(limiter.peek("a", kTenPerSecondBurstFive, t0).allowed);
   EXPECT_TRUE(limiter.take("b", kTenPerSecondBurstFive, t0).allowed);
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(limiter.peek("c", kTenPerSecondBurstFive, t0).allowed);
@@ -56,8 +56,9 @@ TEST(RateLimiter, KeysAreIndependentAndPeekingCountsNothing) {
 TEST(RateLimiter, ARefusedEventDoesNotPushTheNextOneFurtherAway) {
   RateLimiter limiter;
   const auto t0 = Clock::time_point{} + 1h;
-  for (int i = 0; i < 5; ++i) limiter.take("k", kTenPerSecondBurstFive, t0);
-  for (int i = 0; i < 100; ++i) limiter.take("k", kTenPerSecondBurstFive, t0 + 50ms);  // hammering
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(limiter.take("k", kTenPerSecondBurstFive, t0).allowed);
+  for (int i = 0; i < 100; ++i)  // hammering
+    EXPECT_FALSE(limiter.take("k", kTenPerSecondBurstFive, t0 + 50ms).allowed);
   EXPECT_TRUE(limiter.take("k", kTenPerSecondBurstFive, t0 + 100ms).allowed);
 }
 
@@ -65,9 +66,9 @@ TEST(RateLimiter, MemoryIsBoundedAndIdleKeysComeBackAtAFullBurst) {
   RateLimiter limiter(160);
   const auto t0 = Clock::time_point{} + 1h;
   for (int i = 0; i < 10000; ++i)
-    limiter.take("key" + std::to_string(i), kTenPerSecondBurstFive, t0);
+    EXPECT_TRUE(limiter.take("key" + std::to_string(i), kTenPerSecondBurstFive, t0).allowed);
   EXPECT_LE(limiter.tracked_keys(), 160u);
-  for (int i = 0; i < 5; ++i) limiter.take("idle", kTenPerSecondBurstFive, t0);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(limiter.take("idle", kTenPerSecondBurstFive, t0).allowed);
   EXPECT_EQ(limiter.take("idle", kTenPerSecondBurstFive, t0 + 10s).remaining, 4u);
 }
 

@@ -69,7 +69,7 @@ struct BANYAN_EXPORT ReplayRefusal {
   std::uint64_t id = 0;
   std::string reason{};
 };
-struct BANYAN_EXPORT ReplayReport {
+struct [[nodiscard]] ReplayReport {
   std::size_t replayed = 0;
   std::vector<ReplayRefusal> refused{};
 };
@@ -97,10 +97,10 @@ class BANYAN_EXPORT DeadLetterStore {
   void replay(std::uint64_t id);
   // Replays every entry the filter matches (replayed ones never); reports how many, and
   // which the guard refused and why (those stay as they are).
-  ReplayReport replay(const DeadLetterFilter& filter);
+  [[nodiscard]] ReplayReport replay(const DeadLetterFilter& filter);
 
   // Deletes one entry; false when there was none.
-  bool purge(std::uint64_t id);
+  [[nodiscard]] bool purge(std::uint64_t id);
   // Deletes every entry the filter matches, replayed history included when the filter
   // says so; returns how many.
   std::size_t purge(const DeadLetterFilter& filter);

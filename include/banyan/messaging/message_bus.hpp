@@ -73,7 +73,7 @@ struct BANYAN_EXPORT CurveKeys {
   // BANYAN_BUS_KEY_FILE, if set.
   static std::optional<CurveKeys> from_environment();
   // A new key file's text: fresh server and client pairs.
-  static std::string generate();
+  [[nodiscard]] static std::string generate();
 };
 
 // How long the bus that holds the relay lease keeps what the messaging layer is done

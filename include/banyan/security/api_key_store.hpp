@@ -39,7 +39,7 @@ class BANYAN_EXPORT ApiKeyStore {
   // A new key acting as `user`. The secret has 256 random bits and is kept only as its
   // SHA-256. NotFound for no such user; ValidationError (field "name") unless the name is
   // 1 to 100 characters.
-  IssuedApiKey create(store::UnitOfWork& uow, Id user, const std::string& name) const;
+  [[nodiscard]] IssuedApiKey create(store::UnitOfWork& uow, Id user, const std::string& name) const;
   // Every key, or those of one user; newest first.
   std::vector<ApiKey> list(store::UnitOfWork& uow, std::optional<Id> user = std::nullopt) const;
   // NotFound for no such key.
@@ -49,9 +49,9 @@ class BANYAN_EXPORT ApiKeyStore {
   // The key `secret` belongs to when it is one and is not revoked, else nothing (any
   // malformed text included). Only reads, so a read-only unit of work serves. The
   // comparison takes the same time however much of the secret is right.
-  std::optional<ApiKey> authenticate(store::UnitOfWork& uow, std::string_view secret) const;
+  [[nodiscard]] std::optional<ApiKey> authenticate(store::UnitOfWork& uow, std::string_view secret) const;
   // Whether touch() would write: the key's last use was noted over a minute ago or never.
-  static bool stale(const ApiKey& key, Timestamp now) noexcept;
+  [[nodiscard]] static bool stale(const ApiKey& key, Timestamp now) noexcept;
   // Notes that the key was used now, when it is stale (see above), in a unit of work that
   // may write.
   void touch(store::UnitOfWork& uow, const ApiKey& key) const;

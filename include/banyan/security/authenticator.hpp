@@ -68,7 +68,7 @@ class BANYAN_EXPORT Authenticator {
   // its user deactivated; then `why` (if given) says which, for logs. Notes an API key's
   // use (to the minute). Throws Unavailable or PoolExhausted when the database or the
   // issuer's keys cannot be had, so an outage is not mistaken for a bad credential.
-  std::optional<Principal> authenticate(std::string_view credential, std::string* why = nullptr);
+  [[nodiscard]] std::optional<Principal> authenticate(std::string_view credential, std::string* why = nullptr);
 
   // The OIDC issuer's key fetches so far (zero without OIDC).
   KeyStats key_stats() const;

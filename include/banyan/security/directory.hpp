@@ -48,7 +48,7 @@ class BANYAN_EXPORT Directory {
   // Idempotent.
   void unlink_identity(store::UnitOfWork& uow, const Identity& identity) const;
   // The user linked to the identity, if any.
-  std::optional<Id> user_of(store::UnitOfWork& uow, const Identity& identity) const;
+  [[nodiscard]] std::optional<Id> user_of(store::UnitOfWork& uow, const Identity& identity) const;
   // By issuer, then subject.
   std::vector<Identity> identities_of(store::UnitOfWork& uow, Id user) const;
 

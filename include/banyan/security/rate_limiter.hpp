@@ -20,7 +20,7 @@ struct BANYAN_EXPORT RateLimit {
   void validate() const;
 };
 
-struct BANYAN_EXPORT RateDecision {
+struct [[nodiscard]] RateDecision {
   bool allowed = true;
   // Events the key may still make at once (after this one, when allowed).
   std::size_t remaining = 0;
@@ -47,10 +47,10 @@ class BANYAN_EXPORT RateLimiter {
 
   // Counts `cost` events of `key` against `limit` when they are allowed (all of them fit
   // in what is left); refused ones count nothing.
-  RateDecision take(std::string_view key, const RateLimit& limit,
+  [[nodiscard]] RateDecision take(std::string_view key, const RateLimit& limit,
                     Clock::time_point now = Clock::now(), double cost = 1);
   // As take(), but only looks: counts nothing.
-  RateDecision peek(std::string_view key, const RateLimit& limit,
+  [[nodiscard]] RateDecision peek(std::string_view key, const RateLimit& limit,
                     Clock::time_point now = Clock::now()) const;
   std::size_t tracked_keys() const;
 

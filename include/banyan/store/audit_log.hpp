@@ -79,7 +79,7 @@ struct BANYAN_EXPORT AuditCheckpoint {
 BANYAN_EXPORT void append_audit_anchor(const std::string& path, const AuditCheckpoint& checkpoint);
 BANYAN_EXPORT std::vector<AuditCheckpoint> read_audit_anchor(const std::string& path);
 
-struct BANYAN_EXPORT AuditVerification {
+struct [[nodiscard]] AuditVerification {
   bool intact = true;
   std::uint64_t entries = 0;    // entries checked
   std::uint64_t first_bad = 0;  // the first entry that does not check out; 0 when intact
@@ -113,7 +113,7 @@ class BANYAN_EXPORT AuditLog {
   // A keyed trail needs its key (Unavailable without it). With `anchors` (checkpoints
   // from an anchor file), each must carry the key's signature and name an entry that is
   // still there with the hash it had: entries cut off the end, head and all, show there.
-  AuditVerification verify(UnitOfWork& uow, const std::vector<AuditCheckpoint>& anchors = {}) const;
+  [[nodiscard]] AuditVerification verify(UnitOfWork& uow, const std::vector<AuditCheckpoint>& anchors = {}) const;
   // A signed checkpoint of the head as it is in `uow`. Unavailable without an audit key.
   AuditCheckpoint checkpoint(UnitOfWork& uow) const;
   // The first entry keyed with the audit key; 0 when the trail is not keyed.

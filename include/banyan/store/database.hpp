@@ -76,7 +76,7 @@ class BANYAN_EXPORT Database {
   // Creates or migrates the schema (see DatabaseOptions::migrate). Throws
   // ValidationError("url") for a malformed URL, Unavailable when the database cannot be
   // reached or its schema is newer than this library understands.
-  static std::unique_ptr<Database> open(std::string_view url, DatabaseOptions options = {});
+  [[nodiscard]] static std::unique_ptr<Database> open(std::string_view url, DatabaseOptions options = {});
 
   ~Database();
   Database(const Database&) = delete;

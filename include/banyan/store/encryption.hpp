@@ -41,7 +41,7 @@ class BANYAN_EXPORT EncryptionKeys {
   // Checks that `keys` holds exactly one key, as an audit key must.
   static EncryptionKeys single_audit_key(EncryptionKeys keys);
   // A key line with a fresh random key, for a key file.
-  static std::string generate_line(std::string_view id);
+  [[nodiscard]] static std::string generate_line(std::string_view id);
 
   const std::vector<Key>& keys() const noexcept { return keys_; }
   const Key& current() const { return keys_.back(); }
