@@ -24,26 +24,35 @@ std::string body_of(const std::string& open, Piece piece, const std::string& clo
 std::string shape(int which) {
   switch (which) {
     case 0:  // one object of 87,000 short keys
-      return body_of("{", [](std::size_t i) { return "\"k" + std::to_string(i) + "\":0"; }, "}");
+      return body_of(
+          "{", [](std::size_t i) { return "\"k" + std::to_string(i) + "\":0"; }, "}");
     case 1:  // one array of empty objects
-      return body_of("{\"items\":[", [](std::size_t) { return std::string("{}"); }, "]}");
+      return body_of(
+          "{\"items\":[", [](std::size_t) { return std::string("{}"); }, "]}");
     case 2:  // one array of one-digit numbers: the most values per byte
-      return body_of("[", [](std::size_t) { return std::string("0"); }, "]");
+      return body_of(
+          "[", [](std::size_t) { return std::string("0"); }, "]");
     case 3:  // nesting to the depth limit, over and over
-      return body_of("[", [](std::size_t) { return std::string(31, '[') + std::string(31, ']'); }, "]");
+      return body_of(
+          "[", [](std::size_t) { return std::string(31, '[') + std::string(31, ']'); }, "]");
     case 4:  // escaped strings: every character a \u escape
-      return body_of("[", [](std::size_t) { return std::string("\"\\u00e9\\u00e9\\u00e9\\u00e9\""); }, "]");
+      return body_of(
+          "[", [](std::size_t) { return std::string("\"\\u00e9\\u00e9\\u00e9\\u00e9\""); }, "]");
     default:  // what the defaults let through: objects of 1,000 members each
-      return body_of("{\"items\":[", [](std::size_t) {
-        std::string o = "{";
-        for (int k = 0; k < 1000; ++k) o += (k ? ",\"k" : "\"k") + std::to_string(k) + "\":1";
-        return o + "}";
-      }, "]}");
+      return body_of(
+          "{\"items\":[",
+          [](std::size_t) {
+            std::string o = "{";
+            for (int k = 0; k < 1000; ++k) o += (k ? ",\"k" : "\"k") + std::to_string(k) + "\":1";
+            return o + "}";
+          },
+          "]}");
   }
 }
 
-const char* const kShapeNames[] = {"keys_in_one_object", "empty_objects_in_one_array", "numbers_in_one_array",
-                                   "nested_to_the_limit", "escaped_strings", "default_limits_widest"};
+const char* const kShapeNames[] = {"keys_in_one_object",   "empty_objects_in_one_array",
+                                   "numbers_in_one_array", "nested_to_the_limit",
+                                   "escaped_strings",      "default_limits_widest"};
 
 banyan::server::JsonLimits wide() {
   banyan::server::JsonLimits l;
@@ -68,7 +77,10 @@ void BM_NlohmannUnchecked(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Banyan)->Name("json/banyan")->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_NlohmannUnchecked)->Name("json/nlohmann_unchecked")->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NlohmannUnchecked)
+    ->Name("json/nlohmann_unchecked")
+    ->DenseRange(0, 5)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

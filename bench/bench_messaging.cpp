@@ -38,14 +38,17 @@ struct ScratchFiles {
 std::string url_for(const std::string& backend) {
   if (backend == "sqlite") {
     static ScratchFiles files;
-    const auto path = std::filesystem::temp_directory_path() / ("banyan-bench-messaging-" + std::to_string(getpid()) + "-" + std::to_string(files.paths.size()) + ".db");
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("banyan-bench-messaging-" + std::to_string(getpid()) + "-" +
+                       std::to_string(files.paths.size()) + ".db");
     std::filesystem::remove(path);
     files.paths.push_back(path);
     return "sqlite://" + path.string();
   }
   if (bench::env_or("BANYAN_TEST_MYSQL_URL", "").empty()) return "";
   static int n = 0;
-  return bench::fresh_mysql_database("bench_messaging_" + std::to_string(getpid()) + "_" + std::to_string(n++));
+  return bench::fresh_mysql_database("bench_messaging_" + std::to_string(getpid()) + "_" +
+                                     std::to_string(n++));
 }
 
 // A fresh database for one benchmark, or null (and the benchmark skipped) without MariaDB.
@@ -75,7 +78,8 @@ std::string message_body(int i) {
          R"(,"source":"bench","customer":{"name":"Bench Customer","email":"bench@example.com",)"
          R"("phone":"+1 555 0100"},"lines":[{"sku":"A-100","quantity":2,"price":"19.90"},)"
          R"({"sku":"B-200","quantity":1,"price":"249.00"},{"sku":"C-300","quantity":5,"price":"3.50"}],)"
-         R"("note":")" + std::string(300, 'n') + R"("})";
+         R"("note":")" +
+         std::string(300, 'n') + R"("})";
 }
 
 // Writes `n` records of the kind in transactions of kBatch, each with its event.
@@ -86,7 +90,8 @@ void write_batches(store::Database& db, Write kind, int first, int n) {
         if (kind == Write::kContact) {
           db.contacts().create(uow, contact_n(first + i));
         } else {
-          db.outbox().append(uow, "bench.message", {ObjectType::kContact, static_cast<Id>(first + i)},
+          db.outbox().append(uow, "bench.message",
+                             {ObjectType::kContact, static_cast<Id>(first + i)},
                              message_body(first + i));
         }
       }
@@ -103,7 +108,8 @@ messaging::QueueSpec bench_queue() {
 
 // A bus that keeps quiet, with the benchmark's queue declared.
 std::unique_ptr<messaging::MessageBus> quiet_bus(store::Database& db) {
-  auto bus = std::make_unique<messaging::MessageBus>(db, messaging::BusOptions{.log = [](std::string_view) {}});
+  auto bus = std::make_unique<messaging::MessageBus>(
+      db, messaging::BusOptions{.log = [](std::string_view) {}});
   bus->declare_queue(bench_queue());
   return bus;
 }
@@ -154,7 +160,8 @@ void BM_Drain(benchmark::State& state, const std::string& backend) {
     bus.consume("bench", [&](const messaging::Message&) { handled.fetch_add(1); }, {"bench", 2048});
     state.ResumeTiming();
     bus.start();
-    while (bus.metrics().acked < static_cast<std::uint64_t>(kMessages)) std::this_thread::sleep_for(100us);
+    while (bus.metrics().acked < static_cast<std::uint64_t>(kMessages))
+      std::this_thread::sleep_for(100us);
     state.PauseTiming();
     bus.stop();
     state.ResumeTiming();
@@ -186,14 +193,16 @@ void BM_Latency(benchmark::State& state, const std::string& backend) {
   std::mutex mutex;
   std::vector<std::pair<Id, Clock::time_point>> arrived;  // guarded by mutex
   std::atomic<long> handled{0};
-  bus.consume("bench", [&](const messaging::Message& m) {
-    const auto now = Clock::now();
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      arrived.emplace_back(m.event.aggregate_id, now);
-    }
-    handled.fetch_add(1);
-  }, {"bench", 64});
+  bus.consume("bench",
+              [&](const messaging::Message& m) {
+                const auto now = Clock::now();
+                {
+                  std::lock_guard<std::mutex> lock(mutex);
+                  arrived.emplace_back(m.event.aggregate_id, now);
+                }
+                handled.fetch_add(1);
+              },
+              {"bench", 64});
   bus.start();
   warm_up(*db, handled);
   const int n = 3 * kRate;  // three seconds per run
@@ -206,7 +215,8 @@ void BM_Latency(benchmark::State& state, const std::string& backend) {
     for (int k = 0; k < n; ++k, ++i) {
       std::this_thread::sleep_until(next);
       next += std::chrono::microseconds(1000000 / kRate);
-      const Contact c = db->transact([&](store::UnitOfWork& uow) { return db->contacts().create(uow, contact_n(i)); });
+      const Contact c = db->transact(
+          [&](store::UnitOfWork& uow) { return db->contacts().create(uow, contact_n(i)); });
       committed[c.id] = Clock::now();
     }
     while (handled.load() < before + n) std::this_thread::sleep_for(1ms);
@@ -216,7 +226,9 @@ void BM_Latency(benchmark::State& state, const std::string& backend) {
       auto it = committed.find(id);
       // A handler may run a hair before the writer reads its clock after the commit;
       // that counts as no wait, not a negative one.
-      if (it != committed.end()) samples.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(at - it->second).count()));
+      if (it != committed.end())
+        samples.push_back(
+            std::max(0.0, std::chrono::duration<double, std::nano>(at - it->second).count()));
     }
     arrived.clear();
   }
@@ -252,18 +264,70 @@ void BM_RawZmq(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_Durable, sqlite, std::string("sqlite"), Write::kMessage)->Name("messaging/sqlite/durable")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(BM_Durable, mariadb, std::string("mariadb"), Write::kMessage)->Name("messaging/mariadb/durable")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(BM_Durable, sqlite_contacts, std::string("sqlite"), Write::kContact)->Name("messaging/sqlite/durable_contacts")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(BM_Durable, mariadb_contacts, std::string("mariadb"), Write::kContact)->Name("messaging/mariadb/durable_contacts")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(BM_Drain, sqlite, std::string("sqlite"))->Name("messaging/sqlite/drain")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(BM_Drain, mariadb, std::string("mariadb"))->Name("messaging/mariadb/drain")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(BM_WriteOnly, sqlite, std::string("sqlite"), Write::kMessage)->Name("messaging/sqlite/write_only")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(BM_WriteOnly, mariadb, std::string("mariadb"), Write::kMessage)->Name("messaging/mariadb/write_only")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(BM_WriteOnly, sqlite_contacts, std::string("sqlite"), Write::kContact)->Name("messaging/sqlite/write_only_contacts")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(BM_WriteOnly, mariadb_contacts, std::string("mariadb"), Write::kContact)->Name("messaging/mariadb/write_only_contacts")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(BM_Latency, sqlite, std::string("sqlite"))->Name("messaging/sqlite/latency")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(BM_Latency, mariadb, std::string("mariadb"))->Name("messaging/mariadb/latency")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK(BM_RawZmq)->Name("messaging/raw_zmq/push_pull")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+BENCHMARK_CAPTURE(BM_Durable, sqlite, std::string("sqlite"), Write::kMessage)
+    ->Name("messaging/sqlite/durable")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Durable, mariadb, std::string("mariadb"), Write::kMessage)
+    ->Name("messaging/mariadb/durable")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Durable, sqlite_contacts, std::string("sqlite"), Write::kContact)
+    ->Name("messaging/sqlite/durable_contacts")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Durable, mariadb_contacts, std::string("mariadb"), Write::kContact)
+    ->Name("messaging/mariadb/durable_contacts")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Drain, sqlite, std::string("sqlite"))
+    ->Name("messaging/sqlite/drain")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Drain, mariadb, std::string("mariadb"))
+    ->Name("messaging/mariadb/drain")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_WriteOnly, sqlite, std::string("sqlite"), Write::kMessage)
+    ->Name("messaging/sqlite/write_only")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_WriteOnly, mariadb, std::string("mariadb"), Write::kMessage)
+    ->Name("messaging/mariadb/write_only")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_WriteOnly, sqlite_contacts, std::string("sqlite"), Write::kContact)
+    ->Name("messaging/sqlite/write_only_contacts")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_WriteOnly, mariadb_contacts, std::string("mariadb"), Write::kContact)
+    ->Name("messaging/mariadb/write_only_contacts")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Latency, sqlite, std::string("sqlite"))
+    ->Name("messaging/sqlite/latency")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Latency, mariadb, std::string("mariadb"))
+    ->Name("messaging/mariadb/latency")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK(BM_RawZmq)
+    ->Name("messaging/raw_zmq/push_pull")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(5);
 
 BENCHMARK_MAIN();

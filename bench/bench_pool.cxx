@@ -4,11 +4,11 @@
 // Uncontended, one acquire+release is tens of nanoseconds, below what a clock read can
 // resolve on its own; samples are therefore batches of 64 operations, and a sample is the
 // batch time / 64. With 8 threads, every operation is timed on its own.
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <odb/mysql/connection-factory.hxx>
@@ -64,10 +64,10 @@ odb::database& banyan_sqlite() {
 }
 
 odb::database& odb_sqlite() {
-  static std::unique_ptr<odb::sqlite::database> db(new odb::sqlite::database(
-      sqlite_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, true, "",
-      std::unique_ptr<odb::sqlite::connection_factory>(
-          new odb::sqlite::connection_pool_factory(8, 8))));
+  static std::unique_ptr<odb::sqlite::database> db(
+      new odb::sqlite::database(sqlite_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, true, "",
+                                std::unique_ptr<odb::sqlite::connection_factory>(
+                                    new odb::sqlite::connection_pool_factory(8, 8))));
   return *db;
 }
 
@@ -88,10 +88,10 @@ odb::database& banyan_mysql() {
 odb::database& odb_mysql() {
   static std::unique_ptr<odb::mysql::database> db = [] {
     MysqlTarget t = mysql_target();
-    return std::unique_ptr<odb::mysql::database>(new odb::mysql::database(
-        t.user, "", t.database, t.host, t.port, nullptr, "utf8mb4", 0,
-        std::unique_ptr<odb::mysql::connection_factory>(
-            new odb::mysql::connection_pool_factory(8, 8, true))));
+    return std::unique_ptr<odb::mysql::database>(
+        new odb::mysql::database(t.user, "", t.database, t.host, t.port, nullptr, "utf8mb4", 0,
+                                 std::unique_ptr<odb::mysql::connection_factory>(
+                                     new odb::mysql::connection_pool_factory(8, 8, true))));
   }();
   return *db;
 }

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "banyan/banyan.hpp"
 #include <nlohmann/json.hpp>
+#include "banyan/banyan.hpp"
 
 #include <random>
 
@@ -47,7 +47,7 @@ struct Target {
   std::string url;
   std::unique_ptr<Database> db;
   std::vector<Id> ids;
-  Id tier_field = 0;   // custom fields of the seeded contacts
+  Id tier_field = 0;  // custom fields of the seeded contacts
   Id score_field = 0;
 };
 
@@ -59,14 +59,17 @@ Target& target(bool mysql, bool encrypted = false) {
   if (t.db) return t;
   const std::string suffix = encrypted ? "_enc" : "";
   if (mysql) {
-    t.url = banyan::bench::fresh_mysql_database("bench_store_" + std::to_string(::getpid()) + suffix);
+    t.url =
+        banyan::bench::fresh_mysql_database("bench_store_" + std::to_string(::getpid()) + suffix);
   } else {
     t.url = "sqlite://" + sqlite_path() + suffix;
   }
   banyan::store::DatabaseOptions o;
   o.pool.min_size = 2;
   o.pool.max_size = 2;
-  if (encrypted) o.encryption = banyan::store::EncryptionKeys::parse(banyan::store::EncryptionKeys::generate_line("bench"));
+  if (encrypted)
+    o.encryption =
+        banyan::store::EncryptionKeys::parse(banyan::store::EncryptionKeys::generate_line("bench"));
   t.db = Database::open(t.url, o);
   t.db->transact([&](UnitOfWork& uow) {
     banyan::CustomFieldDefinition tier;
@@ -135,10 +138,12 @@ void email_lookup(benchmark::State& state, bool mysql, bool encrypted) {
   for (auto _ : state) {
     UnitOfWork uow = t.db->begin(std::nullopt, banyan::store::Access::kReadOnly);
     banyan::store::PageRequest r;
-    r.filter = Filter::eq("email", "person" + std::to_string((i++ * 37) % kSeedRows) + "@example.com");
+    r.filter =
+        Filter::eq("email", "person" + std::to_string((i++ * 37) % kSeedRows) + "@example.com");
     r.limit = 10;
     auto page = t.db->contacts().query(uow, r);
-    if (page.items.size() != 1) throw std::runtime_error("email lookup found " + std::to_string(page.items.size()));
+    if (page.items.size() != 1)
+      throw std::runtime_error("email lookup found " + std::to_string(page.items.size()));
     benchmark::DoNotOptimize(page);
     uow.commit();
   }
@@ -172,8 +177,10 @@ void banyan_sync_unchanged(benchmark::State& state, bool mysql) {
     banyan::Patch<Contact> p;
     p.values = records[i++ % records.size()];
     p.name("first_name").name("last_name").name("email").name("title");
-    const auto done = t.db->transact([&](UnitOfWork& uow) { return t.db->contacts().upsert(uow, p); });
-    if (done.outcome != banyan::WriteOutcome::kUnchanged) throw std::runtime_error("the sync changed a record");
+    const auto done =
+        t.db->transact([&](UnitOfWork& uow) { return t.db->contacts().upsert(uow, p); });
+    if (done.outcome != banyan::WriteOutcome::kUnchanged)
+      throw std::runtime_error("the sync changed a record");
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -195,8 +202,10 @@ void banyan_patch(benchmark::State& state, bool mysql) {
     p.values.title = "Title " + std::to_string(i);
     p.name("title");
     const Id id = records[i % records.size()].id;
-    const auto done = t.db->transact([&](UnitOfWork& uow) { return t.db->contacts().patch(uow, id, p); });
-    if (done.outcome != banyan::WriteOutcome::kUpdated) throw std::runtime_error("the patch changed nothing");
+    const auto done =
+        t.db->transact([&](UnitOfWork& uow) { return t.db->contacts().patch(uow, id, p); });
+    if (done.outcome != banyan::WriteOutcome::kUpdated)
+      throw std::runtime_error("the patch changed nothing");
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -209,7 +218,8 @@ void banyan_update(benchmark::State& state, bool mysql) {
     t.db->transact([&](UnitOfWork& uow) {
       Contact c = t.db->contacts().get(uow, id);
       c.title = "Title " + std::to_string(i);
-      if (t.db->contacts().update(uow, c).version == c.version) throw std::runtime_error("the update changed nothing");
+      if (t.db->contacts().update(uow, c).version == c.version)
+        throw std::runtime_error("the update changed nothing");
     });
   }
   state.SetItemsProcessed(state.iterations());
@@ -285,8 +295,9 @@ std::string custom_page_sql(bool mysql, const Target& t) {
       mysql ? "CAST(JSON_VALUE(contacts.custom_fields, " + score + ") AS SIGNED)"
             : "json_extract(contacts.custom_fields, " + score + ")";
   return std::string("SELECT ") + kColumns +
-         " FROM contacts WHERE contacts.archived_at IS NULL AND ((" + tier_expr +
-         " = ?) AND (" + score_expr + " >= ?)) ORDER BY " + score_expr + " ASC, contacts.id ASC "
+         " FROM contacts WHERE contacts.archived_at IS NULL AND ((" + tier_expr + " = ?) AND (" +
+         score_expr + " >= ?)) ORDER BY " + score_expr +
+         " ASC, contacts.id ASC "
          "LIMIT 51";
 }
 
@@ -302,12 +313,22 @@ std::string search_sql(bool mysql) {
 
 // The outbox row Banyan writes with every insert: the same work for the raw baselines.
 std::string event_payload(long long id, const Contact& c, long long now) {
-  nlohmann::json j = {{"id", id},           {"version", 1},          {"owner_id", nullptr},
-                      {"team_id", nullptr}, {"created_at", now},     {"created_by", nullptr},
-                      {"updated_at", now},  {"updated_by", nullptr}, {"external_id", nullptr},
-                      {"archived_at", nullptr}, {"first_name", c.first_name},
-                      {"last_name", c.last_name}, {"email", *c.email}, {"phone", nullptr},
-                      {"title", *c.title},  {"merged_into_id", nullptr},
+  nlohmann::json j = {{"id", id},
+                      {"version", 1},
+                      {"owner_id", nullptr},
+                      {"team_id", nullptr},
+                      {"created_at", now},
+                      {"created_by", nullptr},
+                      {"updated_at", now},
+                      {"updated_by", nullptr},
+                      {"external_id", nullptr},
+                      {"archived_at", nullptr},
+                      {"first_name", c.first_name},
+                      {"last_name", c.last_name},
+                      {"email", *c.email},
+                      {"phone", nullptr},
+                      {"title", *c.title},
+                      {"merged_into_id", nullptr},
                       {"custom", nlohmann::json::object()}};
   return j.dump();
 }
@@ -319,17 +340,19 @@ struct RawAuditEntry {
   long long id;
   std::string hash;
 };
-RawAuditEntry next_audit_entry(long long last_id, const std::string& prev, long long now, long long object_id,
-                               const std::string& changes) {
+RawAuditEntry next_audit_entry(long long last_id, const std::string& prev, long long now,
+                               long long object_id, const std::string& changes) {
   std::string text;
-  for (const std::string& part : {prev, std::to_string(last_id + 1), std::to_string(now), std::string("0"),
-                                  std::string(), std::string(), std::string("created"), std::string("contact"),
-                                  std::to_string(object_id), changes, std::string()})
+  for (const std::string& part :
+       {prev, std::to_string(last_id + 1), std::to_string(now), std::string("0"), std::string(),
+        std::string(), std::string("created"), std::string("contact"), std::to_string(object_id),
+        changes, std::string()})
     text += std::to_string(part.size()) + ":" + part + ";";
   return {last_id + 1, banyan::util::sha256_hex(text)};
 }
 constexpr const char* kAuditInsert =
-    "INSERT INTO audit_log (id, at, actor_id, actor, origin, action, object_type, object_id, changes, detail, "
+    "INSERT INTO audit_log (id, at, actor_id, actor, origin, action, object_type, object_id, "
+    "changes, detail, "
     "prev_hash, hash) VALUES (?, ?, 0, '', '', 'created', 'contact', ?, ?, '', ?, ?)";
 constexpr const char* kAuditMove = "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1";
 
@@ -367,18 +390,22 @@ class RawSqlite {
             "updated_at, updated_by, external_id, archived_at, first_name, last_name, email, "
             "phone, title) VALUES (1, NULL, NULL, ?, NULL, ?, NULL, NULL, NULL, ?, ?, ?, NULL, ?)");
     prepare(&get_, std::string("SELECT ") + kColumns + " FROM contacts WHERE id = ?");
-    prepare(&by_external_, std::string("SELECT ") + kColumns + " FROM contacts WHERE external_id = ?");
+    prepare(&by_external_,
+            std::string("SELECT ") + kColumns + " FROM contacts WHERE external_id = ?");
     prepare(&page_, std::string("SELECT ") + kColumns +
                         " FROM contacts WHERE contacts.archived_at IS NULL AND "
                         "contacts.last_name LIKE ? ESCAPE '!' ORDER BY contacts.last_name ASC, "
                         "contacts.id ASC LIMIT 51");
-    prepare(&index_, "INSERT INTO search_index (rowid, object_type, object_id, title, body) "
-                     "VALUES (? * 16 + 4, 'contact', ?, ?, ?)");
-    prepare(&keys_, "INSERT INTO match_keys (object_type, object_id, rule, match_key) VALUES "
-                    "('contact', ?, 'email', ?), ('contact', ?, 'name', ?)");
-    prepare(&event_, "INSERT INTO outbox_events (event_id, event_type, aggregate_type, "
-                     "aggregate_id, aggregate_version, occurred_at, actor_id, payload) VALUES "
-                     "(?, 'contact.created', 'contact', ?, 1, ?, NULL, ?)");
+    prepare(&index_,
+            "INSERT INTO search_index (rowid, object_type, object_id, title, body) "
+            "VALUES (? * 16 + 4, 'contact', ?, ?, ?)");
+    prepare(&keys_,
+            "INSERT INTO match_keys (object_type, object_id, rule, match_key) VALUES "
+            "('contact', ?, 'email', ?), ('contact', ?, 'name', ?)");
+    prepare(&event_,
+            "INSERT INTO outbox_events (event_id, event_type, aggregate_type, "
+            "aggregate_id, aggregate_version, occurred_at, actor_id, payload) VALUES "
+            "(?, 'contact.created', 'contact', ?, 1, ?, NULL, ?)");
     prepare(&custom_page_, custom_page_sql(false, target(false)));
     prepare(&search_, search_sql(false));
     prepare(&head_, "SELECT last_id, last_hash FROM audit_head WHERE id = 1");
@@ -389,9 +416,8 @@ class RawSqlite {
     prepare(&commit_, "COMMIT");
   }
   ~RawSqlite() {
-    for (sqlite3_stmt* s :
-         {insert_, index_, keys_, event_, get_, by_external_, page_, custom_page_, search_, begin_, begin_read_,
-          commit_, head_, audit_, move_})
+    for (sqlite3_stmt* s : {insert_, index_, keys_, event_, get_, by_external_, page_, custom_page_,
+                            search_, begin_, begin_read_, commit_, head_, audit_, move_})
       sqlite3_finalize(s);
     sqlite3_close(db_);
   }
@@ -522,8 +548,7 @@ class RawSqlite {
   }
   sqlite3* db_ = nullptr;
   sqlite3_stmt *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *event_ = nullptr,
-               *get_ = nullptr, *by_external_ = nullptr,
-               *page_ = nullptr, *custom_page_ = nullptr,
+               *get_ = nullptr, *by_external_ = nullptr, *page_ = nullptr, *custom_page_ = nullptr,
                *search_ = nullptr, *begin_ = nullptr, *begin_read_ = nullptr, *commit_ = nullptr,
                *head_ = nullptr, *audit_ = nullptr, *move_ = nullptr;
 };
@@ -539,10 +564,9 @@ class RawMariaDb {
     std::string hostport = rest.substr(rest.find('@') + 1, rest.find('/') - rest.find('@') - 1);
     std::string db = rest.substr(rest.find('/') + 1);
     m_ = mysql_init(nullptr);
-    if (!mysql_real_connect(m_, hostport.substr(0, hostport.find(':')).c_str(), user.c_str(),
-                            nullptr, db.c_str(),
-                            static_cast<unsigned>(std::stoul(hostport.substr(hostport.find(':') + 1))),
-                            nullptr, 0))
+    if (!mysql_real_connect(
+            m_, hostport.substr(0, hostport.find(':')).c_str(), user.c_str(), nullptr, db.c_str(),
+            static_cast<unsigned>(std::stoul(hostport.substr(hostport.find(':') + 1))), nullptr, 0))
       throw std::runtime_error(mysql_error(m_));
     mysql_set_character_set(m_, "utf8mb4");
     insert_ = prepare(
@@ -550,24 +574,29 @@ class RawMariaDb {
         "updated_by, external_id, archived_at, first_name, last_name, email, phone, title) "
         "VALUES (1, NULL, NULL, ?, NULL, ?, NULL, NULL, NULL, ?, ?, ?, NULL, ?)");
     get_ = prepare(std::string("SELECT ") + kColumns + " FROM contacts WHERE id = ?");
-    by_external_ = prepare(std::string("SELECT ") + kColumns + " FROM contacts WHERE external_id = ?");
+    by_external_ =
+        prepare(std::string("SELECT ") + kColumns + " FROM contacts WHERE external_id = ?");
     page_ = prepare(std::string("SELECT ") + kColumns +
                     " FROM contacts WHERE contacts.archived_at IS NULL AND contacts.last_name "
                     "LIKE ? ESCAPE '!' ORDER BY contacts.last_name ASC, contacts.id ASC LIMIT 51");
-    index_ = prepare("INSERT INTO search_documents (doc_id, object_type, object_id, title, body) "
-                     "VALUES (? * 16 + 4, 'contact', ?, ?, ?)");
-    keys_ = prepare("INSERT INTO match_keys (object_type, object_id, rule, match_key) VALUES "
-                    "('contact', ?, 'email', ?), ('contact', ?, 'name', ?)");
-    event_ = prepare("INSERT INTO outbox_events (event_id, event_type, aggregate_type, "
-                     "aggregate_id, aggregate_version, occurred_at, actor_id, payload) VALUES "
-                     "(?, 'contact.created', 'contact', ?, 1, ?, NULL, ?)");
+    index_ = prepare(
+        "INSERT INTO search_documents (doc_id, object_type, object_id, title, body) "
+        "VALUES (? * 16 + 4, 'contact', ?, ?, ?)");
+    keys_ = prepare(
+        "INSERT INTO match_keys (object_type, object_id, rule, match_key) VALUES "
+        "('contact', ?, 'email', ?), ('contact', ?, 'name', ?)");
+    event_ = prepare(
+        "INSERT INTO outbox_events (event_id, event_type, aggregate_type, "
+        "aggregate_id, aggregate_version, occurred_at, actor_id, payload) VALUES "
+        "(?, 'contact.created', 'contact', ?, 1, ?, NULL, ?)");
     custom_page_ = prepare(custom_page_sql(true, t));
     search_ = prepare(search_sql(true));
     audit_ = prepare(kAuditInsert);
     move_ = prepare(kAuditMove);
   }
   ~RawMariaDb() {
-    for (MYSQL_STMT* s : {insert_, index_, keys_, event_, get_, page_, custom_page_, search_, audit_, move_})
+    for (MYSQL_STMT* s :
+         {insert_, index_, keys_, event_, get_, page_, custom_page_, search_, audit_, move_})
       mysql_stmt_close(s);
     mysql_close(m_);
   }
@@ -709,7 +738,8 @@ class RawMariaDb {
   }
   MYSQL_STMT* prepare(const std::string& sql) {
     MYSQL_STMT* s = mysql_stmt_init(m_);
-    if (mysql_stmt_prepare(s, sql.c_str(), sql.size())) throw std::runtime_error(mysql_stmt_error(s));
+    if (mysql_stmt_prepare(s, sql.c_str(), sql.size()))
+      throw std::runtime_error(mysql_stmt_error(s));
     return s;
   }
   std::vector<RawContact> run(MYSQL_STMT* s, MYSQL_BIND* params, int columns = kColumnCount) {
@@ -740,8 +770,7 @@ class RawMariaDb {
   }
   MYSQL* m_ = nullptr;
   MYSQL_STMT *insert_ = nullptr, *index_ = nullptr, *keys_ = nullptr, *event_ = nullptr,
-             *get_ = nullptr, *by_external_ = nullptr,
-             *page_ = nullptr, *custom_page_ = nullptr,
+             *get_ = nullptr, *by_external_ = nullptr, *page_ = nullptr, *custom_page_ = nullptr,
              *search_ = nullptr, *audit_ = nullptr, *move_ = nullptr;
 };
 
@@ -800,7 +829,8 @@ template <typename Raw>
 void raw_search(benchmark::State& state) {
   Raw& r = raw<Raw>();
   int i = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(r.search("smith" + std::to_string(100 + i++ % 900)));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(r.search("smith" + std::to_string(100 + i++ % 900)));
   state.SetItemsProcessed(state.iterations());
 }
 
@@ -809,50 +839,70 @@ void register_all() {
   for (bool mysql : {false, true}) {
     if (mysql && !have_mysql) continue;
     const std::string b = mysql ? "store/mariadb/" : "store/sqlite/";
-    benchmark::RegisterBenchmark((b + "insert/banyan").c_str(), banyan_insert, mysql)->UseRealTime();
-    if (mysql) {
-      benchmark::RegisterBenchmark((b + "insert/raw").c_str(), raw_insert<RawMariaDb>)->UseRealTime();
-    } else {
-      benchmark::RegisterBenchmark((b + "insert/raw").c_str(), raw_insert<RawSqlite>)->UseRealTime();
-    }
-    benchmark::RegisterBenchmark((b + "insert/banyan_encrypted").c_str(), banyan_insert_encrypted, mysql)
+    benchmark::RegisterBenchmark((b + "insert/banyan").c_str(), banyan_insert, mysql)
         ->UseRealTime();
-    benchmark::RegisterBenchmark((b + "email_lookup/banyan").c_str(), email_lookup, mysql, false)->UseRealTime();
-    benchmark::RegisterBenchmark((b + "email_lookup/banyan_encrypted").c_str(), email_lookup, mysql, true)
+    if (mysql) {
+      benchmark::RegisterBenchmark((b + "insert/raw").c_str(), raw_insert<RawMariaDb>)
+          ->UseRealTime();
+    } else {
+      benchmark::RegisterBenchmark((b + "insert/raw").c_str(), raw_insert<RawSqlite>)
+          ->UseRealTime();
+    }
+    benchmark::RegisterBenchmark((b + "insert/banyan_encrypted").c_str(), banyan_insert_encrypted,
+                                 mysql)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark((b + "email_lookup/banyan").c_str(), email_lookup, mysql, false)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark((b + "email_lookup/banyan_encrypted").c_str(), email_lookup, mysql,
+                                 true)
         ->UseRealTime();
     benchmark::RegisterBenchmark((b + "get/banyan").c_str(), banyan_get, mysql)->UseRealTime();
     if (mysql) {
-      benchmark::RegisterBenchmark((b + "get/raw").c_str(), raw_get<RawMariaDb>, true)->UseRealTime();
-    } else {
-      benchmark::RegisterBenchmark((b + "get/raw").c_str(), raw_get<RawSqlite>, false)->UseRealTime();
-    }
-    benchmark::RegisterBenchmark((b + "sync_unchanged/banyan").c_str(), banyan_sync_unchanged, mysql)->UseRealTime();
-    if (mysql) {
-      benchmark::RegisterBenchmark((b + "sync_unchanged/raw").c_str(), raw_sync_unchanged<RawMariaDb>, true)
+      benchmark::RegisterBenchmark((b + "get/raw").c_str(), raw_get<RawMariaDb>, true)
           ->UseRealTime();
     } else {
-      benchmark::RegisterBenchmark((b + "sync_unchanged/raw").c_str(), raw_sync_unchanged<RawSqlite>, false)
+      benchmark::RegisterBenchmark((b + "get/raw").c_str(), raw_get<RawSqlite>, false)
+          ->UseRealTime();
+    }
+    benchmark::RegisterBenchmark((b + "sync_unchanged/banyan").c_str(), banyan_sync_unchanged,
+                                 mysql)
+        ->UseRealTime();
+    if (mysql) {
+      benchmark::RegisterBenchmark((b + "sync_unchanged/raw").c_str(),
+                                   raw_sync_unchanged<RawMariaDb>, true)
+          ->UseRealTime();
+    } else {
+      benchmark::RegisterBenchmark((b + "sync_unchanged/raw").c_str(),
+                                   raw_sync_unchanged<RawSqlite>, false)
           ->UseRealTime();
     }
     benchmark::RegisterBenchmark((b + "patch/banyan").c_str(), banyan_patch, mysql)->UseRealTime();
-    benchmark::RegisterBenchmark((b + "patch/banyan_read_modify_write").c_str(), banyan_update, mysql)->UseRealTime();
+    benchmark::RegisterBenchmark((b + "patch/banyan_read_modify_write").c_str(), banyan_update,
+                                 mysql)
+        ->UseRealTime();
     benchmark::RegisterBenchmark((b + "page/banyan").c_str(), banyan_page, mysql)->UseRealTime();
     if (mysql) {
       benchmark::RegisterBenchmark((b + "page/raw").c_str(), raw_page<RawMariaDb>)->UseRealTime();
     } else {
       benchmark::RegisterBenchmark((b + "page/raw").c_str(), raw_page<RawSqlite>)->UseRealTime();
     }
-    benchmark::RegisterBenchmark((b + "custom_page/banyan").c_str(), banyan_custom_page, mysql)->UseRealTime();
+    benchmark::RegisterBenchmark((b + "custom_page/banyan").c_str(), banyan_custom_page, mysql)
+        ->UseRealTime();
     if (mysql) {
-      benchmark::RegisterBenchmark((b + "custom_page/raw").c_str(), raw_custom_page<RawMariaDb>)->UseRealTime();
+      benchmark::RegisterBenchmark((b + "custom_page/raw").c_str(), raw_custom_page<RawMariaDb>)
+          ->UseRealTime();
     } else {
-      benchmark::RegisterBenchmark((b + "custom_page/raw").c_str(), raw_custom_page<RawSqlite>)->UseRealTime();
+      benchmark::RegisterBenchmark((b + "custom_page/raw").c_str(), raw_custom_page<RawSqlite>)
+          ->UseRealTime();
     }
-    benchmark::RegisterBenchmark((b + "search/banyan").c_str(), banyan_search, mysql)->UseRealTime();
+    benchmark::RegisterBenchmark((b + "search/banyan").c_str(), banyan_search, mysql)
+        ->UseRealTime();
     if (mysql) {
-      benchmark::RegisterBenchmark((b + "search/raw").c_str(), raw_search<RawMariaDb>)->UseRealTime();
+      benchmark::RegisterBenchmark((b + "search/raw").c_str(), raw_search<RawMariaDb>)
+          ->UseRealTime();
     } else {
-      benchmark::RegisterBenchmark((b + "search/raw").c_str(), raw_search<RawSqlite>)->UseRealTime();
+      benchmark::RegisterBenchmark((b + "search/raw").c_str(), raw_search<RawSqlite>)
+          ->UseRealTime();
     }
   }
 }

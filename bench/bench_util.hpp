@@ -22,10 +22,10 @@ inline double percentile(std::vector<double> v, double p) {
 
 // Sets p50_ns and p99_ns counters (averaged over threads when the benchmark is threaded).
 inline void report_latency(benchmark::State& state, const std::vector<double>& samples_ns) {
-  state.counters["p50_ns"] = benchmark::Counter(percentile(samples_ns, 0.50),
-                                                benchmark::Counter::kAvgThreads);
-  state.counters["p99_ns"] = benchmark::Counter(percentile(samples_ns, 0.99),
-                                                benchmark::Counter::kAvgThreads);
+  state.counters["p50_ns"] =
+      benchmark::Counter(percentile(samples_ns, 0.50), benchmark::Counter::kAvgThreads);
+  state.counters["p99_ns"] =
+      benchmark::Counter(percentile(samples_ns, 0.99), benchmark::Counter::kAvgThreads);
 }
 
 // Removes a scratch SQLite database and its -wal and -shm files.

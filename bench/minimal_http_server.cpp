@@ -38,23 +38,26 @@ class Session : public std::enable_shared_from_this<Session> {
   explicit Session(tcp::socket socket) : socket_(std::move(socket)) {}
   void read() {
     request_ = {};
-    http::async_read(socket_, buffer_, request_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return;
-      self->respond();
-    });
+    http::async_read(socket_, buffer_, request_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) return;
+                       self->respond();
+                     });
   }
 
  private:
   void respond() {
-    auto response = std::make_shared<http::response<http::string_body>>(http::status::ok, request_.version());
+    auto response =
+        std::make_shared<http::response<http::string_body>>(http::status::ok, request_.version());
     response->set(http::field::content_type, "application/json");
     response->keep_alive(request_.keep_alive());
     response->body() = kBody;
     response->prepare_payload();
-    http::async_write(socket_, *response, [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
-      if (ec || !response->keep_alive()) return;
-      self->read();
-    });
+    http::async_write(socket_, *response,
+                      [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
+                        if (ec || !response->keep_alive()) return;
+                        self->read();
+                      });
   }
 
   tcp::socket socket_;
@@ -62,12 +65,14 @@ class Session : public std::enable_shared_from_this<Session> {
   http::request<http::string_body> request_;
 };
 
-void accept(tcp::acceptor& acceptor, std::vector<std::unique_ptr<asio::io_context>>& workers, std::size_t next) {
+void accept(tcp::acceptor& acceptor, std::vector<std::unique_ptr<asio::io_context>>& workers,
+            std::size_t next) {
   asio::io_context& worker = *workers[next % workers.size()];
-  acceptor.async_accept(worker, [&acceptor, &workers, next](beast::error_code ec, tcp::socket socket) {
-    if (!ec) std::make_shared<Session>(std::move(socket))->read();
-    accept(acceptor, workers, next + 1);
-  });
+  acceptor.async_accept(worker,
+                        [&acceptor, &workers, next](beast::error_code ec, tcp::socket socket) {
+                          if (!ec) std::make_shared<Session>(std::move(socket))->read();
+                          accept(acceptor, workers, next + 1);
+                        });
 }
 
 }  // namespace
@@ -83,7 +88,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < threads; ++i) workers.push_back(std::make_unique<asio::io_context>(1));
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep;
   for (auto& w : workers) keep.push_back(asio::make_work_guard(*w));
-  const tcp::endpoint endpoint(asio::ip::make_address(argv[1]), static_cast<unsigned short>(std::atoi(argv[2])));
+  const tcp::endpoint endpoint(asio::ip::make_address(argv[1]),
+                               static_cast<unsigned short>(std::atoi(argv[2])));
   tcp::acceptor acceptor(*workers.front());
   acceptor.open(endpoint.protocol());
   acceptor.set_option(asio::socket_base::reuse_address(true));

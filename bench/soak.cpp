@@ -3,7 +3,8 @@
 // deletes what is past its window. It samples the messaging tables as it goes and passes
 // when each table's size is flat: once the window has passed, the largest size seen in
 // the second half of the run is at most 1.5 times (plus two batches) the largest seen
-// before it (after the first two windows). Without retention the tables grow with every event, and it fails.
+// before it (after the first two windows). Without retention the tables grow with every event, and
+// it fails.
 //
 //   banyan_soak [--events N] [--window SECONDS] [--database URL]
 //
@@ -44,12 +45,17 @@ Settings parse(int argc, char** argv) {
   Settings s;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--events") s.events = std::stol(argv[i + 1]);
-    else if (flag == "--window") s.window_s = std::stoi(argv[i + 1]);
-    else if (flag == "--database") s.database = argv[i + 1];
-    else throw std::invalid_argument("unknown flag " + flag);
+    if (flag == "--events")
+      s.events = std::stol(argv[i + 1]);
+    else if (flag == "--window")
+      s.window_s = std::stoi(argv[i + 1]);
+    else if (flag == "--database")
+      s.database = argv[i + 1];
+    else
+      throw std::invalid_argument("unknown flag " + flag);
   }
-  if (s.events < 1000 || s.window_s < 1) throw std::invalid_argument("--events >= 1000, --window >= 1");
+  if (s.events < 1000 || s.window_s < 1)
+    throw std::invalid_argument("--events >= 1000, --window >= 1");
   return s;
 }
 
@@ -60,12 +66,14 @@ int main(int argc, char** argv) {
   try {
     settings = parse(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "banyan_soak: " << e.what() << "\nusage: banyan_soak [--events N] [--window SECONDS] [--database URL]\n";
+    std::cerr << "banyan_soak: " << e.what()
+              << "\nusage: banyan_soak [--events N] [--window SECONDS] [--database URL]\n";
     return 2;
   }
   std::filesystem::path scratch;
   if (settings.database.empty()) {
-    scratch = std::filesystem::temp_directory_path() / ("banyan-soak-" + std::to_string(::getpid()));
+    scratch =
+        std::filesystem::temp_directory_path() / ("banyan-soak-" + std::to_string(::getpid()));
     std::filesystem::create_directories(scratch);
     settings.database = "sqlite://" + (scratch / "soak.db").string();
   }
@@ -86,15 +94,21 @@ int main(int argc, char** argv) {
     flaky.retry.immediate_retries = 0;
     bus.declare_queue(flaky);
     std::atomic<long> applied{0}, settled{0};
-    bus.consume("soak.effects", [&](const messaging::Message& m) {
-      db->transact([&](store::UnitOfWork& uow) {
-        if (messaging::record_processed(uow, "soak.effects", m.event.id)) applied.fetch_add(1);
-      });
-    }, {"effects", 256});
-    bus.consume("soak.flaky", [&](const messaging::Message& m) {
-      settled.fetch_add(1);
-      if (m.event.aggregate_id % 100 == 0) throw messaging::PermanentError("every 100th fails");
-    }, {"flaky", 256});
+    bus.consume("soak.effects",
+                [&](const messaging::Message& m) {
+                  db->transact([&](store::UnitOfWork& uow) {
+                    if (messaging::record_processed(uow, "soak.effects", m.event.id))
+                      applied.fetch_add(1);
+                  });
+                },
+                {"effects", 256});
+    bus.consume("soak.flaky",
+                [&](const messaging::Message& m) {
+                  settled.fetch_add(1);
+                  if (m.event.aggregate_id % 100 == 0)
+                    throw messaging::PermanentError("every 100th fails");
+                },
+                {"flaky", 256});
     bus.start();
 
     const auto started = Clock::now();
@@ -121,7 +135,8 @@ int main(int argc, char** argv) {
       const long n = std::min<long>(500, settings.events - written);
       db->transact([&](store::UnitOfWork& uow) {
         for (long i = 0; i < n; ++i)
-          outbox.append(uow, "soak.event", {ObjectType::kContact, static_cast<Id>(written + i + 1)}, "{\"n\":1}");
+          outbox.append(uow, "soak.event", {ObjectType::kContact, static_cast<Id>(written + i + 1)},
+                        "{\"n\":1}");
       });
       written += n;
       while (written - std::min(applied.load(), settled.load()) > 5000)
@@ -143,22 +158,30 @@ int main(int argc, char** argv) {
       auto& into = s.at < middle ? early : late;
       for (const auto& [table, rows] : s.rows) into[table] = std::max(into[table], rows);
     }
-    std::printf("{\"suite\":\"soak\",\"metric\":\"events_per_second\",\"value\":%.0f,\"unit\":\"events/s\","
-                "\"events\":%ld,\"seconds\":%.1f}\n",
-                static_cast<double>(settings.events) / elapsed, settings.events, elapsed);
+    std::printf(
+        "{\"suite\":\"soak\",\"metric\":\"events_per_second\",\"value\":%.0f,\"unit\":\"events/s\","
+        "\"events\":%ld,\"seconds\":%.1f}\n",
+        static_cast<double>(settings.events) / elapsed, settings.events, elapsed);
     if (early.empty() || late.empty()) {
-      std::fprintf(stderr, "banyan_soak: the run (%.1f s) was too short for a %d s window\n", elapsed, settings.window_s);
+      std::fprintf(stderr, "banyan_soak: the run (%.1f s) was too short for a %d s window\n",
+                   elapsed, settings.window_s);
       status = 1;
     }
     for (const auto& [table, before] : early) {
       const std::int64_t after = late[table];
       // queue_messages is the backlog the producer keeps bounded; it is reported, not judged.
       const bool judged = table != "queue_messages";
-      const bool flat = !judged || static_cast<double>(after) <= 1.5 * static_cast<double>(before) + 2.0 * options.retention.batch_size;
-      std::printf("{\"suite\":\"soak\",\"metric\":\"%s_max_rows_late\",\"value\":%lld,\"unit\":\"rows\","
-                  "\"baseline\":\"%s_max_rows_early\",\"baseline_value\":%lld,\"ratio\":%.2f,\"flat\":%s}\n",
-                  table.c_str(), static_cast<long long>(after), table.c_str(), static_cast<long long>(before),
-                  after == 0 ? 0.0 : static_cast<double>(before) / static_cast<double>(after), flat ? "true" : "false");
+      const bool flat =
+          !judged || static_cast<double>(after) <=
+                         1.5 * static_cast<double>(before) + 2.0 * options.retention.batch_size;
+      std::printf(
+          "{\"suite\":\"soak\",\"metric\":\"%s_max_rows_late\",\"value\":%lld,\"unit\":\"rows\","
+          "\"baseline\":\"%s_max_rows_early\",\"baseline_value\":%lld,\"ratio\":%.2f,\"flat\":%s}"
+          "\n",
+          table.c_str(), static_cast<long long>(after), table.c_str(),
+          static_cast<long long>(before),
+          after == 0 ? 0.0 : static_cast<double>(before) / static_cast<double>(after),
+          flat ? "true" : "false");
       if (!flat) status = 1;
     }
   }

@@ -4,14 +4,22 @@ namespace banyan {
 
 const char* to_string(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::kNotFound: return "not_found";
-    case ErrorCode::kConflict: return "conflict";
-    case ErrorCode::kValidation: return "validation";
-    case ErrorCode::kPermissionDenied: return "permission_denied";
-    case ErrorCode::kRateLimited: return "rate_limited";
-    case ErrorCode::kPoolExhausted: return "pool_exhausted";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kValidation:
+      return "validation";
+    case ErrorCode::kPermissionDenied:
+      return "permission_denied";
+    case ErrorCode::kRateLimited:
+      return "rate_limited";
+    case ErrorCode::kPoolExhausted:
+      return "pool_exhausted";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "internal";
 }

@@ -44,7 +44,8 @@ security::Grant parse_grant(const std::string& text) {
 }
 
 void add_user_commands(CLI::App& app, CommandContext& ctx) {
-  auto* user = app.add_subcommand("user", "Users: add, show, link an OIDC identity")->require_subcommand(1);
+  auto* user =
+      app.add_subcommand("user", "Users: add, show, link an OIDC identity")->require_subcommand(1);
 
   auto* add = user->add_subcommand("add", "Add a user (prints the id)");
   struct AddArgs {
@@ -57,7 +58,10 @@ void add_user_commands(CLI::App& app, CommandContext& ctx) {
   add->add_option("--email", a->email, "The user's email")->required();
   add->add_option("--name", a->name, "The user's name")->required();
   add->add_option("--role", a->roles, "A role to grant (repeatable)")->allow_extra_args(false);
-  add->add_option("--team", a->teams, "A team to join (repeatable)")->type_name("ID")->check(host::number_check())->allow_extra_args(false);
+  add->add_option("--team", a->teams, "A team to join (repeatable)")
+      ->type_name("ID")
+      ->check(host::number_check())
+      ->allow_extra_args(false);
   add->add_flag("--if-missing", a->if_missing, "Reuse the user with this email when there is one");
   ctx.on(add, [&ctx, a] {
     const security::Directory directory;
@@ -85,7 +89,10 @@ void add_user_commands(CLI::App& app, CommandContext& ctx) {
 
   auto* show = user->add_subcommand("show", "A user's roles, teams and identities");
   auto show_id = std::make_shared<std::uint64_t>(0);
-  show->add_option("id", *show_id, "The user")->type_name("ID")->check(host::number_check())->required();
+  show->add_option("id", *show_id, "The user")
+      ->type_name("ID")
+      ->check(host::number_check())
+      ->required();
   ctx.on(show, [&ctx, show_id] {
     const security::Directory directory;
     ctx.db().read([&](store::UnitOfWork& uow) {
@@ -95,7 +102,8 @@ void add_user_commands(CLI::App& app, CommandContext& ctx) {
       ctx.out << "\n  teams:";
       for (Id t : who.team_ids) ctx.out << ' ' << t;
       ctx.out << "\n  identities:";
-      for (const auto& i : directory.identities_of(uow, *who.user_id)) ctx.out << ' ' << i.subject << '@' << i.issuer;
+      for (const auto& i : directory.identities_of(uow, *who.user_id))
+        ctx.out << ' ' << i.subject << '@' << i.issuer;
       ctx.out << "\n";
     });
     return 0;
@@ -111,14 +119,20 @@ void add_user_commands(CLI::App& app, CommandContext& ctx) {
       std::string issuer, subject;
     };
     auto l = std::make_shared<LinkArgs>();
-    if (link) sub->add_option("id", l->id, "The user")->type_name("ID")->check(host::number_check())->required();
+    if (link)
+      sub->add_option("id", l->id, "The user")
+          ->type_name("ID")
+          ->check(host::number_check())
+          ->required();
     sub->add_option("--issuer", l->issuer, "The OIDC issuer")->type_name("URL")->required();
     sub->add_option("--subject", l->subject, "The token's subject")->type_name("SUB")->required();
     ctx.on(sub, [&ctx, l, link] {
       const security::Identity identity{l->issuer, l->subject};
       ctx.db().transact([&](store::UnitOfWork& uow) {
-        if (link) security::Directory().link_identity(uow, l->id, identity);
-        else security::Directory().unlink_identity(uow, identity);
+        if (link)
+          security::Directory().link_identity(uow, l->id, identity);
+        else
+          security::Directory().unlink_identity(uow, identity);
       });
       ctx.out << (link ? "linked " : "unlinked ") << l->subject << " of " << l->issuer << "\n";
       return 0;
@@ -139,14 +153,18 @@ void add_role_commands(CLI::App& app, CommandContext& ctx) {
 
   // show NAME and delete NAME
   for (const bool show : {true, false}) {
-    auto* sub = role->add_subcommand(show ? "show" : "delete", show ? "A role and its grants" : "Delete a role");
+    auto* sub = role->add_subcommand(show ? "show" : "delete",
+                                     show ? "A role and its grants" : "Delete a role");
     auto name = std::make_shared<std::string>();
     sub->add_option("name", *name, "The role")->type_name("NAME")->required();
     ctx.on(sub, [&ctx, name, show] {
       if (show) {
-        ctx.db().read([&](store::UnitOfWork& uow) { print_role(security::RoleStore().get(uow, *name), ctx.out); });
+        ctx.db().read([&](store::UnitOfWork& uow) {
+          print_role(security::RoleStore().get(uow, *name), ctx.out);
+        });
       } else {
-        ctx.db().transact([&](store::UnitOfWork& uow) { security::RoleStore().remove(uow, *name); });
+        ctx.db().transact(
+            [&](store::UnitOfWork& uow) { security::RoleStore().remove(uow, *name); });
         ctx.out << "deleted role " << *name << "\n";
       }
       return 0;
@@ -166,7 +184,8 @@ void add_role_commands(CLI::App& app, CommandContext& ctx) {
   ctx.on(create, [&ctx, c] {
     security::Role r{c->name, c->description, {}, false};
     for (const auto& g : c->grants) r.grants.push_back(parse_grant(g));
-    ctx.db().transact([&](store::UnitOfWork& uow) { print_role(security::RoleStore().create(uow, r), ctx.out); });
+    ctx.db().transact(
+        [&](store::UnitOfWork& uow) { print_role(security::RoleStore().create(uow, r), ctx.out); });
     return 0;
   });
 
@@ -179,22 +198,28 @@ void add_role_commands(CLI::App& app, CommandContext& ctx) {
       std::string role;
     };
     auto g = std::make_shared<GrantArgs>();
-    sub->add_option("user", g->user, "The user")->type_name("USER_ID")->check(host::number_check())->required();
+    sub->add_option("user", g->user, "The user")
+        ->type_name("USER_ID")
+        ->check(host::number_check())
+        ->required();
     sub->add_option("role", g->role, "The role")->type_name("ROLE")->required();
     ctx.on(sub, [&ctx, g, assign] {
       ctx.db().transact([&](store::UnitOfWork& uow) {
-        if (assign) security::Directory().assign_role(uow, g->user, g->role);
-        else security::Directory().revoke_role(uow, g->user, g->role);
+        if (assign)
+          security::Directory().assign_role(uow, g->user, g->role);
+        else
+          security::Directory().revoke_role(uow, g->user, g->role);
       });
-      ctx.out << (assign ? "assigned " : "revoked ") << g->role << (assign ? " to user " : " from user ") << g->user
-              << "\n";
+      ctx.out << (assign ? "assigned " : "revoked ") << g->role
+              << (assign ? " to user " : " from user ") << g->user << "\n";
       return 0;
     });
   }
 }
 
 void add_apikey_commands(CLI::App& app, CommandContext& ctx) {
-  auto* apikey = app.add_subcommand("apikey", "API keys: create, list, revoke")->require_subcommand(1);
+  auto* apikey =
+      app.add_subcommand("apikey", "API keys: create, list, revoke")->require_subcommand(1);
 
   auto* create = apikey->add_subcommand("create", "Issue a key (prints the secret, once)");
   struct CreateArgs {
@@ -202,27 +227,33 @@ void add_apikey_commands(CLI::App& app, CommandContext& ctx) {
     std::string name;
   };
   auto c = std::make_shared<CreateArgs>();
-  create->add_option("--user", c->user, "The user the key acts as")->type_name("ID")->check(host::number_check())->required();
+  create->add_option("--user", c->user, "The user the key acts as")
+      ->type_name("ID")
+      ->check(host::number_check())
+      ->required();
   create->add_option("--name", c->name, "What the key is for")->required();
   ctx.on(create, [&ctx, c] {
-    const auto issued = ctx.db().transact(
-        [&](store::UnitOfWork& uow) { return security::ApiKeyStore().create(uow, c->user, c->name); });
+    const auto issued = ctx.db().transact([&](store::UnitOfWork& uow) {
+      return security::ApiKeyStore().create(uow, c->user, c->name);
+    });
     ctx.out << issued.secret << "\n";
-    ctx.err << "API key " << issued.key.id << " (" << issued.key.prefix << ") for user " << issued.key.user_id
-            << ": the secret above is shown only now\n";
+    ctx.err << "API key " << issued.key.id << " (" << issued.key.prefix << ") for user "
+            << issued.key.user_id << ": the secret above is shown only now\n";
     return 0;
   });
 
   auto* list = apikey->add_subcommand("list", "Every key (never a secret)");
   auto user = std::make_shared<std::uint64_t>(0);
-  CLI::Option* only_user = list->add_option("--user", *user, "Only this user's keys")->type_name("ID")->check(host::number_check());
+  CLI::Option* only_user = list->add_option("--user", *user, "Only this user's keys")
+                               ->type_name("ID")
+                               ->check(host::number_check());
   ctx.on(list, [&ctx, user, only_user] {
     std::optional<Id> of;
     if (only_user->count() > 0) of = *user;
     ctx.db().read([&](store::UnitOfWork& uow) {
       for (const auto& k : security::ApiKeyStore().list(uow, of)) {
-        ctx.out << k.id << "  " << k.prefix << "  user " << k.user_id << "  " << k.name << "  created "
-                << when(k.created_at) << "  last used " << when(k.last_used_at)
+        ctx.out << k.id << "  " << k.prefix << "  user " << k.user_id << "  " << k.name
+                << "  created " << when(k.created_at) << "  last used " << when(k.last_used_at)
                 << (k.revoked_at ? "  revoked " + when(k.revoked_at) : std::string()) << "\n";
       }
     });
@@ -231,9 +262,13 @@ void add_apikey_commands(CLI::App& app, CommandContext& ctx) {
 
   auto* revoke = apikey->add_subcommand("revoke", "Revoke a key");
   auto key = std::make_shared<std::uint64_t>(0);
-  revoke->add_option("id", *key, "The key")->type_name("ID")->check(host::number_check())->required();
+  revoke->add_option("id", *key, "The key")
+      ->type_name("ID")
+      ->check(host::number_check())
+      ->required();
   ctx.on(revoke, [&ctx, key] {
-    const auto k = ctx.db().transact([&](store::UnitOfWork& uow) { return security::ApiKeyStore().revoke(uow, *key); });
+    const auto k = ctx.db().transact(
+        [&](store::UnitOfWork& uow) { return security::ApiKeyStore().revoke(uow, *key); });
     ctx.out << "revoked API key " << k.id << " (" << k.prefix << ")\n";
     return 0;
   });

@@ -10,8 +10,9 @@ namespace banyan::cli {
 namespace {
 
 void print_entry(const store::AuditEntry& e, std::ostream& out) {
-  out << e.id << ' ' << format_timestamp(e.at) << ' ' << e.action << ' ' << to_string(e.object.type) << ':'
-      << e.object.id << " by " << (e.actor.empty() ? (e.actor_id ? "user " + std::to_string(*e.actor_id) : "-") : e.actor);
+  out << e.id << ' ' << format_timestamp(e.at) << ' ' << e.action << ' ' << to_string(e.object.type)
+      << ':' << e.object.id << " by "
+      << (e.actor.empty() ? (e.actor_id ? "user " + std::to_string(*e.actor_id) : "-") : e.actor);
   if (!e.origin.empty()) out << " from " << e.origin;
   out << ' ' << (e.action == "denied" ? e.detail : e.changes) << '\n';
 }
@@ -24,17 +25,20 @@ ObjectRef parse_object(const std::string& text) {
 }
 
 void add_verify(CLI::App* audit, CommandContext& ctx) {
-  auto* verify = audit->add_subcommand(
-      "verify", "Check the trail's chain, and against an anchor file's checkpoints (exit 1 when tampered with)");
+  auto* verify = audit->add_subcommand("verify",
+                                       "Check the trail's chain, and against an anchor file's "
+                                       "checkpoints (exit 1 when tampered with)");
   auto anchor = std::make_shared<std::string>();
-  verify->add_option("--anchor", *anchor, "Checkpoints banyan-server --audit-anchor wrote")->type_name("FILE");
+  verify->add_option("--anchor", *anchor, "Checkpoints banyan-server --audit-anchor wrote")
+      ->type_name("FILE");
   ctx.on(verify, [&ctx, anchor] {
     std::vector<store::AuditCheckpoint> anchors;
     if (!anchor->empty()) anchors = store::read_audit_anchor(*anchor);
     auto& db = ctx.db();
     const auto v = db.read([&](store::UnitOfWork& uow) { return db.audit().verify(uow, anchors); });
     if (!v.intact) {
-      ctx.out << "the audit trail was TAMPERED WITH at entry " << v.first_bad << ": " << v.problem << "\n";
+      ctx.out << "the audit trail was TAMPERED WITH at entry " << v.first_bad << ": " << v.problem
+              << "\n";
       return 1;
     }
     ctx.out << "the audit trail is intact: " << v.entries << " entries";
@@ -45,8 +49,10 @@ void add_verify(CLI::App* audit, CommandContext& ctx) {
       store::AuditQuery last;
       last.after = v.entries - 1;
       last.limit = 1;
-      const auto newest = db.read([&](store::UnitOfWork& uow) { return db.audit().query(uow, last); });
-      if (!newest.empty()) ctx.out << ", the last (" << newest.front().id << ") hashed " << newest.front().hash;
+      const auto newest =
+          db.read([&](store::UnitOfWork& uow) { return db.audit().query(uow, last); });
+      if (!newest.empty())
+        ctx.out << ", the last (" << newest.front().id << ") hashed " << newest.front().hash;
     }
     ctx.out << "\n";
     return 0;
@@ -61,11 +67,18 @@ void add_list(CLI::App* audit, CommandContext& ctx) {
   };
   auto a = std::make_shared<ListArgs>();
   list->add_option("--object", a->object, "Only entries about this record")->type_name("TYPE:ID");
-  auto* actor = list->add_option("--actor", a->actor, "Only this user's entries")->type_name("USER_ID")->check(host::number_check());
-  list->add_option("--from", a->from, "Entries at or after (RFC 3339)")->check(host::timestamp_check());
+  auto* actor = list->add_option("--actor", a->actor, "Only this user's entries")
+                    ->type_name("USER_ID")
+                    ->check(host::number_check());
+  list->add_option("--from", a->from, "Entries at or after (RFC 3339)")
+      ->check(host::timestamp_check());
   list->add_option("--to", a->to, "Entries before (RFC 3339)")->check(host::timestamp_check());
-  auto* after = list->add_option("--after", a->after, "Entries after this one (the next page)")->type_name("ENTRY")->check(host::number_check());
-  auto* limit = list->add_option("--limit", a->limit, "At most N")->type_name("N")->check(host::number_check());
+  auto* after = list->add_option("--after", a->after, "Entries after this one (the next page)")
+                    ->type_name("ENTRY")
+                    ->check(host::number_check());
+  auto* limit = list->add_option("--limit", a->limit, "At most N")
+                    ->type_name("N")
+                    ->check(host::number_check());
   ctx.on(list, [&ctx, a, actor, after, limit, list] {
     store::AuditQuery q;
     if (!a->object.empty()) q.object = parse_object(a->object);
@@ -88,10 +101,13 @@ void add_audit_commands(CLI::App& app, CommandContext& ctx) {
   auto* audit = app.add_subcommand("audit", "The audit trail")->require_subcommand(1);
   add_verify(audit, ctx);
 
-  auto* checkpoint = audit->add_subcommand("checkpoint", "Append a signed checkpoint of the trail's head (needs "
-                                                         "the audit key, BANYAN_AUDIT_KEY_FILE)");
+  auto* checkpoint = audit->add_subcommand("checkpoint",
+                                           "Append a signed checkpoint of the trail's head (needs "
+                                           "the audit key, BANYAN_AUDIT_KEY_FILE)");
   auto anchor = std::make_shared<std::string>();
-  checkpoint->add_option("--anchor", *anchor, "The file to append to")->type_name("FILE")->required();
+  checkpoint->add_option("--anchor", *anchor, "The file to append to")
+      ->type_name("FILE")
+      ->required();
   ctx.on(checkpoint, [&ctx, anchor] {
     auto& db = ctx.db();
     const auto c = db.read([&](store::UnitOfWork& uow) { return db.audit().checkpoint(uow); });
@@ -108,16 +124,22 @@ void add_audit_commands(CLI::App& app, CommandContext& ctx) {
     std::uint64_t id = 0;
   };
   auto h = std::make_shared<HistoryArgs>();
-  history->add_option("type", h->type, "The record type (contact, deal, ...)")->type_name("TYPE")->required();
-  history->add_option("id", h->id, "The record")->type_name("ID")->check(host::number_check())->required();
+  history->add_option("type", h->type, "The record type (contact, deal, ...)")
+      ->type_name("TYPE")
+      ->required();
+  history->add_option("id", h->id, "The record")
+      ->type_name("ID")
+      ->check(host::number_check())
+      ->required();
   history->add_option("--field", h->field, "Only this field's changes")->type_name("NAME");
   ctx.on(history, [&ctx, h] {
     const ObjectRef object{parse_object_type(h->type), h->id};
     auto& db = ctx.db();
     db.read([&](store::UnitOfWork& uow) {
       for (const auto& c : db.audit().history(uow, object, h->field))
-        ctx.out << format_timestamp(c.at) << ' ' << c.field << ": " << c.before << " -> " << c.after << " ("
-                << c.action << " by " << (c.actor.empty() ? "-" : c.actor) << ", entry " << c.entry << ")\n";
+        ctx.out << format_timestamp(c.at) << ' ' << c.field << ": " << c.before << " -> " << c.after
+                << " (" << c.action << " by " << (c.actor.empty() ? "-" : c.actor) << ", entry "
+                << c.entry << ")\n";
     });
     return 0;
   });

@@ -12,7 +12,8 @@ void add_encryption_commands(CLI::App& app, CommandContext& ctx) {
   auto* encryption = app.add_subcommand("encryption", "Encryption at rest")->require_subcommand(1);
   auto* keygen = encryption->add_subcommand(
       "keygen",
-      "Print a new key line: append it to the file BANYAN_ENCRYPTION_KEY_FILE names (the last key seals); an "
+      "Print a new key line: append it to the file BANYAN_ENCRYPTION_KEY_FILE names (the last key "
+      "seals); an "
       "audit key, BANYAN_AUDIT_KEY_FILE, is one such line in a file of its own");
   auto id = std::make_shared<std::string>("k1");
   keygen->add_option("--id", *id, "The key's id (k1)");
@@ -29,18 +30,23 @@ void add_encryption_commands(CLI::App& app, CommandContext& ctx) {
     return 0;
   });
 
-  auto* rewrap = encryption->add_subcommand("rewrap", "Reseal stored values with the key that seals");
+  auto* rewrap =
+      encryption->add_subcommand("rewrap", "Reseal stored values with the key that seals");
   auto batch = std::make_shared<std::size_t>(200);
-  rewrap->add_option("--batch", *batch, "Records per transaction (200)")->type_name("N")->check(host::number_check());
+  rewrap->add_option("--batch", *batch, "Records per transaction (200)")
+      ->type_name("N")
+      ->check(host::number_check());
   ctx.on(rewrap, [&ctx, batch] {
     const auto resealed = ctx.db().rewrap_encrypted(*batch);
-    ctx.out << "resealed " << resealed << " record(s) with key '" << ctx.db().encryption_key_id() << "'\n";
+    ctx.out << "resealed " << resealed << " record(s) with key '" << ctx.db().encryption_key_id()
+            << "'\n";
     return 0;
   });
 
   auto* bus = app.add_subcommand("bus", "The message bus's keys")->require_subcommand(1);
-  ctx.on(bus->add_subcommand("keygen", "Print a new bus key file: ZeroMQ CURVE pairs for tcp:// endpoints "
-                                       "(BANYAN_BUS_KEY_FILE)"),
+  ctx.on(bus->add_subcommand("keygen",
+                             "Print a new bus key file: ZeroMQ CURVE pairs for tcp:// endpoints "
+                             "(BANYAN_BUS_KEY_FILE)"),
          [&ctx] {
            ctx.out << messaging::CurveKeys::generate();
            return 0;

@@ -28,7 +28,9 @@ int main(int argc, char** argv) {
   return host::run_program(app, argc, argv, [&] {
     ctx.database_url = host::default_database_url();
     settings.apply(host::process_environment(),
-                   [&](const std::string&, const std::string& value, const std::string&) { ctx.database_url = value; });
+                   [&](const std::string&, const std::string& value, const std::string&) {
+                     ctx.database_url = value;
+                   });
     return ctx.run();
   });
 }

@@ -20,14 +20,16 @@ void add_store_commands(CLI::App& app, CommandContext& ctx) {
     host::print_converted_leads(ctx.db(), ctx.out);
     return 0;
   });
-  ctx.on(app.add_subcommand("summary", "Print each pipeline's stages with counts and amounts"), [&ctx] {
-    host::print_pipeline_summary(ctx.db(), ctx.out);
-    return 0;
-  });
+  ctx.on(app.add_subcommand("summary", "Print each pipeline's stages with counts and amounts"),
+         [&ctx] {
+           host::print_pipeline_summary(ctx.db(), ctx.out);
+           return 0;
+         });
   ctx.on(app.add_subcommand("pool-stats", "Print the connection pool's counters"), [&ctx] {
     const auto m = ctx.db().pool_metrics();
-    ctx.out << "created " << m.created << ", destroyed " << m.destroyed << ", in use " << m.in_use << ", idle "
-            << m.idle << ", waiters " << m.waiters << ", timeouts " << m.timeouts << "\n";
+    ctx.out << "created " << m.created << ", destroyed " << m.destroyed << ", in use " << m.in_use
+            << ", idle " << m.idle << ", waiters " << m.waiters << ", timeouts " << m.timeouts
+            << "\n";
     return 0;
   });
 }

@@ -34,7 +34,8 @@ std::uint64_t parse_number(const std::string& text, const std::string& what) {
 constexpr const char* kDurationForm = "a duration such as 90s, 15m, 2h or 7d";
 
 // A CLI11 check from a parser that throws UsageError.
-CLI::Validator checked_by(const std::function<void(const std::string&)>& parse, const std::string& name) {
+CLI::Validator checked_by(const std::function<void(const std::string&)>& parse,
+                          const std::string& name) {
   return CLI::Validator(
       [parse](std::string& value) {
         try {
@@ -51,15 +52,21 @@ CLI::Validator checked_by(const std::function<void(const std::string&)>& parse, 
 
 std::chrono::microseconds parse_duration(const std::string& text) {
   const auto digits = text.empty() ? std::string() : text.substr(0, text.size() - 1);
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9)
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos ||
+      digits.size() > 9)
     throw UsageError("'" + text + "' is not " + kDurationForm);
   const std::uint64_t n = parse_number(digits, kDurationForm);
   switch (text.back()) {
-    case 's': return std::chrono::seconds(n);
-    case 'm': return std::chrono::minutes(n);
-    case 'h': return std::chrono::hours(n);
-    case 'd': return std::chrono::hours(24 * n);
-    default: throw UsageError("'" + text + "' is not " + kDurationForm);
+    case 's':
+      return std::chrono::seconds(n);
+    case 'm':
+      return std::chrono::minutes(n);
+    case 'h':
+      return std::chrono::hours(n);
+    case 'd':
+      return std::chrono::hours(24 * n);
+    default:
+      throw UsageError("'" + text + "' is not " + kDurationForm);
   }
 }
 
@@ -74,19 +81,22 @@ std::chrono::milliseconds parse_millis(const std::string& text, const std::strin
 }
 
 const CLI::Validator& duration_check() {
-  static const CLI::Validator check = checked_by([](const std::string& s) { parse_duration(s); }, "DURATION");
+  static const CLI::Validator check =
+      checked_by([](const std::string& s) { parse_duration(s); }, "DURATION");
   return check;
 }
 
 const CLI::Validator& number_check() {
-  static const CLI::Validator check = checked_by([](const std::string& s) { parse_number(s, "a whole number"); }, "N");
+  static const CLI::Validator check =
+      checked_by([](const std::string& s) { parse_number(s, "a whole number"); }, "N");
   return check;
 }
 
 const CLI::Validator& timestamp_check() {
   static const CLI::Validator check = checked_by(
       [](const std::string& s) {
-        if (!parse_timestamp(s)) throw UsageError("'" + s + "' is not an RFC 3339 time, e.g. 2026-11-29T12:00:00Z");
+        if (!parse_timestamp(s))
+          throw UsageError("'" + s + "' is not an RFC 3339 time, e.g. 2026-11-29T12:00:00Z");
       },
       "TIME");
   return check;
@@ -102,7 +112,8 @@ void describe_program(CLI::App& app, const std::string& name) {
   app.set_help_all_flag("--help-all", "Print help for every subcommand and exit");
   app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
     std::string path;
-    for (const CLI::App* a = failed; a != nullptr; a = a->get_parent()) path = a->get_name() + (path.empty() ? "" : " " + path);
+    for (const CLI::App* a = failed; a != nullptr; a = a->get_parent())
+      path = a->get_name() + (path.empty() ? "" : " " + path);
     return path + ": " + e.what() + "\nRun '" + path + " --help' for the usage.\n";
   });
 }
@@ -116,7 +127,8 @@ void parse_or_throw(CLI::App& app, const std::vector<std::string>& args) {
   }
 }
 
-int run_program(CLI::App& app, const std::vector<std::string>& args, const std::function<int()>& run) {
+int run_program(CLI::App& app, const std::vector<std::string>& args,
+                const std::function<int()>& run) {
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
@@ -145,9 +157,9 @@ int run_program(CLI::App& app, int argc, char** argv, const std::function<int()>
   return run_program(app, std::vector<std::string>(argv + 1, argv + argc), run);
 }
 
-const Setting kDatabaseSetting = {
-    "database", "URL",
-    "sqlite://PATH or mysql://USER:PASSWORD@HOST:PORT/NAME (sqlite://<current directory>/banyan.db)"};
+const Setting kDatabaseSetting = {"database", "URL",
+                                  "sqlite://PATH or mysql://USER:PASSWORD@HOST:PORT/NAME "
+                                  "(sqlite://<current directory>/banyan.db)"};
 const Setting kBusKeyFileSetting = {
     "bus_key_file", "FILE",
     "The deployment's CURVE keys, for the bus on tcp:// (make them with: banyan bus keygen)"};
@@ -160,14 +172,16 @@ std::string SettingFlags::flag_of(const std::string& key) {
 
 std::string SettingFlags::variable_of(const std::string& key) {
   std::string name = "BANYAN_" + key;
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::toupper(c); });
   return name;
 }
 
 void SettingFlags::add(CLI::App& app, const std::vector<Setting>& settings) {
   for (const auto& s : settings) {
     keys_.emplace_back(s.key);
-    app.add_option(flag_of(s.key), given_[s.key], std::string(s.help) + " [" + variable_of(s.key) + "]")
+    app.add_option(flag_of(s.key), given_[s.key],
+                   std::string(s.help) + " [" + variable_of(s.key) + "]")
         ->type_name(s.value_name)
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -53,7 +53,8 @@ void describe_program(CLI::App& app, const std::string& name);
 // UsageError (2), or a banyan::Error with its code and field (1); otherwise run's status.
 int run_program(CLI::App& app, int argc, char** argv, const std::function<int()>& run);
 // The same over an argument vector without the program's name (tests, wrappers).
-int run_program(CLI::App& app, const std::vector<std::string>& args, const std::function<int()>& run);
+int run_program(CLI::App& app, const std::vector<std::string>& args,
+                const std::function<int()>& run);
 // Parses `args` into `app` and throws UsageError for what CLI11 refuses (help included).
 void parse_or_throw(CLI::App& app, const std::vector<std::string>& args);
 
@@ -73,7 +74,8 @@ extern const Setting kBusKeyFileSetting;
 // the environment's first and then the flags' (which win), to `set` in table order.
 class SettingFlags {
  public:
-  using Set = std::function<void(const std::string& key, const std::string& value, const std::string& name)>;
+  using Set = std::function<void(const std::string& key, const std::string& value,
+                                 const std::string& name)>;
   void add(CLI::App& app, const std::vector<Setting>& settings);
   void apply(const Getenv& getenv, const Set& set) const;
 

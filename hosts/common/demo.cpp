@@ -208,9 +208,12 @@ void load_demo_data(store::Database& db) {
       lead = db.leads().create(uow, with_key(lead, "lead-grace"));
       store::LeadConversion conversion;
       conversion.lead_id = lead.id;
-      conversion.deal = store::LeadConversion::NewDeal{
-          pipeline.id, stages["discover"], "Umbrella research wing", Money{2200000, "USD"},
-          std::chrono::year{2027} / 6 / 30, DealRole::kDecisionMaker};
+      conversion.deal = store::LeadConversion::NewDeal{pipeline.id,
+                                                       stages["discover"],
+                                                       "Umbrella research wing",
+                                                       Money{2200000, "USD"},
+                                                       std::chrono::year{2027} / 6 / 30,
+                                                       DealRole::kDecisionMaker};
       db.lead_converter().convert(uow, conversion);
     }
 
@@ -234,12 +237,13 @@ void print_pipeline_summary(store::Database& db, std::ostream& out) {
       std::snprintf(line, sizeof line, "  %-20s %5s %22s %22s\n", "stage", "deals", "amount",
                     "weighted");
       out << line;
-      auto row = [&](const std::string& name, std::uint64_t deals,
-                     const std::vector<Money>& amount, const std::vector<Money>& weighted) {
+      auto row = [&](const std::string& name, std::uint64_t deals, const std::vector<Money>& amount,
+                     const std::vector<Money>& weighted) {
         // One line per currency; a stage without deals still shows.
         const std::size_t lines = std::max<std::size_t>(1, amount.size());
         for (std::size_t i = 0; i < lines; ++i) {
-          const std::string a = i < amount.size() ? money(amount[i].minor_units, amount[i].currency) : "-";
+          const std::string a =
+              i < amount.size() ? money(amount[i].minor_units, amount[i].currency) : "-";
           const std::string w =
               i < weighted.size() ? money(weighted[i].minor_units, weighted[i].currency) : "-";
           std::snprintf(line, sizeof line, "  %-20s %5s %22s %22s\n", i == 0 ? name.c_str() : "",
@@ -248,8 +252,8 @@ void print_pipeline_summary(store::Database& db, std::ostream& out) {
         }
       };
       for (const store::StageSummary& s : summary.stages)
-        row(s.stage.name + " (" + std::to_string(s.stage.win_probability) + "%)", s.deals,
-            s.amount, s.weighted_amount);
+        row(s.stage.name + " (" + std::to_string(s.stage.win_probability) + "%)", s.deals, s.amount,
+            s.weighted_amount);
       row("total", summary.deals, summary.amount, summary.weighted_amount);
     }
   });

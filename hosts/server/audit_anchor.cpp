@@ -5,7 +5,8 @@
 
 namespace banyan::server {
 
-AuditAnchorWriter::AuditAnchorWriter(store::Database& db, std::string path, std::chrono::milliseconds interval,
+AuditAnchorWriter::AuditAnchorWriter(store::Database& db, std::string path,
+                                     std::chrono::milliseconds interval,
                                      std::function<void(std::string_view)> log)
     : db_(db), path_(std::move(path)), log_(std::move(log)) {
   anchor();
@@ -28,7 +29,8 @@ void AuditAnchorWriter::anchor_or_log() {
   try {
     anchor();
   } catch (const Error& e) {
-    log_(std::string("banyan-server: ERROR: no audit checkpoint appended to ") + path_ + ": " + e.what());
+    log_(std::string("banyan-server: ERROR: no audit checkpoint appended to ") + path_ + ": " +
+         e.what());
   }
 }
 

@@ -6,11 +6,16 @@ namespace banyan::server {
 
 std::string_view BackfillJobs::to_string(Progress::State state) noexcept {
   switch (state) {
-    case Progress::State::kQueued: return "queued";
-    case Progress::State::kRunning: return "running";
-    case Progress::State::kDone: return "done";
-    case Progress::State::kFailed: return "failed";
-    case Progress::State::kStopped: return "stopped";
+    case Progress::State::kQueued:
+      return "queued";
+    case Progress::State::kRunning:
+      return "running";
+    case Progress::State::kDone:
+      return "done";
+    case Progress::State::kFailed:
+      return "failed";
+    case Progress::State::kStopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -27,12 +32,12 @@ BackfillJobs::~BackfillJobs() {
   thread_.join();
 }
 
-BackfillJobs::Progress BackfillJobs::start(const security::Principal& who, Id field, CustomValue value,
-                                           std::string origin) {
+BackfillJobs::Progress BackfillJobs::start(const security::Principal& who, Id field,
+                                           CustomValue value, std::string origin) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = progress_.find(field);
-  if (it != progress_.end() &&
-      (it->second.state == Progress::State::kQueued || it->second.state == Progress::State::kRunning))
+  if (it != progress_.end() && (it->second.state == Progress::State::kQueued ||
+                                it->second.state == Progress::State::kRunning))
     return it->second;
   queue_.push_back(Job{who, field, std::move(value), std::move(origin)});
   progress_[field] = Progress{};

@@ -56,9 +56,9 @@ class BackfillJobs {
   std::function<void(std::string_view)> log_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Job> queue_;              // guarded by mutex_
-  std::map<Id, Progress> progress_;    // guarded by mutex_
-  bool stopping_ = false;              // guarded by mutex_
+  std::deque<Job> queue_;            // guarded by mutex_
+  std::map<Id, Progress> progress_;  // guarded by mutex_
+  bool stopping_ = false;            // guarded by mutex_
   std::thread thread_;
 };
 

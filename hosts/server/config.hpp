@@ -12,8 +12,8 @@
 
 #include "banyan/security/authenticator.hpp"
 #include "banyan/security/rate_limiter.hpp"
-#include "http_server.hpp"
 #include "command_line.hpp"
+#include "http_server.hpp"
 #include "json_body.hpp"
 #include "messaging_settings.hpp"
 
@@ -28,11 +28,11 @@ struct ServerConfig {
     return o;
   }();
   std::string database = "sqlite://./banyan.db";
-  bool messaging = true;       // relay and workers in-process
+  bool messaging = true;  // relay and workers in-process
   // The sagas that run in-process (deal_won with a billing URL), their consumers, and
   // retention (applied while this server holds the relay lease).
   host::MessagingSettings sagas;
-  bool demo = false;           // load demo data into an empty database
+  bool demo = false;  // load demo data into an empty database
   // Limits on JSON bodies (HTTP's own are in `http`).
   JsonLimits json;
   std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests on SIGTERM
@@ -55,11 +55,15 @@ struct ServerConfig {
   // request but the health checks, and per address for failed authentications, past which
   // the address is refused with 429 until its budget recovers.
   struct RateLimits {
-    std::optional<security::RateLimit> reads{security::RateLimit{200, std::chrono::seconds(1), 400}};
-    std::optional<security::RateLimit> writes{security::RateLimit{50, std::chrono::seconds(1), 100}};
+    std::optional<security::RateLimit> reads{
+        security::RateLimit{200, std::chrono::seconds(1), 400}};
+    std::optional<security::RateLimit> writes{
+        security::RateLimit{50, std::chrono::seconds(1), 100}};
     std::optional<security::RateLimit> bulk{security::RateLimit{20, std::chrono::seconds(1), 40}};
-    std::optional<security::RateLimit> address{security::RateLimit{1000, std::chrono::seconds(1), 2000}};
-    std::optional<security::RateLimit> auth_failures{security::RateLimit{10, std::chrono::minutes(1), 10}};
+    std::optional<security::RateLimit> address{
+        security::RateLimit{1000, std::chrono::seconds(1), 2000}};
+    std::optional<security::RateLimit> auth_failures{
+        security::RateLimit{10, std::chrono::minutes(1), 10}};
   } rate;
 };
 

@@ -7,7 +7,8 @@
 namespace banyan::server {
 
 DatabaseProbe::DatabaseProbe(store::Database& db, std::chrono::milliseconds interval,
-                             std::chrono::milliseconds stalled_after, std::function<void(std::string_view)> log)
+                             std::chrono::milliseconds stalled_after,
+                             std::function<void(std::string_view)> log)
     : db_(db), stalled_after_(stalled_after), log_(std::move(log)) {
   task_.emplace(interval, [this] { run(); });
   task_->poke();
@@ -17,8 +18,10 @@ std::vector<std::string> DatabaseProbe::problems() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<std::string> out;
   if (running_since_ && Clock::now() - *running_since_ > stalled_after_) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *running_since_);
-    out.push_back("database: a one-row write has not answered for " + std::to_string(ms.count()) + " ms");
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *running_since_);
+    out.push_back("database: a one-row write has not answered for " + std::to_string(ms.count()) +
+                  " ms");
   }
   if (!failure_.empty()) out.push_back("database: " + failure_);
   return out;

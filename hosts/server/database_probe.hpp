@@ -21,8 +21,8 @@ class DatabaseProbe {
  public:
   // The first probe runs at once; problems() is empty until it has answered or stalled.
   // `log` hears each change between working and failing.
-  DatabaseProbe(store::Database& db, std::chrono::milliseconds interval, std::chrono::milliseconds stalled_after,
-                std::function<void(std::string_view)> log);
+  DatabaseProbe(store::Database& db, std::chrono::milliseconds interval,
+                std::chrono::milliseconds stalled_after, std::function<void(std::string_view)> log);
   DatabaseProbe(const DatabaseProbe&) = delete;
   DatabaseProbe& operator=(const DatabaseProbe&) = delete;
 

@@ -13,8 +13,8 @@ using security::RateLimit;
 using namespace std::chrono_literals;
 
 // Past these, one principal's activity is an anomaly (signalled, never refused).
-const RateLimit kDeniedBurst{20, 1min, 20};        // denied requests
-const RateLimit kMassDeletion{100, 1min, 100};     // records deleted or archived
+const RateLimit kDeniedBurst{20, 1min, 20};     // denied requests
+const RateLimit kMassDeletion{100, 1min, 100};  // records deleted or archived
 const RateLimit kOncePerMinute{1, 1min, 1};
 
 std::string principal_key(const security::Principal& who) {
@@ -126,7 +126,9 @@ void Guard::deleted(const security::Principal& who) {
     anomaly("mass_deletion", who, mass_deletions_);
 }
 
-void Guard::mass_export(const security::Principal& who) { anomaly("mass_export", who, mass_exports_); }
+void Guard::mass_export(const security::Principal& who) {
+  anomaly("mass_export", who, mass_exports_);
+}
 
 std::string Guard::render() const {
   std::string out;

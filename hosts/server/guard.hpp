@@ -43,7 +43,7 @@ class Guard {
   // The principal's limit for the class of route: a refusal, or the RateLimit headers to
   // send with the answer.
   [[nodiscard]] std::pair<std::optional<Refusal>, Headers> admit(const security::Principal& who,
-                                                   RouteClass route);
+                                                                 RouteClass route);
 
   // What the principal did, for the anomaly signals.
   void denied(const security::Principal& who);

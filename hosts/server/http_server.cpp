@@ -15,8 +15,8 @@
 #include <type_traits>
 
 #include <boost/asio.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -35,7 +35,8 @@ namespace ssl = asio::ssl;
 namespace {
 
 std::int64_t steady_micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -59,7 +60,9 @@ class SessionBase {
   virtual void close_now() = 0;
 
  protected:
-  void set_idle(bool idle) noexcept { idle_since_.store(idle ? steady_micros() : 0, std::memory_order_relaxed); }
+  void set_idle(bool idle) noexcept {
+    idle_since_.store(idle ? steady_micros() : 0, std::memory_order_relaxed);
+  }
 
  private:
   const std::string address_;
@@ -78,18 +81,21 @@ std::size_t connection_cap_from_file_limit() {
 // The TLS context: TLS 1.3 (and 1.2 if allowed), the certificate and key from files.
 std::unique_ptr<ssl::context> tls_context(const HttpServerOptions::Tls& tls) {
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(ctx->native_handle(), tls.allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(),
+                                tls.allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
   try {
     ctx->use_certificate_chain_file(tls.certificate_file);
     ctx->use_private_key_file(tls.private_key_file, ssl::context::pem);
   } catch (const boost::system::system_error& e) {
-    throw Unavailable("cannot use the TLS certificate " + tls.certificate_file + " and key " + tls.private_key_file +
-                      ": " + e.code().message());
+    throw Unavailable("cannot use the TLS certificate " + tls.certificate_file + " and key " +
+                      tls.private_key_file + ": " + e.code().message());
   }
   if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
-    throw Unavailable("the TLS key " + tls.private_key_file + " does not match the certificate " + tls.certificate_file);
+    throw Unavailable("the TLS key " + tls.private_key_file + " does not match the certificate " +
+                      tls.certificate_file);
   return ctx;
 }
 
@@ -113,31 +119,39 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor;
   asio::steady_timer grace;
   std::atomic<bool> stopping{false};
-  std::mutex mutex;                          // guards sessions and keep
+  std::mutex mutex;  // guards sessions and keep
   std::set<std::shared_ptr<SessionBase>> sessions;
   std::map<std::string, std::size_t> per_address;  // open connections by client address
   std::size_t cap = 0;
   std::atomic<std::uint64_t> idle_closed{0}, refused{0}, past_deadline{0};
   std::unique_ptr<asio::thread_pool> handlers;  // null with handler_threads 0
-  std::unique_ptr<ssl::context> tls;         // with HTTPS
-  std::string hsts;                          // the Strict-Transport-Security value, or ""
+  std::unique_ptr<ssl::context> tls;            // with HTTPS
+  std::string hsts;                             // the Strict-Transport-Security value, or ""
 
   Impl(HttpServerOptions o, HttpHandler h, HttpRejecter r)
-      : options(std::move(o)), handler(std::move(h)), reject(std::move(r)), workers(make_workers(options.threads)),
-        control(*workers.front()), acceptor(control), grace(control) {
+      : options(std::move(o)),
+        handler(std::move(h)),
+        reject(std::move(r)),
+        workers(make_workers(options.threads)),
+        control(*workers.front()),
+        acceptor(control),
+        grace(control) {
     cap = options.max_connections != 0 ? options.max_connections : connection_cap_from_file_limit();
     for (auto& w : workers) keep.push_back(asio::make_work_guard(*w));
-    if (options.handler_threads > 0) handlers = std::make_unique<asio::thread_pool>(options.handler_threads);
+    if (options.handler_threads > 0)
+      handlers = std::make_unique<asio::thread_pool>(options.handler_threads);
     if (options.tls) {
       tls = tls_context(*options.tls);
       if (options.tls->hsts_max_age.count() > 0)
-        hsts = "max-age=" + std::to_string(options.tls->hsts_max_age.count()) + "; includeSubDomains";
+        hsts =
+            "max-age=" + std::to_string(options.tls->hsts_max_age.count()) + "; includeSubDomains";
     }
   }
 
   static std::vector<std::unique_ptr<asio::io_context>> make_workers(unsigned threads) {
     std::vector<std::unique_ptr<asio::io_context>> out;
-    for (unsigned i = 0; i < std::max(1u, threads); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    for (unsigned i = 0; i < std::max(1u, threads); ++i)
+      out.push_back(std::make_unique<asio::io_context>(1));
     return out;
   }
   asio::io_context& pick_worker() { return *workers[next_worker++ % workers.size()]; }
@@ -184,16 +198,20 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
  public:
   Session(tcp::socket socket, std::string address, Impl& server)
-      : SessionBase(std::move(address)), stream_(make_stream(std::move(socket), server)), server_(server),
+      : SessionBase(std::move(address)),
+        stream_(make_stream(std::move(socket), server)),
+        server_(server),
         deadline_(stream_.get_executor()) {}
 
   void start() override {
     if constexpr (Tls) {
       tcp_().expires_after(server_.options.request_timeout);
-      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
-        if (ec) return self->close();  // not TLS, too old a version, or too slow: nothing to answer
-        self->wait_for_request();
-      });
+      stream_.async_handshake(
+          ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+            if (ec)
+              return self->close();  // not TLS, too old a version, or too slow: nothing to answer
+            self->wait_for_request();
+          });
     } else {
       wait_for_request();
     }
@@ -232,11 +250,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (server_.stopping.load()) return close();
     if (buffer_.size() > 0) return read_request();  // the next request is already here
     tcp_().expires_after(server_.options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-      if (ec) return self->close();
-      self->buffer_.commit(n);
-      self->read_request();
-    });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->read_request();
+                            });
   }
 
   void read_request() {
@@ -246,24 +265,28 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
     parser_->body_limit(server_.options.max_body_bytes);
     tcp_().expires_after(server_.options.request_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_read(ec);
-    });
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
   }
 
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset || ec == ssl::error::stream_truncated)
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == ssl::error::stream_truncated)
       return close();  // gone, or too slow: the stream closed the socket already
     if (ec) {
       int status = 400;
       std::string reason = "the request is not valid HTTP/1.1: " + ec.message();
       if (ec == http::error::body_limit) {
         status = 413;
-        reason = "the body is larger than " + std::to_string(server_.options.max_body_bytes) + " bytes";
+        reason =
+            "the body is larger than " + std::to_string(server_.options.max_body_bytes) + " bytes";
       } else if (ec == http::error::header_limit) {
         status = 431;
-        reason = "the headers are larger than " + std::to_string(server_.options.max_header_bytes) + " bytes";
+        reason = "the headers are larger than " + std::to_string(server_.options.max_header_bytes) +
+                 " bytes";
       }
       return respond(server_.reject(status, reason), false);
     }
@@ -274,7 +297,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     in.remote = address();
     for (const auto& field : req) {
       std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       in.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     in.body = std::move(parser_->get().body());
@@ -296,12 +320,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       HttpResponse out = self->server_.reject(
           503, "the server could not answer within " +
                    std::to_string(self->server_.options.handler_timeout.count()) +
-                   " ms (the database or another dependency is slow or unavailable); work not committed by then "
+                   " ms (the database or another dependency is slow or unavailable); work not "
+                   "committed by then "
                    "is rolled back");
       out.headers.emplace_back("Retry-After", "1");
       self->respond(std::move(out), false);
     });
-    asio::post(*server_.handlers, [self = this->shared_from_this(), in = std::move(in), keep_alive] {
+    asio::post(*server_.handlers, [self = this->shared_from_this(), in = std::move(in),
+                                   keep_alive] {
       HttpResponse out = self->server_.answer(in);
       asio::post(self->stream_.get_executor(), [self, out = std::move(out), keep_alive]() mutable {
         if (self->answered_) return;  // the deadline answered first
@@ -317,18 +343,21 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     response_.emplace(static_cast<http::status>(out.status), 11);
     auto& res = *response_;
     res.set(http::field::server, "banyan");
-    if (!out.body.empty() || out.status != 204) res.set(http::field::content_type, out.content_type);
+    if (!out.body.empty() || out.status != 204)
+      res.set(http::field::content_type, out.content_type);
     for (const auto& [name, value] : out.headers) res.set(name, value);
     if (Tls && !server_.hsts.empty()) res.set(http::field::strict_transport_security, server_.hsts);
     res.keep_alive(keep_alive);
     res.body() = std::move(out.body);
     res.prepare_payload();
     tcp_().expires_after(server_.options.request_timeout);
-    http::async_write(stream_, res, [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-      self->response_.reset();
-      if (ec || !keep_alive) return self->close();
-      self->wait_for_request();
-    });
+    http::async_write(
+        stream_, res,
+        [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+          self->response_.reset();
+          if (ec || !keep_alive) return self->close();
+          self->wait_for_request();
+        });
   }
 
   void close() {
@@ -440,9 +469,12 @@ std::shared_ptr<SessionBase> HttpServer::Impl::claim_idle(const std::string* add
 
 std::string HttpServer::Impl::refusal(const std::string& why) {
   const HttpResponse r = reject(503, why);
-  std::string out = "HTTP/1.1 503 Service Unavailable\r\nServer: banyan\r\nContent-Type: " + r.content_type + "\r\n";
+  std::string out =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: banyan\r\nContent-Type: " + r.content_type +
+      "\r\n";
   for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
-  out += "Retry-After: 1\r\nConnection: close\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n\r\n";
+  out += "Retry-After: 1\r\nConnection: close\r\nContent-Length: " + std::to_string(r.body.size()) +
+         "\r\n\r\n";
   return out + r.body;
 }
 
@@ -470,13 +502,14 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, HttpRejec
     const tcp::endpoint at(asio::ip::make_address(impl_->options.host), impl_->options.port);
     a.open(at.protocol());
     a.set_option(asio::socket_base::reuse_address(true));
-    if (impl_->options.reuse_port) a.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+    if (impl_->options.reuse_port)
+      a.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
     a.bind(at);
     a.listen(asio::socket_base::max_listen_connections);
     a.non_blocking(true);
   } catch (const boost::system::system_error& e) {
-    throw Unavailable("cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) +
-                      ": " + e.code().message());
+    throw Unavailable("cannot listen on " + impl_->options.host + ":" +
+                      std::to_string(impl_->options.port) + ": " + e.code().message());
   }
 }
 

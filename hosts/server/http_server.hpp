@@ -16,8 +16,8 @@
 namespace banyan::server {
 
 struct HttpRequest {
-  std::string method;  // "GET", ...
-  std::string target;  // path and query, as sent
+  std::string method;                                        // "GET", ...
+  std::string target;                                        // path and query, as sent
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
   std::string body;
   std::string remote;  // the peer's address
@@ -53,9 +53,11 @@ struct HttpServerOptions {
   bool reuse_port = false;
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
-  std::chrono::milliseconds request_timeout{10000};  // reading a request, once it starts; writing an answer
-  std::chrono::milliseconds handler_timeout{10000};  // answering a request read whole (see handler_threads)
-  std::chrono::milliseconds idle_timeout{60000};     // a kept-alive connection between requests
+  std::chrono::milliseconds request_timeout{
+      10000};  // reading a request, once it starts; writing an answer
+  std::chrono::milliseconds handler_timeout{
+      10000};  // answering a request read whole (see handler_threads)
+  std::chrono::milliseconds idle_timeout{60000};  // a kept-alive connection between requests
   // Open connections at most, in total (0: the process's open-file limit less 128, kept
   // for the database, the bus and files) and from one client address. A connection past
   // either cap closes the longest-idle connection (of that address, for its cap) to make

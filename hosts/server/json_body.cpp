@@ -23,7 +23,8 @@ class BoundedBuilder {
   bool number_float(json::number_float_t v, const std::string&) { return add(json(v)); }
   bool string(std::string& v) {
     if (v.size() > limits_.max_string_bytes)
-      return refuse(400, "a string is longer than " + std::to_string(limits_.max_string_bytes) + " bytes");
+      return refuse(
+          400, "a string is longer than " + std::to_string(limits_.max_string_bytes) + " bytes");
     return add(json(std::move(v)));
   }
   bool binary(json::binary_t&) { return refuse(400, "binary values are not JSON"); }
@@ -35,10 +36,12 @@ class BoundedBuilder {
 
   bool key(std::string& k) {
     if (k.size() > limits_.max_string_bytes)
-      return refuse(400, "a key is longer than " + std::to_string(limits_.max_string_bytes) + " bytes");
+      return refuse(400,
+                    "a key is longer than " + std::to_string(limits_.max_string_bytes) + " bytes");
     json& object = *open_.back().value;
     if (object.size() >= limits_.max_members)
-      return refuse(413, "an object has more than " + std::to_string(limits_.max_members) + " members");
+      return refuse(413,
+                    "an object has more than " + std::to_string(limits_.max_members) + " members");
     if (object.contains(k)) return refuse(400, "the key '" + k + "' appears twice in one object");
     // The member exists from its key on, so a duplicate later in the object is found.
     open_.back().pending = &object[std::move(k)];
@@ -85,7 +88,8 @@ class BoundedBuilder {
 
   bool open(json&& container) {
     if (static_cast<int>(open_.size()) >= limits_.max_depth)
-      return refuse(400, "the body nests deeper than " + std::to_string(limits_.max_depth) + " levels");
+      return refuse(400,
+                    "the body nests deeper than " + std::to_string(limits_.max_depth) + " levels");
     json* at = place(std::move(container));
     if (at == nullptr) return false;
     // Pointers into an array stay valid: nothing is added to it while a child is open.

@@ -12,16 +12,17 @@
 namespace banyan::server {
 
 struct JsonLimits {
-  int max_depth = 32;                   // nesting of objects and arrays
+  int max_depth = 32;                       // nesting of objects and arrays
   std::size_t max_string_bytes = 64 << 10;  // one string or key
-  std::size_t max_members = 1000;       // members in one object
-  std::size_t max_elements = 10000;     // elements in one array
+  std::size_t max_members = 1000;           // members in one object
+  std::size_t max_elements = 10000;         // elements in one array
 };
 
 // Why a body was refused: `status` 400 (not JSON: syntax, duplicate key, depth, a string
 // too long, bytes after the document) or 413 (an object or array past its limit).
 struct JsonRefused : std::runtime_error {
-  JsonRefused(int refused_with, const std::string& detail) : std::runtime_error(detail), status(refused_with) {}
+  JsonRefused(int refused_with, const std::string& detail)
+      : std::runtime_error(detail), status(refused_with) {}
   int status;
 };
 

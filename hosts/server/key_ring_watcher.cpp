@@ -39,7 +39,8 @@ void KeyRingWatcher::check() {
   try {
     auto keys = store::EncryptionKeys::from_environment();
     if (!keys) {
-      found.push_back("the encryption key ring is no longer configured (BANYAN_ENCRYPTION_KEY_FILE)");
+      found.push_back(
+          "the encryption key ring is no longer configured (BANYAN_ENCRYPTION_KEY_FILE)");
     } else if (!loaded_ || !same_ring(*keys, *loaded_)) {
       db_.reload_encryption_keys(*keys);
       loaded_ = std::move(keys);
@@ -47,7 +48,9 @@ void KeyRingWatcher::check() {
            db_.encryption_key_id() + "'");
     }
   } catch (const Error& e) {
-    found.push_back(std::string("the changed encryption key ring was refused (the ring in force stays): ") + e.what());
+    found.push_back(
+        std::string("the changed encryption key ring was refused (the ring in force stays): ") +
+        e.what());
   }
   try {
     for (auto& p : db_.encryption_key_problems()) found.push_back(std::move(p));

@@ -20,7 +20,8 @@ namespace banyan::server {
 class KeyRingWatcher {
  public:
   // Does nothing (problems() stays empty) when `db` runs without encryption.
-  KeyRingWatcher(store::Database& db, std::chrono::milliseconds interval, std::function<void(std::string_view)> log);
+  KeyRingWatcher(store::Database& db, std::chrono::milliseconds interval,
+                 std::function<void(std::string_view)> log);
   KeyRingWatcher(const KeyRingWatcher&) = delete;
   KeyRingWatcher& operator=(const KeyRingWatcher&) = delete;
 

@@ -16,7 +16,8 @@ namespace banyan::server {
 
 class LogWriter {
  public:
-  explicit LogWriter(std::ostream& out, std::chrono::milliseconds interval = std::chrono::milliseconds(100));
+  explicit LogWriter(std::ostream& out,
+                     std::chrono::milliseconds interval = std::chrono::milliseconds(100));
   ~LogWriter();  // writes what is left
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;

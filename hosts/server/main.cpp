@@ -41,7 +41,8 @@ int serve(server::ServerConfig config) {
   store::DatabaseOptions options;
   // A connection for each thread that may hold one: handlers (or, without a handler
   // pool, the I/O threads), the relay, the probes.
-  const std::size_t workers = config.http.handler_threads > 0 ? config.http.handler_threads : config.http.threads;
+  const std::size_t workers =
+      config.http.handler_threads > 0 ? config.http.handler_threads : config.http.threads;
   options.pool.max_size = std::max<std::size_t>(options.pool.max_size, workers + 4);
   auto db = store::Database::open(config.database, options);
   if (config.demo) host::load_demo_data(*db);
@@ -50,7 +51,8 @@ int serve(server::ServerConfig config) {
   std::unique_ptr<saga::SagaOrchestrator> sagas;
   if (config.messaging) {
     messaging::BusOptions bus_options;
-    if (!config.bus_key_file.empty()) bus_options.curve = messaging::CurveKeys::load_file(config.bus_key_file);
+    if (!config.bus_key_file.empty())
+      bus_options.curve = messaging::CurveKeys::load_file(config.bus_key_file);
     bus_options.retention = config.sagas.retention;
     bus = std::make_unique<messaging::MessageBus>(*db, std::move(bus_options));
     sagas = std::make_unique<saga::SagaOrchestrator>(*db, *bus);
@@ -60,11 +62,14 @@ int serve(server::ServerConfig config) {
   server::LogWriter log(std::cout);  // access-log lines leave within 100 ms, off the request path
   std::unique_ptr<server::AuditAnchorWriter> anchor;
   if (!config.audit_anchor.empty()) {
-    anchor = std::make_unique<server::AuditAnchorWriter>(*db, config.audit_anchor, config.audit_checkpoint_interval,
-                                                         [&](std::string_view line) { log.line(line, true); });
+    anchor = std::make_unique<server::AuditAnchorWriter>(
+        *db, config.audit_anchor, config.audit_checkpoint_interval,
+        [&](std::string_view line) { log.line(line, true); });
   }
-  server::Api api(*db, config, [&](std::string_view line) { log.line(line); }, bus.get());
-  server::KeyRingWatcher keys(*db, config.key_check_interval, [&](std::string_view line) { log.line(line, true); });
+  server::Api api(
+      *db, config, [&](std::string_view line) { log.line(line); }, bus.get());
+  server::KeyRingWatcher keys(*db, config.key_check_interval,
+                              [&](std::string_view line) { log.line(line, true); });
   api.add_readiness_check([&] { return keys.problems(); });
   server::DatabaseProbe probe(*db, std::chrono::seconds(1), std::chrono::seconds(2),
                               [&](std::string_view line) { log.line(line, true); });
@@ -75,20 +80,28 @@ int serve(server::ServerConfig config) {
       [&](int status, const std::string& reason) { return api.reject(status, reason); });
   api.add_metrics_source([&] {
     const auto c = server.connection_stats();
-    return "# HELP banyan_http_connections Connections open now.\n# TYPE banyan_http_connections gauge\n"
-           "banyan_http_connections " + std::to_string(c.open) +
+    return "# HELP banyan_http_connections Connections open now.\n# TYPE banyan_http_connections "
+           "gauge\n"
+           "banyan_http_connections " +
+           std::to_string(c.open) +
            "\n# HELP banyan_http_connection_cap The cap on open connections.\n"
-           "# TYPE banyan_http_connection_cap gauge\nbanyan_http_connection_cap " + std::to_string(c.cap) +
-           "\n# HELP banyan_http_idle_connections_closed_total Idle connections closed to make room under a cap.\n"
-           "# TYPE banyan_http_idle_connections_closed_total counter\nbanyan_http_idle_connections_closed_total " +
+           "# TYPE banyan_http_connection_cap gauge\nbanyan_http_connection_cap " +
+           std::to_string(c.cap) +
+           "\n# HELP banyan_http_idle_connections_closed_total Idle connections closed to make "
+           "room under a cap.\n"
+           "# TYPE banyan_http_idle_connections_closed_total "
+           "counter\nbanyan_http_idle_connections_closed_total " +
            std::to_string(c.idle_closed) +
-           "\n# HELP banyan_http_connections_refused_total Connections refused (503) at a cap with none idle.\n"
-           "# TYPE banyan_http_connections_refused_total counter\nbanyan_http_connections_refused_total " +
+           "\n# HELP banyan_http_connections_refused_total Connections refused (503) at a cap with "
+           "none idle.\n"
+           "# TYPE banyan_http_connections_refused_total "
+           "counter\nbanyan_http_connections_refused_total " +
            std::to_string(c.refused) + "\n";
   });
-  log.line(std::string("banyan-server: listening on ") + (config.http.tls ? "https://" : "http://") + config.http.host +
-               ":" + std::to_string(server.port()) + " (" +
-               std::to_string(config.http.threads) + " threads, " + std::string(db->backend()) + ")",
+  log.line(std::string("banyan-server: listening on ") +
+               (config.http.tls ? "https://" : "http://") + config.http.host + ":" +
+               std::to_string(server.port()) + " (" + std::to_string(config.http.threads) +
+               " threads, " + std::string(db->backend()) + ")",
            true);
   std::thread signals([&] {
     int sig = 0;
@@ -111,5 +124,6 @@ int serve(server::ServerConfig config) {
 int main(int argc, char** argv) {
   CLI::App app;
   const server::ServerCommandLine line(app);
-  return host::run_program(app, argc, argv, [&] { return serve(line.config(host::process_environment())); });
+  return host::run_program(app, argc, argv,
+                           [&] { return serve(line.config(host::process_environment())); });
 }

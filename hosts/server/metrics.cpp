@@ -9,7 +9,8 @@ void RequestMetrics::record(const std::string& route, const std::string& method,
                             std::chrono::nanoseconds took) {
   const double seconds = std::chrono::duration<double>(took).count();
   // Methods come from clients: only the known ones get a series of their own.
-  static const char* const kMethods[] = {"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"};
+  static const char* const kMethods[] = {"GET",    "POST", "PATCH",  "PUT",
+                                         "DELETE", "HEAD", "OPTIONS"};
   std::string m = "other";
   for (const char* k : kMethods)
     if (method == k) m = k;
@@ -31,28 +32,37 @@ std::string RequestMetrics::render() const {
   out += "# TYPE banyan_http_requests_total counter\n";
   for (const auto& [key, n] : counts_) {
     const auto& [route, method, status] = key;
-    std::snprintf(line, sizeof line, "banyan_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
+    std::snprintf(line, sizeof line,
+                  "banyan_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
                   route.c_str(), method.c_str(), status, static_cast<unsigned long long>(n));
     out += line;
   }
-  out += "# HELP banyan_http_request_duration_seconds Time from a whole request to its response, by route.\n";
+  out +=
+      "# HELP banyan_http_request_duration_seconds Time from a whole request to its response, by "
+      "route.\n";
   out += "# TYPE banyan_http_request_duration_seconds histogram\n";
   for (const auto& [route, l] : latency_) {
     std::uint64_t cumulative = 0;
     for (std::size_t b = 0; b <= kBounds.size(); ++b) {
       cumulative += l.buckets[b];
       if (b < kBounds.size()) {
-        std::snprintf(line, sizeof line, "banyan_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+        std::snprintf(line, sizeof line,
+                      "banyan_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
                       route.c_str(), kBounds[b], static_cast<unsigned long long>(cumulative));
       } else {
-        std::snprintf(line, sizeof line, "banyan_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-                      route.c_str(), static_cast<unsigned long long>(cumulative));
+        std::snprintf(
+            line, sizeof line,
+            "banyan_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+            route.c_str(), static_cast<unsigned long long>(cumulative));
       }
       out += line;
     }
-    std::snprintf(line, sizeof line, "banyan_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n", route.c_str(), l.sum);
+    std::snprintf(line, sizeof line,
+                  "banyan_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n", route.c_str(),
+                  l.sum);
     out += line;
-    std::snprintf(line, sizeof line, "banyan_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route.c_str(),
+    std::snprintf(line, sizeof line,
+                  "banyan_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route.c_str(),
                   static_cast<unsigned long long>(l.count));
     out += line;
   }

@@ -20,7 +20,8 @@ class RequestMetrics {
 
   // `route` is the route's template ("/v1/contacts/{id}"), never the raw path, so the
   // number of series stays bounded.
-  void record(const std::string& route, const std::string& method, int status, std::chrono::nanoseconds took);
+  void record(const std::string& route, const std::string& method, int status,
+              std::chrono::nanoseconds took);
   // The request series as Prometheus text.
   std::string render() const;
 

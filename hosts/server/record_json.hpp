@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -27,7 +27,7 @@ struct JsonField {
   FieldKind kind = FieldKind::kOther;
   std::function<json(const T&)> get;
   std::function<void(T&, const json&)> set;  // ValidationError(name) on a bad value
-  json schema;                                // the value's JSON Schema, for the OpenAPI document
+  json schema;                               // the value's JSON Schema, for the OpenAPI document
   // The members of a composite value (amount: minor_units, currency): a patch may name
   // them one by one, as JSON Merge Patch merges objects member by member.
   std::vector<std::string> parts{};
@@ -64,7 +64,8 @@ json money_schema();
 template <typename E>
 json enum_schema(E last) {
   json names = json::array();
-  for (int i = 0; i <= static_cast<int>(last); ++i) names.push_back(std::string(to_string(static_cast<E>(i))));
+  for (int i = 0; i <= static_cast<int>(last); ++i)
+    names.push_back(std::string(to_string(static_cast<E>(i))));
   return {{"type", "string"}, {"enum", names}};
 }
 json custom_value_schema();

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   using namespace banyan;
   CLI::App app;
   const worker::WorkerCommandLine line(app);
-  return host::run_program(app, argc, argv,
-                           [&] { return worker::run_worker(line.config(host::process_environment()), {}); });
+  return host::run_program(app, argc, argv, [&] {
+    return worker::run_worker(line.config(host::process_environment()), {});
+  });
 }

@@ -42,16 +42,25 @@ WorkerCommandLine::WorkerCommandLine(CLI::App& app, const std::string& name) {
 WorkerConfig WorkerCommandLine::config(const host::Getenv& getenv) const {
   WorkerConfig c;
   c.database_url = host::default_database_url();
-  flags_.apply(getenv, [&](const std::string& key, const std::string& value, const std::string& name) {
-    if (key == "database") c.database_url = value;
-    else if (key == "node") c.bus.node = value;
-    else if (key == "work_endpoint") c.bus.work_endpoint = value;
-    else if (key == "publish_endpoint") c.bus.publish_endpoint = value;
-    else if (key == "advertise_host") c.bus.advertise_host = value;
-    else if (key == "bus_key_file") c.bus.curve = messaging::CurveKeys::load_file(value);
-    else if (key == "relay_lease") c.bus.relay_lease = host::parse_millis(value, name);
-    else c.messaging.apply(key, value, name);
-  });
+  flags_.apply(getenv,
+               [&](const std::string& key, const std::string& value, const std::string& name) {
+                 if (key == "database")
+                   c.database_url = value;
+                 else if (key == "node")
+                   c.bus.node = value;
+                 else if (key == "work_endpoint")
+                   c.bus.work_endpoint = value;
+                 else if (key == "publish_endpoint")
+                   c.bus.publish_endpoint = value;
+                 else if (key == "advertise_host")
+                   c.bus.advertise_host = value;
+                 else if (key == "bus_key_file")
+                   c.bus.curve = messaging::CurveKeys::load_file(value);
+                 else if (key == "relay_lease")
+                   c.bus.relay_lease = host::parse_millis(value, name);
+                 else
+                   c.messaging.apply(key, value, name);
+               });
   if (no_relay_) c.bus.relay = false;
   c.messaging.validate();
   c.bus.retention = c.messaging.retention;

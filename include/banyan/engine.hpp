@@ -110,15 +110,16 @@ class BANYAN_EXPORT Engine {
   // ValidationError("value") when the definition refuses the value (checked before
   // anything is written). Returns how many records it filled. Not thread-safe against a
   // second backfill of the same field (both would fill; neither would lose anything).
-  std::uint64_t backfill_custom_field(const security::Principal& who, Id field_id, const CustomValue& value,
+  std::uint64_t backfill_custom_field(const security::Principal& who, Id field_id,
+                                      const CustomValue& value,
                                       const BackfillOptions& options = {});
 
   // Reads refused for scope (the record exists, the principal was told NotFound) are
-  // denial entries in the audit trail (AuditLog::record_denial) on the record: at most one per principal and minute (the
-  // first), so probing cannot flood the trail; the rest are counted (denied_reads()). They
-  // are noted during the caller's unit of work, which a refusal usually rolls back, and
-  // written here, each in a transaction of its own: call it after such a unit of work
-  // ends (banyan-server does after every 404). Thread-safe; throws like transact().
+  // denial entries in the audit trail (AuditLog::record_denial) on the record: at most one per
+  // principal and minute (the first), so probing cannot flood the trail; the rest are counted
+  // (denied_reads()). They are noted during the caller's unit of work, which a refusal usually
+  // rolls back, and written here, each in a transaction of its own: call it after such a unit of
+  // work ends (banyan-server does after every 404). Thread-safe; throws like transact().
   void record_denied_reads();
   std::uint64_t denied_reads() const noexcept;  // refused reads noted since start
   // Lists past the export allowance since start: let through (the principal held the

@@ -46,11 +46,11 @@ class BANYAN_EXPORT Error : public std::runtime_error {
 };
 
 // One subclass per code, so callers may catch exactly what they handle.
-#define BANYAN_DECLARE_ERROR(Name, Code)                                         \
-  class BANYAN_EXPORT Name : public Error {                                      \
-   public:                                                                       \
-    explicit Name(const std::string& message, std::string field = {})           \
-        : Error(ErrorCode::Code, message, std::move(field)) {}                  \
+#define BANYAN_DECLARE_ERROR(Name, Code)                              \
+  class BANYAN_EXPORT Name : public Error {                           \
+   public:                                                            \
+    explicit Name(const std::string& message, std::string field = {}) \
+        : Error(ErrorCode::Code, message, std::move(field)) {}        \
   };
 
 BANYAN_DECLARE_ERROR(NotFound, kNotFound)

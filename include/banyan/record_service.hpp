@@ -91,7 +91,8 @@ class BANYAN_EXPORT RecordService {
   T as_of(store::UnitOfWork& uow, Id id, Timestamp when) const;
   // Every change to the record's fields (or to `field`), oldest first, for a record the
   // principal may read now; values of fields it may not see come back as "null".
-  std::vector<store::FieldChange> history(store::UnitOfWork& uow, Id id, std::string_view field = {}) const;
+  std::vector<store::FieldChange> history(store::UnitOfWork& uow, Id id,
+                                          std::string_view field = {}) const;
 
   const security::Principal& principal() const noexcept { return who_; }
 
@@ -113,7 +114,8 @@ class BANYAN_EXPORT RecordService {
   // team_id only a team the principal's role may write in (any, with scope all); a
   // deal's company_id only a company the principal may read, refused exactly as a
   // missing one, so a write cannot probe for hidden records.
-  void check_references(store::UnitOfWork& uow, const T& next, const T* stored, security::Action action,
+  void check_references(store::UnitOfWork& uow, const T& next, const T* stored,
+                        security::Action action,
                         const std::vector<std::string>* named = nullptr) const;
   void check_fields(store::UnitOfWork& uow, const store::Filter& filter,
                     const store::Sort* sort) const;

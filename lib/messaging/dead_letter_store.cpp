@@ -32,7 +32,10 @@ SqlFragment where(const DeadLetterFilter& f) {
   w.text("1 = 1");
   if (f.queue) w.text(" AND queue = ").param(text_param(*f.queue));
   if (f.event_type) w.text(" AND event_type = ").param(text_param(*f.event_type));
-  if (f.error_contains) w.text(" AND last_error LIKE ").param(text_param(like_contains(*f.error_contains))).text(" ESCAPE '!'");
+  if (f.error_contains)
+    w.text(" AND last_error LIKE ")
+        .param(text_param(like_contains(*f.error_contains)))
+        .text(" ESCAPE '!'");
   const std::int64_t now = detail::now_us();
   if (f.older_than) w.text(" AND dead_at <= ").param(int_param(now - f.older_than->count()));
   if (f.newer_than) w.text(" AND dead_at >= ").param(int_param(now - f.newer_than->count()));
@@ -68,31 +71,42 @@ std::vector<DeadLetter> select(store::UnitOfWork& uow, const SqlFragment& rest) 
 
 // Replays one dead letter as the guard decides: the refusal's reason, or nothing once it
 // is replayed. Conflict when it was replayed already.
-std::optional<std::string> replay_one(store::UnitOfWork& uow, const DeadLetter& letter, const ReplayGuard& guard) {
+std::optional<std::string> replay_one(store::UnitOfWork& uow, const DeadLetter& letter,
+                                      const ReplayGuard& guard) {
   auto& tx = uow.impl().live();
   const std::uint64_t id = letter.id;
-  if (letter.replayed_at) throw Conflict("dead letter " + std::to_string(id) + " was replayed already", "id");
+  if (letter.replayed_at)
+    throw Conflict("dead letter " + std::to_string(id) + " was replayed already", "id");
   const ReplayDecision decision = guard ? guard(uow, letter) : ReplayDecision{};
   if (decision.kind == ReplayDecision::Kind::kRefuse) return decision.reason;
   const std::int64_t now = detail::now_us();
   SqlFragment mark;
-  mark.text("UPDATE dead_letters SET replayed_at = ").param(int_param(now))
-      .text(", replay_count = replay_count + 1 WHERE replayed_at = 0 AND id = " + std::to_string(id));
-  if (island::execute(tx, mark) != 1) throw Conflict("dead letter " + std::to_string(id) + " was replayed already", "id");
+  mark.text("UPDATE dead_letters SET replayed_at = ")
+      .param(int_param(now))
+      .text(", replay_count = replay_count + 1 WHERE replayed_at = 0 AND id = " +
+            std::to_string(id));
+  if (island::execute(tx, mark) != 1)
+    throw Conflict("dead letter " + std::to_string(id) + " was replayed already", "id");
   if (decision.kind == ReplayDecision::Kind::kHandled) return std::nullopt;
   // A copy already back in the queue (replayed through another entry) stays as it is.
   SqlFragment ins;
-  ins.text(detail::insert_ignore(uow)).text("queue_messages (queue, ").text(detail::kEventColumns)
-      .text(", state, attempts, available_at, enqueued_at) SELECT queue, ").text(detail::kEventColumns)
+  ins.text(detail::insert_ignore(uow))
+      .text("queue_messages (queue, ")
+      .text(detail::kEventColumns)
+      .text(", state, attempts, available_at, enqueued_at) SELECT queue, ")
+      .text(detail::kEventColumns)
       .text(", 0, 0, ")
-      .param(int_param(now)).text(", ").param(int_param(now))
+      .param(int_param(now))
+      .text(", ")
+      .param(int_param(now))
       .text(" FROM dead_letters WHERE id = " + std::to_string(id));
   island::execute(tx, ins);
   return std::nullopt;
 }
 
 void check_limit(std::size_t limit) {
-  if (limit < 1 || limit > 10000) throw ValidationError("limit: must be between 1 and 10000", "limit");
+  if (limit < 1 || limit > 10000)
+    throw ValidationError("limit: must be between 1 and 10000", "limit");
 }
 
 }  // namespace
@@ -116,10 +130,14 @@ DeadLetter DeadLetterStore::get(std::uint64_t id) const {
   return std::move(rows.front());
 }
 
-std::vector<DeadLetter> DeadLetterStore::history(const std::string& queue, const std::string& event_id) const {
+std::vector<DeadLetter> DeadLetterStore::history(const std::string& queue,
+                                                 const std::string& event_id) const {
   auto uow = db_->begin(std::nullopt, store::Access::kReadOnly);
   SqlFragment rest;
-  rest.text("queue = ").param(text_param(queue)).text(" AND event_id = ").param(text_param(event_id))
+  rest.text("queue = ")
+      .param(text_param(queue))
+      .text(" AND event_id = ")
+      .param(text_param(event_id))
       .text(" ORDER BY id");
   return select(uow, rest);
 }
@@ -131,7 +149,8 @@ void DeadLetterStore::replay(std::uint64_t id) {
     const auto rows = select(uow, rest);
     if (rows.empty()) throw NotFound("no dead letter " + std::to_string(id), "id");
     if (auto refused = replay_one(uow, rows.front(), guard_))
-      throw Conflict("dead letter " + std::to_string(id) + " cannot be replayed: " + *refused, "id");
+      throw Conflict("dead letter " + std::to_string(id) + " cannot be replayed: " + *refused,
+                     "id");
   });
 }
 
@@ -143,8 +162,10 @@ ReplayReport DeadLetterStore::replay(const DeadLetterFilter& filter) {
     rest.text(" ORDER BY id");
     ReplayReport report;
     for (const auto& letter : select(uow, rest)) {
-      if (auto refused = replay_one(uow, letter, guard_)) report.refused.push_back({letter.id, *refused});
-      else ++report.replayed;
+      if (auto refused = replay_one(uow, letter, guard_))
+        report.refused.push_back({letter.id, *refused});
+      else
+        ++report.replayed;
     }
     return report;
   });
@@ -152,7 +173,8 @@ ReplayReport DeadLetterStore::replay(const DeadLetterFilter& filter) {
 
 bool DeadLetterStore::purge(std::uint64_t id) {
   return db_->transact([&](store::UnitOfWork& uow) {
-    return island::execute(uow.impl().live(), "DELETE FROM dead_letters WHERE id = " + std::to_string(id)) == 1;
+    return island::execute(uow.impl().live(),
+                           "DELETE FROM dead_letters WHERE id = " + std::to_string(id)) == 1;
   });
 }
 

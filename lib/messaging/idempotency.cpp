@@ -9,7 +9,8 @@
 
 namespace banyan::messaging {
 
-bool record_processed(store::UnitOfWork& uow, std::string_view consumer, std::string_view message_id) {
+bool record_processed(store::UnitOfWork& uow, std::string_view consumer,
+                      std::string_view message_id) {
   if (consumer.empty() || consumer.size() > 190)
     throw ValidationError("consumer: must be 1 to 190 bytes", "consumer");
   if (message_id.empty() || message_id.size() > 190)
@@ -17,9 +18,12 @@ bool record_processed(store::UnitOfWork& uow, std::string_view consumer, std::st
   island::SqlFragment ins;
   ins.text(detail::insert_ignore(uow))
       .text("processed_messages (consumer, message_id, processed_at) VALUES (")
-      .param(store::detail::text_param(std::string(consumer))).text(", ")
-      .param(store::detail::text_param(std::string(message_id))).text(", ")
-      .param(store::detail::int_param(detail::now_us())).text(")");
+      .param(store::detail::text_param(std::string(consumer)))
+      .text(", ")
+      .param(store::detail::text_param(std::string(message_id)))
+      .text(", ")
+      .param(store::detail::int_param(detail::now_us()))
+      .text(")");
   return island::execute(uow.impl().live(), ins) == 1;
 }
 

@@ -125,7 +125,8 @@ struct MessageBus::Impl {
     // same name must wait for its predecessor's lease to run out, never inherit it (and
     // the endpoints it advertised).
     lease_holder = options.node + "@" + store::detail::new_event_id().substr(0, 12);
-    if (!options.log) options.log = [](std::string_view m) { std::cerr << "banyan: " << m << '\n'; };
+    if (!options.log)
+      options.log = [](std::string_view m) { std::cerr << "banyan: " << m << '\n'; };
     if (!options.curve) options.curve = CurveKeys::from_environment();
     const auto tag = std::to_string(reinterpret_cast<std::uintptr_t>(this));
     inproc_work = "inproc://banyan-work-" + tag;
@@ -176,14 +177,17 @@ struct MessageBus::Impl {
     if (endpoint.empty()) return true;
     std::error_code missing;  // not found, or in a directory this user may not enter
     if (endpoint.rfind("ipc://", 0) == 0 && !std::filesystem::exists(endpoint.substr(6), missing)) {
-      log("cannot reach the relay at " + endpoint + ": that socket file is not on this host, or not open to this "
-          "user; give the relay a tcp:// work and publish endpoint (and the deployment's CURVE keys) so that "
+      log("cannot reach the relay at " + endpoint +
+          ": that socket file is not on this host, or not open to this "
+          "user; give the relay a tcp:// work and publish endpoint (and the deployment's CURVE "
+          "keys) so that "
           "consumers here are served");
       return true;
     }
     const bool tcp = is_tcp(endpoint);
     if (tcp && (!options.curve || options.curve->client_secret.empty())) {
-      log("cannot reach the relay at " + endpoint + ": it serves over tcp://, which needs CURVE client keys "
+      log("cannot reach the relay at " + endpoint +
+          ": it serves over tcp://, which needs CURVE client keys "
           "(BANYAN_BUS_KEY_FILE, or BusOptions::curve), and this bus has none");
       return true;
     }
@@ -227,10 +231,11 @@ struct MessageBus::Impl {
       }
     };
     while (!stop_consumers.load()) {
-      const bool moved = follow_relay(link, zmq::socket_type::dealer, true, [&](zmq::socket_t& sock) {
-        sock.set(zmq::sockopt::linger, 2000);
-        sock.set(zmq::sockopt::rcvhwm, c.options.prefetch + 16);
-      });
+      const bool moved =
+          follow_relay(link, zmq::socket_type::dealer, true, [&](zmq::socket_t& sock) {
+            sock.set(zmq::sockopt::linger, 2000);
+            sock.set(zmq::sockopt::rcvhwm, c.options.prefetch + 16);
+          });
       if (moved) {
         // Messages prefetched from a relay that is gone are not ours any more: their
         // leases run out and the new relay delivers them again.
@@ -286,7 +291,7 @@ struct MessageBus::Impl {
       if (error_class == ErrorClass::kPermanent || stop_consumers.load()) break;
     }
     detail::send_or_drop(socket, {"NACK", std::to_string(d.id), std::to_string(tries),
-                                 to_string(error_class), error, who});
+                                  to_string(error_class), error, who});
   }
 
   // ---- subscriber side ------------------------------------------------------------------
@@ -333,8 +338,9 @@ struct MessageBus::Impl {
     std::size_t published = 0;
     std::vector<QueueSpec> queues;
     Clock::time_point queues_loaded{};
-    Clock::time_point next_outbox_poll{}, next_ready_poll{}, next_expiry{}, next_renewal{}, next_retention{};
-    std::map<std::uint64_t, std::string> owner;  // delivery id -> peer, while in flight
+    Clock::time_point next_outbox_poll{}, next_ready_poll{}, next_expiry{}, next_renewal{},
+        next_retention{};
+    std::map<std::uint64_t, std::string> owner;      // delivery id -> peer, while in flight
     std::map<std::string, std::int64_t> last_until;  // the latest lease expiry, by queue
     std::mt19937_64 rng{std::random_device{}()};
     // How often an idle relay looks: options.idle_poll while there is work, doubling up to
@@ -349,7 +355,8 @@ struct MessageBus::Impl {
     st.idle_interval = options.idle_poll;
   }
   void note_idle(RelayState& st, Clock::time_point now) {
-    if (now - st.last_activity > 1s) st.idle_interval = std::min(options.idle_poll_max, idle_interval(st) * 2);
+    if (now - st.last_activity > 1s)
+      st.idle_interval = std::min(options.idle_poll_max, idle_interval(st) * 2);
   }
   std::chrono::milliseconds idle_interval(const RelayState& st) const {
     return std::max(options.idle_poll, st.idle_interval);
@@ -379,7 +386,11 @@ struct MessageBus::Impl {
       const std::uint64_t prefetch = detail::uint_or(f[4], 1);
       Peer& p = st.peers[peer_id];
       for (auto held : p.in_flight) st.owner.erase(held);
-      p = Peer{f[2], f[3], static_cast<int>(std::clamp<std::uint64_t>(prefetch, 1, 10000)), {}, Clock::now()};
+      p = Peer{f[2],
+               f[3],
+               static_cast<int>(std::clamp<std::uint64_t>(prefetch, 1, 10000)),
+               {},
+               Clock::now()};
       return;
     }
     if (peer != st.peers.end()) {
@@ -439,9 +450,10 @@ struct MessageBus::Impl {
                                                            spec->retry.max_attempts)
                                                 : 1;
           try {
-            sent = detail::send_parts(*router, {peer_id, "MSG", std::to_string(row.id), std::to_string(before),
-                                                std::to_string(tries), detail::event_header(row.event),
-                                                row.event.payload});
+            sent =
+                detail::send_parts(*router, {peer_id, "MSG", std::to_string(row.id),
+                                             std::to_string(before), std::to_string(tries),
+                                             detail::event_header(row.event), row.event.payload});
           } catch (const zmq::error_t&) {
             sent = false;  // the peer is gone
           }
@@ -502,8 +514,9 @@ struct MessageBus::Impl {
     const auto credit = free_credit(st);
     const bool stale_queues = now - st.queues_loaded > 1s;
     const bool want_outbox = st.batch.empty() && now >= st.next_outbox_poll;
-    bool want_ready = now >= st.next_ready_poll &&
-                      std::any_of(credit.begin(), credit.end(), [](auto& c) { return c.second > 0; });
+    bool want_ready =
+        now >= st.next_ready_poll &&
+        std::any_of(credit.begin(), credit.end(), [](auto& c) { return c.second > 0; });
     std::map<std::string, std::vector<odbrows::QueueMessageView>> candidates;
     if (stale_queues || want_outbox || want_ready) {
       auto uow = db.begin(std::nullopt, store::Access::kReadOnly);
@@ -516,8 +529,10 @@ struct MessageBus::Impl {
       if (want_outbox) {
         st.batch = detail::pending_events(uow, options.batch_size);
         st.published = 0;
-        if (st.batch.empty()) st.next_outbox_poll = now + idle_interval(st);
-        else note_activity(st, now);
+        if (st.batch.empty())
+          st.next_outbox_poll = now + idle_interval(st);
+        else
+          note_activity(st, now);
       }
       // A batch just read is routed in the write below, which leases the ready messages
       // then; only a batch held up by a full subscriber leaves them to this read.
@@ -530,8 +545,10 @@ struct MessageBus::Impl {
           any = any || !rows.empty();
           if (!rows.empty()) candidates[queue] = std::move(rows);
         }
-        if (!any) st.next_ready_poll = now + idle_interval(st);
-        else note_activity(st, now);
+        if (!any)
+          st.next_ready_poll = now + idle_interval(st);
+        else
+          note_activity(st, now);
       }
       uow.rollback();
     }
@@ -539,13 +556,15 @@ struct MessageBus::Impl {
     // Publish (fan-out) before routing: a crash in between publishes again, never loses.
     while (st.published < st.batch.size()) {
       const auto& e = st.batch[st.published];
-      if (!detail::send_parts(*publisher, {e.type, detail::event_header(e), e.payload})) break;  // a subscriber is full: wait
+      if (!detail::send_parts(*publisher, {e.type, detail::event_header(e), e.payload}))
+        break;  // a subscriber is full: wait
       ++st.published;
     }
     const bool route_now = !st.batch.empty() && st.published == st.batch.size();
     const bool expiry_due = now >= st.next_expiry;
     const bool settle = !st.acks.empty() || !st.releases.empty() || !st.failures.empty();
-    if (!(settle || route_now || expiry_due || !candidates.empty() || now >= st.next_renewal)) return;
+    if (!(settle || route_now || expiry_due || !candidates.empty() || now >= st.next_renewal))
+      return;
 
     // Write: one transaction, fenced by the lease.
     std::map<std::string, std::vector<odbrows::QueueMessageView>> leased;
@@ -592,9 +611,10 @@ struct MessageBus::Impl {
           auto row = detail::queue_message(uow, id);
           const QueueSpec* spec = row ? queue_spec(st, row->queue) : nullptr;
           if (!spec) continue;
-          count(detail::record_failure(
-                    uow, {id, 1, ErrorClass::kTransient, "the lease expired before an ack", "dispatcher"},
-                    *spec, now_us, unit(st.rng)),
+          count(detail::record_failure(uow,
+                                       {id, 1, ErrorClass::kTransient,
+                                        "the lease expired before an ack", "dispatcher"},
+                                       *spec, now_us, unit(st.rng)),
                 true);
           expired.push_back(id);
         }
@@ -604,7 +624,8 @@ struct MessageBus::Impl {
         if (!spec) continue;
         std::vector<std::uint64_t> ids;
         for (const auto& r : rows) ids.push_back(r.id);
-        auto got = detail::lease_messages(uow, ids, message_lease_until(st, *spec, now_us), lease_holder);
+        auto got =
+            detail::lease_messages(uow, ids, message_lease_until(st, *spec, now_us), lease_holder);
         std::set<std::uint64_t> mine(got.begin(), got.end());
         for (auto& r : rows)
           if (mine.count(r.id)) leased[queue].push_back(std::move(r));
@@ -626,7 +647,8 @@ struct MessageBus::Impl {
     }
     std::map<std::string, std::vector<Outgoing>> out;
     for (auto& [queue, rows] : leased)
-      for (const auto& r : rows) out[queue].push_back({r.id, static_cast<int>(r.attempts), detail::event_of(r)});
+      for (const auto& r : rows)
+        out[queue].push_back({r.id, static_cast<int>(r.attempts), detail::event_of(r)});
     if (route_now) {
       std::map<std::uint64_t, store::DomainEvent*> by_sequence;
       for (auto& e : st.batch) by_sequence[e.sequence] = &e;
@@ -672,16 +694,20 @@ struct MessageBus::Impl {
     std::size_t events = 0, claims = 0, letters = 0;
     {
       auto uow = db.begin();
-      if (r.outbox.count() > 0) events = detail::purge_relayed_events(uow, before(r.outbox), r.batch_size);
-      if (r.processed.count() > 0) claims = detail::purge_processed_claims(uow, before(r.processed), r.batch_size);
-      if (r.dead_letters.count() > 0) letters = detail::purge_dead_letters(uow, before(r.dead_letters), r.batch_size);
+      if (r.outbox.count() > 0)
+        events = detail::purge_relayed_events(uow, before(r.outbox), r.batch_size);
+      if (r.processed.count() > 0)
+        claims = detail::purge_processed_claims(uow, before(r.processed), r.batch_size);
+      if (r.dead_letters.count() > 0)
+        letters = detail::purge_dead_letters(uow, before(r.dead_letters), r.batch_size);
       uow.commit();
     }
     counters.purged_events.fetch_add(events);
     counters.purged_claims.fetch_add(claims);
     counters.purged_dead_letters.fetch_add(letters);
     const auto full = static_cast<std::size_t>(r.batch_size);
-    st.next_retention = events == full || claims == full || letters == full ? now : now + r.interval;
+    st.next_retention =
+        events == full || claims == full || letters == full ? now : now + r.interval;
   }
 
   void lose_lease(RelayState& st, const std::string& why) {
@@ -790,13 +816,15 @@ struct MessageBus::Impl {
   // Before a tcp:// bind: the keys it needs, and the handler that checks clients' keys.
   void start_zap() {
     if (!options.curve || options.curve->server_secret.empty())
-      throw Unavailable("a relay on tcp:// needs CURVE server keys (BANYAN_BUS_KEY_FILE, or BusOptions::curve): "
-                        "without them anyone who reaches the port would receive every event");
+      throw Unavailable(
+          "a relay on tcp:// needs CURVE server keys (BANYAN_BUS_KEY_FILE, or BusOptions::curve): "
+          "without them anyone who reaches the port would receive every event");
     std::set<std::string> allowed;
     auto allow = [&](const std::string& z85) {
       if (z85.empty()) return;
       std::string raw(32, '\0');
-      if (zmq_z85_decode(reinterpret_cast<std::uint8_t*>(raw.data()), z85.c_str()) != nullptr) allowed.insert(raw);
+      if (zmq_z85_decode(reinterpret_cast<std::uint8_t*>(raw.data()), z85.c_str()) != nullptr)
+        allowed.insert(raw);
     };
     allow(options.curve->client_public);
     for (const auto& k : options.curve->allowed_clients) allow(k);
@@ -816,21 +844,26 @@ struct MessageBus::Impl {
       zmq::poll(&item, 1, 100ms);
       while (detail::receive_frames(*zap, f)) {
         // [version] [request id] [domain] [address] [identity] [mechanism] [credentials...]
-        const bool ok = f.size() >= 7 && f[0] == "1.0" && f[5] == "CURVE" && allowed.count(f[6]) > 0;
+        const bool ok =
+            f.size() >= 7 && f[0] == "1.0" && f[5] == "CURVE" && allowed.count(f[6]) > 0;
         if (!ok && Clock::now() >= quiet_until) {
           quiet_until = Clock::now() + 10s;
           log("relay: refused a connection from " + (f.size() > 3 ? f[3] : std::string("?")) +
               ": it has no CURVE key this relay allows");
         }
         detail::send_or_drop(*zap, {"1.0", f.size() > 1 ? f[1] : std::string(), ok ? "200" : "400",
-                                   ok ? "OK" : "key not allowed", "", ""});
+                                    ok ? "OK" : "key not allowed", "", ""});
       }
     }
     zap.reset();
   }
 
-  void start_consumer(Consumer& c) { c.thread = std::thread([this, &c] { consumer_main(c); }); }
-  void start_subscriber(Subscriber& s) { s.thread = std::thread([this, &s] { subscriber_main(s); }); }
+  void start_consumer(Consumer& c) {
+    c.thread = std::thread([this, &c] { consumer_main(c); });
+  }
+  void start_subscriber(Subscriber& s) {
+    s.thread = std::thread([this, &s] { subscriber_main(s); });
+  }
 };
 
 MessageBus::MessageBus(store::Database& db, BusOptions options)
@@ -850,7 +883,8 @@ void MessageBus::declare_queue(const QueueSpec& spec) {
   impl_->db.transact([&](store::UnitOfWork& uow) { detail::upsert_queue(uow, spec); });
 }
 
-void MessageBus::consume(const std::string& queue, MessageHandler handler, ConsumerOptions options) {
+void MessageBus::consume(const std::string& queue, MessageHandler handler,
+                         ConsumerOptions options) {
   if (!handler) throw ValidationError("handler: must not be empty", "handler");
   if (options.prefetch < 1 || options.prefetch > 10000)
     throw ValidationError("prefetch: must be between 1 and 10000", "prefetch");
@@ -862,8 +896,8 @@ void MessageBus::consume(const std::string& queue, MessageHandler handler, Consu
   }
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->stopped) throw Unavailable("the message bus has stopped");
-  impl_->consumers.push_back(
-      std::make_unique<Impl::Consumer>(Impl::Consumer{queue, std::move(handler), std::move(options), {}}));
+  impl_->consumers.push_back(std::make_unique<Impl::Consumer>(
+      Impl::Consumer{queue, std::move(handler), std::move(options), {}}));
   if (impl_->started) impl_->start_consumer(*impl_->consumers.back());
 }
 
@@ -872,7 +906,8 @@ void MessageBus::subscribe(const std::string& pattern, EventHandler handler) {
   detail::validate_type_pattern(pattern, "pattern");
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->stopped) throw Unavailable("the message bus has stopped");
-  impl_->subscribers.push_back(std::make_unique<Impl::Subscriber>(Impl::Subscriber{pattern, std::move(handler), {}}));
+  impl_->subscribers.push_back(
+      std::make_unique<Impl::Subscriber>(Impl::Subscriber{pattern, std::move(handler), {}}));
   if (impl_->started) impl_->start_subscriber(*impl_->subscribers.back());
 }
 
@@ -910,7 +945,8 @@ void MessageBus::stop() {
   // ZeroMQ leaves the files of ipc:// endpoints behind; they were ours, so remove them.
   for (const std::string* endpoint : {&impl_->advertised_work, &impl_->advertised_publish}) {
     const std::string prefix = "ipc://";
-    if (endpoint->rfind(prefix, 0) == 0 && endpoint->size() > prefix.size() && (*endpoint)[prefix.size()] != '@')
+    if (endpoint->rfind(prefix, 0) == 0 && endpoint->size() > prefix.size() &&
+        (*endpoint)[prefix.size()] != '@')
       ::unlink(endpoint->c_str() + prefix.size());
   }
 }

@@ -46,24 +46,31 @@ void RetryPolicy::validate() const {
     throw ValidationError("immediate_retries: must be between 0 and 100", "immediate_retries");
   if (max_attempts < 1 || max_attempts > 1000)
     throw ValidationError("max_attempts: must be between 1 and 1000", "max_attempts");
-  if (initial_delay.count() < 0) throw ValidationError("initial_delay: must not be negative", "initial_delay");
+  if (initial_delay.count() < 0)
+    throw ValidationError("initial_delay: must not be negative", "initial_delay");
   if (max_delay < initial_delay)
     throw ValidationError("max_delay: must not be shorter than initial_delay", "max_delay");
   if (!(multiplier >= 1.0 && multiplier <= 100.0))
     throw ValidationError("multiplier: must be between 1 and 100", "multiplier");
-  if (!(jitter >= 0.0 && jitter <= 1.0)) throw ValidationError("jitter: must be between 0 and 1", "jitter");
+  if (!(jitter >= 0.0 && jitter <= 1.0))
+    throw ValidationError("jitter: must be between 0 and 1", "jitter");
 }
 
 void RetentionPolicy::validate() const {
-  for (const auto& [window, field] : {std::pair{outbox, "outbox"}, std::pair{processed, "processed"},
-                                      std::pair{dead_letters, "dead_letters"}})
-    if (window.count() < 0) throw ValidationError(std::string(field) + ": must not be negative", field);
+  for (const auto& [window, field] :
+       {std::pair{outbox, "outbox"}, std::pair{processed, "processed"},
+        std::pair{dead_letters, "dead_letters"}})
+    if (window.count() < 0)
+      throw ValidationError(std::string(field) + ": must not be negative", field);
   const bool claims_forever = processed.count() == 0;
   const bool letters_forever = dead_letters.count() == 0;
   if (!claims_forever && (letters_forever || processed < dead_letters))
-    throw ValidationError("processed: claims must be kept at least as long as dead letters", "processed");
-  if (batch_size < 1 || batch_size > 10000) throw ValidationError("batch_size: must be between 1 and 10000", "batch_size");
-  if (interval < std::chrono::milliseconds(100)) throw ValidationError("interval: must be at least 100 ms", "interval");
+    throw ValidationError("processed: claims must be kept at least as long as dead letters",
+                          "processed");
+  if (batch_size < 1 || batch_size > 10000)
+    throw ValidationError("batch_size: must be between 1 and 10000", "batch_size");
+  if (interval < std::chrono::milliseconds(100))
+    throw ValidationError("interval: must be at least 100 ms", "interval");
 }
 
 namespace detail {
@@ -82,7 +89,6 @@ std::string id_list(const std::vector<std::uint64_t>& ids) {
   }
   return out + ")";
 }
-
 
 bool valid_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -120,10 +126,12 @@ QueueSpec spec_of(const odbrows::QueueSpecView& v) {
   return s;
 }
 
-std::vector<odbrows::QueueSpecView> select_queues(UnitOfWork& uow, const std::optional<std::string>& name) {
+std::vector<odbrows::QueueSpecView> select_queues(UnitOfWork& uow,
+                                                  const std::optional<std::string>& name) {
   SqlFragment q;
-  q.text("SELECT name, event_types, immediate_retries, max_attempts, initial_delay_ms, "
-         "max_delay_ms, multiplier, jitter, lease_ms FROM message_queues");
+  q.text(
+      "SELECT name, event_types, immediate_retries, max_attempts, initial_delay_ms, "
+      "max_delay_ms, multiplier, jitter, lease_ms FROM message_queues");
   if (name) q.text(" WHERE name = ").param(text_param(*name));
   q.text(" ORDER BY name");
   return island::ViewStore<odbrows::QueueSpecView>::query(tx_of(uow), q);
@@ -131,23 +139,28 @@ std::vector<odbrows::QueueSpecView> select_queues(UnitOfWork& uow, const std::op
 
 }  // namespace
 
-const char* insert_ignore(UnitOfWork& uow) { return store::detail::insert_ignore(uow.impl().db->backend); }
+const char* insert_ignore(UnitOfWork& uow) {
+  return store::detail::insert_ignore(uow.impl().db->backend);
+}
 
 std::int64_t now_us() { return store::detail::micros(store::detail::now_micros()); }
 
 bool type_matches(const std::string& pattern, const std::string& type) noexcept {
   if (pattern == "*") return true;
   if (pattern.size() >= 2 && pattern.ends_with(".*"))
-    return type.size() > pattern.size() - 1 && type.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
+    return type.size() > pattern.size() - 1 &&
+           type.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
   return pattern == type;
 }
 
 void validate_type_pattern(const std::string& pattern, const std::string& field) {
-  const std::string body = pattern.ends_with(".*") ? pattern.substr(0, pattern.size() - 2) : pattern;
+  const std::string body =
+      pattern.ends_with(".*") ? pattern.substr(0, pattern.size() - 2) : pattern;
   const bool ok = pattern == "*" || (!body.empty() && body.size() <= 190 &&
                                      std::all_of(body.begin(), body.end(), valid_name_char));
   if (!ok)
-    throw ValidationError(field + ": '" + pattern + "' is not an event type, a prefix ending in .* or *", field);
+    throw ValidationError(
+        field + ": '" + pattern + "' is not an event type, a prefix ending in .* or *", field);
 }
 
 void validate(const QueueSpec& spec) {
@@ -155,7 +168,8 @@ void validate(const QueueSpec& spec) {
       !std::all_of(spec.name.begin(), spec.name.end(), valid_name_char)) {
     throw ValidationError("name: a queue name is 1 to 190 characters of A-Z a-z 0-9 . _ -", "name");
   }
-  if (spec.event_types.empty()) throw ValidationError("event_types: name at least one event type", "event_types");
+  if (spec.event_types.empty())
+    throw ValidationError("event_types: name at least one event type", "event_types");
   for (const auto& t : spec.event_types) validate_type_pattern(t, "event_types");
   spec.retry.validate();
   if (spec.lease < std::chrono::milliseconds(100) || spec.lease > std::chrono::hours(24))
@@ -183,16 +197,29 @@ void upsert_queue(UnitOfWork& uow, const QueueSpec& spec) {
   multiplier.kind = jitter.kind = island::SqlParam::Kind::kReal;
   multiplier.d = spec.retry.multiplier;
   jitter.d = spec.retry.jitter;
-  ins.text("INSERT INTO message_queues (name, event_types, immediate_retries, max_attempts, "
-           "initial_delay_ms, max_delay_ms, multiplier, jitter, lease_ms, updated_at) VALUES (")
-      .param(text_param(spec.name)).text(", ").param(text_param(join_types(spec.event_types)))
-      .text(", ").param(int_param(spec.retry.immediate_retries))
-      .text(", ").param(int_param(spec.retry.max_attempts))
-      .text(", ").param(int_param(spec.retry.initial_delay.count()))
-      .text(", ").param(int_param(spec.retry.max_delay.count()))
-      .text(", ").param(multiplier).text(", ").param(jitter)
-      .text(", ").param(int_param(spec.lease.count()))
-      .text(", ").param(int_param(now_us())).text(")");
+  ins.text(
+         "INSERT INTO message_queues (name, event_types, immediate_retries, max_attempts, "
+         "initial_delay_ms, max_delay_ms, multiplier, jitter, lease_ms, updated_at) VALUES (")
+      .param(text_param(spec.name))
+      .text(", ")
+      .param(text_param(join_types(spec.event_types)))
+      .text(", ")
+      .param(int_param(spec.retry.immediate_retries))
+      .text(", ")
+      .param(int_param(spec.retry.max_attempts))
+      .text(", ")
+      .param(int_param(spec.retry.initial_delay.count()))
+      .text(", ")
+      .param(int_param(spec.retry.max_delay.count()))
+      .text(", ")
+      .param(multiplier)
+      .text(", ")
+      .param(jitter)
+      .text(", ")
+      .param(int_param(spec.lease.count()))
+      .text(", ")
+      .param(int_param(now_us()))
+      .text(")");
   island::execute(tx, ins);
 }
 
@@ -210,8 +237,10 @@ std::optional<QueueSpec> find_queue(UnitOfWork& uow, const std::string& name) {
 
 std::optional<Lease> read_lease(UnitOfWork& uow, const std::string& name) {
   SqlFragment q;
-  q.text("SELECT holder, expires_at, work_endpoint, publish_endpoint FROM messaging_leases "
-         "WHERE name = ").param(text_param(name));
+  q.text(
+       "SELECT holder, expires_at, work_endpoint, publish_endpoint FROM messaging_leases "
+       "WHERE name = ")
+      .param(text_param(name));
   auto rows = island::ViewStore<odbrows::LeaseView>::query(tx_of(uow), q);
   if (rows.empty()) return std::nullopt;
   return Lease{rows[0].holder, rows[0].expires_at, rows[0].work_endpoint, rows[0].publish_endpoint};
@@ -223,25 +252,49 @@ bool hold_lease(UnitOfWork& uow, const std::string& name, const std::string& hol
   auto& tx = tx_of(uow);
   // The common case, one statement: we hold it and it has not run out.
   SqlFragment renew;
-  renew.text("UPDATE messaging_leases SET expires_at = ").param(int_param(until))
-      .text(" WHERE name = ").param(text_param(name)).text(" AND holder = ").param(text_param(holder))
-      .text(" AND expires_at >= ").param(int_param(now)).text(" AND expires_at <> ").param(int_param(until));
+  renew.text("UPDATE messaging_leases SET expires_at = ")
+      .param(int_param(until))
+      .text(" WHERE name = ")
+      .param(text_param(name))
+      .text(" AND holder = ")
+      .param(text_param(holder))
+      .text(" AND expires_at >= ")
+      .param(int_param(now))
+      .text(" AND expires_at <> ")
+      .param(int_param(until));
   if (island::execute(tx, renew) == 1) return true;
   SqlFragment ins;
-  ins.text(insert_ignore(uow)).text("messaging_leases (name, holder, expires_at, work_endpoint, "
-                                    "publish_endpoint) VALUES (")
-      .param(text_param(name)).text(", ").param(text_param(holder)).text(", ")
-      .param(int_param(until)).text(", ").param(text_param(work_endpoint)).text(", ")
-      .param(text_param(publish_endpoint)).text(")");
+  ins.text(insert_ignore(uow))
+      .text(
+          "messaging_leases (name, holder, expires_at, work_endpoint, "
+          "publish_endpoint) VALUES (")
+      .param(text_param(name))
+      .text(", ")
+      .param(text_param(holder))
+      .text(", ")
+      .param(int_param(until))
+      .text(", ")
+      .param(text_param(work_endpoint))
+      .text(", ")
+      .param(text_param(publish_endpoint))
+      .text(")");
   if (island::execute(tx, ins) == 1) return true;
   SqlFragment upd;
-  upd.text("UPDATE messaging_leases SET holder = ").param(text_param(holder))
-      .text(", expires_at = ").param(int_param(until))
-      .text(", work_endpoint = ").param(text_param(work_endpoint))
-      .text(", publish_endpoint = ").param(text_param(publish_endpoint))
-      .text(" WHERE name = ").param(text_param(name))
-      .text(" AND (holder = ").param(text_param(holder))
-      .text(" OR expires_at < ").param(int_param(now)).text(")");
+  upd.text("UPDATE messaging_leases SET holder = ")
+      .param(text_param(holder))
+      .text(", expires_at = ")
+      .param(int_param(until))
+      .text(", work_endpoint = ")
+      .param(text_param(work_endpoint))
+      .text(", publish_endpoint = ")
+      .param(text_param(publish_endpoint))
+      .text(" WHERE name = ")
+      .param(text_param(name))
+      .text(" AND (holder = ")
+      .param(text_param(holder))
+      .text(" OR expires_at < ")
+      .param(int_param(now))
+      .text(")");
   island::execute(tx, upd);
   // MySQL counts only changed rows, so read the outcome back (the row is ours to read:
   // the update above locked it).
@@ -251,8 +304,10 @@ bool hold_lease(UnitOfWork& uow, const std::string& name, const std::string& hol
 
 void release_lease(UnitOfWork& uow, const std::string& name, const std::string& holder) {
   SqlFragment upd;
-  upd.text("UPDATE messaging_leases SET expires_at = 0 WHERE name = ").param(text_param(name))
-      .text(" AND holder = ").param(text_param(holder));
+  upd.text("UPDATE messaging_leases SET expires_at = 0 WHERE name = ")
+      .param(text_param(name))
+      .text(" AND holder = ")
+      .param(text_param(holder));
   island::execute(tx_of(uow), upd);
 }
 
@@ -283,13 +338,23 @@ std::map<std::string, std::vector<Routed>> route_events(
                     std::int64_t until) {
     if (ids.empty()) return;
     SqlFragment ins;
-    ins.text(insert_ignore(uow)).text("queue_messages (queue, ").text(kEventColumns)
+    ins.text(insert_ignore(uow))
+        .text("queue_messages (queue, ")
+        .text(kEventColumns)
         .text(", state, attempts, available_at, enqueued_at, lease_expires_at, leased_to) SELECT ")
         .param(text_param(queue))
-        .text(", event_id, id, event_type, aggregate_type, aggregate_id, aggregate_version, "
-              "occurred_at, COALESCE(actor_id, 0), '', ").text(lease ? "1" : "0").text(", 0, ")
-        .param(int_param(now)).text(", ").param(int_param(now)).text(", ")
-        .param(int_param(lease ? until : 0)).text(", ").param(text_param(lease ? holder : ""))
+        .text(
+            ", event_id, id, event_type, aggregate_type, aggregate_id, aggregate_version, "
+            "occurred_at, COALESCE(actor_id, 0), '', ")
+        .text(lease ? "1" : "0")
+        .text(", 0, ")
+        .param(int_param(now))
+        .text(", ")
+        .param(int_param(now))
+        .text(", ")
+        .param(int_param(lease ? until : 0))
+        .text(", ")
+        .param(text_param(lease ? holder : ""))
         .text(" FROM outbox_events WHERE id IN " + id_list(ids) + " ORDER BY id");
     island::execute(tx, ins);
   };
@@ -303,7 +368,8 @@ std::map<std::string, std::vector<Routed>> route_events(
     if (ids.empty()) continue;
     const auto room = lease_now.find(queue.name);
     const LeaseNow lease = room == lease_now.end() ? LeaseNow{} : room->second;
-    const auto n = static_cast<std::ptrdiff_t>(std::min<std::size_t>(ids.size(), std::max(0, lease.count)));
+    const auto n =
+        static_cast<std::ptrdiff_t>(std::min<std::size_t>(ids.size(), std::max(0, lease.count)));
     insert(queue.name, {ids.begin(), ids.begin() + n}, true, lease.until);
     insert(queue.name, {ids.begin() + n, ids.end()}, false, 0);
     if (n == 0) continue;
@@ -311,17 +377,23 @@ std::map<std::string, std::vector<Routed>> route_events(
     // by a relay that died, was ignored above; it is leased from the ready ones.)
     SqlFragment q;
     q.text("SELECT id, event_sequence FROM queue_messages WHERE state = 1 AND lease_expires_at = ")
-        .param(int_param(lease.until)).text(" AND leased_to = ").param(text_param(holder))
-        .text(" AND queue = ").param(text_param(queue.name)).text(" ORDER BY id");
+        .param(int_param(lease.until))
+        .text(" AND leased_to = ")
+        .param(text_param(holder))
+        .text(" AND queue = ")
+        .param(text_param(queue.name))
+        .text(" ORDER BY id");
     const auto pairs = island::query_ints(tx, q, 2);
     for (std::size_t i = 0; i + 1 < pairs.size(); i += 2)
-      leased[queue.name].push_back({static_cast<std::uint64_t>(pairs[i]), static_cast<std::uint64_t>(pairs[i + 1])});
+      leased[queue.name].push_back(
+          {static_cast<std::uint64_t>(pairs[i]), static_cast<std::uint64_t>(pairs[i + 1])});
   }
   std::vector<std::uint64_t> all;
   all.reserve(events.size());
   for (const auto& e : events) all.push_back(e.sequence);
   SqlFragment mark;
-  mark.text("UPDATE outbox_events SET relayed_at = ").param(int_param(now))
+  mark.text("UPDATE outbox_events SET relayed_at = ")
+      .param(int_param(now))
       .text(" WHERE id IN " + id_list(all));
   island::execute(tx, mark);
   return leased;
@@ -334,38 +406,50 @@ constexpr const char* kQueueEventSelect =
     "q.aggregate_version, q.occurred_at, q.actor_id, "
     "CASE WHEN q.payload = '' THEN COALESCE(o.payload, '') ELSE q.payload END";
 constexpr const char* kQueueFrom =
-    " FROM queue_messages q LEFT JOIN outbox_events o ON q.payload = '' AND o.id = q.event_sequence";
+    " FROM queue_messages q LEFT JOIN outbox_events o ON q.payload = '' AND o.id = "
+    "q.event_sequence";
 
 std::vector<odbrows::QueueMessageView> select_messages(UnitOfWork& uow, const SqlFragment& where) {
   SqlFragment q;
-  q.text("SELECT q.id, q.queue, ").text(kQueueEventSelect).text(", q.attempts, q.first_failed_at")
-      .text(kQueueFrom).text(" WHERE ").append(where);
+  q.text("SELECT q.id, q.queue, ")
+      .text(kQueueEventSelect)
+      .text(", q.attempts, q.first_failed_at")
+      .text(kQueueFrom)
+      .text(" WHERE ")
+      .append(where);
   return island::ViewStore<odbrows::QueueMessageView>::query(tx_of(uow), q);
 }
 }  // namespace
 
-std::vector<QueueBacklog> backlog_by_queue(UnitOfWork& uow, const std::string& rows, const std::string& time_column) {
+std::vector<QueueBacklog> backlog_by_queue(UnitOfWork& uow, const std::string& rows,
+                                           const std::string& time_column) {
   SqlFragment q;
   const std::string from = rows.substr(0, rows.find(' '));
   const std::string where = rows.size() > from.size() ? rows.substr(from.size()) : std::string();
-  q.text("SELECT queue, COUNT(*), MIN(" + time_column + ") FROM " + from + where + " GROUP BY queue ORDER BY queue");
+  q.text("SELECT queue, COUNT(*), MIN(" + time_column + ") FROM " + from + where +
+         " GROUP BY queue ORDER BY queue");
   const std::int64_t now = now_us();
   std::vector<QueueBacklog> out;
   for (const auto& v : island::ViewStore<odbrows::QueueDepthView>::query(tx_of(uow), q))
-    out.push_back({v.queue, v.depth, std::chrono::microseconds(std::max<std::int64_t>(0, now - v.oldest))});
+    out.push_back(
+        {v.queue, v.depth, std::chrono::microseconds(std::max<std::int64_t>(0, now - v.oldest))});
   return out;
 }
 
 namespace {
 // Deletes at most `limit` rows of `table` matching `where` (one statement: SQLite has no
 // DELETE ... LIMIT unless built for it, MySQL no LIMIT in a subquery of the same table).
-std::size_t delete_some(UnitOfWork& uow, const std::string& table, const SqlFragment& where, int limit) {
+std::size_t delete_some(UnitOfWork& uow, const std::string& table, const SqlFragment& where,
+                        int limit) {
   SqlFragment del;
   if (uow.impl().db->backend == island::Backend::kSqlite) {
-    del.text("DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table + " WHERE ").append(where)
+    del.text("DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table + " WHERE ")
+        .append(where)
         .text(" LIMIT " + std::to_string(limit) + ")");
   } else {
-    del.text("DELETE FROM " + table + " WHERE ").append(where).text(" LIMIT " + std::to_string(limit));
+    del.text("DELETE FROM " + table + " WHERE ")
+        .append(where)
+        .text(" LIMIT " + std::to_string(limit));
   }
   return static_cast<std::size_t>(island::execute(tx_of(uow), del));
 }
@@ -397,7 +481,8 @@ std::size_t purge_dead_letters(UnitOfWork& uow, std::int64_t dead_before, int li
 
 std::vector<TableSize> table_sizes(UnitOfWork& uow) {
   std::vector<TableSize> out;
-  for (const char* table : {"outbox_events", "queue_messages", "dead_letters", "processed_messages"}) {
+  for (const char* table :
+       {"outbox_events", "queue_messages", "dead_letters", "processed_messages"}) {
     SqlFragment q;
     q.text(std::string("SELECT COUNT(*) FROM ") + table);
     out.push_back({table, island::query_int(tx_of(uow), q)});
@@ -408,8 +493,11 @@ std::vector<TableSize> table_sizes(UnitOfWork& uow) {
 std::vector<odbrows::QueueMessageView> ready_messages(UnitOfWork& uow, const std::string& queue,
                                                       std::int64_t now, int limit) {
   SqlFragment where;
-  where.text("q.queue = ").param(text_param(queue)).text(" AND q.state = 0 AND q.available_at <= ")
-      .param(int_param(now)).text(" ORDER BY q.available_at, q.id LIMIT " + std::to_string(limit));
+  where.text("q.queue = ")
+      .param(text_param(queue))
+      .text(" AND q.state = 0 AND q.available_at <= ")
+      .param(int_param(now))
+      .text(" ORDER BY q.available_at, q.id LIMIT " + std::to_string(limit));
   return select_messages(uow, where);
 }
 
@@ -425,14 +513,19 @@ std::vector<std::uint64_t> lease_messages(UnitOfWork& uow, const std::vector<std
                                           std::int64_t until, const std::string& leased_to) {
   if (ids.empty()) return {};
   SqlFragment upd;
-  upd.text("UPDATE queue_messages SET state = 1, lease_expires_at = ").param(int_param(until))
-      .text(", leased_to = ").param(text_param(leased_to))
+  upd.text("UPDATE queue_messages SET state = 1, lease_expires_at = ")
+      .param(int_param(until))
+      .text(", leased_to = ")
+      .param(text_param(leased_to))
       .text(" WHERE state = 0 AND id IN " + id_list(ids));
   if (island::execute(tx_of(uow), upd) == ids.size()) return ids;
   // Someone else changed some of them (a replay racing, a former relay): keep only ours.
   SqlFragment q;
-  q.text("SELECT id FROM queue_messages WHERE state = 1 AND leased_to = ").param(text_param(leased_to))
-      .text(" AND lease_expires_at = ").param(int_param(until)).text(" AND id IN " + id_list(ids));
+  q.text("SELECT id FROM queue_messages WHERE state = 1 AND leased_to = ")
+      .param(text_param(leased_to))
+      .text(" AND lease_expires_at = ")
+      .param(int_param(until))
+      .text(" AND id IN " + id_list(ids));
   return island::query_ids(tx_of(uow), q);
 }
 
@@ -444,7 +537,8 @@ void ack_messages(UnitOfWork& uow, const std::vector<std::uint64_t>& ids) {
 void release_messages(UnitOfWork& uow, const std::vector<std::uint64_t>& ids, std::int64_t now) {
   if (ids.empty()) return;
   SqlFragment upd;
-  upd.text("UPDATE queue_messages SET state = 0, leased_to = '', available_at = ").param(int_param(now))
+  upd.text("UPDATE queue_messages SET state = 0, leased_to = '', available_at = ")
+      .param(int_param(now))
       .text(" WHERE state = 1 AND id IN " + id_list(ids));
   island::execute(tx_of(uow), upd);
 }
@@ -453,15 +547,29 @@ void dead_letter(UnitOfWork& uow, std::uint64_t id, int attempts, ErrorClass err
                  const std::string& error, const std::string& consumer, std::int64_t now) {
   auto& tx = tx_of(uow);
   SqlFragment ins;
-  ins.text("INSERT INTO dead_letters (queue, ").text(kEventColumns)
-      .text(", attempts, first_failed_at, last_failed_at, last_error, error_class, consumer, dead_at) "
-            "SELECT q.queue, ").text(kQueueEventSelect).text(", ").param(int_param(attempts))
-      .text(", CASE WHEN q.first_failed_at = 0 THEN ").param(int_param(now))
-      .text(" ELSE q.first_failed_at END, ").param(int_param(now)).text(", ")
-      .param(text_param(sanitize_error_text(error))).text(", ")
-      .param(text_param(to_string(error_class))).text(", ")
-      .param(text_param(consumer)).text(", ").param(int_param(now))
-      .text(kQueueFrom).text(" WHERE q.id = " + std::to_string(id));
+  ins.text("INSERT INTO dead_letters (queue, ")
+      .text(kEventColumns)
+      .text(
+          ", attempts, first_failed_at, last_failed_at, last_error, error_class, consumer, "
+          "dead_at) "
+          "SELECT q.queue, ")
+      .text(kQueueEventSelect)
+      .text(", ")
+      .param(int_param(attempts))
+      .text(", CASE WHEN q.first_failed_at = 0 THEN ")
+      .param(int_param(now))
+      .text(" ELSE q.first_failed_at END, ")
+      .param(int_param(now))
+      .text(", ")
+      .param(text_param(sanitize_error_text(error)))
+      .text(", ")
+      .param(text_param(to_string(error_class)))
+      .text(", ")
+      .param(text_param(consumer))
+      .text(", ")
+      .param(int_param(now))
+      .text(kQueueFrom)
+      .text(" WHERE q.id = " + std::to_string(id));
   island::execute(tx, ins);
   island::execute(tx, "DELETE FROM queue_messages WHERE id = " + std::to_string(id));
 }
@@ -472,16 +580,20 @@ FailureOutcome record_failure(UnitOfWork& uow, const Failure& failure, const Que
   if (!row) return FailureOutcome::kGone;  // acked meanwhile by an earlier lease holder
   const int attempts = static_cast<int>(row->attempts) + std::max(failure.tries, 1);
   if (failure.error_class == ErrorClass::kPermanent || attempts >= queue.retry.max_attempts) {
-    dead_letter(uow, failure.id, attempts, failure.error_class, failure.error, failure.consumer, now);
+    dead_letter(uow, failure.id, attempts, failure.error_class, failure.error, failure.consumer,
+                now);
     return FailureOutcome::kDeadLettered;
   }
   // Delayed rounds so far, counting this one: the first delivery had its immediate retries.
   const int round = std::max(1, attempts - (1 + queue.retry.immediate_retries) + 1);
   const auto delay = queue.retry.delay_after(round, unit);
   SqlFragment upd;
-  upd.text("UPDATE queue_messages SET state = 0, leased_to = '', attempts = ").param(int_param(attempts))
-      .text(", available_at = ").param(int_param(now + std::chrono::microseconds(delay).count()))
-      .text(", first_failed_at = CASE WHEN first_failed_at = 0 THEN ").param(int_param(now))
+  upd.text("UPDATE queue_messages SET state = 0, leased_to = '', attempts = ")
+      .param(int_param(attempts))
+      .text(", available_at = ")
+      .param(int_param(now + std::chrono::microseconds(delay).count()))
+      .text(", first_failed_at = CASE WHEN first_failed_at = 0 THEN ")
+      .param(int_param(now))
       .text(" ELSE first_failed_at END WHERE id = " + std::to_string(failure.id));
   island::execute(tx_of(uow), upd);
   return FailureOutcome::kRetry;
@@ -489,7 +601,8 @@ FailureOutcome record_failure(UnitOfWork& uow, const Failure& failure, const Que
 
 std::vector<std::uint64_t> expired_leases(UnitOfWork& uow, std::int64_t now, int limit) {
   SqlFragment q;
-  q.text("SELECT id FROM queue_messages WHERE state = 1 AND lease_expires_at < ").param(int_param(now))
+  q.text("SELECT id FROM queue_messages WHERE state = 1 AND lease_expires_at < ")
+      .param(int_param(now))
       .text(" ORDER BY lease_expires_at, id LIMIT " + std::to_string(limit));
   return island::query_ids(tx_of(uow), q);
 }
@@ -497,16 +610,33 @@ std::vector<std::uint64_t> expired_leases(UnitOfWork& uow, std::int64_t now, int
 void enqueue(UnitOfWork& uow, const std::string& queue, const store::DomainEvent& m,
              std::int64_t available_at) {
   SqlFragment ins;
-  ins.text("INSERT INTO queue_messages (queue, ").text(kEventColumns)
-      .text(", state, attempts, available_at, enqueued_at) VALUES (").param(text_param(queue))
-      .text(", ").param(text_param(m.id)).text(", ").param(int_param(static_cast<std::int64_t>(m.sequence)))
-      .text(", ").param(text_param(m.type)).text(", ").param(text_param(std::string(to_string(m.aggregate_type))))
-      .text(", ").param(int_param(static_cast<std::int64_t>(m.aggregate_id)))
-      .text(", ").param(int_param(static_cast<std::int64_t>(m.aggregate_version)))
-      .text(", ").param(int_param(store::detail::micros(m.occurred_at)))
-      .text(", ").param(int_param(static_cast<std::int64_t>(m.actor.value_or(0))))
-      .text(", ").param(text_param(m.payload)).text(", 0, 0, ").param(int_param(available_at))
-      .text(", ").param(int_param(now_us())).text(")");
+  ins.text("INSERT INTO queue_messages (queue, ")
+      .text(kEventColumns)
+      .text(", state, attempts, available_at, enqueued_at) VALUES (")
+      .param(text_param(queue))
+      .text(", ")
+      .param(text_param(m.id))
+      .text(", ")
+      .param(int_param(static_cast<std::int64_t>(m.sequence)))
+      .text(", ")
+      .param(text_param(m.type))
+      .text(", ")
+      .param(text_param(std::string(to_string(m.aggregate_type))))
+      .text(", ")
+      .param(int_param(static_cast<std::int64_t>(m.aggregate_id)))
+      .text(", ")
+      .param(int_param(static_cast<std::int64_t>(m.aggregate_version)))
+      .text(", ")
+      .param(int_param(store::detail::micros(m.occurred_at)))
+      .text(", ")
+      .param(int_param(static_cast<std::int64_t>(m.actor.value_or(0))))
+      .text(", ")
+      .param(text_param(m.payload))
+      .text(", 0, 0, ")
+      .param(int_param(available_at))
+      .text(", ")
+      .param(int_param(now_us()))
+      .text(")");
   island::execute(tx_of(uow), ins);
 }
 

@@ -53,8 +53,9 @@ std::optional<Lease> read_lease(UnitOfWork& uow, const std::string& name);
 // stores the endpoints with it. On MySQL the row stays locked until the unit of work
 // ends, which fences a former holder out of the same transaction. True when ours.
 [[nodiscard]] bool hold_lease(UnitOfWork& uow, const std::string& name, const std::string& holder,
-                std::int64_t now, std::int64_t until, const std::string& work_endpoint,
-                const std::string& publish_endpoint);
+                              std::int64_t now, std::int64_t until,
+                              const std::string& work_endpoint,
+                              const std::string& publish_endpoint);
 void release_lease(UnitOfWork& uow, const std::string& name, const std::string& holder);
 
 // Outbox events not yet relayed, in sequence order.
@@ -86,7 +87,8 @@ std::vector<odbrows::QueueMessageView> ready_messages(UnitOfWork& uow, const std
 std::optional<odbrows::QueueMessageView> queue_message(UnitOfWork& uow, std::uint64_t id);
 // Per queue, by name: the rows of `rows` (a table and its condition: "queue_messages",
 // "dead_letters WHERE replayed_at = 0") and the age of the oldest by `time_column`.
-std::vector<QueueBacklog> backlog_by_queue(UnitOfWork& uow, const std::string& rows, const std::string& time_column);
+std::vector<QueueBacklog> backlog_by_queue(UnitOfWork& uow, const std::string& rows,
+                                           const std::string& time_column);
 // Marks the messages leased to `leased_to` until `until`; returns those it got.
 std::vector<std::uint64_t> lease_messages(UnitOfWork& uow, const std::vector<std::uint64_t>& ids,
                                           std::int64_t until, const std::string& leased_to);

@@ -81,7 +81,8 @@ bool send_parts(zmq::socket_t& socket, std::initializer_list<std::string_view> p
   std::size_t i = 0;
   for (std::string_view part : parts) {
     const bool last = ++i == parts.size();
-    auto flags = zmq::send_flags::dontwait | (last ? zmq::send_flags::none : zmq::send_flags::sndmore);
+    auto flags =
+        zmq::send_flags::dontwait | (last ? zmq::send_flags::none : zmq::send_flags::sndmore);
     auto sent = socket.send(zmq::const_buffer(part.data(), part.size()), flags);
     // Only the first frame can block: the rest of a started message always goes through.
     if (!sent) return false;
@@ -92,7 +93,8 @@ bool send_parts(zmq::socket_t& socket, std::initializer_list<std::string_view> p
 bool send_frames(zmq::socket_t& socket, const Frames& frames) {
   for (std::size_t i = 0; i < frames.size(); ++i) {
     const bool last = i + 1 == frames.size();
-    auto flags = zmq::send_flags::dontwait | (last ? zmq::send_flags::none : zmq::send_flags::sndmore);
+    auto flags =
+        zmq::send_flags::dontwait | (last ? zmq::send_flags::none : zmq::send_flags::sndmore);
     auto sent = socket.send(zmq::buffer(frames[i]), flags);
     if (!sent) return false;
   }
@@ -100,7 +102,8 @@ bool send_frames(zmq::socket_t& socket, const Frames& frames) {
 }
 
 void send_or_drop(zmq::socket_t& socket, const Frames& frames) {
-  [[maybe_unused]] const bool sent = send_frames(socket, frames);  // false: dropped (see the header)
+  [[maybe_unused]] const bool sent =
+      send_frames(socket, frames);  // false: dropped (see the header)
 }
 
 bool receive_frames(zmq::socket_t& socket, Frames& frames) {

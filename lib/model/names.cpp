@@ -133,7 +133,9 @@ std::string_view to_string(DealStatus status) noexcept { return name_of(kDealSta
 DealStatus parse_deal_status(std::string_view name) { return parse(kDealStatuses, name, "status"); }
 std::string_view to_string(StageKind kind) noexcept { return name_of(kStageKinds, kind); }
 StageKind parse_stage_kind(std::string_view name) { return parse(kStageKinds, name, "kind"); }
-std::string_view to_string(WriteOutcome outcome) noexcept { return name_of(kWriteOutcomes, outcome); }
+std::string_view to_string(WriteOutcome outcome) noexcept {
+  return name_of(kWriteOutcomes, outcome);
+}
 std::string_view to_string(DealRole role) noexcept { return name_of(kDealRoles, role); }
 DealRole parse_deal_role(std::string_view name) { return parse(kDealRoles, name, "role"); }
 std::string_view to_string(ActivityKind kind) noexcept { return name_of(kActivityKinds, kind); }

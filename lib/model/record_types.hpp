@@ -18,16 +18,36 @@ namespace banyan::detail {
 template <typename F>
 void with_record_type(ObjectType type, F&& f) {
   switch (type) {
-    case ObjectType::kUser: f.template operator()<User>(); return;
-    case ObjectType::kTeam: f.template operator()<Team>(); return;
-    case ObjectType::kTag: f.template operator()<Tag>(); return;
-    case ObjectType::kCompany: f.template operator()<Company>(); return;
-    case ObjectType::kContact: f.template operator()<Contact>(); return;
-    case ObjectType::kLead: f.template operator()<Lead>(); return;
-    case ObjectType::kPipeline: f.template operator()<Pipeline>(); return;
-    case ObjectType::kStage: f.template operator()<Stage>(); return;
-    case ObjectType::kDeal: f.template operator()<Deal>(); return;
-    case ObjectType::kActivity: f.template operator()<Activity>(); return;
+    case ObjectType::kUser:
+      f.template operator()<User>();
+      return;
+    case ObjectType::kTeam:
+      f.template operator()<Team>();
+      return;
+    case ObjectType::kTag:
+      f.template operator()<Tag>();
+      return;
+    case ObjectType::kCompany:
+      f.template operator()<Company>();
+      return;
+    case ObjectType::kContact:
+      f.template operator()<Contact>();
+      return;
+    case ObjectType::kLead:
+      f.template operator()<Lead>();
+      return;
+    case ObjectType::kPipeline:
+      f.template operator()<Pipeline>();
+      return;
+    case ObjectType::kStage:
+      f.template operator()<Stage>();
+      return;
+    case ObjectType::kDeal:
+      f.template operator()<Deal>();
+      return;
+    case ObjectType::kActivity:
+      f.template operator()<Activity>();
+      return;
   }
 }
 

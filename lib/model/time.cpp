@@ -41,9 +41,10 @@ std::string format_timestamp(Timestamp t) {
   const int year = static_cast<int>(ymd.year());
   char out[40];
   if (year < 0 || year > 9999) {  // outside RFC 3339's four digits: as printf writes it
-    std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%06ldZ", year, static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
-                  static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
+    std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%06ldZ", year,
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()),
                   static_cast<long>(time.subseconds().count()));
     return out;
   }
@@ -63,7 +64,8 @@ std::string format_timestamp(Timestamp t) {
 std::optional<Timestamp> parse_timestamp(std::string_view text) {
   // YYYY-MM-DDTHH:MM:SS[.f{1,6}](Z|+HH:MM|-HH:MM)
   const auto day = parse_date(text.substr(0, 10));
-  if (!day || text.size() < 20 || (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':')
+  if (!day || text.size() < 20 || (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
+      text[16] != ':')
     return std::nullopt;
   const int h = digits(text, 11, 2), mi = digits(text, 14, 2), sec = digits(text, 17, 2);
   if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return std::nullopt;
@@ -114,7 +116,8 @@ std::optional<Date> parse_date(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
   const int y = digits(text, 0, 4), m = digits(text, 5, 2), d = digits(text, 8, 2);
   if (y < 0 || m < 0 || d < 0) return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(m)),
+  const std::chrono::year_month_day ymd{std::chrono::year(y),
+                                        std::chrono::month(static_cast<unsigned>(m)),
                                         std::chrono::day(static_cast<unsigned>(d))};
   if (!ymd.ok()) return std::nullopt;
   return std::chrono::sys_days(ymd);

@@ -49,8 +49,9 @@ std::vector<WritableField<T>> with_record_fields(std::vector<WritableField<T>> o
 
 template <>
 std::span<const WritableField<User>> writable_fields<User>() {
-  static const auto kFields = with_record_fields<User>(
-      {field<User>("email", &User::email), field<User>("name", &User::name), field<User>("active", &User::active)});
+  static const auto kFields = with_record_fields<User>({field<User>("email", &User::email),
+                                                        field<User>("name", &User::name),
+                                                        field<User>("active", &User::active)});
   return kFields;
 }
 
@@ -72,16 +73,17 @@ std::span<const WritableField<Company>> writable_fields<Company>() {
   static const auto kFields = with_record_fields<Company>(
       {field<Company>("name", &Company::name), field<Company>("domain", &Company::domain),
        field<Company>("industry", &Company::industry), field<Company>("phone", &Company::phone),
-       field<Company>("website", &Company::website), field<Company>("employee_count", &Company::employee_count)});
+       field<Company>("website", &Company::website),
+       field<Company>("employee_count", &Company::employee_count)});
   return kFields;
 }
 
 template <>
 std::span<const WritableField<Contact>> writable_fields<Contact>() {
   static const auto kFields = with_record_fields<Contact>(
-      {field<Contact>("first_name", &Contact::first_name), field<Contact>("last_name", &Contact::last_name),
-       field<Contact>("email", &Contact::email), field<Contact>("phone", &Contact::phone),
-       field<Contact>("title", &Contact::title)});
+      {field<Contact>("first_name", &Contact::first_name),
+       field<Contact>("last_name", &Contact::last_name), field<Contact>("email", &Contact::email),
+       field<Contact>("phone", &Contact::phone), field<Contact>("title", &Contact::title)});
   return kFields;
 }
 
@@ -97,7 +99,8 @@ std::span<const WritableField<Lead>> writable_fields<Lead>() {
 
 template <>
 std::span<const WritableField<Pipeline>> writable_fields<Pipeline>() {
-  static const auto kFields = with_record_fields<Pipeline>({field<Pipeline>("name", &Pipeline::name)});
+  static const auto kFields =
+      with_record_fields<Pipeline>({field<Pipeline>("name", &Pipeline::name)});
   return kFields;
 }
 
@@ -105,7 +108,8 @@ template <>
 std::span<const WritableField<Stage>> writable_fields<Stage>() {
   static const auto kFields = with_record_fields<Stage>(
       {field<Stage>("pipeline_id", &Stage::pipeline_id), field<Stage>("name", &Stage::name),
-       field<Stage>("position", &Stage::position), field<Stage>("win_probability", &Stage::win_probability),
+       field<Stage>("position", &Stage::position),
+       field<Stage>("win_probability", &Stage::win_probability),
        field<Stage>("kind", &Stage::kind)});
   return kFields;
 }
@@ -113,14 +117,20 @@ std::span<const WritableField<Stage>> writable_fields<Stage>() {
 template <>
 std::span<const WritableField<Deal>> writable_fields<Deal>() {
   static const auto kFields = with_record_fields<Deal>(
-      {field<Deal>("title", &Deal::title), field<Deal>("pipeline_id", &Deal::pipeline_id),
-       field<Deal>("stage_id", &Deal::stage_id), field<Deal>("amount", &Deal::amount),
-       {"amount.minor_units", [](Deal& into, const Deal& from) { into.amount.minor_units = from.amount.minor_units; },
+      {field<Deal>("title", &Deal::title),
+       field<Deal>("pipeline_id", &Deal::pipeline_id),
+       field<Deal>("stage_id", &Deal::stage_id),
+       field<Deal>("amount", &Deal::amount),
+       {"amount.minor_units",
+        [](Deal& into, const Deal& from) { into.amount.minor_units = from.amount.minor_units; },
         [](const Deal&) { return false; }},
-       {"amount.currency", [](Deal& into, const Deal& from) { into.amount.currency = from.amount.currency; },
+       {"amount.currency",
+        [](Deal& into, const Deal& from) { into.amount.currency = from.amount.currency; },
         [](const Deal&) { return false; }},
-       field<Deal>("expected_close", &Deal::expected_close), field<Deal>("company_id", &Deal::company_id),
-       field<Deal>("status", &Deal::status), field<Deal>("closed_at", &Deal::closed_at)});
+       field<Deal>("expected_close", &Deal::expected_close),
+       field<Deal>("company_id", &Deal::company_id),
+       field<Deal>("status", &Deal::status),
+       field<Deal>("closed_at", &Deal::closed_at)});
   return kFields;
 }
 
@@ -134,14 +144,16 @@ std::span<const WritableField<Activity>> writable_fields<Activity>() {
 }
 
 bool is_store_set(ObjectType type, std::string_view name) {
-  static constexpr std::string_view kEveryRecord[] = {"id",         "version",    "created_at", "created_by",
-                                                      "updated_at", "updated_by", "archived_at"};
-  if (std::find(std::begin(kEveryRecord), std::end(kEveryRecord), name) != std::end(kEveryRecord)) return true;
-  const bool mergeable = type == ObjectType::kContact || type == ObjectType::kCompany || type == ObjectType::kLead;
+  static constexpr std::string_view kEveryRecord[] = {
+      "id", "version", "created_at", "created_by", "updated_at", "updated_by", "archived_at"};
+  if (std::find(std::begin(kEveryRecord), std::end(kEveryRecord), name) != std::end(kEveryRecord))
+    return true;
+  const bool mergeable =
+      type == ObjectType::kContact || type == ObjectType::kCompany || type == ObjectType::kLead;
   if (mergeable && name == "merged_into") return true;
   if (type == ObjectType::kLead)
-    return name == "converted_at" || name == "converted_contact_id" || name == "converted_company_id" ||
-           name == "converted_deal_id";
+    return name == "converted_at" || name == "converted_contact_id" ||
+           name == "converted_company_id" || name == "converted_deal_id";
   return false;
 }
 

@@ -2,18 +2,18 @@
 
 #include <fcntl.h>
 #include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <string_view>
 #include <cstring>
+#include <string_view>
 
 #include "banyan/errors.hpp"
 
@@ -46,7 +46,8 @@ Url parse_url(const std::string& url) {
 }
 
 int remaining_ms(std::chrono::steady_clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
   return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 
@@ -65,7 +66,8 @@ class Socket {
 };
 
 // Waits for `events` on the socket until the deadline.
-void wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline, const std::string& what) {
+void wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline,
+              const std::string& what) {
   pollfd p{fd, events, 0};
   for (;;) {
     const int ms = remaining_ms(deadline);
@@ -89,7 +91,8 @@ std::string dechunk(std::string_view in, const std::string& where) {
     if (eol == std::string_view::npos) throw TransientError(where + ": truncated chunked body");
     std::size_t size = 0;
     const auto [end, ec] = std::from_chars(in.data(), in.data() + eol, size, 16);
-    if (ec != std::errc() || end == in.data() || size > in.size()) throw TransientError(where + ": malformed chunk");
+    if (ec != std::errc() || end == in.data() || size > in.size())
+      throw TransientError(where + ": malformed chunk");
     if (size == 0) return out;
     in.remove_prefix(eol + 2);
     if (in.size() < size + 2) throw TransientError(where + ": truncated chunked body");
@@ -110,14 +113,18 @@ class Channel {
     if (ctx_ == nullptr) throw TransientError(where_ + ": cannot set up TLS");
     SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-    if (SSL_CTX_set_default_verify_paths(ctx_) != 1) throw TransientError(where_ + ": no trusted certificates");
+    if (SSL_CTX_set_default_verify_paths(ctx_) != 1)
+      throw TransientError(where_ + ": no trusted certificates");
     ssl_ = SSL_new(ctx_);
-    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd) != 1) throw TransientError(where_ + ": cannot set up TLS");
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd) != 1)
+      throw TransientError(where_ + ": cannot set up TLS");
     // The name the certificate must carry: a DNS name, or an IP address literal.
-    if (SSL_set1_host(ssl_, u.host.c_str()) != 1) throw PermanentError(where_ + ": bad host name " + u.host);
+    if (SSL_set1_host(ssl_, u.host.c_str()) != 1)
+      throw PermanentError(where_ + ": bad host name " + u.host);
     // (SNI; SSL_set_tlsext_host_name is a macro with a C cast.)
     if (u.host.find_first_not_of("0123456789.") != std::string::npos)
-      SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(u.host.c_str()));
+      SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(u.host.c_str()));
     tls_io([&] { return SSL_connect(ssl_); }, "the TLS handshake");
   }
   ~Channel() {
@@ -131,23 +138,30 @@ class Channel {
     for (std::size_t sent = 0; sent < data.size();) {
       if (ssl_ != nullptr) {
         sent += static_cast<std::size_t>(tls_io(
-            [&] { return SSL_write(ssl_, data.data() + sent, static_cast<int>(data.size() - sent)); }, "sending"));
+            [&] {
+              return SSL_write(ssl_, data.data() + sent, static_cast<int>(data.size() - sent));
+            },
+            "sending"));
         continue;
       }
       wait_for(fd_, POLLOUT, deadline_, where_);
       const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-      if (n < 0 && errno != EAGAIN && errno != EINTR) throw TransientError(where_ + ": " + std::strerror(errno));
+      if (n < 0 && errno != EAGAIN && errno != EINTR)
+        throw TransientError(where_ + ": " + std::strerror(errno));
       if (n > 0) sent += static_cast<std::size_t>(n);
     }
   }
   // Up to `size` bytes; 0 at the end of the stream.
   std::size_t receive(char* buf, std::size_t size) {
-    if (ssl_ != nullptr) return static_cast<std::size_t>(tls_io([&] { return SSL_read(ssl_, buf, static_cast<int>(size)); }, "receiving"));
+    if (ssl_ != nullptr)
+      return static_cast<std::size_t>(
+          tls_io([&] { return SSL_read(ssl_, buf, static_cast<int>(size)); }, "receiving"));
     for (;;) {
       wait_for(fd_, POLLIN, deadline_, where_);
       const ssize_t n = ::recv(fd_, buf, size, 0);
       if (n >= 0) return static_cast<std::size_t>(n);
-      if (errno != EAGAIN && errno != EINTR) throw TransientError(where_ + ": " + std::strerror(errno));
+      if (errno != EAGAIN && errno != EINTR)
+        throw TransientError(where_ + ": " + std::strerror(errno));
     }
   }
 
@@ -161,16 +175,22 @@ class Channel {
       const int rc = call();
       if (rc > 0) return rc;
       switch (SSL_get_error(ssl_, rc)) {
-        case SSL_ERROR_WANT_READ: wait_for(fd_, POLLIN, deadline_, where_); break;
-        case SSL_ERROR_WANT_WRITE: wait_for(fd_, POLLOUT, deadline_, where_); break;
-        case SSL_ERROR_ZERO_RETURN: return 0;
+        case SSL_ERROR_WANT_READ:
+          wait_for(fd_, POLLIN, deadline_, where_);
+          break;
+        case SSL_ERROR_WANT_WRITE:
+          wait_for(fd_, POLLOUT, deadline_, where_);
+          break;
+        case SSL_ERROR_ZERO_RETURN:
+          return 0;
         default: {
           const long verify = SSL_get_verify_result(ssl_);
           if (verify != X509_V_OK)
             throw TransientError(where_ + ": the server's certificate is not trusted (" +
                                  X509_verify_cert_error_string(verify) + ")");
           char reason[256] = "connection closed";
-          if (const unsigned long e = ERR_get_error(); e != 0) ERR_error_string_n(e, reason, sizeof reason);
+          if (const unsigned long e = ERR_get_error(); e != 0)
+            ERR_error_string_n(e, reason, sizeof reason);
           throw TransientError(where_ + ": " + what + " failed: " + reason);
         }
       }
@@ -197,9 +217,11 @@ bool is_loopback_url(const std::string& url) {
   return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
 
-HttpResponse http_request(const std::string& method, const std::string& url, const std::string& body,
+HttpResponse http_request(const std::string& method, const std::string& url,
+                          const std::string& body,
                           const std::map<std::string, std::string>& headers,
-                          std::chrono::steady_clock::time_point deadline, std::size_t max_response_bytes) {
+                          std::chrono::steady_clock::time_point deadline,
+                          std::size_t max_response_bytes) {
   const Url u = parse_url(url);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -207,11 +229,13 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
   addrinfo* found = nullptr;
   if (getaddrinfo(u.host.c_str(), u.port.c_str(), &hints, &found) != 0 || found == nullptr)
     throw TransientError("cannot resolve " + u.host);
-  Socket s(::socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, found->ai_protocol));
+  Socket s(::socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    found->ai_protocol));
   const int rc = s.fd() < 0 ? -1 : ::connect(s.fd(), found->ai_addr, found->ai_addrlen);
   freeaddrinfo(found);
   const std::string where = method + " " + url;
-  if (s.fd() < 0 || (rc != 0 && errno != EINPROGRESS)) throw TransientError(where + ": cannot connect");
+  if (s.fd() < 0 || (rc != 0 && errno != EINPROGRESS))
+    throw TransientError(where + ": cannot connect");
   wait_for(s.fd(), POLLOUT, deadline, where);
   int err = 0;
   socklen_t len = sizeof err;
@@ -219,7 +243,8 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
   if (err != 0) throw TransientError(where + ": " + std::strerror(err));
 
   std::string request = method + " " + u.target + " HTTP/1.1\r\nHost: " + u.host + ":" + u.port +
-                        "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+                        "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+                        "\r\n";
   bool typed = false;  // JSON unless the caller says otherwise
   for (const auto& [name, value] : headers) {
     typed = typed || lowercase(name) == "content-type";
@@ -235,19 +260,23 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
     const std::size_t n = channel.receive(buf, sizeof buf);
     if (n == 0) break;
     response.append(buf, n);
-    if (response.size() > max_response_bytes + 16384) throw TransientError(where + ": the response is too large");
+    if (response.size() > max_response_bytes + 16384)
+      throw TransientError(where + ": the response is too large");
   }
   // "HTTP/1.1 200 OK\r\n...\r\n\r\nbody"
-  if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12) throw TransientError(where + ": not an HTTP response");
+  if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12)
+    throw TransientError(where + ": not an HTTP response");
   HttpResponse out;
   out.status = std::atoi(response.c_str() + 9);
   const auto header_end = response.find("\r\n\r\n");
-  if (out.status < 100 || header_end == std::string::npos) throw TransientError(where + ": malformed HTTP response");
+  if (out.status < 100 || header_end == std::string::npos)
+    throw TransientError(where + ": malformed HTTP response");
   const std::string head = lowercase(response.substr(0, header_end));
   out.body = head.find("\r\ntransfer-encoding: chunked") != std::string::npos
                  ? dechunk(std::string_view(response).substr(header_end + 4), where)
                  : response.substr(header_end + 4);
-  if (out.body.size() > max_response_bytes) throw TransientError(where + ": the response is too large");
+  if (out.body.size() > max_response_bytes)
+    throw TransientError(where + ": the response is too large");
   return out;
 }
 

@@ -22,7 +22,8 @@ struct HttpResponse {
 // system's trust store, which OpenSSL's SSL_CERT_FILE and SSL_CERT_DIR can point
 // elsewhere: a private CA); ValidationError for a URL it cannot use (not http:// or
 // https://).
-HttpResponse http_request(const std::string& method, const std::string& url, const std::string& body,
+HttpResponse http_request(const std::string& method, const std::string& url,
+                          const std::string& body,
                           const std::map<std::string, std::string>& headers,
                           std::chrono::steady_clock::time_point deadline,
                           std::size_t max_response_bytes = std::size_t{1} << 20);

@@ -14,7 +14,8 @@ using store::UnitOfWork;
 Id id_of(const StepContext& ctx, const std::string& key) { return std::stoull(ctx.data.at(key)); }
 
 // The tag with this name; created when missing if `create`.
-std::optional<Id> tag_named(store::Database& db, UnitOfWork& uow, const std::string& name, bool create) {
+std::optional<Id> tag_named(store::Database& db, UnitOfWork& uow, const std::string& name,
+                            bool create) {
   store::PageRequest r;
   r.filter = store::Filter::eq("name", name);
   r.limit = 1;
@@ -27,7 +28,8 @@ std::optional<Id> tag_named(store::Database& db, UnitOfWork& uow, const std::str
   return db.tags().create(uow, t).id;
 }
 
-void set_tag(store::Database& db, UnitOfWork& uow, const std::string& name, ObjectRef target, bool on) {
+void set_tag(store::Database& db, UnitOfWork& uow, const std::string& name, ObjectRef target,
+             bool on) {
   const auto found = tag_named(db, uow, name, on);
   if (!found) return;  // nothing to take off
   const Id tag = *found;
@@ -37,20 +39,25 @@ void set_tag(store::Database& db, UnitOfWork& uow, const std::string& name, Obje
   if (!on && has) db.relations().untag(uow, tag, target);
 }
 
-std::string billing_key(const StepContext& ctx) { return "deal-won-" + std::to_string(ctx.instance_id); }
+std::string billing_key(const StepContext& ctx) {
+  return "deal-won-" + std::to_string(ctx.instance_id);
+}
 
 // 2xx is success; 4xx means the request itself is wrong (retrying cannot help, except
 // 408 and 429); anything else may pass.
 void check_billing_status(int status, const std::string& what, const std::string& body) {
   if (status >= 200 && status < 300) return;
-  const std::string msg = what + ": billing answered " + std::to_string(status) + " " + body.substr(0, 200);
-  if (status >= 400 && status < 500 && status != 408 && status != 429) throw messaging::PermanentError(msg);
+  const std::string msg =
+      what + ": billing answered " + std::to_string(status) + " " + body.substr(0, 200);
+  if (status >= 400 && status < 500 && status != 408 && status != 429)
+    throw messaging::PermanentError(msg);
   throw messaging::TransientError(msg);
 }
 
 // A remote step's call: the billing service out of reach is worth retrying, a URL that
 // cannot work is not.
-net::detail::HttpResponse call_billing(const std::string& method, const std::string& url, const std::string& body,
+net::detail::HttpResponse call_billing(const std::string& method, const std::string& url,
+                                       const std::string& body,
                                        const std::map<std::string, std::string>& headers,
                                        std::chrono::steady_clock::time_point deadline) {
   try {
@@ -109,10 +116,12 @@ SagaDefinition deal_won_saga(DealWonOptions options) {
                     {"amount_minor", ctx.data.at("amount_minor")},
                     {"currency", ctx.data.at("currency")},
                     {"key", billing_key(ctx)}};
-    auto r = call_billing("POST", url, body.dump(), {{"Idempotency-Key", billing_key(ctx)}}, ctx.deadline);
+    auto r = call_billing("POST", url, body.dump(), {{"Idempotency-Key", billing_key(ctx)}},
+                          ctx.deadline);
     check_billing_status(r.status, "provision", r.body);
     const json answer = json::parse(r.body, nullptr, false);
-    ctx.data["billing_customer"] = answer.is_object() && answer.contains("id") ? answer["id"].dump() : billing_key(ctx);
+    ctx.data["billing_customer"] =
+        answer.is_object() && answer.contains("id") ? answer["id"].dump() : billing_key(ctx);
   };
   billing.compensation = [url = options.billing_url](StepContext& ctx) {
     auto r = call_billing("DELETE", url + "/" + billing_key(ctx), "", {}, ctx.deadline);
@@ -124,15 +133,17 @@ SagaDefinition deal_won_saga(DealWonOptions options) {
   task.action = [](StepContext& ctx) {
     Activity a;
     a.kind = ActivityKind::kTask;
-    a.subject = "Onboard the customer of deal " + ctx.data.at("deal_id") + ": " + ctx.data.at("title");
-    a.due_at = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now() +
-                                                                        std::chrono::hours(24 * 7));
+    a.subject =
+        "Onboard the customer of deal " + ctx.data.at("deal_id") + ": " + ctx.data.at("title");
+    a.due_at = std::chrono::time_point_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now() + std::chrono::hours(24 * 7));
     const Activity created = ctx.db->activities().create(*ctx.uow, a);
     ctx.db->relations().link_activity(*ctx.uow, created.id, ctx.subject);
     ctx.data["task_id"] = std::to_string(created.id);
   };
   task.compensation = [](StepContext& ctx) {
-    if (ctx.data.count("task_id") != 0) ctx.db->activities().remove(*ctx.uow, id_of(ctx, "task_id"));
+    if (ctx.data.count("task_id") != 0)
+      ctx.db->activities().remove(*ctx.uow, id_of(ctx, "task_id"));
   };
 
   // Local steps take milliseconds; their bound only has to stay inside the lease.
@@ -150,8 +161,10 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
   company.name = "create_company";
   company.action = [](StepContext& ctx) {
     const Lead lead = ctx.db->leads().get(*ctx.uow, id_of(ctx, "lead_id"));
-    if (lead.converted()) throw messaging::PermanentError("lead " + std::to_string(lead.id) + " is converted already");
-    if (!lead.company_name || lead.company_name->find_first_not_of(" \t") == std::string::npos) return;
+    if (lead.converted())
+      throw messaging::PermanentError("lead " + std::to_string(lead.id) + " is converted already");
+    if (!lead.company_name || lead.company_name->find_first_not_of(" \t") == std::string::npos)
+      return;
     Company c;
     c.name = *lead.company_name;
     c.owner_id = lead.owner_id;
@@ -159,7 +172,8 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
     ctx.data["company_id"] = std::to_string(ctx.db->companies().create(*ctx.uow, c).id);
   };
   company.compensation = [](StepContext& ctx) {
-    if (ctx.data.count("company_id") != 0) ctx.db->companies().remove(*ctx.uow, id_of(ctx, "company_id"));
+    if (ctx.data.count("company_id") != 0)
+      ctx.db->companies().remove(*ctx.uow, id_of(ctx, "company_id"));
   };
 
   Step contact;
@@ -175,11 +189,13 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
     c.team_id = lead.team_id;
     const Contact created = ctx.db->contacts().create(*ctx.uow, c);
     if (ctx.data.count("company_id") != 0)
-      ctx.db->relations().link_company(*ctx.uow, created.id, id_of(ctx, "company_id"), /*primary=*/true);
+      ctx.db->relations().link_company(*ctx.uow, created.id, id_of(ctx, "company_id"),
+                                       /*primary=*/true);
     ctx.data["contact_id"] = std::to_string(created.id);
   };
   contact.compensation = [](StepContext& ctx) {
-    if (ctx.data.count("contact_id") != 0) ctx.db->contacts().remove(*ctx.uow, id_of(ctx, "contact_id"));
+    if (ctx.data.count("contact_id") != 0)
+      ctx.db->contacts().remove(*ctx.uow, id_of(ctx, "contact_id"));
   };
 
   Step deal;
@@ -193,10 +209,12 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
     r.limit = 1;
     auto stages = ctx.db->stages().query(*ctx.uow, r);
     if (stages.items.empty())
-      throw ValidationError("pipeline_id: pipeline " + std::to_string(pipeline) + " has no stages", "pipeline_id");
+      throw ValidationError("pipeline_id: pipeline " + std::to_string(pipeline) + " has no stages",
+                            "pipeline_id");
     const Lead lead = ctx.db->leads().get(*ctx.uow, id_of(ctx, "lead_id"));
     Deal d;
-    d.title = lead.company_name.value_or(lead.first_name + " " + lead.last_name) + " - new business";
+    d.title =
+        lead.company_name.value_or(lead.first_name + " " + lead.last_name) + " - new business";
     d.pipeline_id = pipeline;
     d.stage_id = stages.items.front().id;
     d.amount = {std::stoll(ctx.data.at("amount_minor")), ctx.data.at("currency")};
@@ -204,7 +222,8 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
     d.owner_id = lead.owner_id;
     d.team_id = lead.team_id;
     const Deal created = ctx.db->deals().create(*ctx.uow, d);
-    ctx.db->relations().add_deal_contact(*ctx.uow, created.id, id_of(ctx, "contact_id"), DealRole::kDecisionMaker);
+    ctx.db->relations().add_deal_contact(*ctx.uow, created.id, id_of(ctx, "contact_id"),
+                                         DealRole::kDecisionMaker);
     ctx.data["deal_id"] = std::to_string(created.id);
   };
   deal.compensation = [](StepContext& ctx) {
@@ -217,8 +236,9 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
     auto opt = [&](const char* key) {
       return ctx.data.count(key) != 0 ? std::optional<Id>(id_of(ctx, key)) : std::nullopt;
     };
-    ctx.db->lead_converter().mark_converted(*ctx.uow, id_of(ctx, "lead_id"), id_of(ctx, "contact_id"),
-                                           opt("company_id"), opt("deal_id"), opt("company_id").has_value());
+    ctx.db->lead_converter().mark_converted(*ctx.uow, id_of(ctx, "lead_id"),
+                                            id_of(ctx, "contact_id"), opt("company_id"),
+                                            opt("deal_id"), opt("company_id").has_value());
   };
 
   def.steps = {company, contact, deal, convert};

@@ -18,11 +18,16 @@ namespace banyan::saga {
 
 const char* to_string(SagaStatus s) noexcept {
   switch (s) {
-    case SagaStatus::kRunning: return "running";
-    case SagaStatus::kCompleted: return "completed";
-    case SagaStatus::kCompensating: return "compensating";
-    case SagaStatus::kCompensated: return "compensated";
-    case SagaStatus::kFailed: return "failed";
+    case SagaStatus::kRunning:
+      return "running";
+    case SagaStatus::kCompleted:
+      return "completed";
+    case SagaStatus::kCompensating:
+      return "compensating";
+    case SagaStatus::kCompensated:
+      return "compensated";
+    case SagaStatus::kFailed:
+      return "failed";
   }
   return "failed";
 }
@@ -51,10 +56,10 @@ SagaStatus parse_status(const std::string& s) {
 std::string claim_of(const std::string& saga) { return "saga." + saga; }
 
 void validate_saga_name(const std::string& name) {
-  const bool ok = !name.empty() && name.size() <= 64 &&
-                  std::all_of(name.begin(), name.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-                  });
+  const bool ok =
+      !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      });
   if (!ok) throw ValidationError("name: a saga name is 1 to 64 characters of a-z 0-9 _", "name");
 }
 
@@ -96,7 +101,8 @@ SagaInstance instance_of(const odbrows::SagaInstanceView& v) {
   s.data = data_of(v.data);
   for (const auto& h : json::parse(v.history)) {
     s.history.push_back({h.at("step").get<std::string>(), h.at("what").get<std::string>(),
-                         h.at("attempt").get<int>(), store::detail::timestamp(h.at("at").get<std::int64_t>()),
+                         h.at("attempt").get<int>(),
+                         store::detail::timestamp(h.at("at").get<std::int64_t>()),
                          h.value("error", std::string())});
   }
   s.error = v.error;
@@ -105,8 +111,8 @@ SagaInstance instance_of(const odbrows::SagaInstanceView& v) {
   return s;
 }
 
-void enqueue_step(UnitOfWork& uow, const std::string& saga, ObjectRef subject, std::uint64_t instance,
-                  int step, bool forward) {
+void enqueue_step(UnitOfWork& uow, const std::string& saga, ObjectRef subject,
+                  std::uint64_t instance, int step, bool forward) {
   store::DomainEvent m;
   m.id = store::detail::new_event_id();
   m.type = kStepType;
@@ -114,20 +120,31 @@ void enqueue_step(UnitOfWork& uow, const std::string& saga, ObjectRef subject, s
   m.aggregate_id = subject.id;
   m.occurred_at = store::detail::now_micros();
   m.actor = uow.actor();
-  m.payload = json{{"instance", instance}, {"step", step}, {"direction", forward ? "forward" : "compensate"}}.dump();
+  m.payload =
+      json{
+          {"instance", instance}, {"step", step}, {"direction", forward ? "forward" : "compensate"}}
+          .dump();
   messaging::detail::enqueue(uow, step_queue(saga), m, messaging::detail::now_us());
 }
 
 // Writes the instance's next state if nobody else changed it since `v` was read.
 void save(UnitOfWork& uow, const odbrows::SagaInstanceView& v, SagaStatus status, int step,
-          const std::map<std::string, std::string>& data, const json& history, const std::string& error) {
+          const std::map<std::string, std::string>& data, const json& history,
+          const std::string& error) {
   SqlFragment upd;
-  upd.text("UPDATE saga_instances SET status = ").param(text_param(to_string(status)))
-      .text(", step = ").param(int_param(step))
-      .text(", data = ").param(text_param(data_json(data).dump()))
-      .text(", history = ").param(text_param(history.dump()))
-      .text(", error = ").param(text_param(error.empty() ? std::string() : messaging::detail::sanitize_error_text(error)))
-      .text(", version = version + 1, updated_at = ").param(int_param(messaging::detail::now_us()))
+  upd.text("UPDATE saga_instances SET status = ")
+      .param(text_param(to_string(status)))
+      .text(", step = ")
+      .param(int_param(step))
+      .text(", data = ")
+      .param(text_param(data_json(data).dump()))
+      .text(", history = ")
+      .param(text_param(history.dump()))
+      .text(", error = ")
+      .param(
+          text_param(error.empty() ? std::string() : messaging::detail::sanitize_error_text(error)))
+      .text(", version = version + 1, updated_at = ")
+      .param(int_param(messaging::detail::now_us()))
       .text(" WHERE id = " + std::to_string(v.id) + " AND version = " + std::to_string(v.version));
   if (island::execute(uow.impl().live(), upd) != 1)
     throw Conflict("saga instance " + std::to_string(v.id) + " changed meanwhile", "version");
@@ -136,7 +153,8 @@ void save(UnitOfWork& uow, const odbrows::SagaInstanceView& v, SagaStatus status
 json with_entry(const std::string& history, const std::string& step, const char* what, int attempt,
                 const std::string& error = {}) {
   json h = json::parse(history);
-  json entry{{"step", step}, {"what", what}, {"attempt", attempt}, {"at", messaging::detail::now_us()}};
+  json entry{
+      {"step", step}, {"what", what}, {"attempt", attempt}, {"at", messaging::detail::now_us()}};
   if (!error.empty()) entry["error"] = messaging::detail::sanitize_error_text(error);
   h.push_back(std::move(entry));
   return h;
@@ -149,7 +167,8 @@ namespace {
 // Runs a remote step on a thread of its own and waits until its deadline: a call that
 // hangs there is given up on (OutcomeUnknown) and its thread left to end on its own, its
 // result ignored, so a hung dependency costs a thread, not the consumer.
-void run_with_timeout(const std::function<void(StepContext&)>& fn, StepContext& ctx, const Step& step) {
+void run_with_timeout(const std::function<void(StepContext&)>& fn, StepContext& ctx,
+                      const Step& step) {
   struct Shared {
     std::mutex mutex;
     std::condition_variable done_cv;
@@ -172,7 +191,8 @@ void run_with_timeout(const std::function<void(StepContext&)>& fn, StepContext& 
     shared->done_cv.notify_all();
   }).detach();
   // A step that honours its deadline reports its own failure first.
-  const auto grace = std::min<std::chrono::milliseconds>(std::chrono::seconds(1), step.timeout / 10 + std::chrono::milliseconds(50));
+  const auto grace = std::min<std::chrono::milliseconds>(
+      std::chrono::seconds(1), step.timeout / 10 + std::chrono::milliseconds(50));
   std::unique_lock<std::mutex> lock(shared->mutex);
   if (!shared->done_cv.wait_until(lock, ctx.deadline + grace, [&] { return shared->done; }))
     throw OutcomeUnknown("step " + step.name + " did not return within its timeout of " +
@@ -216,9 +236,11 @@ struct SagaOrchestrator::Impl {
     // A message that no longer matches the instance (it moved on: a redelivery after the
     // work was recorded) is done.
     auto stale = [&](const std::optional<odbrows::SagaInstanceView>& x) {
-      if (!x || x->step != step || step < 0 || step >= static_cast<int>(def.steps.size())) return true;
+      if (!x || x->step != step || step < 0 || step >= static_cast<int>(def.steps.size()))
+        return true;
       const SagaStatus s = parse_status(x->status);
-      return forward ? s != SagaStatus::kRunning : (s != SagaStatus::kCompensating && s != SagaStatus::kFailed);
+      return forward ? s != SagaStatus::kRunning
+                     : (s != SagaStatus::kCompensating && s != SagaStatus::kFailed);
     };
     if (stale(v)) return;
     const Step& s = def.steps[static_cast<std::size_t>(step)];
@@ -233,8 +255,10 @@ struct SagaOrchestrator::Impl {
     const auto started = std::chrono::steady_clock::now();
     ctx.deadline = started + s.timeout;
     auto run = [&] {
-      if (fn && s.kind == Step::Kind::kRemote) run_with_timeout(fn, ctx, s);
-      else if (fn) fn(ctx);
+      if (fn && s.kind == Step::Kind::kRemote)
+        run_with_timeout(fn, ctx, s);
+      else if (fn)
+        fn(ctx);
       if (std::chrono::steady_clock::now() > ctx.deadline)
         throw OutcomeUnknown("step " + s.name + " ran past its timeout");
     };
@@ -257,9 +281,12 @@ struct SagaOrchestrator::Impl {
                         m.attempt >= def.retry.max_attempts;
       // A remote step that may have happened is undone with the rest (a local one that
       // failed rolled back with its transaction).
-      const bool maybe_done = s.kind == Step::Kind::kRemote && dynamic_cast<const OutcomeUnknown*>(&e) != nullptr;
+      const bool maybe_done =
+          s.kind == Step::Kind::kRemote && dynamic_cast<const OutcomeUnknown*>(&e) != nullptr;
       if (last)
-        db.transact([&](UnitOfWork& uow) { give_up(uow, def, *v, forward, maybe_done, m.attempt, e.what()); });
+        db.transact([&](UnitOfWork& uow) {
+          give_up(uow, def, *v, forward, maybe_done, m.attempt, e.what());
+        });
       throw;  // the message fails: retried, or dead-lettered with the error
     }
   }
@@ -317,7 +344,8 @@ std::string start_queue(const std::string& saga) { return "saga." + saga + ".sta
 
 void SagaOrchestrator::define(SagaDefinition definition, SagaConsumers consumers) {
   validate_saga_name(definition.name);
-  if (definition.steps.empty()) throw ValidationError("steps: a saga needs at least one step", "steps");
+  if (definition.steps.empty())
+    throw ValidationError("steps: a saga needs at least one step", "steps");
   for (const auto& s : definition.steps) {
     if (s.name.empty()) throw ValidationError("steps: every step needs a name", "steps");
     if (!s.action) throw ValidationError("steps: step " + s.name + " has no action", "steps");
@@ -352,28 +380,47 @@ void SagaOrchestrator::define(SagaDefinition definition, SagaConsumers consumers
   }
   // Either queue's messages are handled alike: a queue declared by an older version held
   // both kinds, and what it still holds is worked off.
-  auto handler = [impl = impl_.get(), def](const messaging::Message& m) { impl->on_message(*def, m); };
-  for (int i = 0; i < consumers.steps; ++i) impl_->bus.consume(steps.name, handler, {"saga-" + def->name, 1});
+  auto handler = [impl = impl_.get(), def](const messaging::Message& m) {
+    impl->on_message(*def, m);
+  };
+  for (int i = 0; i < consumers.steps; ++i)
+    impl_->bus.consume(steps.name, handler, {"saga-" + def->name, 1});
   if (starts)
-    for (int i = 0; i < consumers.starts; ++i) impl_->bus.consume(starts->name, handler, {"saga-" + def->name + "-start", 1});
+    for (int i = 0; i < consumers.starts; ++i)
+      impl_->bus.consume(starts->name, handler, {"saga-" + def->name + "-start", 1});
 }
 
-std::uint64_t SagaOrchestrator::start(UnitOfWork& uow, const std::string& saga, const StartRequest& request) {
+std::uint64_t SagaOrchestrator::start(UnitOfWork& uow, const std::string& saga,
+                                      const StartRequest& request) {
   validate_saga_name(saga);
   if (request.key.empty() || request.key.size() > 190)
     throw ValidationError("key: must be 1 to 190 bytes", "key");
   SqlFragment by_key;
-  by_key.text("saga = ").param(text_param(saga)).text(" AND saga_key = ").param(text_param(request.key));
+  by_key.text("saga = ")
+      .param(text_param(saga))
+      .text(" AND saga_key = ")
+      .param(text_param(request.key));
   if (auto existing = select(uow, by_key); !existing.empty()) return existing.front().id;
   const std::int64_t now = messaging::detail::now_us();
   SqlFragment ins;
-  ins.text("INSERT INTO saga_instances (saga, saga_key, subject_type, subject_id, status, step, data, "
-           "history, error, version, created_at, updated_at) VALUES (")
-      .param(text_param(saga)).text(", ").param(text_param(request.key)).text(", ")
-      .param(text_param(std::string(banyan::to_string(request.subject.type)))).text(", ")
-      .param(int_param(static_cast<std::int64_t>(request.subject.id))).text(", 'running', 0, ")
-      .param(text_param(data_json(request.data).dump())).text(", '[]', '', 1, ")
-      .param(int_param(now)).text(", ").param(int_param(now)).text(")");
+  ins.text(
+         "INSERT INTO saga_instances (saga, saga_key, subject_type, subject_id, status, step, "
+         "data, "
+         "history, error, version, created_at, updated_at) VALUES (")
+      .param(text_param(saga))
+      .text(", ")
+      .param(text_param(request.key))
+      .text(", ")
+      .param(text_param(std::string(banyan::to_string(request.subject.type))))
+      .text(", ")
+      .param(int_param(static_cast<std::int64_t>(request.subject.id)))
+      .text(", 'running', 0, ")
+      .param(text_param(data_json(request.data).dump()))
+      .text(", '[]', '', 1, ")
+      .param(int_param(now))
+      .text(", ")
+      .param(int_param(now))
+      .text(")");
   island::execute(uow.impl().live(), ins);
   const std::uint64_t id = select(uow, by_key).at(0).id;
   enqueue_step(uow, saga, request.subject, id, 0, true);
@@ -387,7 +434,8 @@ SagaInstance SagaOrchestrator::get(store::Database& db, std::uint64_t id) {
   return instance_of(*v);
 }
 
-std::optional<SagaInstance> SagaOrchestrator::find(store::Database& db, const std::string& saga, const std::string& key) {
+std::optional<SagaInstance> SagaOrchestrator::find(store::Database& db, const std::string& saga,
+                                                   const std::string& key) {
   auto uow = db.begin(std::nullopt, store::Access::kReadOnly);
   SqlFragment w;
   w.text("saga = ").param(text_param(saga)).text(" AND saga_key = ").param(text_param(key));
@@ -413,9 +461,12 @@ messaging::ReplayGuard replay_guard() {
   using messaging::ReplayDecision;
   return [](UnitOfWork& uow, const messaging::DeadLetter& letter) -> ReplayDecision {
     if (letter.event.type != kStepType) return {};
-    auto refuse = [](std::string why) { return ReplayDecision{ReplayDecision::Kind::kRefuse, std::move(why)}; };
+    auto refuse = [](std::string why) {
+      return ReplayDecision{ReplayDecision::Kind::kRefuse, std::move(why)};
+    };
     const json p = json::parse(letter.event.payload, nullptr, false);
-    if (!p.is_object() || !p.contains("instance") || !p.contains("step") || !p.contains("direction"))
+    if (!p.is_object() || !p.contains("instance") || !p.contains("step") ||
+        !p.contains("direction"))
       return refuse("not a saga step message");
     const auto id = p["instance"].get<std::uint64_t>();
     const int step = p["step"].get<int>();
@@ -430,11 +481,17 @@ messaging::ReplayGuard replay_guard() {
       return refuse(who + " is " + to_string(status) + ", not waiting on this compensation");
     }
     switch (status) {
-      case SagaStatus::kRunning: return refuse(who + " is running (step " + std::to_string(v->step) + "): nothing to replay");
-      case SagaStatus::kCompleted: return refuse(who + " completed");
-      case SagaStatus::kCompensating: return refuse(who + " is still compensating: replay once it is compensated");
-      case SagaStatus::kFailed: return refuse(who + "'s compensation failed: replay that dead letter first");
-      case SagaStatus::kCompensated: break;
+      case SagaStatus::kRunning:
+        return refuse(who + " is running (step " + std::to_string(v->step) +
+                      "): nothing to replay");
+      case SagaStatus::kCompleted:
+        return refuse(who + " completed");
+      case SagaStatus::kCompensating:
+        return refuse(who + " is still compensating: replay once it is compensated");
+      case SagaStatus::kFailed:
+        return refuse(who + "'s compensation failed: replay that dead letter first");
+      case SagaStatus::kCompensated:
+        break;
     }
     // Compensated because of this step's failure? The run that ended there completed
     // one step before the failed one for each "done" since it began.
@@ -455,7 +512,8 @@ messaging::ReplayGuard replay_guard() {
     }
     if (!failure) return refuse(who + " was compensated without a failed step on record");
     if (done != step)
-      return refuse(who + " was compensated because step " + failure->value("step", std::string("?")) +
+      return refuse(who + " was compensated because step " +
+                    failure->value("step", std::string("?")) +
                     " failed, not this one: replay that dead letter");
     // Run it again from the first step: compensation undid every step before this one.
     save(uow, *v, SagaStatus::kRunning, 0, data_of(v->data),

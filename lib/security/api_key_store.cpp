@@ -97,8 +97,8 @@ IssuedApiKey ApiKeyStore::create(store::UnitOfWork& uow, Id user, const std::str
   SqlFragment where;
   where.text("prefix = ").param(text_param(prefix));
   IssuedApiKey issued{select(uow, where).at(0).key, secret};
-  detail::audit_access(uow, "api_key_created", user, "api_key." + std::to_string(issued.key.id), nullptr,
-                       issued.key.prefix + " " + name);
+  detail::audit_access(uow, "api_key_created", user, "api_key." + std::to_string(issued.key.id),
+                       nullptr, issued.key.prefix + " " + name);
   return issued;
 }
 
@@ -128,8 +128,8 @@ ApiKey ApiKeyStore::revoke(store::UnitOfWork& uow, Id id) const {
       .append(by_id(id));
   const ApiKey key = get(uow, id);
   if (island::execute(tx_of(uow), upd) > 0)
-    detail::audit_access(uow, "api_key_revoked", key.user_id, "api_key." + std::to_string(id), key.prefix + " " + key.name,
-                         nullptr);
+    detail::audit_access(uow, "api_key_revoked", key.user_id, "api_key." + std::to_string(id),
+                         key.prefix + " " + key.name, nullptr);
   return get(uow, id);
 }
 

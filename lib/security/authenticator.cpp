@@ -20,7 +20,8 @@ struct Authenticator::Impl {
     Clock::time_point expires;
   };
 
-  Impl(store::Database& database, AuthenticatorOptions opts) : db(database), options(std::move(opts)) {
+  Impl(store::Database& database, AuthenticatorOptions opts)
+      : db(database), options(std::move(opts)) {
     if (options.oidc) issuer_keys = std::make_unique<detail::IssuerKeys>(*options.oidc);
   }
 
@@ -50,12 +51,14 @@ struct Authenticator::Impl {
     if (why != nullptr) *why = std::move(reason);
   }
 
-  std::optional<Principal> api_key(std::string_view credential, Clock::time_point now, std::string* why);
-  std::optional<Principal> token(std::string_view credential, Clock::time_point now, std::string* why);
+  std::optional<Principal> api_key(std::string_view credential, Clock::time_point now,
+                                   std::string* why);
+  std::optional<Principal> token(std::string_view credential, Clock::time_point now,
+                                 std::string* why);
 };
 
-std::optional<Principal> Authenticator::Impl::api_key(std::string_view credential, Clock::time_point now,
-                                                      std::string* why) {
+std::optional<Principal> Authenticator::Impl::api_key(std::string_view credential,
+                                                      Clock::time_point now, std::string* why) {
   const ApiKeyStore keys;
   std::optional<ApiKey> key;
   std::optional<Principal> principal;
@@ -83,9 +86,10 @@ std::optional<Principal> Authenticator::Impl::api_key(std::string_view credentia
   return principal;
 }
 
-std::optional<Principal> Authenticator::Impl::token(std::string_view credential, Clock::time_point now,
-                                                    std::string* why) {
-  const auto wall = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+std::optional<Principal> Authenticator::Impl::token(std::string_view credential,
+                                                    Clock::time_point now, std::string* why) {
+  const auto wall =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   auto verifier = issuer_keys->current();
   TokenCheck check = verifier->verify(credential, wall);
   if (!check.token && check.unknown_key) {
@@ -106,7 +110,8 @@ std::optional<Principal> Authenticator::Impl::token(std::string_view credential,
     const auto user = directory.user_of(uow, Identity{t.issuer, t.subject});
     if (!user) return say(why, "no user is linked to subject '" + t.subject + "' of " + t.issuer);
     try {
-      principal = directory.principal(uow, *user, service ? Principal::Kind::kServiceAccount : Principal::Kind::kUser);
+      principal = directory.principal(
+          uow, *user, service ? Principal::Kind::kServiceAccount : Principal::Kind::kUser);
     } catch (const PermissionDenied&) {
       say(why, "the token's user is deactivated");
     } catch (const NotFound&) {
@@ -114,7 +119,8 @@ std::optional<Principal> Authenticator::Impl::token(std::string_view credential,
     }
   });
   if (!principal) return std::nullopt;
-  remember(credential, *principal, now, now + std::chrono::duration_cast<Clock::duration>(t.expires_at - wall));
+  remember(credential, *principal, now,
+           now + std::chrono::duration_cast<Clock::duration>(t.expires_at - wall));
   return principal;
 }
 
@@ -122,14 +128,18 @@ Authenticator::Authenticator(store::Database& db, AuthenticatorOptions options)
     : impl_(std::make_unique<Impl>(db, options)) {}
 Authenticator::~Authenticator() = default;
 
-std::optional<Principal> Authenticator::authenticate(std::string_view credential, std::string* why) {
+std::optional<Principal> Authenticator::authenticate(std::string_view credential,
+                                                     std::string* why) {
   const auto now = Impl::Clock::now();
   if (auto hit = impl_->cached(credential, now)) return hit;
   // A JWT is three base64url parts joined by dots; an API key has none.
-  if (impl_->issuer_keys && credential.find('.') != std::string_view::npos) return impl_->token(credential, now, why);
+  if (impl_->issuer_keys && credential.find('.') != std::string_view::npos)
+    return impl_->token(credential, now, why);
   return impl_->api_key(credential, now, why);
 }
 
-KeyStats Authenticator::key_stats() const { return impl_->issuer_keys ? impl_->issuer_keys->stats() : KeyStats{}; }
+KeyStats Authenticator::key_stats() const {
+  return impl_->issuer_keys ? impl_->issuer_keys->stats() : KeyStats{};
+}
 
 }  // namespace banyan::security

@@ -112,7 +112,8 @@ SqlFragment& where_identity(SqlFragment& q, const Identity& identity) {
 }
 
 void validate(const Identity& identity) {
-  for (const auto& [name, value] : {std::pair{"issuer", &identity.issuer}, std::pair{"subject", &identity.subject}}) {
+  for (const auto& [name, value] :
+       {std::pair{"issuer", &identity.issuer}, std::pair{"subject", &identity.subject}}) {
     if (value->empty()) throw ValidationError(std::string(name) + ": required", name);
     if (value->size() > 191) throw ValidationError(std::string(name) + ": at most 191 bytes", name);
   }
@@ -125,8 +126,8 @@ void Directory::link_identity(store::UnitOfWork& uow, Id user, const Identity& i
   require_user(uow, user);
   if (const auto owner = user_of(uow, identity)) {
     if (*owner == user) return;
-    throw Conflict("the identity " + identity.subject + " of " + identity.issuer + " is linked to user " +
-                       std::to_string(*owner),
+    throw Conflict("the identity " + identity.subject + " of " + identity.issuer +
+                       " is linked to user " + std::to_string(*owner),
                    "subject");
   }
   SqlFragment ins;
@@ -142,7 +143,8 @@ void Directory::link_identity(store::UnitOfWork& uow, Id user, const Identity& i
                            .count()))
       .text(")");
   island::execute(tx_of(uow), ins);
-  detail::audit_access(uow, "identity_linked", user, "identity", nullptr, identity.subject + "@" + identity.issuer);
+  detail::audit_access(uow, "identity_linked", user, "identity", nullptr,
+                       identity.subject + "@" + identity.issuer);
 }
 
 void Directory::unlink_identity(store::UnitOfWork& uow, const Identity& identity) const {
@@ -150,7 +152,9 @@ void Directory::unlink_identity(store::UnitOfWork& uow, const Identity& identity
   SqlFragment del;
   del.text("DELETE FROM security_identities");
   island::execute(tx_of(uow), where_identity(del, identity));
-  if (user) detail::audit_access(uow, "identity_unlinked", *user, "identity", identity.subject + "@" + identity.issuer, nullptr);
+  if (user)
+    detail::audit_access(uow, "identity_unlinked", *user, "identity",
+                         identity.subject + "@" + identity.issuer, nullptr);
 }
 
 std::optional<Id> Directory::user_of(store::UnitOfWork& uow, const Identity& identity) const {
@@ -168,7 +172,8 @@ std::vector<Identity> Directory::identities_of(store::UnitOfWork& uow, Id user) 
       .text(" ORDER BY issuer, subject");
   const auto cells = island::query_text(tx_of(uow), q, 2);
   std::vector<Identity> out;
-  for (std::size_t i = 0; i + 1 < cells.size(); i += 2) out.push_back({cells[i].text, cells[i + 1].text});
+  for (std::size_t i = 0; i + 1 < cells.size(); i += 2)
+    out.push_back({cells[i].text, cells[i + 1].text});
   return out;
 }
 

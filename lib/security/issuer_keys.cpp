@@ -26,7 +26,8 @@ json fetch_json(const std::string& url, std::chrono::milliseconds timeout) {
                                            std::chrono::steady_clock::now() + timeout, 1u << 20);
   if (r.status != 200) throw Unavailable("GET " + url + " answered " + std::to_string(r.status));
   json doc = json::parse(r.body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) throw Unavailable("GET " + url + " did not answer a JSON object");
+  if (doc.is_discarded() || !doc.is_object())
+    throw Unavailable("GET " + url + " did not answer a JSON object");
   return doc;
 }
 
@@ -38,16 +39,19 @@ std::string string_member(const json& doc, const char* name) {
 
 }  // namespace
 
-IssuerKeys::IssuerKeys(OidcOptions options) : options_(std::move(options)), policy_(policy_of(options_)) {
+IssuerKeys::IssuerKeys(OidcOptions options)
+    : options_(std::move(options)), policy_(policy_of(options_)) {
   if (options_.issuer.empty()) throw ValidationError("oidc issuer: required", "issuer");
   // Keys fetched over plain HTTP could be swapped by anyone on the path: an issuer is
   // https://, or http:// on loopback when the operator says so.
   const bool https = options_.issuer.rfind("https://", 0) == 0;
-  const bool loopback_http = options_.issuer.rfind("http://", 0) == 0 && net::detail::is_loopback_url(options_.issuer);
+  const bool loopback_http =
+      options_.issuer.rfind("http://", 0) == 0 && net::detail::is_loopback_url(options_.issuer);
   if (!https && !(loopback_http && options_.allow_http_loopback))
-    throw ValidationError("oidc issuer: '" + options_.issuer + "' is not an https:// URL" +
-                              (loopback_http ? " (plain http:// on loopback needs allow_http_loopback)" : ""),
-                          "issuer");
+    throw ValidationError(
+        "oidc issuer: '" + options_.issuer + "' is not an https:// URL" +
+            (loopback_http ? " (plain http:// on loopback needs allow_http_loopback)" : ""),
+        "issuer");
   if (options_.audience.empty()) throw ValidationError("oidc audience: required", "audience");
 }
 
@@ -73,11 +77,13 @@ std::string IssuerKeys::fetch_jwks() const {
   }
   std::string base = options_.issuer;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  const json discovery = fetch_json(base + "/.well-known/openid-configuration", options_.fetch_timeout);
+  const json discovery =
+      fetch_json(base + "/.well-known/openid-configuration", options_.fetch_timeout);
   if (string_member(discovery, "issuer") != options_.issuer)
     throw Unavailable("the discovery document of " + options_.issuer + " names another issuer");
   const std::string jwks_uri = string_member(discovery, "jwks_uri");
-  if (jwks_uri.empty()) throw Unavailable("the discovery document of " + options_.issuer + " has no jwks_uri");
+  if (jwks_uri.empty())
+    throw Unavailable("the discovery document of " + options_.issuer + " has no jwks_uri");
   // Keys from another origin would let whoever controls that origin mint tokens.
   std::string origin;
   try {
@@ -85,7 +91,8 @@ std::string IssuerKeys::fetch_jwks() const {
   } catch (const ValidationError&) {
   }
   if (origin != net::detail::origin_of(options_.issuer))
-    throw Unavailable("the jwks_uri " + jwks_uri + " of " + options_.issuer + " is not on the issuer's origin");
+    throw Unavailable("the jwks_uri " + jwks_uri + " of " + options_.issuer +
+                      " is not on the issuer's origin");
   return fetch_json(jwks_uri, options_.fetch_timeout).dump();
 }
 
@@ -122,19 +129,23 @@ std::shared_ptr<const JwtVerifier> IssuerKeys::current() {
     // at most once per refresh interval, and is told the keys are unavailable meanwhile.
     std::lock_guard<std::mutex> lock(fetch_mutex_);
     if (auto got = snapshot()) return got;
-    if (!attempted_ || Clock::now() - attempted_at_ >= options_.key_refresh_interval) fetch_locked();
+    if (!attempted_ || Clock::now() - attempted_at_ >= options_.key_refresh_interval)
+      fetch_locked();
     if (auto got = snapshot()) return got;
     std::lock_guard<std::mutex> guard(mutex_);
-    throw Unavailable("the signing keys of " + options_.issuer + " cannot be had (" + last_failure_ + ")");
+    throw Unavailable("the signing keys of " + options_.issuer + " cannot be had (" +
+                      last_failure_ + ")");
   }
   // Stale: one request fetches again; the others go on with the keys held.
   std::unique_lock<std::mutex> lock(fetch_mutex_, std::try_to_lock);
-  if (lock.owns_lock() && (!attempted_ || Clock::now() - attempted_at_ >= options_.key_refresh_interval))
+  if (lock.owns_lock() &&
+      (!attempted_ || Clock::now() - attempted_at_ >= options_.key_refresh_interval))
     fetch_locked();
   return snapshot();
 }
 
-std::shared_ptr<const JwtVerifier> IssuerKeys::refresh(const std::shared_ptr<const JwtVerifier>& seen) {
+std::shared_ptr<const JwtVerifier> IssuerKeys::refresh(
+    const std::shared_ptr<const JwtVerifier>& seen) {
   std::lock_guard<std::mutex> lock(fetch_mutex_);
   if (auto now_held = snapshot(); now_held != seen) return now_held;  // another thread refreshed
   if (attempted_ && Clock::now() - attempted_at_ < options_.key_refresh_interval) return nullptr;

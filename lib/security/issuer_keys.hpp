@@ -42,8 +42,8 @@ class IssuerKeys {
   std::shared_ptr<const JwtVerifier> verifier_;
   Clock::time_point fetched_at_{};
   KeyStats stats_;
-  std::string last_failure_;  // why the last fetch failed; guarded by mutex_
-  std::mutex fetch_mutex_;          // one fetch at a time
+  std::string last_failure_;          // why the last fetch failed; guarded by mutex_
+  std::mutex fetch_mutex_;            // one fetch at a time
   Clock::time_point attempted_at_{};  // guarded by fetch_mutex_
   bool attempted_ = false;            // guarded by fetch_mutex_
 };

@@ -89,8 +89,8 @@ json definition(const Role& role) {
 // Role definitions belong to no record: their entries name the access configuration as
 // user 0, with the role in the field name ("role.<name>"), so they are found by actor and
 // time, and under object user:0.
-void audit_definition(store::UnitOfWork& uow, const char* action, const std::string& name, const json& before,
-                      const json& after) {
+void audit_definition(store::UnitOfWork& uow, const char* action, const std::string& name,
+                      const json& before, const json& after) {
   detail::audit_access(uow, action, 0, "role." + name, before, after);
 }
 

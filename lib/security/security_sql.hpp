@@ -27,10 +27,11 @@ inline bool exists(store::UnitOfWork& uow, const char* table, Id id) {
 
 // Notes a change to who `user` is or may act as for the audit trail: `field` went from
 // `before` to `after` (null for none).
-inline void audit_access(store::UnitOfWork& uow, const char* action, Id user, const std::string& field,
-                         const nlohmann::json& before, const nlohmann::json& after) {
-  store::detail::audit_change(uow.impl(), action, {ObjectType::kUser, user}, nlohmann::json{{field, before}},
-                              nlohmann::json{{field, after}});
+inline void audit_access(store::UnitOfWork& uow, const char* action, Id user,
+                         const std::string& field, const nlohmann::json& before,
+                         const nlohmann::json& after) {
+  store::detail::audit_change(uow.impl(), action, {ObjectType::kUser, user},
+                              nlohmann::json{{field, before}}, nlohmann::json{{field, after}});
 }
 
 }  // namespace banyan::security::detail

@@ -6,10 +6,10 @@
 #include <mutex>
 
 #include "banyan/errors.hpp"
-#include "banyan/security/role_store.hpp"
 #include "banyan/security/rate_limiter.hpp"
-#include "store/custom_fields.hpp"
+#include "banyan/security/role_store.hpp"
 #include "model/record_types.hpp"
+#include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 
 namespace banyan {
@@ -25,11 +25,14 @@ std::string key_of(const security::Principal& who) {
 
 struct Engine::Impl {
   Impl(store::Database& database, EngineOptions opts)
-      : db(database), options(std::move(opts)),
-        allowance{static_cast<double>(options.export_allowance.records), options.export_allowance.window,
+      : db(database),
+        options(std::move(opts)),
+        allowance{static_cast<double>(options.export_allowance.records),
+                  options.export_allowance.window,
                   static_cast<double>(options.export_allowance.records)} {
     if (options.export_allowance.records == 0 || options.export_allowance.window.count() <= 0)
-      throw ValidationError("export_allowance: at least one record in a window longer than zero", "export_allowance");
+      throw ValidationError("export_allowance: at least one record in a window longer than zero",
+                            "export_allowance");
   }
 
   store::Database& db;
@@ -45,8 +48,8 @@ struct Engine::Impl {
   };
   std::mutex denied_mutex;
   std::map<std::string, std::int64_t> denied_minute;  // principal -> minute last audited; guarded
-  std::vector<DeniedRead> denied_pending;              // guarded by denied_mutex
-  std::atomic<bool> denied_waiting{false};             // denied_pending is not empty
+  std::vector<DeniedRead> denied_pending;             // guarded by denied_mutex
+  std::atomic<bool> denied_waiting{false};            // denied_pending is not empty
   std::atomic<std::uint64_t> denied_total{0};
 
   // Records listed per principal (the export allowance).
@@ -71,19 +74,20 @@ struct Engine::Impl {
     denied_waiting = true;
   }
 
-  void note_listed(const security::AccessPolicy& in_force, const security::Principal& who, ObjectType type,
-                   std::size_t count) {
+  void note_listed(const security::AccessPolicy& in_force, const security::Principal& who,
+                   ObjectType type, std::size_t count) {
     if (count == 0 || who.kind == security::Principal::Kind::kSystem) return;
     const std::string key = key_of(who);
     const auto now = security::RateLimiter::Clock::now();
     if (listed_records.take(key, allowance, now, static_cast<double>(count)).allowed) return;
     if (in_force.scope(who, security::Action::kExport, type) == security::Scope::kNone) {
       ++exports_refused;
-      throw PermissionDenied("export: listing more than " + std::to_string(options.export_allowance.records) +
-                                 " records in " + describe(options.export_allowance.window) +
-                                 " is an export, which " + (who.name.empty() ? std::string("this principal") : who.name) +
-                                 " may not do on " + std::string(to_string(type)) + " records",
-                             "export");
+      throw PermissionDenied(
+          "export: listing more than " + std::to_string(options.export_allowance.records) +
+              " records in " + describe(options.export_allowance.window) + " is an export, which " +
+              (who.name.empty() ? std::string("this principal") : who.name) + " may not do on " +
+              std::string(to_string(type)) + " records",
+          "export");
     }
     ++mass_exports;
     if (options.on_mass_export) options.on_mass_export(who, type);
@@ -91,8 +95,10 @@ struct Engine::Impl {
 
   static std::string describe(std::chrono::milliseconds window) {
     using namespace std::chrono;
-    if (window % minutes(1) == milliseconds(0)) return std::to_string(duration_cast<minutes>(window).count()) + " minutes";
-    if (window % seconds(1) == milliseconds(0)) return std::to_string(duration_cast<seconds>(window).count()) + " seconds";
+    if (window % minutes(1) == milliseconds(0))
+      return std::to_string(duration_cast<minutes>(window).count()) + " minutes";
+    if (window % seconds(1) == milliseconds(0))
+      return std::to_string(duration_cast<seconds>(window).count()) + " seconds";
     return std::to_string(window.count()) + " ms";
   }
 
@@ -102,10 +108,11 @@ struct Engine::Impl {
   RecordService<T> service(store::Repository<T> repo, const security::Principal& who,
                            std::shared_ptr<const security::AccessPolicy> in_force) {
     ServiceHooks hooks{
-        .denied = [this](const security::Principal& denied_who, ObjectRef record) { note_denied(denied_who, record); },
-        .listed = [this, in_force](const security::Principal& lister, ObjectType type, std::size_t count) {
-          note_listed(*in_force, lister, type, count);
-        }};
+        .denied = [this](const security::Principal& denied_who,
+                         ObjectRef record) { note_denied(denied_who, record); },
+        .listed = [this, in_force](
+                      const security::Principal& lister, ObjectType type,
+                      std::size_t count) { note_listed(*in_force, lister, type, count); }};
     return {repo, db.custom_fields(), db.audit(), who, std::move(in_force), std::move(hooks)};
   }
 };
@@ -181,7 +188,8 @@ store::ConversionResult Engine::convert_lead(store::UnitOfWork& uow, const secur
     scoped.match_company_by_domain = false;
     // The lead as stored (its email may be masked for the caller, but it is the lead's).
     const Lead lead = impl_->db.leads().get(uow, request.lead_id);
-    if (const auto domain = store::company_domain(lead.email); domain && request.match_company_by_domain) {
+    if (const auto domain = store::company_domain(lead.email);
+        domain && request.match_company_by_domain) {
       store::PageRequest by_domain;
       by_domain.filter = store::Filter::eq("domain", *domain);
       by_domain.limit = 1;
@@ -221,7 +229,8 @@ store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Princip
   for (const auto& [field, from] : request.winners) {
     if (std::find(sensitive.begin(), sensitive.end(), field) == sensitive.end()) continue;
     if (hidden_in(from))
-      throw PermissionDenied(field + ": " + who.name + " may not take a field it cannot see", field);
+      throw PermissionDenied(field + ": " + who.name + " may not take a field it cannot see",
+                             field);
   }
   store::MergeRequest scoped = request;
   for (Id loser : request.losers)
@@ -230,28 +239,33 @@ store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Princip
 }
 
 Deal Engine::reopen_deal(store::UnitOfWork& uow, const security::Principal& who, Id deal_id,
-                         std::optional<Id> stage_id, std::optional<std::uint64_t> expected_version) {
+                         std::optional<Id> stage_id,
+                         std::optional<std::uint64_t> expected_version) {
   const auto of = deals(who);
-  policy()->require(who, security::Action::kUpdate, ObjectType::kDeal, security::RecordScope::of(of.get(uow, deal_id)));
+  policy()->require(who, security::Action::kUpdate, ObjectType::kDeal,
+                    security::RecordScope::of(of.get(uow, deal_id)));
   const Deal reopened = impl_->db.deal_stages().reopen(uow, deal_id, stage_id, expected_version);
   return of.get(uow, reopened.id);
 }
 
 std::uint64_t Engine::count_without_value(store::UnitOfWork& uow, const security::Principal& who,
-                                         const CustomFieldDefinition& definition) {
+                                          const CustomFieldDefinition& definition) {
   require(who, security::Action::kRead, definition.object_type);
   return impl_->db.custom_fields().count_without_value(uow, definition);
 }
 
-std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id field_id, const CustomValue& value,
+std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id field_id,
+                                            const CustomValue& value,
                                             const BackfillOptions& options) {
   if (options.batch < 1 || options.batch > 10000)
     throw ValidationError("batch: must be between 1 and 10000", "batch");
   store::Database& db = impl_->db;
   const auto registry = db.custom_fields();
-  const CustomFieldDefinition def = db.read([&](store::UnitOfWork& uow) { return registry.get(uow, field_id); });
+  const CustomFieldDefinition def =
+      db.read([&](store::UnitOfWork& uow) { return registry.get(uow, field_id); });
   require(who, security::Action::kAdmin, def.object_type);
-  if (std::holds_alternative<std::monostate>(value)) throw ValidationError("value: a backfill needs a value", "value");
+  if (std::holds_alternative<std::monostate>(value))
+    throw ValidationError("value: a backfill needs a value", "value");
   try {
     CustomValue checked = value;
     store::check_custom_value(def, checked);
@@ -262,7 +276,8 @@ std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id f
   Id after = 0;
   // Counted once, then kept by subtraction: a count is a scan of the whole table, and one
   // per batch would make a large backfill quadratic. The last batch counts again, exactly.
-  std::uint64_t left = db.read([&](store::UnitOfWork& uow) { return registry.count_without_value(uow, def); });
+  std::uint64_t left =
+      db.read([&](store::UnitOfWork& uow) { return registry.count_without_value(uow, def); });
   for (;;) {
     bool more = false;
     db.transact(
@@ -302,7 +317,8 @@ void Engine::record_denied_reads() {
         [&](store::UnitOfWork& uow) {
           uow.describe_actor(d.who.name, "read");
           impl_->db.audit().record_denial(
-              uow, d.record, "read refused for scope (answered as not found); first of this minute");
+              uow, d.record,
+              "read refused for scope (answered as not found); first of this minute");
         },
         d.who.user_id);
   }

@@ -82,7 +82,11 @@ RecordService<T>::RecordService(store::Repository<T> repo, store::CustomFieldReg
                                 store::AuditLog audit, security::Principal who,
                                 std::shared_ptr<const security::AccessPolicy> policy,
                                 ServiceHooks hooks) noexcept
-    : repo_(repo), fields_(fields), audit_(audit), who_(std::move(who)), policy_(std::move(policy)),
+    : repo_(repo),
+      fields_(fields),
+      audit_(audit),
+      who_(std::move(who)),
+      policy_(std::move(policy)),
       hooks_(std::move(hooks)) {}
 
 template <typename T>
@@ -162,14 +166,16 @@ void RecordService<T>::check_fields(store::UnitOfWork& uow, const store::Filter&
 template <typename T>
 void RecordService<T>::check_external_id_writer() const {
   if (policy_->scope(who_, Action::kRead, T::kType) == security::Scope::kAll) return;
-  throw PermissionDenied("external_id: external ids are unique across every " + std::string(to_string(T::kType)) +
-                             ", so only a principal that reads them all may write one, which " + who_.name +
-                             " may not",
+  throw PermissionDenied("external_id: external ids are unique across every " +
+                             std::string(to_string(T::kType)) +
+                             ", so only a principal that reads them all may write one, which " +
+                             who_.name + " may not",
                          "external_id");
 }
 
 template <typename T>
-void RecordService<T>::check_references(store::UnitOfWork& uow, const T& next, const T* stored, Action action,
+void RecordService<T>::check_references(store::UnitOfWork& uow, const T& next, const T* stored,
+                                        Action action,
                                         const std::vector<std::string>* named) const {
   auto sets = [&](const char* field) {
     return named == nullptr || std::find(named->begin(), named->end(), field) != named->end();
@@ -187,9 +193,11 @@ void RecordService<T>::check_references(store::UnitOfWork& uow, const T& next, c
     const bool moved = stored == nullptr || stored->company_id != next.company_id;
     if (next.company_id && moved && sets("company_id")) {
       const auto company = store::Repository<Company>(uow.impl().db).find(uow, *next.company_id);
-      if (!company || !policy_->allows(who_, Action::kRead, ObjectType::kCompany, security::RecordScope::of(*company)))
-        throw ValidationError("company_id: no record " + std::to_string(*next.company_id) + " in companies",
-                              "company_id");
+      if (!company || !policy_->allows(who_, Action::kRead, ObjectType::kCompany,
+                                       security::RecordScope::of(*company)))
+        throw ValidationError(
+            "company_id: no record " + std::to_string(*next.company_id) + " in companies",
+            "company_id");
     }
   }
 }
@@ -338,12 +346,14 @@ WriteResult<T> RecordService<T>::patch(store::UnitOfWork& uow, Id id, const Patc
     if constexpr (std::is_same_v<T, Deal>) next.company_id = patch.values.company_id;
     check_references(uow, next, &stored, Action::kUpdate, &patch.fields);
   }
-  if (scope_of(moved) != scope_of(stored)) policy_->require(who_, Action::kUpdate, T::kType, scope_of(moved));
+  if (scope_of(moved) != scope_of(stored))
+    policy_->require(who_, Action::kUpdate, T::kType, scope_of(moved));
   if (!sees_sensitive(stored)) {
     // Writing what it cannot see would overwrite it (and an accepted equal value would
     // tell what is there): refused, clearing included.
     auto refuse = [&](const std::string& field) {
-      throw PermissionDenied(field + ": " + who_.name + " may not write a field it cannot see", field);
+      throw PermissionDenied(field + ": " + who_.name + " may not write a field it cannot see",
+                             field);
     };
     const auto& personal = security::sensitive_fields(T::kType);
     for (const auto& field : patch.fields) {
@@ -372,7 +382,8 @@ template <typename T>
 T RecordService<T>::as_of(store::UnitOfWork& uow, Id id, Timestamp when) const {
   auto record = audit_.template as_of<T>(uow, id, when);
   if (!record || !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record)))
-    throw NotFound("no " + std::string(to_string(T::kType)) + " with id " + std::to_string(id) + " at that time");
+    throw NotFound("no " + std::string(to_string(T::kType)) + " with id " + std::to_string(id) +
+                   " at that time");
   return masked(uow, std::move(*record));
 }
 
@@ -386,8 +397,8 @@ std::vector<store::FieldChange> RecordService<T>::history(store::UnitOfWork& uow
     // and the administrators': other readers of the directory see the record's fields only.
     if (who_.user_id != id && !policy_->allows(who_, Action::kAdmin, T::kType, scope_of(now)))
       std::erase_if(changes, [](const store::FieldChange& c) {
-        return c.field.starts_with("role.") || c.field.starts_with("team.") || c.field.starts_with("api_key.") ||
-               c.field == "identity";
+        return c.field.starts_with("role.") || c.field.starts_with("team.") ||
+               c.field.starts_with("api_key.") || c.field == "identity";
       });
   }
   if (sees_sensitive(now)) return changes;

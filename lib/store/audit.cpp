@@ -29,7 +29,8 @@ using nlohmann::json;
 
 const std::string kGenesis(64, '0');  // the "previous hash" of entry 1
 constexpr const char* kColumns =
-    "id, at, actor_id, actor, origin, action, object_type, object_id, changes, detail, prev_hash, hash";
+    "id, at, actor_id, actor, origin, action, object_type, object_id, changes, detail, prev_hash, "
+    "hash";
 constexpr std::size_t kWidth = 12;
 
 // A payload with custom fields flattened: "custom.<name>" beside the standard fields.
@@ -100,7 +101,8 @@ Head read_head(island::Transaction& tx, island::Backend backend, bool lock) {
 }
 
 std::string key_mark(const std::string& chain_key, std::uint64_t keyed_from) {
-  return util::hex(util::hmac_sha256(chain_key, "banyan audit keyed from " + std::to_string(keyed_from)));
+  return util::hex(
+      util::hmac_sha256(chain_key, "banyan audit keyed from " + std::to_string(keyed_from)));
 }
 
 const char* const kKeyHint = " (BANYAN_AUDIT_KEY_FILE, or DatabaseOptions::audit_key)";
@@ -111,17 +113,20 @@ void require_own_key(const DatabaseState& db, const Head& head, const std::strin
   const std::string& key = db.audit_chain_key;
   if (key.empty()) {
     if (head.keyed_from != 0)
-      throw Unavailable("the audit trail is keyed from entry " + std::to_string(head.keyed_from) + ": " + what +
-                        " needs its audit key" + kKeyHint);
+      throw Unavailable("the audit trail is keyed from entry " + std::to_string(head.keyed_from) +
+                        ": " + what + " needs its audit key" + kKeyHint);
     return;
   }
   if (head.keyed_from == 0 || head.mark != key_mark(key, head.keyed_from))
-    throw Unavailable("the audit key is not the key this audit trail is keyed with, or the trail's head was "
-                      "altered (`banyan audit verify` tells which): " + what + " is refused");
+    throw Unavailable(
+        "the audit key is not the key this audit trail is keyed with, or the trail's head was "
+        "altered (`banyan audit verify` tells which): " +
+        what + " is refused");
 }
 
 std::string checkpoint_text(const AuditCheckpoint& c) {
-  return "banyan-audit-checkpoint v1 " + std::to_string(c.sequence) + " " + c.hash + " " + format_timestamp(c.at);
+  return "banyan-audit-checkpoint v1 " + std::to_string(c.sequence) + " " + c.hash + " " +
+         format_timestamp(c.at);
 }
 
 std::string signature_of(const DatabaseState& db, const AuditCheckpoint& c) {
@@ -193,7 +198,8 @@ void key_audit_trail(DatabaseState& state) {
   }
   island::TransactionPtr tx = island::begin(*state.db, island::Access::kReadWrite);
   const Head head = read_head(*tx, state.backend, true);
-  if (head.keyed_from != 0) return require_own_key(state, head, "opening the database");  // keyed meanwhile
+  if (head.keyed_from != 0)
+    return require_own_key(state, head, "opening the database");  // keyed meanwhile
   const std::uint64_t from = head.last + 1;
   island::SqlFragment key;
   key.text("UPDATE audit_head SET keyed_from = ")
@@ -203,7 +209,8 @@ void key_audit_trail(DatabaseState& state) {
       .text(" WHERE id = 1");
   island::execute(*tx, key);
   island::commit(*tx);
-  state.log("the audit trail is keyed with the audit key from entry " + std::to_string(from) + " on");
+  state.log("the audit trail is keyed with the audit key from entry " + std::to_string(from) +
+            " on");
 }
 
 void flush_audit(UnitOfWork::Impl& uow) {
@@ -266,12 +273,14 @@ using detail::text_param;
 using nlohmann::json;
 
 std::vector<AuditEntry> AuditLog::query(UnitOfWork& uow, const AuditQuery& query) const {
-  if (query.limit < 1 || query.limit > 1000) throw ValidationError("limit: must be between 1 and 1000", "limit");
+  if (query.limit < 1 || query.limit > 1000)
+    throw ValidationError("limit: must be between 1 and 1000", "limit");
   island::SqlFragment q;
   q.text(std::string("SELECT ") + detail::kColumns + " FROM audit_log WHERE id > ")
       .param(int_param(static_cast<std::int64_t>(query.after)));
   if (query.object) detail::object_is(q.text(" AND"), *query.object);
-  if (query.actor_id) q.text(" AND actor_id = ").param(int_param(static_cast<std::int64_t>(*query.actor_id)));
+  if (query.actor_id)
+    q.text(" AND actor_id = ").param(int_param(static_cast<std::int64_t>(*query.actor_id)));
   if (query.from) q.text(" AND at >= ").param(int_param(detail::micros(*query.from)));
   if (query.to) q.text(" AND at < ").param(int_param(detail::micros(*query.to)));
   q.text(" ORDER BY id LIMIT " + std::to_string(query.limit));
@@ -282,7 +291,8 @@ std::vector<AuditEntry> AuditLog::query(UnitOfWork& uow, const AuditQuery& query
   return out;
 }
 
-AuditVerification AuditLog::verify(UnitOfWork& uow, const std::vector<AuditCheckpoint>& anchors) const {
+AuditVerification AuditLog::verify(UnitOfWork& uow,
+                                   const std::vector<AuditCheckpoint>& anchors) const {
   island::Transaction& tx = uow.impl().live();
   const detail::Head head = detail::read_head(tx, db_->backend, false);
   const std::string& key = db_->audit_chain_key;
@@ -297,18 +307,23 @@ AuditVerification AuditLog::verify(UnitOfWork& uow, const std::vector<AuditCheck
     throw Unavailable("the audit trail is keyed from entry " + std::to_string(head.keyed_from) +
                       ": verifying it needs its audit key" + detail::kKeyHint);
   if (!anchors.empty() && key.empty())
-    throw Unavailable(std::string("checking checkpoints needs the audit key that signed them") + detail::kKeyHint);
+    throw Unavailable(std::string("checking checkpoints needs the audit key that signed them") +
+                      detail::kKeyHint);
   if (!key.empty() && head.keyed_from == 0)
-    return fail(1, "the trail is not keyed, but opening it with this audit key keyed it: its head was altered "
-                   "and the entries may have been rewritten");
+    return fail(
+        1,
+        "the trail is not keyed, but opening it with this audit key keyed it: its head was altered "
+        "and the entries may have been rewritten");
   if (head.keyed_from != 0 && head.mark != detail::key_mark(key, head.keyed_from))
-    return fail(head.keyed_from, "the head's key mark was not made by this audit key: the head was altered "
-                                 "(or this is another trail's key)");
+    return fail(head.keyed_from,
+                "the head's key mark was not made by this audit key: the head was altered "
+                "(or this is another trail's key)");
   // Each checkpoint must be the key's; then it names the entry it vouched for.
   std::map<std::uint64_t, const AuditCheckpoint*> vouched;
   for (const AuditCheckpoint& c : anchors) {
     if (c.signature != detail::signature_of(*db_, c))
-      return fail(c.sequence, "the checkpoint of " + format_timestamp(c.at) + " (entry " + std::to_string(c.sequence) +
+      return fail(c.sequence, "the checkpoint of " + format_timestamp(c.at) + " (entry " +
+                                  std::to_string(c.sequence) +
                                   ") is not signed with the audit key: the anchor was altered");
     if (c.sequence > 0) vouched.emplace(c.sequence, &c);
   }
@@ -325,11 +340,12 @@ AuditVerification AuditLog::verify(UnitOfWork& uow, const std::vector<AuditCheck
       std::string prev;
       const AuditEntry e = detail::entry_of(&cells[i], &prev);
       if (e.id != expected_id)
-        return fail(expected_id, "entry " + std::to_string(expected_id) + " is missing (the next is " +
-                                     std::to_string(e.id) + ")");
+        return fail(expected_id, "entry " + std::to_string(expected_id) +
+                                     " is missing (the next is " + std::to_string(e.id) + ")");
       if (prev != expected_prev)
         return fail(e.id, "entry " + std::to_string(e.id) + " does not follow entry " +
-                              std::to_string(e.id - 1) + " (its link was changed, or the entry before it)");
+                              std::to_string(e.id - 1) +
+                              " (its link was changed, or the entry before it)");
       const bool keyed = head.keyed_from != 0 && e.id >= head.keyed_from;
       if (detail::hash_of(prev, e, keyed ? key : std::string()) != e.hash)
         return fail(e.id, "entry " + std::to_string(e.id) + " was changed after it was written" +
@@ -344,13 +360,15 @@ AuditVerification AuditLog::verify(UnitOfWork& uow, const std::vector<AuditCheck
   }
   if (!vouched.empty() && vouched.rbegin()->first > v.entries) {
     const AuditCheckpoint& c = *vouched.rbegin()->second;
-    return fail(v.entries + 1, "the log ends at entry " + std::to_string(v.entries) + " but the checkpoint of " +
-                                   format_timestamp(c.at) + " vouches for entry " + std::to_string(c.sequence) +
+    return fail(v.entries + 1, "the log ends at entry " + std::to_string(v.entries) +
+                                   " but the checkpoint of " + format_timestamp(c.at) +
+                                   " vouches for entry " + std::to_string(c.sequence) +
                                    ": the newest entries were removed");
   }
   if (head.last != v.entries)
-    return fail(v.entries + 1, "the log ends at entry " + std::to_string(v.entries) + " but entry " +
-                                   std::to_string(head.last) + " was written (the newest entries were removed)");
+    return fail(v.entries + 1, "the log ends at entry " + std::to_string(v.entries) +
+                                   " but entry " + std::to_string(head.last) +
+                                   " was written (the newest entries were removed)");
   if (head.hash != expected_prev)
     return fail(head.last, "entry " + std::to_string(head.last) + " is not the last entry written");
   return v;
@@ -358,8 +376,9 @@ AuditVerification AuditLog::verify(UnitOfWork& uow, const std::vector<AuditCheck
 
 AuditCheckpoint AuditLog::checkpoint(UnitOfWork& uow) const {
   if (db_->audit_checkpoint_key.empty())
-    throw Unavailable(std::string("a checkpoint is signed with the audit key, and none is configured") +
-                      detail::kKeyHint);
+    throw Unavailable(
+        std::string("a checkpoint is signed with the audit key, and none is configured") +
+        detail::kKeyHint);
   const detail::Head head = detail::read_head(uow.impl().live(), db_->backend, false);
   detail::require_own_key(*db_, head, "a checkpoint");
   AuditCheckpoint c;
@@ -374,16 +393,21 @@ std::uint64_t AuditLog::keyed_from(UnitOfWork& uow) const {
   return detail::read_head(uow.impl().live(), db_->backend, false).keyed_from;
 }
 
-std::string AuditCheckpoint::line() const { return detail::checkpoint_text(*this) + " " + signature; }
+std::string AuditCheckpoint::line() const {
+  return detail::checkpoint_text(*this) + " " + signature;
+}
 
 namespace {
 
 bool all_hex(std::string_view s, std::size_t size) {
-  return s.size() == size &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return s.size() == size && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
-[[noreturn]] void bad_anchor(const std::string& why) { throw ValidationError("anchor: " + why, "anchor"); }
+[[noreturn]] void bad_anchor(const std::string& why) {
+  throw ValidationError("anchor: " + why, "anchor");
+}
 
 }  // namespace
 
@@ -400,8 +424,10 @@ AuditCheckpoint AuditCheckpoint::parse(std::string_view line) {
   if (words.size() != 6 || words[0] != "banyan-audit-checkpoint" || words[1] != "v1")
     bad_anchor("a checkpoint reads \"banyan-audit-checkpoint v1 SEQUENCE HASH TIME SIGNATURE\"");
   AuditCheckpoint c;
-  const auto [end, ec] = std::from_chars(words[2].data(), words[2].data() + words[2].size(), c.sequence);
-  if (ec != std::errc() || end != words[2].data() + words[2].size()) bad_anchor("the sequence is not a number");
+  const auto [end, ec] =
+      std::from_chars(words[2].data(), words[2].data() + words[2].size(), c.sequence);
+  if (ec != std::errc() || end != words[2].data() + words[2].size())
+    bad_anchor("the sequence is not a number");
   if (!all_hex(words[3], 64)) bad_anchor("the hash is not 64 hex digits");
   const auto at = parse_timestamp(words[4]);
   if (!at) bad_anchor("the time is not an RFC 3339 time");
@@ -415,12 +441,15 @@ AuditCheckpoint AuditCheckpoint::parse(std::string_view line) {
 void append_audit_anchor(const std::string& path, const AuditCheckpoint& checkpoint) {
   const std::string text = checkpoint.line() + "\n";
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) throw Unavailable("cannot open the audit anchor " + path + ": " + std::strerror(errno));
+  if (fd < 0)
+    throw Unavailable("cannot open the audit anchor " + path + ": " + std::strerror(errno));
   // One write of one short line: appends from several processes do not interleave.
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
   const int err = errno;
   ::close(fd);
-  if (!ok) throw Unavailable("cannot append to the audit anchor " + path + ": " + std::strerror(err));
+  if (!ok)
+    throw Unavailable("cannot append to the audit anchor " + path + ": " + std::strerror(err));
 }
 
 std::vector<AuditCheckpoint> read_audit_anchor(const std::string& path) {
@@ -439,7 +468,8 @@ std::vector<AuditCheckpoint> read_audit_anchor(const std::string& path) {
   return out;
 }
 
-std::vector<FieldChange> AuditLog::history(UnitOfWork& uow, ObjectRef object, std::string_view field) const {
+std::vector<FieldChange> AuditLog::history(UnitOfWork& uow, ObjectRef object,
+                                           std::string_view field) const {
   island::SqlFragment q;
   q.text(std::string("SELECT ") + detail::kColumns + " FROM audit_log WHERE");
   detail::object_is(q, object).text(" AND action <> 'denied' ORDER BY id");
@@ -456,12 +486,15 @@ std::vector<FieldChange> AuditLog::history(UnitOfWork& uow, ObjectRef object, st
       if (!pair.is_array() || pair.size() != 2) continue;
       if (detail::may_be_sealed(object.type, name)) {
         const detail::FieldCipher* cipher = uow.impl().db->cipher.get();
-        const std::string place = detail::sealed_place(object.type, name.starts_with("custom.") ? "custom" : name);
+        const std::string place =
+            detail::sealed_place(object.type, name.starts_with("custom.") ? "custom" : name);
         out.push_back({e.id, e.at, e.actor_id, e.actor, e.action, name,
-                       detail::open_json(cipher, place, pair[0]).dump(), detail::open_json(cipher, place, pair[1]).dump()});
+                       detail::open_json(cipher, place, pair[0]).dump(),
+                       detail::open_json(cipher, place, pair[1]).dump()});
         continue;
       }
-      out.push_back({e.id, e.at, e.actor_id, e.actor, e.action, name, pair[0].dump(), pair[1].dump()});
+      out.push_back(
+          {e.id, e.at, e.actor_id, e.actor, e.action, name, pair[0].dump(), pair[1].dump()});
     }
   }
   return out;

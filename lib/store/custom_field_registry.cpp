@@ -6,11 +6,11 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/store/custom_fields.hpp"
-#include "store/custom_fields.hpp"
 #include "model/record_types.hpp"
-#include "store/sealing.hpp"
+#include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
+#include "store/sealing.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
 
@@ -27,9 +27,10 @@ void check_name(const std::string& name) {
                     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
                   });
   if (!ok) {
-    throw ValidationError("name: lower-case letters, digits and _, starting with a letter, at "
-                          "most 63 characters",
-                          "name");
+    throw ValidationError(
+        "name: lower-case letters, digits and _, starting with a letter, at "
+        "most 63 characters",
+        "name");
   }
 }
 
@@ -38,8 +39,7 @@ void check_definition(CustomFieldDefinition& d) {
   check_name(d.name);
   if (d.label.empty()) d.label = d.name;
   detail::check_text("label", d.label);
-  const bool enumerated =
-      d.type == CustomFieldType::kEnum || d.type == CustomFieldType::kMultiEnum;
+  const bool enumerated = d.type == CustomFieldType::kEnum || d.type == CustomFieldType::kMultiEnum;
   if (enumerated && d.options.empty())
     throw ValidationError("options: an enum field needs at least one option", "options");
   if (!enumerated && !d.options.empty())
@@ -47,10 +47,10 @@ void check_definition(CustomFieldDefinition& d) {
   std::set<std::string> seen;
   for (const auto& o : d.options) {
     detail::check_required("options", o);
-    if (!seen.insert(o).second) throw ValidationError("options: '" + o + "' is listed twice", "options");
+    if (!seen.insert(o).second)
+      throw ValidationError("options: '" + o + "' is listed twice", "options");
   }
-  if (d.min && d.max && *d.min > *d.max)
-    throw ValidationError("min: must not exceed max", "min");
+  if (d.min && d.max && *d.min > *d.max) throw ValidationError("min: must not exceed max", "min");
   if (d.max_length && (*d.max_length < 1 || *d.max_length > 65536))
     throw ValidationError("max_length: must be between 1 and 65536", "max_length");
   if (d.scale < 0 || d.scale > 9) throw ValidationError("scale: must be between 0 and 9", "scale");
@@ -106,7 +106,6 @@ CustomFieldDefinition store(island::Transaction& tx, const CustomFieldDefinition
   Rows::update(tx, row);
   return find_in(tx, d.id);
 }
-
 
 // The definition with another type: options that make no sense for it go, and the default
 // converts (or goes).
@@ -225,9 +224,10 @@ CustomFieldDefinition CustomFieldRegistry::update(UnitOfWork& uow,
   const CustomFieldDefinition current = find_in(tx, definition.id);
   if (definition.name != current.name || definition.type != current.type ||
       definition.object_type != current.object_type) {
-    throw ValidationError("name: name, type and object type change only through rename() and "
-                          "change_type()",
-                          definition.name != current.name ? "name" : "type");
+    throw ValidationError(
+        "name: name, type and object type change only through rename() and "
+        "change_type()",
+        definition.name != current.name ? "name" : "type");
   }
   CustomFieldDefinition d = definition;
   check_definition(d);
@@ -271,25 +271,28 @@ void CustomFieldRegistry::remove(UnitOfWork& uow, Id id) const {
 namespace {
 
 // "FROM <table> WHERE <the record has no value for def>"; sealed values count as values.
-island::SqlFragment without_value_clause(island::Backend backend, const CustomFieldDefinition& def) {
+island::SqlFragment without_value_clause(island::Backend backend,
+                                         const CustomFieldDefinition& def) {
   const std::string table(detail::table_of(def.object_type));
   const std::string path = "'$." + detail::json_key(def.id) + "'";
   island::SqlFragment q;
   q.text(" FROM " + table + " WHERE " +
-         (backend == island::Backend::kSqlite ? "json_type(" : "JSON_EXTRACT(") + table + ".custom_fields, " +
-         path + ") IS NULL");
+         (backend == island::Backend::kSqlite ? "json_type(" : "JSON_EXTRACT(") + table +
+         ".custom_fields, " + path + ") IS NULL");
   return q;
 }
 
 }  // namespace
 
-std::uint64_t CustomFieldRegistry::count_without_value(UnitOfWork& uow, const CustomFieldDefinition& def) const {
+std::uint64_t CustomFieldRegistry::count_without_value(UnitOfWork& uow,
+                                                       const CustomFieldDefinition& def) const {
   island::SqlFragment q;
   q.text("SELECT COUNT(*)").append(without_value_clause(db_->backend, def));
   return static_cast<std::uint64_t>(island::query_int(uow.impl().live(), q));
 }
 
-std::vector<Id> CustomFieldRegistry::without_value(UnitOfWork& uow, const CustomFieldDefinition& def, Id after,
+std::vector<Id> CustomFieldRegistry::without_value(UnitOfWork& uow,
+                                                   const CustomFieldDefinition& def, Id after,
                                                    std::size_t limit) const {
   island::Transaction& tx = uow.impl().live();
   island::SqlFragment q;

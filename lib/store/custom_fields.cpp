@@ -55,7 +55,8 @@ bool valid_phone(std::string_view s) {
     const char c = s[i];
     if (c >= '0' && c <= '9') {
       ++digits;
-    } else if (!(c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || (c == '+' && i == 0))) {
+    } else if (!(c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' ||
+                 (c == '+' && i == 0))) {
       return false;
     }
   }
@@ -89,17 +90,24 @@ std::string trim(std::string s) {
 
 json encode_value(const CustomFieldDefinition& def, const CustomValue& v) {
   switch (def.type) {
-    case CustomFieldType::kNumber: return std::get<std::int64_t>(v);
-    case CustomFieldType::kDecimal: return std::get<double>(v);
-    case CustomFieldType::kBool: return std::get<bool>(v) ? 1 : 0;
-    case CustomFieldType::kDate: return days(std::get<Date>(v));
-    case CustomFieldType::kDateTime: return micros(std::get<Timestamp>(v));
-    case CustomFieldType::kMultiEnum: return std::get<std::vector<std::string>>(v);
+    case CustomFieldType::kNumber:
+      return std::get<std::int64_t>(v);
+    case CustomFieldType::kDecimal:
+      return std::get<double>(v);
+    case CustomFieldType::kBool:
+      return std::get<bool>(v) ? 1 : 0;
+    case CustomFieldType::kDate:
+      return days(std::get<Date>(v));
+    case CustomFieldType::kDateTime:
+      return micros(std::get<Timestamp>(v));
+    case CustomFieldType::kMultiEnum:
+      return std::get<std::vector<std::string>>(v);
     case CustomFieldType::kCurrency: {
       const Money& m = std::get<Money>(v);
       return json{{"minor", m.minor_units}, {"currency", m.currency}};
     }
-    default: return std::get<std::string>(v);
+    default:
+      return std::get<std::string>(v);
   }
 }
 
@@ -251,13 +259,18 @@ void check_value(const CustomFieldDefinition& def, CustomValue& value) {
       if (const auto* s = std::get_if<std::string>(&value)) {
         const auto t = parse_timestamp(*s);
         if (!t)
-          invalid(def, "expects an RFC 3339 date and time (e.g. 2019-02-11T10:00:00Z, at most six fraction "
-                       "digits), not '" + s->substr(0, 64) + "'");
+          invalid(
+              def,
+              "expects an RFC 3339 date and time (e.g. 2019-02-11T10:00:00Z, at most six fraction "
+              "digits), not '" +
+                  s->substr(0, 64) + "'");
         value = *t;
       }
       expect<Timestamp>(def, value, "an RFC 3339 date and time (e.g. 2019-02-11T10:00:00Z)");
       return;
-    case CustomFieldType::kBool: expect<bool>(def, value, "true or false"); return;
+    case CustomFieldType::kBool:
+      expect<bool>(def, value, "true or false");
+      return;
     case CustomFieldType::kEnum: {
       const auto& s = expect<std::string>(def, value, "one of its options");
       if (!in_options(def, s)) invalid(def, "'" + s + "' is not one of its options");
@@ -431,8 +444,8 @@ std::optional<CustomValue> value_from_text(const CustomFieldDefinition& def,
       std::size_t start = 0;
       while (start <= text.size() && !text.empty()) {
         const auto comma = text.find(',', start);
-        list.push_back(trim(text.substr(start, comma == std::string::npos ? std::string::npos
-                                                                          : comma - start)));
+        list.push_back(trim(
+            text.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
@@ -474,15 +487,17 @@ std::string custom_value_sql(island::Backend backend, std::string_view table,
     case CustomFieldType::kDate:
     case CustomFieldType::kDateTime:
     case CustomFieldType::kBool:
-    case CustomFieldType::kCurrency: return "CAST(" + v + " AS SIGNED)";
-    case CustomFieldType::kDecimal: return "CAST(" + v + " AS DOUBLE)";
-    default: return v;
+    case CustomFieldType::kCurrency:
+      return "CAST(" + v + " AS SIGNED)";
+    case CustomFieldType::kDecimal:
+      return "CAST(" + v + " AS DOUBLE)";
+    default:
+      return v;
   }
 }
 
-void custom_contains_sql(island::SqlFragment& out, island::Backend backend,
-                         std::string_view table, const CustomFieldDefinition& def,
-                         const std::string& option) {
+void custom_contains_sql(island::SqlFragment& out, island::Backend backend, std::string_view table,
+                         const CustomFieldDefinition& def, const std::string& option) {
   const std::string column = std::string(table) + ".custom_fields";
   const std::string path = "'$." + json_key(def.id) + "'";
   if (backend == island::Backend::kSqlite) {

@@ -73,9 +73,8 @@ std::optional<CustomValue> value_from_text(const CustomFieldDefinition& def,
 std::string custom_value_sql(island::Backend backend, std::string_view table,
                              const CustomFieldDefinition& def);
 // "(<table>'s multi-enum value contains ?)" with the option bound.
-void custom_contains_sql(island::SqlFragment& out, island::Backend backend,
-                         std::string_view table, const CustomFieldDefinition& def,
-                         const std::string& option);
+void custom_contains_sql(island::SqlFragment& out, island::Backend backend, std::string_view table,
+                         const CustomFieldDefinition& def, const std::string& option);
 
 // The row's stored value of a field as a keyset cursor sees it (int64, double, string or
 // null), read from the raw JSON.

@@ -17,8 +17,7 @@ namespace banyan::store {
 
 namespace detail {
 Timestamp now_micros() {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now());
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 }  // namespace detail
 
@@ -52,7 +51,9 @@ namespace {
 void check_encryption_keys(detail::DatabaseState& state, const detail::FieldCipher* cipher) {
   const auto known = [&](island::Transaction& tx, const std::string& id, bool lock) {
     island::SqlFragment q;
-    q.text("SELECT key_id, fingerprint, CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END FROM encryption_keys");
+    q.text(
+        "SELECT key_id, fingerprint, CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END FROM "
+        "encryption_keys");
     if (!id.empty()) q.text(" WHERE key_id = ").param(detail::text_param(id));
     // After another process registered the id, a locking read sees its row (MySQL;
     // SQLite's write transaction is exclusive already).
@@ -68,20 +69,25 @@ void check_encryption_keys(detail::DatabaseState& state, const detail::FieldCiph
   if (cipher == nullptr) {
     if (cells.empty()) return;
     std::string ids;
-    for (std::size_t i = 0; i < cells.size(); i += 3) ids += (ids.empty() ? "" : ", ") + cells[i].text;
-    throw Unavailable("this database holds values encrypted at rest (keys " + ids +
-                      "): give its keys (BANYAN_ENCRYPTION_KEY_FILE, or DatabaseOptions::encryption)");
+    for (std::size_t i = 0; i < cells.size(); i += 3)
+      ids += (ids.empty() ? "" : ", ") + cells[i].text;
+    throw Unavailable(
+        "this database holds values encrypted at rest (keys " + ids +
+        "): give its keys (BANYAN_ENCRYPTION_KEY_FILE, or DatabaseOptions::encryption)");
   }
   const auto ring = cipher->fingerprints();
   std::string missing;
   for (std::size_t i = 0; i < cells.size(); i += 3) {
-    const bool in_ring = std::any_of(ring.begin(), ring.end(), [&](const auto& k) { return k.id == cells[i].text; });
-    if (!in_ring && cells[i + 2].text == "0") missing += (missing.empty() ? "'" : ", '") + cells[i].text + "'";
+    const bool in_ring =
+        std::any_of(ring.begin(), ring.end(), [&](const auto& k) { return k.id == cells[i].text; });
+    if (!in_ring && cells[i + 2].text == "0")
+      missing += (missing.empty() ? "'" : ", '") + cells[i].text + "'";
   }
   if (!missing.empty()) {
-    throw Unavailable("this database has values sealed with key " + missing +
-                      ", which the encryption key ring lacks: add it back (a key leaves the ring only after "
-                      "`banyan encryption rewrap` has resealed everything with a newer one)");
+    throw Unavailable(
+        "this database has values sealed with key " + missing +
+        ", which the encryption key ring lacks: add it back (a key leaves the ring only after "
+        "`banyan encryption rewrap` has resealed everything with a newer one)");
   }
   std::vector<detail::FieldCipher::KeyCheck> fresh;
   bool current_retired = false;
@@ -101,9 +107,12 @@ void check_encryption_keys(detail::DatabaseState& state, const detail::FieldCiph
       island::SqlFragment ins;
       ins.text(std::string(detail::insert_ignore(state.backend)) +
                "encryption_keys (key_id, fingerprint, created_at) VALUES (")
-          .param(detail::text_param(key.id)).text(", ")
-          .param(detail::text_param(key.fingerprint)).text(", ")
-          .param(detail::int_param(detail::micros(detail::now_micros()))).text(")");
+          .param(detail::text_param(key.id))
+          .text(", ")
+          .param(detail::text_param(key.fingerprint))
+          .text(", ")
+          .param(detail::int_param(detail::micros(detail::now_micros())))
+          .text(")");
       if (island::execute(*tx, ins) > 0) continue;
       // Registered meanwhile by another process: it must have brought the same key.
       const auto now = known(*tx, key.id, true);
@@ -129,8 +138,8 @@ void note_unsealed_emails(DatabaseState& state) {
     // Values beginning "enc1:" are sealed (FieldCipher::is_sealed): two range probes of the
     // email index for any other, however many rows there are.
     const std::string email = table + ".email";
-    q.text("SELECT COUNT(*) FROM (SELECT 1 FROM " + table + " WHERE " + email + " < 'enc1:' OR " + email +
-           " >= 'enc1;' LIMIT 1) unsealed");
+    q.text("SELECT COUNT(*) FROM (SELECT 1 FROM " + table + " WHERE " + email + " < 'enc1:' OR " +
+           email + " >= 'enc1;' LIMIT 1) unsealed");
     state.unsealed_emails_of(type) = island::query_int(*tx, q) > 0;
   }
   island::commit(*tx);
@@ -157,7 +166,9 @@ CommitDeadline::CommitDeadline(std::chrono::steady_clock::time_point deadline) n
   commit_deadline = deadline;
 }
 CommitDeadline::~CommitDeadline() { commit_deadline = previous_; }
-std::optional<std::chrono::steady_clock::time_point> CommitDeadline::current() noexcept { return commit_deadline; }
+std::optional<std::chrono::steady_clock::time_point> CommitDeadline::current() noexcept {
+  return commit_deadline;
+}
 
 void UnitOfWork::commit() {
   if (commit_deadline && std::chrono::steady_clock::now() > *commit_deadline) {
@@ -177,7 +188,8 @@ void Database::probe() {
   const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  island::execute(uow.impl().live(), "UPDATE health_probe SET probed_at = " + std::to_string(now) + " WHERE id = 1");
+  island::execute(uow.impl().live(),
+                  "UPDATE health_probe SET probed_at = " + std::to_string(now) + " WHERE id = 1");
   uow.commit();
 }
 
@@ -204,12 +216,11 @@ std::unique_ptr<Database> Database::open(std::string_view url, DatabaseOptions o
   auto state = std::make_unique<detail::DatabaseState>();
   state->backend = spec.backend;
   state->custom_fields.ttl = options.custom_field_cache_ttl;
-  state->log = options.log ? std::move(options.log) : [](std::string_view line) {
-    std::cerr << "banyan: " << line << '\n';
-  };
+  state->log = options.log ? std::move(options.log)
+                           : [](std::string_view line) { std::cerr << "banyan: " << line << '\n'; };
   auto log = state->log;
-  state->db = island::open_database(spec, options.pool,
-                                    [log](const std::string& line) { log(line); });
+  state->db =
+      island::open_database(spec, options.pool, [log](const std::string& line) { log(line); });
   state->schema_version = detail::ensure_schema(*state, options.migrate);
   std::optional<EncryptionKeys> keys =
       options.encryption ? std::move(options.encryption) : EncryptionKeys::from_environment();
@@ -220,12 +231,14 @@ std::unique_ptr<Database> Database::open(std::string_view url, DatabaseOptions o
     state->cipher.install(std::move(cipher));
     detail::note_unsealed_emails(*state);
   }
-  std::optional<EncryptionKeys> audit_key = options.audit_key
-                                                ? EncryptionKeys::single_audit_key(std::move(*options.audit_key))
-                                                : EncryptionKeys::audit_key_from_environment();
+  std::optional<EncryptionKeys> audit_key =
+      options.audit_key ? EncryptionKeys::single_audit_key(std::move(*options.audit_key))
+                        : EncryptionKeys::audit_key_from_environment();
   if (audit_key) {
-    state->audit_chain_key = util::hmac_sha256(audit_key->current().secret, "banyan audit chain v1");
-    state->audit_checkpoint_key = util::hmac_sha256(audit_key->current().secret, "banyan audit checkpoint v1");
+    state->audit_chain_key =
+        util::hmac_sha256(audit_key->current().secret, "banyan audit chain v1");
+    state->audit_checkpoint_key =
+        util::hmac_sha256(audit_key->current().secret, "banyan audit checkpoint v1");
   }
   detail::key_audit_trail(*state);
   return std::unique_ptr<Database>(new Database(std::move(state)));
@@ -235,9 +248,8 @@ UnitOfWork Database::begin(std::optional<Id> actor, Access access) {
   auto impl = std::make_unique<UnitOfWork::Impl>();
   impl->db = state_.get();
   impl->actor = actor;
-  impl->tx = island::begin(*state_->db, access == Access::kReadWrite
-                                                  ? island::Access::kReadWrite
-                                                  : island::Access::kReadOnly);
+  impl->tx = island::begin(*state_->db, access == Access::kReadWrite ? island::Access::kReadWrite
+                                                                     : island::Access::kReadOnly);
   return UnitOfWork(std::move(impl));
 }
 
@@ -246,7 +258,8 @@ std::string_view Database::backend() const noexcept {
 }
 
 void Database::reload_encryption_keys(const EncryptionKeys& keys) {
-  if (!state_->cipher) throw Unavailable("encryption at rest is off in this process: a key ring is given at open");
+  if (!state_->cipher)
+    throw Unavailable("encryption at rest is off in this process: a key ring is given at open");
   auto cipher = std::make_unique<const detail::FieldCipher>(keys);
   check_encryption_keys(*state_, cipher.get());
   state_->cipher.install(std::move(cipher));
@@ -257,18 +270,21 @@ std::vector<std::string> Database::encryption_key_problems() {
   if (cipher == nullptr) return {};
   island::TransactionPtr tx = island::begin(*state_->db, island::Access::kReadOnly);
   island::SqlFragment q;
-  q.text("SELECT key_id, fingerprint FROM encryption_keys WHERE retired_at IS NULL ORDER BY key_id");
+  q.text(
+      "SELECT key_id, fingerprint FROM encryption_keys WHERE retired_at IS NULL ORDER BY key_id");
   const auto cells = island::query_text(*tx, q, 2);
   island::commit(*tx);
   const auto ring = cipher->fingerprints();
   std::vector<std::string> out;
   for (std::size_t i = 0; i + 2 <= cells.size(); i += 2) {
-    const auto k = std::find_if(ring.begin(), ring.end(), [&](const auto& r) { return r.id == cells[i].text; });
+    const auto k = std::find_if(ring.begin(), ring.end(),
+                                [&](const auto& r) { return r.id == cells[i].text; });
     if (k == ring.end())
       out.push_back("the database has values sealed with encryption key '" + cells[i].text +
                     "', which this process's key ring lacks");
     else if (k->fingerprint != cells[i + 1].text)
-      out.push_back("encryption key '" + cells[i].text + "' is not the key the database knows by that id");
+      out.push_back("encryption key '" + cells[i].text +
+                    "' is not the key the database knows by that id");
   }
   return out;
 }

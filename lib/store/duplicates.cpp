@@ -8,10 +8,10 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/store/repository.hpp"
+#include "model/writable_fields.hpp"
 #include "store/audit.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
-#include "model/writable_fields.hpp"
 #include "store/match_keys.hpp"
 #include "store/object_links.hpp"
 #include "store/outbox_writer.hpp"
@@ -24,10 +24,14 @@ using detail::text_param;
 
 std::string_view to_string(DuplicateRule rule) noexcept {
   switch (rule) {
-    case DuplicateRule::kEmail: return "email";
-    case DuplicateRule::kPhone: return "phone";
-    case DuplicateRule::kDomain: return "domain";
-    case DuplicateRule::kName: return "name";
+    case DuplicateRule::kEmail:
+      return "email";
+    case DuplicateRule::kPhone:
+      return "phone";
+    case DuplicateRule::kDomain:
+      return "domain";
+    case DuplicateRule::kName:
+      return "name";
   }
   return "name";
 }
@@ -35,23 +39,25 @@ std::string_view to_string(DuplicateRule rule) noexcept {
 namespace {
 
 DuplicateRule parse_rule(const std::string& s) {
-  for (auto r : {DuplicateRule::kEmail, DuplicateRule::kPhone, DuplicateRule::kDomain,
-                 DuplicateRule::kName})
+  for (auto r :
+       {DuplicateRule::kEmail, DuplicateRule::kPhone, DuplicateRule::kDomain, DuplicateRule::kName})
     if (to_string(r) == s) return r;
   return DuplicateRule::kName;
 }
 
 void require_deduplicated(ObjectType type) {
   if (type != ObjectType::kContact && type != ObjectType::kCompany && type != ObjectType::kLead)
-    throw ValidationError("type: duplicates are found and merged for contacts, companies and "
-                          "leads only",
-                          "type");
+    throw ValidationError(
+        "type: duplicates are found and merged for contacts, companies and "
+        "leads only",
+        "type");
 }
 
 using KeyRows = island::RowStore<odbrows::MatchKeyRow>;
 
-std::vector<odbrows::MatchKeyRow> keys_where(island::Transaction& tx, ObjectType type,
-                                             const std::function<void(island::SqlFragment&)>& more) {
+std::vector<odbrows::MatchKeyRow> keys_where(
+    island::Transaction& tx, ObjectType type,
+    const std::function<void(island::SqlFragment&)>& more) {
   island::SqlFragment clause;
   clause.text("object_type = ");
   clause.param(text_param(std::string(to_string(type))));
@@ -174,11 +180,13 @@ MergeResult merge_as(UnitOfWork& uow, detail::DatabaseState* db, const MergeRequ
     };
     for (const auto& f : banyan::detail::writable_fields<T>()) {
       const std::string name(f.name);
-      if (f.mergeable && !chosen.count(name) && !withheld(name) && f.blank(survivor) && !f.blank(loser))
+      if (f.mergeable && !chosen.count(name) && !withheld(name) && f.blank(survivor) &&
+          !f.blank(loser))
         f.copy(survivor, loser);
     }
     for (const auto& [name, value] : loser.custom)
-      if (!chosen.count("custom." + name) && !withheld("custom." + name)) survivor.custom.emplace(name, value);
+      if (!chosen.count("custom." + name) && !withheld("custom." + name))
+        survivor.custom.emplace(name, value);
   }
 
   MergeResult result;
@@ -192,7 +200,8 @@ MergeResult merge_as(UnitOfWork& uow, detail::DatabaseState* db, const MergeRequ
     const nlohmann::json before = detail::row_payload<T>(*row, *fields);
     row->merged_into_id = std::make_unique<std::uint64_t>(survivor.id);
     island::RowStore<typename detail::Entity<T>::Row>::update(tx, *row);
-    detail::audit_change(uow.impl(), "merged", {T::kType, loser.id}, before, detail::row_payload<T>(*row, *fields));
+    detail::audit_change(uow.impl(), "merged", {T::kType, loser.id}, before,
+                         detail::row_payload<T>(*row, *fields));
     result.merged.push_back(loser.id);
   }
   // Last, so that a survivor the definitions refuse (say, a required custom field
@@ -264,7 +273,8 @@ std::vector<DuplicateGroup> Duplicates::scan(UnitOfWork& uow, ObjectType type,
 
 MergeResult Duplicates::merge(UnitOfWork& uow, const MergeRequest& request) const {
   require_deduplicated(request.type);
-  if (request.losers.empty()) throw ValidationError("losers: name at least one record to merge", "losers");
+  if (request.losers.empty())
+    throw ValidationError("losers: name at least one record to merge", "losers");
   std::set<Id> seen{request.survivor};
   for (Id id : request.losers) {
     if (!seen.insert(id).second) {
@@ -275,9 +285,12 @@ MergeResult Duplicates::merge(UnitOfWork& uow, const MergeRequest& request) cons
     }
   }
   switch (request.type) {
-    case ObjectType::kContact: return merge_as<Contact>(uow, db_, request);
-    case ObjectType::kCompany: return merge_as<Company>(uow, db_, request);
-    default: return merge_as<Lead>(uow, db_, request);
+    case ObjectType::kContact:
+      return merge_as<Contact>(uow, db_, request);
+    case ObjectType::kCompany:
+      return merge_as<Company>(uow, db_, request);
+    default:
+      return merge_as<Lead>(uow, db_, request);
   }
 }
 

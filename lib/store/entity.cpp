@@ -12,32 +12,70 @@
 namespace banyan::store::detail {
 namespace {
 
-#define TEXT(name) {#name, FieldType::kText, false, [](const Row& r) { return cell(r.name); }, nullptr, \
-    [](Row& r, const Cell& c) { assign(r.name, c); }}
-#define OPT_TEXT(name) {#name, FieldType::kText, true, [](const Row& r) { return cell(r.name); }, nullptr, \
-    [](Row& r, const Cell& c) { assign(r.name, c); }}
-#define INT(name) {#name, FieldType::kInt, false, [](const Row& r) { return cell(r.name); }, nullptr, \
-    [](Row& r, const Cell& c) { assign(r.name, c); }}
-#define OPT_INT(name) {#name, FieldType::kInt, true, [](const Row& r) { return cell(r.name); }, nullptr, \
-    [](Row& r, const Cell& c) { assign(r.name, c); }}
-#define ID(name) {#name, FieldType::kId, false, [](const Row& r) { return cell(r.name); }, nullptr, \
-    [](Row& r, const Cell& c) { assign(r.name, c); }}
-#define OPT_ID(name) {#name, FieldType::kId, true, [](const Row& r) { return cell(r.name); }, nullptr, \
-    [](Row& r, const Cell& c) { assign(r.name, c); }}
-#define BOOL(name) {#name, FieldType::kBool, false, [](const Row& r) { return cell(r.name); }, nullptr, \
-    [](Row& r, const Cell& c) { assign(r.name, c); }}
-#define OPT_TIME(name) {#name, FieldType::kTime, true, [](const Row& r) { return cell(r.name); }, nullptr, \
-    [](Row& r, const Cell& c) { assign(r.name, c); }}
-#define OPT_DATE(name) {#name, FieldType::kDate, true, [](const Row& r) { return cell(r.name); }, nullptr, \
-    [](Row& r, const Cell& c) { assign(r.name, c); }}
-#define ENUM(name, parser)                                                          \
-  {#name, FieldType::kText, false, [](const Row& r) { return cell(r.name); },       \
-   [](std::string_view v) { (void)parser(v); }, [](Row& r, const Cell& c) { assign(r.name, c); }}
+#define TEXT(name)                                                                                \
+  {                                                                                               \
+#name, FieldType::kText, false,                                                               \
+        [](const Row& r) { return cell(r.name); }, nullptr,                                       \
+                                                [](Row & r, const Cell& c) { assign(r.name, c); } \
+  }
+#define OPT_TEXT(name)                                                                            \
+  {                                                                                               \
+#name, FieldType::kText, true,                                                                \
+        [](const Row& r) { return cell(r.name); }, nullptr,                                       \
+                                                [](Row & r, const Cell& c) { assign(r.name, c); } \
+  }
+#define INT(name)                                                                                 \
+  {                                                                                               \
+#name, FieldType::kInt, false,                                                                \
+        [](const Row& r) { return cell(r.name); }, nullptr,                                       \
+                                                [](Row & r, const Cell& c) { assign(r.name, c); } \
+  }
+#define OPT_INT(name)                                                                             \
+  {                                                                                               \
+#name, FieldType::kInt, true,                                                                 \
+        [](const Row& r) { return cell(r.name); }, nullptr,                                       \
+                                                [](Row & r, const Cell& c) { assign(r.name, c); } \
+  }
+#define ID(name)                                                                                  \
+  {                                                                                               \
+#name, FieldType::kId, false,                                                                 \
+        [](const Row& r) { return cell(r.name); }, nullptr,                                       \
+                                                [](Row & r, const Cell& c) { assign(r.name, c); } \
+  }
+#define OPT_ID(name)                                                                              \
+  {                                                                                               \
+#name, FieldType::kId, true,                                                                  \
+        [](const Row& r) { return cell(r.name); }, nullptr,                                       \
+                                                [](Row & r, const Cell& c) { assign(r.name, c); } \
+  }
+#define BOOL(name)                                                                                \
+  {                                                                                               \
+#name, FieldType::kBool, false,                                                               \
+        [](const Row& r) { return cell(r.name); }, nullptr,                                       \
+                                                [](Row & r, const Cell& c) { assign(r.name, c); } \
+  }
+#define OPT_TIME(name)                                                                            \
+  {                                                                                               \
+#name, FieldType::kTime, true,                                                                \
+        [](const Row& r) { return cell(r.name); }, nullptr,                                       \
+                                                [](Row & r, const Cell& c) { assign(r.name, c); } \
+  }
+#define OPT_DATE(name)                                                                            \
+  {                                                                                               \
+#name, FieldType::kDate, true,                                                                \
+        [](const Row& r) { return cell(r.name); }, nullptr,                                       \
+                                                [](Row & r, const Cell& c) { assign(r.name, c); } \
+  }
+#define ENUM(name, parser)                                                         \
+  {                                                                                \
+#name, FieldType::kText, false, [](const Row& r) { return cell(r.name); },       \
+   [](std::string_view v) { (void)parser(v); }, [](Row& r, const Cell& c) { assign(r.name, c); } \
+  }
 
 // Tables whose rows carry owner_id and team_id.
-constexpr std::string_view kRecordTables[] = {"users",     "teams",  "tags",      "companies",
-                                              "contacts",  "leads",  "pipelines", "stages",
-                                              "deals",     "activities"};
+constexpr std::string_view kRecordTables[] = {"users",    "teams",     "tags",      "companies",
+                                              "contacts", "leads",     "pipelines", "stages",
+                                              "deals",    "activities"};
 
 template <std::size_t... I>
 constexpr auto columns_in_all(std::string_view column, std::index_sequence<I...>) {
@@ -70,16 +108,26 @@ void validate_names(const std::string& first, const std::string& last) {
 
 std::string_view table_of(ObjectType type) noexcept {
   switch (type) {
-    case ObjectType::kUser: return "users";
-    case ObjectType::kTeam: return "teams";
-    case ObjectType::kTag: return "tags";
-    case ObjectType::kCompany: return "companies";
-    case ObjectType::kContact: return "contacts";
-    case ObjectType::kLead: return "leads";
-    case ObjectType::kPipeline: return "pipelines";
-    case ObjectType::kStage: return "stages";
-    case ObjectType::kDeal: return "deals";
-    case ObjectType::kActivity: return "activities";
+    case ObjectType::kUser:
+      return "users";
+    case ObjectType::kTeam:
+      return "teams";
+    case ObjectType::kTag:
+      return "tags";
+    case ObjectType::kCompany:
+      return "companies";
+    case ObjectType::kContact:
+      return "contacts";
+    case ObjectType::kLead:
+      return "leads";
+    case ObjectType::kPipeline:
+      return "pipelines";
+    case ObjectType::kStage:
+      return "stages";
+    case ObjectType::kDeal:
+      return "deals";
+    case ObjectType::kActivity:
+      return "activities";
   }
   return "contacts";
 }
@@ -97,9 +145,9 @@ bool exists(island::Transaction& tx, std::string_view table, Id id) {
 void require_exists(island::Transaction& tx, std::string_view table, Id id,
                     std::string_view field) {
   if (!exists(tx, table, id)) {
-    throw ValidationError(std::string(field) + ": no record " + std::to_string(id) + " in " +
-                              std::string(table),
-                          std::string(field));
+    throw ValidationError(
+        std::string(field) + ": no record " + std::to_string(id) + " in " + std::string(table),
+        std::string(field));
   }
 }
 
@@ -194,10 +242,9 @@ std::span<const Referrer> Entity<Tag>::referrers() { return {}; }
 // --- Company ---------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::CompanyRow>> Entity<Company>::fields() {
   using Row = odbrows::CompanyRow;
-  static const FieldDef<Row> kFields[] = {TEXT(name),         OPT_TEXT(domain),
-                                          OPT_TEXT(industry), OPT_TEXT(phone),
-                                          OPT_TEXT(website),  OPT_INT(employee_count),
-                                          OPT_ID(merged_into_id)};
+  static const FieldDef<Row> kFields[] = {
+      TEXT(name),        OPT_TEXT(domain),        OPT_TEXT(industry),    OPT_TEXT(phone),
+      OPT_TEXT(website), OPT_INT(employee_count), OPT_ID(merged_into_id)};
   return kFields;
 }
 void Entity<Company>::to_row(const Company& in, Row& out) {
@@ -246,9 +293,9 @@ std::span<const Referrer> Entity<Company>::referrers() {
 // --- Contact ---------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::ContactRow>> Entity<Contact>::fields() {
   using Row = odbrows::ContactRow;
-  static const FieldDef<Row> kFields[] = {TEXT(first_name), TEXT(last_name), OPT_TEXT(email),
-                                          OPT_TEXT(phone), OPT_TEXT(title),
-                                          OPT_ID(merged_into_id)};
+  static const FieldDef<Row> kFields[] = {TEXT(first_name), TEXT(last_name),
+                                          OPT_TEXT(email),  OPT_TEXT(phone),
+                                          OPT_TEXT(title),  OPT_ID(merged_into_id)};
   return kFields;
 }
 void Entity<Contact>::to_row(const Contact& in, Row& out) {
@@ -289,9 +336,12 @@ void Entity<Contact>::before_update(const Row& stored, Row& next) {
 // --- Lead ------------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::LeadRow>> Entity<Lead>::fields() {
   using Row = odbrows::LeadRow;
-  static const FieldDef<Row> kFields[] = {TEXT(first_name),       TEXT(last_name),
-                                          OPT_TEXT(email),        OPT_TEXT(phone),
-                                          OPT_TEXT(company_name), OPT_TEXT(source),
+  static const FieldDef<Row> kFields[] = {TEXT(first_name),
+                                          TEXT(last_name),
+                                          OPT_TEXT(email),
+                                          OPT_TEXT(phone),
+                                          OPT_TEXT(company_name),
+                                          OPT_TEXT(source),
                                           ENUM(status, parse_lead_status),
                                           OPT_TIME(converted_at),
                                           OPT_ID(converted_contact_id),
@@ -343,9 +393,10 @@ void Entity<Lead>::before_create(Row& row) {
 void Entity<Lead>::before_update(const Row& stored, Row& next) {
   const std::string converted(to_string(LeadStatus::kConverted));
   if ((stored.status == converted) != (next.status == converted))
-    throw ValidationError("status: a lead becomes converted only through conversion, and "
-                          "stays so",
-                          "status");
+    throw ValidationError(
+        "status: a lead becomes converted only through conversion, and "
+        "stays so",
+        "status");
   next.converted_at = column(value(stored.converted_at));
   next.converted_contact_id = column(value(stored.converted_contact_id));
   next.converted_company_id = column(value(stored.converted_company_id));
@@ -435,7 +486,8 @@ std::span<const Referrer> Entity<Stage>::referrers() {
 
 namespace {
 
-std::int64_t count_where(island::Transaction& tx, const std::string& table, const std::string& column, Id id) {
+std::int64_t count_where(island::Transaction& tx, const std::string& table,
+                         const std::string& column, Id id) {
   island::SqlFragment q;
   q.text("SELECT COUNT(*) FROM " + table + " WHERE " + column + " = ");
   q.param(int_param(static_cast<std::int64_t>(id)));
@@ -452,22 +504,25 @@ void keep_last_of_kind(island::Transaction& tx, Id pipeline, StageKind kind, con
   q.text(" AND kind = ");
   q.param(text_param(std::string(to_string(kind))));
   if (island::query_int(tx, q) <= 1) {
-    throw Conflict(std::string(field) + ": pipeline " + std::to_string(pipeline) + " holds deals and this is its last " +
-                       std::string(to_string(kind)) + " stage; a pipeline with deals keeps a stage of each kind",
+    throw Conflict(std::string(field) + ": pipeline " + std::to_string(pipeline) +
+                       " holds deals and this is its last " + std::string(to_string(kind)) +
+                       " stage; a pipeline with deals keeps a stage of each kind",
                    field);
   }
 }
 
 }  // namespace
 
-void Entity<Stage>::reconcile(island::Transaction& tx, const Stage* stored, Stage& next, const Named*) {
+void Entity<Stage>::reconcile(island::Transaction& tx, const Stage* stored, Stage& next,
+                              const Named*) {
   if (stored == nullptr) return;
-  const bool kind_changed = next.kind != stored->kind, moved = next.pipeline_id != stored->pipeline_id;
+  const bool kind_changed = next.kind != stored->kind,
+             moved = next.pipeline_id != stored->pipeline_id;
   if (!kind_changed && !moved) return;
   const char* field = kind_changed ? "kind" : "pipeline_id";
   if (const auto deals = count_where(tx, "deals", "stage_id", stored->id); deals > 0) {
-    throw Conflict(std::string(field) + ": stage " + std::to_string(stored->id) + " holds " + std::to_string(deals) +
-                       " deal(s); move them to another stage first",
+    throw Conflict(std::string(field) + ": stage " + std::to_string(stored->id) + " holds " +
+                       std::to_string(deals) + " deal(s); move them to another stage first",
                    field);
   }
   keep_last_of_kind(tx, stored->pipeline_id, stored->kind, field);
@@ -480,10 +535,10 @@ void Entity<Stage>::before_remove(island::Transaction& tx, const Row& row) {
 // --- Deal ------------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::DealRow>> Entity<Deal>::fields() {
   using Row = odbrows::DealRow;
-  static const FieldDef<Row> kFields[] = {TEXT(title),         ID(pipeline_id),
-                                          ID(stage_id),        INT(amount_minor),
-                                          TEXT(currency),      OPT_DATE(expected_close),
-                                          OPT_ID(company_id),  ENUM(status, parse_deal_status),
+  static const FieldDef<Row> kFields[] = {TEXT(title),        ID(pipeline_id),
+                                          ID(stage_id),       INT(amount_minor),
+                                          TEXT(currency),     OPT_DATE(expected_close),
+                                          OPT_ID(company_id), ENUM(status, parse_deal_status),
                                           OPT_TIME(closed_at)};
   return kFields;
 }
@@ -517,16 +572,15 @@ void Entity<Deal>::validate(const Deal& in) {
   validate_record(in);
   check_required("title", in.title);
   check_currency("currency", in.amount.currency);
-  if (in.amount.minor_units < 0)
-    throw ValidationError("amount: must not be negative", "amount");
+  if (in.amount.minor_units < 0) throw ValidationError("amount: must not be negative", "amount");
 }
 void Entity<Deal>::check_references(island::Transaction& tx, const Deal& in) {
   check_owner_and_team(tx, in);
   require_exists(tx, "pipelines", in.pipeline_id, "pipeline_id");
   auto stage = island::RowStore<odbrows::StageRow>::find(tx, in.stage_id);
   if (!stage || stage->pipeline_id != in.pipeline_id) {
-    throw ValidationError("stage_id: no stage " + std::to_string(in.stage_id) +
-                              " in pipeline " + std::to_string(in.pipeline_id),
+    throw ValidationError("stage_id: no stage " + std::to_string(in.stage_id) + " in pipeline " +
+                              std::to_string(in.pipeline_id),
                           "stage_id");
   }
   if (in.company_id) require_exists(tx, "companies", *in.company_id, "company_id");
@@ -537,23 +591,30 @@ namespace {
 
 DealStatus status_of(StageKind kind) {
   switch (kind) {
-    case StageKind::kWon: return DealStatus::kWon;
-    case StageKind::kLost: return DealStatus::kLost;
-    case StageKind::kOpen: break;
+    case StageKind::kWon:
+      return DealStatus::kWon;
+    case StageKind::kLost:
+      return DealStatus::kLost;
+    case StageKind::kOpen:
+      break;
   }
   return DealStatus::kOpen;
 }
 StageKind kind_of(DealStatus status) {
   switch (status) {
-    case DealStatus::kWon: return StageKind::kWon;
-    case DealStatus::kLost: return StageKind::kLost;
-    case DealStatus::kOpen: break;
+    case DealStatus::kWon:
+      return StageKind::kWon;
+    case DealStatus::kLost:
+      return StageKind::kLost;
+    case DealStatus::kOpen:
+      break;
   }
   return StageKind::kOpen;
 }
 
 // The first (or `last`) stage by position of `kind` in the pipeline, if any.
-std::optional<Id> stage_of_kind(island::Transaction& tx, Id pipeline, StageKind kind, bool last = false) {
+std::optional<Id> stage_of_kind(island::Transaction& tx, Id pipeline, StageKind kind,
+                                bool last = false) {
   island::SqlFragment q;
   q.text("SELECT id FROM stages WHERE pipeline_id = ");
   q.param(int_param(static_cast<std::int64_t>(pipeline)));
@@ -576,31 +637,36 @@ void require_complete_pipeline(island::Transaction& tx, Id pipeline) {
     if (!cell.is_null) has[static_cast<int>(parse_stage_kind(cell.text))] = true;
   std::string missing;
   for (StageKind k : {StageKind::kOpen, StageKind::kWon, StageKind::kLost})
-    if (!has[static_cast<int>(k)]) missing += std::string(missing.empty() ? "" : ", ") + std::string(to_string(k));
+    if (!has[static_cast<int>(k)])
+      missing += std::string(missing.empty() ? "" : ", ") + std::string(to_string(k));
   if (!missing.empty()) {
-    throw ValidationError("pipeline_id: pipeline " + std::to_string(pipeline) + " has no " + missing +
-                              " stage; deals need a pipeline with an open, a won and a lost stage (an "
-                              "administrator sets each stage's kind)",
-                          "pipeline_id");
+    throw ValidationError(
+        "pipeline_id: pipeline " + std::to_string(pipeline) + " has no " + missing +
+            " stage; deals need a pipeline with an open, a won and a lost stage (an "
+            "administrator sets each stage's kind)",
+        "pipeline_id");
   }
 }
 
 }  // namespace
 
-void Entity<Deal>::reconcile(island::Transaction& tx, const Deal* stored, Deal& next, const Named* named) {
+void Entity<Deal>::reconcile(island::Transaction& tx, const Deal* stored, Deal& next,
+                             const Named* named) {
   const bool creating = stored == nullptr;
   const bool moves = creating || touches(named, "stage_id", next.stage_id != stored->stage_id) ||
                      touches(named, "pipeline_id", next.pipeline_id != stored->pipeline_id);
   const bool sets_status = creating || touches(named, "status", next.status != stored->status);
-  const bool sets_close = touches(named, "closed_at", creating ? next.closed_at.has_value()
-                                                               : next.closed_at != stored->closed_at);
+  const bool sets_close =
+      touches(named, "closed_at",
+              creating ? next.closed_at.has_value() : next.closed_at != stored->closed_at);
   const bool same_place = !creating && next.stage_id == stored->stage_id &&
                           next.pipeline_id == stored->pipeline_id && next.status == stored->status;
   if (!creating && stored->status != DealStatus::kOpen && (moves || sets_status) && !same_place) {
     const std::string id = std::to_string(stored->id);
-    throw ValidationError(std::string(sets_status ? "status" : "stage_id") + ": deal " + id + " is " +
-                              std::string(to_string(stored->status)) +
-                              "; reopen it before changing its stage or status (POST /v1/deals/" + id + "/reopen)",
+    throw ValidationError(std::string(sets_status ? "status" : "stage_id") + ": deal " + id +
+                              " is " + std::string(to_string(stored->status)) +
+                              "; reopen it before changing its stage or status (POST /v1/deals/" +
+                              id + "/reopen)",
                           sets_status ? "status" : "stage_id");
   }
   if ((moves || sets_status) && !same_place) {
@@ -615,8 +681,9 @@ void Entity<Deal>::reconcile(island::Transaction& tx, const Deal* stored, Deal& 
     } else if (moves && sets_status) {
       // Both given (a create's stage always is): they must agree.
       if (next.status != by_stage)
-        throw ValidationError("status: '" + std::string(to_string(next.status)) + "' does not agree with stage " +
-                                  std::to_string(next.stage_id) + ", a " + std::string(to_string(kind)) +
+        throw ValidationError("status: '" + std::string(to_string(next.status)) +
+                                  "' does not agree with stage " + std::to_string(next.stage_id) +
+                                  ", a " + std::string(to_string(kind)) +
                                   " stage; name one of them, or both in agreement",
                               "status");
     } else if (moves) {
@@ -629,7 +696,8 @@ void Entity<Deal>::reconcile(island::Transaction& tx, const Deal* stored, Deal& 
   }
   // The close time belongs to closed deals: kept as given (imports), else the moment they
   // closed; an open deal has none.
-  const bool closes = next.status != DealStatus::kOpen && (creating || stored->status == DealStatus::kOpen);
+  const bool closes =
+      next.status != DealStatus::kOpen && (creating || stored->status == DealStatus::kOpen);
   if (next.status == DealStatus::kOpen) {
     if (next.closed_at && sets_close)
       throw ValidationError("closed_at: an open deal has no close time", "closed_at");
@@ -639,8 +707,9 @@ void Entity<Deal>::reconcile(island::Transaction& tx, const Deal* stored, Deal& 
   } else if (!next.closed_at) {
     // Emptied by name is refused; a whole record that leaves it out keeps the stored one.
     if (named != nullptr && named->has("closed_at"))
-      throw ValidationError("closed_at: a " + std::string(to_string(next.status)) + " deal keeps its close time",
-                            "closed_at");
+      throw ValidationError(
+          "closed_at: a " + std::string(to_string(next.status)) + " deal keeps its close time",
+          "closed_at");
     next.closed_at = stored->closed_at;
   }
 }
@@ -654,9 +723,12 @@ Id stage_to_reopen_in(island::Transaction& tx, const Deal& deal) {
   q.text(" AND from_stage_id IS NOT NULL ORDER BY id DESC LIMIT 1");
   for (const Id left : island::query_ids(tx, q)) {
     const auto stage = island::RowStore<odbrows::StageRow>::find(tx, left);
-    if (stage && stage->pipeline_id == deal.pipeline_id && stage->kind == to_string(StageKind::kOpen)) return left;
+    if (stage && stage->pipeline_id == deal.pipeline_id &&
+        stage->kind == to_string(StageKind::kOpen))
+      return left;
   }
-  if (const auto last = stage_of_kind(tx, deal.pipeline_id, StageKind::kOpen, /*last=*/true)) return *last;
+  if (const auto last = stage_of_kind(tx, deal.pipeline_id, StageKind::kOpen, /*last=*/true))
+    return *last;
   throw ValidationError("pipeline_id: pipeline " + std::to_string(deal.pipeline_id) +
                             " has no open stage to reopen the deal in",
                         "pipeline_id");
@@ -714,8 +786,7 @@ void Entity<Deal>::after_write(UnitOfWork& uow, const Row* before, const Row& af
 std::span<const FieldDef<odbrows::ActivityRow>> Entity<Activity>::fields() {
   using Row = odbrows::ActivityRow;
   static const FieldDef<Row> kFields[] = {ENUM(kind, parse_activity_kind), TEXT(subject),
-                                          OPT_TEXT(body), OPT_TIME(due_at),
-                                          OPT_TIME(completed_at)};
+                                          OPT_TEXT(body), OPT_TIME(due_at), OPT_TIME(completed_at)};
   return kFields;
 }
 void Entity<Activity>::to_row(const Activity& in, Row& out) {

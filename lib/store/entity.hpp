@@ -142,16 +142,26 @@ inline Date date(std::int64_t d) { return Date(std::chrono::days(d)); }
 template <typename Row>
 std::span<const FieldDef<Row>> record_fields() {
   static const FieldDef<Row> kFields[] = {
-      {"id", FieldType::kId, false, [](const Row& r) { return cell(r.id); }, nullptr, [](Row& r, const Cell& c) { assign(r.id, c); }},
-      {"version", FieldType::kInt, false, [](const Row& r) { return cell(r.version); }, nullptr, [](Row& r, const Cell& c) { assign(r.version, c); }},
-      {"owner_id", FieldType::kId, true, [](const Row& r) { return cell(r.owner_id); }, nullptr, [](Row& r, const Cell& c) { assign(r.owner_id, c); }},
-      {"team_id", FieldType::kId, true, [](const Row& r) { return cell(r.team_id); }, nullptr, [](Row& r, const Cell& c) { assign(r.team_id, c); }},
-      {"created_at", FieldType::kTime, false, [](const Row& r) { return cell(r.created_at); }, nullptr, [](Row& r, const Cell& c) { assign(r.created_at, c); }},
-      {"created_by", FieldType::kId, true, [](const Row& r) { return cell(r.created_by); }, nullptr, [](Row& r, const Cell& c) { assign(r.created_by, c); }},
-      {"updated_at", FieldType::kTime, false, [](const Row& r) { return cell(r.updated_at); }, nullptr, [](Row& r, const Cell& c) { assign(r.updated_at, c); }},
-      {"updated_by", FieldType::kId, true, [](const Row& r) { return cell(r.updated_by); }, nullptr, [](Row& r, const Cell& c) { assign(r.updated_by, c); }},
-      {"external_id", FieldType::kText, true, [](const Row& r) { return cell(r.external_id); }, nullptr, [](Row& r, const Cell& c) { assign(r.external_id, c); }},
-      {"archived_at", FieldType::kTime, true, [](const Row& r) { return cell(r.archived_at); }, nullptr, [](Row& r, const Cell& c) { assign(r.archived_at, c); }},
+      {"id", FieldType::kId, false, [](const Row& r) { return cell(r.id); }, nullptr,
+       [](Row& r, const Cell& c) { assign(r.id, c); }},
+      {"version", FieldType::kInt, false, [](const Row& r) { return cell(r.version); }, nullptr,
+       [](Row& r, const Cell& c) { assign(r.version, c); }},
+      {"owner_id", FieldType::kId, true, [](const Row& r) { return cell(r.owner_id); }, nullptr,
+       [](Row& r, const Cell& c) { assign(r.owner_id, c); }},
+      {"team_id", FieldType::kId, true, [](const Row& r) { return cell(r.team_id); }, nullptr,
+       [](Row& r, const Cell& c) { assign(r.team_id, c); }},
+      {"created_at", FieldType::kTime, false, [](const Row& r) { return cell(r.created_at); },
+       nullptr, [](Row& r, const Cell& c) { assign(r.created_at, c); }},
+      {"created_by", FieldType::kId, true, [](const Row& r) { return cell(r.created_by); }, nullptr,
+       [](Row& r, const Cell& c) { assign(r.created_by, c); }},
+      {"updated_at", FieldType::kTime, false, [](const Row& r) { return cell(r.updated_at); },
+       nullptr, [](Row& r, const Cell& c) { assign(r.updated_at, c); }},
+      {"updated_by", FieldType::kId, true, [](const Row& r) { return cell(r.updated_by); }, nullptr,
+       [](Row& r, const Cell& c) { assign(r.updated_by, c); }},
+      {"external_id", FieldType::kText, true, [](const Row& r) { return cell(r.external_id); },
+       nullptr, [](Row& r, const Cell& c) { assign(r.external_id, c); }},
+      {"archived_at", FieldType::kTime, true, [](const Row& r) { return cell(r.archived_at); },
+       nullptr, [](Row& r, const Cell& c) { assign(r.archived_at, c); }},
   };
   return kFields;
 }
@@ -199,15 +209,15 @@ inline void row_to_record(const odbrows::RecordRow& row, Record& r) {
 //   static void after_event(UnitOfWork&, const Row&, const json& before, const json& after);
 //                                       (more events from the payloads the record event carries)
 
-#define BANYAN_ENTITY_MEMBERS(T, RowT, table)                                        \
-    using Row = odbrows::RowT;                                                      \
-    static constexpr std::string_view kTable = table;                               \
-    static std::span<const FieldDef<Row>> fields();                                 \
-    static void to_row(const T& in, Row& out);                                      \
-    static T from_row(const Row& in);                                               \
-    static void validate(const T& in);                                              \
-    static void check_references(island::Transaction& tx, const T& in);             \
-    static std::span<const Referrer> referrers();
+#define BANYAN_ENTITY_MEMBERS(T, RowT, table)                         \
+  using Row = odbrows::RowT;                                          \
+  static constexpr std::string_view kTable = table;                   \
+  static std::span<const FieldDef<Row>> fields();                     \
+  static void to_row(const T& in, Row& out);                          \
+  static T from_row(const Row& in);                                   \
+  static void validate(const T& in);                                  \
+  static void check_references(island::Transaction& tx, const T& in); \
+  static std::span<const Referrer> referrers();
 
 #define BANYAN_DECLARE_ENTITY(T, RowT, table) \
   template <>                                 \
@@ -242,14 +252,16 @@ struct Entity<Stage> {
   BANYAN_ENTITY_MEMBERS(Stage, StageRow, "stages")
   // A stage holding deals keeps its kind and pipeline; a pipeline holding deals keeps a
   // stage of each kind (Conflict otherwise).
-  static void reconcile(island::Transaction& tx, const Stage* stored, Stage& next, const Named* named);
+  static void reconcile(island::Transaction& tx, const Stage* stored, Stage& next,
+                        const Named* named);
   static void before_remove(island::Transaction& tx, const Row& row);
 };
 template <>
 struct Entity<Deal> {
   BANYAN_ENTITY_MEMBERS(Deal, DealRow, "deals")
   // Makes status, stage and closed_at agree (model/deal.hpp), or refuses the write.
-  static void reconcile(island::Transaction& tx, const Deal* stored, Deal& next, const Named* named);
+  static void reconcile(island::Transaction& tx, const Deal* stored, Deal& next,
+                        const Named* named);
   // deal.won or deal.lost beside the record's event when a write closes the deal.
   static void after_event(UnitOfWork& uow, const Row& row, const nlohmann::json& before,
                           const nlohmann::json& after);
@@ -264,8 +276,7 @@ BANYAN_DECLARE_ENTITY(Activity, ActivityRow, "activities")
 // The table of each object type ("contact" -> "contacts").
 std::string_view table_of(ObjectType type) noexcept;
 // Throws ValidationError(field) unless a record with this id exists in `table`.
-void require_exists(island::Transaction& tx, std::string_view table, Id id,
-                    std::string_view field);
+void require_exists(island::Transaction& tx, std::string_view table, Id id, std::string_view field);
 bool exists(island::Transaction& tx, std::string_view table, Id id);
 
 // Where a reopened deal goes when no stage is asked for: the open stage it left when it

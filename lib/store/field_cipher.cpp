@@ -29,8 +29,8 @@ constexpr std::size_t kTagBytes = 16;
 
 bool valid_id(std::string_view id) {
   return !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -72,7 +72,8 @@ EncryptionKeys EncryptionKeys::parse(std::string_view text) {
     const std::string_view id = trimmed(line.substr(0, colon));
     if (!valid_id(id)) bad_keys(where + ": a key id is 1 to 32 of A-Z a-z 0-9 _ -");
     std::string secret;
-    if (!util::base64_decode_any(trimmed(line.substr(colon + 1)), secret) || secret.size() != kKeyBytes)
+    if (!util::base64_decode_any(trimmed(line.substr(colon + 1)), secret) ||
+        secret.size() != kKeyBytes)
       bad_keys(where + " (key '" + std::string(id) + "'): the key must be 32 bytes in base64");
     for (const Key& k : out.keys_)
       if (k.id == id) bad_keys("key id '" + std::string(id) + "' appears twice");
@@ -99,14 +100,16 @@ std::optional<EncryptionKeys> EncryptionKeys::from_environment() {
 
 EncryptionKeys EncryptionKeys::single_audit_key(EncryptionKeys keys) {
   if (keys.keys_.size() != 1)
-    throw ValidationError("audit_key: give exactly one key (the audit trail is keyed with one key)", "audit_key");
+    throw ValidationError("audit_key: give exactly one key (the audit trail is keyed with one key)",
+                          "audit_key");
   return keys;
 }
 
 std::optional<EncryptionKeys> EncryptionKeys::audit_key_from_environment() {
   if (const char* path = std::getenv("BANYAN_AUDIT_KEY_FILE"); path && *path)
     return single_audit_key(load_file(path));
-  if (const char* text = std::getenv("BANYAN_AUDIT_KEY"); text && *text) return single_audit_key(parse(text));
+  if (const char* text = std::getenv("BANYAN_AUDIT_KEY"); text && *text)
+    return single_audit_key(parse(text));
   return std::nullopt;
 }
 
@@ -119,7 +122,8 @@ namespace detail {
 
 FieldCipher::FieldCipher(const EncryptionKeys& keys) {
   for (const auto& k : keys.keys()) {
-    keys_.push_back({k.id, util::hmac_sha256(k.secret, "banyan field seal v1"), util::hmac_sha256(k.secret, "banyan blind index v1"),
+    keys_.push_back({k.id, util::hmac_sha256(k.secret, "banyan field seal v1"),
+                     util::hmac_sha256(k.secret, "banyan blind index v1"),
                      util::hex(util::hmac_sha256(k.secret, "banyan key check v1"))});
   }
   if (keys_.empty()) throw ValidationError("encryption_keys: no key given", "encryption_keys");
@@ -150,8 +154,10 @@ std::string FieldCipher::seal(std::string_view plain, std::string_view place) co
   int n = 0;  // GCM is a stream mode: the output is exactly as long as the input
   const bool ok =
       EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(key.seal), out) == 1 &&
-      EVP_EncryptUpdate(ctx.get(), nullptr, &n, bytes(place), static_cast<int>(place.size())) == 1 &&
-      EVP_EncryptUpdate(ctx.get(), out + kNonceBytes, &n, bytes(plain), static_cast<int>(plain.size())) == 1 &&
+      EVP_EncryptUpdate(ctx.get(), nullptr, &n, bytes(place), static_cast<int>(place.size())) ==
+          1 &&
+      EVP_EncryptUpdate(ctx.get(), out + kNonceBytes, &n, bytes(plain),
+                        static_cast<int>(plain.size())) == 1 &&
       EVP_EncryptFinal_ex(ctx.get(), out + kNonceBytes + plain.size(), &n) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes),
                           out + kNonceBytes + plain.size()) == 1;
@@ -167,10 +173,12 @@ std::string FieldCipher::open(std::string_view stored, std::string_view place) c
   const Subkeys* key = colon == std::string_view::npos ? nullptr : find(id);
   if (key == nullptr) {
     throw Unavailable("a value of " + std::string(place) + " is encrypted with key '" +
-                      std::string(id.substr(0, 32)) + "', which is not among the configured encryption keys");
+                      std::string(id.substr(0, 32)) +
+                      "', which is not among the configured encryption keys");
   }
   std::string blob;
-  if (!util::base64url_decode(rest.substr(colon + 1), blob) || blob.size() < kNonceBytes + kTagBytes)
+  if (!util::base64url_decode(rest.substr(colon + 1), blob) ||
+      blob.size() < kNonceBytes + kTagBytes)
     throw Unavailable("a value of " + std::string(place) + " is damaged: not a sealed value");
   const std::size_t size = blob.size() - kNonceBytes - kTagBytes;
   std::string plain(size, '\0');
@@ -180,14 +188,15 @@ std::string FieldCipher::open(std::string_view stored, std::string_view place) c
   int n = 0;
   const bool ok =
       EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(key->seal), in) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &n, bytes(place), static_cast<int>(place.size())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &n, bytes(place), static_cast<int>(place.size())) ==
+          1 &&
       EVP_DecryptUpdate(ctx.get(), out, &n, in + kNonceBytes, static_cast<int>(size)) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes),
                           in + kNonceBytes + size) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), out + n, &n) == 1;
   if (!ok) {
-    throw Unavailable("a value of " + std::string(place) +
-                      " does not open with key '" + key->id + "': it was altered or belongs elsewhere");
+    throw Unavailable("a value of " + std::string(place) + " does not open with key '" + key->id +
+                      "': it was altered or belongs elsewhere");
   }
   return plain;
 }
@@ -198,7 +207,8 @@ std::string FieldCipher::blind_index(std::string_view normalized) const {
 
 std::vector<std::string> FieldCipher::blind_indexes(std::string_view normalized) const {
   std::vector<std::string> out;
-  for (const auto& k : keys_) out.push_back(util::hex(util::hmac_sha256(k.index, normalized)).substr(0, 32));
+  for (const auto& k : keys_)
+    out.push_back(util::hex(util::hmac_sha256(k.index, normalized)).substr(0, 32));
   return out;
 }
 

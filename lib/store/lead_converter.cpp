@@ -21,11 +21,10 @@ namespace {
 
 // Addresses at these domains say nothing about the company a person works for.
 constexpr std::array<std::string_view, 22> kFreeMailDomains = {
-    "gmail.com",   "googlemail.com", "yahoo.com",      "yahoo.co.uk", "hotmail.com",
-    "outlook.com", "live.com",       "msn.com",        "icloud.com",  "me.com",
-    "aol.com",     "proton.me",      "protonmail.com", "gmx.com",     "gmx.de",
-    "gmx.net",     "web.de",         "mail.com",       "yandex.ru",   "qq.com",
-    "163.com",     "fastmail.com"};
+    "gmail.com",      "googlemail.com", "yahoo.com",  "yahoo.co.uk", "hotmail.com", "outlook.com",
+    "live.com",       "msn.com",        "icloud.com", "me.com",      "aol.com",     "proton.me",
+    "protonmail.com", "gmx.com",        "gmx.de",     "gmx.net",     "web.de",      "mail.com",
+    "yandex.ru",      "qq.com",         "163.com",    "fastmail.com"};
 
 }  // namespace
 
@@ -78,9 +77,10 @@ ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& r
       } else if (domain) {
         company.name = *domain;
       } else {
-        throw ValidationError("company_name: the lead has no company name and no company email "
-                              "domain; choose a company_id",
-                              "company_name");
+        throw ValidationError(
+            "company_name: the lead has no company name and no company email "
+            "domain; choose a company_id",
+            "company_name");
       }
       company.domain = domain;
       company.owner_id = lead.owner_id;
@@ -163,7 +163,8 @@ Lead LeadConverter::mark_converted(UnitOfWork& uow, Id lead_id, Id contact_id,
   row->updated_at = now;
   row->updated_by = detail::column(uow.actor());
   island::RowStore<odbrows::LeadRow>::update(tx, *row);
-  detail::audit_change(uow.impl(), "converted", from, before, detail::row_payload<Lead>(*row, *fields), now);
+  detail::audit_change(uow.impl(), "converted", from, before,
+                       detail::row_payload<Lead>(*row, *fields), now);
   detail::append_event(uow, "lead.converted", {ObjectType::kLead, lead.id}, row->version,
                        {{"lead_id", lead.id},
                         {"contact_id", contact_id},
@@ -172,6 +173,5 @@ Lead LeadConverter::mark_converted(UnitOfWork& uow, Id lead_id, Id contact_id,
                         {"deal_id", deal_id ? nlohmann::json(*deal_id) : nlohmann::json()}});
   return leads.get(uow, lead.id);
 }
-
 
 }  // namespace banyan::store

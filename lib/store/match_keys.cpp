@@ -95,7 +95,7 @@ std::string phone_digits(std::string_view phone) {
 std::string company_name_key(std::string_view name) {
   static const std::array<std::string_view, 16> kSuffixes = {
       "inc", "incorporated", "ltd", "limited", "llc", "gmbh", "corp", "corporation",
-      "co", "company", "sa", "ag", "plc", "bv", "srl", "oy"};
+      "co",  "company",      "sa",  "ag",      "plc", "bv",   "srl",  "oy"};
   std::istringstream words(fold_to_ascii_lower(name));
   std::vector<std::string> kept;
   std::string raw;

@@ -12,9 +12,9 @@
 namespace banyan::store::detail {
 
 template <typename T>
-inline constexpr bool kDeduplicated = T::kType == ObjectType::kContact ||
-                                      T::kType == ObjectType::kCompany ||
-                                      T::kType == ObjectType::kLead;
+inline constexpr bool kDeduplicated =
+    T::kType == ObjectType::kContact || T::kType == ObjectType::kCompany ||
+    T::kType == ObjectType::kLead;
 
 struct MatchKey {
   DuplicateRule rule;

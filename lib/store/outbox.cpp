@@ -72,7 +72,8 @@ DomainEvent event_of(const odbrows::OutboxEventRow& row) {
 template <typename T>
 nlohmann::json row_payload(const typename Entity<T>::Row& row, const FieldSet& custom) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& f : record_fields<typename Entity<T>::Row>()) out[std::string(f.name)] = cell_json(f.get(row));
+  for (const auto& f : record_fields<typename Entity<T>::Row>())
+    out[std::string(f.name)] = cell_json(f.get(row));
   for (const auto& f : Entity<T>::fields()) out[std::string(f.name)] = cell_json(f.get(row));
   out["custom"] = custom_json(custom, row.custom_fields);
   return out;
@@ -101,8 +102,10 @@ DomainEvent Outbox::append(UnitOfWork& uow, const std::string& type, ObjectRef a
                                 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
                        });
   if (!type_ok)
-    throw ValidationError("type: an event type is \"<object>.<what>\", 3 to 190 characters of "
-                          "A-Z a-z 0-9 . _ -", "type");
+    throw ValidationError(
+        "type: an event type is \"<object>.<what>\", 3 to 190 characters of "
+        "A-Z a-z 0-9 . _ -",
+        "type");
   if (payload.size() > (1u << 20)) throw ValidationError("payload: at most 1 MiB", "payload");
   // Checked without building it (the parser also refuses invalid UTF-8).
   const auto first = payload.find_first_not_of(" \t\r\n");
@@ -111,14 +114,17 @@ DomainEvent Outbox::append(UnitOfWork& uow, const std::string& type, ObjectRef a
   return detail::event_of(detail::insert_event(uow, type, aggregate, aggregate_version, payload));
 }
 
-std::vector<DomainEvent> Outbox::read(UnitOfWork& uow, std::uint64_t after, std::size_t limit) const {
-  if (limit < 1 || limit > 10000) throw ValidationError("limit: must be between 1 and 10000", "limit");
+std::vector<DomainEvent> Outbox::read(UnitOfWork& uow, std::uint64_t after,
+                                      std::size_t limit) const {
+  if (limit < 1 || limit > 10000)
+    throw ValidationError("limit: must be between 1 and 10000", "limit");
   island::SqlFragment clause;
   clause.text("id > ");
   clause.param(detail::int_param(static_cast<std::int64_t>(after)));
   clause.text(" ORDER BY id LIMIT " + std::to_string(limit));
   std::vector<DomainEvent> out;
-  for (const auto& row : island::RowStore<odbrows::OutboxEventRow>::select(uow.impl().live(), clause))
+  for (const auto& row :
+       island::RowStore<odbrows::OutboxEventRow>::select(uow.impl().live(), clause))
     out.push_back(detail::event_of(row));
   return out;
 }

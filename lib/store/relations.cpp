@@ -188,8 +188,8 @@ struct ObjectLinks {
 
 constexpr ObjectLinks<odbrows::ActivityLinkRow, &odbrows::ActivityLinkRow::activity_id>
     kActivityLinks{ObjectType::kActivity, "activity_id"};
-constexpr ObjectLinks<odbrows::TagLinkRow, &odbrows::TagLinkRow::tag_id> kTagLinks{
-    ObjectType::kTag, "tag_id"};
+constexpr ObjectLinks<odbrows::TagLinkRow, &odbrows::TagLinkRow::tag_id> kTagLinks{ObjectType::kTag,
+                                                                                   "tag_id"};
 
 }  // namespace
 

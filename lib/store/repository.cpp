@@ -9,11 +9,11 @@
 #include "banyan/store/deal_stages.hpp"
 #include "model/record_types.hpp"
 #include "model/writable_fields.hpp"
-#include "store/database_state.hpp"
+#include "store/audit.hpp"
 #include "store/custom_fields.hpp"
+#include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/match_keys.hpp"
-#include "store/audit.hpp"
 #include "store/outbox_writer.hpp"
 #include "store/sealing.hpp"
 #include "store/search_index.hpp"
@@ -41,8 +41,7 @@ template <typename T>
 // The domain record of a row (opened in place if it holds sealed values), with its custom
 // field values (definitions are read once, and only for rows that have values).
 template <typename T>
-T to_domain(UnitOfWork& uow, RowOf<T>& row,
-            std::shared_ptr<const detail::FieldSet>& fields) {
+T to_domain(UnitOfWork& uow, RowOf<T>& row, std::shared_ptr<const detail::FieldSet>& fields) {
   detail::open_row<T>(*uow.impl().db, row);
   T out = Entity<T>::from_row(row);
   if (row.custom_fields) {
@@ -69,13 +68,13 @@ RowOf<T> load(island::Transaction& tx, Id id) {
 // References are checked too, unless `check_references` is false (the caller checks them
 // once it knows there is something to write).
 template <typename T>
-RowOf<T> prepare(UnitOfWork& uow, const T& record, bool creating, const detail::CustomTouch& touch = {},
-                 bool check_references = true) {
+RowOf<T> prepare(UnitOfWork& uow, const T& record, bool creating,
+                 const detail::CustomTouch& touch = {}, bool check_references = true) {
   Entity<T>::validate(record);
   RowOf<T> row;
   Entity<T>::to_row(record, row);
-  row.custom_fields = detail::encode_custom(*detail::custom_fields_of(uow.impl(), T::kType), record.custom,
-                                            creating, touch);
+  row.custom_fields = detail::encode_custom(*detail::custom_fields_of(uow.impl(), T::kType),
+                                            record.custom, creating, touch);
   if (check_references) Entity<T>::check_references(uow.impl().live(), record);
   return row;
 }
@@ -87,8 +86,10 @@ T current_of(UnitOfWork& uow, const RowOf<T>& stored) {
   RowOf<T> copy;
   Entity<T>::to_row(Entity<T>::from_row(stored), copy);
   // Columns only the store writes come back as before_update keeps them.
-  if constexpr (requires { Entity<T>::before_update(stored, copy); }) Entity<T>::before_update(stored, copy);
-  copy.custom_fields = stored.custom_fields ? std::make_unique<std::string>(*stored.custom_fields) : nullptr;
+  if constexpr (requires { Entity<T>::before_update(stored, copy); })
+    Entity<T>::before_update(stored, copy);
+  copy.custom_fields =
+      stored.custom_fields ? std::make_unique<std::string>(*stored.custom_fields) : nullptr;
   return to_domain<T>(uow, copy);
 }
 
@@ -109,19 +110,20 @@ void reindex(UnitOfWork& uow, const RowOf<T>& row, bool fresh) {
   if constexpr (detail::kSearchable<T>) {
     std::optional<detail::SearchDocument> doc;
     if constexpr (detail::kHasSealedColumns<T>) {
-      if (!row.archived_at) doc = detail::search_document(row, /*with_sensitive=*/cipher == nullptr);
+      if (!row.archived_at)
+        doc = detail::search_document(row, /*with_sensitive=*/cipher == nullptr);
     } else {
       if (!row.archived_at) doc = detail::search_document(row);
     }
-    detail::index_record(uow.impl().live(), uow.impl().db->backend, {T::kType, row.id}, doc,
-                         fresh);
+    detail::index_record(uow.impl().live(), uow.impl().db->backend, {T::kType, row.id}, doc, fresh);
   }
   if constexpr (detail::kDeduplicated<T>) {
     std::vector<detail::MatchKey> keys;
     if (!row.archived_at) keys = detail::match_keys(row);
     if (cipher != nullptr && detail::kHasSealedColumns<T>) {
       for (auto& k : keys)
-        if (k.rule == DuplicateRule::kEmail || k.rule == DuplicateRule::kPhone) k.key = cipher->blind_index(k.key);
+        if (k.rule == DuplicateRule::kEmail || k.rule == DuplicateRule::kPhone)
+          k.key = cipher->blind_index(k.key);
     }
     detail::store_match_keys(uow.impl().live(), {T::kType, row.id}, keys, fresh);
   }
@@ -143,7 +145,8 @@ nlohmann::json payload_of(UnitOfWork& uow, const RowOf<T>& row) {
 // Appends "<type>.<what>" with the record as it now is, and notes for the audit trail
 // what changed since `before` (its payload; null for a new record).
 template <typename T>
-void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what, const nlohmann::json& before) {
+void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what,
+                  const nlohmann::json& before) {
   nlohmann::json after = payload_of<T>(uow, row);
   detail::audit_change(uow.impl(), what, {T::kType, row.id}, before, after, row.updated_at);
   detail::append_event(uow, std::string(to_string(T::kType)) + "." + what, {T::kType, row.id},
@@ -232,7 +235,8 @@ T patched(const T& current, const Patch<T>& patch, detail::Named& named) {
 // A patch of the record stored as `stored`.
 template <typename T>
 WriteResult<T> patch_stored(UnitOfWork& uow, const RowOf<T>& stored, const Patch<T>& patch) {
-  if (patch.expected_version) check_expected_version(T::kType, stored.id, stored.version, *patch.expected_version);
+  if (patch.expected_version)
+    check_expected_version(T::kType, stored.id, stored.version, *patch.expected_version);
   const T current = current_of<T>(uow, stored);
   detail::Named named;
   T next = patched(current, patch, named);
@@ -306,7 +310,8 @@ template <typename T>
 T Repository<T>::update(UnitOfWork& uow, const T& record) const {
   const RowOf<T> stored = load<T>(uow.impl().live(), record.id);
   check_expected_version(T::kType, record.id, stored.version, record.version);
-  return update_stored<T>(uow, stored, current_of<T>(uow, stored), record, nullptr, "updated").record;
+  return update_stored<T>(uow, stored, current_of<T>(uow, stored), record, nullptr, "updated")
+      .record;
 }
 
 template <typename T>
@@ -349,7 +354,8 @@ void Repository<T>::remove(UnitOfWork& uow, Id id) const {
                      std::string(r.column));
     }
   }
-  if constexpr (requires { Entity<T>::before_remove(tx, stored); }) Entity<T>::before_remove(tx, stored);
+  if constexpr (requires { Entity<T>::before_remove(tx, stored); })
+    Entity<T>::before_remove(tx, stored);
   const std::string type = "'" + std::string(to_string(T::kType)) + "'";
   delete_where(tx, "tag_links", "object_type = " + type + " AND object_id = " + sid);
   delete_where(tx, "activity_links", "object_type = " + type + " AND object_id = " + sid);
@@ -390,7 +396,8 @@ template <typename T>
 WriteResult<T> Repository<T>::upsert(UnitOfWork& uow, const Patch<T>& patch) const {
   if (!patch.values.external_id)
     throw ValidationError("external_id: upsert needs an external id", "external_id");
-  if (auto stored = row_by_external_id<T>(uow, *patch.values.external_id)) return patch_stored<T>(uow, *stored, patch);
+  if (auto stored = row_by_external_id<T>(uow, *patch.values.external_id))
+    return patch_stored<T>(uow, *stored, patch);
   return {create(uow, banyan::detail::created_from(patch)), WriteOutcome::kCreated};
 }
 
@@ -438,8 +445,9 @@ std::size_t rewrap_rows(UnitOfWork& uow, Id& after, std::size_t batch, bool& don
   island::Transaction& tx = uow.impl().live();
   DatabaseState& db = *uow.impl().db;
   const auto fields = custom_fields_of(uow.impl(), T::kType);
-  const bool sensitive_custom = std::any_of(fields->all().begin(), fields->all().end(),
-                                            [](const CustomFieldDefinition& d) { return d.sensitive; });
+  const bool sensitive_custom =
+      std::any_of(fields->all().begin(), fields->all().end(),
+                  [](const CustomFieldDefinition& d) { return d.sensitive; });
   done = true;
   const std::string table(Entity<T>::kTable);
   island::SqlFragment clause;
@@ -513,10 +521,13 @@ Deal DealStages::reopen(UnitOfWork& uow, Id deal_id, std::optional<Id> stage_id,
                         std::optional<std::uint64_t> expected_version) const {
   island::Transaction& tx = uow.impl().live();
   const RowOf<Deal> stored = load<Deal>(tx, deal_id);
-  if (expected_version) check_expected_version(ObjectType::kDeal, deal_id, stored.version, *expected_version);
+  if (expected_version)
+    check_expected_version(ObjectType::kDeal, deal_id, stored.version, *expected_version);
   const Deal current = current_of<Deal>(uow, stored);
   if (current.status == DealStatus::kOpen)
-    throw Conflict("status: deal " + std::to_string(deal_id) + " is open; there is nothing to reopen", "status");
+    throw Conflict(
+        "status: deal " + std::to_string(deal_id) + " is open; there is nothing to reopen",
+        "status");
   Deal next = current;
   if (stage_id) {
     detail::require_open_stage(tx, current, *stage_id);
@@ -526,7 +537,9 @@ Deal DealStages::reopen(UnitOfWork& uow, Id deal_id, std::optional<Id> stage_id,
   }
   next.status = DealStatus::kOpen;
   next.closed_at.reset();
-  return update_stored<Deal>(uow, stored, current, std::move(next), nullptr, "reopened", /*reconcile=*/false).record;
+  return update_stored<Deal>(uow, stored, current, std::move(next), nullptr, "reopened",
+                             /*reconcile=*/false)
+      .record;
 }
 
 namespace {
@@ -537,13 +550,15 @@ std::uint64_t rewrap_type(Database& db, std::size_t batch) {
   std::uint64_t total = 0;
   Id after = 0;
   for (bool done = false; !done;)
-    total += db.transact([&](UnitOfWork& uow) { return detail::rewrap_rows<T>(uow, after, batch, done); });
+    total += db.transact(
+        [&](UnitOfWork& uow) { return detail::rewrap_rows<T>(uow, after, batch, done); });
   return total;
 }
 
 void check_rewrap(const detail::DatabaseState& state, std::size_t batch) {
   if (!state.cipher) throw Unavailable("no encryption keys are configured: nothing to seal with");
-  if (batch < 1 || batch > 10000) throw ValidationError("batch: must be between 1 and 10000", "batch");
+  if (batch < 1 || batch > 10000)
+    throw ValidationError("batch: must be between 1 and 10000", "batch");
 }
 
 }  // namespace
@@ -552,17 +567,20 @@ std::uint64_t Database::seal_sensitive_values(ObjectType type, std::size_t batch
   if (!state_->cipher) return 0;
   check_rewrap(*state_, batch);
   std::uint64_t total = 0;
-  banyan::detail::with_record_type(type, [&]<typename T>() { total = rewrap_type<T>(*this, batch); });
+  banyan::detail::with_record_type(type,
+                                   [&]<typename T>() { total = rewrap_type<T>(*this, batch); });
   return total;
 }
 
 std::uint64_t Database::rewrap_encrypted(std::size_t batch) {
   check_rewrap(*state_, batch);
   std::uint64_t total = 0;
-  for (const ObjectType type : {ObjectType::kContact, ObjectType::kLead, ObjectType::kCompany, ObjectType::kDeal,
-                                ObjectType::kActivity, ObjectType::kUser, ObjectType::kTeam, ObjectType::kTag,
-                                ObjectType::kPipeline, ObjectType::kStage})
-    banyan::detail::with_record_type(type, [&]<typename T>() { total += rewrap_type<T>(*this, batch); });
+  for (const ObjectType type :
+       {ObjectType::kContact, ObjectType::kLead, ObjectType::kCompany, ObjectType::kDeal,
+        ObjectType::kActivity, ObjectType::kUser, ObjectType::kTeam, ObjectType::kTag,
+        ObjectType::kPipeline, ObjectType::kStage})
+    banyan::detail::with_record_type(type,
+                                     [&]<typename T>() { total += rewrap_type<T>(*this, batch); });
   detail::note_unsealed_emails(*state_);
   // Every record now opens with the current key alone: the others may leave the ring.
   transact([&](UnitOfWork& uow) {

@@ -21,7 +21,8 @@ constexpr std::string_view kBodyPlace = "request_log.body";
 const std::string& checked_key(const std::string& key) {
   bool ok = !key.empty() && key.size() <= 255;
   for (unsigned char c : key) ok = ok && c >= 0x21 && c <= 0x7e;
-  if (!ok) throw ValidationError("key: an idempotency key is 1 to 255 printable ASCII characters", "key");
+  if (!ok)
+    throw ValidationError("key: an idempotency key is 1 to 255 printable ASCII characters", "key");
   return key;
 }
 
@@ -29,7 +30,9 @@ const std::string& checked_key(const std::string& key) {
 
 std::optional<StoredResponse> RequestLog::find(UnitOfWork& uow, const std::string& key) const {
   SqlFragment q;
-  q.text("SELECT fingerprint, status, headers, body, created_at FROM idempotency_keys WHERE idem_key = ")
+  q.text(
+       "SELECT fingerprint, status, headers, body, created_at FROM idempotency_keys WHERE idem_key "
+       "= ")
       .param(detail::text_param(checked_key(key)));
   auto rows = island::ViewStore<odbrows::StoredResponseView>::query(uow.impl().live(), q);
   if (rows.empty()) return std::nullopt;
@@ -39,16 +42,25 @@ std::optional<StoredResponse> RequestLog::find(UnitOfWork& uow, const std::strin
                         detail::timestamp(r.created_at)};
 }
 
-void RequestLog::save(UnitOfWork& uow, const std::string& key, const StoredResponse& response) const {
+void RequestLog::save(UnitOfWork& uow, const std::string& key,
+                      const StoredResponse& response) const {
   SqlFragment ins;
-  ins.text("INSERT INTO idempotency_keys (idem_key, fingerprint, status, headers, body, created_at) VALUES (")
-      .param(detail::text_param(checked_key(key))).text(", ")
-      .param(detail::text_param(response.fingerprint)).text(", ")
-      .param(detail::int_param(response.status)).text(", ")
-      .param(detail::text_param(response.headers)).text(", ")
-      .param(detail::text_param(db_->cipher ? db_->cipher->seal(response.body, kBodyPlace) : response.body))
+  ins.text(
+         "INSERT INTO idempotency_keys (idem_key, fingerprint, status, headers, body, created_at) "
+         "VALUES (")
+      .param(detail::text_param(checked_key(key)))
       .text(", ")
-      .param(detail::int_param(detail::micros(detail::now_micros()))).text(")");
+      .param(detail::text_param(response.fingerprint))
+      .text(", ")
+      .param(detail::int_param(response.status))
+      .text(", ")
+      .param(detail::text_param(response.headers))
+      .text(", ")
+      .param(detail::text_param(db_->cipher ? db_->cipher->seal(response.body, kBodyPlace)
+                                            : response.body))
+      .text(", ")
+      .param(detail::int_param(detail::micros(detail::now_micros())))
+      .text(")");
   try {
     island::execute(uow.impl().live(), ins);
   } catch (const Conflict&) {
@@ -58,7 +70,8 @@ void RequestLog::save(UnitOfWork& uow, const std::string& key, const StoredRespo
 
 std::uint64_t RequestLog::purge_older_than(UnitOfWork& uow, Timestamp cutoff) const {
   SqlFragment del;
-  del.text("DELETE FROM idempotency_keys WHERE created_at < ").param(detail::int_param(detail::micros(cutoff)));
+  del.text("DELETE FROM idempotency_keys WHERE created_at < ")
+      .param(detail::int_param(detail::micros(cutoff)));
   return island::execute(uow.impl().live(), del);
 }
 

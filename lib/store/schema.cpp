@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "banyan/errors.hpp"
-#include "store/odb/rows.hxx"
 #include "store/match_keys.hpp"
+#include "store/odb/rows.hxx"
 #include "store/search_index.hpp"
 
 namespace banyan::store::detail {
@@ -21,8 +21,9 @@ bool schema_table_exists(island::Transaction& tx, island::Backend backend) {
   if (backend == island::Backend::kSqlite) {
     q.text("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'banyan_schema'");
   } else {
-    q.text("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
-           "AND table_name = 'banyan_schema'");
+    q.text(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
+        "AND table_name = 'banyan_schema'");
   }
   return island::query_int(tx, q) > 0;
 }
@@ -47,7 +48,6 @@ void use_binary_collation(island::Transaction& tx) {
     island::execute(tx, "ALTER DATABASE CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
   }
 }
-
 
 // Version 2: deal stage history and lead conversion pointers. Existing deals get their
 // current stage as the first history entry, dated at their creation.
@@ -75,8 +75,8 @@ void migrate_to_2(island::Transaction& tx, island::Backend backend) {
 // Version 3: custom fields. Every record table gains a JSON column; definitions get a table.
 void migrate_to_3(island::Transaction& tx, island::Backend backend) {
   const bool sqlite = backend == island::Backend::kSqlite;
-  for (const char* table : {"users", "teams", "tags", "companies", "contacts", "leads",
-                            "pipelines", "stages", "deals", "activities"}) {
+  for (const char* table : {"users", "teams", "tags", "companies", "contacts", "leads", "pipelines",
+                            "stages", "deals", "activities"}) {
     island::execute(tx, std::string("ALTER TABLE ") + table + " ADD COLUMN custom_fields " +
                             (sqlite ? "TEXT" : "MEDIUMTEXT") + " NULL");
   }
@@ -92,12 +92,11 @@ void migrate_to_3(island::Transaction& tx, island::Backend backend) {
                       : "id BIGINT UNSIGNED NOT NULL PRIMARY KEY AUTO_INCREMENT") +
               ", version " + id + " NOT NULL, object_type " + text + " NOT NULL, name " + text +
               " NOT NULL, label " + text + " NOT NULL, type " + text + " NOT NULL, required " +
-              boolean + " NOT NULL, default_json " + big_text + " NULL, options_json " +
-              big_text + " NULL, min_value " + real + " NULL, max_value " + real +
-              " NULL, max_length " + integer + " NULL, scale " + integer +
-              " NOT NULL, deprecated " + boolean + " NOT NULL, created_at " + integer +
-              " NOT NULL, updated_at " + integer + " NOT NULL)" +
-              (sqlite ? "" : " ENGINE=InnoDB"));
+              boolean + " NOT NULL, default_json " + big_text + " NULL, options_json " + big_text +
+              " NULL, min_value " + real + " NULL, max_value " + real + " NULL, max_length " +
+              integer + " NULL, scale " + integer + " NOT NULL, deprecated " + boolean +
+              " NOT NULL, created_at " + integer + " NOT NULL, updated_at " + integer +
+              " NOT NULL)" + (sqlite ? "" : " ENGINE=InnoDB"));
   island::execute(tx,
                   "CREATE UNIQUE INDEX custom_field_definitions_name_uq ON "
                   "custom_field_definitions (object_type, name)");
@@ -114,7 +113,8 @@ void migrate_to_5(island::Transaction& tx, island::Backend backend) {
   const bool sqlite = backend == island::Backend::kSqlite;
   const std::string id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
   for (const char* table : {"contacts", "companies", "leads"})
-    island::execute(tx, std::string("ALTER TABLE ") + table + " ADD COLUMN merged_into_id " + id + " NULL");
+    island::execute(
+        tx, std::string("ALTER TABLE ") + table + " ADD COLUMN merged_into_id " + id + " NULL");
   const std::string text = sqlite ? "TEXT" : "VARCHAR(255)";
   island::execute(tx, std::string("CREATE TABLE match_keys (") +
                           (sqlite ? "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
@@ -122,7 +122,8 @@ void migrate_to_5(island::Transaction& tx, island::Backend backend) {
                           ", object_type " + text + " NOT NULL, object_id " + id +
                           " NOT NULL, rule " + text + " NOT NULL, match_key " + text +
                           " NOT NULL)" + (sqlite ? "" : " ENGINE=InnoDB"));
-  island::execute(tx, "CREATE INDEX match_keys_lookup_ix ON match_keys (object_type, rule, match_key)");
+  island::execute(tx,
+                  "CREATE INDEX match_keys_lookup_ix ON match_keys (object_type, rule, match_key)");
   island::execute(tx, "CREATE INDEX match_keys_record_ix ON match_keys (object_type, object_id)");
   // The keys of existing records are computed after the last migration (ensure_schema):
   // that reads the rows as rows.hxx has them now, columns of later versions included.
@@ -172,42 +173,47 @@ void create_messaging_tables(island::Transaction& tx, island::Backend backend) {
   const std::string &payload = c.payload, &engine = c.engine;
   // The event columns a queue message and a dead letter carry (a copy of the outbox row).
   const std::string event = "event_id " + key + " NOT NULL, event_sequence " + id +
-                            " NOT NULL, event_type " + text + " NOT NULL, aggregate_type " +
-                            text + " NOT NULL, aggregate_id " + id +
-                            " NOT NULL, aggregate_version " + id + " NOT NULL, occurred_at " +
-                            time + " NOT NULL, actor_id " + id + " NOT NULL DEFAULT 0, payload " +
-                            payload + " NOT NULL";
+                            " NOT NULL, event_type " + text + " NOT NULL, aggregate_type " + text +
+                            " NOT NULL, aggregate_id " + id + " NOT NULL, aggregate_version " + id +
+                            " NOT NULL, occurred_at " + time + " NOT NULL, actor_id " + id +
+                            " NOT NULL DEFAULT 0, payload " + payload + " NOT NULL";
   island::execute(tx, "CREATE TABLE message_queues (name " + key +
                           " NOT NULL PRIMARY KEY, event_types " + long_text +
                           " NOT NULL, immediate_retries INTEGER NOT NULL, max_attempts INTEGER "
-                          "NOT NULL, initial_delay_ms " + time + " NOT NULL, max_delay_ms " +
-                          time + " NOT NULL, multiplier DOUBLE PRECISION NOT NULL, jitter DOUBLE "
-                          "PRECISION NOT NULL, lease_ms " + time + " NOT NULL, updated_at " +
-                          time + " NOT NULL)" + engine);
+                          "NOT NULL, initial_delay_ms " +
+                          time + " NOT NULL, max_delay_ms " + time +
+                          " NOT NULL, multiplier DOUBLE PRECISION NOT NULL, jitter DOUBLE "
+                          "PRECISION NOT NULL, lease_ms " +
+                          time + " NOT NULL, updated_at " + time + " NOT NULL)" + engine);
   // state: 0 ready (deliverable from available_at), 1 leased (until lease_expires_at).
   // payload '': the body is the outbox row event_sequence. The relay routes events that
   // way, so routing writes a short row and never copies an event's body; messages put in
   // directly (saga steps, replays) carry their own.
-  island::execute(tx, "CREATE TABLE queue_messages (" + pk + ", queue " + key + " NOT NULL, " +
-                          event + ", state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL "
-                          "DEFAULT 0, available_at " + time + " NOT NULL, lease_expires_at " +
-                          time + " NOT NULL DEFAULT 0, leased_to " + text +
-                          " NOT NULL DEFAULT '', first_failed_at " + time +
-                          " NOT NULL DEFAULT 0, enqueued_at " + time + " NOT NULL)" + engine);
-  island::execute(tx, "CREATE UNIQUE INDEX queue_messages_event_uq ON queue_messages (queue, "
-                      "event_id)");
-  island::execute(tx, "CREATE INDEX queue_messages_ready_ix ON queue_messages (queue, state, "
-                      "available_at, id)");
-  island::execute(tx, "CREATE INDEX queue_messages_lease_ix ON queue_messages (state, "
-                      "lease_expires_at)");
+  island::execute(
+      tx, "CREATE TABLE queue_messages (" + pk + ", queue " + key + " NOT NULL, " + event +
+              ", state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL "
+              "DEFAULT 0, available_at " +
+              time + " NOT NULL, lease_expires_at " + time + " NOT NULL DEFAULT 0, leased_to " +
+              text + " NOT NULL DEFAULT '', first_failed_at " + time +
+              " NOT NULL DEFAULT 0, enqueued_at " + time + " NOT NULL)" + engine);
+  island::execute(tx,
+                  "CREATE UNIQUE INDEX queue_messages_event_uq ON queue_messages (queue, "
+                  "event_id)");
+  island::execute(tx,
+                  "CREATE INDEX queue_messages_ready_ix ON queue_messages (queue, state, "
+                  "available_at, id)");
+  island::execute(tx,
+                  "CREATE INDEX queue_messages_lease_ix ON queue_messages (state, "
+                  "lease_expires_at)");
   island::execute(tx, "CREATE TABLE dead_letters (" + pk + ", queue " + key + " NOT NULL, " +
                           event + ", attempts INTEGER NOT NULL, first_failed_at " + time +
                           " NOT NULL, last_failed_at " + time + " NOT NULL, last_error " +
                           long_text + " NOT NULL, error_class " + text + " NOT NULL, consumer " +
                           text + " NOT NULL, dead_at " + time + " NOT NULL, replayed_at " + time +
                           " NOT NULL DEFAULT 0, replay_count INTEGER NOT NULL DEFAULT 0)" + engine);
-  island::execute(tx, "CREATE INDEX dead_letters_queue_ix ON dead_letters (queue, replayed_at, "
-                      "dead_at)");
+  island::execute(tx,
+                  "CREATE INDEX dead_letters_queue_ix ON dead_letters (queue, replayed_at, "
+                  "dead_at)");
   island::execute(tx, "CREATE INDEX dead_letters_event_ix ON dead_letters (event_id)");
   island::execute(tx, "CREATE TABLE processed_messages (consumer " + key +
                           " NOT NULL, message_id " + key + " NOT NULL, processed_at " + time +
@@ -220,13 +226,13 @@ void create_messaging_tables(island::Transaction& tx, island::Backend backend) {
                           " NOT NULL, history " + payload + " NOT NULL, error " + long_text +
                           " NOT NULL, version INTEGER NOT NULL, created_at " + time +
                           " NOT NULL, updated_at " + time + " NOT NULL)" + engine);
-  island::execute(tx, "CREATE UNIQUE INDEX saga_instances_key_uq ON saga_instances (saga, saga_key)");
+  island::execute(tx,
+                  "CREATE UNIQUE INDEX saga_instances_key_uq ON saga_instances (saga, saga_key)");
   island::execute(tx, "CREATE INDEX saga_instances_status_ix ON saga_instances (saga, status)");
   island::execute(tx, "CREATE TABLE messaging_leases (name " + key +
-                          " NOT NULL PRIMARY KEY, holder " + text +
-                          " NOT NULL, expires_at " + time + " NOT NULL, work_endpoint " +
-                          long_text + " NOT NULL, publish_endpoint " + long_text +
-                          " NOT NULL)" + engine);
+                          " NOT NULL PRIMARY KEY, holder " + text + " NOT NULL, expires_at " +
+                          time + " NOT NULL, work_endpoint " + long_text +
+                          " NOT NULL, publish_endpoint " + long_text + " NOT NULL)" + engine);
 }
 
 // Version 7: reliable messaging. Events already in the outbox stay pending, so the first
@@ -242,15 +248,19 @@ void migrate_to_7(island::Transaction& tx, island::Backend backend) {
 // Version 8: responses kept by idempotency key (store::RequestLog).
 void create_request_tables(island::Transaction& tx, island::Backend backend) {
   const bool sqlite = backend == island::Backend::kSqlite;
-  island::execute(tx, std::string("CREATE TABLE idempotency_keys (idem_key ") +
-                          (sqlite ? "TEXT" : "VARCHAR(255)") + " NOT NULL PRIMARY KEY, fingerprint " +
-                          (sqlite ? "TEXT" : "VARCHAR(64)") + " NOT NULL, status INTEGER NOT NULL, headers TEXT NOT NULL, body " +
-                          (sqlite ? "TEXT" : "MEDIUMTEXT") + " NOT NULL, created_at " + (sqlite ? "INTEGER" : "BIGINT") +
-                          " NOT NULL)" + (sqlite ? "" : " ENGINE=InnoDB"));
+  island::execute(
+      tx, std::string("CREATE TABLE idempotency_keys (idem_key ") +
+              (sqlite ? "TEXT" : "VARCHAR(255)") + " NOT NULL PRIMARY KEY, fingerprint " +
+              (sqlite ? "TEXT" : "VARCHAR(64)") +
+              " NOT NULL, status INTEGER NOT NULL, headers TEXT NOT NULL, body " +
+              (sqlite ? "TEXT" : "MEDIUMTEXT") + " NOT NULL, created_at " +
+              (sqlite ? "INTEGER" : "BIGINT") + " NOT NULL)" + (sqlite ? "" : " ENGINE=InnoDB"));
   island::execute(tx, "CREATE INDEX idempotency_keys_created_ix ON idempotency_keys (created_at)");
 }
 
-void migrate_to_8(island::Transaction& tx, island::Backend backend) { create_request_tables(tx, backend); }
+void migrate_to_8(island::Transaction& tx, island::Backend backend) {
+  create_request_tables(tx, backend);
+}
 
 // Version 9: who may do what (lib/security/). Custom roles (the built-in ones live in
 // code), the roles and teams of each user, and service accounts' API keys, kept only as
@@ -263,43 +273,56 @@ void create_security_tables(island::Transaction& tx, island::Backend backend) {
   };
   island::execute(tx, "CREATE TABLE security_roles (name " + key +
                           " NOT NULL PRIMARY KEY, description TEXT NOT NULL, grants TEXT NOT NULL, "
-                          "updated_at " + time + " NOT NULL)" + engine);
+                          "updated_at " +
+                          time + " NOT NULL)" + engine);
   island::execute(tx, "CREATE TABLE security_user_roles (user_id " + id + " NOT NULL, role " + key +
-                          " NOT NULL, PRIMARY KEY (user_id, role)" + references("user_id", "users") + ")" +
-                          engine);
+                          " NOT NULL, PRIMARY KEY (user_id, role)" +
+                          references("user_id", "users") + ")" + engine);
   island::execute(tx, "CREATE INDEX security_user_roles_role_ix ON security_user_roles (role)");
-  island::execute(tx, "CREATE TABLE security_team_members (team_id " + id + " NOT NULL, user_id " + id +
-                          " NOT NULL, PRIMARY KEY (team_id, user_id)" + references("team_id", "teams") +
-                          references("user_id", "users") + ")" + engine);
-  island::execute(tx, "CREATE INDEX security_team_members_user_ix ON security_team_members (user_id)");
-  island::execute(tx, "CREATE TABLE security_api_keys (" + pk + ", user_id " + id + " NOT NULL, name " + key +
-                          " NOT NULL, prefix " + key + " NOT NULL, secret_hash " + key +
-                          " NOT NULL, created_at " + time + " NOT NULL, last_used_at " + time +
-                          " NOT NULL DEFAULT 0, revoked_at " + time + " NOT NULL DEFAULT 0" +
-                          references("user_id", "users") + ")" + engine);
-  island::execute(tx, "CREATE UNIQUE INDEX security_api_keys_prefix_uq ON security_api_keys (prefix)");
+  island::execute(tx, "CREATE TABLE security_team_members (team_id " + id + " NOT NULL, user_id " +
+                          id + " NOT NULL, PRIMARY KEY (team_id, user_id)" +
+                          references("team_id", "teams") + references("user_id", "users") + ")" +
+                          engine);
+  island::execute(tx,
+                  "CREATE INDEX security_team_members_user_ix ON security_team_members (user_id)");
+  island::execute(tx, "CREATE TABLE security_api_keys (" + pk + ", user_id " + id +
+                          " NOT NULL, name " + key + " NOT NULL, prefix " + key +
+                          " NOT NULL, secret_hash " + key + " NOT NULL, created_at " + time +
+                          " NOT NULL, last_used_at " + time + " NOT NULL DEFAULT 0, revoked_at " +
+                          time + " NOT NULL DEFAULT 0" + references("user_id", "users") + ")" +
+                          engine);
+  island::execute(tx,
+                  "CREATE UNIQUE INDEX security_api_keys_prefix_uq ON security_api_keys (prefix)");
   island::execute(tx, "CREATE INDEX security_api_keys_user_ix ON security_api_keys (user_id)");
 }
 
-void migrate_to_9(island::Transaction& tx, island::Backend backend) { create_security_tables(tx, backend); }
+void migrate_to_9(island::Transaction& tx, island::Backend backend) {
+  create_security_tables(tx, backend);
+}
 
 // Version 10: custom fields can be marked sensitive (masked like email and phone).
 void migrate_to_10(island::Transaction& tx, island::Backend backend) {
   island::execute(tx, std::string("ALTER TABLE custom_field_definitions ADD COLUMN is_sensitive ") +
-                          (backend == island::Backend::kSqlite ? "INTEGER" : "TINYINT(1)") + " NOT NULL DEFAULT 0");
+                          (backend == island::Backend::kSqlite ? "INTEGER" : "TINYINT(1)") +
+                          " NOT NULL DEFAULT 0");
 }
 
 // Version 11: identities at OIDC issuers (a token's iss and sub) linked to users.
 void create_identity_tables(island::Transaction& tx, island::Backend backend) {
   const ColumnTypes c(backend);
-  island::execute(tx, "CREATE TABLE security_identities (issuer " + c.key + " NOT NULL, subject " + c.key +
-                          " NOT NULL, user_id " + c.id + " NOT NULL, created_at " + c.time +
-                          " NOT NULL, PRIMARY KEY (issuer, subject), FOREIGN KEY (user_id) REFERENCES users (id) "
-                          "ON DELETE CASCADE)" + c.engine);
+  island::execute(
+      tx,
+      "CREATE TABLE security_identities (issuer " + c.key + " NOT NULL, subject " + c.key +
+          " NOT NULL, user_id " + c.id + " NOT NULL, created_at " + c.time +
+          " NOT NULL, PRIMARY KEY (issuer, subject), FOREIGN KEY (user_id) REFERENCES users (id) "
+          "ON DELETE CASCADE)" +
+          c.engine);
   island::execute(tx, "CREATE INDEX security_identities_user_ix ON security_identities (user_id)");
 }
 
-void migrate_to_11(island::Transaction& tx, island::Backend backend) { create_identity_tables(tx, backend); }
+void migrate_to_11(island::Transaction& tx, island::Backend backend) {
+  create_identity_tables(tx, backend);
+}
 
 // Version 12: the audit trail (store/audit.hpp). Entries are numbered 1, 2, 3, ... with
 // no gaps, each carrying the hash of the one before; the head row holds the last number
@@ -308,27 +331,32 @@ void create_audit_tables(island::Transaction& tx, island::Backend backend) {
   const ColumnTypes c(backend);
   const std::string hash = backend == island::Backend::kSqlite ? "TEXT" : "CHAR(64)";
   island::execute(tx, "CREATE TABLE audit_log (id " + c.id + " NOT NULL PRIMARY KEY, at " + c.time +
-                          " NOT NULL, actor_id " + c.id + " NOT NULL, actor " + c.text + " NOT NULL, origin " +
-                          c.text + " NOT NULL, action " + c.key + " NOT NULL, object_type " + c.key +
-                          " NOT NULL, object_id " + c.id + " NOT NULL, changes " + c.payload +
-                          " NOT NULL, detail TEXT NOT NULL, prev_hash " + hash + " NOT NULL, hash " + hash +
-                          " NOT NULL)" + c.engine);
+                          " NOT NULL, actor_id " + c.id + " NOT NULL, actor " + c.text +
+                          " NOT NULL, origin " + c.text + " NOT NULL, action " + c.key +
+                          " NOT NULL, object_type " + c.key + " NOT NULL, object_id " + c.id +
+                          " NOT NULL, changes " + c.payload +
+                          " NOT NULL, detail TEXT NOT NULL, prev_hash " + hash +
+                          " NOT NULL, hash " + hash + " NOT NULL)" + c.engine);
   island::execute(tx, "CREATE INDEX audit_log_object_ix ON audit_log (object_type, object_id, id)");
   island::execute(tx, "CREATE INDEX audit_log_actor_ix ON audit_log (actor_id, id)");
   island::execute(tx, "CREATE INDEX audit_log_at_ix ON audit_log (at)");
-  island::execute(tx, "CREATE TABLE audit_head (id " + c.id + " NOT NULL PRIMARY KEY, last_id " + c.id +
-                          " NOT NULL, last_hash " + hash + " NOT NULL)" + c.engine);
-  island::execute(tx, "INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, '" + std::string(64, '0') + "')");
+  island::execute(tx, "CREATE TABLE audit_head (id " + c.id + " NOT NULL PRIMARY KEY, last_id " +
+                          c.id + " NOT NULL, last_hash " + hash + " NOT NULL)" + c.engine);
+  island::execute(tx, "INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, '" +
+                          std::string(64, '0') + "')");
 }
 
-void migrate_to_12(island::Transaction& tx, island::Backend backend) { create_audit_tables(tx, backend); }
+void migrate_to_12(island::Transaction& tx, island::Backend backend) {
+  create_audit_tables(tx, backend);
+}
 
 // Version 13: encryption at rest (store/field_cipher.hpp). The ids of the keys that have
 // sealed values here, each with a fingerprint that tells the key without revealing it.
 void create_encryption_tables(island::Transaction& tx, island::Backend backend) {
   const ColumnTypes c(backend);
-  island::execute(tx, "CREATE TABLE encryption_keys (key_id " + c.key + " NOT NULL PRIMARY KEY, fingerprint " +
-                          c.text + " NOT NULL, created_at " + c.time + " NOT NULL)" + c.engine);
+  island::execute(tx, "CREATE TABLE encryption_keys (key_id " + c.key +
+                          " NOT NULL PRIMARY KEY, fingerprint " + c.text +
+                          " NOT NULL, created_at " + c.time + " NOT NULL)" + c.engine);
 }
 
 // Sealed values are longer than the values (so wider columns on MySQL) and emails get a
@@ -337,8 +365,9 @@ void migrate_to_13(island::Transaction& tx, island::Backend backend) {
   for (const char* table : {"contacts", "leads"}) {
     const std::string t = table;
     if (backend == island::Backend::kMysql) {
-      island::execute(tx, "ALTER TABLE " + t + " MODIFY email VARCHAR(512) NULL, MODIFY phone VARCHAR(512) NULL, "
-                          "ADD COLUMN email_index VARCHAR(64) NULL");
+      island::execute(tx, "ALTER TABLE " + t +
+                              " MODIFY email VARCHAR(512) NULL, MODIFY phone VARCHAR(512) NULL, "
+                              "ADD COLUMN email_index VARCHAR(64) NULL");
     } else {
       island::execute(tx, "ALTER TABLE " + t + " ADD COLUMN email_index TEXT NULL");
     }
@@ -374,7 +403,8 @@ void migrate_to_14(island::Transaction& tx, island::Backend backend) {
     by_pipeline[st.pipeline].push_back(std::move(st));
   }
   auto set_kind = [&](std::uint64_t id, const char* kind) {
-    island::execute(tx, "UPDATE stages SET kind = '" + std::string(kind) + "' WHERE id = " + std::to_string(id));
+    island::execute(tx, "UPDATE stages SET kind = '" + std::string(kind) +
+                            "' WHERE id = " + std::to_string(id));
   };
   for (const auto& [pipeline, stages] : by_pipeline) {
     const StageSeen* won = nullptr;
@@ -400,8 +430,10 @@ void migrate_to_14(island::Transaction& tx, island::Backend backend) {
 // the chain is an HMAC under the audit key (0: not keyed), with a mark only that key makes.
 void add_audit_key_columns(island::Transaction& tx, island::Backend backend) {
   const ColumnTypes c(backend);
-  island::execute(tx, "ALTER TABLE audit_head ADD COLUMN keyed_from " + c.id + " NOT NULL DEFAULT 0");
-  island::execute(tx, "ALTER TABLE audit_head ADD COLUMN key_mark " + c.text + " NOT NULL DEFAULT ''");
+  island::execute(tx,
+                  "ALTER TABLE audit_head ADD COLUMN keyed_from " + c.id + " NOT NULL DEFAULT 0");
+  island::execute(tx,
+                  "ALTER TABLE audit_head ADD COLUMN key_mark " + c.text + " NOT NULL DEFAULT ''");
 }
 
 // Also version 15: a key that a complete rewrap left sealing nothing is retired, and only
@@ -420,8 +452,8 @@ void migrate_to_15(island::Transaction& tx, island::Backend backend) {
 // the database takes writes (a full disk refuses them) without touching a real table.
 void create_health_probe(island::Transaction& tx, island::Backend backend) {
   const ColumnTypes c(backend);
-  island::execute(tx, "CREATE TABLE health_probe (id " + c.id + " NOT NULL PRIMARY KEY, probed_at " + c.time +
-                          " NOT NULL)" + c.engine);
+  island::execute(tx, "CREATE TABLE health_probe (id " + c.id +
+                          " NOT NULL PRIMARY KEY, probed_at " + c.time + " NOT NULL)" + c.engine);
   island::execute(tx, "INSERT INTO health_probe (id, probed_at) VALUES (1, 0)");
 }
 
@@ -435,17 +467,13 @@ void index_retention(island::Transaction& tx, island::Backend) {
 }  // namespace
 
 std::vector<Migration>& schema_migrations() {
-  static std::vector<Migration> migrations = {{2, migrate_to_2}, {3, migrate_to_3},
-                                              {4, migrate_to_4}, {5, migrate_to_5},
-                                              {6, migrate_to_6}, {7, migrate_to_7},
-                                              {8, migrate_to_8}, {9, migrate_to_9},
-                                              {10, migrate_to_10}, {11, migrate_to_11},
-                                              {12, migrate_to_12}, {13, migrate_to_13},
-                                              {14, migrate_to_14}, {15, migrate_to_15},
-                                              {16, create_health_probe}, {17, index_retention}};
+  static std::vector<Migration> migrations = {
+      {2, migrate_to_2},   {3, migrate_to_3},   {4, migrate_to_4},         {5, migrate_to_5},
+      {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},         {9, migrate_to_9},
+      {10, migrate_to_10}, {11, migrate_to_11}, {12, migrate_to_12},       {13, migrate_to_13},
+      {14, migrate_to_14}, {15, migrate_to_15}, {16, create_health_probe}, {17, index_retention}};
   return migrations;
 }
-
 
 int current_schema_version() noexcept {
   return kBaseVersion + static_cast<int>(schema_migrations().size());
@@ -482,8 +510,8 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
     version = row ? static_cast<int>(row->version) : 0;
     if (version > target) {
       throw Unavailable("the database schema is version " + std::to_string(version) +
-                        ", newer than this Banyan understands (up to " +
-                        std::to_string(target) + "); upgrade Banyan to open it");
+                        ", newer than this Banyan understands (up to " + std::to_string(target) +
+                        "); upgrade Banyan to open it");
     }
     if (version < kBaseVersion) throw Unavailable("the banyan_schema table is damaged");
     if (version < target && !migrate) {

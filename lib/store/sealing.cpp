@@ -21,11 +21,13 @@ std::string custom_place(ObjectType type) { return sealed_place(type, "custom");
 std::string opened(const FieldCipher* cipher, std::string_view place, std::string stored) {
   if (!FieldCipher::is_sealed(stored)) return stored;
   if (cipher == nullptr)
-    throw Unavailable("a value of " + std::string(place) + " is encrypted at rest and no keys are configured");
+    throw Unavailable("a value of " + std::string(place) +
+                      " is encrypted at rest and no keys are configured");
   return cipher->open(stored, place);
 }
 
-std::unique_ptr<std::string> seal_custom(const FieldCipher& cipher, ObjectType type, const FieldSet& fields,
+std::unique_ptr<std::string> seal_custom(const FieldCipher& cipher, ObjectType type,
+                                         const FieldSet& fields,
                                          const std::unique_ptr<std::string>& text,
                                          const std::unique_ptr<std::string>* stored) {
   if (!text) return nullptr;
@@ -33,7 +35,8 @@ std::unique_ptr<std::string> seal_custom(const FieldCipher& cipher, ObjectType t
   for (const auto& def : fields.all()) any = any || def.sensitive;
   if (!any) return std::make_unique<std::string>(*text);
   json values = json::parse(*text);
-  json before = stored != nullptr && *stored ? json::parse(**stored, nullptr, false) : json::object();
+  json before =
+      stored != nullptr && *stored ? json::parse(**stored, nullptr, false) : json::object();
   if (!before.is_object()) before = json::object();
   const std::string place = custom_place(type);
   for (const auto& def : fields.all()) {

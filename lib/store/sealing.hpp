@@ -23,7 +23,7 @@ namespace banyan::store::detail {
 // A column whose values are sensitive: sealed at rest when encryption is on.
 template <typename Row>
 struct SealedColumn {
-  std::string_view field;                       // "email"
+  std::string_view field;  // "email"
   std::unique_ptr<std::string> Row::*member;
 };
 
@@ -42,7 +42,8 @@ template <typename T>
 std::span<const SealedColumn<typename Entity<T>::Row>> sealed_columns() {
   using Row = typename Entity<T>::Row;
   if constexpr (kHasSealedColumns<T>) {
-    static const SealedColumn<Row> kColumns[] = {{kSealedFields[0], &Row::email}, {kSealedFields[1], &Row::phone}};
+    static const SealedColumn<Row> kColumns[] = {{kSealedFields[0], &Row::email},
+                                                 {kSealedFields[1], &Row::phone}};
     return kColumns;
   } else {
     return {};
@@ -58,23 +59,26 @@ inline std::string sealed_place(ObjectType type, std::string_view field) {
 // be sealed.
 inline bool may_be_sealed(ObjectType type, std::string_view field) {
   if (field.starts_with("custom.")) return true;
-  return has_sealed_columns(type) &&
-         std::find(std::begin(kSealedFields), std::end(kSealedFields), field) != std::end(kSealedFields);
+  return has_sealed_columns(type) && std::find(std::begin(kSealedFields), std::end(kSealedFields),
+                                               field) != std::end(kSealedFields);
 }
 
 // Custom values of sensitive fields are stored as {"enc": "<sealed JSON of the value>"}.
 // Seals the sensitive values in `json` (a record's custom_fields), keeping the sealed
 // values of `stored` (the row as stored now) where the value did not change.
-std::unique_ptr<std::string> seal_custom(const FieldCipher& cipher, ObjectType type, const FieldSet& fields,
+std::unique_ptr<std::string> seal_custom(const FieldCipher& cipher, ObjectType type,
+                                         const FieldSet& fields,
                                          const std::unique_ptr<std::string>& json,
                                          const std::unique_ptr<std::string>* stored);
 // A custom value in its sealed form.
-nlohmann::json seal_json(const FieldCipher& cipher, std::string_view place, const nlohmann::json& value);
+nlohmann::json seal_json(const FieldCipher& cipher, std::string_view place,
+                         const nlohmann::json& value);
 // Opens sealed custom values in place. Unavailable if there is one and no cipher.
 void open_custom(const FieldCipher* cipher, ObjectType type, std::unique_ptr<std::string>& json);
 // Opens one value as the audit trail stores it (a sealed string, or {"enc": ...}); any
 // other value is returned as it is.
-nlohmann::json open_json(const FieldCipher* cipher, std::string_view place, const nlohmann::json& value);
+nlohmann::json open_json(const FieldCipher* cipher, std::string_view place,
+                         const nlohmann::json& value);
 
 // A stored value made plain (as it is when not sealed). Unavailable when it is sealed and
 // there is no cipher.
@@ -90,8 +94,9 @@ void seal_row(DatabaseState& db, const FieldSet& fields, typename Entity<T>::Row
   const FieldCipher* cipher = db.cipher.get();
   if (cipher == nullptr) return;
   if constexpr (kHasSealedColumns<T>) {
-    row.email_index = row.email ? std::make_unique<std::string>(cipher->blind_index(normalized_email(*row.email)))
-                                : nullptr;
+    row.email_index =
+        row.email ? std::make_unique<std::string>(cipher->blind_index(normalized_email(*row.email)))
+                  : nullptr;
     for (const auto& c : sealed_columns<T>()) {
       auto& value = row.*c.member;
       if (!value || FieldCipher::is_sealed(*value)) continue;
@@ -114,7 +119,8 @@ void open_row(DatabaseState& db, typename Entity<T>::Row& row) {
   if constexpr (kHasSealedColumns<T>) {
     for (const auto& c : sealed_columns<T>()) {
       auto& value = row.*c.member;  // the place is named only for a sealed value
-      if (value && FieldCipher::is_sealed(*value)) *value = opened(db.cipher.get(), sealed_place(T::kType, c.field), std::move(*value));
+      if (value && FieldCipher::is_sealed(*value))
+        *value = opened(db.cipher.get(), sealed_place(T::kType, c.field), std::move(*value));
     }
   }
   open_custom(db.cipher.get(), T::kType, row.custom_fields);

@@ -47,7 +47,8 @@ std::vector<SearchHit> Search::search(UnitOfWork& uow, const SearchRequest& requ
   std::vector<std::string> terms = words(request.query);
   if (terms.size() > 16) throw ValidationError("query: at most 16 words", "query");
   for (const auto& t : terms)
-    if (utf8_chars(t) > 64) throw ValidationError("query: a word has more than 64 characters", "query");
+    if (utf8_chars(t) > 64)
+      throw ValidationError("query: a word has more than 64 characters", "query");
   if (!sqlite) {
     // InnoDB indexes no word shorter than its minimum token size (3).
     std::erase_if(terms, [](const std::string& t) { return utf8_chars(t) < 3; });
@@ -57,13 +58,15 @@ std::vector<SearchHit> Search::search(UnitOfWork& uow, const SearchRequest& requ
   // Every word must match, as a prefix. Words hold only letters and digits, so they need
   // no quoting inside the match expression; it is still bound as a parameter.
   std::string match;
-  for (const auto& t : terms) match += (match.empty() ? "" : " ") + (sqlite ? "\"" + t + "\"*" : "+" + t + "*");
+  for (const auto& t : terms)
+    match += (match.empty() ? "" : " ") + (sqlite ? "\"" + t + "\"*" : "+" + t + "*");
 
   island::SqlFragment q;
   if (sqlite) {
     // bm25 is lower for better matches; title words weigh ten times body words.
-    q.text("SELECT object_type, object_id, title, -bm25(search_index, 0.0, 0.0, 10.0, 1.0) "
-           "AS score FROM search_index WHERE search_index MATCH ");
+    q.text(
+        "SELECT object_type, object_id, title, -bm25(search_index, 0.0, 0.0, 10.0, 1.0) "
+        "AS score FROM search_index WHERE search_index MATCH ");
     q.param(detail::text_param(match));
   } else {
     q.text("SELECT object_type, object_id, title, MATCH(title) AGAINST (");
@@ -85,10 +88,9 @@ std::vector<SearchHit> Search::search(UnitOfWork& uow, const SearchRequest& requ
   q.text(" ORDER BY score DESC, object_id ASC LIMIT " + std::to_string(request.limit));
 
   std::vector<SearchHit> out;
-  for (const auto& row :
-       island::ViewStore<odbrows::SearchHitView>::query(uow.impl().live(), q)) {
-    out.push_back(SearchHit{{parse_object_type(row.object_type), row.object_id}, row.title,
-                            row.score});
+  for (const auto& row : island::ViewStore<odbrows::SearchHitView>::query(uow.impl().live(), q)) {
+    out.push_back(
+        SearchHit{{parse_object_type(row.object_type), row.object_id}, row.title, row.score});
   }
   return out;
 }

@@ -40,9 +40,10 @@ constexpr Source kSources[] = {
 
 void create_search_tables(island::Transaction& tx, island::Backend backend) {
   if (backend == island::Backend::kSqlite) {
-    island::execute(tx,
-                    "CREATE VIRTUAL TABLE search_index USING fts5(object_type UNINDEXED, "
-                    "object_id UNINDEXED, title, body, tokenize = 'unicode61 remove_diacritics 2')");
+    island::execute(
+        tx,
+        "CREATE VIRTUAL TABLE search_index USING fts5(object_type UNINDEXED, "
+        "object_id UNINDEXED, title, body, tokenize = 'unicode61 remove_diacritics 2')");
   } else {
     island::execute(tx,
                     // Searching ignores case: unlike the rest of Banyan's text, this table
@@ -62,15 +63,15 @@ void backfill_search_index(island::Transaction& tx, island::Backend backend) {
   for (const Source& s : kSources) {
     const std::string type = std::to_string(static_cast<int>(s.type));
     const std::string name(to_string(s.type));
-    island::execute(
-        tx, std::string(sqlite ? "INSERT INTO search_index (rowid, object_type, object_id, "
-                                 "title, body) "
-                               : "INSERT INTO search_documents (doc_id, object_type, "
-                                 "object_id, title, body) ") +
-                "SELECT id * 16 + " + type + ", '" + name + "', id, " +
-                (sqlite ? s.sqlite_title : s.mysql_title) + ", " +
-                (sqlite ? s.sqlite_body : s.mysql_body) + " FROM " + s.table +
-                " WHERE archived_at IS NULL" + s.where);
+    island::execute(tx,
+                    std::string(sqlite ? "INSERT INTO search_index (rowid, object_type, object_id, "
+                                         "title, body) "
+                                       : "INSERT INTO search_documents (doc_id, object_type, "
+                                         "object_id, title, body) ") +
+                        "SELECT id * 16 + " + type + ", '" + name + "', id, " +
+                        (sqlite ? s.sqlite_title : s.mysql_title) + ", " +
+                        (sqlite ? s.sqlite_body : s.mysql_body) + " FROM " + s.table +
+                        " WHERE archived_at IS NULL" + s.where);
   }
 }
 

@@ -19,14 +19,15 @@ struct SearchDocument {
 // The documents of searchable records (defined in entity.cpp, beside the mappings; the
 // SQL in search_index.cpp's backfill mirrors them).
 template <typename T>
-inline constexpr bool kSearchable = T::kType == ObjectType::kContact ||
-                                    T::kType == ObjectType::kLead ||
-                                    T::kType == ObjectType::kCompany ||
-                                    T::kType == ObjectType::kDeal ||
-                                    T::kType == ObjectType::kActivity;
+inline constexpr bool kSearchable =
+    T::kType == ObjectType::kContact || T::kType == ObjectType::kLead ||
+    T::kType == ObjectType::kCompany || T::kType == ObjectType::kDeal ||
+    T::kType == ObjectType::kActivity;
 // `with_sensitive`: whether the email goes in (not when it is encrypted at rest).
-std::optional<SearchDocument> search_document(const odbrows::ContactRow& row, bool with_sensitive = true);
-std::optional<SearchDocument> search_document(const odbrows::LeadRow& row, bool with_sensitive = true);
+std::optional<SearchDocument> search_document(const odbrows::ContactRow& row,
+                                              bool with_sensitive = true);
+std::optional<SearchDocument> search_document(const odbrows::LeadRow& row,
+                                              bool with_sensitive = true);
 std::optional<SearchDocument> search_document(const odbrows::CompanyRow& row);
 std::optional<SearchDocument> search_document(const odbrows::DealRow& row);
 std::optional<SearchDocument> search_document(const odbrows::ActivityRow& row);

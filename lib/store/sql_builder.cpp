@@ -19,9 +19,10 @@ namespace {
 }
 
 [[noreturn]] void bad_cursor() {
-  throw ValidationError("cursor: not a cursor of this query (it is opaque: pass back "
-                        "next_cursor unchanged, with the same sort)",
-                        "cursor");
+  throw ValidationError(
+      "cursor: not a cursor of this query (it is opaque: pass back "
+      "next_cursor unchanged, with the same sort)",
+      "cursor");
 }
 
 std::string column(std::string_view table, std::string_view field) {
@@ -40,13 +41,20 @@ std::string like_escape(std::string_view s) {
 
 const char* op_sql(Op op) {
   switch (op) {
-    case Op::kEq: return " = ";
-    case Op::kNe: return " <> ";
-    case Op::kLt: return " < ";
-    case Op::kLe: return " <= ";
-    case Op::kGt: return " > ";
-    case Op::kGe: return " >= ";
-    default: return " = ";
+    case Op::kEq:
+      return " = ";
+    case Op::kNe:
+      return " <> ";
+    case Op::kLt:
+      return " < ";
+    case Op::kLe:
+      return " <= ";
+    case Op::kGt:
+      return " > ";
+    case Op::kGe:
+      return " >= ";
+    default:
+      return " = ";
   }
 }
 
@@ -199,8 +207,10 @@ bool text_like(CustomFieldType type) {
     case CustomFieldType::kEnum:
     case CustomFieldType::kUrl:
     case CustomFieldType::kEmail:
-    case CustomFieldType::kPhone: return true;
-    default: return false;
+    case CustomFieldType::kPhone:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -275,13 +285,15 @@ template <typename T>
 void sealed_compare(island::SqlFragment& out, const FieldDef<typename Entity<T>::Row>& f,
                     const Filter::Node& n, const FieldCipher& cipher, bool unsealed_rows) {
   const std::string col = column(Entity<T>::kTable, f.name);
-  const bool null_value = n.values.size() == 1 && std::holds_alternative<std::monostate>(n.values[0]);
+  const bool null_value =
+      n.values.size() == 1 && std::holds_alternative<std::monostate>(n.values[0]);
   if (n.op == Op::kIsNull || (null_value && (n.op == Op::kEq || n.op == Op::kNe))) {
     out.text("(" + col + (n.op == Op::kNe ? " IS NOT NULL)" : " IS NULL)"));
     return;
   }
   if (f.name != "email" || (n.op != Op::kEq && n.op != Op::kNe && n.op != Op::kIn))
-    encrypted(f.name, f.name == "email" ? "filter it with eq, ne, in or is_null" : "filter it with is_null only");
+    encrypted(f.name, f.name == "email" ? "filter it with eq, ne, in or is_null"
+                                        : "filter it with is_null only");
   if (n.op != Op::kIn && n.values.size() != 1) bad(f.name, "comparison needs exactly one value");
   if (n.values.empty()) {
     out.text("(1 = 0)");
@@ -293,7 +305,8 @@ void sealed_compare(island::SqlFragment& out, const FieldDef<typename Entity<T>:
   out.text(index + " IN (");
   bool first = true;
   for (const Value& v : n.values) {
-    if (std::holds_alternative<std::monostate>(v)) bad(f.name, "'in' cannot match null; use is_null");
+    if (std::holds_alternative<std::monostate>(v))
+      bad(f.name, "'in' cannot match null; use is_null");
     const island::SqlParam checked = to_param(f, v);  // validates the value
     for (const std::string& h : cipher.blind_indexes(normalized_email(checked.s))) {
       out.text(first ? "" : ", ");
@@ -351,8 +364,11 @@ void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter, QueryC
   if (is_custom(n.field)) {
     const CustomFieldDefinition& def = custom_definition(ctx, n.field);
     const std::string expr = custom_value_sql(ctx.backend(), table, def);
-    const bool null_test = n.op == Op::kIsNull || (n.values.size() == 1 && std::holds_alternative<std::monostate>(n.values[0]));
-    if (def.sensitive && ctx.cipher() != nullptr && !null_test) encrypted(n.field, "filter it with is_null only");
+    const bool null_test =
+        n.op == Op::kIsNull ||
+        (n.values.size() == 1 && std::holds_alternative<std::monostate>(n.values[0]));
+    if (def.sensitive && ctx.cipher() != nullptr && !null_test)
+      encrypted(n.field, "filter it with is_null only");
     if (def.type == CustomFieldType::kMultiEnum) {
       if (n.op == Op::kIsNull) {
         out.text("(" + expr + " IS NULL)");
@@ -361,7 +377,8 @@ void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter, QueryC
       const auto* s = n.op == Op::kContains && n.values.size() == 1
                           ? std::get_if<std::string>(&n.values[0])
                           : nullptr;
-      if (s == nullptr) bad(n.field, "a multi-enum field supports contains (an option) and is_null");
+      if (s == nullptr)
+        bad(n.field, "a multi-enum field supports contains (an option) and is_null");
       if (std::find(def.options.begin(), def.options.end(), *s) == def.options.end())
         bad(n.field, "'" + *s + "' is not one of its options");
       custom_contains_sql(out, ctx.backend(), table, def, *s);
@@ -392,13 +409,16 @@ void SqlBuilder<T>::page(island::SqlFragment& out, const PageRequest& request, Q
   bool by_id = false;
   if (is_custom(request.sort.field)) {
     const CustomFieldDefinition& def = custom_definition(ctx, request.sort.field);
-    if (def.type == CustomFieldType::kMultiEnum) bad(request.sort.field, "cannot sort on a multi-enum field");
-    if (def.sensitive && ctx.cipher() != nullptr) encrypted(request.sort.field, "it cannot be sorted on");
+    if (def.type == CustomFieldType::kMultiEnum)
+      bad(request.sort.field, "cannot sort on a multi-enum field");
+    if (def.sensitive && ctx.cipher() != nullptr)
+      encrypted(request.sort.field, "it cannot be sorted on");
     col = custom_value_sql(ctx.backend(), table, def);
     sort_name = request.sort.field;
   } else {
     const FieldDef<Row>& f = field(request.sort.field);
-    if (ctx.cipher() != nullptr && is_sealed_column<T>(f.name)) encrypted(f.name, "it cannot be sorted on");
+    if (ctx.cipher() != nullptr && is_sealed_column<T>(f.name))
+      encrypted(f.name, "it cannot be sorted on");
     col = column(table, f.name);
     sort_name = std::string(f.name);
     by_id = f.name == "id";
@@ -474,10 +494,17 @@ std::string SqlBuilder<T>::cursor_after(const Row& last, const Sort& sort, Query
     const CustomFieldDefinition& def = custom_definition(ctx, sort.field);
     const CustomCell cc = custom_cell(def, last.custom_fields);
     switch (cc.kind) {
-      case CustomCell::Kind::kInt: c = cc.i; break;
-      case CustomCell::Kind::kReal: c = cc.d; break;
-      case CustomCell::Kind::kText: c = cc.s; break;
-      case CustomCell::Kind::kNull: break;
+      case CustomCell::Kind::kInt:
+        c = cc.i;
+        break;
+      case CustomCell::Kind::kReal:
+        c = cc.d;
+        break;
+      case CustomCell::Kind::kText:
+        c = cc.s;
+        break;
+      case CustomCell::Kind::kNull:
+        break;
     }
     name = sort.field;
   } else {

@@ -28,7 +28,9 @@ class QueryContext {
   // Seals sensitive values; null when they are stored as given.
   const FieldCipher* cipher() const { return uow_.db->cipher.get(); }
   // Whether email lookups must also match emails stored before encryption was turned on.
-  bool unsealed_emails() const { return uow_.db->unsealed_emails_of(type_).load(std::memory_order_relaxed); }
+  bool unsealed_emails() const {
+    return uow_.db->unsealed_emails_of(type_).load(std::memory_order_relaxed);
+  }
   const FieldSet& custom_fields();
   // The loaded definitions, if a query needed them (repositories reuse them to decode).
   std::shared_ptr<const FieldSet>& loaded() { return fields_; }

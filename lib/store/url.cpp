@@ -33,7 +33,8 @@ std::string percent_decode(std::string_view s) {
 unsigned seconds(std::string_view key, const std::string& value) {
   unsigned out = 0;
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-  if (ec != std::errc() || ptr != value.data() + value.size() || value.empty() || out < 1 || out > 3600)
+  if (ec != std::errc() || ptr != value.data() + value.size() || value.empty() || out < 1 ||
+      out > 3600)
     bad_url(std::string(key) + " must be whole seconds from 1 to 3600");
   return out;
 }

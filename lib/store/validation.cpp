@@ -42,10 +42,9 @@ std::size_t utf8_length(std::string_view s) noexcept {
       if ((p[i] & 0xC0) != 0x80) return std::string_view::npos;
       cp = (cp << 6) | (p[i] & 0x3F);
     }
-    const bool overlong = (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-                          (n == 4 && cp < 0x10000);
-    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return std::string_view::npos;
+    const bool overlong =
+        (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
+    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::string_view::npos;
     p += n;
     ++count;
   }
@@ -83,15 +82,14 @@ void check_email(std::string_view field, std::string_view value) {
   check_text(field, value);
   const auto at = value.find('@');
   const bool shape_ok = at != std::string_view::npos && at > 0 && at + 1 < value.size() &&
-                        value.find('@', at + 1) == std::string_view::npos &&
-                        value.size() <= 254;
+                        value.find('@', at + 1) == std::string_view::npos && value.size() <= 254;
   const std::string_view domain = shape_ok ? value.substr(at + 1) : std::string_view();
   const bool domain_ok = shape_ok && domain.find('.') != std::string_view::npos &&
                          domain.front() != '.' && domain.back() != '.' &&
                          domain.find("..") == std::string_view::npos;
   const bool no_space = std::none_of(value.begin(), value.end(), [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ';' ||
-           c == '<' || c == '>';
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ';' || c == '<' ||
+           c == '>';
   });
   if (!domain_ok || !no_space) invalid(field, "is not a valid email address");
 }
@@ -101,8 +99,8 @@ void check_email(std::string_view field, const std::optional<std::string>& value
 }
 
 void check_currency(std::string_view field, std::string_view value) {
-  const bool ok = value.size() == 3 &&
-                  std::all_of(value.begin(), value.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  const bool ok = value.size() == 3 && std::all_of(value.begin(), value.end(),
+                                                   [](char c) { return c >= 'A' && c <= 'Z'; });
   if (!ok) invalid(field, "must be a three-letter ISO 4217 code such as USD");
 }
 

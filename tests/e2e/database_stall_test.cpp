@@ -29,13 +29,14 @@ class DatabaseStallTest : public ServerTest {
   std::string database_url() const override {
     const auto server = MariaDbServer::from_env();
     const std::string& url = scratch().url();
-    return "mysql://" + server.user + "@127.0.0.1:" + std::to_string(proxy_->port()) + url.substr(url.rfind('/')) +
-           "?connect_timeout=2&read_timeout=8&write_timeout=8";
+    return "mysql://" + server.user + "@127.0.0.1:" + std::to_string(proxy_->port()) +
+           url.substr(url.rfind('/')) + "?connect_timeout=2&read_timeout=8&write_timeout=8";
   }
   std::vector<std::string> server_args() const override {
     return {"--handler-threads", "4", "--handler-timeout", "2s", "--rate-address", "off"};
   }
-  static HttpReply get(unsigned short port, const std::string& target, const std::string& key = "") {
+  static HttpReply get(unsigned short port, const std::string& target,
+                       const std::string& key = "") {
     HttpClient client(port);
     if (!key.empty()) client.set_default_header("authorization", "Bearer " + key);
     return client.request("GET", target);
@@ -48,7 +49,8 @@ TEST_P(DatabaseStallTest, AStalledDatabaseGives503sInTimeWhileHealthAnswersAndSe
   const auto made = call("POST", "/v1/contacts", {{"first_name", "Ada"}, {"last_name", "Before"}});
   ASSERT_EQ(made.status, 201) << made.body;
   const std::string contact = "/v1/contacts/" + parsed(made)["id"].dump();
-  ASSERT_TRUE(eventually([&] { return get(port_, "/readyz").status == 200; }, std::chrono::seconds(10)));
+  ASSERT_TRUE(
+      eventually([&] { return get(port_, "/readyz").status == 200; }, std::chrono::seconds(10)));
 
   proxy_->stall(true);
   // More requests than handler threads, reads and a write, all at once.
@@ -58,9 +60,11 @@ TEST_P(DatabaseStallTest, AStalledDatabaseGives503sInTimeWhileHealthAnswersAndSe
       const auto started = std::chrono::steady_clock::now();
       HttpClient client(port_);
       client.set_default_header("authorization", "Bearer " + admin_key_);
-      HttpReply r = i == 0 ? client.request("POST", "/v1/contacts", R"({"first_name":"Ada","last_name":"During"})")
+      HttpReply r = i == 0 ? client.request("POST", "/v1/contacts",
+                                            R"({"first_name":"Ada","last_name":"During"})")
                            : client.request("GET", contact);
-      return std::pair{r, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)};
+      return std::pair{r, std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - started)};
     }));
   // Meanwhile the health check, which needs no database, answers.
   for (int i = 0; i < 5; ++i) {
@@ -78,13 +82,16 @@ TEST_P(DatabaseStallTest, AStalledDatabaseGives503sInTimeWhileHealthAnswersAndSe
   }
   // /readyz says the database is the trouble, and answers at once.
   HttpReply ready;
-  EXPECT_TRUE(eventually([&] { return (ready = get(port_, "/readyz")).status == 503; }, std::chrono::seconds(10)));
+  EXPECT_TRUE(eventually([&] { return (ready = get(port_, "/readyz")).status == 503; },
+                         std::chrono::seconds(10)));
   EXPECT_NE(ready.body.find("database"), std::string::npos) << ready.body;
   EXPECT_EQ(get(port_, "/healthz").status, 200);
 
   proxy_->stall(false);
-  EXPECT_TRUE(eventually([&] { return get(port_, contact, admin_key_).status == 200; }, std::chrono::seconds(15)));
-  EXPECT_TRUE(eventually([&] { return get(port_, "/readyz").status == 200; }, std::chrono::seconds(10)));
+  EXPECT_TRUE(eventually([&] { return get(port_, contact, admin_key_).status == 200; },
+                         std::chrono::seconds(15)));
+  EXPECT_TRUE(
+      eventually([&] { return get(port_, "/readyz").status == 200; }, std::chrono::seconds(10)));
   EXPECT_EQ(contacts_in_db(), 1) << "the write answered 503 took effect";
   const auto after = call("POST", "/v1/contacts", {{"first_name", "Ada"}, {"last_name", "After"}});
   EXPECT_EQ(after.status, 201) << after.body;

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-consume", no_consume, "Declare the effects queue but consume nothing");
   app.add_flag("--always-fail", always_fail, "Every handler call throws");
   app.add_option("--prefetch", prefetch, "Messages in hand at once (64)");
-  app.add_option("--lease", lease_text, "The effects queue's lease (2s)")->check(host::duration_check());
+  app.add_option("--lease", lease_text, "The effects queue's lease (2s)")
+      ->check(host::duration_check());
   app.add_option("--max-attempts", max_attempts, "Attempts before a dead letter (5)");
   app.add_option("--handler-delay-us", delay_us, "Microseconds each handler call waits first (0)");
   return host::run_program(app, argc, argv, [&] {
@@ -46,19 +47,22 @@ int main(int argc, char** argv) {
       q.lease = lease;
       bus.declare_queue(q);
       if (!consume) return;
-      bus.consume("effects", [&db, &applied, &skipped, always_fail, delay_us](const messaging::Message& m) {
-        if (always_fail) throw std::runtime_error("the handler is broken");
-        if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
-        const bool first = db.transact([&](store::UnitOfWork& uow) {
-          if (!messaging::record_processed(uow, "effects", m.event.id)) return false;
-          Activity note;
-          note.kind = ActivityKind::kNote;
-          note.subject = m.event.id;
-          db.activities().create(uow, note);
-          return true;
-        });
-        (first ? applied : skipped).fetch_add(1);
-      }, {"effects", prefetch});
+      bus.consume("effects",
+                  [&db, &applied, &skipped, always_fail, delay_us](const messaging::Message& m) {
+                    if (always_fail) throw std::runtime_error("the handler is broken");
+                    if (delay_us > 0)
+                      std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
+                    const bool first = db.transact([&](store::UnitOfWork& uow) {
+                      if (!messaging::record_processed(uow, "effects", m.event.id)) return false;
+                      Activity note;
+                      note.kind = ActivityKind::kNote;
+                      note.subject = m.event.id;
+                      db.activities().create(uow, note);
+                      return true;
+                    });
+                    (first ? applied : skipped).fetch_add(1);
+                  },
+                  {"effects", prefetch});
     };
     const int status = worker::run_worker(config, {wiring});
     std::cout << "applied " << applied.load() << " skipped " << skipped.load() << std::endl;

@@ -25,7 +25,8 @@ class HostCommandLine : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Runs `argv` in the scratch directory with nothing in its environment but `env`.
-  CommandResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) const {
+  CommandResult run(const std::vector<std::string>& argv,
+                    const std::vector<std::string>& env = {}) const {
     std::vector<std::string> command{"/usr/bin/env", "-i", "-C", dir_};
     command.insert(command.end(), env.begin(), env.end());
     command.insert(command.end(), argv.begin(), argv.end());
@@ -53,13 +54,36 @@ TEST_F(HostCommandLine, HelpAndVersionAnswerWithoutOpeningADatabase) {
 }
 
 TEST_F(HostCommandLine, EveryCliCommandHasItsOwnHelp) {
-  const std::vector<std::string> commands = {
-      "init",          "demo",          "summary",        "pool-stats",      "user add",      "user show",
-      "user link",     "user unlink",   "role list",      "role show",       "role create",   "role delete",
-      "role assign",   "role revoke",   "apikey create",  "apikey list",     "apikey revoke", "audit verify",
-      "audit checkpoint", "audit list", "audit history",  "encryption keygen", "encryption status",
-      "encryption rewrap", "bus keygen", "dlq list",      "dlq show",        "dlq replay",    "dlq purge",
-      "dlq stats"};
+  const std::vector<std::string> commands = {"init",
+                                             "demo",
+                                             "summary",
+                                             "pool-stats",
+                                             "user add",
+                                             "user show",
+                                             "user link",
+                                             "user unlink",
+                                             "role list",
+                                             "role show",
+                                             "role create",
+                                             "role delete",
+                                             "role assign",
+                                             "role revoke",
+                                             "apikey create",
+                                             "apikey list",
+                                             "apikey revoke",
+                                             "audit verify",
+                                             "audit checkpoint",
+                                             "audit list",
+                                             "audit history",
+                                             "encryption keygen",
+                                             "encryption status",
+                                             "encryption rewrap",
+                                             "bus keygen",
+                                             "dlq list",
+                                             "dlq show",
+                                             "dlq replay",
+                                             "dlq purge",
+                                             "dlq stats"};
   for (const auto& command : commands) {
     std::vector<std::string> argv{BANYAN_CLI};
     for (std::size_t start = 0; start < command.size();) {
@@ -70,7 +94,8 @@ TEST_F(HostCommandLine, EveryCliCommandHasItsOwnHelp) {
     argv.push_back("--help");
     const auto help = run(argv);
     EXPECT_EQ(help.status, 0) << command;
-    EXPECT_NE(help.output.find("Usage: banyan " + command), std::string::npos) << command << "\n" << help.output;
+    EXPECT_NE(help.output.find("Usage: banyan " + command), std::string::npos) << command << "\n"
+                                                                               << help.output;
   }
   EXPECT_TRUE(nothing_created());
 }
@@ -89,10 +114,14 @@ TEST_F(HostCommandLine, AWrongCommandLineExitsTwoNamingTheProblemAndCreatesNothi
       {{BANYAN_CLI, "dlq", "list", "--older-than", "soon"}, {}, "'soon' is not a duration"},
       {{BANYAN_CLI, "dlq", "show", "seven"}, {}, "'seven' is not a whole number"},
       {{BANYAN_CLI, "dlq", "purge"}, {}, "takes one id, or a filter, or --all"},
-      {{BANYAN_CLI, "dlq", "replay", "7", "--queue", "effects"}, {}, "takes one id, or a filter, or --all"},
+      {{BANYAN_CLI, "dlq", "replay", "7", "--queue", "effects"},
+       {},
+       "takes one id, or a filter, or --all"},
       {{BANYAN_CLI, "apikey", "revoke", "-3"}, {}, "'-3' is not a whole number"},
       {{BANYAN_CLI, "user", "add", "--name", "Ada"}, {}, "--email is required"},
-      {{BANYAN_CLI, "user", "add", "--email", "a@example.com", "--name", "A", "--team", "x"}, {}, "--team"},
+      {{BANYAN_CLI, "user", "add", "--email", "a@example.com", "--name", "A", "--team", "x"},
+       {},
+       "--team"},
       {{BANYAN_CLI, "role", "create", "auditor", "--grant", "deal-read"}, {}, "TYPE:ACTION:SCOPE"},
       {{BANYAN_CLI, "audit", "list", "--from", "yesterday"}, {}, "RFC 3339"},
       {{BANYAN_CLI, "audit", "list", "--object", "contact"}, {}, "TYPE:ID"},

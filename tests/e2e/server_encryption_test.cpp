@@ -35,7 +35,9 @@ class ServerEncryptionTest : public ServerTest {
 };
 
 TEST_P(ServerEncryptionTest, AStoredEmailIsNotInTheDatabaseButTheApiAnswersWithIt) {
-  const json body = {{"first_name", "Hedy"}, {"last_name", "Lamarr"}, {"email", "hedy.private@example.com"},
+  const json body = {{"first_name", "Hedy"},
+                     {"last_name", "Lamarr"},
+                     {"email", "hedy.private@example.com"},
                      {"phone", "+1 310 555 0187"}};
   auto created = call("POST", "/v1/contacts", body, {{"Idempotency-Key", "hedy-1"}});
   ASSERT_EQ(created.status, 201) << created.body;
@@ -56,7 +58,8 @@ TEST_P(ServerEncryptionTest, AStoredEmailIsNotInTheDatabaseButTheApiAnswersWithI
   EXPECT_EQ(scratch().columns_holding("hedy.private"), std::vector<std::string>{});
   EXPECT_EQ(scratch().columns_holding("555 0187"), std::vector<std::string>{});
   EXPECT_FALSE(scratch().files_hold("hedy.private"));
-  EXPECT_FALSE(scratch().columns_holding("Lamarr").empty()) << "the scan sees what is stored as given";
+  EXPECT_FALSE(scratch().columns_holding("Lamarr").empty())
+      << "the scan sees what is stored as given";
 }
 
 TEST_P(ServerEncryptionTest, FiltersThatNeedPlainValuesAreRefusedWith422) {
@@ -69,7 +72,9 @@ TEST_P(ServerEncryptionTest, FiltersThatNeedPlainValuesAreRefusedWith422) {
 }
 
 TEST_P(ServerEncryptionTest, TheCliMakesKeysNamesTheOneInUseAndRewrapsAfterARotation) {
-  auto created = call("POST", "/v1/contacts", json{{"first_name", "Rot"}, {"last_name", "Ate"}, {"email", "rot@example.com"}});
+  auto created =
+      call("POST", "/v1/contacts",
+           json{{"first_name", "Rot"}, {"last_name", "Ate"}, {"email", "rot@example.com"}});
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = std::to_string(parsed(created)["id"].get<Id>());
   const std::string stored_email = "SELECT email FROM contacts WHERE id = " + id;
@@ -87,7 +92,8 @@ TEST_P(ServerEncryptionTest, TheCliMakesKeysNamesTheOneInUseAndRewrapsAfterARota
   EXPECT_NE(status.output.find("key 'srv2'"), std::string::npos) << status.output;
   const CommandResult rewrap = cli({"encryption", "rewrap"}, rotated);
   EXPECT_EQ(rewrap.status, 0) << rewrap.output;
-  EXPECT_NE(rewrap.output.find("resealed 1 record(s) with key 'srv2'"), std::string::npos) << rewrap.output;
+  EXPECT_NE(rewrap.output.find("resealed 1 record(s) with key 'srv2'"), std::string::npos)
+      << rewrap.output;
   EXPECT_TRUE(scratch().raw(stored_email).starts_with("enc1:srv2:"));
 
   // Without its keys the database is refused, saying why.

@@ -24,9 +24,9 @@ class ServerTest : public StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     std::vector<std::string> command = launcher();
-    command.insert(command.end(), {
-        BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", database_url(), "--threads", "2",
-        "--request-timeout", "2s", "--idle-timeout", "5s", "--max-body", "65536"});
+    command.insert(command.end(), {BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database",
+                                   database_url(), "--threads", "2", "--request-timeout", "2s",
+                                   "--idle-timeout", "5s", "--max-body", "65536"});
     for (auto& a : server_args()) command.push_back(std::move(a));
     server_ = std::make_unique<ChildProcess>(command);
     ASSERT_TRUE(server_->wait_for_output("listening on http://127.0.0.1:")) << server_->output();
@@ -96,8 +96,8 @@ class ServerTest : public StoreTest {
         "first_failed_at, "
         "last_failed_at, last_error, error_class, consumer, dead_at) VALUES ('" +
         queue + "', 'e" + std::to_string(n) + "', " + std::to_string(n) +
-        ", 'deal.won', 'deal', 1, 1, 1, 0, '{\"n\":" + std::to_string(n) +
-        "}', 5, " + now + ", " + now + ", 'billing says 503', 'transient', 'w/billing', " + now + ")");
+        ", 'deal.won', 'deal', 1, 1, 1, 0, '{\"n\":" + std::to_string(n) + "}', 5, " + now + ", " +
+        now + ", 'billing says 503', 'transient', 'w/billing', " + now + ")");
   }
   // A 4xx problem+json with the code, the request id, and nothing changed.
   void expect_problem(const HttpReply& r, int status, const std::string& code) {
@@ -134,7 +134,8 @@ class TeamsServerTest : public ServerTest {
   }
   // A request with the named key instead of the administrator's.
   HttpReply as(const std::string& key, const std::string& method, const std::string& target,
-               const json& body = nullptr, std::vector<std::pair<std::string, std::string>> headers = {}) {
+               const json& body = nullptr,
+               std::vector<std::pair<std::string, std::string>> headers = {}) {
     headers.emplace_back("Authorization", "Bearer " + keys.at(key));
     return call(method, target, body, std::move(headers));
   }

@@ -118,10 +118,12 @@ TEST_P(ServerAnomalyTest, DeniedBurstsMassDeletionAndFailedAuthenticationAreCoun
   for (Id id : ids) ASSERT_EQ(call("DELETE", "/v1/contacts/" + std::to_string(id)).status, 204);
   // Each deletion past 100 in a minute is one: 20 of these 120, less one for every 0.6 s
   // the deletions took (the budget refills at 100 a minute; a loaded machine is slow).
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const auto flagged = metric(R"(banyan_anomalies_total{kind="mass_deletion"})");
   EXPECT_LE(flagged, 20) << "never the first 100";
-  EXPECT_GE(flagged, std::max<std::int64_t>(1, 20 - static_cast<std::int64_t>(took / 0.6) - 1)) << took << " s";
+  EXPECT_GE(flagged, std::max<std::int64_t>(1, 20 - static_cast<std::int64_t>(took / 0.6) - 1))
+      << took << " s";
   EXPECT_TRUE(
       server_->wait_for_output(R"("event":"mass_deletion","principal":"admin@example.com")", 5s));
 

@@ -26,13 +26,14 @@ const std::string kOtherAudience = "https://other.test/api";
 class OidcProvider {
  public:
   explicit OidcProvider(std::vector<std::string> extra = {}) {
-    std::vector<std::string> command{BANYAN_NODE, BANYAN_OIDC_PROVIDER, "--audience", kAudience,
-                                     "--audience", kOtherAudience};
+    std::vector<std::string> command{BANYAN_NODE, BANYAN_OIDC_PROVIDER, "--audience",
+                                     kAudience,   "--audience",         kOtherAudience};
     for (auto& a : extra) command.push_back(std::move(a));
     process_ = std::make_unique<ChildProcess>(command);
     if (!process_->wait_for_output("listening ")) {
-      ADD_FAILURE() << "the OIDC provider did not start (./scripts/test.sh installs it into tests/oidc): "
-                    << process_->output();
+      ADD_FAILURE()
+          << "the OIDC provider did not start (./scripts/test.sh installs it into tests/oidc): "
+          << process_->output();
       return;
     }
     const std::string out = process_->output();
@@ -50,10 +51,11 @@ class OidcProvider {
   // A client-credentials access token (a JWT) for `client`, asked for `audience`.
   std::string token(const std::string& client, const std::string& audience = kAudience) {
     HttpClient http(port_);
-    const auto r = http.request("POST", "/token",
-                                "grant_type=client_credentials&scope=crm&client_secret=secret&client_id=" + client +
-                                    "&resource=" + audience,
-                                {{"content-type", "application/x-www-form-urlencoded"}});
+    const auto r = http.request(
+        "POST", "/token",
+        "grant_type=client_credentials&scope=crm&client_secret=secret&client_id=" + client +
+            "&resource=" + audience,
+        {{"content-type", "application/x-www-form-urlencoded"}});
     EXPECT_EQ(r.status, 200) << r.body;
     const auto doc = json::parse(r.body, nullptr, false);
     if (doc.is_discarded() || !doc.contains("access_token")) return "no-token";
@@ -62,7 +64,8 @@ class OidcProvider {
   // Replaces the signing key (keeping the old one too if asked), as a key rotation does.
   void rotate(bool keep_old) {
     HttpClient http(port_);
-    EXPECT_EQ(http.request("POST", "/_test/rotate", json{{"keep_old", keep_old}}.dump()).status, 200);
+    EXPECT_EQ(http.request("POST", "/_test/rotate", json{{"keep_old", keep_old}}.dump()).status,
+              200);
   }
 
  private:
@@ -98,14 +101,21 @@ class ServerOidcTest : public ServerTest {
   // makes the rate limit on refreshes quick to see. The failures these tests send on
   // purpose must not be throttled.
   std::vector<std::string> server_args() const override {
-    return {"--oidc-issuer",    provider_->issuer(), "--oidc-audience",      kAudience,
-            "--oidc-clock-skew", "1s",              "--oidc-key-refresh",   "2s",
-            "--rate-auth-failures", "off", "--oidc-allow-http-loopback"};
+    return {"--oidc-issuer",
+            provider_->issuer(),
+            "--oidc-audience",
+            kAudience,
+            "--oidc-clock-skew",
+            "1s",
+            "--oidc-key-refresh",
+            "2s",
+            "--rate-auth-failures",
+            "off",
+            "--oidc-allow-http-loopback"};
   }
 
-
-  HttpReply with_token(const std::string& token, const std::string& method, const std::string& target,
-                       const json& body = nullptr) {
+  HttpReply with_token(const std::string& token, const std::string& method,
+                       const std::string& target, const json& body = nullptr) {
     return call(method, target, body, {{"authorization", "Bearer " + token}});
   }
   // The token is refused as RFC 6750 says (401, invalid_token) and a create with it
@@ -116,7 +126,8 @@ class ServerOidcTest : public ServerTest {
     const auto get = with_token(token, "GET", "/v1/contacts");
     expect_problem(get, 401, "invalid_token");
     EXPECT_NE(get.header("www-authenticate").find("error=\"invalid_token\""), std::string::npos);
-    expect_problem(with_token(token, "POST", "/v1/contacts", json{{"first_name", "Eve"}}), 401, "invalid_token");
+    expect_problem(with_token(token, "POST", "/v1/contacts", json{{"first_name", "Eve"}}), 401,
+                   "invalid_token");
     EXPECT_EQ(contacts_in_db(), before);
   }
   double metric(const std::string& name) {
@@ -139,7 +150,8 @@ TEST_P(ServerOidcTest, AClientCredentialsTokenActsAsItsLinkedServiceAccount) {
   EXPECT_EQ(parsed(created)["owner_id"], bot_);
   // The integration role may not delete: the token carries its user's roles, no more.
   const auto id = parsed(created)["id"].get<Id>();
-  expect_problem(with_token(token, "DELETE", "/v1/contacts/" + std::to_string(id)), 403, "permission_denied");
+  expect_problem(with_token(token, "DELETE", "/v1/contacts/" + std::to_string(id)), 403,
+                 "permission_denied");
   EXPECT_EQ(contacts_in_db(), 1);
   // API keys go on working beside tokens.
   EXPECT_EQ(call("GET", "/v1/contacts/" + std::to_string(id)).status, 200);
@@ -200,7 +212,8 @@ TEST_P(ServerOidcTest, KeysRotateWithoutARestart) {
   const std::string new_token = provider_->token("banyan-sync");
   EXPECT_NE(new_token, old_token);
   EXPECT_EQ(with_token(new_token, "GET", "/v1/contacts").status, 200) << "the new key was fetched";
-  EXPECT_EQ(with_token(old_token, "GET", "/v1/companies").status, 200) << "the old key is still published";
+  EXPECT_EQ(with_token(old_token, "GET", "/v1/companies").status, 200)
+      << "the old key is still published";
   EXPECT_EQ(metric("banyan_oidc_key_refreshes_total"), 2);
 
   std::this_thread::sleep_for(2100ms);
@@ -220,11 +233,13 @@ class ServerOidcHttpsTest : public ServerTest {
   void SetUp() override {
     cert_ = scratch_path("issuer.pem");
     key_ = scratch_path("issuer.key");
-    const auto made = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                                   "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=127.0.0.1", "-addext",
-                                   "subjectAltName=IP:127.0.0.1", "-days", "1", "-keyout", key_, "-out", cert_});
+    const auto made =
+        run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=127.0.0.1", "-addext",
+                     "subjectAltName=IP:127.0.0.1", "-days", "1", "-keyout", key_, "-out", cert_});
     ASSERT_EQ(made.status, 0) << made.output;
-    provider_ = std::make_unique<OidcProvider>(std::vector<std::string>{"--tls-cert", cert_, "--tls-key", key_});
+    provider_ = std::make_unique<OidcProvider>(
+        std::vector<std::string>{"--tls-cert", cert_, "--tls-key", key_});
     if (HasFailure()) return;
     ASSERT_EQ(provider_->issuer().rfind("https://", 0), 0u) << provider_->issuer();
     // The server inherits the environment it starts with; this process trusts the CA too,
@@ -243,17 +258,22 @@ class ServerOidcHttpsTest : public ServerTest {
     std::filesystem::remove(key_);
   }
   std::vector<std::string> server_args() const override {
-    return {"--oidc-issuer", provider_->issuer(), "--oidc-audience", kAudience, "--rate-auth-failures", "off"};
+    return {"--oidc-issuer", provider_->issuer(),    "--oidc-audience",
+            kAudience,       "--rate-auth-failures", "off"};
   }
   // A client-credentials token, asked for over https with the library's own client.
   std::string https_token() {
-    const auto r = net::detail::http_request(
-        "POST", provider_->issuer() + "/token",
-        "grant_type=client_credentials&scope=crm&client_id=banyan-sync&client_secret=secret&resource=" + kAudience,
-        {{"Content-Type", "application/x-www-form-urlencoded"}}, std::chrono::steady_clock::now() + 10s);
+    const auto r =
+        net::detail::http_request("POST", provider_->issuer() + "/token",
+                                  "grant_type=client_credentials&scope=crm&client_id=banyan-sync&"
+                                  "client_secret=secret&resource=" +
+                                      kAudience,
+                                  {{"Content-Type", "application/x-www-form-urlencoded"}},
+                                  std::chrono::steady_clock::now() + 10s);
     EXPECT_EQ(r.status, 200) << r.body;
     const auto doc = json::parse(r.body, nullptr, false);
-    return doc.is_object() && doc.contains("access_token") ? doc["access_token"].get<std::string>() : "no-token";
+    return doc.is_object() && doc.contains("access_token") ? doc["access_token"].get<std::string>()
+                                                           : "no-token";
   }
 
   std::string cert_, key_;
@@ -263,7 +283,8 @@ class ServerOidcHttpsTest : public ServerTest {
 BANYAN_ON_BOTH_BACKENDS(ServerOidcHttpsTest);
 
 TEST_P(ServerOidcHttpsTest, AnHttpsIssuersKeysAreFetchedOverVerifiedTls) {
-  const auto r = call("GET", "/v1/contacts", nullptr, {{"authorization", "Bearer " + https_token()}});
+  const auto r =
+      call("GET", "/v1/contacts", nullptr, {{"authorization", "Bearer " + https_token()}});
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
@@ -274,7 +295,8 @@ class ServerOidcUntrustedHttpsTest : public ServerOidcHttpsTest {
 BANYAN_ON_BOTH_BACKENDS(ServerOidcUntrustedHttpsTest);
 
 TEST_P(ServerOidcUntrustedHttpsTest, AnIssuerWhoseCertificateIsNotTrustedIsNeverAsked) {
-  const auto r = call("GET", "/v1/contacts", nullptr, {{"authorization", "Bearer " + https_token()}});
+  const auto r =
+      call("GET", "/v1/contacts", nullptr, {{"authorization", "Bearer " + https_token()}});
   expect_problem(r, 503, "unavailable");
   EXPECT_EQ(call("GET", "/v1/contacts").status, 200) << "API keys still work";
 }
@@ -284,14 +306,20 @@ TEST_P(ServerOidcUntrustedHttpsTest, AnIssuerWhoseCertificateIsNotTrustedIsNever
 class ServerOidcUnreachableTest : public ServerTest {
  protected:
   std::vector<std::string> server_args() const override {
-    return {"--oidc-issuer", "http://127.0.0.1:1", "--oidc-audience", kAudience, "--rate-auth-failures", "off",
+    return {"--oidc-issuer",
+            "http://127.0.0.1:1",
+            "--oidc-audience",
+            kAudience,
+            "--rate-auth-failures",
+            "off",
             "--oidc-allow-http-loopback"};
   }
 };
 
 TEST_P(ServerOidcUnreachableTest, TokensAnswer503AndApiKeysStillWork) {
   OidcProvider provider;
-  const auto r = call("GET", "/v1/contacts", nullptr, {{"authorization", "Bearer " + provider.token("banyan-sync")}});
+  const auto r = call("GET", "/v1/contacts", nullptr,
+                      {{"authorization", "Bearer " + provider.token("banyan-sync")}});
   expect_problem(r, 503, "unavailable");
   EXPECT_EQ(call("GET", "/v1/contacts").status, 200);
 }

@@ -143,8 +143,8 @@ TEST_P(ServerSecurityTest, NoRouteButThePublicThreeAnswersWithoutValidCredential
 // team's" a West contact.
 TEST_P(ServerSecurityTest, EachBuiltInRoleGetsExactlyTheStatusItsGrantsGive) {
   const auto admin_only = [](int status) {
-    return std::map<std::string, int>{{"admin", status},    {"manager", 403},     {"sales_rep", 403},
-                                      {"read_only", 403},   {"integration", 403}, {"none", 403}};
+    return std::map<std::string, int>{{"admin", status},  {"manager", 403},     {"sales_rep", 403},
+                                      {"read_only", 403}, {"integration", 403}, {"none", 403}};
   };
   struct Case {
     std::string method, target;
@@ -277,7 +277,10 @@ TEST_P(ServerSecurityTest, EachBuiltInRoleGetsExactlyTheStatusItsGrantsGive) {
       {"POST", "/v1/roles", {{"name", "exporter"}}, admin_only(201)},
       // Escalation: only an administrator gives roles or keys, to anyone, itself included.
       {"PUT", "/v1/users/" + std::to_string(rep_id) + "/roles/admin", nullptr, admin_only(204)},
-      {"POST", "/v1/users/" + std::to_string(rep_id) + "/api-keys", {{"name", "mine"}}, admin_only(201)},
+      {"POST",
+       "/v1/users/" + std::to_string(rep_id) + "/api-keys",
+       {{"name", "mine"}},
+       admin_only(201)},
       {"GET",
        own_path + "/history",
        nullptr,

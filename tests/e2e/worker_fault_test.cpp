@@ -27,9 +27,10 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
 
 class WorkerFaultTest : public StoreTest {
  protected:
-  std::unique_ptr<ChildProcess> worker(std::vector<std::string> flags, const char* binary = BANYAN_FAULT_WORKER) {
-    std::vector<std::string> argv{binary, "--database", scratch().url(), "--relay-lease", "1s",
-                                  "--bus-key-file", bus_keys()};
+  std::unique_ptr<ChildProcess> worker(std::vector<std::string> flags,
+                                       const char* binary = BANYAN_FAULT_WORKER) {
+    std::vector<std::string> argv{binary, "--database",     scratch().url(), "--relay-lease",
+                                  "1s",   "--bus-key-file", bus_keys()};
     argv.insert(argv.end(), flags.begin(), flags.end());
     auto p = std::make_unique<ChildProcess>(argv);
     // Fails the test at once (gtest reports the exception) rather than waiting on a
@@ -64,13 +65,17 @@ class WorkerFaultTest : public StoreTest {
   std::int64_t effects() { return count("SELECT COUNT(*) FROM activities"); }
   // Every contact.created has exactly one effect, and nothing is left in the queue.
   void expect_exactly_once(std::int64_t n) {
-    ASSERT_TRUE(eventually([&] { return effects() >= n && count("SELECT COUNT(*) FROM queue_messages") == 0; }))
-        << "effects " << effects() << " of " << n;
+    ASSERT_TRUE(eventually([&] {
+      return effects() >= n && count("SELECT COUNT(*) FROM queue_messages") == 0;
+    })) << "effects "
+        << effects() << " of " << n;
     EXPECT_EQ(effects(), n);
     EXPECT_EQ(count("SELECT COUNT(DISTINCT subject) FROM activities"), n);
     EXPECT_EQ(count("SELECT COUNT(*) FROM processed_messages WHERE consumer = 'effects'"), n);
-    EXPECT_EQ(count("SELECT COUNT(*) FROM activities a JOIN outbox_events e ON e.event_id = a.subject "
-                    "WHERE e.event_type = 'contact.created'"), n);
+    EXPECT_EQ(
+        count("SELECT COUNT(*) FROM activities a JOIN outbox_events e ON e.event_id = a.subject "
+              "WHERE e.event_type = 'contact.created'"),
+        n);
     EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters WHERE replayed_at = 0"), 0);
   }
 };
@@ -91,9 +96,9 @@ TEST_P(WorkerFaultTest, AWorkerKilledMidBatchLosesNothingAndAppliesEachEffectOnc
 }
 
 TEST_P(WorkerFaultTest, ARelayKilledMidPublishLosesNothing) {
-  const std::vector<std::string> relay_flags{"--no-consume", "--node", "relay",
-                                             "--work-endpoint", "tcp://127.0.0.1:*",
-                                             "--publish-endpoint", "tcp://127.0.0.1:*"};
+  const std::vector<std::string> relay_flags{
+      "--no-consume",       "--node",           "relay", "--work-endpoint", "tcp://127.0.0.1:*",
+      "--publish-endpoint", "tcp://127.0.0.1:*"};
   auto relay = worker(relay_flags);
   auto consumer = worker({"--no-relay", "--node", "consumer", "--lease", "1s"});
   // Events keep coming while the relay dies, and a third of them only after: the kill
@@ -108,7 +113,8 @@ TEST_P(WorkerFaultTest, ARelayKilledMidPublishLosesNothing) {
   // Only the contacts' events: the consumer's notes add activity events of their own,
   // which the relay may have relayed too before it died.
   const std::string relayed_contacts =
-      "SELECT COUNT(*) FROM outbox_events WHERE relayed_at IS NOT NULL AND event_type = 'contact.created'";
+      "SELECT COUNT(*) FROM outbox_events WHERE relayed_at IS NOT NULL AND event_type = "
+      "'contact.created'";
   const bool mid = eventually([&] { return count(relayed_contacts) >= 300; });
   relay->signal(SIGKILL);
   EXPECT_EQ(relay->wait(), 128 + SIGKILL);
@@ -164,7 +170,9 @@ TEST_P(WorkerFaultTest, TheDlqCliListsShowsReplaysAndPurgesWhatAFailingHandlerLe
   EXPECT_EQ(list.status, 0) << list.output;
   EXPECT_NE(list.output.find("5 entries"), std::string::npos) << list.output;
   EXPECT_NE(list.output.find("the handler is broken"), std::string::npos);
-  EXPECT_NE(cli({"list", "--error", "broken", "--type", "contact.created"}).output.find("5 entries"), std::string::npos);
+  EXPECT_NE(
+      cli({"list", "--error", "broken", "--type", "contact.created"}).output.find("5 entries"),
+      std::string::npos);
   EXPECT_NE(cli({"list", "--older-than", "1h"}).output.find("0 entries"), std::string::npos);
   const auto id = std::to_string(std::stoll(scratch().raw("SELECT MIN(id) FROM dead_letters")));
   auto show = cli({"show", id});
@@ -190,7 +198,8 @@ TEST_P(WorkerFaultTest, TheDlqCliListsShowsReplaysAndPurgesWhatAFailingHandlerLe
   expect_exactly_once(5);
   EXPECT_NE(cli({"list"}).output.find("0 entries"), std::string::npos);
   EXPECT_NE(cli({"list", "--replayed"}).output.find("5 entries"), std::string::npos);
-  EXPECT_NE(cli({"purge", "--all", "--replayed"}).output.find("purged 5 entries"), std::string::npos);
+  EXPECT_NE(cli({"purge", "--all", "--replayed"}).output.find("purged 5 entries"),
+            std::string::npos);
   EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters"), 0);
   fixed->signal(SIGTERM);
   EXPECT_EQ(fixed->wait(), 0);
@@ -204,7 +213,8 @@ class SagaFaultTest : public WorkerFaultTest {
     return saga::SagaOrchestrator::find(db(), "deal_won", "deal-" + std::to_string(deal));
   }
   std::vector<std::string> billing_flags(const BillingStub& billing) {
-    return {"--no-consume", "--billing-url", billing.url(), "--billing-timeout", "1s", "--saga-lease", "2s"};
+    return {"--no-consume", "--billing-url", billing.url(), "--billing-timeout",
+            "1s",           "--saga-lease",  "2s"};
   }
   // Kills a worker that is inside the billing step.
   void kill_during_billing(BillingStub& billing, Id& deal) {
@@ -220,7 +230,8 @@ class SagaFaultTest : public WorkerFaultTest {
     EXPECT_EQ(s->step, 1);  // provision_billing, half way
   }
   std::int64_t deal_activities(Id deal) {
-    return count("SELECT COUNT(*) FROM activity_links WHERE object_type = 'deal' AND object_id = " + std::to_string(deal));
+    return count("SELECT COUNT(*) FROM activity_links WHERE object_type = 'deal' AND object_id = " +
+                 std::to_string(deal));
   }
 };
 BANYAN_ON_BOTH_BACKENDS(SagaFaultTest);
@@ -239,7 +250,8 @@ TEST_P(SagaFaultTest, AWorkerKilledMidSagaResumesAndCompletesItOnce) {
   EXPECT_EQ(again->wait(), 0);
 }
 
-TEST_P(SagaFaultTest, AWorkerKilledMidSagaWhoseBillingThenFailsForGoodCompensatesFullyAndAReplayRunsItAgain) {
+TEST_P(SagaFaultTest,
+       AWorkerKilledMidSagaWhoseBillingThenFailsForGoodCompensatesFullyAndAReplayRunsItAgain) {
   BillingStub billing;
   Id deal = 0;
   kill_during_billing(billing, deal);
@@ -248,26 +260,34 @@ TEST_P(SagaFaultTest, AWorkerKilledMidSagaWhoseBillingThenFailsForGoodCompensate
   ASSERT_TRUE(eventually([&] { return instance(deal)->status == saga::SagaStatus::kCompensated; }));
   EXPECT_TRUE(billing.customers().empty());
   EXPECT_EQ(deal_activities(deal), 0);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM tag_links l JOIN tags t ON t.id = l.tag_id WHERE t.name = 'billing-failed'"), 1);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM tag_links l JOIN tags t ON t.id = l.tag_id WHERE t.name = 'onboarding'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tag_links l JOIN tags t ON t.id = l.tag_id WHERE t.name = "
+                  "'billing-failed'"),
+            1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tag_links l JOIN tags t ON t.id = l.tag_id WHERE t.name = "
+                  "'onboarding'"),
+            0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters WHERE queue = 'saga.deal_won'"), 1);
   // Billing is fixed: replaying the dead letter runs the saga again, to the end (it used
   // to say "replayed" and drop the message as stale).
   billing.set_mode(BillingStub::Mode::kOk);
-  auto replay = run_command({BANYAN_CLI, "--database", scratch().url(), "dlq", "replay", "--queue", "saga.deal_won"});
+  auto replay = run_command(
+      {BANYAN_CLI, "--database", scratch().url(), "dlq", "replay", "--queue", "saga.deal_won"});
   EXPECT_EQ(replay.status, 0) << replay.output;
   EXPECT_NE(replay.output.find("replayed 1 entries"), std::string::npos) << replay.output;
   ASSERT_TRUE(eventually([&] { return instance(deal)->status == saga::SagaStatus::kCompleted; }));
   EXPECT_EQ(billing.customers().size(), 1u);
   EXPECT_EQ(deal_activities(deal), 1);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM tag_links l JOIN tags t ON t.id = l.tag_id WHERE t.name = 'billing-failed'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tag_links l JOIN tags t ON t.id = l.tag_id WHERE t.name = "
+                  "'billing-failed'"),
+            0);
   again->signal(SIGTERM);
   EXPECT_EQ(again->wait(), 0);
 }
 
 TEST_P(WorkerFaultTest, BanyanWorkerStopsCleanlyOnSigtermAndReleasesTheRelayLease) {
   auto w = worker({}, BANYAN_WORKER);
-  ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM messaging_leases WHERE expires_at > 0") == 1; }));
+  ASSERT_TRUE(eventually(
+      [&] { return count("SELECT COUNT(*) FROM messaging_leases WHERE expires_at > 0") == 1; }));
   w->signal(SIGTERM);
   EXPECT_EQ(w->wait(), 0) << w->output();
   EXPECT_NE(w->output().find("banyan-worker: stopped"), std::string::npos);
@@ -288,29 +308,44 @@ class DefaultDeploymentTest : public SagaFaultTest {};
 BANYAN_ON_BOTH_BACKENDS(DefaultDeploymentTest);
 
 TEST_P(DefaultDeploymentTest, AServerHoldingTheRelayServesTheWorkersSagas) {
-  ChildProcess server({BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", scratch().url(), "--threads", "1"});
+  ChildProcess server(
+      {BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", scratch().url(), "--threads", "1"});
   ASSERT_TRUE(server.wait_for_output("listening on")) << server.output();
   // The server relays (it started first): the lease is its own.
   const std::string mine = ":" + std::to_string(server.pid()) + "@";
-  ASSERT_TRUE(eventually([&] {
-    return scratch().raw("SELECT holder FROM messaging_leases WHERE name = 'relay'").find(mine) != std::string::npos;
-  }, 20s));
-  EXPECT_EQ(scratch().raw("SELECT work_endpoint FROM messaging_leases WHERE name = 'relay'").rfind("ipc://", 0), 0u);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return scratch()
+                   .raw("SELECT holder FROM messaging_leases WHERE name = 'relay'")
+                   .find(mine) != std::string::npos;
+      },
+      20s));
+  EXPECT_EQ(scratch()
+                .raw("SELECT work_endpoint FROM messaging_leases WHERE name = 'relay'")
+                .rfind("ipc://", 0),
+            0u);
   BillingStub billing;
-  ChildProcess worker({BANYAN_WORKER, "--database", scratch().url(), "--billing-url", billing.url()});
+  ChildProcess worker(
+      {BANYAN_WORKER, "--database", scratch().url(), "--billing-url", billing.url()});
   ASSERT_TRUE(worker.wait_for_output("banyan-worker: running")) << worker.output();
   std::vector<Id> deals;
   for (int i = 0; i < 5; ++i) deals.push_back(won_deal("Won " + std::to_string(i)).id);
   for (Id deal : deals)
-    EXPECT_TRUE(eventually([&] {
-      const auto s = instance(deal);
-      return s && s->status == saga::SagaStatus::kCompleted;
-    }, 60s)) << "deal " << deal << "; saga instances: "
-             << scratch().raw("SELECT GROUP_CONCAT(saga || ':' || status) FROM saga_instances") << "\nworker:\n"
-             << worker.output() << "\nserver:\n" << server.output();
+    EXPECT_TRUE(eventually(
+        [&] {
+          const auto s = instance(deal);
+          return s && s->status == saga::SagaStatus::kCompleted;
+        },
+        60s))
+        << "deal " << deal << "; saga instances: "
+        << scratch().raw("SELECT GROUP_CONCAT(saga || ':' || status) FROM saga_instances")
+        << "\nworker:\n"
+        << worker.output() << "\nserver:\n"
+        << server.output();
   EXPECT_EQ(billing.customers().size(), deals.size());
   // Still the server's lease: the worker was served, not promoted.
-  EXPECT_NE(scratch().raw("SELECT holder FROM messaging_leases WHERE name = 'relay'").find(mine), std::string::npos);
+  EXPECT_NE(scratch().raw("SELECT holder FROM messaging_leases WHERE name = 'relay'").find(mine),
+            std::string::npos);
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.wait(), 0) << worker.output();
   server.signal(SIGTERM);

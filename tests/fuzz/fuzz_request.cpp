@@ -70,7 +70,8 @@ std::string_view next_line(std::string_view& in) {
 }
 
 [[noreturn]] void fail(const HttpRequest& r, const HttpResponse& out, const char* why) {
-  std::fprintf(stderr, "%s: %s %s -> %d %s\n", why, r.method.c_str(), r.target.c_str(), out.status, out.body.c_str());
+  std::fprintf(stderr, "%s: %s %s -> %d %s\n", why, r.method.c_str(), r.target.c_str(), out.status,
+               out.body.c_str());
   std::abort();
 }
 
@@ -83,7 +84,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   r.method = next_line(in);
   r.target = next_line(in);
   r.remote = "127.0.0.1";
-  if (r.target.empty() || r.target[0] != '/') return -1;  // the HTTP layer only passes origin-form targets
+  if (r.target.empty() || r.target[0] != '/')
+    return -1;  // the HTTP layer only passes origin-form targets
   while (!in.empty()) {
     const std::string_view line = next_line(in);
     if (line.empty()) break;
@@ -96,15 +98,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     r.headers.emplace_back(std::move(name), std::string(value));
   }
   r.body = std::string(in);
-  if (r.header("authorization").empty()) r.headers.emplace_back("authorization", "Bearer " + harness.admin_key);
+  if (r.header("authorization").empty())
+    r.headers.emplace_back("authorization", "Bearer " + harness.admin_key);
 
   const HttpResponse out = harness.api->handle(r);
   if (out.status >= 500) fail(r, out, "a server error for a request");
   if (out.status >= 400) {
-    if (out.content_type != "application/problem+json") fail(r, out, "an error that is not a problem");
+    if (out.content_type != "application/problem+json")
+      fail(r, out, "an error that is not a problem");
     const auto problem = nlohmann::json::parse(out.body, nullptr, false);
-    if (!problem.is_object() || problem.value("status", 0) != out.status || !problem.contains("code") ||
-        !problem.contains("request_id"))
+    if (!problem.is_object() || problem.value("status", 0) != out.status ||
+        !problem.contains("code") || !problem.contains("request_id"))
       fail(r, out, "a malformed problem");
   }
   return 0;

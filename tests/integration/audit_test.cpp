@@ -29,7 +29,8 @@ class AuditTest : public StoreTest {
     return db().read([&](store::UnitOfWork& uow) { return db().audit().verify(uow); });
   }
   static Timestamp now() {
-    return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    return std::chrono::time_point_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now());
   }
   // A moment strictly between the writes before and after it.
   static Timestamp pause() {
@@ -70,7 +71,8 @@ TEST_P(AuditTest, EveryWriteIsAnEntryWithWhoWhereAndWhatChanged) {
   ASSERT_EQ(log.size(), 5u);
   std::vector<std::string> actions;
   for (const auto& e : log) actions.push_back(e.action);
-  EXPECT_EQ(actions, (std::vector<std::string>{"created", "updated", "archived", "restored", "deleted"}));
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"created", "updated", "archived", "restored", "deleted"}));
   EXPECT_EQ(log[0].actor_id, actor);
   EXPECT_EQ(log[0].actor, "ann@example.com");
   EXPECT_EQ(log[0].origin, "192.0.2.7");
@@ -101,7 +103,8 @@ TEST_P(AuditTest, ARolledBackWriteLeavesNoEntryAndADenialIsOne) {
   EXPECT_EQ(entries().size(), before);
   db().transact([&](store::UnitOfWork& uow) {
     uow.describe_actor("rep@example.com", "198.51.100.1");
-    db().audit().record_denial(uow, {ObjectType::kDeal, 42}, "delete: rep@example.com may not delete deal 42");
+    db().audit().record_denial(uow, {ObjectType::kDeal, 42},
+                               "delete: rep@example.com may not delete deal 42");
   });
   const auto log = entries(ObjectRef{ObjectType::kDeal, 42});
   ASSERT_EQ(log.size(), 1u);
@@ -113,7 +116,9 @@ TEST_P(AuditTest, ARolledBackWriteLeavesNoEntryAndADenialIsOne) {
 
 TEST_P(AuditTest, EditingRemovingOrCuttingOffEntriesIsFound) {
   for (int i = 0; i < 4; ++i)
-    db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("N" + std::to_string(i), "X")); });
+    db().transact([&](store::UnitOfWork& uow) {
+      db().contacts().create(uow, contact("N" + std::to_string(i), "X"));
+    });
   ASSERT_TRUE(verify().intact);
 
   // An edited past entry (the tamperer cannot recompute the hash without breaking the next link).
@@ -196,7 +201,8 @@ TEST_P(AuditTest, FieldHistoryAndTheRecordAsItWasAtAnyTime) {
     ASSERT_EQ(tiers.size(), 3u);
     EXPECT_EQ(tiers[1].after, "\"gold\"");
     const auto all = audit.history(uow, {ObjectType::kContact, c.id});
-    for (const auto& change : all) EXPECT_NE(change.field, "updated_at") << "bookkeeping only when asked for";
+    for (const auto& change : all)
+      EXPECT_NE(change.field, "updated_at") << "bookkeeping only when asked for";
 
     EXPECT_FALSE(audit.as_of<Contact>(uow, c.id, before_creation)) << "not created yet";
     const auto at_first = audit.as_of<Contact>(uow, c.id, first);
@@ -264,7 +270,8 @@ TEST_P(AuditTest, ConcurrentWritersKeepOneUnbrokenChain) {
       for (int i = 0; i < 40; ++i) {
         try {
           db().transact([&](store::UnitOfWork& uow) {
-            auto c = db().contacts().create(uow, contact("W" + std::to_string(t), std::to_string(i)));
+            auto c =
+                db().contacts().create(uow, contact("W" + std::to_string(t), std::to_string(i)));
             c.title = "updated";
             db().contacts().update(uow, c);
           });
@@ -284,10 +291,13 @@ TEST_P(AuditTest, ConcurrentWritersKeepOneUnbrokenChain) {
 TEST_P(AuditTest, QueriesByActorAndTimeAndPages) {
   const Id actor = ann();
   const Timestamp start = pause();
-  db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("Mine", "A")); }, actor);
+  db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("Mine", "A")); },
+                actor);
   const Timestamp middle = pause();
-  db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("Other", "B")); });
-  db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("Mine", "C")); }, actor);
+  db().transact(
+      [&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("Other", "B")); });
+  db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("Mine", "C")); },
+                actor);
   db().read([&](store::UnitOfWork& uow) {
     store::AuditQuery by_actor;
     by_actor.actor_id = actor;
@@ -312,15 +322,21 @@ TEST_P(AuditTest, QueriesByActorAndTimeAndPages) {
 
 TEST_P(AuditTest, CustomRoleDefinitionsAreEntriesWithTheirBeforeAndAfter) {
   const Id actor = ann();
-  security::Role role{"auditor", "Reads deals", {{ObjectType::kDeal, security::Action::kRead, security::Scope::kAll}}, false};
+  security::Role role{"auditor",
+                      "Reads deals",
+                      {{ObjectType::kDeal, security::Action::kRead, security::Scope::kAll}},
+                      false};
   db().transact([&](store::UnitOfWork& uow) { security::RoleStore().create(uow, role); }, actor);
   role.description = "Reads and exports deals";
   role.grants.push_back({ObjectType::kDeal, security::Action::kExport, security::Scope::kAll});
   db().transact([&](store::UnitOfWork& uow) { security::RoleStore().update(uow, role); }, actor);
-  db().transact([&](store::UnitOfWork& uow) { security::RoleStore().remove(uow, "auditor"); }, actor);
+  db().transact([&](store::UnitOfWork& uow) { security::RoleStore().remove(uow, "auditor"); },
+                actor);
   // A refused change writes no entry.
-  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) { security::RoleStore().remove(uow, "admin"); }, actor),
-               PermissionDenied);
+  EXPECT_THROW(
+      db().transact([&](store::UnitOfWork& uow) { security::RoleStore().remove(uow, "admin"); },
+                    actor),
+      PermissionDenied);
 
   const auto found = entries(ObjectRef{ObjectType::kUser, 0});
   ASSERT_EQ(found.size(), 3u);

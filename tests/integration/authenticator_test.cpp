@@ -24,9 +24,10 @@ class AuthenticatorTest : public StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    jwks_path_ = (std::filesystem::temp_directory_path() /
-                  ("banyan-jwks-" + std::to_string(::getpid()) + "-" + backend_name(GetParam()) + ".json"))
-                     .string();
+    jwks_path_ =
+        (std::filesystem::temp_directory_path() /
+         ("banyan-jwks-" + std::to_string(::getpid()) + "-" + backend_name(GetParam()) + ".json"))
+            .string();
     first_ = generate("EC");
     second_ = generate("RSA");
     publish({jwk(*first_, "first")});
@@ -55,7 +56,8 @@ class AuthenticatorTest : public StoreTest {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    return {{"iss", kIssuer}, {"aud", "banyan"}, {"sub", subject}, {"exp", now + 300}, {"iat", now}};
+    return {
+        {"iss", kIssuer}, {"aud", "banyan"}, {"sub", subject}, {"exp", now + 300}, {"iat", now}};
   }
   std::string es256(const json& payload, const std::string& kid = "first") const {
     return token(*first_, {{"alg", "ES256"}, {"kid", kid}}, payload);
@@ -69,8 +71,9 @@ BANYAN_ON_BOTH_BACKENDS(AuthenticatorTest);
 
 TEST_P(AuthenticatorTest, AnApiKeyActsAsItsUserAsAServiceAccount) {
   security::Authenticator auth(db());
-  const std::string secret =
-      db().transact([&](store::UnitOfWork& uow) { return security::ApiKeyStore().create(uow, bot_, "ci").secret; });
+  const std::string secret = db().transact([&](store::UnitOfWork& uow) {
+    return security::ApiKeyStore().create(uow, bot_, "ci").secret;
+  });
   const auto p = auth.authenticate(secret);
   ASSERT_TRUE(p);
   EXPECT_EQ(p->user_id, bot_);
@@ -79,7 +82,8 @@ TEST_P(AuthenticatorTest, AnApiKeyActsAsItsUserAsAServiceAccount) {
   std::string why;
   EXPECT_FALSE(auth.authenticate("bnk_notakey", &why));
   EXPECT_EQ(why, "no such API key, or revoked");
-  EXPECT_FALSE(auth.authenticate(es256(claims("sync-client")))) << "no OIDC configured: a JWT is no key";
+  EXPECT_FALSE(auth.authenticate(es256(claims("sync-client"))))
+      << "no OIDC configured: a JWT is no key";
 }
 
 TEST_P(AuthenticatorTest, ATokenActsAsTheUserLinkedToItsIssuerAndSubject) {
@@ -89,7 +93,8 @@ TEST_P(AuthenticatorTest, ATokenActsAsTheUserLinkedToItsIssuerAndSubject) {
   const auto bot = auth.authenticate(es256(service));
   ASSERT_TRUE(bot);
   EXPECT_EQ(bot->user_id, bot_);
-  EXPECT_EQ(bot->kind, Principal::Kind::kServiceAccount) << "client credentials: the subject is the client";
+  EXPECT_EQ(bot->kind, Principal::Kind::kServiceAccount)
+      << "client credentials: the subject is the client";
   const auto ann = auth.authenticate(es256(claims("ann")));
   ASSERT_TRUE(ann);
   EXPECT_EQ(ann->user_id, ann_);
@@ -134,7 +139,8 @@ TEST_P(AuthenticatorTest, KeysThatCannotBeHadAreAnOutageNotABadToken) {
   EXPECT_THROW(auth.authenticate(es256(claims("ann"))), Unavailable);
   EXPECT_EQ(auth.key_stats().refresh_failures, 1u);
   std::ofstream(jwks_path_) << "not json";
-  EXPECT_THROW(auth.authenticate(es256(claims("ann"))), Unavailable) << "a malformed key set is no key set";
+  EXPECT_THROW(auth.authenticate(es256(claims("ann"))), Unavailable)
+      << "a malformed key set is no key set";
   publish({jwk(*first_, "first")});
   EXPECT_TRUE(auth.authenticate(es256(claims("ann"))));
 }

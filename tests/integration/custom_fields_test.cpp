@@ -135,21 +135,30 @@ TEST_P(CustomFieldsTest, RequiredFieldsAndDefaults) {
 }
 
 TEST_P(CustomFieldsTest, FiltersWithTheStandardOperators) {
-  create({{"score", std::int64_t{10}}, {"tier", std::string("gold")},
-          {"languages", std::vector<std::string>{"en", "fr"}}, {"vip", true},
-          {"ratio", 1.5}, {"budget", Money{5000, "USD"}}, {"nickname", std::string("Al_pha")},
+  create({{"score", std::int64_t{10}},
+          {"tier", std::string("gold")},
+          {"languages", std::vector<std::string>{"en", "fr"}},
+          {"vip", true},
+          {"ratio", 1.5},
+          {"budget", Money{5000, "USD"}},
+          {"nickname", std::string("Al_pha")},
           {"birthday", Date(std::chrono::year{1980} / 1 / 1)}},
          "A");
-  create({{"score", std::int64_t{50}}, {"tier", std::string("silver")},
-          {"languages", std::vector<std::string>{"de"}}, {"vip", false}, {"ratio", 2.25},
-          {"nickname", std::string("beta")}, {"birthday", Date(std::chrono::year{1995} / 6 / 1)}},
+  create({{"score", std::int64_t{50}},
+          {"tier", std::string("silver")},
+          {"languages", std::vector<std::string>{"de"}},
+          {"vip", false},
+          {"ratio", 2.25},
+          {"nickname", std::string("beta")},
+          {"birthday", Date(std::chrono::year{1995} / 6 / 1)}},
          "B");
   create({}, "C");
   EXPECT_EQ(last_names(Filter::eq("custom.tier", "gold")), Names{"A"});
   EXPECT_EQ(last_names(Filter::ne("custom.tier", "gold")), Names{"B"});
   EXPECT_EQ(last_names(Filter::gt("custom.score", std::int64_t{20})), Names{"B"});
   EXPECT_EQ(last_names(Filter::le("custom.score", std::int64_t{50})), (Names{"A", "B"}));
-  EXPECT_EQ(last_names(Filter::in("custom.score", {std::int64_t{10}, std::int64_t{99}})), Names{"A"});
+  EXPECT_EQ(last_names(Filter::in("custom.score", {std::int64_t{10}, std::int64_t{99}})),
+            Names{"A"});
   EXPECT_EQ(last_names(Filter::is_null("custom.score")), Names{"C"});
   EXPECT_EQ(last_names(Filter::eq("custom.score", std::monostate{})), Names{"C"});
   EXPECT_EQ(last_names(Filter::ge("custom.ratio", 2.0)), Names{"B"});
@@ -165,8 +174,9 @@ TEST_P(CustomFieldsTest, FiltersWithTheStandardOperators) {
   EXPECT_EQ(last_names(Filter::is_null("custom.languages")), Names{"C"});
   EXPECT_EQ(last_names(Filter::eq("custom.tier", "gold") || Filter::eq("last_name", "C")),
             (Names{"A", "C"}));
-  EXPECT_EQ(last_names(!Filter::is_null("custom.tier") && Filter::lt("custom.score", std::int64_t{40})),
-            Names{"A"});
+  EXPECT_EQ(
+      last_names(!Filter::is_null("custom.tier") && Filter::lt("custom.score", std::int64_t{40})),
+      Names{"A"});
   for (auto [bad, name] : {std::pair{Filter::eq("custom.nope", "x"), "custom.nope"},
                            std::pair{Filter::eq("custom.score", "ten"), "custom.score"},
                            std::pair{Filter::eq("custom.tier", "platinum"), "custom.tier"},
@@ -183,7 +193,8 @@ TEST_P(CustomFieldsTest, FiltersWithTheStandardOperators) {
 
 TEST_P(CustomFieldsTest, SortsAndPagesOnACustomField) {
   // Scores 0..24 in a shuffled order, five without a score.
-  for (int i = 0; i < 25; ++i) create({{"score", std::int64_t{(i * 7) % 25}}}, "S" + std::to_string(i));
+  for (int i = 0; i < 25; ++i)
+    create({{"score", std::int64_t{(i * 7) % 25}}}, "S" + std::to_string(i));
   for (int i = 0; i < 5; ++i) create({}, "N" + std::to_string(i));
   for (bool desc : {false, true}) {
     std::vector<std::int64_t> scores;
@@ -275,8 +286,9 @@ TEST_P(CustomFieldsTest, ChangingATypeConvertsValuesOrListsTheRecordsThatBlockIt
   Contact b = create({{"code", std::string(" 7 ")}}, "B");
   Contact bad = create({{"code", std::string("n/a")}}, "Bad");
   db().transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db().custom_fields().records_blocking_type_change(uow, code, CustomFieldType::kNumber),
-              std::vector<Id>{bad.id});
+    EXPECT_EQ(
+        db().custom_fields().records_blocking_type_change(uow, code, CustomFieldType::kNumber),
+        std::vector<Id>{bad.id});
   });
   try {
     db().transact([&](UnitOfWork& uow) {
@@ -287,7 +299,8 @@ TEST_P(CustomFieldsTest, ChangingATypeConvertsValuesOrListsTheRecordsThatBlockIt
     EXPECT_NE(std::string(e.what()).find(std::to_string(bad.id)), std::string::npos) << e.what();
   }
   db().transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db().custom_fields().get(uow, code).type, CustomFieldType::kText) << "nothing changed";
+    EXPECT_EQ(db().custom_fields().get(uow, code).type, CustomFieldType::kText)
+        << "nothing changed";
     EXPECT_EQ(db().contacts().get(uow, a.id).custom.at("code"), CustomValue(std::string("42")));
     Contact fixed = db().contacts().get(uow, bad.id);
     fixed.custom["code"] = std::string("0");
@@ -334,8 +347,8 @@ TEST_P(CustomFieldsTest, RejectsBadDefinitions) {
   }
   db().transact([&](UnitOfWork& uow) {
     // The same name on another object type is another field.
-    EXPECT_NO_THROW(db().custom_fields().define(uow, custom_field("tier", CustomFieldType::kText,
-                                                           ObjectType::kCompany)));
+    EXPECT_NO_THROW(db().custom_fields().define(
+        uow, custom_field("tier", CustomFieldType::kText, ObjectType::kCompany)));
     EXPECT_EQ(db().custom_fields().list(uow, ObjectType::kContact).size(), 13u);
   });
 }
@@ -349,7 +362,8 @@ TEST_P(CustomFieldsTest, AnotherProcessSeesNewDefinitionsWithinTheCacheTtl) {
   store::DatabaseOptions cached;
   cached.custom_field_cache_ttl = std::chrono::milliseconds(50);
   auto third = scratch().open(cached);
-  third->transact([&](UnitOfWork& uow) { third->contacts().create(uow, contact("Warm", "Cache")); });
+  third->transact(
+      [&](UnitOfWork& uow) { third->contacts().create(uow, contact("Warm", "Cache")); });
   db().transact([&](UnitOfWork& uow) {
     db().custom_fields().define(uow, custom_field("region", CustomFieldType::kText));
   });

@@ -46,8 +46,8 @@ TEST_P(DeadLetterStoreTest, ListFiltersByQueueTypeErrorTextAndAge) {
   EXPECT_EQ(listed({.queue = "firms"}), 2u);
   EXPECT_EQ(listed({.event_type = "company.created"}), 2u);
   EXPECT_EQ(listed({.queue = "people", .event_type = "company.created"}), 0u);
-  EXPECT_EQ(listed({.error_contains = "50%"}), 1u);   // % is literal
-  EXPECT_EQ(listed({.error_contains = "5_%"}), 0u);   // _ is literal
+  EXPECT_EQ(listed({.error_contains = "50%"}), 1u);  // % is literal
+  EXPECT_EQ(listed({.error_contains = "5_%"}), 0u);  // _ is literal
   EXPECT_EQ(listed({.error_contains = "VAT"}), 2u);
   EXPECT_EQ(listed({.older_than = std::chrono::hours(1)}), 0u);
   EXPECT_EQ(listed({.newer_than = std::chrono::hours(1)}), 5u);
@@ -79,14 +79,16 @@ TEST_P(DeadLetterStoreTest, ReplayPutsTheMessageBackOnceAndKeepsHistory) {
   auto entry = dlq.list({.queue = "people"}).front();
   dlq.replay(entry.id);
   EXPECT_THROW(dlq.replay(entry.id), Conflict);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM queue_messages WHERE queue = 'people' AND attempts = 0"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM queue_messages WHERE queue = 'people' AND attempts = 0"),
+            1);
   EXPECT_EQ(dlq.list({.queue = "people"}).size(), 2u);
   auto history = dlq.history("people", entry.event.id);
   ASSERT_EQ(history.size(), 1u);
   EXPECT_TRUE(history[0].replayed_at.has_value());
   // It fails again: a second entry joins the history.
   messaging::MessageBus& b = bus();
-  b.consume("people", [](const messaging::Message&) { throw messaging::PermanentError("still bad"); });
+  b.consume("people",
+            [](const messaging::Message&) { throw messaging::PermanentError("still bad"); });
   b.start();
   ASSERT_TRUE(eventually([&] { return dlq.history("people", entry.event.id).size() == 2; }));
   EXPECT_EQ(dlq.history("people", entry.event.id)[1].last_error, "still bad");
@@ -123,7 +125,8 @@ TEST_P(DeadLetterStoreTest, RecordProcessedIsTrueOncePerConsumerAndMessageAndUnd
   EXPECT_EQ(count("SELECT COUNT(*) FROM processed_messages"), 2);
   auto uow = db().begin();
   EXPECT_THROW((void)messaging::record_processed(uow, "", "m2"), ValidationError);
-  EXPECT_THROW((void)messaging::record_processed(uow, "mailer", std::string(191, 'x')), ValidationError);
+  EXPECT_THROW((void)messaging::record_processed(uow, "mailer", std::string(191, 'x')),
+               ValidationError);
 }
 
 }  // namespace

@@ -56,7 +56,8 @@ BANYAN_ON_BOTH_BACKENDS(DealStagesTest);
 
 TEST_P(DealStagesTest, RecordsEveryStageChangeWithWhoWhenAndTimeInThePreviousStage) {
   SalesPipeline p = make_pipeline();
-  Deal d = db().transact([&](UnitOfWork& uow) { return db().deals().create(uow, new_deal(p, p.lead, 100)); }, 11);
+  Deal d = db().transact(
+      [&](UnitOfWork& uow) { return db().deals().create(uow, new_deal(p, p.lead, 100)); }, 11);
   d.title = "renamed, same stage";
   d = db().transact([&](UnitOfWork& uow) { return db().deals().update(uow, d); }, 12);
   d.stage_id = p.proposal.id;
@@ -64,7 +65,8 @@ TEST_P(DealStagesTest, RecordsEveryStageChangeWithWhoWhenAndTimeInThePreviousSta
   d.stage_id = p.won.id;
   d = db().transact([&](UnitOfWork& uow) { return db().deals().update(uow, d); }, 14);
 
-  auto history = db().transact([&](UnitOfWork& uow) { return db().deal_stages().history(uow, d.id); });
+  auto history =
+      db().transact([&](UnitOfWork& uow) { return db().deal_stages().history(uow, d.id); });
   ASSERT_EQ(history.size(), 3u) << "a change that keeps the stage is not a stage change";
   EXPECT_EQ(history[0].from_stage_id, std::nullopt);
   EXPECT_EQ(history[0].to_stage_id, p.lead.id);
@@ -84,7 +86,8 @@ TEST_P(DealStagesTest, RecordsEveryStageChangeWithWhoWhenAndTimeInThePreviousSta
 
 TEST_P(DealStagesTest, AStageChangeThatRollsBackLeavesNoHistory) {
   SalesPipeline p = make_pipeline();
-  Deal d = db().transact([&](UnitOfWork& uow) { return db().deals().create(uow, new_deal(p, p.lead, 100)); });
+  Deal d = db().transact(
+      [&](UnitOfWork& uow) { return db().deals().create(uow, new_deal(p, p.lead, 100)); });
   {
     UnitOfWork uow = db().begin();
     d.stage_id = p.won.id;
@@ -108,7 +111,8 @@ TEST_P(DealStagesTest, SummarisesCountAmountAndWeightedAmountPerStageAndCurrency
     Deal gone = db().deals().create(uow, new_deal(p, p.proposal, 123456));
     db().deals().archive(uow, gone.id);
   });
-  auto s = db().transact([&](UnitOfWork& uow) { return db().deal_stages().summary(uow, p.pipeline.id); });
+  auto s = db().transact(
+      [&](UnitOfWork& uow) { return db().deal_stages().summary(uow, p.pipeline.id); });
   EXPECT_EQ(s.pipeline.id, p.pipeline.id);
   ASSERT_EQ(s.stages.size(), 4u);
   EXPECT_EQ(s.stages[0].stage.id, p.lead.id);
@@ -120,7 +124,8 @@ TEST_P(DealStagesTest, SummarisesCountAmountAndWeightedAmountPerStageAndCurrency
   EXPECT_EQ(s.stages[1].weighted_amount, (std::vector<Money>{{4999, "USD"}}));
   EXPECT_EQ(s.stages[2].amount, (std::vector<Money>{{700, "USD"}}));
   EXPECT_EQ(s.stages[3].amount, (std::vector<Money>{{2000, "USD"}}));
-  EXPECT_EQ(s.stages[3].weighted_amount, (std::vector<Money>{{0, "USD"}})) << "a lost stage is at 0%";
+  EXPECT_EQ(s.stages[3].weighted_amount, (std::vector<Money>{{0, "USD"}}))
+      << "a lost stage is at 0%";
   EXPECT_EQ(s.deals, 6u);
   EXPECT_EQ(s.amount, (std::vector<Money>{{500, "EUR"}, {16700, "USD"}}));
 
@@ -145,7 +150,8 @@ TEST_P(DealStagesTest, AMoveToAWonOrLostStageWinsOrLosesTheDealWithItsEvents) {
   ASSERT_TRUE(won.closed_at);
   EXPECT_GT(*won.closed_at, d.updated_at);
   EXPECT_LE(*won.closed_at, won.updated_at) << "closed by this write";
-  EXPECT_EQ(types(since), (std::vector<std::string>{"deal.updated", "deal.won", "deal.stage_changed"}));
+  EXPECT_EQ(types(since),
+            (std::vector<std::string>{"deal.updated", "deal.won", "deal.stage_changed"}));
 
   const Deal other = create(new_deal(p, p.proposal, 200));
   const Deal lost = patch(other.id, stage_patch(p.lost.id)).record;
@@ -165,17 +171,20 @@ TEST_P(DealStagesTest, SettingTheStatusMovesTheDealToItsPipelinesStageOfThatKind
   const Deal won = patch(d.id, status_patch(DealStatus::kWon)).record;
   EXPECT_EQ(won.stage_id, p.won.id);
   EXPECT_TRUE(won.closed_at);
-  EXPECT_EQ(types(since), (std::vector<std::string>{"deal.updated", "deal.won", "deal.stage_changed"}))
+  EXPECT_EQ(types(since),
+            (std::vector<std::string>{"deal.updated", "deal.won", "deal.stage_changed"}))
       << "the same events as a move";
   const Deal other = create(new_deal(p, p.lead, 200));
   EXPECT_EQ(patch(other.id, status_patch(DealStatus::kLost)).record.stage_id, p.lost.id);
   // A deal created won lands in the won stage only if it says so; else it must agree.
   Deal made_won = new_deal(p, p.won, 300);
-  EXPECT_EQ(create(made_won).status, DealStatus::kWon) << "on create, open means: as the stage says";
+  EXPECT_EQ(create(made_won).status, DealStatus::kWon)
+      << "on create, open means: as the stage says";
   Deal imported = new_deal(p, p.won, 400);
   imported.status = DealStatus::kWon;
   imported.closed_at = Timestamp(std::chrono::sys_days{std::chrono::year{2019} / 2 / 11});
-  EXPECT_EQ(create(imported).closed_at, imported.closed_at) << "a given close time is kept (imports)";
+  EXPECT_EQ(create(imported).closed_at, imported.closed_at)
+      << "a given close time is kept (imports)";
   Deal wrong = new_deal(p, p.lead, 500);
   wrong.status = DealStatus::kWon;
   try {
@@ -192,15 +201,18 @@ TEST_P(DealStagesTest, InconsistentCombinationsAreRefusedNamingTheFieldAndChange
   Patch<Deal> both = stage_patch(p.won.id);
   both.values.status = DealStatus::kLost;
   both.name("status");
-  refused<ValidationError>(d.id, [&] { patch(d.id, both); }, "status");
+  refused<ValidationError>(
+      d.id, [&] { patch(d.id, both); }, "status");
   Patch<Deal> open_closed = stage_patch(p.won.id);
   open_closed.values.status = DealStatus::kOpen;
   open_closed.name("status");
-  refused<ValidationError>(d.id, [&] { patch(d.id, open_closed); }, "status");
+  refused<ValidationError>(
+      d.id, [&] { patch(d.id, open_closed); }, "status");
   Patch<Deal> close_open;
   close_open.values.closed_at = Timestamp{};
   close_open.name("closed_at");
-  refused<ValidationError>(d.id, [&] { patch(d.id, close_open); }, "closed_at");
+  refused<ValidationError>(
+      d.id, [&] { patch(d.id, close_open); }, "closed_at");
   // Agreeing values go through.
   both.values.status = DealStatus::kWon;
   EXPECT_EQ(patch(d.id, both).record.status, DealStatus::kWon);
@@ -210,10 +222,14 @@ TEST_P(DealStagesTest, AClosedDealMovesOnlyOnceReopened) {
   SalesPipeline p = make_pipeline();
   Deal d = create(new_deal(p, p.proposal, 100));
   d = patch(d.id, stage_patch(p.won.id)).record;
-  refused<ValidationError>(d.id, [&] { patch(d.id, stage_patch(p.lead.id)); }, "stage_id");
-  refused<ValidationError>(d.id, [&] { patch(d.id, stage_patch(p.lost.id)); }, "stage_id");
-  refused<ValidationError>(d.id, [&] { patch(d.id, status_patch(DealStatus::kOpen)); }, "status");
-  refused<ValidationError>(d.id, [&] { patch(d.id, status_patch(DealStatus::kLost)); }, "status");
+  refused<ValidationError>(
+      d.id, [&] { patch(d.id, stage_patch(p.lead.id)); }, "stage_id");
+  refused<ValidationError>(
+      d.id, [&] { patch(d.id, stage_patch(p.lost.id)); }, "stage_id");
+  refused<ValidationError>(
+      d.id, [&] { patch(d.id, status_patch(DealStatus::kOpen)); }, "status");
+  refused<ValidationError>(
+      d.id, [&] { patch(d.id, status_patch(DealStatus::kLost)); }, "status");
   // Naming what it already is, or changing other fields, is fine.
   EXPECT_EQ(patch(d.id, status_patch(DealStatus::kWon)).outcome, WriteOutcome::kUnchanged);
   Patch<Deal> title;
@@ -222,7 +238,8 @@ TEST_P(DealStagesTest, AClosedDealMovesOnlyOnceReopened) {
   EXPECT_EQ(patch(d.id, title).record.closed_at, d.closed_at);
 
   const auto since = last_sequence();
-  const Deal reopened = db().transact([&](UnitOfWork& uow) { return db().deal_stages().reopen(uow, d.id); });
+  const Deal reopened =
+      db().transact([&](UnitOfWork& uow) { return db().deal_stages().reopen(uow, d.id); });
   EXPECT_EQ(reopened.status, DealStatus::kOpen);
   EXPECT_FALSE(reopened.closed_at);
   EXPECT_EQ(reopened.stage_id, p.proposal.id) << "back to the stage it left";
@@ -232,23 +249,35 @@ TEST_P(DealStagesTest, AClosedDealMovesOnlyOnceReopened) {
     ASSERT_FALSE(trail.empty());
     EXPECT_EQ(trail.back().action, "reopened");
   });
-  refused<Conflict>(d.id, [&] { db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id); }); },
-                    "status");
+  refused<Conflict>(
+      d.id, [&] { db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id); }); },
+      "status");
   // Into a stage of one's choosing: an open one of its pipeline.
   patch(d.id, status_patch(DealStatus::kLost));
   refused<ValidationError>(
-      d.id, [&] { db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, p.won.id); }); },
+      d.id,
+      [&] {
+        db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, p.won.id); });
+      },
       "stage_id");
   SalesPipeline elsewhere = make_pipeline("Elsewhere");
   refused<ValidationError>(
       d.id,
-      [&] { db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, elsewhere.lead.id); }); },
+      [&] {
+        db().transact(
+            [&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, elsewhere.lead.id); });
+      },
       "stage_id");
   refused<Conflict>(
       d.id,
-      [&] { db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, p.lead.id, 1); }); },
+      [&] {
+        db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, p.lead.id, 1); });
+      },
       "version");
-  EXPECT_EQ(db().transact([&](UnitOfWork& uow) { return db().deal_stages().reopen(uow, d.id, p.lead.id); }).stage_id,
+  EXPECT_EQ(db().transact([&](UnitOfWork& uow) {
+                  return db().deal_stages().reopen(uow, d.id, p.lead.id);
+                })
+                .stage_id,
             p.lead.id);
 }
 
@@ -277,8 +306,11 @@ TEST_P(DealStagesTest, DealsNeedAPipelineWithAStageOfEachKind) {
 TEST_P(DealStagesTest, APipelineHoldingDealsKeepsAStageOfEachKindAndStagesWithDealsKeepTheirKind) {
   SalesPipeline p = make_pipeline();
   const Deal d = create(new_deal(p, p.lead, 100));
-  auto change_stage = [&](Stage s) { db().transact([&](UnitOfWork& uow) { db().stages().update(uow, s); }); };
-  auto stage_is_kept = [&](const Stage& s, const std::function<void()>& work, const std::string& field) {
+  auto change_stage = [&](Stage s) {
+    db().transact([&](UnitOfWork& uow) { db().stages().update(uow, s); });
+  };
+  auto stage_is_kept = [&](const Stage& s, const std::function<void()>& work,
+                           const std::string& field) {
     try {
       work();
       ADD_FAILURE() << "accepted";
@@ -289,16 +321,21 @@ TEST_P(DealStagesTest, APipelineHoldingDealsKeepsAStageOfEachKindAndStagesWithDe
   };
   Stage lead = p.lead;
   lead.kind = StageKind::kWon;
-  stage_is_kept(p.lead, [&] { change_stage(lead); }, "kind");  // it holds the deal
+  stage_is_kept(
+      p.lead, [&] { change_stage(lead); }, "kind");  // it holds the deal
   Stage won = p.won;
   won.kind = StageKind::kOpen;
-  stage_is_kept(p.won, [&] { change_stage(won); }, "kind");  // the pipeline's last won stage
-  stage_is_kept(p.lost, [&] { db().transact([&](UnitOfWork& uow) { db().stages().remove(uow, p.lost.id); }); }, "id");
+  stage_is_kept(
+      p.won, [&] { change_stage(won); }, "kind");  // the pipeline's last won stage
+  stage_is_kept(
+      p.lost,
+      [&] { db().transact([&](UnitOfWork& uow) { db().stages().remove(uow, p.lost.id); }); }, "id");
   SalesPipeline elsewhere = make_pipeline("Elsewhere");
   Stage moved = p.lead;
   moved.pipeline_id = elsewhere.pipeline.id;
   moved.position = 99;
-  stage_is_kept(p.lead, [&] { change_stage(moved); }, "pipeline_id");
+  stage_is_kept(
+      p.lead, [&] { change_stage(moved); }, "pipeline_id");
   // A second won stage may become open; a pipeline without deals changes freely.
   Stage second = p.proposal;
   second.kind = StageKind::kWon;
@@ -318,11 +355,16 @@ TEST_P(DealStagesTest, AnOlderDatabaseLearnsItsStageKindsFromTheirNames) {
                   (GetParam() == Backend::kSqlite ? "sqlite.sql" : "mysql.sql"));
   // A second pipeline of that time: its "won" stage is the likeliest, a "lost" one sits at
   // 0%, and a 0% stage not named so stays open.
-  old.raw("INSERT INTO pipelines (id, version, created_at, updated_at, name) VALUES (2, 1, 1, 1, 'Renewals')");
+  old.raw(
+      "INSERT INTO pipelines (id, version, created_at, updated_at, name) VALUES (2, 1, 1, 1, "
+      "'Renewals')");
   auto stage = [&](int id, const char* name, int position, int probability) {
-    old.raw("INSERT INTO stages (id, version, created_at, updated_at, pipeline_id, name, position, win_probability) "
-            "VALUES (" + std::to_string(id) + ", 1, 1, 1, 2, '" + name + "', " + std::to_string(position) + ", " +
-            std::to_string(probability) + ")");
+    old.raw(
+        "INSERT INTO stages (id, version, created_at, updated_at, pipeline_id, name, position, "
+        "win_probability) "
+        "VALUES (" +
+        std::to_string(id) + ", 1, 1, 1, 2, '" + name + "', " + std::to_string(position) + ", " +
+        std::to_string(probability) + ")");
   };
   stage(10, "Parked", 1, 0);
   stage(11, "Won (verbal)", 2, 90);

@@ -56,8 +56,9 @@ TEST_P(DuplicatesTest, FindsContactsByEmailPhoneAndSimilarName) {
   auto found = dupes({ObjectType::kContact, ada.id});
   ASSERT_EQ(found.size(), 4u);
   EXPECT_EQ(found[0].id, everything.id);
-  EXPECT_EQ(found[0].rules, (std::vector<DuplicateRule>{DuplicateRule::kEmail, DuplicateRule::kPhone,
-                                                        DuplicateRule::kName}));
+  EXPECT_EQ(found[0].rules,
+            (std::vector<DuplicateRule>{DuplicateRule::kEmail, DuplicateRule::kPhone,
+                                        DuplicateRule::kName}));
   std::map<Id, std::vector<DuplicateRule>> by_id;
   for (const auto& m : found) by_id[m.id] = m.rules;
   EXPECT_EQ(by_id[same_email.id], std::vector<DuplicateRule>{DuplicateRule::kEmail});
@@ -92,14 +93,14 @@ TEST_P(DuplicatesTest, FindsCompaniesAndLeadsAndScansAWholeType) {
     db().leads().create(uow, a);
     db().leads().create(uow, b);
   });
-  auto groups = db().transact([&](UnitOfWork& uow) {
-    return db().duplicates().scan(uow, ObjectType::kCompany);
-  });
+  auto groups = db().transact(
+      [&](UnitOfWork& uow) { return db().duplicates().scan(uow, ObjectType::kCompany); });
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].rule, DuplicateRule::kDomain);
   EXPECT_EQ(groups[1].rule, DuplicateRule::kName);
   EXPECT_EQ(groups[0].ids.size(), 2u);
-  auto leads = db().transact([&](UnitOfWork& uow) { return db().duplicates().scan(uow, ObjectType::kLead); });
+  auto leads = db().transact(
+      [&](UnitOfWork& uow) { return db().duplicates().scan(uow, ObjectType::kLead); });
   ASSERT_EQ(leads.size(), 1u);
   EXPECT_EQ(leads[0].rule, DuplicateRule::kName);
   db().transact([&](UnitOfWork& uow) {
@@ -166,10 +167,12 @@ TEST_P(DuplicatesTest, MergeMovesEverythingToTheSurvivorAndArchivesTheLosers) {
     EXPECT_EQ(s.email, "ada@new.example") << "the chosen value";
     EXPECT_EQ(s.title, "Countess") << "a blank filled from a loser";
     EXPECT_EQ(s.phone, "+44 20 7946 0958") << "the first loser's value fills the blank";
-    EXPECT_EQ(s.custom, (CustomFields{{"tier", std::string("gold")}, {"source", std::string("event")}}));
+    EXPECT_EQ(s.custom,
+              (CustomFields{{"tier", std::string("gold")}, {"source", std::string("event")}}));
     EXPECT_EQ(s.updated_by, 9u);
     auto rel = db().relations();
-    EXPECT_EQ(rel.companies_of(uow, s.id), (std::vector<store::ContactCompanyLink>{{s.id, company, true}}));
+    EXPECT_EQ(rel.companies_of(uow, s.id),
+              (std::vector<store::ContactCompanyLink>{{s.id, company, true}}));
     auto roles = rel.deal_contacts(uow, deal);
     ASSERT_EQ(roles.size(), 1u) << "the survivor was on the deal already";
     EXPECT_EQ(roles[0].contact_id, s.id);

@@ -19,12 +19,14 @@ const std::string kKey2 = EncryptionKeys::generate_line("k2");
 
 class EncryptionTest : public StoreTest {
  protected:
-
-  std::vector<std::string> columns_holding(const std::string& needle) { return scratch().columns_holding(needle); }
+  std::vector<std::string> columns_holding(const std::string& needle) {
+    return scratch().columns_holding(needle);
+  }
   bool files_hold(const std::string& needle) { return scratch().files_hold(needle); }
 
   // Defines a custom field on contacts marked sensitive.
-  static void define_sensitive(store::Database& db, UnitOfWork& uow, const std::string& name, CustomFieldType type) {
+  static void define_sensitive(store::Database& db, UnitOfWork& uow, const std::string& name,
+                               CustomFieldType type) {
     CustomFieldDefinition d;
     d.object_type = ObjectType::kContact;
     d.name = name;
@@ -33,7 +35,8 @@ class EncryptionTest : public StoreTest {
     db.custom_fields().define(uow, d);
   }
 
-  static Contact person(const std::string& last, const std::string& email, const std::string& phone) {
+  static Contact person(const std::string& last, const std::string& email,
+                        const std::string& phone) {
     Contact c = contact("Ada", last, email);
     c.phone = phone;
     return c;
@@ -64,7 +67,8 @@ TEST_P(EncryptionTest, StoredEmailsPhonesAndSensitiveValuesAreNotInTheDatabase) 
     l.phone = "+1 555 0100 4477";
     db->leads().create(uow, l);
     // A stored idempotent response repeats what was written.
-    db->request_log().save(uow, "key-1", {"fp", 201, "{}", R"({"email":"ada.secret@example.com"})", {}});
+    db->request_log().save(uow, "key-1",
+                           {"fp", 201, "{}", R"({"email":"ada.secret@example.com"})", {}});
     return stored.id;
   });
   db->transact([&](UnitOfWork& uow) {
@@ -75,7 +79,8 @@ TEST_P(EncryptionTest, StoredEmailsPhonesAndSensitiveValuesAreNotInTheDatabase) 
     db->contacts().restore(uow, id);
   });
 
-  for (const std::string secret : {"ada.secret", "grace.secret", "7946 0958", "0100 4477", "TAXSECRET"})
+  for (const std::string secret :
+       {"ada.secret", "grace.secret", "7946 0958", "0100 4477", "TAXSECRET"})
     EXPECT_EQ(columns_holding(secret), std::vector<std::string>{}) << secret;
   // The scan finds what is stored as given: it could have failed.
   EXPECT_FALSE(columns_holding("Quuxington").empty());
@@ -89,7 +94,9 @@ TEST_P(EncryptionTest, StoredEmailsPhonesAndSensitiveValuesAreNotInTheDatabase) 
 
 TEST_P(EncryptionTest, WithoutKeysTheSameScanFindsTheEmail) {
   // The control for the test above: the scan and the file grep do see plain values.
-  db().transact([&](UnitOfWork& uow) { db().contacts().create(uow, person("Plain", "ada.plain@example.com", "+1 555 0199")); });
+  db().transact([&](UnitOfWork& uow) {
+    db().contacts().create(uow, person("Plain", "ada.plain@example.com", "+1 555 0199"));
+  });
   EXPECT_FALSE(columns_holding("ada.plain@example.com").empty());
   if (scratch().backend() == Backend::kSqlite) {
     EXPECT_TRUE(files_hold("ada.plain@example.com"));
@@ -103,7 +110,8 @@ TEST_P(EncryptionTest, TheLibraryGivesBackPlainValuesEverywhere) {
     Contact c = person("Lovelace", "ada@example.com", "+44 1");
     c.custom["salary"] = std::int64_t{5000};
     db->contacts().create(uow, c);
-    return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    return std::chrono::time_point_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now());
   });
   const Contact updated = db->transact([&](UnitOfWork& uow) {
     Contact c = db->contacts().query(uow, {}).items.at(0);
@@ -126,7 +134,8 @@ TEST_P(EncryptionTest, TheLibraryGivesBackPlainValuesEverywhere) {
     EXPECT_EQ(email[0].after, "\"ada@example.com\"");
     EXPECT_EQ(email[1].before, "\"ada@example.com\"");
     EXPECT_EQ(email[1].after, "\"ada@lovelace.example\"");
-    const auto salary = db->audit().history(uow, {ObjectType::kContact, updated.id}, "custom.salary");
+    const auto salary =
+        db->audit().history(uow, {ObjectType::kContact, updated.id}, "custom.salary");
     ASSERT_EQ(salary.size(), 2u);
     EXPECT_EQ(salary[1].after, "6000");
     // Events carry the record as stored: sealed.
@@ -143,8 +152,11 @@ TEST_P(EncryptionTest, TheLibraryGivesBackPlainValuesEverywhere) {
 
 TEST_P(EncryptionTest, AnUnchangedValueKeepsItsSealedFormAndShowsNoChange) {
   auto db = open_with(kKey1);
-  Contact c = db->transact([&](UnitOfWork& uow) { return db->contacts().create(uow, person("Same", "same@example.com", "+1 2")); });
-  const std::string sealed = scratch().raw("SELECT email FROM contacts WHERE id = " + std::to_string(c.id));
+  Contact c = db->transact([&](UnitOfWork& uow) {
+    return db->contacts().create(uow, person("Same", "same@example.com", "+1 2"));
+  });
+  const std::string sealed =
+      scratch().raw("SELECT email FROM contacts WHERE id = " + std::to_string(c.id));
   EXPECT_TRUE(sealed.starts_with("enc1:k1:")) << sealed;
   db->transact([&](UnitOfWork& uow) {
     c.title = "Engineer";
@@ -152,7 +164,8 @@ TEST_P(EncryptionTest, AnUnchangedValueKeepsItsSealedFormAndShowsNoChange) {
   });
   EXPECT_EQ(scratch().raw("SELECT email FROM contacts WHERE id = " + std::to_string(c.id)), sealed);
   db->transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db->audit().history(uow, {ObjectType::kContact, c.id}, "email").size(), 1u) << "only the creation";
+    EXPECT_EQ(db->audit().history(uow, {ObjectType::kContact, c.id}, "email").size(), 1u)
+        << "only the creation";
   });
 }
 
@@ -163,12 +176,16 @@ TEST_P(EncryptionTest, FindsByEmailThroughTheBlindIndexAndRefusesWhatItCannotDo)
     db->contacts().create(uow, person("Two", "two@example.com", "+1 2"));
     db->contacts().create(uow, contact("Three", "Three"));
   });
-  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "two@example.com")), std::vector<std::string>{"Two"});
-  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "TWO@Example.com")), std::vector<std::string>{"Two"})
+  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "two@example.com")),
+            std::vector<std::string>{"Two"});
+  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "TWO@Example.com")),
+            std::vector<std::string>{"Two"})
       << "addresses are compared case-insensitively";
-  EXPECT_EQ(last_names_where(*db, Filter::in("email", {std::string("one@example.com"), std::string("two@example.com")})),
+  EXPECT_EQ(last_names_where(*db, Filter::in("email", {std::string("one@example.com"),
+                                                       std::string("two@example.com")})),
             (std::vector<std::string>{"One", "Two"}));
-  EXPECT_EQ(last_names_where(*db, Filter::ne("email", "one@example.com")), std::vector<std::string>{"Two"});
+  EXPECT_EQ(last_names_where(*db, Filter::ne("email", "one@example.com")),
+            std::vector<std::string>{"Two"});
   EXPECT_EQ(last_names_where(*db, Filter::is_null("email")), std::vector<std::string>{"Three"});
   EXPECT_TRUE(last_names_where(*db, Filter::eq("email", "nobody@example.com")).empty());
   db->transact([&](UnitOfWork& uow) {
@@ -195,8 +212,10 @@ TEST_P(EncryptionTest, FindsByEmailThroughTheBlindIndexAndRefusesWhatItCannotDo)
 TEST_P(EncryptionTest, DuplicatesAreStillFoundByEmailAndPhone) {
   auto db = open_with(kKey1);
   const auto [a, b] = db->transact([&](UnitOfWork& uow) {
-    const Contact x = db->contacts().create(uow, person("Alpha", "dup@example.com", "+1 555 123 4567"));
-    const Contact y = db->contacts().create(uow, person("Beta", "DUP@example.com", "+1 (555) 123-4567"));
+    const Contact x =
+        db->contacts().create(uow, person("Alpha", "dup@example.com", "+1 555 123 4567"));
+    const Contact y =
+        db->contacts().create(uow, person("Beta", "DUP@example.com", "+1 (555) 123-4567"));
     return std::pair{x.id, y.id};
   });
   db->transact([&](UnitOfWork& uow) {
@@ -211,7 +230,9 @@ TEST_P(EncryptionTest, DuplicatesAreStillFoundByEmailAndPhone) {
 
 TEST_P(EncryptionTest, SearchLeavesEncryptedEmailsOut) {
   auto db = open_with(kKey1);
-  db->transact([&](UnitOfWork& uow) { db->contacts().create(uow, person("Searchable", "findme@example.com", "+1 9")); });
+  db->transact([&](UnitOfWork& uow) {
+    db->contacts().create(uow, person("Searchable", "findme@example.com", "+1 9"));
+  });
   db->transact([&](UnitOfWork& uow) {
     store::SearchRequest s;
     s.query = "searchable";
@@ -225,7 +246,9 @@ TEST_P(EncryptionTest, KeysRotateOldValuesStillOpenAndRewrapMovesThemToTheNewKey
   Id first = 0;
   {
     auto db = open_with(kKey1);
-    first = db->transact([&](UnitOfWork& uow) { return db->contacts().create(uow, person("Old", "old@example.com", "+1 3")).id; });
+    first = db->transact([&](UnitOfWork& uow) {
+      return db->contacts().create(uow, person("Old", "old@example.com", "+1 3")).id;
+    });
   }
   auto db = open_with(kKey1 + "\n" + kKey2);
   EXPECT_EQ(db->encryption_key_id(), "k2");
@@ -233,17 +256,23 @@ TEST_P(EncryptionTest, KeysRotateOldValuesStillOpenAndRewrapMovesThemToTheNewKey
     EXPECT_EQ(db->contacts().get(uow, first).email, "old@example.com");
     return db->contacts().create(uow, person("New", "new@example.com", "+1 4")).id;
   });
-  auto stored_email = [&](Id id) { return scratch().raw("SELECT email FROM contacts WHERE id = " + std::to_string(id)); };
+  auto stored_email = [&](Id id) {
+    return scratch().raw("SELECT email FROM contacts WHERE id = " + std::to_string(id));
+  };
   EXPECT_TRUE(stored_email(first).starts_with("enc1:k1:"));
   EXPECT_TRUE(stored_email(second).starts_with("enc1:k2:"));
   // The blind index of either key finds its record.
-  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "old@example.com")), std::vector<std::string>{"Old"});
-  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "new@example.com")), std::vector<std::string>{"New"});
+  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "old@example.com")),
+            std::vector<std::string>{"Old"});
+  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "new@example.com")),
+            std::vector<std::string>{"New"});
 
-  const std::string version = scratch().raw("SELECT version FROM contacts WHERE id = " + std::to_string(first));
+  const std::string version =
+      scratch().raw("SELECT version FROM contacts WHERE id = " + std::to_string(first));
   EXPECT_EQ(db->rewrap_encrypted(1), 1u) << "one record was under the old key";
   EXPECT_TRUE(stored_email(first).starts_with("enc1:k2:"));
-  EXPECT_EQ(scratch().raw("SELECT version FROM contacts WHERE id = " + std::to_string(first)), version)
+  EXPECT_EQ(scratch().raw("SELECT version FROM contacts WHERE id = " + std::to_string(first)),
+            version)
       << "a rewrap changes no value, so no version";
   EXPECT_EQ(db->rewrap_encrypted(), 0u) << "nothing left to reseal";
   db.reset();
@@ -252,21 +281,29 @@ TEST_P(EncryptionTest, KeysRotateOldValuesStillOpenAndRewrapMovesThemToTheNewKey
   newest_only->transact([&](UnitOfWork& uow) {
     EXPECT_EQ(newest_only->contacts().get(uow, first).email, "old@example.com");
   });
-  EXPECT_EQ(last_names_where(*newest_only, Filter::eq("email", "old@example.com")), std::vector<std::string>{"Old"});
+  EXPECT_EQ(last_names_where(*newest_only, Filter::eq("email", "old@example.com")),
+            std::vector<std::string>{"Old"});
 }
 
 TEST_P(EncryptionTest, TurningEncryptionOnSealsOldValuesOnRewrap) {
-  const Id id = db().transact([&](UnitOfWork& uow) { return db().contacts().create(uow, person("Before", "before@example.com", "+1 5")).id; });
+  const Id id = db().transact([&](UnitOfWork& uow) {
+    return db().contacts().create(uow, person("Before", "before@example.com", "+1 5")).id;
+  });
   auto db = open_with(kKey1);
   store::SearchRequest by_domain;
   by_domain.query = "example";
   // Stored as given until resealed, and found by email all the same.
-  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "before@example.com")), std::vector<std::string>{"Before"});
+  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "before@example.com")),
+            std::vector<std::string>{"Before"});
   db->transact([&](UnitOfWork& uow) { EXPECT_EQ(db->search().search(uow, by_domain).size(), 1u); });
   EXPECT_EQ(db->rewrap_encrypted(), 1u);
-  EXPECT_TRUE(scratch().raw("SELECT email FROM contacts WHERE id = " + std::to_string(id)).starts_with("enc1:k1:"));
-  EXPECT_EQ(scratch().raw("SELECT COUNT(*) FROM match_keys WHERE match_key = 'before@example.com'"), "0");
-  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "before@example.com")), std::vector<std::string>{"Before"});
+  EXPECT_TRUE(scratch()
+                  .raw("SELECT email FROM contacts WHERE id = " + std::to_string(id))
+                  .starts_with("enc1:k1:"));
+  EXPECT_EQ(scratch().raw("SELECT COUNT(*) FROM match_keys WHERE match_key = 'before@example.com'"),
+            "0");
+  EXPECT_EQ(last_names_where(*db, Filter::eq("email", "before@example.com")),
+            std::vector<std::string>{"Before"});
   db->transact([&](UnitOfWork& uow) {
     EXPECT_TRUE(db->search().search(uow, by_domain).empty()) << "the email left the search index";
     store::SearchRequest by_name;
@@ -295,7 +332,9 @@ TEST_P(EncryptionTest, ADatabaseWithSealedValuesIsRefusedWithoutItsKeys) {
 
 TEST_P(EncryptionTest, AnAlteredOrMovedSealedValueIsRefused) {
   auto db = open_with(kKey1);
-  const Id id = db->transact([&](UnitOfWork& uow) { return db->contacts().create(uow, person("Tamper", "t@example.com", "+1 6")).id; });
+  const Id id = db->transact([&](UnitOfWork& uow) {
+    return db->contacts().create(uow, person("Tamper", "t@example.com", "+1 6")).id;
+  });
   const std::string where = " WHERE id = " + std::to_string(id);
   // The email's sealed value put in the phone column: it belongs elsewhere.
   scratch().raw("UPDATE contacts SET phone = email" + where);
@@ -320,7 +359,8 @@ TEST_P(EncryptionTest, ChangingASensitiveFieldsTypeConvertsItsSealedValues) {
     db->custom_fields().change_type(uow, defs.at(0).id, CustomFieldType::kNumber);
   });
   db->transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(std::get<std::int64_t>(db->contacts().get(uow, id).custom.at("code")), std::int64_t{8675309417});
+    EXPECT_EQ(std::get<std::int64_t>(db->contacts().get(uow, id).custom.at("code")),
+              std::int64_t{8675309417});
   });
   EXPECT_EQ(columns_holding("8675309417"), std::vector<std::string>{});
 }

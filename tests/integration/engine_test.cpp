@@ -347,7 +347,8 @@ TEST_P(EngineTest, ListingPastTheExportAllowanceNeedsTheExportAction) {
   };
   Engine small(db(), options);
   auto list = [&](const Principal& who) {
-    return db().read([&](store::UnitOfWork& uow) { return small.contacts(who).query(uow, {}).items.size(); });
+    return db().read(
+        [&](store::UnitOfWork& uow) { return small.contacts(who).query(uow, {}).items.size(); });
   };
   // The reader (read_only: no export) sees 3 contacts a list: 3, then 6 > 5 is refused,
   // and a refused list counts nothing, so it stays refused only while the window is full.
@@ -367,9 +368,11 @@ TEST_P(EngineTest, ListingPastTheExportAllowanceNeedsTheExportAction) {
   EXPECT_EQ(list(bot), 3u);
   EXPECT_EQ(list(bot), 3u);
   EXPECT_EQ(small.mass_exports(), 2u);
-  EXPECT_EQ(reported, (std::vector<std::string>{"bot@example.com contact", "bot@example.com contact"}));
+  EXPECT_EQ(reported,
+            (std::vector<std::string>{"bot@example.com contact", "bot@example.com contact"}));
   // Single reads are not counted.
-  db().read([&](store::UnitOfWork& uow) { EXPECT_NO_THROW(small.contacts(reader).get(uow, own.id)); });
+  db().read(
+      [&](store::UnitOfWork& uow) { EXPECT_NO_THROW(small.contacts(reader).get(uow, own.id)); });
   EngineOptions none;
   none.export_allowance.records = 0;
   EXPECT_THROW(Engine(db(), none), ValidationError);
@@ -438,7 +441,8 @@ TEST_P(EngineTest, CustomFieldsDefinedSensitiveAreMaskedRefusedInFiltersAndKeptO
 // is refused even to clear it. Refusals change nothing.
 TEST_P(EngineTest, APatchIsCheckedAsAnUpdateIs) {
   auto patch = [&](const Principal& who, Id id, const Patch<Contact>& p) {
-    return db().transact([&](store::UnitOfWork& uow) { return engine().contacts(who).patch(uow, id, p); });
+    return db().transact(
+        [&](store::UnitOfWork& uow) { return engine().contacts(who).patch(uow, id, p); });
   };
   Patch<Contact> title;
   title.values.title = "Patched";
@@ -450,7 +454,8 @@ TEST_P(EngineTest, APatchIsCheckedAsAnUpdateIs) {
   EXPECT_EQ(done.record.title, "Patched");
   EXPECT_EQ(done.record.email, own.email);
   EXPECT_EQ(patch(rep, own.id, title).outcome, WriteOutcome::kUnchanged);
-  EXPECT_THROW(patch(reader, own.id, title), PermissionDenied) << "even a patch that would change nothing";
+  EXPECT_THROW(patch(reader, own.id, title), PermissionDenied)
+      << "even a patch that would change nothing";
   Patch<Contact> hand_over;
   hand_over.values.owner_id = teammate.user_id;
   hand_over.name("owner_id");

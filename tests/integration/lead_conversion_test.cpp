@@ -39,8 +39,8 @@ TEST_P(LeadConversionTest, CreatesContactCompanyAndDealAndMarksTheLead) {
   Lead lead = make_lead("peter@initech.example");
   LeadConversion request;
   request.lead_id = lead.id;
-  request.deal = LeadConversion::NewDeal{p.pipeline.id, p.proposal.id, "", Money{50000, "USD"},
-                                         std::nullopt, DealRole::kChampion};
+  request.deal = LeadConversion::NewDeal{p.pipeline.id,       p.proposal.id, "",
+                                         Money{50000, "USD"}, std::nullopt,  DealRole::kChampion};
   auto r = convert(request);
   EXPECT_TRUE(r.company_created);
   EXPECT_EQ(r.company.name, "Initech");
@@ -203,8 +203,8 @@ TEST_P(LeadConversionTest, AConversionThatFailsHalfwayChangesNothing) {
   LeadConversion request;
   request.lead_id = lead.id;
   // The stage is not in the pipeline: fails after the company and contact were made.
-  request.deal = LeadConversion::NewDeal{p.pipeline.id, 987654, "x", Money{}, std::nullopt,
-                                         DealRole::kOther};
+  request.deal =
+      LeadConversion::NewDeal{p.pipeline.id, 987654, "x", Money{}, std::nullopt, DealRole::kOther};
   const auto before = count_all();
   EXPECT_THROW(convert(request), ValidationError);
   EXPECT_EQ(count_all(), before);

@@ -28,11 +28,12 @@ TEST_P(MessageBusTest, DeliversCommittedEventsToMatchingQueuesInCommitOrderAndDe
 
   std::vector<Id> ids;
   for (const char* last : {"Lovelace", "Hopper", "Turing"}) ids.push_back(add_contact(last).id);
-  db().transact([&](store::UnitOfWork& uow) { db().companies().create(uow, named<Company>("Acme")); });
+  db().transact(
+      [&](store::UnitOfWork& uow) { db().companies().create(uow, named<Company>("Acme")); });
   EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
-                 db().contacts().create(uow, contact("Never", "Committed"));
-                 throw std::runtime_error("roll back");
-               }),
+    db().contacts().create(uow, contact("Never", "Committed"));
+    throw std::runtime_error("roll back");
+  }),
                std::runtime_error);
 
   ASSERT_TRUE(eventually([&] { return contacts.size() == 3 && companies.size() == 1; }));
@@ -61,19 +62,22 @@ TEST_P(MessageBusTest, MessagesRoutedBeforeTheirConsumerCameCarryTheWholeEventAn
   for (const char* last : {"Lovelace", "Hopper"}) add_contact(last);
   ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM queue_messages") == 4; }));
   EXPECT_EQ(count("SELECT COUNT(*) FROM queue_messages WHERE payload = ''"), 4);
-  const auto outbox = db().transact([&](store::UnitOfWork& uow) { return db().outbox().read(uow); });
+  const auto outbox =
+      db().transact([&](store::UnitOfWork& uow) { return db().outbox().read(uow); });
   ASSERT_EQ(outbox.size(), 2u);
 
   Seen later;
   b.consume("later", [&](const Message& m) { later.add(m); });
   b.consume("refused", [&](const Message&) { throw messaging::PermanentError("no"); });
-  ASSERT_TRUE(eventually([&] { return later.size() == 2 && count("SELECT COUNT(*) FROM queue_messages") == 0; }));
+  ASSERT_TRUE(eventually(
+      [&] { return later.size() == 2 && count("SELECT COUNT(*) FROM queue_messages") == 0; }));
   auto got = later.copy();
   EXPECT_EQ(got[0].event, outbox[0]);
   EXPECT_EQ(got[1].event, outbox[1]);
   auto dead = messaging::DeadLetterStore(db()).list();
   ASSERT_EQ(dead.size(), 2u);
-  for (const auto& d : dead) EXPECT_EQ(d.event, d.event.sequence == outbox[0].sequence ? outbox[0] : outbox[1]);
+  for (const auto& d : dead)
+    EXPECT_EQ(d.event, d.event.sequence == outbox[0].sequence ? outbox[0] : outbox[1]);
 }
 
 TEST_P(MessageBusTest, TheBacklogShowsAQueueNobodyServesAgeing) {
@@ -84,7 +88,8 @@ TEST_P(MessageBusTest, TheBacklogShowsAQueueNobodyServesAgeing) {
   Seen served;
   b.consume("served", [&](const Message& m) { served.add(m); });
   for (const char* last : {"Lovelace", "Hopper", "Noether"}) add_contact(last);
-  ASSERT_TRUE(eventually([&] { return served.size() == 3 && count("SELECT COUNT(*) FROM queue_messages") == 3; }));
+  ASSERT_TRUE(eventually(
+      [&] { return served.size() == 3 && count("SELECT COUNT(*) FROM queue_messages") == 3; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const auto backlog = b.backlog();
   ASSERT_EQ(backlog.size(), 1u) << "a served queue with nothing left is not listed";
@@ -115,13 +120,16 @@ TEST_P(MessageBusTest, RetentionKeepsTheTablesBoundedAndNeverDropsABodyAQueueSti
   b.consume("poison", [](const Message&) { throw messaging::PermanentError("never"); });
   b.start();
   db().transact([&](store::UnitOfWork& uow) {
-    for (int i = 0; i < 150; ++i) db().contacts().create(uow, contact("C", "n" + std::to_string(i)));
+    for (int i = 0; i < 150; ++i)
+      db().contacts().create(uow, contact("C", "n" + std::to_string(i)));
   });
-  ASSERT_TRUE(eventually([&] { return applied.load() == 150 && b.metrics().dead_lettered == 150; }));
+  ASSERT_TRUE(
+      eventually([&] { return applied.load() == 150 && b.metrics().dead_lettered == 150; }));
   // Past the windows: the claims and the dead letters go; the events stay while "later"
   // (unserved) still reads its 150 bodies from them.
   ASSERT_TRUE(eventually([&] {
-    return count("SELECT COUNT(*) FROM processed_messages") == 0 && count("SELECT COUNT(*) FROM dead_letters") == 0;
+    return count("SELECT COUNT(*) FROM processed_messages") == 0 &&
+           count("SELECT COUNT(*) FROM dead_letters") == 0;
   }));
   std::this_thread::sleep_for(300ms);  // a few more retention passes
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox_events"), 150);
@@ -138,8 +146,10 @@ TEST_P(MessageBusTest, RetentionKeepsTheTablesBoundedAndNeverDropsABodyAQueueSti
   EXPECT_EQ(b.metrics().purged_events, 150u);
   std::map<std::string, std::int64_t> sizes;
   for (const auto& t : b.table_sizes()) sizes[t.table] = t.rows;
-  EXPECT_EQ(sizes, (std::map<std::string, std::int64_t>{
-                       {"dead_letters", 0}, {"outbox_events", 0}, {"processed_messages", 0}, {"queue_messages", 0}}));
+  EXPECT_EQ(sizes, (std::map<std::string, std::int64_t>{{"dead_letters", 0},
+                                                        {"outbox_events", 0},
+                                                        {"processed_messages", 0},
+                                                        {"queue_messages", 0}}));
 }
 
 // A scrape's count may be a few seconds old: counting reads every row.
@@ -152,7 +162,7 @@ TEST_P(MessageBusTest, TableSizesAreCountedAgainOnlyWhenTheLastCountIsTooOld) {
   };
   const std::int64_t before = outbox_rows(0ms);
   db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("C", "one")); });
-  EXPECT_EQ(outbox_rows(1h), before);      // the cached count
+  EXPECT_EQ(outbox_rows(1h), before);       // the cached count
   EXPECT_EQ(outbox_rows(0ms), before + 1);  // counted now
   EXPECT_EQ(outbox_rows(1h), before + 1);   // and cached again
 }
@@ -161,7 +171,7 @@ TEST(RetentionPolicyTest, RefusesWindowsThatCouldApplyAReplayedMessageTwice) {
   messaging::RetentionPolicy r;
   EXPECT_NO_THROW(r.validate());
   r.processed = std::chrono::hours(24);
-  EXPECT_THROW(r.validate(), ValidationError);  // claims gone before the dead letters
+  EXPECT_THROW(r.validate(), ValidationError);    // claims gone before the dead letters
   r.dead_letters = std::chrono::microseconds(0);  // dead letters kept forever: so must claims be
   EXPECT_THROW(r.validate(), ValidationError);
   r.processed = std::chrono::microseconds(0);
@@ -184,7 +194,8 @@ TEST_P(MessageBusTest, CompetingConsumersShareAQueueWithEachMessageHandledOnce) 
   b.consume("work", [&](const Message& m) { second.add(m); }, {"second", 4});
   b.start();
   db().transact([&](store::UnitOfWork& uow) {
-    for (int i = 0; i < 300; ++i) db().contacts().create(uow, contact("C", "n" + std::to_string(i)));
+    for (int i = 0; i < 300; ++i)
+      db().contacts().create(uow, contact("C", "n" + std::to_string(i)));
   });
   ASSERT_TRUE(eventually([&] { return first.size() + second.size() >= 300; }));
   std::this_thread::sleep_for(100ms);
@@ -247,10 +258,12 @@ TEST_P(MessageBusTest, EachQueueLeasesForItsOwnTimeWhenAnotherQueueLeasesLonger)
   Seen archived, seen;
   b.consume("a-long", [&](const Message& m) { archived.add(m); }, {"archive", 1});
   // Stalls well past the short lease (and holds no other message meanwhile).
-  b.consume("b-short", [&](const Message& m) {
-    seen.add(m);
-    std::this_thread::sleep_for(3s);
-  }, {"stalls", 1});
+  b.consume("b-short",
+            [&](const Message& m) {
+              seen.add(m);
+              std::this_thread::sleep_for(3s);
+            },
+            {"stalls", 1});
   b.start();
   // The consumers are connected before the event: it is leased as it is routed.
   ASSERT_TRUE(eventually([&] { return b.metrics().relay_holder; }));
@@ -286,10 +299,12 @@ TEST_P(MessageBusTest, APermanentErrorSkipsTheRetriesAndDeadLettersTheMessage) {
   MessageBus& b = bus({.node = "node-a"});
   b.declare_queue(queue("strict", {"contact.created"}, 5, 2));
   Seen seen;
-  b.consume("strict", [&](const Message& m) {
-    seen.add(m);
-    throw messaging::PermanentError("malformed customer record");
-  }, {"validator", 8});
+  b.consume("strict",
+            [&](const Message& m) {
+              seen.add(m);
+              throw messaging::PermanentError("malformed customer record");
+            },
+            {"validator", 8});
   b.start();
   Contact c = add_contact("Broken");
   messaging::DeadLetterStore dlq(db());
@@ -308,7 +323,8 @@ TEST_P(MessageBusTest, APermanentErrorSkipsTheRetriesAndDeadLettersTheMessage) {
 
 TEST_P(MessageBusTest, AHandlerThatAlwaysThrowsEndsInTheDlqAndReplayAfterTheFixDrainsIt) {
   MessageBus& b = bus();
-  b.declare_queue(queue("billing", {"contact.created"}, /*max_attempts=*/3, /*immediate_retries=*/1));
+  b.declare_queue(
+      queue("billing", {"contact.created"}, /*max_attempts=*/3, /*immediate_retries=*/1));
   std::atomic<bool> fixed{false};
   Seen handled;
   std::atomic<int> calls{0};
@@ -379,7 +395,8 @@ TEST_P(MessageBusTest, ASlowSubscriberGetsEveryEventInOrderBecauseTheRelayWaits)
     });
   }
   db().transact([&](store::UnitOfWork& uow) {
-    for (int i = 0; i < 400; ++i) db().contacts().create(uow, contact("S", "n" + std::to_string(i)));
+    for (int i = 0; i < 400; ++i)
+      db().contacts().create(uow, contact("S", "n" + std::to_string(i)));
   });
   ASSERT_TRUE(eventually([&] {
     std::lock_guard<std::mutex> lock(mutex);
@@ -392,8 +409,10 @@ TEST_P(MessageBusTest, ASlowSubscriberGetsEveryEventInOrderBecauseTheRelayWaits)
 
 TEST_P(MessageBusTest, AConsumerInAnotherBusReachesTheRelayOverTcp) {
   const auto keys = messaging::CurveKeys::parse(messaging::CurveKeys::generate());
-  MessageBus& relay = bus({.node = "relay", .work_endpoint = "tcp://127.0.0.1:*",
-                           .publish_endpoint = "tcp://127.0.0.1:*", .curve = keys});
+  MessageBus& relay = bus({.node = "relay",
+                           .work_endpoint = "tcp://127.0.0.1:*",
+                           .publish_endpoint = "tcp://127.0.0.1:*",
+                           .curve = keys});
   relay.declare_queue(queue("remote", {"contact.created"}));
   relay.start();
   ASSERT_TRUE(eventually([&] { return relay.metrics().relay_holder; }));
@@ -414,7 +433,8 @@ TEST_P(MessageBusTest, AConsumerInAnotherBusReachesTheRelayOverTcp) {
 TEST_P(MessageBusTest, AConsumerInAnotherBusReachesTheRelayOverIpc) {
   const std::string dir = ::testing::TempDir();
   const std::string work = "ipc://" + dir + "banyan-work-" + std::to_string(::getpid()) + ".sock";
-  const std::string events = "ipc://" + dir + "banyan-events-" + std::to_string(::getpid()) + ".sock";
+  const std::string events =
+      "ipc://" + dir + "banyan-events-" + std::to_string(::getpid()) + ".sock";
   MessageBus& relay = bus({.node = "relay", .work_endpoint = work, .publish_endpoint = events});
   relay.declare_queue(queue("local", {"contact.created"}));
   relay.start();
@@ -461,13 +481,16 @@ TEST_P(MessageBusTest, WhenTheRelayStopsAnotherBusTakesOverAndNothingIsLost) {
 }
 
 TEST_P(MessageBusTest, StopGivesPrefetchedMessagesBackWithoutCountingAnAttempt) {
-  auto bus_a = std::make_unique<MessageBus>(db(), messaging::BusOptions{.node = "a", .log = [](std::string_view) {}});
+  auto bus_a = std::make_unique<MessageBus>(
+      db(), messaging::BusOptions{.node = "a", .log = [](std::string_view) {}});
   bus_a->declare_queue(queue("q", {"contact.created"}));
   std::atomic<int> handled{0};
-  bus_a->consume("q", [&](const Message&) {
-    handled.fetch_add(1);
-    std::this_thread::sleep_for(50ms);
-  }, {"slow", 50});
+  bus_a->consume("q",
+                 [&](const Message&) {
+                   handled.fetch_add(1);
+                   std::this_thread::sleep_for(50ms);
+                 },
+                 {"slow", 50});
   bus_a->start();
   db().transact([&](store::UnitOfWork& uow) {
     for (int i = 0; i < 40; ++i) db().contacts().create(uow, contact("P", "n" + std::to_string(i)));

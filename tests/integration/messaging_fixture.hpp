@@ -52,7 +52,8 @@ class MessagingTest : public StoreTest {
   }
 
   Contact add_contact(const std::string& last) {
-    return db().transact([&](store::UnitOfWork& uow) { return db().contacts().create(uow, contact("Ada", last)); });
+    return db().transact(
+        [&](store::UnitOfWork& uow) { return db().contacts().create(uow, contact("Ada", last)); });
   }
 
   std::int64_t count(const std::string& sql) { return std::stoll(scratch().raw(sql)); }

@@ -75,16 +75,18 @@ TEST_P(OutboxTest, ARolledBackOrRejectedWriteLeavesNoEvent) {
     db().contacts().create(uow, contact("Never", "Committed"));
   }
   EXPECT_THROW(db().transact([&](UnitOfWork& uow) {
-                 db().contacts().create(uow, contact("First", "Half"));
-                 db().contacts().create(uow, contact("Bad", "Email", "nope"));
-               }),
+    db().contacts().create(uow, contact("First", "Half"));
+    db().contacts().create(uow, contact("Bad", "Email", "nope"));
+  }),
                ValidationError);
-  Contact c = db().transact([&](UnitOfWork& uow) { return db().contacts().create(uow, contact("A", "B")); });
+  Contact c = db().transact(
+      [&](UnitOfWork& uow) { return db().contacts().create(uow, contact("A", "B")); });
   Contact stale = c;
   c.title = "x";
   db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, c); });
   stale.title = "y";
-  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, stale); }), Conflict);
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, stale); }),
+               Conflict);
   EXPECT_EQ(types(start), (Types{"contact.created", "contact.updated"}));
 }
 
@@ -124,15 +126,14 @@ TEST_P(OutboxTest, StageChangesConversionsAndMergesHaveTheirOwnEvents) {
     c.lead_id = lead.id;
     return db().lead_converter().convert(uow, c);
   });
-  EXPECT_EQ(types(start), (Types{"lead.created", "company.created", "contact.created",
-                                 "lead.converted"}));
+  EXPECT_EQ(types(start),
+            (Types{"lead.created", "company.created", "contact.created", "lead.converted"}));
   auto converted = nlohmann::json::parse(events(start).back().payload);
   EXPECT_EQ(converted["contact_id"], r.contact.id);
   EXPECT_TRUE(converted["deal_id"].is_null());
 
-  Contact twin = db().transact([&](UnitOfWork& uow) {
-    return db().contacts().create(uow, contact("Peter", "Gibbons"));
-  });
+  Contact twin = db().transact(
+      [&](UnitOfWork& uow) { return db().contacts().create(uow, contact("Peter", "Gibbons")); });
   start = last_sequence();
   db().transact([&](UnitOfWork& uow) {
     store::MergeRequest m;
@@ -195,7 +196,8 @@ TEST_P(OutboxTest, AnApplicationsOwnEventCommitsWithItsWritesAndKeepsItsPayloadA
 
 TEST_P(OutboxTest, AnApplicationEventWithABadTypeOrPayloadIsRefusedAndLeavesNothing) {
   const auto start = last_sequence();
-  auto refused = [&](const std::string& type, const std::string& payload, const std::string& field) {
+  auto refused = [&](const std::string& type, const std::string& payload,
+                     const std::string& field) {
     try {
       db().transact([&](UnitOfWork& uow) {
         db().outbox().append(uow, "ok.first", {ObjectType::kDeal, 1}, "{}");
@@ -220,7 +222,8 @@ TEST_P(OutboxTest, AnApplicationEventWithABadTypeOrPayloadIsRefusedAndLeavesNoth
 // Responses kept by idempotency key live in the caller's unit of work.
 TEST_P(OutboxTest, TheRequestLogKeepsAResponsePerKeyOnlyWhenItsUnitOfWorkCommits) {
   const auto log = db().request_log();
-  const store::StoredResponse first{"f1", 201, R"({"Location":"/v1/contacts/1"})", R"({"id":1})", {}};
+  const store::StoredResponse first{
+      "f1", 201, R"({"Location":"/v1/contacts/1"})", R"({"id":1})", {}};
   {
     UnitOfWork uow = db().begin();  // rolled back: nothing kept
     log.save(uow, "key-1", first);
@@ -242,7 +245,8 @@ TEST_P(OutboxTest, TheRequestLogKeepsAResponsePerKeyOnlyWhenItsUnitOfWorkCommits
   } catch (const Conflict& e) {
     EXPECT_EQ(e.field(), "key");
   }
-  for (const std::string& bad : {std::string(), std::string(256, 'k'), std::string("has space"), std::string("tab\t")}) {
+  for (const std::string& bad :
+       {std::string(), std::string(256, 'k'), std::string("has space"), std::string("tab\t")}) {
     try {
       db().transact([&](UnitOfWork& uow) { log.find(uow, bad); });
       ADD_FAILURE() << "accepted key '" << bad << "'";
@@ -254,8 +258,9 @@ TEST_P(OutboxTest, TheRequestLogKeepsAResponsePerKeyOnlyWhenItsUnitOfWorkCommits
     return log.purge_older_than(uow, Timestamp(std::chrono::microseconds(0)));
   });
   EXPECT_EQ(purged, 0u);
-  const auto later = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()) +
-                     std::chrono::seconds(1);
+  const auto later =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()) +
+      std::chrono::seconds(1);
   EXPECT_EQ(db().transact([&](UnitOfWork& uow) { return log.purge_older_than(uow, later); }), 1u);
   EXPECT_FALSE(db().transact([&](UnitOfWork& uow) { return log.find(uow, "key-1"); }));
 }

@@ -117,7 +117,8 @@ TEST(SqliteWal, TheLogIsCheckpointedOffTheCommittingThreadsAndStaysBounded) {
     c.last_name = "n" + std::to_string(i);
     db->transact([&](store::UnitOfWork& uow) { db->contacts().create(uow, c); });
   }
-  const auto wal_pages = static_cast<long long>(std::filesystem::file_size(path + "-wal")) / page_size;
+  const auto wal_pages =
+      static_cast<long long>(std::filesystem::file_size(path + "-wal")) / page_size;
   // Without checkpoints 3,000 of these leave about 55,000 pages, 6,000 about 110,000.
   EXPECT_LT(wal_pages, 55000) << "the log was not checkpointed and started over";
   // What was checkpointed is in the database file itself.

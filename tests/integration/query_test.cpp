@@ -127,16 +127,17 @@ TEST_P(QueryTest, CountsWithFilters) {
   db().transact([&](UnitOfWork& uow) {
     EXPECT_EQ(db().contacts().count(uow), 10u);
     EXPECT_EQ(db().contacts().count(uow, Filter::is_null("email")), 5u);
-    EXPECT_EQ(db().contacts().count(uow, Filter::eq("title", "CEO") && Filter::is_null("email")), 1u);
+    EXPECT_EQ(db().contacts().count(uow, Filter::eq("title", "CEO") && Filter::is_null("email")),
+              1u);
   });
 }
 
 // Walk every page while rows are inserted before, between and after the cursor: each row
 // that existed when the walk started is seen exactly once.
 TEST_P(QueryTest, KeysetPagesStayCorrectWhileRowsAreInserted) {
-  for (const store::Sort& sort : {store::Sort{"last_name", false}, store::Sort{"email", false},
-                                 store::Sort{"email", true}, store::Sort{"id", true},
-                                 store::Sort{"first_name", true}}) {
+  for (const store::Sort& sort :
+       {store::Sort{"last_name", false}, store::Sort{"email", false}, store::Sort{"email", true},
+        store::Sort{"id", true}, store::Sort{"first_name", true}}) {
     std::set<Id> seen;
     std::optional<std::string> cursor;
     int page_count = 0;
@@ -150,7 +151,8 @@ TEST_P(QueryTest, KeysetPagesStayCorrectWhileRowsAreInserted) {
         return db().contacts().query(uow, r);
       });
       for (const Contact& c : page.items) {
-        EXPECT_TRUE(seen.insert(c.id).second) << "row " << c.id << " seen twice, sort " << sort.field;
+        EXPECT_TRUE(seen.insert(c.id).second)
+            << "row " << c.id << " seen twice, sort " << sort.field;
       }
       cursor = page.next_cursor;
       ++page_count;
@@ -164,13 +166,15 @@ TEST_P(QueryTest, KeysetPagesStayCorrectWhileRowsAreInserted) {
         }
       });
     } while (cursor && page_count < 100);
-    for (Id id : ids_) EXPECT_TRUE(seen.count(id)) << "row " << id << " skipped, sort " << sort.field;
+    for (Id id : ids_)
+      EXPECT_TRUE(seen.count(id)) << "row " << id << " skipped, sort " << sort.field;
     db().transact([&](UnitOfWork& uow) {
       // Remove the newcomers for the next sort.
       PageRequest r;
       r.filter = Filter::starts_with("first_name", "N");
       r.limit = 1000;
-      for (const Contact& c : db().contacts().query(uow, r).items) db().contacts().remove(uow, c.id);
+      for (const Contact& c : db().contacts().query(uow, r).items)
+        db().contacts().remove(uow, c.id);
     });
   }
 }
@@ -217,9 +221,9 @@ TEST_P(QueryTest, FiltersOnTimesDatesIdsAndBooleans) {
     using std::chrono::year;
     Date march = year{2027} / 3 / 1;
     EXPECT_EQ(db().deals().count(uow, store::Filter::ge("expected_close", march)), 2u);
-    EXPECT_EQ(db().deals().count(uow, store::Filter::eq("stage_id",
-                                                        static_cast<std::int64_t>(p.won.id))),
-              2u);
+    EXPECT_EQ(
+        db().deals().count(uow, store::Filter::eq("stage_id", static_cast<std::int64_t>(p.won.id))),
+        2u);
     EXPECT_EQ(db().deals().count(uow, store::Filter::gt("amount_minor", std::int64_t{2500})), 2u);
     // A deal in a won stage is won.
     EXPECT_EQ(db().deals().count(uow, store::Filter::eq("status", "open")), 2u);

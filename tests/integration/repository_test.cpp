@@ -24,8 +24,8 @@ TEST_P(RepositoryTest, CreateAssignsIdVersionAndAuditColumns) {
       [&](UnitOfWork& uow) {
         Contact in = contact("Ada", "Lovelace", "ada@example.com");
         in.owner_id = owner.id;
-        in.id = 999;       // ignored
-        in.version = 42;   // ignored
+        in.id = 999;      // ignored
+        in.version = 42;  // ignored
         return db().contacts().create(uow, in);
       },
       owner.id);
@@ -40,12 +40,12 @@ TEST_P(RepositoryTest, CreateAssignsIdVersionAndAuditColumns) {
 }
 
 TEST_P(RepositoryTest, UpdateBumpsTheVersionAndKeepsCreationColumns) {
-  Contact c = db().transact([&](UnitOfWork& uow) {
-    return db().contacts().create(uow, contact("Ada", "Lovelace"));
-  });
+  Contact c = db().transact(
+      [&](UnitOfWork& uow) { return db().contacts().create(uow, contact("Ada", "Lovelace")); });
   c.title = "Countess";
   c.created_by = 12345;  // history is not the caller's to rewrite
-  Contact updated = db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, c); }, 7);
+  Contact updated =
+      db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, c); }, 7);
   EXPECT_EQ(updated.version, 2u);
   EXPECT_EQ(updated.title, "Countess");
   EXPECT_EQ(updated.created_by, std::nullopt);
@@ -54,9 +54,8 @@ TEST_P(RepositoryTest, UpdateBumpsTheVersionAndKeepsCreationColumns) {
 }
 
 TEST_P(RepositoryTest, RejectsAStaleVersionWithConflictAndChangesNothing) {
-  Contact c = db().transact([&](UnitOfWork& uow) {
-    return db().contacts().create(uow, contact("Ada", "Lovelace"));
-  });
+  Contact c = db().transact(
+      [&](UnitOfWork& uow) { return db().contacts().create(uow, contact("Ada", "Lovelace")); });
   Contact first = c, second = c;
   first.title = "first";
   second.title = "second";
@@ -73,10 +72,10 @@ TEST_P(RepositoryTest, RejectsAStaleVersionWithConflictAndChangesNothing) {
 }
 
 TEST_P(RepositoryTest, ArchiveHidesFromQueriesAndRestoreBringsBack) {
-  Contact c = db().transact([&](UnitOfWork& uow) {
-    return db().contacts().create(uow, contact("Ada", "Lovelace"));
-  });
-  Contact archived = db().transact([&](UnitOfWork& uow) { return db().contacts().archive(uow, c.id); });
+  Contact c = db().transact(
+      [&](UnitOfWork& uow) { return db().contacts().create(uow, contact("Ada", "Lovelace")); });
+  Contact archived =
+      db().transact([&](UnitOfWork& uow) { return db().contacts().archive(uow, c.id); });
   EXPECT_TRUE(archived.archived());
   EXPECT_EQ(archived.version, 2u);
   db().transact([&](UnitOfWork& uow) {
@@ -85,16 +84,16 @@ TEST_P(RepositoryTest, ArchiveHidesFromQueriesAndRestoreBringsBack) {
     EXPECT_TRUE(db().contacts().get(uow, c.id).archived()) << "get still reads it";
     EXPECT_EQ(db().contacts().archive(uow, c.id).version, 2u) << "archiving twice is a no-op";
   });
-  Contact restored = db().transact([&](UnitOfWork& uow) { return db().contacts().restore(uow, c.id); });
+  Contact restored =
+      db().transact([&](UnitOfWork& uow) { return db().contacts().restore(uow, c.id); });
   EXPECT_FALSE(restored.archived());
   EXPECT_EQ(restored.version, 3u);
   db().transact([&](UnitOfWork& uow) { EXPECT_EQ(db().contacts().count(uow), 1u); });
 }
 
 TEST_P(RepositoryTest, RemoveDeletesAndThenReportsNotFound) {
-  Contact c = db().transact([&](UnitOfWork& uow) {
-    return db().contacts().create(uow, contact("Ada", "Lovelace"));
-  });
+  Contact c = db().transact(
+      [&](UnitOfWork& uow) { return db().contacts().create(uow, contact("Ada", "Lovelace")); });
   db().transact([&](UnitOfWork& uow) { db().contacts().remove(uow, c.id); });
   db().transact([&](UnitOfWork& uow) {
     EXPECT_FALSE(db().contacts().find(uow, c.id).has_value());
@@ -109,10 +108,12 @@ TEST_P(RepositoryTest, UpsertCreatesThenUpdatesByExternalId) {
   Company in;
   in.name = "Initech";
   in.external_id = "legacy-42";
-  Company created = db().transact([&](UnitOfWork& uow) { return db().companies().upsert(uow, in); });
+  Company created =
+      db().transact([&](UnitOfWork& uow) { return db().companies().upsert(uow, in); });
   in.name = "Initech Ltd";
   in.version = 0;  // upsert ignores the version it is given
-  Company updated = db().transact([&](UnitOfWork& uow) { return db().companies().upsert(uow, in); });
+  Company updated =
+      db().transact([&](UnitOfWork& uow) { return db().companies().upsert(uow, in); });
   EXPECT_EQ(updated.id, created.id);
   EXPECT_EQ(updated.name, "Initech Ltd");
   EXPECT_EQ(updated.version, 2u);
@@ -176,17 +177,20 @@ TEST_P(RepositoryTest, RejectsBadInputWithTheOffendingFieldAndStoresNothing) {
       {"missing names", "last_name", contact("", " ")},
       {"invalid UTF-8", "first_name", contact("Ad\xC3\x28", "L")},
       {"NUL byte", "last_name", contact("Ada", std::string("L\0x", 3))},
-      {"over-long title", "title", [&] {
+      {"over-long title", "title",
+       [&] {
          Contact c = contact("Ada", "L");
          c.title = long_text;
          return c;
        }()},
-      {"empty external id", "external_id", [&] {
+      {"empty external id", "external_id",
+       [&] {
          Contact c = contact("Ada", "L");
          c.external_id = "";
          return c;
        }()},
-      {"owner that does not exist", "owner_id", [&] {
+      {"owner that does not exist", "owner_id",
+       [&] {
          Contact c = contact("Ada", "L");
          c.owner_id = 424242;
          return c;
@@ -200,16 +204,13 @@ TEST_P(RepositoryTest, RejectsBadInputWithTheOffendingFieldAndStoresNothing) {
       EXPECT_EQ(e.field(), bad.field) << bad.what;
     }
   }
-  db().transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db().contacts().count(uow, {}, true), 0u);
-  });
+  db().transact([&](UnitOfWork& uow) { EXPECT_EQ(db().contacts().count(uow, {}, true), 0u); });
 }
 
 TEST_P(RepositoryTest, RejectsBadDealsStagesAndTags) {
   SalesPipeline p = make_pipeline();
-  Pipeline other = db().transact([&](UnitOfWork& uow) {
-    return db().pipelines().create(uow, named<Pipeline>("Other"));
-  });
+  Pipeline other = db().transact(
+      [&](UnitOfWork& uow) { return db().pipelines().create(uow, named<Pipeline>("Other")); });
   auto deal = [&] {
     Deal d;
     d.title = "Big one";
@@ -253,12 +254,9 @@ TEST_P(RepositoryTest, RejectsBadDealsStagesAndTags) {
 
 TEST_P(RepositoryTest, StoresSqlMetacharactersQuotesAndUnicodeVerbatim) {
   const std::vector<std::string> nasty = {
-      "Robert'); DROP TABLE contacts;--",
-      "\"double\" and 'single' quotes",
-      "back\\slash \\' \\\" %_ wildcards",
-      "semi;colon -- comment /* block */",
-      "😀 emoji, ünïcödé, 中文, עברית",
-      "`backticks` and $dollar$ and ?question?",
+      "Robert'); DROP TABLE contacts;--",  "\"double\" and 'single' quotes",
+      "back\\slash \\' \\\" %_ wildcards", "semi;colon -- comment /* block */",
+      "😀 emoji, ünïcödé, 中文, עברית",     "`backticks` and $dollar$ and ?question?",
   };
   for (const std::string& s : nasty) {
     Contact in = contact(s, s, "o'neil+" + std::to_string(s.size()) + "@example.com");
@@ -345,14 +343,17 @@ TEST_P(RepositoryTest, ARejectedUpdateChangesNothing) {
 TEST_P(RepositoryTest, WorkPastItsCommitDeadlineIsRolledBackAndOtherThreadsAreUnaffected) {
   {
     store::CommitDeadline deadline(std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
-    EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().create(uow, contact("Ada", "Late")); }),
+    EXPECT_THROW(db().transact(
+                     [&](UnitOfWork& uow) { db().contacts().create(uow, contact("Ada", "Late")); }),
                  Unavailable);
     // Another thread has no deadline.
     std::thread([&] {
-      db().transact([&](UnitOfWork& uow) { db().contacts().create(uow, contact("Ada", "Elsewhere")); });
+      db().transact(
+          [&](UnitOfWork& uow) { db().contacts().create(uow, contact("Ada", "Elsewhere")); });
     }).join();
     {
-      store::CommitDeadline later(std::chrono::steady_clock::now() + std::chrono::minutes(1));  // the innermost holds
+      store::CommitDeadline later(std::chrono::steady_clock::now() +
+                                  std::chrono::minutes(1));  // the innermost holds
       db().transact([&](UnitOfWork& uow) { db().contacts().create(uow, contact("Ada", "Inner")); });
     }
     EXPECT_TRUE(store::CommitDeadline::current().has_value());
@@ -370,18 +371,18 @@ TEST_P(RepositoryTest, WorkPastItsCommitDeadlineIsRolledBackAndOtherThreadsAreUn
 TEST_P(RepositoryTest, AFailedUnitOfWorkLeavesNothingBehind) {
   SalesPipeline p = make_pipeline();
   EXPECT_THROW(db().transact([&](UnitOfWork& uow) {
-                 Company co;
-                 co.name = "Halfway Inc";
-                 co = db().companies().create(uow, co);
-                 db().contacts().create(uow, contact("Ada", "Lovelace"));
-                 Deal d;
-                 d.title = "never";
-                 d.pipeline_id = p.pipeline.id;
-                 d.stage_id = p.lead.id;
-                 d.company_id = co.id;
-                 db().deals().create(uow, d);
-                 db().contacts().create(uow, contact("Bad", "Email", "nope"));  // throws
-               }),
+    Company co;
+    co.name = "Halfway Inc";
+    co = db().companies().create(uow, co);
+    db().contacts().create(uow, contact("Ada", "Lovelace"));
+    Deal d;
+    d.title = "never";
+    d.pipeline_id = p.pipeline.id;
+    d.stage_id = p.lead.id;
+    d.company_id = co.id;
+    db().deals().create(uow, d);
+    db().contacts().create(uow, contact("Bad", "Email", "nope"));  // throws
+  }),
                ValidationError);
   db().transact([&](UnitOfWork& uow) {
     EXPECT_EQ(db().companies().count(uow, {}, true), 0u);

@@ -25,8 +25,8 @@ class SagaTest : public MessagingTest {
     return r;
   }
   // Steps that log what they do; `fail_at` names a step whose action throws `error`.
-  saga::SagaDefinition recorder(std::vector<std::string>& log, std::mutex& mutex, const std::string& fail_at = "",
-                                bool permanent = true) {
+  saga::SagaDefinition recorder(std::vector<std::string>& log, std::mutex& mutex,
+                                const std::string& fail_at = "", bool permanent = true) {
     saga::SagaDefinition def;
     def.name = "recorder";
     def.retry = quick();
@@ -56,7 +56,8 @@ class SagaTest : public MessagingTest {
   }
   std::uint64_t start(const std::string& saga_name, const std::string& key) {
     return db().transact([&](store::UnitOfWork& uow) {
-      return SagaOrchestrator::start(uow, saga_name, {key, {ObjectType::kContact, 1}, {{"who", "test"}}});
+      return SagaOrchestrator::start(uow, saga_name,
+                                     {key, {ObjectType::kContact, 1}, {{"who", "test"}}});
     });
   }
   bool ends_as(std::uint64_t id, SagaStatus status) {
@@ -94,7 +95,8 @@ TEST_P(SagaTest, AStepThatFailsForGoodCompensatesTheCompletedStepsInReverseAndIs
   b.start();
   const auto id = start("recorder", "k2");
   ASSERT_TRUE(ends_as(id, SagaStatus::kCompensated));
-  EXPECT_EQ(log, (std::vector<std::string>{"do one", "do two", "do three", "undo two", "undo one"}));
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"do one", "do two", "do three", "undo two", "undo one"}));
   const SagaInstance s = SagaOrchestrator::get(db(), id);
   EXPECT_EQ(s.error, "three: three cannot be done");
   messaging::DeadLetterStore dlq(db());
@@ -190,7 +192,8 @@ TEST_P(SagaTest, ACompensationThatFailsForGoodLeavesTheInstanceFailedUntilItsMes
   EXPECT_EQ(reservations.load(), 2);
   EXPECT_TRUE(dlq.list().empty());
   // Nothing is left to replay into a completed instance, and the guard says so.
-  const auto decision = db().transact([&](store::UnitOfWork& uow) { return saga::replay_guard()(uow, dlq.get(charge)); });
+  const auto decision = db().transact(
+      [&](store::UnitOfWork& uow) { return saga::replay_guard()(uow, dlq.get(charge)); });
   EXPECT_EQ(decision.kind, messaging::ReplayDecision::Kind::kRefuse);
   EXPECT_NE(decision.reason.find("completed"), std::string::npos) << decision.reason;
 }
@@ -230,8 +233,8 @@ TEST_P(SagaTest, BadDefinitionsAreRefused) {
   o.define(recorder(log, mutex));
   EXPECT_THROW(o.define(recorder(log, mutex)), ValidationError);  // twice
   EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
-                 return SagaOrchestrator::start(uow, "recorder", {"", {ObjectType::kContact, 1}, {}});
-               }),
+    return SagaOrchestrator::start(uow, "recorder", {"", {ObjectType::kContact, 1}, {}});
+  }),
                ValidationError);
 }
 
@@ -274,14 +277,17 @@ TEST_P(SagaTest, AnInstanceStuckOnASlowDependencyDoesNotStallTheOthers) {
   o.define(def, {.steps = 2});
   b.start();
   const auto slow = db().transact([&](store::UnitOfWork& uow) {
-    return SagaOrchestrator::start(uow, "billing_like", {"slow", {ObjectType::kContact, 1}, {{"who", "slow"}}});
+    return SagaOrchestrator::start(uow, "billing_like",
+                                   {"slow", {ObjectType::kContact, 1}, {{"who", "slow"}}});
   });
-  ASSERT_TRUE(eventually([&] { return SagaOrchestrator::get(db(), slow).status == SagaStatus::kRunning; }));
+  ASSERT_TRUE(
+      eventually([&] { return SagaOrchestrator::get(db(), slow).status == SagaStatus::kRunning; }));
   std::vector<std::uint64_t> fast;
   for (int i = 0; i < 3; ++i) {
     fast.push_back(db().transact([&](store::UnitOfWork& uow) {
-      return SagaOrchestrator::start(uow, "billing_like",
-                                     {"fast" + std::to_string(i), {ObjectType::kContact, 1}, {{"who", "fast"}}});
+      return SagaOrchestrator::start(
+          uow, "billing_like",
+          {"fast" + std::to_string(i), {ObjectType::kContact, 1}, {{"who", "fast"}}});
     }));
   }
   bool all_done = true;
@@ -364,12 +370,14 @@ class BuiltinSagaTest : public SagaTest {
   std::vector<std::string> tags_of(ObjectRef target) {
     return db().transact([&](store::UnitOfWork& uow) {
       std::vector<std::string> out;
-      for (Id t : db().relations().tags_of(uow, target)) out.push_back(db().tags().get(uow, t).name);
+      for (Id t : db().relations().tags_of(uow, target))
+        out.push_back(db().tags().get(uow, t).name);
       return out;
     });
   }
   std::size_t activities_of(ObjectRef target) {
-    return db().transact([&](store::UnitOfWork& uow) { return db().relations().activities_of(uow, target).size(); });
+    return db().transact(
+        [&](store::UnitOfWork& uow) { return db().relations().activities_of(uow, target).size(); });
   }
   // The deal_won saga of a deal, if one started.
   std::optional<saga::SagaInstance> deal_saga(Id deal) {
@@ -389,7 +397,8 @@ TEST_P(BuiltinSagaTest, AWonDealIsProvisionedInBillingAndGetsAnOnboardingTask) {
   BillingStub billing;
   messaging::MessageBus& b = bus();
   SagaOrchestrator o(db(), b);
-  o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick()}));
+  o.define(
+      saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick()}));
   b.start();
   const Deal deal = won_deal("Big account", {500000, "EUR"});
   ASSERT_TRUE(deal_saga_ends_as(deal.id, SagaStatus::kCompleted));
@@ -413,7 +422,8 @@ TEST_P(BuiltinSagaTest, AMoveToAWonStageOrAWonStatusStartsTheDealWonSaga) {
   BillingStub billing;
   messaging::MessageBus& b = bus();
   SagaOrchestrator o(db(), b);
-  o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick()}));
+  o.define(
+      saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick()}));
   b.start();
   const auto p = make_pipeline();
   auto open_deal = [&](const char* title) {
@@ -447,7 +457,8 @@ TEST_P(BuiltinSagaTest, WhenBillingFailsForGoodTheDealIsFlaggedAndTheFailureIsIn
   billing.set_mode(BillingStub::Mode::kFail);
   messaging::MessageBus& b = bus();
   SagaOrchestrator o(db(), b);
-  o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick(3)}));
+  o.define(saga::deal_won_saga(
+      {.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick(3)}));
   b.start();
   const Deal deal = won_deal("Big account", {500000, "EUR"});
   ASSERT_TRUE(deal_saga_ends_as(deal.id, SagaStatus::kCompensated));
@@ -456,7 +467,8 @@ TEST_P(BuiltinSagaTest, WhenBillingFailsForGoodTheDealIsFlaggedAndTheFailureIsIn
   EXPECT_EQ(activities_of({ObjectType::kDeal, deal.id}), 0u);
   messaging::DeadLetterStore dlq(db());
   ASSERT_TRUE(eventually([&] { return dlq.list({.queue = "saga.deal_won"}).size() == 1; }));
-  EXPECT_NE(dlq.list()[0].last_error.find("billing answered 500"), std::string::npos) << dlq.list()[0].last_error;
+  EXPECT_NE(dlq.list()[0].last_error.find("billing answered 500"), std::string::npos)
+      << dlq.list()[0].last_error;
 }
 
 // Billing did the work but its answer never came (timed out, twice): when the saga gives
@@ -468,7 +480,8 @@ TEST_P(BuiltinSagaTest, ReplayingTheFailedBillingStepRunsTheSagaAgainToTheEnd) {
   billing.set_mode(BillingStub::Mode::kFail);
   messaging::MessageBus& b = bus();
   SagaOrchestrator o(db(), b);
-  o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick(2)}));
+  o.define(saga::deal_won_saga(
+      {.billing_url = billing.url(), .billing_timeout = 2s, .retry = quick(2)}));
   b.start();
   const Deal deal = won_deal("Second try", {250000, "EUR"});
   ASSERT_TRUE(deal_saga_ends_as(deal.id, SagaStatus::kCompensated));
@@ -485,10 +498,11 @@ TEST_P(BuiltinSagaTest, ReplayingTheFailedBillingStepRunsTheSagaAgainToTheEnd) {
   const auto instance = *deal_saga(deal.id);
   std::vector<std::string> what;
   for (const auto& h : instance.history) what.push_back(h.step + " " + h.what);
-  EXPECT_EQ(what, (std::vector<std::string>{"flag_onboarding done", "provision_billing failed",
-                                            "flag_onboarding compensated", "provision_billing replayed",
-                                            "flag_onboarding done", "provision_billing done",
-                                            "create_onboarding_task done"}));
+  EXPECT_EQ(what,
+            (std::vector<std::string>{"flag_onboarding done", "provision_billing failed",
+                                      "flag_onboarding compensated", "provision_billing replayed",
+                                      "flag_onboarding done", "provision_billing done",
+                                      "create_onboarding_task done"}));
   EXPECT_TRUE(dlq.list({.queue = "saga.deal_won"}).empty()) << "the entry is history now";
 }
 
@@ -497,21 +511,24 @@ TEST_P(BuiltinSagaTest, ABillingCallThatMayHaveSucceededIsUndoneWhenTheSagaGives
   billing.set_mode(BillingStub::Mode::kSilentOk);
   messaging::MessageBus& b = bus();
   SagaOrchestrator o(db(), b);
-  o.define(saga::deal_won_saga({.billing_url = billing.url(), .billing_timeout = 1s, .retry = quick(2)}));
+  o.define(saga::deal_won_saga(
+      {.billing_url = billing.url(), .billing_timeout = 1s, .retry = quick(2)}));
   b.start();
   const Deal deal = won_deal("Silent", {100000, "EUR"});
   ASSERT_TRUE(eventually([&] { return billing.posts() == 2; }));
   EXPECT_EQ(billing.customers().size(), 1u) << "both unanswered calls made the one customer";
   billing.set_mode(BillingStub::Mode::kOk);  // the compensation is answered
   ASSERT_TRUE(deal_saga_ends_as(deal.id, SagaStatus::kCompensated));
-  EXPECT_TRUE(billing.customers().empty()) << "the customer the unanswered call made is left in billing";
+  EXPECT_TRUE(billing.customers().empty())
+      << "the customer the unanswered call made is left in billing";
   EXPECT_EQ(billing.deletes(), 1);
   EXPECT_EQ(tags_of({ObjectType::kDeal, deal.id}), std::vector<std::string>{"billing-failed"});
   const auto s = *deal_saga(deal.id);
   std::vector<std::string> what;
   for (const auto& h : s.history) what.push_back(h.step + " " + h.what);
-  EXPECT_EQ(what, (std::vector<std::string>{"flag_onboarding done", "provision_billing outcome_unknown",
-                                            "provision_billing compensated", "flag_onboarding compensated"}));
+  EXPECT_EQ(what, (std::vector<std::string>{
+                      "flag_onboarding done", "provision_billing outcome_unknown",
+                      "provision_billing compensated", "flag_onboarding compensated"}));
 }
 
 TEST_P(BuiltinSagaTest, ALeadIsConvertedAcrossMessages) {
@@ -546,7 +563,9 @@ TEST_P(BuiltinSagaTest, ALeadIsConvertedAcrossMessages) {
 }
 
 TEST_P(BuiltinSagaTest, AFailedLeadConversionUndoesWhatItCreated) {
-  const Pipeline empty = db().transact([&](store::UnitOfWork& uow) { return db().pipelines().create(uow, named<Pipeline>("Empty")); });
+  const Pipeline empty = db().transact([&](store::UnitOfWork& uow) {
+    return db().pipelines().create(uow, named<Pipeline>("Empty"));
+  });
   const Lead lead = db().transact([&](store::UnitOfWork& uow) {
     Lead l;
     l.first_name = "Ada";
@@ -565,7 +584,8 @@ TEST_P(BuiltinSagaTest, AFailedLeadConversionUndoesWhatItCreated) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM contacts"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM companies"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM deals"), 0);
-  db().transact([&](store::UnitOfWork& uow) { EXPECT_FALSE(db().leads().get(uow, lead.id).converted()); });
+  db().transact(
+      [&](store::UnitOfWork& uow) { EXPECT_FALSE(db().leads().get(uow, lead.id).converted()); });
   EXPECT_NE(SagaOrchestrator::get(db(), id).error.find("has no stages"), std::string::npos);
 }
 

@@ -80,11 +80,15 @@ TEST_P(SchemaTest, AFailedMigrationLeavesTheVersionUnchanged) {
 // protocol, SQLite's columns) the same way, NULL included.
 TEST_P(SchemaTest, TextAndIntegerQueriesReadEveryRowAndColumn) {
   scratch().raw("CREATE TABLE int_probe (a BIGINT, b BIGINT)");
-  scratch().raw("INSERT INTO int_probe VALUES (1, 10), (2, NULL), (-9223372036854775807, 9223372036854775807)");
+  scratch().raw(
+      "INSERT INTO int_probe VALUES (1, 10), (2, NULL), (-9223372036854775807, "
+      "9223372036854775807)");
   db().transact([&](store::UnitOfWork& uow) {
     auto& tx = uow.impl().live();
     island::SqlFragment pairs;
-    pairs.text("SELECT a, b FROM int_probe WHERE a <> ").param(store::detail::int_param(0)).text(" ORDER BY a");
+    pairs.text("SELECT a, b FROM int_probe WHERE a <> ")
+        .param(store::detail::int_param(0))
+        .text(" ORDER BY a");
     EXPECT_EQ(island::query_ints(tx, pairs, 2),
               (std::vector<std::int64_t>{-9223372036854775807, 9223372036854775807, 1, 10, 2, 0}));
     island::SqlFragment none;

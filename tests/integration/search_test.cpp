@@ -64,19 +64,21 @@ TEST_P(SearchTest, FindsEveryKindOfRecordByPrefixRankedAcrossTypes) {
   auto hits = find("analytical");
   ASSERT_EQ(hits.size(), 4u) << "contact (email), company, deal, note";
   // Title matches rank above body-only matches.
-  EXPECT_TRUE(hits[0].record.type == ObjectType::kCompany || hits[0].record.type == ObjectType::kDeal);
-  EXPECT_TRUE(hits[1].record.type == ObjectType::kCompany || hits[1].record.type == ObjectType::kDeal);
+  EXPECT_TRUE(hits[0].record.type == ObjectType::kCompany ||
+              hits[0].record.type == ObjectType::kDeal);
+  EXPECT_TRUE(hits[1].record.type == ObjectType::kCompany ||
+              hits[1].record.type == ObjectType::kDeal);
   for (std::size_t i = 1; i < hits.size(); ++i) EXPECT_GE(hits[i - 1].score, hits[i].score);
-  EXPECT_EQ(titles("analytical prototype"), (Titles{"Analytical engine prototype", "Meeting notes"}))
+  EXPECT_EQ(titles("analytical prototype"),
+            (Titles{"Analytical engine prototype", "Meeting notes"}))
       << "every word must match";
   EXPECT_EQ(titles("analytical", {ObjectType::kDeal}), Titles{"Analytical engine prototype"});
   EXPECT_TRUE(titles("nothing here").empty());
 }
 
 TEST_P(SearchTest, StaysInStepWithEveryWrite) {
-  Contact c = db().transact([&](UnitOfWork& uow) {
-    return db().contacts().create(uow, contact("Grace", "Hopper"));
-  });
+  Contact c = db().transact(
+      [&](UnitOfWork& uow) { return db().contacts().create(uow, contact("Grace", "Hopper")); });
   EXPECT_EQ(titles("hopper").size(), 1u);
   c.last_name = "Murray";
   c = db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, c); });
@@ -118,11 +120,11 @@ TEST_P(SearchTest, TreatsQueryOperatorsAndQuotesAsPlainText) {
   }
   EXPECT_THROW(find(std::string("bad\xFF")), ValidationError);
   EXPECT_THROW(db().transact([&](UnitOfWork& uow) {
-                 SearchRequest r;
-                 r.query = "bobby";
-                 r.limit = 0;
-                 db().search().search(uow, r);
-               }),
+    SearchRequest r;
+    r.query = "bobby";
+    r.limit = 0;
+    db().search().search(uow, r);
+  }),
                ValidationError);
 }
 

@@ -186,13 +186,14 @@ TEST_P(SecurityStoreTest, AnIssuersSubjectIsLinkedToOneUserAtMost) {
   const security::Identity elsewhere{"https://other.example.com", "sync-client"};
   db().transact([&](store::UnitOfWork& uow) {
     directory.link_identity(uow, ann, sync);
-    directory.link_identity(uow, ann, sync);  // idempotent
+    directory.link_identity(uow, ann, sync);       // idempotent
     directory.link_identity(uow, bob, elsewhere);  // the same subject at another issuer
   });
   db().read([&](store::UnitOfWork& uow) {
     EXPECT_EQ(directory.user_of(uow, sync), ann);
     EXPECT_EQ(directory.user_of(uow, elsewhere), bob);
-    EXPECT_EQ(directory.user_of(uow, {"https://id.example.com", "SYNC-CLIENT"}), std::nullopt) << "exact match";
+    EXPECT_EQ(directory.user_of(uow, {"https://id.example.com", "SYNC-CLIENT"}), std::nullopt)
+        << "exact match";
     EXPECT_EQ(directory.identities_of(uow, ann), std::vector<security::Identity>{sync});
   });
   // Taken by ann: bob cannot have it, and nothing changes.
@@ -202,12 +203,16 @@ TEST_P(SecurityStoreTest, AnIssuersSubjectIsLinkedToOneUserAtMost) {
   } catch (const Conflict& e) {
     EXPECT_EQ(e.field(), "subject");
   }
-  for (const auto& bad : {security::Identity{"", "x"}, security::Identity{"https://id.example.com", ""},
-                          security::Identity{"https://id.example.com", std::string(192, 's')}}) {
-    EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) { directory.link_identity(uow, bob, bad); }),
-                 ValidationError);
+  for (const auto& bad :
+       {security::Identity{"", "x"}, security::Identity{"https://id.example.com", ""},
+        security::Identity{"https://id.example.com", std::string(192, 's')}}) {
+    EXPECT_THROW(
+        db().transact([&](store::UnitOfWork& uow) { directory.link_identity(uow, bob, bad); }),
+        ValidationError);
   }
-  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) { directory.link_identity(uow, 999999, {"i", "s"}); }),
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    directory.link_identity(uow, 999999, {"i", "s"});
+  }),
                NotFound);
   EXPECT_EQ(count("security_identities"), "2");
   db().transact([&](store::UnitOfWork& uow) {
@@ -271,7 +276,9 @@ TEST_P(SecurityStoreTest, KeysNoteTheirLastUseToTheMinuteAndListNewestFirst) {
       db().transact([&](store::UnitOfWork& uow) { return keys.create(uow, bot, "first"); });
   const auto second =
       db().transact([&](store::UnitOfWork& uow) { return keys.create(uow, bot, "second"); });
-  db().transact([&](store::UnitOfWork& uow) { EXPECT_EQ(keys.create(uow, other, "theirs").key.user_id, other); });
+  db().transact([&](store::UnitOfWork& uow) {
+    EXPECT_EQ(keys.create(uow, other, "theirs").key.user_id, other);
+  });
   db().read([&](store::UnitOfWork& uow) {
     const auto mine = keys.list(uow, bot);
     ASSERT_EQ(mine.size(), 2u);

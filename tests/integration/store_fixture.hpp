@@ -41,7 +41,8 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     return db().transact([&](store::UnitOfWork& uow) {
       SalesPipeline p;
       p.pipeline = db().pipelines().create(uow, named<Pipeline>(name));
-      auto stage = [&](const char* stage_name, int pos, int prob, StageKind kind = StageKind::kOpen) {
+      auto stage = [&](const char* stage_name, int pos, int prob,
+                       StageKind kind = StageKind::kOpen) {
         Stage s;
         s.pipeline_id = p.pipeline.id;
         s.name = stage_name;
@@ -75,7 +76,8 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   // The outbox's events after `after` (a sequence), oldest first; their types; the last
   // sequence so far.
   std::vector<store::DomainEvent> events(std::uint64_t after = 0) {
-    return db().transact([&](store::UnitOfWork& uow) { return db().outbox().read(uow, after, 10000); });
+    return db().transact(
+        [&](store::UnitOfWork& uow) { return db().outbox().read(uow, after, 10000); });
   }
   std::vector<std::string> types(std::uint64_t after = 0) {
     std::vector<std::string> out;
@@ -119,7 +121,8 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   }
 
   // A new user holding `role`, linked to an issuer's subject (tokens of it act as the user).
-  Id linked_user(const std::string& email, const std::string& role, const security::Identity& identity) {
+  Id linked_user(const std::string& email, const std::string& role,
+                 const security::Identity& identity) {
     return db().transact([&](store::UnitOfWork& uow) {
       User u;
       u.email = email;
@@ -149,10 +152,10 @@ inline std::string backend_test_name(const ::testing::TestParamInfo<Backend>& in
   return backend_name(info.param);
 }
 
-#define BANYAN_ON_BOTH_BACKENDS(Fixture)                                                   \
-  INSTANTIATE_TEST_SUITE_P(Backends, Fixture,                                              \
-                           ::testing::Values(::banyan::test::Backend::kSqlite,             \
-                                             ::banyan::test::Backend::kMariaDb),           \
-                           ::banyan::test::backend_test_name)
+#define BANYAN_ON_BOTH_BACKENDS(Fixture)                                                      \
+  INSTANTIATE_TEST_SUITE_P(                                                                   \
+      Backends, Fixture,                                                                      \
+      ::testing::Values(::banyan::test::Backend::kSqlite, ::banyan::test::Backend::kMariaDb), \
+      ::banyan::test::backend_test_name)
 
 }  // namespace banyan::test

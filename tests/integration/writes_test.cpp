@@ -17,15 +17,21 @@ class WritesTest : public StoreTest {
       tier.options = {"bronze", "silver", "gold"};
       tier.default_value = std::string("bronze");
       db().custom_fields().define(uow, tier);
-      for (auto [name, type] : {std::pair{"city", CustomFieldType::kText}, {"score", CustomFieldType::kNumber},
-                                {"since", CustomFieldType::kDate}, {"vip", CustomFieldType::kBool}})
+      for (auto [name, type] : {std::pair{"city", CustomFieldType::kText},
+                                {"score", CustomFieldType::kNumber},
+                                {"since", CustomFieldType::kDate},
+                                {"vip", CustomFieldType::kBool}})
         db().custom_fields().define(uow, custom_field(name, type));
     });
   }
 
   // Everything a write leaves behind: outbox events and audit entries.
-  std::int64_t event_count() { return std::stoll(scratch().raw("SELECT COUNT(*) FROM outbox_events")); }
-  std::int64_t audit_entries() { return std::stoll(scratch().raw("SELECT COUNT(*) FROM audit_log")); }
+  std::int64_t event_count() {
+    return std::stoll(scratch().raw("SELECT COUNT(*) FROM outbox_events"));
+  }
+  std::int64_t audit_entries() {
+    return std::stoll(scratch().raw("SELECT COUNT(*) FROM audit_log"));
+  }
 
   Id field_id(const std::string& name) {
     return db().read([&](UnitOfWork& uow) {
@@ -119,12 +125,14 @@ TEST_P(WritesTest, APatchNamingAPartOfACompositeValueChangesOnlyThatPart) {
   Patch<Deal> p;
   p.values.amount.minor_units = 5;  // and the default currency, USD, which is not named
   p.name("amount.minor_units");
-  const Deal after = db().transact([&](UnitOfWork& uow) { return db().deals().patch(uow, d.id, p).record; });
+  const Deal after =
+      db().transact([&](UnitOfWork& uow) { return db().deals().patch(uow, d.id, p).record; });
   EXPECT_EQ(after.amount, (Money{5, "EUR"}));
   p = {};
   p.values.amount = {7, "CHF"};
   p.name("amount");
-  EXPECT_EQ(db().transact([&](UnitOfWork& uow) { return db().deals().patch(uow, d.id, p).record; }).amount,
+  EXPECT_EQ(db().transact([&](UnitOfWork& uow) { return db().deals().patch(uow, d.id, p).record; })
+                .amount,
             (Money{7, "CHF"}));
 }
 
@@ -142,7 +150,8 @@ TEST_P(WritesTest, APatchThatChangesNothingWritesNothing) {
   EXPECT_EQ(audit_entries(), audit_before) << "no audit entry";
   // An empty patch, and a whole-record update with what is stored, likewise.
   EXPECT_EQ(patch(c.id, {}).outcome, WriteOutcome::kUnchanged);
-  const Contact same = db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, c); });
+  const Contact same =
+      db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, c); });
   EXPECT_EQ(same.version, c.version);
   EXPECT_EQ(event_count(), events_before);
   EXPECT_EQ(audit_entries(), audit_before);
@@ -211,7 +220,8 @@ TEST_P(WritesTest, EveryRecordTypeTakesAPatchOfItsOwnFields) {
       EXPECT_EQ(after, expected) << name << ": only the named field changed";
     };
     const Company co = db().companies().create(uow, named<Company>("Acme"));
-    patched(db().companies(), co.id, std::optional<std::int64_t>(1200), "employee_count", &Company::employee_count);
+    patched(db().companies(), co.id, std::optional<std::int64_t>(1200), "employee_count",
+            &Company::employee_count);
     const Tag tag = db().tags().create(uow, named<Tag>("vip"));
     patched(db().tags(), tag.id, std::optional<std::string>("#00aa00"), "color", &Tag::color);
     Lead lead;
@@ -221,8 +231,9 @@ TEST_P(WritesTest, EveryRecordTypeTakesAPatchOfItsOwnFields) {
     Activity a;
     a.subject = "Call";
     a = db().activities().create(uow, a);
-    patched(db().activities(), a.id, std::optional<Timestamp>(Timestamp(std::chrono::seconds(1'800'000'000))),
-            "due_at", &Activity::due_at);
+    patched(db().activities(), a.id,
+            std::optional<Timestamp>(Timestamp(std::chrono::seconds(1'800'000'000))), "due_at",
+            &Activity::due_at);
     User u;
     u.email = "u@example.com";
     u.name = "U";
@@ -231,14 +242,15 @@ TEST_P(WritesTest, EveryRecordTypeTakesAPatchOfItsOwnFields) {
     const Team team = db().teams().create(uow, named<Team>("East"));
     patched(db().teams(), team.id, std::string("West"), "name", &Team::name);
     patched(db().pipelines(), pipe.pipeline.id, std::string("Renewals"), "name", &Pipeline::name);
-    patched(db().stages(), pipe.proposal.id, std::int64_t{60}, "win_probability", &Stage::win_probability);
+    patched(db().stages(), pipe.proposal.id, std::int64_t{60}, "win_probability",
+            &Stage::win_probability);
     Deal d;
     d.title = "Fleet";
     d.pipeline_id = pipe.pipeline.id;
     d.stage_id = pipe.lead.id;
     d = db().deals().create(uow, d);
-    patched(db().deals(), d.id, std::optional<Date>(std::chrono::year{2027} / 3 / 31), "expected_close",
-            &Deal::expected_close);
+    patched(db().deals(), d.id, std::optional<Date>(std::chrono::year{2027} / 3 / 31),
+            "expected_close", &Deal::expected_close);
   });
 }
 
@@ -251,7 +263,8 @@ TEST_P(WritesTest, AnUpsertCreatesThenChangesOnlyWhatItNames) {
   p.name("first_name").name("last_name").name("email");
   const auto made = upsert(p);
   EXPECT_EQ(made.outcome, WriteOutcome::kCreated);
-  EXPECT_EQ(made.record.custom.at("tier"), CustomValue(std::string("bronze"))) << "defaults on create";
+  EXPECT_EQ(made.record.custom.at("tier"), CustomValue(std::string("bronze")))
+      << "defaults on create";
 
   // The sync sends only the first name: the rest, defaulted custom values included, stay.
   Patch<Contact> sync;
@@ -295,7 +308,9 @@ TEST_P(WritesTest, ARequiredFieldDefinedLaterHoldsOnlyForCreatesAndWritesThatTou
   EXPECT_EQ(patch(old.id, p).record.title, "Actress");
   Contact whole = stored(old.id);
   whole.last_name = "King";
-  EXPECT_EQ(db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, whole); }).last_name, "King");
+  EXPECT_EQ(
+      db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, whole); }).last_name,
+      "King");
   // Writes that touch it must leave a value.
   const Contact before = stored(old.id);
   p = {};
@@ -309,12 +324,14 @@ TEST_P(WritesTest, ARequiredFieldDefinedLaterHoldsOnlyForCreatesAndWritesThatTou
   EXPECT_THROW(patch(old.id, p), ValidationError);
   Contact emptied = stored(old.id);
   emptied.custom.erase("region");
-  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, emptied); }), ValidationError)
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, emptied); }),
+               ValidationError)
       << "a whole record that empties it changes it";
   EXPECT_NE(stored(old.id), before) << "(the EMEA patch went through)";
   // Creates need it, upsert creates included.
-  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().create(uow, contact("New", "One")); }),
-               ValidationError);
+  EXPECT_THROW(
+      db().transact([&](UnitOfWork& uow) { db().contacts().create(uow, contact("New", "One")); }),
+      ValidationError);
   Patch<Contact> fresh;
   fresh.values = contact("New", "One");
   fresh.values.external_id = "x-1";
@@ -326,7 +343,8 @@ TEST_P(WritesTest, ABackfillFillsRecordsWithoutAValueInBatchesAsOrdinaryUpdates)
   Engine engine(db());
   std::vector<Id> ids;
   db().transact([&](UnitOfWork& uow) {
-    for (int i = 0; i < 5; ++i) ids.push_back(db().contacts().create(uow, contact("P", std::to_string(i))).id);
+    for (int i = 0; i < 5; ++i)
+      ids.push_back(db().contacts().create(uow, contact("P", std::to_string(i))).id);
     Contact has = contact("Has", "One");
     has.custom = {{"city", std::string("Oslo")}};
     ids.push_back(db().contacts().create(uow, has).id);
@@ -351,13 +369,16 @@ TEST_P(WritesTest, ABackfillFillsRecordsWithoutAValueInBatchesAsOrdinaryUpdates)
   EXPECT_EQ(engine.backfill_custom_field(admin, city, std::string("Bern"), options), 4u);
   EXPECT_EQ(progress, (std::vector<std::pair<std::uint64_t, std::uint64_t>>{{2, 3}, {4, 1}}));
   options.progress = {};
-  EXPECT_EQ(engine.backfill_custom_field(admin, city, std::string("Bern"), options), 1u) << "resumes";
+  EXPECT_EQ(engine.backfill_custom_field(admin, city, std::string("Bern"), options), 1u)
+      << "resumes";
   for (std::size_t i = 0; i < 5; ++i) {
     const Contact c = db().read([&](UnitOfWork& uow) { return db().contacts().get(uow, ids[i]); });
     EXPECT_EQ(c.custom.at("city"), CustomValue(std::string("Bern")));
-    EXPECT_EQ(c.version, i == 4 ? 3u : 2u) << "an ordinary update (the archived one was archived first)";
+    EXPECT_EQ(c.version, i == 4 ? 3u : 2u)
+        << "an ordinary update (the archived one was archived first)";
   }
-  EXPECT_EQ(stored(ids[5]).custom.at("city"), CustomValue(std::string("Oslo"))) << "a value is kept";
+  EXPECT_EQ(stored(ids[5]).custom.at("city"), CustomValue(std::string("Oslo")))
+      << "a value is kept";
   EXPECT_EQ(event_count() - events_before, 5) << "one contact.updated each";
   EXPECT_EQ(audit_entries() - audit_before, 5);
   EXPECT_EQ(records_without(city), 0u);
@@ -383,16 +404,18 @@ TEST_P(WritesTest, DatesAndTimesAreReadFromTheirTextInAnyOffset) {
     auto seen = custom_field("seen", CustomFieldType::kDateTime);
     seen.default_value = std::string("2019-02-11T11:00:00+01:00");
     const auto made = db().custom_fields().define(uow, seen);
-    EXPECT_EQ(made.default_value, CustomValue(Timestamp(std::chrono::sys_days{std::chrono::year{2019} / 2 / 11} +
-                                                        std::chrono::hours(10))));
+    EXPECT_EQ(made.default_value,
+              CustomValue(Timestamp(std::chrono::sys_days{std::chrono::year{2019} / 2 / 11} +
+                                    std::chrono::hours(10))));
   });
   Contact c = contact("Ti", "Me");
-  c.custom = {{"since", std::string("2019-02-11")}, {"seen", std::string("2019-02-11T04:30:00.25-05:30")}};
+  c.custom = {{"since", std::string("2019-02-11")},
+              {"seen", std::string("2019-02-11T04:30:00.25-05:30")}};
   c = db().transact([&](UnitOfWork& uow) { return db().contacts().create(uow, c); });
   EXPECT_EQ(c.custom.at("since"), CustomValue(Date(std::chrono::year{2019} / 2 / 11)));
   EXPECT_EQ(c.custom.at("seen"),
-            CustomValue(Timestamp(std::chrono::sys_days{std::chrono::year{2019} / 2 / 11} + std::chrono::hours(10) +
-                                  std::chrono::milliseconds(250))));
+            CustomValue(Timestamp(std::chrono::sys_days{std::chrono::year{2019} / 2 / 11} +
+                                  std::chrono::hours(10) + std::chrono::milliseconds(250))));
   for (const auto& [field, bad] : std::vector<std::pair<std::string, CustomValue>>{
            {"since", std::string("2019-02-30")},
            {"since", std::string("11/02/2019")},

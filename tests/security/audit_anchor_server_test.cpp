@@ -68,17 +68,20 @@ TEST_P(AuditAnchorServerTest, TheServerAnchorsTheTrailAndVerifyFindsACutAgainstI
   const std::string kept = std::to_string(last - 2);
   const std::string hash = scratch().raw("SELECT hash FROM audit_log WHERE id = " + kept);
   scratch().raw("DELETE FROM audit_log WHERE id > " + kept);
-  scratch().raw("UPDATE audit_head SET last_id = " + kept + ", last_hash = '" + hash + "' WHERE id = 1");
+  scratch().raw("UPDATE audit_head SET last_id = " + kept + ", last_hash = '" + hash +
+                "' WHERE id = 1");
   v = cli({"audit", "verify"});
   EXPECT_EQ(v.status, 0) << "the database alone cannot tell: " << v.output;
   v = cli({"audit", "verify", "--anchor", anchor_});
   EXPECT_EQ(v.status, 1) << v.output;
-  EXPECT_NE(v.output.find("TAMPERED WITH at entry " + std::to_string(last - 1)), std::string::npos) << v.output;
+  EXPECT_NE(v.output.find("TAMPERED WITH at entry " + std::to_string(last - 1)), std::string::npos)
+      << v.output;
 }
 
 TEST_P(AuditAnchorServerTest, AnAnchorWithoutTheAuditKeyStopsTheServerBeforeItServes) {
-  const auto r = run_command({"/usr/bin/env", "-u", "BANYAN_AUDIT_KEY", BANYAN_SERVER, "--listen", "127.0.0.1:0",
-                              "--database", scratch().url(), "--audit-anchor", anchor_ + ".other"});
+  const auto r = run_command({"/usr/bin/env", "-u", "BANYAN_AUDIT_KEY", BANYAN_SERVER, "--listen",
+                              "127.0.0.1:0", "--database", scratch().url(), "--audit-anchor",
+                              anchor_ + ".other"});
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("audit key"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("listening"), std::string::npos) << r.output;

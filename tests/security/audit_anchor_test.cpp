@@ -88,7 +88,8 @@ class AuditAnchorTest : public StoreTest {
     });
   }
   store::AuditVerification verify(const std::vector<store::AuditCheckpoint>& anchors = {}) {
-    return keyed().read([&](store::UnitOfWork& uow) { return keyed().audit().verify(uow, anchors); });
+    return keyed().read(
+        [&](store::UnitOfWork& uow) { return keyed().audit().verify(uow, anchors); });
   }
   store::AuditCheckpoint checkpoint() {
     return keyed().read([&](store::UnitOfWork& uow) { return keyed().audit().checkpoint(uow); });
@@ -97,20 +98,23 @@ class AuditAnchorTest : public StoreTest {
   // The tamperer replaces the entries from `from` on (to the end, or to `to` when given)
   // with `rewritten`'s (ids included), links and hashes each the unkeyed way, and moves the
   // head to the last one when the rewrite reaches the end.
-  void rewrite_chain(std::vector<store::AuditEntry> rewritten, std::uint64_t from, std::uint64_t to = 0) {
+  void rewrite_chain(std::vector<store::AuditEntry> rewritten, std::uint64_t from,
+                     std::uint64_t to = 0) {
     std::string prev = from == 1 ? std::string(64, '0') : rewritten[from - 2].hash;
     scratch().raw("DELETE FROM audit_log WHERE id >= " + std::to_string(from) +
                   (to != 0 ? " AND id <= " + std::to_string(to) : std::string()));
     for (auto& e : rewritten) {
       if (e.id < from || (to != 0 && e.id > to)) continue;
       e.hash = forged_hash(prev, e);
-      scratch().raw("INSERT INTO audit_log (id, at, actor_id, actor, origin, action, object_type, object_id, "
-                    "changes, detail, prev_hash, hash) VALUES (" +
-                    std::to_string(e.id) + ", " + std::to_string(e.at.time_since_epoch().count()) + ", " +
-                    std::to_string(e.actor_id.value_or(0)) + ", " + sql_text(e.actor) + ", " + sql_text(e.origin) +
-                    ", " + sql_text(e.action) + ", " + sql_text(std::string(to_string(e.object.type))) + ", " +
-                    std::to_string(e.object.id) + ", " + sql_text(e.changes) + ", " + sql_text(e.detail) + ", " +
-                    sql_text(prev) + ", " + sql_text(e.hash) + ")");
+      scratch().raw(
+          "INSERT INTO audit_log (id, at, actor_id, actor, origin, action, object_type, object_id, "
+          "changes, detail, prev_hash, hash) VALUES (" +
+          std::to_string(e.id) + ", " + std::to_string(e.at.time_since_epoch().count()) + ", " +
+          std::to_string(e.actor_id.value_or(0)) + ", " + sql_text(e.actor) + ", " +
+          sql_text(e.origin) + ", " + sql_text(e.action) + ", " +
+          sql_text(std::string(to_string(e.object.type))) + ", " + std::to_string(e.object.id) +
+          ", " + sql_text(e.changes) + ", " + sql_text(e.detail) + ", " + sql_text(prev) + ", " +
+          sql_text(e.hash) + ")");
       prev = e.hash;
     }
     if (to != 0) return;
@@ -133,7 +137,8 @@ TEST_P(AuditAnchorTest, AKeyedTrailVerifiesAndItsCheckpointsAreSigned) {
   const auto v = verify();
   EXPECT_TRUE(v.intact) << v.problem;
   EXPECT_EQ(v.entries, 5u);
-  EXPECT_EQ(keyed().read([&](store::UnitOfWork& uow) { return keyed().audit().keyed_from(uow); }), 1u);
+  EXPECT_EQ(keyed().read([&](store::UnitOfWork& uow) { return keyed().audit().keyed_from(uow); }),
+            1u);
   const auto c = checkpoint();
   EXPECT_EQ(c.sequence, 5u);
   EXPECT_EQ(c.hash, entries().back().hash);
@@ -184,8 +189,10 @@ TEST_P(AuditAnchorTest, ATruncationWithTheHeadResetIsFoundThroughACheckpoint) {
   // Entries 6 to 8 removed and the head set to entry 5, as a tamperer with SQL can.
   const auto log = entries();
   scratch().raw("DELETE FROM audit_log WHERE id > 5");
-  scratch().raw("UPDATE audit_head SET last_id = 5, last_hash = " + sql_text(log[4].hash) + " WHERE id = 1");
-  EXPECT_TRUE(verify().intact) << "without an anchor, a clean cut cannot be told from a shorter trail";
+  scratch().raw("UPDATE audit_head SET last_id = 5, last_hash = " + sql_text(log[4].hash) +
+                " WHERE id = 1");
+  EXPECT_TRUE(verify().intact)
+      << "without an anchor, a clean cut cannot be told from a shorter trail";
   const auto v = verify({early, late});
   EXPECT_FALSE(v.intact);
   EXPECT_EQ(v.first_bad, 6u) << v.problem;
@@ -221,7 +228,9 @@ TEST_P(AuditAnchorTest, AnotherKeyOrNoKeyCannotWriteAKeyedTrail) {
   EXPECT_THROW(reopen(kOtherKey), Unavailable);
   // No key: reading works; a write is refused whole, its record included.
   reopen(nullptr);
-  EXPECT_THROW(keyed().transact([&](store::UnitOfWork& uow) { keyed().contacts().create(uow, contact("Sneak", "X")); }),
+  EXPECT_THROW(keyed().transact([&](store::UnitOfWork& uow) {
+    keyed().contacts().create(uow, contact("Sneak", "X"));
+  }),
                Unavailable);
   EXPECT_EQ(scratch().raw("SELECT COUNT(*) FROM contacts"), "2");
   EXPECT_THROW(verify(), Unavailable);
@@ -235,7 +244,8 @@ TEST_P(AuditAnchorTest, AnExistingUnkeyedTrailIsKeyedFromItsNextEntry) {
   scratch().raw("UPDATE audit_head SET keyed_from = 0, key_mark = ''");  // as before version 15
   write_contacts(3);
   reopen(kAuditKey);
-  EXPECT_EQ(keyed().read([&](store::UnitOfWork& uow) { return keyed().audit().keyed_from(uow); }), 4u);
+  EXPECT_EQ(keyed().read([&](store::UnitOfWork& uow) { return keyed().audit().keyed_from(uow); }),
+            4u);
   write_contacts(2);
   EXPECT_TRUE(verify().intact);
   // An unkeyed entry rewritten with its chain up to the keyed part breaks the first keyed link.
@@ -248,7 +258,8 @@ TEST_P(AuditAnchorTest, AnExistingUnkeyedTrailIsKeyedFromItsNextEntry) {
 }
 
 TEST(AuditAnchorFile, AppendsLinesAndNamesALineThatIsNotACheckpoint) {
-  const auto path = std::filesystem::temp_directory_path() / ("banyan-anchor-" + std::to_string(::getpid()));
+  const auto path =
+      std::filesystem::temp_directory_path() / ("banyan-anchor-" + std::to_string(::getpid()));
   std::filesystem::remove(path);
   store::AuditCheckpoint c;
   c.sequence = 7;

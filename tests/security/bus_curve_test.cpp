@@ -34,7 +34,8 @@ class RawPeer {
   }
   void send(const std::vector<std::string>& frames) {
     for (std::size_t i = 0; i < frames.size(); ++i)
-      socket_.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::dontwait);
+      socket_.send(zmq::buffer(frames[i]),
+                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::dontwait);
   }
   // The next whole message within `wait`, or nothing.
   std::vector<std::string> receive(std::chrono::milliseconds wait) {
@@ -67,8 +68,10 @@ class BusCurveTest : public MessagingTest {
     keys_ = CurveKeys::parse(CurveKeys::generate());
   }
   MessageBus& relay(messaging::QueueSpec spec) {
-    MessageBus& r = bus({.node = "relay", .work_endpoint = "tcp://127.0.0.1:*",
-                         .publish_endpoint = "tcp://127.0.0.1:*", .curve = keys_});
+    MessageBus& r = bus({.node = "relay",
+                         .work_endpoint = "tcp://127.0.0.1:*",
+                         .publish_endpoint = "tcp://127.0.0.1:*",
+                         .curve = keys_});
     r.declare_queue(spec);
     r.start();
     EXPECT_TRUE(eventually([&] { return r.metrics().relay_holder; }));
@@ -80,7 +83,9 @@ class BusCurveTest : public MessagingTest {
     k.server_secret.clear();
     return k;
   }
-  std::pair<std::string, std::string> allowed_pair() const { return {keys_.client_public, keys_.client_secret}; }
+  std::pair<std::string, std::string> allowed_pair() const {
+    return {keys_.client_public, keys_.client_secret};
+  }
 
   CurveKeys keys_;
   zmq::context_t ctx_{1};
@@ -103,9 +108,12 @@ TEST_P(BusCurveTest, APeerWithoutTheKeysGetsNoEventAndNoMessage) {
   RawPeer plain_sub(ctx_, zmq::socket_type::sub, r.publish_endpoint());
   RawPeer plain_dealer(ctx_, zmq::socket_type::dealer, r.work_endpoint());
   const auto stranger = fresh_keypair();
-  RawPeer stranger_sub(ctx_, zmq::socket_type::sub, r.publish_endpoint(), stranger, keys_.server_public);
-  RawPeer stranger_dealer(ctx_, zmq::socket_type::dealer, r.work_endpoint(), stranger, keys_.server_public);
-  for (RawPeer* p : {&plain_dealer, &stranger_dealer}) p->send({"HELLO", "remote", "intruder", "100"});
+  RawPeer stranger_sub(ctx_, zmq::socket_type::sub, r.publish_endpoint(), stranger,
+                       keys_.server_public);
+  RawPeer stranger_dealer(ctx_, zmq::socket_type::dealer, r.work_endpoint(), stranger,
+                          keys_.server_public);
+  for (RawPeer* p : {&plain_dealer, &stranger_dealer})
+    p->send({"HELLO", "remote", "intruder", "100"});
   // A bus of the deployment without keys cannot even connect; one with them is served.
   MessageBus& keyless = bus({.node = "keyless", .relay = false, .curve = CurveKeys{}});
   Seen keyless_seen;
@@ -129,7 +137,8 @@ TEST_P(BusCurveTest, APeerWithoutTheKeysGetsNoEventAndNoMessage) {
 TEST_P(BusCurveTest, APeerWithTheKeysCannotSettleAnotherConsumersMessage) {
   auto spec = queue("q", {"contact.created"});
   MessageBus& r = relay(spec);
-  RawPeer holder(ctx_, zmq::socket_type::dealer, r.work_endpoint(), allowed_pair(), keys_.server_public);
+  RawPeer holder(ctx_, zmq::socket_type::dealer, r.work_endpoint(), allowed_pair(),
+                 keys_.server_public);
   holder.send({"HELLO", "q", "holder", "10"});
   std::this_thread::sleep_for(300ms);  // connected and known before anything is routed
   add_contact("Leased");
@@ -142,7 +151,8 @@ TEST_P(BusCurveTest, APeerWithTheKeysCannotSettleAnotherConsumersMessage) {
 
   // Another consumer with the deployment's keys tries to settle it: ack, then nack it as
   // permanent (which would dead-letter it), then give it back.
-  RawPeer other(ctx_, zmq::socket_type::dealer, r.work_endpoint(), allowed_pair(), keys_.server_public);
+  RawPeer other(ctx_, zmq::socket_type::dealer, r.work_endpoint(), allowed_pair(),
+                keys_.server_public);
   other.send({"HELLO", "q", "other", "10"});
   other.send({"ACK", id});
   other.send({"NACK", id, "1", "permanent", "forged", "other"});
@@ -171,7 +181,8 @@ TEST(CurveKeysFile, ParsesTheGeneratedFileAndRefusesMismatchedOrMalformedKeys) {
     CurveKeys::parse(text(k.server_public, other.server_secret));
     ADD_FAILURE() << "a public key that is not its secret's was accepted";
   } catch (const ValidationError& e) {
-    EXPECT_EQ(std::string(e.what()).find(other.server_secret), std::string::npos) << "no secret in the message";
+    EXPECT_EQ(std::string(e.what()).find(other.server_secret), std::string::npos)
+        << "no secret in the message";
   }
   EXPECT_THROW(CurveKeys::parse("server-public short\n"), ValidationError);
   EXPECT_THROW(CurveKeys::parse("client-public " + k.client_public + "\n"), ValidationError);

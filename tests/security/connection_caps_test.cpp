@@ -40,7 +40,9 @@ class RawConnection {
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
   bool connected() const { return connected_; }
-  void send(const std::string& bytes) { (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  void send(const std::string& bytes) {
+    (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  }
   // What the server sent within `wait` until it closed the connection, and whether it did.
   std::pair<std::string, bool> drain(std::chrono::milliseconds wait) {
     std::string got;
@@ -87,7 +89,8 @@ TEST_P(LowFileLimitTest, ThreeHundredIdleConnectionsDoNotStarveHealthOrAnAuthent
   EXPECT_TRUE(idle.front()->drain(1s).second) << "the longest-idle connection was closed";
   EXPECT_FALSE(idle.back()->drain(300ms).second);
   const std::string metrics = call("GET", "/metrics").body;
-  EXPECT_NE(metrics.find("banyan_http_connection_cap 128\n"), std::string::npos) << "256 files less 128";
+  EXPECT_NE(metrics.find("banyan_http_connection_cap 128\n"), std::string::npos)
+      << "256 files less 128";
   EXPECT_NE(metrics.find("banyan_http_idle_connections_closed_total "), std::string::npos);
   EXPECT_EQ(metrics.find("banyan_http_idle_connections_closed_total 0\n"), std::string::npos);
 }
@@ -138,7 +141,8 @@ TEST_P(ConnectionCapsTest, PastTheAddressCapTheOldestIdleConnectionOfThatAddress
   }
   HttpClient fresh(port_);
   EXPECT_EQ(fresh.request("GET", "/healthz").status, 200);
-  EXPECT_TRUE(idle.front()->drain(1s).second) << "the oldest idle connection of 127.0.0.1 made room";
+  EXPECT_TRUE(idle.front()->drain(1s).second)
+      << "the oldest idle connection of 127.0.0.1 made room";
   EXPECT_FALSE(idle[1]->drain(200ms).second);
   EXPECT_FALSE(other_address.drain(200ms).second) << "another address's connection is not touched";
 }

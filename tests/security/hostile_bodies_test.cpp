@@ -43,9 +43,10 @@ TEST_P(HostileBodiesTest, ManyElementsInOneArrayAre413) {
 }
 
 TEST_P(HostileBodiesTest, BytesAfterTheDocumentAreRefusedANulIncluded) {
-  for (const std::string& body : {std::string("{\"first_name\":\"Ada\"}\0", 21),
-                                  std::string("{\"first_name\":\"Ada\"}\0{\"last_name\":\"X\"}", 39),
-                                  std::string(R"({"first_name":"Ada"}{"first_name":"Eve"})")})
+  for (const std::string& body :
+       {std::string("{\"first_name\":\"Ada\"}\0", 21),
+        std::string("{\"first_name\":\"Ada\"}\0{\"last_name\":\"X\"}", 39),
+        std::string(R"({"first_name":"Ada"}{"first_name":"Eve"})")})
     expect_problem(post(*client_, "/v1/contacts", body), 400, "malformed_json");
   EXPECT_EQ(contacts_in_db(), 0);
 }
@@ -77,7 +78,8 @@ TEST_P(HostileBodiesTest, TheServerAnswersHealthChecksWhileHostileBodiesArrive) 
   EXPECT_GT(refused.load(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, HostileBodiesTest, ::testing::Values(Backend::kSqlite), backend_test_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, HostileBodiesTest, ::testing::Values(Backend::kSqlite),
+                         backend_test_name);
 
 }  // namespace
 }  // namespace banyan::test

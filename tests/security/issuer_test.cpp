@@ -17,9 +17,10 @@ namespace {
 // banyan-server started with `args` on a scratch SQLite file: its exit status and output
 // when it refuses to start.
 std::pair<int, std::string> start_refused(std::vector<std::string> args) {
-  const std::string db = ::testing::TempDir() + "banyan-issuer-" + std::to_string(::getpid()) + ".db";
-  std::vector<std::string> command{BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", "sqlite://" + db,
-                                   "--oidc-audience", "api"};
+  const std::string db =
+      ::testing::TempDir() + "banyan-issuer-" + std::to_string(::getpid()) + ".db";
+  std::vector<std::string> command{BANYAN_SERVER,    "--listen",        "127.0.0.1:0", "--database",
+                                   "sqlite://" + db, "--oidc-audience", "api"};
   for (auto& a : args) command.push_back(std::move(a));
   ChildProcess server(command);
   const int status = server.wait(std::chrono::seconds(20));
@@ -52,13 +53,14 @@ class ForeignKeysTest : public ServerTest {
     std::filesystem::create_directories(site_ + "/.well-known");
     port_of_site_ = free_port();
     issuer_ = "http://127.0.0.1:" + std::to_string(port_of_site_);
-    std::ofstream(site_ + "/.well-known/openid-configuration")
-        << json{{"issuer", issuer_}, {"jwks_uri", "http://127.0.0.2:" + std::to_string(port_of_site_) + "/jwks"}}
-               .dump();
+    std::ofstream(site_ + "/.well-known/openid-configuration") << json{
+        {"issuer", issuer_},
+        {"jwks_uri", "http://127.0.0.2:" + std::to_string(port_of_site_) +
+                         "/jwks"}}.dump();
     std::ofstream(site_ + "/jwks") << R"({"keys":[]})";
     site_server_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        "/usr/bin/python3", "-m", "http.server", std::to_string(port_of_site_), "--bind", "127.0.0.1",
-        "--directory", site_});
+        "/usr/bin/python3", "-m", "http.server", std::to_string(port_of_site_), "--bind",
+        "127.0.0.1", "--directory", site_});
     ASSERT_TRUE(site_server_->wait_for_output("Serving HTTP")) << site_server_->output();
     ServerTest::SetUp();
   }
@@ -91,11 +93,13 @@ TEST_P(ForeignKeysTest, KeysFromAnotherOriginAreNotFetched) {
   const auto r = call("GET", "/v1/contacts", nullptr, {{"authorization", "Bearer aaa.bbb.ccc"}});
   expect_problem(r, 503, "unavailable");
   EXPECT_NE(r.body.find("is not on the issuer's origin"), std::string::npos) << r.body;
-  EXPECT_EQ(site_server_->output().find("GET /jwks"), std::string::npos) << "the foreign keys were fetched";
+  EXPECT_EQ(site_server_->output().find("GET /jwks"), std::string::npos)
+      << "the foreign keys were fetched";
   EXPECT_EQ(call("GET", "/v1/contacts").status, 200);  // API keys still work
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, ForeignKeysTest, ::testing::Values(Backend::kSqlite), backend_test_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, ForeignKeysTest, ::testing::Values(Backend::kSqlite),
+                         backend_test_name);
 
 }  // namespace
 }  // namespace banyan::test

@@ -99,7 +99,8 @@ TEST(JsonBody, LongStringsAndKeysAre400) {
 }
 
 TEST(JsonBody, SyntaxErrorsAre400) {
-  for (const char* body : {"", "{", "{\"a\":}", "{'a':1}", "[1,]", "nul", "{\"a\":1e999999}", "\"\\ud800\""})
+  for (const char* body :
+       {"", "{", "{\"a\":}", "{'a':1}", "[1,]", "nul", "{\"a\":1e999999}", "\"\\ud800\""})
     EXPECT_EQ(refusal_status(body), 400) << body;
 }
 

@@ -34,7 +34,9 @@ class KeyRingServerTest : public ServerTest {
     std::filesystem::remove(key_file_);
   }
   std::vector<std::string> server_args() const override { return {"--key-check-interval", "1h"}; }
-  void write_ring(const std::string& ring) { std::ofstream(key_file_, std::ios::trunc) << ring << "\n"; }
+  void write_ring(const std::string& ring) {
+    std::ofstream(key_file_, std::ios::trunc) << ring << "\n";
+  }
 
   std::string key_file_;
 };
@@ -66,7 +68,8 @@ TEST_P(KeyRingServerTest, ARotationElsewhereShowsInReadyzAndSighupPicksItUp) {
 }
 
 TEST_P(KeyRingServerTest, AChangedRingThatLacksAKeyInUseIsRefusedAndTheRingInForceStays) {
-  const auto made = call("POST", "/v1/contacts", {{"first_name", "Kept"}, {"email", "kept@example.com"}});
+  const auto made =
+      call("POST", "/v1/contacts", {{"first_name", "Kept"}, {"email", "kept@example.com"}});
   ASSERT_EQ(made.status, 201);
   write_ring(kKey2);  // ring1 dropped although it seals the record above
   server_->signal(SIGHUP);
@@ -75,28 +78,34 @@ TEST_P(KeyRingServerTest, AChangedRingThatLacksAKeyInUseIsRefusedAndTheRingInFor
   const auto read = call("GET", "/v1/contacts/" + std::to_string(parsed(made)["id"].get<Id>()));
   EXPECT_EQ(read.status, 200) << "the ring in force still opens it: " << read.body;
   // And a server started with that ring does not start at all.
-  const auto r = run_command({BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", scratch().url()});
+  const auto r =
+      run_command({BANYAN_SERVER, "--listen", "127.0.0.1:0", "--database", scratch().url()});
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("'ring1'"), std::string::npos) << r.output;
   write_ring(kKey1);
 }
 
 TEST_P(KeyRingServerTest, MarkingAFieldSensitiveOverTheApiSealsItsStoredValuesAndSaysHowMany) {
-  const auto field = call("POST", "/v1/custom-fields", {{"object_type", "contact"}, {"name", "salary"}, {"type", "text"}});
+  const auto field = call("POST", "/v1/custom-fields",
+                          {{"object_type", "contact"}, {"name", "salary"}, {"type", "text"}});
   ASSERT_EQ(field.status, 201) << field.body;
   for (int i = 0; i < 3; ++i)
-    ASSERT_EQ(call("POST", "/v1/contacts", {{"first_name", "S"}, {"custom", {{"salary", "pay-" + std::to_string(i)}}}}).status,
+    ASSERT_EQ(call("POST", "/v1/contacts",
+                   {{"first_name", "S"}, {"custom", {{"salary", "pay-" + std::to_string(i)}}}})
+                  .status,
               201);
   const auto in_contacts = [&] {
     return scratch().raw("SELECT COUNT(*) FROM contacts WHERE custom_fields LIKE '%pay-1%'");
   };
   EXPECT_EQ(in_contacts(), "1");
   const json f = parsed(field);
-  const auto marked = call("PATCH", "/v1/custom-fields/" + std::to_string(f["id"].get<Id>()), {{"sensitive", true}},
-                           {{"if-match", "\"" + std::to_string(f["version"].get<int>()) + "\""}});
+  const auto marked =
+      call("PATCH", "/v1/custom-fields/" + std::to_string(f["id"].get<Id>()), {{"sensitive", true}},
+           {{"if-match", "\"" + std::to_string(f["version"].get<int>()) + "\""}});
   ASSERT_EQ(marked.status, 200) << marked.body;
   EXPECT_EQ(parsed(marked)["sealed_records"], 3) << marked.body;
-  EXPECT_EQ(in_contacts(), "0") << "sealed in the record (the audit trail keeps what was written then)";
+  EXPECT_EQ(in_contacts(), "0")
+      << "sealed in the record (the audit trail keeps what was written then)";
 }
 
 }  // namespace

@@ -24,12 +24,14 @@ class KeyRingTest : public StoreTest {
   std::vector<std::string> record_columns_holding(const std::string& needle) {
     std::vector<std::string> out;
     for (auto& c : scratch().columns_holding(needle))
-      if (!c.starts_with("audit_log.") && !c.starts_with("outbox_events.") && !c.starts_with("queue_messages."))
+      if (!c.starts_with("audit_log.") && !c.starts_with("outbox_events.") &&
+          !c.starts_with("queue_messages."))
         out.push_back(c);
     return out;
   }
   static Id add(store::Database& db, const std::string& email) {
-    return db.transact([&](UnitOfWork& uow) { return db.contacts().create(uow, contact("Ada", "L", email)).id; });
+    return db.transact(
+        [&](UnitOfWork& uow) { return db.contacts().create(uow, contact("Ada", "L", email)).id; });
   }
   static std::optional<std::string> email_of(store::Database& db, Id id) {
     return db.transact([&](UnitOfWork& uow) { return db.contacts().get(uow, id).email; });
@@ -75,7 +77,8 @@ TEST_P(KeyRingTest, ARingChangedElsewhereIsPickedUpWithoutARestart) {
   EXPECT_EQ(running->encryption_key_id(), "k2");
   EXPECT_EQ(email_of(*running, before).value_or(""), "before@example.com");
   // So is a known id with other key material.
-  EXPECT_THROW(running->reload_encryption_keys(EncryptionKeys::parse(kKey1 + "\n" + EncryptionKeys::generate_line("k2"))),
+  EXPECT_THROW(running->reload_encryption_keys(
+                   EncryptionKeys::parse(kKey1 + "\n" + EncryptionKeys::generate_line("k2"))),
                Unavailable);
   EXPECT_EQ(email_of(*running, after).value_or(""), "after@example.com");
 }
@@ -104,11 +107,13 @@ TEST_P(KeyRingTest, MarkingAFieldSensitiveSealsTheValuesItHolds) {
     d.sensitive = true;
     db->custom_fields().update(uow, d);
   });
-  EXPECT_EQ(db->seal_sensitive_values(ObjectType::kContact, 2), 5u) << "every record holding a value, in batches of 2";
+  EXPECT_EQ(db->seal_sensitive_values(ObjectType::kContact, 2), 5u)
+      << "every record holding a value, in batches of 2";
   // (The audit trail and the event log keep what was written then, as they must.)
   EXPECT_TRUE(record_columns_holding("secret-3").empty()) << "no stored value left as given";
   db->transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(std::get<std::string>(db->contacts().get(uow, ids[3]).custom.at("salary")), "secret-3");
+    EXPECT_EQ(std::get<std::string>(db->contacts().get(uow, ids[3]).custom.at("salary")),
+              "secret-3");
   });
   EXPECT_EQ(db->seal_sensitive_values(ObjectType::kContact), 0u) << "nothing left to seal";
 }

@@ -26,10 +26,11 @@ class PrincipalPathsTest : public TeamsServerTest {
     west_rep_id = user_id("westrep@example.com");
     // A sensitive custom field on contacts and companies.
     for (const char* type : {"contact", "company"})
-      ASSERT_EQ(call("POST", "/v1/custom-fields",
-                     {{"object_type", type}, {"name", "secret"}, {"type", "text"}, {"sensitive", true}})
-                    .status,
-                201);
+      ASSERT_EQ(
+          call("POST", "/v1/custom-fields",
+               {{"object_type", type}, {"name", "secret"}, {"type", "text"}, {"sensitive", true}})
+              .status,
+          201);
   }
 
   // A record made by `role` (201 expected), as answered.
@@ -49,22 +50,31 @@ class PrincipalPathsTest : public TeamsServerTest {
 TEST_P(PrincipalPathsTest, ConversionNeitherJoinsNorRevealsACompanyOutOfScope) {
   // West's company for acme.com, with a sensitive value.
   const json hidden = made("west_rep", "companies",
-                           {{"name", "Acme West"}, {"domain", "acme.com"}, {"team_id", west},
+                           {{"name", "Acme West"},
+                            {"domain", "acme.com"},
+                            {"team_id", west},
                             {"custom", {{"secret", "west-only"}}}});
   const json lead = made("sales_rep", "leads",
-                         {{"first_name", "Ada"}, {"last_name", "Lovelace"}, {"email", "ada@acme.com"},
-                          {"company_name", "Acme"}, {"team_id", east}});
-  const auto r = as("sales_rep", "POST", "/v1/leads/" + lead["id"].dump() + "/convert", json::object());
+                         {{"first_name", "Ada"},
+                          {"last_name", "Lovelace"},
+                          {"email", "ada@acme.com"},
+                          {"company_name", "Acme"},
+                          {"team_id", east}});
+  const auto r =
+      as("sales_rep", "POST", "/v1/leads/" + lead["id"].dump() + "/convert", json::object());
   ASSERT_EQ(r.status, 200) << r.body;
   const json done = parsed(r);
-  EXPECT_NE(done["company"]["id"], hidden["id"]) << "the rep's contact joined a company it cannot read";
+  EXPECT_NE(done["company"]["id"], hidden["id"])
+      << "the rep's contact joined a company it cannot read";
   EXPECT_TRUE(done["company_created"].get<bool>());
   EXPECT_EQ(r.body.find("west-only"), std::string::npos) << r.body;
   EXPECT_EQ(as("sales_rep", "GET", "/v1/companies/" + hidden["id"].dump()).status, 404);
   // The West rep's own conversion does find West's company.
-  const json west_lead = made("west_rep", "leads",
-                              {{"first_name", "Eve"}, {"last_name", "W"}, {"email", "eve@acme.com"}, {"team_id", west}});
-  const auto w = as("west_rep", "POST", "/v1/leads/" + west_lead["id"].dump() + "/convert", json::object());
+  const json west_lead = made(
+      "west_rep", "leads",
+      {{"first_name", "Eve"}, {"last_name", "W"}, {"email", "eve@acme.com"}, {"team_id", west}});
+  const auto w =
+      as("west_rep", "POST", "/v1/leads/" + west_lead["id"].dump() + "/convert", json::object());
   ASSERT_EQ(w.status, 200) << w.body;
   EXPECT_EQ(parsed(w)["company"]["id"], hidden["id"]);
 }
@@ -80,11 +90,16 @@ TEST_P(PrincipalPathsTest, AConversionAnswersOnlyWhatTheCallerMaySee) {
     db().companies().create(uow, c);
   });
   const json lead = made("sales_rep", "leads",
-                         {{"first_name", "Hank"}, {"last_name", "S"}, {"email", "hank@globex.com"}, {"team_id", east}});
-  const auto r = as("sales_rep", "POST", "/v1/leads/" + lead["id"].dump() + "/convert", json::object());
+                         {{"first_name", "Hank"},
+                          {"last_name", "S"},
+                          {"email", "hank@globex.com"},
+                          {"team_id", east}});
+  const auto r =
+      as("sales_rep", "POST", "/v1/leads/" + lead["id"].dump() + "/convert", json::object());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(parsed(r)["company"]["name"], "Globex");
-  EXPECT_EQ(r.body.find("team-secret"), std::string::npos) << "a masked field came back whole: " << r.body;
+  EXPECT_EQ(r.body.find("team-secret"), std::string::npos)
+      << "a masked field came back whole: " << r.body;
 }
 
 TEST_P(PrincipalPathsTest, MergeNeverCopiesWhatTheCallerCannotSee) {
@@ -99,32 +114,44 @@ TEST_P(PrincipalPathsTest, MergeNeverCopiesWhatTheCallerCannotSee) {
                 .status,
             201);
   keys["merger"] = key_for("merger@example.com", {"merger"});
-  const json survivor = made("admin", "contacts",
-                             {{"first_name", "Ada"}, {"last_name", "L"}, {"owner_id", user_id("merger@example.com")}});
+  const json survivor = made(
+      "admin", "contacts",
+      {{"first_name", "Ada"}, {"last_name", "L"}, {"owner_id", user_id("merger@example.com")}});
   const json loser = made("west_rep", "contacts",
-                          {{"first_name", "Ada"}, {"last_name", "L"}, {"email", "ada@hidden.example"},
-                           {"phone", "+1 555 0100"}, {"custom", {{"secret", "hidden-value"}}}, {"team_id", west}});
+                          {{"first_name", "Ada"},
+                           {"last_name", "L"},
+                           {"email", "ada@hidden.example"},
+                           {"phone", "+1 555 0100"},
+                           {"custom", {{"secret", "hidden-value"}}},
+                           {"team_id", west}});
   const std::string path = "/v1/contacts/" + survivor["id"].dump() + "/merge";
   // Naming a hidden sensitive custom field as the winner is refused.
-  auto r = as("merger", "POST", path, {{"losers", {loser["id"]}}, {"winners", {{"custom.secret", loser["id"]}}}});
+  auto r = as("merger", "POST", path,
+              {{"losers", {loser["id"]}}, {"winners", {{"custom.secret", loser["id"]}}}});
   EXPECT_EQ(r.status, 403) << r.body;
-  r = as("merger", "POST", path, {{"losers", {loser["id"]}}, {"winners", {{"email", loser["id"]}}}});
+  r = as("merger", "POST", path,
+         {{"losers", {loser["id"]}}, {"winners", {{"email", loser["id"]}}}});
   EXPECT_EQ(r.status, 403) << r.body;
   // A plain merge fills no blank from the hidden values.
   r = as("merger", "POST", path, {{"losers", {loser["id"]}}});
   ASSERT_EQ(r.status, 200) << r.body;
-  const json after = parsed(call("GET", "/v1/contacts/" + survivor["id"].dump()));  // as admin: all of it
+  const json after =
+      parsed(call("GET", "/v1/contacts/" + survivor["id"].dump()));  // as admin: all of it
   EXPECT_TRUE(after["email"].is_null()) << after;
   EXPECT_TRUE(after["phone"].is_null()) << after;
   EXPECT_FALSE(after["custom"].contains("secret")) << after;
 }
 
 TEST_P(PrincipalPathsTest, HistoryHidesASensitiveFieldAfterItIsRenamedOrDeleted) {
-  const json c = made("admin", "contacts",
-                      {{"first_name", "Ada"}, {"last_name", "L"}, {"custom", {{"secret", "first-value"}}}});
+  const json c =
+      made("admin", "contacts",
+           {{"first_name", "Ada"}, {"last_name", "L"}, {"custom", {{"secret", "first-value"}}}});
   const std::string id = c["id"].dump();
-  ASSERT_EQ(call("PATCH", "/v1/contacts/" + id, {{"custom", {{"secret", "second-value"}}}}).status, 200);
-  auto history_as_reader = [&] { return as("read_only", "GET", "/v1/contacts/" + id + "/history"); };
+  ASSERT_EQ(call("PATCH", "/v1/contacts/" + id, {{"custom", {{"secret", "second-value"}}}}).status,
+            200);
+  auto history_as_reader = [&] {
+    return as("read_only", "GET", "/v1/contacts/" + id + "/history");
+  };
   auto r = history_as_reader();
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body.find("value"), std::string::npos) << r.body;
@@ -134,7 +161,8 @@ TEST_P(PrincipalPathsTest, HistoryHidesASensitiveFieldAfterItIsRenamedOrDeleted)
   for (const auto& d : field["items"])
     if (d["name"] == "secret") field_id = d["id"].dump();
   ASSERT_FALSE(field_id.empty()) << field;
-  ASSERT_EQ(call("POST", "/v1/custom-fields/" + field_id + "/rename", {{"name", "hush"}}).status, 200);
+  ASSERT_EQ(call("POST", "/v1/custom-fields/" + field_id + "/rename", {{"name", "hush"}}).status,
+            200);
   r = history_as_reader();
   EXPECT_EQ(r.body.find("first-value"), std::string::npos) << r.body;
   EXPECT_EQ(r.body.find("second-value"), std::string::npos) << r.body;
@@ -143,7 +171,8 @@ TEST_P(PrincipalPathsTest, HistoryHidesASensitiveFieldAfterItIsRenamedOrDeleted)
   r = history_as_reader();
   EXPECT_EQ(r.body.find("first-value"), std::string::npos) << r.body;
   // The administrator still sees what was written.
-  EXPECT_NE(call("GET", "/v1/contacts/" + id + "/history").body.find("first-value"), std::string::npos);
+  EXPECT_NE(call("GET", "/v1/contacts/" + id + "/history").body.find("first-value"),
+            std::string::npos);
 }
 
 TEST_P(PrincipalPathsTest, AUsersAccessHistoryIsTheirsAndTheAdministratorsOnly) {
@@ -164,7 +193,10 @@ TEST_P(PrincipalPathsTest, AReferenceToAHiddenRecordIsRefusedAsIfItDidNotExist) 
   const json stage = {{"id", sales.lead.id}};
   auto deal = [&](const json& company) {
     return as("sales_rep", "POST", "/v1/deals",
-              {{"title", "D"}, {"pipeline_id", pipeline["id"]}, {"stage_id", stage["id"]}, {"company_id", company},
+              {{"title", "D"},
+               {"pipeline_id", pipeline["id"]},
+               {"stage_id", stage["id"]},
+               {"company_id", company},
                {"team_id", east}});
   };
   const auto to_hidden = deal(hidden["id"]);
@@ -175,23 +207,35 @@ TEST_P(PrincipalPathsTest, AReferenceToAHiddenRecordIsRefusedAsIfItDidNotExist) 
   EXPECT_EQ(parsed(to_missing)["field"], "company_id");
   // Later, by PATCH: the same.
   const json mine = made("sales_rep", "deals",
-                         {{"title", "Mine"}, {"pipeline_id", pipeline["id"]}, {"stage_id", stage["id"]}, {"team_id", east}});
-  const auto patched = as("sales_rep", "PATCH", "/v1/deals/" + mine["id"].dump(), {{"company_id", hidden["id"]}});
+                         {{"title", "Mine"},
+                          {"pipeline_id", pipeline["id"]},
+                          {"stage_id", stage["id"]},
+                          {"team_id", east}});
+  const auto patched =
+      as("sales_rep", "PATCH", "/v1/deals/" + mine["id"].dump(), {{"company_id", hidden["id"]}});
   EXPECT_EQ(patched.status, 422) << patched.body;
   EXPECT_EQ(as("sales_rep", "GET", "/v1/deals/" + mine["id"].dump()).status, 200);
-  EXPECT_TRUE(parsed(as("sales_rep", "GET", "/v1/deals/" + mine["id"].dump()))["company_id"].is_null());
+  EXPECT_TRUE(
+      parsed(as("sales_rep", "GET", "/v1/deals/" + mine["id"].dump()))["company_id"].is_null());
 }
 
 // External ids are unique across every record of a type: a rep who could write one would
 // learn from a 409 that a hidden record holds it. The answer is the same 403 either way.
 TEST_P(PrincipalPathsTest, AnExternalIdTellsNothingOfHiddenRecords) {
   const auto hidden = call("POST", "/v1/contacts",
-                           {{"first_name", "West"}, {"last_name", "Hidden"}, {"team_id", west}, {"external_id", "crm-42"}});
+                           {{"first_name", "West"},
+                            {"last_name", "Hidden"},
+                            {"team_id", west},
+                            {"external_id", "crm-42"}});
   ASSERT_EQ(hidden.status, 201) << hidden.body;
-  const json mine = made("sales_rep", "contacts", {{"first_name", "Mine"}, {"last_name", "Own"}, {"team_id", east}});
+  const json mine = made("sales_rep", "contacts",
+                         {{"first_name", "Mine"}, {"last_name", "Own"}, {"team_id", east}});
   std::vector<std::string> bodies;
   for (const char* external_id : {"crm-42", "crm-free"}) {
-    const json item = {{"first_name", "Probe"}, {"last_name", "P"}, {"team_id", east}, {"external_id", external_id}};
+    const json item = {{"first_name", "Probe"},
+                       {"last_name", "P"},
+                       {"team_id", east},
+                       {"external_id", external_id}};
     for (const auto& [method, path, body] : std::vector<std::tuple<std::string, std::string, json>>{
              {"POST", "/v1/contacts/upsert", item},
              {"POST", "/v1/contacts/upsert", {{"items", {item}}}},
@@ -201,14 +245,18 @@ TEST_P(PrincipalPathsTest, AnExternalIdTellsNothingOfHiddenRecords) {
       const auto r = as("sales_rep", method, path, body);
       expect_problem(r, 403, "permission_denied");
       const json problem = parsed(r);
-      EXPECT_TRUE(problem["field"] == "external_id" || problem["field"] == "items[0].external_id") << r.body;
+      EXPECT_TRUE(problem["field"] == "external_id" || problem["field"] == "items[0].external_id")
+          << r.body;
       bodies.push_back(problem["detail"].get<std::string>());
     }
   }
   // Word for word the same, twin or not.
-  for (std::size_t i = 0; i < bodies.size() / 2; ++i) EXPECT_EQ(bodies[i], bodies[i + bodies.size() / 2]);
-  EXPECT_EQ(parsed(call("GET", "/v1/contacts?limit=200"))["items"].size(), 2u) << "nothing was written";
-  EXPECT_TRUE(parsed(as("sales_rep", "GET", "/v1/contacts/" + mine["id"].dump()))["external_id"].is_null());
+  for (std::size_t i = 0; i < bodies.size() / 2; ++i)
+    EXPECT_EQ(bodies[i], bodies[i + bodies.size() / 2]);
+  EXPECT_EQ(parsed(call("GET", "/v1/contacts?limit=200"))["items"].size(), 2u)
+      << "nothing was written";
+  EXPECT_TRUE(
+      parsed(as("sales_rep", "GET", "/v1/contacts/" + mine["id"].dump()))["external_id"].is_null());
   // The integration role reads every contact and syncs by external id.
   keys["integration"] = key_for("sync@example.com", {"integration"});
   const auto synced = as("integration", "POST", "/v1/contacts/upsert",
@@ -217,10 +265,12 @@ TEST_P(PrincipalPathsTest, AnExternalIdTellsNothingOfHiddenRecords) {
 }
 
 TEST_P(PrincipalPathsTest, ARecordGoesOnlyToATeamTheCallersRoleMayWriteIn) {
-  auto r = as("sales_rep", "POST", "/v1/contacts", {{"first_name", "A"}, {"last_name", "B"}, {"team_id", west}});
+  auto r = as("sales_rep", "POST", "/v1/contacts",
+              {{"first_name", "A"}, {"last_name", "B"}, {"team_id", west}});
   expect_problem(r, 403, "permission_denied");
   EXPECT_EQ(parsed(r)["field"], "team_id");
-  const json mine = made("sales_rep", "contacts", {{"first_name", "A"}, {"last_name", "B"}, {"team_id", east}});
+  const json mine =
+      made("sales_rep", "contacts", {{"first_name", "A"}, {"last_name", "B"}, {"team_id", east}});
   r = as("sales_rep", "PATCH", "/v1/contacts/" + mine["id"].dump(), {{"team_id", west}});
   expect_problem(r, 403, "permission_denied");
   EXPECT_EQ(parsed(call("GET", "/v1/contacts/" + mine["id"].dump()))["team_id"], east);
@@ -235,15 +285,17 @@ TEST_P(PrincipalPathsTest, AdministrationIsGrantedOnlyWithScopeAll) {
                          {"grants", {{{"type", "user"}, {"action", "admin"}, {"scope", scope}}}}});
     expect_problem(r, 422, "validation");
   }
-  EXPECT_EQ(call("POST", "/v1/roles", {{"name", "full-admin"},
-                                        {"grants", {{{"type", "user"}, {"action", "admin"}, {"scope", "all"}}}}})
+  EXPECT_EQ(call("POST", "/v1/roles",
+                 {{"name", "full-admin"},
+                  {"grants", {{{"type", "user"}, {"action", "admin"}, {"scope", "all"}}}}})
                 .status,
             201);
 }
 
 TEST_P(PrincipalPathsTest, ListingPastTheExportAllowanceNeedsTheExportAction) {
   db().transact([&](store::UnitOfWork& uow) {
-    for (int i = 0; i < 200; ++i) db().contacts().create(uow, contact("C" + std::to_string(i), "X"));
+    for (int i = 0; i < 200; ++i)
+      db().contacts().create(uow, contact("C" + std::to_string(i), "X"));
   });
   // read_only has no export action: 10,000 records in 10 minutes, then 403.
   int listed = 0;
@@ -257,7 +309,8 @@ TEST_P(PrincipalPathsTest, ListingPastTheExportAllowanceNeedsTheExportAction) {
   expect_problem(last, 403, "permission_denied");
   EXPECT_EQ(parsed(last)["field"], "export");
   // The administrator holds export: let through (and logged as an anomaly).
-  for (int page = 0; page < 51; ++page) ASSERT_EQ(call("GET", "/v1/contacts?limit=200").status, 200);
+  for (int page = 0; page < 51; ++page)
+    ASSERT_EQ(call("GET", "/v1/contacts?limit=200").status, 200);
 }
 
 TEST_P(PrincipalPathsTest, MetricsNeedAnAdministratorOrTheMetricsToken) {
@@ -265,16 +318,26 @@ TEST_P(PrincipalPathsTest, MetricsNeedAnAdministratorOrTheMetricsToken) {
   EXPECT_EQ(as("sales_rep", "GET", "/metrics").status, 403);
   EXPECT_EQ(call("GET", "/metrics").status, 200);
   HttpClient scraper(port_);
-  EXPECT_EQ(scraper.request("GET", "/metrics", "", {{"authorization", "Bearer scrape-0123456789abcdef"}}).status, 200);
-  EXPECT_EQ(scraper.request("GET", "/metrics", "", {{"authorization", "Bearer scrape-0123456789abcdeX"}}).status, 401);
+  EXPECT_EQ(
+      scraper.request("GET", "/metrics", "", {{"authorization", "Bearer scrape-0123456789abcdef"}})
+          .status,
+      200);
+  EXPECT_EQ(
+      scraper.request("GET", "/metrics", "", {{"authorization", "Bearer scrape-0123456789abcdeX"}})
+          .status,
+      401);
   EXPECT_EQ(scraper.request("GET", "/metrics").status, 401);
   // The token opens nothing else.
-  EXPECT_EQ(scraper.request("GET", "/v1/contacts", "", {{"authorization", "Bearer scrape-0123456789abcdef"}}).status,
-            401);
+  EXPECT_EQ(
+      scraper
+          .request("GET", "/v1/contacts", "", {{"authorization", "Bearer scrape-0123456789abcdef"}})
+          .status,
+      401);
 }
 
 TEST_P(PrincipalPathsTest, ReadsRefusedForScopeAreAuditedOncePerPrincipalAndMinute) {
-  const json hidden = made("west_rep", "contacts", {{"first_name", "W"}, {"last_name", "W"}, {"team_id", west}});
+  const json hidden =
+      made("west_rep", "contacts", {{"first_name", "W"}, {"last_name", "W"}, {"team_id", west}});
   EXPECT_EQ(denials_of(rep_id), "0");
   for (int i = 0; i < 20; ++i)
     EXPECT_EQ(as("sales_rep", "GET", "/v1/contacts/" + hidden["id"].dump()).status, 404);
@@ -287,9 +350,10 @@ TEST_P(PrincipalPathsTest, ReadsRefusedForScopeAreAuditedOncePerPrincipalAndMinu
   EXPECT_EQ(as("west_rep", "GET", "/v1/contacts/987654").status, 404);
   EXPECT_EQ(std::stoi(denials_of(west_rep_id)), before);
   // The trail names the record.
-  EXPECT_EQ(scratch().raw("SELECT object_id FROM audit_log WHERE action = 'denied' AND actor_id = " +
-                          std::to_string(rep_id) + " ORDER BY id LIMIT 1"),
-            hidden["id"].dump());
+  EXPECT_EQ(
+      scratch().raw("SELECT object_id FROM audit_log WHERE action = 'denied' AND actor_id = " +
+                    std::to_string(rep_id) + " ORDER BY id LIMIT 1"),
+      hidden["id"].dump());
 }
 
 BANYAN_ON_BOTH_BACKENDS(PrincipalPathsTest);

@@ -16,7 +16,8 @@ BillingStub::BillingStub() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener_, 64) != 0)
+  if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listener_, 64) != 0)
     throw std::runtime_error("the billing stub cannot listen");
   socklen_t len = sizeof addr;
   getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -36,7 +37,9 @@ BillingStub::~BillingStub() {
   ::close(listener_);
 }
 
-std::string BillingStub::url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/customers"; }
+std::string BillingStub::url() const {
+  return "http://127.0.0.1:" + std::to_string(port_) + "/customers";
+}
 
 std::set<std::string> BillingStub::customers() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -94,7 +97,8 @@ void BillingStub::handle(int fd) {
     if (is_delete) customers_.erase(key);
   }
   if (mode == Mode::kHang || mode == Mode::kSilentOk) {
-    for (int i = 0; i < 600 && !stopping_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 600 && !stopping_.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     ::close(fd);
     return;
   }
@@ -114,8 +118,10 @@ void BillingStub::handle(int fd) {
     std::lock_guard<std::mutex> lock(mutex_);
     status = customers_.erase(key) == 1 ? 200 : 404;
   }
-  const std::string out = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n"
-                          "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  const std::string out = "HTTP/1.1 " + std::to_string(status) +
+                          " X\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " +
+                          std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
   ::close(fd);
 }

@@ -45,7 +45,7 @@ class BillingStub {
   std::atomic<bool> stopping_{false};
   std::atomic<int> posts_{0}, deletes_{0};
   std::mutex mutex_;
-  std::set<std::string> customers_;  // guarded by mutex_
+  std::set<std::string> customers_;    // guarded by mutex_
   std::vector<std::thread> handlers_;  // guarded by mutex_
   std::thread acceptor_;
 };

@@ -18,14 +18,16 @@ namespace banyan::test {
 namespace {
 std::string new_log_path() {
   static std::atomic<int> n{0};
-  return "/tmp/banyan-child-" + std::to_string(getpid()) + "-" + std::to_string(n.fetch_add(1)) + ".log";
+  return "/tmp/banyan-child-" + std::to_string(getpid()) + "-" + std::to_string(n.fetch_add(1)) +
+         ".log";
 }
 }  // namespace
 
 ChildProcess::ChildProcess(std::vector<std::string> argv) : log_path_(new_log_path()) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   // The child must not inherit a blocked signal mask from a test thread.
   posix_spawnattr_t attr;

@@ -26,7 +26,8 @@ class ChildProcess {
   // Everything the process printed so far.
   std::string output() const;
   // Waits until the output contains `text`.
-  bool wait_for_output(const std::string& text, std::chrono::milliseconds limit = std::chrono::seconds(30));
+  bool wait_for_output(const std::string& text,
+                       std::chrono::milliseconds limit = std::chrono::seconds(30));
 
  private:
   pid_t pid_ = -1;

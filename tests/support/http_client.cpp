@@ -15,7 +15,8 @@ namespace banyan::test {
 namespace {
 // True once `fd` has something to read (or was closed) before `deadline`.
 bool readable_before(int fd, std::chrono::steady_clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
   if (left.count() <= 0) return false;
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, static_cast<int>(left.count())) > 0;
@@ -72,18 +73,21 @@ HttpReply HttpClient::receive(std::chrono::milliseconds wait) {
   reply.status = std::stoi(status_line.substr(9, 3));
   while (line_end != std::string::npos && line_end < head.size()) {
     const auto next = head.find("\r\n", line_end + 2);
-    const std::string line = head.substr(line_end + 2, (next == std::string::npos ? head.size() : next) - line_end - 2);
+    const std::string line =
+        head.substr(line_end + 2, (next == std::string::npos ? head.size() : next) - line_end - 2);
     const auto colon = line.find(':');
     if (colon != std::string::npos) {
       std::string name = line.substr(0, colon);
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       std::string value = line.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') value.erase(0, 1);
       reply.headers[name] = value;
     }
     line_end = next;
   }
-  const std::size_t length = reply.headers.count("content-length") ? std::stoul(reply.headers["content-length"]) : 0;
+  const std::size_t length =
+      reply.headers.count("content-length") ? std::stoul(reply.headers["content-length"]) : 0;
   while (pending_.size() < end + 4 + length)
     if (!fill()) {
       reply.status = 0;
@@ -94,18 +98,21 @@ HttpReply HttpClient::receive(std::chrono::milliseconds wait) {
   return reply;
 }
 
-HttpReply HttpClient::request(const std::string& method, const std::string& target, const std::string& body,
+HttpReply HttpClient::request(const std::string& method, const std::string& target,
+                              const std::string& body,
                               std::vector<std::pair<std::string, std::string>> headers) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (fd_ < 0) connect();
     std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     bool typed = false;
     auto lower = [](std::string k) {
-      std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(k.begin(), k.end(), k.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       return k;
     };
     for (const auto& [k, v] : defaults_) {
-      const bool replaced = std::any_of(headers.begin(), headers.end(), [&](const auto& h) { return lower(h.first) == k; });
+      const bool replaced = std::any_of(headers.begin(), headers.end(),
+                                        [&](const auto& h) { return lower(h.first) == k; });
       if (!replaced) req += k + ": " + v + "\r\n";
     }
     for (const auto& [k, v] : headers) {

@@ -29,14 +29,18 @@ class HttpClient {
 
   // A header every request() sends (e.g. Authorization) unless it names the same header
   // itself; naming it with an empty value leaves it out. `name` in lower case.
-  void set_default_header(const std::string& name, const std::string& value) { defaults_[name] = value; }
+  void set_default_header(const std::string& name, const std::string& value) {
+    defaults_[name] = value;
+  }
 
   // Sends one request on the kept-alive connection (reconnecting if the server closed
   // it). A body is sent as application/json unless a content-type header is given.
-  HttpReply request(const std::string& method, const std::string& target, const std::string& body = "",
+  HttpReply request(const std::string& method, const std::string& target,
+                    const std::string& body = "",
                     std::vector<std::pair<std::string, std::string>> headers = {});
   // Sends raw bytes on a fresh connection and reads one answer (status 0 if none).
-  HttpReply raw(const std::string& bytes, std::chrono::milliseconds wait = std::chrono::seconds(10));
+  HttpReply raw(const std::string& bytes,
+                std::chrono::milliseconds wait = std::chrono::seconds(10));
   // True when the server closes this connection within `wait` (after `bytes`, if any).
   bool closed_by_server(std::chrono::milliseconds wait);
   // Writes bytes on the current connection without reading.

@@ -35,21 +35,21 @@ std::string bn_bytes(EVP_PKEY* pkey, const char* name) {
 nlohmann::json jwk(const KeyPair& k, const std::string& kid) {
   if (EVP_PKEY_is_a(k.pkey, "RSA")) {
     return nlohmann::json{{"kty", "RSA"},
-            {"kid", kid},
-            {"use", "sig"},
-            {"alg", "RS256"},
-            {"n", base64url_encode(bn_bytes(k.pkey, OSSL_PKEY_PARAM_RSA_N))},
-            {"e", base64url_encode(bn_bytes(k.pkey, OSSL_PKEY_PARAM_RSA_E))}};
+                          {"kid", kid},
+                          {"use", "sig"},
+                          {"alg", "RS256"},
+                          {"n", base64url_encode(bn_bytes(k.pkey, OSSL_PKEY_PARAM_RSA_N))},
+                          {"e", base64url_encode(bn_bytes(k.pkey, OSSL_PKEY_PARAM_RSA_E))}};
   }
   unsigned char point[65];
   std::size_t size = 0;
   EVP_PKEY_get_octet_string_param(k.pkey, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &size);
   const std::string p(reinterpret_cast<char*>(point), size);
   return nlohmann::json{{"kty", "EC"},
-          {"kid", kid},
-          {"crv", "P-256"},
-          {"x", base64url_encode(p.substr(1, 32))},
-          {"y", base64url_encode(p.substr(33, 32))}};
+                        {"kid", kid},
+                        {"crv", "P-256"},
+                        {"x", base64url_encode(p.substr(1, 32))},
+                        {"y", base64url_encode(p.substr(33, 32))}};
 }
 
 std::string sign(const KeyPair& k, const std::string& data) {

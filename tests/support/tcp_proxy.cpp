@@ -18,7 +18,8 @@ sockaddr_in loopback(const std::string& host, unsigned short port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
-  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) throw std::runtime_error("TcpProxy: not an IPv4 address: " + host);
+  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1)
+    throw std::runtime_error("TcpProxy: not an IPv4 address: " + host);
   return a;
 }
 
@@ -41,7 +42,8 @@ TcpProxy::TcpProxy(std::string host, unsigned short port) : host_(std::move(host
   ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   sockaddr_in a = loopback("127.0.0.1", 0);
   socklen_t len = sizeof a;
-  if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listener_, 128) != 0 ||
+  if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::listen(listener_, 128) != 0 ||
       ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
     throw std::runtime_error("TcpProxy: cannot listen");
   port_ = ntohs(a.sin_port);
@@ -91,7 +93,8 @@ void TcpProxy::run() {
     for (std::size_t i = 0; i < pairs.size(); ++i) {
       const auto& p = pairs[i];
       bool open = true;
-      for (const auto& [from, to, at] : {std::tuple{p.client, p.server, 1 + 2 * i}, std::tuple{p.server, p.client, 2 + 2 * i}}) {
+      for (const auto& [from, to, at] :
+           {std::tuple{p.client, p.server, 1 + 2 * i}, std::tuple{p.server, p.client, 2 + 2 * i}}) {
         if (!open || !(fds[at].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         const ssize_t n = ::recv(from, buffer.data(), buffer.size(), 0);
         open = n > 0 && send_all(to, buffer.data(), n);

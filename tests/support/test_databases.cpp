@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 
 namespace banyan::test {
@@ -24,8 +24,8 @@ std::string unique_suffix() {
 
 MYSQL* connect_admin(const MariaDbServer& server) {
   MYSQL* m = mysql_init(nullptr);
-  if (mysql_real_connect(m, server.host.c_str(), server.user.c_str(), nullptr, nullptr,
-                         server.port, nullptr, 0) == nullptr) {
+  if (mysql_real_connect(m, server.host.c_str(), server.user.c_str(), nullptr, nullptr, server.port,
+                         nullptr, 0) == nullptr) {
     std::string error = mysql_error(m);
     mysql_close(m);
     throw std::runtime_error("cannot connect to the test MariaDB: " + error);
@@ -78,8 +78,8 @@ ScratchDatabase::ScratchDatabase(Backend backend) : backend_(backend) {
     const MariaDbServer server = MariaDbServer::from_env();
     db_name_ = "t_" + unique_suffix();
     mysql_exec(server, "", "CREATE DATABASE " + db_name_);
-    url_ = "mysql://" + server.user + "@" + server.host + ":" + std::to_string(server.port) +
-           "/" + db_name_;
+    url_ = "mysql://" + server.user + "@" + server.host + ":" + std::to_string(server.port) + "/" +
+           db_name_;
   }
 }
 
@@ -160,20 +160,24 @@ std::vector<std::string> ScratchDatabase::columns_holding(const std::string& nee
   const bool sqlite = backend_ == Backend::kSqlite;
   // The full-text index's shadow tables hold binary segments: files_hold covers them.
   const std::string tables =
-      raw(sqlite ? "SELECT group_concat(name, ',') FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+      raw(sqlite ? "SELECT group_concat(name, ',') FROM sqlite_master WHERE type = 'table' AND "
+                   "name NOT LIKE "
                    "'sqlite_%' AND name NOT LIKE 'search_index_%'"
-                 : "SELECT GROUP_CONCAT(table_name) FROM information_schema.tables WHERE table_schema = DATABASE()");
+                 : "SELECT GROUP_CONCAT(table_name) FROM information_schema.tables WHERE "
+                   "table_schema = DATABASE()");
   std::vector<std::string> out;
   std::stringstream ts(tables);
   for (std::string table; std::getline(ts, table, ',');) {
     const std::string columns =
         raw(sqlite ? "SELECT group_concat(name, ',') FROM pragma_table_info('" + table + "')"
-                   : "SELECT GROUP_CONCAT(column_name) FROM information_schema.columns WHERE table_schema = "
-                     "DATABASE() AND table_name = '" + table + "'");
+                   : "SELECT GROUP_CONCAT(column_name) FROM information_schema.columns WHERE "
+                     "table_schema = "
+                     "DATABASE() AND table_name = '" +
+                         table + "'");
     std::stringstream cs(columns);
     for (std::string column; std::getline(cs, column, ',');) {
-      const std::string n = raw("SELECT COUNT(*) FROM " + table + " WHERE INSTR(CAST(" + column + " AS " +
-                                (sqlite ? "TEXT" : "CHAR") + "), '" + needle + "') > 0");
+      const std::string n = raw("SELECT COUNT(*) FROM " + table + " WHERE INSTR(CAST(" + column +
+                                " AS " + (sqlite ? "TEXT" : "CHAR") + "), '" + needle + "') > 0");
       if (n != "0") out.push_back(table + "." + column);
     }
   }

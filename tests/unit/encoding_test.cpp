@@ -13,9 +13,9 @@ TEST(Encoding, HexWritesTwoLowerCaseDigitsPerByte) {
 }
 
 TEST(Encoding, Base64urlRoundTripsArbitraryBytesWithoutPadding) {
-  for (const std::string& s : {std::string(""), std::string("a"), std::string("ab"),
-                              std::string("abc"), std::string("\xfb\xff", 2),
-                              std::string("1|name|a|42|s|O'Brien \xE2\x9C\x93")}) {
+  for (const std::string& s :
+       {std::string(""), std::string("a"), std::string("ab"), std::string("abc"),
+        std::string("\xfb\xff", 2), std::string("1|name|a|42|s|O'Brien \xE2\x9C\x93")}) {
     const std::string text = base64url_encode(s);
     EXPECT_EQ(text.find_first_of("+/="), std::string::npos) << text;
     std::string back;

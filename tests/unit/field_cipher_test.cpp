@@ -27,9 +27,10 @@ TEST(EncryptionKeys, ParsesKeyLinesTheLastBeingCurrent) {
 
 TEST(EncryptionKeys, RefusesMalformedRingsWithoutEchoingKeyMaterial) {
   const std::string short_key = "k1:c2hvcnQ=";  // "short"
-  for (const std::string& text : {std::string(""), std::string("# only a comment"), std::string("no-colon"),
-                                  short_key, std::string("bad id!:") + kKey1.substr(3), kKey1 + "\n" + kKey1,
-                                  std::string("k1:not base64 at all!")}) {
+  for (const std::string& text :
+       {std::string(""), std::string("# only a comment"), std::string("no-colon"), short_key,
+        std::string("bad id!:") + kKey1.substr(3), kKey1 + "\n" + kKey1,
+        std::string("k1:not base64 at all!")}) {
     try {
       EncryptionKeys::parse(text);
       ADD_FAILURE() << "accepted: " << text;

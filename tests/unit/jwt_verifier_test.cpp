@@ -16,12 +16,12 @@ namespace banyan::security {
 namespace {
 
 using nlohmann::json;
-using util::base64url_encode;
 using test::generate;
 using test::jwk;
 using test::KeyPair;
 using test::sign;
 using test::token;
+using util::base64url_encode;
 using namespace std::chrono_literals;
 
 const Timestamp kNow = Timestamp(std::chrono::seconds(1'800'000'000));

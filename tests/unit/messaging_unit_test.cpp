@@ -1,8 +1,8 @@
 // Pure parts of the messaging layer: retry delays, event type patterns, the wire format.
 #include <gtest/gtest.h>
 
-#include "banyan/messaging/retry_policy.hpp"
 #include "banyan/errors.hpp"
+#include "banyan/messaging/retry_policy.hpp"
 #include "messaging/queue_store.hpp"
 #include "messaging/wire.hpp"
 
@@ -89,7 +89,9 @@ TEST(Wire, AnEventSurvivesTheRoundTripAndMalformedFramesAreRejected) {
   broken[1].replace(broken[1].find("contact\x1f"), 7, "planet");  // aggregate type
   EXPECT_FALSE(detail::parse_event(broken, 1, back));
   broken = f;
-  broken[1] += "\x1f" "9";  // a field too many
+  broken[1] +=
+      "\x1f"
+      "9";  // a field too many
   EXPECT_FALSE(detail::parse_event(broken, 1, back));
   broken = f;
   broken[1] = broken[1].substr(0, broken[1].rfind('\x1f'));  // a field too few

@@ -13,9 +13,9 @@ TEST(DomainNames, RoundTripEveryEnumerator) {
                  ObjectType::kContact, ObjectType::kLead, ObjectType::kPipeline, ObjectType::kStage,
                  ObjectType::kDeal, ObjectType::kActivity})
     EXPECT_EQ(parse_object_type(to_string(t)), t);
-  for (auto r : {DealRole::kDecisionMaker, DealRole::kChampion, DealRole::kInfluencer,
-                 DealRole::kEconomicBuyer, DealRole::kTechnicalBuyer, DealRole::kEndUser,
-                 DealRole::kOther})
+  for (auto r :
+       {DealRole::kDecisionMaker, DealRole::kChampion, DealRole::kInfluencer,
+        DealRole::kEconomicBuyer, DealRole::kTechnicalBuyer, DealRole::kEndUser, DealRole::kOther})
     EXPECT_EQ(parse_deal_role(to_string(r)), r);
   for (auto k : {ActivityKind::kTask, ActivityKind::kNote, ActivityKind::kCall,
                  ActivityKind::kMeeting, ActivityKind::kEmail})

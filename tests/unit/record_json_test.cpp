@@ -44,10 +44,24 @@ TEST(RecordJsonText, InvalidUtf8InAValueIsReplacedNotThrown) {
 
 // Every kind of value, written by hand or handed to nlohmann, is the text dump() writes.
 TEST(RecordJsonText, EachValueIsWrittenAsNlohmannWouldWriteIt) {
-  const json values[] = {nullptr, true, false, 0, -1, std::numeric_limits<std::int64_t>::min(),
-                         std::numeric_limits<std::uint64_t>::max(), 2.5, "", "plain ascii ~", "quote \" here",
-                         "back\\slash", "tab\there", std::string("nul\0byte", 8), "\x7f del", "Zoë",
-                         json::array({1, "a"}), json{{"k", "v"}}};
+  const json values[] = {nullptr,
+                         true,
+                         false,
+                         0,
+                         -1,
+                         std::numeric_limits<std::int64_t>::min(),
+                         std::numeric_limits<std::uint64_t>::max(),
+                         2.5,
+                         "",
+                         "plain ascii ~",
+                         "quote \" here",
+                         "back\\slash",
+                         "tab\there",
+                         std::string("nul\0byte", 8),
+                         "\x7f del",
+                         "Zoë",
+                         json::array({1, "a"}),
+                         json{{"k", "v"}}};
   for (const auto& v : values) {
     std::string text;
     append_json_value(v, text);

@@ -14,7 +14,8 @@ TEST(DatabaseUrl, ParsesSqliteAbsoluteAndRelativePaths) {
 }
 
 TEST(DatabaseUrl, ParsesMysqlWithCredentialsPortAndSocket) {
-  auto spec = parse_database_url("mysql://crm:p%40ss%3Aword@db.local:3307/sales?socket=/run/m.sock");
+  auto spec =
+      parse_database_url("mysql://crm:p%40ss%3Aword@db.local:3307/sales?socket=/run/m.sock");
   EXPECT_EQ(spec.backend, island::Backend::kMysql);
   EXPECT_EQ(spec.user, "crm");
   EXPECT_EQ(spec.password, "p@ss:word");
@@ -30,7 +31,8 @@ TEST(DatabaseUrl, MysqlWaitsAreBoundedByDefaultAndByParameter) {
   EXPECT_EQ(defaults.connect_timeout, 5u);
   EXPECT_EQ(defaults.read_timeout, 30u);
   EXPECT_EQ(defaults.write_timeout, 30u);
-  const auto given = parse_database_url("mysql://h/db?connect_timeout=2&read_timeout=8&write_timeout=9");
+  const auto given =
+      parse_database_url("mysql://h/db?connect_timeout=2&read_timeout=8&write_timeout=9");
   EXPECT_EQ(given.connect_timeout, 2u);
   EXPECT_EQ(given.read_timeout, 8u);
   EXPECT_EQ(given.write_timeout, 9u);

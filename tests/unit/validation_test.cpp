@@ -18,9 +18,10 @@ TEST(TextValidation, AcceptsMultibyteTextUpTo255Characters) {
 }
 
 TEST(TextValidation, RejectsInvalidUtf8) {
-  for (const std::string& bad : {std::string("\xC3"), std::string("\xC0\xAF"),  // truncated, overlong
-                                std::string("\xED\xA0\x80"),                     // surrogate
-                                std::string("\xF5\x80\x80\x80"), std::string("a\xFFz")}) {
+  for (const std::string& bad :
+       {std::string("\xC3"), std::string("\xC0\xAF"),  // truncated, overlong
+        std::string("\xED\xA0\x80"),                   // surrogate
+        std::string("\xF5\x80\x80\x80"), std::string("a\xFFz")}) {
     EXPECT_FALSE(valid_utf8(bad));
     EXPECT_THROW(check_text("name", bad), ValidationError);
   }
@@ -39,7 +40,7 @@ TEST(TextValidation, RejectsNulBytesNamingTheField) {
 TEST(EmailValidation, AcceptsPlainAddressesAndRejectsMalformedOnes) {
   EXPECT_NO_THROW(check_email("email", std::string("ann.lee+crm@example.co.uk")));
   for (const char* bad : {"", "ann", "ann@", "@example.com", "ann@example", "a b@example.com",
-                                "ann@@example.com", "ann@example..com", "ann@.example.com"}) {
+                          "ann@@example.com", "ann@example..com", "ann@.example.com"}) {
     EXPECT_THROW(check_email("email", std::string_view(bad)), ValidationError) << bad;
   }
 }

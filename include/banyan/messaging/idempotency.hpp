@@ -19,8 +19,7 @@ namespace banyan::messaging {
 //     if (!messaging::record_processed(uow, "welcome-mail", m.event.id)) return;
 //     ... effects ...
 //   });
-[[nodiscard]] BANYAN_EXPORT bool record_processed(store::UnitOfWork& uow,
-                                                  std::string_view consumer,
+[[nodiscard]] BANYAN_EXPORT bool record_processed(store::UnitOfWork& uow, std::string_view consumer,
                                                   std::string_view message_id);
 
 }  // namespace banyan::messaging

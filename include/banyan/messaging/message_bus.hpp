@@ -146,13 +146,13 @@ struct BANYAN_EXPORT BusOptions {
 // Counters since start (monotonic), for metrics.
 struct BANYAN_EXPORT BusMetrics {
   bool relay_holder = false;
-  std::uint64_t relayed = 0;     // events routed and published by this bus
-  std::uint64_t delivered = 0;   // messages leased to consumers by this bus
+  std::uint64_t relayed = 0;    // events routed and published by this bus
+  std::uint64_t delivered = 0;  // messages leased to consumers by this bus
   std::uint64_t acked = 0;
-  std::uint64_t retried = 0;     // failed attempts put back for a delayed retry
+  std::uint64_t retried = 0;  // failed attempts put back for a delayed retry
   std::uint64_t dead_lettered = 0;
-  std::uint64_t redelivered = 0;  // expired leases put back
-  std::uint64_t handled = 0;     // messages handled by this bus's consumers
+  std::uint64_t redelivered = 0;     // expired leases put back
+  std::uint64_t handled = 0;         // messages handled by this bus's consumers
   std::uint64_t outbox_pending = 0;  // events not yet relayed, at the last look
   // Acks, nacks and releases refused: from a peer that does not hold that message's lease.
   std::uint64_t foreign_settlements = 0;
@@ -200,7 +200,8 @@ class BANYAN_EXPORT MessageBus {
   std::vector<QueueBacklog> backlog() const;
   // The rows each messaging table holds. Counting reads every row, so a count younger
   // than `max_age` is answered from the last one (a scrape passes seconds; 0 counts now).
-  std::vector<TableSize> table_sizes(std::chrono::milliseconds max_age = std::chrono::milliseconds(0)) const;
+  std::vector<TableSize> table_sizes(
+      std::chrono::milliseconds max_age = std::chrono::milliseconds(0)) const;
   // The endpoints the relay advertises ("" while this bus does not hold the lease).
   std::string work_endpoint() const;
   std::string publish_endpoint() const;

@@ -11,8 +11,8 @@ namespace banyan {
 // An organisation: a customer, prospect or partner.
 struct BANYAN_EXPORT Company : Record {
   static constexpr ObjectType kType = ObjectType::kCompany;
-  std::string name;                     // required
-  std::optional<std::string> domain;    // "example.com", lower case
+  std::string name;                   // required
+  std::optional<std::string> domain;  // "example.com", lower case
   std::optional<std::string> industry;
   std::optional<std::string> phone;
   std::optional<std::string> website;

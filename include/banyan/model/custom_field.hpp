@@ -48,8 +48,8 @@ struct BANYAN_EXPORT CustomFieldDefinition {
   bool required = false;
   // Filled in on create when the record gives no value.
   CustomValue default_value;
-  std::vector<std::string> options;   // kEnum, kMultiEnum: the allowed values
-  std::optional<double> min;          // kNumber, kDecimal, kCurrency (minor units)
+  std::vector<std::string> options;  // kEnum, kMultiEnum: the allowed values
+  std::optional<double> min;         // kNumber, kDecimal, kCurrency (minor units)
   std::optional<double> max;
   std::optional<std::int64_t> max_length;  // text types: characters
   std::int64_t scale = 2;                  // kDecimal: decimal places kept

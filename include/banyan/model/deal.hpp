@@ -43,8 +43,15 @@ struct BANYAN_EXPORT Deal : Record {
 };
 
 // The part a contact plays in a deal.
-enum class DealRole { kDecisionMaker, kChampion, kInfluencer, kEconomicBuyer, kTechnicalBuyer,
-                      kEndUser, kOther };
+enum class DealRole {
+  kDecisionMaker,
+  kChampion,
+  kInfluencer,
+  kEconomicBuyer,
+  kTechnicalBuyer,
+  kEndUser,
+  kOther
+};
 
 BANYAN_EXPORT std::string_view to_string(DealRole role) noexcept;
 // Throws ValidationError (field "role") for an unknown name.

@@ -163,11 +163,13 @@ class BANYAN_EXPORT SagaOrchestrator {
   // Returns the instance id; for a key already started, the existing instance's id.
   // Works for any saga defined on any orchestrator of this database, so an application
   // can start sagas that its workers run. ValidationError for a bad name or key.
-  static std::uint64_t start(store::UnitOfWork& uow, const std::string& saga, const StartRequest& request);
+  static std::uint64_t start(store::UnitOfWork& uow, const std::string& saga,
+                             const StartRequest& request);
 
   // NotFound for an unknown id.
   static SagaInstance get(store::Database& db, std::uint64_t id);
-  static std::optional<SagaInstance> find(store::Database& db, const std::string& saga, const std::string& key);
+  static std::optional<SagaInstance> find(store::Database& db, const std::string& saga,
+                                          const std::string& key);
   static std::vector<SagaStats> stats(store::Database& db);
 
   struct Impl;
@@ -210,6 +212,7 @@ struct BANYAN_EXPORT LeadConversionRequest {
   std::optional<Id> pipeline_id{};
   std::optional<Money> amount{};
 };
-BANYAN_EXPORT std::uint64_t start_lead_conversion(store::UnitOfWork& uow, const LeadConversionRequest& request);
+BANYAN_EXPORT std::uint64_t start_lead_conversion(store::UnitOfWork& uow,
+                                                  const LeadConversionRequest& request);
 
 }  // namespace banyan::saga

@@ -53,7 +53,7 @@ class BANYAN_EXPORT AccessPolicy {
   // Whether `action` reaches a record standing at `record`. For kCreate, `record` is
   // the new record's owner and team.
   [[nodiscard]] bool allows(const Principal& who, Action action, ObjectType type,
-              const RecordScope& record) const;
+                            const RecordScope& record) const;
   // As allows(), but throws PermissionDenied naming the action and type.
   void require(const Principal& who, Action action, ObjectType type,
                const RecordScope& record) const;

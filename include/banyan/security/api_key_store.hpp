@@ -49,7 +49,8 @@ class BANYAN_EXPORT ApiKeyStore {
   // The key `secret` belongs to when it is one and is not revoked, else nothing (any
   // malformed text included). Only reads, so a read-only unit of work serves. The
   // comparison takes the same time however much of the secret is right.
-  [[nodiscard]] std::optional<ApiKey> authenticate(store::UnitOfWork& uow, std::string_view secret) const;
+  [[nodiscard]] std::optional<ApiKey> authenticate(store::UnitOfWork& uow,
+                                                   std::string_view secret) const;
   // Whether touch() would write: the key's last use was noted over a minute ago or never.
   [[nodiscard]] static bool stale(const ApiKey& key, Timestamp now) noexcept;
   // Notes that the key was used now, when it is stale (see above), in a unit of work that

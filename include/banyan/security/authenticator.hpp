@@ -3,8 +3,8 @@
 
 #include <chrono>
 #include <cstddef>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,8 +24,8 @@ struct BANYAN_EXPORT OidcOptions {
   // Lets the issuer be plain http:// when its host is a loopback address (a development
   // or test issuer on this machine). Never a remote one.
   bool allow_http_loopback = false;
-  std::string audience;   // the tokens' "aud" must hold it
-  std::string jwks_file;  // a JWKS document on disk instead, read again like a fetch
+  std::string audience;                 // the tokens' "aud" must hold it
+  std::string jwks_file;                // a JWKS document on disk instead, read again like a fetch
   std::chrono::seconds clock_skew{60};  // allowed for exp, nbf and iat
   // Keys older than this are fetched again (the old ones serve if that fails).
   std::chrono::seconds key_max_age{3600};
@@ -68,7 +68,8 @@ class BANYAN_EXPORT Authenticator {
   // its user deactivated; then `why` (if given) says which, for logs. Notes an API key's
   // use (to the minute). Throws Unavailable or PoolExhausted when the database or the
   // issuer's keys cannot be had, so an outage is not mistaken for a bad credential.
-  [[nodiscard]] std::optional<Principal> authenticate(std::string_view credential, std::string* why = nullptr);
+  [[nodiscard]] std::optional<Principal> authenticate(std::string_view credential,
+                                                      std::string* why = nullptr);
 
   // The OIDC issuer's key fetches so far (zero without OIDC).
   KeyStats key_stats() const;

@@ -48,10 +48,10 @@ class BANYAN_EXPORT RateLimiter {
   // Counts `cost` events of `key` against `limit` when they are allowed (all of them fit
   // in what is left); refused ones count nothing.
   [[nodiscard]] RateDecision take(std::string_view key, const RateLimit& limit,
-                    Clock::time_point now = Clock::now(), double cost = 1);
+                                  Clock::time_point now = Clock::now(), double cost = 1);
   // As take(), but only looks: counts nothing.
   [[nodiscard]] RateDecision peek(std::string_view key, const RateLimit& limit,
-                    Clock::time_point now = Clock::now()) const;
+                                  Clock::time_point now = Clock::now()) const;
   std::size_t tracked_keys() const;
 
  private:

@@ -113,14 +113,16 @@ class BANYAN_EXPORT AuditLog {
   // A keyed trail needs its key (Unavailable without it). With `anchors` (checkpoints
   // from an anchor file), each must carry the key's signature and name an entry that is
   // still there with the hash it had: entries cut off the end, head and all, show there.
-  [[nodiscard]] AuditVerification verify(UnitOfWork& uow, const std::vector<AuditCheckpoint>& anchors = {}) const;
+  [[nodiscard]] AuditVerification verify(UnitOfWork& uow,
+                                         const std::vector<AuditCheckpoint>& anchors = {}) const;
   // A signed checkpoint of the head as it is in `uow`. Unavailable without an audit key.
   AuditCheckpoint checkpoint(UnitOfWork& uow) const;
   // The first entry keyed with the audit key; 0 when the trail is not keyed.
   std::uint64_t keyed_from(UnitOfWork& uow) const;
   // Every change to the record's fields (or to `field` alone), oldest first, sealed values
   // opened (Unavailable when a value's key is no longer in the ring).
-  std::vector<FieldChange> history(UnitOfWork& uow, ObjectRef object, std::string_view field = {}) const;
+  std::vector<FieldChange> history(UnitOfWork& uow, ObjectRef object,
+                                   std::string_view field = {}) const;
   // The record as it was at `when`, rebuilt from its entries: nothing when it did not
   // exist then (not created yet, or deleted), or its creation predates the audit trail.
   template <typename T>

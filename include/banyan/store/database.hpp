@@ -21,6 +21,7 @@
 #include "banyan/model/tag.hpp"
 #include "banyan/model/team.hpp"
 #include "banyan/model/user.hpp"
+#include "banyan/store/audit_log.hpp"
 #include "banyan/store/custom_fields.hpp"
 #include "banyan/store/deal_stages.hpp"
 #include "banyan/store/duplicates.hpp"
@@ -29,9 +30,8 @@
 #include "banyan/store/outbox.hpp"
 #include "banyan/store/pool.hpp"
 #include "banyan/store/relations.hpp"
-#include "banyan/store/audit_log.hpp"
-#include "banyan/store/request_log.hpp"
 #include "banyan/store/repository.hpp"
+#include "banyan/store/request_log.hpp"
 #include "banyan/store/search.hpp"
 #include "banyan/store/unit_of_work.hpp"
 
@@ -76,7 +76,8 @@ class BANYAN_EXPORT Database {
   // Creates or migrates the schema (see DatabaseOptions::migrate). Throws
   // ValidationError("url") for a malformed URL, Unavailable when the database cannot be
   // reached or its schema is newer than this library understands.
-  [[nodiscard]] static std::unique_ptr<Database> open(std::string_view url, DatabaseOptions options = {});
+  [[nodiscard]] static std::unique_ptr<Database> open(std::string_view url,
+                                                      DatabaseOptions options = {});
 
   ~Database();
   Database(const Database&) = delete;
@@ -111,9 +112,7 @@ class BANYAN_EXPORT Database {
   Repository<Pipeline> pipelines() const noexcept { return Repository<Pipeline>(state_.get()); }
   Repository<Stage> stages() const noexcept { return Repository<Stage>(state_.get()); }
   Repository<Deal> deals() const noexcept { return Repository<Deal>(state_.get()); }
-  Repository<Activity> activities() const noexcept {
-    return Repository<Activity>(state_.get());
-  }
+  Repository<Activity> activities() const noexcept { return Repository<Activity>(state_.get()); }
   Relations relations() const noexcept { return Relations(state_.get()); }
   CustomFieldRegistry custom_fields() const noexcept { return CustomFieldRegistry(state_.get()); }
   Duplicates duplicates() const noexcept { return Duplicates(state_.get()); }

@@ -43,15 +43,15 @@ struct BANYAN_EXPORT PoolMetrics {
   static constexpr std::array<std::uint64_t, 7> kLatencyBoundsNs = {
       1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
 
-  std::uint64_t created = 0;      // connections opened, ever
-  std::uint64_t destroyed = 0;    // connections closed, ever (expired, idle, broken)
-  std::uint64_t broken = 0;       // of those, closed because they failed validation or use
-  std::uint64_t acquired = 0;     // successful acquisitions, ever
-  std::uint64_t timeouts = 0;     // acquisitions that gave up with PoolExhausted
-  std::uint64_t leaks = 0;        // connections reported as held past leak_threshold
-  std::size_t in_use = 0;         // now
-  std::size_t idle = 0;           // now
-  std::size_t waiters = 0;        // threads waiting now
+  std::uint64_t created = 0;    // connections opened, ever
+  std::uint64_t destroyed = 0;  // connections closed, ever (expired, idle, broken)
+  std::uint64_t broken = 0;     // of those, closed because they failed validation or use
+  std::uint64_t acquired = 0;   // successful acquisitions, ever
+  std::uint64_t timeouts = 0;   // acquisitions that gave up with PoolExhausted
+  std::uint64_t leaks = 0;      // connections reported as held past leak_threshold
+  std::size_t in_use = 0;       // now
+  std::size_t idle = 0;         // now
+  std::size_t waiters = 0;      // threads waiting now
   // Acquisition latency: counts per bucket of kLatencyBoundsNs, plus one overflow bucket.
   // An acquisition that found an idle connection needing no validation did not wait
   // and is counted in the first bucket without a clock read (it is a lock and a pop).

@@ -4,9 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <utility>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -18,8 +18,8 @@ namespace banyan::store {
 // A value in a filter. The field's type decides which alternatives it accepts: text
 // fields take strings, integer fields integers, time fields Timestamps (or integers of
 // microseconds), date fields Dates, booleans bools. std::monostate is SQL NULL.
-using Value = std::variant<std::monostate, bool, std::int64_t, double, std::string, Timestamp,
-                           Date>;
+using Value =
+    std::variant<std::monostate, bool, std::int64_t, double, std::string, Timestamp, Date>;
 
 enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kIn, kContains, kStartsWith, kIsNull };
 
@@ -31,10 +31,10 @@ class BANYAN_EXPORT Filter {
  public:
   struct Node {
     enum class Kind { kAll, kCompare, kAnd, kOr, kNot } kind = Kind::kAll;
-    std::string field;              // kCompare
-    Op op = Op::kEq;                // kCompare
-    std::vector<Value> values;      // kCompare: one value, or the list for kIn
-    std::vector<Filter> children;   // kAnd, kOr (two or more), kNot (one)
+    std::string field;             // kCompare
+    Op op = Op::kEq;               // kCompare
+    std::vector<Value> values;     // kCompare: one value, or the list for kIn
+    std::vector<Filter> children;  // kAnd, kOr (two or more), kNot (one)
   };
 
   // Matches every record.

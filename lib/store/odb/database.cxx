@@ -43,7 +43,8 @@ class Pooled : public Conn, public detail::PoolEntry {
  public:
   // `native`: ODB's connection arguments after the database (MySQL: a connected handle).
   template <typename Db, typename... Native>
-  Pooled(detail::ConnectionPool*& pool, Db& db, Native... native) : Conn(db, native...), pool_(pool) {
+  Pooled(detail::ConnectionPool*& pool, Db& db, Native... native)
+      : Conn(db, native...), pool_(pool) {
     this->counter_ = 0;
     callback_slot_.arg = this;
     callback_slot_.zero_counter = &Pooled::zero_counter;
@@ -116,9 +117,7 @@ class PoolFactory : public Base, public PoolAccess {
     pool_ = new detail::ConnectionPool(options_, std::move(backend), warn_);
   }
 
-  ConnectionPtr connect() override {
-    return static_cast<PooledConn&>(pool_->acquire()).hand_out();
-  }
+  ConnectionPtr connect() override { return static_cast<PooledConn&>(pool_->acquire()).hand_out(); }
 
   ~PoolFactory() override { delete pool_; }
 
@@ -189,7 +188,8 @@ class WalCheckpointer {
       std::lock_guard<std::mutex> lock(c->mutex_);
       c->wake_.notify_one();
     }
-    if (pages >= kHardLimit) sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (pages >= kHardLimit)
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     return SQLITE_OK;
   }
 
@@ -256,7 +256,7 @@ class WalCheckpointer {
 namespace {
 
 class SqliteFactory final : public PoolFactory<odb::sqlite::connection_factory, SqlitePooled,
-                                                  odb::sqlite::connection_ptr> {
+                                               odb::sqlite::connection_ptr> {
  public:
   SqliteFactory(store::PoolOptions options, std::function<void(const std::string&)> warn,
                 std::string describe, WalCheckpointer* checkpointer)
@@ -288,10 +288,11 @@ class SqliteFactory final : public PoolFactory<odb::sqlite::connection_factory, 
   WalCheckpointer* checkpointer_;  // null for ":memory:"
 };
 
-class MysqlFactory final : public PoolFactory<odb::mysql::connection_factory, MysqlPooled,
-                                                 odb::mysql::connection_ptr> {
+class MysqlFactory final
+    : public PoolFactory<odb::mysql::connection_factory, MysqlPooled, odb::mysql::connection_ptr> {
  public:
-  MysqlFactory(store::PoolOptions options, std::function<void(const std::string&)> warn, ConnectionSpec spec)
+  MysqlFactory(store::PoolOptions options, std::function<void(const std::string&)> warn,
+               ConnectionSpec spec)
       : PoolFactory(options, std::move(warn), spec.describe), spec_(std::move(spec)) {}
 
  protected:
@@ -306,8 +307,9 @@ class MysqlFactory final : public PoolFactory<odb::mysql::connection_factory, My
     }
     try {
       // Strict mode: an over-long or malformed value is an error, never a silent cut.
-      c->execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
-                 "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+      c->execute(
+          "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
+          "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
       const unsigned lock_wait = std::max(1u, spec_.read_timeout * 2 / 3);
       c->execute("SET SESSION innodb_lock_wait_timeout = " + std::to_string(lock_wait));
     } catch (...) {
@@ -329,13 +331,14 @@ class MysqlFactory final : public PoolFactory<odb::mysql::connection_factory, My
     mysql_options(h, MYSQL_OPT_WRITE_TIMEOUT, &write_s);
     mysql_options(h, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     auto text = [](const std::string& v) { return v.empty() ? nullptr : v.c_str(); };
-    if (mysql_real_connect(h, text(spec_.host), text(spec_.user), text(spec_.password), text(spec_.database),
-                           spec_.port, text(spec_.socket), CLIENT_FOUND_ROWS) == nullptr) {
+    if (mysql_real_connect(h, text(spec_.host), text(spec_.user), text(spec_.password),
+                           text(spec_.database), spec_.port, text(spec_.socket),
+                           CLIENT_FOUND_ROWS) == nullptr) {
       const unsigned code = mysql_errno(h);
       const std::string message = mysql_error(h);
       mysql_close(h);
-      throw Unavailable("cannot connect to " + spec_.describe + " (MySQL error " + std::to_string(code) + "): " +
-                        message);
+      throw Unavailable("cannot connect to " + spec_.describe + " (MySQL error " +
+                        std::to_string(code) + "): " + message);
     }
     return h;
   }
@@ -400,9 +403,9 @@ std::string unique_field(const std::string& message) {
     const int primary = e.error() & 0xff;
     if (primary == SQLITE_CONSTRAINT) {
       std::string field = unique_field(e.message());
-      throw Conflict("a record with this " + (field.empty() ? std::string("key") : field) +
-                         " already exists",
-                     field);
+      throw Conflict(
+          "a record with this " + (field.empty() ? std::string("key") : field) + " already exists",
+          field);
     }
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
       throw Conflict("the database is locked by another writer; retry");
@@ -415,12 +418,13 @@ std::string unique_field(const std::string& message) {
     const unsigned int code = e.error();
     if (code == 1062) {
       std::string field = unique_field(e.message());
-      throw Conflict("a record with this " + (field.empty() ? std::string("key") : field) +
-                         " already exists",
-                     field);
+      throw Conflict(
+          "a record with this " + (field.empty() ? std::string("key") : field) + " already exists",
+          field);
     }
     if (code == 1406) throw ValidationError("a value is too long: " + e.message());
-    if (code == 1366 || code == 1300) throw ValidationError("a value is not valid text: " + e.message());
+    if (code == 1366 || code == 1300)
+      throw ValidationError("a value is not valid text: " + e.message());
     if (code == 1213) throw Conflict("the transaction lost a deadlock; retry");
     if (code == 1050) throw Conflict("the table already exists (a concurrent schema creation?)");
     if (code == 1205) throw Conflict("a lock wait timed out; retry");
@@ -452,11 +456,12 @@ DatabasePtr open_database(const ConnectionSpec& spec, const store::PoolOptions& 
       const bool memory = spec.sqlite_path == ":memory:";
       if (memory) options.min_size = options.max_size = 1;
       if (!memory) out->checkpointer = std::make_shared<WalCheckpointer>(spec.sqlite_path);
-      auto* factory = new SqliteFactory(options, std::move(warn), spec.describe, out->checkpointer.get());
+      auto* factory =
+          new SqliteFactory(options, std::move(warn), spec.describe, out->checkpointer.get());
       out->pool = factory;
       out->db.reset(new odb::sqlite::database(
-          spec.sqlite_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-          true, "", std::unique_ptr<odb::sqlite::connection_factory>(factory)));
+          spec.sqlite_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, true,
+          "", std::unique_ptr<odb::sqlite::connection_factory>(factory)));
     } else {
       auto* factory = new MysqlFactory(pool, std::move(warn), spec);
       out->pool = factory;
@@ -576,13 +581,21 @@ std::uint64_t run_sqlite(odb::sqlite::connection& c, const SqlFragment& statemen
     ++index;
     const SqlParam& v = p.param;
     switch (v.kind) {
-      case SqlParam::Kind::kInt: sqlite3_bind_int64(st, index, v.i); break;
-      case SqlParam::Kind::kUInt: sqlite3_bind_int64(st, index, static_cast<sqlite3_int64>(v.u)); break;
-      case SqlParam::Kind::kReal: sqlite3_bind_double(st, index, v.d); break;
+      case SqlParam::Kind::kInt:
+        sqlite3_bind_int64(st, index, v.i);
+        break;
+      case SqlParam::Kind::kUInt:
+        sqlite3_bind_int64(st, index, static_cast<sqlite3_int64>(v.u));
+        break;
+      case SqlParam::Kind::kReal:
+        sqlite3_bind_double(st, index, v.d);
+        break;
       case SqlParam::Kind::kText:
         sqlite3_bind_text(st, index, v.s.data(), static_cast<int>(v.s.size()), SQLITE_TRANSIENT);
         break;
-      case SqlParam::Kind::kBool: sqlite3_bind_int(st, index, v.b ? 1 : 0); break;
+      case SqlParam::Kind::kBool:
+        sqlite3_bind_int(st, index, v.b ? 1 : 0);
+        break;
     }
   }
   const int columns = std::min(sqlite3_column_count(st), static_cast<int>(rows.width));
@@ -617,9 +630,15 @@ std::uint64_t run_mysql(odb::mysql::connection& c, const SqlFragment& statement,
     }
     const SqlParam& v = p.param;
     switch (v.kind) {
-      case SqlParam::Kind::kInt: sql += std::to_string(v.i); break;
-      case SqlParam::Kind::kUInt: sql += std::to_string(v.u); break;
-      case SqlParam::Kind::kBool: sql += v.b ? "1" : "0"; break;
+      case SqlParam::Kind::kInt:
+        sql += std::to_string(v.i);
+        break;
+      case SqlParam::Kind::kUInt:
+        sql += std::to_string(v.u);
+        break;
+      case SqlParam::Kind::kBool:
+        sql += v.b ? "1" : "0";
+        break;
       case SqlParam::Kind::kReal: {
         char num[40];
         std::snprintf(num, sizeof num, "%.17g", v.d);
@@ -628,8 +647,7 @@ std::uint64_t run_mysql(odb::mysql::connection& c, const SqlFragment& statement,
       }
       case SqlParam::Kind::kText: {
         buffer.resize(v.s.size() * 2 + 1);
-        const unsigned long n =
-            mysql_real_escape_string(h, buffer.data(), v.s.data(), v.s.size());
+        const unsigned long n = mysql_real_escape_string(h, buffer.data(), v.s.data(), v.s.size());
         sql += '\'';
         sql.append(buffer.data(), n);
         sql += '\'';
@@ -650,12 +668,15 @@ std::uint64_t run_mysql(odb::mysql::connection& c, const SqlFragment& statement,
   }
   if (MYSQL_RES* res = mysql_store_result(h)) {
     if (rows.out != nullptr) {
-      const unsigned columns = std::min<unsigned>(mysql_num_fields(res), static_cast<unsigned>(rows.width));
+      const unsigned columns =
+          std::min<unsigned>(mysql_num_fields(res), static_cast<unsigned>(rows.width));
       while (MYSQL_ROW row = mysql_fetch_row(res)) {
         const unsigned long* lengths = mysql_fetch_lengths(res);
         for (unsigned i = 0; i < rows.width; ++i) {
-          if (i < columns && row[i] != nullptr) rows.out->push_back(text_cell(row[i], lengths[i]));
-          else rows.out->emplace_back();
+          if (i < columns && row[i] != nullptr)
+            rows.out->push_back(text_cell(row[i], lengths[i]));
+          else
+            rows.out->emplace_back();
         }
       }
     }
@@ -696,7 +717,8 @@ std::vector<TextCell> query_text(Transaction& tx, const SqlFragment& select, std
   }
 }
 
-std::vector<std::int64_t> query_ints(Transaction& tx, const SqlFragment& select, std::size_t width) {
+std::vector<std::int64_t> query_ints(Transaction& tx, const SqlFragment& select,
+                                     std::size_t width) {
   std::vector<std::int64_t> out;
   for (const auto& cell : query_text(tx, select, width)) {
     std::int64_t value = 0;

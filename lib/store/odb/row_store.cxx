@@ -27,20 +27,37 @@ Query native(const SqlFragment& fragment) {
     }
     const SqlParam& p = part.param;
     switch (p.kind) {
-      case SqlParam::Kind::kInt: q += Query::_val(p.i); break;
-      case SqlParam::Kind::kUInt: q += Query::_val(p.u); break;
-      case SqlParam::Kind::kReal: q += Query::_val(p.d); break;
-      case SqlParam::Kind::kText: q += Query::_val(p.s); break;
-      case SqlParam::Kind::kBool: q += Query::_val(p.b); break;
+      case SqlParam::Kind::kInt:
+        q += Query::_val(p.i);
+        break;
+      case SqlParam::Kind::kUInt:
+        q += Query::_val(p.u);
+        break;
+      case SqlParam::Kind::kReal:
+        q += Query::_val(p.d);
+        break;
+      case SqlParam::Kind::kText:
+        q += Query::_val(p.s);
+        break;
+      case SqlParam::Kind::kBool:
+        q += Query::_val(p.b);
+        break;
     }
   }
   return q;
 }
 
 // The query type of a backend's database class.
-template <typename Db> struct QueryBase;
-template <> struct QueryBase<odb::sqlite::database> { using type = odb::sqlite::query_base; };
-template <> struct QueryBase<odb::mysql::database> { using type = odb::mysql::query_base; };
+template <typename Db>
+struct QueryBase;
+template <>
+struct QueryBase<odb::sqlite::database> {
+  using type = odb::sqlite::query_base;
+};
+template <>
+struct QueryBase<odb::mysql::database> {
+  using type = odb::mysql::query_base;
+};
 
 template <typename Row, typename Db>
 std::vector<Row> select_on(Db& db, const SqlFragment& clause) {

@@ -8,6 +8,9 @@
 // Conventions: times are microseconds since the Unix epoch (UTC); calendar dates are
 // days since the epoch; money is an integer amount of minor units plus an ISO 4217 code.
 // NULL-able columns are std::unique_ptr (ODB maps a null pointer to NULL).
+//
+// Not formatted: clang-format would write ODB's `mysql:type(...)` as `mysql : type(...)`.
+// clang-format off
 #ifndef BANYAN_LIB_STORE_ODB_ROWS_HXX
 #define BANYAN_LIB_STORE_ODB_ROWS_HXX
 

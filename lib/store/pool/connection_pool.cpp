@@ -27,9 +27,9 @@ class CoarseClock final : public Clock {
 };
 
 std::uint64_t elapsed_ns(std::chrono::steady_clock::time_point since) {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now() - since)
-                                        .count());
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since)
+          .count());
 }
 
 std::int64_t to_ns(PoolClock::time_point t) {
@@ -53,8 +53,8 @@ const Clock& Clock::coarse() {
 }
 
 ConnectionPool::ConnectionPool(store::PoolOptions options, PoolBackend backend,
-                               std::function<void(const std::string&)> warn,
-                               const Clock& clock, bool housekeeper)
+                               std::function<void(const std::string&)> warn, const Clock& clock,
+                               bool housekeeper)
     : options_(options),
       backend_(std::move(backend)),
       warn_(std::move(warn)),
@@ -252,8 +252,8 @@ PoolEntry& ConnectionPool::acquire_slow() {
     first->ready.notify_one();
   }
   while (me.handed == nullptr && me.open_slot == kNoSlot) {
-    if (me.ready.wait_until(lock, deadline) == std::cv_status::timeout &&
-        me.handed == nullptr && me.open_slot == kNoSlot) {
+    if (me.ready.wait_until(lock, deadline) == std::cv_status::timeout && me.handed == nullptr &&
+        me.open_slot == kNoSlot) {
       waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &me));
       --waiters_count_;
       timeouts_.fetch_add(1, std::memory_order_relaxed);
@@ -352,13 +352,11 @@ void ConnectionPool::housekeep() {
       const auto held = std::chrono::nanoseconds(to_ns(now) - slot.acquired_at_ns.load());
       if (held >= options_.leak_threshold && !slot.leak_reported.exchange(true)) {
         leaks_.fetch_add(1, std::memory_order_relaxed);
-        leaks.push_back("connection pool (" + backend_.describe +
-                        "): a connection has been held for " +
-                        std::to_string(
-                            std::chrono::duration_cast<std::chrono::milliseconds>(held).count()) +
-                        " ms, past the leak threshold of " +
-                        std::to_string(options_.leak_threshold.count()) +
-                        " ms; is a UnitOfWork kept alive too long?");
+        leaks.push_back(
+            "connection pool (" + backend_.describe + "): a connection has been held for " +
+            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(held).count()) +
+            " ms, past the leak threshold of " + std::to_string(options_.leak_threshold.count()) +
+            " ms; is a UnitOfWork kept alive too long?");
       }
     }
   }
@@ -424,7 +422,8 @@ store::PoolMetrics ConnectionPool::metrics() const {
   m.acquired = slow_acquired_.load() + fast;
   m.timeouts = timeouts_.load();
   m.leaks = leaks_.load();
-  for (std::size_t b = 0; b < m.acquire_latency.size(); ++b) m.acquire_latency[b] = latency_[b].load();
+  for (std::size_t b = 0; b < m.acquire_latency.size(); ++b)
+    m.acquire_latency[b] = latency_[b].load();
   m.acquire_latency[0] += fast;
   std::lock_guard<std::mutex> lock(mutex_);
   m.waiters = waiters_.size();

@@ -81,8 +81,8 @@ class ConnectionPool {
   // housekeep() themselves). Does not open connections: the first acquire() does, and
   // the housekeeper tops the pool up to min_size.
   ConnectionPool(store::PoolOptions options, PoolBackend backend,
-                 std::function<void(const std::string&)> warn,
-                 const Clock& clock = Clock::coarse(), bool housekeeper = true);
+                 std::function<void(const std::string&)> warn, const Clock& clock = Clock::coarse(),
+                 bool housekeeper = true);
   // Closes idle connections. Connections still in use are closed when returned.
   ~ConnectionPool();
   ConnectionPool(const ConnectionPool&) = delete;
@@ -112,9 +112,9 @@ class ConnectionPool {
   // different slots seldom share a line (C++14 has no over-aligned new to do better).
   struct Slot {
     std::atomic<int> state{kEmpty};
-    PoolEntry* conn = nullptr;                      // set while not empty; owned by the
-                                                    // thread that moved it out of idle
-    std::atomic<std::int64_t> acquired_at_ns{0};    // for the leak scan
+    PoolEntry* conn = nullptr;                        // set while not empty; owned by the
+                                                      // thread that moved it out of idle
+    std::atomic<std::int64_t> acquired_at_ns{0};      // for the leak scan
     std::atomic<std::uint64_t> fast_acquisitions{0};  // written only by the holder
     std::atomic<bool> leak_reported{false};
     char padding[24];
@@ -122,8 +122,8 @@ class ConnectionPool {
 
   struct Waiter {
     std::condition_variable ready;
-    PoolEntry* handed = nullptr;        // a connection handed over by release()
-    std::size_t open_slot = kNoSlot;    // a slot freed by a closed connection, to fill
+    PoolEntry* handed = nullptr;      // a connection handed over by release()
+    std::size_t open_slot = kNoSlot;  // a slot freed by a closed connection, to fill
   };
   static constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
 
