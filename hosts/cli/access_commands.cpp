@@ -5,8 +5,6 @@
 #include <banyan/security/directory.hpp>
 #include <banyan/security/role_store.hpp>
 
-#include <ctime>
-
 #include <CLI/CLI.hpp>
 
 #include "command_context.hpp"
@@ -14,17 +12,6 @@
 namespace banyan::cli {
 
 namespace {
-
-std::string when(const std::optional<Timestamp>& t) {
-  if (!t) return "-";
-  const std::time_t secs =
-      std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 void print_role(const security::Role& role, std::ostream& out) {
   out << role.name << (role.built_in ? " (built-in)" : "") << ": " << role.description << "\n";

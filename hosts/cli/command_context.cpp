@@ -13,6 +13,13 @@ void CommandContext::on(CLI::App* command, std::function<int()> run) {
   command->callback([this, run = std::move(run)] { chosen_ = run; });
 }
 
+std::string when(Timestamp t) {
+  const std::string text = format_timestamp(t);  // "YYYY-MM-DDTHH:MM:SS.ffffffZ"
+  return text.substr(0, text.find('.')) + "Z";
+}
+
+std::string when(const std::optional<Timestamp>& t) { return t ? when(*t) : "-"; }
+
 int CommandContext::run() const { return chosen_ ? chosen_() : 0; }
 
 }  // namespace banyan::cli

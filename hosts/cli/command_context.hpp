@@ -3,6 +3,7 @@
 // streams, and the command the line chose.
 #pragma once
 
+#include <banyan/model/time.hpp>
 #include <banyan/store/database.hpp>
 
 #include <functional>
@@ -40,6 +41,11 @@ class CommandContext {
   std::unique_ptr<store::Database> db_;
   std::function<int()> chosen_;
 };
+
+// An instant as the CLI's tables print it: RFC 3339 to the second (format_timestamp's,
+// without the fraction); "-" for none.
+std::string when(Timestamp t);
+std::string when(const std::optional<Timestamp>& t);
 
 // Each adds its commands to the program's app: banyan init | demo | summary | pool-stats,
 // user | role | apikey, audit, encryption and bus, dlq.

@@ -3,7 +3,6 @@
 #include <banyan/messaging/dead_letter_store.hpp>
 #include <banyan/saga/saga.hpp>
 
-#include <ctime>
 #include <iomanip>
 #include <ostream>
 
@@ -49,16 +48,6 @@ struct FilterArgs {
     return {f, f.queue || f.event_type || f.error_contains || f.older_than || f.newer_than};
   }
 };
-
-std::string when(Timestamp t) {
-  const std::time_t secs =
-      std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string one_line(const std::string& text, std::size_t max) {
   std::string s;

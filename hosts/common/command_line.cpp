@@ -110,18 +110,23 @@ void describe_program(CLI::App& app, const std::string& name) {
   app.name(name);
   app.set_version_flag("--version", name + " " + BANYAN_HOST_VERSION);
   app.set_help_all_flag("--help-all", "Print help for every subcommand and exit");
-  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
-    std::string path;
-    for (const CLI::App* a = failed; a != nullptr; a = a->get_parent())
-      path = a->get_name() + (path.empty() ? "" : " " + path);
-    return path + ": " + e.what() + "\nRun '" + path + " --help' for the usage.\n";
+  // run_program reports every error through the program's own app.
+  app.failure_message([](const CLI::App* program, const CLI::Error& e) {
+    return program->get_name() + ": " + e.what() + "\nRun '" + program->get_name() +
+           " --help' for the usage.\n";
   });
 }
 
-void parse_or_throw(CLI::App& app, const std::vector<std::string>& args) {
+namespace {
+void parse(CLI::App& app, const std::vector<std::string>& args) {
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+  app.parse(reversed);
+}
+}  // namespace
+
+void parse_or_throw(CLI::App& app, const std::vector<std::string>& args) {
   try {
-    app.parse(reversed);
+    parse(app, args);
   } catch (const CLI::ParseError& e) {
     throw UsageError(e.get_name() == "CallForHelp" ? std::string("--help") : std::string(e.what()));
   }
@@ -129,9 +134,8 @@ void parse_or_throw(CLI::App& app, const std::vector<std::string>& args) {
 
 int run_program(CLI::App& app, const std::vector<std::string>& args,
                 const std::function<int()>& run) {
-  std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
-    app.parse(reversed);
+    parse(app, args);
   } catch (const CLI::ParseError& e) {
     // "banyan bogus" leaves a command required and "bogus" unused: name what was wrong.
     const auto unused = app.remaining(true);
@@ -144,7 +148,8 @@ int run_program(CLI::App& app, const std::vector<std::string>& args,
   try {
     return run();
   } catch (const UsageError& e) {
-    return app.exit(CLI::ValidationError(e.what())) == 0 ? 0 : 2;
+    app.exit(CLI::ValidationError(e.what()));
+    return 2;
   } catch (const Error& e) {
     std::cerr << app.get_name() << ": " << to_string(e.code()) << ": " << e.what();
     if (!e.field().empty()) std::cerr << " (field " << e.field() << ")";
