@@ -20,6 +20,8 @@ class MessageBus;
 
 namespace banyan::server {
 
+class ApiContext;
+
 class Api {
  public:
   // `log` receives each access-log line (JSON, no newline). `bus` (may be null) feeds
@@ -44,8 +46,7 @@ class Api {
   void add_metrics_source(std::function<std::string()> source);
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<ApiContext> context_;
 };
 
 }  // namespace banyan::server

@@ -18,8 +18,6 @@
 
 namespace banyan::server {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
 // Over a limit: how long to wait and the headers that say so.
 struct Refusal {
   std::string detail;

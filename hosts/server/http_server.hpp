@@ -15,10 +15,13 @@
 
 namespace banyan::server {
 
+// Header names and values, in order.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
 struct HttpRequest {
-  std::string method;                                        // "GET", ...
-  std::string target;                                        // path and query, as sent
-  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string method;  // "GET", ...
+  std::string target;  // path and query, as sent
+  Headers headers;     // names in lower case
   std::string body;
   std::string remote;  // the peer's address
   // By when the answer is due (handler_timeout after the request was read whole): a
@@ -37,7 +40,7 @@ struct HttpRequest {
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;
+  Headers headers;
   std::string body;
 };
 

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -17,6 +19,8 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 BANYAN_ON_BOTH_BACKENDS(ServerTest);
+
+constexpr const char* kMethods[] = {"PUT", "PATCH", "DELETE", "POST", "GET"};
 
 TEST_P(ServerTest, HealthAndReadinessAnswerWithARequestIdEchoedWhenGiven) {
   auto r = call("GET", "/healthz");
@@ -33,6 +37,38 @@ TEST_P(ServerTest, HealthAndReadinessAnswerWithARequestIdEchoedWhenGiven) {
   expect_problem(call("GET", "/v1/nothing"), 404, "no_route");
   // Every request was logged as one JSON line with its id.
   EXPECT_TRUE(server_->wait_for_output(R"("request_id":"trace-42")", 5s)) << server_->output();
+}
+
+// Dispatch and /openapi.json come from one route table: every documented path answers a
+// method it does not document with 405 and an Allow header naming exactly the documented ones.
+TEST_P(ServerTest, EveryDocumentedPathAllowsExactlyItsDocumentedMethods) {
+  const json doc = parsed(call("GET", "/openapi.json"));
+  std::size_t checked = 0;
+  for (const auto& [path, item] : doc["paths"].items()) {
+    std::set<std::string> documented;
+    for (const auto& [method, op] : item.items())
+      if (method != "parameters") {
+        std::string upper = method;
+        for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        documented.insert(upper);
+      }
+    std::string target = path;
+    for (std::size_t open; (open = target.find('{')) != std::string::npos;)
+      target.replace(open, target.find('}') - open + 1,
+                     target.substr(open + 1, 2) == "id" ? "1" : "x");
+    const auto other = std::find_if(std::begin(kMethods), std::end(kMethods),
+                                    [&](const char* m) { return documented.count(m) == 0; });
+    ASSERT_NE(other, std::end(kMethods)) << path;
+    const auto r =
+        call(*other, target, *other == std::string("GET") ? json(nullptr) : json::object());
+    EXPECT_EQ(r.status, 405) << *other << " " << path << ": " << r.body;
+    std::set<std::string> allowed;
+    std::istringstream allow(r.header("allow"));
+    for (std::string m; std::getline(allow >> std::ws, m, ',');) allowed.insert(m);
+    EXPECT_EQ(allowed, documented) << path;
+    ++checked;
+  }
+  EXPECT_GT(checked, 60u);
 }
 
 TEST_P(ServerTest, AContactGoesThroughCreateReadPatchArchiveRestoreAndDelete) {

@@ -1,0 +1,248 @@
+// The routes that are more than a record's field changes: lead conversion, merging
+// duplicates, moving and reopening deals, a deal's stage history.
+#include "api_context.hpp"
+#include "openapi.hpp"
+
+namespace banyan::server {
+
+namespace {
+
+using namespace openapi;
+
+// POST /v1/leads/{id}/convert {"company_id"?, "deal"?: {"pipeline_id", "stage_id",
+// "title"?, "amount"?, "expected_close"?, "contact_role"?}}
+HttpResponse convert_lead(ApiContext& api, RouteCall& c) {
+  const Who& who = c.principal();
+  const Id lead_id = c.id();
+  const json body = api.body_object(c.request);
+  only_keys(body, {"company_id", "deal"});
+  store::LeadConversion req;
+  req.lead_id = lead_id;
+  if (body.contains("company_id") && !body["company_id"].is_null())
+    req.company_id = body_id(body, "company_id");
+  if (body.contains("deal") && !body["deal"].is_null()) {
+    const json& d = body["deal"];
+    if (!d.is_object()) throw ValidationError("deal: must be an object", "deal");
+    only_keys(d, {"pipeline_id", "stage_id", "title", "amount", "expected_close", "contact_role"},
+              "deal.");
+    store::LeadConversion::NewDeal deal;
+    // The deal's own fields read as a deal's, so they are checked the same way.
+    Deal shape;
+    json fields = json::object();
+    for (const char* k : {"pipeline_id", "stage_id", "title", "amount", "expected_close"})
+      if (d.contains(k)) fields[k] = d[k];
+    apply_json(shape, fields);
+    deal.pipeline_id = shape.pipeline_id;
+    deal.stage_id = shape.stage_id;
+    deal.title = shape.title;
+    deal.amount = shape.amount;
+    deal.expected_close = shape.expected_close;
+    if (d.contains("contact_role")) {
+      if (!d["contact_role"].is_string())
+        throw ValidationError("deal.contact_role: must be a string", "deal.contact_role");
+      deal.contact_role = parse_deal_role(d["contact_role"].get<std::string>());
+    }
+    req.deal = deal;
+  }
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    const auto done = api.engine.convert_lead(uow, who, req);
+    return json_response(200, json{{"lead", to_json(done.lead)},
+                                   {"contact", to_json(done.contact)},
+                                   {"company", to_json(done.company)},
+                                   {"company_created", done.company_created},
+                                   {"deal", done.deal ? to_json(*done.deal) : json(nullptr)}});
+  });
+}
+
+// POST /v1/{contacts|companies|leads}/{id}/merge {"losers": [ids], "winners"?: {field: id}}
+template <typename T>
+HttpResponse merge(ApiContext& api, RouteCall& c,
+                   RecordService<T> (Engine::*service)(const security::Principal&)) {
+  const Who& who = c.principal();
+  const auto repo = (api.engine.*service)(who);
+  const Id survivor = c.id();
+  const json body = api.body_object(c.request);
+  only_keys(body, {"losers", "winners"});
+  store::MergeRequest req;
+  req.type = T::kType;
+  req.survivor = survivor;
+  if (!body.contains("losers") || !body["losers"].is_array() || body["losers"].empty())
+    throw ValidationError("losers: a list of one or more record ids is required", "losers");
+  for (const json& id : body["losers"]) {
+    if (!id.is_number_unsigned() || id.get<std::uint64_t>() == 0)
+      throw ValidationError("losers: record ids are positive integers", "losers");
+    req.losers.push_back(id.get<std::uint64_t>());
+  }
+  if (body.contains("winners")) {
+    if (!body["winners"].is_object())
+      throw ValidationError("winners: an object of field name to record id", "winners");
+    const json& winners = body["winners"];
+    for (auto it = winners.begin(); it != winners.end(); ++it) {
+      const std::string field = it.key();
+      const json& id = it.value();
+      if (!id.is_number_unsigned())
+        throw ValidationError("winners." + field + ": a record id", "winners." + field);
+      req.winners[field] = id.get<std::uint64_t>();
+    }
+  }
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    const auto done = api.engine.merge(uow, who, req);
+    return json_response(
+        200, json{{"survivor", to_json(repo.get(uow, done.survivor))}, {"merged", done.merged}});
+  });
+}
+
+// POST /v1/deals/{id}/stage {"stage_id"} (If-Match optional): a patch of the stage, so
+// the status follows its kind. POST /v1/deals/{id}/reopen {"stage_id"?}.
+HttpResponse move_deal(ApiContext& api, RouteCall& c, bool reopen) {
+  const Who& who = c.principal();
+  const Id deal_id = c.id();
+  const HttpRequest& r = c.request;
+  const json body = reopen && r.body.empty() ? json::object() : api.body_object(r);
+  only_keys(body, {"stage_id"});
+  std::optional<Id> stage;
+  if (!reopen || (body.contains("stage_id") && !body["stage_id"].is_null()))
+    stage = body_id(body, "stage_id");
+  const auto expected = if_match(r);
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    if (reopen)
+      return record_response(200, api.engine.reopen_deal(uow, who, deal_id, stage, expected));
+    Patch<Deal> patch;
+    patch.values.stage_id = *stage;
+    patch.name("stage_id");
+    patch.expected_version = expected;
+    return record_response(200, api.engine.deals(who).patch(uow, deal_id, patch).record);
+  });
+}
+
+HttpResponse stage_history(ApiContext& api, RouteCall& c) {
+  const Id deal_id = c.id();
+  auto history = api.db.read([&](store::UnitOfWork& uow) {
+    // NotFound for no such deal, or one it may not read.
+    api.engine.deals(c.principal()).get(uow, deal_id);
+    return api.db.deal_stages().history(uow, deal_id);
+  });
+  json items = json::array();
+  for (const auto& move : history) {
+    items.push_back(
+        {{"from_stage_id", move.from_stage_id ? json(*move.from_stage_id) : json(nullptr)},
+         {"to_stage_id", move.to_stage_id},
+         {"changed_at", format_timestamp(move.changed_at)},
+         {"changed_by", move.changed_by ? json(*move.changed_by) : json(nullptr)},
+         {"seconds_in_previous_stage",
+          move.time_in_previous_stage
+              ? json(std::chrono::duration<double>(*move.time_in_previous_stage).count())
+              : json(nullptr)}});
+  }
+  return json_response(200, json{{"items", items}});
+}
+
+void document_convert(Builder& b, json& o) {
+  const json& deal_input = b.schemas()["DealInput"]["properties"];
+  Builder::body(o, {{"type", "object"},
+                    {"properties",
+                     {{"company_id", nullable(id_schema())},
+                      {"deal", nullable(object_of({{"pipeline_id", deal_input["pipeline_id"]},
+                                                   {"stage_id", deal_input["stage_id"]},
+                                                   {"title", deal_input["title"]},
+                                                   {"amount", deal_input["amount"]},
+                                                   {"expected_close", deal_input["expected_close"]},
+                                                   {"contact_role", enum_schema(DealRole::kOther)}},
+                                                  {"pipeline_id", "stage_id"}))}}},
+                    {"additionalProperties", false}});
+  o["responses"]["200"] =
+      Builder::ok("What the conversion made",
+                  object_of({{"lead", schema_ref("Lead")},
+                             {"contact", schema_ref("Contact")},
+                             {"company", schema_ref("Company")},
+                             {"company_created", {{"type", "boolean"}}},
+                             {"deal", nullable(schema_ref("Deal"))}},
+                            {"lead", "contact", "company", "company_created", "deal"}));
+}
+
+// POST /v1/{contacts|companies|leads}/{id}/merge
+template <typename T>
+Route merge_route(const std::string& base, const std::string& name,
+                  RecordService<T> (Engine::*service)(const security::Principal&)) {
+  return {"POST", "/v1/" + base + "/{id}/merge", Guard::RouteClass::kBulk,
+          RouteAccess::kPrincipal,
+          [service](ApiContext& api, RouteCall& c) { return merge<T>(api, c, service); },
+          {"merge_" + base,
+           "Merge duplicates into this record (the survivor)",
+           {400, 404, 409, 415, 422},
+           [name](Builder&, json& o) {
+             Builder::body(
+                 o, object_of(
+                        {{"losers", {{"type", "array"}, {"items", id_schema()}, {"minItems", 1}}},
+                         {"winners",
+                          {{"type", "object"},
+                           {"description", "Per field, the record whose value the survivor keeps"},
+                           {"additionalProperties", id_schema()}}}},
+                        {"losers"}));
+             o["responses"]["200"] = Builder::ok(
+                 "The survivor and the merged ids",
+                 object_of({{"survivor", schema_ref(name)},
+                            {"merged", {{"type", "array"}, {"items", id_schema()}}}},
+                           {"survivor", "merged"}));
+           }}};
+}
+
+}  // namespace
+
+void add_action_routes(RouteTable& table) {
+  using enum Guard::RouteClass;
+  const auto principal = RouteAccess::kPrincipal;
+  table.add({"POST", "/v1/leads/{id}/convert", kWrite, principal, convert_lead,
+             {"convert_lead",
+              "Convert a lead into a contact, a company (new or given) and optionally a deal",
+              {400, 404, 409, 415, 422},
+              document_convert}});
+  table.add(merge_route<Contact>("contacts", "Contact", &Engine::contacts));
+  table.add(merge_route<Company>("companies", "Company", &Engine::companies));
+  table.add(merge_route<Lead>("leads", "Lead", &Engine::leads));
+  table.add({"POST", "/v1/deals/{id}/stage", kWrite, principal,
+             [](ApiContext& api, RouteCall& c) { return move_deal(api, c, false); },
+             {"move_deal", "Move a deal to another stage of its pipeline", {400, 404, 412, 415, 422},
+              [](Builder&, json& o) {
+                Builder::params(o, {"If-Match"});
+                Builder::body(o, object_of({{"stage_id", id_schema()}}, {"stage_id"}));
+                o["description"] =
+                    "Moving to a won or lost stage wins or loses the deal (its status and "
+                    "closed_at follow); a won or lost deal moves only once reopened.";
+                o["responses"]["200"] = Builder::ok("The moved deal", schema_ref("Deal"), {"ETag"});
+              }}});
+  table.add(
+      {"POST", "/v1/deals/{id}/reopen", kWrite, principal,
+       [](ApiContext& api, RouteCall& c) { return move_deal(api, c, true); },
+       {"reopen_deal",
+        "Reopen a won or lost deal (open again, closed_at cleared; the event deal.reopened)",
+        {400, 404, 409, 412, 415, 422},
+        [](Builder&, json& o) {
+          o["description"] =
+              "Into `stage_id` (an open stage of its pipeline), or else the open stage it left "
+              "when it closed. An empty body is fine.";
+          Builder::params(o, {"If-Match"});
+          o["requestBody"] = {
+              {"required", false},
+              {"content",
+               {{"application/json",
+                 {{"schema", object_of({{"stage_id", id_schema()}}, json::array())}}}}}};
+          o["responses"]["200"] = Builder::ok("The reopened deal", schema_ref("Deal"), {"ETag"});
+        }}});
+  table.add(
+      {"GET", "/v1/deals/{id}/stage-history", kRead, principal, stage_history,
+       {"deal_stage_history", "Every stage move of a deal", {404}, [](Builder&, json& o) {
+          const json nullable_id = {{"type", {"integer", "null"}}};
+          o["responses"]["200"] = Builder::ok(
+              "Oldest first",
+              list_of(object_of({{"from_stage_id", nullable_id},
+                                 {"to_stage_id", id_schema()},
+                                 {"changed_at", time_schema()},
+                                 {"changed_by", nullable_id},
+                                 {"seconds_in_previous_stage", {{"type", {"number", "null"}}}}},
+                                {"from_stage_id", "to_stage_id", "changed_at", "changed_by",
+                                 "seconds_in_previous_stage"})));
+        }}});
+}
+
+}  // namespace banyan::server

@@ -1,0 +1,276 @@
+// Custom field definitions: read with their type's records, changed by its administrators;
+// backfills of a value into every record without one.
+#include "api_context.hpp"
+#include "openapi.hpp"
+
+namespace banyan::server {
+
+namespace {
+
+using namespace openapi;
+using security::Action;
+
+json backfill_json(const BackfillJobs::Progress& p) {
+  json out{{"state", std::string(BackfillJobs::to_string(p.state))},
+           {"filled", p.filled},
+           {"left", p.left}};
+  if (!p.error.empty()) out["error"] = p.error;
+  return out;
+}
+
+// A definition as the single-definition routes answer it: with how many records of its
+// type hold no value for it, and the latest backfill this process ran of it. `progress`
+// is read before the unit of work begins, so that a backfill it calls done has committed
+// before the count's snapshot (read inside, the count could predate what it reports).
+json definition_answer(ApiContext& api, store::UnitOfWork& uow, const Who& who, const CustomFieldDefinition& d,
+                       const std::optional<BackfillJobs::Progress>& progress) {
+  json out = definition_json(d);
+  out["records_without_value"] = api.engine.count_without_value(uow, who, d);
+  if (progress) out["backfill"] = backfill_json(*progress);
+  return out;
+}
+
+// The value a backfill gives, checked against the definition before anything is written.
+CustomValue backfill_value(const CustomFieldDefinition& d, const json& v) {
+  CustomValue value = custom_value_of(v, "backfill");
+  if (std::holds_alternative<std::monostate>(value))
+    throw ValidationError("backfill: a value is needed", "backfill");
+  try {
+    store::check_custom_value(d, value);
+  } catch (const ValidationError& e) {
+    throw ValidationError(std::string("backfill: ") + e.what(), "backfill");
+  }
+  return value;
+}
+
+// A definition that the principal administers (its type's `admin` action).
+CustomFieldDefinition administered(ApiContext& api, store::UnitOfWork& uow, const RouteCall& c) {
+  auto d = api.db.custom_fields().get(uow, c.id());
+  api.engine.require(c.principal(), Action::kAdmin, d.object_type);
+  return d;
+}
+
+// GET /v1/custom-fields[?object_type=]: of one type, or of every type the principal reads.
+HttpResponse list_definitions(ApiContext& api, RouteCall& c) {
+  const Who& who = c.principal();
+  std::vector<ObjectType> types;
+  if (auto wanted = query_value(c.target, "object_type")) {
+    types.push_back(parse_object_type(*wanted));
+    api.engine.require(who, Action::kRead, types.back());
+  } else {
+    const auto policy = api.engine.policy();
+    for (auto type : {ObjectType::kUser, ObjectType::kTeam, ObjectType::kTag, ObjectType::kCompany,
+                      ObjectType::kContact, ObjectType::kLead, ObjectType::kPipeline,
+                      ObjectType::kStage, ObjectType::kDeal, ObjectType::kActivity})
+      if (policy->scope(who, Action::kRead, type) != security::Scope::kNone) types.push_back(type);
+  }
+  json items = json::array();
+  api.db.read([&](store::UnitOfWork& uow) {
+    for (auto type : types)
+      for (const auto& d : api.db.custom_fields().list(uow, type))
+        items.push_back(definition_json(d));
+  });
+  return json_response(200, json{{"items", items}});
+}
+
+HttpResponse define(ApiContext& api, RouteCall& c) {
+  const Who& who = c.principal();
+  json body = api.body_object(c.request);
+  std::optional<json> backfill;
+  if (body.contains("backfill")) {
+    backfill = body["backfill"];
+    body.erase("backfill");
+  }
+  CustomFieldDefinition d;
+  apply_definition_json(d, body, true);
+  api.engine.require(who, Action::kAdmin, d.object_type);
+  std::optional<CustomValue> value;
+  Id made_id = 0;
+  HttpResponse out = api.write(c, [&](store::UnitOfWork& uow) {
+    const auto made = api.db.custom_fields().define(uow, d);
+    made_id = made.id;
+    if (backfill) value = backfill_value(made, *backfill);
+    // A backfill, if any, is queued: it starts once this commits.
+    json answer = definition_answer(
+        api, uow, who, made,
+        value ? std::optional<BackfillJobs::Progress>(BackfillJobs::Progress{}) : std::nullopt);
+    HttpResponse created = json_response(201, answer);
+    created.headers.emplace_back("Location", "/v1/custom-fields/" + std::to_string(made.id));
+    return created;
+  });
+  if (value) api.backfills.start(who, made_id, *value, c.request.remote);
+  return out;
+}
+
+HttpResponse get_definition(ApiContext& api, RouteCall& c) {
+  const Id id = c.id();
+  const auto progress = api.backfills.progress(id);
+  return json_response(200, api.db.read([&](store::UnitOfWork& uow) {
+    auto d = api.db.custom_fields().get(uow, id);
+    api.engine.require(c.principal(), Action::kRead, d.object_type);
+    return definition_answer(api, uow, c.principal(), d, progress);
+  }));
+}
+
+HttpResponse update_definition(ApiContext& api, RouteCall& c) {
+  const json body = api.body_object(c.request);
+  const auto expected = if_match(c.request);
+  const auto progress = api.backfills.progress(c.id());
+  std::optional<ObjectType> now_sensitive;
+  HttpResponse out = api.write(c, [&](store::UnitOfWork& uow) {
+    auto d = administered(api, uow, c);
+    check_version(expected, d.version);
+    const bool was_sensitive = d.sensitive;
+    apply_definition_json(d, body, false);
+    const auto updated = api.db.custom_fields().update(uow, d);
+    if (updated.sensitive && !was_sensitive) now_sensitive = updated.object_type;
+    return json_response(200, definition_answer(api, uow, c.principal(), updated, progress));
+  });
+  if (now_sensitive && out.status == 200) {
+    // The values already stored are sealed now, in batches, and the answer says how many.
+    json answer = json::parse(out.body);
+    answer["sealed_records"] = api.db.seal_sensitive_values(*now_sensitive);
+    out.body = answer.dump();
+  }
+  return out;
+}
+
+HttpResponse remove_definition(ApiContext& api, RouteCall& c) {
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    administered(api, uow, c);
+    api.db.custom_fields().remove(uow, c.id());
+    return no_content();
+  });
+}
+
+HttpResponse start_backfill(ApiContext& api, RouteCall& c) {
+  const json body = api.body_object(c.request);
+  only_keys(body, {"value"});
+  if (!body.contains("value"))
+    throw ValidationError("value: the value to give records without one", "value");
+  const auto [d, value] = api.db.read([&](store::UnitOfWork& uow) {
+    auto def = administered(api, uow, c);
+    return std::make_pair(def, backfill_value(def, body["value"]));
+  });
+  const auto progress = api.backfills.start(c.principal(), d.id, value, c.request.remote);
+  HttpResponse out =
+      json_response(202, json{{"field_id", d.id}, {"backfill", backfill_json(progress)}});
+  out.headers.emplace_back("Location", "/v1/custom-fields/" + std::to_string(d.id));
+  return out;
+}
+
+// The body's one string member `name` (required).
+std::string string_member(const json& body, const char* name, const char* what) {
+  only_keys(body, {name});
+  if (!body.contains(name) || !body[name].is_string())
+    throw ValidationError(std::string(name) + ": " + what + " is required", name);
+  return body[name].get<std::string>();
+}
+
+HttpResponse rename(ApiContext& api, RouteCall& c) {
+  const std::string name = string_member(api.body_object(c.request), "name", "the new name");
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    administered(api, uow, c);
+    return json_response(200, definition_json(api.db.custom_fields().rename(uow, c.id(), name)));
+  });
+}
+
+HttpResponse change_type(ApiContext& api, RouteCall& c) {
+  const auto type =
+      parse_custom_field_type(string_member(api.body_object(c.request), "type", "the new type"));
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    administered(api, uow, c);
+    return json_response(200,
+                         definition_json(api.db.custom_fields().change_type(uow, c.id(), type)));
+  });
+}
+
+void definition_schemas(Builder& b) {
+  json input = custom_field_definition_schema();
+  input["properties"].erase("id");
+  input["properties"].erase("version");
+  input["properties"].erase("records_without_value");
+  input["properties"].erase("sealed_records");
+  input["properties"]["backfill"] = {
+      {"description",
+       "On create: a value given, batch by batch after the answer, to every existing record "
+       "without one (follow it on GET /v1/custom-fields/{id})"},
+      {"$ref", "#/components/schemas/CustomValue"}};
+  input.erase("required");
+  b.schemas()["CustomFieldDefinitionInput"] = input;
+  json patch_input = input;
+  patch_input["properties"].erase("backfill");
+  b.schemas()["CustomFieldDefinitionPatch"] = patch_input;
+}
+
+}  // namespace
+
+void add_custom_field_routes(RouteTable& table) {
+  using enum Guard::RouteClass;
+  const auto principal = RouteAccess::kPrincipal;
+  const json definition = schema_ref("CustomFieldDefinition");
+  const std::string list = "/v1/custom-fields", item = list + "/{id}";
+  table.add_components(definition_schemas);
+  table.add({"GET", list, kRead, principal, list_definitions,
+             {"list_custom_fields", "Custom field definitions", {422},
+              [definition](Builder&, json& o) {
+                Builder::query(o, "object_type", "", enum_schema(ObjectType::kActivity));
+                o["parameters"].back().erase("description");
+                o["responses"]["200"] =
+                    Builder::ok("Every definition (of one object type if asked)", list_of(definition));
+              }}});
+  table.add({"POST", list, kWrite, principal, define,
+             {"define_custom_field", "Define a custom field (object_type, name and type required)",
+              {400, 409, 415, 422},
+              [definition](Builder&, json& o) {
+                Builder::body(o, schema_ref("CustomFieldDefinitionInput"));
+                o["responses"]["201"] = Builder::ok("Defined", definition, {"Location"});
+              }}});
+  table.add({"GET", item, kRead, principal, get_definition,
+             {"get_custom_field", "A definition", {404}, [definition](Builder&, json& o) {
+                o["responses"]["200"] = Builder::ok("The definition", definition);
+              }}});
+  table.add({"PATCH", item, kWrite, principal, update_definition,
+             {"update_custom_field", "Change label, rules, options, default",
+              {400, 404, 412, 415, 422},
+              [definition](Builder&, json& o) {
+                Builder::params(o, {"If-Match"});
+                Builder::body(o, schema_ref("CustomFieldDefinitionPatch"));
+                o["responses"]["200"] = Builder::ok("The changed definition", definition);
+              }}});
+  table.add({"DELETE", item, kWrite, principal, remove_definition,
+             {"delete_custom_field", "Remove a definition and its values", {404},
+              [](Builder&, json& o) { o["responses"]["204"] = Builder::no_content(); }}});
+  table.add(
+      {"POST", item + "/backfill", kWrite, principal, start_backfill,
+       {"backfill_custom_field", "Give a value to every record of the field's type that has none",
+        {400, 404, 415, 422},
+        [](Builder&, json& o) {
+          o["description"] =
+              "Runs after the answer, a batch of records per transaction, each an ordinary "
+              "update (a new version, an event, an audit entry). Progress: GET "
+              "/v1/custom-fields/{id}.";
+          Builder::body(o, object_of({{"value", schema_ref("CustomValue")}}, {"value"}));
+          o["responses"]["202"] = Builder::ok(
+              "Queued",
+              object_of({{"field_id", id_schema()}, {"backfill", schema_ref("Backfill")}},
+                        {"field_id", "backfill"}),
+              {"Location"});
+        }}});
+  table.add({"POST", item + "/rename", kWrite, principal, rename,
+             {"rename_custom_field", "Rename, keeping the values", {400, 404, 409, 415, 422},
+              [definition](Builder&, json& o) {
+                Builder::body(o, object_of({{"name", {{"type", "string"}}}}, {"name"}));
+                o["responses"]["200"] = Builder::ok("The renamed definition", definition);
+              }}});
+  table.add({"POST", item + "/type", kWrite, principal, change_type,
+             {"change_custom_field_type", "Change the type, converting the stored values",
+              {400, 404, 415, 422},
+              [definition](Builder&, json& o) {
+                Builder::body(
+                    o, object_of({{"type", enum_schema(CustomFieldType::kCurrency)}}, {"type"}));
+                o["responses"]["200"] = Builder::ok("The changed definition", definition);
+              }}});
+}
+
+}  // namespace banyan::server

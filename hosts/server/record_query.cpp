@@ -1,0 +1,157 @@
+#include "record_query.hpp"
+
+#include <algorithm>
+
+namespace banyan::server {
+
+namespace {
+
+template <typename T>
+store::Value filter_value(const JsonField<T>& f, const std::string& text) {
+  switch (f.kind) {
+    case FieldKind::kText:
+      return text;
+    case FieldKind::kInteger:
+      if (auto v = parse_integer(text)) return *v;
+      throw ValidationError(f.name + ": '" + text + "' is not an integer", f.name);
+    case FieldKind::kTime:
+      if (auto t = query_time(text)) return *t;
+      throw ValidationError(
+          f.name + ": '" + text + "' is not an RFC 3339 time (e.g. 2026-01-02T10:00:00Z)",
+          f.name);
+    case FieldKind::kDecimal:
+      if (auto v = parse_decimal(text)) return *v;
+      throw ValidationError(f.name + ": '" + text + "' is not a number", f.name);
+    case FieldKind::kDate:
+      if (auto d = parse_date(text)) return *d;
+      throw ValidationError(f.name + ": '" + text + "' is not a date (YYYY-MM-DD)", f.name);
+    case FieldKind::kBool:
+      if (text == "true") return true;
+      if (text == "false") return false;
+      throw ValidationError(f.name + ": '" + text + "' is not true or false", f.name);
+    case FieldKind::kOther:
+      break;
+  }
+  throw ValidationError(f.name + ": cannot be filtered on", f.name);
+}
+
+// How a custom field's filter values read, by its definition's type.
+FieldKind custom_kind(CustomFieldType type) {
+  switch (type) {
+    case CustomFieldType::kNumber:
+    case CustomFieldType::kCurrency:
+      return FieldKind::kInteger;
+    case CustomFieldType::kDecimal:
+      return FieldKind::kDecimal;
+    case CustomFieldType::kDate:
+      return FieldKind::kDate;
+    case CustomFieldType::kDateTime:
+      return FieldKind::kTime;
+    case CustomFieldType::kBool:
+      return FieldKind::kBool;
+    default:
+      return FieldKind::kText;
+  }
+}
+
+
+template <typename T>
+store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& query,
+                               const std::vector<JsonField<T>>& custom) {
+  static const std::vector<std::string> kReserved{"limit", "cursor", "sort", "fields",
+                                                  "include_archived"};
+  store::Filter filter;
+  bool any = false;
+  for (const auto& [key, value] : query) {
+    if (std::find(kReserved.begin(), kReserved.end(), key) != kReserved.end()) continue;
+    std::string name = key, op = "eq";
+    const auto bracket = key.find('[');
+    if (bracket != std::string::npos) {
+      if (key.back() != ']')
+        throw ValidationError(key + ": write the operator as field[op]", key);
+      name = key.substr(0, bracket);
+      op = key.substr(bracket + 1, key.size() - bracket - 2);
+    }
+    const auto& fields = name.rfind("custom.", 0) == 0 ? custom : json_fields<T>();
+    auto f = std::find_if(fields.begin(), fields.end(),
+                          [&](const JsonField<T>& x) { return x.name == name; });
+    if (f == fields.end()) throw ValidationError(name + ": no such field to filter on", name);
+    store::Filter c;
+    if (op == "eq")
+      c = store::Filter::eq(name, filter_value(*f, value));
+    else if (op == "ne")
+      c = store::Filter::ne(name, filter_value(*f, value));
+    else if (op == "lt")
+      c = store::Filter::lt(name, filter_value(*f, value));
+    else if (op == "le")
+      c = store::Filter::le(name, filter_value(*f, value));
+    else if (op == "gt")
+      c = store::Filter::gt(name, filter_value(*f, value));
+    else if (op == "ge")
+      c = store::Filter::ge(name, filter_value(*f, value));
+    else if (op == "contains")
+      c = store::Filter::contains(name, value);
+    else if (op == "starts_with")
+      c = store::Filter::starts_with(name, value);
+    else if (op == "in") {
+      std::vector<store::Value> values;
+      for (const auto& v : split(value, ',')) values.push_back(filter_value(*f, v));
+      if (values.empty()) throw ValidationError(name + ": [in] needs at least one value", name);
+      c = store::Filter::in(name, values);
+    } else if (op == "is_null") {
+      if (value != "true" && value != "false")
+        throw ValidationError(name + ": [is_null] takes true or false", name);
+      c = value == "true" ? store::Filter::is_null(name) : !store::Filter::is_null(name);
+    } else {
+      throw ValidationError(key + ": unknown operator '" + op + "'", key);
+    }
+    filter = any ? (filter && c) : c;
+    any = true;
+  }
+  return filter;
+}
+
+}  // namespace
+
+template <typename T>
+store::PageRequest page_request(store::Database& db, store::UnitOfWork& uow, const Target& t) {
+  store::PageRequest req;
+  req.limit = 50;
+  if (auto limit = query_value(t, "limit")) {
+    const auto v = parse_integer(*limit);
+    if (!v || *v < 1 || *v > 200) throw ValidationError("limit: a number from 1 to 200", "limit");
+    req.limit = static_cast<std::size_t>(*v);
+  }
+  if (auto sort = query_value(t, "sort")) {
+    req.sort.descending = !sort->empty() && (*sort)[0] == '-';
+    req.sort.field = req.sort.descending ? sort->substr(1) : *sort;
+  }
+  if (auto cursor = query_value(t, "cursor")) req.cursor = *cursor;
+  if (auto archived = query_value(t, "include_archived"))
+    req.include_archived = *archived == "true";
+  // Custom fields filter as "custom.<name>"; their values read by the definition's type.
+  std::vector<JsonField<T>> custom;
+  for (const auto& [key, value] : t.query) {
+    if (key.rfind("custom.", 0) != 0 || !custom.empty()) continue;
+    for (const auto& d : db.custom_fields().list(uow, T::kType))
+      custom.push_back({"custom." + d.name, false, custom_kind(d.type), {}, {}, {}});
+  }
+  req.filter = filter_of<T>(t.query, custom);
+  return req;
+}
+
+#define BANYAN_PAGE_REQUEST(T) \
+  template store::PageRequest page_request<T>(store::Database&, store::UnitOfWork&, const Target&);
+BANYAN_PAGE_REQUEST(User)
+BANYAN_PAGE_REQUEST(Team)
+BANYAN_PAGE_REQUEST(Tag)
+BANYAN_PAGE_REQUEST(Company)
+BANYAN_PAGE_REQUEST(Contact)
+BANYAN_PAGE_REQUEST(Lead)
+BANYAN_PAGE_REQUEST(Pipeline)
+BANYAN_PAGE_REQUEST(Stage)
+BANYAN_PAGE_REQUEST(Deal)
+BANYAN_PAGE_REQUEST(Activity)
+#undef BANYAN_PAGE_REQUEST
+
+}  // namespace banyan::server

@@ -1,0 +1,16 @@
+// A list route's query string as a store query: the page (limit, cursor, sort, archived
+// records) and the filter ("?email=a@b.c", "?created_at[gt]=2026-01-01T00:00:00Z",
+// "?id[in]=1,2,3", "?title[is_null]=true", "?custom.tier=gold": every condition must hold).
+#pragma once
+
+#include "banyan/banyan.hpp"
+#include "http_support.hpp"
+
+namespace banyan::server {
+
+// Reads the custom field definitions of T in `uow`, for filters on "custom.<name>".
+// ValidationError naming the parameter at fault.
+template <typename T>
+store::PageRequest page_request(store::Database& db, store::UnitOfWork& uow, const Target& t);
+
+}  // namespace banyan::server

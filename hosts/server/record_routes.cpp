@@ -1,0 +1,434 @@
+// The routes of every record type: list, create, get (as of a time), patch, delete,
+// history, archive and restore, batch and upsert, each with its OpenAPI operation.
+#include "api_context.hpp"
+#include "openapi.hpp"
+#include "record_query.hpp"
+
+namespace banyan::server {
+
+namespace {
+
+using namespace openapi;
+
+// A record type as the routes see it: its services for a principal, and its names.
+template <typename T>
+struct Kind {
+  RecordService<T> (Engine::*service)(const security::Principal&);
+  std::string base;  // "contacts": the collection in paths
+  std::string name;  // "Contact": the schema
+  std::string one;   // "contact": in summaries and operation ids
+
+  RecordService<T> of(ApiContext& api, const RouteCall& c) const {
+    return (api.engine.*service)(c.principal());
+  }
+};
+
+std::vector<std::string> fields_of(const Target& t) {
+  if (auto f = query_value(t, "fields")) return split(*f, ',');
+  return {};
+}
+
+template <typename T>
+HttpResponse list(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
+  const auto fields = fields_of(c.target);
+  auto page = api.db.read(
+      [&](store::UnitOfWork& uow) { return repo.query(uow, page_request<T>(api.db, uow, c.target)); });
+  HttpResponse out;
+  out.body = "{\"items\":[";
+  for (std::size_t i = 0; i < page.items.size(); ++i) {
+    if (i > 0) out.body += ',';
+    append_json_text(page.items[i], fields, out.body);
+  }
+  out.body += "],\"next\":";
+  if (page.next_cursor)
+    append_json_string(*page.next_cursor, out.body);
+  else
+    out.body += "null";
+  out.body += '}';
+  return out;
+}
+
+template <typename T>
+HttpResponse create(ApiContext& api, const RecordService<T>& repo, const std::string& base,
+                    const RouteCall& c) {
+  T record;
+  apply_json(record, api.body_object(c.request));
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    T created = repo.create(uow, record);
+    HttpResponse out = record_response(201, created);
+    out.headers.emplace_back("Location", "/v1/" + base + "/" + std::to_string(created.id));
+    return out;
+  });
+}
+
+// GET /v1/{type}/{id}[?as_of=time][&fields=a,b]
+template <typename T>
+HttpResponse get(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
+  const Id id = c.id();
+  const auto fields = fields_of(c.target);
+  if (auto when = query_value(c.target, "as_of")) {
+    const auto at = query_time(*when);
+    if (!at) throw ValidationError("as_of: an RFC 3339 time, e.g. 2026-11-29T12:00:00Z", "as_of");
+    return record_response(
+        200, api.db.read([&](store::UnitOfWork& uow) { return repo.as_of(uow, id, *at); }), fields);
+  }
+  return record_response(200, api.db.read([&](store::UnitOfWork& uow) { return repo.get(uow, id); }),
+                         fields);
+}
+
+// JSON Merge Patch: what the body names changes, the rest stays.
+template <typename T>
+HttpResponse patch(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
+  const Id id = c.id();
+  Patch<T> patch = patch_of<T>(api.body_object(c.request));
+  patch.expected_version = if_match(c.request);
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    return record_response(200, repo.patch(uow, id, patch).record);
+  });
+}
+
+template <typename T>
+HttpResponse remove(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
+  const Id id = c.id();
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    repo.remove(uow, id);
+    return no_content();
+  });
+}
+
+json field_change_json(const store::FieldChange& c) {
+  return {{"entry", c.entry},
+          {"at", format_timestamp(c.at)},
+          {"actor_id", c.actor_id ? json(*c.actor_id) : json(nullptr)},
+          {"actor", c.actor},
+          {"action", c.action},
+          {"field", c.field},
+          {"before", json::parse(c.before, nullptr, false)},
+          {"after", json::parse(c.after, nullptr, false)}};
+}
+
+template <typename T>
+HttpResponse history(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
+  const Id id = c.id();
+  const std::string field = query_value(c.target, "field").value_or("");
+  json items = json::array();
+  for (const auto& change :
+       api.db.read([&](store::UnitOfWork& uow) { return repo.history(uow, id, field); }))
+    items.push_back(field_change_json(change));
+  return json_response(200, json{{"items", items}});
+}
+
+template <typename T>
+HttpResponse archive(ApiContext& api, const RecordService<T>& repo, const RouteCall& c,
+                     bool archiving) {
+  const Id id = c.id();
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    return record_response(200, archiving ? repo.archive(uow, id) : repo.restore(uow, id));
+  });
+}
+
+const json& batch_items(const json& body) {
+  if (!body.contains("items") || !body["items"].is_array() || body["items"].empty() ||
+      body["items"].size() > 100)
+    throw ValidationError("items: a list of 1 to 100 records", "items");
+  for (const auto& [k, v] : body.items())
+    if (k != "items") throw ValidationError(k + ": no such field", k);
+  return body["items"];
+}
+
+// An item's error as the batch's: its field prefixed with the item ("items[3].email").
+[[noreturn]] void at_item(std::size_t i, const Error& e) {
+  const std::string where = "items[" + std::to_string(i) + "]";
+  const std::string field = e.field().empty() ? where : where + "." + e.field();
+  switch (e.code()) {
+    case ErrorCode::kConflict:  // a stale version stays "version": it is a 412
+      throw Conflict(where + ": " + e.what(), e.field() == "version" ? "version" : field);
+    case ErrorCode::kNotFound:
+    case ErrorCode::kValidation:
+      throw ValidationError(where + ": " + e.what(), field);
+    case ErrorCode::kPermissionDenied:
+      throw PermissionDenied(where + ": " + e.what(), field);
+    default:
+      throw;
+  }
+}
+
+// POST /v1/{type}/batch {"items": [...]} creates up to 100 records. All or nothing: the
+// first bad item's problem names it ("items[3].email") and nothing is written.
+template <typename T>
+HttpResponse batch(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
+  const json body = api.body_object(c.request);
+  const json& items = batch_items(body);
+  std::vector<T> records;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    try {
+      T record;
+      apply_json(record, items[i]);
+      records.push_back(std::move(record));
+    } catch (const ValidationError& e) {
+      at_item(i, e);
+    }
+  }
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    json made = json::array();
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      try {
+        made.push_back(to_json(repo.create(uow, records[i])));
+      } catch (const Error& e) {
+        at_item(i, e);
+      }
+    }
+    return json_response(201, json{{"items", made}});
+  });
+}
+
+template <typename T>
+json upsert_json(const WriteResult<T>& done) {
+  return json{{"outcome", std::string(to_string(done.outcome))}, {"record", to_json(done.record)}};
+}
+
+// POST /v1/{type}/upsert: one record, or {"items": [...]} up to 100, each created or
+// changed by its external_id with merge semantics (what an item names changes, the rest
+// stays) and reported as created, updated or unchanged. An unchanged item writes
+// nothing. A batch is all or nothing, as /batch is.
+template <typename T>
+HttpResponse upsert(ApiContext& api, const RecordService<T>& repo, const std::string& base,
+                    const RouteCall& c) {
+  const json body = api.body_object(c.request);
+  const bool single = !body.contains("items");
+  std::vector<Patch<T>> patches;
+  const json one = json::array({body});
+  const json& items = single ? one : batch_items(body);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    try {
+      Patch<T> patch = patch_of<T>(items[i]);
+      if (!patch.values.external_id)
+        throw ValidationError("external_id: an upsert needs one", "external_id");
+      patches.push_back(std::move(patch));
+    } catch (const ValidationError& e) {
+      if (single) throw;
+      at_item(i, e);
+    }
+  }
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    if (single) {
+      const auto done = repo.upsert(uow, patches.front());
+      const bool created = done.outcome == WriteOutcome::kCreated;
+      HttpResponse out = json_response(created ? 201 : 200, upsert_json(done));
+      out.headers.emplace_back("ETag", "\"" + std::to_string(done.record.version) + "\"");
+      if (created)
+        out.headers.emplace_back("Location", "/v1/" + base + "/" + std::to_string(done.record.id));
+      return out;
+    }
+    json results = json::array();
+    std::size_t counts[3] = {0, 0, 0};
+    for (std::size_t i = 0; i < patches.size(); ++i) {
+      try {
+        const auto done = repo.upsert(uow, patches[i]);
+        ++counts[static_cast<int>(done.outcome)];
+        results.push_back(upsert_json(done));
+      } catch (const Error& e) {
+        at_item(i, e);
+      }
+    }
+    return json_response(200,
+                         json{{"items", results},
+                              {"created", counts[static_cast<int>(WriteOutcome::kCreated)]},
+                              {"updated", counts[static_cast<int>(WriteOutcome::kUpdated)]},
+                              {"unchanged", counts[static_cast<int>(WriteOutcome::kUnchanged)]}});
+  });
+}
+
+// The schemas of a record type: the record, a selection of its fields, what a create, a
+// patch and an upsert take, and what an upsert answers.
+template <typename T>
+void record_schemas(const Kind<T>& k, Builder& b) {
+  json& schemas = b.schemas();
+  const std::string& name = k.name;
+  json properties = json::object(), input = json::object(), required = json::array();
+  for (const auto& f : json_fields<T>()) {
+    properties[f.name] = f.schema;
+    required.push_back(f.name);
+    if (f.writable) input[f.name] = f.schema;
+  }
+  schemas[name] = object_of(properties, required);
+  schemas[name + "Selection"] = object_of(properties, {"id"});
+  schemas[name + "Selection"]["description"] = "The fields asked for with `fields`, and id";
+  schemas[name + "Input"] = {
+      {"type", "object"}, {"properties", input}, {"additionalProperties", false}};
+  schemas[name + "Patch"] = schemas[name + "Input"];
+  schemas[name + "Patch"]["properties"]["custom"] =
+      nullable(schemas[name + "Input"]["properties"]["custom"]);
+  json keyed = schemas[name + "Input"];
+  keyed["required"] = {"external_id"};
+  schemas[name + "Upsert"] = keyed;
+  const json outcome = {{"type", "string"}, {"enum", {"created", "updated", "unchanged"}}};
+  schemas[name + "UpsertResult"] =
+      object_of({{"outcome", outcome}, {"record", schema_ref(name)}}, {"outcome", "record"});
+}
+
+json items_of(const json& item) {
+  return object_of(
+      {{"items", {{"type", "array"}, {"items", item}, {"minItems", 1}, {"maxItems", 100}}}},
+      {"items"});
+}
+
+template <typename T>
+void document_list(const Kind<T>& k, json& o) {
+  std::string filterable;
+  for (const auto& f : json_fields<T>())
+    if (f.kind != FieldKind::kOther) filterable += (filterable.empty() ? "" : ", ") + f.name;
+  o["description"] =
+      "Filters: `field=value` or `field[op]=value` with op one of eq, ne, lt, le, gt, ge, "
+      "contains, starts_with, in (comma-separated), is_null (true or false); every condition "
+      "must hold. Filterable: " +
+      filterable + ", and custom fields as `custom.<name>`, typed by their definition.";
+  Builder::params(o, {"limit", "cursor", "sort", "fields", "include_archived"});
+  const json selected = {{"anyOf", {schema_ref(k.name), schema_ref(k.name + "Selection")}}};
+  o["responses"]["200"] = Builder::ok("A page; `next` is null on the last", page_of(selected));
+}
+
+template <typename T>
+void document_upsert(const Kind<T>& k, json& o) {
+  const std::string& one = k.one;
+  o["description"] =
+      "Each record is found by its external_id (required): when there is one, the fields given "
+      "change as a JSON Merge Patch does (the rest stay); else it is created. Each is reported "
+      "as created, updated or unchanged (an unchanged one writes nothing). A batch "
+      "({\"items\": [...]}) is all or nothing; a problem's field names the item. A single " +
+      one + " answers 201 when created, else 200. External ids are unique across every " + one +
+      ", so only a principal that reads them all may write one (403 with field external_id "
+      "otherwise, whether the id is taken or not).";
+  const json result = schema_ref(k.name + "UpsertResult");
+  Builder::body(o, {{"anyOf", {schema_ref(k.name + "Upsert"), items_of(schema_ref(k.name + "Upsert"))}}});
+  const json count = {{"type", "integer"}, {"minimum", 0}};
+  const json batch_result =
+      object_of({{"items", {{"type", "array"}, {"items", result}}},
+                 {"created", count},
+                 {"updated", count},
+                 {"unchanged", count}},
+                {"items", "created", "updated", "unchanged"});
+  o["responses"]["201"] = Builder::ok("One " + one + ", created", result, {"ETag", "Location"});
+  o["responses"]["200"] = Builder::ok("One " + one + " updated or unchanged, or a batch, in order",
+                                      {{"anyOf", {result, batch_result}}});
+  o["responses"]["200"]["headers"]["ETag"] = {{"description", "The version of a single record"},
+                                              {"schema", {{"type", "string"}}}};
+}
+
+std::string patch_description(const std::string& one) {
+  return "RFC 7396 JSON Merge Patch, sent as application/merge-patch+json or application/json: "
+         "the members present change, null clears one, the rest stay as stored. An object for "
+         "amount changes the members it has; `custom` changes the custom fields it names (null "
+         "clears one) and a null `custom` clears them all. A patch that changes nothing writes "
+         "nothing: the answer is the " +
+         one + " at its current version.";
+}
+
+template <typename T>
+void add_records(RouteTable& table, const Kind<T>& k) {
+  using enum Guard::RouteClass;
+  using Handler = std::function<HttpResponse(ApiContext&, RouteCall&)>;
+  const std::string list_path = "/v1/" + k.base, item = list_path + "/{id}";
+  const std::string &one = k.one, &base = k.base;
+  const json record = schema_ref(k.name);
+  table.add_components([k](Builder& b) { record_schemas(k, b); });
+  auto add = [&](const char* method, const std::string& path, Guard::RouteClass route_class,
+                 Handler handler, Operation operation) {
+    table.add({method, path, route_class, RouteAccess::kPrincipal, std::move(handler),
+               std::move(operation)});
+  };
+  add("GET", list_path, kRead,
+      [k](ApiContext& api, RouteCall& c) { return list(api, k.of(api, c), c); },
+      {"list_" + base, "List " + base + ", filtered, sorted, a page at a time", {400, 422},
+       [k](Builder&, json& o) { document_list(k, o); }});
+  add("POST", list_path, kWrite,
+      [k](ApiContext& api, RouteCall& c) { return create(api, k.of(api, c), k.base, c); },
+      {"create_" + one, "Create a " + one, {400, 409, 415, 422}, [k, record](Builder&, json& o) {
+         Builder::body(o, schema_ref(k.name + "Input"));
+         o["responses"]["201"] = Builder::ok("Created", record, {"ETag", "Location"});
+       }});
+  add("GET", item, kRead, [k](ApiContext& api, RouteCall& c) { return get(api, k.of(api, c), c); },
+      {"get_" + one, "Get a " + one, {404, 422}, [k, record](Builder&, json& o) {
+         Builder::params(o, {"fields"});
+         Builder::query(o, "as_of",
+                        "The " + k.one +
+                            " as it was at this time, rebuilt from the audit trail (404 when it "
+                            "did not exist then)",
+                        time_schema());
+         const json selected = {{"anyOf", {record, schema_ref(k.name + "Selection")}}};
+         o["responses"]["200"] = Builder::ok("The " + k.one, selected, {"ETag"});
+       }});
+  add("PATCH", item, kWrite,
+      [k](ApiContext& api, RouteCall& c) { return patch(api, k.of(api, c), c); },
+      {"update_" + one,
+       "Change the fields present in the body (JSON Merge Patch)",
+       {400, 404, 409, 412, 415, 422},
+       [k, record](Builder&, json& o) {
+         o["description"] = patch_description(k.one);
+         Builder::params(o, {"If-Match"});
+         const json body = schema_ref(k.name + "Patch");
+         o["requestBody"] = {{"required", true},
+                             {"content",
+                              {{"application/merge-patch+json", {{"schema", body}}},
+                               {"application/json", {{"schema", body}}}}}};
+         o["responses"]["200"] = Builder::ok("The " + k.one + " after the patch", record, {"ETag"});
+       }});
+  add("DELETE", item, kWrite,
+      [k](ApiContext& api, RouteCall& c) { return remove(api, k.of(api, c), c); },
+      {"delete_" + one, "Delete a " + one, {404, 409},
+       [](Builder&, json& o) { o["responses"]["204"] = Builder::no_content(); }});
+  add("GET", item + "/history", kRead,
+      [k](ApiContext& api, RouteCall& c) { return history(api, k.of(api, c), c); },
+      {"history_of_" + one, "Every change to the " + one + "'s fields", {404},
+       [](Builder&, json& o) {
+         Builder::query(o, "field", "One field only (custom ones as custom.<name>)",
+                        {{"type", "string"}});
+         o["responses"]["200"] =
+             Builder::ok("Oldest first; fields the caller may not see have null values",
+                         list_of(schema_ref("FieldChange")));
+       }});
+  for (const bool archiving : {true, false}) {
+    const std::string verb = archiving ? "archive" : "restore";
+    add("POST", item + "/" + verb, kWrite,
+        [k, archiving](ApiContext& api, RouteCall& c) {
+          return archive(api, k.of(api, c), c, archiving);
+        },
+        {verb + "_" + one, archiving ? "Archive (hide from lists)" : "Restore", {404, 409},
+         [record, one](Builder&, json& o) {
+           o["responses"]["200"] = Builder::ok("The " + one, record, {"ETag"});
+         }});
+  }
+  add("POST", list_path + "/batch", kBulk,
+      [k](ApiContext& api, RouteCall& c) { return batch(api, k.of(api, c), c); },
+      {"batch_create_" + base,
+       "Create up to 100 " + base +
+           ", all or nothing; a problem's field names the item (items[3].email)",
+       {400, 409, 415, 422},
+       [k, record](Builder&, json& o) {
+         Builder::body(o, items_of(schema_ref(k.name + "Input")));
+         o["responses"]["201"] = Builder::ok("Created, in order", list_of(record));
+       }});
+  add("POST", list_path + "/upsert", kBulk,
+      [k](ApiContext& api, RouteCall& c) { return upsert(api, k.of(api, c), k.base, c); },
+      {"upsert_" + base,
+       "Create or update one " + one + ", or up to 100 " + base + ", by external_id",
+       {400, 409, 412, 415, 422},
+       [k](Builder&, json& o) { document_upsert(k, o); }});
+}
+
+}  // namespace
+
+void add_record_routes(RouteTable& table) {
+  add_records<Contact>(table, {&Engine::contacts, "contacts", "Contact", "contact"});
+  add_records<Company>(table, {&Engine::companies, "companies", "Company", "company"});
+  add_records<Lead>(table, {&Engine::leads, "leads", "Lead", "lead"});
+  add_records<Deal>(table, {&Engine::deals, "deals", "Deal", "deal"});
+  add_records<Pipeline>(table, {&Engine::pipelines, "pipelines", "Pipeline", "pipeline"});
+  add_records<Stage>(table, {&Engine::stages, "stages", "Stage", "stage"});
+  add_records<Activity>(table, {&Engine::activities, "activities", "Activity", "activity"});
+  add_records<User>(table, {&Engine::users, "users", "User", "user"});
+  add_records<Team>(table, {&Engine::teams, "teams", "Team", "team"});
+  add_records<Tag>(table, {&Engine::tags, "tags", "Tag", "tag"});
+}
+
+}  // namespace banyan::server
