@@ -54,8 +54,8 @@ const char* const kShapeNames[] = {"keys_in_one_object",   "empty_objects_in_one
                                    "numbers_in_one_array", "nested_to_the_limit",
                                    "escaped_strings",      "default_limits_widest"};
 
-banyan::server::JsonLimits wide() {
-  banyan::server::JsonLimits l;
+banyan::rest::JsonLimits wide() {
+  banyan::rest::JsonLimits l;
   l.max_members = 1 << 24;
   l.max_elements = 1 << 24;
   return l;
@@ -63,8 +63,8 @@ banyan::server::JsonLimits wide() {
 
 void BM_Banyan(benchmark::State& state) {
   const std::string body = shape(static_cast<int>(state.range(0)));
-  const auto limits = state.range(0) == 5 ? banyan::server::JsonLimits{} : wide();
-  for (auto _ : state) benchmark::DoNotOptimize(banyan::server::parse_json_within(body, limits));
+  const auto limits = state.range(0) == 5 ? banyan::rest::JsonLimits{} : wide();
+  for (auto _ : state) benchmark::DoNotOptimize(banyan::rest::parse_json_within(body, limits));
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
   state.SetLabel(kShapeNames[state.range(0)]);
 }

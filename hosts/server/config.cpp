@@ -305,6 +305,16 @@ ServerConfig ServerCommandLine::config(const host::Getenv& getenv) const {
   return c;
 }
 
+rest::ApiOptions ServerConfig::api_options() const {
+  rest::ApiOptions o;
+  o.json = json;
+  o.rate = rate;
+  o.access_log = access_log;
+  o.metrics_token = metrics_token;
+  o.oidc = oidc;
+  return o;
+}
+
 ServerConfig parse_server_config(const std::vector<std::string>& argv, const host::Getenv& getenv) {
   CLI::App app;
   const ServerCommandLine line(app);

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "banyan/rest/api.hpp"
 #include "banyan/security/authenticator.hpp"
 #include "banyan/security/rate_limiter.hpp"
 #include "command_line.hpp"
 #include "http_server.hpp"
-#include "json_body.hpp"
 #include "messaging_settings.hpp"
 
 namespace banyan::server {
@@ -34,7 +34,7 @@ struct ServerConfig {
   host::MessagingSettings sagas;
   bool demo = false;  // load demo data into an empty database
   // Limits on JSON bodies (HTTP's own are in `http`).
-  JsonLimits json;
+  rest::JsonLimits json;
   std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests on SIGTERM
   bool access_log = true;
   // Set: GET /metrics also answers "Authorization: Bearer <metrics_token>" (a scraper's
@@ -51,20 +51,13 @@ struct ServerConfig {
   // Set (an issuer and an audience): bearer JWTs of this OIDC issuer are accepted beside
   // API keys.
   std::optional<security::OidcOptions> oidc;
-  // Rate limits (none: off). Per principal and route class, per client address for every
-  // request but the health checks, and per address for failed authentications, past which
-  // the address is refused with 429 until its budget recovers.
-  struct RateLimits {
-    std::optional<security::RateLimit> reads{
-        security::RateLimit{200, std::chrono::seconds(1), 400}};
-    std::optional<security::RateLimit> writes{
-        security::RateLimit{50, std::chrono::seconds(1), 100}};
-    std::optional<security::RateLimit> bulk{security::RateLimit{20, std::chrono::seconds(1), 40}};
-    std::optional<security::RateLimit> address{
-        security::RateLimit{1000, std::chrono::seconds(1), 2000}};
-    std::optional<security::RateLimit> auth_failures{
-        security::RateLimit{10, std::chrono::minutes(1), 10}};
-  } rate;
+  // Rate limits (none: off): per principal and route class, per client address, and per
+  // address for failed authentications.
+  using RateLimits = rest::RateLimits;
+  RateLimits rate;
+
+  // What the REST API takes of these settings.
+  rest::ApiOptions api_options() const;
 };
 
 // The server's command line: declares every flag on an app (with --help and --version),

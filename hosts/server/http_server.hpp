@@ -1,6 +1,7 @@
 // An asynchronous HTTP/1.1 server on Boost.Beast: keep-alive, a pool of threads, limits
 // on header and body size, a deadline for each request and for idle connections, and a
-// graceful stop. It knows nothing of Banyan: it hands each whole request to a handler.
+// graceful stop. It knows nothing of Banyan's domain: it hands each whole request (a
+// rest::HttpRequest) to a handler.
 // (Beast stays inside http_server.cpp.)
 #pragma once
 
@@ -13,36 +14,13 @@
 #include <utility>
 #include <vector>
 
+#include "banyan/rest/api.hpp"
+
 namespace banyan::server {
 
-// Header names and values, in order.
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-struct HttpRequest {
-  std::string method;  // "GET", ...
-  std::string target;  // path and query, as sent
-  Headers headers;     // names in lower case
-  std::string body;
-  std::string remote;  // the peer's address
-  // By when the answer is due (handler_timeout after the request was read whole): a
-  // handler still at work then has been answered 503 for, and may give up.
-  std::chrono::steady_clock::time_point deadline{};
-
-  // The first header of that (lower-case) name, or "".
-  const std::string& header(const std::string& name) const {
-    static const std::string kNone;
-    for (const auto& [k, v] : headers)
-      if (k == name) return v;
-    return kNone;
-  }
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  Headers headers;
-  std::string body;
-};
+using rest::Headers;
+using rest::HttpRequest;
+using rest::HttpResponse;
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 // Builds the answer to a request the server refused before the handler saw it (too

@@ -9,9 +9,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include "api.hpp"
 #include "audit_anchor.hpp"
 #include "banyan/banyan.hpp"
+#include "banyan/rest/api.hpp"
 #include "command_line.hpp"
 #include "config.hpp"
 #include "database_probe.hpp"
@@ -66,15 +66,15 @@ int serve(server::ServerConfig config) {
         *db, config.audit_anchor, config.audit_checkpoint_interval,
         [&](std::string_view line) { log.line(line, true); });
   }
-  server::Api api(
-      *db, config, [&](std::string_view line) { log.line(line); }, bus.get());
+  rest::Api api(
+      *db, config.api_options(), [&](std::string_view line) { log.line(line); }, bus.get());
   server::KeyRingWatcher keys(*db, config.key_check_interval,
                               [&](std::string_view line) { log.line(line, true); });
   api.add_readiness_check([&] { return keys.problems(); });
   server::DatabaseProbe probe(*db, std::chrono::seconds(1), std::chrono::seconds(2),
                               [&](std::string_view line) { log.line(line, true); });
   api.add_readiness_check([&] { return probe.problems(); });
-  config.http.inline_route = &server::Api::answers_without_waiting;
+  config.http.inline_route = &rest::Api::answers_without_waiting;
   server::HttpServer server(
       config.http, [&](const server::HttpRequest& r) { return api.handle(r); },
       [&](int status, const std::string& reason) { return api.reject(status, reason); });

@@ -23,18 +23,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api.hpp"
 #include "banyan/banyan.hpp"
+#include "banyan/rest/api.hpp"
 
 namespace {
 
-using banyan::server::HttpRequest;
-using banyan::server::HttpResponse;
+using banyan::rest::HttpRequest;
+using banyan::rest::HttpResponse;
 
 struct Harness {
   std::string path = "/tmp/banyan-fuzz-" + std::to_string(::getpid()) + ".db";
   std::unique_ptr<banyan::store::Database> db;
-  std::unique_ptr<banyan::server::Api> api;
+  std::unique_ptr<banyan::rest::Api> api;
   std::string admin_key;
 
   Harness() {
@@ -48,12 +48,12 @@ struct Harness {
       banyan::security::Directory().assign_role(uow, id, "admin");
       return banyan::security::ApiKeyStore().create(uow, id, "fuzz").secret;
     });
-    banyan::server::ServerConfig config;
+    banyan::rest::ApiOptions config;
     config.access_log = false;
     // Every input comes from one address at full speed: with limits on, the fuzzer would
     // spend its time on 429s (the limiter has its own tests).
     config.rate = {std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
-    api = std::make_unique<banyan::server::Api>(*db, config, [](std::string_view) {});
+    api = std::make_unique<banyan::rest::Api>(*db, config, [](std::string_view) {});
   }
   ~Harness() {
     api.reset();

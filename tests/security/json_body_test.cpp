@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "json_body.hpp"
+#include "rest/json_body.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 namespace {
 
 // {"k0":0,"k1":0,...} with `n` members.
@@ -105,4 +105,4 @@ TEST(JsonBody, SyntaxErrorsAre400) {
 }
 
 }  // namespace
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -4,9 +4,9 @@
 #include <chrono>
 #include <limits>
 
-#include "record_json.hpp"
+#include "rest/record_json.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 namespace {
 
 Contact sample() {
@@ -70,4 +70,4 @@ TEST(RecordJsonText, EachValueIsWrittenAsNlohmannWouldWriteIt) {
 }
 
 }  // namespace
-}  // namespace banyan::server
+}  // namespace banyan::rest

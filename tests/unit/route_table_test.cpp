@@ -6,10 +6,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "openapi.hpp"
-#include "routes.hpp"
+#include "rest/openapi.hpp"
+#include "rest/routes.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 namespace {
 
 std::string lower(std::string s) {
@@ -94,11 +94,17 @@ TEST(RouteTableTest, AnUnknownPathMatchesNothing) {
 
 TEST(RouteTableTest, TwoRoutesForOneMethodAndPathAreRefused) {
   RouteTable table;
-  table.add({"GET", "/x/{id}", Guard::RouteClass::kRead, RouteAccess::kPublic, {}, {"a", "A", {}, {}}});
-  EXPECT_THROW(table.add({"GET", "/x/{id}", Guard::RouteClass::kRead, RouteAccess::kPublic, {},
+  table.add(
+      {"GET", "/x/{id}", Guard::RouteClass::kRead, RouteAccess::kPublic, {}, {"a", "A", {}, {}}});
+  EXPECT_THROW(table.add({"GET",
+                          "/x/{id}",
+                          Guard::RouteClass::kRead,
+                          RouteAccess::kPublic,
+                          {},
                           {"b", "B", {}, {}}}),
                std::logic_error);
-  table.add({"POST", "/x/{id}", Guard::RouteClass::kWrite, RouteAccess::kPublic, {}, {"c", "C", {}, {}}});
+  table.add(
+      {"POST", "/x/{id}", Guard::RouteClass::kWrite, RouteAccess::kPublic, {}, {"c", "C", {}, {}}});
   EXPECT_EQ(table.match("DELETE", {"x", "1"}).allow, "GET, POST");
 }
 
@@ -112,4 +118,4 @@ TEST(RouteTableTest, WritesAndBulkRoutesAreNotRateLimitedAsReads) {
 }
 
 }  // namespace
-}  // namespace banyan::server
+}  // namespace banyan::rest

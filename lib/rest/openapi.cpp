@@ -3,7 +3,7 @@
 #include "record_json.hpp"
 #include "routes.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace openapi {
 
@@ -227,4 +227,4 @@ const json& openapi_document() {
   return doc;
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

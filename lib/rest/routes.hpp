@@ -13,7 +13,7 @@
 #include "guard.hpp"
 #include "http_support.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 class ApiContext;
 namespace openapi {
@@ -110,4 +110,4 @@ void add_access_routes(RouteTable& table);
 void add_admin_routes(RouteTable& table);
 void add_system_routes(RouteTable& table);
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -10,7 +10,7 @@
 #include <string>
 #include <tuple>
 
-namespace banyan::server {
+namespace banyan::rest {
 
 class RequestMetrics {
  public:
@@ -36,4 +36,4 @@ class RequestMetrics {
   std::map<std::string, Latency> latency_;                                     // guarded by mutex_
 };
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

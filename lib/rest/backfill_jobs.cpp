@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace banyan::server {
+namespace banyan::rest {
 
 std::string_view BackfillJobs::to_string(Progress::State state) noexcept {
   switch (state) {
@@ -101,4 +101,4 @@ void BackfillJobs::run() {
   }
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -6,7 +6,7 @@
 #include "banyan/errors.hpp"
 #include "record_json.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 namespace {
 
 using security::RateLimit;
@@ -25,7 +25,7 @@ long long seconds_up(std::chrono::milliseconds ms) { return (ms.count() + 999) /
 
 }  // namespace
 
-Guard::Guard(const ServerConfig::RateLimits& limits, std::function<void(std::string_view)> log)
+Guard::Guard(const RateLimits& limits, std::function<void(std::string_view)> log)
     : limits_(limits), log_(std::move(log)) {}
 
 Refusal Guard::refusal(const char* what, const RateLimit& limit,
@@ -158,4 +158,4 @@ std::string Guard::render() const {
   return out;
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -4,7 +4,7 @@
 #include "api_context.hpp"
 #include "openapi.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace {
 
@@ -26,8 +26,8 @@ HttpResponse metrics(ApiContext& api, RouteCall&) {
     out += line;
   };
   gauge("banyan_denied_reads_total",
-        "Reads refused for scope (answered 404); audited once per principal and minute.",
-        "counter", static_cast<double>(api.engine.denied_reads()));
+        "Reads refused for scope (answered 404); audited once per principal and minute.", "counter",
+        static_cast<double>(api.engine.denied_reads()));
   const auto pool = db.pool_metrics();
   gauge("banyan_db_pool_in_use", "Connections in use now.", "gauge",
         static_cast<double>(pool.in_use));
@@ -46,8 +46,8 @@ HttpResponse metrics(ApiContext& api, RouteCall&) {
           "gauge", static_cast<double>(m.outbox_pending));
     gauge("banyan_messages_relayed_total", "Events relayed by this process.", "counter",
           static_cast<double>(m.relayed));
-    gauge("banyan_messages_dead_lettered_total", "Messages this process dead-lettered.",
-          "counter", static_cast<double>(m.dead_lettered));
+    gauge("banyan_messages_dead_lettered_total", "Messages this process dead-lettered.", "counter",
+          static_cast<double>(m.dead_lettered));
     gauge("banyan_bus_foreign_settlements_total",
           "Acks, nacks and releases ignored: from a peer that did not hold the message's lease.",
           "counter", static_cast<double>(m.foreign_settlements));
@@ -60,8 +60,7 @@ HttpResponse metrics(ApiContext& api, RouteCall&) {
     gauge("banyan_retention_purged_dead_letters_total",
           "Dead letters this process deleted past retention.", "counter",
           static_cast<double>(m.purged_dead_letters));
-    out +=
-        "# HELP banyan_table_rows Rows in a messaging table.\n# TYPE banyan_table_rows gauge\n";
+    out += "# HELP banyan_table_rows Rows in a messaging table.\n# TYPE banyan_table_rows gauge\n";
     for (const auto& t : bus->table_sizes(kTableCountMaxAge)) {
       std::snprintf(line, sizeof line, "banyan_table_rows{table=\"%s\"} %lld\n", t.table.c_str(),
                     static_cast<long long>(t.rows));
@@ -70,8 +69,8 @@ HttpResponse metrics(ApiContext& api, RouteCall&) {
   }
   auto backlog = [&](const char* name, const char* what,
                      const std::vector<messaging::QueueBacklog>& queues) {
-    out += std::string("# HELP banyan_") + name + "_depth " + what +
-           ", by queue.\n# TYPE banyan_" + name + "_depth gauge\n";
+    out += std::string("# HELP banyan_") + name + "_depth " + what + ", by queue.\n# TYPE banyan_" +
+           name + "_depth gauge\n";
     std::string ages = std::string("# HELP banyan_") + name +
                        "_oldest_age_seconds Age of the oldest of them, by "
                        "queue.\n# TYPE banyan_" +
@@ -132,12 +131,20 @@ const json kStatus = object_of({{"status", {{"const", "ok"}}}}, {"status"});
 void add_system_routes(RouteTable& table) {
   using enum RouteAccess;
   const auto read = Guard::RouteClass::kRead;
-  table.add({"GET", "/healthz", read, kHealth, health,
+  table.add({"GET",
+             "/healthz",
+             read,
+             kHealth,
+             health,
              {"healthz", "The process answers", {}, [](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok("Alive", kStatus);
               }}});
   table.add(
-      {"GET", "/readyz", read, kHealth, readiness,
+      {"GET",
+       "/readyz",
+       read,
+       kHealth,
+       readiness,
        {"readyz",
         "The database takes reads and writes (a probe each second) and the encryption keys "
         "are in order; answered without waiting on the database",
@@ -151,20 +158,30 @@ void add_system_routes(RouteTable& table) {
                          {"problems", {{"type", "array"}, {"items", {{"type", "string"}}}}}},
                         {"status", "problems"}));
         }}});
-  table.add({"GET", "/metrics", read, kMetrics, metrics,
-             {"metrics", "Prometheus text: requests, pool, outbox lag, dead letters", {},
-              [](Builder&, json& o) {
-                o["responses"]["200"] = {
-                    {"description", "Prometheus text format 0.0.4"},
-                    {"headers",
-                     {{"X-Request-Id", {{"$ref", "#/components/headers/X-Request-Id"}}}}},
-                    {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
-              }}});
-  table.add({"GET", "/openapi.json", read, kPublic, document,
+  table.add(
+      {"GET",
+       "/metrics",
+       read,
+       kMetrics,
+       metrics,
+       {"metrics",
+        "Prometheus text: requests, pool, outbox lag, dead letters",
+        {},
+        [](Builder&, json& o) {
+          o["responses"]["200"] = {
+              {"description", "Prometheus text format 0.0.4"},
+              {"headers", {{"X-Request-Id", {{"$ref", "#/components/headers/X-Request-Id"}}}}},
+              {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
+        }}});
+  table.add({"GET",
+             "/openapi.json",
+             read,
+             kPublic,
+             document,
              {"openapi", "This document", {}, [](Builder&, json& o) {
-                o["responses"]["200"] =
-                    Builder::ok("OpenAPI 3.1", {{"type", "object"}, {"required", {"openapi", "paths"}}});
+                o["responses"]["200"] = Builder::ok(
+                    "OpenAPI 3.1", {{"type", "object"}, {"required", {"openapi", "paths"}}});
               }}});
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

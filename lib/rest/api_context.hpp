@@ -13,20 +13,20 @@
 
 #include "backfill_jobs.hpp"
 #include "banyan/banyan.hpp"
-#include "config.hpp"
+#include "banyan/rest/api.hpp"
 #include "guard.hpp"
 #include "metrics.hpp"
 #include "routes.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 class ApiContext {
  public:
-  ApiContext(store::Database& db, ServerConfig config, std::function<void(std::string_view)> log,
+  ApiContext(store::Database& db, ApiOptions config, std::function<void(std::string_view)> log,
              const messaging::MessageBus* bus);
 
   store::Database& db;
-  const ServerConfig config;
+  const ApiOptions config;
   const std::function<void(std::string_view)> log;
   const messaging::MessageBus* const bus;  // may be null
   RequestMetrics requests;
@@ -77,4 +77,4 @@ class ApiContext {
 // Object types by their collection's name in paths ("contacts").
 std::optional<ObjectType> type_of_collection(const std::string& name);
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

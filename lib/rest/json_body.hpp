@@ -9,14 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace banyan::server {
+#include "banyan/rest/api.hpp"
 
-struct JsonLimits {
-  int max_depth = 32;                       // nesting of objects and arrays
-  std::size_t max_string_bytes = 64 << 10;  // one string or key
-  std::size_t max_members = 1000;           // members in one object
-  std::size_t max_elements = 10000;         // elements in one array
-};
+namespace banyan::rest {
 
 // Why a body was refused: `status` 400 (not JSON: syntax, duplicate key, depth, a string
 // too long, bytes after the document) or 413 (an object or array past its limit).
@@ -32,4 +27,4 @@ struct JsonRefused : std::runtime_error {
 // first limit crossed stops the parse there. Throws JsonRefused. Thread-safe.
 nlohmann::json parse_json_within(std::string_view text, const JsonLimits& limits);
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -3,7 +3,7 @@
 #include "api_context.hpp"
 #include "openapi.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace {
 
@@ -164,7 +164,9 @@ void document_convert(Builder& b, json& o) {
 template <typename T>
 Route merge_route(const std::string& base, const std::string& name,
                   RecordService<T> (Engine::*service)(const security::Principal&)) {
-  return {"POST", "/v1/" + base + "/{id}/merge", Guard::RouteClass::kBulk,
+  return {"POST",
+          "/v1/" + base + "/{id}/merge",
+          Guard::RouteClass::kBulk,
           RouteAccess::kPrincipal,
           [service](ApiContext& api, RouteCall& c) { return merge<T>(api, c, service); },
           {"merge_" + base,
@@ -179,11 +181,11 @@ Route merge_route(const std::string& base, const std::string& name,
                            {"description", "Per field, the record whose value the survivor keeps"},
                            {"additionalProperties", id_schema()}}}},
                         {"losers"}));
-             o["responses"]["200"] = Builder::ok(
-                 "The survivor and the merged ids",
-                 object_of({{"survivor", schema_ref(name)},
-                            {"merged", {{"type", "array"}, {"items", id_schema()}}}},
-                           {"survivor", "merged"}));
+             o["responses"]["200"] =
+                 Builder::ok("The survivor and the merged ids",
+                             object_of({{"survivor", schema_ref(name)},
+                                        {"merged", {{"type", "array"}, {"items", id_schema()}}}},
+                                       {"survivor", "merged"}));
            }}};
 }
 
@@ -192,7 +194,11 @@ Route merge_route(const std::string& base, const std::string& name,
 void add_action_routes(RouteTable& table) {
   using enum Guard::RouteClass;
   const auto principal = RouteAccess::kPrincipal;
-  table.add({"POST", "/v1/leads/{id}/convert", kWrite, principal, convert_lead,
+  table.add({"POST",
+             "/v1/leads/{id}/convert",
+             kWrite,
+             principal,
+             convert_lead,
              {"convert_lead",
               "Convert a lead into a contact, a company (new or given) and optionally a deal",
               {400, 404, 409, 415, 422},
@@ -200,9 +206,14 @@ void add_action_routes(RouteTable& table) {
   table.add(merge_route<Contact>("contacts", "Contact", &Engine::contacts));
   table.add(merge_route<Company>("companies", "Company", &Engine::companies));
   table.add(merge_route<Lead>("leads", "Lead", &Engine::leads));
-  table.add({"POST", "/v1/deals/{id}/stage", kWrite, principal,
+  table.add({"POST",
+             "/v1/deals/{id}/stage",
+             kWrite,
+             principal,
              [](ApiContext& api, RouteCall& c) { return move_deal(api, c, false); },
-             {"move_deal", "Move a deal to another stage of its pipeline", {400, 404, 412, 415, 422},
+             {"move_deal",
+              "Move a deal to another stage of its pipeline",
+              {400, 404, 412, 415, 422},
               [](Builder&, json& o) {
                 Builder::params(o, {"If-Match"});
                 Builder::body(o, object_of({{"stage_id", id_schema()}}, {"stage_id"}));
@@ -212,7 +223,10 @@ void add_action_routes(RouteTable& table) {
                 o["responses"]["200"] = Builder::ok("The moved deal", schema_ref("Deal"), {"ETag"});
               }}});
   table.add(
-      {"POST", "/v1/deals/{id}/reopen", kWrite, principal,
+      {"POST",
+       "/v1/deals/{id}/reopen",
+       kWrite,
+       principal,
        [](ApiContext& api, RouteCall& c) { return move_deal(api, c, true); },
        {"reopen_deal",
         "Reopen a won or lost deal (open again, closed_at cleared; the event deal.reopened)",
@@ -230,7 +244,11 @@ void add_action_routes(RouteTable& table) {
           o["responses"]["200"] = Builder::ok("The reopened deal", schema_ref("Deal"), {"ETag"});
         }}});
   table.add(
-      {"GET", "/v1/deals/{id}/stage-history", kRead, principal, stage_history,
+      {"GET",
+       "/v1/deals/{id}/stage-history",
+       kRead,
+       principal,
+       stage_history,
        {"deal_stage_history", "Every stage move of a deal", {404}, [](Builder&, json& o) {
           const json nullable_id = {{"type", {"integer", "null"}}};
           o["responses"]["200"] = Builder::ok(
@@ -245,4 +263,4 @@ void add_action_routes(RouteTable& table) {
         }}});
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

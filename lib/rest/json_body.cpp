@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace {
 
@@ -133,4 +133,4 @@ json parse_json_within(std::string_view text, const JsonLimits& limits) {
   return builder.take();
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <random>
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace {
 
@@ -272,4 +272,4 @@ HttpResponse json_response(int status, const json& body) {
   return r;
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -16,7 +16,7 @@
 
 #include "banyan/banyan.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 class BackfillJobs {
  public:
@@ -62,4 +62,4 @@ class BackfillJobs {
   std::thread thread_;
 };
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cstdio>
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace {
 
@@ -797,4 +797,4 @@ BANYAN_RECORD_JSON(Deal)
 BANYAN_RECORD_JSON(Activity)
 #undef BANYAN_RECORD_JSON
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <vector>
 
-namespace banyan::server {
+namespace banyan::rest {
 
 void RequestMetrics::record(const std::string& route, const std::string& method, int status,
                             std::chrono::nanoseconds took) {
@@ -69,4 +69,4 @@ std::string RequestMetrics::render() const {
   return out;
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -13,7 +13,7 @@
 
 #include "banyan/banyan.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 using nlohmann::json;
 
@@ -94,4 +94,4 @@ std::optional<double> parse_decimal(const std::string& text);
 // The non-empty pieces of `text` between `separator`s: "a,,b" -> a, b; "/v1/x" -> v1, x.
 std::vector<std::string> split(std::string_view text, char separator);
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

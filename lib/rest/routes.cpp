@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-namespace banyan::server {
+namespace banyan::rest {
 
 void RouteTable::add(Route route) {
   auto segments = split(route.path, '/');
@@ -45,8 +45,8 @@ RouteTable::Match RouteTable::match(const std::string& method,
   for (std::size_t i : best->routes) {
     const Route& r = routes_[i];
     m.allow += (m.allow.empty() ? "" : ", ") + r.method;
-    m.credentials = m.credentials || (r.access != RouteAccess::kHealth &&
-                                      r.access != RouteAccess::kPublic);
+    m.credentials =
+        m.credentials || (r.access != RouteAccess::kHealth && r.access != RouteAccess::kPublic);
     if (r.method == method) m.route = &r;
   }
   if (m.route != nullptr)
@@ -69,4 +69,4 @@ const RouteTable& api_routes() {
   return table;
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -1,4 +1,4 @@
-#include "api.hpp"
+#include "banyan/rest/api.hpp"
 
 #include <charconv>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include "api_context.hpp"
 #include "json_body.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace {
 
@@ -54,7 +54,7 @@ HttpResponse replay(const store::StoredResponse& stored, const std::string& prin
 
 }  // namespace
 
-ApiContext::ApiContext(store::Database& d, ServerConfig c, std::function<void(std::string_view)> l,
+ApiContext::ApiContext(store::Database& d, ApiOptions c, std::function<void(std::string_view)> l,
                        const messaging::MessageBus* b)
     : db(d),
       config(std::move(c)),
@@ -300,7 +300,7 @@ void ApiContext::access_log(const HttpRequest& r, const std::string& id, int sta
   log(line);
 }
 
-Api::Api(store::Database& db, const ServerConfig& config, std::function<void(std::string_view)> log,
+Api::Api(store::Database& db, const ApiOptions& config, std::function<void(std::string_view)> log,
          const messaging::MessageBus* bus)
     : context_(std::make_unique<ApiContext>(db, config, std::move(log), bus)) {}
 
@@ -387,4 +387,4 @@ HttpResponse Api::reject(int status, const std::string& reason) {
   return out;
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -1,6 +1,6 @@
 # The REST layer's sources (the request path: routes, JSON, OpenAPI, guard, metrics),
-# relative to hosts/server. One list for banyan-server and for the fuzz target, which
-# compiles them again with clang's instrumentation.
+# relative to lib/rest. One list for the library and for the fuzz target, which compiles
+# them again with clang's instrumentation.
 set(BANYAN_REST_SOURCES
   api.cpp http_support.cpp routes.cpp system_routes.cpp record_routes.cpp record_query.cpp
   action_routes.cpp custom_field_routes.cpp access_routes.cpp admin_routes.cpp json_body.cpp

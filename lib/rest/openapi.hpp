@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace banyan::server {
+namespace banyan::rest {
 
 using nlohmann::json;
 
@@ -55,4 +55,4 @@ class Builder {
 };
 
 }  // namespace openapi
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace {
 
@@ -17,8 +17,7 @@ store::Value filter_value(const JsonField<T>& f, const std::string& text) {
     case FieldKind::kTime:
       if (auto t = query_time(text)) return *t;
       throw ValidationError(
-          f.name + ": '" + text + "' is not an RFC 3339 time (e.g. 2026-01-02T10:00:00Z)",
-          f.name);
+          f.name + ": '" + text + "' is not an RFC 3339 time (e.g. 2026-01-02T10:00:00Z)", f.name);
     case FieldKind::kDecimal:
       if (auto v = parse_decimal(text)) return *v;
       throw ValidationError(f.name + ": '" + text + "' is not a number", f.name);
@@ -54,10 +53,9 @@ FieldKind custom_kind(CustomFieldType type) {
   }
 }
 
-
 template <typename T>
 store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& query,
-                               const std::vector<JsonField<T>>& custom) {
+                        const std::vector<JsonField<T>>& custom) {
   static const std::vector<std::string> kReserved{"limit", "cursor", "sort", "fields",
                                                   "include_archived"};
   store::Filter filter;
@@ -67,8 +65,7 @@ store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& 
     std::string name = key, op = "eq";
     const auto bracket = key.find('[');
     if (bracket != std::string::npos) {
-      if (key.back() != ']')
-        throw ValidationError(key + ": write the operator as field[op]", key);
+      if (key.back() != ']') throw ValidationError(key + ": write the operator as field[op]", key);
       name = key.substr(0, bracket);
       op = key.substr(bracket + 1, key.size() - bracket - 2);
     }
@@ -154,4 +151,4 @@ BANYAN_PAGE_REQUEST(Deal)
 BANYAN_PAGE_REQUEST(Activity)
 #undef BANYAN_PAGE_REQUEST
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -3,7 +3,7 @@
 #include "api_context.hpp"
 #include "openapi.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace {
 
@@ -22,7 +22,8 @@ json backfill_json(const BackfillJobs::Progress& p) {
 // type hold no value for it, and the latest backfill this process ran of it. `progress`
 // is read before the unit of work begins, so that a backfill it calls done has committed
 // before the count's snapshot (read inside, the count could predate what it reports).
-json definition_answer(ApiContext& api, store::UnitOfWork& uow, const Who& who, const CustomFieldDefinition& d,
+json definition_answer(ApiContext& api, store::UnitOfWork& uow, const Who& who,
+                       const CustomFieldDefinition& d,
                        const std::optional<BackfillJobs::Progress>& progress) {
   json out = definition_json(d);
   out["records_without_value"] = api.engine.count_without_value(uow, who, d);
@@ -211,60 +212,99 @@ void add_custom_field_routes(RouteTable& table) {
   const json definition = schema_ref("CustomFieldDefinition");
   const std::string list = "/v1/custom-fields", item = list + "/{id}";
   table.add_components(definition_schemas);
-  table.add({"GET", list, kRead, principal, list_definitions,
-             {"list_custom_fields", "Custom field definitions", {422},
-              [definition](Builder&, json& o) {
-                Builder::query(o, "object_type", "", enum_schema(ObjectType::kActivity));
-                o["parameters"].back().erase("description");
-                o["responses"]["200"] =
-                    Builder::ok("Every definition (of one object type if asked)", list_of(definition));
-              }}});
-  table.add({"POST", list, kWrite, principal, define,
-             {"define_custom_field", "Define a custom field (object_type, name and type required)",
+  table.add(
+      {"GET",
+       list,
+       kRead,
+       principal,
+       list_definitions,
+       {"list_custom_fields", "Custom field definitions", {422}, [definition](Builder&, json& o) {
+          Builder::query(o, "object_type", "", enum_schema(ObjectType::kActivity));
+          o["parameters"].back().erase("description");
+          o["responses"]["200"] =
+              Builder::ok("Every definition (of one object type if asked)", list_of(definition));
+        }}});
+  table.add({"POST",
+             list,
+             kWrite,
+             principal,
+             define,
+             {"define_custom_field",
+              "Define a custom field (object_type, name and type required)",
               {400, 409, 415, 422},
               [definition](Builder&, json& o) {
                 Builder::body(o, schema_ref("CustomFieldDefinitionInput"));
                 o["responses"]["201"] = Builder::ok("Defined", definition, {"Location"});
               }}});
-  table.add({"GET", item, kRead, principal, get_definition,
+  table.add({"GET",
+             item,
+             kRead,
+             principal,
+             get_definition,
              {"get_custom_field", "A definition", {404}, [definition](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok("The definition", definition);
               }}});
-  table.add({"PATCH", item, kWrite, principal, update_definition,
-             {"update_custom_field", "Change label, rules, options, default",
+  table.add({"PATCH",
+             item,
+             kWrite,
+             principal,
+             update_definition,
+             {"update_custom_field",
+              "Change label, rules, options, default",
               {400, 404, 412, 415, 422},
               [definition](Builder&, json& o) {
                 Builder::params(o, {"If-Match"});
                 Builder::body(o, schema_ref("CustomFieldDefinitionPatch"));
                 o["responses"]["200"] = Builder::ok("The changed definition", definition);
               }}});
-  table.add({"DELETE", item, kWrite, principal, remove_definition,
-             {"delete_custom_field", "Remove a definition and its values", {404},
-              [](Builder&, json& o) { o["responses"]["204"] = Builder::no_content(); }}});
   table.add(
-      {"POST", item + "/backfill", kWrite, principal, start_backfill,
-       {"backfill_custom_field", "Give a value to every record of the field's type that has none",
-        {400, 404, 415, 422},
-        [](Builder&, json& o) {
-          o["description"] =
-              "Runs after the answer, a batch of records per transaction, each an ordinary "
-              "update (a new version, an event, an audit entry). Progress: GET "
-              "/v1/custom-fields/{id}.";
-          Builder::body(o, object_of({{"value", schema_ref("CustomValue")}}, {"value"}));
-          o["responses"]["202"] = Builder::ok(
-              "Queued",
-              object_of({{"field_id", id_schema()}, {"backfill", schema_ref("Backfill")}},
-                        {"field_id", "backfill"}),
-              {"Location"});
+      {"DELETE",
+       item,
+       kWrite,
+       principal,
+       remove_definition,
+       {"delete_custom_field", "Remove a definition and its values", {404}, [](Builder&, json& o) {
+          o["responses"]["204"] = Builder::no_content();
         }}});
-  table.add({"POST", item + "/rename", kWrite, principal, rename,
-             {"rename_custom_field", "Rename, keeping the values", {400, 404, 409, 415, 422},
+  table.add({"POST",
+             item + "/backfill",
+             kWrite,
+             principal,
+             start_backfill,
+             {"backfill_custom_field",
+              "Give a value to every record of the field's type that has none",
+              {400, 404, 415, 422},
+              [](Builder&, json& o) {
+                o["description"] =
+                    "Runs after the answer, a batch of records per transaction, each an ordinary "
+                    "update (a new version, an event, an audit entry). Progress: GET "
+                    "/v1/custom-fields/{id}.";
+                Builder::body(o, object_of({{"value", schema_ref("CustomValue")}}, {"value"}));
+                o["responses"]["202"] = Builder::ok(
+                    "Queued",
+                    object_of({{"field_id", id_schema()}, {"backfill", schema_ref("Backfill")}},
+                              {"field_id", "backfill"}),
+                    {"Location"});
+              }}});
+  table.add({"POST",
+             item + "/rename",
+             kWrite,
+             principal,
+             rename,
+             {"rename_custom_field",
+              "Rename, keeping the values",
+              {400, 404, 409, 415, 422},
               [definition](Builder&, json& o) {
                 Builder::body(o, object_of({{"name", {{"type", "string"}}}}, {"name"}));
                 o["responses"]["200"] = Builder::ok("The renamed definition", definition);
               }}});
-  table.add({"POST", item + "/type", kWrite, principal, change_type,
-             {"change_custom_field_type", "Change the type, converting the stored values",
+  table.add({"POST",
+             item + "/type",
+             kWrite,
+             principal,
+             change_type,
+             {"change_custom_field_type",
+              "Change the type, converting the stored values",
               {400, 404, 415, 422},
               [definition](Builder&, json& o) {
                 Builder::body(
@@ -273,4 +313,4 @@ void add_custom_field_routes(RouteTable& table) {
               }}});
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -2,7 +2,7 @@
 #include "api_context.hpp"
 #include "openapi.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace {
 
@@ -24,10 +24,8 @@ json role_json(const security::Role& role) {
 void apply_role_json(security::Role& role, const json& body, bool creating) {
   if (creating) {
     only_keys(body, {"name", "description", "grants"});
-    const auto* name =
-        body.contains("name") ? body["name"].get_ptr<const std::string*>() : nullptr;
-    if (name == nullptr)
-      throw ValidationError("name: a role name (a string) is required", "name");
+    const auto* name = body.contains("name") ? body["name"].get_ptr<const std::string*>() : nullptr;
+    if (name == nullptr) throw ValidationError("name: a role name (a string) is required", "name");
     role.name = *name;
   } else {
     only_keys(body, {"description", "grants"});
@@ -106,8 +104,9 @@ HttpResponse create_role(ApiContext& api, RouteCall& c) {
 
 HttpResponse get_role(ApiContext& api, RouteCall& c) {
   administrator(api, c);
-  return json_response(200, role_json(api.db.read(
-                                [&](store::UnitOfWork& uow) { return kRoles.get(uow, c.params[0]); })));
+  return json_response(
+      200,
+      role_json(api.db.read([&](store::UnitOfWork& uow) { return kRoles.get(uow, c.params[0]); })));
 }
 
 HttpResponse update_role(ApiContext& api, RouteCall& c) {
@@ -218,15 +217,15 @@ void access_schemas(Builder& b) {
                                {"grants", list_of(schema_ref("Grant"))["properties"]["items"]},
                                {"built_in", {{"type", "boolean"}}}},
                               {"name", "description", "grants", "built_in"});
-  schemas["ApiKey"] = object_of(
-      {{"id", id_schema()},
-       {"user_id", id_schema()},
-       {"name", {{"type", "string"}}},
-       {"prefix", {{"type", "string"}, {"description", "The public part, safe to show"}}},
-       {"created_at", time},
-       {"last_used_at", nullable_time},
-       {"revoked_at", nullable_time}},
-      {"id", "user_id", "name", "prefix", "created_at", "last_used_at", "revoked_at"});
+  schemas["ApiKey"] =
+      object_of({{"id", id_schema()},
+                 {"user_id", id_schema()},
+                 {"name", {{"type", "string"}}},
+                 {"prefix", {{"type", "string"}, {"description", "The public part, safe to show"}}},
+                 {"created_at", time},
+                 {"last_used_at", nullable_time},
+                 {"revoked_at", nullable_time}},
+                {"id", "user_id", "name", "prefix", "created_at", "last_used_at", "revoked_at"});
   json issued = schemas["ApiKey"];
   issued["properties"]["secret"] = {{"type", "string"},
                                     {"description", "The key itself, shown this once only"}};
@@ -242,69 +241,121 @@ void add_access_routes(RouteTable& table) {
   const json grants_input = {{"type", "array"}, {"items", schema_ref("Grant")}};
   const json role = schema_ref("Role"), key = schema_ref("ApiKey");
   table.add_components(access_schemas);
-  table.add({"GET", "/v1/roles", kRead, principal, list_roles,
+  table.add({"GET",
+             "/v1/roles",
+             kRead,
+             principal,
+             list_roles,
              {"list_roles", "Every role, built-in and custom", {}, [role](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok("The roles", list_of(role));
               }}});
-  table.add({"POST", "/v1/roles", kWrite, principal, create_role,
-             {"create_role", "Define a custom role", {400, 409, 415, 422},
-              [=](Builder&, json& o) {
+  table.add({"POST",
+             "/v1/roles",
+             kWrite,
+             principal,
+             create_role,
+             {"create_role", "Define a custom role", {400, 409, 415, 422}, [=](Builder&, json& o) {
                 Builder::body(o, object_of({{"name", {{"type", "string"}}},
                                             {"description", {{"type", "string"}}},
                                             {"grants", grants_input}},
                                            {"name"}));
                 o["responses"]["201"] = Builder::ok("Defined", role, {"Location"});
               }}});
-  table.add({"GET", "/v1/roles/{name}", kRead, principal, get_role,
+  table.add({"GET",
+             "/v1/roles/{name}",
+             kRead,
+             principal,
+             get_role,
              {"get_role", "A role", {404}, [role](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok("The role", role);
               }}});
-  table.add({"PATCH", "/v1/roles/{name}", kWrite, principal, update_role,
-             {"update_role", "Change a custom role's description or grants", {400, 404, 409, 415, 422},
+  table.add({"PATCH",
+             "/v1/roles/{name}",
+             kWrite,
+             principal,
+             update_role,
+             {"update_role",
+              "Change a custom role's description or grants",
+              {400, 404, 409, 415, 422},
               [=](Builder&, json& o) {
-                Builder::body(o, object_of({{"description", {{"type", "string"}}},
-                                            {"grants", grants_input}},
-                                           json::array()));
+                Builder::body(
+                    o, object_of({{"description", {{"type", "string"}}}, {"grants", grants_input}},
+                                 json::array()));
                 o["responses"]["200"] = Builder::ok("The changed role", role);
               }}});
-  table.add({"DELETE", "/v1/roles/{name}", kWrite, principal, delete_role,
-             {"delete_role", "Delete a custom role no one holds", {404, 409}, [](Builder&, json& o) {
-                o["responses"]["204"] = Builder::no_content();
-              }}});
-  table.add({"GET", "/v1/users/{id}/roles", kRead, principal, user_roles,
+  table.add(
+      {"DELETE",
+       "/v1/roles/{name}",
+       kWrite,
+       principal,
+       delete_role,
+       {"delete_role", "Delete a custom role no one holds", {404, 409}, [](Builder&, json& o) {
+          o["responses"]["204"] = Builder::no_content();
+        }}});
+  table.add({"GET",
+             "/v1/users/{id}/roles",
+             kRead,
+             principal,
+             user_roles,
              {"list_user_roles", "The roles a user holds", {404}, [](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok("Role names", list_of({{"type", "string"}}));
               }}});
-  table.add({"PUT", "/v1/users/{id}/roles/{role}", kWrite, principal,
+  table.add({"PUT",
+             "/v1/users/{id}/roles/{role}",
+             kWrite,
+             principal,
              [](ApiContext& api, RouteCall& c) { return assign_role(api, c, true); },
              {"assign_role", "Give a user a role (idempotent)", {404, 422}, [](Builder&, json& o) {
                 o["responses"]["204"] = Builder::no_content();
               }}});
-  table.add({"DELETE", "/v1/users/{id}/roles/{role}", kWrite, principal,
+  table.add({"DELETE",
+             "/v1/users/{id}/roles/{role}",
+             kWrite,
+             principal,
              [](ApiContext& api, RouteCall& c) { return assign_role(api, c, false); },
              {"revoke_role", "Take a role away (idempotent)", {404}, [](Builder&, json& o) {
                 o["responses"]["204"] = Builder::no_content();
               }}});
-  table.add({"GET", "/v1/users/{id}/api-keys", kRead, principal, list_api_keys,
+  table.add({"GET",
+             "/v1/users/{id}/api-keys",
+             kRead,
+             principal,
+             list_api_keys,
              {"list_api_keys", "A user's API keys, newest first", {404}, [key](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok("The keys (never their secrets)", list_of(key));
               }}});
-  table.add({"POST", "/v1/users/{id}/api-keys", kWrite, principal, create_api_key,
-             {"create_api_key", "Issue an API key acting as the user", {400, 404, 415, 422},
+  table.add({"POST",
+             "/v1/users/{id}/api-keys",
+             kWrite,
+             principal,
+             create_api_key,
+             {"create_api_key",
+              "Issue an API key acting as the user",
+              {400, 404, 415, 422},
               [](Builder&, json& o) {
                 Builder::body(o, object_of({{"name", {{"type", "string"}}}}, {"name"}));
                 o["responses"]["201"] = Builder::ok("The key with its secret, shown this once",
                                                     schema_ref("IssuedApiKey"), {"Location"});
               }}});
-  table.add({"GET", "/v1/api-keys/{id}", kRead, principal, get_api_key,
+  table.add({"GET",
+             "/v1/api-keys/{id}",
+             kRead,
+             principal,
+             get_api_key,
              {"get_api_key", "An API key", {404}, [key](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok("The key", key);
               }}});
-  table.add({"DELETE", "/v1/api-keys/{id}", kWrite, principal, revoke_api_key,
-             {"revoke_api_key", "Revoke an API key (at once; cached for up to 5 s)", {404},
+  table.add({"DELETE",
+             "/v1/api-keys/{id}",
+             kWrite,
+             principal,
+             revoke_api_key,
+             {"revoke_api_key",
+              "Revoke an API key (at once; cached for up to 5 s)",
+              {404},
               [key](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok("The revoked key", key);
               }}});
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -12,11 +12,11 @@
 #include <utility>
 #include <vector>
 
+#include "banyan/rest/api.hpp"
 #include "banyan/security/principal.hpp"
 #include "banyan/security/rate_limiter.hpp"
-#include "config.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 // Over a limit: how long to wait and the headers that say so.
 struct Refusal {
@@ -29,7 +29,7 @@ class Guard {
   enum class RouteClass { kRead, kWrite, kBulk };
 
   // Events go to `log` as JSON lines. Thread-safe.
-  Guard(const ServerConfig::RateLimits& limits, std::function<void(std::string_view)> log);
+  Guard(const RateLimits& limits, std::function<void(std::string_view)> log);
 
   // The client address's limit, for every request but the health checks.
   [[nodiscard]] std::optional<Refusal> admit_address(const std::string& remote);
@@ -59,7 +59,7 @@ class Guard {
   Refusal refusal(const char* what, const security::RateLimit& limit,
                   const security::RateDecision& d) const;
 
-  ServerConfig::RateLimits limits_;
+  RateLimits limits_;
   std::function<void(std::string_view)> log_;
   security::RateLimiter limiter_;  // the limits
   security::RateLimiter watch_;    // the anomaly thresholds
@@ -70,4 +70,4 @@ class Guard {
   std::atomic<std::uint64_t> denied_{0}, denied_bursts_{0}, mass_deletions_{0}, mass_exports_{0};
 };
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

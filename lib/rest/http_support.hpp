@@ -10,10 +10,10 @@
 #include <utility>
 #include <vector>
 
-#include "http_server.hpp"
+#include "banyan/rest/api.hpp"
 #include "record_json.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 // An HTTP-level refusal (before the library is asked): status, stable code, detail.
 struct HttpError {
@@ -84,4 +84,4 @@ HttpResponse record_response(int status, const T& record,
   return r;
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

@@ -4,7 +4,7 @@
 #include "openapi.hpp"
 #include "record_query.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace {
 
@@ -31,8 +31,9 @@ std::vector<std::string> fields_of(const Target& t) {
 template <typename T>
 HttpResponse list(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
   const auto fields = fields_of(c.target);
-  auto page = api.db.read(
-      [&](store::UnitOfWork& uow) { return repo.query(uow, page_request<T>(api.db, uow, c.target)); });
+  auto page = api.db.read([&](store::UnitOfWork& uow) {
+    return repo.query(uow, page_request<T>(api.db, uow, c.target));
+  });
   HttpResponse out;
   out.body = "{\"items\":[";
   for (std::size_t i = 0; i < page.items.size(); ++i) {
@@ -72,8 +73,8 @@ HttpResponse get(ApiContext& api, const RecordService<T>& repo, const RouteCall&
     return record_response(
         200, api.db.read([&](store::UnitOfWork& uow) { return repo.as_of(uow, id, *at); }), fields);
   }
-  return record_response(200, api.db.read([&](store::UnitOfWork& uow) { return repo.get(uow, id); }),
-                         fields);
+  return record_response(
+      200, api.db.read([&](store::UnitOfWork& uow) { return repo.get(uow, id); }), fields);
 }
 
 // JSON Merge Patch: what the body names changes, the rest stays.
@@ -300,14 +301,14 @@ void document_upsert(const Kind<T>& k, json& o) {
       ", so only a principal that reads them all may write one (403 with field external_id "
       "otherwise, whether the id is taken or not).";
   const json result = schema_ref(k.name + "UpsertResult");
-  Builder::body(o, {{"anyOf", {schema_ref(k.name + "Upsert"), items_of(schema_ref(k.name + "Upsert"))}}});
+  Builder::body(
+      o, {{"anyOf", {schema_ref(k.name + "Upsert"), items_of(schema_ref(k.name + "Upsert"))}}});
   const json count = {{"type", "integer"}, {"minimum", 0}};
-  const json batch_result =
-      object_of({{"items", {{"type", "array"}, {"items", result}}},
-                 {"created", count},
-                 {"updated", count},
-                 {"unchanged", count}},
-                {"items", "created", "updated", "unchanged"});
+  const json batch_result = object_of({{"items", {{"type", "array"}, {"items", result}}},
+                                       {"created", count},
+                                       {"updated", count},
+                                       {"unchanged", count}},
+                                      {"items", "created", "updated", "unchanged"});
   o["responses"]["201"] = Builder::ok("One " + one + ", created", result, {"ETag", "Location"});
   o["responses"]["200"] = Builder::ok("One " + one + " updated or unchanged, or a batch, in order",
                                       {{"anyOf", {result, batch_result}}});
@@ -339,7 +340,9 @@ void add_records(RouteTable& table, const Kind<T>& k) {
   };
   add("GET", list_path, kRead,
       [k](ApiContext& api, RouteCall& c) { return list(api, k.of(api, c), c); },
-      {"list_" + base, "List " + base + ", filtered, sorted, a page at a time", {400, 422},
+      {"list_" + base,
+       "List " + base + ", filtered, sorted, a page at a time",
+       {400, 422},
        [k](Builder&, json& o) { document_list(k, o); }});
   add("POST", list_path, kWrite,
       [k](ApiContext& api, RouteCall& c) { return create(api, k.of(api, c), k.base, c); },
@@ -375,11 +378,14 @@ void add_records(RouteTable& table, const Kind<T>& k) {
        }});
   add("DELETE", item, kWrite,
       [k](ApiContext& api, RouteCall& c) { return remove(api, k.of(api, c), c); },
-      {"delete_" + one, "Delete a " + one, {404, 409},
-       [](Builder&, json& o) { o["responses"]["204"] = Builder::no_content(); }});
+      {"delete_" + one, "Delete a " + one, {404, 409}, [](Builder&, json& o) {
+         o["responses"]["204"] = Builder::no_content();
+       }});
   add("GET", item + "/history", kRead,
       [k](ApiContext& api, RouteCall& c) { return history(api, k.of(api, c), c); },
-      {"history_of_" + one, "Every change to the " + one + "'s fields", {404},
+      {"history_of_" + one,
+       "Every change to the " + one + "'s fields",
+       {404},
        [](Builder&, json& o) {
          Builder::query(o, "field", "One field only (custom ones as custom.<name>)",
                         {{"type", "string"}});
@@ -393,7 +399,9 @@ void add_records(RouteTable& table, const Kind<T>& k) {
         [k, archiving](ApiContext& api, RouteCall& c) {
           return archive(api, k.of(api, c), c, archiving);
         },
-        {verb + "_" + one, archiving ? "Archive (hide from lists)" : "Restore", {404, 409},
+        {verb + "_" + one,
+         archiving ? "Archive (hide from lists)" : "Restore",
+         {404, 409},
          [record, one](Builder&, json& o) {
            o["responses"]["200"] = Builder::ok("The " + one, record, {"ETag"});
          }});
@@ -431,4 +439,4 @@ void add_record_routes(RouteTable& table) {
   add_records<Tag>(table, {&Engine::tags, "tags", "Tag", "tag"});
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

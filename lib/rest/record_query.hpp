@@ -6,11 +6,11 @@
 #include "banyan/banyan.hpp"
 #include "http_support.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 // Reads the custom field definitions of T in `uow`, for filters on "custom.<name>".
 // ValidationError naming the parameter at fault.
 template <typename T>
 store::PageRequest page_request(store::Database& db, store::UnitOfWork& uow, const Target& t);
 
-}  // namespace banyan::server
+}  // namespace banyan::rest

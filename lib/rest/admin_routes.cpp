@@ -2,7 +2,7 @@
 #include "api_context.hpp"
 #include "openapi.hpp"
 
-namespace banyan::server {
+namespace banyan::rest {
 
 namespace {
 
@@ -74,8 +74,7 @@ store::AuditQuery audit_query(const Target& t) {
   if (type.has_value() != object.has_value())
     throw ValidationError("object_type: object_type and object_id go together", "object_type");
   // Object 0 is no record: the entries of custom role definitions are on user 0.
-  if (type)
-    q.object = ObjectRef{parse_object_type(*type), *object == "0" ? 0 : parse_id(*object)};
+  if (type) q.object = ObjectRef{parse_object_type(*type), *object == "0" ? 0 : parse_id(*object)};
   if (auto v = query_value(t, "actor_id")) q.actor_id = parse_id(*v);
   if (query_value(t, "from")) q.from = time_param(t, "from");
   if (query_value(t, "to")) q.to = time_param(t, "to");
@@ -121,8 +120,9 @@ HttpResponse list_dead_letters(ApiContext& api, RouteCall& c) {
   const auto page = dlq.list(dead_letter_filter(c.target.query), limit, before);
   for (const auto& d : page) items.push_back(dead_letter_json(d));
   return json_response(
-      200, json{{"items", items},
-                {"next", page.size() == limit ? json(std::to_string(page.back().id)) : json(nullptr)}});
+      200,
+      json{{"items", items},
+           {"next", page.size() == limit ? json(std::to_string(page.back().id)) : json(nullptr)}});
 }
 
 HttpResponse dead_letter_stats(ApiContext& api, RouteCall& c) {
@@ -169,18 +169,19 @@ HttpResponse audit_entries(ApiContext& api, RouteCall& c) {
   json items = json::array();
   for (const auto& e : page) items.push_back(audit_entry_json(e));
   return json_response(
-      200,
-      json{{"items", items},
-           {"next", page.size() == q.limit ? json(std::to_string(page.back().id)) : json(nullptr)}});
+      200, json{{"items", items},
+                {"next",
+                 page.size() == q.limit ? json(std::to_string(page.back().id)) : json(nullptr)}});
 }
 
 HttpResponse verify_audit_trail(ApiContext& api, RouteCall& c) {
   api.engine.require_administrator(c.principal());
   const auto v = api.db.read([&](store::UnitOfWork& uow) { return api.db.audit().verify(uow); });
-  return json_response(200, json{{"intact", v.intact},
-                                 {"entries", v.entries},
-                                 {"first_bad", v.first_bad == 0 ? json(nullptr) : json(v.first_bad)},
-                                 {"problem", v.problem}});
+  return json_response(200,
+                       json{{"intact", v.intact},
+                            {"entries", v.entries},
+                            {"first_bad", v.first_bad == 0 ? json(nullptr) : json(v.first_bad)},
+                            {"problem", v.problem}});
 }
 
 HttpResponse saga_stats(ApiContext& api, RouteCall& c) {
@@ -203,47 +204,47 @@ HttpResponse get_saga(ApiContext& api, RouteCall& c) {
                        {"at", format_timestamp(h.at)},
                        {"error", h.error}});
   return json_response(
-      200, json{{"id", i.id},
-                {"saga", i.saga},
-                {"key", i.key},
-                {"subject",
-                 {{"type", std::string(to_string(i.subject.type))}, {"id", i.subject.id}}},
-                {"status", saga::to_string(i.status)},
-                {"step", i.step},
-                {"data", i.data},
-                {"history", history},
-                {"error", i.error},
-                {"created_at", format_timestamp(i.created_at)},
-                {"updated_at", format_timestamp(i.updated_at)}});
+      200,
+      json{{"id", i.id},
+           {"saga", i.saga},
+           {"key", i.key},
+           {"subject", {{"type", std::string(to_string(i.subject.type))}, {"id", i.subject.id}}},
+           {"status", saga::to_string(i.status)},
+           {"step", i.step},
+           {"data", i.data},
+           {"history", history},
+           {"error", i.error},
+           {"created_at", format_timestamp(i.created_at)},
+           {"updated_at", format_timestamp(i.updated_at)}});
 }
 
 json saga_schema() {
   const json time = time_schema();
   return object_of({{"id", id_schema()},
-              {"saga", {{"type", "string"}}},
-              {"key", {{"type", "string"}}},
-              {"subject", object_of({{"type", enum_schema(ObjectType::kActivity)},
-                                     {"id", {{"type", "integer"}}}},
-                                    {"type", "id"})},
-              {"status", enum_schema(saga::SagaStatus::kFailed)},
-              {"step", {{"type", "integer"}}},
-              {"data",
-               {{"type", "object"},
-                {"additionalProperties", {{"type", "string"}}},
-                {"description", "What the steps have recorded, by name"}}},
-              {"history",
-               {{"type", "array"},
-                {"items", object_of({{"step", {{"type", "string"}}},
-                                     {"what", {{"type", "string"}}},
-                                     {"attempt", {{"type", "integer"}}},
-                                     {"at", time},
-                                     {"error", {{"type", "string"}}}},
-                                    {"step", "what", "attempt", "at", "error"})}}},
-              {"error", {{"type", "string"}}},
-              {"created_at", time},
-              {"updated_at", time}},
-             {"id", "saga", "key", "subject", "status", "step", "data", "history", "error",
-              "created_at", "updated_at"});
+                    {"saga", {{"type", "string"}}},
+                    {"key", {{"type", "string"}}},
+                    {"subject", object_of({{"type", enum_schema(ObjectType::kActivity)},
+                                           {"id", {{"type", "integer"}}}},
+                                          {"type", "id"})},
+                    {"status", enum_schema(saga::SagaStatus::kFailed)},
+                    {"step", {{"type", "integer"}}},
+                    {"data",
+                     {{"type", "object"},
+                      {"additionalProperties", {{"type", "string"}}},
+                      {"description", "What the steps have recorded, by name"}}},
+                    {"history",
+                     {{"type", "array"},
+                      {"items", object_of({{"step", {{"type", "string"}}},
+                                           {"what", {{"type", "string"}}},
+                                           {"attempt", {{"type", "integer"}}},
+                                           {"at", time},
+                                           {"error", {{"type", "string"}}}},
+                                          {"step", "what", "attempt", "at", "error"})}}},
+                    {"error", {{"type", "string"}}},
+                    {"created_at", time},
+                    {"updated_at", time}},
+                   {"id", "saga", "key", "subject", "status", "step", "data", "history", "error",
+                    "created_at", "updated_at"});
 }
 
 void admin_schemas(Builder& b) {
@@ -293,10 +294,10 @@ void admin_schemas(Builder& b) {
                  {"action",
                   {{"type", "string"},
                    {"enum",
-                    {"created", "updated", "archived", "restored", "deleted", "merged",
-                     "converted", "role_assigned", "role_revoked", "team_joined", "team_left",
-                     "api_key_created", "api_key_revoked", "identity_linked", "identity_unlinked",
-                     "role_created", "role_updated", "role_deleted", "denied"}}}},
+                    {"created", "updated", "archived", "restored", "deleted", "merged", "converted",
+                     "role_assigned", "role_revoked", "team_joined", "team_left", "api_key_created",
+                     "api_key_revoked", "identity_linked", "identity_unlinked", "role_created",
+                     "role_updated", "role_deleted", "denied"}}}},
                  {"object_type", enum_schema(ObjectType::kActivity)},
                  {"object_id", {{"type", "integer"}, {"minimum", 0}}},
                  {"changes",
@@ -325,14 +326,23 @@ void add_admin_routes(RouteTable& table) {
     o["parameters"].back().erase("description");
   };
   table.add_components(admin_schemas);
-  table.add({"GET", base, kRead, principal, list_dead_letters,
-             {"list_dead_letters", "Dead letters, newest first", {422}, [=](Builder&, json& o) {
-                filters(o);
-                Builder::params(o, {"limit"});
-                Builder::query(o, "before", "The `next` of the previous page", {{"type", "string"}});
-                o["responses"]["200"] = Builder::ok("A page", page_of(dead_letter));
-              }}});
-  table.add({"GET", base + "/stats", kRead, principal, dead_letter_stats,
+  table.add(
+      {"GET",
+       base,
+       kRead,
+       principal,
+       list_dead_letters,
+       {"list_dead_letters", "Dead letters, newest first", {422}, [=](Builder&, json& o) {
+          filters(o);
+          Builder::params(o, {"limit"});
+          Builder::query(o, "before", "The `next` of the previous page", {{"type", "string"}});
+          o["responses"]["200"] = Builder::ok("A page", page_of(dead_letter));
+        }}});
+  table.add({"GET",
+             base + "/stats",
+             kRead,
+             principal,
+             dead_letter_stats,
              {"dead_letter_stats", "Depth and oldest age per queue", {}, [](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok(
                     "Per queue", list_of(object_of({{"queue", {{"type", "string"}}},
@@ -341,7 +351,11 @@ void add_admin_routes(RouteTable& table) {
                                                    {"queue", "depth", "oldest_age_seconds"})));
               }}});
   table.add(
-      {"POST", base + "/replay", kBulk, principal, replay_dead_letters,
+      {"POST",
+       base + "/replay",
+       kBulk,
+       principal,
+       replay_dead_letters,
        {"replay_dead_letters",
         "Send the matching dead letters back to their queues (attempts reset)",
         {422},
@@ -349,21 +363,35 @@ void add_admin_routes(RouteTable& table) {
           filters(o);
           o["responses"]["200"] = Builder::ok(
               "How many went back, and those a saga could not take back, with why",
-              object_of({{"replayed", {{"type", "integer"}, {"minimum", 0}}},
-                         {"refused",
-                          {{"type", "array"},
-                           {"items", object_of({{"id", id_schema()}, {"reason", {{"type", "string"}}}},
-                                               {"id", "reason"})}}}},
-                        {"replayed", "refused"}));
+              object_of(
+                  {{"replayed", {{"type", "integer"}, {"minimum", 0}}},
+                   {"refused",
+                    {{"type", "array"},
+                     {"items", object_of({{"id", id_schema()}, {"reason", {{"type", "string"}}}},
+                                         {"id", "reason"})}}}},
+                  {"replayed", "refused"}));
         }}});
-  table.add({"GET", base + "/{id}", kRead, principal, get_dead_letter,
+  table.add({"GET",
+             base + "/{id}",
+             kRead,
+             principal,
+             get_dead_letter,
              {"get_dead_letter", "A dead letter", {404}, [=](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok("It", dead_letter);
               }}});
-  table.add({"DELETE", base + "/{id}", kWrite, principal, purge_dead_letter,
-             {"purge_dead_letter", "Purge a dead letter", {404},
-              [](Builder&, json& o) { o["responses"]["204"] = Builder::no_content(); }}});
-  table.add({"POST", base + "/{id}/replay", kBulk, principal, replay_dead_letter,
+  table.add({"DELETE",
+             base + "/{id}",
+             kWrite,
+             principal,
+             purge_dead_letter,
+             {"purge_dead_letter", "Purge a dead letter", {404}, [](Builder&, json& o) {
+                o["responses"]["204"] = Builder::no_content();
+              }}});
+  table.add({"POST",
+             base + "/{id}/replay",
+             kBulk,
+             principal,
+             replay_dead_letter,
              {"replay_dead_letter",
               "Send one dead letter back to its queue (409 with the reason when its saga cannot "
               "take it back)",
@@ -373,23 +401,33 @@ void add_admin_routes(RouteTable& table) {
                     "Sent back",
                     object_of({{"replayed", {{"type", "integer"}, {"minimum", 0}}}}, {"replayed"}));
               }}});
-  table.add(
-      {"GET", "/v1/admin/audit", kRead, principal, audit_entries,
-       {"list_audit_entries", "The audit trail, oldest first", {422}, [](Builder&, json& o) {
-          Builder::query(o, "object_type", "With object_id: one record's entries",
-                         enum_schema(ObjectType::kActivity));
-          Builder::query(o, "object_id", "With object_type (user 0: custom role definitions)",
-                         {{"type", "integer"}, {"minimum", 0}});
-          Builder::query(o, "actor_id", "One actor's entries", {{"type", "integer"}, {"minimum", 1}});
-          Builder::query(o, "from", "At or after", time_schema());
-          Builder::query(o, "to", "Before", time_schema());
-          Builder::query(o, "after", "The `next` of the previous page", {{"type", "string"}});
-          Builder::query(o, "limit", "1 to 1000 (100)",
-                         {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}});
-          o["responses"]["200"] = Builder::ok("A page", page_of(schema_ref("AuditEntry")));
-        }}});
-  table.add({"GET", "/v1/admin/audit/verify", kRead, principal, verify_audit_trail,
-             {"verify_audit_trail", "Check every entry's number, link and hash, and the head", {},
+  table.add({"GET",
+             "/v1/admin/audit",
+             kRead,
+             principal,
+             audit_entries,
+             {"list_audit_entries", "The audit trail, oldest first", {422}, [](Builder&, json& o) {
+                Builder::query(o, "object_type", "With object_id: one record's entries",
+                               enum_schema(ObjectType::kActivity));
+                Builder::query(o, "object_id", "With object_type (user 0: custom role definitions)",
+                               {{"type", "integer"}, {"minimum", 0}});
+                Builder::query(o, "actor_id", "One actor's entries",
+                               {{"type", "integer"}, {"minimum", 1}});
+                Builder::query(o, "from", "At or after", time_schema());
+                Builder::query(o, "to", "Before", time_schema());
+                Builder::query(o, "after", "The `next` of the previous page", {{"type", "string"}});
+                Builder::query(o, "limit", "1 to 1000 (100)",
+                               {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}});
+                o["responses"]["200"] = Builder::ok("A page", page_of(schema_ref("AuditEntry")));
+              }}});
+  table.add({"GET",
+             "/v1/admin/audit/verify",
+             kRead,
+             principal,
+             verify_audit_trail,
+             {"verify_audit_trail",
+              "Check every entry's number, link and hash, and the head",
+              {},
               [=](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok(
                     "What was found", object_of({{"intact", {{"type", "boolean"}}},
@@ -398,7 +436,11 @@ void add_admin_routes(RouteTable& table) {
                                                  {"problem", {{"type", "string"}}}},
                                                 {"intact", "entries", "first_bad", "problem"}));
               }}});
-  table.add({"GET", "/v1/admin/sagas", kRead, principal, saga_stats,
+  table.add({"GET",
+             "/v1/admin/sagas",
+             kRead,
+             principal,
+             saga_stats,
              {"saga_stats", "Saga instances by saga and status", {}, [](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok(
                     "Counts", list_of(object_of({{"saga", {{"type", "string"}}},
@@ -406,10 +448,14 @@ void add_admin_routes(RouteTable& table) {
                                                  {"count", {{"type", "integer"}}}},
                                                 {"saga", "status", "count"})));
               }}});
-  table.add({"GET", "/v1/admin/sagas/{id}", kRead, principal, get_saga,
+  table.add({"GET",
+             "/v1/admin/sagas/{id}",
+             kRead,
+             principal,
+             get_saga,
              {"get_saga", "One saga instance and its history", {404}, [](Builder&, json& o) {
                 o["responses"]["200"] = Builder::ok("The instance", saga_schema());
               }}});
 }
 
-}  // namespace banyan::server
+}  // namespace banyan::rest
