@@ -51,11 +51,10 @@ void MessageBus::Impl::consumer_main(Consumer& c) {
     }
   };
   while (!stop_consumers.load()) {
-    const bool moved =
-        follow_relay(link, zmq::socket_type::dealer, true, [&](zmq::socket_t& sock) {
-          sock.set(zmq::sockopt::linger, 2000);
-          sock.set(zmq::sockopt::rcvhwm, c.options.prefetch + 16);
-        });
+    const bool moved = follow_relay(link, zmq::socket_type::dealer, true, [&](zmq::socket_t& sock) {
+      sock.set(zmq::sockopt::linger, 2000);
+      sock.set(zmq::sockopt::rcvhwm, c.options.prefetch + 16);
+    });
     if (moved) {
       // Messages prefetched from a relay that is gone are not ours any more: their
       // leases run out and the new relay delivers them again.
@@ -88,7 +87,8 @@ void MessageBus::Impl::consumer_main(Consumer& c) {
   }
 }
 
-void MessageBus::Impl::handle(Consumer& c, const std::string& who, zmq::socket_t& socket, const Delivery& d) {
+void MessageBus::Impl::handle(Consumer& c, const std::string& who, zmq::socket_t& socket,
+                              const Delivery& d) {
   Message m{d.event, c.queue, d.attempts_before + 1};
   int tries = 0;
   ErrorClass error_class = ErrorClass::kTransient;

@@ -14,65 +14,6 @@
 
 namespace banyan::messaging {
 
-ErrorClass classify(const std::exception& error) noexcept {
-  if (dynamic_cast<const PermanentError*>(&error) != nullptr) return ErrorClass::kPermanent;
-  if (const auto* e = dynamic_cast<const Error*>(&error)) {
-    switch (e->code()) {
-      case ErrorCode::kValidation:
-      case ErrorCode::kNotFound:
-      case ErrorCode::kPermissionDenied:
-        return ErrorClass::kPermanent;
-      default:
-        return ErrorClass::kTransient;
-    }
-  }
-  return ErrorClass::kTransient;
-}
-
-const char* to_string(ErrorClass c) noexcept {
-  return c == ErrorClass::kPermanent ? "permanent" : "transient";
-}
-
-std::chrono::milliseconds RetryPolicy::delay_after(int round, double unit) const noexcept {
-  const double base = static_cast<double>(initial_delay.count()) *
-                      std::pow(multiplier, static_cast<double>(std::max(round, 1) - 1));
-  const double capped = std::min(base, static_cast<double>(max_delay.count()));
-  const double jittered = capped * (1.0 - jitter * std::clamp(unit, 0.0, 1.0));
-  return std::chrono::milliseconds(static_cast<std::int64_t>(jittered));
-}
-
-void RetryPolicy::validate() const {
-  if (immediate_retries < 0 || immediate_retries > 100)
-    throw ValidationError("immediate_retries: must be between 0 and 100", "immediate_retries");
-  if (max_attempts < 1 || max_attempts > 1000)
-    throw ValidationError("max_attempts: must be between 1 and 1000", "max_attempts");
-  if (initial_delay.count() < 0)
-    throw ValidationError("initial_delay: must not be negative", "initial_delay");
-  if (max_delay < initial_delay)
-    throw ValidationError("max_delay: must not be shorter than initial_delay", "max_delay");
-  if (!(multiplier >= 1.0 && multiplier <= 100.0))
-    throw ValidationError("multiplier: must be between 1 and 100", "multiplier");
-  if (!(jitter >= 0.0 && jitter <= 1.0))
-    throw ValidationError("jitter: must be between 0 and 1", "jitter");
-}
-
-void RetentionPolicy::validate() const {
-  for (const auto& [window, field] :
-       {std::pair{outbox, "outbox"}, std::pair{processed, "processed"},
-        std::pair{dead_letters, "dead_letters"}})
-    if (window.count() < 0)
-      throw ValidationError(std::string(field) + ": must not be negative", field);
-  const bool claims_forever = processed.count() == 0;
-  const bool letters_forever = dead_letters.count() == 0;
-  if (!claims_forever && (letters_forever || processed < dead_letters))
-    throw ValidationError("processed: claims must be kept at least as long as dead letters",
-                          "processed");
-  if (batch_size < 1 || batch_size > 10000)
-    throw ValidationError("batch_size: must be between 1 and 10000", "batch_size");
-  if (interval < std::chrono::milliseconds(100))
-    throw ValidationError("interval: must be at least 100 ms", "interval");
-}
-
 namespace detail {
 namespace {
 
@@ -433,60 +374,6 @@ std::vector<QueueBacklog> backlog_by_queue(UnitOfWork& uow, const std::string& r
   for (const auto& v : island::ViewStore<odbrows::QueueDepthView>::query(tx_of(uow), q))
     out.push_back(
         {v.queue, v.depth, std::chrono::microseconds(std::max<std::int64_t>(0, now - v.oldest))});
-  return out;
-}
-
-namespace {
-// Deletes at most `limit` rows of `table` matching `where` (one statement: SQLite has no
-// DELETE ... LIMIT unless built for it, MySQL no LIMIT in a subquery of the same table).
-std::size_t delete_some(UnitOfWork& uow, const std::string& table, const SqlFragment& where,
-                        int limit) {
-  SqlFragment del;
-  if (uow.impl().db->backend == island::Backend::kSqlite) {
-    del.text("DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table + " WHERE ")
-        .append(where)
-        .text(" LIMIT " + std::to_string(limit) + ")");
-  } else {
-    del.text("DELETE FROM " + table + " WHERE ")
-        .append(where)
-        .text(" LIMIT " + std::to_string(limit));
-  }
-  return static_cast<std::size_t>(island::execute(tx_of(uow), del));
-}
-}  // namespace
-
-std::size_t purge_relayed_events(UnitOfWork& uow, std::int64_t relayed_before, int limit) {
-  // Routed messages read their body from the outbox (payload ''): keep every event from
-  // the oldest such message on.
-  SqlFragment oldest;
-  oldest.text("SELECT COALESCE(MIN(event_sequence), 0) FROM queue_messages WHERE payload = ''");
-  const std::int64_t needed = island::query_int(tx_of(uow), oldest);
-  SqlFragment where;
-  where.text("relayed_at IS NOT NULL AND relayed_at < ").param(int_param(relayed_before));
-  if (needed > 0) where.text(" AND id < " + std::to_string(needed));
-  return delete_some(uow, "outbox_events", where, limit);
-}
-
-std::size_t purge_processed_claims(UnitOfWork& uow, std::int64_t processed_before, int limit) {
-  SqlFragment where;
-  where.text("processed_at < ").param(int_param(processed_before));
-  return delete_some(uow, "processed_messages", where, limit);
-}
-
-std::size_t purge_dead_letters(UnitOfWork& uow, std::int64_t dead_before, int limit) {
-  SqlFragment where;
-  where.text("dead_at < ").param(int_param(dead_before));
-  return delete_some(uow, "dead_letters", where, limit);
-}
-
-std::vector<TableSize> table_sizes(UnitOfWork& uow) {
-  std::vector<TableSize> out;
-  for (const char* table :
-       {"outbox_events", "queue_messages", "dead_letters", "processed_messages"}) {
-    SqlFragment q;
-    q.text(std::string("SELECT COUNT(*) FROM ") + table);
-    out.push_back({table, island::query_int(tx_of(uow), q)});
-  }
   return out;
 }
 

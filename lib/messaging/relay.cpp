@@ -90,8 +90,9 @@ void MessageBus::Impl::on_peer_message(RelayState& st, const Frames& f) {
 }
 
 // Sends what was leased, spreading it over the peers of each queue by their free credit.
-void MessageBus::Impl::dispatch(RelayState& st, const std::map<std::string, std::vector<Outgoing>>& leased,
-              std::vector<std::uint64_t>& undeliverable) {
+void MessageBus::Impl::dispatch(RelayState& st,
+                                const std::map<std::string, std::vector<Outgoing>>& leased,
+                                std::vector<std::uint64_t>& undeliverable) {
   for (const auto& [queue, rows] : leased) {
     const QueueSpec* spec = queue_spec(st, queue);
     std::vector<std::string> ids;
@@ -109,10 +110,9 @@ void MessageBus::Impl::dispatch(RelayState& st, const std::map<std::string, std:
                                                          spec->retry.max_attempts)
                                               : 1;
         try {
-          sent =
-              detail::send_parts(*router, {peer_id, "MSG", std::to_string(row.id),
-                                           std::to_string(before), std::to_string(tries),
-                                           detail::event_header(row.event), row.event.payload});
+          sent = detail::send_parts(
+              *router, {peer_id, "MSG", std::to_string(row.id), std::to_string(before),
+                        std::to_string(tries), detail::event_header(row.event), row.event.payload});
         } catch (const zmq::error_t&) {
           sent = false;  // the peer is gone
         }
@@ -131,7 +131,8 @@ void MessageBus::Impl::dispatch(RelayState& st, const std::map<std::string, std:
 // When a lease taken now on `spec`'s messages runs out: later than any lease this relay
 // handed out before on that queue, so that the expiry tells one lease's messages apart.
 // (Per queue: another queue's longer lease must not stretch this one's.)
-std::int64_t MessageBus::Impl::message_lease_until(RelayState& st, const QueueSpec& spec, std::int64_t now_us) {
+std::int64_t MessageBus::Impl::message_lease_until(RelayState& st, const QueueSpec& spec,
+                                                   std::int64_t now_us) {
   const auto lease = std::chrono::duration_cast<std::chrono::microseconds>(spec.lease).count();
   std::int64_t& last = st.last_until[spec.name];
   last = std::max(now_us + lease, last + 1);
@@ -173,9 +174,8 @@ void MessageBus::Impl::relay_round(RelayState& st) {
   const auto credit = free_credit(st);
   const bool stale_queues = now - st.queues_loaded > 1s;
   const bool want_outbox = st.batch.empty() && now >= st.next_outbox_poll;
-  bool want_ready =
-      now >= st.next_ready_poll &&
-      std::any_of(credit.begin(), credit.end(), [](auto& c) { return c.second > 0; });
+  bool want_ready = now >= st.next_ready_poll &&
+                    std::any_of(credit.begin(), credit.end(), [](auto& c) { return c.second > 0; });
   std::map<std::string, std::vector<odbrows::QueueMessageView>> candidates;
   if (stale_queues || want_outbox || want_ready) {
     auto uow = db.begin(std::nullopt, store::Access::kReadOnly);
@@ -222,8 +222,7 @@ void MessageBus::Impl::relay_round(RelayState& st) {
   const bool route_now = !st.batch.empty() && st.published == st.batch.size();
   const bool expiry_due = now >= st.next_expiry;
   const bool settle = !st.acks.empty() || !st.releases.empty() || !st.failures.empty();
-  if (!(settle || route_now || expiry_due || !candidates.empty() || now >= st.next_renewal))
-    return;
+  if (!(settle || route_now || expiry_due || !candidates.empty() || now >= st.next_renewal)) return;
 
   // Write: one transaction, fenced by the lease.
   std::map<std::string, std::vector<odbrows::QueueMessageView>> leased;
@@ -270,10 +269,10 @@ void MessageBus::Impl::relay_round(RelayState& st) {
         auto row = detail::queue_message(uow, id);
         const QueueSpec* spec = row ? queue_spec(st, row->queue) : nullptr;
         if (!spec) continue;
-        count(detail::record_failure(uow,
-                                     {id, 1, ErrorClass::kTransient,
-                                      "the lease expired before an ack", "dispatcher"},
-                                     *spec, now_us, unit(st.rng)),
+        count(detail::record_failure(
+                  uow,
+                  {id, 1, ErrorClass::kTransient, "the lease expired before an ack", "dispatcher"},
+                  *spec, now_us, unit(st.rng)),
               true);
         expired.push_back(id);
       }
@@ -365,8 +364,7 @@ void MessageBus::Impl::retain(RelayState& st) {
   counters.purged_claims.fetch_add(claims);
   counters.purged_dead_letters.fetch_add(letters);
   const auto full = static_cast<std::size_t>(r.batch_size);
-  st.next_retention =
-      events == full || claims == full || letters == full ? now : now + r.interval;
+  st.next_retention = events == full || claims == full || letters == full ? now : now + r.interval;
 }
 
 void MessageBus::Impl::lose_lease(RelayState& st, const std::string& why) {

@@ -84,8 +84,7 @@ void MessageBus::Impl::zap_main(const std::set<std::string>& allowed) {
     zmq::poll(&item, 1, 100ms);
     while (detail::receive_frames(*zap, f)) {
       // [version] [request id] [domain] [address] [identity] [mechanism] [credentials...]
-      const bool ok =
-          f.size() >= 7 && f[0] == "1.0" && f[5] == "CURVE" && allowed.count(f[6]) > 0;
+      const bool ok = f.size() >= 7 && f[0] == "1.0" && f[5] == "CURVE" && allowed.count(f[6]) > 0;
       if (!ok && Clock::now() >= quiet_until) {
         quiet_until = Clock::now() + 10s;
         log("relay: refused a connection from " + (f.size() > 3 ? f[3] : std::string("?")) +

@@ -17,6 +17,13 @@ namespace banyan::rest {
 
 using nlohmann::json;
 
+namespace detail {
+// Throws ValidationError naming the field: "<field>: <what>".
+[[noreturn]] void bad(const std::string& field, const std::string& what);
+// The value as a string, or ValidationError naming the field.
+std::string text(const json& v, const std::string& field);
+}  // namespace detail
+
 // What a field holds, for reading its filter values from a query string.
 enum class FieldKind { kText, kInteger, kDecimal, kTime, kDate, kBool, kOther };
 
@@ -35,6 +42,27 @@ struct JsonField {
 
 template <typename T>
 const std::vector<JsonField<T>>& json_fields();
+// One table per record type (record_fields.cpp).
+template <>
+const std::vector<JsonField<User>>& json_fields<User>();
+template <>
+const std::vector<JsonField<Team>>& json_fields<Team>();
+template <>
+const std::vector<JsonField<Tag>>& json_fields<Tag>();
+template <>
+const std::vector<JsonField<Company>>& json_fields<Company>();
+template <>
+const std::vector<JsonField<Contact>>& json_fields<Contact>();
+template <>
+const std::vector<JsonField<Lead>>& json_fields<Lead>();
+template <>
+const std::vector<JsonField<Pipeline>>& json_fields<Pipeline>();
+template <>
+const std::vector<JsonField<Stage>>& json_fields<Stage>();
+template <>
+const std::vector<JsonField<Deal>>& json_fields<Deal>();
+template <>
+const std::vector<JsonField<Activity>>& json_fields<Activity>();
 
 // Every field, by name.
 template <typename T>

@@ -44,6 +44,8 @@ class Transaction {
 
 // Rethrows the exception in flight as a banyan::Error. Call only from a catch block.
 [[noreturn]] void rethrow_translated();
+// A MySQL client or server error code that means the connection is unusable.
+bool is_connection_error(unsigned int code);
 
 }  // namespace island
 }  // namespace banyan
