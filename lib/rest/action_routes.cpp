@@ -78,7 +78,7 @@ HttpResponse merge(ApiContext& api, RouteCall& c,
       throw ValidationError("winners: an object of field name to record id", "winners");
     const json& winners = body["winners"];
     for (auto it = winners.begin(); it != winners.end(); ++it) {
-      const std::string field = it.key();
+      const std::string& field = it.key();
       const json& id = it.value();
       if (!id.is_number_unsigned())
         throw ValidationError("winners." + field + ": a record id", "winners." + field);

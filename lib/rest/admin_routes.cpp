@@ -63,8 +63,8 @@ Timestamp time_param(const Target& t, const char* name) {
 // ?object_type=&object_id=&actor_id=&from=&to=&after=&limit=
 store::AuditQuery audit_query(const Target& t) {
   for (const auto& [key, value] : t.query) {
-    static const char* const kKnown[] = {"object_type", "object_id", "actor_id", "from",
-                                         "to",          "after",     "limit"};
+    static constexpr const char* kKnown[] = {"object_type", "object_id", "actor_id", "from",
+                                             "to",          "after",     "limit"};
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
       throw ValidationError(key + ": not a filter of the audit trail", key);
   }

@@ -255,14 +255,14 @@ void ApiContext::audit_denial(const RouteCall& call, const HttpResponse& refusal
 void ApiContext::log_error(const char* event, const std::string& error) {
   std::string line = R"({"level":"error","event":")";
   line += event;
-  line += "\",\"error\":";
+  line += R"(","error":)";
   append_json_string(error, line);
   line += '}';
   log(line);
 }
 
 std::optional<ObjectType> type_of_collection(const std::string& name) {
-  static const std::pair<const char*, ObjectType> kCollections[] = {
+  static constexpr std::pair<const char*, ObjectType> kCollections[] = {
       {"users", ObjectType::kUser},         {"teams", ObjectType::kTeam},
       {"tags", ObjectType::kTag},           {"companies", ObjectType::kCompany},
       {"contacts", ObjectType::kContact},   {"leads", ObjectType::kLead},
@@ -278,10 +278,10 @@ std::optional<ObjectType> type_of_collection(const std::string& name) {
 void ApiContext::access_log(const HttpRequest& r, const std::string& id, int status,
                             std::size_t bytes, Clock::duration took) {
   if (!config.access_log) return;
-  std::string line = "{\"time\":\"";
+  std::string line = R"({"time":")";
   line += format_timestamp(
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
-  line += "\",\"request_id\":";
+  line += R"(","request_id":)";
   append_json_string(id, line);
   line += ",\"remote\":";
   append_json_string(r.remote, line);

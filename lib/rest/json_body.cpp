@@ -55,9 +55,9 @@ class BoundedBuilder {
 
   // The document, once sax_parse has returned true.
   json take() { return std::move(root_); }
-  bool refused() const { return refused_; }
-  int status() const { return status_; }
-  const std::string& detail() const { return detail_; }
+  [[nodiscard]] bool refused() const { return refused_; }
+  [[nodiscard]] int status() const { return status_; }
+  [[nodiscard]] const std::string& detail() const { return detail_; }
 
  private:
   struct Open {

@@ -9,8 +9,8 @@ void RequestMetrics::record(const std::string& route, const std::string& method,
                             std::chrono::nanoseconds took) {
   const double seconds = std::chrono::duration<double>(took).count();
   // Methods come from clients: only the known ones get a series of their own.
-  static const char* const kMethods[] = {"GET",    "POST", "PATCH",  "PUT",
-                                         "DELETE", "HEAD", "OPTIONS"};
+  static constexpr const char* kMethods[] = {"GET",    "POST", "PATCH",  "PUT",
+                                             "DELETE", "HEAD", "OPTIONS"};
   std::string m = "other";
   for (const char* k : kMethods)
     if (method == k) m = k;

@@ -41,7 +41,6 @@ json time_schema(bool nullable) {
 
 json date_json(Date d) { return format_date(d); }
 
-
 // The fields every record has.
 template <typename T>
 std::vector<JsonField<T>> record_fields() {
@@ -308,7 +307,7 @@ const std::vector<JsonField<Deal>>& json_fields<Deal>() {
          },
          [](Deal& r, const json& v) {
            if (!v.is_object() || v.empty())
-             bad("amount", "must be {\"minor_units\": integer, \"currency\": \"USD\"}");
+             bad("amount", R"(must be {"minor_units": integer, "currency": "USD"})");
            for (const auto& [k, x] : v.items())
              if (k != "minor_units" && k != "currency") bad("amount." + k, "no such field");
            if (v.contains("minor_units")) {
@@ -414,6 +413,5 @@ const std::vector<JsonField<Stage>>& json_fields<Stage>() {
   }();
   return fields;
 }
-
 
 }  // namespace banyan::rest

@@ -59,7 +59,7 @@ CustomValue custom_value_of(const json& v, const std::string& field) {
     // "as it was".
     if (v.size() != 2 || !v.contains("minor_units") || !v.contains("currency") ||
         !v["minor_units"].is_number_integer())
-      bad(field, "money is {\"minor_units\": integer, \"currency\": \"EUR\"}, both members given");
+      bad(field, R"(money is {"minor_units": integer, "currency": "EUR"}, both members given)");
     return Money{v["minor_units"].get<std::int64_t>(), text(v["currency"], field + ".currency")};
   }
   bad(field, "is not a custom field value");
@@ -371,7 +371,7 @@ Patch<T> patch_of(const json& body) {
     const JsonField<T>& f = writable_json_field<T>(name);
     f.set(patch.values, v);
     if (!f.parts.empty() && v.is_object()) {
-      for (const auto& [part, ignored] : v.items()) patch.fields.push_back(name + "." + part);
+      for (const auto& [part, ignored] : v.items()) patch.fields.push_back(name + '.' += part);
     } else {
       patch.fields.push_back(name);
     }
@@ -379,6 +379,8 @@ Patch<T> patch_of(const json& body) {
   return patch;
 }
 
+// T is a template argument, not an expression.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BANYAN_RECORD_JSON(T)                                                                 \
   template json to_json<T>(const T&);                                                         \
   template json to_json<T>(const T&, const std::vector<std::string>&);                        \
@@ -396,5 +398,6 @@ BANYAN_RECORD_JSON(Stage)
 BANYAN_RECORD_JSON(Deal)
 BANYAN_RECORD_JSON(Activity)
 #undef BANYAN_RECORD_JSON
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace banyan::rest

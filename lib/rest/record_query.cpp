@@ -56,12 +56,12 @@ FieldKind custom_kind(CustomFieldType type) {
 template <typename T>
 store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& query,
                         const std::vector<JsonField<T>>& custom) {
-  static const std::vector<std::string> kReserved{"limit", "cursor", "sort", "fields",
-                                                  "include_archived"};
+  static constexpr std::string_view kReserved[]{"limit", "cursor", "sort", "fields",
+                                                "include_archived"};
   store::Filter filter;
   bool any = false;
   for (const auto& [key, value] : query) {
-    if (std::find(kReserved.begin(), kReserved.end(), key) != kReserved.end()) continue;
+    if (std::find(std::begin(kReserved), std::end(kReserved), key) != std::end(kReserved)) continue;
     std::string name = key, op = "eq";
     const auto bracket = key.find('[');
     if (bracket != std::string::npos) {
@@ -100,7 +100,7 @@ store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& 
         throw ValidationError(name + ": [is_null] takes true or false", name);
       c = value == "true" ? store::Filter::is_null(name) : !store::Filter::is_null(name);
     } else {
-      throw ValidationError(key + ": unknown operator '" + op + "'", key);
+      throw ValidationError(key + ": unknown operator '" += op + "'", key);
     }
     filter = any ? (filter && c) : c;
     any = true;

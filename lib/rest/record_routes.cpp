@@ -395,11 +395,11 @@ void add_records(RouteTable& table, const Kind<T>& k) {
        }});
   for (const bool archiving : {true, false}) {
     const std::string verb = archiving ? "archive" : "restore";
-    add("POST", item + "/" + verb, kWrite,
+    add("POST", (item + '/').append(verb), kWrite,
         [k, archiving](ApiContext& api, RouteCall& c) {
           return archive(api, k.of(api, c), c, archiving);
         },
-        {verb + "_" + one,
+        {(verb + '_').append(one),
          archiving ? "Archive (hide from lists)" : "Restore",
          {404, 409},
          [record, one](Builder&, json& o) {

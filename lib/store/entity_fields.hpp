@@ -75,9 +75,9 @@ namespace banyan::store::detail {
   }
 
 // Tables whose rows carry owner_id and team_id.
-inline constexpr std::string_view kRecordTables[] = {"users",    "teams",     "tags",      "companies",
-                                              "contacts", "leads",     "pipelines", "stages",
-                                              "deals",    "activities"};
+inline constexpr std::string_view kRecordTables[] = {
+    "users", "teams",     "tags",   "companies", "contacts",
+    "leads", "pipelines", "stages", "deals",     "activities"};
 
 template <std::size_t... I>
 constexpr auto columns_in_all(std::string_view column, std::index_sequence<I...>) {

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# clang-tidy (.clang-tidy) over the C++ sources of the layers named, against the compile
+# commands of a tree of their own (build-tidy: configured, never built). The ODB island
+# (C++14, generated code) is not a layer to check.
+#
+#   ./scripts/tidy.sh lib/rest lib/messaging    the layers to check (default: lib/rest)
+#
+# Prints each finding and exits 1 when there is one. Installs clang-tidy (Debian's,
+# version 14) when it is missing.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"  # log, quietly
+cd "$BANYAN_ROOT"
+if ! command -v clang-tidy >/dev/null; then
+  log "installing clang-tidy"
+  sudo_if() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+  quietly sudo_if apt-get update -qq
+  quietly sudo_if env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-tidy
+fi
+dirs=("$@")
+[[ ${#dirs[@]} -gt 0 ]] || dirs=(lib/rest)
+tree=${BANYAN_TIDY_BUILD:-$BANYAN_ROOT/build-tidy}
+if [[ ! -f $tree/compile_commands.json ]]; then
+  log "configuring $tree (compile commands only)"
+  quietly cmake -S "$BANYAN_ROOT" -B "$tree" -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
+    -DBANYAN_BUILD_TESTS=OFF
+fi
+mapfile -t files < <(git ls-files "${dirs[@]/%//*.cpp}")
+log "clang-tidy: ${#files[@]} files in ${dirs[*]}"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 1 clang-tidy -p "$tree" --quiet --extra-arg=-Wno-unknown-warning-option 2>/dev/null \
+  | grep -E '^/.*(warning|error):' | sort -u >"$out" || true
+if [[ -s $out ]]; then
+  cat "$out"
+  log "clang-tidy: $(wc -l <"$out") findings"
+  exit 1
+fi
+log "clang-tidy: no findings"
