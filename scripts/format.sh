@@ -6,14 +6,9 @@
 #
 # Installs clang-format (Debian's, version 14) when it is missing.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"  # log, quietly
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"  # log, quietly, install_tool
 cd "$BANYAN_ROOT"
-if ! command -v clang-format >/dev/null; then
-  log "installing clang-format"
-  sudo_if() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
-  quietly sudo_if apt-get update -qq
-  quietly sudo_if env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-format
-fi
+install_tool clang-format clang-format
 mapfile -t files < <(git ls-files '*.cpp' '*.hpp' '*.h' '*.cxx' '*.hxx')
 if [[ ${1:-} == --check ]]; then
   bad=()

@@ -8,14 +8,9 @@
 # Prints each finding and exits 1 when there is one. Installs clang-tidy (Debian's,
 # version 14) when it is missing.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"  # log, quietly
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"  # log, quietly, install_tool
 cd "$BANYAN_ROOT"
-if ! command -v clang-tidy >/dev/null; then
-  log "installing clang-tidy"
-  sudo_if() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
-  quietly sudo_if apt-get update -qq
-  quietly sudo_if env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-tidy
-fi
+install_tool clang-tidy clang-tidy
 dirs=("$@")
 [[ ${#dirs[@]} -gt 0 ]] || dirs=(lib/rest)
 tree=${BANYAN_TIDY_BUILD:-$BANYAN_ROOT/build-tidy}

@@ -319,11 +319,9 @@ void add_admin_routes(RouteTable& table) {
   const json nullable_id = {{"type", {"integer", "null"}}};
   const auto filters = [](json& o) {
     Builder::query(o, "queue", "", {{"type", "string"}});
-    o["parameters"].back().erase("description");
     Builder::query(o, "type", "Event type", {{"type", "string"}});
     Builder::query(o, "error", "Text in the last error", {{"type", "string"}});
     Builder::query(o, "include_replayed", "", {{"type", "boolean"}});
-    o["parameters"].back().erase("description");
   };
   table.add_components(admin_schemas);
   table.add(

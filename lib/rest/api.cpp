@@ -73,8 +73,9 @@ EngineOptions ApiContext::engine_options() {
 
 HttpResponse ApiContext::route(RouteCall& call) {
   const HttpRequest& r = call.request;
-  const auto found = api_routes().match(r.method, call.target.segments);
+  auto found = api_routes().match(r.method, call.target.segments);
   call.route_template = found.path;
+  call.params = std::move(found.params);
   const Route* route = found.route;
   const RouteAccess access = route ? route->access : RouteAccess::kPrincipal;
   if (access != RouteAccess::kHealth) {
@@ -83,10 +84,8 @@ HttpResponse ApiContext::route(RouteCall& call) {
   // A public path answers a wrong method without asking for credentials.
   if (route == nullptr && !found.allow.empty() && !found.credentials)
     throw not_allowed(r.method, found.allow);
-  if (access == RouteAccess::kHealth || access == RouteAccess::kPublic) {
-    call.params = found.params;
+  if (access == RouteAccess::kHealth || access == RouteAccess::kPublic)
     return route->handler(*this, call);
-  }
   // The metrics tell a lot about the business (request counts per route, queue depths): a
   // scraper shows the metrics token of the configuration, anyone else must be an
   // administrator.
@@ -113,7 +112,6 @@ HttpResponse ApiContext::route(RouteCall& call) {
     throw no_route(call.target);
   }
   if (access == RouteAccess::kMetrics) engine.require_administrator(*call.who);
-  call.params = found.params;
   return route->handler(*this, call);
 }
 
@@ -321,10 +319,8 @@ HttpResponse Api::handle(const HttpRequest& request) {
   const std::string id = usable_request_id(given) ? given : new_request_id();
   HttpResponse out;
   RouteCall call{request};
-  bool routed = false;  // the target parsed
   try {
     call.target = parse_target(request.target);
-    routed = true;
     out = context_->route(call);
     const auto& s = call.target.segments;
     if (call.who && out.status < 300 &&
@@ -343,7 +339,7 @@ HttpResponse Api::handle(const HttpRequest& request) {
     context_->log(line + "}");
     out = problem(id, 500, "internal", "the server failed on this request");
   }
-  if (out.status == 403 && call.who && routed) {
+  if (out.status == 403 && call.who) {  // a principal: the target parsed before it
     context_->guard.denied(*call.who);
     context_->audit_denial(call, out);
   }

@@ -220,7 +220,6 @@ void add_custom_field_routes(RouteTable& table) {
        list_definitions,
        {"list_custom_fields", "Custom field definitions", {422}, [definition](Builder&, json& o) {
           Builder::query(o, "object_type", "", enum_schema(ObjectType::kActivity));
-          o["parameters"].back().erase("description");
           o["responses"]["200"] =
               Builder::ok("Every definition (of one object type if asked)", list_of(definition));
         }}});

@@ -193,8 +193,9 @@ void Builder::params(json& o, std::initializer_list<const char*> names) {
 
 void Builder::query(json& operation, const char* name, const std::string& description,
                     const json& schema) {
-  operation["parameters"].push_back(
-      {{"name", name}, {"in", "query"}, {"description", description}, {"schema", schema}});
+  json parameter = {{"name", name}, {"in", "query"}, {"schema", schema}};
+  if (!description.empty()) parameter["description"] = description;
+  operation["parameters"].push_back(std::move(parameter));
 }
 
 }  // namespace openapi

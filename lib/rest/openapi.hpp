@@ -49,7 +49,7 @@ class Builder {
   static void body(json& operation, const json& schema);
   // Adds components/parameters by name.
   static void params(json& operation, std::initializer_list<const char*> names);
-  // Adds a query parameter of the operation's own.
+  // Adds a query parameter of the operation's own ("" for none: no description).
   static void query(json& operation, const char* name, const std::string& description,
                     const json& schema);
 };

@@ -6,6 +6,16 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/banyan-ccache}
 
 log() { printf '[banyan] %s\n' "$*" >&2; }
 
+# install_tool COMMAND PACKAGE: installs Debian's PACKAGE when COMMAND is missing.
+install_tool() {
+  command -v "$1" >/dev/null && return 0
+  log "installing $2"
+  local sudo_if=()
+  [[ $(id -u) -eq 0 ]] || sudo_if=(sudo)
+  quietly "${sudo_if[@]}" apt-get update -qq
+  quietly "${sudo_if[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2"
+}
+
 # Runs a command with its output kept in a log file; prints the log only if it fails.
 quietly() {
   local out
