@@ -4,6 +4,7 @@
 #include "messaging/queue_store.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::messaging {
@@ -64,7 +65,8 @@ std::vector<DeadLetter> select(store::UnitOfWork& uow, const SqlFragment& rest) 
   SqlFragment q;
   q.text("SELECT " + kColumns + " FROM dead_letters WHERE ").append(rest);
   std::vector<DeadLetter> out;
-  for (const auto& v : island::ViewStore<odbrows::DeadLetterView>::query(uow.impl().live(), q))
+  for (const auto& v :
+       island::ViewStore<odbrows::DeadLetterView>::query(store::Session(uow).tx(), q))
     out.push_back(letter_of(v));
   return out;
 }
@@ -73,7 +75,7 @@ std::vector<DeadLetter> select(store::UnitOfWork& uow, const SqlFragment& rest) 
 // is replayed. Conflict when it was replayed already.
 std::optional<std::string> replay_one(store::UnitOfWork& uow, const DeadLetter& letter,
                                       const ReplayGuard& guard) {
-  auto& tx = uow.impl().live();
+  auto& tx = store::Session(uow).tx();
   const std::uint64_t id = letter.id;
   if (letter.replayed_at)
     throw Conflict("dead letter " + std::to_string(id) + " was replayed already", "id");
@@ -173,7 +175,7 @@ ReplayReport DeadLetterStore::replay(const DeadLetterFilter& filter) {
 
 bool DeadLetterStore::purge(std::uint64_t id) {
   return db_->transact([&](store::UnitOfWork& uow) {
-    return island::execute(uow.impl().live(),
+    return island::execute(store::Session(uow).tx(),
                            "DELETE FROM dead_letters WHERE id = " + std::to_string(id)) == 1;
   });
 }
@@ -182,7 +184,7 @@ std::size_t DeadLetterStore::purge(const DeadLetterFilter& filter) {
   return db_->transact([&](store::UnitOfWork& uow) {
     SqlFragment del;
     del.text("DELETE FROM dead_letters WHERE ").append(where(filter));
-    return static_cast<std::size_t>(island::execute(uow.impl().live(), del));
+    return static_cast<std::size_t>(island::execute(store::Session(uow).tx(), del));
   });
 }
 

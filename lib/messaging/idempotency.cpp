@@ -5,6 +5,7 @@
 #include "banyan/errors.hpp"
 #include "messaging/queue_store.hpp"
 #include "store/database_state.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::messaging {
@@ -24,7 +25,7 @@ bool record_processed(store::UnitOfWork& uow, std::string_view consumer,
       .text(", ")
       .param(store::detail::int_param(detail::now_us()))
       .text(")");
-  return island::execute(uow.impl().live(), ins) == 1;
+  return island::execute(store::Session(uow).tx(), ins) == 1;
 }
 
 }  // namespace banyan::messaging

@@ -9,6 +9,7 @@
 #include "store/entity.hpp"
 #include "store/odb/island.hpp"
 #include "store/outbox_writer.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
 
@@ -21,7 +22,7 @@ using island::SqlFragment;
 using store::detail::int_param;
 using store::detail::text_param;
 
-island::Transaction& tx_of(UnitOfWork& uow) { return uow.impl().live(); }
+island::Transaction& tx_of(UnitOfWork& uow) { return store::Session(uow).tx(); }
 std::string id_list(const std::vector<std::uint64_t>& ids) {
   std::string out = "(";
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -80,9 +81,7 @@ std::vector<odbrows::QueueSpecView> select_queues(UnitOfWork& uow,
 
 }  // namespace
 
-const char* insert_ignore(UnitOfWork& uow) {
-  return store::detail::insert_ignore(uow.impl().db->backend);
-}
+const char* insert_ignore(UnitOfWork& uow) { return store::Session(uow).insert_ignore(); }
 
 std::int64_t now_us() { return store::detail::micros(store::detail::now_micros()); }
 

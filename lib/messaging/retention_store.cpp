@@ -6,6 +6,7 @@
 
 #include "store/database_state.hpp"
 #include "store/odb/island.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::messaging::detail {
@@ -15,14 +16,14 @@ namespace {
 using island::SqlFragment;
 using store::detail::int_param;
 
-island::Transaction& tx_of(UnitOfWork& uow) { return uow.impl().live(); }
+island::Transaction& tx_of(UnitOfWork& uow) { return store::Session(uow).tx(); }
 
 // Deletes at most `limit` rows of `table` matching `where` (one statement: SQLite has no
 // DELETE ... LIMIT unless built for it, MySQL no LIMIT in a subquery of the same table).
 std::size_t delete_some(UnitOfWork& uow, const std::string& table, const SqlFragment& where,
                         int limit) {
   SqlFragment del;
-  if (uow.impl().db->backend == island::Backend::kSqlite) {
+  if (store::Session(uow).backend() == island::Backend::kSqlite) {
     del.text("DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table + " WHERE ")
         .append(where)
         .text(" LIMIT " + std::to_string(limit) + ")");

@@ -12,6 +12,7 @@
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/outbox_writer.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::saga {
@@ -79,7 +80,7 @@ std::map<std::string, std::string> data_of(const std::string& text) {
 std::vector<odbrows::SagaInstanceView> select(UnitOfWork& uow, const SqlFragment& where) {
   SqlFragment q;
   q.text(std::string("SELECT ") + kColumns + " FROM saga_instances WHERE ").append(where);
-  return island::ViewStore<odbrows::SagaInstanceView>::query(uow.impl().live(), q);
+  return island::ViewStore<odbrows::SagaInstanceView>::query(store::Session(uow).tx(), q);
 }
 
 std::optional<odbrows::SagaInstanceView> load(UnitOfWork& uow, std::uint64_t id) {
@@ -146,7 +147,7 @@ void save(UnitOfWork& uow, const odbrows::SagaInstanceView& v, SagaStatus status
       .text(", version = version + 1, updated_at = ")
       .param(int_param(messaging::detail::now_us()))
       .text(" WHERE id = " + std::to_string(v.id) + " AND version = " + std::to_string(v.version));
-  if (island::execute(uow.impl().live(), upd) != 1)
+  if (island::execute(store::Session(uow).tx(), upd) != 1)
     throw Conflict("saga instance " + std::to_string(v.id) + " changed meanwhile", "version");
 }
 
@@ -421,7 +422,7 @@ std::uint64_t SagaOrchestrator::start(UnitOfWork& uow, const std::string& saga,
       .text(", ")
       .param(int_param(now))
       .text(")");
-  island::execute(uow.impl().live(), ins);
+  island::execute(store::Session(uow).tx(), ins);
   const std::uint64_t id = select(uow, by_key).at(0).id;
   enqueue_step(uow, saga, request.subject, id, 0, true);
   return id;
@@ -449,7 +450,8 @@ std::vector<SagaStats> SagaOrchestrator::stats(store::Database& db) {
   SqlFragment q;
   q.text("SELECT saga, status, COUNT(*) FROM saga_instances GROUP BY saga, status");
   std::vector<SagaStats> out;
-  for (const auto& v : island::ViewStore<odbrows::SagaCountView>::query(uow.impl().live(), q))
+  for (const auto& v :
+       island::ViewStore<odbrows::SagaCountView>::query(store::Session(uow).tx(), q))
     out.push_back({v.saga, parse_status(v.status), v.count});
   std::sort(out.begin(), out.end(), [](const SagaStats& a, const SagaStats& b) {
     return std::tie(a.saga, a.status) < std::tie(b.saga, b.status);

@@ -193,8 +193,8 @@ TokenCheck JwtVerifier::verify(std::string_view token, Timestamp now) const {
   if (alg != "RS256" && alg != "ES256") return refused("algorithm '" + alg + "' is not accepted");
   const std::string kid = text_of(*header, "kid");
   if (kid.empty()) return refused("no kid");
-  const auto key = keys_->impl().keys.find(kid);
-  if (key == keys_->impl().keys.end()) return refused("unknown kid '" + kid + "'", true);
+  const auto key = keys_->impl_->keys.find(kid);
+  if (key == keys_->impl_->keys.end()) return refused("unknown kid '" + kid + "'", true);
   if ((alg == "RS256") != (key->second.kty == "RSA"))
     return refused("the key's type does not match " + alg);
   if (alg == "ES256") {

@@ -7,6 +7,7 @@
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/odb/island.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::security::detail {
@@ -15,9 +16,9 @@ using island::SqlFragment;
 using store::detail::int_param;
 using store::detail::text_param;
 
-inline island::Transaction& tx_of(store::UnitOfWork& uow) { return uow.impl().live(); }
+inline island::Transaction& tx_of(store::UnitOfWork& uow) { return store::Session(uow).tx(); }
 inline const char* insert_ignore(store::UnitOfWork& uow) {
-  return store::detail::insert_ignore(uow.impl().db->backend);
+  return store::Session(uow).insert_ignore();
 }
 
 // Whether a row of `table` has this id (users, teams).
@@ -30,8 +31,8 @@ inline bool exists(store::UnitOfWork& uow, const char* table, Id id) {
 inline void audit_access(store::UnitOfWork& uow, const char* action, Id user,
                          const std::string& field, const nlohmann::json& before,
                          const nlohmann::json& after) {
-  store::detail::audit_change(uow.impl(), action, {ObjectType::kUser, user},
-                              nlohmann::json{{field, before}}, nlohmann::json{{field, after}});
+  store::Session(uow).audit(action, {ObjectType::kUser, user}, nlohmann::json{{field, before}},
+                            nlohmann::json{{field, after}});
 }
 
 }  // namespace banyan::security::detail

@@ -11,6 +11,7 @@
 #include "model/record_types.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
+#include "store/session.hpp"
 
 namespace banyan {
 
@@ -220,7 +221,7 @@ store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Princip
   // Taking a field from another record reads it: a sensitive one (standard or custom) only
   // where it is seen, whether named in `winners` or filling a blank.
   std::vector<std::string> sensitive = security::sensitive_fields(request.type);
-  for (const auto& d : store::detail::custom_fields_of(uow.impl(), request.type)->all())
+  for (const auto& d : store::Session(uow).custom_fields(request.type)->all())
     if (d.sensitive) sensitive.push_back("custom." + d.name);
   auto hidden_in = [&](Id record) {
     return !p->allows(who, Action::kReadSensitive, request.type,
@@ -287,7 +288,7 @@ std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id f
           more = ids.size() == options.batch;
           left -= std::min<std::uint64_t>(left, ids.size());
           banyan::detail::with_record_type(def.object_type, [&]<typename T>() {
-            const store::Repository<T> repo(uow.impl().db);
+            const store::Repository<T> repo(store::Session(uow).state().db);
             Patch<T> patch;
             patch.set_custom(def.name, value);
             for (Id id : ids) {

@@ -18,6 +18,7 @@
 #include "model/writable_fields.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
+#include "store/session.hpp"
 
 namespace banyan {
 namespace {
@@ -108,7 +109,7 @@ template <typename T>
 std::vector<std::string> RecordService<T>::sensitive_custom(store::UnitOfWork& uow) const {
   // The definitions the repositories use: cached per database, not read per record.
   std::vector<std::string> out;
-  for (const auto& d : store::detail::custom_fields_of(uow.impl(), T::kType)->all())
+  for (const auto& d : store::Session(uow).custom_fields(T::kType)->all())
     if (d.sensitive) out.push_back(d.name);
   return out;
 }
@@ -116,7 +117,7 @@ std::vector<std::string> RecordService<T>::sensitive_custom(store::UnitOfWork& u
 template <typename T>
 std::vector<std::string> RecordService<T>::open_custom(store::UnitOfWork& uow) const {
   std::vector<std::string> out;
-  for (const auto& d : store::detail::custom_fields_of(uow.impl(), T::kType)->all())
+  for (const auto& d : store::Session(uow).custom_fields(T::kType)->all())
     if (!d.sensitive) out.push_back(d.name);
   return out;
 }
@@ -192,7 +193,7 @@ void RecordService<T>::check_references(store::UnitOfWork& uow, const T& next, c
   if constexpr (std::is_same_v<T, Deal>) {
     const bool moved = stored == nullptr || stored->company_id != next.company_id;
     if (next.company_id && moved && sets("company_id")) {
-      const auto company = store::Repository<Company>(uow.impl().db).find(uow, *next.company_id);
+      const auto company = store::Session(uow).records<Company>().find(uow, *next.company_id);
       if (!company || !policy_->allows(who_, Action::kRead, ObjectType::kCompany,
                                        security::RecordScope::of(*company)))
         throw ValidationError(

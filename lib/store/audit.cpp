@@ -18,6 +18,7 @@
 #include "store/entity.hpp"
 #include "store/field_cipher.hpp"
 #include "store/sealing.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 #include "util/encoding.hpp"
 
@@ -284,7 +285,7 @@ std::vector<AuditEntry> AuditLog::query(UnitOfWork& uow, const AuditQuery& query
   if (query.from) q.text(" AND at >= ").param(int_param(detail::micros(*query.from)));
   if (query.to) q.text(" AND at < ").param(int_param(detail::micros(*query.to)));
   q.text(" ORDER BY id LIMIT " + std::to_string(query.limit));
-  const auto cells = island::query_text(uow.impl().live(), q, detail::kWidth);
+  const auto cells = island::query_text(Session(uow).tx(), q, detail::kWidth);
   std::vector<AuditEntry> out;
   for (std::size_t i = 0; i + detail::kWidth <= cells.size(); i += detail::kWidth)
     out.push_back(detail::entry_of(&cells[i]));
@@ -293,7 +294,7 @@ std::vector<AuditEntry> AuditLog::query(UnitOfWork& uow, const AuditQuery& query
 
 AuditVerification AuditLog::verify(UnitOfWork& uow,
                                    const std::vector<AuditCheckpoint>& anchors) const {
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   const detail::Head head = detail::read_head(tx, db_->backend, false);
   const std::string& key = db_->audit_chain_key;
   AuditVerification v;
@@ -379,7 +380,7 @@ AuditCheckpoint AuditLog::checkpoint(UnitOfWork& uow) const {
     throw Unavailable(
         std::string("a checkpoint is signed with the audit key, and none is configured") +
         detail::kKeyHint);
-  const detail::Head head = detail::read_head(uow.impl().live(), db_->backend, false);
+  const detail::Head head = detail::read_head(Session(uow).tx(), db_->backend, false);
   detail::require_own_key(*db_, head, "a checkpoint");
   AuditCheckpoint c;
   c.sequence = head.last;
@@ -390,7 +391,7 @@ AuditCheckpoint AuditLog::checkpoint(UnitOfWork& uow) const {
 }
 
 std::uint64_t AuditLog::keyed_from(UnitOfWork& uow) const {
-  return detail::read_head(uow.impl().live(), db_->backend, false).keyed_from;
+  return detail::read_head(Session(uow).tx(), db_->backend, false).keyed_from;
 }
 
 std::string AuditCheckpoint::line() const {
@@ -473,7 +474,7 @@ std::vector<FieldChange> AuditLog::history(UnitOfWork& uow, ObjectRef object,
   island::SqlFragment q;
   q.text(std::string("SELECT ") + detail::kColumns + " FROM audit_log WHERE");
   detail::object_is(q, object).text(" AND action <> 'denied' ORDER BY id");
-  const auto cells = island::query_text(uow.impl().live(), q, detail::kWidth);
+  const auto cells = island::query_text(Session(uow).tx(), q, detail::kWidth);
   std::vector<FieldChange> out;
   for (std::size_t i = 0; i + detail::kWidth <= cells.size(); i += detail::kWidth) {
     const AuditEntry e = detail::entry_of(&cells[i]);
@@ -485,7 +486,7 @@ std::vector<FieldChange> AuditLog::history(UnitOfWork& uow, ObjectRef object,
       if (field.empty() ? bookkeeping : name != field) continue;
       if (!pair.is_array() || pair.size() != 2) continue;
       if (detail::may_be_sealed(object.type, name)) {
-        const detail::FieldCipher* cipher = uow.impl().db->cipher.get();
+        const detail::FieldCipher* cipher = Session(uow).database().cipher.get();
         const std::string place =
             detail::sealed_place(object.type, name.starts_with("custom.") ? "custom" : name);
         out.push_back({e.id, e.at, e.actor_id, e.actor, e.action, name,
@@ -501,14 +502,14 @@ std::vector<FieldChange> AuditLog::history(UnitOfWork& uow, ObjectRef object,
 }
 
 void AuditLog::record_denial(UnitOfWork& uow, ObjectRef object, std::string_view detail) const {
-  uow.impl().live();
+  Session(uow).tx();
   detail::PendingAudit p;
   p.at = detail::micros(detail::now_micros());
   p.action = "denied";
   p.object = object;
   p.changes = "{}";
   p.detail = std::string(detail.substr(0, 1000));
-  uow.impl().audit.push_back(std::move(p));
+  Session(uow).state().audit.push_back(std::move(p));
 }
 
 namespace {
@@ -532,7 +533,7 @@ std::optional<T> AuditLog::as_of(UnitOfWork& uow, Id id, Timestamp when) const {
       .text(" AND action <> 'denied' AND at <= ")
       .param(int_param(detail::micros(when)))
       .text(" ORDER BY id");
-  const auto cells = island::query_text(uow.impl().live(), q, 2);
+  const auto cells = island::query_text(Session(uow).tx(), q, 2);
   std::optional<json> state;  // flat fields, as of each entry in turn
   for (std::size_t i = 0; i + 2 <= cells.size(); i += 2) {
     const std::string& action = cells[i].text;
@@ -558,14 +559,14 @@ std::optional<T> AuditLog::as_of(UnitOfWork& uow, Id id, Timestamp when) const {
   set_all(detail::record_fields<Row>());
   set_all(detail::Entity<T>::fields());
   // Custom values by name, as stored, for the definitions that still exist.
-  const auto defs = detail::custom_fields_of(uow.impl(), T::kType);
+  const auto defs = Session(uow).custom_fields(T::kType);
   json custom = json::object();
   for (const auto& def : defs->all()) {
     const auto it = state->find("custom." + def.name);
     if (it != state->end() && !it->is_null()) custom[detail::json_key(def.id)] = *it;
   }
   if (!custom.empty()) row.custom_fields = std::make_unique<std::string>(custom.dump());
-  detail::open_row<T>(*uow.impl().db, row);
+  detail::open_row<T>(Session(uow).database(), row);
   T out = detail::Entity<T>::from_row(row);
   out.custom = detail::decode_custom(*defs, row.custom_fields);
   return out;

@@ -11,6 +11,7 @@
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/sealing.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
 
@@ -175,8 +176,8 @@ struct ValueScan {
 // This unit of work now sees definitions others do not yet: it stops using (and feeding)
 // the shared cache, which its commit clears.
 void mark_changed(UnitOfWork& uow) {
-  uow.impl().custom_fields_changed = true;
-  uow.impl().db->custom_fields.clear();
+  Session(uow).state().custom_fields_changed = true;
+  Session(uow).database().custom_fields.clear();
 }
 
 }  // namespace
@@ -188,7 +189,7 @@ void check_custom_value(const CustomFieldDefinition& definition, CustomValue& va
 CustomFieldDefinition CustomFieldRegistry::define(UnitOfWork& uow,
                                                   const CustomFieldDefinition& definition) const {
   mark_changed(uow);
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   CustomFieldDefinition d = definition;
   check_definition(d);
   if (FieldSet::load(tx, d.object_type).by_name(d.name) != nullptr) {
@@ -205,13 +206,13 @@ CustomFieldDefinition CustomFieldRegistry::define(UnitOfWork& uow,
 }
 
 CustomFieldDefinition CustomFieldRegistry::get(UnitOfWork& uow, Id id) const {
-  return find_in(uow.impl().live(), id);
+  return find_in(Session(uow).tx(), id);
 }
 
 std::vector<CustomFieldDefinition> CustomFieldRegistry::list(UnitOfWork& uow, ObjectType type,
                                                              bool include_deprecated) const {
   std::vector<CustomFieldDefinition> out;
-  const FieldSet set = FieldSet::load(uow.impl().live(), type);
+  const FieldSet set = FieldSet::load(Session(uow).tx(), type);
   for (const auto& d : set.all())
     if (include_deprecated || !d.deprecated) out.push_back(d);
   return out;
@@ -220,7 +221,7 @@ std::vector<CustomFieldDefinition> CustomFieldRegistry::list(UnitOfWork& uow, Ob
 CustomFieldDefinition CustomFieldRegistry::update(UnitOfWork& uow,
                                                   const CustomFieldDefinition& definition) const {
   mark_changed(uow);
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   const CustomFieldDefinition current = find_in(tx, definition.id);
   if (definition.name != current.name || definition.type != current.type ||
       definition.object_type != current.object_type) {
@@ -239,7 +240,7 @@ CustomFieldDefinition CustomFieldRegistry::update(UnitOfWork& uow,
 CustomFieldDefinition CustomFieldRegistry::rename(UnitOfWork& uow, Id id,
                                                   const std::string& new_name) const {
   mark_changed(uow);
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   CustomFieldDefinition d = find_in(tx, id);
   check_name(new_name);
   if (new_name == d.name) return d;
@@ -254,7 +255,7 @@ CustomFieldDefinition CustomFieldRegistry::rename(UnitOfWork& uow, Id id,
 CustomFieldDefinition CustomFieldRegistry::deprecate(UnitOfWork& uow, Id id,
                                                      bool deprecated) const {
   mark_changed(uow);
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   CustomFieldDefinition d = find_in(tx, id);
   if (d.deprecated == deprecated) return d;
   d.deprecated = deprecated;
@@ -263,7 +264,7 @@ CustomFieldDefinition CustomFieldRegistry::deprecate(UnitOfWork& uow, Id id,
 
 void CustomFieldRegistry::remove(UnitOfWork& uow, Id id) const {
   mark_changed(uow);
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   find_in(tx, id);
   Rows::erase(tx, id);
 }
@@ -288,13 +289,13 @@ std::uint64_t CustomFieldRegistry::count_without_value(UnitOfWork& uow,
                                                        const CustomFieldDefinition& def) const {
   island::SqlFragment q;
   q.text("SELECT COUNT(*)").append(without_value_clause(db_->backend, def));
-  return static_cast<std::uint64_t>(island::query_int(uow.impl().live(), q));
+  return static_cast<std::uint64_t>(island::query_int(Session(uow).tx(), q));
 }
 
 std::vector<Id> CustomFieldRegistry::without_value(UnitOfWork& uow,
                                                    const CustomFieldDefinition& def, Id after,
                                                    std::size_t limit) const {
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   island::SqlFragment q;
   q.text("SELECT id").append(without_value_clause(db_->backend, def));
   q.text(" AND id > ").param(detail::int_param(static_cast<std::int64_t>(after)));
@@ -306,12 +307,12 @@ std::vector<Id> CustomFieldRegistry::without_value(UnitOfWork& uow,
 
 std::vector<Id> CustomFieldRegistry::records_blocking_type_change(UnitOfWork& uow, Id id,
                                                                   CustomFieldType new_type) const {
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   const CustomFieldDefinition def = find_in(tx, id);
   const CustomFieldDefinition target = retyped(def, new_type);
   const std::string key = detail::json_key(def.id);
   std::vector<Id> blocking;
-  ValueScan scan{tx, def, uow.impl().db->cipher.get()};
+  ValueScan scan{tx, def, Session(uow).database().cipher.get()};
   banyan::detail::with_record_type(def.object_type, [&]<typename T>() {
     scan.run<T>(
         [&](Id record, nlohmann::json& j) {
@@ -326,7 +327,7 @@ std::vector<Id> CustomFieldRegistry::records_blocking_type_change(UnitOfWork& uo
 CustomFieldDefinition CustomFieldRegistry::change_type(UnitOfWork& uow, Id id,
                                                        CustomFieldType new_type) const {
   mark_changed(uow);
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   CustomFieldDefinition def = find_in(tx, id);
   if (def.type == new_type) return def;
   // A first pass only looks, so that a refused change writes nothing at all.
@@ -343,7 +344,7 @@ CustomFieldDefinition CustomFieldRegistry::change_type(UnitOfWork& uow, Id id,
   }
   const CustomFieldDefinition target = retyped(def, new_type);
   const std::string key = detail::json_key(def.id);
-  ValueScan scan{tx, def, uow.impl().db->cipher.get()};
+  ValueScan scan{tx, def, Session(uow).database().cipher.get()};
   banyan::detail::with_record_type(def.object_type, [&]<typename T>() {
     scan.run<T>(
         [&](Id, nlohmann::json& j) {

@@ -9,6 +9,7 @@
 #include "store/audit.hpp"
 #include "store/database_state.hpp"
 #include "store/schema.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 #include "store/url.hpp"
 #include "util/encoding.hpp"
@@ -152,6 +153,15 @@ island::Transaction& UnitOfWork::Impl::live() {
   return *tx;
 }
 
+const char* Session::insert_ignore() const noexcept {
+  return detail::insert_ignore(uow_.db->backend);
+}
+
+void Session::audit(std::string action, ObjectRef object, const nlohmann::json& before,
+                    const nlohmann::json& after, std::int64_t at) {
+  detail::audit_change(uow_, std::move(action), object, before, after, at);
+}
+
 UnitOfWork::UnitOfWork(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 UnitOfWork::UnitOfWork(UnitOfWork&&) noexcept = default;
 UnitOfWork& UnitOfWork::operator=(UnitOfWork&&) noexcept = default;
@@ -188,7 +198,7 @@ void Database::probe() {
   const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  island::execute(uow.impl().live(),
+  island::execute(Session(uow).tx(),
                   "UPDATE health_probe SET probed_at = " + std::to_string(now) + " WHERE id = 1");
   uow.commit();
 }

@@ -7,6 +7,7 @@
 #include "banyan/store/repository.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store {
@@ -24,7 +25,7 @@ std::vector<Money> as_money(const std::map<std::string, std::int64_t>& by_curren
 }  // namespace
 
 std::vector<StageChange> DealStages::history(UnitOfWork& uow, Id deal_id) const {
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   if (!detail::exists(tx, "deals", deal_id))
     throw NotFound("no deal with id " + std::to_string(deal_id));
   island::SqlFragment clause;
@@ -65,7 +66,7 @@ PipelineSummary DealStages::summary(UnitOfWork& uow, Id pipeline_id,
     stages.cursor = page.next_cursor;
   } while (stages.cursor);
 
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   const bool mysql = db_->backend == island::Backend::kMysql;
   island::SqlFragment q;
   // MySQL sums integers as DECIMAL; the view reads a 64-bit integer.

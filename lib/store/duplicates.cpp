@@ -15,6 +15,7 @@
 #include "store/match_keys.hpp"
 #include "store/object_links.hpp"
 #include "store/outbox_writer.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store {
@@ -80,7 +81,7 @@ void repoint_converted_leads(island::Transaction& tx, const char* column,
 }
 
 void move_references(UnitOfWork& uow, detail::DatabaseState* db, ObjectType type, Id from, Id to) {
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   detail::move_object_links(tx, {type, from}, {type, to});
   const std::string f = std::to_string(from), s = std::to_string(to);
   if (type == ObjectType::kContact) {
@@ -191,17 +192,17 @@ MergeResult merge_as(UnitOfWork& uow, detail::DatabaseState* db, const MergeRequ
 
   MergeResult result;
   result.survivor = survivor.id;
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   for (const T& loser : losers) {
     move_references(uow, db, T::kType, loser.id, survivor.id);
     repo.archive(uow, loser.id);
     auto row = island::RowStore<typename detail::Entity<T>::Row>::find(tx, loser.id);
-    const auto fields = detail::custom_fields_of(uow.impl(), T::kType);
+    const auto fields = Session(uow).custom_fields(T::kType);
     const nlohmann::json before = detail::row_payload<T>(*row, *fields);
     row->merged_into_id = std::make_unique<std::uint64_t>(survivor.id);
     island::RowStore<typename detail::Entity<T>::Row>::update(tx, *row);
-    detail::audit_change(uow.impl(), "merged", {T::kType, loser.id}, before,
-                         detail::row_payload<T>(*row, *fields));
+    Session(uow).audit("merged", {T::kType, loser.id}, before,
+                       detail::row_payload<T>(*row, *fields));
     result.merged.push_back(loser.id);
   }
   // Last, so that a survivor the definitions refuse (say, a required custom field
@@ -216,7 +217,7 @@ MergeResult merge_as(UnitOfWork& uow, detail::DatabaseState* db, const MergeRequ
 
 std::vector<DuplicateMatch> Duplicates::of(UnitOfWork& uow, ObjectRef record) const {
   require_deduplicated(record.type);
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   if (!detail::exists(tx, detail::table_of(record.type), record.id))
     throw NotFound("no " + std::string(to_string(record.type)) + " with id " +
                    std::to_string(record.id));
@@ -247,7 +248,7 @@ std::vector<DuplicateMatch> Duplicates::of(UnitOfWork& uow, ObjectRef record) co
 std::vector<DuplicateGroup> Duplicates::scan(UnitOfWork& uow, ObjectType type,
                                              std::size_t max_groups) const {
   require_deduplicated(type);
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   island::SqlFragment q;
   q.text("SELECT rule, match_key, COUNT(*) FROM match_keys WHERE object_type = ");
   q.param(text_param(std::string(to_string(type))));

@@ -4,6 +4,7 @@
 #include "store/entity_fields.hpp"
 #include "store/outbox_writer.hpp"
 #include "store/search_index.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store::detail {
@@ -347,7 +348,7 @@ void Entity<Deal>::after_event(UnitOfWork& uow, const Row& row, const nlohmann::
 
 void Entity<Deal>::after_write(UnitOfWork& uow, const Row* before, const Row& after) {
   if (before != nullptr && before->stage_id == after.stage_id) return;
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   const std::optional<Id> actor = uow.actor();
   odbrows::DealStageChangeRow change;
   change.deal_id = after.id;

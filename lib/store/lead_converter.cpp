@@ -14,6 +14,7 @@
 #include "store/entity.hpp"
 #include "store/object_links.hpp"
 #include "store/outbox_writer.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store {
@@ -99,8 +100,8 @@ ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& r
   contact.team_id = lead.team_id;
   // Custom values carry over where contacts have a field of the same name and type.
   {
-    const auto lead_fields = detail::custom_fields_of(uow.impl(), ObjectType::kLead);
-    const auto contact_fields = detail::custom_fields_of(uow.impl(), ObjectType::kContact);
+    const auto lead_fields = Session(uow).custom_fields(ObjectType::kLead);
+    const auto contact_fields = Session(uow).custom_fields(ObjectType::kContact);
     for (const auto& [name, value] : lead.custom) {
       const CustomFieldDefinition* from = lead_fields->by_name(name);
       const CustomFieldDefinition* to = contact_fields->by_name(name);
@@ -145,14 +146,14 @@ Lead LeadConverter::mark_converted(UnitOfWork& uow, Id lead_id, Id contact_id,
                        std::to_string(lead.converted_contact_id.value_or(0)) + ")",
                    "status");
   }
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   const ObjectRef from{ObjectType::kLead, lead.id};
   const ObjectRef to{ObjectType::kContact, contact_id};
   detail::move_object_links(tx, from, to);
 
   // Mark the lead: a write no ordinary update may make (Repository<Lead> refuses it).
   auto row = island::RowStore<odbrows::LeadRow>::find(tx, lead.id);
-  const auto fields = detail::custom_fields_of(uow.impl(), ObjectType::kLead);
+  const auto fields = Session(uow).custom_fields(ObjectType::kLead);
   const nlohmann::json before = detail::row_payload<Lead>(*row, *fields);
   const std::int64_t now = detail::micros(detail::now_micros());
   row->status = std::string(to_string(LeadStatus::kConverted));
@@ -163,8 +164,7 @@ Lead LeadConverter::mark_converted(UnitOfWork& uow, Id lead_id, Id contact_id,
   row->updated_at = now;
   row->updated_by = detail::column(uow.actor());
   island::RowStore<odbrows::LeadRow>::update(tx, *row);
-  detail::audit_change(uow.impl(), "converted", from, before,
-                       detail::row_payload<Lead>(*row, *fields), now);
+  Session(uow).audit("converted", from, before, detail::row_payload<Lead>(*row, *fields), now);
   detail::append_event(uow, "lead.converted", {ObjectType::kLead, lead.id}, row->version,
                        {{"lead_id", lead.id},
                         {"contact_id", contact_id},

@@ -6,6 +6,7 @@
 #include "banyan/errors.hpp"
 #include "store/database_state.hpp"
 #include "store/outbox_writer.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store {
@@ -46,7 +47,7 @@ odbrows::OutboxEventRow insert_event(UnitOfWork& uow, const std::string& type, O
   row.occurred_at = micros(now_micros());
   row.actor_id = column(uow.actor());
   row.payload = std::move(payload);
-  island::RowStore<odbrows::OutboxEventRow>::insert(uow.impl().live(), row);
+  island::RowStore<odbrows::OutboxEventRow>::insert(Session(uow).tx(), row);
   return row;
 }
 
@@ -124,7 +125,7 @@ std::vector<DomainEvent> Outbox::read(UnitOfWork& uow, std::uint64_t after,
   clause.text(" ORDER BY id LIMIT " + std::to_string(limit));
   std::vector<DomainEvent> out;
   for (const auto& row :
-       island::RowStore<odbrows::OutboxEventRow>::select(uow.impl().live(), clause))
+       island::RowStore<odbrows::OutboxEventRow>::select(Session(uow).tx(), clause))
     out.push_back(detail::event_of(row));
   return out;
 }

@@ -6,6 +6,7 @@
 #include "banyan/errors.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store {
@@ -57,7 +58,7 @@ island::SqlFragment where_object(const char* id_column, Id id, std::optional<Obj
 
 void Relations::link_company(UnitOfWork& uow, Id contact_id, Id company_id, bool primary) const {
   using Rows = island::RowStore<odbrows::ContactCompanyRow>;
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   require(tx, ObjectType::kContact, contact_id, "contact_id");
   require(tx, ObjectType::kCompany, company_id, "company_id");
   // One primary per contact: making this one primary demotes the others.
@@ -79,7 +80,7 @@ void Relations::link_company(UnitOfWork& uow, Id contact_id, Id company_id, bool
 
 void Relations::unlink_company(UnitOfWork& uow, Id contact_id, Id company_id) const {
   using Rows = island::RowStore<odbrows::ContactCompanyRow>;
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   for (const auto& row :
        Rows::select(tx, where_ids({{"contact_id", contact_id}, {"company_id", company_id}})))
     Rows::erase(tx, row.id);
@@ -96,16 +97,16 @@ std::vector<ContactCompanyLink> company_links(island::Transaction& tx, const cha
 }  // namespace
 
 std::vector<ContactCompanyLink> Relations::companies_of(UnitOfWork& uow, Id contact_id) const {
-  return company_links(uow.impl().live(), "contact_id", contact_id);
+  return company_links(Session(uow).tx(), "contact_id", contact_id);
 }
 
 std::vector<ContactCompanyLink> Relations::contacts_of(UnitOfWork& uow, Id company_id) const {
-  return company_links(uow.impl().live(), "company_id", company_id);
+  return company_links(Session(uow).tx(), "company_id", company_id);
 }
 
 void Relations::add_deal_contact(UnitOfWork& uow, Id deal_id, Id contact_id, DealRole role) const {
   using Rows = island::RowStore<odbrows::DealContactRow>;
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   require(tx, ObjectType::kDeal, deal_id, "deal_id");
   require(tx, ObjectType::kContact, contact_id, "contact_id");
   const std::string role_name(to_string(role));
@@ -126,7 +127,7 @@ void Relations::add_deal_contact(UnitOfWork& uow, Id deal_id, Id contact_id, Dea
 
 void Relations::remove_deal_contact(UnitOfWork& uow, Id deal_id, Id contact_id) const {
   using Rows = island::RowStore<odbrows::DealContactRow>;
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   for (const auto& row :
        Rows::select(tx, where_ids({{"deal_id", deal_id}, {"contact_id", contact_id}})))
     Rows::erase(tx, row.id);
@@ -135,7 +136,7 @@ void Relations::remove_deal_contact(UnitOfWork& uow, Id deal_id, Id contact_id) 
 std::vector<DealContactLink> Relations::deal_contacts(UnitOfWork& uow, Id deal_id) const {
   using Rows = island::RowStore<odbrows::DealContactRow>;
   std::vector<DealContactLink> out;
-  for (const auto& row : Rows::select(uow.impl().live(), where_ids({{"deal_id", deal_id}})))
+  for (const auto& row : Rows::select(Session(uow).tx(), where_ids({{"deal_id", deal_id}})))
     out.push_back({row.deal_id, row.contact_id, parse_deal_role(row.role)});
   return out;
 }
@@ -194,29 +195,29 @@ constexpr ObjectLinks<odbrows::TagLinkRow, &odbrows::TagLinkRow::tag_id> kTagLin
 }  // namespace
 
 void Relations::link_activity(UnitOfWork& uow, Id activity_id, ObjectRef target) const {
-  kActivityLinks.link(uow.impl().live(), activity_id, target);
+  kActivityLinks.link(Session(uow).tx(), activity_id, target);
 }
 void Relations::unlink_activity(UnitOfWork& uow, Id activity_id, ObjectRef target) const {
-  kActivityLinks.unlink(uow.impl().live(), activity_id, target);
+  kActivityLinks.unlink(Session(uow).tx(), activity_id, target);
 }
 std::vector<ObjectRef> Relations::activity_targets(UnitOfWork& uow, Id activity_id) const {
-  return kActivityLinks.targets(uow.impl().live(), activity_id);
+  return kActivityLinks.targets(Session(uow).tx(), activity_id);
 }
 std::vector<Id> Relations::activities_of(UnitOfWork& uow, ObjectRef target) const {
-  return kActivityLinks.owners(uow.impl().live(), target);
+  return kActivityLinks.owners(Session(uow).tx(), target);
 }
 
 void Relations::tag(UnitOfWork& uow, Id tag_id, ObjectRef target) const {
-  kTagLinks.link(uow.impl().live(), tag_id, target);
+  kTagLinks.link(Session(uow).tx(), tag_id, target);
 }
 void Relations::untag(UnitOfWork& uow, Id tag_id, ObjectRef target) const {
-  kTagLinks.unlink(uow.impl().live(), tag_id, target);
+  kTagLinks.unlink(Session(uow).tx(), tag_id, target);
 }
 std::vector<Id> Relations::tags_of(UnitOfWork& uow, ObjectRef target) const {
-  return kTagLinks.owners(uow.impl().live(), target);
+  return kTagLinks.owners(Session(uow).tx(), target);
 }
 std::vector<ObjectRef> Relations::tagged_with(UnitOfWork& uow, Id tag_id) const {
-  return kTagLinks.targets(uow.impl().live(), tag_id);
+  return kTagLinks.targets(Session(uow).tx(), tag_id);
 }
 
 }  // namespace banyan::store

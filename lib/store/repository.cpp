@@ -17,6 +17,7 @@
 #include "store/outbox_writer.hpp"
 #include "store/sealing.hpp"
 #include "store/search_index.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
 
@@ -42,10 +43,10 @@ template <typename T>
 // field values (definitions are read once, and only for rows that have values).
 template <typename T>
 T to_domain(UnitOfWork& uow, RowOf<T>& row, std::shared_ptr<const detail::FieldSet>& fields) {
-  detail::open_row<T>(*uow.impl().db, row);
+  detail::open_row<T>(Session(uow).database(), row);
   T out = Entity<T>::from_row(row);
   if (row.custom_fields) {
-    if (!fields) fields = detail::custom_fields_of(uow.impl(), T::kType);
+    if (!fields) fields = Session(uow).custom_fields(T::kType);
     out.custom = detail::decode_custom(*fields, row.custom_fields);
   }
   return out;
@@ -73,9 +74,9 @@ RowOf<T> prepare(UnitOfWork& uow, const T& record, bool creating,
   Entity<T>::validate(record);
   RowOf<T> row;
   Entity<T>::to_row(record, row);
-  row.custom_fields = detail::encode_custom(*detail::custom_fields_of(uow.impl(), T::kType),
-                                            record.custom, creating, touch);
-  if (check_references) Entity<T>::check_references(uow.impl().live(), record);
+  row.custom_fields =
+      detail::encode_custom(*Session(uow).custom_fields(T::kType), record.custom, creating, touch);
+  if (check_references) Entity<T>::check_references(Session(uow).tx(), record);
   return row;
 }
 
@@ -106,7 +107,7 @@ void check_expected_version(ObjectType type, Id id, std::uint64_t stored, std::u
 // document and their match keys are blind indexes.
 template <typename T>
 void reindex(UnitOfWork& uow, const RowOf<T>& row, bool fresh) {
-  const detail::FieldCipher* cipher = uow.impl().db->cipher.get();
+  const detail::FieldCipher* cipher = Session(uow).database().cipher.get();
   if constexpr (detail::kSearchable<T>) {
     std::optional<detail::SearchDocument> doc;
     if constexpr (detail::kHasSealedColumns<T>) {
@@ -115,7 +116,7 @@ void reindex(UnitOfWork& uow, const RowOf<T>& row, bool fresh) {
     } else {
       if (!row.archived_at) doc = detail::search_document(row);
     }
-    detail::index_record(uow.impl().live(), uow.impl().db->backend, {T::kType, row.id}, doc, fresh);
+    detail::index_record(Session(uow).tx(), Session(uow).backend(), {T::kType, row.id}, doc, fresh);
   }
   if constexpr (detail::kDeduplicated<T>) {
     std::vector<detail::MatchKey> keys;
@@ -125,21 +126,21 @@ void reindex(UnitOfWork& uow, const RowOf<T>& row, bool fresh) {
         if (k.rule == DuplicateRule::kEmail || k.rule == DuplicateRule::kPhone)
           k.key = cipher->blind_index(k.key);
     }
-    detail::store_match_keys(uow.impl().live(), {T::kType, row.id}, keys, fresh);
+    detail::store_match_keys(Session(uow).tx(), {T::kType, row.id}, keys, fresh);
   }
 }
 
 // Seals a plain row before it is written (see store/sealing.hpp).
 template <typename T>
 void seal(UnitOfWork& uow, RowOf<T>& row, const RowOf<T>* stored) {
-  if (!uow.impl().db->cipher) return;
-  detail::seal_row<T>(*uow.impl().db, *detail::custom_fields_of(uow.impl(), T::kType), row, stored);
+  if (!Session(uow).database().cipher) return;
+  detail::seal_row<T>(Session(uow).database(), *Session(uow).custom_fields(T::kType), row, stored);
 }
 
 // The record as its events and the audit trail carry it.
 template <typename T>
 nlohmann::json payload_of(UnitOfWork& uow, const RowOf<T>& row) {
-  return detail::row_payload<T>(row, *detail::custom_fields_of(uow.impl(), T::kType));
+  return detail::row_payload<T>(row, *Session(uow).custom_fields(T::kType));
 }
 
 // Appends "<type>.<what>" with the record as it now is, and notes for the audit trail
@@ -148,7 +149,7 @@ template <typename T>
 void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what,
                   const nlohmann::json& before) {
   nlohmann::json after = payload_of<T>(uow, row);
-  detail::audit_change(uow.impl(), what, {T::kType, row.id}, before, after, row.updated_at);
+  Session(uow).audit(what, {T::kType, row.id}, before, after, row.updated_at);
   detail::append_event(uow, std::string(to_string(T::kType)) + "." + what, {T::kType, row.id},
                        row.version, after);
   if constexpr (requires { Entity<T>::after_event(uow, row, before, after); })
@@ -159,12 +160,12 @@ void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what,
 // returns the stored record. `before` is the stored record's payload.
 template <typename T>
 T write_update(UnitOfWork& uow, RowOf<T>& row, const char* what, const nlohmann::json& before) {
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   row.updated_at = detail::micros(detail::now_micros());
   row.updated_by = detail::column(uow.actor());
   Rows<T>::update(tx, row);
   record_event<T>(uow, row, what, before);
-  detail::open_row<T>(*uow.impl().db, row);
+  detail::open_row<T>(Session(uow).database(), row);
   reindex<T>(uow, row, /*fresh=*/false);
   return to_domain<T>(uow, row);
 }
@@ -181,8 +182,8 @@ WriteResult<T> update_stored(UnitOfWork& uow, const RowOf<T>& stored, const T& c
                              const detail::Named* named, const char* what, bool reconcile = true) {
   next.id = stored.id;
   next.version = stored.version;
-  if constexpr (requires { Entity<T>::reconcile(uow.impl().live(), &current, next, named); }) {
-    if (reconcile) Entity<T>::reconcile(uow.impl().live(), &current, next, named);
+  if constexpr (requires { Entity<T>::reconcile(Session(uow).tx(), &current, next, named); }) {
+    if (reconcile) Entity<T>::reconcile(Session(uow).tx(), &current, next, named);
   }
   const detail::CustomTouch touch{&current.custom, named != nullptr ? &named->custom : nullptr,
                                   named != nullptr && named->all_custom};
@@ -200,7 +201,7 @@ WriteResult<T> update_stored(UnitOfWork& uow, const RowOf<T>& stored, const T& c
   candidate.updated_at = current.updated_at;
   candidate.updated_by = current.updated_by;
   if (candidate == current) return {current, WriteOutcome::kUnchanged};
-  Entity<T>::check_references(uow.impl().live(), next);
+  Entity<T>::check_references(Session(uow).tx(), next);
   seal<T>(uow, row, &stored);
   T out = write_update<T>(uow, row, what, payload_of<T>(uow, stored));
   if constexpr (requires { Entity<T>::after_write(uow, &stored, row); })
@@ -251,7 +252,7 @@ std::optional<RowOf<T>> row_by_external_id(UnitOfWork& uow, const std::string& e
   clause.text(std::string(Entity<T>::kTable) + ".external_id = ");
   clause.param(detail::text_param(external_id));
   clause.text(" LIMIT 1");
-  auto rows = Rows<T>::select(uow.impl().live(), clause);
+  auto rows = Rows<T>::select(Session(uow).tx(), clause);
   if (rows.empty()) return std::nullopt;
   return std::move(rows.front());
 }
@@ -260,7 +261,7 @@ std::optional<RowOf<T>> row_by_external_id(UnitOfWork& uow, const std::string& e
 
 template <typename T>
 T Repository<T>::create(UnitOfWork& uow, const T& given) const {
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   T record = given;
   if constexpr (requires { Entity<T>::reconcile(tx, nullptr, record, nullptr); })
     Entity<T>::reconcile(tx, nullptr, record, nullptr);
@@ -277,7 +278,7 @@ T Repository<T>::create(UnitOfWork& uow, const T& given) const {
   seal<T>(uow, row, nullptr);
   Rows<T>::insert(tx, row);
   record_event<T>(uow, row, "created", nullptr);
-  detail::open_row<T>(*uow.impl().db, row);
+  detail::open_row<T>(Session(uow).database(), row);
   reindex<T>(uow, row, /*fresh=*/true);
   if constexpr (requires { Entity<T>::after_write(uow, &row, row); })
     Entity<T>::after_write(uow, nullptr, row);
@@ -286,13 +287,13 @@ T Repository<T>::create(UnitOfWork& uow, const T& given) const {
 
 template <typename T>
 T Repository<T>::get(UnitOfWork& uow, Id id) const {
-  RowOf<T> row = load<T>(uow.impl().live(), id);
+  RowOf<T> row = load<T>(Session(uow).tx(), id);
   return to_domain<T>(uow, row);
 }
 
 template <typename T>
 std::optional<T> Repository<T>::find(UnitOfWork& uow, Id id) const {
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   auto row = Rows<T>::find(tx, id);
   if (!row) return std::nullopt;
   return to_domain<T>(uow, *row);
@@ -308,7 +309,7 @@ std::optional<T> Repository<T>::find_by_external_id(UnitOfWork& uow,
 
 template <typename T>
 T Repository<T>::update(UnitOfWork& uow, const T& record) const {
-  const RowOf<T> stored = load<T>(uow.impl().live(), record.id);
+  const RowOf<T> stored = load<T>(Session(uow).tx(), record.id);
   check_expected_version(T::kType, record.id, stored.version, record.version);
   return update_stored<T>(uow, stored, current_of<T>(uow, stored), record, nullptr, "updated")
       .record;
@@ -316,12 +317,12 @@ T Repository<T>::update(UnitOfWork& uow, const T& record) const {
 
 template <typename T>
 WriteResult<T> Repository<T>::patch(UnitOfWork& uow, Id id, const Patch<T>& patch) const {
-  return patch_stored<T>(uow, load<T>(uow.impl().live(), id), patch);
+  return patch_stored<T>(uow, load<T>(Session(uow).tx(), id), patch);
 }
 
 template <typename T>
 T Repository<T>::archive(UnitOfWork& uow, Id id) const {
-  RowOf<T> row = load<T>(uow.impl().live(), id);
+  RowOf<T> row = load<T>(Session(uow).tx(), id);
   if (row.archived_at) return to_domain<T>(uow, row);
   const nlohmann::json before = payload_of<T>(uow, row);
   row.archived_at = std::make_unique<std::int64_t>(detail::micros(detail::now_micros()));
@@ -330,7 +331,7 @@ T Repository<T>::archive(UnitOfWork& uow, Id id) const {
 
 template <typename T>
 T Repository<T>::restore(UnitOfWork& uow, Id id) const {
-  RowOf<T> row = load<T>(uow.impl().live(), id);
+  RowOf<T> row = load<T>(Session(uow).tx(), id);
   if (!row.archived_at) return to_domain<T>(uow, row);
   const nlohmann::json before = payload_of<T>(uow, row);
   row.archived_at = nullptr;
@@ -339,7 +340,7 @@ T Repository<T>::restore(UnitOfWork& uow, Id id) const {
 
 template <typename T>
 void Repository<T>::remove(UnitOfWork& uow, Id id) const {
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   const RowOf<T> stored = load<T>(tx, id);  // NotFound when gone
   const nlohmann::json before = payload_of<T>(uow, stored);
   const std::string sid = std::to_string(id);
@@ -375,7 +376,7 @@ void Repository<T>::remove(UnitOfWork& uow, Id id) const {
   if constexpr (detail::kSearchable<T>)
     detail::index_record(tx, db_->backend, {T::kType, id}, std::nullopt);
   if constexpr (detail::kDeduplicated<T>) detail::store_match_keys(tx, {T::kType, id}, {});
-  detail::audit_change(uow.impl(), "deleted", {T::kType, id}, before, nullptr);
+  Session(uow).audit("deleted", {T::kType, id}, before, nullptr);
   detail::append_event(uow, std::string(to_string(T::kType)) + ".deleted", {T::kType, id}, 0,
                        {{"id", id}});
 }
@@ -405,8 +406,8 @@ template <typename T>
 Page<T> Repository<T>::query(UnitOfWork& uow, const PageRequest& request) const {
   if (request.limit < 1 || request.limit > 1000)
     throw ValidationError("limit: must be between 1 and 1000", "limit");
-  island::Transaction& tx = uow.impl().live();
-  detail::QueryContext ctx(uow.impl(), db_->backend, T::kType);
+  island::Transaction& tx = Session(uow).tx();
+  detail::QueryContext ctx(Session(uow).state(), db_->backend, T::kType);
   island::SqlFragment clause;
   if (!request.include_archived)
     clause.text(std::string(Entity<T>::kTable) + ".archived_at IS NULL AND ");
@@ -426,8 +427,8 @@ Page<T> Repository<T>::query(UnitOfWork& uow, const PageRequest& request) const 
 template <typename T>
 std::uint64_t Repository<T>::count(UnitOfWork& uow, const Filter& filter,
                                    bool include_archived) const {
-  island::Transaction& tx = uow.impl().live();
-  detail::QueryContext ctx(uow.impl(), db_->backend, T::kType);
+  island::Transaction& tx = Session(uow).tx();
+  detail::QueryContext ctx(Session(uow).state(), db_->backend, T::kType);
   island::SqlFragment q;
   q.text("SELECT COUNT(*) FROM " + std::string(Entity<T>::kTable) + " WHERE ");
   if (!include_archived) q.text(std::string(Entity<T>::kTable) + ".archived_at IS NULL AND ");
@@ -442,9 +443,9 @@ namespace detail {
 // the last batch.
 template <typename T>
 std::size_t rewrap_rows(UnitOfWork& uow, Id& after, std::size_t batch, bool& done) {
-  island::Transaction& tx = uow.impl().live();
-  DatabaseState& db = *uow.impl().db;
-  const auto fields = custom_fields_of(uow.impl(), T::kType);
+  island::Transaction& tx = Session(uow).tx();
+  DatabaseState& db = Session(uow).database();
+  const auto fields = custom_fields_of(Session(uow).state(), T::kType);
   const bool sensitive_custom =
       std::any_of(fields->all().begin(), fields->all().end(),
                   [](const CustomFieldDefinition& d) { return d.sensitive; });
@@ -519,7 +520,7 @@ template class Repository<Activity>;
 // update path, without the rule that keeps a closed deal where it is.
 Deal DealStages::reopen(UnitOfWork& uow, Id deal_id, std::optional<Id> stage_id,
                         std::optional<std::uint64_t> expected_version) const {
-  island::Transaction& tx = uow.impl().live();
+  island::Transaction& tx = Session(uow).tx();
   const RowOf<Deal> stored = load<Deal>(tx, deal_id);
   if (expected_version)
     check_expected_version(ObjectType::kDeal, deal_id, stored.version, *expected_version);
@@ -589,7 +590,7 @@ std::uint64_t Database::rewrap_encrypted(std::size_t batch) {
         .param(detail::int_param(detail::micros(detail::now_micros())))
         .text(" WHERE retired_at IS NULL AND key_id <> ")
         .param(detail::text_param(state_->cipher->current_id()));
-    island::execute(uow.impl().live(), retire);
+    island::execute(Session(uow).tx(), retire);
   });
   return total;
 }

@@ -6,6 +6,7 @@
 #include "store/odb/island.hpp"
 #include "store/odb/rows.hxx"
 #include "store/sealing.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store {
@@ -34,7 +35,7 @@ std::optional<StoredResponse> RequestLog::find(UnitOfWork& uow, const std::strin
        "SELECT fingerprint, status, headers, body, created_at FROM idempotency_keys WHERE idem_key "
        "= ")
       .param(detail::text_param(checked_key(key)));
-  auto rows = island::ViewStore<odbrows::StoredResponseView>::query(uow.impl().live(), q);
+  auto rows = island::ViewStore<odbrows::StoredResponseView>::query(Session(uow).tx(), q);
   if (rows.empty()) return std::nullopt;
   auto& r = rows.front();
   return StoredResponse{r.fingerprint, static_cast<int>(r.status), r.headers,
@@ -62,7 +63,7 @@ void RequestLog::save(UnitOfWork& uow, const std::string& key,
       .param(detail::int_param(detail::micros(detail::now_micros())))
       .text(")");
   try {
-    island::execute(uow.impl().live(), ins);
+    island::execute(Session(uow).tx(), ins);
   } catch (const Conflict&) {
     throw Conflict("the idempotency key was used by a request that finished first", "key");
   }
@@ -72,7 +73,7 @@ std::uint64_t RequestLog::purge_older_than(UnitOfWork& uow, Timestamp cutoff) co
   SqlFragment del;
   del.text("DELETE FROM idempotency_keys WHERE created_at < ")
       .param(detail::int_param(detail::micros(cutoff)));
-  return island::execute(uow.impl().live(), del);
+  return island::execute(Session(uow).tx(), del);
 }
 
 }  // namespace banyan::store

@@ -5,6 +5,7 @@
 #include "banyan/errors.hpp"
 #include "store/database_state.hpp"
 #include "store/odb/rows.hxx"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
 
@@ -88,7 +89,7 @@ std::vector<SearchHit> Search::search(UnitOfWork& uow, const SearchRequest& requ
   q.text(" ORDER BY score DESC, object_id ASC LIMIT " + std::to_string(request.limit));
 
   std::vector<SearchHit> out;
-  for (const auto& row : island::ViewStore<odbrows::SearchHitView>::query(uow.impl().live(), q)) {
+  for (const auto& row : island::ViewStore<odbrows::SearchHitView>::query(Session(uow).tx(), q)) {
     out.push_back(
         SearchHit{{parse_object_type(row.object_type), row.object_id}, row.title, row.score});
   }

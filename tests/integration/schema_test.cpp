@@ -3,6 +3,7 @@
 
 #include "store/database_state.hpp"
 #include "store/odb/island.hpp"
+#include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
 #include "store_fixture.hpp"
@@ -84,7 +85,7 @@ TEST_P(SchemaTest, TextAndIntegerQueriesReadEveryRowAndColumn) {
       "INSERT INTO int_probe VALUES (1, 10), (2, NULL), (-9223372036854775807, "
       "9223372036854775807)");
   db().transact([&](store::UnitOfWork& uow) {
-    auto& tx = uow.impl().live();
+    auto& tx = store::Session(uow).tx();
     island::SqlFragment pairs;
     pairs.text("SELECT a, b FROM int_probe WHERE a <> ")
         .param(store::detail::int_param(0))

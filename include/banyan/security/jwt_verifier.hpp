@@ -29,9 +29,9 @@ class BANYAN_EXPORT JsonWebKeySet {
   std::size_t size() const;
 
   struct Impl;
-  const Impl& impl() const { return *impl_; }
 
  private:
+  friend class JwtVerifier;
   explicit JsonWebKeySet(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

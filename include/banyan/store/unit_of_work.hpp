@@ -45,11 +45,11 @@ class BANYAN_EXPORT UnitOfWork {
   // and where the request came from (a client address). Both optional.
   void describe_actor(std::string name, std::string origin);
 
-  struct Impl;
-  Impl& impl() noexcept { return *impl_; }
+  struct Impl;  // lib/store's; reached through store::Session (lib/store/session.hpp)
 
  private:
   friend class Database;
+  friend class Session;
   explicit UnitOfWork(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
