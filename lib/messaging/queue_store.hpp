@@ -13,6 +13,7 @@
 #include "banyan/messaging/message_bus.hpp"
 #include "banyan/store/outbox.hpp"
 #include "banyan/store/unit_of_work.hpp"
+#include "messaging/odb/rows.hxx"
 #include "store/odb/rows.hxx"
 
 namespace banyan::messaging::detail {

@@ -9,6 +9,7 @@
 #include "banyan/messaging/idempotency.hpp"
 #include "banyan/saga/saga.hpp"
 #include "messaging/queue_store.hpp"
+#include "saga/odb/rows.hxx"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/outbox_writer.hpp"

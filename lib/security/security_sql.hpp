@@ -1,5 +1,5 @@
 // What the security stores share: their unit of work's transaction and the parameters of
-// their statements (the tables are in lib/store/schema.cpp, version 9).
+// their statements (the tables are in schema.cpp beside this file).
 #pragma once
 
 #include "banyan/store/unit_of_work.hpp"

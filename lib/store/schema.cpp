@@ -1,8 +1,11 @@
 #include "store/schema.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <map>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -148,101 +151,14 @@ void migrate_to_6(island::Transaction& tx, island::Backend backend) {
                   "aggregate_id)");
 }
 
-// The column types of the tables written by hand (not ODB's), per backend.
-struct ColumnTypes {
-  explicit ColumnTypes(island::Backend backend) {
-    const bool sqlite = backend == island::Backend::kSqlite;
-    pk = sqlite ? "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
-                : "id BIGINT UNSIGNED NOT NULL PRIMARY KEY AUTO_INCREMENT";
-    id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
-    time = sqlite ? "INTEGER" : "BIGINT";
-    key = sqlite ? "TEXT" : "VARCHAR(191)";  // indexable in utf8mb4
-    text = sqlite ? "TEXT" : "VARCHAR(255)";
-    payload = sqlite ? "TEXT" : "MEDIUMTEXT";
-    engine = sqlite ? "" : " ENGINE=InnoDB";
-  }
-  std::string pk, id, time, key, text, payload, engine;
-};
-
-// The messaging layer's tables (schema version 7; see lib/messaging/). Absent values are
-// 0 or '' rather than NULL, so the island's views of them stay plain values.
-void create_messaging_tables(island::Transaction& tx, island::Backend backend) {
-  const ColumnTypes c(backend);
-  const std::string &pk = c.pk, &id = c.id, &time = c.time, &key = c.key, &text = c.text;
-  const std::string long_text = "TEXT";
-  const std::string &payload = c.payload, &engine = c.engine;
-  // The event columns a queue message and a dead letter carry (a copy of the outbox row).
-  const std::string event = "event_id " + key + " NOT NULL, event_sequence " + id +
-                            " NOT NULL, event_type " + text + " NOT NULL, aggregate_type " + text +
-                            " NOT NULL, aggregate_id " + id + " NOT NULL, aggregate_version " + id +
-                            " NOT NULL, occurred_at " + time + " NOT NULL, actor_id " + id +
-                            " NOT NULL DEFAULT 0, payload " + payload + " NOT NULL";
-  island::execute(tx, "CREATE TABLE message_queues (name " + key +
-                          " NOT NULL PRIMARY KEY, event_types " + long_text +
-                          " NOT NULL, immediate_retries INTEGER NOT NULL, max_attempts INTEGER "
-                          "NOT NULL, initial_delay_ms " +
-                          time + " NOT NULL, max_delay_ms " + time +
-                          " NOT NULL, multiplier DOUBLE PRECISION NOT NULL, jitter DOUBLE "
-                          "PRECISION NOT NULL, lease_ms " +
-                          time + " NOT NULL, updated_at " + time + " NOT NULL)" + engine);
-  // state: 0 ready (deliverable from available_at), 1 leased (until lease_expires_at).
-  // payload '': the body is the outbox row event_sequence. The relay routes events that
-  // way, so routing writes a short row and never copies an event's body; messages put in
-  // directly (saga steps, replays) carry their own.
-  island::execute(
-      tx, "CREATE TABLE queue_messages (" + pk + ", queue " + key + " NOT NULL, " + event +
-              ", state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL "
-              "DEFAULT 0, available_at " +
-              time + " NOT NULL, lease_expires_at " + time + " NOT NULL DEFAULT 0, leased_to " +
-              text + " NOT NULL DEFAULT '', first_failed_at " + time +
-              " NOT NULL DEFAULT 0, enqueued_at " + time + " NOT NULL)" + engine);
-  island::execute(tx,
-                  "CREATE UNIQUE INDEX queue_messages_event_uq ON queue_messages (queue, "
-                  "event_id)");
-  island::execute(tx,
-                  "CREATE INDEX queue_messages_ready_ix ON queue_messages (queue, state, "
-                  "available_at, id)");
-  island::execute(tx,
-                  "CREATE INDEX queue_messages_lease_ix ON queue_messages (state, "
-                  "lease_expires_at)");
-  island::execute(tx, "CREATE TABLE dead_letters (" + pk + ", queue " + key + " NOT NULL, " +
-                          event + ", attempts INTEGER NOT NULL, first_failed_at " + time +
-                          " NOT NULL, last_failed_at " + time + " NOT NULL, last_error " +
-                          long_text + " NOT NULL, error_class " + text + " NOT NULL, consumer " +
-                          text + " NOT NULL, dead_at " + time + " NOT NULL, replayed_at " + time +
-                          " NOT NULL DEFAULT 0, replay_count INTEGER NOT NULL DEFAULT 0)" + engine);
-  island::execute(tx,
-                  "CREATE INDEX dead_letters_queue_ix ON dead_letters (queue, replayed_at, "
-                  "dead_at)");
-  island::execute(tx, "CREATE INDEX dead_letters_event_ix ON dead_letters (event_id)");
-  island::execute(tx, "CREATE TABLE processed_messages (consumer " + key +
-                          " NOT NULL, message_id " + key + " NOT NULL, processed_at " + time +
-                          " NOT NULL, PRIMARY KEY (consumer, message_id))" + engine);
-  // Saga instances (lib/saga/): data and history are JSON.
-  island::execute(tx, "CREATE TABLE saga_instances (" + pk + ", saga " + text +
-                          " NOT NULL, saga_key " + key + " NOT NULL, subject_type " + text +
-                          " NOT NULL, subject_id " + id + " NOT NULL, status " + text +
-                          " NOT NULL, step INTEGER NOT NULL, data " + payload +
-                          " NOT NULL, history " + payload + " NOT NULL, error " + long_text +
-                          " NOT NULL, version INTEGER NOT NULL, created_at " + time +
-                          " NOT NULL, updated_at " + time + " NOT NULL)" + engine);
-  island::execute(tx,
-                  "CREATE UNIQUE INDEX saga_instances_key_uq ON saga_instances (saga, saga_key)");
-  island::execute(tx, "CREATE INDEX saga_instances_status_ix ON saga_instances (saga, status)");
-  island::execute(tx, "CREATE TABLE messaging_leases (name " + key +
-                          " NOT NULL PRIMARY KEY, holder " + text + " NOT NULL, expires_at " +
-                          time + " NOT NULL, work_endpoint " + long_text +
-                          " NOT NULL, publish_endpoint " + long_text + " NOT NULL)" + engine);
-}
-
-// Version 7: reliable messaging. Events already in the outbox stay pending, so the first
-// relay publishes them: an event is never lost, even one written before messaging existed.
+// Version 7: reliable messaging (the messaging and saga parts make their tables). Events
+// already in the outbox stay pending, so the first relay publishes them: an event is never
+// lost, even one written before messaging existed.
 void migrate_to_7(island::Transaction& tx, island::Backend backend) {
   const bool sqlite = backend == island::Backend::kSqlite;
   island::execute(tx, std::string("ALTER TABLE outbox_events ADD COLUMN relayed_at ") +
                           (sqlite ? "INTEGER" : "BIGINT") + " NULL");
   island::execute(tx, "CREATE INDEX outbox_events_pending_ix ON outbox_events (relayed_at, id)");
-  create_messaging_tables(tx, backend);
 }
 
 // Version 8: responses kept by idempotency key (store::RequestLog).
@@ -262,66 +178,11 @@ void migrate_to_8(island::Transaction& tx, island::Backend backend) {
   create_request_tables(tx, backend);
 }
 
-// Version 9: who may do what (lib/security/). Custom roles (the built-in ones live in
-// code), the roles and teams of each user, and service accounts' API keys, kept only as
-// a hash. A deleted user or team takes its rows here with it.
-void create_security_tables(island::Transaction& tx, island::Backend backend) {
-  const ColumnTypes c(backend);
-  const std::string &pk = c.pk, &id = c.id, &time = c.time, &key = c.key, &engine = c.engine;
-  auto references = [](const std::string& column, const std::string& table) {
-    return ", FOREIGN KEY (" + column + ") REFERENCES " + table + " (id) ON DELETE CASCADE";
-  };
-  island::execute(tx, "CREATE TABLE security_roles (name " + key +
-                          " NOT NULL PRIMARY KEY, description TEXT NOT NULL, grants TEXT NOT NULL, "
-                          "updated_at " +
-                          time + " NOT NULL)" + engine);
-  island::execute(tx, "CREATE TABLE security_user_roles (user_id " + id + " NOT NULL, role " + key +
-                          " NOT NULL, PRIMARY KEY (user_id, role)" +
-                          references("user_id", "users") + ")" + engine);
-  island::execute(tx, "CREATE INDEX security_user_roles_role_ix ON security_user_roles (role)");
-  island::execute(tx, "CREATE TABLE security_team_members (team_id " + id + " NOT NULL, user_id " +
-                          id + " NOT NULL, PRIMARY KEY (team_id, user_id)" +
-                          references("team_id", "teams") + references("user_id", "users") + ")" +
-                          engine);
-  island::execute(tx,
-                  "CREATE INDEX security_team_members_user_ix ON security_team_members (user_id)");
-  island::execute(tx, "CREATE TABLE security_api_keys (" + pk + ", user_id " + id +
-                          " NOT NULL, name " + key + " NOT NULL, prefix " + key +
-                          " NOT NULL, secret_hash " + key + " NOT NULL, created_at " + time +
-                          " NOT NULL, last_used_at " + time + " NOT NULL DEFAULT 0, revoked_at " +
-                          time + " NOT NULL DEFAULT 0" + references("user_id", "users") + ")" +
-                          engine);
-  island::execute(tx,
-                  "CREATE UNIQUE INDEX security_api_keys_prefix_uq ON security_api_keys (prefix)");
-  island::execute(tx, "CREATE INDEX security_api_keys_user_ix ON security_api_keys (user_id)");
-}
-
-void migrate_to_9(island::Transaction& tx, island::Backend backend) {
-  create_security_tables(tx, backend);
-}
-
 // Version 10: custom fields can be marked sensitive (masked like email and phone).
 void migrate_to_10(island::Transaction& tx, island::Backend backend) {
   island::execute(tx, std::string("ALTER TABLE custom_field_definitions ADD COLUMN is_sensitive ") +
                           (backend == island::Backend::kSqlite ? "INTEGER" : "TINYINT(1)") +
                           " NOT NULL DEFAULT 0");
-}
-
-// Version 11: identities at OIDC issuers (a token's iss and sub) linked to users.
-void create_identity_tables(island::Transaction& tx, island::Backend backend) {
-  const ColumnTypes c(backend);
-  island::execute(
-      tx,
-      "CREATE TABLE security_identities (issuer " + c.key + " NOT NULL, subject " + c.key +
-          " NOT NULL, user_id " + c.id + " NOT NULL, created_at " + c.time +
-          " NOT NULL, PRIMARY KEY (issuer, subject), FOREIGN KEY (user_id) REFERENCES users (id) "
-          "ON DELETE CASCADE)" +
-          c.engine);
-  island::execute(tx, "CREATE INDEX security_identities_user_ix ON security_identities (user_id)");
-}
-
-void migrate_to_11(island::Transaction& tx, island::Backend backend) {
-  create_identity_tables(tx, backend);
 }
 
 // Version 12: the audit trail (store/audit.hpp). Entries are numbered 1, 2, 3, ... with
@@ -457,26 +318,64 @@ void create_health_probe(island::Transaction& tx, island::Backend backend) {
   island::execute(tx, "INSERT INTO health_probe (id, probed_at) VALUES (1, 0)");
 }
 
-// Version 17: retention (messaging::RetentionPolicy) deletes claims and dead letters by
-// age, a batch at a time: each batch finds its rows by index.
-void index_retention(island::Transaction& tx, island::Backend) {
-  island::execute(tx, "CREATE INDEX processed_messages_at_ix ON processed_messages (processed_at)");
-  island::execute(tx, "CREATE INDEX dead_letters_dead_at_ix ON dead_letters (dead_at)");
+// The store's own part: the tables beside its ODB objects, and its steps.
+SchemaPart store_part() {
+  SchemaPart part;
+  part.owner = "store";
+  part.create = [](island::Transaction& tx, island::Backend backend) {
+    create_search_tables(tx, backend);
+    create_request_tables(tx, backend);
+    create_audit_tables(tx, backend);
+    add_audit_key_columns(tx, backend);
+    create_encryption_tables(tx, backend);
+    add_key_retirement(tx, backend);
+    create_health_probe(tx, backend);
+  };
+  part.migrations = {{2, migrate_to_2},        {3, migrate_to_3},   {4, migrate_to_4},
+                     {5, migrate_to_5},        {6, migrate_to_6},   {7, migrate_to_7},
+                     {8, migrate_to_8},        {10, migrate_to_10}, {12, migrate_to_12},
+                     {13, migrate_to_13},      {14, migrate_to_14}, {15, migrate_to_15},
+                     {16, create_health_probe}};
+  return part;
 }
 
 }  // namespace
 
-std::vector<Migration>& schema_migrations() {
-  static std::vector<Migration> migrations = {
-      {2, migrate_to_2},   {3, migrate_to_3},   {4, migrate_to_4},         {5, migrate_to_5},
-      {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},         {9, migrate_to_9},
-      {10, migrate_to_10}, {11, migrate_to_11}, {12, migrate_to_12},       {13, migrate_to_13},
-      {14, migrate_to_14}, {15, migrate_to_15}, {16, create_health_probe}, {17, index_retention}};
-  return migrations;
+std::vector<SchemaPart>& schema_parts() {
+  static std::vector<SchemaPart> parts = [] {
+    std::vector<SchemaPart> all{store_part()};
+    for (auto& part : upper_schema_parts()) all.push_back(std::move(part));
+    check_schema_parts(all);
+    return all;
+  }();
+  return parts;
 }
 
-int current_schema_version() noexcept {
-  return kBaseVersion + static_cast<int>(schema_migrations().size());
+int current_schema_version() {
+  int version = kBaseVersion;
+  for (const SchemaPart& part : schema_parts())
+    for (const Migration& m : part.migrations) version = std::max(version, m.to);
+  return version;
+}
+
+void check_schema_parts(const std::vector<SchemaPart>& parts) {
+  std::set<int> versions;
+  for (const SchemaPart& part : parts) {
+    int last = kBaseVersion;
+    for (const Migration& m : part.migrations) {
+      if (m.to <= last)
+        throw std::logic_error("schema part " + part.owner + ": step to version " +
+                               std::to_string(m.to) + " does not go forward");
+      if (!m.apply)
+        throw std::logic_error("schema part " + part.owner + ": step to version " +
+                               std::to_string(m.to) + " does nothing");
+      last = m.to;
+      versions.insert(m.to);
+    }
+  }
+  for (int v = kBaseVersion + 1; !versions.empty() && v <= *versions.rbegin(); ++v)
+    if (versions.count(v) == 0)
+      throw std::logic_error("no schema part has a step to version " + std::to_string(v));
 }
 
 namespace {
@@ -484,6 +383,8 @@ namespace {
 int ensure_schema_once(DatabaseState& state, bool migrate) {
   island::TransactionPtr tx = island::begin(*state.db, island::Access::kReadWrite);
   const bool mysql = state.backend == island::Backend::kMysql;
+  const std::vector<SchemaPart>& parts = schema_parts();
+  check_schema_parts(parts);
   const int target = current_schema_version();
   int version = 0;
   if (!schema_table_exists(*tx, state.backend)) {
@@ -492,17 +393,8 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
     // ODB creates the schema of rows.hxx as it is now: the latest version; the tables ODB
     // does not manage (the full-text index) come next.
     island::create_schema(*tx);
-    create_search_tables(*tx, state.backend);
-    create_messaging_tables(*tx, state.backend);
-    create_request_tables(*tx, state.backend);
-    create_security_tables(*tx, state.backend);
-    create_identity_tables(*tx, state.backend);
-    create_audit_tables(*tx, state.backend);
-    add_audit_key_columns(*tx, state.backend);
-    create_encryption_tables(*tx, state.backend);
-    add_key_retirement(*tx, state.backend);
-    create_health_probe(*tx, state.backend);
-    index_retention(*tx, state.backend);
+    for (const SchemaPart& part : parts)
+      if (part.create) part.create(*tx, state.backend);
     version = target;
     write_version(*tx, version, true);
   } else {
@@ -521,10 +413,11 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
     }
   }
   const int from = version;
-  for (const Migration& m : schema_migrations()) {
-    if (m.to <= version) continue;
-    m.apply(*tx, state.backend);
-    version = m.to;
+  for (int next = version + 1; next <= target; ++next) {
+    for (const SchemaPart& part : parts)
+      for (const Migration& m : part.migrations)
+        if (m.to == next) m.apply(*tx, state.backend);
+    version = next;
     write_version(*tx, version, false);
     state.log("migrated the schema to version " + std::to_string(version));
   }

@@ -8,6 +8,7 @@
 
 #include "banyan/errors.hpp"
 #include "store/odb/island_internal.hxx"
+#include "store/odb/native_query.ixx"
 #include "store/odb/rows-odb-mysql.hxx"
 #include "store/odb/rows-odb-sqlite.hxx"
 #include "store/odb/rows-odb.hxx"
@@ -16,66 +17,17 @@ namespace banyan {
 namespace island {
 namespace {
 
-// Builds a backend query from a fragment: text verbatim, values as bound parameters.
-template <typename Query>
-Query native(const SqlFragment& fragment) {
-  Query q;
-  for (const SqlFragment::Part& part : fragment.parts) {
-    if (!part.is_param) {
-      q += part.text;
-      continue;
-    }
-    const SqlParam& p = part.param;
-    switch (p.kind) {
-      case SqlParam::Kind::kInt:
-        q += Query::_val(p.i);
-        break;
-      case SqlParam::Kind::kUInt:
-        q += Query::_val(p.u);
-        break;
-      case SqlParam::Kind::kReal:
-        q += Query::_val(p.d);
-        break;
-      case SqlParam::Kind::kText:
-        q += Query::_val(p.s);
-        break;
-      case SqlParam::Kind::kBool:
-        q += Query::_val(p.b);
-        break;
-    }
-  }
-  return q;
-}
-
-// The query type of a backend's database class.
-template <typename Db>
-struct QueryBase;
-template <>
-struct QueryBase<odb::sqlite::database> {
-  using type = odb::sqlite::query_base;
-};
-template <>
-struct QueryBase<odb::mysql::database> {
-  using type = odb::mysql::query_base;
-};
-
 template <typename Row, typename Db>
 std::vector<Row> select_on(Db& db, const SqlFragment& clause) {
-  using Query = odb::query<Row, typename QueryBase<Db>::type>;
+  using Query = odb::query<Row, typename native_query::QueryBase<Db>::type>;
   std::vector<Row> out;
-  odb::result<Row> r(db.template query<Row>(native<Query>(clause)));
+  odb::result<Row> r(db.template query<Row>(native_query::native<Query>(clause)));
   for (auto it = r.begin(); it != r.end(); ++it) {
     Row row;
     it.load(row);
     out.push_back(std::move(row));
   }
   return out;
-}
-
-template <typename View, typename Db>
-odb::result<View> view_on(Db& db, const SqlFragment& select) {
-  using Query = odb::query<View, typename QueryBase<Db>::type>;
-  return db.template query<View>(native<Query>(select));
 }
 
 }  // namespace
@@ -153,35 +105,9 @@ template struct RowStore<odbrows::CustomFieldDefinitionRow>;
 template struct RowStore<odbrows::MatchKeyRow>;
 template struct RowStore<odbrows::OutboxEventRow>;
 
-template <typename View>
-std::vector<View> ViewStore<View>::query(Transaction& tx, const SqlFragment& select) {
-  try {
-    odb::database& db = tx.enter();
-    std::vector<View> out;
-    auto collect = [&out](auto result) {
-      for (auto it = result.begin(); it != result.end(); ++it) out.push_back(*it);
-    };
-    if (tx.owner->backend == Backend::kSqlite) {
-      collect(view_on<View>(static_cast<odb::sqlite::database&>(db), select));
-    } else {
-      collect(view_on<View>(static_cast<odb::mysql::database&>(db), select));
-    }
-    return out;
-  } catch (...) {
-    rethrow_translated();
-  }
-}
-
 template struct ViewStore<odbrows::StageTotalView>;
 template struct ViewStore<odbrows::SearchHitView>;
 template struct ViewStore<odbrows::MatchGroupView>;
-template struct ViewStore<odbrows::QueueMessageView>;
-template struct ViewStore<odbrows::DeadLetterView>;
-template struct ViewStore<odbrows::QueueSpecView>;
-template struct ViewStore<odbrows::LeaseView>;
-template struct ViewStore<odbrows::QueueDepthView>;
-template struct ViewStore<odbrows::SagaInstanceView>;
-template struct ViewStore<odbrows::SagaCountView>;
 template struct ViewStore<odbrows::StoredResponseView>;
 
 }  // namespace island

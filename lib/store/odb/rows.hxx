@@ -368,97 +368,6 @@ struct MatchGroupView {
   std::int64_t members = 0;
 };
 
-// The messaging tables (schema version 7) are plain SQL (lib/store/schema.cpp); these
-// views read them. Absent values are stored as 0 or '' so views stay copyable.
-
-// A work-queue message, as the dispatcher leases it and the dead-letter store keeps it.
-#pragma db view
-struct QueueMessageView {
-  std::uint64_t id = 0;
-  std::string queue;
-  std::string event_id;
-  std::uint64_t event_sequence = 0;
-  std::string event_type;
-  std::string aggregate_type;
-  std::uint64_t aggregate_id = 0;
-  std::uint64_t aggregate_version = 0;
-  std::int64_t occurred_at = 0;
-  std::uint64_t actor_id = 0;
-#pragma db mysql:type("MEDIUMTEXT")
-  std::string payload;
-  std::int64_t attempts = 0;
-  std::int64_t first_failed_at = 0;
-};
-
-#pragma db view
-struct DeadLetterView {
-  std::uint64_t id = 0;
-  std::string queue;
-  std::string event_id;
-  std::uint64_t event_sequence = 0;
-  std::string event_type;
-  std::string aggregate_type;
-  std::uint64_t aggregate_id = 0;
-  std::uint64_t aggregate_version = 0;
-  std::int64_t occurred_at = 0;
-  std::uint64_t actor_id = 0;
-#pragma db mysql:type("MEDIUMTEXT")
-  std::string payload;
-  std::int64_t attempts = 0;
-  std::int64_t first_failed_at = 0;
-  std::int64_t last_failed_at = 0;
-#pragma db mysql:type("TEXT")
-  std::string last_error;
-  std::string error_class;
-  std::string consumer;
-  std::int64_t dead_at = 0;
-  std::int64_t replayed_at = 0;
-  std::int64_t replay_count = 0;
-};
-
-// A declared work queue and its retry policy.
-#pragma db view
-struct QueueSpecView {
-  std::string name;
-  std::string event_types;
-  std::int64_t immediate_retries = 0;
-  std::int64_t max_attempts = 0;
-  std::int64_t initial_delay_ms = 0;
-  std::int64_t max_delay_ms = 0;
-  double multiplier = 0;
-  double jitter = 0;
-  std::int64_t lease_ms = 0;
-};
-
-// A named lease (the relay's), with the endpoints its holder serves.
-#pragma db view
-struct LeaseView {
-  std::string holder;
-  std::int64_t expires_at = 0;
-  std::string work_endpoint;
-  std::string publish_endpoint;
-};
-
-#pragma db view
-struct SagaInstanceView {
-  std::uint64_t id = 0;
-  std::string saga;
-  std::string saga_key;
-  std::string subject_type;
-  std::uint64_t subject_id = 0;
-  std::string status;
-  std::int64_t step = 0;
-#pragma db mysql:type("MEDIUMTEXT")
-  std::string data;
-#pragma db mysql:type("MEDIUMTEXT")
-  std::string history;
-#pragma db mysql:type("TEXT")
-  std::string error;
-  std::int64_t version = 0;
-  std::int64_t created_at = 0;
-  std::int64_t updated_at = 0;
-};
-
 // A response kept by idempotency key (schema version 8, plain SQL in schema.cpp).
 #pragma db view
 struct StoredResponseView {
@@ -468,22 +377,6 @@ struct StoredResponseView {
 #pragma db mysql:type("MEDIUMTEXT")
   std::string body;
   std::int64_t created_at = 0;
-};
-
-// Saga instances per saga and status.
-#pragma db view
-struct SagaCountView {
-  std::string saga;
-  std::string status;
-  std::int64_t count = 0;
-};
-
-// Per-queue depth and oldest entry (queue and dead-letter metrics).
-#pragma db view
-struct QueueDepthView {
-  std::string queue;
-  std::int64_t depth = 0;
-  std::int64_t oldest = 0;
 };
 
 // Deals per stage and currency, for pipeline summaries.
