@@ -152,45 +152,39 @@ SagaDefinition deal_won_saga(DealWonOptions options) {
   return def;
 }
 
+// Each step is one step of store::LeadConverter::convert(), so a lead converted through
+// the saga becomes what a direct conversion makes of it (custom values and company
+// matching included); the saga adds only the undoing of each step when a later one fails.
 SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
   SagaDefinition def;
   def.name = "lead_conversion";
   def.retry = retry;
+  const auto lead_of = [](StepContext& ctx) {
+    return ctx.db->leads().get(*ctx.uow, id_of(ctx, "lead_id"));
+  };
 
   Step company;
-  company.name = "create_company";
-  company.action = [](StepContext& ctx) {
-    const Lead lead = ctx.db->leads().get(*ctx.uow, id_of(ctx, "lead_id"));
+  company.name = "choose_company";
+  company.action = [lead_of](StepContext& ctx) {
+    const Lead lead = lead_of(ctx);
     if (lead.converted())
       throw messaging::PermanentError("lead " + std::to_string(lead.id) + " is converted already");
-    if (!lead.company_name || lead.company_name->find_first_not_of(" \t") == std::string::npos)
-      return;
-    Company c;
-    c.name = *lead.company_name;
-    c.owner_id = lead.owner_id;
-    c.team_id = lead.team_id;
-    ctx.data["company_id"] = std::to_string(ctx.db->companies().create(*ctx.uow, c).id);
+    store::LeadConversion request;
+    request.lead_id = lead.id;
+    const auto chosen = ctx.db->lead_converter().choose_company(*ctx.uow, lead, request);
+    ctx.data["company_id"] = std::to_string(chosen.company.id);
+    if (chosen.created) ctx.data["company_created"] = "1";
   };
   company.compensation = [](StepContext& ctx) {
-    if (ctx.data.count("company_id") != 0)
+    if (ctx.data.count("company_created") != 0)
       ctx.db->companies().remove(*ctx.uow, id_of(ctx, "company_id"));
   };
 
   Step contact;
   contact.name = "create_contact";
-  contact.action = [](StepContext& ctx) {
-    const Lead lead = ctx.db->leads().get(*ctx.uow, id_of(ctx, "lead_id"));
-    Contact c;
-    c.first_name = lead.first_name;
-    c.last_name = lead.last_name;
-    c.email = lead.email;
-    c.phone = lead.phone;
-    c.owner_id = lead.owner_id;
-    c.team_id = lead.team_id;
-    const Contact created = ctx.db->contacts().create(*ctx.uow, c);
-    if (ctx.data.count("company_id") != 0)
-      ctx.db->relations().link_company(*ctx.uow, created.id, id_of(ctx, "company_id"),
-                                       /*primary=*/true);
+  contact.action = [lead_of](StepContext& ctx) {
+    const Contact created =
+        ctx.db->lead_converter().create_contact(*ctx.uow, lead_of(ctx), id_of(ctx, "company_id"));
     ctx.data["contact_id"] = std::to_string(created.id);
   };
   contact.compensation = [](StepContext& ctx) {
@@ -200,30 +194,14 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
 
   Step deal;
   deal.name = "open_deal";
-  deal.action = [](StepContext& ctx) {
+  deal.action = [lead_of](StepContext& ctx) {
     if (ctx.data.count("pipeline_id") == 0) return;
-    const Id pipeline = id_of(ctx, "pipeline_id");
-    store::PageRequest r;
-    r.filter = store::Filter::eq("pipeline_id", static_cast<std::int64_t>(pipeline));
-    r.sort = {"position", false};
-    r.limit = 1;
-    auto stages = ctx.db->stages().query(*ctx.uow, r);
-    if (stages.items.empty())
-      throw ValidationError("pipeline_id: pipeline " + std::to_string(pipeline) + " has no stages",
-                            "pipeline_id");
-    const Lead lead = ctx.db->leads().get(*ctx.uow, id_of(ctx, "lead_id"));
-    Deal d;
-    d.title =
-        lead.company_name.value_or(lead.first_name + " " + lead.last_name) + " - new business";
-    d.pipeline_id = pipeline;
-    d.stage_id = stages.items.front().id;
-    d.amount = {std::stoll(ctx.data.at("amount_minor")), ctx.data.at("currency")};
-    if (ctx.data.count("company_id") != 0) d.company_id = id_of(ctx, "company_id");
-    d.owner_id = lead.owner_id;
-    d.team_id = lead.team_id;
-    const Deal created = ctx.db->deals().create(*ctx.uow, d);
-    ctx.db->relations().add_deal_contact(*ctx.uow, created.id, id_of(ctx, "contact_id"),
-                                         DealRole::kDecisionMaker);
+    store::LeadConversion::NewDeal spec;
+    spec.pipeline_id = id_of(ctx, "pipeline_id");
+    spec.amount = {std::stoll(ctx.data.at("amount_minor")), ctx.data.at("currency")};
+    const Company chosen = ctx.db->companies().get(*ctx.uow, id_of(ctx, "company_id"));
+    const Deal created = ctx.db->lead_converter().open_deal(*ctx.uow, lead_of(ctx), chosen,
+                                                            id_of(ctx, "contact_id"), spec);
     ctx.data["deal_id"] = std::to_string(created.id);
   };
   deal.compensation = [](StepContext& ctx) {
@@ -233,12 +211,11 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
   Step convert;
   convert.name = "convert_lead";
   convert.action = [](StepContext& ctx) {
-    auto opt = [&](const char* key) {
-      return ctx.data.count(key) != 0 ? std::optional<Id>(id_of(ctx, key)) : std::nullopt;
-    };
+    const std::optional<Id> deal_id =
+        ctx.data.count("deal_id") != 0 ? std::optional<Id>(id_of(ctx, "deal_id")) : std::nullopt;
     ctx.db->lead_converter().mark_converted(*ctx.uow, id_of(ctx, "lead_id"),
-                                            id_of(ctx, "contact_id"), opt("company_id"),
-                                            opt("deal_id"), opt("company_id").has_value());
+                                            id_of(ctx, "contact_id"), id_of(ctx, "company_id"),
+                                            deal_id, ctx.data.count("company_created") != 0);
   };
 
   def.steps = {company, contact, deal, convert};

@@ -43,54 +43,54 @@ std::optional<std::string> company_domain(const std::optional<std::string>& emai
 }
 
 ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& request) const {
-  Repository<Lead> leads(db_);
-  Repository<Company> companies(db_);
-  Repository<Contact> contacts(db_);
-  Relations relations(db_);
-  ConversionResult out;
-
-  const Lead lead = leads.get(uow, request.lead_id);
+  const Lead lead = Repository<Lead>(db_).get(uow, request.lead_id);
   if (lead.converted()) {
     throw Conflict("lead " + std::to_string(lead.id) + " was already converted (into contact " +
                        std::to_string(lead.converted_contact_id.value_or(0)) + ")",
                    "status");
   }
+  ConversionResult out;
+  CompanyChoice company = choose_company(uow, lead, request);
+  out.company = std::move(company.company);
+  out.company_created = company.created;
+  out.contact = create_contact(uow, lead, out.company.id);
+  if (request.deal) out.deal = open_deal(uow, lead, out.company, out.contact.id, *request.deal);
+  out.lead = mark_converted(uow, lead.id, out.contact.id, out.company.id,
+                            out.deal ? std::optional<Id>(out.deal->id) : std::nullopt,
+                            out.company_created);
+  return out;
+}
 
-  // The company: chosen, matched by domain, or new.
+LeadConverter::CompanyChoice LeadConverter::choose_company(UnitOfWork& uow, const Lead& lead,
+                                                           const LeadConversion& request) const {
+  Repository<Company> companies(db_);
+  if (request.company_id) return {companies.get(uow, *request.company_id), false};
   const std::optional<std::string> domain = company_domain(lead.email);
-  if (request.company_id) {
-    out.company = companies.get(uow, *request.company_id);
-  } else {
-    std::optional<Company> match;
-    if (domain && request.match_company_by_domain) {
-      PageRequest by_domain;
-      by_domain.filter = Filter::eq("domain", *domain);
-      by_domain.limit = 1;
-      auto page = companies.query(uow, by_domain);
-      if (!page.items.empty()) match = std::move(page.items.front());
-    }
-    if (match) {
-      out.company = std::move(*match);
-    } else {
-      Company company;
-      if (lead.company_name && lead.company_name->find_first_not_of(" \t") != std::string::npos) {
-        company.name = *lead.company_name;
-      } else if (domain) {
-        company.name = *domain;
-      } else {
-        throw ValidationError(
-            "company_name: the lead has no company name and no company email "
-            "domain; choose a company_id",
-            "company_name");
-      }
-      company.domain = domain;
-      company.owner_id = lead.owner_id;
-      company.team_id = lead.team_id;
-      out.company = companies.create(uow, company);
-      out.company_created = true;
-    }
+  if (domain && request.match_company_by_domain) {
+    PageRequest by_domain;
+    by_domain.filter = Filter::eq("domain", *domain);
+    by_domain.limit = 1;
+    auto page = companies.query(uow, by_domain);
+    if (!page.items.empty()) return {std::move(page.items.front()), false};
   }
+  Company company;
+  if (lead.company_name && lead.company_name->find_first_not_of(" \t") != std::string::npos) {
+    company.name = *lead.company_name;
+  } else if (domain) {
+    company.name = *domain;
+  } else {
+    throw ValidationError(
+        "company_name: the lead has no company name and no company email domain; choose a "
+        "company_id",
+        "company_name");
+  }
+  company.domain = domain;
+  company.owner_id = lead.owner_id;
+  company.team_id = lead.team_id;
+  return {companies.create(uow, company), true};
+}
 
+Contact LeadConverter::create_contact(UnitOfWork& uow, const Lead& lead, Id company_id) const {
   Contact contact;
   contact.first_name = lead.first_name;
   contact.last_name = lead.last_name;
@@ -99,41 +99,48 @@ ConversionResult LeadConverter::convert(UnitOfWork& uow, const LeadConversion& r
   contact.owner_id = lead.owner_id;
   contact.team_id = lead.team_id;
   // Custom values carry over where contacts have a field of the same name and type.
-  {
-    const auto lead_fields = Session(uow).custom_fields(ObjectType::kLead);
-    const auto contact_fields = Session(uow).custom_fields(ObjectType::kContact);
-    for (const auto& [name, value] : lead.custom) {
-      const CustomFieldDefinition* from = lead_fields->by_name(name);
-      const CustomFieldDefinition* to = contact_fields->by_name(name);
-      if (from && to && from->type == to->type) contact.custom[name] = value;
-    }
+  const auto lead_fields = Session(uow).custom_fields(ObjectType::kLead);
+  const auto contact_fields = Session(uow).custom_fields(ObjectType::kContact);
+  for (const auto& [name, value] : lead.custom) {
+    const CustomFieldDefinition* from = lead_fields->by_name(name);
+    const CustomFieldDefinition* to = contact_fields->by_name(name);
+    if (from && to && from->type == to->type) contact.custom[name] = value;
   }
-  out.contact = contacts.create(uow, contact);
-  relations.link_company(uow, out.contact.id, out.company.id, /*primary=*/true);
+  Contact created = Repository<Contact>(db_).create(uow, contact);
+  Relations(db_).link_company(uow, created.id, company_id, /*primary=*/true);
+  return created;
+}
 
-  if (request.deal) {
-    const LeadConversion::NewDeal& spec = *request.deal;
-    Deal deal;
-    deal.title = spec.title.empty()
-                     ? out.company.name + " - " + lead.first_name +
-                           (lead.first_name.empty() || lead.last_name.empty() ? "" : " ") +
-                           lead.last_name
-                     : spec.title;
-    deal.pipeline_id = spec.pipeline_id;
-    deal.stage_id = spec.stage_id;
-    deal.amount = spec.amount;
-    deal.expected_close = spec.expected_close;
-    deal.company_id = out.company.id;
-    deal.owner_id = lead.owner_id;
-    deal.team_id = lead.team_id;
-    out.deal = Repository<Deal>(db_).create(uow, deal);
-    relations.add_deal_contact(uow, out.deal->id, out.contact.id, spec.contact_role);
+Deal LeadConverter::open_deal(UnitOfWork& uow, const Lead& lead, const Company& company,
+                              Id contact_id, const LeadConversion::NewDeal& spec) const {
+  Deal deal;
+  deal.title = spec.title.empty()
+                   ? company.name + " - " + lead.first_name +
+                         (lead.first_name.empty() || lead.last_name.empty() ? "" : " ") +
+                         lead.last_name
+                   : spec.title;
+  deal.pipeline_id = spec.pipeline_id;
+  deal.stage_id = spec.stage_id;
+  if (deal.stage_id == 0) {
+    PageRequest first;
+    first.filter = Filter::eq("pipeline_id", static_cast<std::int64_t>(spec.pipeline_id));
+    first.sort = {"position", false};
+    first.limit = 1;
+    auto stages = Repository<Stage>(db_).query(uow, first);
+    if (stages.items.empty())
+      throw ValidationError(
+          "pipeline_id: pipeline " + std::to_string(spec.pipeline_id) + " has no stages",
+          "pipeline_id");
+    deal.stage_id = stages.items.front().id;
   }
-
-  out.lead = mark_converted(uow, lead.id, out.contact.id, out.company.id,
-                            out.deal ? std::optional<Id>(out.deal->id) : std::nullopt,
-                            out.company_created);
-  return out;
+  deal.amount = spec.amount;
+  deal.expected_close = spec.expected_close;
+  deal.company_id = company.id;
+  deal.owner_id = lead.owner_id;
+  deal.team_id = lead.team_id;
+  Deal created = Repository<Deal>(db_).create(uow, deal);
+  Relations(db_).add_deal_contact(uow, created.id, contact_id, spec.contact_role);
+  return created;
 }
 
 Lead LeadConverter::mark_converted(UnitOfWork& uow, Id lead_id, Id contact_id,

@@ -562,6 +562,102 @@ TEST_P(BuiltinSagaTest, ALeadIsConvertedAcrossMessages) {
   });
 }
 
+// The saga and a direct conversion (LeadConverter::convert) run the same steps: twin leads
+// become twin records, custom values and company matching included.
+TEST_P(BuiltinSagaTest, TheSagaMakesWhatADirectConversionMakes) {
+  auto p = make_pipeline();
+  db().transact([&](store::UnitOfWork& uow) {
+    for (ObjectType on : {ObjectType::kLead, ObjectType::kContact}) {
+      CustomFieldDefinition d;
+      d.object_type = on;
+      d.name = "campaign";
+      d.type = CustomFieldType::kText;
+      db().custom_fields().define(uow, d);
+    }
+    Company known;
+    known.name = "Initech Inc.";
+    known.domain = "initech.example";
+    db().companies().create(uow, known);
+  });
+  const auto twin = [&](const char* email) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      Lead l;
+      l.first_name = "Peter";
+      l.last_name = "Gibbons";
+      l.email = email;
+      l.phone = "+1 555 0100";
+      l.company_name = "Initech";
+      l.custom = {{"campaign", std::string("spring")}};
+      return db().leads().create(uow, l);
+    });
+  };
+  const Lead direct_lead = twin("peter@initech.example");
+  const Lead saga_lead = twin("peter@initech.example");
+
+  const store::ConversionResult direct = db().transact([&](store::UnitOfWork& uow) {
+    store::LeadConversion request;
+    request.lead_id = direct_lead.id;
+    request.deal = store::LeadConversion::NewDeal{};
+    request.deal->pipeline_id = p.pipeline.id;
+    request.deal->amount = Money{120000, "USD"};
+    return db().lead_converter().convert(uow, request);
+  });
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(saga::lead_conversion_saga(quick()));
+  b.start();
+  const auto id = db().transact([&](store::UnitOfWork& uow) {
+    return saga::start_lead_conversion(uow, {saga_lead.id, p.pipeline.id, Money{120000, "USD"}});
+  });
+  ASSERT_TRUE(ends_as(id, SagaStatus::kCompleted));
+  db().transact([&](store::UnitOfWork& uow) {
+    const Lead converted = db().leads().get(uow, saga_lead.id);
+    const Contact contact = db().contacts().get(uow, *converted.converted_contact_id);
+    EXPECT_EQ(contact.first_name, direct.contact.first_name);
+    EXPECT_EQ(contact.email, direct.contact.email);
+    EXPECT_EQ(contact.phone, direct.contact.phone);
+    EXPECT_EQ(contact.custom, direct.contact.custom);
+    EXPECT_EQ(contact.custom.count("campaign"), 1u) << "the custom value carried over";
+    EXPECT_EQ(converted.converted_company_id, direct.company.id)
+        << "both matched the company by the email domain";
+    EXPECT_FALSE(direct.company_created);
+    const Deal deal = db().deals().get(uow, *converted.converted_deal_id);
+    EXPECT_EQ(deal.title, direct.deal->title);
+    EXPECT_EQ(deal.stage_id, direct.deal->stage_id);
+    EXPECT_EQ(deal.stage_id, p.lead.id) << "the pipeline's first stage";
+    EXPECT_EQ(deal.amount.minor_units, direct.deal->amount.minor_units);
+    EXPECT_EQ(deal.company_id, direct.deal->company_id);
+  });
+}
+
+// A company the saga matched rather than made is not its to undo.
+TEST_P(BuiltinSagaTest, AFailedLeadConversionLeavesAMatchedCompanyAlone) {
+  const Pipeline empty = db().transact([&](store::UnitOfWork& uow) {
+    return db().pipelines().create(uow, named<Pipeline>("Empty"));
+  });
+  const Lead lead = db().transact([&](store::UnitOfWork& uow) {
+    Company known;
+    known.name = "Initech";
+    known.domain = "initech.example";
+    db().companies().create(uow, known);
+    Lead l;
+    l.first_name = "Peter";
+    l.last_name = "Gibbons";
+    l.email = "peter@initech.example";
+    return db().leads().create(uow, l);
+  });
+  messaging::MessageBus& b = bus();
+  SagaOrchestrator o(db(), b);
+  o.define(saga::lead_conversion_saga(quick()));
+  b.start();
+  const auto id = db().transact([&](store::UnitOfWork& uow) {
+    return saga::start_lead_conversion(uow, {lead.id, empty.id, std::nullopt});
+  });
+  ASSERT_TRUE(ends_as(id, SagaStatus::kCompensated));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM contacts"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM companies WHERE archived_at IS NULL"), 1);
+}
+
 TEST_P(BuiltinSagaTest, AFailedLeadConversionUndoesWhatItCreated) {
   const Pipeline empty = db().transact([&](store::UnitOfWork& uow) {
     return db().pipelines().create(uow, named<Pipeline>("Empty"));

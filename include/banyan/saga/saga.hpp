@@ -202,13 +202,16 @@ struct BANYAN_EXPORT DealWonOptions {
 // is replaced by "billing-failed" (the deal stays flagged) and the failure is in the DLQ.
 BANYAN_EXPORT SagaDefinition deal_won_saga(DealWonOptions options);
 
-// "lead_conversion": converts a lead across messages: company, contact, deal, then the
-// lead itself, each a local step undone (deleted) if a later one fails for good. Start it
-// with start_lead_conversion().
+// "lead_conversion": converts a lead across messages, each step one step of
+// store::LeadConverter::convert() (so it makes what a direct conversion makes): the
+// company (matched by the email domain or new), the contact (with the custom values
+// contacts share), the deal, then the lead itself. A step is undone if a later one fails
+// for good (a matched company is left alone). Start it with start_lead_conversion().
 BANYAN_EXPORT SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry = {});
 struct BANYAN_EXPORT LeadConversionRequest {
   Id lead_id = 0;
-  // A deal is opened when set, in this pipeline's first stage, named after the company.
+  // A deal is opened when set, in this pipeline's first stage, named as a direct
+  // conversion names it ("<company> - <first> <last>").
   std::optional<Id> pipeline_id{};
   std::optional<Money> amount{};
 };

@@ -30,7 +30,7 @@ struct BANYAN_EXPORT LeadConversion {
 
   struct NewDeal {
     Id pipeline_id = 0;
-    Id stage_id = 0;
+    Id stage_id = 0;    // 0: the pipeline's first stage (ValidationError if it has none)
     std::string title;  // empty: "<company> - <first> <last>"
     Money amount;
     std::optional<Date> expected_close;
@@ -67,10 +67,28 @@ class BANYAN_EXPORT LeadConverter {
   // On any error nothing is changed once the unit of work is rolled back.
   ConversionResult convert(UnitOfWork& uow, const LeadConversion& request) const;
 
-  // The last part of convert(), for callers that made the contact, company and deal
-  // themselves (the lead conversion saga does, one step at a time): moves the lead's
-  // activity links and tags to the contact and marks the lead converted, pointing at
-  // them. Throws NotFound for no such lead, Conflict("status") when already converted.
+  // The steps of convert(), one at a time, for callers that run them apart (the lead
+  // conversion saga runs each in a message of its own). Each makes exactly what convert()
+  // makes, so the two ways to convert a lead cannot disagree.
+  //
+  // The company the contact joins: request.company_id, else (match_company_by_domain) the
+  // company whose domain is the lead's email domain, else a new one named after the
+  // lead's company_name or its email domain (ValidationError("company_name") with
+  // neither). `created` says whether it is new.
+  struct CompanyChoice {
+    Company company;
+    bool created = false;
+  };
+  CompanyChoice choose_company(UnitOfWork& uow, const Lead& lead,
+                               const LeadConversion& request) const;
+  // The contact the lead becomes, made and linked to `company_id` as its primary company.
+  Contact create_contact(UnitOfWork& uow, const Lead& lead, Id company_id) const;
+  // The deal for `company`, with the contact in spec.contact_role.
+  Deal open_deal(UnitOfWork& uow, const Lead& lead, const Company& company, Id contact_id,
+                 const LeadConversion::NewDeal& spec) const;
+  // Moves the lead's activity links and tags to the contact and marks the lead converted,
+  // pointing at what it became. Throws NotFound for no such lead, Conflict("status") when
+  // already converted.
   Lead mark_converted(UnitOfWork& uow, Id lead_id, Id contact_id, std::optional<Id> company_id,
                       std::optional<Id> deal_id, bool company_created) const;
 
