@@ -267,6 +267,11 @@ struct SagaOrchestrator::Impl {
     try {
       if (s.kind == Step::Kind::kLocal) {
         db.transact([&](UnitOfWork& uow) {
+          // A saga is the engine's own work: its writes are the system principal's
+          // (security::Principal::system(), named "system"), and the trail says which
+          // saga and step made them.
+          uow.describe_actor("system", "saga " + def.name + " #" + std::to_string(id) + " " +
+                                           s.name + (forward ? "" : " (undo)"));
           ctx.uow = &uow;
           run();
           advance(uow, def, *v, ctx, forward, m.attempt);

@@ -7,7 +7,7 @@ namespace banyan::saga::detail {
 namespace {
 
 // Version 7: saga instances; data and history are JSON.
-void create_saga_tables(island::Transaction& tx, island::Backend backend) {
+void create_saga_tables(island::Transaction &tx, island::Backend backend) {
   const store::detail::ColumnTypes c(backend);
   const std::string &pk = c.pk, &id = c.id, &time = c.time, &key = c.key, &text = c.text;
   const std::string long_text = "TEXT";

@@ -28,7 +28,8 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kGenesis(64, '0');  // the "previous hash" of entry 1
+constexpr const char* kSystemActor = "system";  // as security::Principal::system() is named
+const std::string kGenesis(64, '0');            // the "previous hash" of entry 1
 constexpr const char* kColumns =
     "id, at, actor_id, actor, origin, action, object_type, object_id, changes, detail, prev_hash, "
     "hash";
@@ -233,7 +234,9 @@ void flush_audit(UnitOfWork::Impl& uow) {
       e.id = ++last;
       e.at = timestamp(p.at);
       e.actor_id = uow.actor;
-      e.actor = uow.actor_name;
+      // A unit of work with no user is trusted code's (a saga, the CLI, an embedding
+      // program): the system principal's, and the trail says so.
+      e.actor = uow.actor || !uow.actor_name.empty() ? uow.actor_name : kSystemActor;
       e.origin = uow.origin;
       e.action = p.action;
       e.object = p.object;

@@ -77,6 +77,7 @@ TEST_P(AuditTest, EveryWriteIsAnEntryWithWhoWhereAndWhatChanged) {
   EXPECT_EQ(log[0].actor, "ann@example.com");
   EXPECT_EQ(log[0].origin, "192.0.2.7");
   EXPECT_EQ(log[1].actor, "") << "the second unit of work named no one";
+  EXPECT_EQ(log[1].actor_id, actor) << "but it had a user";
   const json created = json::parse(log[0].changes);
   EXPECT_EQ(created["email"], json::array({nullptr, "ada@example.com"}));
   EXPECT_EQ(created["first_name"], json::array({nullptr, "Ada"}));
@@ -89,6 +90,18 @@ TEST_P(AuditTest, EveryWriteIsAnEntryWithWhoWhereAndWhatChanged) {
   const auto v = verify();
   EXPECT_TRUE(v.intact) << v.problem;
   EXPECT_EQ(v.entries, entries().size());
+}
+
+// Trusted code writes with no user (a saga, the CLI, a program embedding the store): the
+// trail names the system principal rather than no one.
+TEST_P(AuditTest, AWriteWithNoUserIsTheSystemsInTheTrail) {
+  const Contact c = db().transact(
+      [&](store::UnitOfWork& uow) { return db().contacts().create(uow, contact("Ada", "Byron")); });
+  const auto log = entries(ObjectRef{ObjectType::kContact, c.id});
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].actor, "system");
+  EXPECT_EQ(log[0].actor_id, std::nullopt);
+  EXPECT_TRUE(verify().intact);
 }
 
 TEST_P(AuditTest, ARolledBackWriteLeavesNoEntryAndADenialIsOne) {

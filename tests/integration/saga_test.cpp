@@ -560,6 +560,17 @@ TEST_P(BuiltinSagaTest, ALeadIsConvertedAcrossMessages) {
     EXPECT_EQ(deal.amount.minor_units, 120000);
     EXPECT_EQ(db().companies().get(uow, *deal.company_id).name, "Navy");
   });
+  // The saga's writes are the system principal's, and the trail names the saga and step.
+  const auto trail = db().read([&](store::UnitOfWork& uow) {
+    store::AuditQuery q;
+    q.object = ObjectRef{ObjectType::kContact, std::stoull(s.data.at("contact_id"))};
+    return db().audit().query(uow, q);
+  });
+  ASSERT_EQ(trail.size(), 1u);
+  EXPECT_EQ(trail[0].action, "created");
+  EXPECT_EQ(trail[0].actor, "system");
+  EXPECT_EQ(trail[0].actor_id, std::nullopt);
+  EXPECT_EQ(trail[0].origin, "saga lead_conversion #" + std::to_string(id) + " create_contact");
 }
 
 // The saga and a direct conversion (LeadConverter::convert) run the same steps: twin leads

@@ -32,8 +32,10 @@ struct BANYAN_EXPORT AuditEntry {
   std::uint64_t id = 0;  // 1, 2, 3, ... in commit order, no gaps
   Timestamp at{};
   std::optional<Id> actor_id;  // the unit of work's actor
-  std::string actor;           // its name (an email, a client id), when the writer gave it
-  std::string origin;          // where the request came from (a client address), when given
+  // Its name (an email, a client id) when the writer gave it; "system" for a unit of work
+  // with no user and no name: trusted code's (a saga, the CLI, an embedding program).
+  std::string actor;
+  std::string origin;  // where the request came from (a client address), when given
   // Records: created, updated, archived, restored, deleted, merged, converted. Access
   // (on the user): role_assigned, role_revoked, team_joined, team_left, api_key_created,
   // api_key_revoked, identity_linked, identity_unlinked. Custom role definitions (on no
