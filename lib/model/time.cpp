@@ -58,7 +58,7 @@ std::string format_timestamp(Timestamp t) {
   *at++ = '.';
   at = put_digits(at, time.subseconds().count(), 6);
   *at++ = 'Z';
-  return std::string(out, at);
+  return {out, at};
 }
 
 std::optional<Timestamp> parse_timestamp(std::string_view text) {
@@ -109,7 +109,7 @@ std::string format_date(Date d) {
                   static_cast<unsigned>(ymd.day()));
     return out;
   }
-  return std::string(out, put_date(out, ymd));
+  return {out, put_date(out, ymd)};
 }
 
 std::optional<Date> parse_date(std::string_view text) {

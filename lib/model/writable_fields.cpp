@@ -49,74 +49,74 @@ std::vector<WritableField<T>> with_record_fields(std::vector<WritableField<T>> o
 
 template <>
 std::span<const WritableField<User>> writable_fields<User>() {
-  static const auto kFields = with_record_fields<User>({field<User>("email", &User::email),
-                                                        field<User>("name", &User::name),
-                                                        field<User>("active", &User::active)});
-  return kFields;
+  static const auto fields = with_record_fields<User>({field<User>("email", &User::email),
+                                                       field<User>("name", &User::name),
+                                                       field<User>("active", &User::active)});
+  return fields;
 }
 
 template <>
 std::span<const WritableField<Team>> writable_fields<Team>() {
-  static const auto kFields = with_record_fields<Team>({field<Team>("name", &Team::name)});
-  return kFields;
+  static const auto fields = with_record_fields<Team>({field<Team>("name", &Team::name)});
+  return fields;
 }
 
 template <>
 std::span<const WritableField<Tag>> writable_fields<Tag>() {
-  static const auto kFields =
+  static const auto fields =
       with_record_fields<Tag>({field<Tag>("name", &Tag::name), field<Tag>("color", &Tag::color)});
-  return kFields;
+  return fields;
 }
 
 template <>
 std::span<const WritableField<Company>> writable_fields<Company>() {
-  static const auto kFields = with_record_fields<Company>(
+  static const auto fields = with_record_fields<Company>(
       {field<Company>("name", &Company::name), field<Company>("domain", &Company::domain),
        field<Company>("industry", &Company::industry), field<Company>("phone", &Company::phone),
        field<Company>("website", &Company::website),
        field<Company>("employee_count", &Company::employee_count)});
-  return kFields;
+  return fields;
 }
 
 template <>
 std::span<const WritableField<Contact>> writable_fields<Contact>() {
-  static const auto kFields = with_record_fields<Contact>(
+  static const auto fields = with_record_fields<Contact>(
       {field<Contact>("first_name", &Contact::first_name),
        field<Contact>("last_name", &Contact::last_name), field<Contact>("email", &Contact::email),
        field<Contact>("phone", &Contact::phone), field<Contact>("title", &Contact::title)});
-  return kFields;
+  return fields;
 }
 
 template <>
 std::span<const WritableField<Lead>> writable_fields<Lead>() {
-  static const auto kFields = with_record_fields<Lead>(
+  static const auto fields = with_record_fields<Lead>(
       {field<Lead>("first_name", &Lead::first_name), field<Lead>("last_name", &Lead::last_name),
        field<Lead>("email", &Lead::email), field<Lead>("phone", &Lead::phone),
        field<Lead>("company_name", &Lead::company_name), field<Lead>("source", &Lead::source),
        field<Lead>("status", &Lead::status, false)});
-  return kFields;
+  return fields;
 }
 
 template <>
 std::span<const WritableField<Pipeline>> writable_fields<Pipeline>() {
-  static const auto kFields =
+  static const auto fields =
       with_record_fields<Pipeline>({field<Pipeline>("name", &Pipeline::name)});
-  return kFields;
+  return fields;
 }
 
 template <>
 std::span<const WritableField<Stage>> writable_fields<Stage>() {
-  static const auto kFields = with_record_fields<Stage>(
+  static const auto fields = with_record_fields<Stage>(
       {field<Stage>("pipeline_id", &Stage::pipeline_id), field<Stage>("name", &Stage::name),
        field<Stage>("position", &Stage::position),
        field<Stage>("win_probability", &Stage::win_probability),
        field<Stage>("kind", &Stage::kind)});
-  return kFields;
+  return fields;
 }
 
 template <>
 std::span<const WritableField<Deal>> writable_fields<Deal>() {
-  static const auto kFields = with_record_fields<Deal>(
+  static const auto fields = with_record_fields<Deal>(
       {field<Deal>("title", &Deal::title),
        field<Deal>("pipeline_id", &Deal::pipeline_id),
        field<Deal>("stage_id", &Deal::stage_id),
@@ -131,16 +131,16 @@ std::span<const WritableField<Deal>> writable_fields<Deal>() {
        field<Deal>("company_id", &Deal::company_id),
        field<Deal>("status", &Deal::status),
        field<Deal>("closed_at", &Deal::closed_at)});
-  return kFields;
+  return fields;
 }
 
 template <>
 std::span<const WritableField<Activity>> writable_fields<Activity>() {
-  static const auto kFields = with_record_fields<Activity>(
+  static const auto fields = with_record_fields<Activity>(
       {field<Activity>("kind", &Activity::kind), field<Activity>("subject", &Activity::subject),
        field<Activity>("body", &Activity::body), field<Activity>("due_at", &Activity::due_at),
        field<Activity>("completed_at", &Activity::completed_at)});
-  return kFields;
+  return fields;
 }
 
 bool is_store_set(ObjectType type, std::string_view name) {

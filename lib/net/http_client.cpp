@@ -59,7 +59,7 @@ class Socket {
   }
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
-  int fd() const { return fd_; }
+  [[nodiscard]] int fd() const { return fd_; }
 
  private:
   int fd_;
@@ -248,7 +248,7 @@ HttpResponse http_request(const std::string& method, const std::string& url,
   bool typed = false;  // JSON unless the caller says otherwise
   for (const auto& [name, value] : headers) {
     typed = typed || lowercase(name) == "content-type";
-    request += name + ": " + value + "\r\n";
+    request.append(name).append(": ").append(value).append("\r\n");
   }
   if (!typed) request += "Content-Type: application/json\r\n";
   request += "\r\n" + body;

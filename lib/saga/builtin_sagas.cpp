@@ -72,7 +72,7 @@ net::detail::HttpResponse call_billing(const std::string& method, const std::str
 
 }  // namespace
 
-SagaDefinition deal_won_saga(DealWonOptions options) {
+SagaDefinition deal_won_saga(const DealWonOptions& options) {
   if (options.billing_url.empty()) throw ValidationError("billing_url: required", "billing_url");
   SagaDefinition def;
   def.name = "deal_won";

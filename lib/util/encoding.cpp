@@ -100,7 +100,7 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
            &size) == nullptr)
     throw InternalError("HMAC-SHA256 failed");
-  return std::string(reinterpret_cast<const char*>(out.data()), size);
+  return {reinterpret_cast<const char*>(out.data()), size};
 }
 
 std::string random_bytes(std::size_t count) {

@@ -200,7 +200,7 @@ struct BANYAN_EXPORT DealWonOptions {
 // "deal_won": when a deal is won, tag it "onboarding", provision the customer in billing,
 // then create an onboarding task linked to the deal. If billing fails for good, the tag
 // is replaced by "billing-failed" (the deal stays flagged) and the failure is in the DLQ.
-BANYAN_EXPORT SagaDefinition deal_won_saga(DealWonOptions options);
+BANYAN_EXPORT SagaDefinition deal_won_saga(const DealWonOptions& options);
 
 // "lead_conversion": converts a lead across messages, each step one step of
 // store::LeadConverter::convert() (so it makes what a direct conversion makes): the
