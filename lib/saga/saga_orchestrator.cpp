@@ -267,11 +267,10 @@ struct SagaOrchestrator::Impl {
     try {
       if (s.kind == Step::Kind::kLocal) {
         db.transact([&](UnitOfWork& uow) {
-          // A saga is the engine's own work: its writes are the system principal's
-          // (security::Principal::system(), named "system"), and the trail says which
-          // saga and step made them.
-          uow.describe_actor("system", "saga " + def.name + " #" + std::to_string(id) + " " +
-                                           s.name + (forward ? "" : " (undo)"));
+          // A saga is the engine's own work: with no user, the trail names its writes the
+          // system principal's (store/audit.cpp), and the origin says which saga and step.
+          uow.describe_actor({}, "saga " + def.name + " #" + std::to_string(id) + " " + s.name +
+                                     (forward ? "" : " (undo)"));
           ctx.uow = &uow;
           run();
           advance(uow, def, *v, ctx, forward, m.attempt);

@@ -390,6 +390,19 @@ class BuiltinSagaTest : public SagaTest {
       return s && s->status == status;
     });
   }
+  // Runs the lead conversion saga for `request` on the bus: its instance id once it comes
+  // to `status`, none if it does not in time.
+  std::optional<std::uint64_t> run_lead_conversion(const saga::LeadConversionRequest& request,
+                                                   SagaStatus status) {
+    messaging::MessageBus& b = bus();
+    SagaOrchestrator o(db(), b);
+    o.define(saga::lead_conversion_saga(quick()));
+    b.start();
+    const auto id = db().transact(
+        [&](store::UnitOfWork& uow) { return saga::start_lead_conversion(uow, request); });
+    if (!ends_as(id, status)) return std::nullopt;
+    return id;
+  }
 };
 BANYAN_ON_BOTH_BACKENDS(BuiltinSagaTest);
 
@@ -541,14 +554,10 @@ TEST_P(BuiltinSagaTest, ALeadIsConvertedAcrossMessages) {
     l.company_name = "Navy";
     return db().leads().create(uow, l);
   });
-  messaging::MessageBus& b = bus();
-  SagaOrchestrator o(db(), b);
-  o.define(saga::lead_conversion_saga(quick()));
-  b.start();
-  const auto id = db().transact([&](store::UnitOfWork& uow) {
-    return saga::start_lead_conversion(uow, {lead.id, p.pipeline.id, Money{120000, "USD"}});
-  });
-  ASSERT_TRUE(ends_as(id, SagaStatus::kCompleted));
+  const auto run =
+      run_lead_conversion({lead.id, p.pipeline.id, Money{120000, "USD"}}, SagaStatus::kCompleted);
+  ASSERT_TRUE(run.has_value());
+  const std::uint64_t id = *run;
   const auto s = SagaOrchestrator::get(db(), id);
   db().transact([&](store::UnitOfWork& uow) {
     const Lead converted = db().leads().get(uow, lead.id);
@@ -613,14 +622,9 @@ TEST_P(BuiltinSagaTest, TheSagaMakesWhatADirectConversionMakes) {
     request.deal->amount = Money{120000, "USD"};
     return db().lead_converter().convert(uow, request);
   });
-  messaging::MessageBus& b = bus();
-  SagaOrchestrator o(db(), b);
-  o.define(saga::lead_conversion_saga(quick()));
-  b.start();
-  const auto id = db().transact([&](store::UnitOfWork& uow) {
-    return saga::start_lead_conversion(uow, {saga_lead.id, p.pipeline.id, Money{120000, "USD"}});
-  });
-  ASSERT_TRUE(ends_as(id, SagaStatus::kCompleted));
+  ASSERT_TRUE(run_lead_conversion({saga_lead.id, p.pipeline.id, Money{120000, "USD"}},
+                                  SagaStatus::kCompleted)
+                  .has_value());
   db().transact([&](store::UnitOfWork& uow) {
     const Lead converted = db().leads().get(uow, saga_lead.id);
     const Contact contact = db().contacts().get(uow, *converted.converted_contact_id);
@@ -657,14 +661,8 @@ TEST_P(BuiltinSagaTest, AFailedLeadConversionLeavesAMatchedCompanyAlone) {
     l.email = "peter@initech.example";
     return db().leads().create(uow, l);
   });
-  messaging::MessageBus& b = bus();
-  SagaOrchestrator o(db(), b);
-  o.define(saga::lead_conversion_saga(quick()));
-  b.start();
-  const auto id = db().transact([&](store::UnitOfWork& uow) {
-    return saga::start_lead_conversion(uow, {lead.id, empty.id, std::nullopt});
-  });
-  ASSERT_TRUE(ends_as(id, SagaStatus::kCompensated));
+  ASSERT_TRUE(
+      run_lead_conversion({lead.id, empty.id, std::nullopt}, SagaStatus::kCompensated).has_value());
   EXPECT_EQ(count("SELECT COUNT(*) FROM contacts"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM companies WHERE archived_at IS NULL"), 1);
 }
@@ -680,14 +678,9 @@ TEST_P(BuiltinSagaTest, AFailedLeadConversionUndoesWhatItCreated) {
     l.company_name = "Analytical Engines";
     return db().leads().create(uow, l);
   });
-  messaging::MessageBus& b = bus();
-  SagaOrchestrator o(db(), b);
-  o.define(saga::lead_conversion_saga(quick()));
-  b.start();
-  const auto id = db().transact([&](store::UnitOfWork& uow) {
-    return saga::start_lead_conversion(uow, {lead.id, empty.id, std::nullopt});
-  });
-  ASSERT_TRUE(ends_as(id, SagaStatus::kCompensated));
+  const auto run = run_lead_conversion({lead.id, empty.id, std::nullopt}, SagaStatus::kCompensated);
+  ASSERT_TRUE(run.has_value());
+  const std::uint64_t id = *run;
   EXPECT_EQ(count("SELECT COUNT(*) FROM contacts"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM companies"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM deals"), 0);

@@ -8,15 +8,17 @@
 set -uo pipefail
 cxx=$1 layers=$2
 failures=0
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
 
 probe() {  # layer header -> 0 when a source of that layer can include the header
   printf '#include "%s"\n' "$2" |
-    "$cxx" -std=c++20 -fsyntax-only -I"$layers/$1" -x c++ - 2>/tmp/layers.$$.err
+    "$cxx" -std=c++20 -fsyntax-only -I"$layers/$1" -x c++ - 2>"$err"
 }
 
 may() {
   if ! probe "$1" "$2"; then
-    echo "FAIL: $1 should build with #include \"$2\":" && head -5 /tmp/layers.$$.err
+    echo "FAIL: $1 should build with #include \"$2\":" && head -5 "$err"
     failures=$((failures + 1))
   fi
 }
@@ -28,9 +30,9 @@ may_not() {
     if probe "$layer" "$header"; then
       echo "FAIL: $layer builds with #include \"$header\", a wrong-way include"
       failures=$((failures + 1))
-    elif ! grep -q "$header: No such file" /tmp/layers.$$.err; then
+    elif ! grep -q "$header: No such file" "$err"; then
       echo "FAIL: $layer with #include \"$header\" failed for another reason:"
-      head -5 /tmp/layers.$$.err
+      head -5 "$err"
       failures=$((failures + 1))
     else
       echo "ok: $layer cannot include $header"
@@ -66,6 +68,5 @@ may_not saga "security/issuer_keys.hpp" "banyan/security/role_store.hpp" "banyan
 may service "banyan/engine.hpp"
 may_not service "rest/routes.hpp" "banyan/rest/api.hpp"
 
-rm -f /tmp/layers.$$.err
 [[ $failures -eq 0 ]] || { echo "$failures layer check(s) failed"; exit 1; }
 echo "every layer builds only against the layers below it"
