@@ -1,9 +1,6 @@
 // banyan user | role | apikey: who may do what, from the command line. An API key's secret
 // is printed alone on its line, so scripts can take it with $(...).
 #include <banyan/errors.hpp>
-#include <banyan/security/api_key_store.hpp>
-#include <banyan/security/directory.hpp>
-#include <banyan/security/role_store.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -51,12 +48,12 @@ void add_user_commands(CLI::App& app, CommandContext& ctx) {
       ->allow_extra_args(false);
   add->add_flag("--if-missing", a->if_missing, "Reuse the user with this email when there is one");
   ctx.on(add, [&ctx, a] {
-    const security::Directory directory;
-    auto& db = ctx.db();
-    const Id id = db.transact([&](store::UnitOfWork& uow) {
+    const auto admin = ctx.admin();
+    const auto users = ctx.engine().users(CommandContext::principal());
+    const Id id = ctx.transact([&](store::UnitOfWork& uow) {
       store::PageRequest by_email;
       by_email.filter = store::Filter::eq("email", a->email);
-      auto found = db.users().query(uow, by_email).items;
+      auto found = users.query(uow, by_email).items;
       Id created = 0;
       if (!found.empty() && a->if_missing) {
         created = found.front().id;
@@ -64,10 +61,10 @@ void add_user_commands(CLI::App& app, CommandContext& ctx) {
         User u;
         u.email = a->email;
         u.name = a->name;
-        created = db.users().create(uow, u).id;
+        created = users.create(uow, u).id;
       }
-      for (const auto& role : a->roles) directory.assign_role(uow, created, role);
-      for (const auto team : a->teams) directory.add_member(uow, team, created);
+      for (const auto& role : a->roles) admin.assign_role(uow, created, role);
+      for (const auto team : a->teams) admin.add_member(uow, team, created);
       return created;
     });
     ctx.out << id << "\n";
@@ -81,15 +78,15 @@ void add_user_commands(CLI::App& app, CommandContext& ctx) {
       ->check(host::number_check())
       ->required();
   ctx.on(show, [&ctx, show_id] {
-    const security::Directory directory;
-    ctx.db().read([&](store::UnitOfWork& uow) {
-      const auto who = directory.principal(uow, *show_id);
+    const auto admin = ctx.admin();
+    ctx.read([&](store::UnitOfWork& uow) {
+      const auto who = admin.principal_of(uow, *show_id);
       ctx.out << "user " << *who.user_id << " " << who.name << "\n  roles:";
       for (const auto& r : who.roles) ctx.out << ' ' << r;
       ctx.out << "\n  teams:";
       for (Id t : who.team_ids) ctx.out << ' ' << t;
       ctx.out << "\n  identities:";
-      for (const auto& i : directory.identities_of(uow, *who.user_id))
+      for (const auto& i : admin.identities_of(uow, *who.user_id))
         ctx.out << ' ' << i.subject << '@' << i.issuer;
       ctx.out << "\n";
     });
@@ -115,11 +112,12 @@ void add_user_commands(CLI::App& app, CommandContext& ctx) {
     sub->add_option("--subject", l->subject, "The token's subject")->type_name("SUB")->required();
     ctx.on(sub, [&ctx, l, link] {
       const security::Identity identity{l->issuer, l->subject};
-      ctx.db().transact([&](store::UnitOfWork& uow) {
+      const auto admin = ctx.admin();
+      ctx.transact([&](store::UnitOfWork& uow) {
         if (link)
-          security::Directory().link_identity(uow, l->id, identity);
+          admin.link_identity(uow, l->id, identity);
         else
-          security::Directory().unlink_identity(uow, identity);
+          admin.unlink_identity(uow, identity);
       });
       ctx.out << (link ? "linked " : "unlinked ") << l->subject << " of " << l->issuer << "\n";
       return 0;
@@ -131,8 +129,9 @@ void add_role_commands(CLI::App& app, CommandContext& ctx) {
   auto* role = app.add_subcommand("role", "Roles: what each may do")->require_subcommand(1);
 
   ctx.on(role->add_subcommand("list", "Every role"), [&ctx] {
-    ctx.db().read([&](store::UnitOfWork& uow) {
-      for (const auto& r : security::RoleStore().list(uow))
+    const auto admin = ctx.admin();
+    ctx.read([&](store::UnitOfWork& uow) {
+      for (const auto& r : admin.roles(uow))
         ctx.out << r.name << (r.built_in ? " (built-in)" : "") << ": " << r.description << "\n";
     });
     return 0;
@@ -145,13 +144,11 @@ void add_role_commands(CLI::App& app, CommandContext& ctx) {
     auto name = std::make_shared<std::string>();
     sub->add_option("name", *name, "The role")->type_name("NAME")->required();
     ctx.on(sub, [&ctx, name, show] {
+      const auto admin = ctx.admin();
       if (show) {
-        ctx.db().read([&](store::UnitOfWork& uow) {
-          print_role(security::RoleStore().get(uow, *name), ctx.out);
-        });
+        ctx.read([&](store::UnitOfWork& uow) { print_role(admin.role(uow, *name), ctx.out); });
       } else {
-        ctx.db().transact(
-            [&](store::UnitOfWork& uow) { security::RoleStore().remove(uow, *name); });
+        ctx.transact([&](store::UnitOfWork& uow) { admin.remove_role(uow, *name); });
         ctx.out << "deleted role " << *name << "\n";
       }
       return 0;
@@ -171,8 +168,8 @@ void add_role_commands(CLI::App& app, CommandContext& ctx) {
   ctx.on(create, [&ctx, c] {
     security::Role r{c->name, c->description, {}, false};
     for (const auto& g : c->grants) r.grants.push_back(parse_grant(g));
-    ctx.db().transact(
-        [&](store::UnitOfWork& uow) { print_role(security::RoleStore().create(uow, r), ctx.out); });
+    const auto admin = ctx.admin();
+    ctx.transact([&](store::UnitOfWork& uow) { print_role(admin.create_role(uow, r), ctx.out); });
     return 0;
   });
 
@@ -191,11 +188,12 @@ void add_role_commands(CLI::App& app, CommandContext& ctx) {
         ->required();
     sub->add_option("role", g->role, "The role")->type_name("ROLE")->required();
     ctx.on(sub, [&ctx, g, assign] {
-      ctx.db().transact([&](store::UnitOfWork& uow) {
+      const auto admin = ctx.admin();
+      ctx.transact([&](store::UnitOfWork& uow) {
         if (assign)
-          security::Directory().assign_role(uow, g->user, g->role);
+          admin.assign_role(uow, g->user, g->role);
         else
-          security::Directory().revoke_role(uow, g->user, g->role);
+          admin.revoke_role(uow, g->user, g->role);
       });
       ctx.out << (assign ? "assigned " : "revoked ") << g->role
               << (assign ? " to user " : " from user ") << g->user << "\n";
@@ -220,9 +218,9 @@ void add_apikey_commands(CLI::App& app, CommandContext& ctx) {
       ->required();
   create->add_option("--name", c->name, "What the key is for")->required();
   ctx.on(create, [&ctx, c] {
-    const auto issued = ctx.db().transact([&](store::UnitOfWork& uow) {
-      return security::ApiKeyStore().create(uow, c->user, c->name);
-    });
+    const auto admin = ctx.admin();
+    const auto issued = ctx.transact(
+        [&](store::UnitOfWork& uow) { return admin.issue_api_key(uow, c->user, c->name); });
     ctx.out << issued.secret << "\n";
     ctx.err << "API key " << issued.key.id << " (" << issued.key.prefix << ") for user "
             << issued.key.user_id << ": the secret above is shown only now\n";
@@ -237,8 +235,9 @@ void add_apikey_commands(CLI::App& app, CommandContext& ctx) {
   ctx.on(list, [&ctx, user, only_user] {
     std::optional<Id> of;
     if (only_user->count() > 0) of = *user;
-    ctx.db().read([&](store::UnitOfWork& uow) {
-      for (const auto& k : security::ApiKeyStore().list(uow, of)) {
+    const auto admin = ctx.admin();
+    ctx.read([&](store::UnitOfWork& uow) {
+      for (const auto& k : admin.api_keys(uow, of)) {
         ctx.out << k.id << "  " << k.prefix << "  user " << k.user_id << "  " << k.name
                 << "  created " << when(k.created_at) << "  last used " << when(k.last_used_at)
                 << (k.revoked_at ? "  revoked " + when(k.revoked_at) : std::string()) << "\n";
@@ -254,8 +253,9 @@ void add_apikey_commands(CLI::App& app, CommandContext& ctx) {
       ->check(host::number_check())
       ->required();
   ctx.on(revoke, [&ctx, key] {
-    const auto k = ctx.db().transact(
-        [&](store::UnitOfWork& uow) { return security::ApiKeyStore().revoke(uow, *key); });
+    const auto admin = ctx.admin();
+    const auto k =
+        ctx.transact([&](store::UnitOfWork& uow) { return admin.revoke_api_key(uow, *key); });
     ctx.out << "revoked API key " << k.id << " (" << k.prefix << ")\n";
     return 0;
   });

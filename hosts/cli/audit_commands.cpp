@@ -34,8 +34,9 @@ void add_verify(CLI::App* audit, CommandContext& ctx) {
   ctx.on(verify, [&ctx, anchor] {
     std::vector<store::AuditCheckpoint> anchors;
     if (!anchor->empty()) anchors = store::read_audit_anchor(*anchor);
-    auto& db = ctx.db();
-    const auto v = db.read([&](store::UnitOfWork& uow) { return db.audit().verify(uow, anchors); });
+    const auto admin = ctx.admin();
+    const auto v =
+        ctx.read([&](store::UnitOfWork& uow) { return admin.verify_audit_trail(uow, anchors); });
     if (!v.intact) {
       ctx.out << "the audit trail was TAMPERED WITH at entry " << v.first_bad << ": " << v.problem
               << "\n";
@@ -50,7 +51,7 @@ void add_verify(CLI::App* audit, CommandContext& ctx) {
       last.after = v.entries - 1;
       last.limit = 1;
       const auto newest =
-          db.read([&](store::UnitOfWork& uow) { return db.audit().query(uow, last); });
+          ctx.read([&](store::UnitOfWork& uow) { return admin.audit_entries(uow, last); });
       if (!newest.empty())
         ctx.out << ", the last (" << newest.front().id << ") hashed " << newest.front().hash;
     }
@@ -87,9 +88,9 @@ void add_list(CLI::App* audit, CommandContext& ctx) {
     if (list->count("--to") > 0) q.to = *parse_timestamp(a->to);
     if (after->count() > 0) q.after = a->after;
     if (limit->count() > 0) q.limit = a->limit;
-    auto& db = ctx.db();
-    db.read([&](store::UnitOfWork& uow) {
-      for (const auto& e : db.audit().query(uow, q)) print_entry(e, ctx.out);
+    const auto admin = ctx.admin();
+    ctx.read([&](store::UnitOfWork& uow) {
+      for (const auto& e : admin.audit_entries(uow, q)) print_entry(e, ctx.out);
     });
     return 0;
   });
@@ -109,8 +110,8 @@ void add_audit_commands(CLI::App& app, CommandContext& ctx) {
       ->type_name("FILE")
       ->required();
   ctx.on(checkpoint, [&ctx, anchor] {
-    auto& db = ctx.db();
-    const auto c = db.read([&](store::UnitOfWork& uow) { return db.audit().checkpoint(uow); });
+    const auto admin = ctx.admin();
+    const auto c = ctx.read([&](store::UnitOfWork& uow) { return admin.audit_checkpoint(uow); });
     store::append_audit_anchor(*anchor, c);
     ctx.out << "checkpoint of entry " << c.sequence << " appended to " << *anchor << "\n";
     return 0;
@@ -134,9 +135,9 @@ void add_audit_commands(CLI::App& app, CommandContext& ctx) {
   history->add_option("--field", h->field, "Only this field's changes")->type_name("NAME");
   ctx.on(history, [&ctx, h] {
     const ObjectRef object{parse_object_type(h->type), h->id};
-    auto& db = ctx.db();
-    db.read([&](store::UnitOfWork& uow) {
-      for (const auto& c : db.audit().history(uow, object, h->field))
+    auto& engine = ctx.engine();
+    ctx.read([&](store::UnitOfWork& uow) {
+      for (const auto& c : engine.history(uow, CommandContext::principal(), object, h->field))
         ctx.out << format_timestamp(c.at) << ' ' << c.field << ": " << c.before << " -> " << c.after
                 << " (" << c.action << " by " << (c.actor.empty() ? "-" : c.actor) << ", entry "
                 << c.entry << ")\n";

@@ -9,6 +9,11 @@ store::Database& CommandContext::db() {
   return *db_;
 }
 
+Engine& CommandContext::engine() {
+  if (!engine_) engine_ = std::make_unique<Engine>(db());
+  return *engine_;
+}
+
 void CommandContext::on(CLI::App* command, std::function<int()> run) {
   command->callback([this, run = std::move(run)] { chosen_ = run; });
 }

@@ -3,6 +3,7 @@
 // streams, and the command the line chose.
 #pragma once
 
+#include <banyan/engine.hpp>
 #include <banyan/model/time.hpp>
 #include <banyan/store/database.hpp>
 
@@ -28,6 +29,27 @@ class CommandContext {
 
   // The database at database_url, opened on the first call. Throws like Database::open.
   store::Database& db();
+  // The Engine on that database. The CLI acts as the system principal: whoever runs it
+  // holds the database itself. Its writes are the system's in the audit trail, from "cli".
+  Engine& engine();
+  AdminService admin() { return engine().admin(security::Principal::system()); }
+  static const security::Principal& principal() {
+    static const security::Principal system = security::Principal::system();
+    return system;
+  }
+  // Runs `work` in a unit of work of the CLI's, committed (transact) or read-only (read);
+  // returns what `work` returns.
+  template <typename F>
+  auto transact(F&& work) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      uow.describe_actor({}, "cli");
+      return work(uow);
+    });
+  }
+  template <typename F>
+  auto read(F&& work) {
+    return db().read([&](store::UnitOfWork& uow) { return work(uow); });
+  }
   // Makes `run` the work of `command` when the command line chooses it. Not thread-safe.
   void on(CLI::App* command, std::function<int()> run);
   // Runs the chosen command's work; its exit status.
@@ -39,6 +61,7 @@ class CommandContext {
 
  private:
   std::unique_ptr<store::Database> db_;
+  std::unique_ptr<Engine> engine_;
   std::function<int()> chosen_;
 };
 

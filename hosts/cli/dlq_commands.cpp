@@ -1,7 +1,6 @@
 // banyan dlq list | show | replay | purge | stats: the dead-letter queue.
 #include <banyan/errors.hpp>
 #include <banyan/messaging/dead_letter_store.hpp>
-#include <banyan/saga/saga.hpp>
 
 #include <iomanip>
 #include <ostream>
@@ -82,9 +81,7 @@ void print_entry(const DeadLetter& d, std::ostream& out) {
       << "payload:        " << d.event.payload << "\n";
 }
 
-messaging::DeadLetterStore dead_letters(CommandContext& ctx) {
-  return messaging::DeadLetterStore(ctx.db(), saga::replay_guard());
-}
+messaging::DeadLetterStore dead_letters(CommandContext& ctx) { return ctx.admin().dead_letters(); }
 
 // replay or purge: one id, or a filter, or --all (an empty filter matches everything, so
 // "everything" must be said).

@@ -23,7 +23,7 @@ void add_encryption_commands(CLI::App& app, CommandContext& ctx) {
   });
 
   ctx.on(encryption->add_subcommand("status", "The key that seals new values"), [&ctx] {
-    const std::string key = ctx.db().encryption_key_id();
+    const std::string key = ctx.admin().encryption_key_id();
     ctx.out << (key.empty() ? "off: sensitive values are stored as given (no keys configured)"
                             : "on: new sensitive values are sealed with key '" + key + "'")
             << "\n";
@@ -37,8 +37,8 @@ void add_encryption_commands(CLI::App& app, CommandContext& ctx) {
       ->type_name("N")
       ->check(host::number_check());
   ctx.on(rewrap, [&ctx, batch] {
-    const auto resealed = ctx.db().rewrap_encrypted(*batch);
-    ctx.out << "resealed " << resealed << " record(s) with key '" << ctx.db().encryption_key_id()
+    const auto resealed = ctx.admin().rewrap_encrypted(*batch);
+    ctx.out << "resealed " << resealed << " record(s) with key '" << ctx.admin().encryption_key_id()
             << "'\n";
     return 0;
   });

@@ -1,6 +1,7 @@
 // Umbrella header: the whole public API of the Banyan core library.
 #pragma once
 
+#include "banyan/admin_service.hpp"
 #include "banyan/engine.hpp"
 #include "banyan/errors.hpp"
 #include "banyan/export.hpp"

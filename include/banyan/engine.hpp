@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "banyan/admin_service.hpp"
 #include "banyan/export.hpp"
 #include "banyan/model/activity.hpp"
 #include "banyan/model/company.hpp"
@@ -84,11 +85,20 @@ class BANYAN_EXPORT Engine {
   // roles, API keys): kAdmin on users.
   void require_administrator(const security::Principal& who);
 
+  // The installation's administration as `who`: PermissionDenied unless `who` administers
+  // it (require_administrator). Role changes made through it apply to this Engine's
+  // policy when their unit of work commits.
+  AdminService admin(const security::Principal& who);
+
   // Converts a lead the principal may read: needs update on the lead and create on what
   // the conversion makes (a contact, a company unless one is given, a deal when asked),
   // which belong to the lead's owner and team. The result is masked as reads are.
   store::ConversionResult convert_lead(store::UnitOfWork& uow, const security::Principal& who,
                                        const store::LeadConversion& request);
+  // The field history of any record the principal may read (RecordService::history of its
+  // type): NotFound for a record outside the read scope; sensitive values masked.
+  std::vector<store::FieldChange> history(store::UnitOfWork& uow, const security::Principal& who,
+                                          ObjectRef record, std::string_view field = {});
   // Merges records the principal may read: needs update on the survivor and delete on
   // every loser.
   store::MergeResult merge(store::UnitOfWork& uow, const security::Principal& who,

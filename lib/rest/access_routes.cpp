@@ -72,109 +72,92 @@ json api_key_json(const security::ApiKey& k) {
       {"revoked_at", k.revoked_at ? json(format_timestamp(*k.revoked_at)) : json(nullptr)}};
 }
 
-const security::RoleStore kRoles;
-const security::Directory kDirectory;
-const security::ApiKeyStore kKeys;
-
-// Every route here is an administrator's.
-const Who& administrator(ApiContext& api, const RouteCall& c) {
-  api.engine.require_administrator(c.principal());
-  return c.principal();
-}
+// Every route here is an administrator's: Engine::admin refuses anyone else.
+AdminService admin(ApiContext& api, const RouteCall& c) { return api.engine.admin(c.principal()); }
 
 HttpResponse list_roles(ApiContext& api, RouteCall& c) {
-  administrator(api, c);
+  const auto service = admin(api, c);
   json items = json::array();
-  for (const auto& role : api.db.read([&](store::UnitOfWork& uow) { return kRoles.list(uow); }))
+  for (const auto& role : api.db.read([&](store::UnitOfWork& uow) { return service.roles(uow); }))
     items.push_back(role_json(role));
   return json_response(200, json{{"items", items}});
 }
 
 HttpResponse create_role(ApiContext& api, RouteCall& c) {
-  administrator(api, c);
+  const auto service = admin(api, c);
   security::Role role;
   apply_role_json(role, api.body_object(c.request), /*creating=*/true);
   HttpResponse out = api.write(c, [&](store::UnitOfWork& uow) {
-    return json_response(201, role_json(kRoles.create(uow, role)));
+    return json_response(201, role_json(service.create_role(uow, role)));
   });
   out.headers.emplace_back("Location", "/v1/roles/" + role.name);
-  api.engine.policy_changed();
   return out;
 }
 
 HttpResponse get_role(ApiContext& api, RouteCall& c) {
-  administrator(api, c);
-  return json_response(
-      200,
-      role_json(api.db.read([&](store::UnitOfWork& uow) { return kRoles.get(uow, c.params[0]); })));
+  const auto service = admin(api, c);
+  return json_response(200, role_json(api.db.read([&](store::UnitOfWork& uow) {
+                         return service.role(uow, c.params[0]);
+                       })));
 }
 
 HttpResponse update_role(ApiContext& api, RouteCall& c) {
-  administrator(api, c);
+  const auto service = admin(api, c);
   const json body = api.body_object(c.request);
-  HttpResponse out = api.write(c, [&](store::UnitOfWork& uow) {
-    security::Role role = kRoles.get(uow, c.params[0]);
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    security::Role role = service.role(uow, c.params[0]);
     apply_role_json(role, body, /*creating=*/false);
-    return json_response(200, role_json(kRoles.update(uow, role)));
+    return json_response(200, role_json(service.update_role(uow, role)));
   });
-  api.engine.policy_changed();
-  return out;
 }
 
 HttpResponse delete_role(ApiContext& api, RouteCall& c) {
-  administrator(api, c);
-  HttpResponse out = api.write(c, [&](store::UnitOfWork& uow) {
-    kRoles.remove(uow, c.params[0]);
+  const auto service = admin(api, c);
+  return api.write(c, [&](store::UnitOfWork& uow) {
+    service.remove_role(uow, c.params[0]);
     return no_content();
   });
-  api.engine.policy_changed();
-  return out;
 }
 
 HttpResponse user_roles(ApiContext& api, RouteCall& c) {
-  administrator(api, c);
+  const auto service = admin(api, c);
   const Id user = c.id();
   return json_response(200, json{{"items", api.db.read([&](store::UnitOfWork& uow) {
-                                    api.db.users().get(uow, user);  // NotFound
-                                    return kDirectory.roles_of(uow, user);
+                                    return service.roles_of(uow, user);
                                   })}});
 }
 
 HttpResponse assign_role(ApiContext& api, RouteCall& c, bool assign) {
-  administrator(api, c);
+  const auto service = admin(api, c);
   const Id user = c.id();
   return api.write(c, [&](store::UnitOfWork& uow) {
-    if (assign) {
-      kDirectory.assign_role(uow, user, c.params[1]);
-    } else {
-      api.db.users().get(uow, user);  // NotFound
-      kDirectory.revoke_role(uow, user, c.params[1]);
-    }
+    if (assign)
+      service.assign_role(uow, user, c.params[1]);
+    else
+      service.revoke_role(uow, user, c.params[1]);
     return no_content();
   });
 }
 
 HttpResponse list_api_keys(ApiContext& api, RouteCall& c) {
-  administrator(api, c);
+  const auto service = admin(api, c);
   const Id user = c.id();
   json items = json::array();
-  for (const auto& k : api.db.read([&](store::UnitOfWork& uow) {
-         api.db.users().get(uow, user);  // NotFound
-         return kKeys.list(uow, user);
-       }))
+  for (const auto& k :
+       api.db.read([&](store::UnitOfWork& uow) { return service.api_keys(uow, user); }))
     items.push_back(api_key_json(k));
   return json_response(200, json{{"items", items}});
 }
 
 HttpResponse create_api_key(ApiContext& api, RouteCall& c) {
-  administrator(api, c);
+  const auto service = admin(api, c);
   const Id user = c.id();
   const json body = api.body_object(c.request);
   only_keys(body, {"name"});
   const auto* name = body.contains("name") ? body["name"].get_ptr<const std::string*>() : nullptr;
   if (name == nullptr) throw ValidationError("name: a key name (a string) is required", "name");
   HttpResponse out = api.write(c, [&](store::UnitOfWork& uow) {
-    const auto issued = kKeys.create(uow, user, *name);
+    const auto issued = service.issue_api_key(uow, user, *name);
     json j = api_key_json(issued.key);
     j["secret"] = issued.secret;  // shown this once
     HttpResponse created = json_response(201, j);
@@ -186,18 +169,19 @@ HttpResponse create_api_key(ApiContext& api, RouteCall& c) {
 }
 
 HttpResponse get_api_key(ApiContext& api, RouteCall& c) {
-  administrator(api, c);
+  const auto service = admin(api, c);
   const Id id = c.id();
   return json_response(
-      200, api_key_json(api.db.read([&](store::UnitOfWork& uow) { return kKeys.get(uow, id); })));
+      200,
+      api_key_json(api.db.read([&](store::UnitOfWork& uow) { return service.api_key(uow, id); })));
 }
 
 // Revoked at once (authentication caches a key for up to 5 s).
 HttpResponse revoke_api_key(ApiContext& api, RouteCall& c) {
-  administrator(api, c);
+  const auto service = admin(api, c);
   const Id id = c.id();
   return api.write(c, [&](store::UnitOfWork& uow) {
-    return json_response(200, api_key_json(kKeys.revoke(uow, id)));
+    return json_response(200, api_key_json(service.revoke_api_key(uow, id)));
   });
 }
 

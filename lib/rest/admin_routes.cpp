@@ -101,9 +101,11 @@ json audit_entry_json(const store::AuditEntry& e) {
           {"hash", e.hash}};
 }
 
+// Every route here is an administrator's: Engine::admin refuses anyone else.
+AdminService admin(ApiContext& api, const RouteCall& c) { return api.engine.admin(c.principal()); }
+
 messaging::DeadLetterStore dead_letters(ApiContext& api, const RouteCall& c) {
-  api.engine.require_administrator(c.principal());
-  return messaging::DeadLetterStore(api.db, saga::replay_guard());
+  return admin(api, c).dead_letters();
 }
 
 // GET /v1/admin/dead-letters?queue=&type=&error=&include_replayed=&limit=&before=
@@ -162,10 +164,10 @@ HttpResponse replay_dead_letter(ApiContext& api, RouteCall& c) {
 }
 
 HttpResponse audit_entries(ApiContext& api, RouteCall& c) {
-  api.engine.require_administrator(c.principal());
+  const auto service = admin(api, c);
   const auto q = audit_query(c.target);
   const auto page =
-      api.db.read([&](store::UnitOfWork& uow) { return api.db.audit().query(uow, q); });
+      api.db.read([&](store::UnitOfWork& uow) { return service.audit_entries(uow, q); });
   json items = json::array();
   for (const auto& e : page) items.push_back(audit_entry_json(e));
   return json_response(
@@ -175,8 +177,9 @@ HttpResponse audit_entries(ApiContext& api, RouteCall& c) {
 }
 
 HttpResponse verify_audit_trail(ApiContext& api, RouteCall& c) {
-  api.engine.require_administrator(c.principal());
-  const auto v = api.db.read([&](store::UnitOfWork& uow) { return api.db.audit().verify(uow); });
+  const auto service = admin(api, c);
+  const auto v =
+      api.db.read([&](store::UnitOfWork& uow) { return service.verify_audit_trail(uow); });
   return json_response(200,
                        json{{"intact", v.intact},
                             {"entries", v.entries},
@@ -185,17 +188,15 @@ HttpResponse verify_audit_trail(ApiContext& api, RouteCall& c) {
 }
 
 HttpResponse saga_stats(ApiContext& api, RouteCall& c) {
-  api.engine.require_administrator(c.principal());
   json items = json::array();
-  for (const auto& st : saga::SagaOrchestrator::stats(api.db))
+  for (const auto& st : admin(api, c).saga_stats())
     items.push_back(
         {{"saga", st.saga}, {"status", saga::to_string(st.status)}, {"count", st.count}});
   return json_response(200, json{{"items", items}});
 }
 
 HttpResponse get_saga(ApiContext& api, RouteCall& c) {
-  api.engine.require_administrator(c.principal());
-  const auto i = saga::SagaOrchestrator::get(api.db, c.id());
+  const auto i = admin(api, c).saga(c.id());
   json history = json::array();
   for (const auto& h : i.history)
     history.push_back({{"step", h.step},

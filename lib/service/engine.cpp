@@ -124,6 +124,11 @@ Engine::~Engine() = default;
 
 store::Database& Engine::database() noexcept { return impl_->db; }
 
+AdminService Engine::admin(const security::Principal& who) {
+  require_administrator(who);
+  return {impl_->db, who, [this] { policy_changed(); }};
+}
+
 std::shared_ptr<const security::AccessPolicy> Engine::policy() {
   const auto now = std::chrono::steady_clock::now();
   {
@@ -328,6 +333,17 @@ void Engine::record_denied_reads() {
 std::uint64_t Engine::denied_reads() const noexcept { return impl_->denied_total.load(); }
 std::uint64_t Engine::mass_exports() const noexcept { return impl_->mass_exports.load(); }
 std::uint64_t Engine::exports_refused() const noexcept { return impl_->exports_refused.load(); }
+
+std::vector<store::FieldChange> Engine::history(store::UnitOfWork& uow,
+                                                const security::Principal& who, ObjectRef record,
+                                                std::string_view field) {
+  std::vector<store::FieldChange> changes;
+  banyan::detail::with_record_type(record.type, [&]<typename T>() {
+    changes = impl_->service(store::Session(uow).records<T>(), who, policy())
+                  .history(uow, record.id, field);
+  });
+  return changes;
+}
 
 RecordService<User> Engine::users(const security::Principal& who) {
   return impl_->service(impl_->db.users(), who, policy());

@@ -191,6 +191,8 @@ void UnitOfWork::commit() {
   island::commit(impl_->live());
   // Definitions this unit of work changed are now everyone's: drop what was cached.
   if (impl_->custom_fields_changed) impl_->db->custom_fields.clear();
+  for (const auto& done : impl_->after_commit) done();
+  impl_->after_commit.clear();
 }
 
 void Database::probe() {

@@ -112,6 +112,8 @@ struct UnitOfWork::Impl {
   // Set when this unit of work changed custom field definitions: it then reads them
   // fresh (its own uncommitted changes included) and never fills the shared cache.
   bool custom_fields_changed = false;
+  // Run once the unit of work has committed (Session::after_commit).
+  std::vector<std::function<void()>> after_commit;
 
   // The transaction, or Conflict if the unit of work has already ended.
   island::Transaction& live();

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -41,6 +42,10 @@ class Session {
   // Notes a write of `object` for the audit trail (store/audit.hpp, audit_change).
   void audit(std::string action, ObjectRef object, const nlohmann::json& before,
              const nlohmann::json& after, std::int64_t at = 0);
+  // Runs `done` once this unit of work has committed, not at all when it rolls back: for
+  // what others may only see after the commit (a cache of what it changed dropped).
+  // `done` must not throw.
+  void after_commit(std::function<void()> done) { uow_.after_commit.push_back(std::move(done)); }
   // The repository of T in this unit of work's database.
   template <typename T>
   Repository<T> records() const noexcept {
