@@ -24,6 +24,7 @@
 #include "banyan/model/time.hpp"
 #include "banyan/model/user.hpp"
 #include "banyan/record_service.hpp"
+#include "banyan/relation_service.hpp"
 #include "banyan/saga/saga.hpp"
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/api_key_store.hpp"

@@ -22,6 +22,7 @@
 #include "banyan/model/team.hpp"
 #include "banyan/model/user.hpp"
 #include "banyan/record_service.hpp"
+#include "banyan/relation_service.hpp"
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/principal.hpp"
 #include "banyan/store/database.hpp"
@@ -147,6 +148,9 @@ class BANYAN_EXPORT Engine {
   RecordService<Stage> stages(const security::Principal& who);
   RecordService<Deal> deals(const security::Principal& who);
   RecordService<Activity> activities(const security::Principal& who);
+  // The links between records (tags, contact-company links, deal contacts, activity
+  // targets), checked as RelationService says.
+  RelationService relations(const security::Principal& who);
 
  private:
   struct Impl;

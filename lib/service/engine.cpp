@@ -116,6 +116,15 @@ struct Engine::Impl {
                       std::size_t count) { note_listed(*in_force, lister, type, count); }};
     return {repo, db.custom_fields(), db.audit(), who, std::move(in_force), std::move(hooks)};
   }
+
+  RelationService relations(const security::Principal& who,
+                            std::shared_ptr<const security::AccessPolicy> in_force) {
+    ServiceHooks hooks;
+    hooks.denied = [this](const security::Principal& denied_who, ObjectRef record) {
+      note_denied(denied_who, record);
+    };
+    return {db.relations(), who, std::move(in_force), std::move(hooks)};
+  }
 };
 
 Engine::Engine(store::Database& db, EngineOptions options)
@@ -374,6 +383,10 @@ RecordService<Deal> Engine::deals(const security::Principal& who) {
 }
 RecordService<Activity> Engine::activities(const security::Principal& who) {
   return impl_->service(impl_->db.activities(), who, policy());
+}
+
+RelationService Engine::relations(const security::Principal& who) {
+  return impl_->relations(who, policy());
 }
 
 }  // namespace banyan

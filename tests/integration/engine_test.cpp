@@ -493,5 +493,146 @@ TEST_P(EngineTest, APatchIsCheckedAsAnUpdateIs) {
   EXPECT_EQ(stored(westerners.id).email, westerners.email);
 }
 
+// A company or tag owned and placed like contact_of's contacts.
+template <typename T>
+T placed(store::Database& db, const std::string& name, const Principal& owner, Id team) {
+  return db.transact([&](store::UnitOfWork& uow) {
+    T record;
+    record.name = name;
+    record.owner_id = owner.user_id;
+    record.team_id = team;
+    if constexpr (std::is_same_v<T, Company>)
+      return db.companies().create(uow, record);
+    else
+      return db.tags().create(uow, record);
+  });
+}
+
+TEST_P(EngineTest, LinkingNeedsUpdateOnTheOwningSideAndReadOnTheOtherAndRefusalsChangeNothing) {
+  const auto eastern = placed<Company>(db(), "Eastern", rep, east);
+  const auto western = placed<Company>(db(), "Western", westerner, west);
+  const auto vip = placed<Tag>(db(), "vip", rep, east);
+  const auto links = [&](Id contact) {
+    return db().read(
+        [&](store::UnitOfWork& uow) { return db().relations().companies_of(uow, contact).size(); });
+  };
+  db().transact([&](store::UnitOfWork& uow) {
+    const auto as_rep = engine().relations(rep);
+    as_rep.link_company(uow, own.id, eastern.id, /*primary=*/true);
+    as_rep.tag(uow, vip.id, {ObjectType::kContact, own.id});
+  });
+  EXPECT_EQ(links(own.id), 1u);
+  // A teammate's contact is readable but not the rep's to change; a western company is
+  // not readable at all, so it does not exist for the rep.
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    engine().relations(rep).link_company(uow, teammates.id, eastern.id);
+  }),
+               PermissionDenied);
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    engine().relations(rep).link_company(uow, own.id, western.id);
+  }),
+               NotFound);
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    engine().relations(rep).tag(uow, vip.id, {ObjectType::kContact, teammates.id});
+  }),
+               PermissionDenied);
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    engine().relations(reader).unlink_company(uow, own.id, eastern.id);
+  }),
+               PermissionDenied);
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    engine().relations(westerner).unlink_company(uow, own.id, eastern.id);
+  }),
+               NotFound);
+  EXPECT_EQ(links(own.id), 1u);
+  EXPECT_EQ(links(teammates.id), 0u);
+  db().read([&](store::UnitOfWork& uow) {
+    EXPECT_TRUE(db().relations().tags_of(uow, {ObjectType::kContact, teammates.id}).empty());
+  });
+}
+
+TEST_P(EngineTest, AListOfLinksNamesOnlyTheRecordsThePrincipalMayRead) {
+  const auto eastern = placed<Company>(db(), "Eastern", rep, east);
+  const auto western = placed<Company>(db(), "Western", westerner, west);
+  const auto vip = placed<Tag>(db(), "vip", admin, east);
+  const auto secret = placed<Tag>(db(), "secret", admin, west);
+  db().transact([&](store::UnitOfWork& uow) {
+    const auto as_admin = engine().relations(admin);
+    as_admin.link_company(uow, own.id, eastern.id);
+    as_admin.link_company(uow, own.id, western.id);
+    as_admin.link_company(uow, westerners.id, western.id);
+    as_admin.tag(uow, vip.id, {ObjectType::kContact, own.id});
+    as_admin.tag(uow, secret.id, {ObjectType::kContact, own.id});
+    as_admin.tag(uow, vip.id, {ObjectType::kContact, westerners.id});
+  });
+  db().read([&](store::UnitOfWork& uow) {
+    const auto as_rep = engine().relations(rep);
+    const auto companies = as_rep.companies_of(uow, own.id);
+    ASSERT_EQ(companies.size(), 1u);
+    EXPECT_EQ(companies.front().company_id, eastern.id);
+    EXPECT_EQ(as_rep.tags_of(uow, {ObjectType::kContact, own.id}), std::vector<Id>{vip.id});
+    EXPECT_EQ(as_rep.tagged_with(uow, vip.id),
+              (std::vector<ObjectRef>{{ObjectType::kContact, own.id}}));
+    EXPECT_THROW(as_rep.contacts_of(uow, western.id), NotFound);
+    EXPECT_THROW(as_rep.tags_of(uow, {ObjectType::kContact, westerners.id}), NotFound);
+    EXPECT_EQ(engine().relations(admin).companies_of(uow, own.id).size(), 2u);
+    EXPECT_EQ(engine().relations(admin).contacts_of(uow, western.id).size(), 2u);
+    EXPECT_THROW(engine().relations(nobody).companies_of(uow, own.id), NotFound);
+  });
+}
+
+TEST_P(EngineTest, DealContactsAndActivityTargetsAreCheckedAsOtherLinksAre) {
+  const auto sales = make_pipeline();
+  const auto [deal, activity] = db().transact([&](store::UnitOfWork& uow) {
+    Deal d;
+    d.title = "Big one";
+    d.pipeline_id = sales.pipeline.id;
+    d.stage_id = sales.lead.id;
+    d.owner_id = rep.user_id;
+    d.team_id = east;
+    Activity a;
+    a.subject = "Call";
+    a.owner_id = rep.user_id;
+    a.team_id = east;
+    return std::pair{db().deals().create(uow, d), db().activities().create(uow, a)};
+  });
+  db().transact([&](store::UnitOfWork& uow) {
+    const auto as_rep = engine().relations(rep);
+    as_rep.add_deal_contact(uow, deal.id, teammates.id, DealRole::kDecisionMaker);
+    as_rep.link_activity(uow, activity.id, {ObjectType::kContact, teammates.id});
+  });
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    engine().relations(rep).add_deal_contact(uow, deal.id, westerners.id, DealRole::kOther);
+  }),
+               NotFound);
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    engine().relations(teammate).remove_deal_contact(uow, deal.id, teammates.id);
+  }),
+               PermissionDenied);
+  EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
+    engine().relations(teammate).unlink_activity(uow, activity.id,
+                                                 {ObjectType::kContact, teammates.id});
+  }),
+               PermissionDenied);
+  db().transact([&](store::UnitOfWork& uow) {
+    engine().relations(admin).add_deal_contact(uow, deal.id, westerners.id, DealRole::kOther);
+    engine().relations(admin).link_activity(uow, activity.id,
+                                            {ObjectType::kContact, westerners.id});
+  });
+  db().read([&](store::UnitOfWork& uow) {
+    const auto as_rep = engine().relations(rep);
+    const auto contacts = as_rep.deal_contacts(uow, deal.id);
+    ASSERT_EQ(contacts.size(), 1u);
+    EXPECT_EQ(contacts.front().contact_id, teammates.id);
+    EXPECT_EQ(contacts.front().role, DealRole::kDecisionMaker);
+    EXPECT_EQ(as_rep.activity_targets(uow, activity.id),
+              (std::vector<ObjectRef>{{ObjectType::kContact, teammates.id}}));
+    EXPECT_EQ(as_rep.activities_of(uow, {ObjectType::kContact, teammates.id}),
+              std::vector<Id>{activity.id});
+    EXPECT_EQ(engine().relations(admin).deal_contacts(uow, deal.id).size(), 2u);
+    EXPECT_THROW(engine().relations(westerner).deal_contacts(uow, deal.id), NotFound);
+  });
+}
+
 }  // namespace
 }  // namespace banyan::test

@@ -1,0 +1,72 @@
+// RelationService: the links between records (store::Relations) as a principal may make,
+// break and list them. Obtain one from Engine (engine.relations(who)).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "banyan/export.hpp"
+#include "banyan/model/deal.hpp"
+#include "banyan/model/record.hpp"
+#include "banyan/record_service.hpp"
+#include "banyan/security/access_policy.hpp"
+#include "banyan/security/principal.hpp"
+#include "banyan/store/relations.hpp"
+#include "banyan/store/unit_of_work.hpp"
+
+namespace banyan {
+
+// A light value valid while its Database lives; every method works in the caller's unit
+// of work and fails like store::Relations, plus:
+//  - every record named must be one the principal may read, else NotFound as if it did
+//    not exist (and the refused read is noted for the audit trail, as RecordService
+//    does);
+//  - linking and unlinking change the owning side, so they need update on it: the
+//    contact of a contact-company link, the deal of a deal contact, the activity of an
+//    activity target, the tagged record of a tag (PermissionDenied otherwise, nothing
+//    changed); the other end needs read only;
+//  - a list names only the linked records the principal may read: the others are left
+//    out, unnoted (listing what one may see is not probing).
+class BANYAN_EXPORT RelationService {
+ public:
+  RelationService(store::Relations relations, security::Principal who,
+                  std::shared_ptr<const security::AccessPolicy> policy,
+                  ServiceHooks hooks = {}) noexcept;
+
+  void link_company(store::UnitOfWork& uow, Id contact_id, Id company_id,
+                    bool primary = false) const;
+  void unlink_company(store::UnitOfWork& uow, Id contact_id, Id company_id) const;
+  std::vector<store::ContactCompanyLink> companies_of(store::UnitOfWork& uow, Id contact_id) const;
+  std::vector<store::ContactCompanyLink> contacts_of(store::UnitOfWork& uow, Id company_id) const;
+
+  void add_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id, DealRole role) const;
+  void remove_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id) const;
+  std::vector<store::DealContactLink> deal_contacts(store::UnitOfWork& uow, Id deal_id) const;
+
+  void link_activity(store::UnitOfWork& uow, Id activity_id, ObjectRef target) const;
+  void unlink_activity(store::UnitOfWork& uow, Id activity_id, ObjectRef target) const;
+  std::vector<ObjectRef> activity_targets(store::UnitOfWork& uow, Id activity_id) const;
+  std::vector<Id> activities_of(store::UnitOfWork& uow, ObjectRef target) const;
+
+  void tag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const;
+  void untag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const;
+  std::vector<Id> tags_of(store::UnitOfWork& uow, ObjectRef target) const;
+  std::vector<ObjectRef> tagged_with(store::UnitOfWork& uow, Id tag_id) const;
+
+  const security::Principal& principal() const noexcept { return who_; }
+
+ private:
+  // Where `record` stands, when the principal may read it; NotFound (noted) otherwise.
+  security::RecordScope readable(store::UnitOfWork& uow, ObjectRef record) const;
+  // Whether the principal may read `record`; false for one that does not exist.
+  bool visible(store::UnitOfWork& uow, ObjectRef record) const;
+  // `record` readable and changeable by the principal; the other end readable.
+  void require_link(store::UnitOfWork& uow, ObjectRef owner, ObjectRef other) const;
+
+  store::Relations relations_;
+  security::Principal who_;
+  std::shared_ptr<const security::AccessPolicy> policy_;
+  ServiceHooks hooks_;
+};
+
+}  // namespace banyan

@@ -1,0 +1,160 @@
+#include "banyan/relation_service.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "banyan/errors.hpp"
+#include "model/record_types.hpp"
+#include "store/session.hpp"
+
+namespace banyan {
+
+using security::Action;
+
+RelationService::RelationService(store::Relations relations, security::Principal who,
+                                 std::shared_ptr<const security::AccessPolicy> policy,
+                                 ServiceHooks hooks) noexcept
+    : relations_(relations),
+      who_(std::move(who)),
+      policy_(std::move(policy)),
+      hooks_(std::move(hooks)) {}
+
+namespace {
+
+// Where `record` stands; nullopt when it does not exist.
+std::optional<security::RecordScope> scope_of(store::UnitOfWork& uow, ObjectRef record) {
+  std::optional<security::RecordScope> scope;
+  banyan::detail::with_record_type(record.type, [&]<typename T>() {
+    if (auto found = store::Session(uow).records<T>().find(uow, record.id))
+      scope = security::RecordScope::of(*found);
+  });
+  return scope;
+}
+
+}  // namespace
+
+security::RecordScope RelationService::readable(store::UnitOfWork& uow, ObjectRef record) const {
+  const auto scope = scope_of(uow, record);
+  const bool hidden = scope && !policy_->allows(who_, Action::kRead, record.type, *scope);
+  if (hidden && hooks_.denied) hooks_.denied(who_, record);
+  if (!scope || hidden)
+    throw NotFound("no " + std::string(to_string(record.type)) + " with id " +
+                   std::to_string(record.id));
+  return *scope;
+}
+
+bool RelationService::visible(store::UnitOfWork& uow, ObjectRef record) const {
+  const auto scope = scope_of(uow, record);
+  return scope && policy_->allows(who_, Action::kRead, record.type, *scope);
+}
+
+void RelationService::require_link(store::UnitOfWork& uow, ObjectRef owner, ObjectRef other) const {
+  const auto place = readable(uow, owner);
+  readable(uow, other);
+  policy_->require(who_, Action::kUpdate, owner.type, place);
+}
+
+void RelationService::link_company(store::UnitOfWork& uow, Id contact_id, Id company_id,
+                                   bool primary) const {
+  require_link(uow, {ObjectType::kContact, contact_id}, {ObjectType::kCompany, company_id});
+  relations_.link_company(uow, contact_id, company_id, primary);
+}
+
+void RelationService::unlink_company(store::UnitOfWork& uow, Id contact_id, Id company_id) const {
+  require_link(uow, {ObjectType::kContact, contact_id}, {ObjectType::kCompany, company_id});
+  relations_.unlink_company(uow, contact_id, company_id);
+}
+
+std::vector<store::ContactCompanyLink> RelationService::companies_of(store::UnitOfWork& uow,
+                                                                     Id contact_id) const {
+  readable(uow, {ObjectType::kContact, contact_id});
+  auto links = relations_.companies_of(uow, contact_id);
+  std::erase_if(links, [&](const auto& l) {
+    return !visible(uow, {ObjectType::kCompany, l.company_id});
+  });
+  return links;
+}
+
+std::vector<store::ContactCompanyLink> RelationService::contacts_of(store::UnitOfWork& uow,
+                                                                    Id company_id) const {
+  readable(uow, {ObjectType::kCompany, company_id});
+  auto links = relations_.contacts_of(uow, company_id);
+  std::erase_if(links, [&](const auto& l) {
+    return !visible(uow, {ObjectType::kContact, l.contact_id});
+  });
+  return links;
+}
+
+void RelationService::add_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id,
+                                       DealRole role) const {
+  require_link(uow, {ObjectType::kDeal, deal_id}, {ObjectType::kContact, contact_id});
+  relations_.add_deal_contact(uow, deal_id, contact_id, role);
+}
+
+void RelationService::remove_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id) const {
+  require_link(uow, {ObjectType::kDeal, deal_id}, {ObjectType::kContact, contact_id});
+  relations_.remove_deal_contact(uow, deal_id, contact_id);
+}
+
+std::vector<store::DealContactLink> RelationService::deal_contacts(store::UnitOfWork& uow,
+                                                                   Id deal_id) const {
+  readable(uow, {ObjectType::kDeal, deal_id});
+  auto links = relations_.deal_contacts(uow, deal_id);
+  std::erase_if(links, [&](const auto& l) {
+    return !visible(uow, {ObjectType::kContact, l.contact_id});
+  });
+  return links;
+}
+
+void RelationService::link_activity(store::UnitOfWork& uow, Id activity_id,
+                                    ObjectRef target) const {
+  require_link(uow, {ObjectType::kActivity, activity_id}, target);
+  relations_.link_activity(uow, activity_id, target);
+}
+
+void RelationService::unlink_activity(store::UnitOfWork& uow, Id activity_id,
+                                      ObjectRef target) const {
+  require_link(uow, {ObjectType::kActivity, activity_id}, target);
+  relations_.unlink_activity(uow, activity_id, target);
+}
+
+std::vector<ObjectRef> RelationService::activity_targets(store::UnitOfWork& uow,
+                                                         Id activity_id) const {
+  readable(uow, {ObjectType::kActivity, activity_id});
+  auto targets = relations_.activity_targets(uow, activity_id);
+  std::erase_if(targets, [&](ObjectRef t) { return !visible(uow, t); });
+  return targets;
+}
+
+std::vector<Id> RelationService::activities_of(store::UnitOfWork& uow, ObjectRef target) const {
+  readable(uow, target);
+  auto ids = relations_.activities_of(uow, target);
+  std::erase_if(ids, [&](Id id) { return !visible(uow, {ObjectType::kActivity, id}); });
+  return ids;
+}
+
+void RelationService::tag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const {
+  require_link(uow, target, {ObjectType::kTag, tag_id});
+  relations_.tag(uow, tag_id, target);
+}
+
+void RelationService::untag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const {
+  require_link(uow, target, {ObjectType::kTag, tag_id});
+  relations_.untag(uow, tag_id, target);
+}
+
+std::vector<Id> RelationService::tags_of(store::UnitOfWork& uow, ObjectRef target) const {
+  readable(uow, target);
+  auto ids = relations_.tags_of(uow, target);
+  std::erase_if(ids, [&](Id id) { return !visible(uow, {ObjectType::kTag, id}); });
+  return ids;
+}
+
+std::vector<ObjectRef> RelationService::tagged_with(store::UnitOfWork& uow, Id tag_id) const {
+  readable(uow, {ObjectType::kTag, tag_id});
+  auto targets = relations_.tagged_with(uow, tag_id);
+  std::erase_if(targets, [&](ObjectRef t) { return !visible(uow, t); });
+  return targets;
+}
+
+}  // namespace banyan
