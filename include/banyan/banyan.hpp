@@ -2,6 +2,7 @@
 #pragma once
 
 #include "banyan/admin_service.hpp"
+#include "banyan/custom_field_service.hpp"
 #include "banyan/engine.hpp"
 #include "banyan/errors.hpp"
 #include "banyan/export.hpp"

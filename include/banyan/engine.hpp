@@ -11,6 +11,7 @@
 #include <string>
 
 #include "banyan/admin_service.hpp"
+#include "banyan/custom_field_service.hpp"
 #include "banyan/export.hpp"
 #include "banyan/model/activity.hpp"
 #include "banyan/model/company.hpp"
@@ -151,6 +152,8 @@ class BANYAN_EXPORT Engine {
   // The links between records (tags, contact-company links, deal contacts, activity
   // targets), checked as RelationService says.
   RelationService relations(const security::Principal& who);
+  // Custom field definitions: read with their type, changed by its administrators.
+  CustomFieldService custom_fields(const security::Principal& who);
 
  private:
   struct Impl;

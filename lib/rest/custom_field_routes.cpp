@@ -44,32 +44,19 @@ CustomValue backfill_value(const CustomFieldDefinition& d, const json& v) {
   return value;
 }
 
-// A definition that the principal administers (its type's `admin` action).
-CustomFieldDefinition administered(ApiContext& api, store::UnitOfWork& uow, const RouteCall& c) {
-  auto d = api.db.custom_fields().get(uow, c.id());
-  api.engine.require(c.principal(), Action::kAdmin, d.object_type);
-  return d;
+// The definitions as the request's principal may read and change them.
+CustomFieldService definitions(ApiContext& api, RouteCall& c) {
+  return api.engine.custom_fields(c.principal());
 }
 
 // GET /v1/custom-fields[?object_type=]: of one type, or of every type the principal reads.
 HttpResponse list_definitions(ApiContext& api, RouteCall& c) {
-  const Who& who = c.principal();
-  std::vector<ObjectType> types;
-  if (auto wanted = query_value(c.target, "object_type")) {
-    types.push_back(parse_object_type(*wanted));
-    api.engine.require(who, Action::kRead, types.back());
-  } else {
-    const auto policy = api.engine.policy();
-    for (auto type : {ObjectType::kUser, ObjectType::kTeam, ObjectType::kTag, ObjectType::kCompany,
-                      ObjectType::kContact, ObjectType::kLead, ObjectType::kPipeline,
-                      ObjectType::kStage, ObjectType::kDeal, ObjectType::kActivity})
-      if (policy->scope(who, Action::kRead, type) != security::Scope::kNone) types.push_back(type);
-  }
+  std::optional<ObjectType> type;
+  if (auto wanted = query_value(c.target, "object_type")) type = parse_object_type(*wanted);
+  const auto of = definitions(api, c);
   json items = json::array();
   api.db.read([&](store::UnitOfWork& uow) {
-    for (auto type : types)
-      for (const auto& d : api.db.custom_fields().list(uow, type))
-        items.push_back(definition_json(d));
+    for (const auto& d : of.list(uow, type)) items.push_back(definition_json(d));
   });
   return json_response(200, json{{"items", items}});
 }
@@ -84,11 +71,11 @@ HttpResponse define(ApiContext& api, RouteCall& c) {
   }
   CustomFieldDefinition d;
   apply_definition_json(d, body, true);
-  api.engine.require(who, Action::kAdmin, d.object_type);
+  const auto of = definitions(api, c);
   std::optional<CustomValue> value;
   Id made_id = 0;
   HttpResponse out = api.write(c, [&](store::UnitOfWork& uow) {
-    const auto made = api.db.custom_fields().define(uow, d);
+    const auto made = of.define(uow, d);
     made_id = made.id;
     if (backfill) value = backfill_value(made, *backfill);
     // A backfill, if any, is queued: it starts once this commits.
@@ -107,8 +94,7 @@ HttpResponse get_definition(ApiContext& api, RouteCall& c) {
   const Id id = c.id();
   const auto progress = api.backfills.progress(id);
   return json_response(200, api.db.read([&](store::UnitOfWork& uow) {
-    auto d = api.db.custom_fields().get(uow, id);
-    api.engine.require(c.principal(), Action::kRead, d.object_type);
+    const auto d = definitions(api, c).get(uow, id);
     return definition_answer(api, uow, c.principal(), d, progress);
   }));
 }
@@ -117,20 +103,22 @@ HttpResponse update_definition(ApiContext& api, RouteCall& c) {
   const json body = api.body_object(c.request);
   const auto expected = if_match(c.request);
   const auto progress = api.backfills.progress(c.id());
+  const auto of = definitions(api, c);
   std::optional<ObjectType> now_sensitive;
   HttpResponse out = api.write(c, [&](store::UnitOfWork& uow) {
-    auto d = administered(api, uow, c);
+    auto d = of.get(uow, c.id());
+    api.engine.require(c.principal(), Action::kAdmin, d.object_type);  // before the version
     check_version(expected, d.version);
     const bool was_sensitive = d.sensitive;
     apply_definition_json(d, body, false);
-    const auto updated = api.db.custom_fields().update(uow, d);
+    const auto updated = of.update(uow, d);
     if (updated.sensitive && !was_sensitive) now_sensitive = updated.object_type;
     return json_response(200, definition_answer(api, uow, c.principal(), updated, progress));
   });
   if (now_sensitive && out.status == 200) {
     // The values already stored are sealed now, in batches, and the answer says how many.
     json answer = json::parse(out.body);
-    answer["sealed_records"] = api.db.seal_sensitive_values(*now_sensitive);
+    answer["sealed_records"] = of.seal_sensitive_values(*now_sensitive);
     out.body = answer.dump();
   }
   return out;
@@ -138,8 +126,7 @@ HttpResponse update_definition(ApiContext& api, RouteCall& c) {
 
 HttpResponse remove_definition(ApiContext& api, RouteCall& c) {
   return api.write(c, [&](store::UnitOfWork& uow) {
-    administered(api, uow, c);
-    api.db.custom_fields().remove(uow, c.id());
+    definitions(api, c).remove(uow, c.id());
     return no_content();
   });
 }
@@ -150,7 +137,8 @@ HttpResponse start_backfill(ApiContext& api, RouteCall& c) {
   if (!body.contains("value"))
     throw ValidationError("value: the value to give records without one", "value");
   const auto [d, value] = api.db.read([&](store::UnitOfWork& uow) {
-    auto def = administered(api, uow, c);
+    auto def = definitions(api, c).get(uow, c.id());
+    api.engine.require(c.principal(), Action::kAdmin, def.object_type);
     return std::make_pair(def, backfill_value(def, body["value"]));
   });
   const auto progress = api.backfills.start(c.principal(), d.id, value, c.request.remote);
@@ -171,8 +159,7 @@ std::string string_member(const json& body, const char* name, const char* what) 
 HttpResponse rename(ApiContext& api, RouteCall& c) {
   const std::string name = string_member(api.body_object(c.request), "name", "the new name");
   return api.write(c, [&](store::UnitOfWork& uow) {
-    administered(api, uow, c);
-    return json_response(200, definition_json(api.db.custom_fields().rename(uow, c.id(), name)));
+    return json_response(200, definition_json(definitions(api, c).rename(uow, c.id(), name)));
   });
 }
 
@@ -180,9 +167,7 @@ HttpResponse change_type(ApiContext& api, RouteCall& c) {
   const auto type =
       parse_custom_field_type(string_member(api.body_object(c.request), "type", "the new type"));
   return api.write(c, [&](store::UnitOfWork& uow) {
-    administered(api, uow, c);
-    return json_response(200,
-                         definition_json(api.db.custom_fields().change_type(uow, c.id(), type)));
+    return json_response(200, definition_json(definitions(api, c).change_type(uow, c.id(), type)));
   });
 }
 

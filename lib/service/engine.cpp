@@ -385,6 +385,10 @@ RecordService<Activity> Engine::activities(const security::Principal& who) {
   return impl_->service(impl_->db.activities(), who, policy());
 }
 
+CustomFieldService Engine::custom_fields(const security::Principal& who) {
+  return {impl_->db, who, policy()};
+}
+
 RelationService Engine::relations(const security::Principal& who) {
   return impl_->relations(who, policy());
 }

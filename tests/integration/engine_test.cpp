@@ -634,5 +634,74 @@ TEST_P(EngineTest, DealContactsAndActivityTargetsAreCheckedAsOtherLinksAre) {
   });
 }
 
+TEST_P(EngineTest, CustomFieldDefinitionsAreReadWithTheirTypeAndChangedOnlyByItsAdministrators) {
+  db().transact([&](store::UnitOfWork& uow) {
+    security::RoleStore().create(uow, {"contact_admin",
+                                       "Runs contacts only",
+                                       {{ObjectType::kContact, Action::kRead, Scope::kAll},
+                                        {ObjectType::kContact, Action::kAdmin, Scope::kAll}}});
+  });
+  engine().policy_changed();
+  const auto contact_admin = person("ca@example.com", {"contact_admin"}, {});
+  const auto [tier, stage] = db().transact([&](store::UnitOfWork& uow) {
+    const auto of = engine().custom_fields(contact_admin);
+    return std::pair{of.define(uow, custom_field("tier", CustomFieldType::kText)),
+                     engine().custom_fields(admin).define(
+                         uow, custom_field("phase", CustomFieldType::kText, ObjectType::kDeal))};
+  });
+  const auto stored_definitions = [&] {
+    return db().read([&](store::UnitOfWork& uow) {
+      std::vector<CustomFieldDefinition> all = db().custom_fields().list(uow, ObjectType::kContact);
+      for (auto& d : db().custom_fields().list(uow, ObjectType::kDeal)) all.push_back(d);
+      return all;
+    });
+  };
+  const auto before = stored_definitions();
+  ASSERT_EQ(before.size(), 2u);
+  // A type's administrator changes its definitions; anyone else is refused, and nothing
+  // changes.
+  const auto refused = [&](const Principal& who, const std::function<void(store::UnitOfWork&)>& f) {
+    EXPECT_THROW(db().transact(f), PermissionDenied) << who.name;
+  };
+  for (const auto& who : {rep, manager, reader, bot}) {
+    const auto of = engine().custom_fields(who);
+    refused(who, [&](auto& uow) { of.define(uow, custom_field("x", CustomFieldType::kText)); });
+    refused(who, [&](auto& uow) { of.rename(uow, tier.id, "level"); });
+    refused(who, [&](auto& uow) { of.change_type(uow, tier.id, CustomFieldType::kNumber); });
+    refused(who, [&](auto& uow) { of.deprecate(uow, tier.id); });
+    refused(who, [&](auto& uow) { of.remove(uow, tier.id); });
+    refused(who, [&](auto& uow) {
+      auto changed = tier;
+      changed.label = "Level";
+      of.update(uow, changed);
+    });
+    EXPECT_THROW(of.seal_sensitive_values(ObjectType::kContact), PermissionDenied);
+  }
+  const auto of_contacts = engine().custom_fields(contact_admin);
+  refused(contact_admin, [&](auto& uow) { of_contacts.remove(uow, stage.id); });
+  refused(contact_admin, [&](auto& uow) {
+    of_contacts.define(uow, custom_field("y", CustomFieldType::kText, ObjectType::kDeal));
+  });
+  EXPECT_EQ(stored_definitions(), before);
+  db().transact([&](store::UnitOfWork& uow) { of_contacts.rename(uow, tier.id, "level"); });
+  // Reading follows the type's read right: a list without a type names only the types
+  // the principal reads.
+  db().read([&](store::UnitOfWork& uow) {
+    const auto names = [](const std::vector<CustomFieldDefinition>& ds) {
+      std::vector<std::string> out;
+      for (const auto& d : ds) out.push_back(d.name);
+      return out;
+    };
+    EXPECT_EQ(names(of_contacts.list(uow)), std::vector<std::string>{"level"});
+    EXPECT_EQ(names(engine().custom_fields(rep).list(uow)),
+              (std::vector<std::string>{"level", "phase"}));
+    EXPECT_EQ(engine().custom_fields(rep).get(uow, stage.id).name, "phase");
+    EXPECT_THROW(of_contacts.get(uow, stage.id), PermissionDenied);
+    EXPECT_THROW(of_contacts.list(uow, ObjectType::kDeal), PermissionDenied);
+    EXPECT_TRUE(engine().custom_fields(nobody).list(uow).empty());
+    EXPECT_THROW(engine().custom_fields(nobody).list(uow, ObjectType::kContact), PermissionDenied);
+  });
+}
+
 }  // namespace
 }  // namespace banyan::test
