@@ -14,7 +14,7 @@ void add_store_commands(CLI::App& app, CommandContext& ctx) {
   ctx.on(app.add_subcommand("demo", "Load the demo data set and print what it holds"), [&ctx] {
     host::load_demo_data(ctx.db());
     ctx.out << "Demo data loaded into " << ctx.database_url << "\n\n";
-    host::print_pipeline_summary(ctx.db(), ctx.out);
+    host::print_pipeline_summary(ctx.engine(), CommandContext::principal(), ctx.out);
     ctx.out << '\n';
     host::print_custom_field_report(ctx.db(), ctx.out);
     host::print_converted_leads(ctx.db(), ctx.out);
@@ -22,7 +22,7 @@ void add_store_commands(CLI::App& app, CommandContext& ctx) {
   });
   ctx.on(app.add_subcommand("summary", "Print each pipeline's stages with counts and amounts"),
          [&ctx] {
-           host::print_pipeline_summary(ctx.db(), ctx.out);
+           host::print_pipeline_summary(ctx.engine(), CommandContext::principal(), ctx.out);
            return 0;
          });
   ctx.on(app.add_subcommand("pool-stats", "Print the connection pool's counters"), [&ctx] {

@@ -226,12 +226,12 @@ void load_demo_data(store::Database& db) {
   });
 }
 
-void print_pipeline_summary(store::Database& db, std::ostream& out) {
-  db.transact([&](UnitOfWork& uow) {
+void print_pipeline_summary(Engine& engine, const security::Principal& who, std::ostream& out) {
+  engine.database().read([&](UnitOfWork& uow) {
     store::PageRequest all_pipelines;
     all_pipelines.limit = 1000;
-    for (const Pipeline& p : db.pipelines().query(uow, all_pipelines).items) {
-      const store::PipelineSummary summary = db.deal_stages().summary(uow, p.id);
+    for (const Pipeline& p : engine.pipelines(who).query(uow, all_pipelines).items) {
+      const store::PipelineSummary summary = engine.pipeline_summary(uow, who, p.id);
       out << "Pipeline: " << p.name << "\n";
       char line[200];
       std::snprintf(line, sizeof line, "  %-20s %5s %22s %22s\n", "stage", "deals", "amount",

@@ -3,6 +3,7 @@
 
 #include <ostream>
 
+#include "banyan/engine.hpp"
 #include "banyan/store/database.hpp"
 
 namespace banyan::host {
@@ -11,8 +12,9 @@ namespace banyan::host {
 // tags). Idempotent: every record carries a "demo-..." external id and is upserted.
 void load_demo_data(store::Database& db);
 
-// Prints each pipeline's stages with deal count, total and weighted amount.
-void print_pipeline_summary(store::Database& db, std::ostream& out);
+// Prints each pipeline's stages with deal count, total and weighted amount, of the
+// deals `who` may read.
+void print_pipeline_summary(Engine& engine, const security::Principal& who, std::ostream& out);
 
 // Prints counts and a top record found through custom fields.
 void print_custom_field_report(store::Database& db, std::ostream& out);

@@ -27,6 +27,7 @@
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/principal.hpp"
 #include "banyan/store/database.hpp"
+#include "banyan/store/deal_stages.hpp"
 #include "banyan/store/duplicates.hpp"
 #include "banyan/store/lead_converter.hpp"
 
@@ -111,6 +112,15 @@ class BANYAN_EXPORT Engine {
   Deal reopen_deal(store::UnitOfWork& uow, const security::Principal& who, Id deal_id,
                    std::optional<Id> stage_id = std::nullopt,
                    std::optional<std::uint64_t> expected_version = std::nullopt);
+
+  // The stage history of a deal the principal may read (NotFound otherwise), oldest first.
+  std::vector<store::StageChange> stage_history(store::UnitOfWork& uow,
+                                                const security::Principal& who, Id deal_id);
+  // A pipeline the principal may read, summed over the deals it may read (its read scope
+  // on deals; PermissionDenied without any).
+  store::PipelineSummary pipeline_summary(store::UnitOfWork& uow, const security::Principal& who,
+                                          Id pipeline_id,
+                                          std::optional<DealStatus> status = std::nullopt);
 
   // How many records of a custom field's type hold no value for it (archived ones too).
   // Needs read on the type. `definition` as read from the registry.

@@ -118,9 +118,7 @@ HttpResponse move_deal(ApiContext& api, RouteCall& c, bool reopen) {
 HttpResponse stage_history(ApiContext& api, RouteCall& c) {
   const Id deal_id = c.id();
   auto history = api.db.read([&](store::UnitOfWork& uow) {
-    // NotFound for no such deal, or one it may not read.
-    api.engine.deals(c.principal()).get(uow, deal_id);
-    return api.db.deal_stages().history(uow, deal_id);
+    return api.engine.stage_history(uow, c.principal(), deal_id);
   });
   json items = json::array();
   for (const auto& move : history) {

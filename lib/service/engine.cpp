@@ -263,6 +263,21 @@ Deal Engine::reopen_deal(store::UnitOfWork& uow, const security::Principal& who,
   return of.get(uow, reopened.id);
 }
 
+std::vector<store::StageChange> Engine::stage_history(store::UnitOfWork& uow,
+                                                      const security::Principal& who, Id deal_id) {
+  deals(who).get(uow, deal_id);  // NotFound for no such deal, or one it may not read
+  return impl_->db.deal_stages().history(uow, deal_id);
+}
+
+store::PipelineSummary Engine::pipeline_summary(store::UnitOfWork& uow,
+                                                const security::Principal& who, Id pipeline_id,
+                                                std::optional<DealStatus> status) {
+  pipelines(who).get(uow, pipeline_id);  // NotFound for one it may not read
+  const auto scope = policy()->list_scope(who, security::Action::kRead, ObjectType::kDeal);
+  return impl_->db.deal_stages().summary(uow, pipeline_id, status,
+                                         {scope.all, scope.owner_id, scope.team_ids});
+}
+
 std::uint64_t Engine::count_without_value(store::UnitOfWork& uow, const security::Principal& who,
                                           const CustomFieldDefinition& definition) {
   require(who, security::Action::kRead, definition.object_type);

@@ -48,7 +48,8 @@ std::vector<StageChange> DealStages::history(UnitOfWork& uow, Id deal_id) const 
 }
 
 PipelineSummary DealStages::summary(UnitOfWork& uow, Id pipeline_id,
-                                    std::optional<DealStatus> status) const {
+                                    std::optional<DealStatus> status,
+                                    const CountedDeals& counted) const {
   PipelineSummary out;
   out.pipeline = Repository<Pipeline>(db_).get(uow, pipeline_id);
 
@@ -77,6 +78,18 @@ PipelineSummary DealStages::summary(UnitOfWork& uow, Id pipeline_id,
   if (status) {
     q.text(" AND status = ");
     q.param(detail::text_param(std::string(to_string(*status))));
+  }
+  if (!counted.all) {
+    q.text(" AND (1 = 0");
+    if (counted.owner_id) {
+      q.text(" OR owner_id = ");
+      q.param(int_param(static_cast<std::int64_t>(*counted.owner_id)));
+    }
+    for (Id team : counted.team_ids) {
+      q.text(" OR team_id = ");
+      q.param(int_param(static_cast<std::int64_t>(team)));
+    }
+    q.text(")");
   }
   q.text(" GROUP BY stage_id, currency ORDER BY stage_id, currency");
 

@@ -703,5 +703,40 @@ TEST_P(EngineTest, CustomFieldDefinitionsAreReadWithTheirTypeAndChangedOnlyByIts
   });
 }
 
+TEST_P(EngineTest, APipelineSummaryCountsOnlyTheDealsThePrincipalReadsAndHistoryIsScoped) {
+  const auto sales = make_pipeline();
+  const auto deal_of = [&](const Principal& owner, Id team, std::int64_t minor) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      Deal d;
+      d.title = owner.name + "'s deal";
+      d.pipeline_id = sales.pipeline.id;
+      d.stage_id = sales.proposal.id;
+      d.amount = Money{minor, "USD"};
+      d.owner_id = owner.user_id;
+      d.team_id = team;
+      return db().deals().create(uow, d);
+    });
+  };
+  const Deal reps = deal_of(rep, east, 10000);
+  deal_of(teammate, east, 20000);
+  const Deal westerners_deal = deal_of(westerner, west, 40000);
+  const auto summed = [&](const Principal& who) {
+    return db().read([&](store::UnitOfWork& uow) {
+      const auto s = engine().pipeline_summary(uow, who, sales.pipeline.id);
+      EXPECT_EQ(s.stages.size(), 4u);
+      return std::pair{s.deals, s.amount.empty() ? std::int64_t{0} : s.amount.front().minor_units};
+    });
+  };
+  EXPECT_EQ(summed(admin), (std::pair<std::uint64_t, std::int64_t>{3, 70000}));
+  EXPECT_EQ(summed(rep), (std::pair<std::uint64_t, std::int64_t>{2, 30000})) << "its teams'";
+  EXPECT_EQ(summed(westerner), (std::pair<std::uint64_t, std::int64_t>{1, 40000}));
+  EXPECT_EQ(summed(reader), (std::pair<std::uint64_t, std::int64_t>{3, 70000}));
+  db().read([&](store::UnitOfWork& uow) {
+    EXPECT_EQ(engine().stage_history(uow, rep, reps.id).size(), 1u);
+    EXPECT_THROW(engine().stage_history(uow, rep, westerners_deal.id), NotFound);
+    EXPECT_EQ(engine().stage_history(uow, westerner, westerners_deal.id).size(), 1u);
+  });
+}
+
 }  // namespace
 }  // namespace banyan::test

@@ -50,6 +50,14 @@ struct BANYAN_EXPORT PipelineSummary {
   std::vector<Money> weighted_amount;
 };
 
+// Which deals a summary counts: every one, or those owned by `owner_id` or assigned to one
+// of `team_ids` (neither: none). The service layer passes the caller's read scope.
+struct BANYAN_EXPORT CountedDeals {
+  bool all = true;
+  std::optional<Id> owner_id;
+  std::vector<Id> team_ids;
+};
+
 // Obtain from Database::deal_stages(); valid while the Database lives.
 class BANYAN_EXPORT DealStages {
  public:
@@ -65,10 +73,11 @@ class BANYAN_EXPORT DealStages {
   // `expected_version` is given and stale.
   Deal reopen(UnitOfWork& uow, Id deal_id, std::optional<Id> stage_id = std::nullopt,
               std::optional<std::uint64_t> expected_version = std::nullopt) const;
-  // Non-archived deals of the pipeline, optionally only those with `status`. NotFound if
-  // there is no such pipeline.
+  // Non-archived deals of the pipeline, optionally only those with `status`, of those
+  // `counted`. NotFound if there is no such pipeline.
   PipelineSummary summary(UnitOfWork& uow, Id pipeline_id,
-                          std::optional<DealStatus> status = std::nullopt) const;
+                          std::optional<DealStatus> status = std::nullopt,
+                          const CountedDeals& counted = {}) const;
 
  private:
   detail::DatabaseState* db_;
