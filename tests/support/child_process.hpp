@@ -25,9 +25,10 @@ class ChildProcess {
   bool running();
   // Everything the process printed so far.
   std::string output() const;
-  // Waits until the output contains `text`.
+  // Waits until the output contains `text`. The limit is generous: a node process starting
+  // on a loaded 2-core machine once took longer than 30 s.
   bool wait_for_output(const std::string& text,
-                       std::chrono::milliseconds limit = std::chrono::seconds(30));
+                       std::chrono::milliseconds limit = std::chrono::seconds(90));
 
  private:
   pid_t pid_ = -1;
