@@ -32,7 +32,7 @@ class CommandContext {
   // The Engine on that database. The CLI acts as the system principal: whoever runs it
   // holds the database itself. Its writes are the system's in the audit trail, from "cli".
   Engine& engine();
-  AdminService admin() { return engine().admin(security::Principal::system()); }
+  AdminService admin() { return engine().admin(principal()); }
   static const security::Principal& principal() {
     static const security::Principal system = security::Principal::system();
     return system;

@@ -38,6 +38,9 @@ class BANYAN_EXPORT CustomFieldService {
   std::vector<CustomFieldDefinition> list(store::UnitOfWork& uow,
                                           std::optional<ObjectType> type = std::nullopt) const;
   CustomFieldDefinition get(store::UnitOfWork& uow, Id id) const;
+  // The definition `id`, when the principal administers its type (PermissionDenied
+  // otherwise): for a change prepared before it is made.
+  CustomFieldDefinition administered(store::UnitOfWork& uow, Id id) const;
 
   CustomFieldDefinition define(store::UnitOfWork& uow,
                                const CustomFieldDefinition& definition) const;
@@ -60,8 +63,6 @@ class BANYAN_EXPORT CustomFieldService {
  private:
   // PermissionDenied unless the principal holds `action` on `type` at some scope.
   void require(security::Action action, ObjectType type) const;
-  // The definition `id`, which the principal administers.
-  CustomFieldDefinition administered(store::UnitOfWork& uow, Id id) const;
 
   store::Database* db_;
   store::CustomFieldRegistry registry_;

@@ -58,8 +58,10 @@ class BANYAN_EXPORT RelationService {
  private:
   // Where `record` stands, when the principal may read it; NotFound (noted) otherwise.
   security::RecordScope readable(store::UnitOfWork& uow, ObjectRef record) const;
-  // Whether the principal may read `record`; false for one that does not exist.
-  bool visible(store::UnitOfWork& uow, ObjectRef record) const;
+  // `items` without those whose record (`ref_of(item)`) the principal may not read.
+  template <typename Item, typename RefOf>
+  std::vector<Item> readable_only(store::UnitOfWork& uow, std::vector<Item> items,
+                                  RefOf ref_of) const;
   // `record` readable and changeable by the principal; the other end readable.
   void require_link(store::UnitOfWork& uow, ObjectRef owner, ObjectRef other) const;
 

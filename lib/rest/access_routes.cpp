@@ -72,9 +72,6 @@ json api_key_json(const security::ApiKey& k) {
       {"revoked_at", k.revoked_at ? json(format_timestamp(*k.revoked_at)) : json(nullptr)}};
 }
 
-// Every route here is an administrator's: Engine::admin refuses anyone else.
-AdminService admin(ApiContext& api, const RouteCall& c) { return api.engine.admin(c.principal()); }
-
 HttpResponse list_roles(ApiContext& api, RouteCall& c) {
   const auto service = admin(api, c);
   json items = json::array();

@@ -101,9 +101,6 @@ json audit_entry_json(const store::AuditEntry& e) {
           {"hash", e.hash}};
 }
 
-// Every route here is an administrator's: Engine::admin refuses anyone else.
-AdminService admin(ApiContext& api, const RouteCall& c) { return api.engine.admin(c.principal()); }
-
 messaging::DeadLetterStore dead_letters(ApiContext& api, const RouteCall& c) {
   return admin(api, c).dead_letters();
 }

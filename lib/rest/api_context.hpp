@@ -77,4 +77,10 @@ class ApiContext {
 // Object types by their collection's name in paths ("contacts").
 std::optional<ObjectType> type_of_collection(const std::string& name);
 
+// The installation's administration as the request's principal: Engine::admin refuses
+// (403) anyone but an administrator.
+inline AdminService admin(ApiContext& api, const RouteCall& c) {
+  return api.engine.admin(c.principal());
+}
+
 }  // namespace banyan::rest

@@ -8,7 +8,6 @@ namespace banyan::rest {
 namespace {
 
 using namespace openapi;
-using security::Action;
 
 json backfill_json(const BackfillJobs::Progress& p) {
   json out{{"state", std::string(BackfillJobs::to_string(p.state))},
@@ -106,8 +105,7 @@ HttpResponse update_definition(ApiContext& api, RouteCall& c) {
   const auto of = definitions(api, c);
   std::optional<ObjectType> now_sensitive;
   HttpResponse out = api.write(c, [&](store::UnitOfWork& uow) {
-    auto d = of.get(uow, c.id());
-    api.engine.require(c.principal(), Action::kAdmin, d.object_type);  // before the version
+    auto d = of.administered(uow, c.id());  // refused before the version is compared
     check_version(expected, d.version);
     const bool was_sensitive = d.sensitive;
     apply_definition_json(d, body, false);
@@ -137,8 +135,7 @@ HttpResponse start_backfill(ApiContext& api, RouteCall& c) {
   if (!body.contains("value"))
     throw ValidationError("value: the value to give records without one", "value");
   const auto [d, value] = api.db.read([&](store::UnitOfWork& uow) {
-    auto def = definitions(api, c).get(uow, c.id());
-    api.engine.require(c.principal(), Action::kAdmin, def.object_type);
+    auto def = definitions(api, c).administered(uow, c.id());
     return std::make_pair(def, backfill_value(def, body["value"]));
   });
   const auto progress = api.backfills.start(c.principal(), d.id, value, c.request.remote);

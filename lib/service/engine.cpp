@@ -103,32 +103,34 @@ struct Engine::Impl {
     return std::to_string(window.count()) + " ms";
   }
 
+  // What services call on a read refused for scope: noted here (note_denied).
+  std::function<void(const security::Principal&, ObjectRef)> denied_hook() {
+    return [this](const security::Principal& who, ObjectRef record) { note_denied(who, record); };
+  }
+
   // The service of one record type as `who`: checked against the policy in force, its
   // refused reads and listed records noted here.
   template <typename T>
   RecordService<T> service(store::Repository<T> repo, const security::Principal& who,
                            std::shared_ptr<const security::AccessPolicy> in_force) {
-    ServiceHooks hooks{
-        .denied = [this](const security::Principal& denied_who,
-                         ObjectRef record) { note_denied(denied_who, record); },
-        .listed = [this, in_force](
-                      const security::Principal& lister, ObjectType type,
-                      std::size_t count) { note_listed(*in_force, lister, type, count); }};
+    ServiceHooks hooks{.denied = denied_hook(),
+                       .listed = [this, in_force](const security::Principal& lister,
+                                                  ObjectType type, std::size_t count) {
+                         note_listed(*in_force, lister, type, count);
+                       }};
     return {repo, db.custom_fields(), db.audit(), who, std::move(in_force), std::move(hooks)};
   }
 
   RelationService relations(const security::Principal& who,
                             std::shared_ptr<const security::AccessPolicy> in_force) {
     ServiceHooks hooks;
-    hooks.denied = [this](const security::Principal& denied_who, ObjectRef record) {
-      note_denied(denied_who, record);
-    };
+    hooks.denied = denied_hook();
     return {db.relations(), who, std::move(in_force), std::move(hooks)};
   }
 };
 
 Engine::Engine(store::Database& db, EngineOptions options)
-    : impl_(std::make_unique<Impl>(db, options)) {}
+    : impl_(std::make_unique<Impl>(db, std::move(options))) {}
 Engine::~Engine() = default;
 
 store::Database& Engine::database() noexcept { return impl_->db; }

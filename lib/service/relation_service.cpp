@@ -43,9 +43,15 @@ security::RecordScope RelationService::readable(store::UnitOfWork& uow, ObjectRe
   return *scope;
 }
 
-bool RelationService::visible(store::UnitOfWork& uow, ObjectRef record) const {
-  const auto scope = scope_of(uow, record);
-  return scope && policy_->allows(who_, Action::kRead, record.type, *scope);
+template <typename Item, typename RefOf>
+std::vector<Item> RelationService::readable_only(store::UnitOfWork& uow, std::vector<Item> items,
+                                                 RefOf ref_of) const {
+  std::erase_if(items, [&](const Item& item) {
+    const ObjectRef record = ref_of(item);
+    const auto scope = scope_of(uow, record);
+    return !scope || !policy_->allows(who_, Action::kRead, record.type, *scope);
+  });
+  return items;
 }
 
 void RelationService::require_link(store::UnitOfWork& uow, ObjectRef owner, ObjectRef other) const {
@@ -68,21 +74,17 @@ void RelationService::unlink_company(store::UnitOfWork& uow, Id contact_id, Id c
 std::vector<store::ContactCompanyLink> RelationService::companies_of(store::UnitOfWork& uow,
                                                                      Id contact_id) const {
   readable(uow, {ObjectType::kContact, contact_id});
-  auto links = relations_.companies_of(uow, contact_id);
-  std::erase_if(links, [&](const auto& l) {
-    return !visible(uow, {ObjectType::kCompany, l.company_id});
+  return readable_only(uow, relations_.companies_of(uow, contact_id), [](const auto& l) {
+    return ObjectRef{ObjectType::kCompany, l.company_id};
   });
-  return links;
 }
 
 std::vector<store::ContactCompanyLink> RelationService::contacts_of(store::UnitOfWork& uow,
                                                                     Id company_id) const {
   readable(uow, {ObjectType::kCompany, company_id});
-  auto links = relations_.contacts_of(uow, company_id);
-  std::erase_if(links, [&](const auto& l) {
-    return !visible(uow, {ObjectType::kContact, l.contact_id});
+  return readable_only(uow, relations_.contacts_of(uow, company_id), [](const auto& l) {
+    return ObjectRef{ObjectType::kContact, l.contact_id};
   });
-  return links;
 }
 
 void RelationService::add_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id,
@@ -99,11 +101,9 @@ void RelationService::remove_deal_contact(store::UnitOfWork& uow, Id deal_id, Id
 std::vector<store::DealContactLink> RelationService::deal_contacts(store::UnitOfWork& uow,
                                                                    Id deal_id) const {
   readable(uow, {ObjectType::kDeal, deal_id});
-  auto links = relations_.deal_contacts(uow, deal_id);
-  std::erase_if(links, [&](const auto& l) {
-    return !visible(uow, {ObjectType::kContact, l.contact_id});
+  return readable_only(uow, relations_.deal_contacts(uow, deal_id), [](const auto& l) {
+    return ObjectRef{ObjectType::kContact, l.contact_id};
   });
-  return links;
 }
 
 void RelationService::link_activity(store::UnitOfWork& uow, Id activity_id,
@@ -121,16 +121,15 @@ void RelationService::unlink_activity(store::UnitOfWork& uow, Id activity_id,
 std::vector<ObjectRef> RelationService::activity_targets(store::UnitOfWork& uow,
                                                          Id activity_id) const {
   readable(uow, {ObjectType::kActivity, activity_id});
-  auto targets = relations_.activity_targets(uow, activity_id);
-  std::erase_if(targets, [&](ObjectRef t) { return !visible(uow, t); });
-  return targets;
+  return readable_only(uow, relations_.activity_targets(uow, activity_id),
+                       [](ObjectRef t) { return t; });
 }
 
 std::vector<Id> RelationService::activities_of(store::UnitOfWork& uow, ObjectRef target) const {
   readable(uow, target);
-  auto ids = relations_.activities_of(uow, target);
-  std::erase_if(ids, [&](Id id) { return !visible(uow, {ObjectType::kActivity, id}); });
-  return ids;
+  return readable_only(uow, relations_.activities_of(uow, target), [](Id id) {
+    return ObjectRef{ObjectType::kActivity, id};
+  });
 }
 
 void RelationService::tag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const {
@@ -145,16 +144,14 @@ void RelationService::untag(store::UnitOfWork& uow, Id tag_id, ObjectRef target)
 
 std::vector<Id> RelationService::tags_of(store::UnitOfWork& uow, ObjectRef target) const {
   readable(uow, target);
-  auto ids = relations_.tags_of(uow, target);
-  std::erase_if(ids, [&](Id id) { return !visible(uow, {ObjectType::kTag, id}); });
-  return ids;
+  return readable_only(uow, relations_.tags_of(uow, target), [](Id id) {
+    return ObjectRef{ObjectType::kTag, id};
+  });
 }
 
 std::vector<ObjectRef> RelationService::tagged_with(store::UnitOfWork& uow, Id tag_id) const {
   readable(uow, {ObjectType::kTag, tag_id});
-  auto targets = relations_.tagged_with(uow, tag_id);
-  std::erase_if(targets, [&](ObjectRef t) { return !visible(uow, t); });
-  return targets;
+  return readable_only(uow, relations_.tagged_with(uow, tag_id), [](ObjectRef t) { return t; });
 }
 
 }  // namespace banyan

@@ -25,17 +25,6 @@ class AdminServiceTest : public StoreTest {
     StoreTest::TearDown();
   }
 
-  Principal person(const std::string& email, const std::vector<std::string>& roles) {
-    return db().transact([&](store::UnitOfWork& uow) {
-      User u;
-      u.email = email;
-      u.name = email.substr(0, email.find('@'));
-      const Id id = db().users().create(uow, u).id;
-      const security::Directory directory;
-      for (const auto& r : roles) directory.assign_role(uow, id, r);
-      return directory.principal(uow, id);
-    });
-  }
   static security::Role auditor_role() {
     security::Role role;
     role.name = "auditor";

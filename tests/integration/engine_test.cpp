@@ -35,19 +35,6 @@ class EngineTest : public StoreTest {
     StoreTest::TearDown();
   }
 
-  Principal person(const std::string& email, const std::vector<std::string>& roles,
-                   const std::vector<Id>& teams) {
-    return db().transact([&](store::UnitOfWork& uow) {
-      User u;
-      u.email = email;
-      u.name = email.substr(0, email.find('@'));
-      const Id id = db().users().create(uow, u).id;
-      const security::Directory directory;
-      for (const auto& r : roles) directory.assign_role(uow, id, r);
-      for (Id t : teams) directory.add_member(uow, t, id);
-      return directory.principal(uow, id);
-    });
-  }
   Contact contact_of(const Principal& owner, Id team, const std::string& last_name) {
     return db().transact([&](store::UnitOfWork& uow) {
       Contact c = contact("Ada", last_name);

@@ -89,6 +89,22 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     return all.empty() ? 0 : all.back().sequence;
   }
 
+  // A new user named by the part of `email` before the @, holding `roles` and a member of
+  // `teams`, as the principal authentication would make of it.
+  security::Principal person(const std::string& email, const std::vector<std::string>& roles,
+                             const std::vector<Id>& teams = {}) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      User u;
+      u.email = email;
+      u.name = email.substr(0, email.find('@'));
+      const Id id = db().users().create(uow, u).id;
+      const security::Directory directory;
+      for (const auto& r : roles) directory.assign_role(uow, id, r);
+      for (Id t : teams) directory.add_member(uow, t, id);
+      return directory.principal(uow, id);
+    });
+  }
+
   // A custom field definition with the rest of its settings at their defaults.
   static CustomFieldDefinition custom_field(std::string name, CustomFieldType type,
                                             ObjectType on = ObjectType::kContact) {
