@@ -342,10 +342,12 @@ WriteResult<T> RecordService<T>::patch(store::UnitOfWork& uow, Id id, const Patc
     if (field == "owner_id") moved.owner_id = patch.values.owner_id;
     if (field == "team_id") moved.team_id = patch.values.team_id;
   }
-  {
+  if constexpr (std::is_same_v<T, Deal>) {
     T next = moved;
-    if constexpr (std::is_same_v<T, Deal>) next.company_id = patch.values.company_id;
+    next.company_id = patch.values.company_id;
     check_references(uow, next, &stored, Action::kUpdate, &patch.fields);
+  } else {
+    check_references(uow, moved, &stored, Action::kUpdate, &patch.fields);
   }
   if (scope_of(moved) != scope_of(stored))
     policy_->require(who_, Action::kUpdate, T::kType, scope_of(moved));
