@@ -108,8 +108,7 @@ messaging::QueueSpec bench_queue() {
 
 // A bus that keeps quiet, with the benchmark's queue declared.
 std::unique_ptr<messaging::MessageBus> quiet_bus(store::Database& db) {
-  auto bus = std::make_unique<messaging::MessageBus>(
-      db, messaging::BusOptions{.log = [](std::string_view) {}});
+  auto bus = std::make_unique<messaging::MessageBus>(db, messaging::BusOptions{});
   bus->declare_queue(bench_queue());
   return bus;
 }

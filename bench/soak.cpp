@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     options.retention.processed = window;
     options.retention.dead_letters = window;
     options.retention.interval = std::chrono::milliseconds(500);
-    options.log = [](std::string_view m) { std::cerr << "banyan_soak: " << m << "\n"; };
+    options.log = [](const LogEvent& e) { std::cerr << "banyan_soak: " << e.json() << "\n"; };
     messaging::MessageBus bus(*db, options);
     bus.declare_queue({.name = "soak.effects", .event_types = {"soak.event"}});
     messaging::QueueSpec flaky{.name = "soak.flaky", .event_types = {"soak.event"}};

@@ -23,7 +23,7 @@ build_pkgs=(
   g++ cmake ninja-build ccache pkg-config
   odb libsqlite3-dev sqlite3
   libmariadb-dev libmariadb-dev-compat
-  nlohmann-json3-dev libzmq3-dev cppzmq-dev libboost-dev libssl-dev libcli11-dev
+  nlohmann-json3-dev libzmq3-dev cppzmq-dev libboost-dev libssl-dev libcli11-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(mariadb-server mariadb-client python3-pytest python3-jsonschema clang-14 libclang-rt-14-dev openssl)

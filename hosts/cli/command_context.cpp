@@ -5,7 +5,13 @@
 namespace banyan::cli {
 
 store::Database& CommandContext::db() {
-  if (!db_) db_ = store::Database::open(database_url);
+  if (!db_) {
+    // What goes wrong with the database (a connection held too long) reaches the user.
+    if (!log_) log_ = std::make_unique<host::HostLog>("banyan", LogLevel::kWarning, err);
+    store::DatabaseOptions options;
+    options.log = log_->sink();
+    db_ = store::Database::open(database_url, std::move(options));
+  }
   return *db_;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "command_line.hpp"
+#include "host_log.hpp"
 
 namespace CLI {
 class App;
@@ -60,6 +61,7 @@ class CommandContext {
   std::ostream& err;
 
  private:
+  std::unique_ptr<host::HostLog> log_;  // outlives the database that writes to it
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<Engine> engine_;
   std::function<int()> chosen_;

@@ -8,12 +8,13 @@ namespace banyan::cli {
 
 void add_store_commands(CLI::App& app, CommandContext& ctx) {
   ctx.on(app.add_subcommand("init", "Create or migrate the schema"), [&ctx] {
-    ctx.out << "schema version " << ctx.db().schema_version() << " at " << ctx.database_url << "\n";
+    ctx.out << "schema version " << ctx.db().schema_version() << " at " << ctx.db().location()
+            << "\n";
     return 0;
   });
   ctx.on(app.add_subcommand("demo", "Load the demo data set and print what it holds"), [&ctx] {
     host::load_demo_data(ctx.db());
-    ctx.out << "Demo data loaded into " << ctx.database_url << "\n\n";
+    ctx.out << "Demo data loaded into " << ctx.db().location() << "\n\n";
     host::print_pipeline_summary(ctx.engine(), CommandContext::principal(), ctx.out);
     ctx.out << '\n';
     host::print_custom_field_report(ctx.db(), ctx.out);

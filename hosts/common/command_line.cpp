@@ -165,6 +165,17 @@ int run_program(CLI::App& app, int argc, char** argv, const std::function<int()>
 const Setting kDatabaseSetting = {"database", "URL",
                                   "sqlite://PATH or mysql://USER:PASSWORD@HOST:PORT/NAME "
                                   "(sqlite://<current directory>/banyan.db)"};
+const Setting kLogLevelSetting = {"log_level", "LEVEL",
+                                  "The least level logged: debug, info, warning or error (info)"};
+
+LogLevel parse_log_level(const std::string& text, const std::string& name) {
+  try {
+    return banyan::parse_log_level(text);
+  } catch (const Error& e) {
+    throw UsageError(name + ": " + e.what());
+  }
+}
+
 const Setting kBusKeyFileSetting = {
     "bus_key_file", "FILE",
     "The deployment's CURVE keys, for the bus on tcp:// (make them with: banyan bus keygen)"};

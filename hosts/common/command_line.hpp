@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "banyan/log.hpp"
+
 namespace CLI {
 class App;
 class Validator;
@@ -66,9 +68,13 @@ struct Setting {
   const char* help;
 };
 
-// Settings more than one host takes: where the database is, and the bus's CURVE keys.
+// Settings more than one host takes: where the database is, the bus's CURVE keys, the
+// least level logged.
 extern const Setting kDatabaseSetting;
 extern const Setting kBusKeyFileSetting;
+extern const Setting kLogLevelSetting;
+// A log level for the setting `name`, its errors naming it (UsageError).
+LogLevel parse_log_level(const std::string& text, const std::string& name);
 
 // Settings bound to an app: add() declares their flags; apply() hands the values given,
 // the environment's first and then the flags' (which win), to `set` in table order.

@@ -6,8 +6,7 @@
 namespace banyan::server {
 
 AuditAnchorWriter::AuditAnchorWriter(store::Database& db, std::string path,
-                                     std::chrono::milliseconds interval,
-                                     std::function<void(std::string_view)> log)
+                                     std::chrono::milliseconds interval, LogSink log)
     : db_(db), path_(std::move(path)), log_(std::move(log)) {
   anchor();
   task_.emplace(interval, [this] { anchor_or_log(); });
@@ -29,8 +28,9 @@ void AuditAnchorWriter::anchor_or_log() {
   try {
     anchor();
   } catch (const Error& e) {
-    log_(std::string("banyan-server: ERROR: no audit checkpoint appended to ") + path_ + ": " +
-         e.what());
+    log_(LogEvent(LogLevel::kError, "audit_checkpoint_failed")
+             .with("message", "no audit checkpoint appended to " + path_ + ": " + e.what())
+             .with("anchor", path_));
   }
 }
 

@@ -19,7 +19,7 @@ class AuditAnchorWriter {
   // file stops the server before it serves: Unavailable), then one every `interval` in
   // which the trail moved. A failed append later is logged and tried again next time.
   AuditAnchorWriter(store::Database& db, std::string path, std::chrono::milliseconds interval,
-                    std::function<void(std::string_view)> log);
+                    LogSink log);
   // Appends a last checkpoint if the trail moved.
   ~AuditAnchorWriter();
   AuditAnchorWriter(const AuditAnchorWriter&) = delete;
@@ -32,7 +32,7 @@ class AuditAnchorWriter {
 
   store::Database& db_;
   const std::string path_;
-  const std::function<void(std::string_view)> log_;
+  const LogSink log_;
   std::string last_hash_;  // of the last checkpoint appended (the task's thread, after the first)
   std::optional<PeriodicTask> task_;
 };

@@ -112,6 +112,8 @@ void apply(ServerConfig& c, const std::string& key, const std::string& value,
     c.metrics_token = value;
   } else if (key == "audit_anchor")
     c.audit_anchor = value;
+  else if (key == "log_level")
+    c.log_level = host::parse_log_level(value, name);
   else if (key == "bus_key_file")
     c.bus_key_file = value;
   else if (key == "key_check_interval") {
@@ -223,6 +225,7 @@ const std::vector<host::Setting>& server_settings() {
       {"audit_checkpoint_interval", "DURATION",
        "How often the audit anchor may get a checkpoint (1m)"},
       host::kBusKeyFileSetting,
+      host::kLogLevelSetting,
       {"key_check_interval", "DURATION",
        "Read the encryption key ring again this often and on SIGHUP (30s); a ring that lacks a key "
        "the "

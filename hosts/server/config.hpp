@@ -37,6 +37,7 @@ struct ServerConfig {
   rest::JsonLimits json;
   std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests on SIGTERM
   bool access_log = true;
+  LogLevel log_level = LogLevel::kInfo;  // the least level logged
   // Set: GET /metrics also answers "Authorization: Bearer <metrics_token>" (a scraper's
   // credential that is no user's); otherwise only administrators read it.
   std::string metrics_token;

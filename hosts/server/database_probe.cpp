@@ -1,14 +1,11 @@
 #include "database_probe.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "banyan/errors.hpp"
 
 namespace banyan::server {
 
 DatabaseProbe::DatabaseProbe(store::Database& db, std::chrono::milliseconds interval,
-                             std::chrono::milliseconds stalled_after,
-                             std::function<void(std::string_view)> log)
+                             std::chrono::milliseconds stalled_after, LogSink log)
     : db_(db), stalled_after_(stalled_after), log_(std::move(log)) {
   task_.emplace(interval, [this] { run(); });
   task_->poke();
@@ -49,8 +46,8 @@ void DatabaseProbe::run() {
     failure_ = failure;
   }
   if (!changed.empty())
-    log_(std::string(R"({"level":")") + (failure.empty() ? "info" : "error") +
-         R"(","event":"database_probe","outcome":)" + nlohmann::json(changed).dump() + "}");
+    log_(LogEvent(failure.empty() ? LogLevel::kInfo : LogLevel::kError, "database_probe")
+             .with("outcome", changed));
 }
 
 }  // namespace banyan::server

@@ -22,7 +22,7 @@ class DatabaseProbe {
   // The first probe runs at once; problems() is empty until it has answered or stalled.
   // `log` hears each change between working and failing.
   DatabaseProbe(store::Database& db, std::chrono::milliseconds interval,
-                std::chrono::milliseconds stalled_after, std::function<void(std::string_view)> log);
+                std::chrono::milliseconds stalled_after, LogSink log);
   DatabaseProbe(const DatabaseProbe&) = delete;
   DatabaseProbe& operator=(const DatabaseProbe&) = delete;
 
@@ -35,7 +35,7 @@ class DatabaseProbe {
 
   store::Database& db_;
   const std::chrono::milliseconds stalled_after_;
-  const std::function<void(std::string_view)> log_;
+  const LogSink log_;
   mutable std::mutex mutex_;
   std::optional<Clock::time_point> running_since_;  // guarded by mutex_: a probe under way
   std::string failure_;                             // guarded by mutex_: the last probe's, or ""

@@ -14,8 +14,7 @@ bool same_ring(const store::EncryptionKeys& a, const store::EncryptionKeys& b) {
 
 }  // namespace
 
-KeyRingWatcher::KeyRingWatcher(store::Database& db, std::chrono::milliseconds interval,
-                               std::function<void(std::string_view)> log)
+KeyRingWatcher::KeyRingWatcher(store::Database& db, std::chrono::milliseconds interval, LogSink log)
     : db_(db), log_(std::move(log)) {
   if (db_.encryption_key_id().empty()) return;
   try {
@@ -44,8 +43,11 @@ void KeyRingWatcher::check() {
     } else if (!loaded_ || !same_ring(*keys, *loaded_)) {
       db_.reload_encryption_keys(*keys);
       loaded_ = std::move(keys);
-      log_("banyan-server: reloaded the encryption key ring; new values are sealed with key '" +
-           db_.encryption_key_id() + "'");
+      log_(LogEvent(LogLevel::kInfo, "key_ring_reloaded")
+               .with("message",
+                     "reloaded the encryption key ring; new values are sealed with key '" +
+                         db_.encryption_key_id() + "'")
+               .with("key_id", db_.encryption_key_id()));
     }
   } catch (const Error& e) {
     found.push_back(
@@ -59,7 +61,8 @@ void KeyRingWatcher::check() {
   }
   std::lock_guard<std::mutex> lock(mutex_);
   if (found != problems_)
-    for (const auto& p : found) log_("banyan-server: ERROR: " + p);
+    for (const auto& p : found)
+      log_(LogEvent(LogLevel::kError, "key_ring_problem").with("message", p));
   problems_ = std::move(found);
 }
 

@@ -20,8 +20,7 @@ namespace banyan::server {
 class KeyRingWatcher {
  public:
   // Does nothing (problems() stays empty) when `db` runs without encryption.
-  KeyRingWatcher(store::Database& db, std::chrono::milliseconds interval,
-                 std::function<void(std::string_view)> log);
+  KeyRingWatcher(store::Database& db, std::chrono::milliseconds interval, LogSink log);
   KeyRingWatcher(const KeyRingWatcher&) = delete;
   KeyRingWatcher& operator=(const KeyRingWatcher&) = delete;
 
@@ -33,7 +32,7 @@ class KeyRingWatcher {
   void check();
 
   store::Database& db_;
-  const std::function<void(std::string_view)> log_;
+  const LogSink log_;
   std::optional<store::EncryptionKeys> loaded_;  // the ring in force, as last read (task thread)
   mutable std::mutex mutex_;
   std::vector<std::string> problems_;  // guarded by mutex_

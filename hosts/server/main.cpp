@@ -16,9 +16,9 @@
 #include "config.hpp"
 #include "database_probe.hpp"
 #include "demo.hpp"
+#include "host_log.hpp"
 #include "http_server.hpp"
 #include "key_ring_watcher.hpp"
-#include "log_writer.hpp"
 
 namespace {
 
@@ -38,7 +38,10 @@ int serve(server::ServerConfig config) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
+  // Every line the process writes is one JSON object on stdout, the access log included.
+  host::HostLog log("banyan-server", config.log_level, std::cout);
   store::DatabaseOptions options;
+  options.log = log.sink();
   // A connection for each thread that may hold one: handlers (or, without a handler
   // pool, the I/O threads), the relay, the probes.
   const std::size_t workers =
@@ -51,6 +54,7 @@ int serve(server::ServerConfig config) {
   std::unique_ptr<saga::SagaOrchestrator> sagas;
   if (config.messaging) {
     messaging::BusOptions bus_options;
+    bus_options.log = log.sink();
     if (!config.bus_key_file.empty())
       bus_options.curve = messaging::CurveKeys::load_file(config.bus_key_file);
     bus_options.retention = config.sagas.retention;
@@ -59,20 +63,15 @@ int serve(server::ServerConfig config) {
     host::define_builtin_sagas(*sagas, config.sagas);
     bus->start();
   }
-  server::LogWriter log(std::cout);  // access-log lines leave within 100 ms, off the request path
   std::unique_ptr<server::AuditAnchorWriter> anchor;
   if (!config.audit_anchor.empty()) {
     anchor = std::make_unique<server::AuditAnchorWriter>(
-        *db, config.audit_anchor, config.audit_checkpoint_interval,
-        [&](std::string_view line) { log.line(line, true); });
+        *db, config.audit_anchor, config.audit_checkpoint_interval, log.sink());
   }
-  rest::Api api(
-      *db, config.api_options(), [&](std::string_view line) { log.line(line); }, bus.get());
-  server::KeyRingWatcher keys(*db, config.key_check_interval,
-                              [&](std::string_view line) { log.line(line, true); });
+  rest::Api api(*db, config.api_options(), log.sink(), bus.get());
+  server::KeyRingWatcher keys(*db, config.key_check_interval, log.sink());
   api.add_readiness_check([&] { return keys.problems(); });
-  server::DatabaseProbe probe(*db, std::chrono::seconds(1), std::chrono::seconds(2),
-                              [&](std::string_view line) { log.line(line, true); });
+  server::DatabaseProbe probe(*db, std::chrono::seconds(1), std::chrono::seconds(2), log.sink());
   api.add_readiness_check([&] { return probe.problems(); });
   config.http.inline_route = &rest::Api::answers_without_waiting;
   server::HttpServer server(
@@ -98,15 +97,19 @@ int serve(server::ServerConfig config) {
            "counter\nbanyan_http_connections_refused_total " +
            std::to_string(c.refused) + "\n";
   });
-  log.line(std::string("banyan-server: listening on ") +
-               (config.http.tls ? "https://" : "http://") + config.http.host + ":" +
-               std::to_string(server.port()) + " (" + std::to_string(config.http.threads) +
-               " threads, " + std::string(db->backend()) + ")",
-           true);
+  const std::string url = std::string(config.http.tls ? "https://" : "http://") + config.http.host +
+                          ":" + std::to_string(server.port());
+  log.write(LogEvent(LogLevel::kInfo, "listening")
+                .with("message", "banyan-server: listening on " + url + " (" +
+                                     std::to_string(config.http.threads) + " threads, " +
+                                     std::string(db->backend()) + ")")
+                .with("url", url));
+  log.flush();
   std::thread signals([&] {
     int sig = 0;
     while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) keys.check_now();
-    log.line("banyan-server: stopping", true);
+    log.say(LogLevel::kInfo, "stopping", "banyan-server: stopping");
+    log.flush();
     server.stop(config.shutdown_grace);
   });
   server.run();
@@ -115,7 +118,7 @@ int serve(server::ServerConfig config) {
   signals.join();
   if (bus) bus->stop();
   anchor.reset();  // the last checkpoint, after the last write
-  log.line("banyan-server: stopped", true);
+  log.say(LogLevel::kInfo, "stopped", "banyan-server: stopped");
   return 0;
 }
 

@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "host_log.hpp"
+
 namespace banyan::worker {
 
 namespace {
@@ -24,6 +26,7 @@ const std::vector<host::Setting>& worker_settings() {
       {"publish_endpoint", "EP", "Where the relay publishes to subscribers, like --work-endpoint"},
       {"advertise_host", "HOST", "The host other processes reach a tcp:// relay at"},
       host::kBusKeyFileSetting,
+      host::kLogLevelSetting,
       {"relay_lease", "DURATION", "How long the relay lease lasts without renewal"},
   };
   return kSettings;
@@ -56,6 +59,8 @@ WorkerConfig WorkerCommandLine::config(const host::Getenv& getenv) const {
                    c.bus.advertise_host = value;
                  else if (key == "bus_key_file")
                    c.bus.curve = messaging::CurveKeys::load_file(value);
+                 else if (key == "log_level")
+                   c.log_level = host::parse_log_level(value, name);
                  else if (key == "relay_lease")
                    c.bus.relay_lease = host::parse_millis(value, name);
                  else
@@ -74,27 +79,35 @@ int run_worker(const WorkerConfig& config, const std::vector<Wiring>& wiring) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  host::HostLog log("banyan-worker", config.log_level, std::cout);
   try {
-    auto db = store::Database::open(config.database_url);
+    store::DatabaseOptions db_options;
+    db_options.log = log.sink();
+    auto db = store::Database::open(config.database_url, std::move(db_options));
     messaging::BusOptions options = config.bus;
-    options.log = [](std::string_view m) { std::cerr << "banyan-worker: " << m << std::endl; };
+    options.log = log.sink();
     messaging::MessageBus bus(*db, options);
     saga::SagaOrchestrator sagas(*db, bus);
     host::define_builtin_sagas(sagas, config.messaging);
     for (const auto& wire : wiring) wire(*db, bus);
     bus.start();
-    std::cout << "banyan-worker: running on " << config.database_url << std::endl;
+    log.write(LogEvent(LogLevel::kInfo, "running")
+                  .with("message", "banyan-worker: running on " + db->location())
+                  .with("node", options.node));
+    log.flush();
     for (;;) {
       timespec wait{1, 0};
       const int sig = sigtimedwait(&stop_signals, nullptr, &wait);
       if (sig == SIGTERM || sig == SIGINT) break;
     }
-    std::cout << "banyan-worker: stopping" << std::endl;
+    log.say(LogLevel::kInfo, "stopping", "banyan-worker: stopping");
     bus.stop();
-    std::cout << "banyan-worker: stopped" << std::endl;
+    log.say(LogLevel::kInfo, "stopped", "banyan-worker: stopped");
     return 0;
   } catch (const Error& e) {
-    std::cerr << "banyan-worker: " << to_string(e.code()) << ": " << e.what() << std::endl;
+    log.write(LogEvent(LogLevel::kError, "failed")
+                  .with("message", std::string("banyan-worker: ") + e.what())
+                  .with("code", to_string(e.code())));
     return 1;
   }
 }

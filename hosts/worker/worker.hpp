@@ -21,6 +21,7 @@ struct WorkerConfig {
   // The sagas that ship with Banyan (lead_conversion always; deal_won when a billing URL
   // is configured), their consumers, and retention (applied while this worker relays).
   host::MessagingSettings messaging;
+  LogLevel log_level = LogLevel::kInfo;  // the least level logged
 };
 
 // The worker's command line: declares its flags on an app (with --help and --version;

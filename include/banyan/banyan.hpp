@@ -6,6 +6,7 @@
 #include "banyan/engine.hpp"
 #include "banyan/errors.hpp"
 #include "banyan/export.hpp"
+#include "banyan/log.hpp"
 #include "banyan/messaging/dead_letter_store.hpp"
 #include "banyan/messaging/idempotency.hpp"
 #include "banyan/messaging/message.hpp"

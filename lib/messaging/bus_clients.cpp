@@ -138,9 +138,11 @@ void MessageBus::Impl::subscriber_main(Subscriber& s) {
       try {
         s.handler(event);
       } catch (const std::exception& e) {
-        log("a subscriber to " + s.pattern + " failed on " + event.type + ": " + e.what());
+        log(LogLevel::kError, "subscriber_failed",
+            "a subscriber to " + s.pattern + " failed on " + event.type + ": " + e.what());
       } catch (...) {
-        log("a subscriber to " + s.pattern + " failed on " + event.type);
+        log(LogLevel::kError, "subscriber_failed",
+            "a subscriber to " + s.pattern + " failed on " + event.type);
       }
     }
   }

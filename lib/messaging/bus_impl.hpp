@@ -147,7 +147,8 @@ struct MessageBus::Impl {
   };
 
   // ---- where consumers and subscribers connect (message_bus.cpp) -----------------------------
-  void log(const std::string& m) const;
+  // Reports `message` as `event`, with this node, when the bus has a log sink.
+  void log(LogLevel level, std::string_view event, const std::string& message) const;
   // The relay's endpoints: our own inproc ones while we hold the lease, else what the
   // holder advertises in the database ("" when no live holder serves other processes).
   std::pair<std::string, std::string> locate();

@@ -4,7 +4,6 @@
 #include "banyan/messaging/message_bus.hpp"
 
 #include <filesystem>
-#include <iostream>
 
 #include "banyan/errors.hpp"
 #include "messaging/bus_impl.hpp"
@@ -36,14 +35,17 @@ MessageBus::Impl::Impl(store::Database& d, BusOptions o)
   // same name must wait for its predecessor's lease to run out, never inherit it (and
   // the endpoints it advertised).
   lease_holder = options.node + "@" + store::detail::new_event_id().substr(0, 12);
-  if (!options.log) options.log = [](std::string_view m) { std::cerr << "banyan: " << m << '\n'; };
   if (!options.curve) options.curve = CurveKeys::from_environment();
   const auto tag = std::to_string(reinterpret_cast<std::uintptr_t>(this));
   inproc_work = "inproc://banyan-work-" + tag;
   inproc_publish = "inproc://banyan-events-" + tag;
 }
 
-void MessageBus::Impl::log(const std::string& m) const { options.log(m); }
+void MessageBus::Impl::log(LogLevel level, std::string_view event,
+                           const std::string& message) const {
+  if (options.log)
+    options.log(LogEvent(level, event).with("node", options.node).with("message", message));
+}
 
 // The relay's endpoints: our own inproc ones while we hold the lease, else what the
 // holder advertises in the database ("" when no live holder serves other processes).
@@ -56,7 +58,8 @@ std::pair<std::string, std::string> MessageBus::Impl::locate() {
     if (lease && lease->expires_at > detail::now_us() && lease->holder != lease_holder)
       return {lease->work_endpoint, lease->publish_endpoint};
   } catch (const Error& e) {
-    log(std::string("cannot look up the relay: ") + e.what());
+    log(LogLevel::kWarning, "relay_lookup_failed",
+        std::string("cannot look up the relay: ") + e.what());
   }
   return {"", ""};
 }
@@ -78,18 +81,20 @@ bool MessageBus::Impl::follow_relay(RelayLink& link, zmq::socket_type type, bool
   if (endpoint.empty()) return true;
   std::error_code missing;  // not found, or in a directory this user may not enter
   if (endpoint.rfind("ipc://", 0) == 0 && !std::filesystem::exists(endpoint.substr(6), missing)) {
-    log("cannot reach the relay at " + endpoint +
-        ": that socket file is not on this host, or not open to this "
-        "user; give the relay a tcp:// work and publish endpoint (and the deployment's CURVE "
-        "keys) so that "
-        "consumers here are served");
+    log(LogLevel::kWarning, "relay_unreachable",
+        "cannot reach the relay at " + endpoint +
+            ": that socket file is not on this host, or not open to this "
+            "user; give the relay a tcp:// work and publish endpoint (and the deployment's CURVE "
+            "keys) so that "
+            "consumers here are served");
     return true;
   }
   const bool tcp = is_tcp(endpoint);
   if (tcp && (!options.curve || options.curve->client_secret.empty())) {
-    log("cannot reach the relay at " + endpoint +
-        ": it serves over tcp://, which needs CURVE client keys "
-        "(BANYAN_BUS_KEY_FILE, or BusOptions::curve), and this bus has none");
+    log(LogLevel::kWarning, "relay_unreachable",
+        "cannot reach the relay at " + endpoint +
+            ": it serves over tcp://, which needs CURVE client keys "
+            "(BANYAN_BUS_KEY_FILE, or BusOptions::curve), and this bus has none");
     return true;
   }
   link.socket.emplace(context, type);

@@ -165,7 +165,8 @@ void MessageBus::Impl::relay_round(RelayState& st) {
       holding.store(true);
       st = RelayState{};
       st.next_renewal = now + options.relay_lease / 3;
-      log("relay: " + options.node + " holds the relay lease");
+      log(LogLevel::kInfo, "relay_lease_taken",
+          "relay: " + options.node + " holds the relay lease");
     }
     return;
   }
@@ -368,7 +369,9 @@ void MessageBus::Impl::retain(RelayState& st) {
 }
 
 void MessageBus::Impl::lose_lease(RelayState& st, const std::string& why) {
-  if (holding.exchange(false)) log("relay: " + options.node + " stopped relaying: " + why);
+  if (holding.exchange(false))
+    log(LogLevel::kWarning, "relay_lease_lost",
+        "relay: " + options.node + " stopped relaying: " + why);
   st = RelayState{};
 }
 
@@ -400,7 +403,7 @@ void MessageBus::Impl::relay_main() {
     } catch (const Error& e) {
       // The database is away or refused (a deadlock victim, a lost connection): nothing
       // was committed; pending acks stay pending and the round runs again shortly.
-      log(std::string("relay: ") + e.what());
+      log(LogLevel::kWarning, "relay_round_failed", std::string("relay: ") + e.what());
       backoff_until = Clock::now() + 100ms;
     }
   }
@@ -423,7 +426,8 @@ void MessageBus::Impl::relay_main() {
       detail::release_lease(uow, kRelayLease, lease_holder);
       uow.commit();
     } catch (const Error& e) {
-      log(std::string("relay: could not settle on stop: ") + e.what());
+      log(LogLevel::kWarning, "relay_settle_failed",
+          std::string("relay: could not settle on stop: ") + e.what());
     }
     holding.store(false);
   }

@@ -87,8 +87,9 @@ void MessageBus::Impl::zap_main(const std::set<std::string>& allowed) {
       const bool ok = f.size() >= 7 && f[0] == "1.0" && f[5] == "CURVE" && allowed.count(f[6]) > 0;
       if (!ok && Clock::now() >= quiet_until) {
         quiet_until = Clock::now() + 10s;
-        log("relay: refused a connection from " + (f.size() > 3 ? f[3] : std::string("?")) +
-            ": it has no CURVE key this relay allows");
+        log(LogLevel::kWarning, "relay_connection_refused",
+            "relay: refused a connection from " + (f.size() > 3 ? f[3] : std::string("?")) +
+                ": it has no CURVE key this relay allows");
       }
       detail::send_or_drop(*zap, {"1.0", f.size() > 1 ? f[1] : std::string(), ok ? "200" : "400",
                                   ok ? "OK" : "key not allowed", "", ""});

@@ -54,8 +54,7 @@ HttpResponse replay(const store::StoredResponse& stored, const std::string& prin
 
 }  // namespace
 
-ApiContext::ApiContext(store::Database& d, ApiOptions c, std::function<void(std::string_view)> l,
-                       const messaging::MessageBus* b)
+ApiContext::ApiContext(store::Database& d, ApiOptions c, LogSink l, const messaging::MessageBus* b)
     : db(d),
       config(std::move(c)),
       log(std::move(l)),
@@ -145,12 +144,9 @@ Who ApiContext::authenticate(const HttpRequest& r) {
 }
 
 void ApiContext::log_refusal(const HttpRequest& r, const std::string& why) {
-  std::string line = R"({"level":"warning","event":"credential_refused","remote":)";
-  append_json_string(r.remote, line);
-  line += ",\"reason\":";
-  append_json_string(why.substr(0, 300), line);
-  line += '}';
-  log(line);
+  report(LogEvent(LogLevel::kWarning, "credential_refused")
+             .with("remote", r.remote)
+             .with("reason", std::string_view(why).substr(0, 300)));
 }
 
 json ApiContext::body_object(const HttpRequest& r) const {
@@ -251,12 +247,7 @@ void ApiContext::audit_denial(const RouteCall& call, const HttpResponse& refusal
 }
 
 void ApiContext::log_error(const char* event, const std::string& error) {
-  std::string line = R"({"level":"error","event":")";
-  line += event;
-  line += R"(","error":)";
-  append_json_string(error, line);
-  line += '}';
-  log(line);
+  report(LogEvent(LogLevel::kError, event).with("error", error));
 }
 
 std::optional<ObjectType> type_of_collection(const std::string& name) {
@@ -275,30 +266,18 @@ std::optional<ObjectType> type_of_collection(const std::string& name) {
 // and 2% of a GET); the strings from the client are escaped, invalid UTF-8 replaced.
 void ApiContext::access_log(const HttpRequest& r, const std::string& id, int status,
                             std::size_t bytes, Clock::duration took) {
-  if (!config.access_log) return;
-  std::string line = R"({"time":")";
-  line += format_timestamp(
-      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
-  line += R"(","request_id":)";
-  append_json_string(id, line);
-  line += ",\"remote\":";
-  append_json_string(r.remote, line);
-  line += ",\"method\":";
-  append_json_string(r.method, line);
-  line += ",\"target\":";
-  append_json_string(r.target.substr(0, 512), line);
-  line += ",\"status\":" + std::to_string(status) + ",\"bytes\":" + std::to_string(bytes) +
-          ",\"duration_ms\":";
-  char ms[32];
-  line.append(
-      ms, std::to_chars(ms, ms + sizeof ms, std::chrono::duration<double, std::milli>(took).count(),
-                        std::chars_format::fixed, 3)
-              .ptr);
-  line += '}';
-  log(line);
+  if (!config.access_log || !log) return;
+  log(LogEvent(LogLevel::kInfo, "request")
+          .with("request_id", id)
+          .with("remote", r.remote)
+          .with("method", r.method)
+          .with("target", std::string_view(r.target).substr(0, 512))
+          .with("status", std::int64_t{status})
+          .with("bytes", static_cast<std::int64_t>(bytes))
+          .with_fixed("duration_ms", std::chrono::duration<double, std::milli>(took).count(), 3));
 }
 
-Api::Api(store::Database& db, const ApiOptions& config, std::function<void(std::string_view)> log,
+Api::Api(store::Database& db, const ApiOptions& config, LogSink log,
          const messaging::MessageBus* bus)
     : context_(std::make_unique<ApiContext>(db, config, std::move(log), bus)) {}
 
@@ -332,11 +311,9 @@ HttpResponse Api::handle(const HttpRequest& request) {
   } catch (const Error& e) {
     out = problem_of(e, id);
   } catch (const std::exception& e) {
-    std::string line = R"({"level":"error","request_id":)";
-    append_json_string(id, line);
-    line += ",\"error\":";
-    append_json_string(e.what(), line);
-    context_->log(line + "}");
+    context_->report(LogEvent(LogLevel::kError, "request_failed")
+                         .with("request_id", id)
+                         .with("error", e.what()));
     out = problem(id, 500, "internal", "the server failed on this request");
   }
   if (out.status == 403 && call.who) {  // a principal: the target parsed before it

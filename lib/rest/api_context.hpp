@@ -22,12 +22,11 @@ namespace banyan::rest {
 
 class ApiContext {
  public:
-  ApiContext(store::Database& db, ApiOptions config, std::function<void(std::string_view)> log,
-             const messaging::MessageBus* bus);
+  ApiContext(store::Database& db, ApiOptions config, LogSink log, const messaging::MessageBus* bus);
 
   store::Database& db;
   const ApiOptions config;
-  const std::function<void(std::string_view)> log;
+  const LogSink log;
   const messaging::MessageBus* const bus;  // may be null
   RequestMetrics requests;
   Engine engine;
@@ -61,6 +60,10 @@ class ApiContext {
                   std::chrono::steady_clock::duration took);
   // An error line for what failed beside the request (its answer stands).
   void log_error(const char* event, const std::string& error);
+  // Hands `event` to the log, when there is one.
+  void report(const LogEvent& event) const {
+    if (log) log(event);
+  }
 
  private:
   EngineOptions engine_options();

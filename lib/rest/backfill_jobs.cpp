@@ -20,7 +20,7 @@ std::string_view BackfillJobs::to_string(Progress::State state) noexcept {
   return "unknown";
 }
 
-BackfillJobs::BackfillJobs(Engine& engine, std::function<void(std::string_view)> log)
+BackfillJobs::BackfillJobs(Engine& engine, LogSink log)
     : engine_(engine), log_(std::move(log)), thread_([this] { run(); }) {}
 
 BackfillJobs::~BackfillJobs() {
@@ -91,13 +91,14 @@ void BackfillJobs::run() {
       p.error = error;
       filled = p.filled;
     }
-    nlohmann::json line{{"level", ended == Progress::State::kFailed ? "error" : "info"},
-                        {"event", "custom_field_backfill"},
-                        {"field_id", job.field},
-                        {"state", std::string(to_string(ended))},
-                        {"filled", filled}};
-    if (!error.empty()) line["error"] = error;
-    log_(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (!log_) continue;
+    LogEvent event(ended == Progress::State::kFailed ? LogLevel::kError : LogLevel::kInfo,
+                   "custom_field_backfill");
+    event.with("field_id", static_cast<std::int64_t>(job.field))
+        .with("state", to_string(ended))
+        .with("filled", static_cast<std::int64_t>(filled));
+    if (!error.empty()) event.with("error", error);
+    log_(event);
   }
 }
 

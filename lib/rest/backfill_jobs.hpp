@@ -30,7 +30,7 @@ class BackfillJobs {
   static std::string_view to_string(Progress::State state) noexcept;
 
   // `log` receives one JSON line when a backfill ends.
-  BackfillJobs(Engine& engine, std::function<void(std::string_view)> log);
+  BackfillJobs(Engine& engine, LogSink log);
   // Stops the running backfill after its current batch (it resumes when started again)
   // and waits for it; queued ones do not start.
   ~BackfillJobs();
@@ -53,7 +53,7 @@ class BackfillJobs {
   void run();
 
   Engine& engine_;
-  std::function<void(std::string_view)> log_;
+  LogSink log_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> queue_;            // guarded by mutex_

@@ -25,8 +25,7 @@ long long seconds_up(std::chrono::milliseconds ms) { return (ms.count() + 999) /
 
 }  // namespace
 
-Guard::Guard(const RateLimits& limits, std::function<void(std::string_view)> log)
-    : limits_(limits), log_(std::move(log)) {}
+Guard::Guard(const RateLimits& limits, LogSink log) : limits_(limits), log_(std::move(log)) {}
 
 Refusal Guard::refusal(const char* what, const RateLimit& limit,
                        const security::RateDecision& d) const {
@@ -64,11 +63,12 @@ void Guard::authentication_failed(const std::string& remote, bool missing) {
   const auto d = limiter_.take("f:" + remote, *limits_.auth_failures);
   if (d.allowed && d.remaining > 0) return;
   if (quiet_.take("log:f:" + remote, kOncePerMinute).allowed) {
-    std::string line = R"({"level":"warn","event":"authentication_failures","remote":)";
-    append_json_string(remote, line);
-    line +=
-        R"(,"detail":"this address used up its failed-authentication budget and is refused until it recovers"})";
-    log_(line);
+    if (log_)
+      log_(LogEvent(LogLevel::kWarning, "authentication_failures")
+               .with("remote", remote)
+               .with("detail",
+                     "this address used up its failed-authentication budget and is refused "
+                     "until it recovers"));
   }
 }
 
@@ -106,13 +106,11 @@ void Guard::anomaly(const char* kind, const security::Principal& who,
   counter.fetch_add(1);
   if (!quiet_.take(std::string("log:") + kind + ":" + principal_key(who), kOncePerMinute).allowed)
     return;
-  std::string line = R"({"level":"warn","event":")";
-  line += kind;
-  line += R"(","principal":)";
-  append_json_string(who.name, line);
-  line +=
-      R"(,"user_id":)" + (who.user_id ? std::to_string(*who.user_id) : std::string("null")) + "}";
-  log_(line);
+  if (!log_) return;
+  LogEvent event(LogLevel::kWarning, kind);
+  event.with("principal", who.name);
+  if (who.user_id) event.with("user_id", static_cast<std::int64_t>(*who.user_id));
+  log_(event);
 }
 
 void Guard::denied(const security::Principal& who) {

@@ -29,7 +29,7 @@ class Guard {
   enum class RouteClass { kRead, kWrite, kBulk };
 
   // Events go to `log` as JSON lines. Thread-safe.
-  Guard(const RateLimits& limits, std::function<void(std::string_view)> log);
+  Guard(const RateLimits& limits, LogSink log);
 
   // The client address's limit, for every request but the health checks.
   [[nodiscard]] std::optional<Refusal> admit_address(const std::string& remote);
@@ -60,7 +60,7 @@ class Guard {
                   const security::RateDecision& d) const;
 
   RateLimits limits_;
-  std::function<void(std::string_view)> log_;
+  LogSink log_;
   security::RateLimiter limiter_;  // the limits
   security::RateLimiter watch_;    // the anomaly thresholds
   security::RateLimiter quiet_;    // at most one log event per principal, kind and minute

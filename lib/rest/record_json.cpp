@@ -65,21 +65,6 @@ CustomValue custom_value_of(const json& v, const std::string& field) {
   bad(field, "is not a custom field value");
 }
 
-void append_json_string(const std::string& text, std::string& out) {
-  // Printable ASCII without a quote or backslash is its own JSON text; anything else
-  // (escapes, UTF-8, invalid bytes to replace) goes through nlohmann.
-  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
-    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-  });
-  if (!plain) {
-    out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
-    return;
-  }
-  out += '"';
-  out += text;
-  out += '"';
-}
-
 void append_json_value(const json& v, std::string& out) {
   switch (v.type()) {
     case json::value_t::null:

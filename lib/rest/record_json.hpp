@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "banyan/banyan.hpp"
+#include "util/encoding.hpp"
 
 namespace banyan::rest {
 
@@ -114,7 +115,7 @@ void apply_definition_json(CustomFieldDefinition& d, const json& body, bool crea
 // Appends `v` as JSON text, as v.dump() would with invalid UTF-8 replaced, but without a
 // serializer for the common values (null, booleans, integers, plain ASCII strings).
 void append_json_value(const json& v, std::string& out);
-void append_json_string(const std::string& text, std::string& out);
+using util::append_json_string;
 // The whole of `text` as an integer or a number (std::stoll / std::stod); nullopt when
 // any of it is not.
 std::optional<std::int64_t> parse_integer(const std::string& text);

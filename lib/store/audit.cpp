@@ -211,8 +211,10 @@ void key_audit_trail(DatabaseState& state) {
       .text(" WHERE id = 1");
   island::execute(*tx, key);
   island::commit(*tx);
-  state.log("the audit trail is keyed with the audit key from entry " + std::to_string(from) +
-            " on");
+  state.report(LogEvent(LogLevel::kInfo, "audit_trail_keyed")
+                   .with("message", "the audit trail is keyed with the audit key from entry " +
+                                        std::to_string(from) + " on")
+                   .with("from_entry", static_cast<std::int64_t>(from)));
 }
 
 void flush_audit(UnitOfWork::Impl& uow) {

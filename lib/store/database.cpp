@@ -1,7 +1,6 @@
 #include "banyan/store/database.hpp"
 
 #include <algorithm>
-#include <iostream>
 #include <utility>
 #include <vector>
 
@@ -227,12 +226,13 @@ std::unique_ptr<Database> Database::open(std::string_view url, DatabaseOptions o
   island::ConnectionSpec spec = detail::parse_database_url(url);
   auto state = std::make_unique<detail::DatabaseState>();
   state->backend = spec.backend;
+  state->location = spec.describe;
   state->custom_fields.ttl = options.custom_field_cache_ttl;
-  state->log = options.log ? std::move(options.log)
-                           : [](std::string_view line) { std::cerr << "banyan: " << line << '\n'; };
-  auto log = state->log;
+  state->log = std::move(options.log);
   state->db =
-      island::open_database(spec, options.pool, [log](const std::string& line) { log(line); });
+      island::open_database(spec, options.pool, [log = state->log](const std::string& line) {
+        if (log) log(LogEvent(LogLevel::kWarning, "connection_pool").with("message", line));
+      });
   state->schema_version = detail::ensure_schema(*state, options.migrate);
   std::optional<EncryptionKeys> keys =
       options.encryption ? std::move(options.encryption) : EncryptionKeys::from_environment();
@@ -264,6 +264,8 @@ UnitOfWork Database::begin(std::optional<Id> actor, Access access) {
                                                                      : island::Access::kReadOnly);
   return UnitOfWork(std::move(impl));
 }
+
+const std::string& Database::location() const noexcept { return state_->location; }
 
 std::string_view Database::backend() const noexcept {
   return state_->backend == island::Backend::kSqlite ? "sqlite" : "mysql";

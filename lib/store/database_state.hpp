@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "banyan/log.hpp"
 #include "banyan/model/record.hpp"
 #include "banyan/store/unit_of_work.hpp"
 #include "store/custom_fields.hpp"
@@ -61,7 +62,11 @@ class CipherSlot {
 struct DatabaseState {
   island::DatabasePtr db;
   island::Backend backend = island::Backend::kSqlite;
-  std::function<void(std::string_view)> log;
+  std::string location;  // the URL without its password (Database::location)
+  LogSink log;           // empty: quiet
+  void report(const LogEvent& event) const {
+    if (log) log(event);
+  }
   int schema_version = 0;
   CustomFieldCache custom_fields;
   // Seals sensitive values; null when they are stored as given (no keys).

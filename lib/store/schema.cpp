@@ -85,7 +85,7 @@ void migrate_to_3(island::Transaction& tx, island::Backend backend) {
   }
   const std::string id = sqlite ? "INTEGER" : "BIGINT UNSIGNED";
   const std::string text = sqlite ? "TEXT" : "VARCHAR(255)";
-  const std::string big_text = sqlite ? "TEXT" : "TEXT";
+  const std::string big_text = "TEXT";  // on both backends
   const std::string integer = sqlite ? "INTEGER" : "BIGINT";
   const std::string real = sqlite ? "REAL" : "DOUBLE";
   const std::string boolean = sqlite ? "INTEGER" : "TINYINT(1)";
@@ -418,7 +418,9 @@ int ensure_schema_once(DatabaseState& state, bool migrate) {
         if (m.to == next) m.apply(*tx, state.backend);
     version = next;
     write_version(*tx, version, false);
-    state.log("migrated the schema to version " + std::to_string(version));
+    state.report(LogEvent(LogLevel::kInfo, "schema_migrated")
+                     .with("message", "migrated the schema to version " + std::to_string(version))
+                     .with("version", std::int64_t{version}));
   }
   if (from < 5) backfill_match_keys(*tx);  // see migrate_to_5
   island::commit(*tx);

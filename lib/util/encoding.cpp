@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <array>
 
+#include <nlohmann/json.hpp>
+
 #include "banyan/errors.hpp"
 
 namespace banyan::util {
@@ -108,6 +110,21 @@ std::string random_bytes(std::size_t count) {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(count)) != 1)
     throw InternalError("the system's random number generator failed");
   return raw;
+}
+
+void append_json_string(std::string_view text, std::string& out) {
+  // Printable ASCII without a quote or backslash is its own JSON text (the common case, as
+  // in an access log); anything else (escapes, UTF-8, invalid bytes) goes through nlohmann.
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += text;
+  out += '"';
 }
 
 }  // namespace banyan::util

@@ -28,4 +28,8 @@ std::string hmac_sha256(std::string_view key, std::string_view data);
 // fails.
 std::string random_bytes(std::size_t count);
 
+// Appends `text` to `out` as a JSON string, quoted and escaped; bytes that are not UTF-8
+// become U+FFFD.
+void append_json_string(std::string_view text, std::string& out);
+
 }  // namespace banyan::util

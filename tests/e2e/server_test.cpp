@@ -390,5 +390,25 @@ TEST_P(ServerTest, TheAccessLogIsOneJsonLinePerRequestEvenForHostileTargets) {
   EXPECT_TRUE(found);
 }
 
+TEST_P(ServerTest, EveryLineTheServerWritesIsJsonWithTimeLevelHostAndEvent) {
+  HttpClient raw(port_);
+  EXPECT_EQ(raw.raw("GET /v1/contacts HTTP/1.1\r\nHost: x\r\nX-Request-Id: last-1\r\n\r\n").status,
+            401);
+  ASSERT_TRUE(server_->wait_for_output("last-1", 5s)) << server_->output();
+  std::istringstream lines(server_->output());
+  std::set<std::string> events;
+  for (std::string line; std::getline(lines, line);) {
+    const json entry = json::parse(line);  // throws, failing the test, if the line is not JSON
+    EXPECT_EQ(entry["host"], "banyan-server") << line;
+    EXPECT_TRUE(entry["time"].is_string()) << line;
+    EXPECT_TRUE(entry["level"] == "info" || entry["level"] == "warning" ||
+                entry["level"] == "error")
+        << line;
+    events.insert(entry["event"].get<std::string>());
+  }
+  EXPECT_TRUE(events.count("listening")) << server_->output();
+  EXPECT_TRUE(events.count("request")) << server_->output();
+}
+
 }  // namespace
 }  // namespace banyan::test

@@ -53,7 +53,7 @@ struct Harness {
     // Every input comes from one address at full speed: with limits on, the fuzzer would
     // spend its time on 429s (the limiter has its own tests).
     config.rate = {std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
-    api = std::make_unique<banyan::rest::Api>(*db, config, [](std::string_view) {});
+    api = std::make_unique<banyan::rest::Api>(*db, config, banyan::LogSink{});
   }
   ~Harness() {
     api.reset();

@@ -481,8 +481,7 @@ TEST_P(MessageBusTest, WhenTheRelayStopsAnotherBusTakesOverAndNothingIsLost) {
 }
 
 TEST_P(MessageBusTest, StopGivesPrefetchedMessagesBackWithoutCountingAnAttempt) {
-  auto bus_a = std::make_unique<MessageBus>(
-      db(), messaging::BusOptions{.node = "a", .log = [](std::string_view) {}});
+  auto bus_a = std::make_unique<MessageBus>(db(), messaging::BusOptions{.node = "a"});
   bus_a->declare_queue(queue("q", {"contact.created"}));
   std::atomic<int> handled{0};
   bus_a->consume("q",

@@ -32,7 +32,6 @@ class MessagingTest : public StoreTest {
   }
 
   messaging::MessageBus& bus(messaging::BusOptions options = {}) {
-    if (!options.log) options.log = [](std::string_view) {};
     buses_.push_back(std::make_unique<messaging::MessageBus>(db(), std::move(options)));
     return *buses_.back();
   }

@@ -50,9 +50,9 @@ TEST_P(PoolTest, WarnsAboutAUnitOfWorkHeldPastTheLeakThreshold) {
   store::DatabaseOptions o;
   o.pool.leak_threshold = 50ms;
   o.pool.housekeeping_interval = 10ms;
-  o.log = [&](std::string_view line) {
+  o.log = [&](const LogEvent& event) {
     std::lock_guard<std::mutex> lock(mutex);
-    warnings.emplace_back(line);
+    if (event.level() == LogLevel::kWarning) warnings.push_back(event.json());
   };
   auto watched = scratch().open(o);
   auto held = watched->begin();
@@ -67,6 +67,7 @@ TEST_P(PoolTest, WarnsAboutAUnitOfWorkHeldPastTheLeakThreshold) {
   EXPECT_EQ(watched->pool_metrics().leaks, 1u);
   std::lock_guard<std::mutex> lock(mutex);
   ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings.back().find(R"("event":"connection_pool")"), std::string::npos);
   EXPECT_NE(warnings.back().find("leak threshold"), std::string::npos);
 }
 

@@ -119,7 +119,17 @@ TEST_P(SchemaTest, MigratesAnOlderDatabaseForwardKeepingItsData) {
   no_migrate.migrate = false;
   EXPECT_THROW(scratch().open(no_migrate), Unavailable) << "migrate=false refuses an old schema";
 
-  auto upgraded = scratch().open();
+  // Each migration is reported to the log sink, at info, with the version it reached.
+  std::vector<std::string> reported;
+  store::DatabaseOptions logged;
+  logged.log = [&](const LogEvent& event) {
+    if (event.level() == LogLevel::kInfo) reported.push_back(event.json());
+  };
+  auto upgraded = scratch().open(logged);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_NE(reported[0].find(R"("event":"schema_migrated")"), std::string::npos) << reported[0];
+  EXPECT_NE(reported[0].find(R"("version":)" + std::to_string(next)), std::string::npos)
+      << reported[0];
   EXPECT_EQ(upgraded->schema_version(), next);
   EXPECT_EQ(scratch().raw("SELECT id FROM migration_probe"), "7");
   EXPECT_EQ(scratch().raw("SELECT version FROM banyan_schema"), std::to_string(next));
@@ -177,7 +187,6 @@ TEST_P(SchemaTest, TextAndIntegerQueriesReadEveryRowAndColumn) {
 TEST(DatabaseOpen, RejectsMalformedUrlsAndUnreachableServers) {
   EXPECT_THROW(store::Database::open("oracle://x"), ValidationError);
   store::DatabaseOptions quiet;
-  quiet.log = [](std::string_view) {};
   quiet.pool.acquire_timeout = std::chrono::milliseconds(500);
   // Port 1 on loopback: nothing listens there.
   EXPECT_THROW(store::Database::open("mysql://root@127.0.0.1:1/nothing", quiet), Unavailable);

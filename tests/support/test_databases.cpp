@@ -129,7 +129,6 @@ void ScratchDatabase::load_script(const std::string& path) const {
 }
 
 std::unique_ptr<store::Database> ScratchDatabase::open(store::DatabaseOptions options) const {
-  if (!options.log) options.log = [](std::string_view) {};
   return store::Database::open(url_, std::move(options));
 }
 

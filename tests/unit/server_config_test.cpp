@@ -34,6 +34,16 @@ TEST(ServerConfig, DefaultsServeLoopback8080OnTheLocalSqliteFile) {
   EXPECT_EQ(c.database, "sqlite://./banyan.db");
   EXPECT_TRUE(c.messaging);
   EXPECT_GE(c.http.threads, 1u);
+  EXPECT_EQ(c.log_level, LogLevel::kInfo);
+}
+
+TEST(ServerConfig, TheLogLevelComesFromTheFlagTheEnvironmentOrTheFile) {
+  EXPECT_EQ(parse_server_config({"--log-level", "debug"}, Env{}).log_level, LogLevel::kDebug);
+  EXPECT_EQ(parse_server_config({}, Env{{{"BANYAN_LOG_LEVEL", "error"}}}).log_level,
+            LogLevel::kError);
+  const auto file = write_file(R"({"log_level":"warning"})");
+  EXPECT_EQ(parse_server_config({"--config", file}, Env{}).log_level, LogLevel::kWarning);
+  std::remove(file.c_str());
 }
 
 TEST(ServerConfig, FlagsWinOverTheEnvironmentWhichWinsOverTheFile) {
@@ -128,6 +138,8 @@ TEST(ServerConfig, BadSettingsAreUsageErrorsNamingTheirSource) {
   EXPECT_EQ(message({"--max-body", "10"}), "max_body: at least 1024 bytes");
   EXPECT_NE(message({"--request-timeout", "soon"}).find("--request-timeout"), std::string::npos);
   EXPECT_EQ(message({"--config", "/nonexistent.json"}), "--config: cannot read /nonexistent.json");
+  EXPECT_EQ(message({"--log-level", "loud"}),
+            "--log-level: log level: debug, info, warning or error, not \"loud\"");
   const auto file = write_file(R"({"listen":"127.0.0.1:1","colour":"blue"})");
   EXPECT_EQ(message({"--config", file}), file + ": colour: not a setting");
   std::remove(file.c_str());

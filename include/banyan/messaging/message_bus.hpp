@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "banyan/export.hpp"
+#include "banyan/log.hpp"
 #include "banyan/messaging/message.hpp"
 #include "banyan/messaging/retry_policy.hpp"
 #include "banyan/store/database.hpp"
@@ -139,8 +140,10 @@ struct BANYAN_EXPORT BusOptions {
   int high_water_mark = 10000;
   // Applied while this bus holds the relay lease (the constructor validates it).
   RetentionPolicy retention{};
-  // Where warnings go. Default: one line on stderr.
-  std::function<void(std::string_view)> log{};
+  // Where the bus reports the relay lease taken (info) or lost, a relay it cannot reach or
+  // look up, a round that failed (warning), a subscriber that threw (error). Unset:
+  // nowhere.
+  LogSink log{};
 };
 
 // Counters since start (monotonic), for metrics.

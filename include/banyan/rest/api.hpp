@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "banyan/export.hpp"
+#include "banyan/log.hpp"
 #include "banyan/security/authenticator.hpp"
 #include "banyan/security/rate_limiter.hpp"
 
@@ -96,9 +97,11 @@ class ApiContext;
 
 class BANYAN_EXPORT Api {
  public:
-  // `log` receives each access-log line and each event (JSON, no newline). `bus` (may be
-  // null) feeds /metrics with the outbox lag and the queues.
-  Api(store::Database& db, const ApiOptions& options, std::function<void(std::string_view)> log,
+  // `log` (may be empty) receives an event per request (`request`, info: the access log,
+  // when ApiOptions::access_log) and the events worth an operator's eye (credentials
+  // refused, rate anomalies, backfills, failures). `bus` (may be null) feeds /metrics
+  // with the outbox lag and the queues.
+  Api(store::Database& db, const ApiOptions& options, LogSink log,
       const messaging::MessageBus* bus = nullptr);
   ~Api();
   Api(const Api&) = delete;

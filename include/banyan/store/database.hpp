@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "banyan/export.hpp"
+#include "banyan/log.hpp"
 #include "banyan/model/activity.hpp"
 #include "banyan/model/company.hpp"
 #include "banyan/model/contact.hpp"
@@ -39,8 +40,9 @@ namespace banyan::store {
 
 struct BANYAN_EXPORT DatabaseOptions {
   PoolOptions pool;
-  // Where warnings go (pool leaks, migrations). Default: one line on stderr.
-  std::function<void(std::string_view)> log;
+  // Where the database reports a schema migrated (info), a connection held past the
+  // pool's leak threshold or not opened (warning). Unset: nowhere.
+  LogSink log;
   // Create the schema in an empty database and migrate an older one forward. When
   // false, an empty or older database is refused with Unavailable.
   bool migrate = true;
@@ -159,6 +161,9 @@ class BANYAN_EXPORT Database {
 
   // "sqlite" or "mysql".
   std::string_view backend() const noexcept;
+  // Where the database is, fit for a log: its URL without the password or the parameters
+  // ("mysql://crm@db.example:3306/crm", "sqlite:///var/lib/banyan.db").
+  const std::string& location() const noexcept;
   PoolMetrics pool_metrics() const;
   // The schema version of the open database, and the one this library writes.
   int schema_version() const;
