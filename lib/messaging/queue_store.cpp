@@ -13,9 +13,7 @@
 #include "store/sql_builder.hpp"
 #include "store/validation.hpp"
 
-namespace banyan::messaging {
-
-namespace detail {
+namespace banyan::messaging::detail {
 namespace {
 
 using island::SqlFragment;
@@ -547,5 +545,4 @@ store::DomainEvent event_of_view(const View& row) {
 store::DomainEvent event_of(const odbrows::QueueMessageView& row) { return event_of_view(row); }
 store::DomainEvent event_of(const odbrows::DeadLetterView& row) { return event_of_view(row); }
 
-}  // namespace detail
-}  // namespace banyan::messaging
+}  // namespace banyan::messaging::detail

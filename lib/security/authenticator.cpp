@@ -125,7 +125,7 @@ std::optional<Principal> Authenticator::Impl::token(std::string_view credential,
 }
 
 Authenticator::Authenticator(store::Database& db, AuthenticatorOptions options)
-    : impl_(std::make_unique<Impl>(db, options)) {}
+    : impl_(std::make_unique<Impl>(db, std::move(options))) {}
 Authenticator::~Authenticator() = default;
 
 std::optional<Principal> Authenticator::authenticate(std::string_view credential,

@@ -122,7 +122,7 @@ Role RoleStore::create(store::UnitOfWork& uow, const Role& role) const {
 Role RoleStore::update(store::UnitOfWork& uow, const Role& role) const {
   check_custom(role);
   validate(role);
-  const Role before = get(uow, role.name);  // NotFound
+  Role before = get(uow, role.name);  // NotFound
   // A change to what is there already writes nothing, as record patches do.
   if (definition(before) == definition(role)) return before;
   store_row(uow, role, false);

@@ -146,13 +146,10 @@ struct ValueScan {
   void run(F&& f, bool write) {
     using Row = typename detail::Entity<T>::Row;
     const std::string table(detail::Entity<T>::kTable);
+    const std::string with_values = table + ".custom_fields IS NOT NULL";
     std::int64_t after = 0;
     for (;;) {
-      island::SqlFragment clause;
-      clause.text(table + ".custom_fields IS NOT NULL AND " + table + ".id > ");
-      clause.param(detail::int_param(after));
-      clause.text(" ORDER BY " + table + ".id LIMIT 500");
-      auto rows = island::RowStore<Row>::select(tx, clause);
+      auto rows = island::RowStore<Row>::select(tx, detail::batch_after(table, with_values, after));
       if (rows.empty()) return;
       for (Row& row : rows) {
         after = static_cast<std::int64_t>(row.id);
@@ -222,7 +219,7 @@ CustomFieldDefinition CustomFieldRegistry::update(UnitOfWork& uow,
                                                   const CustomFieldDefinition& definition) const {
   mark_changed(uow);
   island::Transaction& tx = Session(uow).tx();
-  const CustomFieldDefinition current = find_in(tx, definition.id);
+  CustomFieldDefinition current = find_in(tx, definition.id);
   if (definition.name != current.name || definition.type != current.type ||
       definition.object_type != current.object_type) {
     throw ValidationError(

@@ -19,7 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kLongTextMax = 64 * 1024;
+constexpr std::size_t kLongTextMax = std::size_t{64} * 1024;
 
 std::string field_of(const CustomFieldDefinition& def) { return "custom." + def.name; }
 
@@ -82,7 +82,7 @@ std::optional<double> parse_real(const std::string& s) {
   return v;
 }
 
-std::string trim(std::string s) {
+std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t");
   if (b == std::string::npos) return "";
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
@@ -103,7 +103,7 @@ json encode_value(const CustomFieldDefinition& def, const CustomValue& v) {
     case CustomFieldType::kMultiEnum:
       return std::get<std::vector<std::string>>(v);
     case CustomFieldType::kCurrency: {
-      const Money& m = std::get<Money>(v);
+      const auto& m = std::get<Money>(v);
       return json{{"minor", m.minor_units}, {"currency", m.currency}};
     }
     default:
@@ -220,7 +220,7 @@ void check_value(const CustomFieldDefinition& def, CustomValue& value) {
     case CustomFieldType::kLongText: {
       const auto& s = expect<std::string>(def, value, "text");
       check_text(field_of(def), s, kLongTextMaxBytes);
-      const std::size_t cap = static_cast<std::size_t>(def.max_length.value_or(kLongTextMax));
+      const auto cap = static_cast<std::size_t>(def.max_length.value_or(kLongTextMax));
       if (s.size() > std::min(cap, kLongTextMax))
         invalid(def, "is longer than " + std::to_string(std::min(cap, kLongTextMax)) + " bytes");
       return;
@@ -481,7 +481,7 @@ std::string custom_value_sql(island::Backend backend, std::string_view table,
   if (backend == island::Backend::kSqlite) return "json_extract(" + column + ", " + path + ")";
   // JSON_VALUE reads scalars only; a multi-enum's array is only ever tested for NULL.
   if (def.type == CustomFieldType::kMultiEnum) return "JSON_EXTRACT(" + column + ", " + path + ")";
-  const std::string v = "JSON_VALUE(" + column + ", " + path + ")";
+  std::string v = "JSON_VALUE(" + column + ", " + path + ")";
   switch (def.type) {
     case CustomFieldType::kNumber:
     case CustomFieldType::kDate:

@@ -130,18 +130,25 @@ void check_encryption_keys(detail::DatabaseState& state, const detail::FieldCiph
 }  // namespace
 
 namespace detail {
+namespace {
+
+// Whether `table` holds an email not sealed. Values beginning "enc1:" are sealed
+// (FieldCipher::is_sealed): two range probes of the email index for any other, however
+// many rows there are.
+bool has_unsealed_emails(island::Transaction& tx, const std::string& table) {
+  const std::string email = table + ".email";
+  island::SqlFragment q;
+  q.text("SELECT COUNT(*) FROM (SELECT 1 FROM " + table + " WHERE " + email + " < 'enc1:' OR " +
+         email + " >= 'enc1;' LIMIT 1) unsealed");
+  return island::query_int(tx, q) > 0;
+}
+
+}  // namespace
+
 void note_unsealed_emails(DatabaseState& state) {
   island::TransactionPtr tx = island::begin(*state.db, island::Access::kReadOnly);
-  for (const ObjectType type : {ObjectType::kContact, ObjectType::kLead}) {
-    const std::string table(table_of(type));
-    island::SqlFragment q;
-    // Values beginning "enc1:" are sealed (FieldCipher::is_sealed): two range probes of the
-    // email index for any other, however many rows there are.
-    const std::string email = table + ".email";
-    q.text("SELECT COUNT(*) FROM (SELECT 1 FROM " + table + " WHERE " + email + " < 'enc1:' OR " +
-           email + " >= 'enc1;' LIMIT 1) unsealed");
-    state.unsealed_emails_of(type) = island::query_int(*tx, q) > 0;
-  }
+  for (const ObjectType type : {ObjectType::kContact, ObjectType::kLead})
+    state.unsealed_emails_of(type) = has_unsealed_emails(*tx, std::string(table_of(type)));
   island::commit(*tx);
 }
 }  // namespace detail

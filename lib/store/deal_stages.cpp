@@ -18,6 +18,7 @@ namespace {
 
 std::vector<Money> as_money(const std::map<std::string, std::int64_t>& by_currency) {
   std::vector<Money> out;
+  out.reserve(by_currency.size());
   for (const auto& [currency, minor] : by_currency) out.push_back(Money{minor, currency});
   return out;
 }
@@ -42,7 +43,7 @@ std::vector<StageChange> DealStages::history(UnitOfWork& uow, Id deal_id) const 
     c.changed_by = detail::value(row.changed_by);
     if (row.time_in_previous_us)
       c.time_in_previous_stage = std::chrono::microseconds(*row.time_in_previous_us);
-    out.push_back(std::move(c));
+    out.push_back(c);
   }
   return out;
 }

@@ -238,6 +238,7 @@ std::vector<DuplicateMatch> Duplicates::of(UnitOfWork& uow, ObjectRef record) co
       matches[other.object_id].insert(parse_rule(k.rule));
   }
   std::vector<DuplicateMatch> out;
+  out.reserve(matches.size());
   for (const auto& [id, rules] : matches) out.push_back({id, {rules.begin(), rules.end()}});
   std::stable_sort(out.begin(), out.end(), [](const DuplicateMatch& a, const DuplicateMatch& b) {
     return a.rules.size() > b.rules.size();

@@ -59,9 +59,8 @@ void require_exists(island::Transaction& tx, std::string_view table, Id id,
 
 // --- User ------------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::UserRow>> Entity<User>::fields() {
-  using Row = odbrows::UserRow;
-  static const FieldDef<Row> kFields[] = {TEXT(email), TEXT(name), BOOL(active)};
-  return kFields;
+  static const FieldDef<Row> own[] = {TEXT(email), TEXT(name), BOOL(active)};
+  return own;
 }
 void Entity<User>::to_row(const User& in, Row& out) {
   record_to_row(in, out);
@@ -89,9 +88,8 @@ std::span<const Referrer> Entity<User>::referrers() { return kOwnerReferrers; }
 
 // --- Team ------------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::TeamRow>> Entity<Team>::fields() {
-  using Row = odbrows::TeamRow;
-  static const FieldDef<Row> kFields[] = {TEXT(name)};
-  return kFields;
+  static const FieldDef<Row> own[] = {TEXT(name)};
+  return own;
 }
 void Entity<Team>::to_row(const Team& in, Row& out) {
   record_to_row(in, out);
@@ -114,9 +112,8 @@ std::span<const Referrer> Entity<Team>::referrers() { return kTeamReferrers; }
 
 // --- Tag -------------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::TagRow>> Entity<Tag>::fields() {
-  using Row = odbrows::TagRow;
-  static const FieldDef<Row> kFields[] = {TEXT(name), OPT_TEXT(color)};
-  return kFields;
+  static const FieldDef<Row> own[] = {TEXT(name), OPT_TEXT(color)};
+  return own;
 }
 void Entity<Tag>::to_row(const Tag& in, Row& out) {
   record_to_row(in, out);
@@ -147,11 +144,10 @@ std::span<const Referrer> Entity<Tag>::referrers() { return {}; }
 
 // --- Company ---------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::CompanyRow>> Entity<Company>::fields() {
-  using Row = odbrows::CompanyRow;
-  static const FieldDef<Row> kFields[] = {
+  static const FieldDef<Row> own[] = {
       TEXT(name),        OPT_TEXT(domain),        OPT_TEXT(industry),    OPT_TEXT(phone),
       OPT_TEXT(website), OPT_INT(employee_count), OPT_ID(merged_into_id)};
-  return kFields;
+  return own;
 }
 void Entity<Company>::to_row(const Company& in, Row& out) {
   record_to_row(in, out);
@@ -198,11 +194,9 @@ std::span<const Referrer> Entity<Company>::referrers() {
 
 // --- Contact ---------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::ContactRow>> Entity<Contact>::fields() {
-  using Row = odbrows::ContactRow;
-  static const FieldDef<Row> kFields[] = {TEXT(first_name), TEXT(last_name),
-                                          OPT_TEXT(email),  OPT_TEXT(phone),
-                                          OPT_TEXT(title),  OPT_ID(merged_into_id)};
-  return kFields;
+  static const FieldDef<Row> own[] = {TEXT(first_name), TEXT(last_name), OPT_TEXT(email),
+                                      OPT_TEXT(phone),  OPT_TEXT(title), OPT_ID(merged_into_id)};
+  return own;
 }
 void Entity<Contact>::to_row(const Contact& in, Row& out) {
   record_to_row(in, out);
@@ -241,20 +235,19 @@ void Entity<Contact>::before_update(const Row& stored, Row& next) {
 
 // --- Lead ------------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::LeadRow>> Entity<Lead>::fields() {
-  using Row = odbrows::LeadRow;
-  static const FieldDef<Row> kFields[] = {TEXT(first_name),
-                                          TEXT(last_name),
-                                          OPT_TEXT(email),
-                                          OPT_TEXT(phone),
-                                          OPT_TEXT(company_name),
-                                          OPT_TEXT(source),
-                                          ENUM(status, parse_lead_status),
-                                          OPT_TIME(converted_at),
-                                          OPT_ID(converted_contact_id),
-                                          OPT_ID(converted_company_id),
-                                          OPT_ID(converted_deal_id),
-                                          OPT_ID(merged_into_id)};
-  return kFields;
+  static const FieldDef<Row> own[] = {TEXT(first_name),
+                                      TEXT(last_name),
+                                      OPT_TEXT(email),
+                                      OPT_TEXT(phone),
+                                      OPT_TEXT(company_name),
+                                      OPT_TEXT(source),
+                                      ENUM(status, parse_lead_status),
+                                      OPT_TIME(converted_at),
+                                      OPT_ID(converted_contact_id),
+                                      OPT_ID(converted_company_id),
+                                      OPT_ID(converted_deal_id),
+                                      OPT_ID(merged_into_id)};
+  return own;
 }
 void Entity<Lead>::to_row(const Lead& in, Row& out) {
   record_to_row(in, out);
@@ -324,10 +317,9 @@ std::span<const Referrer> Entity<Lead>::referrers() { return {}; }
 
 // --- Pipeline --------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::ActivityRow>> Entity<Activity>::fields() {
-  using Row = odbrows::ActivityRow;
-  static const FieldDef<Row> kFields[] = {ENUM(kind, parse_activity_kind), TEXT(subject),
-                                          OPT_TEXT(body), OPT_TIME(due_at), OPT_TIME(completed_at)};
-  return kFields;
+  static const FieldDef<Row> own[] = {ENUM(kind, parse_activity_kind), TEXT(subject),
+                                      OPT_TEXT(body), OPT_TIME(due_at), OPT_TIME(completed_at)};
+  return own;
 }
 void Entity<Activity>::to_row(const Activity& in, Row& out) {
   record_to_row(in, out);

@@ -10,9 +10,8 @@
 namespace banyan::store::detail {
 
 std::span<const FieldDef<odbrows::PipelineRow>> Entity<Pipeline>::fields() {
-  using Row = odbrows::PipelineRow;
-  static const FieldDef<Row> kFields[] = {TEXT(name)};
-  return kFields;
+  static const FieldDef<Row> own[] = {TEXT(name)};
+  return own;
 }
 void Entity<Pipeline>::to_row(const Pipeline& in, Row& out) {
   record_to_row(in, out);
@@ -38,10 +37,9 @@ std::span<const Referrer> Entity<Pipeline>::referrers() {
 
 // --- Stage -----------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::StageRow>> Entity<Stage>::fields() {
-  using Row = odbrows::StageRow;
-  static const FieldDef<Row> kFields[] = {ID(pipeline_id), TEXT(name), INT(position),
-                                          INT(win_probability), ENUM(kind, parse_stage_kind)};
-  return kFields;
+  static const FieldDef<Row> own[] = {ID(pipeline_id), TEXT(name), INT(position),
+                                      INT(win_probability), ENUM(kind, parse_stage_kind)};
+  return own;
 }
 void Entity<Stage>::to_row(const Stage& in, Row& out) {
   record_to_row(in, out);
@@ -126,13 +124,12 @@ void Entity<Stage>::before_remove(island::Transaction& tx, const Row& row) {
 
 // --- Deal ------------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::DealRow>> Entity<Deal>::fields() {
-  using Row = odbrows::DealRow;
-  static const FieldDef<Row> kFields[] = {TEXT(title),        ID(pipeline_id),
-                                          ID(stage_id),       INT(amount_minor),
-                                          TEXT(currency),     OPT_DATE(expected_close),
-                                          OPT_ID(company_id), ENUM(status, parse_deal_status),
-                                          OPT_TIME(closed_at)};
-  return kFields;
+  static const FieldDef<Row> own[] = {TEXT(title),        ID(pipeline_id),
+                                      ID(stage_id),       INT(amount_minor),
+                                      TEXT(currency),     OPT_DATE(expected_close),
+                                      OPT_ID(company_id), ENUM(status, parse_deal_status),
+                                      OPT_TIME(closed_at)};
+  return own;
 }
 void Entity<Deal>::to_row(const Deal& in, Row& out) {
   record_to_row(in, out);
@@ -268,9 +265,9 @@ void Entity<Deal>::reconcile(island::Transaction& tx, const Deal* stored, Deal& 
     require_complete_pipeline(tx, next.pipeline_id);
     const StageKind kind = parse_stage_kind(stage->kind);
     const DealStatus by_stage = status_of(kind);
-    if (creating && next.status == DealStatus::kOpen) {
-      next.status = by_stage;  // on create, "open" is the default: the stage says
-    } else if (moves && sets_status) {
+    // On create, "open" is the default: the stage says.
+    const bool defaulted = creating && next.status == DealStatus::kOpen;
+    if (moves && sets_status && !defaulted) {
       // Both given (a create's stage always is): they must agree.
       if (next.status != by_stage)
         throw ValidationError("status: '" + std::string(to_string(next.status)) +
@@ -278,7 +275,7 @@ void Entity<Deal>::reconcile(island::Transaction& tx, const Deal* stored, Deal& 
                                   ", a " + std::string(to_string(kind)) +
                                   " stage; name one of them, or both in agreement",
                               "status");
-    } else if (moves) {
+    } else if (moves || defaulted) {
       next.status = by_stage;
     } else if (next.status != by_stage) {
       // Only the status changes: the deal goes to its pipeline's first stage of that kind.

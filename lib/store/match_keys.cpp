@@ -49,12 +49,12 @@ std::string phone_key(const std::unique_ptr<std::string>& phone) {
 std::string fold_to_ascii_lower(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       out += static_cast<char>(std::tolower(c));
     } else if ((c == 0xC3) && i + 1 < s.size()) {
       // U+00C0..U+00FF are C3 80..C3 BF.
-      const unsigned char next = static_cast<unsigned char>(s[i + 1]);
+      const auto next = static_cast<unsigned char>(s[i + 1]);
       if (next >= 0x80 && next <= 0xBF) {
         if (char folded = kLatin1Fold[next - 0x80]) out += folded;
         ++i;
@@ -93,7 +93,7 @@ std::string phone_digits(std::string_view phone) {
 }
 
 std::string company_name_key(std::string_view name) {
-  static const std::array<std::string_view, 16> kSuffixes = {
+  static const std::array<std::string_view, 16> suffixes = {
       "inc", "incorporated", "ltd", "limited", "llc", "gmbh", "corp", "corporation",
       "co",  "company",      "sa",  "ag",      "plc", "bv",   "srl",  "oy"};
   std::istringstream words(fold_to_ascii_lower(name));
@@ -106,7 +106,7 @@ std::string company_name_key(std::string_view name) {
     if (!w.empty()) kept.push_back(w);
   }
   while (kept.size() > 1 &&
-         std::find(kSuffixes.begin(), kSuffixes.end(), kept.back()) != kSuffixes.end())
+         std::find(suffixes.begin(), suffixes.end(), kept.back()) != suffixes.end())
     kept.pop_back();
   std::string key;
   for (const auto& w : kept) key += (key.empty() ? "" : " ") + w;
@@ -171,13 +171,10 @@ void store_match_keys(island::Transaction& tx, ObjectRef record, const std::vect
 namespace {
 template <typename Row>
 void backfill(island::Transaction& tx, ObjectType type, const std::string& table) {
+  const std::string live = table + ".archived_at IS NULL";
   std::int64_t after = 0;
   for (;;) {
-    island::SqlFragment clause;
-    clause.text(table + ".archived_at IS NULL AND " + table + ".id > ");
-    clause.param(int_param(after));
-    clause.text(" ORDER BY " + table + ".id LIMIT 500");
-    auto rows = island::RowStore<Row>::select(tx, clause);
+    auto rows = island::RowStore<Row>::select(tx, batch_after(table, live, after));
     if (rows.empty()) return;
     for (const Row& row : rows) {
       after = static_cast<std::int64_t>(row.id);

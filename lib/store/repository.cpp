@@ -262,10 +262,14 @@ std::optional<RowOf<T>> row_by_external_id(UnitOfWork& uow, const std::string& e
 template <typename T>
 T Repository<T>::create(UnitOfWork& uow, const T& given) const {
   island::Transaction& tx = Session(uow).tx();
-  T record = given;
-  if constexpr (requires { Entity<T>::reconcile(tx, nullptr, record, nullptr); })
+  RowOf<T> row;
+  if constexpr (requires(T & record) { Entity<T>::reconcile(tx, nullptr, record, nullptr); }) {
+    T record = given;
     Entity<T>::reconcile(tx, nullptr, record, nullptr);
-  RowOf<T> row = prepare(uow, record, /*creating=*/true);
+    row = prepare(uow, record, /*creating=*/true);
+  } else {
+    row = prepare(uow, given, /*creating=*/true);
+  }
   const auto now = detail::micros(detail::now_micros());
   row.id = 0;
   row.version = 0;
@@ -550,7 +554,8 @@ template <typename T>
 std::uint64_t rewrap_type(Database& db, std::size_t batch) {
   std::uint64_t total = 0;
   Id after = 0;
-  for (bool done = false; !done;)
+  bool done = false;  // set by the last batch
+  while (!done)
     total += db.transact(
         [&](UnitOfWork& uow) { return detail::rewrap_rows<T>(uow, after, batch, done); });
   return total;

@@ -223,16 +223,17 @@ void create_encryption_tables(island::Transaction& tx, island::Backend backend) 
 // Sealed values are longer than the values (so wider columns on MySQL) and emails get a
 // blind index column.
 void migrate_to_13(island::Transaction& tx, island::Backend backend) {
-  for (const char* table : {"contacts", "leads"}) {
-    const std::string t = table;
+  for (const std::string table : {"contacts", "leads"}) {
     if (backend == island::Backend::kMysql) {
-      island::execute(tx, "ALTER TABLE " + t +
+      island::execute(tx, "ALTER TABLE " + table +
                               " MODIFY email VARCHAR(512) NULL, MODIFY phone VARCHAR(512) NULL, "
                               "ADD COLUMN email_index VARCHAR(64) NULL");
     } else {
-      island::execute(tx, "ALTER TABLE " + t + " ADD COLUMN email_index TEXT NULL");
+      island::execute(tx, "ALTER TABLE " + table + " ADD COLUMN email_index TEXT NULL");
     }
-    island::execute(tx, "CREATE INDEX " + t + "_email_index_ix ON " + t + " (email_index)");
+    std::string index = "CREATE INDEX ";
+    index.append(table).append("_email_index_ix ON ").append(table).append(" (email_index)");
+    island::execute(tx, index);
   }
   create_encryption_tables(tx, backend);
 }

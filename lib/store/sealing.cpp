@@ -47,7 +47,7 @@ std::unique_ptr<std::string> seal_custom(const FieldCipher& cipher, ObjectType t
     const std::string plain = it->dump();
     const auto kept = before.find(key);
     if (kept != before.end() && is_sealed_custom(*kept)) {
-      const std::string& sealed = (*kept)[kSealedKey].get_ref<const std::string&>();
+      const auto& sealed = (*kept)[kSealedKey].get_ref<const std::string&>();
       if (cipher.is_current(sealed) && cipher.open(sealed, place) == plain) {
         *it = *kept;
         continue;

@@ -58,21 +58,27 @@ void create_search_tables(island::Transaction& tx, island::Backend backend) {
   }
 }
 
+namespace {
+
+// The statement that indexes every live record of one source.
+std::string backfill_statement(const Source& s, bool sqlite) {
+  const std::string type = std::to_string(static_cast<int>(s.type));
+  const std::string name(to_string(s.type));
+  return std::string(sqlite ? "INSERT INTO search_index (rowid, object_type, object_id, "
+                              "title, body) "
+                            : "INSERT INTO search_documents (doc_id, object_type, "
+                              "object_id, title, body) ") +
+         "SELECT id * 16 + " + type + ", '" + name + "', id, " +
+         (sqlite ? s.sqlite_title : s.mysql_title) + ", " +
+         (sqlite ? s.sqlite_body : s.mysql_body) + " FROM " + s.table +
+         " WHERE archived_at IS NULL" + s.where;
+}
+
+}  // namespace
+
 void backfill_search_index(island::Transaction& tx, island::Backend backend) {
   const bool sqlite = backend == island::Backend::kSqlite;
-  for (const Source& s : kSources) {
-    const std::string type = std::to_string(static_cast<int>(s.type));
-    const std::string name(to_string(s.type));
-    island::execute(tx,
-                    std::string(sqlite ? "INSERT INTO search_index (rowid, object_type, object_id, "
-                                         "title, body) "
-                                       : "INSERT INTO search_documents (doc_id, object_type, "
-                                         "object_id, title, body) ") +
-                        "SELECT id * 16 + " + type + ", '" + name + "', id, " +
-                        (sqlite ? s.sqlite_title : s.mysql_title) + ", " +
-                        (sqlite ? s.sqlite_body : s.mysql_body) + " FROM " + s.table +
-                        " WHERE archived_at IS NULL" + s.where);
-  }
+  for (const Source& s : kSources) island::execute(tx, backfill_statement(s, sqlite));
 }
 
 void index_record(island::Transaction& tx, island::Backend backend, ObjectRef record,

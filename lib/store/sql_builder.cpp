@@ -127,6 +127,19 @@ const char* insert_ignore(island::Backend backend) noexcept {
   return backend == island::Backend::kSqlite ? "INSERT OR IGNORE INTO " : "INSERT IGNORE INTO ";
 }
 
+island::SqlFragment batch_after(std::string_view table, std::string_view condition,
+                                std::int64_t after, int limit) {
+  std::string where(condition);
+  where.append(" AND ").append(table).append(".id > ");
+  std::string order(" ORDER BY ");
+  order.append(table).append(".id LIMIT ").append(std::to_string(limit));
+  island::SqlFragment clause;
+  clause.text(where);
+  clause.param(int_param(after));
+  clause.text(order);
+  return clause;
+}
+
 template <typename T>
 const FieldDef<typename SqlBuilder<T>::Row>& SqlBuilder<T>::field(std::string_view name) {
   for (const auto& f : record_fields<Row>())

@@ -17,6 +17,10 @@ island::SqlParam int_param(std::int64_t v);
 island::SqlParam text_param(std::string v);
 // "INSERT OR IGNORE INTO " (SQLite) or "INSERT IGNORE INTO " (MySQL).
 const char* insert_ignore(island::Backend backend) noexcept;
+// The clause of the next batch of a pass over `table` in id order:
+// `<condition> AND <table>.id > <after> ORDER BY <table>.id LIMIT <limit>`.
+island::SqlFragment batch_after(std::string_view table, std::string_view condition,
+                                std::int64_t after, int limit = 500);
 
 // What a query needs beyond the request: the backend's dialect and, loaded once when a
 // filter or sort first names "custom.<field>", the type's custom field definitions.

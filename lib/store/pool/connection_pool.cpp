@@ -1,6 +1,6 @@
 #include "store/pool/connection_pool.hpp"
 
-#include <time.h>
+#include <ctime>
 
 #include <algorithm>
 #include <utility>
