@@ -2,7 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "command_context.hpp"
-#include "demo.hpp"
+#include "demo_data.hpp"
 
 namespace banyan::cli {
 
@@ -13,17 +13,18 @@ void add_store_commands(CLI::App& app, CommandContext& ctx) {
     return 0;
   });
   ctx.on(app.add_subcommand("demo", "Load the demo data set and print what it holds"), [&ctx] {
-    host::load_demo_data(ctx.db());
+    const auto& who = CommandContext::principal();
+    demo::load(ctx.engine(), who);
     ctx.out << "Demo data loaded into " << ctx.db().location() << "\n\n";
-    host::print_pipeline_summary(ctx.engine(), CommandContext::principal(), ctx.out);
+    demo::print_pipeline_summary(ctx.engine(), who, ctx.out);
     ctx.out << '\n';
-    host::print_custom_field_report(ctx.db(), ctx.out);
-    host::print_converted_leads(ctx.db(), ctx.out);
+    demo::print_custom_field_report(ctx.engine(), who, ctx.out);
+    demo::print_converted_leads(ctx.engine(), who, ctx.out);
     return 0;
   });
   ctx.on(app.add_subcommand("summary", "Print each pipeline's stages with counts and amounts"),
          [&ctx] {
-           host::print_pipeline_summary(ctx.engine(), CommandContext::principal(), ctx.out);
+           demo::print_pipeline_summary(ctx.engine(), CommandContext::principal(), ctx.out);
            return 0;
          });
   ctx.on(app.add_subcommand("pool-stats", "Print the connection pool's counters"), [&ctx] {

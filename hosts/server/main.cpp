@@ -15,7 +15,7 @@
 #include "command_line.hpp"
 #include "config.hpp"
 #include "database_probe.hpp"
-#include "demo.hpp"
+#include "demo_data.hpp"
 #include "host_log.hpp"
 #include "http_server.hpp"
 #include "key_ring_watcher.hpp"
@@ -48,7 +48,10 @@ int serve(server::ServerConfig config) {
       config.http.handler_threads > 0 ? config.http.handler_threads : config.http.threads;
   options.pool.max_size = std::max<std::size_t>(options.pool.max_size, workers + 4);
   auto db = store::Database::open(config.database, options);
-  if (config.demo) host::load_demo_data(*db);
+  if (config.demo) {
+    Engine engine(*db);
+    demo::load(engine, security::Principal::system());
+  }
   // The relay and the sagas that ship with Banyan run in-process, as banyan-worker's do.
   std::unique_ptr<messaging::MessageBus> bus;
   std::unique_ptr<saga::SagaOrchestrator> sagas;

@@ -171,5 +171,26 @@ TEST_F(HostCommandLine, CommandsThatNeedNoDatabaseOpenNone) {
   EXPECT_TRUE(nothing_created());
 }
 
+// The demo data set (examples/demo) goes in through the Engine: loading it twice leaves
+// what one load leaves, and the reports read it back through the principal.
+TEST_F(HostCommandLine, TheDemoLoadsOnceHoweverOftenItRunsAndReportsWhatItHolds) {
+  const auto first = run({BANYAN_CLI, "demo", "--database", url("demo.db")});
+  ASSERT_EQ(first.status, 0) << first.output;
+  const auto second = run({BANYAN_CLI, "demo", "--database", url("demo.db")});
+  ASSERT_EQ(second.status, 0) << second.output;
+  EXPECT_EQ(first.output, second.output);
+  for (const std::string& expected :
+       {"Demo data loaded into " + url("demo.db"), std::string("Pipeline: New business"),
+        std::string("Negotiation (75%)"),
+        std::string("Contacts by tier (custom field): gold 2 silver 3 bronze 2"),
+        std::string("Largest ARR (custom field): Globex, 2150000.00 USD"),
+        std::string("Converted lead: Grace Brewster -> contact "),
+        std::string("at Umbrella Health, deal \"Umbrella research wing\"")})
+    EXPECT_NE(first.output.find(expected), std::string::npos) << expected << "\n" << first.output;
+  // One converted lead, however often the demo ran (its contact took the default tier).
+  const auto converted = first.output.find("Converted lead:");
+  EXPECT_EQ(first.output.find("Converted lead:", converted + 1), std::string::npos);
+}
+
 }  // namespace
 }  // namespace banyan::test

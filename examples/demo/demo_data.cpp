@@ -1,4 +1,4 @@
-#include "demo.hpp"
+#include "demo_data.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace banyan::host {
+namespace banyan::demo {
 namespace {
 
 using store::Filter;
@@ -27,24 +27,24 @@ std::string money(std::int64_t minor, const std::string& currency) {
 
 }  // namespace
 
-void load_demo_data(store::Database& db) {
-  db.transact([&](UnitOfWork& uow) {
+void load(Engine& engine, const security::Principal& who) {
+  engine.database().transact([&](UnitOfWork& uow) {
     Team team;
     team.name = "Sales EMEA";
-    team = db.teams().upsert(uow, with_key(team, "team-emea"));
+    team = engine.teams(who).upsert(uow, with_key(team, "team-emea"));
     User grace;
     grace.email = "grace@banyan.example";
     grace.name = "Grace Hopper";
     grace.team_id = team.id;
-    grace = db.users().upsert(uow, with_key(grace, "user-grace"));
+    grace = engine.users(who).upsert(uow, with_key(grace, "user-grace"));
     User alan;
     alan.email = "alan@banyan.example";
     alan.name = "Alan Turing";
     alan.team_id = team.id;
-    alan = db.users().upsert(uow, with_key(alan, "user-alan"));
+    alan = engine.users(who).upsert(uow, with_key(alan, "user-alan"));
 
     // Custom fields: defined at run time, then used like any other field.
-    auto fields = db.custom_fields();
+    const auto fields = engine.custom_fields(who);
     const auto defined = [&](ObjectType type, const char* name) {
       for (const auto& d : fields.list(uow, type))
         if (d.name == name) return true;
@@ -71,7 +71,7 @@ void load_demo_data(store::Database& db) {
 
     Pipeline pipeline;
     pipeline.name = "New business";
-    pipeline = db.pipelines().upsert(uow, with_key(pipeline, "pipeline-new"));
+    pipeline = engine.pipelines(who).upsert(uow, with_key(pipeline, "pipeline-new"));
     struct StageSpec {
       const char* key;
       const char* name;
@@ -93,7 +93,8 @@ void load_demo_data(store::Database& db) {
       stage.position = position++;
       stage.win_probability = s.probability;
       stage.kind = s.kind;
-      stages[s.key] = db.stages().upsert(uow, with_key(stage, std::string("stage-") + s.key)).id;
+      stages[s.key] =
+          engine.stages(who).upsert(uow, with_key(stage, std::string("stage-") + s.key)).id;
     }
 
     struct CompanySpec {
@@ -120,7 +121,7 @@ void load_demo_data(store::Database& db) {
       company.team_id = team.id;
       company.custom = {{"arr", Money{c.arr_dollars * 100, "USD"}}};
       companies[c.key] =
-          db.companies().upsert(uow, with_key(company, std::string("company-") + c.key)).id;
+          engine.companies(who).upsert(uow, with_key(company, std::string("company-") + c.key)).id;
     }
 
     struct ContactSpec {
@@ -150,9 +151,10 @@ void load_demo_data(store::Database& db) {
       contact.owner_id = alan.id;
       contact.team_id = team.id;
       contact.custom = {{"tier", std::string(c.tier)}};
-      Id id = db.contacts().upsert(uow, with_key(contact, std::string("contact-") + c.key)).id;
+      Id id =
+          engine.contacts(who).upsert(uow, with_key(contact, std::string("contact-") + c.key)).id;
       contacts[c.key] = id;
-      db.relations().link_company(uow, id, companies[c.company], /*primary=*/true);
+      engine.relations(who).link_company(uow, id, companies[c.company], /*primary=*/true);
     }
 
     struct DealSpec {
@@ -182,17 +184,17 @@ void load_demo_data(store::Database& db) {
       deal.status = std::string(d.stage) == "won" ? DealStatus::kWon : DealStatus::kOpen;
       deal.owner_id = grace.id;
       deal.team_id = team.id;
-      Id id = db.deals().upsert(uow, with_key(deal, std::string("deal-") + d.key)).id;
-      db.relations().add_deal_contact(uow, id, contacts[d.champion], DealRole::kChampion);
+      Id id = engine.deals(who).upsert(uow, with_key(deal, std::string("deal-") + d.key)).id;
+      engine.relations(who).add_deal_contact(uow, id, contacts[d.champion], DealRole::kChampion);
     }
 
     Activity call;
     call.kind = ActivityKind::kCall;
     call.subject = "Pricing call with Ada";
     call.owner_id = grace.id;
-    Id call_id = db.activities().upsert(uow, with_key(call, "activity-call-ada")).id;
-    db.relations().link_activity(uow, call_id, {ObjectType::kContact, contacts["ada"]});
-    db.relations().link_activity(uow, call_id, {ObjectType::kCompany, companies["acme"]});
+    Id call_id = engine.activities(who).upsert(uow, with_key(call, "activity-call-ada")).id;
+    engine.relations(who).link_activity(uow, call_id, {ObjectType::kContact, contacts["ada"]});
+    engine.relations(who).link_activity(uow, call_id, {ObjectType::kCompany, companies["acme"]});
 
     // A lead that came in through the web site, converted into a contact, its company
     // (matched by the email domain) and a new deal.
@@ -204,8 +206,9 @@ void load_demo_data(store::Database& db) {
     lead.source = "web";
     lead.status = LeadStatus::kQualified;
     lead.owner_id = alan.id;
-    if (!db.leads().find_by_external_id(uow, "demo-lead-grace")) {
-      lead = db.leads().create(uow, with_key(lead, "lead-grace"));
+    const auto leads = engine.leads(who);
+    if (leads.count(uow, Filter::eq("external_id", "demo-lead-grace")) == 0) {
+      lead = leads.create(uow, with_key(lead, "lead-grace"));
       store::LeadConversion conversion;
       conversion.lead_id = lead.id;
       conversion.deal = store::LeadConversion::NewDeal{pipeline.id,
@@ -214,15 +217,15 @@ void load_demo_data(store::Database& db) {
                                                        Money{2200000, "USD"},
                                                        std::chrono::year{2027} / 6 / 30,
                                                        DealRole::kDecisionMaker};
-      db.lead_converter().convert(uow, conversion);
+      engine.convert_lead(uow, who, conversion);
     }
 
     Tag vip;
     vip.name = "vip";
     vip.color = "#d4a017";
-    Id vip_id = db.tags().upsert(uow, with_key(vip, "tag-vip")).id;
-    db.relations().tag(uow, vip_id, {ObjectType::kCompany, companies["globex"]});
-    db.relations().tag(uow, vip_id, {ObjectType::kContact, contacts["hedy"]});
+    Id vip_id = engine.tags(who).upsert(uow, with_key(vip, "tag-vip")).id;
+    engine.relations(who).tag(uow, vip_id, {ObjectType::kCompany, companies["globex"]});
+    engine.relations(who).tag(uow, vip_id, {ObjectType::kContact, contacts["hedy"]});
   });
 }
 
@@ -259,15 +262,16 @@ void print_pipeline_summary(Engine& engine, const security::Principal& who, std:
   });
 }
 
-void print_custom_field_report(store::Database& db, std::ostream& out) {
-  db.transact([&](UnitOfWork& uow) {
+void print_custom_field_report(Engine& engine, const security::Principal& who, std::ostream& out) {
+  engine.database().read([&](UnitOfWork& uow) {
+    const auto contacts = engine.contacts(who);
     out << "Contacts by tier (custom field):";
     for (const char* tier : {"gold", "silver", "bronze"})
-      out << ' ' << tier << ' ' << db.contacts().count(uow, Filter::eq("custom.tier", tier));
+      out << ' ' << tier << ' ' << contacts.count(uow, Filter::eq("custom.tier", tier));
     store::PageRequest top;
     top.sort = {"custom.arr", true};
     top.limit = 1;
-    auto page = db.companies().query(uow, top);
+    auto page = engine.companies(who).query(uow, top);
     if (!page.items.empty()) {
       const Company& c = page.items.front();
       const Money& arr = std::get<Money>(c.custom.at("arr"));
@@ -278,21 +282,21 @@ void print_custom_field_report(store::Database& db, std::ostream& out) {
   });
 }
 
-void print_converted_leads(store::Database& db, std::ostream& out) {
-  db.transact([&](UnitOfWork& uow) {
+void print_converted_leads(Engine& engine, const security::Principal& who, std::ostream& out) {
+  engine.database().read([&](UnitOfWork& uow) {
     store::PageRequest converted;
     converted.filter = Filter::eq("status", "converted");
     converted.limit = 1000;
-    for (const Lead& l : db.leads().query(uow, converted).items) {
-      const Contact c = db.contacts().get(uow, *l.converted_contact_id);
-      const Company co = db.companies().get(uow, *l.converted_company_id);
+    for (const Lead& l : engine.leads(who).query(uow, converted).items) {
+      const Contact c = engine.contacts(who).get(uow, *l.converted_contact_id);
+      const Company co = engine.companies(who).get(uow, *l.converted_company_id);
       out << "Converted lead: " << l.first_name << ' ' << l.last_name << " -> contact " << c.id
           << " at " << co.name;
       if (l.converted_deal_id)
-        out << ", deal \"" << db.deals().get(uow, *l.converted_deal_id).title << '"';
+        out << ", deal \"" << engine.deals(who).get(uow, *l.converted_deal_id).title << '"';
       out << '\n';
     }
   });
 }
 
-}  // namespace banyan::host
+}  // namespace banyan::demo
