@@ -9,7 +9,9 @@
 namespace banyan::messaging {
 
 ErrorClass classify(const std::exception& error) noexcept {
+  // What the handler said outright, whatever its code.
   if (dynamic_cast<const PermanentError*>(&error) != nullptr) return ErrorClass::kPermanent;
+  if (dynamic_cast<const TransientError*>(&error) != nullptr) return ErrorClass::kTransient;
   if (const auto* e = dynamic_cast<const Error*>(&error)) {
     switch (e->code()) {
       case ErrorCode::kValidation:

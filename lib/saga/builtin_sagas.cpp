@@ -168,7 +168,8 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
   company.action = [lead_of](StepContext& ctx) {
     const Lead lead = lead_of(ctx);
     if (lead.converted())
-      throw messaging::PermanentError("lead " + std::to_string(lead.id) + " is converted already");
+      throw messaging::PermanentError("lead " + std::to_string(lead.id) + " is converted already",
+                                      ErrorCode::kConflict);
     store::LeadConversion request;
     request.lead_id = lead.id;
     const auto chosen = ctx.db->lead_converter().choose_company(*ctx.uow, lead, request);

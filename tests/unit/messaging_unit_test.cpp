@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "banyan/errors.hpp"
+#include "banyan/messaging/message.hpp"
 #include "banyan/messaging/retry_policy.hpp"
 #include "messaging/queue_store.hpp"
 #include "messaging/wire.hpp"
@@ -49,6 +50,38 @@ TEST(RetryPolicy, ValidateNamesTheBadField) {
   p = ok;
   p.multiplier = 0.5;
   EXPECT_EQ(field_of(p), "multiplier");
+}
+
+TEST(ErrorClassOfAFailure, HandlersSayItOutrightAndBanyanErrorsByTheirCode) {
+  // The handler's own word wins over the code it carries.
+  EXPECT_EQ(classify(PermanentError("bad payload")), ErrorClass::kPermanent);
+  EXPECT_EQ(classify(PermanentError("converted already", ErrorCode::kConflict)),
+            ErrorClass::kPermanent);
+  EXPECT_EQ(classify(TransientError("billing down")), ErrorClass::kTransient);
+  EXPECT_EQ(classify(TransientError("not replicated yet", ErrorCode::kNotFound)),
+            ErrorClass::kTransient);
+  // Banyan's errors: what no retry changes is permanent, the rest may pass.
+  EXPECT_EQ(classify(ValidationError("x")), ErrorClass::kPermanent);
+  EXPECT_EQ(classify(NotFound("x")), ErrorClass::kPermanent);
+  EXPECT_EQ(classify(PermissionDenied("x")), ErrorClass::kPermanent);
+  EXPECT_EQ(classify(Conflict("x")), ErrorClass::kTransient);
+  EXPECT_EQ(classify(Unavailable("x")), ErrorClass::kTransient);
+  EXPECT_EQ(classify(std::runtime_error("anything else")), ErrorClass::kTransient);
+}
+
+TEST(ErrorClassOfAFailure, MessagingErrorsAreErrorsOfTheOneTaxonomy) {
+  try {
+    throw PermanentError("converted already", ErrorCode::kConflict);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kConflict);
+    EXPECT_STREQ(e.what(), "converted already");
+  }
+  try {
+    throw TransientError("billing down");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUnavailable);
+  }
+  EXPECT_EQ(PermanentError("x").code(), ErrorCode::kValidation);
 }
 
 TEST(EventTypePattern, MatchesExactTypesPrefixesAndEverything) {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "banyan/errors.hpp"
 #include "banyan/export.hpp"
 #include "banyan/store/outbox.hpp"
 
@@ -24,19 +25,25 @@ struct BANYAN_EXPORT Message {
 // Whether retrying a failed message can help.
 enum class ErrorClass { kTransient, kPermanent };
 
+// Both are banyan::Errors of the one taxonomy: their code says what went wrong, their
+// class whether trying the message again can help.
+
 // Throw from a handler when retrying cannot help (bad data, a rule that will not change):
 // the message skips its remaining retries and goes to the dead-letter queue at once.
-class BANYAN_EXPORT PermanentError : public std::runtime_error {
+// Its code: kValidation unless told (kConflict for a state that forbids the work, ...).
+class BANYAN_EXPORT PermanentError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit PermanentError(const std::string& message, ErrorCode code = ErrorCode::kValidation)
+      : Error(code, message) {}
 };
 
-// Throw from a handler for a failure that may pass (a timeout, a service down). Any other
-// exception is transient too, except Banyan's ValidationError, NotFound and
-// PermissionDenied, which are permanent.
-class BANYAN_EXPORT TransientError : public std::runtime_error {
+// Throw from a handler for a failure that may pass (a timeout, a service down); its code
+// kUnavailable unless told. Any other exception is transient too, except Banyan's
+// ValidationError, NotFound and PermissionDenied, which are permanent.
+class BANYAN_EXPORT TransientError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit TransientError(const std::string& message, ErrorCode code = ErrorCode::kUnavailable)
+      : Error(code, message) {}
 };
 
 // The class of an exception thrown by a handler, by the rules above.
