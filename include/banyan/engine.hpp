@@ -30,6 +30,7 @@
 #include "banyan/store/deal_stages.hpp"
 #include "banyan/store/duplicates.hpp"
 #include "banyan/store/lead_converter.hpp"
+#include "banyan/store/request_log.hpp"
 
 namespace banyan {
 
@@ -164,6 +165,24 @@ class BANYAN_EXPORT Engine {
   RelationService relations(const security::Principal& who);
   // Custom field definitions: read with their type, changed by its administrators.
   CustomFieldService custom_fields(const security::Principal& who);
+
+  // What an idempotent write answered, and whether this call only replayed it.
+  struct OnceResult {
+    store::StoredResponse answer;
+    bool replayed = false;
+  };
+  using OnceWork = std::function<store::StoredResponse(store::UnitOfWork&)>;
+  // An idempotent write: `work` runs at most once per `key` of `who` (keys are the
+  // principal's own: another's same key is another request), in a unit of work (by
+  // `who`'s user id) that also keeps the answer it returns, so both commit or neither.
+  // A later call with the key runs nothing and gets that answer back (replayed); one whose
+  // `fingerprint` (what identifies the request: method, path, body) differs is refused
+  // with ValidationError("idempotency_key"). Two calls at once with one key: one runs,
+  // the other replays. Keys are 1 to 255 printable ASCII characters (else
+  // ValidationError("key")) and are forgotten after a day. `work`'s errors roll back and
+  // pass through, keeping nothing.
+  OnceResult once(const security::Principal& who, const std::string& key,
+                  const std::string& fingerprint, const OnceWork& work);
 
  private:
   struct Impl;

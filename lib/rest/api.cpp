@@ -38,10 +38,8 @@ std::string fingerprint(const HttpRequest& r, const Target& t) {
   return out;
 }
 
-HttpResponse replay(const store::StoredResponse& stored, const std::string& print) {
-  if (stored.fingerprint != print)
-    throw HttpError{422, "idempotency_key_reused",
-                    "this Idempotency-Key was used with a different request; use a new key"};
+// The answer an idempotent write kept, marked as replayed.
+HttpResponse replay(const store::StoredResponse& stored) {
   HttpResponse out;
   out.status = stored.status;
   out.body = stored.body;
@@ -182,41 +180,20 @@ HttpResponse ApiContext::write(const RouteCall& call,
   if (!usable)
     throw HttpError{400, "bad_request",
                     "Idempotency-Key must be 1 to 255 printable ASCII characters"};
-  purge_old_keys();
-  // Keys are the principal's own: another's retry with the same key is another request.
-  const std::string key = std::to_string(who.user_id.value_or(0)) + ":" + given;
-  const std::string print = fingerprint(r, call.target);
-  const auto responses = db.request_log();
-  for (int attempt = 1;; ++attempt) {
-    try {
-      return db.transact(
-          [&](store::UnitOfWork& uow) {
-            if (auto stored = responses.find(uow, key)) return replay(*stored, print);
-            HttpResponse out = described(uow);
-            json headers = json::object();
-            for (const auto& [k, v] : out.headers) headers[k] = v;
-            responses.save(uow, key, {print, out.status, headers.dump(), out.body, {}});
-            return out;
-          },
-          who.user_id);
-    } catch (const Conflict& e) {
-      if (e.field() != "key" || attempt >= 2) throw;  // the twin finished first: look again
-    }
-  }
-}
-
-void ApiContext::purge_old_keys() {
-  const auto now =
-      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-  const std::int64_t now_us = now.time_since_epoch().count();
-  std::int64_t due = next_purge_us_.load();
-  if (now_us < due || !next_purge_us_.compare_exchange_strong(due, now_us + 600'000'000)) return;
   try {
-    db.transact([&](store::UnitOfWork& uow) {
-      db.request_log().purge_older_than(uow, now - std::chrono::hours(24));
-    });
-  } catch (const Error&) {
-    next_purge_us_.store(0);  // try again with the next request
+    HttpResponse first;  // the answer as made, when this request is the one that ran
+    const auto done =
+        engine.once(who, given, fingerprint(r, call.target), [&](store::UnitOfWork& uow) {
+          first = described(uow);
+          json headers = json::object();
+          for (const auto& [k, v] : first.headers) headers[k] = v;
+          return store::StoredResponse{{}, first.status, headers.dump(), first.body, {}};
+        });
+    return done.replayed ? replay(done.answer) : first;
+  } catch (const ValidationError& e) {
+    if (e.field() != "idempotency_key") throw;
+    throw HttpError{422, "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request; use a new key"};
   }
 }
 

@@ -3,7 +3,6 @@
 // running a write with its Idempotency-Key, noting a refusal in the audit trail).
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -71,10 +70,6 @@ class ApiContext {
   Who authenticate(const HttpRequest& r);
   // Why a credential was refused, for the operator (the client is told only that it was).
   void log_refusal(const HttpRequest& r, const std::string& why);
-  // Keys are kept for a day, then forgotten (checked at most every ten minutes).
-  void purge_old_keys();
-
-  std::atomic<std::int64_t> next_purge_us_{0};
 };
 
 // Object types by their collection's name in paths ("contacts").

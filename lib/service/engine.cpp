@@ -53,6 +53,26 @@ struct Engine::Impl {
   std::atomic<bool> denied_waiting{false};            // denied_pending is not empty
   std::atomic<std::uint64_t> denied_total{0};
 
+  // Idempotency keys older than a day are purged at most every 10 minutes (µs since the
+  // epoch of the next purge).
+  std::atomic<std::int64_t> next_key_purge_us{0};
+
+  void purge_old_keys() {
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    const std::int64_t now_us = now.time_since_epoch().count();
+    std::int64_t due = next_key_purge_us.load();
+    if (now_us < due || !next_key_purge_us.compare_exchange_strong(due, now_us + 600'000'000))
+      return;
+    try {
+      db.transact([&](store::UnitOfWork& uow) {
+        db.request_log().purge_older_than(uow, now - std::chrono::hours(24));
+      });
+    } catch (const Error&) {
+      next_key_purge_us.store(0);  // try again with the next call
+    }
+  }
+
   // Records listed per principal (the export allowance).
   security::RateLimit allowance;
   security::RateLimiter listed_records;
@@ -334,6 +354,34 @@ std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id f
     if (!more) break;
   }
   return filled;
+}
+
+Engine::OnceResult Engine::once(const security::Principal& who, const std::string& key,
+                                const std::string& fingerprint, const OnceWork& work) {
+  impl_->purge_old_keys();
+  const std::string own_key = std::to_string(who.user_id.value_or(0)) + ":" + key;
+  const auto log = impl_->db.request_log();
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return impl_->db.transact(
+          [&](store::UnitOfWork& uow) {
+            if (auto stored = log.find(uow, own_key)) {
+              if (stored->fingerprint != fingerprint)
+                throw ValidationError(
+                    "this idempotency key was used with a different request; use a new key",
+                    "idempotency_key");
+              return OnceResult{std::move(*stored), true};
+            }
+            store::StoredResponse answer = work(uow);
+            answer.fingerprint = fingerprint;
+            log.save(uow, own_key, answer);
+            return OnceResult{std::move(answer), false};
+          },
+          who.user_id);
+    } catch (const Conflict& e) {
+      if (e.field() != "key" || attempt >= 2) throw;  // the twin finished first: look again
+    }
+  }
 }
 
 void Engine::record_denied_reads() {

@@ -725,5 +725,54 @@ TEST_P(EngineTest, APipelineSummaryCountsOnlyTheDealsThePrincipalReadsAndHistory
   });
 }
 
+// An idempotent write runs once per key of a principal's, keeps its answer with its
+// writes, and gives it back to a retry; a failed one keeps nothing.
+TEST_P(EngineTest, AnIdempotentWriteRunsOncePerKeyOfAPrincipalsAndAFailedOneKeepsNothing) {
+  int runs = 0;
+  const auto create = [&](const std::string& last_name) {
+    return [&, last_name](store::UnitOfWork& uow) {
+      ++runs;
+      const Contact made = engine().contacts(rep).create(uow, [&] {
+        Contact c = contact("Ada", last_name);
+        c.owner_id = rep.user_id;
+        c.team_id = east;
+        return c;
+      }());
+      return store::StoredResponse{{}, 201, "{}", std::to_string(made.id), {}};
+    };
+  };
+  const auto contacts_named = [&](const std::string& last_name) {
+    return db().read([&](store::UnitOfWork& uow) {
+      return db().contacts().count(uow, store::Filter::eq("last_name", last_name));
+    });
+  };
+  const auto first = engine().once(rep, "k-1", "POST /v1/contacts A", create("Once"));
+  EXPECT_FALSE(first.replayed);
+  EXPECT_EQ(first.answer.status, 201);
+  const auto again = engine().once(rep, "k-1", "POST /v1/contacts A", create("Once"));
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.answer.body, first.answer.body);
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(contacts_named("Once"), 1u);
+
+  // The same key with another request is refused; another principal's key is its own.
+  EXPECT_THROW(engine().once(rep, "k-1", "POST /v1/contacts B", create("Other")), ValidationError);
+  EXPECT_FALSE(engine().once(teammate, "k-1", "POST /v1/contacts A", create("Twin")).replayed);
+  EXPECT_EQ(runs, 2);
+
+  // Work that fails rolls back with its key: the retry runs it.
+  bool fail = true;
+  const auto flaky = [&](store::UnitOfWork& uow) {
+    auto answer = create("Flaky")(uow);
+    if (fail) throw Unavailable("the service behind it is down");
+    return answer;
+  };
+  EXPECT_THROW(engine().once(rep, "k-2", "POST /v1/contacts F", flaky), Unavailable);
+  EXPECT_EQ(contacts_named("Flaky"), 0u);
+  fail = false;
+  EXPECT_FALSE(engine().once(rep, "k-2", "POST /v1/contacts F", flaky).replayed);
+  EXPECT_EQ(contacts_named("Flaky"), 1u);
+}
+
 }  // namespace
 }  // namespace banyan::test
