@@ -144,6 +144,12 @@ class BANYAN_EXPORT Engine {
   // rolls back, and written here, each in a transaction of its own: call it after such a unit of
   // work ends (banyan-server does after every 404). Thread-safe; throws like transact().
   void record_denied_reads();
+  // Notes in the audit trail that `who` was refused `what` on `record` ({kUser, 0} when
+  // no record is concerned): a denial entry by `who` from `origin` (a client's address),
+  // in a unit of work of its own. For a host that refuses before any use case runs.
+  // Throws like transact().
+  void record_refusal(const security::Principal& who, ObjectRef record, const std::string& what,
+                      const std::string& origin);
   std::uint64_t denied_reads() const noexcept;  // refused reads noted since start
   // Lists past the export allowance since start: let through (the principal held the
   // export action) and refused.

@@ -211,13 +211,9 @@ void ApiContext::audit_denial(const RouteCall& call, const HttpResponse& refusal
                                ? problem["detail"].get_ptr<const std::string*>()
                                : nullptr;
   try {
-    db.transact(
-        [&](store::UnitOfWork& uow) {
-          uow.describe_actor(who.name, r.remote);
-          db.audit().record_denial(
-              uow, object, r.method + " " + call.target.path + ": " + (why != nullptr ? *why : ""));
-        },
-        who.user_id);
+    engine.record_refusal(who, object,
+                          r.method + " " + call.target.path + ": " + (why != nullptr ? *why : ""),
+                          r.remote);
   } catch (const Error& e) {
     log_error("audit_denial_lost", e.what());
   }

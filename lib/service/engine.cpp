@@ -384,6 +384,16 @@ Engine::OnceResult Engine::once(const security::Principal& who, const std::strin
   }
 }
 
+void Engine::record_refusal(const security::Principal& who, ObjectRef record,
+                            const std::string& what, const std::string& origin) {
+  impl_->db.transact(
+      [&](store::UnitOfWork& uow) {
+        uow.describe_actor(who.name, origin);
+        impl_->db.audit().record_denial(uow, record, what);
+      },
+      who.user_id);
+}
+
 void Engine::record_denied_reads() {
   if (!impl_->denied_waiting) return;  // every request calls this: no lock when nothing waits
   std::vector<Impl::DeniedRead> pending;

@@ -774,5 +774,23 @@ TEST_P(EngineTest, AnIdempotentWriteRunsOncePerKeyOfAPrincipalsAndAFailedOneKeep
   EXPECT_EQ(contacts_named("Flaky"), 1u);
 }
 
+// A host's refusal is a denial entry in the trail, by the principal, from its origin.
+TEST_P(EngineTest, ARefusalIsNotedInTheAuditTrailByThePrincipalFromItsOrigin) {
+  engine().record_refusal(reader, {ObjectType::kContact, own.id},
+                          "DELETE /v1/contacts/1: read_only may not delete", "10.0.0.7");
+  const auto entries = db().read([&](store::UnitOfWork& uow) {
+    store::AuditQuery q;
+    q.object = ObjectRef{ObjectType::kContact, own.id};
+    return db().audit().query(uow, q);
+  });
+  ASSERT_FALSE(entries.empty());
+  const store::AuditEntry& last = entries.back();
+  EXPECT_EQ(last.action, "denied");
+  EXPECT_EQ(last.actor_id, reader.user_id);
+  EXPECT_EQ(last.actor, reader.name);
+  EXPECT_EQ(last.origin, "10.0.0.7");
+  EXPECT_NE(last.detail.find("may not delete"), std::string::npos) << last.detail;
+}
+
 }  // namespace
 }  // namespace banyan::test
