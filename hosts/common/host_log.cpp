@@ -27,7 +27,7 @@ spdlog::level::level_enum spdlog_level(LogLevel level) {
 
 }  // namespace
 
-HostLog::HostLog(std::string_view host, LogLevel level, std::ostream& out) : level_(level) {
+HostLog::HostLog(std::string_view host, LogLevel level, std::ostream& out) {
   // Names are unique in spdlog's registry, which flushes its loggers every second.
   static std::atomic<int> instances{0};
   const std::string name = std::string(host) + "-" + std::to_string(instances.fetch_add(1));
@@ -54,13 +54,13 @@ HostLog::~HostLog() {
 }
 
 void HostLog::write(const LogEvent& event) {
-  if (event.level() < level_) return;
+  // Below the logger's level, log() returns before it queues anything.
   const auto& members = event.members();
   logger_->log(spdlog_level(event.level()), spdlog::string_view_t(members.data(), members.size()));
 }
 
 void HostLog::say(LogLevel level, std::string_view event, std::string_view message) {
-  if (level < level_) return;
+  if (!logger_->should_log(spdlog_level(level))) return;  // no event to build
   write(LogEvent(level, event).with("message", message));
 }
 

@@ -44,7 +44,6 @@ class HostLog {
   [[nodiscard]] LogSink sink();
 
  private:
-  LogLevel level_;
   // The writer thread, which the logger holds only weakly; it outlives the logger and, on
   // destruction, writes what is queued before it stops.
   std::shared_ptr<spdlog::details::thread_pool> writer_;

@@ -1,6 +1,5 @@
 #include "banyan/rest/api.hpp"
 
-#include <charconv>
 #include <cstdio>
 
 #include "api_context.hpp"
