@@ -16,6 +16,7 @@
 
 #include "bench_util.hpp"
 #include "mysql_scratch.hpp"
+#include "store/stores.hpp"
 
 namespace {
 
@@ -88,11 +89,11 @@ void write_batches(store::Database& db, Write kind, int first, int n) {
     db.transact([&](store::UnitOfWork& uow) {
       for (int i = done; i < std::min(n, done + kBatch); ++i) {
         if (kind == Write::kContact) {
-          db.contacts().create(uow, contact_n(first + i));
+          stores(db).contacts().create(uow, contact_n(first + i));
         } else {
-          db.outbox().append(uow, "bench.message",
-                             {ObjectType::kContact, static_cast<Id>(first + i)},
-                             message_body(first + i));
+          stores(db).outbox().append(uow, "bench.message",
+                                     {ObjectType::kContact, static_cast<Id>(first + i)},
+                                     message_body(first + i));
         }
       }
     });
@@ -117,7 +118,7 @@ std::unique_ptr<messaging::MessageBus> quiet_bus(store::Database& db) {
 // goes through end to end. Startup is not what these benchmarks measure.
 void warm_up(store::Database& db, const std::atomic<long>& handled) {
   const long before = handled.load();
-  db.transact([&](store::UnitOfWork& uow) { db.contacts().create(uow, contact_n(-1)); });
+  db.transact([&](store::UnitOfWork& uow) { stores(db).contacts().create(uow, contact_n(-1)); });
   while (handled.load() == before) std::this_thread::sleep_for(1ms);
 }
 
@@ -215,7 +216,7 @@ void BM_Latency(benchmark::State& state, const std::string& backend) {
       std::this_thread::sleep_until(next);
       next += std::chrono::microseconds(1000000 / kRate);
       const Contact c = db->transact(
-          [&](store::UnitOfWork& uow) { return db->contacts().create(uow, contact_n(i)); });
+          [&](store::UnitOfWork& uow) { return stores(*db).contacts().create(uow, contact_n(i)); });
       committed[c.id] = Clock::now();
     }
     while (handled.load() < before + n) std::this_thread::sleep_for(1ms);

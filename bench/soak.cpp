@@ -24,11 +24,12 @@
 #include <unistd.h>
 
 #include "banyan/banyan.hpp"
+#include "store/stores.hpp"
 
 namespace {
 
 using namespace banyan;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 struct Sample {
   double at = 0;  // seconds since the start
@@ -111,8 +112,10 @@ int main(int argc, char** argv) {
                 {"flaky", 256});
     bus.start();
 
-    const auto started = Clock::now();
-    auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+    const auto started = SteadyClock::now();
+    auto seconds = [&] {
+      return std::chrono::duration<double>(SteadyClock::now() - started).count();
+    };
     std::vector<Sample> samples;
     std::mutex samples_mutex;
     std::atomic<bool> done{false};
@@ -130,7 +133,7 @@ int main(int argc, char** argv) {
     });
     // Producer: batches of 500, kept at most 5,000 ahead of the consumers, so the tables
     // measure retention, not a backlog.
-    const auto outbox = db->outbox();
+    const auto outbox = stores(*db).outbox();
     for (long written = 0; written < settings.events;) {
       const long n = std::min<long>(500, settings.events - written);
       db->transact([&](store::UnitOfWork& uow) {

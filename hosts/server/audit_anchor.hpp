@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "banyan/store/database.hpp"
+#include "banyan/engine.hpp"
 #include "periodic_task.hpp"
 
 namespace banyan::server {
@@ -18,7 +18,8 @@ class AuditAnchorWriter {
   // Appends the first checkpoint at once (so that a missing audit key or an unwritable
   // file stops the server before it serves: Unavailable), then one every `interval` in
   // which the trail moved. A failed append later is logged and tried again next time.
-  AuditAnchorWriter(store::Database& db, std::string path, std::chrono::milliseconds interval,
+  // The checkpoints are read through `engine` as the system principal.
+  AuditAnchorWriter(Engine& engine, std::string path, std::chrono::milliseconds interval,
                     LogSink log);
   // Appends a last checkpoint if the trail moved.
   ~AuditAnchorWriter();
@@ -30,7 +31,7 @@ class AuditAnchorWriter {
   void anchor();
   void anchor_or_log();
 
-  store::Database& db_;
+  Engine& engine_;
   const std::string path_;
   const LogSink log_;
   std::string last_hash_;  // of the last checkpoint appended (the task's thread, after the first)

@@ -66,10 +66,12 @@ int serve(server::ServerConfig config) {
     host::define_builtin_sagas(*sagas, config.sagas);
     bus->start();
   }
+  // The server's own jobs (the audit anchor) act as the system principal.
+  Engine engine(*db);
   std::unique_ptr<server::AuditAnchorWriter> anchor;
   if (!config.audit_anchor.empty()) {
     anchor = std::make_unique<server::AuditAnchorWriter>(
-        *db, config.audit_anchor, config.audit_checkpoint_interval, log.sink());
+        engine, config.audit_anchor, config.audit_checkpoint_interval, log.sink());
   }
   rest::Api api(*db, config.api_options(), log.sink(), bus.get());
   server::KeyRingWatcher keys(*db, config.key_check_interval, log.sink());

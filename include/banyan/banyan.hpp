@@ -2,6 +2,7 @@
 #pragma once
 
 #include "banyan/admin_service.hpp"
+#include "banyan/clock.hpp"
 #include "banyan/custom_field_service.hpp"
 #include "banyan/engine.hpp"
 #include "banyan/errors.hpp"
@@ -46,7 +47,6 @@
 #include "banyan/store/pool.hpp"
 #include "banyan/store/query.hpp"
 #include "banyan/store/relations.hpp"
-#include "banyan/store/repository.hpp"
 #include "banyan/store/request_log.hpp"
 #include "banyan/store/search.hpp"
 #include "banyan/store/unit_of_work.hpp"

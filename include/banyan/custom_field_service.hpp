@@ -14,7 +14,7 @@
 #include "banyan/model/record.hpp"
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/principal.hpp"
-#include "banyan/store/custom_fields.hpp"
+#include "banyan/store/database.hpp"
 #include "banyan/store/unit_of_work.hpp"
 
 namespace banyan {
@@ -65,7 +65,6 @@ class BANYAN_EXPORT CustomFieldService {
   void require(security::Action action, ObjectType type) const;
 
   store::Database* db_;
-  store::CustomFieldRegistry registry_;
   security::Principal who_;
   std::shared_ptr<const security::AccessPolicy> policy_;
 };

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "banyan/admin_service.hpp"
+#include "banyan/clock.hpp"
 #include "banyan/custom_field_service.hpp"
 #include "banyan/export.hpp"
 #include "banyan/model/activity.hpp"
@@ -30,6 +31,7 @@
 #include "banyan/store/deal_stages.hpp"
 #include "banyan/store/duplicates.hpp"
 #include "banyan/store/lead_converter.hpp"
+#include "banyan/store/outbox.hpp"
 #include "banyan/store/request_log.hpp"
 
 namespace banyan {
@@ -66,6 +68,8 @@ struct BANYAN_EXPORT EngineOptions {
 
 // Thread-safe; one Engine serves every thread. It does not own the Database, which must
 // outlive it.
+// It reads the time from the Database's clock (DatabaseOptions::clock): the policy's
+// lifetime, the export allowance's window, idempotency keys' age.
 class BANYAN_EXPORT Engine {
  public:
   explicit Engine(store::Database& db, EngineOptions options = {});
@@ -171,6 +175,17 @@ class BANYAN_EXPORT Engine {
   RelationService relations(const security::Principal& who);
   // Custom field definitions: read with their type, changed by its administrators.
   CustomFieldService custom_fields(const security::Principal& who);
+
+  // Appends an application's own event about `subject` to the outbox in `uow`: relayed in
+  // order with the library's events when `uow` commits, gone if it rolls back. `subject`
+  // must be a record `who` may read (NotFound otherwise, noted as refused reads are) and
+  // update (PermissionDenied): an event tells of a change to it. `type` and `payload` as
+  // the outbox takes them: "<object>.<what>" of 3 to 190 characters of A-Z a-z 0-9 . _ -
+  // (else ValidationError("type")) and a JSON object of at most 1 MiB (else
+  // ValidationError("payload")). Returns the event as stored.
+  store::DomainEvent publish(store::UnitOfWork& uow, const security::Principal& who,
+                             const std::string& type, ObjectRef subject,
+                             const std::string& payload);
 
   // What an idempotent write answered, and whether this call only replayed it.
   struct OnceResult {

@@ -10,13 +10,12 @@
 #include <optional>
 
 #include "banyan/export.hpp"
+#include "banyan/model/patch.hpp"
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/principal.hpp"
 #include "banyan/store/audit_log.hpp"
-#include "banyan/store/custom_fields.hpp"
 #include "banyan/store/database.hpp"
 #include "banyan/store/query.hpp"
-#include "banyan/store/repository.hpp"
 
 namespace banyan {
 
@@ -29,7 +28,7 @@ struct BANYAN_EXPORT ServiceHooks {
   std::function<void(const security::Principal&, ObjectType type, std::size_t count)> listed;
 };
 
-// A light value (a repository handle, the principal and a shared policy) valid while its
+// A light value (the database, the principal and a shared policy) valid while its
 // Database lives. Every method works in the caller's unit of work, like the repository's,
 // and fails like it (ValidationError, NotFound, Conflict, ...), plus:
 //  - a record the principal may not read is NotFound, as if it did not exist, so ids do
@@ -51,8 +50,8 @@ struct BANYAN_EXPORT ServiceHooks {
 template <typename T>
 class BANYAN_EXPORT RecordService {
  public:
-  RecordService(store::Repository<T> repo, store::CustomFieldRegistry fields, store::AuditLog audit,
-                security::Principal who, std::shared_ptr<const security::AccessPolicy> policy,
+  RecordService(const store::Database& db, security::Principal who,
+                std::shared_ptr<const security::AccessPolicy> policy,
                 ServiceHooks hooks = {}) noexcept;
 
   T get(store::UnitOfWork& uow, Id id) const;
@@ -122,9 +121,7 @@ class BANYAN_EXPORT RecordService {
   // PermissionDenied (external_id) unless the principal reads every record of the type.
   void check_external_id_writer() const;
 
-  store::Repository<T> repo_;
-  store::CustomFieldRegistry fields_;
-  store::AuditLog audit_;
+  const store::Database* db_;
   security::Principal who_;
   std::shared_ptr<const security::AccessPolicy> policy_;
   ServiceHooks hooks_;

@@ -11,6 +11,7 @@
 #include "banyan/record_service.hpp"
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/principal.hpp"
+#include "banyan/store/database.hpp"
 #include "banyan/store/relations.hpp"
 #include "banyan/store/unit_of_work.hpp"
 
@@ -29,7 +30,7 @@ namespace banyan {
 //    out, unnoted (listing what one may see is not probing).
 class BANYAN_EXPORT RelationService {
  public:
-  RelationService(store::Relations relations, security::Principal who,
+  RelationService(const store::Database& db, security::Principal who,
                   std::shared_ptr<const security::AccessPolicy> policy,
                   ServiceHooks hooks = {}) noexcept;
 
@@ -65,7 +66,7 @@ class BANYAN_EXPORT RelationService {
   // `record` readable and changeable by the principal; the other end readable.
   void require_link(store::UnitOfWork& uow, ObjectRef owner, ObjectRef other) const;
 
-  store::Relations relations_;
+  const store::Database* db_;
   security::Principal who_;
   std::shared_ptr<const security::AccessPolicy> policy_;
   ServiceHooks hooks_;

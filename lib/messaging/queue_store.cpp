@@ -81,7 +81,8 @@ std::vector<odbrows::QueueSpecView> select_queues(UnitOfWork& uow,
 
 const char* insert_ignore(UnitOfWork& uow) { return store::Session(uow).insert_ignore(); }
 
-std::int64_t now_us() { return store::detail::micros(store::detail::now_micros()); }
+// The bus keeps the system's clock (leases, retries and retention run on real time).
+std::int64_t now_us() { return store::detail::micros(Clock::real()->wall()); }
 
 bool type_matches(const std::string& pattern, const std::string& type) noexcept {
   if (pattern == "*") return true;

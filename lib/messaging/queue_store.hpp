@@ -11,10 +11,10 @@
 
 #include "banyan/messaging/message.hpp"
 #include "banyan/messaging/message_bus.hpp"
-#include "banyan/store/outbox.hpp"
 #include "banyan/store/unit_of_work.hpp"
 #include "messaging/odb/rows.hxx"
 #include "store/odb/rows.hxx"
+#include "store/outbox.hpp"
 
 namespace banyan::messaging::detail {
 

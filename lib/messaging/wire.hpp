@@ -22,7 +22,7 @@
 
 #include <zmq.hpp>
 
-#include "banyan/store/outbox.hpp"
+#include "store/outbox.hpp"
 
 namespace banyan::messaging::detail {
 

@@ -111,7 +111,8 @@ store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& 
 }  // namespace
 
 template <typename T>
-store::PageRequest page_request(store::Database& db, store::UnitOfWork& uow, const Target& t) {
+store::PageRequest page_request(const CustomFieldService& fields, store::UnitOfWork& uow,
+                                const Target& t) {
   store::PageRequest req;
   req.limit = 50;
   if (auto limit = query_value(t, "limit")) {
@@ -130,15 +131,16 @@ store::PageRequest page_request(store::Database& db, store::UnitOfWork& uow, con
   std::vector<JsonField<T>> custom;
   for (const auto& [key, value] : t.query) {
     if (key.rfind("custom.", 0) != 0 || !custom.empty()) continue;
-    for (const auto& d : db.custom_fields().list(uow, T::kType))
+    for (const auto& d : fields.list(uow, T::kType))
       custom.push_back({"custom." + d.name, false, custom_kind(d.type), {}, {}, {}});
   }
   req.filter = filter_of<T>(t.query, custom);
   return req;
 }
 
-#define BANYAN_PAGE_REQUEST(T) \
-  template store::PageRequest page_request<T>(store::Database&, store::UnitOfWork&, const Target&);
+#define BANYAN_PAGE_REQUEST(T)                                                               \
+  template store::PageRequest page_request<T>(const CustomFieldService&, store::UnitOfWork&, \
+                                              const Target&);
 BANYAN_PAGE_REQUEST(User)
 BANYAN_PAGE_REQUEST(Team)
 BANYAN_PAGE_REQUEST(Tag)

@@ -8,9 +8,11 @@
 
 namespace banyan::rest {
 
-// Reads the custom field definitions of T in `uow`, for filters on "custom.<name>".
+// Reads the custom field definitions of T in `uow` as `fields` lets its principal, for
+// filters on "custom.<name>".
 // ValidationError naming the parameter at fault.
 template <typename T>
-store::PageRequest page_request(store::Database& db, store::UnitOfWork& uow, const Target& t);
+store::PageRequest page_request(const CustomFieldService& fields, store::UnitOfWork& uow,
+                                const Target& t);
 
 }  // namespace banyan::rest

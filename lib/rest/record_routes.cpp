@@ -32,7 +32,7 @@ template <typename T>
 HttpResponse list(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
   const auto fields = fields_of(c.target);
   auto page = api.db.read([&](store::UnitOfWork& uow) {
-    return repo.query(uow, page_request<T>(api.db, uow, c.target));
+    return repo.query(uow, page_request<T>(api.engine.custom_fields(c.principal()), uow, c.target));
   });
   HttpResponse out;
   out.body = "{\"items\":[";

@@ -4,6 +4,7 @@
 #include "banyan/errors.hpp"
 #include "banyan/saga/saga.hpp"
 #include "net/http_client.hpp"
+#include "store/stores.hpp"
 
 namespace banyan::saga {
 namespace {
@@ -20,12 +21,12 @@ std::optional<Id> tag_named(store::Database& db, UnitOfWork& uow, const std::str
   r.filter = store::Filter::eq("name", name);
   r.limit = 1;
   r.include_archived = true;
-  auto page = db.tags().query(uow, r);
+  auto page = store::stores(db).tags().query(uow, r);
   if (!page.items.empty()) return page.items.front().id;
   if (!create) return std::nullopt;
   Tag t;
   t.name = name;
-  return db.tags().create(uow, t).id;
+  return store::stores(db).tags().create(uow, t).id;
 }
 
 void set_tag(store::Database& db, UnitOfWork& uow, const std::string& name, ObjectRef target,
@@ -33,10 +34,10 @@ void set_tag(store::Database& db, UnitOfWork& uow, const std::string& name, Obje
   const auto found = tag_named(db, uow, name, on);
   if (!found) return;  // nothing to take off
   const Id tag = *found;
-  auto tags = db.relations().tags_of(uow, target);
+  auto tags = store::stores(db).relations().tags_of(uow, target);
   const bool has = std::find(tags.begin(), tags.end(), tag) != tags.end();
-  if (on && !has) db.relations().tag(uow, tag, target);
-  if (!on && has) db.relations().untag(uow, tag, target);
+  if (on && !has) store::stores(db).relations().tag(uow, tag, target);
+  if (!on && has) store::stores(db).relations().untag(uow, tag, target);
 }
 
 std::string billing_key(const StepContext& ctx) {
@@ -137,13 +138,13 @@ SagaDefinition deal_won_saga(const DealWonOptions& options) {
         "Onboard the customer of deal " + ctx.data.at("deal_id") + ": " + ctx.data.at("title");
     a.due_at = std::chrono::time_point_cast<std::chrono::microseconds>(
         std::chrono::system_clock::now() + std::chrono::hours(24 * 7));
-    const Activity created = ctx.db->activities().create(*ctx.uow, a);
-    ctx.db->relations().link_activity(*ctx.uow, created.id, ctx.subject);
+    const Activity created = store::stores(*ctx.db).activities().create(*ctx.uow, a);
+    store::stores(*ctx.db).relations().link_activity(*ctx.uow, created.id, ctx.subject);
     ctx.data["task_id"] = std::to_string(created.id);
   };
   task.compensation = [](StepContext& ctx) {
     if (ctx.data.count("task_id") != 0)
-      ctx.db->activities().remove(*ctx.uow, id_of(ctx, "task_id"));
+      store::stores(*ctx.db).activities().remove(*ctx.uow, id_of(ctx, "task_id"));
   };
 
   // Local steps take milliseconds; their bound only has to stay inside the lease.
@@ -160,7 +161,7 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
   def.name = "lead_conversion";
   def.retry = retry;
   const auto lead_of = [](StepContext& ctx) {
-    return ctx.db->leads().get(*ctx.uow, id_of(ctx, "lead_id"));
+    return store::stores(*ctx.db).leads().get(*ctx.uow, id_of(ctx, "lead_id"));
   };
 
   Step company;
@@ -172,25 +173,26 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
                                       ErrorCode::kConflict);
     store::LeadConversion request;
     request.lead_id = lead.id;
-    const auto chosen = ctx.db->lead_converter().choose_company(*ctx.uow, lead, request);
+    const auto chosen =
+        store::stores(*ctx.db).lead_converter().choose_company(*ctx.uow, lead, request);
     ctx.data["company_id"] = std::to_string(chosen.company.id);
     if (chosen.created) ctx.data["company_created"] = "1";
   };
   company.compensation = [](StepContext& ctx) {
     if (ctx.data.count("company_created") != 0)
-      ctx.db->companies().remove(*ctx.uow, id_of(ctx, "company_id"));
+      store::stores(*ctx.db).companies().remove(*ctx.uow, id_of(ctx, "company_id"));
   };
 
   Step contact;
   contact.name = "create_contact";
   contact.action = [lead_of](StepContext& ctx) {
-    const Contact created =
-        ctx.db->lead_converter().create_contact(*ctx.uow, lead_of(ctx), id_of(ctx, "company_id"));
+    const Contact created = store::stores(*ctx.db).lead_converter().create_contact(
+        *ctx.uow, lead_of(ctx), id_of(ctx, "company_id"));
     ctx.data["contact_id"] = std::to_string(created.id);
   };
   contact.compensation = [](StepContext& ctx) {
     if (ctx.data.count("contact_id") != 0)
-      ctx.db->contacts().remove(*ctx.uow, id_of(ctx, "contact_id"));
+      store::stores(*ctx.db).contacts().remove(*ctx.uow, id_of(ctx, "contact_id"));
   };
 
   Step deal;
@@ -200,13 +202,15 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
     store::LeadConversion::NewDeal spec;
     spec.pipeline_id = id_of(ctx, "pipeline_id");
     spec.amount = {std::stoll(ctx.data.at("amount_minor")), ctx.data.at("currency")};
-    const Company chosen = ctx.db->companies().get(*ctx.uow, id_of(ctx, "company_id"));
-    const Deal created = ctx.db->lead_converter().open_deal(*ctx.uow, lead_of(ctx), chosen,
-                                                            id_of(ctx, "contact_id"), spec);
+    const Company chosen =
+        store::stores(*ctx.db).companies().get(*ctx.uow, id_of(ctx, "company_id"));
+    const Deal created = store::stores(*ctx.db).lead_converter().open_deal(
+        *ctx.uow, lead_of(ctx), chosen, id_of(ctx, "contact_id"), spec);
     ctx.data["deal_id"] = std::to_string(created.id);
   };
   deal.compensation = [](StepContext& ctx) {
-    if (ctx.data.count("deal_id") != 0) ctx.db->deals().remove(*ctx.uow, id_of(ctx, "deal_id"));
+    if (ctx.data.count("deal_id") != 0)
+      store::stores(*ctx.db).deals().remove(*ctx.uow, id_of(ctx, "deal_id"));
   };
 
   Step convert;
@@ -214,9 +218,9 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
   convert.action = [](StepContext& ctx) {
     const std::optional<Id> deal_id =
         ctx.data.count("deal_id") != 0 ? std::optional<Id>(id_of(ctx, "deal_id")) : std::nullopt;
-    ctx.db->lead_converter().mark_converted(*ctx.uow, id_of(ctx, "lead_id"),
-                                            id_of(ctx, "contact_id"), id_of(ctx, "company_id"),
-                                            deal_id, ctx.data.count("company_created") != 0);
+    store::stores(*ctx.db).lead_converter().mark_converted(
+        *ctx.uow, id_of(ctx, "lead_id"), id_of(ctx, "contact_id"), id_of(ctx, "company_id"),
+        deal_id, ctx.data.count("company_created") != 0);
   };
 
   def.steps = {company, contact, deal, convert};

@@ -120,7 +120,7 @@ void enqueue_step(UnitOfWork& uow, const std::string& saga, ObjectRef subject,
   m.type = kStepType;
   m.aggregate_type = subject.type;
   m.aggregate_id = subject.id;
-  m.occurred_at = store::detail::now_micros();
+  m.occurred_at = store::Session(uow).now();
   m.actor = uow.actor();
   m.payload =
       json{

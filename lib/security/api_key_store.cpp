@@ -91,7 +91,7 @@ IssuedApiKey ApiKeyStore::create(store::UnitOfWork& uow, Id user, const std::str
       .text(", ")
       .param(text_param(sha256_hex(secret)))
       .text(", ")
-      .param(int_param(store::detail::micros(store::detail::now_micros())))
+      .param(int_param(store::detail::micros(store::Session(uow).now())))
       .text(")");
   island::execute(tx_of(uow), ins);
   SqlFragment where;
@@ -123,7 +123,7 @@ ApiKey ApiKeyStore::get(store::UnitOfWork& uow, Id id) const {
 ApiKey ApiKeyStore::revoke(store::UnitOfWork& uow, Id id) const {
   SqlFragment upd;
   upd.text("UPDATE security_api_keys SET revoked_at = ")
-      .param(int_param(store::detail::micros(store::detail::now_micros())))
+      .param(int_param(store::detail::micros(store::Session(uow).now())))
       .text(" WHERE revoked_at = 0 AND ")
       .append(by_id(id));
   const ApiKey key = get(uow, id);
@@ -153,7 +153,7 @@ bool ApiKeyStore::stale(const ApiKey& key, Timestamp now) noexcept {
 }
 
 void ApiKeyStore::touch(store::UnitOfWork& uow, const ApiKey& key) const {
-  const Timestamp now = store::detail::now_micros();
+  const Timestamp now = store::Session(uow).now();
   if (!stale(key, now)) return;
   SqlFragment upd;
   upd.text("UPDATE security_api_keys SET last_used_at = ")

@@ -56,7 +56,7 @@ void check_custom(const Role& role) {
 }
 
 void store_row(store::UnitOfWork& uow, const Role& role, bool insert) {
-  const auto now = store::detail::micros(store::detail::now_micros());
+  const auto now = store::detail::micros(store::Session(uow).now());
   SqlFragment s;
   if (insert) {
     s.text("INSERT INTO security_roles (name, description, grants, updated_at) VALUES (")

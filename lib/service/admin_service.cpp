@@ -5,6 +5,7 @@
 #include "banyan/security/role_store.hpp"
 #include "banyan/store/database.hpp"
 #include "store/session.hpp"
+#include "store/stores.hpp"
 
 namespace banyan {
 
@@ -19,7 +20,7 @@ AdminService::AdminService(store::Database& db, security::Principal who,
     : db_(&db), who_(std::move(who)), policy_changed_(std::move(policy_changed)) {}
 
 void AdminService::require_user(store::UnitOfWork& uow, Id user) const {
-  db_->users().get(uow, user);  // NotFound
+  store::stores(*db_).users().get(uow, user);  // NotFound
 }
 
 void AdminService::policy_changes_with(store::UnitOfWork& uow) const {
@@ -107,16 +108,16 @@ security::ApiKey AdminService::revoke_api_key(store::UnitOfWork& uow, Id id) con
 
 std::vector<store::AuditEntry> AdminService::audit_entries(store::UnitOfWork& uow,
                                                            const store::AuditQuery& query) const {
-  return db_->audit().query(uow, query);
+  return store::stores(*db_).audit().query(uow, query);
 }
 
 store::AuditVerification AdminService::verify_audit_trail(
     store::UnitOfWork& uow, const std::vector<store::AuditCheckpoint>& anchors) const {
-  return db_->audit().verify(uow, anchors);
+  return store::stores(*db_).audit().verify(uow, anchors);
 }
 
 store::AuditCheckpoint AdminService::audit_checkpoint(store::UnitOfWork& uow) const {
-  return db_->audit().checkpoint(uow);
+  return store::stores(*db_).audit().checkpoint(uow);
 }
 
 messaging::DeadLetterStore AdminService::dead_letters() const {

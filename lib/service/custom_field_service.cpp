@@ -1,6 +1,6 @@
 #include "banyan/custom_field_service.hpp"
 
-#include "banyan/store/database.hpp"
+#include "store/stores.hpp"
 
 namespace banyan {
 
@@ -9,14 +9,14 @@ using security::Action;
 CustomFieldService::CustomFieldService(
     store::Database& db, security::Principal who,
     std::shared_ptr<const security::AccessPolicy> policy) noexcept
-    : db_(&db), registry_(db.custom_fields()), who_(std::move(who)), policy_(std::move(policy)) {}
+    : db_(&db), who_(std::move(who)), policy_(std::move(policy)) {}
 
 void CustomFieldService::require(Action action, ObjectType type) const {
   (void)policy_->list_scope(who_, action, type);  // PermissionDenied when no scope at all
 }
 
 CustomFieldDefinition CustomFieldService::administered(store::UnitOfWork& uow, Id id) const {
-  auto definition = registry_.get(uow, id);
+  auto definition = store::stores(*db_).custom_fields().get(uow, id);
   require(Action::kAdmin, definition.object_type);
   return definition;
 }
@@ -25,19 +25,19 @@ std::vector<CustomFieldDefinition> CustomFieldService::list(store::UnitOfWork& u
                                                             std::optional<ObjectType> type) const {
   if (type) {
     require(Action::kRead, *type);
-    return registry_.list(uow, *type);
+    return store::stores(*db_).custom_fields().list(uow, *type);
   }
   std::vector<CustomFieldDefinition> out;
   for (int t = 0; t <= static_cast<int>(ObjectType::kActivity); ++t) {
     const auto each = static_cast<ObjectType>(t);
     if (policy_->scope(who_, Action::kRead, each) == security::Scope::kNone) continue;
-    for (auto& d : registry_.list(uow, each)) out.push_back(std::move(d));
+    for (auto& d : store::stores(*db_).custom_fields().list(uow, each)) out.push_back(std::move(d));
   }
   return out;
 }
 
 CustomFieldDefinition CustomFieldService::get(store::UnitOfWork& uow, Id id) const {
-  auto definition = registry_.get(uow, id);
+  auto definition = store::stores(*db_).custom_fields().get(uow, id);
   require(Action::kRead, definition.object_type);
   return definition;
 }
@@ -45,36 +45,36 @@ CustomFieldDefinition CustomFieldService::get(store::UnitOfWork& uow, Id id) con
 CustomFieldDefinition CustomFieldService::define(store::UnitOfWork& uow,
                                                  const CustomFieldDefinition& definition) const {
   require(Action::kAdmin, definition.object_type);
-  return registry_.define(uow, definition);
+  return store::stores(*db_).custom_fields().define(uow, definition);
 }
 
 CustomFieldDefinition CustomFieldService::update(store::UnitOfWork& uow,
                                                  const CustomFieldDefinition& definition) const {
   administered(uow, definition.id);  // the stored type's administrator (it cannot change)
-  return registry_.update(uow, definition);
+  return store::stores(*db_).custom_fields().update(uow, definition);
 }
 
 CustomFieldDefinition CustomFieldService::rename(store::UnitOfWork& uow, Id id,
                                                  const std::string& new_name) const {
   administered(uow, id);
-  return registry_.rename(uow, id, new_name);
+  return store::stores(*db_).custom_fields().rename(uow, id, new_name);
 }
 
 CustomFieldDefinition CustomFieldService::change_type(store::UnitOfWork& uow, Id id,
                                                       CustomFieldType new_type) const {
   administered(uow, id);
-  return registry_.change_type(uow, id, new_type);
+  return store::stores(*db_).custom_fields().change_type(uow, id, new_type);
 }
 
 CustomFieldDefinition CustomFieldService::deprecate(store::UnitOfWork& uow, Id id,
                                                     bool deprecated) const {
   administered(uow, id);
-  return registry_.deprecate(uow, id, deprecated);
+  return store::stores(*db_).custom_fields().deprecate(uow, id, deprecated);
 }
 
 void CustomFieldService::remove(store::UnitOfWork& uow, Id id) const {
   administered(uow, id);
-  registry_.remove(uow, id);
+  store::stores(*db_).custom_fields().remove(uow, id);
 }
 
 std::uint64_t CustomFieldService::seal_sensitive_values(ObjectType type, std::size_t batch) const {

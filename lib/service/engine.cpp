@@ -12,6 +12,7 @@
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/session.hpp"
+#include "store/stores.hpp"
 
 namespace banyan {
 
@@ -58,15 +59,14 @@ struct Engine::Impl {
   std::atomic<std::int64_t> next_key_purge_us{0};
 
   void purge_old_keys() {
-    const auto now =
-        std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    const auto now = db.clock().wall();
     const std::int64_t now_us = now.time_since_epoch().count();
     std::int64_t due = next_key_purge_us.load();
     if (now_us < due || !next_key_purge_us.compare_exchange_strong(due, now_us + 600'000'000))
       return;
     try {
       db.transact([&](store::UnitOfWork& uow) {
-        db.request_log().purge_older_than(uow, now - std::chrono::hours(24));
+        store::stores(db).request_log().purge_older_than(uow, now - std::chrono::hours(24));
       });
     } catch (const Error&) {
       next_key_purge_us.store(0);  // try again with the next call
@@ -80,9 +80,9 @@ struct Engine::Impl {
 
   void note_denied(const security::Principal& who, ObjectRef record) {
     ++denied_total;
-    const std::int64_t minute = std::chrono::duration_cast<std::chrono::minutes>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
+    const std::int64_t minute =
+        std::chrono::duration_cast<std::chrono::minutes>(db.clock().wall().time_since_epoch())
+            .count();
     const std::string key = key_of(who);
     std::lock_guard<std::mutex> lock(denied_mutex);
     if (denied_minute.size() > 100000) {  // bounded: forget the principals of past minutes
@@ -99,7 +99,7 @@ struct Engine::Impl {
                    ObjectType type, std::size_t count) {
     if (count == 0 || who.kind == security::Principal::Kind::kSystem) return;
     const std::string key = key_of(who);
-    const auto now = security::RateLimiter::Clock::now();
+    const auto now = db.clock().steady();
     if (listed_records.take(key, allowance, now, static_cast<double>(count)).allowed) return;
     if (in_force.scope(who, security::Action::kExport, type) == security::Scope::kNone) {
       ++exports_refused;
@@ -131,21 +131,21 @@ struct Engine::Impl {
   // The service of one record type as `who`: checked against the policy in force, its
   // refused reads and listed records noted here.
   template <typename T>
-  RecordService<T> service(store::Repository<T> repo, const security::Principal& who,
+  RecordService<T> service(const security::Principal& who,
                            std::shared_ptr<const security::AccessPolicy> in_force) {
     ServiceHooks hooks{.denied = denied_hook(),
                        .listed = [this, in_force](const security::Principal& lister,
                                                   ObjectType type, std::size_t count) {
                          note_listed(*in_force, lister, type, count);
                        }};
-    return {repo, db.custom_fields(), db.audit(), who, std::move(in_force), std::move(hooks)};
+    return {db, who, std::move(in_force), std::move(hooks)};
   }
 
   RelationService relations(const security::Principal& who,
                             std::shared_ptr<const security::AccessPolicy> in_force) {
     ServiceHooks hooks;
     hooks.denied = denied_hook();
-    return {db.relations(), who, std::move(in_force), std::move(hooks)};
+    return {db, who, std::move(in_force), std::move(hooks)};
   }
 };
 
@@ -161,7 +161,7 @@ AdminService Engine::admin(const security::Principal& who) {
 }
 
 std::shared_ptr<const security::AccessPolicy> Engine::policy() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = impl_->db.clock().steady();
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     if (impl_->policy && now - impl_->loaded < impl_->options.policy_ttl) return impl_->policy;
@@ -224,7 +224,7 @@ store::ConversionResult Engine::convert_lead(store::UnitOfWork& uow, const secur
     // its scope is neither joined nor revealed; a new one is made instead.
     scoped.match_company_by_domain = false;
     // The lead as stored (its email may be masked for the caller, but it is the lead's).
-    const Lead lead = impl_->db.leads().get(uow, request.lead_id);
+    const Lead lead = store::stores(impl_->db).leads().get(uow, request.lead_id);
     if (const auto domain = store::company_domain(lead.email);
         domain && request.match_company_by_domain) {
       store::PageRequest by_domain;
@@ -236,7 +236,7 @@ store::ConversionResult Engine::convert_lead(store::UnitOfWork& uow, const secur
     if (!scoped.company_id) p->require(who, Action::kCreate, ObjectType::kCompany, place);
   }
   if (request.deal) p->require(who, Action::kCreate, ObjectType::kDeal, place);
-  auto done = impl_->db.lead_converter().convert(uow, scoped);
+  auto done = store::stores(impl_->db).lead_converter().convert(uow, scoped);
   // What goes back is what the caller may see of each record, masked like any read.
   done.lead = leads_of.get(uow, done.lead.id);
   done.contact = contacts(who).get(uow, done.contact.id);
@@ -272,7 +272,7 @@ store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Princip
   store::MergeRequest scoped = request;
   for (Id loser : request.losers)
     if (hidden_in(loser)) scoped.withheld[loser] = sensitive;
-  return impl_->db.duplicates().merge(uow, scoped);
+  return store::stores(impl_->db).duplicates().merge(uow, scoped);
 }
 
 Deal Engine::reopen_deal(store::UnitOfWork& uow, const security::Principal& who, Id deal_id,
@@ -281,14 +281,15 @@ Deal Engine::reopen_deal(store::UnitOfWork& uow, const security::Principal& who,
   const auto of = deals(who);
   policy()->require(who, security::Action::kUpdate, ObjectType::kDeal,
                     security::RecordScope::of(of.get(uow, deal_id)));
-  const Deal reopened = impl_->db.deal_stages().reopen(uow, deal_id, stage_id, expected_version);
+  const Deal reopened =
+      store::stores(impl_->db).deal_stages().reopen(uow, deal_id, stage_id, expected_version);
   return of.get(uow, reopened.id);
 }
 
 std::vector<store::StageChange> Engine::stage_history(store::UnitOfWork& uow,
                                                       const security::Principal& who, Id deal_id) {
   deals(who).get(uow, deal_id);  // NotFound for no such deal, or one it may not read
-  return impl_->db.deal_stages().history(uow, deal_id);
+  return store::stores(impl_->db).deal_stages().history(uow, deal_id);
 }
 
 store::PipelineSummary Engine::pipeline_summary(store::UnitOfWork& uow,
@@ -296,14 +297,14 @@ store::PipelineSummary Engine::pipeline_summary(store::UnitOfWork& uow,
                                                 std::optional<DealStatus> status) {
   pipelines(who).get(uow, pipeline_id);  // NotFound for one it may not read
   const auto scope = policy()->list_scope(who, security::Action::kRead, ObjectType::kDeal);
-  return impl_->db.deal_stages().summary(uow, pipeline_id, status,
-                                         {scope.all, scope.owner_id, scope.team_ids});
+  return store::stores(impl_->db).deal_stages().summary(
+      uow, pipeline_id, status, {scope.all, scope.owner_id, scope.team_ids});
 }
 
 std::uint64_t Engine::count_without_value(store::UnitOfWork& uow, const security::Principal& who,
                                           const CustomFieldDefinition& definition) {
   require(who, security::Action::kRead, definition.object_type);
-  return impl_->db.custom_fields().count_without_value(uow, definition);
+  return store::stores(impl_->db).custom_fields().count_without_value(uow, definition);
 }
 
 std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id field_id,
@@ -312,7 +313,7 @@ std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id f
   if (options.batch < 1 || options.batch > 10000)
     throw ValidationError("batch: must be between 1 and 10000", "batch");
   store::Database& db = impl_->db;
-  const auto registry = db.custom_fields();
+  const auto registry = store::stores(db).custom_fields();
   const CustomFieldDefinition def =
       db.read([&](store::UnitOfWork& uow) { return registry.get(uow, field_id); });
   require(who, security::Action::kAdmin, def.object_type);
@@ -360,7 +361,7 @@ Engine::OnceResult Engine::once(const security::Principal& who, const std::strin
                                 const std::string& fingerprint, const OnceWork& work) {
   impl_->purge_old_keys();
   const std::string own_key = std::to_string(who.user_id.value_or(0)) + ":" + key;
-  const auto log = impl_->db.request_log();
+  const auto log = store::stores(impl_->db).request_log();
   for (int attempt = 1;; ++attempt) {
     try {
       return impl_->db.transact(
@@ -389,7 +390,7 @@ void Engine::record_refusal(const security::Principal& who, ObjectRef record,
   impl_->db.transact(
       [&](store::UnitOfWork& uow) {
         uow.describe_actor(who.name, origin);
-        impl_->db.audit().record_denial(uow, record, what);
+        store::stores(impl_->db).audit().record_denial(uow, record, what);
       },
       who.user_id);
 }
@@ -406,7 +407,7 @@ void Engine::record_denied_reads() {
     impl_->db.transact(
         [&](store::UnitOfWork& uow) {
           uow.describe_actor(d.who.name, "read");
-          impl_->db.audit().record_denial(
+          store::stores(impl_->db).audit().record_denial(
               uow, d.record,
               "read refused for scope (answered as not found); first of this minute");
         },
@@ -423,41 +424,52 @@ std::vector<store::FieldChange> Engine::history(store::UnitOfWork& uow,
                                                 std::string_view field) {
   std::vector<store::FieldChange> changes;
   banyan::detail::with_record_type(record.type, [&]<typename T>() {
-    changes = impl_->service(store::Session(uow).records<T>(), who, policy())
-                  .history(uow, record.id, field);
+    changes = impl_->service<T>(who, policy()).history(uow, record.id, field);
   });
   return changes;
 }
 
+store::DomainEvent Engine::publish(store::UnitOfWork& uow, const security::Principal& who,
+                                   const std::string& type, ObjectRef subject,
+                                   const std::string& payload) {
+  const auto in_force = policy();
+  security::RecordScope place;
+  banyan::detail::with_record_type(subject.type, [&]<typename T>() {
+    place = security::RecordScope::of(impl_->service<T>(who, in_force).get(uow, subject.id));
+  });
+  in_force->require(who, security::Action::kUpdate, subject.type, place);
+  return store::stores(impl_->db).outbox().append(uow, type, subject, payload);
+}
+
 RecordService<User> Engine::users(const security::Principal& who) {
-  return impl_->service(impl_->db.users(), who, policy());
+  return impl_->service<User>(who, policy());
 }
 RecordService<Team> Engine::teams(const security::Principal& who) {
-  return impl_->service(impl_->db.teams(), who, policy());
+  return impl_->service<Team>(who, policy());
 }
 RecordService<Tag> Engine::tags(const security::Principal& who) {
-  return impl_->service(impl_->db.tags(), who, policy());
+  return impl_->service<Tag>(who, policy());
 }
 RecordService<Company> Engine::companies(const security::Principal& who) {
-  return impl_->service(impl_->db.companies(), who, policy());
+  return impl_->service<Company>(who, policy());
 }
 RecordService<Contact> Engine::contacts(const security::Principal& who) {
-  return impl_->service(impl_->db.contacts(), who, policy());
+  return impl_->service<Contact>(who, policy());
 }
 RecordService<Lead> Engine::leads(const security::Principal& who) {
-  return impl_->service(impl_->db.leads(), who, policy());
+  return impl_->service<Lead>(who, policy());
 }
 RecordService<Pipeline> Engine::pipelines(const security::Principal& who) {
-  return impl_->service(impl_->db.pipelines(), who, policy());
+  return impl_->service<Pipeline>(who, policy());
 }
 RecordService<Stage> Engine::stages(const security::Principal& who) {
-  return impl_->service(impl_->db.stages(), who, policy());
+  return impl_->service<Stage>(who, policy());
 }
 RecordService<Deal> Engine::deals(const security::Principal& who) {
-  return impl_->service(impl_->db.deals(), who, policy());
+  return impl_->service<Deal>(who, policy());
 }
 RecordService<Activity> Engine::activities(const security::Principal& who) {
-  return impl_->service(impl_->db.activities(), who, policy());
+  return impl_->service<Activity>(who, policy());
 }
 
 CustomFieldService Engine::custom_fields(const security::Principal& who) {

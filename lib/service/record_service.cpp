@@ -14,11 +14,11 @@
 #include "banyan/model/tag.hpp"
 #include "banyan/model/team.hpp"
 #include "banyan/model/user.hpp"
-#include "banyan/store/repository.hpp"
 #include "model/writable_fields.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/session.hpp"
+#include "store/stores.hpp"
 
 namespace banyan {
 namespace {
@@ -79,20 +79,14 @@ store::Filter within(const security::ListScope& scope) {
 }  // namespace
 
 template <typename T>
-RecordService<T>::RecordService(store::Repository<T> repo, store::CustomFieldRegistry fields,
-                                store::AuditLog audit, security::Principal who,
+RecordService<T>::RecordService(const store::Database& db, security::Principal who,
                                 std::shared_ptr<const security::AccessPolicy> policy,
                                 ServiceHooks hooks) noexcept
-    : repo_(repo),
-      fields_(fields),
-      audit_(audit),
-      who_(std::move(who)),
-      policy_(std::move(policy)),
-      hooks_(std::move(hooks)) {}
+    : db_(&db), who_(std::move(who)), policy_(std::move(policy)), hooks_(std::move(hooks)) {}
 
 template <typename T>
 T RecordService<T>::readable(store::UnitOfWork& uow, Id id) const {
-  auto record = repo_.find(uow, id);
+  auto record = store::stores(*db_).records<T>().find(uow, id);
   const bool hidden = record && !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record));
   if (hidden && hooks_.denied) hooks_.denied(who_, ObjectRef{T::kType, id});
   if (!record || hidden)
@@ -210,7 +204,7 @@ T RecordService<T>::get(store::UnitOfWork& uow, Id id) const {
 
 template <typename T>
 std::optional<T> RecordService<T>::find(store::UnitOfWork& uow, Id id) const {
-  auto record = repo_.find(uow, id);
+  auto record = store::stores(*db_).records<T>().find(uow, id);
   if (!record) return std::nullopt;
   if (!policy_->allows(who_, Action::kRead, T::kType, scope_of(*record))) {
     if (hooks_.denied) hooks_.denied(who_, ObjectRef{T::kType, id});
@@ -226,7 +220,7 @@ store::Page<T> RecordService<T>::query(store::UnitOfWork& uow,
   check_fields(uow, request.filter, &request.sort);
   store::PageRequest scoped = request;
   if (!scope.all) scoped.filter = request.filter && within<T>(scope);
-  auto page = repo_.query(uow, scoped);
+  auto page = store::stores(*db_).records<T>().query(uow, scoped);
   if (hooks_.listed) hooks_.listed(who_, T::kType, page.items.size());
   std::optional<std::vector<std::string>> custom;  // looked up once, when a record needs it
   for (auto& item : page.items) {
@@ -242,7 +236,8 @@ std::uint64_t RecordService<T>::count(store::UnitOfWork& uow, const store::Filte
                                       bool include_archived) const {
   const auto scope = policy_->list_scope(who_, Action::kRead, T::kType);
   check_fields(uow, filter, nullptr);
-  return repo_.count(uow, scope.all ? filter : (filter && within<T>(scope)), include_archived);
+  return store::stores(*db_).records<T>().count(
+      uow, scope.all ? filter : (filter && within<T>(scope)), include_archived);
 }
 
 template <typename T>
@@ -254,7 +249,7 @@ T RecordService<T>::create(store::UnitOfWork& uow, const T& record) const {
   policy_->require(who_, Action::kCreate, T::kType, scope_of(r));
   if (r.external_id) check_external_id_writer();
   check_references(uow, r, nullptr, Action::kCreate);
-  return masked(uow, repo_.create(uow, r));
+  return masked(uow, store::stores(*db_).records<T>().create(uow, r));
 }
 
 template <typename T>
@@ -291,25 +286,25 @@ T RecordService<T>::update(store::UnitOfWork& uow, const T& record) const {
         r.custom.erase(name);
     }
   }
-  return masked(uow, repo_.update(uow, r));
+  return masked(uow, store::stores(*db_).records<T>().update(uow, r));
 }
 
 template <typename T>
 T RecordService<T>::archive(store::UnitOfWork& uow, Id id) const {
   policy_->require(who_, Action::kDelete, T::kType, scope_of(readable(uow, id)));
-  return masked(uow, repo_.archive(uow, id));
+  return masked(uow, store::stores(*db_).records<T>().archive(uow, id));
 }
 
 template <typename T>
 T RecordService<T>::restore(store::UnitOfWork& uow, Id id) const {
   policy_->require(who_, Action::kDelete, T::kType, scope_of(readable(uow, id)));
-  return masked(uow, repo_.restore(uow, id));
+  return masked(uow, store::stores(*db_).records<T>().restore(uow, id));
 }
 
 template <typename T>
 void RecordService<T>::remove(store::UnitOfWork& uow, Id id) const {
   policy_->require(who_, Action::kDelete, T::kType, scope_of(readable(uow, id)));
-  repo_.remove(uow, id);
+  store::stores(*db_).records<T>().remove(uow, id);
 }
 
 template <typename T>
@@ -317,7 +312,8 @@ T RecordService<T>::upsert(store::UnitOfWork& uow, const T& record) const {
   if (!record.external_id)
     throw ValidationError("external_id: upsert needs an external id", "external_id");
   check_external_id_writer();  // so every record with an external id is readable here
-  const auto existing = repo_.find_by_external_id(uow, *record.external_id);
+  const auto existing =
+      store::stores(*db_).records<T>().find_by_external_id(uow, *record.external_id);
   if (existing) {
     T r = record;
     r.id = existing->id;
@@ -366,7 +362,7 @@ WriteResult<T> RecordService<T>::patch(store::UnitOfWork& uow, Id id, const Patc
     for (const auto& name : sensitive_custom(uow))
       if (patch.custom.count(name) > 0) refuse("custom." + name);
   }
-  auto done = repo_.patch(uow, id, patch);
+  auto done = store::stores(*db_).records<T>().patch(uow, id, patch);
   done.record = masked(uow, std::move(done.record));
   return done;
 }
@@ -376,14 +372,15 @@ WriteResult<T> RecordService<T>::upsert(store::UnitOfWork& uow, const Patch<T>& 
   if (!patch.values.external_id)
     throw ValidationError("external_id: upsert needs an external id", "external_id");
   check_external_id_writer();  // so every record with an external id is readable here
-  const auto existing = repo_.find_by_external_id(uow, *patch.values.external_id);
+  const auto existing =
+      store::stores(*db_).records<T>().find_by_external_id(uow, *patch.values.external_id);
   if (existing) return this->patch(uow, existing->id, patch);
   return {create(uow, banyan::detail::created_from(patch)), WriteOutcome::kCreated};
 }
 
 template <typename T>
 T RecordService<T>::as_of(store::UnitOfWork& uow, Id id, Timestamp when) const {
-  auto record = audit_.template as_of<T>(uow, id, when);
+  auto record = store::stores(*db_).audit().template as_of<T>(uow, id, when);
   if (!record || !policy_->allows(who_, Action::kRead, T::kType, scope_of(*record)))
     throw NotFound("no " + std::string(to_string(T::kType)) + " with id " + std::to_string(id) +
                    " at that time");
@@ -394,7 +391,7 @@ template <typename T>
 std::vector<store::FieldChange> RecordService<T>::history(store::UnitOfWork& uow, Id id,
                                                           std::string_view field) const {
   const T now = readable(uow, id);
-  auto changes = audit_.history(uow, {T::kType, id}, field);
+  auto changes = store::stores(*db_).audit().history(uow, {T::kType, id}, field);
   if constexpr (std::is_same_v<T, User>) {
     // A user's access (roles, teams, identities, API keys) is the user's own business
     // and the administrators': other readers of the directory see the record's fields only.

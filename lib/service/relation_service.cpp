@@ -6,18 +6,16 @@
 #include "banyan/errors.hpp"
 #include "model/record_types.hpp"
 #include "store/session.hpp"
+#include "store/stores.hpp"
 
 namespace banyan {
 
 using security::Action;
 
-RelationService::RelationService(store::Relations relations, security::Principal who,
+RelationService::RelationService(const store::Database& db, security::Principal who,
                                  std::shared_ptr<const security::AccessPolicy> policy,
                                  ServiceHooks hooks) noexcept
-    : relations_(relations),
-      who_(std::move(who)),
-      policy_(std::move(policy)),
-      hooks_(std::move(hooks)) {}
+    : db_(&db), who_(std::move(who)), policy_(std::move(policy)), hooks_(std::move(hooks)) {}
 
 namespace {
 
@@ -63,95 +61,99 @@ void RelationService::require_link(store::UnitOfWork& uow, ObjectRef owner, Obje
 void RelationService::link_company(store::UnitOfWork& uow, Id contact_id, Id company_id,
                                    bool primary) const {
   require_link(uow, {ObjectType::kContact, contact_id}, {ObjectType::kCompany, company_id});
-  relations_.link_company(uow, contact_id, company_id, primary);
+  store::stores(*db_).relations().link_company(uow, contact_id, company_id, primary);
 }
 
 void RelationService::unlink_company(store::UnitOfWork& uow, Id contact_id, Id company_id) const {
   require_link(uow, {ObjectType::kContact, contact_id}, {ObjectType::kCompany, company_id});
-  relations_.unlink_company(uow, contact_id, company_id);
+  store::stores(*db_).relations().unlink_company(uow, contact_id, company_id);
 }
 
 std::vector<store::ContactCompanyLink> RelationService::companies_of(store::UnitOfWork& uow,
                                                                      Id contact_id) const {
   readable(uow, {ObjectType::kContact, contact_id});
-  return readable_only(uow, relations_.companies_of(uow, contact_id), [](const auto& l) {
-    return ObjectRef{ObjectType::kCompany, l.company_id};
-  });
+  return readable_only(uow, store::stores(*db_).relations().companies_of(uow, contact_id),
+                       [](const auto& l) {
+                         return ObjectRef{ObjectType::kCompany, l.company_id};
+                       });
 }
 
 std::vector<store::ContactCompanyLink> RelationService::contacts_of(store::UnitOfWork& uow,
                                                                     Id company_id) const {
   readable(uow, {ObjectType::kCompany, company_id});
-  return readable_only(uow, relations_.contacts_of(uow, company_id), [](const auto& l) {
-    return ObjectRef{ObjectType::kContact, l.contact_id};
-  });
+  return readable_only(uow, store::stores(*db_).relations().contacts_of(uow, company_id),
+                       [](const auto& l) {
+                         return ObjectRef{ObjectType::kContact, l.contact_id};
+                       });
 }
 
 void RelationService::add_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id,
                                        DealRole role) const {
   require_link(uow, {ObjectType::kDeal, deal_id}, {ObjectType::kContact, contact_id});
-  relations_.add_deal_contact(uow, deal_id, contact_id, role);
+  store::stores(*db_).relations().add_deal_contact(uow, deal_id, contact_id, role);
 }
 
 void RelationService::remove_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id) const {
   require_link(uow, {ObjectType::kDeal, deal_id}, {ObjectType::kContact, contact_id});
-  relations_.remove_deal_contact(uow, deal_id, contact_id);
+  store::stores(*db_).relations().remove_deal_contact(uow, deal_id, contact_id);
 }
 
 std::vector<store::DealContactLink> RelationService::deal_contacts(store::UnitOfWork& uow,
                                                                    Id deal_id) const {
   readable(uow, {ObjectType::kDeal, deal_id});
-  return readable_only(uow, relations_.deal_contacts(uow, deal_id), [](const auto& l) {
-    return ObjectRef{ObjectType::kContact, l.contact_id};
-  });
+  return readable_only(uow, store::stores(*db_).relations().deal_contacts(uow, deal_id),
+                       [](const auto& l) {
+                         return ObjectRef{ObjectType::kContact, l.contact_id};
+                       });
 }
 
 void RelationService::link_activity(store::UnitOfWork& uow, Id activity_id,
                                     ObjectRef target) const {
   require_link(uow, {ObjectType::kActivity, activity_id}, target);
-  relations_.link_activity(uow, activity_id, target);
+  store::stores(*db_).relations().link_activity(uow, activity_id, target);
 }
 
 void RelationService::unlink_activity(store::UnitOfWork& uow, Id activity_id,
                                       ObjectRef target) const {
   require_link(uow, {ObjectType::kActivity, activity_id}, target);
-  relations_.unlink_activity(uow, activity_id, target);
+  store::stores(*db_).relations().unlink_activity(uow, activity_id, target);
 }
 
 std::vector<ObjectRef> RelationService::activity_targets(store::UnitOfWork& uow,
                                                          Id activity_id) const {
   readable(uow, {ObjectType::kActivity, activity_id});
-  return readable_only(uow, relations_.activity_targets(uow, activity_id),
+  return readable_only(uow, store::stores(*db_).relations().activity_targets(uow, activity_id),
                        [](ObjectRef t) { return t; });
 }
 
 std::vector<Id> RelationService::activities_of(store::UnitOfWork& uow, ObjectRef target) const {
   readable(uow, target);
-  return readable_only(uow, relations_.activities_of(uow, target), [](Id id) {
+  return readable_only(uow, store::stores(*db_).relations().activities_of(uow, target), [](Id id) {
     return ObjectRef{ObjectType::kActivity, id};
   });
 }
 
 void RelationService::tag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const {
   require_link(uow, target, {ObjectType::kTag, tag_id});
-  relations_.tag(uow, tag_id, target);
+  store::stores(*db_).relations().tag(uow, tag_id, target);
 }
 
 void RelationService::untag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const {
   require_link(uow, target, {ObjectType::kTag, tag_id});
-  relations_.untag(uow, tag_id, target);
+  store::stores(*db_).relations().untag(uow, tag_id, target);
 }
 
 std::vector<Id> RelationService::tags_of(store::UnitOfWork& uow, ObjectRef target) const {
   readable(uow, target);
-  return readable_only(uow, relations_.tags_of(uow, target), [](Id id) {
+  return readable_only(uow, store::stores(*db_).relations().tags_of(uow, target), [](Id id) {
     return ObjectRef{ObjectType::kTag, id};
   });
 }
 
 std::vector<ObjectRef> RelationService::tagged_with(store::UnitOfWork& uow, Id tag_id) const {
   readable(uow, {ObjectType::kTag, tag_id});
-  return readable_only(uow, relations_.tagged_with(uow, tag_id), [](ObjectRef t) { return t; });
+  return readable_only(uow, store::stores(*db_).relations().tagged_with(uow, tag_id),
+                       [](ObjectRef t) { return t; });
 }
 
 }  // namespace banyan

@@ -13,7 +13,7 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/model/time.hpp"
-#include "banyan/store/audit_log.hpp"
+#include "store/audit_log.hpp"
 #include "store/custom_fields.hpp"
 #include "store/entity.hpp"
 #include "store/field_cipher.hpp"
@@ -183,7 +183,7 @@ json payload_diff(const json& before, const json& after) {
 void audit_change(UnitOfWork::Impl& uow, std::string action, ObjectRef object, const json& before,
                   const json& after, std::int64_t at) {
   PendingAudit p;
-  p.at = at != 0 ? at : micros(now_micros());
+  p.at = at != 0 ? at : micros(now_micros(*uow.db));
   p.action = std::move(action);
   p.object = object;
   p.changes = payload_diff(before, after).dump(-1, ' ', false, json::error_handler_t::replace);
@@ -390,7 +390,7 @@ AuditCheckpoint AuditLog::checkpoint(UnitOfWork& uow) const {
   AuditCheckpoint c;
   c.sequence = head.last;
   c.hash = head.hash;
-  c.at = detail::now_micros();
+  c.at = detail::now_micros(*db_);
   c.signature = detail::signature_of(*db_, c);
   return c;
 }
@@ -509,7 +509,7 @@ std::vector<FieldChange> AuditLog::history(UnitOfWork& uow, ObjectRef object,
 void AuditLog::record_denial(UnitOfWork& uow, ObjectRef object, std::string_view detail) const {
   Session(uow).tx();
   detail::PendingAudit p;
-  p.at = detail::micros(detail::now_micros());
+  p.at = detail::micros(detail::now_micros(*db_));
   p.action = "denied";
   p.object = object;
   p.changes = "{}";

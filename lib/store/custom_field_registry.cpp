@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "banyan/errors.hpp"
-#include "banyan/store/custom_fields.hpp"
 #include "model/record_types.hpp"
+#include "store/custom_field_registry.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
@@ -92,8 +92,9 @@ CustomFieldDefinition find_in(island::Transaction& tx, Id id) {
   throw NotFound("no custom field with id " + std::to_string(id));
 }
 
-// Writes the definition's row, keeping its creation time.
-CustomFieldDefinition store(island::Transaction& tx, const CustomFieldDefinition& d) {
+// Writes `d` over its stored definition (the version checked), as updated at `now`.
+CustomFieldDefinition store(island::Transaction& tx, const CustomFieldDefinition& d,
+                            Timestamp now) {
   auto stored = Rows::find(tx, d.id);
   if (!stored) throw NotFound("no custom field with id " + std::to_string(d.id));
   if (stored->version != d.version) {
@@ -103,7 +104,7 @@ CustomFieldDefinition store(island::Transaction& tx, const CustomFieldDefinition
   odbrows::CustomFieldDefinitionRow row;
   to_row(d, row);
   row.created_at = stored->created_at;
-  row.updated_at = detail::micros(detail::now_micros());
+  row.updated_at = detail::micros(now);
   Rows::update(tx, row);
   return find_in(tx, d.id);
 }
@@ -197,7 +198,7 @@ CustomFieldDefinition CustomFieldRegistry::define(UnitOfWork& uow,
   odbrows::CustomFieldDefinitionRow row;
   to_row(d, row);
   row.id = 0;
-  row.created_at = row.updated_at = detail::micros(detail::now_micros());
+  row.created_at = row.updated_at = detail::micros(detail::now_micros(*db_));
   Rows::insert(tx, row);
   return find_in(tx, row.id);
 }
@@ -231,7 +232,7 @@ CustomFieldDefinition CustomFieldRegistry::update(UnitOfWork& uow,
   check_definition(d);
   // A change to what is there already writes nothing (no new version), as record patches do.
   if (d == current) return current;
-  return store(tx, d);
+  return store(tx, d, detail::now_micros(*db_));
 }
 
 CustomFieldDefinition CustomFieldRegistry::rename(UnitOfWork& uow, Id id,
@@ -246,7 +247,7 @@ CustomFieldDefinition CustomFieldRegistry::rename(UnitOfWork& uow, Id id,
   }
   if (d.label == d.name) d.label = new_name;
   d.name = new_name;
-  return store(tx, d);
+  return store(tx, d, detail::now_micros(*db_));
 }
 
 CustomFieldDefinition CustomFieldRegistry::deprecate(UnitOfWork& uow, Id id,
@@ -256,7 +257,7 @@ CustomFieldDefinition CustomFieldRegistry::deprecate(UnitOfWork& uow, Id id,
   CustomFieldDefinition d = find_in(tx, id);
   if (d.deprecated == deprecated) return d;
   d.deprecated = deprecated;
-  return store(tx, d);
+  return store(tx, d, detail::now_micros(*db_));
 }
 
 void CustomFieldRegistry::remove(UnitOfWork& uow, Id id) const {
@@ -350,7 +351,7 @@ CustomFieldDefinition CustomFieldRegistry::change_type(UnitOfWork& uow, Id id,
         },
         true);
   });
-  return store(tx, target);
+  return store(tx, target, detail::now_micros(*db_));
 }
 
 }  // namespace banyan::store

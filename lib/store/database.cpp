@@ -16,17 +16,11 @@
 namespace banyan::store {
 
 namespace detail {
-Timestamp now_micros() {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-}
-}  // namespace detail
-
-namespace detail {
 std::shared_ptr<const FieldSet> custom_fields_of(UnitOfWork::Impl& uow, ObjectType type) {
   island::Transaction& tx = uow.live();
   if (uow.custom_fields_changed) return std::make_shared<const FieldSet>(FieldSet::load(tx, type));
   CustomFieldCache& cache = uow.db->custom_fields;
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = uow.db->clock->steady();
   {
     std::lock_guard<std::mutex> lock(cache.mutex);
     auto it = cache.entries.find(type);
@@ -41,6 +35,16 @@ std::shared_ptr<const FieldSet> custom_fields_of(UnitOfWork::Impl& uow, ObjectTy
 }  // namespace detail
 
 namespace {
+
+// The pool's view of a Database's clock (the pool keeps a C++14 interface of its own).
+class PoolClockOf final : public banyan::detail::Clock {
+ public:
+  explicit PoolClockOf(const banyan::Clock& clock) noexcept : clock_(clock) {}
+  banyan::detail::PoolClock::time_point now() const override { return clock_.steady(); }
+
+ private:
+  const banyan::Clock& clock_;
+};
 
 // A database that has held sealed values needs its keys from then on: every key it knows
 // that still seals values (not retired by a complete rewrap) must be in the ring, and a
@@ -111,7 +115,7 @@ void check_encryption_keys(detail::DatabaseState& state, const detail::FieldCiph
           .text(", ")
           .param(detail::text_param(key.fingerprint))
           .text(", ")
-          .param(detail::int_param(detail::micros(detail::now_micros())))
+          .param(detail::int_param(detail::micros(detail::now_micros(state))))
           .text(")");
       if (island::execute(*tx, ins) > 0) continue;
       // Registered meanwhile by another process: it must have brought the same key.
@@ -236,10 +240,16 @@ std::unique_ptr<Database> Database::open(std::string_view url, DatabaseOptions o
   state->location = spec.describe;
   state->custom_fields.ttl = options.custom_field_cache_ttl;
   state->log = std::move(options.log);
-  state->db =
-      island::open_database(spec, options.pool, [log = state->log](const std::string& line) {
+  if (options.clock) {
+    state->clock = std::move(options.clock);
+    state->pool_clock = std::make_unique<const PoolClockOf>(*state->clock);
+  }
+  state->db = island::open_database(
+      spec, options.pool,
+      [log = state->log](const std::string& line) {
         if (log) log(LogEvent(LogLevel::kWarning, "connection_pool").with("message", line));
-      });
+      },
+      state->pool_clock.get());
   state->schema_version = detail::ensure_schema(*state, options.migrate);
   std::optional<EncryptionKeys> keys =
       options.encryption ? std::move(options.encryption) : EncryptionKeys::from_environment();
@@ -273,6 +283,7 @@ UnitOfWork Database::begin(std::optional<Id> actor, Access access) {
 }
 
 const std::string& Database::location() const noexcept { return state_->location; }
+const Clock& Database::clock() const noexcept { return *state_->clock; }
 
 std::string_view Database::backend() const noexcept {
   return state_->backend == island::Backend::kSqlite ? "sqlite" : "mysql";

@@ -12,12 +12,14 @@
 #include <string_view>
 #include <vector>
 
+#include "banyan/clock.hpp"
 #include "banyan/log.hpp"
 #include "banyan/model/record.hpp"
 #include "banyan/store/unit_of_work.hpp"
 #include "store/custom_fields.hpp"
 #include "store/field_cipher.hpp"
 #include "store/odb/island.hpp"
+#include "store/pool/connection_pool.hpp"
 
 namespace banyan::store::detail {
 
@@ -60,6 +62,9 @@ class CipherSlot {
 };
 
 struct DatabaseState {
+  // Declared before the database, which uses them until it closes.
+  std::shared_ptr<const Clock> clock = Clock::real();       // never null
+  std::unique_ptr<const banyan::detail::Clock> pool_clock;  // null: the coarse system clock
   island::DatabasePtr db;
   island::Backend backend = island::Backend::kSqlite;
   std::string location;  // the URL without its password (Database::location)
@@ -85,8 +90,9 @@ struct DatabaseState {
   }
 };
 
-// Microseconds since the epoch, now.
-Timestamp now_micros();
+// Now by the database's clock (DatabaseOptions::clock), to the microsecond: the instant
+// written into records, events and the audit trail.
+inline Timestamp now_micros(const DatabaseState& db) { return db.clock->wall(); }
 
 // Looks whether contacts and leads hold emails without a blind index (encryption on).
 void note_unsealed_emails(DatabaseState& state);

@@ -1,12 +1,12 @@
-#include "banyan/store/deal_stages.hpp"
+#include "store/deal_stages.hpp"
 
 #include <map>
 #include <string>
 
 #include "banyan/errors.hpp"
-#include "banyan/store/repository.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
+#include "store/repository.hpp"
 #include "store/session.hpp"
 #include "store/sql_builder.hpp"
 

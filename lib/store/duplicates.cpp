@@ -1,4 +1,4 @@
-#include "banyan/store/duplicates.hpp"
+#include "store/duplicates.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -7,7 +7,6 @@
 #include <string>
 
 #include "banyan/errors.hpp"
-#include "banyan/store/repository.hpp"
 #include "model/writable_fields.hpp"
 #include "store/audit.hpp"
 #include "store/database_state.hpp"
@@ -15,6 +14,7 @@
 #include "store/match_keys.hpp"
 #include "store/object_links.hpp"
 #include "store/outbox_writer.hpp"
+#include "store/repository.hpp"
 #include "store/session.hpp"
 #include "store/sql_builder.hpp"
 

@@ -28,6 +28,10 @@
 #include "store/odb/island.hpp"
 #include "store/odb/rows.hxx"
 
+namespace banyan::store {
+class Session;  // store/session.hpp
+}  // namespace banyan::store
+
 namespace banyan::store::detail {
 
 enum class FieldType { kId, kInt, kText, kBool, kTime, kDate };
@@ -203,7 +207,7 @@ inline void row_to_record(const odbrows::RecordRow& row, Record& r) {
 //   static void before_create(Row&);                        (may refuse, or clear columns)
 //   static void before_update(const Row& stored, Row& next);
 //   static void after_write(UnitOfWork&, const Row* before, const Row& after);
-//   static void reconcile(island::Transaction&, const T* stored, T& next, const Named*);
+//   static void reconcile(Session&, const T* stored, T& next, const Named*);
 //                                                           (stored null on create)
 //   static void before_remove(island::Transaction&, const Row&);
 //   static void after_event(UnitOfWork&, const Row&, const json& before, const json& after);
@@ -252,16 +256,14 @@ struct Entity<Stage> {
   BANYAN_ENTITY_MEMBERS(Stage, StageRow, "stages")
   // A stage holding deals keeps its kind and pipeline; a pipeline holding deals keeps a
   // stage of each kind (Conflict otherwise).
-  static void reconcile(island::Transaction& tx, const Stage* stored, Stage& next,
-                        const Named* named);
+  static void reconcile(Session& session, const Stage* stored, Stage& next, const Named* named);
   static void before_remove(island::Transaction& tx, const Row& row);
 };
 template <>
 struct Entity<Deal> {
   BANYAN_ENTITY_MEMBERS(Deal, DealRow, "deals")
   // Makes status, stage and closed_at agree (model/deal.hpp), or refuses the write.
-  static void reconcile(island::Transaction& tx, const Deal* stored, Deal& next,
-                        const Named* named);
+  static void reconcile(Session& session, const Deal* stored, Deal& next, const Named* named);
   // deal.won or deal.lost beside the record's event when a write closes the deal.
   static void after_event(UnitOfWork& uow, const Row& row, const nlohmann::json& before,
                           const nlohmann::json& after);

@@ -103,8 +103,8 @@ void keep_last_of_kind(island::Transaction& tx, Id pipeline, StageKind kind, con
 
 }  // namespace
 
-void Entity<Stage>::reconcile(island::Transaction& tx, const Stage* stored, Stage& next,
-                              const Named*) {
+void Entity<Stage>::reconcile(Session& session, const Stage* stored, Stage& next, const Named*) {
+  island::Transaction& tx = session.tx();
   if (stored == nullptr) return;
   const bool kind_changed = next.kind != stored->kind,
              moved = next.pipeline_id != stored->pipeline_id;
@@ -239,8 +239,8 @@ void require_complete_pipeline(island::Transaction& tx, Id pipeline) {
 
 }  // namespace
 
-void Entity<Deal>::reconcile(island::Transaction& tx, const Deal* stored, Deal& next,
-                             const Named* named) {
+void Entity<Deal>::reconcile(Session& session, const Deal* stored, Deal& next, const Named* named) {
+  island::Transaction& tx = session.tx();
   const bool creating = stored == nullptr;
   const bool moves = creating || touches(named, "stage_id", next.stage_id != stored->stage_id) ||
                      touches(named, "pipeline_id", next.pipeline_id != stored->pipeline_id);
@@ -292,7 +292,7 @@ void Entity<Deal>::reconcile(island::Transaction& tx, const Deal* stored, Deal& 
       throw ValidationError("closed_at: an open deal has no close time", "closed_at");
     next.closed_at.reset();
   } else if (closes) {
-    if (!next.closed_at || !sets_close) next.closed_at = now_micros();
+    if (!next.closed_at || !sets_close) next.closed_at = now_micros(session.database());
   } else if (!next.closed_at) {
     // Emptied by name is refused; a whole record that leaves it out keeps the stored one.
     if (named != nullptr && named->has("closed_at"))

@@ -1,4 +1,4 @@
-#include "banyan/store/lead_converter.hpp"
+#include "store/lead_converter.hpp"
 
 #include <algorithm>
 #include <array>
@@ -6,14 +6,14 @@
 #include <string>
 
 #include "banyan/errors.hpp"
-#include "banyan/store/relations.hpp"
-#include "banyan/store/repository.hpp"
 #include "store/audit.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/object_links.hpp"
 #include "store/outbox_writer.hpp"
+#include "store/relations.hpp"
+#include "store/repository.hpp"
 #include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
@@ -162,7 +162,7 @@ Lead LeadConverter::mark_converted(UnitOfWork& uow, Id lead_id, Id contact_id,
   auto row = island::RowStore<odbrows::LeadRow>::find(tx, lead.id);
   const auto fields = Session(uow).custom_fields(ObjectType::kLead);
   const nlohmann::json before = detail::row_payload<Lead>(*row, *fields);
-  const std::int64_t now = detail::micros(detail::now_micros());
+  const std::int64_t now = detail::micros(detail::now_micros(*db_));
   row->status = std::string(to_string(LeadStatus::kConverted));
   row->converted_at = std::make_unique<std::int64_t>(now);
   row->converted_contact_id = std::make_unique<std::uint64_t>(contact_id);

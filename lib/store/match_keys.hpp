@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "banyan/model/record.hpp"
-#include "banyan/store/duplicates.hpp"
+#include "store/duplicates.hpp"
 #include "store/odb/island.hpp"
 #include "store/odb/rows.hxx"
 

@@ -1,4 +1,4 @@
-#include "banyan/store/outbox.hpp"
+#include "store/outbox.hpp"
 
 #include <algorithm>
 #include <random>
@@ -44,7 +44,7 @@ odbrows::OutboxEventRow insert_event(UnitOfWork& uow, const std::string& type, O
   row.aggregate_type = std::string(to_string(aggregate.type));
   row.aggregate_id = aggregate.id;
   row.aggregate_version = version;
-  row.occurred_at = micros(now_micros());
+  row.occurred_at = micros(now_micros(Session(uow).database()));
   row.actor_id = column(uow.actor());
   row.payload = std::move(payload);
   island::RowStore<odbrows::OutboxEventRow>::insert(Session(uow).tx(), row);

@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "banyan/model/record.hpp"
-#include "banyan/store/outbox.hpp"
 #include "banyan/store/unit_of_work.hpp"
 #include "store/custom_fields.hpp"
 #include "store/entity.hpp"
+#include "store/outbox.hpp"
 
 namespace banyan::store::detail {
 

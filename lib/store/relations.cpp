@@ -1,4 +1,4 @@
-#include "banyan/store/relations.hpp"
+#include "store/relations.hpp"
 
 #include <algorithm>
 #include <string>

@@ -1,4 +1,4 @@
-#include "banyan/store/repository.hpp"
+#include "store/repository.hpp"
 
 #include <algorithm>
 #include <string>
@@ -6,12 +6,12 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/store/database.hpp"
-#include "banyan/store/deal_stages.hpp"
 #include "model/record_types.hpp"
 #include "model/writable_fields.hpp"
 #include "store/audit.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
+#include "store/deal_stages.hpp"
 #include "store/entity.hpp"
 #include "store/match_keys.hpp"
 #include "store/outbox_writer.hpp"
@@ -161,7 +161,7 @@ void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what,
 template <typename T>
 T write_update(UnitOfWork& uow, RowOf<T>& row, const char* what, const nlohmann::json& before) {
   island::Transaction& tx = Session(uow).tx();
-  row.updated_at = detail::micros(detail::now_micros());
+  row.updated_at = detail::micros(detail::now_micros(Session(uow).database()));
   row.updated_by = detail::column(uow.actor());
   Rows<T>::update(tx, row);
   record_event<T>(uow, row, what, before);
@@ -182,8 +182,9 @@ WriteResult<T> update_stored(UnitOfWork& uow, const RowOf<T>& stored, const T& c
                              const detail::Named* named, const char* what, bool reconcile = true) {
   next.id = stored.id;
   next.version = stored.version;
-  if constexpr (requires { Entity<T>::reconcile(Session(uow).tx(), &current, next, named); }) {
-    if (reconcile) Entity<T>::reconcile(Session(uow).tx(), &current, next, named);
+  Session session(uow);
+  if constexpr (requires { Entity<T>::reconcile(session, &current, next, named); }) {
+    if (reconcile) Entity<T>::reconcile(session, &current, next, named);
   }
   const detail::CustomTouch touch{&current.custom, named != nullptr ? &named->custom : nullptr,
                                   named != nullptr && named->all_custom};
@@ -261,16 +262,16 @@ std::optional<RowOf<T>> row_by_external_id(UnitOfWork& uow, const std::string& e
 
 template <typename T>
 T Repository<T>::create(UnitOfWork& uow, const T& given) const {
-  island::Transaction& tx = Session(uow).tx();
+  Session session(uow);
   RowOf<T> row;
-  if constexpr (requires(T & record) { Entity<T>::reconcile(tx, nullptr, record, nullptr); }) {
+  if constexpr (requires(T & record) { Entity<T>::reconcile(session, nullptr, record, nullptr); }) {
     T record = given;
-    Entity<T>::reconcile(tx, nullptr, record, nullptr);
+    Entity<T>::reconcile(session, nullptr, record, nullptr);
     row = prepare(uow, record, /*creating=*/true);
   } else {
     row = prepare(uow, given, /*creating=*/true);
   }
-  const auto now = detail::micros(detail::now_micros());
+  const auto now = detail::micros(detail::now_micros(*db_));
   row.id = 0;
   row.version = 0;
   row.created_at = now;
@@ -280,7 +281,7 @@ T Repository<T>::create(UnitOfWork& uow, const T& given) const {
   row.archived_at = nullptr;
   if constexpr (requires { Entity<T>::before_create(row); }) Entity<T>::before_create(row);
   seal<T>(uow, row, nullptr);
-  Rows<T>::insert(tx, row);
+  Rows<T>::insert(session.tx(), row);
   record_event<T>(uow, row, "created", nullptr);
   detail::open_row<T>(Session(uow).database(), row);
   reindex<T>(uow, row, /*fresh=*/true);
@@ -329,7 +330,7 @@ T Repository<T>::archive(UnitOfWork& uow, Id id) const {
   RowOf<T> row = load<T>(Session(uow).tx(), id);
   if (row.archived_at) return to_domain<T>(uow, row);
   const nlohmann::json before = payload_of<T>(uow, row);
-  row.archived_at = std::make_unique<std::int64_t>(detail::micros(detail::now_micros()));
+  row.archived_at = std::make_unique<std::int64_t>(detail::micros(detail::now_micros(*db_)));
   return write_update<T>(uow, row, "archived", before);
 }
 
@@ -442,9 +443,6 @@ std::uint64_t Repository<T>::count(UnitOfWork& uow, const Filter& filter,
 
 namespace detail {
 
-// One batch of Database::rewrap_encrypted for one type: the records after `after`, each
-// resealed with the current key where it is not yet. Moves `after` on; sets `done` after
-// the last batch.
 template <typename T>
 std::size_t rewrap_rows(UnitOfWork& uow, Id& after, std::size_t batch, bool& done) {
   island::Transaction& tx = Session(uow).tx();
@@ -507,6 +505,20 @@ std::size_t rewrap_rows(UnitOfWork& uow, Id& after, std::size_t batch, bool& don
   return rewritten;
 }
 
+#define BANYAN_REWRAP_ROWS(T) \
+  template std::size_t rewrap_rows<T>(UnitOfWork&, Id&, std::size_t, bool&);
+BANYAN_REWRAP_ROWS(User)
+BANYAN_REWRAP_ROWS(Team)
+BANYAN_REWRAP_ROWS(Tag)
+BANYAN_REWRAP_ROWS(Company)
+BANYAN_REWRAP_ROWS(Contact)
+BANYAN_REWRAP_ROWS(Lead)
+BANYAN_REWRAP_ROWS(Pipeline)
+BANYAN_REWRAP_ROWS(Stage)
+BANYAN_REWRAP_ROWS(Deal)
+BANYAN_REWRAP_ROWS(Activity)
+#undef BANYAN_REWRAP_ROWS
+
 }  // namespace detail
 
 template class Repository<User>;
@@ -545,59 +557,6 @@ Deal DealStages::reopen(UnitOfWork& uow, Id deal_id, std::optional<Id> stage_id,
   return update_stored<Deal>(uow, stored, current, std::move(next), nullptr, "reopened",
                              /*reconcile=*/false)
       .record;
-}
-
-namespace {
-
-// Database::rewrap_encrypted's pass over one type: every record, a batch per unit of work.
-template <typename T>
-std::uint64_t rewrap_type(Database& db, std::size_t batch) {
-  std::uint64_t total = 0;
-  Id after = 0;
-  bool done = false;  // set by the last batch
-  while (!done)
-    total += db.transact(
-        [&](UnitOfWork& uow) { return detail::rewrap_rows<T>(uow, after, batch, done); });
-  return total;
-}
-
-void check_rewrap(const detail::DatabaseState& state, std::size_t batch) {
-  if (!state.cipher) throw Unavailable("no encryption keys are configured: nothing to seal with");
-  if (batch < 1 || batch > 10000)
-    throw ValidationError("batch: must be between 1 and 10000", "batch");
-}
-
-}  // namespace
-
-std::uint64_t Database::seal_sensitive_values(ObjectType type, std::size_t batch) {
-  if (!state_->cipher) return 0;
-  check_rewrap(*state_, batch);
-  std::uint64_t total = 0;
-  banyan::detail::with_record_type(type,
-                                   [&]<typename T>() { total = rewrap_type<T>(*this, batch); });
-  return total;
-}
-
-std::uint64_t Database::rewrap_encrypted(std::size_t batch) {
-  check_rewrap(*state_, batch);
-  std::uint64_t total = 0;
-  for (const ObjectType type :
-       {ObjectType::kContact, ObjectType::kLead, ObjectType::kCompany, ObjectType::kDeal,
-        ObjectType::kActivity, ObjectType::kUser, ObjectType::kTeam, ObjectType::kTag,
-        ObjectType::kPipeline, ObjectType::kStage})
-    banyan::detail::with_record_type(type,
-                                     [&]<typename T>() { total += rewrap_type<T>(*this, batch); });
-  detail::note_unsealed_emails(*state_);
-  // Every record now opens with the current key alone: the others may leave the ring.
-  transact([&](UnitOfWork& uow) {
-    island::SqlFragment retire;
-    retire.text("UPDATE encryption_keys SET retired_at = ")
-        .param(detail::int_param(detail::micros(detail::now_micros())))
-        .text(" WHERE retired_at IS NULL AND key_id <> ")
-        .param(detail::text_param(state_->cipher->current_id()));
-    island::execute(Session(uow).tx(), retire);
-  });
-  return total;
 }
 
 }  // namespace banyan::store

@@ -1,4 +1,4 @@
-#include "banyan/store/request_log.hpp"
+#include "store/request_log.hpp"
 
 #include "banyan/errors.hpp"
 #include "store/database_state.hpp"
@@ -60,7 +60,7 @@ void RequestLog::save(UnitOfWork& uow, const std::string& key,
       .param(detail::text_param(db_->cipher ? db_->cipher->seal(response.body, kBodyPlace)
                                             : response.body))
       .text(", ")
-      .param(detail::int_param(detail::micros(detail::now_micros())))
+      .param(detail::int_param(detail::micros(detail::now_micros(*db_))))
       .text(")");
   try {
     island::execute(Session(uow).tx(), ins);

@@ -126,4 +126,10 @@ void open_row(DatabaseState& db, typename Entity<T>::Row& row) {
   open_custom(db.cipher.get(), T::kType, row.custom_fields);
 }
 
+// One batch of Database::rewrap_encrypted for one type: the records after `after`, each
+// resealed with the current key where it is not yet. Moves `after` on; sets `done` after
+// the last batch. Instantiated for every record type (repository.cpp).
+template <typename T>
+std::size_t rewrap_rows(UnitOfWork& uow, Id& after, std::size_t batch, bool& done);
+
 }  // namespace banyan::store::detail

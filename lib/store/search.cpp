@@ -1,4 +1,4 @@
-#include "banyan/store/search.hpp"
+#include "store/search.hpp"
 
 #include <string>
 

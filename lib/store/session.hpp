@@ -16,10 +16,10 @@
 #include <string>
 
 #include "banyan/model/record.hpp"
-#include "banyan/store/repository.hpp"
 #include "banyan/store/unit_of_work.hpp"
 #include "store/database_state.hpp"
 #include "store/odb/island.hpp"
+#include "store/repository.hpp"
 
 namespace banyan::store {
 
@@ -31,6 +31,9 @@ class Session {
   // The transaction. Conflict if the unit of work has already ended.
   island::Transaction& tx() { return uow_.live(); }
   island::Backend backend() const noexcept { return uow_.db->backend; }
+  // Now by the database's clock (DatabaseOptions::clock), to the microsecond: what a
+  // table's owner writes as the time of a change.
+  Timestamp now() const { return uow_.db->clock->wall(); }
   // "INSERT OR IGNORE INTO " (SQLite) or "INSERT IGNORE INTO " (MySQL).
   const char* insert_ignore() const noexcept;
 

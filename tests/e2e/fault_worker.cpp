@@ -47,22 +47,24 @@ int main(int argc, char** argv) {
       q.lease = lease;
       bus.declare_queue(q);
       if (!consume) return;
-      bus.consume("effects",
-                  [&db, &applied, &skipped, always_fail, delay_us](const messaging::Message& m) {
-                    if (always_fail) throw std::runtime_error("the handler is broken");
-                    if (delay_us > 0)
-                      std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
-                    const bool first = db.transact([&](store::UnitOfWork& uow) {
-                      if (!messaging::record_processed(uow, "effects", m.event.id)) return false;
-                      Activity note;
-                      note.kind = ActivityKind::kNote;
-                      note.subject = m.event.id;
-                      db.activities().create(uow, note);
-                      return true;
-                    });
-                    (first ? applied : skipped).fetch_add(1);
-                  },
-                  {"effects", prefetch});
+      // The effects are the system's, written through the Engine as any host's are.
+      auto engine = std::make_shared<Engine>(db);
+      bus.consume(
+          "effects",
+          [&db, engine, &applied, &skipped, always_fail, delay_us](const messaging::Message& m) {
+            if (always_fail) throw std::runtime_error("the handler is broken");
+            if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
+            const bool first = db.transact([&](store::UnitOfWork& uow) {
+              if (!messaging::record_processed(uow, "effects", m.event.id)) return false;
+              Activity note;
+              note.kind = ActivityKind::kNote;
+              note.subject = m.event.id;
+              engine->activities(security::Principal::system()).create(uow, note);
+              return true;
+            });
+            (first ? applied : skipped).fetch_add(1);
+          },
+          {"effects", prefetch});
     };
     const int status = worker::run_worker(config, {wiring});
     std::cout << "applied " << applied.load() << " skipped " << skipped.load() << std::endl;

@@ -13,6 +13,7 @@
 
 #include "child_process.hpp"
 #include "http_client.hpp"
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -44,7 +45,7 @@ class ServerTest : public StoreTest {
       User u;
       u.email = email;
       u.name = email.substr(0, email.find('@'));
-      const Id id = db().users().create(uow, u).id;
+      const Id id = stores(db()).users().create(uow, u).id;
       for (const auto& role : roles) security::Directory().assign_role(uow, id, role);
       for (Id team : teams) security::Directory().add_member(uow, team, id);
       return security::ApiKeyStore().create(uow, id, "test").secret;
@@ -124,8 +125,8 @@ class TeamsServerTest : public ServerTest {
     ServerTest::SetUp();
     if (HasFatalFailure()) return;
     db().transact([&](store::UnitOfWork& uow) {
-      east = db().teams().create(uow, named<Team>("East")).id;
-      west = db().teams().create(uow, named<Team>("West")).id;
+      east = stores(db()).teams().create(uow, named<Team>("East")).id;
+      west = stores(db()).teams().create(uow, named<Team>("West")).id;
     });
     keys["admin"] = admin_key_;
   }

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "server_fixture.hpp"
+#include "store/stores.hpp"
 
 namespace banyan::test {
 namespace {
@@ -105,13 +106,13 @@ TEST_P(ServerAnomalyTest, DeniedBurstsMassDeletionAndFailedAuthenticationAreCoun
 
   db().transact([&](store::UnitOfWork& uow) {
     for (int i = 0; i < 120; ++i)
-      db().contacts().create(uow, contact("Bulk", "Delete" + std::to_string(i)));
+      stores(db()).contacts().create(uow, contact("Bulk", "Delete" + std::to_string(i)));
   });
   const auto ids = db().read([&](store::UnitOfWork& uow) {
     store::PageRequest all;
     all.limit = 1000;
     std::vector<Id> out;
-    for (const auto& c : db().contacts().query(uow, all).items) out.push_back(c.id);
+    for (const auto& c : stores(db()).contacts().query(uow, all).items) out.push_back(c.id);
     return out;
   });
   const auto started = std::chrono::steady_clock::now();

@@ -12,6 +12,7 @@
 
 #include "net/http_client.hpp"
 #include "server_fixture.hpp"
+#include "store/stores.hpp"
 
 namespace banyan::test {
 namespace {
@@ -173,9 +174,9 @@ TEST_P(ServerOidcTest, ExpiredWrongAudienceAndUnlinkedTokensAreRefusedAndChangeN
   // Deactivating the linked user refuses its tokens (after the 5 s credential cache).
   EXPECT_EQ(with_token(token, "GET", "/v1/contacts").status, 200);
   db().transact([&](store::UnitOfWork& uow) {
-    auto u = db().users().get(uow, bot_);
+    auto u = stores(db()).users().get(uow, bot_);
     u.active = false;
-    db().users().update(uow, u);
+    stores(db()).users().update(uow, u);
   });
   std::this_thread::sleep_for(5200ms);
   expect_refused(token, "its user deactivated");

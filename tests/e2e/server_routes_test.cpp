@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "server_fixture.hpp"
+#include "store/stores.hpp"
 
 namespace banyan::test {
 namespace {
@@ -143,12 +144,12 @@ TEST_P(ServerTest, ListsFilterOnCustomFieldsByTheirDefinedType) {
     tier.name = "tier";
     tier.type = CustomFieldType::kEnum;
     tier.options = {"gold", "silver"};
-    db().custom_fields().define(uow, tier);
+    stores(db()).custom_fields().define(uow, tier);
     CustomFieldDefinition seats;
     seats.object_type = ObjectType::kContact;
     seats.name = "seats";
     seats.type = CustomFieldType::kNumber;
-    db().custom_fields().define(uow, seats);
+    stores(db()).custom_fields().define(uow, seats);
   });
   // The server rereads definitions within a second.
   HttpReply r;

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "server_fixture.hpp"
+#include "store/stores.hpp"
 
 namespace banyan::test {
 namespace {
@@ -30,7 +31,7 @@ class ServerSecurityTest : public TeamsServerTest {
       User u;
       u.email = "teammate@example.com";
       u.name = "Teammate";
-      return db().users().create(uow, u).id;
+      return stores(db()).users().create(uow, u).id;
     });
     own = contact_in(rep_id, east, "Own");
     teammates = contact_in(teammate, east, "Teammates");
@@ -43,7 +44,7 @@ class ServerSecurityTest : public TeamsServerTest {
       c.email = last_name + "@example.com";
       c.owner_id = owner;
       c.team_id = team;
-      return db().contacts().create(uow, c).id;
+      return stores(db()).contacts().create(uow, c).id;
     });
   }
   // Every row of the tables a refused request could have touched, as text.
@@ -75,9 +76,9 @@ TEST_P(ServerSecurityTest, NoRouteButThePublicThreeAnswersWithoutValidCredential
     security::ApiKeyStore keystore;
     for (const auto& k : keystore.list(uow, user_id("revoked@example.com")))
       keystore.revoke(uow, k.id);
-    User gone = db().users().get(uow, user_id("gone@example.com"));
+    User gone = stores(db()).users().get(uow, user_id("gone@example.com"));
     gone.active = false;
-    db().users().update(uow, gone);
+    stores(db()).users().update(uow, gone);
   });
   const std::string before = snapshot();
   std::string forged = admin_key_;

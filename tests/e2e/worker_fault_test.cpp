@@ -9,6 +9,7 @@
 
 #include "billing_stub.hpp"
 #include "child_process.hpp"
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -57,7 +58,7 @@ class WorkerFaultTest : public StoreTest {
     for (int done = 0; done < n; done += 100) {
       db().transact([&](store::UnitOfWork& uow) {
         for (int i = done; i < std::min(n, done + 100); ++i)
-          db().contacts().create(uow, contact("F", "n" + std::to_string(first + i)));
+          stores(db()).contacts().create(uow, contact("F", "n" + std::to_string(first + i)));
       });
     }
   }

@@ -40,13 +40,15 @@ struct Harness {
   Harness() {
     std::remove(path.c_str());
     db = banyan::store::Database::open("sqlite://" + path);
+    banyan::Engine engine(*db);
+    const auto system = banyan::security::Principal::system();
     admin_key = db->transact([&](banyan::store::UnitOfWork& uow) {
       banyan::User admin;
       admin.email = "fuzz@example.com";
       admin.name = "Fuzz";
-      const auto id = db->users().create(uow, admin).id;
-      banyan::security::Directory().assign_role(uow, id, "admin");
-      return banyan::security::ApiKeyStore().create(uow, id, "fuzz").secret;
+      const auto id = engine.users(system).create(uow, admin).id;
+      engine.admin(system).assign_role(uow, id, "admin");
+      return engine.admin(system).issue_api_key(uow, id, "fuzz").secret;
     });
     banyan::rest::ApiOptions config;
     config.access_log = false;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "banyan/store/audit_log.hpp"
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -22,29 +23,33 @@ class AuditTest : public StoreTest {
       store::AuditQuery q;
       q.object = object;
       q.limit = 1000;
-      return db().audit().query(uow, q);
+      return stores(db()).audit().query(uow, q);
     });
   }
   store::AuditVerification verify() {
-    return db().read([&](store::UnitOfWork& uow) { return db().audit().verify(uow); });
+    return db().read([&](store::UnitOfWork& uow) { return stores(db()).audit().verify(uow); });
   }
-  static Timestamp now() {
-    return std::chrono::time_point_cast<std::chrono::microseconds>(
-        std::chrono::system_clock::now());
+  // The database's time is the test's: it moves when pause() moves it.
+  store::DatabaseOptions database_options() override {
+    store::DatabaseOptions o;
+    o.clock = clock;
+    return o;
   }
+  Timestamp now() const { return clock->wall(); }
   // A moment strictly between the writes before and after it.
-  static Timestamp pause() {
-    std::this_thread::sleep_for(5ms);
+  Timestamp pause() {
+    clock->advance(1ms);
     const auto t = now();
-    std::this_thread::sleep_for(5ms);
+    clock->advance(1ms);
     return t;
   }
+  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
   Id ann() {
     return db().transact([&](store::UnitOfWork& uow) {
       User u;
       u.email = "ann@example.com";
       u.name = "Ann";
-      return db().users().create(uow, u).id;
+      return stores(db()).users().create(uow, u).id;
     });
   }
 };
@@ -55,16 +60,16 @@ TEST_P(AuditTest, EveryWriteIsAnEntryWithWhoWhereAndWhatChanged) {
   Contact c = db().transact(
       [&](store::UnitOfWork& uow) {
         uow.describe_actor("ann@example.com", "192.0.2.7");
-        return db().contacts().create(uow, contact("Ada", "Byron", "ada@example.com"));
+        return stores(db()).contacts().create(uow, contact("Ada", "Byron", "ada@example.com"));
       },
       actor);
   db().transact(
       [&](store::UnitOfWork& uow) {
         c.last_name = "Lovelace";
-        c = db().contacts().update(uow, c);
-        db().contacts().archive(uow, c.id);
-        db().contacts().restore(uow, c.id);
-        db().contacts().remove(uow, c.id);
+        c = stores(db()).contacts().update(uow, c);
+        stores(db()).contacts().archive(uow, c.id);
+        stores(db()).contacts().restore(uow, c.id);
+        stores(db()).contacts().remove(uow, c.id);
       },
       actor);
   const auto log = entries(ObjectRef{ObjectType::kContact, c.id});
@@ -95,8 +100,9 @@ TEST_P(AuditTest, EveryWriteIsAnEntryWithWhoWhereAndWhatChanged) {
 // Trusted code writes with no user (a saga, the CLI, a program embedding the store): the
 // trail names the system principal rather than no one.
 TEST_P(AuditTest, AWriteWithNoUserIsTheSystemsInTheTrail) {
-  const Contact c = db().transact(
-      [&](store::UnitOfWork& uow) { return db().contacts().create(uow, contact("Ada", "Byron")); });
+  const Contact c = db().transact([&](store::UnitOfWork& uow) {
+    return stores(db()).contacts().create(uow, contact("Ada", "Byron"));
+  });
   const auto log = entries(ObjectRef{ObjectType::kContact, c.id});
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].actor, "system");
@@ -108,7 +114,7 @@ TEST_P(AuditTest, ARolledBackWriteLeavesNoEntryAndADenialIsOne) {
   const auto before = entries().size();
   try {
     db().transact([&](store::UnitOfWork& uow) {
-      db().contacts().create(uow, contact("Gone", "Soon"));
+      stores(db()).contacts().create(uow, contact("Gone", "Soon"));
       throw std::runtime_error("changed my mind");
     });
   } catch (const std::runtime_error&) {
@@ -116,8 +122,8 @@ TEST_P(AuditTest, ARolledBackWriteLeavesNoEntryAndADenialIsOne) {
   EXPECT_EQ(entries().size(), before);
   db().transact([&](store::UnitOfWork& uow) {
     uow.describe_actor("rep@example.com", "198.51.100.1");
-    db().audit().record_denial(uow, {ObjectType::kDeal, 42},
-                               "delete: rep@example.com may not delete deal 42");
+    stores(db()).audit().record_denial(uow, {ObjectType::kDeal, 42},
+                                       "delete: rep@example.com may not delete deal 42");
   });
   const auto log = entries(ObjectRef{ObjectType::kDeal, 42});
   ASSERT_EQ(log.size(), 1u);
@@ -130,7 +136,7 @@ TEST_P(AuditTest, ARolledBackWriteLeavesNoEntryAndADenialIsOne) {
 TEST_P(AuditTest, EditingRemovingOrCuttingOffEntriesIsFound) {
   for (int i = 0; i < 4; ++i)
     db().transact([&](store::UnitOfWork& uow) {
-      db().contacts().create(uow, contact("N" + std::to_string(i), "X"));
+      stores(db()).contacts().create(uow, contact("N" + std::to_string(i), "X"));
     });
   ASSERT_TRUE(verify().intact);
 
@@ -153,7 +159,8 @@ TEST_P(AuditTest, EditingRemovingOrCuttingOffEntriesIsFound) {
   EXPECT_LE(v.first_bad, 3u);
 
   // Only the newest entry removed: the head remembers it.
-  db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("Late", "X")); });
+  db().transact(
+      [&](store::UnitOfWork& uow) { stores(db()).contacts().create(uow, contact("Late", "X")); });
   scratch().raw("DELETE FROM audit_log WHERE id IN (1, 2, 3, 4)");  // keep only 5
   scratch().raw("DELETE FROM audit_log WHERE id = 5");
   v = verify();
@@ -163,7 +170,8 @@ TEST_P(AuditTest, EditingRemovingOrCuttingOffEntriesIsFound) {
 
 TEST_P(AuditTest, AnUntouchedLogOfManyEntriesVerifies) {
   db().transact([&](store::UnitOfWork& uow) {
-    for (int i = 0; i < 1500; ++i) db().contacts().create(uow, contact("Bulk", std::to_string(i)));
+    for (int i = 0; i < 1500; ++i)
+      stores(db()).contacts().create(uow, contact("Bulk", std::to_string(i)));
   });
   const auto v = verify();
   EXPECT_TRUE(v.intact) << v.problem;
@@ -176,33 +184,33 @@ TEST_P(AuditTest, FieldHistoryAndTheRecordAsItWasAtAnyTime) {
     tier.object_type = ObjectType::kContact;
     tier.name = "tier";
     tier.type = CustomFieldType::kText;
-    db().custom_fields().define(uow, tier);
+    stores(db()).custom_fields().define(uow, tier);
   });
   const Timestamp before_creation = pause();
   Contact c = db().transact([&](store::UnitOfWork& uow) {
     Contact x = contact("Ada", "Byron", "ada@example.com");
     x.custom["tier"] = std::string("silver");
-    return db().contacts().create(uow, x);
+    return stores(db()).contacts().create(uow, x);
   });
   const auto created_version = c.version;
   const Timestamp first = pause();
   c = db().transact([&](store::UnitOfWork& uow) {
     c.last_name = "King";
     c.custom["tier"] = std::string("gold");
-    return db().contacts().update(uow, c);
+    return stores(db()).contacts().update(uow, c);
   });
   const auto updated_version = c.version;
   const Timestamp second = pause();
   c = db().transact([&](store::UnitOfWork& uow) {
     c.last_name = "Lovelace";
     c.email = "countess@example.com";
-    return db().contacts().update(uow, c);
+    return stores(db()).contacts().update(uow, c);
   });
   const Timestamp third = pause();
-  db().transact([&](store::UnitOfWork& uow) { db().contacts().remove(uow, c.id); });
+  db().transact([&](store::UnitOfWork& uow) { stores(db()).contacts().remove(uow, c.id); });
 
   db().read([&](store::UnitOfWork& uow) {
-    const auto audit = db().audit();
+    const auto audit = stores(db()).audit();
     const auto names = audit.history(uow, {ObjectType::kContact, c.id}, "last_name");
     ASSERT_EQ(names.size(), 4u);
     EXPECT_EQ(names[0].after, "\"Byron\"");
@@ -242,14 +250,15 @@ TEST_P(AuditTest, FieldHistoryAndTheRecordAsItWasAtAnyTime) {
 
 TEST_P(AuditTest, MergesAndConversionsAreEntriesToo) {
   const auto [survivor, loser] = db().transact([&](store::UnitOfWork& uow) {
-    return std::pair{db().contacts().create(uow, contact("Ada", "Lovelace", "ada@example.com")).id,
-                     db().contacts().create(uow, contact("Ada", "Lovelace", "ada@example.org")).id};
+    return std::pair{
+        stores(db()).contacts().create(uow, contact("Ada", "Lovelace", "ada@example.com")).id,
+        stores(db()).contacts().create(uow, contact("Ada", "Lovelace", "ada@example.org")).id};
   });
   db().transact([&](store::UnitOfWork& uow) {
     store::MergeRequest m;
     m.survivor = survivor;
     m.losers = {loser};
-    db().duplicates().merge(uow, m);
+    stores(db()).duplicates().merge(uow, m);
   });
   const auto log = entries(ObjectRef{ObjectType::kContact, loser});
   ASSERT_GE(log.size(), 3u);
@@ -261,12 +270,12 @@ TEST_P(AuditTest, MergesAndConversionsAreEntriesToo) {
     l.first_name = "Grace";
     l.last_name = "Hopper";
     l.company_name = "Navy";
-    return db().leads().create(uow, l).id;
+    return stores(db()).leads().create(uow, l).id;
   });
   db().transact([&](store::UnitOfWork& uow) {
     store::LeadConversion conversion;
     conversion.lead_id = lead;
-    db().lead_converter().convert(uow, conversion);
+    stores(db()).lead_converter().convert(uow, conversion);
   });
   const auto lead_log = entries(ObjectRef{ObjectType::kLead, lead});
   ASSERT_EQ(lead_log.size(), 2u);
@@ -283,10 +292,10 @@ TEST_P(AuditTest, ConcurrentWritersKeepOneUnbrokenChain) {
       for (int i = 0; i < 40; ++i) {
         try {
           db().transact([&](store::UnitOfWork& uow) {
-            auto c =
-                db().contacts().create(uow, contact("W" + std::to_string(t), std::to_string(i)));
+            auto c = stores(db()).contacts().create(
+                uow, contact("W" + std::to_string(t), std::to_string(i)));
             c.title = "updated";
-            db().contacts().update(uow, c);
+            stores(db()).contacts().update(uow, c);
           });
         } catch (const Error&) {
           ++failed;
@@ -304,32 +313,34 @@ TEST_P(AuditTest, ConcurrentWritersKeepOneUnbrokenChain) {
 TEST_P(AuditTest, QueriesByActorAndTimeAndPages) {
   const Id actor = ann();
   const Timestamp start = pause();
-  db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("Mine", "A")); },
-                actor);
+  db().transact(
+      [&](store::UnitOfWork& uow) { stores(db()).contacts().create(uow, contact("Mine", "A")); },
+      actor);
   const Timestamp middle = pause();
   db().transact(
-      [&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("Other", "B")); });
-  db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("Mine", "C")); },
-                actor);
+      [&](store::UnitOfWork& uow) { stores(db()).contacts().create(uow, contact("Other", "B")); });
+  db().transact(
+      [&](store::UnitOfWork& uow) { stores(db()).contacts().create(uow, contact("Mine", "C")); },
+      actor);
   db().read([&](store::UnitOfWork& uow) {
     store::AuditQuery by_actor;
     by_actor.actor_id = actor;
-    EXPECT_EQ(db().audit().query(uow, by_actor).size(), 2u);
+    EXPECT_EQ(stores(db()).audit().query(uow, by_actor).size(), 2u);
     store::AuditQuery window;
     window.from = start;
     window.to = middle;
-    const auto early = db().audit().query(uow, window);
+    const auto early = stores(db()).audit().query(uow, window);
     ASSERT_EQ(early.size(), 1u);
     EXPECT_EQ(json::parse(early[0].changes)["last_name"][1], "A");
     store::AuditQuery page;
     page.from = start;
     page.limit = 2;
-    const auto first = db().audit().query(uow, page);
+    const auto first = stores(db()).audit().query(uow, page);
     ASSERT_EQ(first.size(), 2u);
     page.after = first.back().id;
-    EXPECT_EQ(db().audit().query(uow, page).size(), 1u);
+    EXPECT_EQ(stores(db()).audit().query(uow, page).size(), 1u);
     page.limit = 0;
-    EXPECT_THROW(db().audit().query(uow, page), ValidationError);
+    EXPECT_THROW(stores(db()).audit().query(uow, page), ValidationError);
   });
 }
 

@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -21,7 +22,7 @@ TEST_P(ConcurrencyTest, EightThreadsIncrementingOneDealLoseNoUpdate) {
     d.title = "Counter";
     d.pipeline_id = p.pipeline.id;
     d.stage_id = p.lead.id;
-    return db().deals().create(uow, d).id;
+    return stores(db()).deals().create(uow, d).id;
   });
   std::atomic<int> conflicts{0};
   std::vector<std::thread> threads;
@@ -31,9 +32,9 @@ TEST_P(ConcurrencyTest, EightThreadsIncrementingOneDealLoseNoUpdate) {
         for (;;) {
           try {
             db().transact([&](store::UnitOfWork& uow) {
-              Deal d = db().deals().get(uow, deal);
+              Deal d = stores(db()).deals().get(uow, deal);
               d.amount.minor_units += 1;
-              db().deals().update(uow, d);
+              stores(db()).deals().update(uow, d);
             });
             break;
           } catch (const Conflict&) {
@@ -44,7 +45,8 @@ TEST_P(ConcurrencyTest, EightThreadsIncrementingOneDealLoseNoUpdate) {
     });
   }
   for (auto& t : threads) t.join();
-  Deal final = db().transact([&](store::UnitOfWork& uow) { return db().deals().get(uow, deal); });
+  Deal final =
+      db().transact([&](store::UnitOfWork& uow) { return stores(db()).deals().get(uow, deal); });
   EXPECT_EQ(final.amount.minor_units, kThreads * kIncrements);
   EXPECT_EQ(final.version, 1u + kThreads * kIncrements);
   RecordProperty("conflicts_retried", conflicts.load());

@@ -1,8 +1,8 @@
 // Custom fields on both backends: definitions, validation, storage, filters, sorts, and
 // renaming, deprecating, deleting and retyping definitions.
 #include <set>
-#include <thread>
 
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -17,7 +17,7 @@ class CustomFieldsTest : public StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     db().transact([&](UnitOfWork& uow) {
-      auto reg = db().custom_fields();
+      auto reg = stores(db()).custom_fields();
       auto tier = custom_field("tier", CustomFieldType::kEnum);
       tier.options = {"bronze", "silver", "gold"};
       reg.define(uow, tier);
@@ -49,7 +49,7 @@ class CustomFieldsTest : public StoreTest {
     return db().transact([&](UnitOfWork& uow) {
       Contact c = contact("Jo", std::move(last));
       c.custom = std::move(custom);
-      return db().contacts().create(uow, c);
+      return stores(db()).contacts().create(uow, c);
     });
   }
 
@@ -89,7 +89,8 @@ TEST_P(CustomFieldsTest, EveryTypeRoundTrips) {
   Contact c = create(in);
   in["ratio"] = 0.13;
   EXPECT_EQ(c.custom, in);
-  Contact back = db().transact([&](UnitOfWork& uow) { return db().contacts().get(uow, c.id); });
+  Contact back =
+      db().transact([&](UnitOfWork& uow) { return stores(db()).contacts().get(uow, c.id); });
   EXPECT_EQ(back.custom, in);
 }
 
@@ -110,27 +111,29 @@ TEST_P(CustomFieldsTest, RejectsBadValuesNamingTheFieldAndStoresNothing) {
   expect_invalid({{"birthday", std::int64_t{3}}}, "custom.birthday");
   expect_invalid({{"ratio", std::numeric_limits<double>::infinity()}}, "custom.ratio");
   expect_invalid({{"shoe_size", std::int64_t{42}}}, "custom.shoe_size");
-  db().transact([&](UnitOfWork& uow) { EXPECT_EQ(db().contacts().count(uow, {}, true), 0u); });
+  db().transact(
+      [&](UnitOfWork& uow) { EXPECT_EQ(stores(db()).contacts().count(uow, {}, true), 0u); });
 }
 
 TEST_P(CustomFieldsTest, RequiredFieldsAndDefaults) {
   db().transact([&](UnitOfWork& uow) {
     auto region = custom_field("region", CustomFieldType::kText);
     region.required = true;
-    db().custom_fields().define(uow, region);
+    stores(db()).custom_fields().define(uow, region);
     auto stage = custom_field("lifecycle", CustomFieldType::kEnum);
     stage.options = {"lead", "customer"};
     stage.default_value = std::string("lead");
-    db().custom_fields().define(uow, stage);
+    stores(db()).custom_fields().define(uow, stage);
   });
   expect_invalid({}, "custom.region");
   Contact c = create({{"region", std::string("EMEA")}});
   EXPECT_EQ(c.custom.at("lifecycle"), CustomValue(std::string("lead"))) << "default on create";
   c.custom.erase("lifecycle");
-  Contact u = db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, c); });
+  Contact u =
+      db().transact([&](UnitOfWork& uow) { return stores(db()).contacts().update(uow, c); });
   EXPECT_EQ(u.custom.count("lifecycle"), 0u) << "defaults apply on create only";
   u.custom.erase("region");
-  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, u); }),
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { stores(db()).contacts().update(uow, u); }),
                ValidationError);
 }
 
@@ -206,7 +209,7 @@ TEST_P(CustomFieldsTest, SortsAndPagesOnACustomField) {
         r.sort = {"custom.score", desc};
         r.limit = 4;
         r.cursor = cursor;
-        return db().contacts().query(uow, r);
+        return stores(db()).contacts().query(uow, r);
       });
       for (const Contact& c : page.items) {
         EXPECT_TRUE(seen.insert(c.id).second);
@@ -229,31 +232,33 @@ TEST_P(CustomFieldsTest, SortsAndPagesOnACustomField) {
 TEST_P(CustomFieldsTest, RenamingKeepsValuesAndDeprecatingRelaxesRequired) {
   Contact c = create({{"score", std::int64_t{42}}});
   auto [renamed, old_id] = db().transact([&](UnitOfWork& uow) {
-    auto reg = db().custom_fields();
+    auto reg = stores(db()).custom_fields();
     Id id = 0;
     for (const auto& d : reg.list(uow, ObjectType::kContact))
       if (d.name == "score") id = d.id;
     return std::pair{reg.rename(uow, id, "rating"), id};
   });
   EXPECT_EQ(renamed.name, "rating");
-  Contact back = db().transact([&](UnitOfWork& uow) { return db().contacts().get(uow, c.id); });
+  Contact back =
+      db().transact([&](UnitOfWork& uow) { return stores(db()).contacts().get(uow, c.id); });
   EXPECT_EQ(back.custom.at("rating"), CustomValue(std::int64_t{42}));
   EXPECT_EQ(back.custom.count("score"), 0u);
   EXPECT_EQ(last_names(Filter::eq("custom.rating", std::int64_t{42})), Names{"Doe"});
   EXPECT_THROW(last_names(Filter::eq("custom.score", std::int64_t{42})), ValidationError);
 
   db().transact([&](UnitOfWork& uow) {
-    auto def = db().custom_fields().get(uow, old_id);
+    auto def = stores(db()).custom_fields().get(uow, old_id);
     def.required = true;
-    def = db().custom_fields().update(uow, def);
+    def = stores(db()).custom_fields().update(uow, def);
     EXPECT_TRUE(def.required);
-    db().custom_fields().deprecate(uow, old_id);
+    stores(db()).custom_fields().deprecate(uow, old_id);
   });
   Contact without = create({});  // a deprecated field is no longer required
   EXPECT_EQ(without.custom.count("rating"), 0u);
   db().transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db().custom_fields().list(uow, ObjectType::kContact, false).size(), 12u);
-    EXPECT_EQ(db().contacts().get(uow, c.id).custom.at("rating"), CustomValue(std::int64_t{42}))
+    EXPECT_EQ(stores(db()).custom_fields().list(uow, ObjectType::kContact, false).size(), 12u);
+    EXPECT_EQ(stores(db()).contacts().get(uow, c.id).custom.at("rating"),
+              CustomValue(std::int64_t{42}))
         << "deprecated values stay readable";
   });
 }
@@ -261,67 +266,76 @@ TEST_P(CustomFieldsTest, RenamingKeepsValuesAndDeprecatingRelaxesRequired) {
 TEST_P(CustomFieldsTest, DeletingADefinitionKeepsRecordsReadable) {
   Contact c = create({{"tier", std::string("gold")}, {"score", std::int64_t{5}}});
   db().transact([&](UnitOfWork& uow) {
-    for (const auto& d : db().custom_fields().list(uow, ObjectType::kContact))
-      if (d.name == "tier") db().custom_fields().remove(uow, d.id);
+    for (const auto& d : stores(db()).custom_fields().list(uow, ObjectType::kContact))
+      if (d.name == "tier") stores(db()).custom_fields().remove(uow, d.id);
   });
-  Contact back = db().transact([&](UnitOfWork& uow) { return db().contacts().get(uow, c.id); });
+  Contact back =
+      db().transact([&](UnitOfWork& uow) { return stores(db()).contacts().get(uow, c.id); });
   EXPECT_EQ(back.custom, (CustomFields{{"score", std::int64_t{5}}}));
   back.title = "still writable";
-  Contact saved = db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, back); });
+  Contact saved =
+      db().transact([&](UnitOfWork& uow) { return stores(db()).contacts().update(uow, back); });
   EXPECT_EQ(saved.title, "still writable");
   EXPECT_EQ(scratch().raw("SELECT custom_fields FROM contacts").find("gold"), std::string::npos)
       << "the deleted field's value is dropped on the next write";
   // The name is free again, and the new field does not see the old values.
   db().transact([&](UnitOfWork& uow) {
-    db().custom_fields().define(uow, custom_field("tier", CustomFieldType::kText));
-    EXPECT_EQ(db().contacts().get(uow, c.id).custom.count("tier"), 0u);
+    stores(db()).custom_fields().define(uow, custom_field("tier", CustomFieldType::kText));
+    EXPECT_EQ(stores(db()).contacts().get(uow, c.id).custom.count("tier"), 0u);
   });
 }
 
 TEST_P(CustomFieldsTest, ChangingATypeConvertsValuesOrListsTheRecordsThatBlockIt) {
   Id code = db().transact([&](UnitOfWork& uow) {
-    return db().custom_fields().define(uow, custom_field("code", CustomFieldType::kText)).id;
+    return stores(db())
+        .custom_fields()
+        .define(uow, custom_field("code", CustomFieldType::kText))
+        .id;
   });
   Contact a = create({{"code", std::string("42")}}, "A");
   Contact b = create({{"code", std::string(" 7 ")}}, "B");
   Contact bad = create({{"code", std::string("n/a")}}, "Bad");
   db().transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(
-        db().custom_fields().records_blocking_type_change(uow, code, CustomFieldType::kNumber),
-        std::vector<Id>{bad.id});
+    EXPECT_EQ(stores(db()).custom_fields().records_blocking_type_change(uow, code,
+                                                                        CustomFieldType::kNumber),
+              std::vector<Id>{bad.id});
   });
   try {
     db().transact([&](UnitOfWork& uow) {
-      db().custom_fields().change_type(uow, code, CustomFieldType::kNumber);
+      stores(db()).custom_fields().change_type(uow, code, CustomFieldType::kNumber);
     });
     FAIL() << "converted a value that is not a number";
   } catch (const Conflict& e) {
     EXPECT_NE(std::string(e.what()).find(std::to_string(bad.id)), std::string::npos) << e.what();
   }
   db().transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db().custom_fields().get(uow, code).type, CustomFieldType::kText)
+    EXPECT_EQ(stores(db()).custom_fields().get(uow, code).type, CustomFieldType::kText)
         << "nothing changed";
-    EXPECT_EQ(db().contacts().get(uow, a.id).custom.at("code"), CustomValue(std::string("42")));
-    Contact fixed = db().contacts().get(uow, bad.id);
+    EXPECT_EQ(stores(db()).contacts().get(uow, a.id).custom.at("code"),
+              CustomValue(std::string("42")));
+    Contact fixed = stores(db()).contacts().get(uow, bad.id);
     fixed.custom["code"] = std::string("0");
-    db().contacts().update(uow, fixed);
-    auto def = db().custom_fields().change_type(uow, code, CustomFieldType::kNumber);
+    stores(db()).contacts().update(uow, fixed);
+    auto def = stores(db()).custom_fields().change_type(uow, code, CustomFieldType::kNumber);
     EXPECT_EQ(def.type, CustomFieldType::kNumber);
-    EXPECT_EQ(db().contacts().get(uow, a.id).custom.at("code"), CustomValue(std::int64_t{42}));
-    EXPECT_EQ(db().contacts().get(uow, b.id).custom.at("code"), CustomValue(std::int64_t{7}));
+    EXPECT_EQ(stores(db()).contacts().get(uow, a.id).custom.at("code"),
+              CustomValue(std::int64_t{42}));
+    EXPECT_EQ(stores(db()).contacts().get(uow, b.id).custom.at("code"),
+              CustomValue(std::int64_t{7}));
   });
   EXPECT_EQ(last_names(Filter::gt("custom.code", std::int64_t{10})), Names{"A"});
   // And back to text, which every number converts to.
   db().transact([&](UnitOfWork& uow) {
-    db().custom_fields().change_type(uow, code, CustomFieldType::kText);
-    EXPECT_EQ(db().contacts().get(uow, b.id).custom.at("code"), CustomValue(std::string("7")));
+    stores(db()).custom_fields().change_type(uow, code, CustomFieldType::kText);
+    EXPECT_EQ(stores(db()).contacts().get(uow, b.id).custom.at("code"),
+              CustomValue(std::string("7")));
   });
 }
 
 TEST_P(CustomFieldsTest, RejectsBadDefinitions) {
   auto expect_bad = [&](CustomFieldDefinition d, const char* field_name) {
     try {
-      db().transact([&](UnitOfWork& uow) { db().custom_fields().define(uow, d); });
+      db().transact([&](UnitOfWork& uow) { stores(db()).custom_fields().define(uow, d); });
       ADD_FAILURE() << "accepted a definition with a bad " << field_name;
     } catch (const ValidationError& e) {
       EXPECT_EQ(e.field(), field_name);
@@ -339,7 +353,7 @@ TEST_P(CustomFieldsTest, RejectsBadDefinitions) {
   expect_bad(d, "min");
   try {
     db().transact([&](UnitOfWork& uow) {
-      db().custom_fields().define(uow, custom_field("tier", CustomFieldType::kText));
+      stores(db()).custom_fields().define(uow, custom_field("tier", CustomFieldType::kText));
     });
     FAIL();
   } catch (const Conflict& e) {
@@ -347,9 +361,9 @@ TEST_P(CustomFieldsTest, RejectsBadDefinitions) {
   }
   db().transact([&](UnitOfWork& uow) {
     // The same name on another object type is another field.
-    EXPECT_NO_THROW(db().custom_fields().define(
+    EXPECT_NO_THROW(stores(db()).custom_fields().define(
         uow, custom_field("tier", CustomFieldType::kText, ObjectType::kCompany)));
-    EXPECT_EQ(db().custom_fields().list(uow, ObjectType::kContact).size(), 13u);
+    EXPECT_EQ(stores(db()).custom_fields().list(uow, ObjectType::kContact).size(), 13u);
   });
 }
 
@@ -359,39 +373,45 @@ TEST_P(CustomFieldsTest, AnotherProcessSeesNewDefinitionsWithinTheCacheTtl) {
   store::DatabaseOptions fresh;
   fresh.custom_field_cache_ttl = std::chrono::milliseconds(0);
   auto other = scratch().open(fresh);
+  auto clock = std::make_shared<ManualClock>();
   store::DatabaseOptions cached;
   cached.custom_field_cache_ttl = std::chrono::milliseconds(50);
+  cached.clock = clock;
   auto third = scratch().open(cached);
   third->transact(
-      [&](UnitOfWork& uow) { third->contacts().create(uow, contact("Warm", "Cache")); });
+      [&](UnitOfWork& uow) { stores(*third).contacts().create(uow, contact("Warm", "Cache")); });
   db().transact([&](UnitOfWork& uow) {
-    db().custom_fields().define(uow, custom_field("region", CustomFieldType::kText));
+    stores(db()).custom_fields().define(uow, custom_field("region", CustomFieldType::kText));
   });
   auto with_region = [](store::Database& d) {
     return d.transact([&](UnitOfWork& uow) {
       Contact c = contact("Re", "Gion");
       c.custom = {{"region", std::string("EMEA")}};
-      return d.contacts().create(uow, c).custom;
+      return stores(d).contacts().create(uow, c).custom;
     });
   };
   EXPECT_EQ(with_region(*other).at("region"), CustomValue(std::string("EMEA")));
-  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  // Within its cache's lifetime the third still knows the definitions it read.
+  clock->advance(std::chrono::milliseconds(49));
+  EXPECT_THROW(with_region(*third), ValidationError);
+  clock->advance(std::chrono::milliseconds(2));
   EXPECT_EQ(with_region(*third).at("region"), CustomValue(std::string("EMEA")));
 }
 
 TEST_P(CustomFieldsTest, OtherRecordTypesHaveTheirOwnFields) {
   db().transact([&](UnitOfWork& uow) {
     auto seats = custom_field("seats", CustomFieldType::kNumber, ObjectType::kCompany);
-    db().custom_fields().define(uow, seats);
+    stores(db()).custom_fields().define(uow, seats);
     Company co;
     co.name = "Acme";
     co.custom = {{"seats", std::int64_t{250}}};
-    co = db().companies().create(uow, co);
-    EXPECT_EQ(db().companies().get(uow, co.id).custom.at("seats"), CustomValue(std::int64_t{250}));
+    co = stores(db()).companies().create(uow, co);
+    EXPECT_EQ(stores(db()).companies().get(uow, co.id).custom.at("seats"),
+              CustomValue(std::int64_t{250}));
     Company wrong;
     wrong.name = "Wrong";
     wrong.custom = {{"tier", std::string("gold")}};  // a contact field
-    EXPECT_THROW(db().companies().create(uow, wrong), ValidationError);
+    EXPECT_THROW(stores(db()).companies().create(uow, wrong), ValidationError);
   });
 }
 

@@ -1,6 +1,7 @@
 // The dead-letter store's filters, replay and purge rules, and the idempotent-consumer
 // helper, on both backends.
 #include "messaging_fixture.hpp"
+#include "store/stores.hpp"
 
 namespace banyan::test {
 namespace {
@@ -28,8 +29,8 @@ class DeadLetterStoreTest : public MessagingTest {
     b.start();
     for (const char* last : {"Lovelace", "Half", "Hopper"}) add_contact(last);
     db().transact([&](store::UnitOfWork& uow) {
-      db().companies().create(uow, named<Company>("Acme"));
-      db().companies().create(uow, named<Company>("Initech"));
+      stores(db()).companies().create(uow, named<Company>("Acme"));
+      stores(db()).companies().create(uow, named<Company>("Initech"));
     });
     DeadLetterStore dlq(db());
     ASSERT_TRUE(eventually([&] { return dlq.list().size() == 5; }));

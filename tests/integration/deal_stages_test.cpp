@@ -1,5 +1,6 @@
 // Deal stage history and pipeline summaries on both backends; stage kinds, and the status,
 // stage and close time of deals that agree with them.
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -19,13 +20,13 @@ class DealStagesTest : public StoreTest {
     return d;
   }
   Deal create(const Deal& d) {
-    return db().transact([&](UnitOfWork& uow) { return db().deals().create(uow, d); });
+    return db().transact([&](UnitOfWork& uow) { return stores(db()).deals().create(uow, d); });
   }
   Deal stored(Id id) {
-    return db().read([&](UnitOfWork& uow) { return db().deals().get(uow, id); });
+    return db().read([&](UnitOfWork& uow) { return stores(db()).deals().get(uow, id); });
   }
   WriteResult<Deal> patch(Id id, const Patch<Deal>& p) {
-    return db().transact([&](UnitOfWork& uow) { return db().deals().patch(uow, id, p); });
+    return db().transact([&](UnitOfWork& uow) { return stores(db()).deals().patch(uow, id, p); });
   }
   Patch<Deal> stage_patch(Id stage) {
     Patch<Deal> p;
@@ -57,16 +58,17 @@ BANYAN_ON_BOTH_BACKENDS(DealStagesTest);
 TEST_P(DealStagesTest, RecordsEveryStageChangeWithWhoWhenAndTimeInThePreviousStage) {
   SalesPipeline p = make_pipeline();
   Deal d = db().transact(
-      [&](UnitOfWork& uow) { return db().deals().create(uow, new_deal(p, p.lead, 100)); }, 11);
+      [&](UnitOfWork& uow) { return stores(db()).deals().create(uow, new_deal(p, p.lead, 100)); },
+      11);
   d.title = "renamed, same stage";
-  d = db().transact([&](UnitOfWork& uow) { return db().deals().update(uow, d); }, 12);
+  d = db().transact([&](UnitOfWork& uow) { return stores(db()).deals().update(uow, d); }, 12);
   d.stage_id = p.proposal.id;
-  d = db().transact([&](UnitOfWork& uow) { return db().deals().update(uow, d); }, 13);
+  d = db().transact([&](UnitOfWork& uow) { return stores(db()).deals().update(uow, d); }, 13);
   d.stage_id = p.won.id;
-  d = db().transact([&](UnitOfWork& uow) { return db().deals().update(uow, d); }, 14);
+  d = db().transact([&](UnitOfWork& uow) { return stores(db()).deals().update(uow, d); }, 14);
 
   auto history =
-      db().transact([&](UnitOfWork& uow) { return db().deal_stages().history(uow, d.id); });
+      db().transact([&](UnitOfWork& uow) { return stores(db()).deal_stages().history(uow, d.id); });
   ASSERT_EQ(history.size(), 3u) << "a change that keeps the stage is not a stage change";
   EXPECT_EQ(history[0].from_stage_id, std::nullopt);
   EXPECT_EQ(history[0].to_stage_id, p.lead.id);
@@ -87,32 +89,32 @@ TEST_P(DealStagesTest, RecordsEveryStageChangeWithWhoWhenAndTimeInThePreviousSta
 TEST_P(DealStagesTest, AStageChangeThatRollsBackLeavesNoHistory) {
   SalesPipeline p = make_pipeline();
   Deal d = db().transact(
-      [&](UnitOfWork& uow) { return db().deals().create(uow, new_deal(p, p.lead, 100)); });
+      [&](UnitOfWork& uow) { return stores(db()).deals().create(uow, new_deal(p, p.lead, 100)); });
   {
     UnitOfWork uow = db().begin();
     d.stage_id = p.won.id;
-    db().deals().update(uow, d);
+    stores(db()).deals().update(uow, d);
   }  // rolled back
   db().transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db().deal_stages().history(uow, d.id).size(), 1u);
-    EXPECT_THROW(db().deal_stages().history(uow, 987654), NotFound);
+    EXPECT_EQ(stores(db()).deal_stages().history(uow, d.id).size(), 1u);
+    EXPECT_THROW(stores(db()).deal_stages().history(uow, 987654), NotFound);
   });
 }
 
 TEST_P(DealStagesTest, SummarisesCountAmountAndWeightedAmountPerStageAndCurrency) {
   SalesPipeline p = make_pipeline();
   db().transact([&](UnitOfWork& uow) {
-    db().deals().create(uow, new_deal(p, p.lead, 1000));
-    db().deals().create(uow, new_deal(p, p.lead, 3001));
-    db().deals().create(uow, new_deal(p, p.lead, 500, "EUR"));
-    db().deals().create(uow, new_deal(p, p.proposal, 9999));
-    db().deals().create(uow, new_deal(p, p.won, 700));
-    db().deals().create(uow, new_deal(p, p.lost, 2000));
-    Deal gone = db().deals().create(uow, new_deal(p, p.proposal, 123456));
-    db().deals().archive(uow, gone.id);
+    stores(db()).deals().create(uow, new_deal(p, p.lead, 1000));
+    stores(db()).deals().create(uow, new_deal(p, p.lead, 3001));
+    stores(db()).deals().create(uow, new_deal(p, p.lead, 500, "EUR"));
+    stores(db()).deals().create(uow, new_deal(p, p.proposal, 9999));
+    stores(db()).deals().create(uow, new_deal(p, p.won, 700));
+    stores(db()).deals().create(uow, new_deal(p, p.lost, 2000));
+    Deal gone = stores(db()).deals().create(uow, new_deal(p, p.proposal, 123456));
+    stores(db()).deals().archive(uow, gone.id);
   });
   auto s = db().transact(
-      [&](UnitOfWork& uow) { return db().deal_stages().summary(uow, p.pipeline.id); });
+      [&](UnitOfWork& uow) { return stores(db()).deal_stages().summary(uow, p.pipeline.id); });
   EXPECT_EQ(s.pipeline.id, p.pipeline.id);
   ASSERT_EQ(s.stages.size(), 4u);
   EXPECT_EQ(s.stages[0].stage.id, p.lead.id);
@@ -130,13 +132,14 @@ TEST_P(DealStagesTest, SummarisesCountAmountAndWeightedAmountPerStageAndCurrency
   EXPECT_EQ(s.amount, (std::vector<Money>{{500, "EUR"}, {16700, "USD"}}));
 
   auto open = db().transact([&](UnitOfWork& uow) {
-    return db().deal_stages().summary(uow, p.pipeline.id, DealStatus::kOpen);
+    return stores(db()).deal_stages().summary(uow, p.pipeline.id, DealStatus::kOpen);
   });
   EXPECT_EQ(open.deals, 4u) << "the won and the lost deal are left out";
   EXPECT_EQ(open.stages[2].deals, 0u);
   EXPECT_TRUE(open.stages[2].amount.empty());
-  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().deal_stages().summary(uow, 424242); }),
-               NotFound);
+  EXPECT_THROW(
+      db().transact([&](UnitOfWork& uow) { stores(db()).deal_stages().summary(uow, 424242); }),
+      NotFound);
 }
 
 TEST_P(DealStagesTest, AMoveToAWonOrLostStageWinsOrLosesTheDealWithItsEvents) {
@@ -160,7 +163,7 @@ TEST_P(DealStagesTest, AMoveToAWonOrLostStageWinsOrLosesTheDealWithItsEvents) {
   // A whole-record update that moves the stage does the same.
   Deal third = create(new_deal(p, p.lead, 300));
   third.stage_id = p.won.id;
-  third = db().transact([&](UnitOfWork& uow) { return db().deals().update(uow, third); });
+  third = db().transact([&](UnitOfWork& uow) { return stores(db()).deals().update(uow, third); });
   EXPECT_EQ(third.status, DealStatus::kWon);
 }
 
@@ -239,43 +242,49 @@ TEST_P(DealStagesTest, AClosedDealMovesOnlyOnceReopened) {
 
   const auto since = last_sequence();
   const Deal reopened =
-      db().transact([&](UnitOfWork& uow) { return db().deal_stages().reopen(uow, d.id); });
+      db().transact([&](UnitOfWork& uow) { return stores(db()).deal_stages().reopen(uow, d.id); });
   EXPECT_EQ(reopened.status, DealStatus::kOpen);
   EXPECT_FALSE(reopened.closed_at);
   EXPECT_EQ(reopened.stage_id, p.proposal.id) << "back to the stage it left";
   EXPECT_EQ(types(since), (std::vector<std::string>{"deal.reopened", "deal.stage_changed"}));
   db().read([&](UnitOfWork& uow) {
-    const auto trail = db().audit().history(uow, {ObjectType::kDeal, d.id}, "status");
+    const auto trail = stores(db()).audit().history(uow, {ObjectType::kDeal, d.id}, "status");
     ASSERT_FALSE(trail.empty());
     EXPECT_EQ(trail.back().action, "reopened");
   });
   refused<Conflict>(
-      d.id, [&] { db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id); }); },
+      d.id,
+      [&] {
+        db().transact([&](UnitOfWork& uow) { stores(db()).deal_stages().reopen(uow, d.id); });
+      },
       "status");
   // Into a stage of one's choosing: an open one of its pipeline.
   patch(d.id, status_patch(DealStatus::kLost));
   refused<ValidationError>(
       d.id,
       [&] {
-        db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, p.won.id); });
+        db().transact(
+            [&](UnitOfWork& uow) { stores(db()).deal_stages().reopen(uow, d.id, p.won.id); });
       },
       "stage_id");
   SalesPipeline elsewhere = make_pipeline("Elsewhere");
   refused<ValidationError>(
       d.id,
       [&] {
-        db().transact(
-            [&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, elsewhere.lead.id); });
+        db().transact([&](UnitOfWork& uow) {
+          stores(db()).deal_stages().reopen(uow, d.id, elsewhere.lead.id);
+        });
       },
       "stage_id");
   refused<Conflict>(
       d.id,
       [&] {
-        db().transact([&](UnitOfWork& uow) { db().deal_stages().reopen(uow, d.id, p.lead.id, 1); });
+        db().transact(
+            [&](UnitOfWork& uow) { stores(db()).deal_stages().reopen(uow, d.id, p.lead.id, 1); });
       },
       "version");
   EXPECT_EQ(db().transact([&](UnitOfWork& uow) {
-                  return db().deal_stages().reopen(uow, d.id, p.lead.id);
+                  return stores(db()).deal_stages().reopen(uow, d.id, p.lead.id);
                 })
                 .stage_id,
             p.lead.id);
@@ -283,11 +292,11 @@ TEST_P(DealStagesTest, AClosedDealMovesOnlyOnceReopened) {
 
 TEST_P(DealStagesTest, DealsNeedAPipelineWithAStageOfEachKind) {
   const auto [pipeline, open] = db().transact([&](UnitOfWork& uow) {
-    const Pipeline pl = db().pipelines().create(uow, named<Pipeline>("Half"));
+    const Pipeline pl = stores(db()).pipelines().create(uow, named<Pipeline>("Half"));
     Stage s;
     s.pipeline_id = pl.id;
     s.name = "Open";
-    return std::pair{pl, db().stages().create(uow, s)};
+    return std::pair{pl, stores(db()).stages().create(uow, s)};
   });
   Deal d;
   d.title = "Nowhere to go";
@@ -300,14 +309,14 @@ TEST_P(DealStagesTest, DealsNeedAPipelineWithAStageOfEachKind) {
     EXPECT_EQ(e.field(), "pipeline_id");
     EXPECT_NE(std::string(e.what()).find("won, lost"), std::string::npos) << e.what();
   }
-  db().read([&](UnitOfWork& uow) { EXPECT_EQ(db().deals().count(uow), 0u); });
+  db().read([&](UnitOfWork& uow) { EXPECT_EQ(stores(db()).deals().count(uow), 0u); });
 }
 
 TEST_P(DealStagesTest, APipelineHoldingDealsKeepsAStageOfEachKindAndStagesWithDealsKeepTheirKind) {
   SalesPipeline p = make_pipeline();
   const Deal d = create(new_deal(p, p.lead, 100));
   auto change_stage = [&](Stage s) {
-    db().transact([&](UnitOfWork& uow) { db().stages().update(uow, s); });
+    db().transact([&](UnitOfWork& uow) { stores(db()).stages().update(uow, s); });
   };
   auto stage_is_kept = [&](const Stage& s, const std::function<void()>& work,
                            const std::string& field) {
@@ -317,7 +326,7 @@ TEST_P(DealStagesTest, APipelineHoldingDealsKeepsAStageOfEachKindAndStagesWithDe
     } catch (const Conflict& e) {
       EXPECT_EQ(e.field(), field) << e.what();
     }
-    db().read([&](UnitOfWork& uow) { EXPECT_EQ(db().stages().get(uow, s.id), s); });
+    db().read([&](UnitOfWork& uow) { EXPECT_EQ(stores(db()).stages().get(uow, s.id), s); });
   };
   Stage lead = p.lead;
   lead.kind = StageKind::kWon;
@@ -329,7 +338,10 @@ TEST_P(DealStagesTest, APipelineHoldingDealsKeepsAStageOfEachKindAndStagesWithDe
       p.won, [&] { change_stage(won); }, "kind");  // the pipeline's last won stage
   stage_is_kept(
       p.lost,
-      [&] { db().transact([&](UnitOfWork& uow) { db().stages().remove(uow, p.lost.id); }); }, "id");
+      [&] {
+        db().transact([&](UnitOfWork& uow) { stores(db()).stages().remove(uow, p.lost.id); });
+      },
+      "id");
   SalesPipeline elsewhere = make_pipeline("Elsewhere");
   Stage moved = p.lead;
   moved.pipeline_id = elsewhere.pipeline.id;
@@ -340,10 +352,10 @@ TEST_P(DealStagesTest, APipelineHoldingDealsKeepsAStageOfEachKindAndStagesWithDe
   Stage second = p.proposal;
   second.kind = StageKind::kWon;
   change_stage(second);
-  won = db().read([&](UnitOfWork& uow) { return db().stages().get(uow, p.won.id); });
+  won = db().read([&](UnitOfWork& uow) { return stores(db()).stages().get(uow, p.won.id); });
   won.kind = StageKind::kOpen;
   change_stage(won);
-  db().transact([&](UnitOfWork& uow) { db().stages().remove(uow, elsewhere.lost.id); });
+  db().transact([&](UnitOfWork& uow) { stores(db()).stages().remove(uow, elsewhere.lost.id); });
   EXPECT_EQ(stored(d.id).status, DealStatus::kOpen);
 }
 
@@ -372,15 +384,15 @@ TEST_P(DealStagesTest, AnOlderDatabaseLearnsItsStageKindsFromTheirNames) {
   stage(13, "Lost to a competitor", 4, 0);
   auto db = old.open();
   db->transact([&](UnitOfWork& uow) {
-    auto kind = [&](Id id) { return db->stages().get(uow, id).kind; };
+    auto kind = [&](Id id) { return stores(*db).stages().get(uow, id).kind; };
     EXPECT_EQ(kind(5), StageKind::kWon) << "Closed won, at 100%";
     for (Id id : {1, 2, 3, 4, 10, 11}) EXPECT_EQ(kind(id), StageKind::kOpen) << id;
     EXPECT_EQ(kind(12), StageKind::kWon) << "the likeliest of the stages named won or at 100%";
     EXPECT_EQ(kind(13), StageKind::kLost);
-    const Deal won = db->deals().get(uow, 5);
+    const Deal won = stores(*db).deals().get(uow, 5);
     EXPECT_EQ(won.status, DealStatus::kWon);
     EXPECT_EQ(won.closed_at, won.updated_at) << "a deal closed before takes its last update";
-    EXPECT_FALSE(db->deals().get(uow, 1).closed_at);
+    EXPECT_FALSE(stores(*db).deals().get(uow, 1).closed_at);
   });
   // The demo pipeline has no lost stage: no new deals there until it has one.
   Deal d;
@@ -388,7 +400,7 @@ TEST_P(DealStagesTest, AnOlderDatabaseLearnsItsStageKindsFromTheirNames) {
   d.pipeline_id = 1;
   d.stage_id = 1;
   try {
-    db->transact([&](UnitOfWork& uow) { db->deals().create(uow, d); });
+    db->transact([&](UnitOfWork& uow) { stores(*db).deals().create(uow, d); });
     ADD_FAILURE();
   } catch (const ValidationError& e) {
     EXPECT_EQ(e.field(), "pipeline_id");
@@ -399,8 +411,8 @@ TEST_P(DealStagesTest, AnOlderDatabaseLearnsItsStageKindsFromTheirNames) {
     lost.name = "Closed lost";
     lost.position = 6;
     lost.kind = StageKind::kLost;
-    db->stages().create(uow, lost);
-    EXPECT_EQ(db->deals().create(uow, d).status, DealStatus::kOpen);
+    stores(*db).stages().create(uow, lost);
+    EXPECT_EQ(stores(*db).deals().create(uow, d).status, DealStatus::kOpen);
   });
 }
 

@@ -1,5 +1,6 @@
 // Duplicate detection and merging on both backends.
 #include "store/match_keys.hpp"
+#include "store/stores.hpp"
 
 #include "store_fixture.hpp"
 
@@ -34,14 +35,15 @@ class DuplicatesTest : public StoreTest {
     return db().transact([&](UnitOfWork& uow) {
       Contact c = contact(std::move(first), std::move(last), std::move(email));
       c.phone = std::move(phone);
-      return db().contacts().create(uow, c);
+      return stores(db()).contacts().create(uow, c);
     });
   }
   std::vector<store::DuplicateMatch> dupes(ObjectRef r) {
-    return db().transact([&](UnitOfWork& uow) { return db().duplicates().of(uow, r); });
+    return db().transact([&](UnitOfWork& uow) { return stores(db()).duplicates().of(uow, r); });
   }
   store::MergeResult merge(const MergeRequest& r) {
-    return db().transact([&](UnitOfWork& uow) { return db().duplicates().merge(uow, r); }, 9);
+    return db().transact([&](UnitOfWork& uow) { return stores(db()).duplicates().merge(uow, r); },
+                         9);
   }
 };
 BANYAN_ON_BOTH_BACKENDS(DuplicatesTest);
@@ -69,8 +71,8 @@ TEST_P(DuplicatesTest, FindsContactsByEmailPhoneAndSimilarName) {
   Contact changed = same_email;
   changed.email = "king@example.com";
   db().transact([&](UnitOfWork& uow) {
-    db().contacts().update(uow, changed);
-    db().contacts().archive(uow, sounds_alike.id);
+    stores(db()).contacts().update(uow, changed);
+    stores(db()).contacts().archive(uow, sounds_alike.id);
   });
   EXPECT_EQ(dupes({ObjectType::kContact, ada.id}).size(), 2u);
 }
@@ -81,7 +83,7 @@ TEST_P(DuplicatesTest, FindsCompaniesAndLeadsAndScansAWholeType) {
       Company c;
       c.name = name;
       c.domain = std::move(domain);
-      return db().companies().create(uow, c);
+      return stores(db()).companies().create(uow, c);
     };
     company("Acme Corp.", "acme.example");
     company("ACME Corporation", "www.ACME.example");
@@ -90,22 +92,22 @@ TEST_P(DuplicatesTest, FindsCompaniesAndLeadsAndScansAWholeType) {
     a.first_name = b.first_name = "Peter";
     a.last_name = "Gibbons";
     b.last_name = "Gibbens";
-    db().leads().create(uow, a);
-    db().leads().create(uow, b);
+    stores(db()).leads().create(uow, a);
+    stores(db()).leads().create(uow, b);
   });
   auto groups = db().transact(
-      [&](UnitOfWork& uow) { return db().duplicates().scan(uow, ObjectType::kCompany); });
+      [&](UnitOfWork& uow) { return stores(db()).duplicates().scan(uow, ObjectType::kCompany); });
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].rule, DuplicateRule::kDomain);
   EXPECT_EQ(groups[1].rule, DuplicateRule::kName);
   EXPECT_EQ(groups[0].ids.size(), 2u);
   auto leads = db().transact(
-      [&](UnitOfWork& uow) { return db().duplicates().scan(uow, ObjectType::kLead); });
+      [&](UnitOfWork& uow) { return stores(db()).duplicates().scan(uow, ObjectType::kLead); });
   ASSERT_EQ(leads.size(), 1u);
   EXPECT_EQ(leads[0].rule, DuplicateRule::kName);
   db().transact([&](UnitOfWork& uow) {
-    EXPECT_THROW(db().duplicates().scan(uow, ObjectType::kDeal), ValidationError);
-    EXPECT_THROW(db().duplicates().of(uow, {ObjectType::kContact, 4242}), NotFound);
+    EXPECT_THROW(stores(db()).duplicates().scan(uow, ObjectType::kDeal), ValidationError);
+    EXPECT_THROW(stores(db()).duplicates().of(uow, {ObjectType::kContact, 4242}), NotFound);
   });
 }
 
@@ -115,10 +117,10 @@ TEST_P(DuplicatesTest, MergeMovesEverythingToTheSurvivorAndArchivesTheLosers) {
     tier.object_type = ObjectType::kContact;
     tier.name = "tier";
     tier.type = CustomFieldType::kText;
-    db().custom_fields().define(uow, tier);
+    stores(db()).custom_fields().define(uow, tier);
     CustomFieldDefinition source = tier;
     source.name = "source";
-    db().custom_fields().define(uow, source);
+    stores(db()).custom_fields().define(uow, source);
   });
   SalesPipeline p = make_pipeline();
   Contact survivor = make("Ada", "Lovelace", "ada@old.example");
@@ -127,29 +129,29 @@ TEST_P(DuplicatesTest, MergeMovesEverythingToTheSurvivorAndArchivesTheLosers) {
     c.phone = "+44 20 7946 0958";
     c.title = "Countess";
     c.custom = {{"tier", std::string("gold")}, {"source", std::string("event")}};
-    return db().contacts().create(uow, c);
+    return stores(db()).contacts().create(uow, c);
   });
   Contact loser2 = make("Adah", "Lovelase", std::nullopt, "+1 555 0100");
   auto [company, deal, activity, tag] = db().transact([&](UnitOfWork& uow) {
     Company co;
     co.name = "Analytical";
-    Id company_id = db().companies().create(uow, co).id;
-    db().relations().link_company(uow, loser.id, company_id, true);
+    Id company_id = stores(db()).companies().create(uow, co).id;
+    stores(db()).relations().link_company(uow, loser.id, company_id, true);
     Deal d;
     d.title = "Engine";
     d.pipeline_id = p.pipeline.id;
     d.stage_id = p.lead.id;
-    Id deal_id = db().deals().create(uow, d).id;
-    db().relations().add_deal_contact(uow, deal_id, loser.id, DealRole::kChampion);
-    db().relations().add_deal_contact(uow, deal_id, survivor.id, DealRole::kDecisionMaker);
+    Id deal_id = stores(db()).deals().create(uow, d).id;
+    stores(db()).relations().add_deal_contact(uow, deal_id, loser.id, DealRole::kChampion);
+    stores(db()).relations().add_deal_contact(uow, deal_id, survivor.id, DealRole::kDecisionMaker);
     Activity a;
     a.subject = "Call Ada";
-    Id act = db().activities().create(uow, a).id;
-    db().relations().link_activity(uow, act, {ObjectType::kContact, loser.id});
+    Id act = stores(db()).activities().create(uow, a).id;
+    stores(db()).relations().link_activity(uow, act, {ObjectType::kContact, loser.id});
     Tag t;
     t.name = "vip";
-    Id tag_id = db().tags().create(uow, t).id;
-    db().relations().tag(uow, tag_id, {ObjectType::kContact, loser2.id});
+    Id tag_id = stores(db()).tags().create(uow, t).id;
+    stores(db()).relations().tag(uow, tag_id, {ObjectType::kContact, loser2.id});
     return std::tuple{company_id, deal_id, act, tag_id};
   });
 
@@ -163,14 +165,14 @@ TEST_P(DuplicatesTest, MergeMovesEverythingToTheSurvivorAndArchivesTheLosers) {
   EXPECT_EQ(result.merged, (std::vector<Id>{loser.id, loser2.id}));
 
   db().transact([&](UnitOfWork& uow) {
-    Contact s = db().contacts().get(uow, survivor.id);
+    Contact s = stores(db()).contacts().get(uow, survivor.id);
     EXPECT_EQ(s.email, "ada@new.example") << "the chosen value";
     EXPECT_EQ(s.title, "Countess") << "a blank filled from a loser";
     EXPECT_EQ(s.phone, "+44 20 7946 0958") << "the first loser's value fills the blank";
     EXPECT_EQ(s.custom,
               (CustomFields{{"tier", std::string("gold")}, {"source", std::string("event")}}));
     EXPECT_EQ(s.updated_by, 9u);
-    auto rel = db().relations();
+    auto rel = stores(db()).relations();
     EXPECT_EQ(rel.companies_of(uow, s.id),
               (std::vector<store::ContactCompanyLink>{{s.id, company, true}}));
     auto roles = rel.deal_contacts(uow, deal);
@@ -179,11 +181,11 @@ TEST_P(DuplicatesTest, MergeMovesEverythingToTheSurvivorAndArchivesTheLosers) {
     EXPECT_EQ(rel.activities_of(uow, {ObjectType::kContact, s.id}), std::vector<Id>{activity});
     EXPECT_EQ(rel.tags_of(uow, {ObjectType::kContact, s.id}), std::vector<Id>{tag});
     for (Id id : {loser.id, loser2.id}) {
-      Contact gone = db().contacts().get(uow, id);
+      Contact gone = stores(db()).contacts().get(uow, id);
       EXPECT_TRUE(gone.archived());
       EXPECT_EQ(gone.merged_into, s.id) << "reading a loser says where it went";
     }
-    EXPECT_TRUE(db().duplicates().of(uow, {ObjectType::kContact, s.id}).empty());
+    EXPECT_TRUE(stores(db()).duplicates().of(uow, {ObjectType::kContact, s.id}).empty());
   });
   // A loser cannot be merged again, nor a merged record survive.
   r.losers = {loser.id};
@@ -200,16 +202,16 @@ TEST_P(DuplicatesTest, MergesCompaniesMovingDealsAndContacts) {
     a.name = "Acme";
     b.name = "ACME Corp";
     b.domain = "acme.example";
-    Id ka = db().companies().create(uow, a).id;
-    Id kb = db().companies().create(uow, b).id;
+    Id ka = stores(db()).companies().create(uow, a).id;
+    Id kb = stores(db()).companies().create(uow, b).id;
     Deal d;
     d.title = "Big";
     d.pipeline_id = p.pipeline.id;
     d.stage_id = p.lead.id;
     d.company_id = kb;
-    Id deal_id = db().deals().create(uow, d).id;
-    Id person_id = db().contacts().create(uow, contact("Wile", "Coyote")).id;
-    db().relations().link_company(uow, person_id, kb, true);
+    Id deal_id = stores(db()).deals().create(uow, d).id;
+    Id person_id = stores(db()).contacts().create(uow, contact("Wile", "Coyote")).id;
+    stores(db()).relations().link_company(uow, person_id, kb, true);
     return std::tuple{ka, kb, deal_id, person_id};
   });
   MergeRequest r;
@@ -218,11 +220,11 @@ TEST_P(DuplicatesTest, MergesCompaniesMovingDealsAndContacts) {
   r.losers = {drop};
   merge(r);
   db().transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db().deals().get(uow, deal).company_id, keep);
-    EXPECT_EQ(db().companies().get(uow, keep).domain, "acme.example");
-    EXPECT_EQ(db().relations().contacts_of(uow, keep).size(), 1u);
-    EXPECT_EQ(db().relations().companies_of(uow, person)[0].company_id, keep);
-    EXPECT_EQ(db().companies().get(uow, drop).merged_into, keep);
+    EXPECT_EQ(stores(db()).deals().get(uow, deal).company_id, keep);
+    EXPECT_EQ(stores(db()).companies().get(uow, keep).domain, "acme.example");
+    EXPECT_EQ(stores(db()).relations().contacts_of(uow, keep).size(), 1u);
+    EXPECT_EQ(stores(db()).relations().companies_of(uow, person)[0].company_id, keep);
+    EXPECT_EQ(stores(db()).companies().get(uow, drop).merged_into, keep);
   });
 }
 
@@ -258,7 +260,7 @@ TEST_P(DuplicatesTest, RejectsBadMergesAndAFailureHalfwayChangesNothing) {
   Company co = db().transact([&](UnitOfWork& uow) {
     Company c;
     c.name = "Not a contact";
-    return db().companies().create(uow, c);
+    return stores(db()).companies().create(uow, c);
   });
   r.losers = {co.id + 1000};
   // There is no merging across types: one request names one type, and its ids are read
@@ -272,27 +274,27 @@ TEST_P(DuplicatesTest, RejectsBadMergesAndAFailureHalfwayChangesNothing) {
   Activity act = db().transact([&](UnitOfWork& uow) {
     Activity x;
     x.subject = "Call";
-    x = db().activities().create(uow, x);
-    db().relations().link_activity(uow, x.id, {ObjectType::kContact, b.id});
+    x = stores(db()).activities().create(uow, x);
+    stores(db()).relations().link_activity(uow, x.id, {ObjectType::kContact, b.id});
     CustomFieldDefinition must;
     must.object_type = ObjectType::kContact;
     must.name = "region";
     must.required = true;
-    db().custom_fields().define(uow, must);
+    stores(db()).custom_fields().define(uow, must);
     Patch<Contact> region;
     region.set_custom("region", std::string("EMEA"));
-    a = db().contacts().patch(uow, a.id, region).record;
+    a = stores(db()).contacts().patch(uow, a.id, region).record;
     return x;
   });
   r.losers = {b.id};
   r.winners = {{"custom.region", b.id}};
   EXPECT_THROW(merge(r), ValidationError);
   db().transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db().contacts().get(uow, b.id), b) << "the loser is untouched";
-    EXPECT_EQ(db().contacts().get(uow, a.id), a);
-    EXPECT_EQ(db().relations().activity_targets(uow, act.id),
+    EXPECT_EQ(stores(db()).contacts().get(uow, b.id), b) << "the loser is untouched";
+    EXPECT_EQ(stores(db()).contacts().get(uow, a.id), a);
+    EXPECT_EQ(stores(db()).relations().activity_targets(uow, act.id),
               (std::vector<ObjectRef>{{ObjectType::kContact, b.id}}));
-    EXPECT_EQ(db().duplicates().of(uow, {ObjectType::kContact, a.id}).size(), 1u);
+    EXPECT_EQ(stores(db()).duplicates().of(uow, {ObjectType::kContact, a.id}).size(), 1u);
   });
 }
 

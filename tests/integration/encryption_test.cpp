@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -32,7 +33,7 @@ class EncryptionTest : public StoreTest {
     d.name = name;
     d.type = type;
     d.sensitive = true;
-    db.custom_fields().define(uow, d);
+    stores(db).custom_fields().define(uow, d);
   }
 
   static Contact person(const std::string& last, const std::string& email,
@@ -47,7 +48,7 @@ class EncryptionTest : public StoreTest {
       store::PageRequest r;
       r.filter = filter;
       std::vector<std::string> out;
-      for (const Contact& c : db.contacts().query(uow, r).items) out.push_back(c.last_name);
+      for (const Contact& c : stores(db).contacts().query(uow, r).items) out.push_back(c.last_name);
       return out;
     });
   }
@@ -59,24 +60,24 @@ TEST_P(EncryptionTest, StoredEmailsPhonesAndSensitiveValuesAreNotInTheDatabase) 
     define_sensitive(*db, uow, "tax_number", CustomFieldType::kText);
     Contact c = person("Quuxington", "ada.secret@example.com", "+44 20 7946 0958");
     c.custom["tax_number"] = std::string("TAXSECRET-7731");
-    const Contact stored = db->contacts().create(uow, c);
+    const Contact stored = stores(*db).contacts().create(uow, c);
     Lead l;
     l.first_name = "Grace";
     l.last_name = "Zorblatt";
     l.email = "grace.secret@example.org";
     l.phone = "+1 555 0100 4477";
-    db->leads().create(uow, l);
+    stores(*db).leads().create(uow, l);
     // A stored idempotent response repeats what was written.
-    db->request_log().save(uow, "key-1",
-                           {"fp", 201, "{}", R"({"email":"ada.secret@example.com"})", {}});
+    stores(*db).request_log().save(uow, "key-1",
+                                   {"fp", 201, "{}", R"({"email":"ada.secret@example.com"})", {}});
     return stored.id;
   });
   db->transact([&](UnitOfWork& uow) {
-    Contact c = db->contacts().get(uow, id);
+    Contact c = stores(*db).contacts().get(uow, id);
     c.title = "Countess";
-    db->contacts().update(uow, c);
-    db->contacts().archive(uow, id);
-    db->contacts().restore(uow, id);
+    stores(*db).contacts().update(uow, c);
+    stores(*db).contacts().archive(uow, id);
+    stores(*db).contacts().restore(uow, id);
   });
 
   for (const std::string secret :
@@ -95,7 +96,7 @@ TEST_P(EncryptionTest, StoredEmailsPhonesAndSensitiveValuesAreNotInTheDatabase) 
 TEST_P(EncryptionTest, WithoutKeysTheSameScanFindsTheEmail) {
   // The control for the test above: the scan and the file grep do see plain values.
   db().transact([&](UnitOfWork& uow) {
-    db().contacts().create(uow, person("Plain", "ada.plain@example.com", "+1 555 0199"));
+    stores(db()).contacts().create(uow, person("Plain", "ada.plain@example.com", "+1 555 0199"));
   });
   EXPECT_FALSE(columns_holding("ada.plain@example.com").empty());
   if (scratch().backend() == Backend::kSqlite) {
@@ -109,62 +110,63 @@ TEST_P(EncryptionTest, TheLibraryGivesBackPlainValuesEverywhere) {
     define_sensitive(*db, uow, "salary", CustomFieldType::kNumber);
     Contact c = person("Lovelace", "ada@example.com", "+44 1");
     c.custom["salary"] = std::int64_t{5000};
-    db->contacts().create(uow, c);
+    stores(*db).contacts().create(uow, c);
     return std::chrono::time_point_cast<std::chrono::microseconds>(
         std::chrono::system_clock::now());
   });
   const Contact updated = db->transact([&](UnitOfWork& uow) {
-    Contact c = db->contacts().query(uow, {}).items.at(0);
+    Contact c = stores(*db).contacts().query(uow, {}).items.at(0);
     EXPECT_EQ(c.email, "ada@example.com");
     EXPECT_EQ(c.phone, "+44 1");
     EXPECT_EQ(std::get<std::int64_t>(c.custom.at("salary")), 5000);
     c.email = "ada@lovelace.example";
     c.custom["salary"] = std::int64_t{6000};
-    return db->contacts().update(uow, c);
+    return stores(*db).contacts().update(uow, c);
   });
   EXPECT_EQ(updated.email, "ada@lovelace.example");
   db->transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db->contacts().get(uow, updated.id).email, "ada@lovelace.example");
-    const auto then = db->audit().as_of<Contact>(uow, updated.id, before_update);
+    EXPECT_EQ(stores(*db).contacts().get(uow, updated.id).email, "ada@lovelace.example");
+    const auto then = stores(*db).audit().as_of<Contact>(uow, updated.id, before_update);
     ASSERT_TRUE(then.has_value());
     EXPECT_EQ(then->email, "ada@example.com");
     EXPECT_EQ(std::get<std::int64_t>(then->custom.at("salary")), 5000);
-    const auto email = db->audit().history(uow, {ObjectType::kContact, updated.id}, "email");
+    const auto email =
+        stores(*db).audit().history(uow, {ObjectType::kContact, updated.id}, "email");
     ASSERT_EQ(email.size(), 2u);
     EXPECT_EQ(email[0].after, "\"ada@example.com\"");
     EXPECT_EQ(email[1].before, "\"ada@example.com\"");
     EXPECT_EQ(email[1].after, "\"ada@lovelace.example\"");
     const auto salary =
-        db->audit().history(uow, {ObjectType::kContact, updated.id}, "custom.salary");
+        stores(*db).audit().history(uow, {ObjectType::kContact, updated.id}, "custom.salary");
     ASSERT_EQ(salary.size(), 2u);
     EXPECT_EQ(salary[1].after, "6000");
     // Events carry the record as stored: sealed.
-    for (const auto& e : db->outbox().read(uow)) {
+    for (const auto& e : stores(*db).outbox().read(uow)) {
       if (e.aggregate_type != ObjectType::kContact) continue;
       EXPECT_EQ(e.payload.find("ada@"), std::string::npos) << e.payload;
       EXPECT_NE(e.payload.find("enc1:k1:"), std::string::npos) << e.payload;
     }
-    EXPECT_EQ(db->request_log().find(uow, "none"), std::nullopt);
-    db->request_log().save(uow, "k", {"fp", 200, "{}", "body with ada@example.com", {}});
-    EXPECT_EQ(db->request_log().find(uow, "k")->body, "body with ada@example.com");
+    EXPECT_EQ(stores(*db).request_log().find(uow, "none"), std::nullopt);
+    stores(*db).request_log().save(uow, "k", {"fp", 200, "{}", "body with ada@example.com", {}});
+    EXPECT_EQ(stores(*db).request_log().find(uow, "k")->body, "body with ada@example.com");
   });
 }
 
 TEST_P(EncryptionTest, AnUnchangedValueKeepsItsSealedFormAndShowsNoChange) {
   auto db = open_with(kKey1);
   Contact c = db->transact([&](UnitOfWork& uow) {
-    return db->contacts().create(uow, person("Same", "same@example.com", "+1 2"));
+    return stores(*db).contacts().create(uow, person("Same", "same@example.com", "+1 2"));
   });
   const std::string sealed =
       scratch().raw("SELECT email FROM contacts WHERE id = " + std::to_string(c.id));
   EXPECT_TRUE(sealed.starts_with("enc1:k1:")) << sealed;
   db->transact([&](UnitOfWork& uow) {
     c.title = "Engineer";
-    db->contacts().update(uow, c);
+    stores(*db).contacts().update(uow, c);
   });
   EXPECT_EQ(scratch().raw("SELECT email FROM contacts WHERE id = " + std::to_string(c.id)), sealed);
   db->transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db->audit().history(uow, {ObjectType::kContact, c.id}, "email").size(), 1u)
+    EXPECT_EQ(stores(*db).audit().history(uow, {ObjectType::kContact, c.id}, "email").size(), 1u)
         << "only the creation";
   });
 }
@@ -172,9 +174,9 @@ TEST_P(EncryptionTest, AnUnchangedValueKeepsItsSealedFormAndShowsNoChange) {
 TEST_P(EncryptionTest, FindsByEmailThroughTheBlindIndexAndRefusesWhatItCannotDo) {
   auto db = open_with(kKey1);
   db->transact([&](UnitOfWork& uow) {
-    db->contacts().create(uow, person("One", "one@example.com", "+1 1"));
-    db->contacts().create(uow, person("Two", "two@example.com", "+1 2"));
-    db->contacts().create(uow, contact("Three", "Three"));
+    stores(*db).contacts().create(uow, person("One", "one@example.com", "+1 1"));
+    stores(*db).contacts().create(uow, person("Two", "two@example.com", "+1 2"));
+    stores(*db).contacts().create(uow, contact("Three", "Three"));
   });
   EXPECT_EQ(last_names_where(*db, Filter::eq("email", "two@example.com")),
             std::vector<std::string>{"Two"});
@@ -194,7 +196,7 @@ TEST_P(EncryptionTest, FindsByEmailThroughTheBlindIndexAndRefusesWhatItCannotDo)
       r.filter = f;
       r.sort = std::move(sort);
       try {
-        db->contacts().query(uow, r);
+        stores(*db).contacts().query(uow, r);
         ADD_FAILURE() << "not refused";
       } catch (const ValidationError& e) {
         EXPECT_NE(std::string(e.what()).find("encrypted at rest"), std::string::npos) << e.what();
@@ -213,13 +215,13 @@ TEST_P(EncryptionTest, DuplicatesAreStillFoundByEmailAndPhone) {
   auto db = open_with(kKey1);
   const auto [a, b] = db->transact([&](UnitOfWork& uow) {
     const Contact x =
-        db->contacts().create(uow, person("Alpha", "dup@example.com", "+1 555 123 4567"));
+        stores(*db).contacts().create(uow, person("Alpha", "dup@example.com", "+1 555 123 4567"));
     const Contact y =
-        db->contacts().create(uow, person("Beta", "DUP@example.com", "+1 (555) 123-4567"));
+        stores(*db).contacts().create(uow, person("Beta", "DUP@example.com", "+1 (555) 123-4567"));
     return std::pair{x.id, y.id};
   });
   db->transact([&](UnitOfWork& uow) {
-    const auto matches = db->duplicates().of(uow, {ObjectType::kContact, a});
+    const auto matches = stores(*db).duplicates().of(uow, {ObjectType::kContact, a});
     ASSERT_EQ(matches.size(), 1u);
     EXPECT_EQ(matches[0].id, b);
     EXPECT_EQ(matches[0].rules.size(), 2u) << "email and phone";
@@ -231,14 +233,14 @@ TEST_P(EncryptionTest, DuplicatesAreStillFoundByEmailAndPhone) {
 TEST_P(EncryptionTest, SearchLeavesEncryptedEmailsOut) {
   auto db = open_with(kKey1);
   db->transact([&](UnitOfWork& uow) {
-    db->contacts().create(uow, person("Searchable", "findme@example.com", "+1 9"));
+    stores(*db).contacts().create(uow, person("Searchable", "findme@example.com", "+1 9"));
   });
   db->transact([&](UnitOfWork& uow) {
     store::SearchRequest s;
     s.query = "searchable";
-    EXPECT_EQ(db->search().search(uow, s).size(), 1u);
+    EXPECT_EQ(stores(*db).search().search(uow, s).size(), 1u);
     s.query = "findme";
-    EXPECT_TRUE(db->search().search(uow, s).empty());
+    EXPECT_TRUE(stores(*db).search().search(uow, s).empty());
   });
 }
 
@@ -247,14 +249,14 @@ TEST_P(EncryptionTest, KeysRotateOldValuesStillOpenAndRewrapMovesThemToTheNewKey
   {
     auto db = open_with(kKey1);
     first = db->transact([&](UnitOfWork& uow) {
-      return db->contacts().create(uow, person("Old", "old@example.com", "+1 3")).id;
+      return stores(*db).contacts().create(uow, person("Old", "old@example.com", "+1 3")).id;
     });
   }
   auto db = open_with(kKey1 + "\n" + kKey2);
   EXPECT_EQ(db->encryption_key_id(), "k2");
   const Id second = db->transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db->contacts().get(uow, first).email, "old@example.com");
-    return db->contacts().create(uow, person("New", "new@example.com", "+1 4")).id;
+    EXPECT_EQ(stores(*db).contacts().get(uow, first).email, "old@example.com");
+    return stores(*db).contacts().create(uow, person("New", "new@example.com", "+1 4")).id;
   });
   auto stored_email = [&](Id id) {
     return scratch().raw("SELECT email FROM contacts WHERE id = " + std::to_string(id));
@@ -279,7 +281,7 @@ TEST_P(EncryptionTest, KeysRotateOldValuesStillOpenAndRewrapMovesThemToTheNewKey
   // With the old key gone, every record still reads.
   auto newest_only = open_with(kKey2);
   newest_only->transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(newest_only->contacts().get(uow, first).email, "old@example.com");
+    EXPECT_EQ(stores(*newest_only).contacts().get(uow, first).email, "old@example.com");
   });
   EXPECT_EQ(last_names_where(*newest_only, Filter::eq("email", "old@example.com")),
             std::vector<std::string>{"Old"});
@@ -287,7 +289,7 @@ TEST_P(EncryptionTest, KeysRotateOldValuesStillOpenAndRewrapMovesThemToTheNewKey
 
 TEST_P(EncryptionTest, TurningEncryptionOnSealsOldValuesOnRewrap) {
   const Id id = db().transact([&](UnitOfWork& uow) {
-    return db().contacts().create(uow, person("Before", "before@example.com", "+1 5")).id;
+    return stores(db()).contacts().create(uow, person("Before", "before@example.com", "+1 5")).id;
   });
   auto db = open_with(kKey1);
   store::SearchRequest by_domain;
@@ -295,7 +297,8 @@ TEST_P(EncryptionTest, TurningEncryptionOnSealsOldValuesOnRewrap) {
   // Stored as given until resealed, and found by email all the same.
   EXPECT_EQ(last_names_where(*db, Filter::eq("email", "before@example.com")),
             std::vector<std::string>{"Before"});
-  db->transact([&](UnitOfWork& uow) { EXPECT_EQ(db->search().search(uow, by_domain).size(), 1u); });
+  db->transact(
+      [&](UnitOfWork& uow) { EXPECT_EQ(stores(*db).search().search(uow, by_domain).size(), 1u); });
   EXPECT_EQ(db->rewrap_encrypted(), 1u);
   EXPECT_TRUE(scratch()
                   .raw("SELECT email FROM contacts WHERE id = " + std::to_string(id))
@@ -305,10 +308,11 @@ TEST_P(EncryptionTest, TurningEncryptionOnSealsOldValuesOnRewrap) {
   EXPECT_EQ(last_names_where(*db, Filter::eq("email", "before@example.com")),
             std::vector<std::string>{"Before"});
   db->transact([&](UnitOfWork& uow) {
-    EXPECT_TRUE(db->search().search(uow, by_domain).empty()) << "the email left the search index";
+    EXPECT_TRUE(stores(*db).search().search(uow, by_domain).empty())
+        << "the email left the search index";
     store::SearchRequest by_name;
     by_name.query = "before";
-    EXPECT_EQ(db->search().search(uow, by_name).size(), 1u);
+    EXPECT_EQ(stores(*db).search().search(uow, by_name).size(), 1u);
   });
 }
 
@@ -333,17 +337,19 @@ TEST_P(EncryptionTest, ADatabaseWithSealedValuesIsRefusedWithoutItsKeys) {
 TEST_P(EncryptionTest, AnAlteredOrMovedSealedValueIsRefused) {
   auto db = open_with(kKey1);
   const Id id = db->transact([&](UnitOfWork& uow) {
-    return db->contacts().create(uow, person("Tamper", "t@example.com", "+1 6")).id;
+    return stores(*db).contacts().create(uow, person("Tamper", "t@example.com", "+1 6")).id;
   });
   const std::string where = " WHERE id = " + std::to_string(id);
   // The email's sealed value put in the phone column: it belongs elsewhere.
   scratch().raw("UPDATE contacts SET phone = email" + where);
-  db->transact([&](UnitOfWork& uow) { EXPECT_THROW(db->contacts().get(uow, id), Unavailable); });
+  db->transact(
+      [&](UnitOfWork& uow) { EXPECT_THROW(stores(*db).contacts().get(uow, id), Unavailable); });
   const std::string sealed = scratch().raw("SELECT email FROM contacts" + where);
   std::string altered = sealed;
   altered[20] = altered[20] == 'A' ? 'C' : 'A';
   scratch().raw("UPDATE contacts SET phone = NULL, email = '" + altered + "'" + where);
-  db->transact([&](UnitOfWork& uow) { EXPECT_THROW(db->contacts().get(uow, id), Unavailable); });
+  db->transact(
+      [&](UnitOfWork& uow) { EXPECT_THROW(stores(*db).contacts().get(uow, id), Unavailable); });
 }
 
 TEST_P(EncryptionTest, ChangingASensitiveFieldsTypeConvertsItsSealedValues) {
@@ -352,14 +358,14 @@ TEST_P(EncryptionTest, ChangingASensitiveFieldsTypeConvertsItsSealedValues) {
     define_sensitive(*db, uow, "code", CustomFieldType::kText);
     Contact c = contact("Typed", "Typed");
     c.custom["code"] = std::string("8675309417");
-    return db->contacts().create(uow, c).id;
+    return stores(*db).contacts().create(uow, c).id;
   });
   db->transact([&](UnitOfWork& uow) {
-    const auto defs = db->custom_fields().list(uow, ObjectType::kContact);
-    db->custom_fields().change_type(uow, defs.at(0).id, CustomFieldType::kNumber);
+    const auto defs = stores(*db).custom_fields().list(uow, ObjectType::kContact);
+    stores(*db).custom_fields().change_type(uow, defs.at(0).id, CustomFieldType::kNumber);
   });
   db->transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(std::get<std::int64_t>(db->contacts().get(uow, id).custom.at("code")),
+    EXPECT_EQ(std::get<std::int64_t>(stores(*db).contacts().get(uow, id).custom.at("code")),
               std::int64_t{8675309417});
   });
   EXPECT_EQ(columns_holding("8675309417"), std::vector<std::string>{});

@@ -1,4 +1,5 @@
 // Lead conversion on both backends.
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -18,17 +19,18 @@ class LeadConversionTest : public StoreTest {
       l.phone = "+1 555 0100";
       l.company_name = std::move(company_name);
       l.status = LeadStatus::kQualified;
-      return db().leads().create(uow, l);
+      return stores(db()).leads().create(uow, l);
     });
   }
   store::ConversionResult convert(const LeadConversion& request) {
     return db().transact(
-        [&](UnitOfWork& uow) { return db().lead_converter().convert(uow, request); }, 5);
+        [&](UnitOfWork& uow) { return stores(db()).lead_converter().convert(uow, request); }, 5);
   }
   std::uint64_t count_all() {
     return db().transact([&](UnitOfWork& uow) {
-      return db().contacts().count(uow, {}, true) + db().companies().count(uow, {}, true) +
-             db().deals().count(uow, {}, true);
+      return stores(db()).contacts().count(uow, {}, true) +
+             stores(db()).companies().count(uow, {}, true) +
+             stores(db()).deals().count(uow, {}, true);
     });
   }
 };
@@ -58,14 +60,14 @@ TEST_P(LeadConversionTest, CreatesContactCompanyAndDealAndMarksTheLead) {
   EXPECT_TRUE(r.lead.converted());
   EXPECT_EQ(r.lead.updated_by, 5u);
   db().transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db().leads().get(uow, lead.id), r.lead);
-    auto links = db().relations().companies_of(uow, r.contact.id);
+    EXPECT_EQ(stores(db()).leads().get(uow, lead.id), r.lead);
+    auto links = stores(db()).relations().companies_of(uow, r.contact.id);
     ASSERT_EQ(links.size(), 1u);
     EXPECT_TRUE(links[0].primary);
-    auto roles = db().relations().deal_contacts(uow, r.deal->id);
+    auto roles = stores(db()).relations().deal_contacts(uow, r.deal->id);
     ASSERT_EQ(roles.size(), 1u);
     EXPECT_EQ(roles[0].role, DealRole::kChampion);
-    EXPECT_EQ(db().leads().count(uow, store::Filter::eq("status", "converted")), 1u);
+    EXPECT_EQ(stores(db()).leads().count(uow, store::Filter::eq("status", "converted")), 1u);
   });
 }
 
@@ -74,7 +76,7 @@ TEST_P(LeadConversionTest, ReusesTheCompanyWithTheLeadsEmailDomain) {
     Company c;
     c.name = "Initech Inc.";
     c.domain = "initech.example";
-    return db().companies().create(uow, c);
+    return stores(db()).companies().create(uow, c);
   });
   Lead lead = make_lead("Peter@INITECH.example");
   LeadConversion request;
@@ -91,10 +93,10 @@ TEST_P(LeadConversionTest, UsesAChosenCompanyAndNeverMatchesFreeMailDomains) {
     Company gmail;
     gmail.name = "Not Google";
     gmail.domain = "gmail.com";
-    db().companies().create(uow, gmail);
+    stores(db()).companies().create(uow, gmail);
     Company c;
     c.name = "Chosen";
-    return db().companies().create(uow, c);
+    return stores(db()).companies().create(uow, c);
   });
   LeadConversion request;
   request.lead_id = make_lead("peter@gmail.com").id;
@@ -116,7 +118,7 @@ TEST_P(LeadConversionTest, CarriesCustomValuesToContactFieldsOfTheSameNameAndTyp
       d.object_type = on;
       d.name = name;
       d.type = type;
-      db().custom_fields().define(uow, d);
+      stores(db()).custom_fields().define(uow, d);
     };
     define(ObjectType::kLead, "budget", CustomFieldType::kCurrency);
     define(ObjectType::kContact, "budget", CustomFieldType::kCurrency);
@@ -129,7 +131,7 @@ TEST_P(LeadConversionTest, CarriesCustomValuesToContactFieldsOfTheSameNameAndTyp
     l.last_name = "Gibbons";
     l.company_name = "Initech";
     l.custom = {{"budget", Money{90000, "USD"}}, {"campaign", std::string("spring")}};
-    return db().leads().create(uow, l);
+    return stores(db()).leads().create(uow, l);
   });
   LeadConversion request;
   request.lead_id = lead.id;
@@ -143,12 +145,12 @@ TEST_P(LeadConversionTest, MovesActivitiesAndTagsToTheContact) {
     Activity a;
     a.kind = ActivityKind::kCall;
     a.subject = "Discovery call";
-    Id act = db().activities().create(uow, a).id;
-    db().relations().link_activity(uow, act, {ObjectType::kLead, lead.id});
+    Id act = stores(db()).activities().create(uow, a).id;
+    stores(db()).relations().link_activity(uow, act, {ObjectType::kLead, lead.id});
     Tag t;
     t.name = "hot";
-    Id tag_id = db().tags().create(uow, t).id;
-    db().relations().tag(uow, tag_id, {ObjectType::kLead, lead.id});
+    Id tag_id = stores(db()).tags().create(uow, t).id;
+    stores(db()).relations().tag(uow, tag_id, {ObjectType::kLead, lead.id});
     return std::pair{act, tag_id};
   });
   LeadConversion request;
@@ -156,10 +158,10 @@ TEST_P(LeadConversionTest, MovesActivitiesAndTagsToTheContact) {
   auto r = convert(request);
   db().transact([&](UnitOfWork& uow) {
     const ObjectRef contact{ObjectType::kContact, r.contact.id};
-    EXPECT_EQ(db().relations().activities_of(uow, contact), std::vector<Id>{call});
-    EXPECT_EQ(db().relations().tags_of(uow, contact), std::vector<Id>{tag});
-    EXPECT_TRUE(db().relations().activities_of(uow, {ObjectType::kLead, lead.id}).empty());
-    EXPECT_TRUE(db().relations().tags_of(uow, {ObjectType::kLead, lead.id}).empty());
+    EXPECT_EQ(stores(db()).relations().activities_of(uow, contact), std::vector<Id>{call});
+    EXPECT_EQ(stores(db()).relations().tags_of(uow, contact), std::vector<Id>{tag});
+    EXPECT_TRUE(stores(db()).relations().activities_of(uow, {ObjectType::kLead, lead.id}).empty());
+    EXPECT_TRUE(stores(db()).relations().tags_of(uow, {ObjectType::kLead, lead.id}).empty());
   });
 }
 
@@ -178,22 +180,23 @@ TEST_P(LeadConversionTest, ALeadCannotBeConvertedTwiceNorMarkedConvertedByHand) 
   EXPECT_EQ(count_all(), before);
   Lead edited = first.lead;
   edited.status = LeadStatus::kQualified;
-  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().leads().update(uow, edited); }),
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { stores(db()).leads().update(uow, edited); }),
                ValidationError);
   Lead fresh = make_lead("other@initech.example");
   fresh.status = LeadStatus::kConverted;
-  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().leads().update(uow, fresh); }),
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { stores(db()).leads().update(uow, fresh); }),
                ValidationError);
   Lead forged;
   forged.last_name = "Forged";
   forged.status = LeadStatus::kConverted;
-  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().leads().create(uow, forged); }),
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { stores(db()).leads().create(uow, forged); }),
                ValidationError);
   // Ordinary edits keep the conversion pointers, whatever the caller sends.
   edited = first.lead;
   edited.source = "trade show";
   edited.converted_contact_id = 999;
-  Lead saved = db().transact([&](UnitOfWork& uow) { return db().leads().update(uow, edited); });
+  Lead saved =
+      db().transact([&](UnitOfWork& uow) { return stores(db()).leads().update(uow, edited); });
   EXPECT_EQ(saved.converted_contact_id, first.contact.id);
 }
 
@@ -208,7 +211,7 @@ TEST_P(LeadConversionTest, AConversionThatFailsHalfwayChangesNothing) {
   const auto before = count_all();
   EXPECT_THROW(convert(request), ValidationError);
   EXPECT_EQ(count_all(), before);
-  db().transact([&](UnitOfWork& uow) { EXPECT_EQ(db().leads().get(uow, lead.id), lead); });
+  db().transact([&](UnitOfWork& uow) { EXPECT_EQ(stores(db()).leads().get(uow, lead.id), lead); });
 
   request.deal.reset();
   request.company_id = 424242;
@@ -236,12 +239,12 @@ TEST_P(LeadConversionTest, MigratesAVersion1DatabaseAndConvertsItsLeads) {
   auto db = old.open();
   EXPECT_EQ(db->schema_version(), store::Database::current_schema_version());
   db->transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db->deals().count(uow), 7u);
-    EXPECT_EQ(db->contacts().count(uow), 6u);
+    EXPECT_EQ(stores(*db).deals().count(uow), 7u);
+    EXPECT_EQ(stores(*db).contacts().count(uow), 6u);
     // Every existing deal starts its history in its current stage.
     store::PageRequest all;
-    for (const Deal& d : db->deals().query(uow, all).items) {
-      auto history = db->deal_stages().history(uow, d.id);
+    for (const Deal& d : stores(*db).deals().query(uow, all).items) {
+      auto history = stores(*db).deal_stages().history(uow, d.id);
       ASSERT_EQ(history.size(), 1u);
       EXPECT_EQ(history[0].to_stage_id, d.stage_id);
       EXPECT_EQ(history[0].changed_at, d.created_at);
@@ -251,20 +254,20 @@ TEST_P(LeadConversionTest, MigratesAVersion1DatabaseAndConvertsItsLeads) {
     l.last_name = "Lead";
     l.company_name = "Acme Corp";
     l.email = "new@acme.example";
-    l = db->leads().create(uow, l);
+    l = stores(*db).leads().create(uow, l);
     store::LeadConversion request;
     request.lead_id = l.id;
-    auto r = db->lead_converter().convert(uow, request);
+    auto r = stores(*db).lead_converter().convert(uow, request);
     EXPECT_FALSE(r.company_created) << "acme.example is a company of the old database";
     EXPECT_EQ(r.company.name, "Acme Corp");
     // The full-text index (version 4) was filled from the old records.
     store::SearchRequest search;
     search.query = "lovelace";
-    auto hits = db->search().search(uow, search);
+    auto hits = stores(*db).search().search(uow, search);
     ASSERT_EQ(hits.size(), 1u);
     EXPECT_EQ(hits[0].title, "Ada Lovelace");
     search.query = "fleet rollout";
-    EXPECT_EQ(db->search().search(uow, search).size(), 1u) << "deal titles";
+    EXPECT_EQ(stores(*db).search().search(uow, search).size(), 1u) << "deal titles";
   });
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "messaging_fixture.hpp"
+#include "store/stores.hpp"
 
 namespace banyan::test {
 namespace {
@@ -28,10 +29,11 @@ TEST_P(MessageBusTest, DeliversCommittedEventsToMatchingQueuesInCommitOrderAndDe
 
   std::vector<Id> ids;
   for (const char* last : {"Lovelace", "Hopper", "Turing"}) ids.push_back(add_contact(last).id);
-  db().transact(
-      [&](store::UnitOfWork& uow) { db().companies().create(uow, named<Company>("Acme")); });
+  db().transact([&](store::UnitOfWork& uow) {
+    stores(db()).companies().create(uow, named<Company>("Acme"));
+  });
   EXPECT_THROW(db().transact([&](store::UnitOfWork& uow) {
-    db().contacts().create(uow, contact("Never", "Committed"));
+    stores(db()).contacts().create(uow, contact("Never", "Committed"));
     throw std::runtime_error("roll back");
   }),
                std::runtime_error);
@@ -63,7 +65,7 @@ TEST_P(MessageBusTest, MessagesRoutedBeforeTheirConsumerCameCarryTheWholeEventAn
   ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM queue_messages") == 4; }));
   EXPECT_EQ(count("SELECT COUNT(*) FROM queue_messages WHERE payload = ''"), 4);
   const auto outbox =
-      db().transact([&](store::UnitOfWork& uow) { return db().outbox().read(uow); });
+      db().transact([&](store::UnitOfWork& uow) { return stores(db()).outbox().read(uow); });
   ASSERT_EQ(outbox.size(), 2u);
 
   Seen later;
@@ -121,7 +123,7 @@ TEST_P(MessageBusTest, RetentionKeepsTheTablesBoundedAndNeverDropsABodyAQueueSti
   b.start();
   db().transact([&](store::UnitOfWork& uow) {
     for (int i = 0; i < 150; ++i)
-      db().contacts().create(uow, contact("C", "n" + std::to_string(i)));
+      stores(db()).contacts().create(uow, contact("C", "n" + std::to_string(i)));
   });
   ASSERT_TRUE(
       eventually([&] { return applied.load() == 150 && b.metrics().dead_lettered == 150; }));
@@ -161,7 +163,8 @@ TEST_P(MessageBusTest, TableSizesAreCountedAgainOnlyWhenTheLastCountIsTooOld) {
     return std::int64_t{-1};
   };
   const std::int64_t before = outbox_rows(0ms);
-  db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("C", "one")); });
+  db().transact(
+      [&](store::UnitOfWork& uow) { stores(db()).contacts().create(uow, contact("C", "one")); });
   EXPECT_EQ(outbox_rows(1h), before);       // the cached count
   EXPECT_EQ(outbox_rows(0ms), before + 1);  // counted now
   EXPECT_EQ(outbox_rows(1h), before + 1);   // and cached again
@@ -195,7 +198,7 @@ TEST_P(MessageBusTest, CompetingConsumersShareAQueueWithEachMessageHandledOnce) 
   b.start();
   db().transact([&](store::UnitOfWork& uow) {
     for (int i = 0; i < 300; ++i)
-      db().contacts().create(uow, contact("C", "n" + std::to_string(i)));
+      stores(db()).contacts().create(uow, contact("C", "n" + std::to_string(i)));
   });
   ASSERT_TRUE(eventually([&] { return first.size() + second.size() >= 300; }));
   std::this_thread::sleep_for(100ms);
@@ -390,13 +393,13 @@ TEST_P(MessageBusTest, ASlowSubscriberGetsEveryEventInOrderBecauseTheRelayWaits)
     std::lock_guard<std::mutex> lock(mutex);
     sequences.clear();
     after = db().transact([&](store::UnitOfWork& uow) {
-      auto all = db().outbox().read(uow, 0, 10000);
+      auto all = stores(db()).outbox().read(uow, 0, 10000);
       return all.back().sequence;
     });
   }
   db().transact([&](store::UnitOfWork& uow) {
     for (int i = 0; i < 400; ++i)
-      db().contacts().create(uow, contact("S", "n" + std::to_string(i)));
+      stores(db()).contacts().create(uow, contact("S", "n" + std::to_string(i)));
   });
   ASSERT_TRUE(eventually([&] {
     std::lock_guard<std::mutex> lock(mutex);
@@ -492,7 +495,8 @@ TEST_P(MessageBusTest, StopGivesPrefetchedMessagesBackWithoutCountingAnAttempt) 
                  {"slow", 50});
   bus_a->start();
   db().transact([&](store::UnitOfWork& uow) {
-    for (int i = 0; i < 40; ++i) db().contacts().create(uow, contact("P", "n" + std::to_string(i)));
+    for (int i = 0; i < 40; ++i)
+      stores(db()).contacts().create(uow, contact("P", "n" + std::to_string(i)));
   });
   ASSERT_TRUE(eventually([&] { return handled.load() >= 2; }));
   bus_a->stop();

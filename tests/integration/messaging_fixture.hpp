@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -51,8 +52,9 @@ class MessagingTest : public StoreTest {
   }
 
   Contact add_contact(const std::string& last) {
-    return db().transact(
-        [&](store::UnitOfWork& uow) { return db().contacts().create(uow, contact("Ada", last)); });
+    return db().transact([&](store::UnitOfWork& uow) {
+      return stores(db()).contacts().create(uow, contact("Ada", last));
+    });
   }
 
   std::int64_t count(const std::string& sql) { return std::stoll(scratch().raw(sql)); }

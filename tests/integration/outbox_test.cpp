@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -22,22 +23,22 @@ TEST_P(OutboxTest, EveryWriteAppendsItsEventWithTheRecordAsPayload) {
     CustomFieldDefinition tier;
     tier.name = "tier";
     tier.type = CustomFieldType::kText;
-    db().custom_fields().define(uow, tier);
+    stores(db()).custom_fields().define(uow, tier);
   });
   const auto start = last_sequence();
   Contact c = db().transact(
       [&](UnitOfWork& uow) {
         Contact in = contact("Ada", "Lovelace", "ada@example.com");
         in.custom = {{"tier", std::string("gold")}};
-        return db().contacts().create(uow, in);
+        return stores(db()).contacts().create(uow, in);
       },
       42);
   c.title = "Countess";
-  c = db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, c); }, 42);
+  c = db().transact([&](UnitOfWork& uow) { return stores(db()).contacts().update(uow, c); }, 42);
   db().transact([&](UnitOfWork& uow) {
-    db().contacts().archive(uow, c.id);
-    db().contacts().restore(uow, c.id);
-    db().contacts().remove(uow, c.id);
+    stores(db()).contacts().archive(uow, c.id);
+    stores(db()).contacts().restore(uow, c.id);
+    stores(db()).contacts().remove(uow, c.id);
   });
   auto log = events(start);
   ASSERT_EQ(log.size(), 5u);
@@ -72,20 +73,20 @@ TEST_P(OutboxTest, ARolledBackOrRejectedWriteLeavesNoEvent) {
   const auto start = last_sequence();
   {
     UnitOfWork uow = db().begin();
-    db().contacts().create(uow, contact("Never", "Committed"));
+    stores(db()).contacts().create(uow, contact("Never", "Committed"));
   }
   EXPECT_THROW(db().transact([&](UnitOfWork& uow) {
-    db().contacts().create(uow, contact("First", "Half"));
-    db().contacts().create(uow, contact("Bad", "Email", "nope"));
+    stores(db()).contacts().create(uow, contact("First", "Half"));
+    stores(db()).contacts().create(uow, contact("Bad", "Email", "nope"));
   }),
                ValidationError);
   Contact c = db().transact(
-      [&](UnitOfWork& uow) { return db().contacts().create(uow, contact("A", "B")); });
+      [&](UnitOfWork& uow) { return stores(db()).contacts().create(uow, contact("A", "B")); });
   Contact stale = c;
   c.title = "x";
-  db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, c); });
+  db().transact([&](UnitOfWork& uow) { stores(db()).contacts().update(uow, c); });
   stale.title = "y";
-  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, stale); }),
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { stores(db()).contacts().update(uow, stale); }),
                Conflict);
   EXPECT_EQ(types(start), (Types{"contact.created", "contact.updated"}));
 }
@@ -98,10 +99,10 @@ TEST_P(OutboxTest, StageChangesConversionsAndMergesHaveTheirOwnEvents) {
     in.title = "Engine";
     in.pipeline_id = p.pipeline.id;
     in.stage_id = p.lead.id;
-    return db().deals().create(uow, in);
+    return stores(db()).deals().create(uow, in);
   });
   d.stage_id = p.won.id;
-  db().transact([&](UnitOfWork& uow) { db().deals().update(uow, d); });
+  db().transact([&](UnitOfWork& uow) { stores(db()).deals().update(uow, d); });
   auto log = events(start);
   ASSERT_EQ(log.size(), 4u);
   EXPECT_EQ(log[1].type, "deal.updated");
@@ -119,12 +120,12 @@ TEST_P(OutboxTest, StageChangesConversionsAndMergesHaveTheirOwnEvents) {
     l.first_name = "Peter";
     l.last_name = "Gibbons";
     l.company_name = "Initech";
-    return db().leads().create(uow, l);
+    return stores(db()).leads().create(uow, l);
   });
   store::ConversionResult r = db().transact([&](UnitOfWork& uow) {
     store::LeadConversion c;
     c.lead_id = lead.id;
-    return db().lead_converter().convert(uow, c);
+    return stores(db()).lead_converter().convert(uow, c);
   });
   EXPECT_EQ(types(start),
             (Types{"lead.created", "company.created", "contact.created", "lead.converted"}));
@@ -132,15 +133,16 @@ TEST_P(OutboxTest, StageChangesConversionsAndMergesHaveTheirOwnEvents) {
   EXPECT_EQ(converted["contact_id"], r.contact.id);
   EXPECT_TRUE(converted["deal_id"].is_null());
 
-  Contact twin = db().transact(
-      [&](UnitOfWork& uow) { return db().contacts().create(uow, contact("Peter", "Gibbons")); });
+  Contact twin = db().transact([&](UnitOfWork& uow) {
+    return stores(db()).contacts().create(uow, contact("Peter", "Gibbons"));
+  });
   start = last_sequence();
   db().transact([&](UnitOfWork& uow) {
     store::MergeRequest m;
     m.type = ObjectType::kContact;
     m.survivor = r.contact.id;
     m.losers = {twin.id};
-    db().duplicates().merge(uow, m);
+    stores(db()).duplicates().merge(uow, m);
   });
   auto merged = events(start);
   ASSERT_FALSE(merged.empty());
@@ -155,12 +157,14 @@ TEST_P(OutboxTest, StageChangesConversionsAndMergesHaveTheirOwnEvents) {
 
 TEST_P(OutboxTest, ReadsInPagesAfterASequence) {
   db().transact([&](UnitOfWork& uow) {
-    for (int i = 0; i < 7; ++i) db().contacts().create(uow, contact("N" + std::to_string(i), "X"));
+    for (int i = 0; i < 7; ++i)
+      stores(db()).contacts().create(uow, contact("N" + std::to_string(i), "X"));
   });
   std::vector<std::uint64_t> seen;
   std::uint64_t after = 0;
   for (;;) {
-    auto page = db().transact([&](UnitOfWork& uow) { return db().outbox().read(uow, after, 3); });
+    auto page =
+        db().transact([&](UnitOfWork& uow) { return stores(db()).outbox().read(uow, after, 3); });
     if (page.empty()) break;
     EXPECT_LE(page.size(), 3u);
     for (const auto& e : page) seen.push_back(e.sequence);
@@ -168,7 +172,7 @@ TEST_P(OutboxTest, ReadsInPagesAfterASequence) {
   }
   EXPECT_EQ(seen.size(), 7u);
   EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
-  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().outbox().read(uow, 0, 0); }),
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { stores(db()).outbox().read(uow, 0, 0); }),
                ValidationError);
 }
 
@@ -176,12 +180,13 @@ TEST_P(OutboxTest, AnApplicationsOwnEventCommitsWithItsWritesAndKeepsItsPayloadA
   const auto start = last_sequence();
   const std::string payload = R"({"order": 7, "lines": [1, 2], "note": "caf\u00e9 ok"})";
   const DomainEvent appended = db().transact([&](UnitOfWork& uow) {
-    db().contacts().create(uow, contact("Ada", "Orders"));
-    return db().outbox().append(uow, "order.placed", {ObjectType::kContact, 41}, payload, 3);
+    stores(db()).contacts().create(uow, contact("Ada", "Orders"));
+    return stores(db()).outbox().append(uow, "order.placed", {ObjectType::kContact, 41}, payload,
+                                        3);
   });
   {
     UnitOfWork uow = db().begin();  // rolled back: its event goes with it
-    db().outbox().append(uow, "order.placed", {ObjectType::kContact, 42}, "{}");
+    stores(db()).outbox().append(uow, "order.placed", {ObjectType::kContact, 42}, "{}");
   }
   auto after = events(start);
   ASSERT_EQ(after.size(), 2u);
@@ -200,8 +205,8 @@ TEST_P(OutboxTest, AnApplicationEventWithABadTypeOrPayloadIsRefusedAndLeavesNoth
                      const std::string& field) {
     try {
       db().transact([&](UnitOfWork& uow) {
-        db().outbox().append(uow, "ok.first", {ObjectType::kDeal, 1}, "{}");
-        db().outbox().append(uow, type, {ObjectType::kDeal, 1}, payload);
+        stores(db()).outbox().append(uow, "ok.first", {ObjectType::kDeal, 1}, "{}");
+        stores(db()).outbox().append(uow, type, {ObjectType::kDeal, 1}, payload);
       });
       ADD_FAILURE() << "accepted type '" << type << "' payload '" << payload << "'";
     } catch (const ValidationError& e) {
@@ -221,7 +226,7 @@ TEST_P(OutboxTest, AnApplicationEventWithABadTypeOrPayloadIsRefusedAndLeavesNoth
 
 // Responses kept by idempotency key live in the caller's unit of work.
 TEST_P(OutboxTest, TheRequestLogKeepsAResponsePerKeyOnlyWhenItsUnitOfWorkCommits) {
-  const auto log = db().request_log();
+  const auto log = stores(db()).request_log();
   const store::StoredResponse first{
       "f1", 201, R"({"Location":"/v1/contacts/1"})", R"({"id":1})", {}};
   {

@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -23,7 +24,7 @@ class QueryTest : public StoreTest {
         Contact c = contact("F" + std::to_string(9 - i), "L" + std::to_string(i));
         if (i % 2 == 0) c.email = "p" + std::to_string(i) + "@example.com";
         if (i % 5 == 0) c.title = "CEO";
-        ids_.push_back(db().contacts().create(uow, c).id);
+        ids_.push_back(stores(db()).contacts().create(uow, c).id);
       }
     });
   }
@@ -67,7 +68,7 @@ TEST_P(QueryTest, FiltersCombineWithAndOrNot) {
 TEST_P(QueryTest, LikeWildcardsInTheNeedleMatchThemselves) {
   db().transact([&](UnitOfWork& uow) {
     Contact c = contact("x", "100%_sure!");
-    db().contacts().create(uow, c);
+    stores(db()).contacts().create(uow, c);
   });
   EXPECT_EQ(last_names(Filter::contains("last_name", "%_")), Names{"100%_sure!"});
   EXPECT_EQ(last_names(Filter::contains("last_name", "0%")), Names{"100%_sure!"});
@@ -107,28 +108,30 @@ TEST_P(QueryTest, RejectsUnknownFieldsWrongValueTypesAndBadCursors) {
   db().transact([&](UnitOfWork& uow) {
     PageRequest r;
     r.cursor = "not-a-cursor!";
-    EXPECT_THROW(db().contacts().query(uow, r), ValidationError);
+    EXPECT_THROW(stores(db()).contacts().query(uow, r), ValidationError);
     r.cursor.reset();
     r.limit = 0;
-    EXPECT_THROW(db().contacts().query(uow, r), ValidationError);
+    EXPECT_THROW(stores(db()).contacts().query(uow, r), ValidationError);
     r.limit = 2;
     r.sort = {"last_name", false};
-    auto page = db().contacts().query(uow, r);
+    auto page = stores(db()).contacts().query(uow, r);
     ASSERT_TRUE(page.next_cursor);
     r.sort = {"first_name", false};
     r.cursor = page.next_cursor;
-    EXPECT_THROW(db().contacts().query(uow, r), ValidationError) << "cursor of another sort";
+    EXPECT_THROW(stores(db()).contacts().query(uow, r), ValidationError)
+        << "cursor of another sort";
     r.sort = {"bogus", false};
-    EXPECT_THROW(db().contacts().query(uow, r), ValidationError);
+    EXPECT_THROW(stores(db()).contacts().query(uow, r), ValidationError);
   });
 }
 
 TEST_P(QueryTest, CountsWithFilters) {
   db().transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(db().contacts().count(uow), 10u);
-    EXPECT_EQ(db().contacts().count(uow, Filter::is_null("email")), 5u);
-    EXPECT_EQ(db().contacts().count(uow, Filter::eq("title", "CEO") && Filter::is_null("email")),
-              1u);
+    EXPECT_EQ(stores(db()).contacts().count(uow), 10u);
+    EXPECT_EQ(stores(db()).contacts().count(uow, Filter::is_null("email")), 5u);
+    EXPECT_EQ(
+        stores(db()).contacts().count(uow, Filter::eq("title", "CEO") && Filter::is_null("email")),
+        1u);
   });
 }
 
@@ -148,7 +151,7 @@ TEST_P(QueryTest, KeysetPagesStayCorrectWhileRowsAreInserted) {
         r.sort = sort;
         r.limit = 3;
         r.cursor = cursor;
-        return db().contacts().query(uow, r);
+        return stores(db()).contacts().query(uow, r);
       });
       for (const Contact& c : page.items) {
         EXPECT_TRUE(seen.insert(c.id).second)
@@ -161,7 +164,7 @@ TEST_P(QueryTest, KeysetPagesStayCorrectWhileRowsAreInserted) {
         for (const char* last : {"A-new", "L4-new", "Z-new"}) {
           Contact c = contact("N" + std::to_string(inserted), last);
           if (inserted % 2 == 1) c.email = "n" + std::to_string(inserted) + "@example.com";
-          db().contacts().create(uow, c);
+          stores(db()).contacts().create(uow, c);
           ++inserted;
         }
       });
@@ -173,8 +176,8 @@ TEST_P(QueryTest, KeysetPagesStayCorrectWhileRowsAreInserted) {
       PageRequest r;
       r.filter = Filter::starts_with("first_name", "N");
       r.limit = 1000;
-      for (const Contact& c : db().contacts().query(uow, r).items)
-        db().contacts().remove(uow, c.id);
+      for (const Contact& c : stores(db()).contacts().query(uow, r).items)
+        stores(db()).contacts().remove(uow, c.id);
     });
   }
 }
@@ -188,7 +191,7 @@ TEST_P(QueryTest, PagesCoverEverythingExactlyOnceWithoutInserts) {
       r.sort = {"title", false};
       r.limit = 4;
       r.cursor = cursor;
-      return db().contacts().query(uow, r);
+      return stores(db()).contacts().query(uow, r);
     });
     EXPECT_LE(page.items.size(), 4u);
     for (const Contact& c : page.items) all.push_back(c.id);
@@ -209,31 +212,33 @@ TEST_P(QueryTest, FiltersOnTimesDatesIdsAndBooleans) {
       d.stage_id = m % 2 ? p.lead.id : p.won.id;
       d.amount = Money{m * 1000, "USD"};
       d.expected_close = std::chrono::year{2027} / m / 1;
-      db().deals().create(uow, d);
+      stores(db()).deals().create(uow, d);
     }
     User u;
     u.email = "off@example.com";
     u.name = "Off";
     u.active = false;
-    db().users().create(uow, u);
+    stores(db()).users().create(uow, u);
   });
   db().transact([&](UnitOfWork& uow) {
     using std::chrono::year;
     Date march = year{2027} / 3 / 1;
-    EXPECT_EQ(db().deals().count(uow, store::Filter::ge("expected_close", march)), 2u);
+    EXPECT_EQ(stores(db()).deals().count(uow, store::Filter::ge("expected_close", march)), 2u);
+    EXPECT_EQ(stores(db()).deals().count(
+                  uow, store::Filter::eq("stage_id", static_cast<std::int64_t>(p.won.id))),
+              2u);
     EXPECT_EQ(
-        db().deals().count(uow, store::Filter::eq("stage_id", static_cast<std::int64_t>(p.won.id))),
-        2u);
-    EXPECT_EQ(db().deals().count(uow, store::Filter::gt("amount_minor", std::int64_t{2500})), 2u);
+        stores(db()).deals().count(uow, store::Filter::gt("amount_minor", std::int64_t{2500})), 2u);
     // A deal in a won stage is won.
-    EXPECT_EQ(db().deals().count(uow, store::Filter::eq("status", "open")), 2u);
-    EXPECT_EQ(db().deals().count(uow, store::Filter::eq("status", "won")), 2u);
-    EXPECT_THROW(db().deals().count(uow, store::Filter::eq("status", "pending")), ValidationError);
-    EXPECT_EQ(db().users().count(uow, store::Filter::eq("active", false)), 1u);
+    EXPECT_EQ(stores(db()).deals().count(uow, store::Filter::eq("status", "open")), 2u);
+    EXPECT_EQ(stores(db()).deals().count(uow, store::Filter::eq("status", "won")), 2u);
+    EXPECT_THROW(stores(db()).deals().count(uow, store::Filter::eq("status", "pending")),
+                 ValidationError);
+    EXPECT_EQ(stores(db()).users().count(uow, store::Filter::eq("active", false)), 1u);
     Timestamp later = std::chrono::time_point_cast<std::chrono::microseconds>(
         std::chrono::system_clock::now() + std::chrono::hours(1));
-    EXPECT_EQ(db().deals().count(uow, store::Filter::lt("created_at", later)), 4u);
-    EXPECT_EQ(db().deals().count(uow, store::Filter::gt("created_at", later)), 0u);
+    EXPECT_EQ(stores(db()).deals().count(uow, store::Filter::lt("created_at", later)), 4u);
+    EXPECT_EQ(stores(db()).deals().count(uow, store::Filter::gt("created_at", later)), 0u);
   });
 }
 

@@ -1,4 +1,5 @@
 // Relations between records on both backends.
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -11,13 +12,13 @@ BANYAN_ON_BOTH_BACKENDS(RelationsTest);
 
 TEST_P(RelationsTest, AContactHasManyCompaniesAndOnePrimary) {
   db().transact([&](UnitOfWork& uow) {
-    Id ada = db().contacts().create(uow, contact("Ada", "Lovelace")).id;
+    Id ada = stores(db()).contacts().create(uow, contact("Ada", "Lovelace")).id;
     Company a, b;
     a.name = "A";
     b.name = "B";
-    Id ca = db().companies().create(uow, a).id;
-    Id cb = db().companies().create(uow, b).id;
-    auto rel = db().relations();
+    Id ca = stores(db()).companies().create(uow, a).id;
+    Id cb = stores(db()).companies().create(uow, b).id;
+    auto rel = stores(db()).relations();
     rel.link_company(uow, ada, ca, true);
     rel.link_company(uow, ada, cb);
     rel.link_company(uow, ada, cb);  // idempotent
@@ -42,10 +43,10 @@ TEST_P(RelationsTest, DealsLinkContactsWithARole) {
     d.title = "Deal";
     d.pipeline_id = p.pipeline.id;
     d.stage_id = p.lead.id;
-    Id deal = db().deals().create(uow, d).id;
-    Id ada = db().contacts().create(uow, contact("Ada", "L")).id;
-    Id bob = db().contacts().create(uow, contact("Bob", "M")).id;
-    auto rel = db().relations();
+    Id deal = stores(db()).deals().create(uow, d).id;
+    Id ada = stores(db()).contacts().create(uow, contact("Ada", "L")).id;
+    Id bob = stores(db()).contacts().create(uow, contact("Bob", "M")).id;
+    auto rel = stores(db()).relations();
     rel.add_deal_contact(uow, deal, ada, DealRole::kDecisionMaker);
     rel.add_deal_contact(uow, deal, bob, DealRole::kChampion);
     rel.add_deal_contact(uow, deal, bob, DealRole::kInfluencer);  // changes the role
@@ -53,22 +54,22 @@ TEST_P(RelationsTest, DealsLinkContactsWithARole) {
     ASSERT_EQ(links.size(), 2u);
     EXPECT_EQ(links[0].role, DealRole::kDecisionMaker);
     EXPECT_EQ(links[1].role, DealRole::kInfluencer);
-    db().contacts().remove(uow, bob);  // removing a contact removes its links
+    stores(db()).contacts().remove(uow, bob);  // removing a contact removes its links
     EXPECT_EQ(rel.deal_contacts(uow, deal).size(), 1u);
   });
 }
 
 TEST_P(RelationsTest, ActivitiesConcernAnyRecordAndTagsLabelAnyRecord) {
   db().transact([&](UnitOfWork& uow) {
-    Id ada = db().contacts().create(uow, contact("Ada", "L")).id;
+    Id ada = stores(db()).contacts().create(uow, contact("Ada", "L")).id;
     Company co;
     co.name = "Acme";
-    Id acme = db().companies().create(uow, co).id;
+    Id acme = stores(db()).companies().create(uow, co).id;
     Activity call;
     call.kind = ActivityKind::kCall;
     call.subject = "Intro call";
-    Id act = db().activities().create(uow, call).id;
-    auto rel = db().relations();
+    Id act = stores(db()).activities().create(uow, call).id;
+    auto rel = stores(db()).relations();
     rel.link_activity(uow, act, {ObjectType::kContact, ada});
     rel.link_activity(uow, act, {ObjectType::kCompany, acme});
     EXPECT_EQ(rel.activity_targets(uow, act).size(), 2u);
@@ -78,7 +79,7 @@ TEST_P(RelationsTest, ActivitiesConcernAnyRecordAndTagsLabelAnyRecord) {
 
     Tag vip;
     vip.name = "vip";
-    Id tag = db().tags().create(uow, vip).id;
+    Id tag = stores(db()).tags().create(uow, vip).id;
     rel.tag(uow, tag, {ObjectType::kContact, ada});
     rel.tag(uow, tag, {ObjectType::kCompany, acme});
     rel.tag(uow, tag, {ObjectType::kCompany, acme});  // idempotent
@@ -86,10 +87,10 @@ TEST_P(RelationsTest, ActivitiesConcernAnyRecordAndTagsLabelAnyRecord) {
     EXPECT_EQ(rel.tags_of(uow, {ObjectType::kContact, ada}), std::vector<Id>{tag});
     rel.untag(uow, tag, {ObjectType::kContact, ada});
     EXPECT_TRUE(rel.tags_of(uow, {ObjectType::kContact, ada}).empty());
-    db().companies().remove(uow, acme);  // links to a removed record go with it
+    stores(db()).companies().remove(uow, acme);  // links to a removed record go with it
     EXPECT_TRUE(rel.tagged_with(uow, tag).empty());
     EXPECT_EQ(rel.activity_targets(uow, act).size(), 1u);
-    db().tags().remove(uow, tag);
+    stores(db()).tags().remove(uow, tag);
   });
 }
 

@@ -1,5 +1,6 @@
 // Schema versions: created on first open, migrated forward, newer refused.
 #include "store/schema.hpp"
+#include "store/stores.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -90,9 +91,11 @@ TEST_P(SchemaTest, ANewDatabaseGetsTheCurrentSchemaVersion) {
 }
 
 TEST_P(SchemaTest, ReopeningADatabaseKeepsItsData) {
-  db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("A", "B")); });
+  db().transact(
+      [&](store::UnitOfWork& uow) { stores(db()).contacts().create(uow, contact("A", "B")); });
   auto again = scratch().open();
-  again->transact([&](store::UnitOfWork& uow) { EXPECT_EQ(again->contacts().count(uow), 1u); });
+  again->transact(
+      [&](store::UnitOfWork& uow) { EXPECT_EQ(stores(*again).contacts().count(uow), 1u); });
 }
 
 TEST_P(SchemaTest, RefusesADatabaseWithANewerSchema) {
@@ -107,7 +110,8 @@ TEST_P(SchemaTest, RefusesADatabaseWithANewerSchema) {
 }
 
 TEST_P(SchemaTest, MigratesAnOlderDatabaseForwardKeepingItsData) {
-  db().transact([&](store::UnitOfWork& uow) { db().contacts().create(uow, contact("A", "B")); });
+  db().transact(
+      [&](store::UnitOfWork& uow) { stores(db()).contacts().create(uow, contact("A", "B")); });
   // The database on disk is at the current version; a newer library brings a migration.
   const int next = store::Database::current_schema_version() + 1;
   const FuturePart future({next, [](island::Transaction& tx, island::Backend) {
@@ -134,7 +138,7 @@ TEST_P(SchemaTest, MigratesAnOlderDatabaseForwardKeepingItsData) {
   EXPECT_EQ(scratch().raw("SELECT id FROM migration_probe"), "7");
   EXPECT_EQ(scratch().raw("SELECT version FROM banyan_schema"), std::to_string(next));
   upgraded->transact(
-      [&](store::UnitOfWork& uow) { EXPECT_EQ(upgraded->contacts().count(uow), 1u); });
+      [&](store::UnitOfWork& uow) { EXPECT_EQ(stores(*upgraded).contacts().count(uow), 1u); });
 }
 
 TEST_P(SchemaTest, AFailedMigrationLeavesTheVersionUnchanged) {

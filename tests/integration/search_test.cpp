@@ -1,4 +1,5 @@
 // Full-text search on both backends (SQLite FTS5, MariaDB InnoDB FULLTEXT).
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -14,7 +15,7 @@ class SearchTest : public StoreTest {
       SearchRequest r;
       r.query = std::move(query);
       r.types = std::move(types);
-      return db().search().search(uow, r);
+      return stores(db()).search().search(uow, r);
     });
   }
   std::vector<std::string> titles(std::string query, std::vector<ObjectType> types = {}) {
@@ -30,31 +31,31 @@ using Titles = std::vector<std::string>;
 TEST_P(SearchTest, FindsEveryKindOfRecordByPrefixRankedAcrossTypes) {
   SalesPipeline p = make_pipeline();
   db().transact([&](UnitOfWork& uow) {
-    db().contacts().create(uow, contact("Ada", "Lovelace", "ada@analytical.example"));
+    stores(db()).contacts().create(uow, contact("Ada", "Lovelace", "ada@analytical.example"));
     Lead l;
     l.first_name = "Charles";
     l.last_name = "Babbage";
     l.email = "charles@engines.example";
     l.company_name = "Difference Engines";
-    db().leads().create(uow, l);
+    stores(db()).leads().create(uow, l);
     Company co;
     co.name = "Analytical Engines";
     co.domain = "analytical.example";
-    db().companies().create(uow, co);
+    stores(db()).companies().create(uow, co);
     Deal d;
     d.title = "Analytical engine prototype";
     d.pipeline_id = p.pipeline.id;
     d.stage_id = p.lead.id;
-    db().deals().create(uow, d);
+    stores(db()).deals().create(uow, d);
     Activity note;
     note.kind = ActivityKind::kNote;
     note.subject = "Meeting notes";
     note.body = "Discussed the analytical prototype with the board";
-    db().activities().create(uow, note);
+    stores(db()).activities().create(uow, note);
     Activity call;  // only notes are searchable
     call.kind = ActivityKind::kCall;
     call.subject = "Analytical call";
-    db().activities().create(uow, call);
+    stores(db()).activities().create(uow, call);
   });
   EXPECT_EQ(titles("lovelace"), Titles{"Ada Lovelace"});
   EXPECT_EQ(titles("LOVEL"), Titles{"Ada Lovelace"}) << "prefix, any case";
@@ -77,32 +78,33 @@ TEST_P(SearchTest, FindsEveryKindOfRecordByPrefixRankedAcrossTypes) {
 }
 
 TEST_P(SearchTest, StaysInStepWithEveryWrite) {
-  Contact c = db().transact(
-      [&](UnitOfWork& uow) { return db().contacts().create(uow, contact("Grace", "Hopper")); });
+  Contact c = db().transact([&](UnitOfWork& uow) {
+    return stores(db()).contacts().create(uow, contact("Grace", "Hopper"));
+  });
   EXPECT_EQ(titles("hopper").size(), 1u);
   c.last_name = "Murray";
-  c = db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, c); });
+  c = db().transact([&](UnitOfWork& uow) { return stores(db()).contacts().update(uow, c); });
   EXPECT_TRUE(titles("hopper").empty());
   EXPECT_EQ(titles("murray"), Titles{"Grace Murray"});
-  db().transact([&](UnitOfWork& uow) { db().contacts().archive(uow, c.id); });
+  db().transact([&](UnitOfWork& uow) { stores(db()).contacts().archive(uow, c.id); });
   EXPECT_TRUE(titles("murray").empty()) << "archived records are not found";
-  db().transact([&](UnitOfWork& uow) { db().contacts().restore(uow, c.id); });
+  db().transact([&](UnitOfWork& uow) { stores(db()).contacts().restore(uow, c.id); });
   EXPECT_EQ(titles("murray").size(), 1u);
   {
     UnitOfWork uow = db().begin();
-    Contact renamed = db().contacts().get(uow, c.id);
+    Contact renamed = stores(db()).contacts().get(uow, c.id);
     renamed.last_name = "Rolledback";
-    db().contacts().update(uow, renamed);
+    stores(db()).contacts().update(uow, renamed);
   }
   EXPECT_TRUE(titles("rolledback").empty()) << "the index rolls back with the write";
   EXPECT_EQ(titles("murray").size(), 1u);
-  db().transact([&](UnitOfWork& uow) { db().contacts().remove(uow, c.id); });
+  db().transact([&](UnitOfWork& uow) { stores(db()).contacts().remove(uow, c.id); });
   EXPECT_TRUE(titles("murray").empty());
 }
 
 TEST_P(SearchTest, TreatsQueryOperatorsAndQuotesAsPlainText) {
   db().transact([&](UnitOfWork& uow) {
-    db().contacts().create(uow, contact("Bobby", "Tables", "bobby@school.example"));
+    stores(db()).contacts().create(uow, contact("Bobby", "Tables", "bobby@school.example"));
   });
   for (const char* q : {"bobby\" OR \"x", "bobby*", "+bobby -tables", "bobby') --", "NEAR(bobby)",
                         "tables:bobby", "\"bobby\""}) {
@@ -123,15 +125,15 @@ TEST_P(SearchTest, TreatsQueryOperatorsAndQuotesAsPlainText) {
     SearchRequest r;
     r.query = "bobby";
     r.limit = 0;
-    db().search().search(uow, r);
+    stores(db()).search().search(uow, r);
   }),
                ValidationError);
 }
 
 TEST_P(SearchTest, FindsUnicodeWords) {
   db().transact([&](UnitOfWork& uow) {
-    db().contacts().create(uow, contact("Zoë", "Ångström"));
-    db().contacts().create(uow, contact("Léa", "Müller"));
+    stores(db()).contacts().create(uow, contact("Zoë", "Ångström"));
+    stores(db()).contacts().create(uow, contact("Léa", "Müller"));
   });
   EXPECT_EQ(titles("ångström"), Titles{"Zoë Ångström"});
   EXPECT_EQ(titles("Müll"), Titles{"Léa Müller"});

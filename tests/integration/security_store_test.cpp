@@ -1,6 +1,7 @@
 // Custom roles, role assignments, team memberships and API keys, kept in the database.
 #include <algorithm>
 
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -17,12 +18,13 @@ class SecurityStoreTest : public StoreTest {
       u.email = email;
       u.name = email.substr(0, email.find('@'));
       u.active = active;
-      return db().users().create(uow, u).id;
+      return stores(db()).users().create(uow, u).id;
     });
   }
   Id team(const std::string& name) {
-    return db().transact(
-        [&](store::UnitOfWork& uow) { return db().teams().create(uow, named<Team>(name)).id; });
+    return db().transact([&](store::UnitOfWork& uow) {
+      return stores(db()).teams().create(uow, named<Team>(name)).id;
+    });
   }
   static security::Role auditor() {
     return {"auditor", "Exports deals", {{ObjectType::kDeal, Action::kExport, Scope::kAll}}, false};
@@ -171,7 +173,7 @@ TEST_P(SecurityStoreTest, DeletingAUserTakesItsRolesMembershipsAndKeysWithIt) {
     EXPECT_FALSE(security::ApiKeyStore().create(uow, ann, "ci").secret.empty());
     directory.link_identity(uow, ann, {"https://id.example.com", "ann"});
   });
-  db().transact([&](store::UnitOfWork& uow) { db().users().remove(uow, ann); });
+  db().transact([&](store::UnitOfWork& uow) { stores(db()).users().remove(uow, ann); });
   EXPECT_EQ(count("security_user_roles"), "0");
   EXPECT_EQ(count("security_team_members"), "0");
   EXPECT_EQ(count("security_api_keys"), "0");

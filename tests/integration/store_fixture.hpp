@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "banyan/banyan.hpp"
+#include "store/stores.hpp"
 #include "test_databases.hpp"
 
 namespace banyan::test {
@@ -14,13 +15,15 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     scratch_ = std::make_unique<ScratchDatabase>(GetParam());
-    db_ = scratch_->open();
+    db_ = scratch_->open(database_options());
   }
   void TearDown() override {
     db_.reset();
     scratch_.reset();
   }
 
+  // How db() is opened; a fixture overrides it (a clock of its own, say).
+  virtual store::DatabaseOptions database_options() { return {}; }
   store::Database& db() { return *db_; }
   // Another Database on the same scratch database, with `ring` (key lines) as its
   // encryption key ring.
@@ -40,7 +43,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   SalesPipeline make_pipeline(const std::string& name = "Sales") {
     return db().transact([&](store::UnitOfWork& uow) {
       SalesPipeline p;
-      p.pipeline = db().pipelines().create(uow, named<Pipeline>(name));
+      p.pipeline = stores(db()).pipelines().create(uow, named<Pipeline>(name));
       auto stage = [&](const char* stage_name, int pos, int prob,
                        StageKind kind = StageKind::kOpen) {
         Stage s;
@@ -49,7 +52,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
         s.position = pos;
         s.win_probability = prob;
         s.kind = kind;
-        return db().stages().create(uow, s);
+        return stores(db()).stages().create(uow, s);
       };
       p.lead = stage("Lead", 1, 10);
       p.proposal = stage("Proposal", 2, 50);
@@ -69,7 +72,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
       d.stage_id = p.won.id;
       d.amount = std::move(amount);
       d.status = DealStatus::kWon;
-      return db().deals().create(uow, d);
+      return stores(db()).deals().create(uow, d);
     });
   }
 
@@ -77,7 +80,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   // sequence so far.
   std::vector<store::DomainEvent> events(std::uint64_t after = 0) {
     return db().transact(
-        [&](store::UnitOfWork& uow) { return db().outbox().read(uow, after, 10000); });
+        [&](store::UnitOfWork& uow) { return stores(db()).outbox().read(uow, after, 10000); });
   }
   std::vector<std::string> types(std::uint64_t after = 0) {
     std::vector<std::string> out;
@@ -97,7 +100,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
       User u;
       u.email = email;
       u.name = email.substr(0, email.find('@'));
-      const Id id = db().users().create(uow, u).id;
+      const Id id = stores(db()).users().create(uow, u).id;
       const security::Directory directory;
       for (const auto& r : roles) directory.assign_role(uow, id, r);
       for (Id t : teams) directory.add_member(uow, t, id);
@@ -131,7 +134,8 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
       r.sort = std::move(sort);
       r.limit = 100;
       std::vector<std::string> out;
-      for (const Contact& c : db().contacts().query(uow, r).items) out.push_back(c.last_name);
+      for (const Contact& c : stores(db()).contacts().query(uow, r).items)
+        out.push_back(c.last_name);
       return out;
     });
   }
@@ -143,7 +147,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
       User u;
       u.email = email;
       u.name = identity.subject;
-      const Id id = db().users().create(uow, u).id;
+      const Id id = stores(db()).users().create(uow, u).id;
       security::Directory().assign_role(uow, id, role);
       security::Directory().link_identity(uow, id, identity);
       return id;

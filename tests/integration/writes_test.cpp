@@ -1,6 +1,7 @@
 // Writes that say what they change, on both backends: patches (standard and custom
 // fields), upserts that sync, writes that change nothing and therefore write nothing,
 // required custom fields on records that already exist, and backfills.
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -16,12 +17,12 @@ class WritesTest : public StoreTest {
       auto tier = custom_field("tier", CustomFieldType::kEnum);
       tier.options = {"bronze", "silver", "gold"};
       tier.default_value = std::string("bronze");
-      db().custom_fields().define(uow, tier);
+      stores(db()).custom_fields().define(uow, tier);
       for (auto [name, type] : {std::pair{"city", CustomFieldType::kText},
                                 {"score", CustomFieldType::kNumber},
                                 {"since", CustomFieldType::kDate},
                                 {"vip", CustomFieldType::kBool}})
-        db().custom_fields().define(uow, custom_field(name, type));
+        stores(db()).custom_fields().define(uow, custom_field(name, type));
     });
   }
 
@@ -35,7 +36,7 @@ class WritesTest : public StoreTest {
 
   Id field_id(const std::string& name) {
     return db().read([&](UnitOfWork& uow) {
-      for (const auto& d : db().custom_fields().list(uow, ObjectType::kContact))
+      for (const auto& d : stores(db()).custom_fields().list(uow, ObjectType::kContact))
         if (d.name == name) return d.id;
       return Id{0};
     });
@@ -43,17 +44,19 @@ class WritesTest : public StoreTest {
   // The records without a value for a custom field, as the registry counts them.
   std::uint64_t records_without(Id field) {
     return db().read([&](UnitOfWork& uow) {
-      return db().custom_fields().count_without_value(uow, db().custom_fields().get(uow, field));
+      return stores(db()).custom_fields().count_without_value(
+          uow, stores(db()).custom_fields().get(uow, field));
     });
   }
   Contact stored(Id id) {
-    return db().read([&](UnitOfWork& uow) { return db().contacts().get(uow, id); });
+    return db().read([&](UnitOfWork& uow) { return stores(db()).contacts().get(uow, id); });
   }
   WriteResult<Contact> patch(Id id, const Patch<Contact>& p) {
-    return db().transact([&](UnitOfWork& uow) { return db().contacts().patch(uow, id, p); });
+    return db().transact(
+        [&](UnitOfWork& uow) { return stores(db()).contacts().patch(uow, id, p); });
   }
   WriteResult<Contact> upsert(const Patch<Contact>& p) {
-    return db().transact([&](UnitOfWork& uow) { return db().contacts().upsert(uow, p); });
+    return db().transact([&](UnitOfWork& uow) { return stores(db()).contacts().upsert(uow, p); });
   }
 
   // A contact with all five custom values.
@@ -66,7 +69,7 @@ class WritesTest : public StoreTest {
                   {"score", std::int64_t{90}},
                   {"since", Date(std::chrono::year{1833} / 6 / 5)},
                   {"vip", true}};
-      return db().contacts().create(uow, c);
+      return stores(db()).contacts().create(uow, c);
     });
   }
 };
@@ -120,18 +123,20 @@ TEST_P(WritesTest, APatchNamingAPartOfACompositeValueChangesOnlyThatPart) {
     in.pipeline_id = pipe.pipeline.id;
     in.stage_id = pipe.lead.id;
     in.amount = {1200000, "EUR"};
-    return db().deals().create(uow, in);
+    return stores(db()).deals().create(uow, in);
   });
   Patch<Deal> p;
   p.values.amount.minor_units = 5;  // and the default currency, USD, which is not named
   p.name("amount.minor_units");
-  const Deal after =
-      db().transact([&](UnitOfWork& uow) { return db().deals().patch(uow, d.id, p).record; });
+  const Deal after = db().transact(
+      [&](UnitOfWork& uow) { return stores(db()).deals().patch(uow, d.id, p).record; });
   EXPECT_EQ(after.amount, (Money{5, "EUR"}));
   p = {};
   p.values.amount = {7, "CHF"};
   p.name("amount");
-  EXPECT_EQ(db().transact([&](UnitOfWork& uow) { return db().deals().patch(uow, d.id, p).record; })
+  EXPECT_EQ(db().transact([&](UnitOfWork& uow) {
+                  return stores(db()).deals().patch(uow, d.id, p).record;
+                })
                 .amount,
             (Money{7, "CHF"}));
 }
@@ -151,7 +156,7 @@ TEST_P(WritesTest, APatchThatChangesNothingWritesNothing) {
   // An empty patch, and a whole-record update with what is stored, likewise.
   EXPECT_EQ(patch(c.id, {}).outcome, WriteOutcome::kUnchanged);
   const Contact same =
-      db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, c); });
+      db().transact([&](UnitOfWork& uow) { return stores(db()).contacts().update(uow, c); });
   EXPECT_EQ(same.version, c.version);
   EXPECT_EQ(event_count(), events_before);
   EXPECT_EQ(audit_entries(), audit_before);
@@ -219,37 +224,39 @@ TEST_P(WritesTest, EveryRecordTypeTakesAPatchOfItsOwnFields) {
       expected.updated_by = after.updated_by;
       EXPECT_EQ(after, expected) << name << ": only the named field changed";
     };
-    const Company co = db().companies().create(uow, named<Company>("Acme"));
-    patched(db().companies(), co.id, std::optional<std::int64_t>(1200), "employee_count",
+    const Company co = stores(db()).companies().create(uow, named<Company>("Acme"));
+    patched(stores(db()).companies(), co.id, std::optional<std::int64_t>(1200), "employee_count",
             &Company::employee_count);
-    const Tag tag = db().tags().create(uow, named<Tag>("vip"));
-    patched(db().tags(), tag.id, std::optional<std::string>("#00aa00"), "color", &Tag::color);
+    const Tag tag = stores(db()).tags().create(uow, named<Tag>("vip"));
+    patched(stores(db()).tags(), tag.id, std::optional<std::string>("#00aa00"), "color",
+            &Tag::color);
     Lead lead;
     lead.first_name = "Lee";
-    lead = db().leads().create(uow, lead);
-    patched(db().leads(), lead.id, LeadStatus::kQualified, "status", &Lead::status);
+    lead = stores(db()).leads().create(uow, lead);
+    patched(stores(db()).leads(), lead.id, LeadStatus::kQualified, "status", &Lead::status);
     Activity a;
     a.subject = "Call";
-    a = db().activities().create(uow, a);
-    patched(db().activities(), a.id,
+    a = stores(db()).activities().create(uow, a);
+    patched(stores(db()).activities(), a.id,
             std::optional<Timestamp>(Timestamp(std::chrono::seconds(1'800'000'000))), "due_at",
             &Activity::due_at);
     User u;
     u.email = "u@example.com";
     u.name = "U";
-    u = db().users().create(uow, u);
-    patched(db().users(), u.id, false, "active", &User::active);
-    const Team team = db().teams().create(uow, named<Team>("East"));
-    patched(db().teams(), team.id, std::string("West"), "name", &Team::name);
-    patched(db().pipelines(), pipe.pipeline.id, std::string("Renewals"), "name", &Pipeline::name);
-    patched(db().stages(), pipe.proposal.id, std::int64_t{60}, "win_probability",
+    u = stores(db()).users().create(uow, u);
+    patched(stores(db()).users(), u.id, false, "active", &User::active);
+    const Team team = stores(db()).teams().create(uow, named<Team>("East"));
+    patched(stores(db()).teams(), team.id, std::string("West"), "name", &Team::name);
+    patched(stores(db()).pipelines(), pipe.pipeline.id, std::string("Renewals"), "name",
+            &Pipeline::name);
+    patched(stores(db()).stages(), pipe.proposal.id, std::int64_t{60}, "win_probability",
             &Stage::win_probability);
     Deal d;
     d.title = "Fleet";
     d.pipeline_id = pipe.pipeline.id;
     d.stage_id = pipe.lead.id;
-    d = db().deals().create(uow, d);
-    patched(db().deals(), d.id, std::optional<Date>(std::chrono::year{2027} / 3 / 31),
+    d = stores(db()).deals().create(uow, d);
+    patched(stores(db()).deals(), d.id, std::optional<Date>(std::chrono::year{2027} / 3 / 31),
             "expected_close", &Deal::expected_close);
   });
 }
@@ -299,7 +306,7 @@ TEST_P(WritesTest, ARequiredFieldDefinedLaterHoldsOnlyForCreatesAndWritesThatTou
   const Id region = db().transact([&](UnitOfWork& uow) {
     auto d = custom_field("region", CustomFieldType::kText);
     d.required = true;
-    return db().custom_fields().define(uow, d).id;
+    return stores(db()).custom_fields().define(uow, d).id;
   });
   // Editing an existing record that lacks it works, as a patch or a whole record.
   Patch<Contact> p;
@@ -309,7 +316,8 @@ TEST_P(WritesTest, ARequiredFieldDefinedLaterHoldsOnlyForCreatesAndWritesThatTou
   Contact whole = stored(old.id);
   whole.last_name = "King";
   EXPECT_EQ(
-      db().transact([&](UnitOfWork& uow) { return db().contacts().update(uow, whole); }).last_name,
+      db().transact([&](UnitOfWork& uow) { return stores(db()).contacts().update(uow, whole); })
+          .last_name,
       "King");
   // Writes that touch it must leave a value.
   const Contact before = stored(old.id);
@@ -324,14 +332,16 @@ TEST_P(WritesTest, ARequiredFieldDefinedLaterHoldsOnlyForCreatesAndWritesThatTou
   EXPECT_THROW(patch(old.id, p), ValidationError);
   Contact emptied = stored(old.id);
   emptied.custom.erase("region");
-  EXPECT_THROW(db().transact([&](UnitOfWork& uow) { db().contacts().update(uow, emptied); }),
-               ValidationError)
+  EXPECT_THROW(
+      db().transact([&](UnitOfWork& uow) { stores(db()).contacts().update(uow, emptied); }),
+      ValidationError)
       << "a whole record that empties it changes it";
   EXPECT_NE(stored(old.id), before) << "(the EMEA patch went through)";
   // Creates need it, upsert creates included.
-  EXPECT_THROW(
-      db().transact([&](UnitOfWork& uow) { db().contacts().create(uow, contact("New", "One")); }),
-      ValidationError);
+  EXPECT_THROW(db().transact([&](UnitOfWork& uow) {
+    stores(db()).contacts().create(uow, contact("New", "One"));
+  }),
+               ValidationError);
   Patch<Contact> fresh;
   fresh.values = contact("New", "One");
   fresh.values.external_id = "x-1";
@@ -344,11 +354,11 @@ TEST_P(WritesTest, ABackfillFillsRecordsWithoutAValueInBatchesAsOrdinaryUpdates)
   std::vector<Id> ids;
   db().transact([&](UnitOfWork& uow) {
     for (int i = 0; i < 5; ++i)
-      ids.push_back(db().contacts().create(uow, contact("P", std::to_string(i))).id);
+      ids.push_back(stores(db()).contacts().create(uow, contact("P", std::to_string(i))).id);
     Contact has = contact("Has", "One");
     has.custom = {{"city", std::string("Oslo")}};
-    ids.push_back(db().contacts().create(uow, has).id);
-    db().contacts().archive(uow, ids[4]);  // archived records are filled too
+    ids.push_back(stores(db()).contacts().create(uow, has).id);
+    stores(db()).contacts().archive(uow, ids[4]);  // archived records are filled too
   });
   const Id city = field_id("city");
   EXPECT_EQ(records_without(city), 5u);
@@ -372,7 +382,8 @@ TEST_P(WritesTest, ABackfillFillsRecordsWithoutAValueInBatchesAsOrdinaryUpdates)
   EXPECT_EQ(engine.backfill_custom_field(admin, city, std::string("Bern"), options), 1u)
       << "resumes";
   for (std::size_t i = 0; i < 5; ++i) {
-    const Contact c = db().read([&](UnitOfWork& uow) { return db().contacts().get(uow, ids[i]); });
+    const Contact c =
+        db().read([&](UnitOfWork& uow) { return stores(db()).contacts().get(uow, ids[i]); });
     EXPECT_EQ(c.custom.at("city"), CustomValue(std::string("Bern")));
     EXPECT_EQ(c.version, i == 4 ? 3u : 2u)
         << "an ordinary update (the archived one was archived first)";
@@ -389,13 +400,14 @@ TEST_P(WritesTest, ABackfillFillsRecordsWithoutAValueInBatchesAsOrdinaryUpdates)
     User u;
     u.email = "reader@example.com";
     u.name = "Reader";
-    const Id id = db().users().create(uow, u).id;
+    const Id id = stores(db()).users().create(uow, u).id;
     security::Directory().assign_role(uow, id, "read_only");
     return security::Directory().principal(uow, id);
   });
   EXPECT_THROW(engine.backfill_custom_field(reader, city, std::string("Rome")), PermissionDenied);
   db().read([&](UnitOfWork& uow) {
-    EXPECT_EQ(engine.count_without_value(uow, reader, db().custom_fields().get(uow, city)), 0u);
+    EXPECT_EQ(engine.count_without_value(uow, reader, stores(db()).custom_fields().get(uow, city)),
+              0u);
   });
 }
 
@@ -403,7 +415,7 @@ TEST_P(WritesTest, DatesAndTimesAreReadFromTheirTextInAnyOffset) {
   db().transact([&](UnitOfWork& uow) {
     auto seen = custom_field("seen", CustomFieldType::kDateTime);
     seen.default_value = std::string("2019-02-11T11:00:00+01:00");
-    const auto made = db().custom_fields().define(uow, seen);
+    const auto made = stores(db()).custom_fields().define(uow, seen);
     EXPECT_EQ(made.default_value,
               CustomValue(Timestamp(std::chrono::sys_days{std::chrono::year{2019} / 2 / 11} +
                                     std::chrono::hours(10))));
@@ -411,7 +423,7 @@ TEST_P(WritesTest, DatesAndTimesAreReadFromTheirTextInAnyOffset) {
   Contact c = contact("Ti", "Me");
   c.custom = {{"since", std::string("2019-02-11")},
               {"seen", std::string("2019-02-11T04:30:00.25-05:30")}};
-  c = db().transact([&](UnitOfWork& uow) { return db().contacts().create(uow, c); });
+  c = db().transact([&](UnitOfWork& uow) { return stores(db()).contacts().create(uow, c); });
   EXPECT_EQ(c.custom.at("since"), CustomValue(Date(std::chrono::year{2019} / 2 / 11)));
   EXPECT_EQ(c.custom.at("seen"),
             CustomValue(Timestamp(std::chrono::sys_days{std::chrono::year{2019} / 2 / 11} +

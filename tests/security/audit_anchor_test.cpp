@@ -12,6 +12,7 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/store/audit_log.hpp"
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -77,22 +78,23 @@ class AuditAnchorTest : public StoreTest {
   void write_contacts(int n) {
     for (int i = 0; i < n; ++i)
       keyed().transact([&](store::UnitOfWork& uow) {
-        keyed().contacts().create(uow, contact("N" + std::to_string(i), "X"));
+        stores(keyed()).contacts().create(uow, contact("N" + std::to_string(i), "X"));
       });
   }
   std::vector<store::AuditEntry> entries() {
     return keyed().read([&](store::UnitOfWork& uow) {
       store::AuditQuery q;
       q.limit = 1000;
-      return keyed().audit().query(uow, q);
+      return stores(keyed()).audit().query(uow, q);
     });
   }
   store::AuditVerification verify(const std::vector<store::AuditCheckpoint>& anchors = {}) {
     return keyed().read(
-        [&](store::UnitOfWork& uow) { return keyed().audit().verify(uow, anchors); });
+        [&](store::UnitOfWork& uow) { return stores(keyed()).audit().verify(uow, anchors); });
   }
   store::AuditCheckpoint checkpoint() {
-    return keyed().read([&](store::UnitOfWork& uow) { return keyed().audit().checkpoint(uow); });
+    return keyed().read(
+        [&](store::UnitOfWork& uow) { return stores(keyed()).audit().checkpoint(uow); });
   }
 
   // The tamperer replaces the entries from `from` on (to the end, or to `to` when given)
@@ -137,8 +139,9 @@ TEST_P(AuditAnchorTest, AKeyedTrailVerifiesAndItsCheckpointsAreSigned) {
   const auto v = verify();
   EXPECT_TRUE(v.intact) << v.problem;
   EXPECT_EQ(v.entries, 5u);
-  EXPECT_EQ(keyed().read([&](store::UnitOfWork& uow) { return keyed().audit().keyed_from(uow); }),
-            1u);
+  EXPECT_EQ(
+      keyed().read([&](store::UnitOfWork& uow) { return stores(keyed()).audit().keyed_from(uow); }),
+      1u);
   const auto c = checkpoint();
   EXPECT_EQ(c.sequence, 5u);
   EXPECT_EQ(c.hash, entries().back().hash);
@@ -229,7 +232,7 @@ TEST_P(AuditAnchorTest, AnotherKeyOrNoKeyCannotWriteAKeyedTrail) {
   // No key: reading works; a write is refused whole, its record included.
   reopen(nullptr);
   EXPECT_THROW(keyed().transact([&](store::UnitOfWork& uow) {
-    keyed().contacts().create(uow, contact("Sneak", "X"));
+    stores(keyed()).contacts().create(uow, contact("Sneak", "X"));
   }),
                Unavailable);
   EXPECT_EQ(scratch().raw("SELECT COUNT(*) FROM contacts"), "2");
@@ -244,8 +247,9 @@ TEST_P(AuditAnchorTest, AnExistingUnkeyedTrailIsKeyedFromItsNextEntry) {
   scratch().raw("UPDATE audit_head SET keyed_from = 0, key_mark = ''");  // as before version 15
   write_contacts(3);
   reopen(kAuditKey);
-  EXPECT_EQ(keyed().read([&](store::UnitOfWork& uow) { return keyed().audit().keyed_from(uow); }),
-            4u);
+  EXPECT_EQ(
+      keyed().read([&](store::UnitOfWork& uow) { return stores(keyed()).audit().keyed_from(uow); }),
+      4u);
   write_contacts(2);
   EXPECT_TRUE(verify().intact);
   // An unkeyed entry rewritten with its chain up to the keyed part breaks the first keyed link.

@@ -10,6 +10,7 @@
 
 #include "messaging_fixture.hpp"
 #include "server_fixture.hpp"
+#include "store/stores.hpp"
 
 namespace banyan::test {
 namespace {
@@ -49,7 +50,10 @@ TEST_P(KeyRingServerTest, ARotationElsewhereShowsInReadyzAndSighupPicksItUp) {
   o.encryption = EncryptionKeys::parse(kKey1 + "\n" + kKey2);
   auto elsewhere = scratch().open(std::move(o));
   const Id id = elsewhere->transact([&](store::UnitOfWork& uow) {
-    return elsewhere->contacts().create(uow, contact("Ada", "Rotated", "rotated@example.com")).id;
+    return stores(*elsewhere)
+        .contacts()
+        .create(uow, contact("Ada", "Rotated", "rotated@example.com"))
+        .id;
   });
   expect_problem(call("GET", "/v1/contacts/" + std::to_string(id)), 503, "unavailable");
   // The periodic check is an hour away here: SIGHUP reads the keys and the database again.

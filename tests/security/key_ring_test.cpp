@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "banyan/errors.hpp"
+#include "store/stores.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {
@@ -30,11 +31,12 @@ class KeyRingTest : public StoreTest {
     return out;
   }
   static Id add(store::Database& db, const std::string& email) {
-    return db.transact(
-        [&](UnitOfWork& uow) { return db.contacts().create(uow, contact("Ada", "L", email)).id; });
+    return db.transact([&](UnitOfWork& uow) {
+      return stores(db).contacts().create(uow, contact("Ada", "L", email)).id;
+    });
   }
   static std::optional<std::string> email_of(store::Database& db, Id id) {
-    return db.transact([&](UnitOfWork& uow) { return db.contacts().get(uow, id).email; });
+    return db.transact([&](UnitOfWork& uow) { return stores(db).contacts().get(uow, id).email; });
   }
 };
 BANYAN_ON_BOTH_BACKENDS(KeyRingTest);
@@ -90,29 +92,29 @@ TEST_P(KeyRingTest, MarkingAFieldSensitiveSealsTheValuesItHolds) {
     d.object_type = ObjectType::kContact;
     d.name = "salary";
     d.type = CustomFieldType::kText;
-    return db->custom_fields().define(uow, d);
+    return stores(*db).custom_fields().define(uow, d);
   });
   std::vector<Id> ids;
   for (int i = 0; i < 5; ++i) {
     ids.push_back(db->transact([&](UnitOfWork& uow) {
       Contact c = contact("Ada", "S" + std::to_string(i));
       c.custom["salary"] = std::string("secret-") + std::to_string(i);
-      return db->contacts().create(uow, c).id;
+      return stores(*db).contacts().create(uow, c).id;
     }));
   }
   const std::vector<std::string> plain{"contacts.custom_fields"};
   EXPECT_EQ(record_columns_holding("secret-3"), plain) << "stored as given while not sensitive";
   db->transact([&](UnitOfWork& uow) {
-    auto d = db->custom_fields().get(uow, def.id);
+    auto d = stores(*db).custom_fields().get(uow, def.id);
     d.sensitive = true;
-    db->custom_fields().update(uow, d);
+    stores(*db).custom_fields().update(uow, d);
   });
   EXPECT_EQ(db->seal_sensitive_values(ObjectType::kContact, 2), 5u)
       << "every record holding a value, in batches of 2";
   // (The audit trail and the event log keep what was written then, as they must.)
   EXPECT_TRUE(record_columns_holding("secret-3").empty()) << "no stored value left as given";
   db->transact([&](UnitOfWork& uow) {
-    EXPECT_EQ(std::get<std::string>(db->contacts().get(uow, ids[3]).custom.at("salary")),
+    EXPECT_EQ(std::get<std::string>(stores(*db).contacts().get(uow, ids[3]).custom.at("salary")),
               "secret-3");
   });
   EXPECT_EQ(db->seal_sensitive_values(ObjectType::kContact), 0u) << "nothing left to seal";

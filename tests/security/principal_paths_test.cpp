@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "server_fixture.hpp"
+#include "store/stores.hpp"
 
 namespace banyan::test {
 namespace {
@@ -87,7 +88,7 @@ TEST_P(PrincipalPathsTest, AConversionAnswersOnlyWhatTheCallerMaySee) {
     c.domain = "globex.com";
     c.team_id = east;
     c.custom["secret"] = std::string("team-secret");
-    db().companies().create(uow, c);
+    stores(db()).companies().create(uow, c);
   });
   const json lead = made("sales_rep", "leads",
                          {{"first_name", "Hank"},
@@ -295,7 +296,7 @@ TEST_P(PrincipalPathsTest, AdministrationIsGrantedOnlyWithScopeAll) {
 TEST_P(PrincipalPathsTest, ListingPastTheExportAllowanceNeedsTheExportAction) {
   db().transact([&](store::UnitOfWork& uow) {
     for (int i = 0; i < 200; ++i)
-      db().contacts().create(uow, contact("C" + std::to_string(i), "X"));
+      stores(db()).contacts().create(uow, contact("C" + std::to_string(i), "X"));
   });
   // read_only has no export action: 10,000 records in 10 minutes, then 403.
   int listed = 0;

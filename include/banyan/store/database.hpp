@@ -1,4 +1,5 @@
-// Database: a Banyan store opened by URL, with its connection pool and repositories.
+// Database: a Banyan store opened by URL, with its connection pool. Its records are read
+// and written through banyan::Engine, as a principal.
 #pragma once
 
 #include <chrono>
@@ -11,29 +12,12 @@
 #include <string_view>
 #include <type_traits>
 
+#include "banyan/clock.hpp"
 #include "banyan/export.hpp"
 #include "banyan/log.hpp"
-#include "banyan/model/activity.hpp"
-#include "banyan/model/company.hpp"
-#include "banyan/model/contact.hpp"
-#include "banyan/model/deal.hpp"
-#include "banyan/model/lead.hpp"
-#include "banyan/model/pipeline.hpp"
-#include "banyan/model/tag.hpp"
-#include "banyan/model/team.hpp"
-#include "banyan/model/user.hpp"
-#include "banyan/store/audit_log.hpp"
-#include "banyan/store/custom_fields.hpp"
-#include "banyan/store/deal_stages.hpp"
-#include "banyan/store/duplicates.hpp"
+#include "banyan/model/record.hpp"
 #include "banyan/store/encryption.hpp"
-#include "banyan/store/lead_converter.hpp"
-#include "banyan/store/outbox.hpp"
 #include "banyan/store/pool.hpp"
-#include "banyan/store/relations.hpp"
-#include "banyan/store/repository.hpp"
-#include "banyan/store/request_log.hpp"
-#include "banyan/store/search.hpp"
 #include "banyan/store/unit_of_work.hpp"
 
 namespace banyan::store {
@@ -55,6 +39,10 @@ struct BANYAN_EXPORT DatabaseOptions {
   // are stored as given; a database that already holds encrypted values is then refused
   // with Unavailable, as is a key whose id the database knows with other key material.
   std::optional<EncryptionKeys> encryption;
+  // Where the database reads the time: what it writes as created_at, updated_at and the
+  // audit trail's times, how old its caches and pooled connections are. Unset: the
+  // system's (Clock::real()). A ManualClock lets a test move time instead of sleeping.
+  std::shared_ptr<const Clock> clock;
   // The audit trail's key (one key; see AuditLog). Unset: the key named by the
   // environment (EncryptionKeys::audit_key_from_environment()), if any. With a key, the
   // trail is keyed from its next entry on, and from then on needs this key to be written
@@ -65,6 +53,7 @@ struct BANYAN_EXPORT DatabaseOptions {
 namespace detail {
 struct DatabaseState;
 }
+class Stores;
 
 // Thread safety: a Database is safe to share between threads; each thread works in its
 // own UnitOfWork.
@@ -105,27 +94,6 @@ class BANYAN_EXPORT Database {
     return run(begin(std::nullopt, Access::kReadOnly), work);
   }
 
-  Repository<User> users() const noexcept { return Repository<User>(state_.get()); }
-  Repository<Team> teams() const noexcept { return Repository<Team>(state_.get()); }
-  Repository<Tag> tags() const noexcept { return Repository<Tag>(state_.get()); }
-  Repository<Company> companies() const noexcept { return Repository<Company>(state_.get()); }
-  Repository<Contact> contacts() const noexcept { return Repository<Contact>(state_.get()); }
-  Repository<Lead> leads() const noexcept { return Repository<Lead>(state_.get()); }
-  Repository<Pipeline> pipelines() const noexcept { return Repository<Pipeline>(state_.get()); }
-  Repository<Stage> stages() const noexcept { return Repository<Stage>(state_.get()); }
-  Repository<Deal> deals() const noexcept { return Repository<Deal>(state_.get()); }
-  Repository<Activity> activities() const noexcept { return Repository<Activity>(state_.get()); }
-  Relations relations() const noexcept { return Relations(state_.get()); }
-  CustomFieldRegistry custom_fields() const noexcept { return CustomFieldRegistry(state_.get()); }
-  Duplicates duplicates() const noexcept { return Duplicates(state_.get()); }
-  Outbox outbox() const noexcept { return Outbox(state_.get()); }
-  RequestLog request_log() const noexcept { return RequestLog(state_.get()); }
-  // Every write and refused access, hash-chained (see audit_log.hpp).
-  AuditLog audit() const noexcept { return AuditLog(state_.get()); }
-  Search search() const noexcept { return Search(state_.get()); }
-  DealStages deal_stages() const noexcept { return DealStages(state_.get()); }
-  LeadConverter lead_converter() const noexcept { return LeadConverter(state_.get()); }
-
   // The id of the key that seals new sensitive values; empty when they are stored as
   // given (no keys).
   std::string encryption_key_id() const;
@@ -159,6 +127,9 @@ class BANYAN_EXPORT Database {
   // stayed busy, PoolExhausted).
   void probe();
 
+  // The clock it was opened with (DatabaseOptions::clock, else the system's); an Engine on
+  // this database reads the time from it too.
+  const Clock& clock() const noexcept;
   // "sqlite" or "mysql".
   std::string_view backend() const noexcept;
   // Where the database is, fit for a log: its URL without the password or the parameters
@@ -183,6 +154,7 @@ class BANYAN_EXPORT Database {
     }
   }
 
+  friend class Stores;  // the per-type stores, internal to the library (store/stores.hpp)
   explicit Database(std::unique_ptr<detail::DatabaseState> state);
   std::unique_ptr<detail::DatabaseState> state_;
 };

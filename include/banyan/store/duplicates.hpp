@@ -13,10 +13,6 @@
 
 namespace banyan::store {
 
-namespace detail {
-struct DatabaseState;
-}
-
 // Why two records look like the same person or organisation.
 enum class DuplicateRule {
   kEmail,   // the same email address, ignoring case (contacts, leads)
@@ -55,30 +51,6 @@ struct BANYAN_EXPORT MergeRequest {
 struct BANYAN_EXPORT MergeResult {
   Id survivor = 0;
   std::vector<Id> merged;  // the losers, now archived with merged_into = survivor
-};
-
-// Obtain from Database::duplicates(); valid while the Database lives. Non-archived
-// records only; the match keys are kept in step with every write.
-class BANYAN_EXPORT Duplicates {
- public:
-  explicit Duplicates(detail::DatabaseState* db) noexcept : db_(db) {}
-
-  // The likely duplicates of one record, most rules matched first, then by id.
-  // ValidationError("type") for a type without duplicate detection; NotFound.
-  std::vector<DuplicateMatch> of(UnitOfWork& uow, ObjectRef record) const;
-  // Every group of two or more records of `type` that share a key, by rule then key.
-  std::vector<DuplicateGroup> scan(UnitOfWork& uow, ObjectType type,
-                                   std::size_t max_groups = 1000) const;
-  // Merges in the caller's unit of work: relations, activities, tags, deals and custom
-  // field values of the losers move to the survivor, which takes the chosen values; the
-  // losers are archived with merged_into pointing at the survivor. ValidationError for a
-  // bad request (type, self-merge, unknown winner field or record), NotFound for a
-  // missing record, Conflict for a loser already merged. On any error roll back the unit
-  // of work: nothing will have changed.
-  MergeResult merge(UnitOfWork& uow, const MergeRequest& request) const;
-
- private:
-  detail::DatabaseState* db_;
 };
 
 }  // namespace banyan::store

@@ -11,10 +11,6 @@
 
 namespace banyan::store {
 
-namespace detail {
-struct DatabaseState;
-}
-
 // What is searchable: contact and lead names and emails (not emails encrypted at rest)
 // and a lead's company name, company names and domains, deal titles, and the subjects and
 // bodies of notes. Archived records are not found. The index is written in the same unit
@@ -31,21 +27,6 @@ struct BANYAN_EXPORT SearchHit {
   ObjectRef record;
   std::string title;  // the record's name, title or subject
   double score = 0;   // higher is a better match; comparable within one result list
-};
-
-// Obtain from Database::search(); valid while the Database lives.
-class BANYAN_EXPORT Search {
- public:
-  explicit Search(detail::DatabaseState* db) noexcept : db_(db) {}
-
-  // Ranked best first (SQLite FTS5 bm25; MariaDB FULLTEXT relevance), title matches
-  // weighing more than body matches. ValidationError("query") for a query with no word,
-  // ValidationError("limit") outside 1..200. On MariaDB, words shorter than three
-  // characters are ignored (InnoDB's minimum token size).
-  std::vector<SearchHit> search(UnitOfWork& uow, const SearchRequest& request) const;
-
- private:
-  detail::DatabaseState* db_;
 };
 
 }  // namespace banyan::store

@@ -100,8 +100,11 @@ template <typename Base, typename PooledConn, typename ConnectionPtr>
 class PoolFactory : public Base, public PoolAccess {
  public:
   PoolFactory(store::PoolOptions options, std::function<void(const std::string&)> warn,
-              std::string describe)
-      : options_(options), warn_(std::move(warn)), describe_(std::move(describe)) {}
+              std::string describe, const detail::Clock* clock)
+      : options_(options),
+        warn_(std::move(warn)),
+        describe_(std::move(describe)),
+        clock_(clock != nullptr ? *clock : detail::Clock::coarse()) {}
 
   typename Base::database_type* db() const { return db_; }
 
@@ -114,7 +117,7 @@ class PoolFactory : public Base, public PoolAccess {
     };
     backend.close = [](detail::PoolEntry* e) { delete static_cast<PooledConn*>(e); };
     backend.describe = describe_;
-    pool_ = new detail::ConnectionPool(options_, std::move(backend), warn_);
+    pool_ = new detail::ConnectionPool(options_, std::move(backend), warn_, clock_);
   }
 
   ConnectionPtr connect() override { return static_cast<PooledConn&>(pool_->acquire()).hand_out(); }
@@ -135,6 +138,7 @@ class PoolFactory : public Base, public PoolAccess {
   store::PoolOptions options_;
   std::function<void(const std::string&)> warn_;
   std::string describe_;
+  const detail::Clock& clock_;
 };
 
 // SQLite's busy handler. The stock one (sqlite3_busy_timeout) sleeps 1, 2, 5, 10 ... up
@@ -259,8 +263,9 @@ class SqliteFactory final : public PoolFactory<odb::sqlite::connection_factory, 
                                                odb::sqlite::connection_ptr> {
  public:
   SqliteFactory(store::PoolOptions options, std::function<void(const std::string&)> warn,
-                std::string describe, WalCheckpointer* checkpointer)
-      : PoolFactory(options, std::move(warn), std::move(describe)), checkpointer_(checkpointer) {}
+                std::string describe, WalCheckpointer* checkpointer, const detail::Clock* clock)
+      : PoolFactory(options, std::move(warn), std::move(describe), clock),
+        checkpointer_(checkpointer) {}
 
  protected:
   SqlitePooled* open_connection() override {
@@ -292,8 +297,8 @@ class MysqlFactory final
     : public PoolFactory<odb::mysql::connection_factory, MysqlPooled, odb::mysql::connection_ptr> {
  public:
   MysqlFactory(store::PoolOptions options, std::function<void(const std::string&)> warn,
-               ConnectionSpec spec)
-      : PoolFactory(options, std::move(warn), spec.describe), spec_(std::move(spec)) {}
+               ConnectionSpec spec, const detail::Clock* clock)
+      : PoolFactory(options, std::move(warn), spec.describe, clock), spec_(std::move(spec)) {}
 
  protected:
   MysqlPooled* open_connection() override {
@@ -446,7 +451,8 @@ void TransactionDeleter::operator()(Transaction* tx) const noexcept {
 }
 
 DatabasePtr open_database(const ConnectionSpec& spec, const store::PoolOptions& pool,
-                          std::function<void(const std::string&)> warn) {
+                          std::function<void(const std::string&)> warn,
+                          const detail::Clock* clock) {
   DatabasePtr out(new Database);
   out->backend = spec.backend;
   try {
@@ -456,14 +462,14 @@ DatabasePtr open_database(const ConnectionSpec& spec, const store::PoolOptions& 
       const bool memory = spec.sqlite_path == ":memory:";
       if (memory) options.min_size = options.max_size = 1;
       if (!memory) out->checkpointer = std::make_shared<WalCheckpointer>(spec.sqlite_path);
-      auto* factory =
-          new SqliteFactory(options, std::move(warn), spec.describe, out->checkpointer.get());
+      auto* factory = new SqliteFactory(options, std::move(warn), spec.describe,
+                                        out->checkpointer.get(), clock);
       out->pool = factory;
       out->db.reset(new odb::sqlite::database(
           spec.sqlite_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, true,
           "", std::unique_ptr<odb::sqlite::connection_factory>(factory)));
     } else {
-      auto* factory = new MysqlFactory(pool, std::move(warn), spec);
+      auto* factory = new MysqlFactory(pool, std::move(warn), spec, clock);
       out->pool = factory;
       const std::string* socket = spec.socket.empty() ? nullptr : &spec.socket;
       out->db.reset(new odb::mysql::database(

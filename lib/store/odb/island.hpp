@@ -14,6 +14,9 @@
 #include "banyan/store/pool.hpp"
 
 namespace banyan {
+namespace detail {
+class Clock;  // the pool's (store/pool/connection_pool.hpp)
+}
 namespace island {
 
 enum class Backend { kSqlite, kMysql };
@@ -43,9 +46,12 @@ struct DatabaseDeleter {
 };
 using DatabasePtr = std::unique_ptr<Database, DatabaseDeleter>;
 
-// Opens the database and its pool. Throws Unavailable when it cannot be reached.
+// Opens the database and its pool, which reads the time from `clock` (the coarse system
+// clock when null; else it must outlive the database). Throws Unavailable when it cannot
+// be reached.
 DatabasePtr open_database(const ConnectionSpec& spec, const store::PoolOptions& pool,
-                          std::function<void(const std::string&)> warn);
+                          std::function<void(const std::string&)> warn,
+                          const detail::Clock* clock = nullptr);
 store::PoolMetrics pool_metrics(const Database& db);
 Backend backend(const Database& db);
 

@@ -1,11 +1,12 @@
 // Repository<T>: create, read, update, archive, restore, delete, upsert and query one
-// record type. Obtain one from Database (db.contacts(), db.deals(), ...).
+// record type; obtained from Stores (stores(db).contacts(), ...).
+// Internal to the library: the layers above the store and the tests use it; the hosts,
+// the bindings and users reach it only through banyan::Engine.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 
-#include "banyan/export.hpp"
 #include "banyan/model/patch.hpp"
 #include "banyan/model/record.hpp"
 #include "banyan/store/query.hpp"
@@ -24,7 +25,7 @@ struct DatabaseState;
 // PoolExhausted from the database. A failed call changes nothing in the database, but
 // the unit of work it ran in should then be rolled back.
 template <typename T>
-class BANYAN_EXPORT Repository {
+class Repository {
  public:
   explicit Repository(detail::DatabaseState* db) noexcept : db_(db) {}
 
