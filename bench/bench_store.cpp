@@ -211,6 +211,7 @@ void banyan_search(benchmark::State& state, bool mysql) {
   state.SetItemsProcessed(state.iterations());
 }
 
+template <typename Raw>
 void raw_insert(benchmark::State& state) {
   Raw& r = raw<Raw>();
   int i = 1000000;

@@ -517,6 +517,4 @@ Raw& raw() {
   return r;
 }
 
-template <typename Raw>
-
 }  // namespace banyan::bench
