@@ -81,8 +81,12 @@ std::vector<odbrows::QueueSpecView> select_queues(UnitOfWork& uow,
 
 const char* insert_ignore(UnitOfWork& uow) { return store::Session(uow).insert_ignore(); }
 
-// The bus keeps the system's clock (leases, retries and retention run on real time).
-std::int64_t now_us() { return store::detail::micros(Clock::real()->wall()); }
+// The bus keeps the system's clock (leases, retries and retention run on real time). Held
+// once: every lease, settlement and poll reads it, and Clock::real() hands out a shared_ptr.
+std::int64_t now_us() {
+  static const Clock& clock = *Clock::real();
+  return store::detail::micros(clock.wall());
+}
 
 bool type_matches(const std::string& pattern, const std::string& type) noexcept {
   if (pattern == "*") return true;
