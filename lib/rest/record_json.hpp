@@ -33,6 +33,8 @@ struct JsonField {
   std::string name;
   bool writable = true;  // false: set by the store (id, version, timestamps)
   FieldKind kind = FieldKind::kOther;
+  bool filterable = true;  // a list may filter on it (custom fields: by their type)
+  bool sortable = true;
   std::function<json(const T&)> get;
   std::function<void(T&, const json&)> set;  // ValidationError(name) on a bad value
   json schema;                               // the value's JSON Schema, for the OpenAPI document
@@ -41,9 +43,9 @@ struct JsonField {
   std::vector<std::string> parts{};
 };
 
+// One table per record type, derived from its standard fields (record_fields.cpp).
 template <typename T>
 const std::vector<JsonField<T>>& json_fields();
-// One table per record type (record_fields.cpp).
 template <>
 const std::vector<JsonField<User>>& json_fields<User>();
 template <>

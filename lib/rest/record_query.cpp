@@ -73,6 +73,7 @@ store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& 
     auto f = std::find_if(fields.begin(), fields.end(),
                           [&](const JsonField<T>& x) { return x.name == name; });
     if (f == fields.end()) throw ValidationError(name + ": no such field to filter on", name);
+    if (!f->filterable) throw ValidationError(name + ": cannot be filtered on", name);
     store::Filter c;
     if (op == "eq")
       c = store::Filter::eq(name, filter_value(*f, value));
@@ -123,6 +124,9 @@ store::PageRequest page_request(const CustomFieldService& fields, store::UnitOfW
   if (auto sort = query_value(t, "sort")) {
     req.sort.descending = !sort->empty() && (*sort)[0] == '-';
     req.sort.field = req.sort.descending ? sort->substr(1) : *sort;
+    for (const auto& f : json_fields<T>())
+      if (f.name == req.sort.field && !f.sortable)
+        throw ValidationError(f.name + ": cannot be sorted on", "sort");
   }
   if (auto cursor = query_value(t, "cursor")) req.cursor = *cursor;
   if (auto archived = query_value(t, "include_archived"))
@@ -131,8 +135,13 @@ store::PageRequest page_request(const CustomFieldService& fields, store::UnitOfW
   std::vector<JsonField<T>> custom;
   for (const auto& [key, value] : t.query) {
     if (key.rfind("custom.", 0) != 0 || !custom.empty()) continue;
-    for (const auto& d : fields.list(uow, T::kType))
-      custom.push_back({"custom." + d.name, false, custom_kind(d.type), {}, {}, {}});
+    for (const auto& d : fields.list(uow, T::kType)) {
+      JsonField<T> f;
+      f.name = "custom." + d.name;
+      f.writable = false;
+      f.kind = custom_kind(d.type);
+      custom.push_back(std::move(f));
+    }
   }
   req.filter = filter_of<T>(t.query, custom);
   return req;

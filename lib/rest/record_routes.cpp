@@ -278,7 +278,7 @@ template <typename T>
 void document_list(const Kind<T>& k, json& o) {
   std::string filterable;
   for (const auto& f : json_fields<T>())
-    if (f.kind != FieldKind::kOther) filterable += (filterable.empty() ? "" : ", ") + f.name;
+    if (f.filterable) filterable += (filterable.empty() ? "" : ", ") + f.name;
   o["description"] =
       "Filters: `field=value` or `field[op]=value` with op one of eq, ne, lt, le, gt, ge, "
       "contains, starts_with, in (comma-separated), is_null (true or false); every condition "

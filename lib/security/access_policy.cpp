@@ -3,15 +3,14 @@
 #include <algorithm>
 
 #include "banyan/errors.hpp"
+#include "banyan/model/fields.hpp"
 
 namespace banyan::security {
 
 Principal Principal::system() { return Principal{Kind::kSystem, std::nullopt, "system", {}, {}}; }
 
-const std::vector<std::string>& sensitive_fields(ObjectType type) {
-  static const std::vector<std::string> personal{"email", "phone"};
-  static const std::vector<std::string> none;
-  return type == ObjectType::kContact || type == ObjectType::kLead ? personal : none;
+std::span<const std::string> sensitive_fields(ObjectType type) {
+  return standard_field_names(type, kSensitive);
 }
 
 namespace {

@@ -256,7 +256,8 @@ store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Princip
                readable_scope(*this, uow, who, request.type, loser));
   // Taking a field from another record reads it: a sensitive one (standard or custom) only
   // where it is seen, whether named in `winners` or filling a blank.
-  std::vector<std::string> sensitive = security::sensitive_fields(request.type);
+  const auto standard = security::sensitive_fields(request.type);
+  std::vector<std::string> sensitive(standard.begin(), standard.end());
   for (const auto& d : store::Session(uow).custom_fields(request.type)->all())
     if (d.sensitive) sensitive.push_back("custom." + d.name);
   auto hidden_in = [&](Id record) {

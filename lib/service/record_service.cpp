@@ -1,19 +1,14 @@
 #include "banyan/record_service.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <variant>
 
 #include "banyan/errors.hpp"
-#include "banyan/model/activity.hpp"
-#include "banyan/model/company.hpp"
-#include "banyan/model/contact.hpp"
-#include "banyan/model/deal.hpp"
-#include "banyan/model/lead.hpp"
-#include "banyan/model/pipeline.hpp"
-#include "banyan/model/tag.hpp"
-#include "banyan/model/team.hpp"
-#include "banyan/model/user.hpp"
+#include "banyan/model/fields.hpp"
 #include "model/writable_fields.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
@@ -43,8 +38,28 @@ constexpr bool kOwnedByCreator =
     std::is_same_v<T, Company> || std::is_same_v<T, Contact> || std::is_same_v<T, Lead> ||
     std::is_same_v<T, Deal> || std::is_same_v<T, Activity> || std::is_same_v<T, Tag>;
 
+// T's sensitive standard fields (its descriptor's kSensitive), each an optional text.
 template <typename T>
-constexpr bool kHasPersonalFields = std::is_same_v<T, Contact> || std::is_same_v<T, Lead>;
+struct SensitiveField {
+  std::string name;
+  std::optional<std::string> T::*member;
+};
+template <typename T>
+const std::vector<SensitiveField<T>>& sensitive_members() {
+  static const auto fields = [] {
+    std::vector<SensitiveField<T>> out;
+    for (const auto& f : standard_fields<T>()) {
+      if (!f.has(kSensitive)) continue;
+      const auto* m = std::get_if<std::optional<std::string> T::*>(&f.member);
+      if (m == nullptr)
+        throw std::logic_error(std::string(f.name) +
+                               ": a sensitive field must be an optional text");
+      out.push_back({std::string(f.name), *m});
+    }
+    return out;
+  }();
+  return fields;
+}
 
 // The fields a filter or sort names, depth first.
 void collect_fields(const store::Filter& f, std::vector<std::string>& out) {
@@ -119,10 +134,7 @@ std::vector<std::string> RecordService<T>::open_custom(store::UnitOfWork& uow) c
 template <typename T>
 T RecordService<T>::masked(T record, const std::vector<std::string>& open) const {
   if (sees_sensitive(record)) return record;
-  if constexpr (kHasPersonalFields<T>) {
-    record.email.reset();
-    record.phone.reset();
-  }
+  for (const auto& f : sensitive_members<T>()) (record.*f.member).reset();
   // An allow-list: values under names no longer defined (a record as of a time before a
   // rename) are hidden too.
   std::erase_if(record.custom, [&](const auto& value) {
@@ -149,7 +161,8 @@ void RecordService<T>::check_fields(store::UnitOfWork& uow, const store::Filter&
   collect_fields(filter, named);
   if (sort != nullptr) named.push_back(sort->field);
   if (named.empty()) return;
-  std::vector<std::string> sensitive = security::sensitive_fields(T::kType);
+  const auto standard = security::sensitive_fields(T::kType);
+  std::vector<std::string> sensitive(standard.begin(), standard.end());
   for (const auto& name : sensitive_custom(uow)) sensitive.push_back("custom." + name);
   for (const auto& field : named) {
     if (std::find(sensitive.begin(), sensitive.end(), field) != sensitive.end())
@@ -269,11 +282,9 @@ T RecordService<T>::update(store::UnitOfWork& uow, const T& record) const {
       throw PermissionDenied(field + ": " + who_.name + " may not write a field it cannot see",
                              field);
     };
-    if constexpr (kHasPersonalFields<T>) {
-      if (r.email) refuse("email");
-      if (r.phone) refuse("phone");
-      r.email = stored.email;
-      r.phone = stored.phone;
+    for (const auto& f : sensitive_members<T>()) {
+      if (r.*f.member) refuse(f.name);
+      r.*f.member = stored.*f.member;
     }
     for (const auto& name : sensitive_custom(uow)) {
       const auto given = r.custom.find(name);

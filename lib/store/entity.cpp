@@ -79,7 +79,6 @@ User Entity<User>::from_row(const Row& in) {
 void Entity<User>::validate(const User& in) {
   validate_record(in);
   check_email("email", in.email);
-  check_required("name", in.name);
 }
 void Entity<User>::check_references(island::Transaction& tx, const User& in) {
   check_owner_and_team(tx, in);
@@ -101,10 +100,7 @@ Team Entity<Team>::from_row(const Row& in) {
   out.name = in.name;
   return out;
 }
-void Entity<Team>::validate(const Team& in) {
-  validate_record(in);
-  check_required("name", in.name);
-}
+void Entity<Team>::validate(const Team& in) { validate_record(in); }
 void Entity<Team>::check_references(island::Transaction& tx, const Team& in) {
   check_owner_and_team(tx, in);
 }
@@ -129,7 +125,6 @@ Tag Entity<Tag>::from_row(const Row& in) {
 }
 void Entity<Tag>::validate(const Tag& in) {
   validate_record(in);
-  check_required("name", in.name);
   if (in.color) {
     const std::string& c = *in.color;
     const bool ok = c.size() == 7 && c[0] == '#' &&
@@ -172,11 +167,6 @@ Company Entity<Company>::from_row(const Row& in) {
 }
 void Entity<Company>::validate(const Company& in) {
   validate_record(in);
-  check_required("name", in.name);
-  check_text("domain", in.domain);
-  check_text("industry", in.industry);
-  check_text("phone", in.phone);
-  check_text("website", in.website);
   if (in.employee_count && *in.employee_count < 0)
     throw ValidationError("employee_count: must not be negative", "employee_count");
 }
@@ -221,8 +211,6 @@ void Entity<Contact>::validate(const Contact& in) {
   validate_record(in);
   validate_names(in.first_name, in.last_name);
   check_email("email", in.email);
-  check_text("phone", in.phone);
-  check_text("title", in.title);
 }
 void Entity<Contact>::check_references(island::Transaction& tx, const Contact& in) {
   check_owner_and_team(tx, in);
@@ -306,9 +294,6 @@ void Entity<Lead>::validate(const Lead& in) {
   validate_record(in);
   validate_names(in.first_name, in.last_name);
   check_email("email", in.email);
-  check_text("phone", in.phone);
-  check_text("company_name", in.company_name);
-  check_text("source", in.source);
 }
 void Entity<Lead>::check_references(island::Transaction& tx, const Lead& in) {
   check_owner_and_team(tx, in);
@@ -339,11 +324,7 @@ Activity Entity<Activity>::from_row(const Row& in) {
   out.completed_at = time_value(in.completed_at);
   return out;
 }
-void Entity<Activity>::validate(const Activity& in) {
-  validate_record(in);
-  check_required("subject", in.subject);
-  check_text("body", in.body, kLongTextMaxBytes);
-}
+void Entity<Activity>::validate(const Activity& in) { validate_record(in); }
 void Entity<Activity>::check_references(island::Transaction& tx, const Activity& in) {
   check_owner_and_team(tx, in);
 }

@@ -23,10 +23,7 @@ Pipeline Entity<Pipeline>::from_row(const Row& in) {
   out.name = in.name;
   return out;
 }
-void Entity<Pipeline>::validate(const Pipeline& in) {
-  validate_record(in);
-  check_required("name", in.name);
-}
+void Entity<Pipeline>::validate(const Pipeline& in) { validate_record(in); }
 void Entity<Pipeline>::check_references(island::Transaction& tx, const Pipeline& in) {
   check_owner_and_team(tx, in);
 }
@@ -61,7 +58,6 @@ Stage Entity<Stage>::from_row(const Row& in) {
 }
 void Entity<Stage>::validate(const Stage& in) {
   validate_record(in);
-  check_required("name", in.name);
   check_range("win_probability", in.win_probability, 0, 100);
   check_range("position", in.position, 0, 1000000);
 }
@@ -159,7 +155,6 @@ Deal Entity<Deal>::from_row(const Row& in) {
 }
 void Entity<Deal>::validate(const Deal& in) {
   validate_record(in);
-  check_required("title", in.title);
   check_currency("currency", in.amount.currency);
   if (in.amount.minor_units < 0) throw ValidationError("amount: must not be negative", "amount");
 }

@@ -71,6 +71,7 @@ RowOf<T> load(island::Transaction& tx, Id id) {
 template <typename T>
 RowOf<T> prepare(UnitOfWork& uow, const T& record, bool creating,
                  const detail::CustomTouch& touch = {}, bool check_references = true) {
+  detail::check_standard_texts(record);
   Entity<T>::validate(record);
   RowOf<T> row;
   Entity<T>::to_row(record, row);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "banyan/errors.hpp"
+#include "banyan/model/fields.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 
@@ -27,23 +28,22 @@ struct SealedColumn {
   std::unique_ptr<std::string> Row::*member;
 };
 
-// Which types have sealed columns, and which columns: the one list the store keeps (it
-// matches security::sensitive_fields, which the store cannot see from below).
+// Which types have sealed columns: those with sensitive standard fields (kSensitive in
+// banyan/model/fields.hpp). A test holds the two to each other.
 constexpr bool has_sealed_columns(ObjectType type) {
   return type == ObjectType::kContact || type == ObjectType::kLead;
 }
-inline constexpr std::string_view kSealedFields[] = {"email", "phone"};
 
 template <typename T>
 inline constexpr bool kHasSealedColumns = has_sealed_columns(T::kType);
 
-// The sealed columns of each type (none for most), in the order of kSealedFields.
+// The sealed columns of each type (none for most): the row members of its sensitive
+// fields, in the descriptor's order.
 template <typename T>
 std::span<const SealedColumn<typename Entity<T>::Row>> sealed_columns() {
   using Row = typename Entity<T>::Row;
   if constexpr (kHasSealedColumns<T>) {
-    static const SealedColumn<Row> kColumns[] = {{kSealedFields[0], &Row::email},
-                                                 {kSealedFields[1], &Row::phone}};
+    static const SealedColumn<Row> kColumns[] = {{"email", &Row::email}, {"phone", &Row::phone}};
     return kColumns;
   } else {
     return {};
@@ -59,8 +59,8 @@ inline std::string sealed_place(ObjectType type, std::string_view field) {
 // be sealed.
 inline bool may_be_sealed(ObjectType type, std::string_view field) {
   if (field.starts_with("custom.")) return true;
-  return has_sealed_columns(type) && std::find(std::begin(kSealedFields), std::end(kSealedFields),
-                                               field) != std::end(kSealedFields);
+  const auto sealed = standard_field_names(type, kSensitive);
+  return std::find(sealed.begin(), sealed.end(), field) != sealed.end();
 }
 
 // Custom values of sensitive fields are stored as {"enc": "<sealed JSON of the value>"}.

@@ -5,6 +5,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+
+#include "banyan/model/fields.hpp"
 
 namespace banyan::store::detail {
 
@@ -37,5 +40,25 @@ void check_currency(std::string_view field, std::string_view value);
 void check_range(std::string_view field, long long value, long long min, long long max);
 
 bool valid_utf8(std::string_view s) noexcept;
+
+// The texts among T's writable standard fields (banyan/model/fields.hpp): a kRequired one
+// not blank, every one well-formed and within its length (kLongText: kLongTextMaxBytes).
+// The checks particular to a field (an email's shape, a tag's colour) are Entity<T>'s.
+template <typename T>
+void check_standard_texts(const T& record) {
+  for (const auto& f : standard_fields<T>()) {
+    if (!f.has(kWritable)) continue;
+    const std::size_t max = f.has(kLongText) ? kLongTextMaxBytes : kShortTextMax;
+    if (const auto* text = std::get_if<std::string T::*>(&f.member)) {
+      if (f.has(kRequired)) {
+        check_required(f.name, record.**text);
+      } else {
+        check_text(f.name, record.**text, max);
+      }
+    } else if (const auto* optional = std::get_if<std::optional<std::string> T::*>(&f.member)) {
+      check_text(f.name, record.**optional, max);
+    }
+  }
+}
 
 }  // namespace banyan::store::detail

@@ -177,8 +177,12 @@ TEST(AccessPolicy, ActionAndScopeNamesRoundTripAndUnknownNamesAreValidationError
 }
 
 TEST(AccessPolicy, EmailAndPhoneOfContactsAndLeadsAreSensitive) {
-  EXPECT_EQ(sensitive_fields(ObjectType::kContact), (std::vector<std::string>{"email", "phone"}));
-  EXPECT_EQ(sensitive_fields(ObjectType::kLead), (std::vector<std::string>{"email", "phone"}));
+  auto names = [](ObjectType type) {
+    const auto fields = sensitive_fields(type);
+    return std::vector<std::string>(fields.begin(), fields.end());
+  };
+  EXPECT_EQ(names(ObjectType::kContact), (std::vector<std::string>{"email", "phone"}));
+  EXPECT_EQ(names(ObjectType::kLead), (std::vector<std::string>{"email", "phone"}));
   EXPECT_TRUE(sensitive_fields(ObjectType::kCompany).empty());
 }
 

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,9 +36,10 @@ struct BANYAN_EXPORT ListScope {
   friend bool operator==(const ListScope&, const ListScope&) = default;
 };
 
-// The standard fields of a type that are sensitive (masked without kReadSensitive):
-// email and phone of contacts and leads. Custom fields are sensitive by definition.
-BANYAN_EXPORT const std::vector<std::string>& sensitive_fields(ObjectType type);
+// The standard fields of a type that are sensitive (masked without kReadSensitive): those
+// its descriptor marks kSensitive (banyan/model/fields.hpp), today email and phone of
+// contacts and leads. Custom fields are sensitive by definition.
+BANYAN_EXPORT std::span<const std::string> sensitive_fields(ObjectType type);
 
 // Immutable once built, so one policy may be shared by any number of threads. When
 // custom roles change, build a new policy and swap it in.
