@@ -99,6 +99,7 @@ std::span<const FieldDescriptor<Lead>> standard_fields<Lead>() {
       {"phone", &Lead::phone, kCallerField | kSensitive},
       {"company_name", &Lead::company_name, kCallerField},
       {"source", &Lead::source, kCallerField},
+      {"title", &Lead::title, kCallerField},
       // A lead's stage of qualification is its own: a merge never takes it.
       {"status", &Lead::status, kWritable | kFilterable | kSortable},
       {"converted_at", &Lead::converted_at, kStoreField},

@@ -229,6 +229,7 @@ std::span<const FieldDef<odbrows::LeadRow>> Entity<Lead>::fields() {
                                       OPT_TEXT(phone),
                                       OPT_TEXT(company_name),
                                       OPT_TEXT(source),
+                                      OPT_TEXT(title),
                                       ENUM(status, parse_lead_status),
                                       OPT_TIME(converted_at),
                                       OPT_ID(converted_contact_id),
@@ -245,6 +246,7 @@ void Entity<Lead>::to_row(const Lead& in, Row& out) {
   out.phone = column(in.phone);
   out.company_name = column(in.company_name);
   out.source = column(in.source);
+  out.title = column(in.title);
   out.status = std::string(to_string(in.status));
   out.converted_at = column(in.converted_at);
   out.converted_contact_id = column(in.converted_contact_id);
@@ -260,6 +262,7 @@ Lead Entity<Lead>::from_row(const Row& in) {
   out.phone = value(in.phone);
   out.company_name = value(in.company_name);
   out.source = value(in.source);
+  out.title = value(in.title);
   out.status = parse_lead_status(in.status);
   out.converted_at = time_value(in.converted_at);
   out.converted_contact_id = value(in.converted_contact_id);

@@ -96,6 +96,7 @@ Contact LeadConverter::create_contact(UnitOfWork& uow, const Lead& lead, Id comp
   contact.last_name = lead.last_name;
   contact.email = lead.email;
   contact.phone = lead.phone;
+  contact.title = lead.title;
   contact.owner_id = lead.owner_id;
   contact.team_id = lead.team_id;
   // Custom values carry over where contacts have a field of the same name and type.

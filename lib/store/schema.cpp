@@ -319,6 +319,13 @@ void create_health_probe(island::Transaction& tx, island::Backend backend) {
   island::execute(tx, "INSERT INTO health_probe (id, probed_at) VALUES (1, 0)");
 }
 
+// Version 18: a lead's job title (Lead::title), the first standard field added through
+// its descriptor line (banyan/model/fields.hpp).
+void add_lead_title(island::Transaction& tx, island::Backend backend) {
+  const ColumnTypes c(backend);
+  island::execute(tx, "ALTER TABLE leads ADD COLUMN title " + c.text + " NULL");
+}
+
 // The store's own part: the tables beside its ODB objects, and its steps.
 SchemaPart store_part() {
   SchemaPart part;
@@ -332,11 +339,11 @@ SchemaPart store_part() {
     add_key_retirement(tx, backend);
     create_health_probe(tx, backend);
   };
-  part.migrations = {{2, migrate_to_2},        {3, migrate_to_3},   {4, migrate_to_4},
-                     {5, migrate_to_5},        {6, migrate_to_6},   {7, migrate_to_7},
-                     {8, migrate_to_8},        {10, migrate_to_10}, {12, migrate_to_12},
-                     {13, migrate_to_13},      {14, migrate_to_14}, {15, migrate_to_15},
-                     {16, create_health_probe}};
+  part.migrations = {{2, migrate_to_2},         {3, migrate_to_3},   {4, migrate_to_4},
+                     {5, migrate_to_5},         {6, migrate_to_6},   {7, migrate_to_7},
+                     {8, migrate_to_8},         {10, migrate_to_10}, {12, migrate_to_12},
+                     {13, migrate_to_13},       {14, migrate_to_14}, {15, migrate_to_15},
+                     {16, create_health_probe}, {18, add_lead_title}};
   return part;
 }
 

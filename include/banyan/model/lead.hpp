@@ -23,6 +23,7 @@ struct BANYAN_EXPORT Lead : Record {
   std::optional<std::string> phone;
   std::optional<std::string> company_name;
   std::optional<std::string> source;  // "web", "referral", ...
+  std::optional<std::string> title;   // job title; conversion gives it to the contact
   // kConverted only through LeadConverter::convert(); create and update refuse it.
   LeadStatus status = LeadStatus::kNew;
 

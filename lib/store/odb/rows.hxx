@@ -146,6 +146,9 @@ struct LeadRow : RecordRow {
   Nullable<std::string> company_name;
 #pragma db null
   Nullable<std::string> source;
+  // The lead's job title (schema version 18).
+#pragma db null
+  Nullable<std::string> title;
   std::string status;
   // Set once, by lead conversion (schema version 2).
 #pragma db null
