@@ -1,4 +1,4 @@
-#include "banyan/security/api_key_store.hpp"
+#include "security/api_key_store.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

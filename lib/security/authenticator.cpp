@@ -6,8 +6,8 @@
 #include <unordered_map>
 
 #include "banyan/errors.hpp"
-#include "banyan/security/api_key_store.hpp"
-#include "banyan/security/directory.hpp"
+#include "security/api_key_store.hpp"
+#include "security/directory.hpp"
 #include "security/issuer_keys.hpp"
 #include "security/string_hash.hpp"
 

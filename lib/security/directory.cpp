@@ -1,9 +1,9 @@
-#include "banyan/security/directory.hpp"
+#include "security/directory.hpp"
 
 #include <chrono>
 
 #include "banyan/errors.hpp"
-#include "banyan/security/role_store.hpp"
+#include "security/role_store.hpp"
 #include "security/security_sql.hpp"
 
 namespace banyan::security {

@@ -1,4 +1,4 @@
-#include "banyan/security/role_store.hpp"
+#include "security/role_store.hpp"
 
 #include <nlohmann/json.hpp>
 

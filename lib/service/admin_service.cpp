@@ -2,8 +2,10 @@
 
 #include <utility>
 
-#include "banyan/security/role_store.hpp"
 #include "banyan/store/database.hpp"
+#include "security/api_key_store.hpp"
+#include "security/directory.hpp"
+#include "security/role_store.hpp"
 #include "store/session.hpp"
 #include "store/stores.hpp"
 
@@ -121,7 +123,7 @@ store::AuditCheckpoint AdminService::audit_checkpoint(store::UnitOfWork& uow) co
 }
 
 messaging::DeadLetterStore AdminService::dead_letters() const {
-  return messaging::DeadLetterStore(*db_, saga::replay_guard());
+  return messaging::detail::dead_letter_store(*db_, saga::replay_guard());
 }
 
 std::vector<saga::SagaStats> AdminService::saga_stats() const {

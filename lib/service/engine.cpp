@@ -7,8 +7,8 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/security/rate_limiter.hpp"
-#include "banyan/security/role_store.hpp"
 #include "model/record_types.hpp"
+#include "security/role_store.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/session.hpp"

@@ -13,6 +13,8 @@
 
 #include "child_process.hpp"
 #include "http_client.hpp"
+#include "security/api_key_store.hpp"
+#include "security/directory.hpp"
 #include "store/stores.hpp"
 #include "store_fixture.hpp"
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <thread>
 
+#include "security/api_key_store.hpp"
 #include "server_fixture.hpp"
 #include "store/stores.hpp"
 

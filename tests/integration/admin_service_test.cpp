@@ -1,6 +1,7 @@
 // The administration as a service of the Engine: only administrators (and the system
 // principal) get it, role changes reach the Engine's policy when they commit and not
 // before, and what it writes is in the audit trail under who did it.
+#include "security/api_key_store.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {

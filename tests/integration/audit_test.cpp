@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "banyan/store/audit_log.hpp"
+#include "security/role_store.hpp"
 #include "store/stores.hpp"
 #include "store_fixture.hpp"
 

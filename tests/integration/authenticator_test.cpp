@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "banyan/security/api_key_store.hpp"
-#include "banyan/security/directory.hpp"
 #include "jwt_signer.hpp"
+#include "security/api_key_store.hpp"
+#include "security/directory.hpp"
 #include "store_fixture.hpp"
 
 namespace banyan::test {

@@ -123,7 +123,7 @@ TEST_P(BuiltinSagaTest, WhenBillingFailsForGoodTheDealIsFlaggedAndTheFailureIsIn
   EXPECT_EQ(billing.posts(), 3);
   EXPECT_EQ(tags_of({ObjectType::kDeal, deal.id}), std::vector<std::string>{"billing-failed"});
   EXPECT_EQ(activities_of({ObjectType::kDeal, deal.id}), 0u);
-  messaging::DeadLetterStore dlq(db());
+  auto dlq = messaging::detail::dead_letter_store(db());
   ASSERT_TRUE(eventually([&] { return dlq.list({.queue = "saga.deal_won"}).size() == 1; }));
   EXPECT_NE(dlq.list()[0].last_error.find("billing answered 500"), std::string::npos)
       << dlq.list()[0].last_error;
@@ -143,7 +143,7 @@ TEST_P(BuiltinSagaTest, ReplayingTheFailedBillingStepRunsTheSagaAgainToTheEnd) {
   b.start();
   const Deal deal = won_deal("Second try", {250000, "EUR"});
   ASSERT_TRUE(deal_saga_ends_as(deal.id, SagaStatus::kCompensated));
-  messaging::DeadLetterStore dlq(db(), saga::replay_guard());
+  auto dlq = messaging::detail::dead_letter_store(db(), saga::replay_guard());
   ASSERT_TRUE(eventually([&] { return dlq.list({.queue = "saga.deal_won"}).size() == 1; }));
   billing.set_mode(BillingStub::Mode::kOk);
   const auto report = dlq.replay(messaging::DeadLetterFilter{.queue = "saga.deal_won"});

@@ -32,17 +32,19 @@ class DeadLetterStoreTest : public MessagingTest {
       stores(db()).companies().create(uow, named<Company>("Acme"));
       stores(db()).companies().create(uow, named<Company>("Initech"));
     });
-    DeadLetterStore dlq(db());
+    auto dlq = messaging::detail::dead_letter_store(db());
     ASSERT_TRUE(eventually([&] { return dlq.list().size() == 5; }));
     b.stop();
   }
-  std::size_t listed(const DeadLetterFilter& f) { return DeadLetterStore(db()).list(f).size(); }
+  std::size_t listed(const DeadLetterFilter& f) {
+    return messaging::detail::dead_letter_store(db()).list(f).size();
+  }
 };
 BANYAN_ON_BOTH_BACKENDS(DeadLetterStoreTest);
 
 TEST_P(DeadLetterStoreTest, ListFiltersByQueueTypeErrorTextAndAge) {
   fill();
-  DeadLetterStore dlq(db());
+  auto dlq = messaging::detail::dead_letter_store(db());
   EXPECT_EQ(listed({.queue = "people"}), 3u);
   EXPECT_EQ(listed({.queue = "firms"}), 2u);
   EXPECT_EQ(listed({.event_type = "company.created"}), 2u);
@@ -64,7 +66,7 @@ TEST_P(DeadLetterStoreTest, ListFiltersByQueueTypeErrorTextAndAge) {
 
 TEST_P(DeadLetterStoreTest, GetShowsOneEntryAndUnknownIdsAreNotFound) {
   fill();
-  DeadLetterStore dlq(db());
+  auto dlq = messaging::detail::dead_letter_store(db());
   auto first = dlq.list({.queue = "firms"}).back();
   auto got = dlq.get(first.id);
   EXPECT_EQ(got.queue, "firms");
@@ -76,7 +78,7 @@ TEST_P(DeadLetterStoreTest, GetShowsOneEntryAndUnknownIdsAreNotFound) {
 
 TEST_P(DeadLetterStoreTest, ReplayPutsTheMessageBackOnceAndKeepsHistory) {
   fill();
-  DeadLetterStore dlq(db());
+  auto dlq = messaging::detail::dead_letter_store(db());
   auto entry = dlq.list({.queue = "people"}).front();
   dlq.replay(entry.id);
   EXPECT_THROW(dlq.replay(entry.id), Conflict);
@@ -97,7 +99,7 @@ TEST_P(DeadLetterStoreTest, ReplayPutsTheMessageBackOnceAndKeepsHistory) {
 
 TEST_P(DeadLetterStoreTest, PurgeDeletesByIdByFilterAndByRetention) {
   fill();
-  DeadLetterStore dlq(db());
+  auto dlq = messaging::detail::dead_letter_store(db());
   auto one = dlq.list({.queue = "firms"}).front();
   EXPECT_TRUE(dlq.purge(one.id));
   EXPECT_FALSE(dlq.purge(one.id));

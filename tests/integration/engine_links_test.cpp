@@ -3,6 +3,7 @@
 // events, each checked against the principal on both backends (the fixture and its
 // instantiation: engine_fixture.hpp, engine_test.cpp).
 #include "engine_fixture.hpp"
+#include "security/role_store.hpp"
 
 namespace banyan::test {
 namespace {

@@ -2,6 +2,7 @@
 // role and a custom one, on both backends. Refusals change nothing. Records here; links,
 // definitions, summaries, idempotent writes and events in engine_links_test.cpp.
 #include "engine_fixture.hpp"
+#include "security/role_store.hpp"
 
 namespace banyan::test {
 namespace {

@@ -76,7 +76,7 @@ TEST_P(MessageBusTest, MessagesRoutedBeforeTheirConsumerCameCarryTheWholeEventAn
   auto got = later.copy();
   EXPECT_EQ(got[0].event, outbox[0]);
   EXPECT_EQ(got[1].event, outbox[1]);
-  auto dead = messaging::DeadLetterStore(db()).list();
+  auto dead = messaging::detail::dead_letter_store(db()).list();
   ASSERT_EQ(dead.size(), 2u);
   for (const auto& d : dead)
     EXPECT_EQ(d.event, d.event.sequence == outbox[0].sequence ? outbox[0] : outbox[1]);
@@ -310,7 +310,7 @@ TEST_P(MessageBusTest, APermanentErrorSkipsTheRetriesAndDeadLettersTheMessage) {
             {"validator", 8});
   b.start();
   Contact c = add_contact("Broken");
-  messaging::DeadLetterStore dlq(db());
+  auto dlq = messaging::detail::dead_letter_store(db());
   ASSERT_TRUE(eventually([&] { return dlq.list().size() == 1; }));
   EXPECT_EQ(seen.size(), 1u);
   auto d = dlq.list().front();
@@ -338,7 +338,7 @@ TEST_P(MessageBusTest, AHandlerThatAlwaysThrowsEndsInTheDlqAndReplayAfterTheFixD
   });
   b.start();
   for (int i = 0; i < 5; ++i) add_contact("Customer" + std::to_string(i));
-  messaging::DeadLetterStore dlq(db());
+  auto dlq = messaging::detail::dead_letter_store(db());
   ASSERT_TRUE(eventually([&] { return dlq.list().size() == 5; }));
   EXPECT_EQ(calls.load(), 15);  // exactly max_attempts each
   for (const auto& d : dlq.list()) {

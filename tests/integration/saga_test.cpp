@@ -44,7 +44,7 @@ TEST_P(SagaTest, AStepThatFailsForGoodCompensatesTheCompletedStepsInReverseAndIs
             (std::vector<std::string>{"do one", "do two", "do three", "undo two", "undo one"}));
   const SagaInstance s = SagaOrchestrator::get(db(), id);
   EXPECT_EQ(s.error, "three: three cannot be done");
-  messaging::DeadLetterStore dlq(db());
+  auto dlq = messaging::detail::dead_letter_store(db());
   ASSERT_TRUE(eventually([&] { return dlq.list().size() == 1; }));
   EXPECT_EQ(dlq.list()[0].queue, "saga.recorder");
   EXPECT_EQ(dlq.list()[0].last_error, "three cannot be done");
@@ -112,7 +112,7 @@ TEST_P(SagaTest, ACompensationThatFailsForGoodLeavesTheInstanceFailedUntilItsMes
   b.start();
   const auto id = start("stuck", "k5");
   ASSERT_TRUE(ends_as(id, SagaStatus::kFailed));
-  messaging::DeadLetterStore dlq(db(), saga::replay_guard());
+  auto dlq = messaging::detail::dead_letter_store(db(), saga::replay_guard());
   ASSERT_TRUE(eventually([&] { return dlq.list().size() == 2; }));  // the charge and the undo
   const auto charge = dlq.list({.error_contains = "card declined"}).at(0).id;
   // The charge cannot go first: the compensation it caused has not finished.

@@ -1,6 +1,9 @@
 // Custom roles, role assignments, team memberships and API keys, kept in the database.
 #include <algorithm>
 
+#include "security/api_key_store.hpp"
+#include "security/directory.hpp"
+#include "security/role_store.hpp"
 #include "store/stores.hpp"
 #include "store_fixture.hpp"
 

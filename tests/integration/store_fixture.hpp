@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "banyan/banyan.hpp"
+#include "security/directory.hpp"
 #include "store/stores.hpp"
 #include "test_databases.hpp"
 

@@ -1,6 +1,7 @@
 // Writes that say what they change, on both backends: patches (standard and custom
 // fields), upserts that sync, writes that change nothing and therefore write nothing,
 // required custom fields on records that already exist, and backfills.
+#include "security/directory.hpp"
 #include "store/stores.hpp"
 #include "store_fixture.hpp"
 

@@ -43,7 +43,7 @@ may_not() {
 may util "util/encoding.hpp"
 may_not util "model/writable_fields.hpp" "banyan/model/record.hpp" "store/session.hpp"
 
-may model "banyan/model/deal.hpp"
+may model "banyan/model/fields.hpp"
 may_not model "store/session.hpp" "banyan/store/database.hpp" "net/http_client.hpp"
 
 may net "net/http_client.hpp"
@@ -63,7 +63,7 @@ may_not security "messaging/queue_store.hpp" "banyan/messaging/message_bus.hpp" 
   "banyan/saga/saga.hpp" "banyan/engine.hpp"
 
 may saga "banyan/saga/saga.hpp"
-may_not saga "security/issuer_keys.hpp" "banyan/security/role_store.hpp" "banyan/engine.hpp"
+may_not saga "security/issuer_keys.hpp" "security/role_store.hpp" "banyan/engine.hpp"
 
 may service "banyan/engine.hpp"
 may_not service "rest/routes.hpp" "banyan/rest/api.hpp"

@@ -74,14 +74,18 @@ struct [[nodiscard]] ReplayReport {
   std::vector<ReplayRefusal> refused{};
 };
 
-// Obtain with DeadLetterStore(db); valid while the Database lives. Thread-safe: each call
+class DeadLetterStore;
+namespace detail {
+// How the layers beneath the Engine (and the tests) open one, without a principal. Not
+// exported from the shared library, so a host cannot call it: hosts go through the Engine.
+DeadLetterStore dead_letter_store(store::Database& db, ReplayGuard guard = {});
+}  // namespace detail
+
+// Obtain with Engine::admin(who).dead_letters(), which checks that the principal
+// administers the installation; valid while the Database lives. Thread-safe: each call
 // runs its own transaction. Storage errors surface as banyan::Error (Unavailable, ...).
 class BANYAN_EXPORT DeadLetterStore {
  public:
-  // Replays ask `guard` first, when one is given.
-  explicit DeadLetterStore(store::Database& db, ReplayGuard guard = {}) noexcept
-      : db_(&db), guard_(std::move(guard)) {}
-
   // Newest first, at most `limit` (1..10000; else ValidationError("limit")), skipping
   // entries with an id >= `before_id` when given (the next page starts below the last id).
   std::vector<DeadLetter> list(const DeadLetterFilter& filter = {}, std::size_t limit = 100,
@@ -111,6 +115,11 @@ class BANYAN_EXPORT DeadLetterStore {
   std::vector<DeadLetterQueueStats> stats() const;
 
  private:
+  // Replays ask `guard` first, when one is given.
+  DeadLetterStore(store::Database& db, ReplayGuard guard) noexcept
+      : db_(&db), guard_(std::move(guard)) {}
+  friend DeadLetterStore detail::dead_letter_store(store::Database& db, ReplayGuard guard);
+
   store::Database* db_;
   ReplayGuard guard_;
 };

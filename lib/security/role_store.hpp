@@ -1,10 +1,9 @@
-// Custom roles, kept in the database. The built-in roles live in code and never change.
+// Custom roles, kept in the database (internal: the Engine reads and writes them). The built-in roles live in code and never change.
 #pragma once
 
 #include <string_view>
 #include <vector>
 
-#include "banyan/export.hpp"
 #include "banyan/security/access_policy.hpp"
 #include "banyan/security/role.hpp"
 #include "banyan/store/unit_of_work.hpp"
@@ -13,7 +12,7 @@ namespace banyan::security {
 
 // Stateless: every method works in the caller's unit of work and checks nothing about
 // who calls it (the Engine does).
-class BANYAN_EXPORT RoleStore {
+class RoleStore {
  public:
   // The built-in roles, then the custom ones by name.
   std::vector<Role> list(store::UnitOfWork& uow) const;

@@ -1,4 +1,4 @@
-// API keys for service accounts: shown once, stored only as a hash, revocable.
+// Where API keys are kept (internal: the Engine's AdminService and the Authenticator use it).
 #pragma once
 
 #include <optional>
@@ -6,35 +6,14 @@
 #include <string_view>
 #include <vector>
 
-#include "banyan/export.hpp"
-#include "banyan/model/record.hpp"
+#include "banyan/security/api_key.hpp"
 #include "banyan/store/unit_of_work.hpp"
 
 namespace banyan::security {
 
-struct BANYAN_EXPORT ApiKey {
-  Id id = 0;
-  Id user_id = 0;  // the (service account) user the key acts as
-  std::string name;
-  // The public part of the key ("bnk_" and 12 characters), safe to show and log.
-  std::string prefix;
-  Timestamp created_at{};
-  // To the minute: a key used again within a minute is not written again.
-  std::optional<Timestamp> last_used_at;
-  std::optional<Timestamp> revoked_at;
-
-  friend bool operator==(const ApiKey&, const ApiKey&) = default;
-};
-
-// A key as created: the only time its secret exists outside the caller's hands.
-struct BANYAN_EXPORT IssuedApiKey {
-  ApiKey key;
-  std::string secret;  // "bnk_<prefix>_<43 random characters>"
-};
-
 // Stateless: every method works in the caller's unit of work and checks nothing about
 // who calls it (the Engine does).
-class BANYAN_EXPORT ApiKeyStore {
+class ApiKeyStore {
  public:
   // A new key acting as `user`. The secret has 256 random bits and is kept only as its
   // SHA-256. NotFound for no such user; ValidationError (field "name") unless the name is

@@ -1,5 +1,5 @@
 // Who belongs where: the roles each user holds and the teams each belongs to, and from
-// them the principal a user acts as.
+// them the principal a user acts as (internal: the Engine and the Authenticator use it).
 #pragma once
 
 #include <optional>
@@ -7,23 +7,16 @@
 #include <string_view>
 #include <vector>
 
-#include "banyan/export.hpp"
+#include "banyan/security/identity.hpp"
 #include "banyan/security/principal.hpp"
 #include "banyan/store/unit_of_work.hpp"
 
 namespace banyan::security {
 
-// A user as an identity provider knows it: a token's issuer ("iss") and subject ("sub").
-struct BANYAN_EXPORT Identity {
-  std::string issuer;
-  std::string subject;
-  bool operator==(const Identity&) const = default;
-};
-
 // Stateless: every method works in the caller's unit of work and checks nothing about
 // who calls it (the Engine does). Deleting a user or a team removes its roles and
 // memberships with it.
-class BANYAN_EXPORT Directory {
+class Directory {
  public:
   // Gives `user` the role. Idempotent. NotFound for no such user; ValidationError
   // (field "role") for no such role.
