@@ -28,7 +28,7 @@ std::string like_contains(const std::string& text) {
   return out + "%";
 }
 
-SqlFragment where(const DeadLetterFilter& f) {
+SqlFragment where(store::UnitOfWork& uow, const DeadLetterFilter& f) {
   SqlFragment w;
   w.text("1 = 1");
   if (f.queue) w.text(" AND queue = ").param(text_param(*f.queue));
@@ -37,7 +37,7 @@ SqlFragment where(const DeadLetterFilter& f) {
     w.text(" AND last_error LIKE ")
         .param(text_param(like_contains(*f.error_contains)))
         .text(" ESCAPE '!'");
-  const std::int64_t now = detail::now_us();
+  const std::int64_t now = detail::now_us(uow);
   if (f.older_than) w.text(" AND dead_at <= ").param(int_param(now - f.older_than->count()));
   if (f.newer_than) w.text(" AND dead_at >= ").param(int_param(now - f.newer_than->count()));
   if (!f.include_replayed) w.text(" AND replayed_at = 0");
@@ -81,7 +81,7 @@ std::optional<std::string> replay_one(store::UnitOfWork& uow, const DeadLetter& 
     throw Conflict("dead letter " + std::to_string(id) + " was replayed already", "id");
   const ReplayDecision decision = guard ? guard(uow, letter) : ReplayDecision{};
   if (decision.kind == ReplayDecision::Kind::kRefuse) return decision.reason;
-  const std::int64_t now = detail::now_us();
+  const std::int64_t now = detail::now_us(uow);
   SqlFragment mark;
   mark.text("UPDATE dead_letters SET replayed_at = ")
       .param(int_param(now))
@@ -121,7 +121,7 @@ std::vector<DeadLetter> DeadLetterStore::list(const DeadLetterFilter& filter, st
                                               std::optional<std::uint64_t> before_id) const {
   check_limit(limit);
   auto uow = db_->begin(std::nullopt, store::Access::kReadOnly);
-  SqlFragment rest = where(filter);
+  SqlFragment rest = where(uow, filter);
   if (before_id) rest.text(" AND id < " + std::to_string(*before_id));
   rest.text(" ORDER BY id DESC LIMIT " + std::to_string(limit));
   return select(uow, rest);
@@ -164,7 +164,7 @@ ReplayReport DeadLetterStore::replay(const DeadLetterFilter& filter) {
   DeadLetterFilter active = filter;
   active.include_replayed = false;
   return db_->transact([&](store::UnitOfWork& uow) {
-    SqlFragment rest = where(active);
+    SqlFragment rest = where(uow, active);
     rest.text(" ORDER BY id");
     ReplayReport report;
     for (const auto& letter : select(uow, rest)) {
@@ -187,7 +187,7 @@ bool DeadLetterStore::purge(std::uint64_t id) {
 std::size_t DeadLetterStore::purge(const DeadLetterFilter& filter) {
   return db_->transact([&](store::UnitOfWork& uow) {
     SqlFragment del;
-    del.text("DELETE FROM dead_letters WHERE ").append(where(filter));
+    del.text("DELETE FROM dead_letters WHERE ").append(where(uow, filter));
     return static_cast<std::size_t>(island::execute(store::Session(uow).tx(), del));
   });
 }

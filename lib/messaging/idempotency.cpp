@@ -23,7 +23,7 @@ bool record_processed(store::UnitOfWork& uow, std::string_view consumer,
       .text(", ")
       .param(store::detail::text_param(std::string(message_id)))
       .text(", ")
-      .param(store::detail::int_param(detail::now_us()))
+      .param(store::detail::int_param(detail::now_us(uow)))
       .text(")");
   return island::execute(store::Session(uow).tx(), ins) == 1;
 }

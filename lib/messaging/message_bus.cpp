@@ -55,7 +55,7 @@ std::pair<std::string, std::string> MessageBus::Impl::locate() {
     auto uow = db.begin(std::nullopt, store::Access::kReadOnly);
     auto lease = detail::read_lease(uow, kRelayLease);
     uow.rollback();
-    if (lease && lease->expires_at > detail::now_us() && lease->holder != lease_holder)
+    if (lease && lease->expires_at > detail::now_us(db) && lease->holder != lease_holder)
       return {lease->work_endpoint, lease->publish_endpoint};
   } catch (const Error& e) {
     log(LogLevel::kWarning, "relay_lookup_failed",

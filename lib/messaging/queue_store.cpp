@@ -81,12 +81,8 @@ std::vector<odbrows::QueueSpecView> select_queues(UnitOfWork& uow,
 
 const char* insert_ignore(UnitOfWork& uow) { return store::Session(uow).insert_ignore(); }
 
-// The bus keeps the system's clock (leases, retries and retention run on real time). Held
-// once: every lease, settlement and poll reads it, and Clock::real() hands out a shared_ptr.
-std::int64_t now_us() {
-  static const Clock& clock = *Clock::real();
-  return store::detail::micros(clock.wall());
-}
+std::int64_t now_us(const store::Database& db) { return store::detail::micros(db.clock().wall()); }
+std::int64_t now_us(UnitOfWork& uow) { return store::detail::micros(store::Session(uow).now()); }
 
 bool type_matches(const std::string& pattern, const std::string& type) noexcept {
   if (pattern == "*") return true;
@@ -161,7 +157,7 @@ void upsert_queue(UnitOfWork& uow, const QueueSpec& spec) {
       .text(", ")
       .param(int_param(spec.lease.count()))
       .text(", ")
-      .param(int_param(now_us()))
+      .param(int_param(now_us(uow)))
       .text(")");
   island::execute(tx, ins);
 }
@@ -371,7 +367,7 @@ std::vector<QueueBacklog> backlog_by_queue(UnitOfWork& uow, const std::string& r
   const std::string where = rows.size() > from.size() ? rows.substr(from.size()) : std::string();
   q.text("SELECT queue, COUNT(*), MIN(" + time_column + ") FROM " + from + where +
          " GROUP BY queue ORDER BY queue");
-  const std::int64_t now = now_us();
+  const std::int64_t now = now_us(uow);
   std::vector<QueueBacklog> out;
   for (const auto& v : island::ViewStore<odbrows::QueueDepthView>::query(tx_of(uow), q))
     out.push_back(
@@ -524,7 +520,7 @@ void enqueue(UnitOfWork& uow, const std::string& queue, const store::DomainEvent
       .text(", 0, 0, ")
       .param(int_param(available_at))
       .text(", ")
-      .param(int_param(now_us()))
+      .param(int_param(now_us(uow)))
       .text(")");
   island::execute(tx_of(uow), ins);
 }

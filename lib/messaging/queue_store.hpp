@@ -20,8 +20,11 @@ namespace banyan::messaging::detail {
 
 using store::UnitOfWork;
 
-// Microseconds since the epoch.
-std::int64_t now_us();
+// Microseconds since the epoch by the database's clock (DatabaseOptions::clock): leases,
+// retries and their backoff, lease expiry and retention run on the installation's one
+// clock, so a test moves them with a ManualClock instead of waiting.
+std::int64_t now_us(const store::Database& db);
+std::int64_t now_us(UnitOfWork& uow);
 
 // "INSERT OR IGNORE INTO " (SQLite) or "INSERT IGNORE INTO " (MySQL).
 const char* insert_ignore(UnitOfWork& uow);

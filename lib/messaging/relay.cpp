@@ -150,7 +150,7 @@ std::map<std::string, int> MessageBus::Impl::free_credit(RelayState& st) {
 // that changes state. Returns when it would next have something to do.
 void MessageBus::Impl::relay_round(RelayState& st) {
   const auto now = Clock::now();
-  const std::int64_t now_us = detail::now_us();
+  const std::int64_t now_us = detail::now_us(db);
   const std::int64_t lease_until =
       now_us + std::chrono::duration_cast<std::chrono::microseconds>(options.relay_lease).count();
 
@@ -348,7 +348,7 @@ void MessageBus::Impl::retain(RelayState& st) {
   const auto now = Clock::now();
   if (!holding.load() || now < st.next_retention) return;
   const RetentionPolicy& r = options.retention;
-  const std::int64_t now_us = detail::now_us();
+  const std::int64_t now_us = detail::now_us(db);
   auto before = [&](std::chrono::microseconds window) { return now_us - window.count(); };
   std::size_t events = 0, claims = 0, letters = 0;
   {
@@ -418,11 +418,11 @@ void MessageBus::Impl::relay_main() {
     try {
       auto uow = db.begin();
       detail::ack_messages(uow, st.acks);
-      detail::release_messages(uow, st.releases, detail::now_us());
+      detail::release_messages(uow, st.releases, detail::now_us(uow));
       std::vector<std::uint64_t> held;
       for (const auto& [id, peer] : st.owner) held.push_back(id);
       // What is still out has no consumer left in this process to ack it.
-      detail::release_messages(uow, held, detail::now_us());
+      detail::release_messages(uow, held, detail::now_us(uow));
       detail::release_lease(uow, kRelayLease, lease_holder);
       uow.commit();
     } catch (const Error& e) {

@@ -136,8 +136,7 @@ SagaDefinition deal_won_saga(const DealWonOptions& options) {
     a.kind = ActivityKind::kTask;
     a.subject =
         "Onboard the customer of deal " + ctx.data.at("deal_id") + ": " + ctx.data.at("title");
-    a.due_at = std::chrono::time_point_cast<std::chrono::microseconds>(
-        std::chrono::system_clock::now() + std::chrono::hours(24 * 7));
+    a.due_at = ctx.db->clock().wall() + std::chrono::hours(24 * 7);
     const Activity created = store::stores(*ctx.db).activities().create(*ctx.uow, a);
     store::stores(*ctx.db).relations().link_activity(*ctx.uow, created.id, ctx.subject);
     ctx.data["task_id"] = std::to_string(created.id);

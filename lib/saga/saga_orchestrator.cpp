@@ -126,7 +126,7 @@ void enqueue_step(UnitOfWork& uow, const std::string& saga, ObjectRef subject,
       json{
           {"instance", instance}, {"step", step}, {"direction", forward ? "forward" : "compensate"}}
           .dump();
-  messaging::detail::enqueue(uow, step_queue(saga), m, messaging::detail::now_us());
+  messaging::detail::enqueue(uow, step_queue(saga), m, messaging::detail::now_us(uow));
 }
 
 // Writes the instance's next state if nobody else changed it since `v` was read.
@@ -146,17 +146,17 @@ void save(UnitOfWork& uow, const odbrows::SagaInstanceView& v, SagaStatus status
       .param(
           text_param(error.empty() ? std::string() : messaging::detail::sanitize_error_text(error)))
       .text(", version = version + 1, updated_at = ")
-      .param(int_param(messaging::detail::now_us()))
+      .param(int_param(messaging::detail::now_us(uow)))
       .text(" WHERE id = " + std::to_string(v.id) + " AND version = " + std::to_string(v.version));
   if (island::execute(store::Session(uow).tx(), upd) != 1)
     throw Conflict("saga instance " + std::to_string(v.id) + " changed meanwhile", "version");
 }
 
-json with_entry(const std::string& history, const std::string& step, const char* what, int attempt,
-                const std::string& error = {}) {
+json with_entry(UnitOfWork& uow, const std::string& history, const std::string& step,
+                const char* what, int attempt, const std::string& error = {}) {
   json h = json::parse(history);
   json entry{
-      {"step", step}, {"what", what}, {"attempt", attempt}, {"at", messaging::detail::now_us()}};
+      {"step", step}, {"what", what}, {"attempt", attempt}, {"at", messaging::detail::now_us(uow)}};
   if (!error.empty()) entry["error"] = messaging::detail::sanitize_error_text(error);
   h.push_back(std::move(entry));
   return h;
@@ -301,7 +301,8 @@ struct SagaOrchestrator::Impl {
                const StepContext& ctx, bool forward, int attempt) {
     const int step = static_cast<int>(v.step);
     const auto& name = def.steps[static_cast<std::size_t>(step)].name;
-    const json history = with_entry(v.history, name, forward ? "done" : "compensated", attempt);
+    const json history =
+        with_entry(uow, v.history, name, forward ? "done" : "compensated", attempt);
     const ObjectRef subject{parse_object_type(v.subject_type), v.subject_id};
     if (forward && step + 1 < static_cast<int>(def.steps.size())) {
       save(uow, v, SagaStatus::kRunning, step + 1, ctx.data, history, v.error);
@@ -324,18 +325,18 @@ struct SagaOrchestrator::Impl {
     const std::string why = name + ": " + error;
     if (!forward) {
       save(uow, v, SagaStatus::kFailed, step, data_of(v.data),
-           with_entry(v.history, name, "compensation_failed", attempt, error), why);
+           with_entry(uow, v.history, name, "compensation_failed", attempt, error), why);
     } else if (maybe_done) {
       save(uow, v, SagaStatus::kCompensating, step, data_of(v.data),
-           with_entry(v.history, name, "outcome_unknown", attempt, error), why);
+           with_entry(uow, v.history, name, "outcome_unknown", attempt, error), why);
       enqueue_step(uow, def.name, subject, v.id, step, false);
     } else if (step > 0) {
       save(uow, v, SagaStatus::kCompensating, step - 1, data_of(v.data),
-           with_entry(v.history, name, "failed", attempt, error), why);
+           with_entry(uow, v.history, name, "failed", attempt, error), why);
       enqueue_step(uow, def.name, subject, v.id, step - 1, false);
     } else {
       save(uow, v, SagaStatus::kCompensated, 0, data_of(v.data),
-           with_entry(v.history, name, "failed", attempt, error), why);
+           with_entry(uow, v.history, name, "failed", attempt, error), why);
     }
   }
 };
@@ -407,7 +408,7 @@ std::uint64_t SagaOrchestrator::start(UnitOfWork& uow, const std::string& saga,
       .text(" AND saga_key = ")
       .param(text_param(request.key));
   if (auto existing = select(uow, by_key); !existing.empty()) return existing.front().id;
-  const std::int64_t now = messaging::detail::now_us();
+  const std::int64_t now = messaging::detail::now_us(uow);
   SqlFragment ins;
   ins.text(
          "INSERT INTO saga_instances (saga, saga_key, subject_type, subject_id, status, step, "
@@ -524,7 +525,7 @@ messaging::ReplayGuard replay_guard() {
                     " failed, not this one: replay that dead letter");
     // Run it again from the first step: compensation undid every step before this one.
     save(uow, *v, SagaStatus::kRunning, 0, data_of(v->data),
-         with_entry(v->history, failure->value("step", std::string()), "replayed", 0), "");
+         with_entry(uow, v->history, failure->value("step", std::string()), "replayed", 0), "");
     enqueue_step(uow, v->saga, {parse_object_type(v->subject_type), v->subject_id}, id, 0, true);
     return {ReplayDecision::Kind::kHandled, {}};
   };

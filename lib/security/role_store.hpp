@@ -1,4 +1,5 @@
-// Custom roles, kept in the database (internal: the Engine reads and writes them). The built-in roles live in code and never change.
+// Custom roles, kept in the database (internal: the Engine reads and writes them). The built-in
+// roles live in code and never change.
 #pragma once
 
 #include <string_view>
