@@ -67,12 +67,15 @@ bool store_sets(std::string_view name) {
 
 }  // namespace
 
+// A type as a template argument needs no parentheses.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BANYAN_WRITABLE_FIELDS(T)                          \
   template <>                                              \
   std::span<const WritableField<T>> writable_fields<T>() { \
     static const auto fields = derived<T>();               \
     return fields;                                         \
   }
+// NOLINTEND(bugprone-macro-parentheses)
 BANYAN_WRITABLE_FIELDS(User)
 BANYAN_WRITABLE_FIELDS(Team)
 BANYAN_WRITABLE_FIELDS(Tag)

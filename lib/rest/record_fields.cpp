@@ -152,8 +152,13 @@ JsonField<T> json_field(const FieldDescriptor<T>& descriptor, V T::*member) {
     f.set = [member, name](T& r, const json& v) {
       if (!v.is_object() || v.empty())
         bad(name, R"(must be {"minor_units": integer, "currency": "USD"})");
-      for (const auto& [k, x] : v.items())
-        if (k != "minor_units" && k != "currency") bad(name + "." + k, "no such field");
+      for (const auto& [k, x] : v.items()) {
+        if (k == "minor_units" || k == "currency") continue;
+        std::string part = name;
+        part += ".";
+        part += k;
+        bad(part, "no such field");
+      }
       if (v.contains("minor_units")) {
         if (!v["minor_units"].is_number_integer()) bad(name + ".minor_units", "must be an integer");
         (r.*member).minor_units = v["minor_units"].get<std::int64_t>();
@@ -217,12 +222,15 @@ std::vector<JsonField<T>> derived() {
 
 }  // namespace
 
+// A type as a template argument needs no parentheses.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BANYAN_JSON_FIELDS(T)                         \
   template <>                                         \
   const std::vector<JsonField<T>>& json_fields<T>() { \
     static const auto fields = derived<T>();          \
     return fields;                                    \
   }
+// NOLINTEND(bugprone-macro-parentheses)
 BANYAN_JSON_FIELDS(User)
 BANYAN_JSON_FIELDS(Team)
 BANYAN_JSON_FIELDS(Tag)
