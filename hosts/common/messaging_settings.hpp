@@ -3,6 +3,7 @@
 // flags (and the server's environment and config file), so they read alike.
 #pragma once
 
+#include <banyan/builtin_sagas.hpp>
 #include <banyan/messaging/message_bus.hpp>
 #include <banyan/saga/saga.hpp>
 

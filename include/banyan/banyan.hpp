@@ -2,6 +2,7 @@
 #pragma once
 
 #include "banyan/admin_service.hpp"
+#include "banyan/builtin_sagas.hpp"
 #include "banyan/clock.hpp"
 #include "banyan/custom_field_service.hpp"
 #include "banyan/engine.hpp"

@@ -103,6 +103,22 @@ class BANYAN_EXPORT Engine {
   // which belong to the lead's owner and team. The result is masked as reads are.
   store::ConversionResult convert_lead(store::UnitOfWork& uow, const security::Principal& who,
                                        const store::LeadConversion& request);
+  // The same conversion a step at a time, for callers that run the steps apart (the
+  // lead_conversion saga runs each in a message of its own); convert_lead runs them in
+  // order, so both make the same records and check the same rights.
+  // conversion_company checks everything convert_lead checks (Conflict("status") for a
+  // converted lead) and picks the company: request.company_id (which must be readable),
+  // else the company matched by the lead's email domain among those `who` may read, else
+  // a new one. The other steps check their own part again. Records come back masked.
+  store::CompanyChoice conversion_company(store::UnitOfWork& uow, const security::Principal& who,
+                                          const store::LeadConversion& request);
+  Contact conversion_contact(store::UnitOfWork& uow, const security::Principal& who, Id lead_id,
+                             Id company_id);
+  Deal conversion_deal(store::UnitOfWork& uow, const security::Principal& who, Id lead_id,
+                       Id company_id, Id contact_id, const store::LeadConversion::NewDeal& spec);
+  Lead finish_conversion(store::UnitOfWork& uow, const security::Principal& who, Id lead_id,
+                         Id contact_id, Id company_id, std::optional<Id> deal_id,
+                         bool company_created);
   // The field history of any record the principal may read (RecordService::history of its
   // type): NotFound for a record outside the read scope; sensitive values masked.
   std::vector<store::FieldChange> history(store::UnitOfWork& uow, const security::Principal& who,

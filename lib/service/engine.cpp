@@ -209,12 +209,47 @@ security::RecordScope readable_scope(Engine& engine, store::UnitOfWork& uow,
 
 store::ConversionResult Engine::convert_lead(store::UnitOfWork& uow, const security::Principal& who,
                                              const store::LeadConversion& request) {
+  store::ConversionResult done;
+  auto chosen = conversion_company(uow, who, request);
+  done.company = std::move(chosen.company);
+  done.company_created = chosen.created;
+  done.contact = conversion_contact(uow, who, request.lead_id, done.company.id);
+  if (request.deal)
+    done.deal =
+        conversion_deal(uow, who, request.lead_id, done.company.id, done.contact.id, *request.deal);
+  done.lead = finish_conversion(uow, who, request.lead_id, done.contact.id, done.company.id,
+                                done.deal ? std::optional<Id>(done.deal->id) : std::nullopt,
+                                done.company_created);
+  return done;
+}
+
+namespace {
+
+// A lead as stored (its email may be masked for the caller, but it is the lead's) that
+// the caller may update, and the scope of what its conversion makes.
+Lead lead_to_convert(Engine& engine, store::UnitOfWork& uow, const security::Principal& who,
+                     Id lead_id) {
+  const auto place = security::RecordScope::of(engine.leads(who).get(uow, lead_id));
+  engine.policy()->require(who, security::Action::kUpdate, ObjectType::kLead, place);
+  Lead lead = store::stores(engine.database()).leads().get(uow, lead_id);
+  if (lead.converted())
+    throw Conflict("lead " + std::to_string(lead.id) + " was already converted (into contact " +
+                       std::to_string(lead.converted_contact_id.value_or(0)) + ")",
+                   "status");
+  return lead;
+}
+
+}  // namespace
+
+store::CompanyChoice Engine::conversion_company(store::UnitOfWork& uow,
+                                                const security::Principal& who,
+                                                const store::LeadConversion& request) {
   using security::Action;
-  const auto leads_of = leads(who);
-  const auto place = security::RecordScope::of(leads_of.get(uow, request.lead_id));
+  const Lead lead = lead_to_convert(*this, uow, who, request.lead_id);
+  const auto place = security::RecordScope::of(lead);
   const auto p = policy();
-  p->require(who, Action::kUpdate, ObjectType::kLead, place);
   p->require(who, Action::kCreate, ObjectType::kContact, place);
+  if (request.deal) p->require(who, Action::kCreate, ObjectType::kDeal, place);
   const auto companies_of = companies(who);
   store::LeadConversion scoped = request;
   if (request.company_id) {
@@ -223,8 +258,6 @@ store::ConversionResult Engine::convert_lead(store::UnitOfWork& uow, const secur
     // Matched by domain among the companies the caller may read only: a company out of
     // its scope is neither joined nor revealed; a new one is made instead.
     scoped.match_company_by_domain = false;
-    // The lead as stored (its email may be masked for the caller, but it is the lead's).
-    const Lead lead = store::stores(impl_->db).leads().get(uow, request.lead_id);
     if (const auto domain = store::company_domain(lead.email);
         domain && request.match_company_by_domain) {
       store::PageRequest by_domain;
@@ -235,14 +268,43 @@ store::ConversionResult Engine::convert_lead(store::UnitOfWork& uow, const secur
     }
     if (!scoped.company_id) p->require(who, Action::kCreate, ObjectType::kCompany, place);
   }
-  if (request.deal) p->require(who, Action::kCreate, ObjectType::kDeal, place);
-  auto done = store::stores(impl_->db).lead_converter().convert(uow, scoped);
-  // What goes back is what the caller may see of each record, masked like any read.
-  done.lead = leads_of.get(uow, done.lead.id);
-  done.contact = contacts(who).get(uow, done.contact.id);
-  done.company = companies_of.get(uow, done.company.id);
-  if (done.deal) done.deal = deals(who).get(uow, done.deal->id);
-  return done;
+  auto chosen = store::stores(impl_->db).lead_converter().choose_company(uow, lead, scoped);
+  // What goes back is what the caller may see, masked like any read.
+  chosen.company = companies_of.get(uow, chosen.company.id);
+  return chosen;
+}
+
+Contact Engine::conversion_contact(store::UnitOfWork& uow, const security::Principal& who,
+                                   Id lead_id, Id company_id) {
+  const Lead lead = lead_to_convert(*this, uow, who, lead_id);
+  policy()->require(who, security::Action::kCreate, ObjectType::kContact,
+                    security::RecordScope::of(lead));
+  companies(who).get(uow, company_id);  // readable, else NotFound
+  const Contact made =
+      store::stores(impl_->db).lead_converter().create_contact(uow, lead, company_id);
+  return contacts(who).get(uow, made.id);
+}
+
+Deal Engine::conversion_deal(store::UnitOfWork& uow, const security::Principal& who, Id lead_id,
+                             Id company_id, Id contact_id,
+                             const store::LeadConversion::NewDeal& spec) {
+  const Lead lead = lead_to_convert(*this, uow, who, lead_id);
+  policy()->require(who, security::Action::kCreate, ObjectType::kDeal,
+                    security::RecordScope::of(lead));
+  companies(who).get(uow, company_id);  // readable, else NotFound
+  auto parts = store::stores(impl_->db);
+  const Deal made = parts.lead_converter().open_deal(
+      uow, lead, parts.companies().get(uow, company_id), contact_id, spec);
+  return deals(who).get(uow, made.id);
+}
+
+Lead Engine::finish_conversion(store::UnitOfWork& uow, const security::Principal& who, Id lead_id,
+                               Id contact_id, Id company_id, std::optional<Id> deal_id,
+                               bool company_created) {
+  lead_to_convert(*this, uow, who, lead_id);
+  store::stores(impl_->db).lead_converter().mark_converted(uow, lead_id, contact_id, company_id,
+                                                           deal_id, company_created);
+  return leads(who).get(uow, lead_id);
 }
 
 store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Principal& who,

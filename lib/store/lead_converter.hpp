@@ -33,10 +33,7 @@ class LeadConverter {
   // company whose domain is the lead's email domain, else a new one named after the
   // lead's company_name or its email domain (ValidationError("company_name") with
   // neither). `created` says whether it is new.
-  struct CompanyChoice {
-    Company company;
-    bool created = false;
-  };
+  using CompanyChoice = store::CompanyChoice;
   CompanyChoice choose_company(UnitOfWork& uow, const Lead& lead,
                                const LeadConversion& request) const;
   // The contact the lead becomes, made and linked to `company_id` as its primary company.

@@ -2,6 +2,7 @@
 // policies and ways to wait for an instance to come to a status.
 #pragma once
 
+#include "banyan/builtin_sagas.hpp"
 #include "messaging_fixture.hpp"
 #include "store/stores.hpp"
 

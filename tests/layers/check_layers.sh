@@ -63,9 +63,10 @@ may_not security "messaging/queue_store.hpp" "banyan/messaging/message_bus.hpp" 
   "banyan/saga/saga.hpp" "banyan/engine.hpp"
 
 may saga "banyan/saga/saga.hpp"
-may_not saga "security/issuer_keys.hpp" "security/role_store.hpp" "banyan/engine.hpp"
+may_not saga "security/issuer_keys.hpp" "security/role_store.hpp" "banyan/engine.hpp" \
+  "banyan/builtin_sagas.hpp"
 
-may service "banyan/engine.hpp"
+may service "banyan/builtin_sagas.hpp"
 may_not service "rest/routes.hpp" "banyan/rest/api.hpp"
 
 [[ $failures -eq 0 ]] || { echo "$failures layer check(s) failed"; exit 1; }

@@ -44,7 +44,12 @@ struct BANYAN_EXPORT ConversionResult {
   std::optional<Deal> deal;
 };
 
-// Obtain from Database::lead_converter(); valid while the Database lives.
+// The company a conversion's contact joins, and whether the conversion made it.
+struct BANYAN_EXPORT CompanyChoice {
+  Company company;
+  bool created = false;
+};
+
 // The lower-cased domain of `email` that names a company: none for free-mail domains
 // (gmail.com, ...) or an address without one.
 BANYAN_EXPORT std::optional<std::string> company_domain(const std::optional<std::string>& email);

@@ -1,10 +1,14 @@
-// The sagas that ship with Banyan: "deal_won" and "lead_conversion".
+// The sagas that ship with Banyan: "deal_won" and "lead_conversion". Their steps are
+// trusted jobs that act through the Engine as the system principal, like any other use
+// case (the audit trail names the saga, instance and step as the origin). They live in
+// the service layer, above the saga framework, for that reason.
 #include <nlohmann/json.hpp>
 
+#include "banyan/builtin_sagas.hpp"
+#include "banyan/engine.hpp"
 #include "banyan/errors.hpp"
 #include "banyan/saga/saga.hpp"
 #include "net/http_client.hpp"
-#include "store/stores.hpp"
 
 namespace banyan::saga {
 namespace {
@@ -14,30 +18,39 @@ using store::UnitOfWork;
 
 Id id_of(const StepContext& ctx, const std::string& key) { return std::stoull(ctx.data.at(key)); }
 
+// Who a step acts as.
+const security::Principal& system() {
+  static const security::Principal who = security::Principal::system();
+  return who;
+}
+
+// The Engine a step acts through: one for the step, on the orchestrator's database (an
+// Engine is cheap to make; its policy loads on first use).
+Engine engine_of(const StepContext& ctx) { return Engine(*ctx.db); }
+
 // The tag with this name; created when missing if `create`.
-std::optional<Id> tag_named(store::Database& db, UnitOfWork& uow, const std::string& name,
-                            bool create) {
+std::optional<Id> tag_named(Engine& engine, UnitOfWork& uow, const std::string& name, bool create) {
   store::PageRequest r;
   r.filter = store::Filter::eq("name", name);
   r.limit = 1;
   r.include_archived = true;
-  auto page = store::stores(db).tags().query(uow, r);
+  auto page = engine.tags(system()).query(uow, r);
   if (!page.items.empty()) return page.items.front().id;
   if (!create) return std::nullopt;
   Tag t;
   t.name = name;
-  return store::stores(db).tags().create(uow, t).id;
+  return engine.tags(system()).create(uow, t).id;
 }
 
-void set_tag(store::Database& db, UnitOfWork& uow, const std::string& name, ObjectRef target,
-             bool on) {
-  const auto found = tag_named(db, uow, name, on);
+void set_tag(StepContext& ctx, const std::string& name, bool on) {
+  Engine engine = engine_of(ctx);
+  const auto found = tag_named(engine, *ctx.uow, name, on);
   if (!found) return;  // nothing to take off
-  const Id tag = *found;
-  auto tags = store::stores(db).relations().tags_of(uow, target);
-  const bool has = std::find(tags.begin(), tags.end(), tag) != tags.end();
-  if (on && !has) store::stores(db).relations().tag(uow, tag, target);
-  if (!on && has) store::stores(db).relations().untag(uow, tag, target);
+  const auto relations = engine.relations(system());
+  const auto tags = relations.tags_of(*ctx.uow, ctx.subject);
+  const bool has = std::find(tags.begin(), tags.end(), *found) != tags.end();
+  if (on && !has) relations.tag(*ctx.uow, *found, ctx.subject);
+  if (!on && has) relations.untag(*ctx.uow, *found, ctx.subject);
 }
 
 std::string billing_key(const StepContext& ctx) {
@@ -98,13 +111,13 @@ SagaDefinition deal_won_saga(const DealWonOptions& options) {
   flag.name = "flag_onboarding";
   // (A run replayed after billing failed clears the flag that failure left.)
   flag.action = [](StepContext& ctx) {
-    set_tag(*ctx.db, *ctx.uow, "billing-failed", ctx.subject, false);
-    set_tag(*ctx.db, *ctx.uow, "onboarding", ctx.subject, true);
+    set_tag(ctx, "billing-failed", false);
+    set_tag(ctx, "onboarding", true);
   };
   // Undone when billing fails for good: the deal keeps a flag saying so.
   flag.compensation = [](StepContext& ctx) {
-    set_tag(*ctx.db, *ctx.uow, "onboarding", ctx.subject, false);
-    set_tag(*ctx.db, *ctx.uow, "billing-failed", ctx.subject, true);
+    set_tag(ctx, "onboarding", false);
+    set_tag(ctx, "billing-failed", true);
   };
 
   Step billing;
@@ -137,13 +150,14 @@ SagaDefinition deal_won_saga(const DealWonOptions& options) {
     a.subject =
         "Onboard the customer of deal " + ctx.data.at("deal_id") + ": " + ctx.data.at("title");
     a.due_at = ctx.db->clock().wall() + std::chrono::hours(24 * 7);
-    const Activity created = store::stores(*ctx.db).activities().create(*ctx.uow, a);
-    store::stores(*ctx.db).relations().link_activity(*ctx.uow, created.id, ctx.subject);
+    Engine engine = engine_of(ctx);
+    const Activity created = engine.activities(system()).create(*ctx.uow, a);
+    engine.relations(system()).link_activity(*ctx.uow, created.id, ctx.subject);
     ctx.data["task_id"] = std::to_string(created.id);
   };
   task.compensation = [](StepContext& ctx) {
     if (ctx.data.count("task_id") != 0)
-      store::stores(*ctx.db).activities().remove(*ctx.uow, id_of(ctx, "task_id"));
+      engine_of(ctx).activities(system()).remove(*ctx.uow, id_of(ctx, "task_id"));
   };
 
   // Local steps take milliseconds; their bound only has to stay inside the lease.
@@ -152,64 +166,60 @@ SagaDefinition deal_won_saga(const DealWonOptions& options) {
   return def;
 }
 
-// Each step is one step of store::LeadConverter::convert(), so a lead converted through
-// the saga becomes what a direct conversion makes of it (custom values and company
-// matching included); the saga adds only the undoing of each step when a later one fails.
+// Each step is one step of Engine::convert_lead (Engine::conversion_company and the
+// rest), taken as the system principal, so a lead converted through the saga becomes what
+// a direct conversion makes of it (custom values and company matching included); the
+// saga adds only the undoing of each step when a later one fails.
 SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
   SagaDefinition def;
   def.name = "lead_conversion";
   def.retry = retry;
-  const auto lead_of = [](StepContext& ctx) {
-    return store::stores(*ctx.db).leads().get(*ctx.uow, id_of(ctx, "lead_id"));
-  };
 
   Step company;
   company.name = "choose_company";
-  company.action = [lead_of](StepContext& ctx) {
-    const Lead lead = lead_of(ctx);
-    if (lead.converted())
-      throw messaging::PermanentError("lead " + std::to_string(lead.id) + " is converted already",
-                                      ErrorCode::kConflict);
+  company.action = [](StepContext& ctx) {
     store::LeadConversion request;
-    request.lead_id = lead.id;
-    const auto chosen =
-        store::stores(*ctx.db).lead_converter().choose_company(*ctx.uow, lead, request);
-    ctx.data["company_id"] = std::to_string(chosen.company.id);
-    if (chosen.created) ctx.data["company_created"] = "1";
+    request.lead_id = id_of(ctx, "lead_id");
+    try {
+      const auto chosen = engine_of(ctx).conversion_company(*ctx.uow, system(), request);
+      ctx.data["company_id"] = std::to_string(chosen.company.id);
+      if (chosen.created) ctx.data["company_created"] = "1";
+    } catch (const Conflict& e) {  // converted already: running again cannot help
+      throw messaging::PermanentError(e.what(), ErrorCode::kConflict);
+    }
   };
   company.compensation = [](StepContext& ctx) {
     if (ctx.data.count("company_created") != 0)
-      store::stores(*ctx.db).companies().remove(*ctx.uow, id_of(ctx, "company_id"));
+      engine_of(ctx).companies(system()).remove(*ctx.uow, id_of(ctx, "company_id"));
   };
 
   Step contact;
   contact.name = "create_contact";
-  contact.action = [lead_of](StepContext& ctx) {
-    const Contact created = store::stores(*ctx.db).lead_converter().create_contact(
-        *ctx.uow, lead_of(ctx), id_of(ctx, "company_id"));
+  contact.action = [](StepContext& ctx) {
+    const Contact created = engine_of(ctx).conversion_contact(
+        *ctx.uow, system(), id_of(ctx, "lead_id"), id_of(ctx, "company_id"));
     ctx.data["contact_id"] = std::to_string(created.id);
   };
   contact.compensation = [](StepContext& ctx) {
     if (ctx.data.count("contact_id") != 0)
-      store::stores(*ctx.db).contacts().remove(*ctx.uow, id_of(ctx, "contact_id"));
+      engine_of(ctx).contacts(system()).remove(*ctx.uow, id_of(ctx, "contact_id"));
   };
 
   Step deal;
   deal.name = "open_deal";
-  deal.action = [lead_of](StepContext& ctx) {
+  deal.action = [](StepContext& ctx) {
     if (ctx.data.count("pipeline_id") == 0) return;
     store::LeadConversion::NewDeal spec;
     spec.pipeline_id = id_of(ctx, "pipeline_id");
     spec.amount = {std::stoll(ctx.data.at("amount_minor")), ctx.data.at("currency")};
-    const Company chosen =
-        store::stores(*ctx.db).companies().get(*ctx.uow, id_of(ctx, "company_id"));
-    const Deal created = store::stores(*ctx.db).lead_converter().open_deal(
-        *ctx.uow, lead_of(ctx), chosen, id_of(ctx, "contact_id"), spec);
+    const Deal created =
+        engine_of(ctx).conversion_deal(*ctx.uow, system(), id_of(ctx, "lead_id"),
+                                       id_of(ctx, "company_id"), id_of(ctx, "contact_id"), spec);
     ctx.data["deal_id"] = std::to_string(created.id);
   };
   deal.compensation = [](StepContext& ctx) {
     if (ctx.data.count("deal_id") != 0)
-      store::stores(*ctx.db).deals().remove(*ctx.uow, id_of(ctx, "deal_id"));
+      engine_of(ctx).deals(system()).remove(*ctx.uow, id_of(ctx, "deal_id"));
   };
 
   Step convert;
@@ -217,9 +227,9 @@ SagaDefinition lead_conversion_saga(messaging::RetryPolicy retry) {
   convert.action = [](StepContext& ctx) {
     const std::optional<Id> deal_id =
         ctx.data.count("deal_id") != 0 ? std::optional<Id>(id_of(ctx, "deal_id")) : std::nullopt;
-    store::stores(*ctx.db).lead_converter().mark_converted(
-        *ctx.uow, id_of(ctx, "lead_id"), id_of(ctx, "contact_id"), id_of(ctx, "company_id"),
-        deal_id, ctx.data.count("company_created") != 0);
+    engine_of(ctx).finish_conversion(*ctx.uow, system(), id_of(ctx, "lead_id"),
+                                     id_of(ctx, "contact_id"), id_of(ctx, "company_id"), deal_id,
+                                     ctx.data.count("company_created") != 0);
   };
 
   def.steps = {company, contact, deal, convert};
