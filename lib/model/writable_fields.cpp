@@ -1,7 +1,6 @@
 #include "model/writable_fields.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -33,21 +32,18 @@ std::vector<WritableField<T>> derived() {
     if (!f.has(kWritable)) continue;
     std::visit(
         [&](auto member) {
-          out.push_back({f.name, [member](T& into, const T& from) { into.*member = from.*member; },
+          out.push_back({std::string(f.name),
+                         [member](T& into, const T& from) { into.*member = from.*member; },
                          [member](const T& r) { return is_blank(r.*member); }, f.has(kMergeable)});
           using V = std::remove_cvref_t<decltype(std::declval<T&>().*member)>;
           if constexpr (std::is_same_v<V, Money>) {
-            // Names that outlive this call (derived() runs once per type).
-            static std::deque<std::string> names;
-            const std::string_view parts[] = {
-                names.emplace_back(std::string(f.name) + ".minor_units"),
-                names.emplace_back(std::string(f.name) + ".currency")};
-            out.push_back({parts[0],
+            const std::string whole(f.name);
+            out.push_back({whole + ".minor_units",
                            [member](T& into, const T& from) {
                              (into.*member).minor_units = (from.*member).minor_units;
                            },
                            [](const T&) { return false; }, f.has(kMergeable)});
-            out.push_back({parts[1],
+            out.push_back({whole + ".currency",
                            [member](T& into, const T& from) {
                              (into.*member).currency = (from.*member).currency;
                            },

@@ -14,7 +14,7 @@ namespace banyan::detail {
 
 template <typename T>
 struct WritableField {
-  std::string_view name;
+  std::string name;
   std::function<void(T& into, const T& from)> copy;
   // Whether a record has no value here (an empty text or optional); values that cannot
   // be empty (numbers, booleans) never are.

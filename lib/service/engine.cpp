@@ -207,22 +207,6 @@ security::RecordScope readable_scope(Engine& engine, store::UnitOfWork& uow,
 
 }  // namespace
 
-store::ConversionResult Engine::convert_lead(store::UnitOfWork& uow, const security::Principal& who,
-                                             const store::LeadConversion& request) {
-  store::ConversionResult done;
-  auto chosen = conversion_company(uow, who, request);
-  done.company = std::move(chosen.company);
-  done.company_created = chosen.created;
-  done.contact = conversion_contact(uow, who, request.lead_id, done.company.id);
-  if (request.deal)
-    done.deal =
-        conversion_deal(uow, who, request.lead_id, done.company.id, done.contact.id, *request.deal);
-  done.lead = finish_conversion(uow, who, request.lead_id, done.contact.id, done.company.id,
-                                done.deal ? std::optional<Id>(done.deal->id) : std::nullopt,
-                                done.company_created);
-  return done;
-}
-
 namespace {
 
 // A lead as stored (its email may be masked for the caller, but it is the lead's) that
@@ -239,18 +223,17 @@ Lead lead_to_convert(Engine& engine, store::UnitOfWork& uow, const security::Pri
   return lead;
 }
 
-}  // namespace
-
-store::CompanyChoice Engine::conversion_company(store::UnitOfWork& uow,
-                                                const security::Principal& who,
-                                                const store::LeadConversion& request) {
+// The conversion's steps on a lead lead_to_convert has checked: convert_lead checks it
+// once for all of them, each public step once for itself.
+store::CompanyChoice company_for(Engine& engine, store::UnitOfWork& uow,
+                                 const security::Principal& who, const Lead& lead,
+                                 const store::LeadConversion& request) {
   using security::Action;
-  const Lead lead = lead_to_convert(*this, uow, who, request.lead_id);
   const auto place = security::RecordScope::of(lead);
-  const auto p = policy();
+  const auto p = engine.policy();
   p->require(who, Action::kCreate, ObjectType::kContact, place);
   if (request.deal) p->require(who, Action::kCreate, ObjectType::kDeal, place);
-  const auto companies_of = companies(who);
+  const auto companies_of = engine.companies(who);
   store::LeadConversion scoped = request;
   if (request.company_id) {
     companies_of.get(uow, *request.company_id);  // readable, else NotFound
@@ -268,43 +251,84 @@ store::CompanyChoice Engine::conversion_company(store::UnitOfWork& uow,
     }
     if (!scoped.company_id) p->require(who, Action::kCreate, ObjectType::kCompany, place);
   }
-  auto chosen = store::stores(impl_->db).lead_converter().choose_company(uow, lead, scoped);
+  auto chosen = store::stores(engine.database()).lead_converter().choose_company(uow, lead, scoped);
   // What goes back is what the caller may see, masked like any read.
   chosen.company = companies_of.get(uow, chosen.company.id);
   return chosen;
 }
 
+Contact contact_for(Engine& engine, store::UnitOfWork& uow, const security::Principal& who,
+                    const Lead& lead, Id company_id) {
+  engine.policy()->require(who, security::Action::kCreate, ObjectType::kContact,
+                           security::RecordScope::of(lead));
+  const Contact made =
+      store::stores(engine.database()).lead_converter().create_contact(uow, lead, company_id);
+  return engine.contacts(who).get(uow, made.id);
+}
+
+Deal deal_for(Engine& engine, store::UnitOfWork& uow, const security::Principal& who,
+              const Lead& lead, Id company_id, Id contact_id,
+              const store::LeadConversion::NewDeal& spec) {
+  engine.policy()->require(who, security::Action::kCreate, ObjectType::kDeal,
+                           security::RecordScope::of(lead));
+  auto parts = store::stores(engine.database());
+  const Deal made = parts.lead_converter().open_deal(
+      uow, lead, parts.companies().get(uow, company_id), contact_id, spec);
+  return engine.deals(who).get(uow, made.id);
+}
+
+Lead finish_for(Engine& engine, store::UnitOfWork& uow, const security::Principal& who, Id lead_id,
+                Id contact_id, Id company_id, std::optional<Id> deal_id, bool company_created) {
+  store::stores(engine.database())
+      .lead_converter()
+      .mark_converted(uow, lead_id, contact_id, company_id, deal_id, company_created);
+  return engine.leads(who).get(uow, lead_id);
+}
+
+}  // namespace
+
+store::ConversionResult Engine::convert_lead(store::UnitOfWork& uow, const security::Principal& who,
+                                             const store::LeadConversion& request) {
+  const Lead lead = lead_to_convert(*this, uow, who, request.lead_id);
+  store::ConversionResult done;
+  auto chosen = company_for(*this, uow, who, lead, request);
+  done.company = std::move(chosen.company);
+  done.company_created = chosen.created;
+  done.contact = contact_for(*this, uow, who, lead, done.company.id);
+  if (request.deal)
+    done.deal = deal_for(*this, uow, who, lead, done.company.id, done.contact.id, *request.deal);
+  done.lead =
+      finish_for(*this, uow, who, lead.id, done.contact.id, done.company.id,
+                 done.deal ? std::optional<Id>(done.deal->id) : std::nullopt, done.company_created);
+  return done;
+}
+
+store::CompanyChoice Engine::conversion_company(store::UnitOfWork& uow,
+                                                const security::Principal& who,
+                                                const store::LeadConversion& request) {
+  return company_for(*this, uow, who, lead_to_convert(*this, uow, who, request.lead_id), request);
+}
+
 Contact Engine::conversion_contact(store::UnitOfWork& uow, const security::Principal& who,
                                    Id lead_id, Id company_id) {
   const Lead lead = lead_to_convert(*this, uow, who, lead_id);
-  policy()->require(who, security::Action::kCreate, ObjectType::kContact,
-                    security::RecordScope::of(lead));
   companies(who).get(uow, company_id);  // readable, else NotFound
-  const Contact made =
-      store::stores(impl_->db).lead_converter().create_contact(uow, lead, company_id);
-  return contacts(who).get(uow, made.id);
+  return contact_for(*this, uow, who, lead, company_id);
 }
 
 Deal Engine::conversion_deal(store::UnitOfWork& uow, const security::Principal& who, Id lead_id,
                              Id company_id, Id contact_id,
                              const store::LeadConversion::NewDeal& spec) {
   const Lead lead = lead_to_convert(*this, uow, who, lead_id);
-  policy()->require(who, security::Action::kCreate, ObjectType::kDeal,
-                    security::RecordScope::of(lead));
   companies(who).get(uow, company_id);  // readable, else NotFound
-  auto parts = store::stores(impl_->db);
-  const Deal made = parts.lead_converter().open_deal(
-      uow, lead, parts.companies().get(uow, company_id), contact_id, spec);
-  return deals(who).get(uow, made.id);
+  return deal_for(*this, uow, who, lead, company_id, contact_id, spec);
 }
 
 Lead Engine::finish_conversion(store::UnitOfWork& uow, const security::Principal& who, Id lead_id,
                                Id contact_id, Id company_id, std::optional<Id> deal_id,
                                bool company_created) {
   lead_to_convert(*this, uow, who, lead_id);
-  store::stores(impl_->db).lead_converter().mark_converted(uow, lead_id, contact_id, company_id,
-                                                           deal_id, company_created);
-  return leads(who).get(uow, lead_id);
+  return finish_for(*this, uow, who, lead_id, contact_id, company_id, deal_id, company_created);
 }
 
 store::MergeResult Engine::merge(store::UnitOfWork& uow, const security::Principal& who,
