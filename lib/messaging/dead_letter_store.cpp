@@ -114,7 +114,7 @@ void check_limit(std::size_t limit) {
 }  // namespace
 
 DeadLetterStore detail::dead_letter_store(store::Database& db, ReplayGuard guard) {
-  return DeadLetterStore(db, std::move(guard));
+  return {db, std::move(guard)};
 }
 
 std::vector<DeadLetter> DeadLetterStore::list(const DeadLetterFilter& filter, std::size_t limit,

@@ -1,20 +1,25 @@
-// MessageBus: its public methods, and where its consumers and subscribers find the relay.
-// The relay is in relay.cpp and relay_endpoints.cpp, the clients in bus_clients.cpp; the
-// parts they share in bus_impl.hpp.
+// MessageBus: its public methods, composing the parts in bus_core.hpp.
 #include "banyan/messaging/message_bus.hpp"
 
-#include <filesystem>
+#include <unistd.h>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
 
 #include "banyan/errors.hpp"
-#include "messaging/bus_impl.hpp"
+#include "banyan/store/database.hpp"
+#include "messaging/bus_core.hpp"
+#include "messaging/consumer.hpp"
+#include "messaging/queue_store.hpp"
+#include "messaging/relay.hpp"
+#include "messaging/subscriber.hpp"
 #include "store/outbox_writer.hpp"
 
 namespace banyan::messaging {
 namespace {
 
-using bus::Clock;
-using bus::is_tcp;
-using bus::kRelayLease;
 using namespace std::chrono_literals;
 
 std::string default_node() {
@@ -26,14 +31,24 @@ std::string default_node() {
          (n == 0 ? "" : "#" + std::to_string(n + 1));
 }
 
+void validate(const BusOptions& options) {
+  if (options.batch_size < 1 || options.batch_size > 10000)
+    throw ValidationError("batch_size: must be between 1 and 10000", "batch_size");
+  if (options.relay_lease < 100ms)
+    throw ValidationError("relay_lease: must be at least 100 ms", "relay_lease");
+  if (options.high_water_mark < 1)
+    throw ValidationError("high_water_mark: must be positive", "high_water_mark");
+  options.retention.validate();
+}
+
 }  // namespace
 
-MessageBus::Impl::Impl(store::Database& d, BusOptions o)
-    : db(d), options(std::move(o)), context(1) {
+namespace bus {
+
+Core::Core(store::Database& database, BusOptions bus_options)
+    : db(database), options(std::move(bus_options)) {
+  validate(options);
   if (options.node.empty()) options.node = default_node();
-  // The lease belongs to this bus, not to its node name: a process restarted under the
-  // same name must wait for its predecessor's lease to run out, never inherit it (and
-  // the endpoints it advertised).
   lease_holder = options.node + "@" + store::detail::new_event_id().substr(0, 12);
   if (!options.curve) options.curve = CurveKeys::from_environment();
   const auto tag = std::to_string(reinterpret_cast<std::uintptr_t>(this));
@@ -41,96 +56,39 @@ MessageBus::Impl::Impl(store::Database& d, BusOptions o)
   inproc_publish = "inproc://banyan-events-" + tag;
 }
 
-void MessageBus::Impl::log(LogLevel level, std::string_view event,
-                           const std::string& message) const {
+void Core::log(LogLevel level, std::string_view event, const std::string& message) const {
   if (options.log)
     options.log(LogEvent(level, event).with("node", options.node).with("message", message));
 }
 
-// The relay's endpoints: our own inproc ones while we hold the lease, else what the
-// holder advertises in the database ("" when no live holder serves other processes).
-std::pair<std::string, std::string> MessageBus::Impl::locate() {
-  if (holding.load()) return {inproc_work, inproc_publish};
-  try {
-    auto uow = db.begin(std::nullopt, store::Access::kReadOnly);
-    auto lease = detail::read_lease(uow, kRelayLease);
-    uow.rollback();
-    if (lease && lease->expires_at > detail::now_us(db) && lease->holder != lease_holder)
-      return {lease->work_endpoint, lease->publish_endpoint};
-  } catch (const Error& e) {
-    log(LogLevel::kWarning, "relay_lookup_failed",
-        std::string("cannot look up the relay: ") + e.what());
-  }
-  return {"", ""};
-}
+}  // namespace bus
 
-// Looks up the relay when due and reconnects when it moved; true when the link changed
-// (the socket is then new, or empty while no relay serves). `configure` sets options
-// before the connect.
-bool MessageBus::Impl::follow_relay(RelayLink& link, zmq::socket_type type, bool work_queue,
-                                    const std::function<void(zmq::socket_t&)>& configure) {
-  const auto now = Clock::now();
-  if (now < link.next_look) return false;
-  const auto endpoints = locate();
-  const std::string& endpoint = work_queue ? endpoints.first : endpoints.second;
-  // Look again soon while there is no relay to talk to (startup, failover).
-  link.next_look = now + (endpoint.empty() ? 20ms : 250ms);
-  if (endpoint == link.connected) return false;
-  link.socket.reset();
-  link.connected = endpoint;
-  if (endpoint.empty()) return true;
-  std::error_code missing;  // not found, or in a directory this user may not enter
-  if (endpoint.rfind("ipc://", 0) == 0 && !std::filesystem::exists(endpoint.substr(6), missing)) {
-    log(LogLevel::kWarning, "relay_unreachable",
-        "cannot reach the relay at " + endpoint +
-            ": that socket file is not on this host, or not open to this "
-            "user; give the relay a tcp:// work and publish endpoint (and the deployment's CURVE "
-            "keys) so that "
-            "consumers here are served");
-    return true;
-  }
-  const bool tcp = is_tcp(endpoint);
-  if (tcp && (!options.curve || options.curve->client_secret.empty())) {
-    log(LogLevel::kWarning, "relay_unreachable",
-        "cannot reach the relay at " + endpoint +
-            ": it serves over tcp://, which needs CURVE client keys "
-            "(BANYAN_BUS_KEY_FILE, or BusOptions::curve), and this bus has none");
-    return true;
-  }
-  link.socket.emplace(context, type);
-  configure(*link.socket);
-  if (tcp) {
-    link.socket->set(zmq::sockopt::curve_serverkey, options.curve->server_public);
-    link.socket->set(zmq::sockopt::curve_publickey, options.curve->client_public);
-    link.socket->set(zmq::sockopt::curve_secretkey, options.curve->client_secret);
-  }
-  link.socket->connect(endpoint);
-  return true;
-}
+struct MessageBus::Impl {
+  Impl(store::Database& db, BusOptions options) : core(db, std::move(options)) {}
 
-void MessageBus::Impl::start_consumer(Consumer& c) {
-  c.thread = std::thread([this, &c] { consumer_main(c); });
-}
+  bus::Core core;
+  mutable std::mutex mutex;  // guards everything below
+  std::vector<std::unique_ptr<bus::Consumer>> consumers;
+  std::vector<std::unique_ptr<bus::Subscriber>> subscribers;
+  std::unique_ptr<bus::Relay> relay;
+  bool started = false;
+  bool stopped = false;
 
-void MessageBus::Impl::start_subscriber(Subscriber& s) {
-  s.thread = std::thread([this, &s] { subscriber_main(s); });
-}
+  // The last count of the messaging tables, for table_sizes(max_age).
+  struct {
+    std::mutex mutex;
+    std::vector<TableSize> sizes;
+    std::optional<bus::Clock::time_point> counted_at;
+  } table_sizes;
+};
 
 MessageBus::MessageBus(store::Database& db, BusOptions options)
-    : impl_(std::make_unique<Impl>(db, std::move(options))) {
-  if (impl_->options.batch_size < 1 || impl_->options.batch_size > 10000)
-    throw ValidationError("batch_size: must be between 1 and 10000", "batch_size");
-  if (impl_->options.relay_lease < 100ms)
-    throw ValidationError("relay_lease: must be at least 100 ms", "relay_lease");
-  if (impl_->options.high_water_mark < 1)
-    throw ValidationError("high_water_mark: must be positive", "high_water_mark");
-  impl_->options.retention.validate();
-}
+    : impl_(std::make_unique<Impl>(db, std::move(options))) {}
 
 MessageBus::~MessageBus() { stop(); }
 
 void MessageBus::declare_queue(const QueueSpec& spec) {
-  impl_->db.transact([&](store::UnitOfWork& uow) { detail::upsert_queue(uow, spec); });
+  impl_->core.db.transact([&](store::UnitOfWork& uow) { detail::upsert_queue(uow, spec); });
 }
 
 void MessageBus::consume(const std::string& queue, MessageHandler handler,
@@ -140,15 +98,15 @@ void MessageBus::consume(const std::string& queue, MessageHandler handler,
     throw ValidationError("prefetch: must be between 1 and 10000", "prefetch");
   if (options.name.empty()) options.name = queue;
   {
-    auto uow = impl_->db.begin(std::nullopt, store::Access::kReadOnly);
+    auto uow = impl_->core.db.begin(std::nullopt, store::Access::kReadOnly);
     if (!detail::find_queue(uow, queue))
       throw ValidationError("queue: no queue named '" + queue + "' is declared", "queue");
   }
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->stopped) throw Unavailable("the message bus has stopped");
-  impl_->consumers.push_back(std::make_unique<Impl::Consumer>(
-      Impl::Consumer{queue, std::move(handler), std::move(options), {}}));
-  if (impl_->started) impl_->start_consumer(*impl_->consumers.back());
+  impl_->consumers.push_back(
+      std::make_unique<bus::Consumer>(impl_->core, queue, std::move(handler), std::move(options)));
+  if (impl_->started) impl_->consumers.back()->start();
 }
 
 void MessageBus::subscribe(const std::string& pattern, EventHandler handler) {
@@ -157,20 +115,20 @@ void MessageBus::subscribe(const std::string& pattern, EventHandler handler) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->stopped) throw Unavailable("the message bus has stopped");
   impl_->subscribers.push_back(
-      std::make_unique<Impl::Subscriber>(Impl::Subscriber{pattern, std::move(handler), {}}));
-  if (impl_->started) impl_->start_subscriber(*impl_->subscribers.back());
+      std::make_unique<bus::Subscriber>(impl_->core, pattern, std::move(handler)));
+  if (impl_->started) impl_->subscribers.back()->start();
 }
 
 void MessageBus::start() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->stopped) throw Unavailable("the message bus has stopped");
   if (impl_->started) return;
-  if (impl_->options.relay) {
-    impl_->bind_relay();
-    impl_->relay_thread = std::thread([this] { impl_->relay_main(); });
+  if (impl_->core.options.relay) {
+    impl_->relay = std::make_unique<bus::Relay>(impl_->core);
+    impl_->relay->start();
   }
-  for (auto& c : impl_->consumers) impl_->start_consumer(*c);
-  for (auto& s : impl_->subscribers) impl_->start_subscriber(*s);
+  for (auto& c : impl_->consumers) c->start();
+  for (auto& s : impl_->subscribers) s->start();
   impl_->started = true;
 }
 
@@ -180,40 +138,28 @@ void MessageBus::stop() {
     if (impl_->stopped) return;
     impl_->stopped = true;
   }
-  impl_->stop_consumers.store(true);
-  for (auto& c : impl_->consumers)
-    if (c->thread.joinable()) c->thread.join();
-  impl_->stop_subscribers.store(true);
-  for (auto& s : impl_->subscribers)
-    if (s->thread.joinable()) s->thread.join();
-  impl_->stop_relay.store(true);
-  if (impl_->relay_thread.joinable()) impl_->relay_thread.join();
-  impl_->router.reset();
-  impl_->publisher.reset();
-  impl_->stop_zap.store(true);
-  if (impl_->zap_thread.joinable()) impl_->zap_thread.join();
-  // ZeroMQ leaves the files of ipc:// endpoints behind; they were ours, so remove them.
-  for (const std::string* endpoint : {&impl_->advertised_work, &impl_->advertised_publish}) {
-    const std::string prefix = "ipc://";
-    if (endpoint->rfind(prefix, 0) == 0 && endpoint->size() > prefix.size() &&
-        (*endpoint)[prefix.size()] != '@')
-      ::unlink(endpoint->c_str() + prefix.size());
-  }
+  // Consumers first, so that what they give back reaches the relay before it settles;
+  // the relay last, so that it releases the lease once nothing here needs it.
+  for (auto& c : impl_->consumers) c->request_stop();
+  for (auto& c : impl_->consumers) c->join();
+  for (auto& s : impl_->subscribers) s->request_stop();
+  for (auto& s : impl_->subscribers) s->join();
+  if (impl_->relay) impl_->relay->stop();
 }
 
 std::vector<QueueBacklog> MessageBus::backlog() const {
-  auto uow = impl_->db.begin(std::nullopt, store::Access::kReadOnly);
+  auto uow = impl_->core.db.begin(std::nullopt, store::Access::kReadOnly);
   return detail::backlog_by_queue(uow, "queue_messages", "enqueued_at");
 }
 
 std::vector<TableSize> MessageBus::table_sizes(std::chrono::milliseconds max_age) const {
   auto& cache = impl_->table_sizes;
-  const auto now = Clock::now();
+  const auto now = bus::Clock::now();
   {
     std::lock_guard<std::mutex> lock(cache.mutex);
     if (cache.counted_at && now - *cache.counted_at < max_age) return cache.sizes;
   }
-  auto uow = impl_->db.begin(std::nullopt, store::Access::kReadOnly);
+  auto uow = impl_->core.db.begin(std::nullopt, store::Access::kReadOnly);
   auto sizes = detail::table_sizes(uow);
   std::lock_guard<std::mutex> lock(cache.mutex);
   cache.sizes = sizes;
@@ -222,9 +168,9 @@ std::vector<TableSize> MessageBus::table_sizes(std::chrono::milliseconds max_age
 }
 
 BusMetrics MessageBus::metrics() const {
-  const auto& c = impl_->counters;
+  const auto& c = impl_->core.counters;
   BusMetrics m;
-  m.relay_holder = impl_->holding.load();
+  m.relay_holder = impl_->core.holding_lease.load();
   m.relayed = c.relayed.load();
   m.delivered = c.delivered.load();
   m.acked = c.acked.load();
@@ -242,12 +188,14 @@ BusMetrics MessageBus::metrics() const {
 
 std::string MessageBus::work_endpoint() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->holding.load() ? impl_->advertised_work : std::string();
+  const auto& relay = impl_->relay;
+  return relay && relay->lease().held() ? relay->lease().work_endpoint() : std::string();
 }
 
 std::string MessageBus::publish_endpoint() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->holding.load() ? impl_->advertised_publish : std::string();
+  const auto& relay = impl_->relay;
+  return relay && relay->lease().held() ? relay->lease().publish_endpoint() : std::string();
 }
 
 }  // namespace banyan::messaging
