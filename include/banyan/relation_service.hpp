@@ -27,30 +27,35 @@ namespace banyan {
 //    activity target, the tagged record of a tag (PermissionDenied otherwise, nothing
 //    changed); the other end needs read only;
 //  - a list names only the linked records the principal may read: the others are left
-//    out, unnoted (listing what one may see is not probing).
+//    out, unnoted (listing what one may see is not probing);
+//  - a link or unlink returns true when it changed something, and then its event and its
+//    audit entry are in the unit of work (store::Relations says which); linking what is
+//    linked alike, or unlinking what is not linked, changes nothing and notes nothing.
 class BANYAN_EXPORT RelationService {
  public:
   RelationService(const store::Database& db, security::Principal who,
                   std::shared_ptr<const security::AccessPolicy> policy,
                   ServiceHooks hooks = {}) noexcept;
 
-  void link_company(store::UnitOfWork& uow, Id contact_id, Id company_id,
+  bool link_company(store::UnitOfWork& uow, Id contact_id, Id company_id,
                     bool primary = false) const;
-  void unlink_company(store::UnitOfWork& uow, Id contact_id, Id company_id) const;
+  bool unlink_company(store::UnitOfWork& uow, Id contact_id, Id company_id) const;
   std::vector<store::ContactCompanyLink> companies_of(store::UnitOfWork& uow, Id contact_id) const;
   std::vector<store::ContactCompanyLink> contacts_of(store::UnitOfWork& uow, Id company_id) const;
 
-  void add_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id, DealRole role) const;
-  void remove_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id) const;
+  bool add_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id, DealRole role) const;
+  bool remove_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id) const;
   std::vector<store::DealContactLink> deal_contacts(store::UnitOfWork& uow, Id deal_id) const;
+  // The deals a contact takes part in (those the principal may read).
+  std::vector<store::DealContactLink> deals_of(store::UnitOfWork& uow, Id contact_id) const;
 
-  void link_activity(store::UnitOfWork& uow, Id activity_id, ObjectRef target) const;
-  void unlink_activity(store::UnitOfWork& uow, Id activity_id, ObjectRef target) const;
+  bool link_activity(store::UnitOfWork& uow, Id activity_id, ObjectRef target) const;
+  bool unlink_activity(store::UnitOfWork& uow, Id activity_id, ObjectRef target) const;
   std::vector<ObjectRef> activity_targets(store::UnitOfWork& uow, Id activity_id) const;
   std::vector<Id> activities_of(store::UnitOfWork& uow, ObjectRef target) const;
 
-  void tag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const;
-  void untag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const;
+  bool tag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const;
+  bool untag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const;
   std::vector<Id> tags_of(store::UnitOfWork& uow, ObjectRef target) const;
   std::vector<ObjectRef> tagged_with(store::UnitOfWork& uow, Id tag_id) const;
 

@@ -139,6 +139,9 @@ json& Builder::op(const std::string& path, const std::string& method, const std:
       const std::string name = segment.substr(1, segment.size() - 2);
       if (name == "id")
         parameters.push_back({{"$ref", "#/components/parameters/id"}});
+      else if (name.ends_with("_id"))
+        parameters.push_back(
+            {{"name", name}, {"in", "path"}, {"required", true}, {"schema", id_schema()}});
       else
         parameters.push_back(
             {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});

@@ -1,6 +1,7 @@
 // The routes of every record type: list, create, get (as of a time), patch, delete,
 // history, archive and restore, batch and upsert, each with its OpenAPI operation.
 #include "api_context.hpp"
+#include "create_links.hpp"
 #include "openapi.hpp"
 #include "record_query.hpp"
 
@@ -53,9 +54,12 @@ template <typename T>
 HttpResponse create(ApiContext& api, const RecordService<T>& repo, const std::string& base,
                     const RouteCall& c) {
   T record;
-  apply_json(record, api.body_object(c.request));
+  json body = api.body_object(c.request);
+  const CreateLinks links = take_links(T::kType, body);
+  apply_json(record, body);
   return api.write(c, [&](store::UnitOfWork& uow) {
     T created = repo.create(uow, record);
+    link_created(uow, api.engine.relations(c.principal()), {T::kType, created.id}, links);
     HttpResponse out = record_response(201, created);
     out.headers.emplace_back("Location", "/v1/" + base + "/" + std::to_string(created.id));
     return out;
@@ -161,10 +165,13 @@ HttpResponse batch(ApiContext& api, const RecordService<T>& repo, const RouteCal
   const json body = api.body_object(c.request);
   const json& items = batch_items(body);
   std::vector<T> records;
+  std::vector<CreateLinks> links;
   for (std::size_t i = 0; i < items.size(); ++i) {
     try {
       T record;
-      apply_json(record, items[i]);
+      json item = items[i];
+      links.push_back(item.is_object() ? take_links(T::kType, item) : CreateLinks{});
+      apply_json(record, item);
       records.push_back(std::move(record));
     } catch (const ValidationError& e) {
       at_item(i, e);
@@ -174,7 +181,9 @@ HttpResponse batch(ApiContext& api, const RecordService<T>& repo, const RouteCal
     json made = json::array();
     for (std::size_t i = 0; i < records.size(); ++i) {
       try {
-        made.push_back(to_json(repo.create(uow, records[i])));
+        const T created = repo.create(uow, records[i]);
+        link_created(uow, api.engine.relations(c.principal()), {T::kType, created.id}, links[i]);
+        made.push_back(to_json(created));
       } catch (const Error& e) {
         at_item(i, e);
       }
@@ -257,6 +266,8 @@ void record_schemas(const Kind<T>& k, Builder& b) {
   schemas[name + "Selection"]["description"] = "The fields asked for with `fields`, and id";
   schemas[name + "Input"] = {
       {"type", "object"}, {"properties", input}, {"additionalProperties", false}};
+  json create = schemas[name + "Input"];
+  if (document_create_links(T::kType, create)) schemas[name + "Create"] = create;
   schemas[name + "Patch"] = schemas[name + "Input"];
   schemas[name + "Patch"]["properties"]["custom"] =
       nullable(schemas[name + "Input"]["properties"]["custom"]);
@@ -325,6 +336,13 @@ std::string patch_description(const std::string& one) {
          one + " at its current version.";
 }
 
+// What a create takes: the record's writable fields, and the links it may ask for.
+template <typename T>
+std::string create_schema(const Kind<T>& k) {
+  json probe = json::object();
+  return k.name + (document_create_links(T::kType, probe) ? "Create" : "Input");
+}
+
 template <typename T>
 void add_records(RouteTable& table, const Kind<T>& k) {
   using enum Guard::RouteClass;
@@ -347,7 +365,7 @@ void add_records(RouteTable& table, const Kind<T>& k) {
   add("POST", list_path, kWrite,
       [k](ApiContext& api, RouteCall& c) { return create(api, k.of(api, c), k.base, c); },
       {"create_" + one, "Create a " + one, {400, 409, 415, 422}, [k, record](Builder&, json& o) {
-         Builder::body(o, schema_ref(k.name + "Input"));
+         Builder::body(o, schema_ref(create_schema(k)));
          o["responses"]["201"] = Builder::ok("Created", record, {"ETag", "Location"});
        }});
   add("GET", item, kRead, [k](ApiContext& api, RouteCall& c) { return get(api, k.of(api, c), c); },
@@ -413,7 +431,7 @@ void add_records(RouteTable& table, const Kind<T>& k) {
            ", all or nothing; a problem's field names the item (items[3].email)",
        {400, 409, 415, 422},
        [k, record](Builder&, json& o) {
-         Builder::body(o, items_of(schema_ref(k.name + "Input")));
+         Builder::body(o, items_of(schema_ref(create_schema(k))));
          o["responses"]["201"] = Builder::ok("Created, in order", list_of(record));
        }});
   add("POST", list_path + "/upsert", kBulk,

@@ -61,6 +61,7 @@ const RouteTable& api_routes() {
     add_system_routes(t);
     add_record_routes(t);
     add_action_routes(t);
+    add_relation_routes(t);
     add_custom_field_routes(t);
     add_access_routes(t);
     add_admin_routes(t);

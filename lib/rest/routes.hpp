@@ -105,6 +105,7 @@ const RouteTable& api_routes();
 // The parts of the table, one per file of routes.
 void add_record_routes(RouteTable& table);
 void add_action_routes(RouteTable& table);
+void add_relation_routes(RouteTable& table);
 void add_custom_field_routes(RouteTable& table);
 void add_access_routes(RouteTable& table);
 void add_admin_routes(RouteTable& table);

@@ -58,15 +58,15 @@ void RelationService::require_link(store::UnitOfWork& uow, ObjectRef owner, Obje
   policy_->require(who_, Action::kUpdate, owner.type, place);
 }
 
-void RelationService::link_company(store::UnitOfWork& uow, Id contact_id, Id company_id,
+bool RelationService::link_company(store::UnitOfWork& uow, Id contact_id, Id company_id,
                                    bool primary) const {
   require_link(uow, {ObjectType::kContact, contact_id}, {ObjectType::kCompany, company_id});
-  store::stores(*db_).relations().link_company(uow, contact_id, company_id, primary);
+  return store::stores(*db_).relations().link_company(uow, contact_id, company_id, primary);
 }
 
-void RelationService::unlink_company(store::UnitOfWork& uow, Id contact_id, Id company_id) const {
+bool RelationService::unlink_company(store::UnitOfWork& uow, Id contact_id, Id company_id) const {
   require_link(uow, {ObjectType::kContact, contact_id}, {ObjectType::kCompany, company_id});
-  store::stores(*db_).relations().unlink_company(uow, contact_id, company_id);
+  return store::stores(*db_).relations().unlink_company(uow, contact_id, company_id);
 }
 
 std::vector<store::ContactCompanyLink> RelationService::companies_of(store::UnitOfWork& uow,
@@ -87,15 +87,15 @@ std::vector<store::ContactCompanyLink> RelationService::contacts_of(store::UnitO
                        });
 }
 
-void RelationService::add_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id,
+bool RelationService::add_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id,
                                        DealRole role) const {
   require_link(uow, {ObjectType::kDeal, deal_id}, {ObjectType::kContact, contact_id});
-  store::stores(*db_).relations().add_deal_contact(uow, deal_id, contact_id, role);
+  return store::stores(*db_).relations().add_deal_contact(uow, deal_id, contact_id, role);
 }
 
-void RelationService::remove_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id) const {
+bool RelationService::remove_deal_contact(store::UnitOfWork& uow, Id deal_id, Id contact_id) const {
   require_link(uow, {ObjectType::kDeal, deal_id}, {ObjectType::kContact, contact_id});
-  store::stores(*db_).relations().remove_deal_contact(uow, deal_id, contact_id);
+  return store::stores(*db_).relations().remove_deal_contact(uow, deal_id, contact_id);
 }
 
 std::vector<store::DealContactLink> RelationService::deal_contacts(store::UnitOfWork& uow,
@@ -107,16 +107,25 @@ std::vector<store::DealContactLink> RelationService::deal_contacts(store::UnitOf
                        });
 }
 
-void RelationService::link_activity(store::UnitOfWork& uow, Id activity_id,
-                                    ObjectRef target) const {
-  require_link(uow, {ObjectType::kActivity, activity_id}, target);
-  store::stores(*db_).relations().link_activity(uow, activity_id, target);
+std::vector<store::DealContactLink> RelationService::deals_of(store::UnitOfWork& uow,
+                                                              Id contact_id) const {
+  readable(uow, {ObjectType::kContact, contact_id});
+  return readable_only(uow, store::stores(*db_).relations().deals_of(uow, contact_id),
+                       [](const auto& l) {
+                         return ObjectRef{ObjectType::kDeal, l.deal_id};
+                       });
 }
 
-void RelationService::unlink_activity(store::UnitOfWork& uow, Id activity_id,
+bool RelationService::link_activity(store::UnitOfWork& uow, Id activity_id,
+                                    ObjectRef target) const {
+  require_link(uow, {ObjectType::kActivity, activity_id}, target);
+  return store::stores(*db_).relations().link_activity(uow, activity_id, target);
+}
+
+bool RelationService::unlink_activity(store::UnitOfWork& uow, Id activity_id,
                                       ObjectRef target) const {
   require_link(uow, {ObjectType::kActivity, activity_id}, target);
-  store::stores(*db_).relations().unlink_activity(uow, activity_id, target);
+  return store::stores(*db_).relations().unlink_activity(uow, activity_id, target);
 }
 
 std::vector<ObjectRef> RelationService::activity_targets(store::UnitOfWork& uow,
@@ -133,14 +142,14 @@ std::vector<Id> RelationService::activities_of(store::UnitOfWork& uow, ObjectRef
   });
 }
 
-void RelationService::tag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const {
+bool RelationService::tag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const {
   require_link(uow, target, {ObjectType::kTag, tag_id});
-  store::stores(*db_).relations().tag(uow, tag_id, target);
+  return store::stores(*db_).relations().tag(uow, tag_id, target);
 }
 
-void RelationService::untag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const {
+bool RelationService::untag(store::UnitOfWork& uow, Id tag_id, ObjectRef target) const {
   require_link(uow, target, {ObjectType::kTag, tag_id});
-  store::stores(*db_).relations().untag(uow, tag_id, target);
+  return store::stores(*db_).relations().untag(uow, tag_id, target);
 }
 
 std::vector<Id> RelationService::tags_of(store::UnitOfWork& uow, ObjectRef target) const {

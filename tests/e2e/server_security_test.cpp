@@ -37,6 +37,18 @@ class ServerSecurityTest : public TeamsServerTest {
     own = contact_in(rep_id, east, "Own");
     teammates = contact_in(teammate, east, "Teammates");
     others = contact_in(teammate, west, "Others");
+    east_company = company_in(teammate, east, "East Co");
+    west_company = company_in(teammate, west, "West Co");
+  }
+
+  Id company_in(Id owner, Id team, const std::string& name) {
+    return db().transact([&](store::UnitOfWork& uow) {
+      Company c;
+      c.name = name;
+      c.owner_id = owner;
+      c.team_id = team;
+      return stores(db()).companies().create(uow, c).id;
+    });
   }
 
   Id contact_in(Id owner, Id team, const std::string& last_name) {
@@ -51,8 +63,9 @@ class ServerSecurityTest : public TeamsServerTest {
   // Every row of the tables a refused request could have touched, as text.
   std::string snapshot() {
     std::string out;
-    for (const char* table : {"contacts", "users", "teams", "custom_field_definitions",
-                              "security_user_roles", "security_api_keys", "security_roles"})
+    for (const char* table :
+         {"contacts", "users", "teams", "custom_field_definitions", "security_user_roles",
+          "security_api_keys", "security_roles", "contact_companies", "tag_links"})
       out += scratch().raw(std::string("SELECT COUNT(*) FROM ") + table) + "/";
     const bool sqlite = GetParam() == Backend::kSqlite;
     return out +
@@ -67,6 +80,7 @@ class ServerSecurityTest : public TeamsServerTest {
 
   Id rep_id = 0;
   Id own = 0, teammates = 0, others = 0;
+  Id east_company = 0, west_company = 0;
 };
 BANYAN_ON_BOTH_BACKENDS(ServerSecurityTest);
 
@@ -301,6 +315,70 @@ TEST_P(ServerSecurityTest, EachBuiltInRoleGetsExactlyTheStatusItsGrantsGive) {
         {"read_only", 200},
         {"integration", 200},
         {"none", 404}}},
+      // Links: both ends readable, the owning side (the contact) writable.
+      {"GET",
+       own_path + "/companies",
+       nullptr,
+       {{"admin", 200},
+        {"manager", 200},
+        {"sales_rep", 200},
+        {"read_only", 200},
+        {"integration", 200},
+        {"none", 404}}},
+      {"PUT",
+       own_path + "/companies/" + std::to_string(east_company),
+       nullptr,
+       {{"admin", 200},
+        {"manager", 200},
+        {"sales_rep", 200},
+        {"read_only", 403},
+        {"integration", 200},
+        {"none", 404}}},
+      {"PUT",
+       mate_path + "/companies/" + std::to_string(east_company),
+       nullptr,
+       {{"admin", 200},
+        {"manager", 200},
+        {"sales_rep", 403},
+        {"read_only", 403},
+        {"integration", 200},
+        {"none", 404}}},
+      {"PUT",
+       own_path + "/companies/" + std::to_string(west_company),
+       nullptr,
+       {{"admin", 200},
+        {"manager", 404},
+        {"sales_rep", 404},
+        {"read_only", 403},
+        {"integration", 200},
+        {"none", 404}}},
+      {"DELETE",
+       mate_path + "/companies/" + std::to_string(east_company),
+       nullptr,
+       {{"admin", 200},
+        {"manager", 200},
+        {"sales_rep", 403},
+        {"read_only", 403},
+        {"integration", 200},
+        {"none", 404}}},
+      {"GET",
+       other_path + "/tags",
+       nullptr,
+       {{"admin", 200},
+        {"manager", 404},
+        {"sales_rep", 404},
+        {"read_only", 200},
+        {"integration", 200},
+        {"none", 404}}},
+      {"GET",
+       "/v1/companies/" + std::to_string(west_company) + "/contacts",
+       nullptr,
+       {{"admin", 200},
+        {"manager", 404},
+        {"sales_rep", 404},
+        {"read_only", 200},
+        {"integration", 200},
+        {"none", 404}}},
   };
   // (A manager's new contact with no team named is its own, which its team grant reaches.)
   for (const auto& role : {"none", "read_only", "sales_rep", "manager", "integration", "admin"}) {
@@ -344,6 +422,48 @@ TEST_P(ServerSecurityTest, ListsHoldOnlyWhatTheRoleMayReadAndMaskWhatItMayNotSee
   // Asking for the masked field by name does not unmask it.
   EXPECT_TRUE(
       parsed(as("read_only", "GET", contact_path(own) + "?fields=email"))["email"].is_null());
+}
+
+TEST_P(ServerSecurityTest, LinkedRecordsTheCallerCannotReadLookMissingAndAreLeftOutOfLists) {
+  const std::string own_links = contact_path(own) + "/companies/";
+  for (Id company : {east_company, west_company})
+    ASSERT_EQ(call("PUT", own_links + std::to_string(company)).status, 200);
+  const json listed = parsed(as("sales_rep", "GET", contact_path(own) + "/companies"))["items"];
+  ASSERT_EQ(listed.size(), 1u) << listed.dump();
+  EXPECT_EQ(listed[0]["company_id"], east_company);
+  EXPECT_EQ(parsed(as("integration", "GET", contact_path(own) + "/companies"))["items"].size(), 2u);
+
+  // Another team's company answers as one that does not exist, word for word.
+  const std::string before = snapshot();
+  const Id missing = west_company + 1000;
+  const auto hidden = as("sales_rep", "DELETE", own_links + std::to_string(west_company));
+  const auto absent = as("sales_rep", "DELETE", own_links + std::to_string(missing));
+  expect_problem(hidden, 404, "not_found");
+  expect_problem(absent, 404, "not_found");
+  std::string hidden_detail = parsed(hidden)["detail"];
+  hidden_detail.replace(hidden_detail.find(std::to_string(west_company)),
+                        std::to_string(west_company).size(), std::to_string(missing));
+  EXPECT_EQ(hidden_detail, parsed(absent)["detail"]);
+  expect_problem(as("sales_rep", "PUT", contact_path(own) + "/tags/" + std::to_string(missing)),
+                 404, "not_found");
+  // At create time too: a 422 that reads the same for a hidden and a missing company.
+  const auto hidden_create = as("sales_rep", "POST", "/v1/contacts",
+                                {{"last_name", "New"}, {"companies", {west_company}}});
+  const auto absent_create =
+      as("sales_rep", "POST", "/v1/contacts", {{"last_name", "New"}, {"companies", {missing}}});
+  expect_problem(hidden_create, 422, "validation");
+  expect_problem(absent_create, 422, "validation");
+  EXPECT_EQ(parsed(hidden_create)["field"], "companies[0]");
+  std::string hidden_create_detail = parsed(hidden_create)["detail"];
+  hidden_create_detail.replace(hidden_create_detail.find(std::to_string(west_company)),
+                               std::to_string(west_company).size(), std::to_string(missing));
+  EXPECT_EQ(hidden_create_detail, parsed(absent_create)["detail"]);
+  EXPECT_EQ(snapshot(), before);
+  // The link the rep could not see is still there.
+  EXPECT_EQ(
+      parsed(call("GET", "/v1/companies/" + std::to_string(west_company) + "/contacts"))["items"]
+          .size(),
+      1u);
 }
 
 TEST_P(ServerSecurityTest, EscalationAttemptsAreRefusedAndChangeNothing) {

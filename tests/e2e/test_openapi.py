@@ -379,6 +379,63 @@ def test_actions_answer_as_documented(api, refs):
     api.call("GET", reopen, f"/v1/deals/{deal['id']}/reopen")  # 405
 
 
+def test_relation_routes_answer_as_documented(api, refs):
+    ids = {}
+    for kind in ("companies", "contacts", "leads", "deals", "activities", "tags"):
+        made, _ = api.ok("POST", f"/v1/{kind}", body=new_record(kind, 80, refs))
+        ids[kind] = made["id"]
+    contact, company, deal, activity, tag = (ids["contacts"], ids["companies"], ids["deals"],
+                                             ids["activities"], ids["tags"])
+
+    link = "/v1/contacts/{id}/companies/{company_id}"
+    made, _ = api.ok("PUT", link, f"/v1/contacts/{contact}/companies/{company}", {"primary": True})
+    assert made["changed"] and made["primary"]
+    listed, _ = api.ok("GET", "/v1/contacts/{id}/companies", f"/v1/contacts/{contact}/companies")
+    assert [l["company_id"] for l in listed["items"]] == [company]
+    listed, _ = api.ok("GET", "/v1/companies/{id}/contacts", f"/v1/companies/{company}/contacts")
+    assert [l["contact_id"] for l in listed["items"]] == [contact]
+    api.fails(422, "validation", "PUT", link, f"/v1/contacts/{contact}/companies/{company}", {"primary": "yes"})
+    api.fails(404, "not_found", "PUT", link, f"/v1/contacts/{contact}/companies/999999999", {})
+    gone, _ = api.ok("DELETE", link, f"/v1/contacts/{contact}/companies/{company}")
+    assert gone["changed"]
+    linked, _ = api.ok("POST", "/v1/contacts", body={"last_name": "Linked", "tags": [tag],
+                                                     "companies": [{"id": company, "primary": True}]})
+    listed, _ = api.ok("GET", "/v1/contacts/{id}/companies", f"/v1/contacts/{linked['id']}/companies")
+    assert listed["items"] == [{"contact_id": linked["id"], "company_id": company, "primary": True}]
+    api.fails(422, "validation", "POST", "/v1/contacts", body={"last_name": "X", "tags": [999999999]})
+
+    role = "/v1/deals/{id}/contacts/{contact_id}"
+    made, _ = api.ok("PUT", role, f"/v1/deals/{deal}/contacts/{contact}", {"role": "decision_maker"})
+    assert made["role"] == "decision_maker"
+    listed, _ = api.ok("GET", "/v1/deals/{id}/contacts", f"/v1/deals/{deal}/contacts")
+    assert [l["contact_id"] for l in listed["items"]] == [contact]
+    listed, _ = api.ok("GET", "/v1/contacts/{id}/deals", f"/v1/contacts/{contact}/deals")
+    assert [l["deal_id"] for l in listed["items"]] == [deal]
+    api.fails(422, "validation", "PUT", role, f"/v1/deals/{deal}/contacts/{contact}", {"role": "boss"})
+    api.ok("DELETE", role, f"/v1/deals/{deal}/contacts/{contact}")
+
+    target = "/v1/activities/{id}/targets/{collection}/{target_id}"
+    for kind in ("companies", "contacts", "leads", "deals"):
+        api.ok("PUT", target, f"/v1/activities/{activity}/targets/{kind}/{ids[kind]}")
+        listed, _ = api.ok("GET", f"/v1/{kind}/{{id}}/activities", f"/v1/{kind}/{ids[kind]}/activities")
+        assert listed["items"] == [{"activity_id": activity}]
+    listed, _ = api.ok("GET", "/v1/activities/{id}/targets", f"/v1/activities/{activity}/targets")
+    assert len(listed["items"]) == 4
+    api.fails(404, "no_route", "PUT", target, f"/v1/activities/{activity}/targets/users/1")
+    api.ok("DELETE", target, f"/v1/activities/{activity}/targets/leads/{ids['leads']}")
+
+    for kind in ("companies", "contacts", "leads", "deals", "activities"):
+        tags = f"/v1/{kind}/{{id}}/tags"
+        api.ok("PUT", tags + "/{tag_id}", f"/v1/{kind}/{ids[kind]}/tags/{tag}")
+        listed, _ = api.ok("GET", tags, f"/v1/{kind}/{ids[kind]}/tags")
+        assert listed["items"] == [{"tag_id": tag}]
+    tagged, _ = api.ok("GET", "/v1/tags/{id}/records", f"/v1/tags/{tag}/records")
+    assert len(tagged["items"]) == 6  # and the contact tagged at create time
+    for kind in ("companies", "contacts", "leads", "deals", "activities"):
+        api.ok("DELETE", f"/v1/{kind}/{{id}}/tags/{{tag_id}}", f"/v1/{kind}/{ids[kind]}/tags/{tag}")
+    api.fails(404, "not_found", "GET", "/v1/tags/{id}/records", "/v1/tags/999999999/records")
+
+
 def test_custom_field_routes_answer_as_documented(api):
     base, item = "/v1/custom-fields", "/v1/custom-fields/{id}"
     made, headers = api.ok("POST", base, body={"object_type": "contact", "name": "tier", "label": "Tier",

@@ -220,11 +220,15 @@ TEST_P(BuiltinSagaTest, ALeadIsConvertedAcrossMessages) {
     q.object = ObjectRef{ObjectType::kContact, std::stoull(s.data.at("contact_id"))};
     return stores(db()).audit().query(uow, q);
   });
-  ASSERT_EQ(trail.size(), 1u);
+  // Created, then linked to its company (the link is an entry of its own).
+  ASSERT_EQ(trail.size(), 2u);
   EXPECT_EQ(trail[0].action, "created");
   EXPECT_EQ(trail[0].actor, "system");
   EXPECT_EQ(trail[0].actor_id, std::nullopt);
   EXPECT_EQ(trail[0].origin, "saga lead_conversion #" + std::to_string(id) + " create_contact");
+  EXPECT_EQ(trail[1].action, "linked");
+  EXPECT_EQ(trail[1].actor, "system");
+  EXPECT_EQ(trail[1].changes.find("company." + s.data.at("company_id")), 2u) << trail[1].changes;
 }
 
 // The saga and a direct conversion (LeadConverter::convert) run the same steps: twin leads

@@ -32,7 +32,9 @@ struct BANYAN_EXPORT AuditEntry {
   // with no user and no name: trusted code's (a saga, the CLI, an embedding program).
   std::string actor;
   std::string origin;  // where the request came from (a client address), when given
-  // Records: created, updated, archived, restored, deleted, merged, converted. Access
+  // Records: created, updated, archived, restored, deleted, merged, converted; linked and
+  // unlinked (a link changed: its name, "company.<id>", "contact.<id>", "<type>.<id>" or
+  // "tag.<id>", is the change's field, on the owning record; see store::Relations). Access
   // (on the user): role_assigned, role_revoked, team_joined, team_left, api_key_created,
   // api_key_revoked, identity_linked, identity_unlinked. Custom role definitions (on no
   // record: user 0, the change's field "role.<name>"): role_created, role_updated,
