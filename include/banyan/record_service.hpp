@@ -56,14 +56,19 @@ class BANYAN_EXPORT RecordService {
 
   T get(store::UnitOfWork& uow, Id id) const;
   std::optional<T> find(store::UnitOfWork& uow, Id id) const;
+  // The record with this external id, when there is one the principal may read (a hidden
+  // one is nullopt, as a missing one is).
+  std::optional<T> find_by_external_id(store::UnitOfWork& uow,
+                                       const std::string& external_id) const;
   // Only the records the principal may read.
   store::Page<T> query(store::UnitOfWork& uow, const store::PageRequest& request) const;
   std::uint64_t count(store::UnitOfWork& uow, const store::Filter& filter = {},
                       bool include_archived = false) const;
 
   // A record with no owner becomes the principal's own (when it is a user). Needs create
-  // reaching the record's owner and team.
-  T create(store::UnitOfWork& uow, const T& record) const;
+  // reaching the record's owner and team; with Creation::kSupplied and a created_at or
+  // created_by given, import reaching them too (PermissionDenied naming the field).
+  T create(store::UnitOfWork& uow, const T& record, Creation creation = Creation::kNow) const;
   // Needs update reaching the stored record and, when the owner or team changes, the
   // new place too. A sensitive field the principal cannot see keeps its stored value
   // when it comes back empty.
@@ -81,7 +86,8 @@ class BANYAN_EXPORT RecordService {
   // patch asks for what is stored (nothing written; the principal still needs update).
   WriteResult<T> patch(store::UnitOfWork& uow, Id id, const Patch<T>& patch) const;
   // By patch.values.external_id: a patch of the record with that external id when there
-  // is one, else a create of patch.values and patch.custom.
+  // is one, else a create of patch.values and patch.custom (with patch.creation, checked
+  // as create() checks it, before anything is looked up).
   WriteResult<T> upsert(store::UnitOfWork& uow, const Patch<T>& patch) const;
 
   // The record as it was at `when`, rebuilt from the audit trail, if the principal may
@@ -120,6 +126,9 @@ class BANYAN_EXPORT RecordService {
                     const store::Sort* sort) const;
   // PermissionDenied (external_id) unless the principal reads every record of the type.
   void check_external_id_writer() const;
+  // PermissionDenied naming created_at or created_by when `record` supplies one with
+  // Creation::kSupplied and the principal may not import records standing there.
+  void check_creation(const T& record, Creation creation) const;
 
   const store::Database* db_;
   security::Principal who_;

@@ -190,7 +190,8 @@ void access_schemas(Builder& b) {
       {{"type", enum_schema(ObjectType::kActivity)},
        {"action",
         {{"type", "string"},
-         {"enum", {"read", "create", "update", "delete", "export", "read_sensitive", "admin"}}}},
+         {"enum",
+          {"read", "create", "update", "delete", "export", "read_sensitive", "admin", "import"}}}},
        {"scope", {{"type", "string"}, {"enum", {"none", "own", "team", "all"}}}}},
       {"type", "action", "scope"});
   schemas["Role"] = object_of({{"name", {{"type", "string"}}},

@@ -2,6 +2,7 @@
 // duplicates, moving and reopening deals, a deal's stage history.
 #include "api_context.hpp"
 #include "openapi.hpp"
+#include "references.hpp"
 
 namespace banyan::rest {
 
@@ -10,7 +11,8 @@ namespace {
 using namespace openapi;
 
 // POST /v1/leads/{id}/convert {"company_id"?, "deal"?: {"pipeline_id", "stage_id",
-// "title"?, "amount"?, "expected_close"?, "contact_role"?}}
+// "title"?, "amount"?, "expected_close"?, "contact_role"?}}; the ids may be keys
+// (references.hpp), the stage by name within the deal's pipeline.
 HttpResponse convert_lead(ApiContext& api, RouteCall& c) {
   const Who& who = c.principal();
   const Id lead_id = c.id();
@@ -18,8 +20,9 @@ HttpResponse convert_lead(ApiContext& api, RouteCall& c) {
   only_keys(body, {"company_id", "deal"});
   store::LeadConversion req;
   req.lead_id = lead_id;
+  std::optional<RecordKey> company, pipeline, stage;
   if (body.contains("company_id") && !body["company_id"].is_null())
-    req.company_id = body_id(body, "company_id");
+    company = record_key(body["company_id"], "company_id");
   if (body.contains("deal") && !body["deal"].is_null()) {
     const json& d = body["deal"];
     if (!d.is_object()) throw ValidationError("deal: must be an object", "deal");
@@ -29,11 +32,12 @@ HttpResponse convert_lead(ApiContext& api, RouteCall& c) {
     // The deal's own fields read as a deal's, so they are checked the same way.
     Deal shape;
     json fields = json::object();
-    for (const char* k : {"pipeline_id", "stage_id", "title", "amount", "expected_close"})
+    for (const char* k : {"title", "amount", "expected_close"})
       if (d.contains(k)) fields[k] = d[k];
     apply_json(shape, fields);
-    deal.pipeline_id = shape.pipeline_id;
-    deal.stage_id = shape.stage_id;
+    if (d.contains("pipeline_id")) pipeline = record_key(d["pipeline_id"], "deal.pipeline_id");
+    if (d.contains("stage_id"))
+      stage = record_key(d["stage_id"], "deal.stage_id", /*by_name=*/true);
     deal.title = shape.title;
     deal.amount = shape.amount;
     deal.expected_close = shape.expected_close;
@@ -45,7 +49,15 @@ HttpResponse convert_lead(ApiContext& api, RouteCall& c) {
     req.deal = deal;
   }
   return api.write(c, [&](store::UnitOfWork& uow) {
-    const auto done = api.engine.convert_lead(uow, who, req);
+    Resolver resolver(uow, api.engine, who);
+    store::LeadConversion given = req;
+    if (company) given.company_id = resolver.id(ObjectType::kCompany, *company, "company_id");
+    if (given.deal && pipeline)
+      given.deal->pipeline_id = resolver.id(ObjectType::kPipeline, *pipeline, "deal.pipeline_id");
+    if (given.deal && stage)
+      given.deal->stage_id =
+          resolver.id(ObjectType::kStage, *stage, "deal.stage_id", given.deal->pipeline_id);
+    const auto done = api.engine.convert_lead(uow, who, given);
     return json_response(200, json{{"lead", to_json(done.lead)},
                                    {"contact", to_json(done.contact)},
                                    {"company", to_json(done.company)},
@@ -67,44 +79,56 @@ HttpResponse merge(ApiContext& api, RouteCall& c,
   req.type = T::kType;
   req.survivor = survivor;
   if (!body.contains("losers") || !body["losers"].is_array() || body["losers"].empty())
-    throw ValidationError("losers: a list of one or more record ids is required", "losers");
-  for (const json& id : body["losers"]) {
-    if (!id.is_number_unsigned() || id.get<std::uint64_t>() == 0)
-      throw ValidationError("losers: record ids are positive integers", "losers");
-    req.losers.push_back(id.get<std::uint64_t>());
-  }
+    throw ValidationError("losers: a list of one or more records is required", "losers");
+  std::vector<RecordKey> losers;
+  for (std::size_t i = 0; i < body["losers"].size(); ++i)
+    losers.push_back(record_key(body["losers"][i], "losers[" + std::to_string(i) + "]"));
+  std::vector<std::pair<std::string, RecordKey>> winners;
   if (body.contains("winners")) {
     if (!body["winners"].is_object())
-      throw ValidationError("winners: an object of field name to record id", "winners");
-    const json& winners = body["winners"];
-    for (auto it = winners.begin(); it != winners.end(); ++it) {
-      const std::string& field = it.key();
-      const json& id = it.value();
-      if (!id.is_number_unsigned())
-        throw ValidationError("winners." + field + ": a record id", "winners." + field);
-      req.winners[field] = id.get<std::uint64_t>();
-    }
+      throw ValidationError("winners: an object of field name to record", "winners");
+    for (const auto& [field, key] : body["winners"].items())
+      winners.emplace_back(field, record_key(key, "winners." + field));
   }
   return api.write(c, [&](store::UnitOfWork& uow) {
-    const auto done = api.engine.merge(uow, who, req);
+    Resolver resolver(uow, api.engine, who);
+    store::MergeRequest given = req;
+    for (std::size_t i = 0; i < losers.size(); ++i)
+      given.losers.push_back(resolver.id(T::kType, losers[i], "losers[" + std::to_string(i) + "]"));
+    for (const auto& [field, key] : winners)
+      given.winners[field] = resolver.id(T::kType, key, "winners." + field);
+    const auto done = api.engine.merge(uow, who, given);
     return json_response(
         200, json{{"survivor", to_json(repo.get(uow, done.survivor))}, {"merged", done.merged}});
   });
 }
 
 // POST /v1/deals/{id}/stage {"stage_id"} (If-Match optional): a patch of the stage, so
-// the status follows its kind. POST /v1/deals/{id}/reopen {"stage_id"?}.
+// the status follows its kind. POST /v1/deals/{id}/reopen {"stage_id"?}. The stage may be
+// a key (references.hpp), by name within the deal's pipeline.
 HttpResponse move_deal(ApiContext& api, RouteCall& c, bool reopen) {
   const Who& who = c.principal();
   const Id deal_id = c.id();
   const HttpRequest& r = c.request;
   const json body = reopen && r.body.empty() ? json::object() : api.body_object(r);
   only_keys(body, {"stage_id"});
-  std::optional<Id> stage;
-  if (!reopen || (body.contains("stage_id") && !body["stage_id"].is_null()))
-    stage = body_id(body, "stage_id");
+  std::optional<RecordKey> key;
+  if (!reopen || (body.contains("stage_id") && !body["stage_id"].is_null())) {
+    if (!body.contains("stage_id"))
+      throw ValidationError("stage_id: a stage is required", "stage_id");
+    key = record_key(body["stage_id"], "stage_id", /*by_name=*/true);
+  }
   const auto expected = if_match(r);
   return api.write(c, [&](store::UnitOfWork& uow) {
+    std::optional<Id> stage;
+    if (key) {
+      Resolver resolver(uow, api.engine, who);
+      const auto pipeline = [&]() -> std::optional<Id> {
+        if (key->name.empty()) return std::nullopt;
+        return api.engine.deals(who).get(uow, deal_id).pipeline_id;
+      };
+      stage = resolver.id(ObjectType::kStage, *key, "stage_id", pipeline());
+    }
     if (reopen)
       return record_response(200, api.engine.reopen_deal(uow, who, deal_id, stage, expected));
     Patch<Deal> patch;

@@ -1,9 +1,9 @@
 // The routes of every record type: list, create, get (as of a time), patch, delete,
 // history, archive and restore, batch and upsert, each with its OpenAPI operation.
 #include "api_context.hpp"
-#include "create_links.hpp"
 #include "openapi.hpp"
 #include "record_query.hpp"
+#include "references.hpp"
 
 namespace banyan::rest {
 
@@ -50,16 +50,35 @@ HttpResponse list(ApiContext& api, const RecordService<T>& repo, const RouteCall
   return out;
 }
 
+// The pipeline of the stored deal `find` finds, for a stage named in a patch of it; no
+// function for other types.
+template <typename T, typename Find>
+std::function<std::optional<Id>()> stored_pipeline(const RecordService<T>& repo,
+                                                   store::UnitOfWork& uow, Find find) {
+  if constexpr (std::is_same_v<T, Deal>) {
+    return [&repo, &uow, find]() -> std::optional<Id> {
+      const auto stored = find(repo, uow);
+      return stored ? std::optional<Id>(stored->pipeline_id) : std::nullopt;
+    };
+  } else {
+    return {};
+  }
+}
+
 template <typename T>
 HttpResponse create(ApiContext& api, const RecordService<T>& repo, const std::string& base,
                     const RouteCall& c) {
   T record;
   json body = api.body_object(c.request);
   const CreateLinks links = take_links(T::kType, body);
+  const References refs = take_references<T>(body, /*creating=*/true);
   apply_json(record, body);
   return api.write(c, [&](store::UnitOfWork& uow) {
-    T created = repo.create(uow, record);
-    link_created(uow, api.engine.relations(c.principal()), {T::kType, created.id}, links);
+    Resolver resolver(uow, api.engine, c.principal());
+    T given = record;
+    resolve(resolver, refs, given);
+    T created = repo.create(uow, given, refs.creation());
+    link_created(resolver, {T::kType, created.id}, links);
     HttpResponse out = record_response(201, created);
     out.headers.emplace_back("Location", "/v1/" + base + "/" + std::to_string(created.id));
     return out;
@@ -85,10 +104,18 @@ HttpResponse get(ApiContext& api, const RecordService<T>& repo, const RouteCall&
 template <typename T>
 HttpResponse patch(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
   const Id id = c.id();
-  Patch<T> patch = patch_of<T>(api.body_object(c.request));
+  json body = api.body_object(c.request);
+  const References refs = take_references<T>(body, /*creating=*/false);
+  Patch<T> patch = patch_of<T>(body);
   patch.expected_version = if_match(c.request);
   return api.write(c, [&](store::UnitOfWork& uow) {
-    return record_response(200, repo.patch(uow, id, patch).record);
+    Resolver resolver(uow, api.engine, c.principal());
+    Patch<T> given = patch;
+    resolve(resolver, refs, given.values, &given.fields, /*pipeline_given=*/false,
+            stored_pipeline(repo, uow, [id](const RecordService<T>& r, store::UnitOfWork& u) {
+              return r.find(u, id);
+            }));
+    return record_response(200, repo.patch(uow, id, given).record);
   });
 }
 
@@ -166,11 +193,13 @@ HttpResponse batch(ApiContext& api, const RecordService<T>& repo, const RouteCal
   const json& items = batch_items(body);
   std::vector<T> records;
   std::vector<CreateLinks> links;
+  std::vector<References> refs;
   for (std::size_t i = 0; i < items.size(); ++i) {
     try {
       T record;
       json item = items[i];
       links.push_back(item.is_object() ? take_links(T::kType, item) : CreateLinks{});
+      refs.push_back(item.is_object() ? take_references<T>(item, true) : References{});
       apply_json(record, item);
       records.push_back(std::move(record));
     } catch (const ValidationError& e) {
@@ -178,11 +207,14 @@ HttpResponse batch(ApiContext& api, const RecordService<T>& repo, const RouteCal
     }
   }
   return api.write(c, [&](store::UnitOfWork& uow) {
+    Resolver resolver(uow, api.engine, c.principal());
     json made = json::array();
     for (std::size_t i = 0; i < records.size(); ++i) {
       try {
-        const T created = repo.create(uow, records[i]);
-        link_created(uow, api.engine.relations(c.principal()), {T::kType, created.id}, links[i]);
+        T given = records[i];
+        resolve(resolver, refs[i], given);
+        const T created = repo.create(uow, given, refs[i].creation());
+        link_created(resolver, {T::kType, created.id}, links[i]);
         made.push_back(to_json(created));
       } catch (const Error& e) {
         at_item(i, e);
@@ -207,13 +239,17 @@ HttpResponse upsert(ApiContext& api, const RecordService<T>& repo, const std::st
   const json body = api.body_object(c.request);
   const bool single = !body.contains("items");
   std::vector<Patch<T>> patches;
+  std::vector<References> refs;
   const json one = json::array({body});
   const json& items = single ? one : batch_items(body);
   for (std::size_t i = 0; i < items.size(); ++i) {
     try {
-      Patch<T> patch = patch_of<T>(items[i]);
+      json item = items[i];
+      refs.push_back(item.is_object() ? take_references<T>(item, true) : References{});
+      Patch<T> patch = patch_of<T>(item);
       if (!patch.values.external_id)
         throw ValidationError("external_id: an upsert needs one", "external_id");
+      patch.creation = refs.back().creation();
       patches.push_back(std::move(patch));
     } catch (const ValidationError& e) {
       if (single) throw;
@@ -221,8 +257,20 @@ HttpResponse upsert(ApiContext& api, const RecordService<T>& repo, const std::st
     }
   }
   return api.write(c, [&](store::UnitOfWork& uow) {
+    Resolver resolver(uow, api.engine, c.principal());
+    // An item's references resolved; a stage by name is looked for in the pipeline of the
+    // deal with the item's external id when the item names none.
+    const auto resolved = [&](std::size_t i) {
+      Patch<T> given = patches[i];
+      const std::string key = *given.values.external_id;
+      resolve(resolver, refs[i], given.values, &given.fields, /*pipeline_given=*/false,
+              stored_pipeline(repo, uow, [key](const RecordService<T>& r, store::UnitOfWork& u) {
+                return r.find_by_external_id(u, key);
+              }));
+      return given;
+    };
     if (single) {
-      const auto done = repo.upsert(uow, patches.front());
+      const auto done = repo.upsert(uow, resolved(0));
       const bool created = done.outcome == WriteOutcome::kCreated;
       HttpResponse out = json_response(created ? 201 : 200, upsert_json(done));
       out.headers.emplace_back("ETag", "\"" + std::to_string(done.record.version) + "\"");
@@ -234,7 +282,7 @@ HttpResponse upsert(ApiContext& api, const RecordService<T>& repo, const std::st
     std::size_t counts[3] = {0, 0, 0};
     for (std::size_t i = 0; i < patches.size(); ++i) {
       try {
-        const auto done = repo.upsert(uow, patches[i]);
+        const auto done = repo.upsert(uow, resolved(i));
         ++counts[static_cast<int>(done.outcome)];
         results.push_back(upsert_json(done));
       } catch (const Error& e) {
@@ -266,12 +314,16 @@ void record_schemas(const Kind<T>& k, Builder& b) {
   schemas[name + "Selection"]["description"] = "The fields asked for with `fields`, and id";
   schemas[name + "Input"] = {
       {"type", "object"}, {"properties", input}, {"additionalProperties", false}};
+  document_references(schemas[name + "Input"]);
   json create = schemas[name + "Input"];
-  if (document_create_links(T::kType, create)) schemas[name + "Create"] = create;
+  document_create_links(T::kType, create);
+  document_creation(create);
+  schemas[name + "Create"] = create;
   schemas[name + "Patch"] = schemas[name + "Input"];
   schemas[name + "Patch"]["properties"]["custom"] =
       nullable(schemas[name + "Input"]["properties"]["custom"]);
   json keyed = schemas[name + "Input"];
+  document_creation(keyed);
   keyed["required"] = {"external_id"};
   schemas[name + "Upsert"] = keyed;
   const json outcome = {{"type", "string"}, {"enum", {"created", "updated", "unchanged"}}};
@@ -336,11 +388,11 @@ std::string patch_description(const std::string& one) {
          one + " at its current version.";
 }
 
-// What a create takes: the record's writable fields, and the links it may ask for.
+// What a create takes: the record's writable fields, the links it may ask for and a
+// migration's created_at and created_by.
 template <typename T>
 std::string create_schema(const Kind<T>& k) {
-  json probe = json::object();
-  return k.name + (document_create_links(T::kType, probe) ? "Create" : "Input");
+  return k.name + "Create";
 }
 
 template <typename T>

@@ -4,8 +4,8 @@
 // RelationService's: both ends readable (404 as if missing otherwise), the owning side
 // writable (403); the event and the audit entry of a change are in its transaction.
 #include "api_context.hpp"
-#include "create_links.hpp"
 #include "openapi.hpp"
+#include "references.hpp"
 
 namespace banyan::rest {
 
@@ -230,12 +230,6 @@ const json* link_list(const json& body, const char* name) {
   return &*it;
 }
 
-Id listed_id(const json& value, const std::string& where) {
-  if (!value.is_number_unsigned() || value.get<std::uint64_t>() == 0)
-    throw ValidationError(where + ": must be a record id (a positive integer)", where);
-  return value.get<Id>();
-}
-
 std::string at(const char* name, std::size_t i) {
   return std::string(name) + "[" + std::to_string(i) + "]";
 }
@@ -247,7 +241,7 @@ CreateLinks take_links(ObjectType type, json& body) {
   if (takes_tags(type)) {
     if (const json* tags = link_list(body, "tags")) {
       for (std::size_t i = 0; i < tags->size(); ++i)
-        links.tags.push_back(listed_id((*tags)[i], at("tags", i)));
+        links.tags.push_back(record_key((*tags)[i], at("tags", i)));
       body.erase("tags");
     }
   }
@@ -258,17 +252,20 @@ CreateLinks take_links(ObjectType type, json& body) {
         const json& item = (*companies)[i];
         const std::string where = at("companies", i);
         if (!item.is_object()) {
-          links.companies.emplace_back(listed_id(item, where), false);
+          links.companies.emplace_back(record_key(item, where), false);
           continue;
         }
-        only_keys(item, {"id", "primary"}, where + ".");
-        if (!item.contains("id")) throw ValidationError(where + ".id: is required", where + ".id");
-        const auto primary = item.find("primary");
-        if (primary != item.end() && !primary->is_boolean())
-          throw ValidationError(where + ".primary: must be true or false", where + ".primary");
-        const bool is_primary = primary != item.end() && primary->get<bool>();
+        only_keys(item, {"id", "external_id", "primary"}, where + ".");
+        json key = item;
+        bool is_primary = false;
+        if (const auto primary = key.find("primary"); primary != key.end()) {
+          if (!primary->is_boolean())
+            throw ValidationError(where + ".primary: must be true or false", where + ".primary");
+          is_primary = primary->get<bool>();
+          key.erase(primary);
+        }
         primaries += is_primary ? 1 : 0;
-        links.companies.emplace_back(listed_id(item["id"], where + ".id"), is_primary);
+        links.companies.emplace_back(record_key(key, where), is_primary);
       }
       if (primaries > 1)
         throw ValidationError("companies: at most one primary company", "companies");
@@ -278,8 +275,9 @@ CreateLinks take_links(ObjectType type, json& body) {
   return links;
 }
 
-void link_created(store::UnitOfWork& uow, const RelationService& relations, ObjectRef record,
-                  const CreateLinks& links) {
+void link_created(Resolver& resolver, ObjectRef record, const CreateLinks& links) {
+  store::UnitOfWork& uow = resolver.uow();
+  const RelationService relations = resolver.engine().relations(resolver.principal());
   auto each = [&](const char* name, std::size_t i, const std::function<void()>& link) {
     try {
       link();
@@ -289,10 +287,13 @@ void link_created(store::UnitOfWork& uow, const RelationService& relations, Obje
   };
   for (std::size_t i = 0; i < links.companies.size(); ++i) {
     const auto& link = links.companies[i];
-    each("companies", i, [&] { relations.link_company(uow, record.id, link.first, link.second); });
+    const Id company = resolver.id(ObjectType::kCompany, link.first, at("companies", i));
+    each("companies", i, [&] { relations.link_company(uow, record.id, company, link.second); });
   }
-  for (std::size_t i = 0; i < links.tags.size(); ++i)
-    each("tags", i, [&] { relations.tag(uow, links.tags[i], record); });
+  for (std::size_t i = 0; i < links.tags.size(); ++i) {
+    const Id tag = resolver.id(ObjectType::kTag, links.tags[i], at("tags", i));
+    each("tags", i, [&] { relations.tag(uow, tag, record); });
+  }
 }
 
 bool document_create_links(ObjectType type, json& schema) {
@@ -301,14 +302,16 @@ bool document_create_links(ObjectType type, json& schema) {
   {
     properties["tags"] = {{"type", "array"},
                           {"maxItems", 100},
-                          {"items", id_schema()},
+                          {"items", reference_schema()},
                           {"description", "Tags to put on the new record (each <type>.tagged)"}};
   }
   if (type == ObjectType::kContact) {
     const json item = {
         {"anyOf",
-         {id_schema(),
-          object_of({{"id", id_schema()}, {"primary", {{"type", "boolean"}}}}, {"id"})}}};
+         {id_schema(), object_of({{"id", id_schema()}, {"primary", {{"type", "boolean"}}}}, {"id"}),
+          object_of({{"external_id", {{"type", "string"}, {"minLength", 1}}},
+                     {"primary", {{"type", "boolean"}}}},
+                    {"external_id"})}}};
     properties["companies"] = {{"type", "array"},
                                {"maxItems", 100},
                                {"items", item},

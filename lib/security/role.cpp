@@ -8,7 +8,7 @@
 namespace banyan::security {
 namespace {
 
-constexpr std::array<std::pair<Action, std::string_view>, 7> kActionNames{{
+constexpr std::array<std::pair<Action, std::string_view>, 8> kActionNames{{
     {Action::kRead, "read"},
     {Action::kCreate, "create"},
     {Action::kUpdate, "update"},
@@ -16,6 +16,7 @@ constexpr std::array<std::pair<Action, std::string_view>, 7> kActionNames{{
     {Action::kExport, "export"},
     {Action::kReadSensitive, "read_sensitive"},
     {Action::kAdmin, "admin"},
+    {Action::kImport, "import"},
 }};
 constexpr std::array<std::pair<Scope, std::string_view>, 4> kScopeNames{{
     {Scope::kNone, "none"},
@@ -84,7 +85,7 @@ const std::vector<Role>& built_in_roles() {
     using enum Action;
     return std::vector<Role>{
         admin_role(),
-        make_role("manager", "Their teams' CRM records: every action but administration",
+        make_role("manager", "Their teams' CRM records: every action but administration and import",
                   {{kRead, Scope::kTeam},
                    {kCreate, Scope::kTeam},
                    {kUpdate, Scope::kTeam},
@@ -103,12 +104,14 @@ const std::vector<Role>& built_in_roles() {
         make_role("read_only", "Reads every CRM record, sensitive fields masked",
                   {{kRead, Scope::kAll}}, Scope::kAll),
         make_role("integration",
-                  "Reads, creates, updates and exports every CRM record; deletes nothing",
+                  "Reads, creates, updates, exports and imports every CRM record; deletes "
+                  "nothing",
                   {{kRead, Scope::kAll},
                    {kCreate, Scope::kAll},
                    {kUpdate, Scope::kAll},
                    {kExport, Scope::kAll},
-                   {kReadSensitive, Scope::kAll}},
+                   {kReadSensitive, Scope::kAll},
+                   {kImport, Scope::kAll}},
                   Scope::kAll),
     };
   }();

@@ -227,6 +227,18 @@ std::optional<T> RecordService<T>::find(store::UnitOfWork& uow, Id id) const {
 }
 
 template <typename T>
+std::optional<T> RecordService<T>::find_by_external_id(store::UnitOfWork& uow,
+                                                       const std::string& external_id) const {
+  auto record = store::stores(*db_).records<T>().find_by_external_id(uow, external_id);
+  if (!record) return std::nullopt;
+  if (!policy_->allows(who_, Action::kRead, T::kType, scope_of(*record))) {
+    if (hooks_.denied) hooks_.denied(who_, ObjectRef{T::kType, record->id});
+    return std::nullopt;
+  }
+  return masked(uow, std::move(*record));
+}
+
+template <typename T>
 store::Page<T> RecordService<T>::query(store::UnitOfWork& uow,
                                        const store::PageRequest& request) const {
   const auto scope = policy_->list_scope(who_, Action::kRead, T::kType);
@@ -254,15 +266,30 @@ std::uint64_t RecordService<T>::count(store::UnitOfWork& uow, const store::Filte
 }
 
 template <typename T>
-T RecordService<T>::create(store::UnitOfWork& uow, const T& record) const {
+void RecordService<T>::check_creation(const T& record, Creation creation) const {
+  if (creation != Creation::kSupplied) return;
+  const char* field = record.created_at != Timestamp{} ? "created_at"
+                      : record.created_by              ? "created_by"
+                                                       : nullptr;
+  if (field == nullptr || policy_->allows(who_, Action::kImport, T::kType, scope_of(record)))
+    return;
+  throw PermissionDenied(std::string(field) + ": " + who_.name + " may not import " +
+                             std::string(to_string(T::kType)) +
+                             " records (set created_at or created_by)",
+                         field);
+}
+
+template <typename T>
+T RecordService<T>::create(store::UnitOfWork& uow, const T& record, Creation creation) const {
   T r = record;
   if constexpr (kOwnedByCreator<T>) {
     if (!r.owner_id && who_.user_id) r.owner_id = who_.user_id;
   }
   policy_->require(who_, Action::kCreate, T::kType, scope_of(r));
+  check_creation(r, creation);
   if (r.external_id) check_external_id_writer();
   check_references(uow, r, nullptr, Action::kCreate);
-  return masked(uow, store::stores(*db_).records<T>().create(uow, r));
+  return masked(uow, store::stores(*db_).records<T>().create(uow, r, creation));
 }
 
 template <typename T>
@@ -383,10 +410,11 @@ WriteResult<T> RecordService<T>::upsert(store::UnitOfWork& uow, const Patch<T>& 
   if (!patch.values.external_id)
     throw ValidationError("external_id: upsert needs an external id", "external_id");
   check_external_id_writer();  // so every record with an external id is readable here
+  check_creation(patch.values, patch.creation);
   const auto existing =
       store::stores(*db_).records<T>().find_by_external_id(uow, *patch.values.external_id);
   if (existing) return this->patch(uow, existing->id, patch);
-  return {create(uow, banyan::detail::created_from(patch)), WriteOutcome::kCreated};
+  return {create(uow, banyan::detail::created_from(patch), patch.creation), WriteOutcome::kCreated};
 }
 
 template <typename T>

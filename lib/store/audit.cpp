@@ -181,8 +181,9 @@ json payload_diff(const json& before, const json& after) {
 }
 
 void audit_change(UnitOfWork::Impl& uow, std::string action, ObjectRef object, const json& before,
-                  const json& after, std::int64_t at) {
+                  const json& after, std::int64_t at, std::string detail) {
   PendingAudit p;
+  p.detail = std::move(detail);
   p.at = at != 0 ? at : micros(now_micros(*uow.db));
   p.action = std::move(action);
   p.object = object;

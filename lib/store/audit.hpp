@@ -18,9 +18,10 @@ nlohmann::json payload_diff(const nlohmann::json& before, const nlohmann::json& 
 // Notes a write of `object` for the audit trail: `before` and `after` are its payloads
 // (row_payload), null where it did not exist. `at` (µs) is the write's time, the record's
 // updated_at where it has one, so that reading it as of that time finds this write; 0:
-// now.
+// now. `detail` says more of the write (a create's supplied created_at).
 void audit_change(UnitOfWork::Impl& uow, std::string action, ObjectRef object,
-                  const nlohmann::json& before, const nlohmann::json& after, std::int64_t at = 0);
+                  const nlohmann::json& before, const nlohmann::json& after, std::int64_t at = 0,
+                  std::string detail = {});
 
 // With an audit key, keys the trail from its next entry on if it is not keyed yet, or
 // checks that it is keyed with this key (Unavailable if not). Called by Database::open.

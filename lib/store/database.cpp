@@ -168,8 +168,8 @@ const char* Session::insert_ignore() const noexcept {
 }
 
 void Session::audit(std::string action, ObjectRef object, const nlohmann::json& before,
-                    const nlohmann::json& after, std::int64_t at) {
-  detail::audit_change(uow_, std::move(action), object, before, after, at);
+                    const nlohmann::json& after, std::int64_t at, std::string detail) {
+  detail::audit_change(uow_, std::move(action), object, before, after, at, std::move(detail));
 }
 
 UnitOfWork::UnitOfWork(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

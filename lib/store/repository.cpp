@@ -145,16 +145,38 @@ nlohmann::json payload_of(UnitOfWork& uow, const RowOf<T>& row) {
 }
 
 // Appends "<type>.<what>" with the record as it now is, and notes for the audit trail
-// what changed since `before` (its payload; null for a new record).
+// what changed since `before` (its payload; null for a new record), with `detail`.
 template <typename T>
 void record_event(UnitOfWork& uow, const RowOf<T>& row, const char* what,
-                  const nlohmann::json& before) {
+                  const nlohmann::json& before, std::string detail = {}) {
   nlohmann::json after = payload_of<T>(uow, row);
-  Session(uow).audit(what, {T::kType, row.id}, before, after, row.updated_at);
+  Session(uow).audit(what, {T::kType, row.id}, before, after, row.updated_at, std::move(detail));
   detail::append_event(uow, std::string(to_string(T::kType)) + "." + what, {T::kType, row.id},
                        row.version, after);
   if constexpr (requires { Entity<T>::after_event(uow, row, before, after); })
     Entity<T>::after_event(uow, row, before, after);
+}
+
+// Keeps the creation `given` supplies on a new row (Creation::kSupplied): created_at when
+// set, not after `now`; created_by when set, an existing user. What was kept, for the
+// audit entry ("supplied created_at, created_by"); empty when nothing was.
+template <typename T>
+std::string keep_supplied(UnitOfWork& uow, const T& given, std::int64_t now, RowOf<T>& row) {
+  std::string kept;
+  if (given.created_at != Timestamp{}) {
+    if (detail::micros(given.created_at) > now)
+      throw ValidationError("created_at: may not be in the future", "created_at");
+    row.created_at = detail::micros(given.created_at);
+    kept = "created_at";
+  }
+  if (given.created_by) {
+    if (!Rows<User>::find(Session(uow).tx(), *given.created_by))
+      throw ValidationError("created_by: no user with id " + std::to_string(*given.created_by),
+                            "created_by");
+    row.created_by = detail::column(given.created_by);
+    kept += kept.empty() ? "created_by" : ", created_by";
+  }
+  return kept.empty() ? kept : "supplied " + kept;
 }
 
 // Writes `row` (in its stored form, whose version is the one read), with its event, and
@@ -262,7 +284,7 @@ std::optional<RowOf<T>> row_by_external_id(UnitOfWork& uow, const std::string& e
 }  // namespace
 
 template <typename T>
-T Repository<T>::create(UnitOfWork& uow, const T& given) const {
+T Repository<T>::create(UnitOfWork& uow, const T& given, Creation creation) const {
   Session session(uow);
   RowOf<T> row;
   if constexpr (requires(T & record) { Entity<T>::reconcile(session, nullptr, record, nullptr); }) {
@@ -280,10 +302,12 @@ T Repository<T>::create(UnitOfWork& uow, const T& given) const {
   row.created_by = detail::column(uow.actor());
   row.updated_by = detail::column(uow.actor());
   row.archived_at = nullptr;
+  const std::string supplied =
+      creation == Creation::kSupplied ? keep_supplied(uow, given, now, row) : std::string();
   if constexpr (requires { Entity<T>::before_create(row); }) Entity<T>::before_create(row);
   seal<T>(uow, row, nullptr);
   Rows<T>::insert(session.tx(), row);
-  record_event<T>(uow, row, "created", nullptr);
+  record_event<T>(uow, row, "created", nullptr, supplied);
   detail::open_row<T>(Session(uow).database(), row);
   reindex<T>(uow, row, /*fresh=*/true);
   if constexpr (requires { Entity<T>::after_write(uow, &row, row); })
@@ -405,7 +429,7 @@ WriteResult<T> Repository<T>::upsert(UnitOfWork& uow, const Patch<T>& patch) con
     throw ValidationError("external_id: upsert needs an external id", "external_id");
   if (auto stored = row_by_external_id<T>(uow, *patch.values.external_id))
     return patch_stored<T>(uow, *stored, patch);
-  return {create(uow, banyan::detail::created_from(patch)), WriteOutcome::kCreated};
+  return {create(uow, banyan::detail::created_from(patch), patch.creation), WriteOutcome::kCreated};
 }
 
 template <typename T>

@@ -30,8 +30,9 @@ class Repository {
   explicit Repository(detail::DatabaseState* db) noexcept : db_(db) {}
 
   // Stores a new record. Ignores the id, version, timestamps and archived_at it is
-  // given; returns the stored record with those set (version 1).
-  T create(UnitOfWork& uow, const T& record) const;
+  // given (created_at and created_by are kept where given with Creation::kSupplied);
+  // returns the stored record with those set (version 1).
+  T create(UnitOfWork& uow, const T& record, Creation creation = Creation::kNow) const;
   // The record, archived or not; NotFound if there is none with this id.
   T get(UnitOfWork& uow, Id id) const;
   std::optional<T> find(UnitOfWork& uow, Id id) const;

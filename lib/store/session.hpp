@@ -44,7 +44,7 @@ class Session {
   }
   // Notes a write of `object` for the audit trail (store/audit.hpp, audit_change).
   void audit(std::string action, ObjectRef object, const nlohmann::json& before,
-             const nlohmann::json& after, std::int64_t at = 0);
+             const nlohmann::json& after, std::int64_t at = 0, std::string detail = {});
   // Runs `done` once this unit of work has committed, not at all when it rolls back: for
   // what others may only see after the commit (a cache of what it changed dropped).
   // `done` must not throw.

@@ -192,7 +192,7 @@ TEST_P(ServerRelationsTest, ARecordIsLinkedAtCreateTimeInTheSameTransaction) {
           "tags[0]");
   refused("POST", "/v1/contacts", {{"last_name", "X"}, {"tags", "vip"}}, 422, "validation", "tags");
   refused("POST", "/v1/contacts", {{"last_name", "X"}, {"companies", {{{"primary", true}}}}}, 422,
-          "validation", "companies[0].id");
+          "validation", "companies[0]");
   // Leads have no companies to link.
   refused("POST", "/v1/leads", {{"last_name", "X"}, {"companies", {engines["id"]}}}, 422,
           "validation", "companies");

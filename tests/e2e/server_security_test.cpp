@@ -170,6 +170,14 @@ TEST_P(ServerSecurityTest, EachBuiltInRoleGetsExactlyTheStatusItsGrantsGive) {
   const std::string own_path = contact_path(own), mate_path = contact_path(teammates),
                     other_path = contact_path(others);
   const json new_contact = {{"first_name", "New"}, {"last_name", "Contact"}};
+  json migrated = new_contact;  // with the history a legacy system gave it
+  migrated["created_at"] = "2019-05-01T09:30:00Z";
+  json linked_by_key = new_contact;  // to another team's company, by its external id
+  linked_by_key["companies"] = {{{"external_id", "west-co"}}};
+  ASSERT_EQ(
+      call("PATCH", "/v1/companies/" + std::to_string(west_company), {{"external_id", "west-co"}})
+          .status,
+      200);
   const std::vector<Case> cases = {
       {"GET",
        "/v1/contacts",
@@ -222,6 +230,26 @@ TEST_P(ServerSecurityTest, EachBuiltInRoleGetsExactlyTheStatusItsGrantsGive) {
        {{"admin", 201},
         {"manager", 201},
         {"sales_rep", 201},
+        {"read_only", 403},
+        {"integration", 201},
+        {"none", 403}}},
+      // Only those who may import keep a legacy created_at.
+      {"POST",
+       "/v1/contacts",
+       migrated,
+       {{"admin", 201},
+        {"manager", 403},
+        {"sales_rep", 403},
+        {"read_only", 403},
+        {"integration", 201},
+        {"none", 403}}},
+      // A record named by external id is found only among those the caller may read.
+      {"POST",
+       "/v1/contacts",
+       linked_by_key,
+       {{"admin", 201},
+        {"manager", 422},
+        {"sales_rep", 422},
         {"read_only", 403},
         {"integration", 201},
         {"none", 403}}},
@@ -459,6 +487,22 @@ TEST_P(ServerSecurityTest, LinkedRecordsTheCallerCannotReadLookMissingAndAreLeft
                                std::to_string(west_company).size(), std::to_string(missing));
   EXPECT_EQ(hidden_create_detail, parsed(absent_create)["detail"]);
   EXPECT_EQ(snapshot(), before);
+  // By external id, the same: a hidden company's key reads as one that names nothing.
+  ASSERT_EQ(
+      call("PATCH", "/v1/companies/" + std::to_string(west_company), {{"external_id", "west-co"}})
+          .status,
+      200);
+  const std::string keyed_before = snapshot();
+  const auto hidden_key = as("sales_rep", "POST", "/v1/contacts",
+                             {{"last_name", "New"}, {"companies", {{{"external_id", "west-co"}}}}});
+  const auto absent_key = as("sales_rep", "POST", "/v1/contacts",
+                             {{"last_name", "New"}, {"companies", {{{"external_id", "nope-co"}}}}});
+  expect_problem(hidden_key, 422, "validation");
+  expect_problem(absent_key, 422, "validation");
+  std::string hidden_key_detail = parsed(hidden_key)["detail"];
+  hidden_key_detail.replace(hidden_key_detail.find("west-co"), 7, "nope-co");
+  EXPECT_EQ(hidden_key_detail, parsed(absent_key)["detail"]);
+  EXPECT_EQ(snapshot(), keyed_before);
   // The link the rep could not see is still there.
   EXPECT_EQ(
       parsed(call("GET", "/v1/companies/" + std::to_string(west_company) + "/contacts"))["items"]

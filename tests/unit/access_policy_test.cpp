@@ -49,6 +49,7 @@ TEST(AccessPolicy, ManagerActsOnItsTeamsCrmRecordsAndOnlyReadsUsersTeamsAndPipel
   for (Action action : {kRead, kCreate, kUpdate, kDelete, kExport, kReadSensitive})
     EXPECT_EQ(reach(policy, manager, action, ObjectType::kContact), "yynyn") << to_string(action);
   EXPECT_EQ(reach(policy, manager, kAdmin, ObjectType::kContact), "nnnnn");
+  EXPECT_EQ(reach(policy, manager, kImport, ObjectType::kContact), "nnnnn") << "no backdating";
   EXPECT_EQ(reach(policy, manager, kRead, ObjectType::kUser), "yyyyy");
   EXPECT_EQ(reach(policy, manager, kUpdate, ObjectType::kUser), "nnnnn");
   EXPECT_EQ(reach(policy, manager, kAdmin, ObjectType::kUser), "nnnnn") << "no role changes";
@@ -62,6 +63,7 @@ TEST(AccessPolicy, SalesRepReadsItsTeamsRecordsButChangesAndSeesSensitiveFieldsO
   for (Action action : {kCreate, kUpdate, kDelete, kReadSensitive})
     EXPECT_EQ(reach(policy, rep, action, ObjectType::kDeal), "ynnyn") << to_string(action);
   EXPECT_EQ(reach(policy, rep, kExport, ObjectType::kDeal), "nnnnn");
+  EXPECT_EQ(reach(policy, rep, kImport, ObjectType::kDeal), "nnnnn");
   EXPECT_EQ(reach(policy, rep, kAdmin, ObjectType::kUser), "nnnnn");
   EXPECT_EQ(reach(policy, rep, kUpdate, ObjectType::kTeam), "nnnnn") << "may not join another team";
 }
@@ -70,14 +72,14 @@ TEST(AccessPolicy, ReadOnlyReadsEverythingAndChangesNothing) {
   const AccessPolicy policy;
   const auto reader = user_with({"read_only"});
   EXPECT_EQ(reach(policy, reader, kRead, ObjectType::kLead), "yyyyy");
-  for (Action action : {kCreate, kUpdate, kDelete, kExport, kReadSensitive, kAdmin})
+  for (Action action : {kCreate, kUpdate, kDelete, kExport, kReadSensitive, kAdmin, kImport})
     EXPECT_EQ(reach(policy, reader, action, ObjectType::kLead), "nnnnn") << to_string(action);
 }
 
 TEST(AccessPolicy, IntegrationReadsWritesAndExportsButNeverDeletesOrAdministers) {
   const AccessPolicy policy;
   const auto service = user_with({"integration"});
-  for (Action action : {kRead, kCreate, kUpdate, kExport, kReadSensitive})
+  for (Action action : {kRead, kCreate, kUpdate, kExport, kReadSensitive, kImport})
     EXPECT_EQ(reach(policy, service, action, ObjectType::kCompany), "yyyyy") << to_string(action);
   EXPECT_EQ(reach(policy, service, kDelete, ObjectType::kCompany), "nnnnn");
   EXPECT_EQ(reach(policy, service, kAdmin, ObjectType::kCompany), "nnnnn");

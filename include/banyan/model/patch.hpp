@@ -24,6 +24,14 @@ enum class WriteOutcome {
 // "created", "updated", "unchanged".
 BANYAN_EXPORT std::string_view to_string(WriteOutcome outcome) noexcept;
 
+// Where a new record's created_at and created_by come from.
+enum class Creation {
+  kNow,       // the store's clock and the unit of work's actor: every create's default
+  kSupplied,  // the record's own where set (data migrated from another system: a time not
+              // in the future, an existing user), the rest as kNow. Needs the import
+              // action; the audit entry says which were supplied.
+};
+
 template <typename T>
 struct WriteResult {
   T record;  // as stored after the write (or as it was, when unchanged)
@@ -49,6 +57,9 @@ struct Patch {
   CustomFields custom;
   // When set, the stored record must be at this version, else Conflict("version").
   std::optional<std::uint64_t> expected_version;
+  // For an upsert that creates: kSupplied keeps values.created_at and values.created_by.
+  // An update leaves the stored ones as they are.
+  Creation creation = Creation::kNow;
 
   // Names `field`, whose value the caller sets in `values`:
   //   Patch<Contact> p; p.values.title = "Countess"; p.name("title");

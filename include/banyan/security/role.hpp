@@ -24,10 +24,13 @@ enum class Action {
   // Manage the type itself: custom field definitions; for users, their roles and API
   // keys; for teams, their members.
   kAdmin,
+  // Create records with the history another system gave them: created_at and created_by
+  // as supplied (data migrated from a legacy CRM). The audit entry says they were.
+  kImport,
 };
 inline constexpr Action kAllActions[] = {Action::kRead,   Action::kCreate, Action::kUpdate,
                                          Action::kDelete, Action::kExport, Action::kReadSensitive,
-                                         Action::kAdmin};
+                                         Action::kAdmin,  Action::kImport};
 
 // Which records of the type a grant reaches, each wider than the one before: none, those
 // the principal owns, those owned by or assigned to one of the principal's teams, all.
@@ -67,7 +70,8 @@ struct BANYAN_EXPORT Role {
 //                deletes and sees the sensitive fields of only the ones they own;
 //   read_only    reads every CRM record, sensitive fields masked;
 //   integration  reads, creates, updates and exports every CRM record with its
-//                sensitive fields; deletes nothing, administers nothing.
+//                sensitive fields, and imports them (keeps a migration's created_at and
+//                created_by); deletes nothing, administers nothing.
 BANYAN_EXPORT const std::vector<Role>& built_in_roles();
 BANYAN_EXPORT std::optional<Role> find_built_in_role(std::string_view name);
 

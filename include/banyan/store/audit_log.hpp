@@ -46,8 +46,10 @@ struct BANYAN_EXPORT AuditEntry {
   // values sealed when encryption at rest is on: history() opens them), custom fields as
   // "custom.<name>". "{}" for a denial.
   std::string changes;
-  std::string detail;  // a denial: what was refused, and why
-  std::string hash;    // hex SHA-256 of the previous entry's hash and this entry
+  // A denial: what was refused, and why. A create that kept a migration's history:
+  // "supplied created_at, created_by" (those it kept).
+  std::string detail;
+  std::string hash;  // hex SHA-256 of the previous entry's hash and this entry
 };
 
 struct BANYAN_EXPORT AuditQuery {
