@@ -33,6 +33,7 @@
 #include "banyan/store/lead_converter.hpp"
 #include "banyan/store/outbox.hpp"
 #include "banyan/store/request_log.hpp"
+#include "banyan/store/search.hpp"
 
 namespace banyan {
 
@@ -191,6 +192,17 @@ class BANYAN_EXPORT Engine {
   RelationService relations(const security::Principal& who);
   // Custom field definitions: read with their type, changed by its administrators.
   CustomFieldService custom_fields(const security::Principal& who);
+
+  // Full-text search (store/search.hpp) as `who` may see it: hits only on records it may
+  // read, and on a record whose sensitive fields it may not see, only when every word of
+  // the query is found (as a prefix, ignoring ASCII case) in the fields it does see, so a
+  // search cannot probe for a hidden email. `request.types` empty: every searchable type
+  // `who` reads (PermissionDenied("types") when it reads none); a named type it may not
+  // read is PermissionDenied("types"), one that is not searchable ValidationError("types").
+  // Best first; fewer than `request.limit` hits when hidden records crowd the best ones
+  // (four times the limit are looked at).
+  std::vector<store::SearchHit> search(store::UnitOfWork& uow, const security::Principal& who,
+                                       const store::SearchRequest& request);
 
   // Appends an application's own event about `subject` to the outbox in `uow`: relayed in
   // order with the library's events when `uow` commits, gone if it rolls back. `subject`

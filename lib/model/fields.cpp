@@ -137,7 +137,8 @@ std::span<const FieldDescriptor<Deal>> standard_fields<Deal>() {
       {"title", &Deal::title, kCallerField | kRequired},
       {"pipeline_id", &Deal::pipeline_id, kCallerField},
       {"stage_id", &Deal::stage_id, kCallerField},
-      // Filtering and sorting on money (both parts at once) is not built yet.
+      // Filters and sorts by its parts (amount, amount.currency): the REST query reader maps
+      // them to the store's two columns (lib/rest/record_query.cpp).
       {"amount", &Deal::amount, kWritable | kMergeable},
       {"expected_close", &Deal::expected_close, kCallerField},
       {"company_id", &Deal::company_id, kCallerField},

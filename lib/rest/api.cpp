@@ -222,16 +222,25 @@ void ApiContext::log_error(const char* event, const std::string& error) {
   report(LogEvent(LogLevel::kError, event).with("error", error));
 }
 
+namespace {
+constexpr std::pair<const char*, ObjectType> kCollections[] = {
+    {"users", ObjectType::kUser},         {"teams", ObjectType::kTeam},
+    {"tags", ObjectType::kTag},           {"companies", ObjectType::kCompany},
+    {"contacts", ObjectType::kContact},   {"leads", ObjectType::kLead},
+    {"pipelines", ObjectType::kPipeline}, {"stages", ObjectType::kStage},
+    {"deals", ObjectType::kDeal},         {"activities", ObjectType::kActivity}};
+}  // namespace
+
 std::optional<ObjectType> type_of_collection(const std::string& name) {
-  static constexpr std::pair<const char*, ObjectType> kCollections[] = {
-      {"users", ObjectType::kUser},         {"teams", ObjectType::kTeam},
-      {"tags", ObjectType::kTag},           {"companies", ObjectType::kCompany},
-      {"contacts", ObjectType::kContact},   {"leads", ObjectType::kLead},
-      {"pipelines", ObjectType::kPipeline}, {"stages", ObjectType::kStage},
-      {"deals", ObjectType::kDeal},         {"activities", ObjectType::kActivity}};
   for (const auto& [collection, type] : kCollections)
     if (name == collection) return type;
   return std::nullopt;
+}
+
+std::string collection_of(ObjectType type) {
+  for (const auto& [collection, t] : kCollections)
+    if (t == type) return collection;
+  return {};
 }
 
 // One JSON line, written without building a JSON object or calling printf (they were 7%

@@ -74,6 +74,8 @@ class ApiContext {
 
 // Object types by their collection's name in paths ("contacts").
 std::optional<ObjectType> type_of_collection(const std::string& name);
+// The collection of a record type, the other way: "contacts".
+std::string collection_of(ObjectType type);
 
 // The installation's administration as the request's principal: Engine::admin refuses
 // (403) anyone but an administrator.

@@ -20,10 +20,15 @@ json list_of(const json& items) {
   return object_of({{"items", {{"type", "array"}, {"items", items}}}}, {"items"});
 }
 json time_schema() { return {{"type", "string"}, {"format", "date-time"}}; }
-json page_of(const json& item) {
-  return object_of(
+json page_of(const json& item, bool with_total) {
+  json page = object_of(
       {{"items", {{"type", "array"}, {"items", item}}}, {"next", {{"type", {"string", "null"}}}}},
       {"items", "next"});
+  if (with_total)
+    page["properties"]["total"] = {{"type", "integer"},
+                                   {"minimum", 0},
+                                   {"description", "With count=true: every matching record"}};
+  return page;
 }
 
 namespace {
@@ -123,9 +128,18 @@ Builder::Builder() {
         {{"type", "integer"}, {"minimum", 1}, {"maximum", 200}, {"default", 50}});
   param("cursor", "query", "The `next` of the previous page", {{"type", "string"}});
   param("sort", "query", "A field to sort by; a leading - sorts descending", {{"type", "string"}});
-  param("fields", "query", "Comma-separated fields to return (id always comes)",
+  param("fields", "query",
+        "Comma-separated fields to return (id always comes): standard fields, `custom` or "
+        "`custom.<name>`; an unknown name is a 422",
         {{"type", "string"}});
   param("include_archived", "query", "Archived records too",
+        {{"type", "boolean"}, {"default", false}});
+  param("count", "query",
+        "Also answer `total`, the number of records the filter matches that the caller may "
+        "read: a COUNT in the same read as the page. Cheap when the filter names an indexed "
+        "field (id, external_id, a contact's or lead's email, a contact's last_name, a "
+        "company's domain, a deal's stage_id) and the caller reads every record of the type; "
+        "otherwise (owner and team scopes are not indexed) it scans the type's table",
         {{"type", "boolean"}, {"default", false}});
 }
 

@@ -25,7 +25,7 @@ json object_of(const json& properties, const json& required);
 // {"items": [item, ...]}
 json list_of(const json& items);
 // {"items": [...], "next": cursor or null}: a page.
-json page_of(const json& item);
+json page_of(const json& item, bool with_total = false);
 
 // The document being built: its components and paths.
 class Builder {

@@ -286,15 +286,34 @@ json to_json(const T& record) {
   return out;
 }
 
+namespace {
+bool named(const std::vector<std::string>& fields, std::string_view name) {
+  return std::find(fields.begin(), fields.end(), name) != fields.end();
+}
+
+// Only the custom values `fields` names as "custom.<name>" (all of them when it names
+// "custom"); null when it names none.
+template <typename T>
+json selected_custom(const T& record, const std::vector<std::string>& fields,
+                     const JsonField<T>& custom) {
+  if (named(fields, "custom")) return custom.get(record);
+  json out;
+  for (const auto& field : fields) {
+    if (field.rfind("custom.", 0) != 0) continue;
+    if (out.is_null()) out = json::object();
+    const auto value = record.custom.find(field.substr(7));
+    if (value != record.custom.end()) out[value->first] = custom_value_json(value->second);
+  }
+  return out;
+}
+}  // namespace
+
 template <typename T>
 json to_json(const T& record, const std::vector<std::string>& fields) {
   if (fields.empty()) return to_json(record);
-  json out = json::object();
-  out["id"] = record.id;
-  for (const auto& f : json_fields<T>())
-    if (std::find(fields.begin(), fields.end(), f.name) != fields.end())
-      out[f.name] = f.get(record);
-  return out;
+  std::string text;
+  append_json_text(record, fields, text);
+  return json::parse(text);
 }
 
 template <typename T>
@@ -304,15 +323,21 @@ void append_json_text(const T& record, const std::vector<std::string>& fields, s
   out += '{';
   bool first = true;
   for (const auto& f : json_fields<T>()) {
-    if (!fields.empty() && f.name != "id" &&
-        std::find(fields.begin(), fields.end(), f.name) == fields.end())
+    json value;
+    if (fields.empty() || f.name == "id" || named(fields, f.name)) {
+      value = f.get(record);
+    } else if (f.name == "custom") {
+      value = selected_custom(record, fields, f);
+      if (value.is_null()) continue;
+    } else {
       continue;
+    }
     if (!first) out += ',';
     first = false;
     out += '"';
     out += f.name;
     out += "\":";
-    append_json_value(f.get(record), out);
+    append_json_value(value, out);
   }
   out += '}';
 }

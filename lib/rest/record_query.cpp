@@ -1,6 +1,7 @@
 #include "record_query.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace banyan::rest {
 
@@ -53,11 +54,33 @@ FieldKind custom_kind(CustomFieldType type) {
   }
 }
 
+// Money filters and sorts by its parts, which the store keeps in two columns: "amount"
+// and "amount.minor_units" are the minor units, "amount.currency" the currency code.
+// Minor units compare across currencies as numbers; pair them with a currency
+// (`amount.currency=EUR&amount[gt]=100000`) for a meaningful bound.
+struct MoneyPart {
+  const char* name;
+  const char* column;  // the store's field
+  FieldKind kind;
+};
+constexpr MoneyPart kMoneyParts[] = {{"amount", "amount_minor", FieldKind::kInteger},
+                                     {"amount.minor_units", "amount_minor", FieldKind::kInteger},
+                                     {"amount.currency", "currency", FieldKind::kText}};
+
+template <typename T>
+const MoneyPart* money_part(const std::string& name) {
+  if constexpr (std::is_same_v<T, Deal>) {
+    for (const auto& part : kMoneyParts)
+      if (name == part.name) return &part;
+  }
+  return nullptr;
+}
+
 template <typename T>
 store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& query,
                         const std::vector<JsonField<T>>& custom) {
-  static constexpr std::string_view kReserved[]{"limit", "cursor", "sort", "fields",
-                                                "include_archived"};
+  static constexpr std::string_view kReserved[]{"limit",  "cursor",           "sort",
+                                                "fields", "include_archived", "count"};
   store::Filter filter;
   bool any = false;
   for (const auto& [key, value] : query) {
@@ -69,37 +92,47 @@ store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& 
       name = key.substr(0, bracket);
       op = key.substr(bracket + 1, key.size() - bracket - 2);
     }
-    const auto& fields = name.rfind("custom.", 0) == 0 ? custom : json_fields<T>();
-    auto f = std::find_if(fields.begin(), fields.end(),
-                          [&](const JsonField<T>& x) { return x.name == name; });
-    if (f == fields.end()) throw ValidationError(name + ": no such field to filter on", name);
-    if (!f->filterable) throw ValidationError(name + ": cannot be filtered on", name);
+    JsonField<T> part;  // a money part, read as its kind
+    const JsonField<T>* f = &part;
+    std::string column = name;  // the store's name for it
+    if (const MoneyPart* money = money_part<T>(name)) {
+      part.name = name;
+      part.kind = money->kind;
+      column = money->column;
+    } else {
+      const auto& fields = name.rfind("custom.", 0) == 0 ? custom : json_fields<T>();
+      auto found = std::find_if(fields.begin(), fields.end(),
+                                [&](const JsonField<T>& x) { return x.name == name; });
+      if (found == fields.end()) throw ValidationError(name + ": no such field to filter on", name);
+      if (!found->filterable) throw ValidationError(name + ": cannot be filtered on", name);
+      f = &*found;
+    }
     store::Filter c;
     if (op == "eq")
-      c = store::Filter::eq(name, filter_value(*f, value));
+      c = store::Filter::eq(column, filter_value(*f, value));
     else if (op == "ne")
-      c = store::Filter::ne(name, filter_value(*f, value));
+      c = store::Filter::ne(column, filter_value(*f, value));
     else if (op == "lt")
-      c = store::Filter::lt(name, filter_value(*f, value));
+      c = store::Filter::lt(column, filter_value(*f, value));
     else if (op == "le")
-      c = store::Filter::le(name, filter_value(*f, value));
+      c = store::Filter::le(column, filter_value(*f, value));
     else if (op == "gt")
-      c = store::Filter::gt(name, filter_value(*f, value));
+      c = store::Filter::gt(column, filter_value(*f, value));
     else if (op == "ge")
-      c = store::Filter::ge(name, filter_value(*f, value));
+      c = store::Filter::ge(column, filter_value(*f, value));
     else if (op == "contains")
-      c = store::Filter::contains(name, value);
+      c = store::Filter::contains(column, value);
     else if (op == "starts_with")
-      c = store::Filter::starts_with(name, value);
+      c = store::Filter::starts_with(column, value);
     else if (op == "in") {
       std::vector<store::Value> values;
       for (const auto& v : split(value, ',')) values.push_back(filter_value(*f, v));
       if (values.empty()) throw ValidationError(name + ": [in] needs at least one value", name);
-      c = store::Filter::in(name, values);
+      c = store::Filter::in(column, values);
     } else if (op == "is_null") {
       if (value != "true" && value != "false")
         throw ValidationError(name + ": [is_null] takes true or false", name);
-      c = value == "true" ? store::Filter::is_null(name) : !store::Filter::is_null(name);
+      c = value == "true" ? store::Filter::is_null(column) : !store::Filter::is_null(column);
     } else {
       throw ValidationError(key + ": unknown operator '" += op + "'", key);
     }
@@ -124,6 +157,7 @@ store::PageRequest page_request(const CustomFieldService& fields, store::UnitOfW
   if (auto sort = query_value(t, "sort")) {
     req.sort.descending = !sort->empty() && (*sort)[0] == '-';
     req.sort.field = req.sort.descending ? sort->substr(1) : *sort;
+    if (const MoneyPart* money = money_part<T>(req.sort.field)) req.sort.field = money->column;
     for (const auto& f : json_fields<T>())
       if (f.name == req.sort.field && !f.sortable)
         throw ValidationError(f.name + ": cannot be sorted on", "sort");
@@ -147,9 +181,34 @@ store::PageRequest page_request(const CustomFieldService& fields, store::UnitOfW
   return req;
 }
 
+template <typename T>
+std::vector<std::string> selected_fields(const CustomFieldService& fields, store::UnitOfWork& uow,
+                                         const Target& t) {
+  const auto given = query_value(t, "fields");
+  if (!given) return {};
+  std::vector<std::string> names = split(*given, ',');
+  if (names.empty()) throw ValidationError("fields: name one field or more", "fields");
+  std::optional<std::vector<CustomFieldDefinition>> custom;  // read when a name needs it
+  for (const auto& name : names) {
+    bool known = false;
+    if (name.rfind("custom.", 0) == 0) {
+      if (!custom) custom = fields.list(uow, T::kType);
+      for (const auto& d : *custom) known = known || "custom." + d.name == name;
+    } else {
+      for (const auto& f : json_fields<T>()) known = known || f.name == name;
+    }
+    if (!known)
+      throw ValidationError(
+          "fields: " + std::string(to_string(T::kType)) + " has no field '" + name + "'", "fields");
+  }
+  return names;
+}
+
 #define BANYAN_PAGE_REQUEST(T)                                                               \
   template store::PageRequest page_request<T>(const CustomFieldService&, store::UnitOfWork&, \
-                                              const Target&);
+                                              const Target&);                                \
+  template std::vector<std::string> selected_fields<T>(const CustomFieldService&,            \
+                                                       store::UnitOfWork&, const Target&);
 BANYAN_PAGE_REQUEST(User)
 BANYAN_PAGE_REQUEST(Team)
 BANYAN_PAGE_REQUEST(Tag)

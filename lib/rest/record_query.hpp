@@ -15,4 +15,11 @@ template <typename T>
 store::PageRequest page_request(const CustomFieldService& fields, store::UnitOfWork& uow,
                                 const Target& t);
 
+// The fields a `fields=a,b,custom.tier` parameter selects (empty: every field): standard
+// field names, "custom" (every custom value) and "custom.<name>" of the custom fields of T
+// defined now. ValidationError naming "fields" for any other name, as for a filter.
+template <typename T>
+std::vector<std::string> selected_fields(const CustomFieldService& fields, store::UnitOfWork& uow,
+                                         const Target& t);
+
 }  // namespace banyan::rest

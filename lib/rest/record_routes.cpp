@@ -24,16 +24,26 @@ struct Kind {
   }
 };
 
-std::vector<std::string> fields_of(const Target& t) {
-  if (auto f = query_value(t, "fields")) return split(*f, ',');
-  return {};
+// Whether a list asks for its total (`count=true`).
+bool counts(const Target& t) {
+  const auto given = query_value(t, "count");
+  if (given && *given != "true" && *given != "false")
+    throw ValidationError("count: true or false", "count");
+  return given == "true";
 }
 
 template <typename T>
 HttpResponse list(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
-  const auto fields = fields_of(c.target);
+  std::vector<std::string> fields;
+  std::optional<std::uint64_t> total;
+  const bool counting = counts(c.target);
   auto page = api.db.read([&](store::UnitOfWork& uow) {
-    return repo.query(uow, page_request<T>(api.engine.custom_fields(c.principal()), uow, c.target));
+    const CustomFieldService custom = api.engine.custom_fields(c.principal());
+    fields = selected_fields<T>(custom, uow, c.target);
+    const store::PageRequest request = page_request<T>(custom, uow, c.target);
+    // In the same read as the page, so the two agree.
+    if (counting) total = repo.count(uow, request.filter, request.include_archived);
+    return repo.query(uow, request);
   });
   HttpResponse out;
   out.body = "{\"items\":[";
@@ -46,6 +56,7 @@ HttpResponse list(ApiContext& api, const RecordService<T>& repo, const RouteCall
     append_json_string(*page.next_cursor, out.body);
   else
     out.body += "null";
+  if (total) out.body += ",\"total\":" + std::to_string(*total);
   out.body += '}';
   return out;
 }
@@ -89,15 +100,17 @@ HttpResponse create(ApiContext& api, const RecordService<T>& repo, const std::st
 template <typename T>
 HttpResponse get(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
   const Id id = c.id();
-  const auto fields = fields_of(c.target);
+  std::optional<Timestamp> at;
   if (auto when = query_value(c.target, "as_of")) {
-    const auto at = query_time(*when);
+    at = query_time(*when);
     if (!at) throw ValidationError("as_of: an RFC 3339 time, e.g. 2026-11-29T12:00:00Z", "as_of");
-    return record_response(
-        200, api.db.read([&](store::UnitOfWork& uow) { return repo.as_of(uow, id, *at); }), fields);
   }
-  return record_response(
-      200, api.db.read([&](store::UnitOfWork& uow) { return repo.get(uow, id); }), fields);
+  std::vector<std::string> fields;
+  T record = api.db.read([&](store::UnitOfWork& uow) {
+    fields = selected_fields<T>(api.engine.custom_fields(c.principal()), uow, c.target);
+    return at ? repo.as_of(uow, id, *at) : repo.get(uow, id);
+  });
+  return record_response(200, record, fields);
 }
 
 // JSON Merge Patch: what the body names changes, the rest stays.
@@ -342,14 +355,19 @@ void document_list(const Kind<T>& k, json& o) {
   std::string filterable;
   for (const auto& f : json_fields<T>())
     if (f.filterable) filterable += (filterable.empty() ? "" : ", ") + f.name;
+  if constexpr (std::is_same_v<T, Deal>)
+    filterable +=
+        ", amount (or amount.minor_units: the minor units; pair it with "
+        "amount.currency) and amount.currency, which also sort";
   o["description"] =
       "Filters: `field=value` or `field[op]=value` with op one of eq, ne, lt, le, gt, ge, "
       "contains, starts_with, in (comma-separated), is_null (true or false); every condition "
       "must hold. Filterable: " +
       filterable + ", and custom fields as `custom.<name>`, typed by their definition.";
-  Builder::params(o, {"limit", "cursor", "sort", "fields", "include_archived"});
+  Builder::params(o, {"limit", "cursor", "sort", "fields", "include_archived", "count"});
   const json selected = {{"anyOf", {schema_ref(k.name), schema_ref(k.name + "Selection")}}};
-  o["responses"]["200"] = Builder::ok("A page; `next` is null on the last", page_of(selected));
+  o["responses"]["200"] =
+      Builder::ok("A page; `next` is null on the last", page_of(selected, /*with_total=*/true));
 }
 
 template <typename T>

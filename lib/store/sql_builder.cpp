@@ -158,7 +158,16 @@ struct Target {
   std::string name;  // as the caller wrote it, for errors
   bool text = false;
   std::function<island::SqlParam(const Value&)> param;
+  island::Backend backend = island::Backend::kSqlite;
 };
+
+// The SQL function that folds a text's case for contains and starts_with: MariaDB's
+// LOWER() (Unicode's mappings under the binary collation), and on SQLite banyan_fold(),
+// which every connection registers (store/odb/database.cxx), since SQLite's own lower()
+// knows only ASCII.
+const char* case_fold(island::Backend backend) {
+  return backend == island::Backend::kSqlite ? "banyan_fold" : "LOWER";
+}
 
 void compare(island::SqlFragment& out, const Target& t, const Filter::Node& n) {
   const std::string& col = t.sql;
@@ -188,9 +197,11 @@ void compare(island::SqlFragment& out, const Target& t, const Filter::Node& n) {
       const auto* s = n.values.empty() ? nullptr : std::get_if<std::string>(&n.values[0]);
       if (s == nullptr) bad(t.name, "expects a text value");
       check_text(t.name, *s);
-      out.text("(" + col + " LIKE ");
+      // Case-insensitive, as people search; eq, in and the rest stay exact.
+      const std::string fold = case_fold(t.backend);
+      out.text("(" + fold + "(" + col + ") LIKE " + fold + "(");
       out.param(text_param((n.op == Op::kContains ? "%" : "") + like_escape(*s) + "%"));
-      out.text(" ESCAPE '!')");
+      out.text(") ESCAPE '!')");
       return;
     }
     default:
@@ -397,10 +408,11 @@ void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter, QueryC
       custom_contains_sql(out, ctx.backend(), table, def, *s);
       return;
     }
-    compare(out,
-            Target{expr, n.field, text_like(def.type),
-                   [&def, &n](const Value& v) { return custom_param(def, n.field, v); }},
-            n);
+    compare(
+        out,
+        Target{expr, n.field, text_like(def.type),
+               [&def, &n](const Value& v) { return custom_param(def, n.field, v); }, ctx.backend()},
+        n);
     return;
   }
   const FieldDef<Row>& f = field(n.field);
@@ -410,7 +422,7 @@ void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter, QueryC
   }
   compare(out,
           Target{column(table, f.name), std::string(f.name), f.type == FieldType::kText,
-                 [&f](const Value& v) { return to_param(f, v); }},
+                 [&f](const Value& v) { return to_param(f, v); }, ctx.backend()},
           n);
 }
 

@@ -614,6 +614,20 @@ def test_only_the_public_operations_answer_without_valid_credentials(api):
                 assert headers["www-authenticate"].startswith("Bearer realm=\"banyan\""), headers
 
 
+def test_search_and_list_options_answer_as_documented(api, refs):
+    made, _ = api.ok("POST", "/v1/contacts", body={"first_name": "Searchable", "last_name": "Person"})
+    hits, _ = api.ok("GET", "/v1/search", "/v1/search?q=searchable&types=contacts&limit=5")
+    assert [h["id"] for h in hits["items"]] == [made["id"]]
+    assert hits["items"][0]["path"] == f"/v1/contacts/{made['id']}"
+    api.fails(422, "validation", "GET", "/v1/search", "/v1/search")
+    api.fails(422, "validation", "GET", "/v1/search", "/v1/search?q=x&types=users")
+    page, _ = api.ok("GET", "/v1/contacts", "/v1/contacts?count=true&limit=1&first_name[contains]=SEARCHABLE")
+    assert page["total"] == 1 and len(page["items"]) == 1
+    picked, _ = api.ok("GET", "/v1/contacts", "/v1/contacts?fields=last_name&last_name=Person")
+    assert all(set(item) == {"id", "last_name"} for item in picked["items"])
+    api.fails(422, "validation", "GET", "/v1/contacts", "/v1/contacts?fields=nope")
+
+
 def test_every_documented_operation_answered_successfully(api):
     # Runs last (pytest keeps file order): every operation the document lists was called
     # above and answered 2xx as documented.

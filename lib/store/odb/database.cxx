@@ -1,10 +1,14 @@
 // Opening databases, Banyan's pool as ODB's connection factory, transactions, errors.
 #include <sqlite3.h>
 
+#include <locale.h>
+#include <wctype.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -153,6 +157,63 @@ int wait_for_write_lock(void*, int tries) {
   return 1;
 }
 
+// Appends code point `c` to `out` as UTF-8.
+void append_utf8(std::uint32_t c, std::string& out) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+// banyan_fold(text): the text in lower case by Unicode's simple mappings (glibc's C.UTF-8
+// tables; ASCII alone if that locale is missing), as MariaDB's LOWER() folds it, for
+// case-insensitive contains and starts_with. Bytes that are not UTF-8 stay as they are.
+void fold_case(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  const unsigned char* s = sqlite3_value_text(argv[0]);
+  const int n = sqlite3_value_bytes(argv[0]);
+  std::string out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n;) {
+    const unsigned char lead = s[i];
+    if (lead < 0x80) {
+      out += static_cast<char>(lead >= 'A' && lead <= 'Z' ? lead + ('a' - 'A') : lead);
+      ++i;
+      continue;
+    }
+    const int len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+    std::uint32_t c = lead & (len == 2 ? 0x1Fu : len == 3 ? 0x0Fu : 0x07u);
+    bool whole = len != 0 && i + len <= n;
+    for (int k = 1; whole && k < len; ++k) {
+      whole = (s[i + k] & 0xC0) == 0x80;
+      c = (c << 6) | (s[i + k] & 0x3Fu);
+    }
+    if (!whole) {
+      out += static_cast<char>(lead);
+      ++i;
+      continue;
+    }
+    append_utf8(utf8 != static_cast<locale_t>(0)
+                    ? static_cast<std::uint32_t>(towlower_l(static_cast<wint_t>(c), utf8))
+                    : c,
+                out);
+    i += len;
+  }
+  sqlite3_result_text(ctx, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
+}
+
 }  // namespace
 
 // Checkpoints SQLite's write-ahead log on a thread of its own. SQLite's automatic
@@ -281,6 +342,9 @@ class SqliteFactory final : public PoolFactory<odb::sqlite::connection_factory, 
     sqlite_exec(h, "PRAGMA synchronous=NORMAL");
     sqlite_exec(h, "PRAGMA foreign_keys=ON");
     sqlite_exec(h, "PRAGMA case_sensitive_like=ON");
+    sqlite3_create_function_v2(h, "banyan_fold", 1,
+                               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                               &fold_case, nullptr, nullptr, nullptr);
     if (checkpointer_ != nullptr) sqlite3_wal_hook(h, &WalCheckpointer::on_commit, checkpointer_);
     return c.release();
   }
