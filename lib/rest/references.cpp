@@ -70,9 +70,9 @@ std::optional<Id> by_external_id(Resolver& r, ObjectType type, const std::string
 }  // namespace
 
 RecordKey record_key(const json& value, const std::string& place, bool by_name) {
-  const std::string expected = std::string("a record id (a positive integer), {\"id\": n} or ") +
-                               "{\"external_id\": \"...\"}" +
-                               (by_name ? " or {\"name\": \"...\"}" : "");
+  const std::string expected = std::string(R"(a record id (a positive integer), {"id": n} or )") +
+                               R"({"external_id": "..."})" +
+                               (by_name ? R"( or {"name": "..."})" : "");
   RecordKey key;
   if (value.is_number_unsigned() && value.get<std::uint64_t>() != 0) {
     key.id = value.get<Id>();
@@ -216,9 +216,12 @@ void document_creation(json& schema) {
       "For migrated data: the user who created it, by id or external id. Needs the import action";
 }
 
+// T names a type in a declaration, where parentheses cannot go.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BANYAN_RESOLVE(T)                                                                     \
   template void resolve<T>(Resolver&, const References&, T&, std::vector<std::string>*, bool, \
                            const std::function<std::optional<Id>()>&);
+// NOLINTEND(bugprone-macro-parentheses)
 BANYAN_RESOLVE(User)
 BANYAN_RESOLVE(Team)
 BANYAN_RESOLVE(Tag)
