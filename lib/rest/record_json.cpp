@@ -306,14 +306,26 @@ json selected_custom(const T& record, const std::vector<std::string>& fields,
   }
   return out;
 }
+
+// Field f's value when `fields` selects it (every field when empty; id always), else
+// nullopt.
+template <typename T>
+std::optional<json> selected(const T& record, const std::vector<std::string>& fields,
+                             const JsonField<T>& f) {
+  if (fields.empty() || f.name == "id" || named(fields, f.name)) return f.get(record);
+  if (f.name != "custom") return std::nullopt;
+  json custom = selected_custom(record, fields, f);
+  if (custom.is_null()) return std::nullopt;
+  return custom;
+}
 }  // namespace
 
 template <typename T>
 json to_json(const T& record, const std::vector<std::string>& fields) {
-  if (fields.empty()) return to_json(record);
-  std::string text;
-  append_json_text(record, fields, text);
-  return json::parse(text);
+  json out = json::object();
+  for (const auto& f : json_fields<T>())
+    if (auto value = selected(record, fields, f)) out[f.name] = std::move(*value);
+  return out;
 }
 
 template <typename T>
@@ -323,21 +335,14 @@ void append_json_text(const T& record, const std::vector<std::string>& fields, s
   out += '{';
   bool first = true;
   for (const auto& f : json_fields<T>()) {
-    json value;
-    if (fields.empty() || f.name == "id" || named(fields, f.name)) {
-      value = f.get(record);
-    } else if (f.name == "custom") {
-      value = selected_custom(record, fields, f);
-      if (value.is_null()) continue;
-    } else {
-      continue;
-    }
+    const auto value = selected(record, fields, f);
+    if (!value) continue;
     if (!first) out += ',';
     first = false;
     out += '"';
     out += f.name;
     out += "\":";
-    append_json_value(value, out);
+    append_json_value(*value, out);
   }
   out += '}';
 }
@@ -345,10 +350,8 @@ void append_json_text(const T& record, const std::vector<std::string>& fields, s
 namespace {
 template <typename T>
 const JsonField<T>& writable_json_field(const std::string& name) {
-  const auto& fields = json_fields<T>();
-  auto f = std::find_if(fields.begin(), fields.end(),
-                        [&](const JsonField<T>& x) { return x.name == name; });
-  if (f == fields.end()) bad(name, "no such field");
+  const JsonField<T>* f = json_field<T>(name);
+  if (f == nullptr) bad(name, "no such field");
   if (!f->writable) bad(name, "is set by the server");
   return *f;
 }

@@ -67,6 +67,14 @@ const std::vector<JsonField<Deal>>& json_fields<Deal>();
 template <>
 const std::vector<JsonField<Activity>>& json_fields<Activity>();
 
+// The field of T named `name`, or nullptr.
+template <typename T>
+const JsonField<T>* json_field(std::string_view name) {
+  for (const auto& f : json_fields<T>())
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
 // Every field, by name.
 template <typename T>
 json to_json(const T& record);

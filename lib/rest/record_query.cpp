@@ -158,9 +158,8 @@ store::PageRequest page_request(const CustomFieldService& fields, store::UnitOfW
     req.sort.descending = !sort->empty() && (*sort)[0] == '-';
     req.sort.field = req.sort.descending ? sort->substr(1) : *sort;
     if (const MoneyPart* money = money_part<T>(req.sort.field)) req.sort.field = money->column;
-    for (const auto& f : json_fields<T>())
-      if (f.name == req.sort.field && !f.sortable)
-        throw ValidationError(f.name + ": cannot be sorted on", "sort");
+    if (const JsonField<T>* f = json_field<T>(req.sort.field); f != nullptr && !f->sortable)
+      throw ValidationError(f->name + ": cannot be sorted on", "sort");
   }
   if (auto cursor = query_value(t, "cursor")) req.cursor = *cursor;
   if (auto archived = query_value(t, "include_archived"))
@@ -195,7 +194,7 @@ std::vector<std::string> selected_fields(const CustomFieldService& fields, store
       if (!custom) custom = fields.list(uow, T::kType);
       for (const auto& d : *custom) known = known || "custom." + d.name == name;
     } else {
-      for (const auto& f : json_fields<T>()) known = known || f.name == name;
+      known = json_field<T>(name) != nullptr;
     }
     if (!known)
       throw ValidationError(

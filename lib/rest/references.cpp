@@ -27,13 +27,6 @@ constexpr ReferenceField kReferenceFields[] = {
 };
 
 template <typename T>
-const JsonField<T>* json_field(std::string_view name) {
-  for (const auto& f : json_fields<T>())
-    if (f.name == name) return &f;
-  return nullptr;
-}
-
-template <typename T>
 std::optional<Id> id_by_external_id(Resolver& r,
                                     RecordService<T> (Engine::*service)(const security::Principal&),
                                     const std::string& external_id) {

@@ -1,5 +1,6 @@
 // Engine::search: the store's full-text search, narrowed to what the principal may see.
 #include <algorithm>
+#include <cctype>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -18,18 +19,11 @@ using security::Action;
 constexpr ObjectType kSearchable[] = {ObjectType::kCompany, ObjectType::kContact, ObjectType::kLead,
                                       ObjectType::kDeal, ObjectType::kActivity};
 
-// The words of `text` as the search index cuts them (runs of letters and digits; any
-// non-ASCII byte counts as a letter), in ASCII lower case.
+// The words of `text` as the search index cuts them, in ASCII lower case.
 std::vector<std::string> folded_words(const std::string& text) {
-  std::vector<std::string> out(1);
-  for (unsigned char c : text) {
-    if (std::isalnum(c) != 0 || c >= 0x80) {
-      out.back() += static_cast<char>(std::tolower(c));
-    } else if (!out.back().empty()) {
-      out.emplace_back();
-    }
-  }
-  if (out.back().empty()) out.pop_back();
+  std::vector<std::string> out = store::search_words(text);
+  for (auto& word : out)
+    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 

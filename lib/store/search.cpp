@@ -10,11 +10,8 @@
 #include "store/validation.hpp"
 
 namespace banyan::store {
-namespace {
 
-// Words of the query: runs of letters and digits (any non-ASCII byte counts as a letter,
-// so UTF-8 words stay whole).
-std::vector<std::string> words(const std::string& query) {
+std::vector<std::string> search_words(const std::string& query) {
   std::vector<std::string> out;
   std::string word;
   auto flush = [&] {
@@ -32,6 +29,8 @@ std::vector<std::string> words(const std::string& query) {
   return out;
 }
 
+namespace {
+
 std::size_t utf8_chars(const std::string& s) {
   std::size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
@@ -45,7 +44,7 @@ std::vector<SearchHit> Search::search(UnitOfWork& uow, const SearchRequest& requ
   if (request.limit < 1 || request.limit > 200)
     throw ValidationError("limit: must be between 1 and 200", "limit");
   const bool sqlite = db_->backend == island::Backend::kSqlite;
-  std::vector<std::string> terms = words(request.query);
+  std::vector<std::string> terms = search_words(request.query);
   if (terms.size() > 16) throw ValidationError("query: at most 16 words", "query");
   for (const auto& t : terms)
     if (utf8_chars(t) > 64)

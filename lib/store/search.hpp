@@ -11,6 +11,10 @@ namespace detail {
 struct DatabaseState;
 }
 
+// The words of a query or a text as the index cuts them: runs of letters and digits (any
+// non-ASCII byte counts as a letter, so UTF-8 words stay whole), case kept.
+std::vector<std::string> search_words(const std::string& text);
+
 // Obtain from Database::search(); valid while the Database lives.
 class Search {
  public:
