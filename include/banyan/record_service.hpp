@@ -122,8 +122,10 @@ class BANYAN_EXPORT RecordService {
   void check_references(store::UnitOfWork& uow, const T& next, const T* stored,
                         security::Action action,
                         const std::vector<std::string>* named = nullptr) const;
+  // PermissionDenied unless the principal sees every field the filter and the request's
+  // sort keys (if any) name on every record it may read.
   void check_fields(store::UnitOfWork& uow, const store::Filter& filter,
-                    const store::Sort* sort) const;
+                    const store::PageRequest* request) const;
   // PermissionDenied (external_id) unless the principal reads every record of the type.
   void check_external_id_writer() const;
   // PermissionDenied naming created_at or created_by when `record` supplies one with

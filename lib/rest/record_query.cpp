@@ -155,11 +155,21 @@ store::PageRequest page_request(const CustomFieldService& fields, store::UnitOfW
     req.limit = static_cast<std::size_t>(*v);
   }
   if (auto sort = query_value(t, "sort")) {
-    req.sort.descending = !sort->empty() && (*sort)[0] == '-';
-    req.sort.field = req.sort.descending ? sort->substr(1) : *sort;
-    if (const MoneyPart* money = money_part<T>(req.sort.field)) req.sort.field = money->column;
-    if (const JsonField<T>* f = json_field<T>(req.sort.field); f != nullptr && !f->sortable)
-      throw ValidationError(f->name + ": cannot be sorted on", "sort");
+    // "last_name,-created_at": keys in order, '-' for descending; the store checks names.
+    std::vector<store::Sort> keys;
+    for (const auto& part : split(*sort, ',')) {
+      store::Sort key;
+      key.descending = !part.empty() && part[0] == '-';
+      key.field = key.descending ? part.substr(1) : part;
+      if (key.field.empty()) throw ValidationError("sort: '-' without a field name", "sort");
+      if (const MoneyPart* money = money_part<T>(key.field)) key.field = money->column;
+      if (const JsonField<T>* f = json_field<T>(key.field); f != nullptr && !f->sortable)
+        throw ValidationError(f->name + ": cannot be sorted on", "sort");
+      keys.push_back(std::move(key));
+    }
+    if (keys.empty()) throw ValidationError("sort: name a field", "sort");
+    req.sort = keys.front();
+    req.then_by.assign(keys.begin() + 1, keys.end());
   }
   if (auto cursor = query_value(t, "cursor")) req.cursor = *cursor;
   if (auto archived = query_value(t, "include_archived"))

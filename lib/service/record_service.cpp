@@ -151,7 +151,7 @@ T RecordService<T>::masked(store::UnitOfWork& uow, T record) const {
 
 template <typename T>
 void RecordService<T>::check_fields(store::UnitOfWork& uow, const store::Filter& filter,
-                                    const store::Sort* sort) const {
+                                    const store::PageRequest* request) const {
   // Filtering on a field is reading it: fine only where the principal sees it on every
   // record it may read.
   if (policy_->scope(who_, Action::kReadSensitive, T::kType) >=
@@ -159,7 +159,10 @@ void RecordService<T>::check_fields(store::UnitOfWork& uow, const store::Filter&
     return;
   std::vector<std::string> named;
   collect_fields(filter, named);
-  if (sort != nullptr) named.push_back(sort->field);
+  if (request != nullptr) {
+    named.push_back(request->sort.field);
+    for (const auto& sort : request->then_by) named.push_back(sort.field);
+  }
   if (named.empty()) return;
   const auto standard = security::sensitive_fields(T::kType);
   std::vector<std::string> sensitive(standard.begin(), standard.end());
@@ -242,7 +245,7 @@ template <typename T>
 store::Page<T> RecordService<T>::query(store::UnitOfWork& uow,
                                        const store::PageRequest& request) const {
   const auto scope = policy_->list_scope(who_, Action::kRead, T::kType);
-  check_fields(uow, request.filter, &request.sort);
+  check_fields(uow, request.filter, &request);
   store::PageRequest scoped = request;
   if (!scope.all) scoped.filter = request.filter && within<T>(scope);
   auto page = store::stores(*db_).records<T>().query(uow, scoped);

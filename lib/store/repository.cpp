@@ -447,7 +447,7 @@ Page<T> Repository<T>::query(UnitOfWork& uow, const PageRequest& request) const 
   Page<T> page;
   if (rows.size() > request.limit) {
     rows.resize(request.limit);
-    page.next_cursor = SqlBuilder<T>::cursor_after(rows.back(), request.sort, ctx);
+    page.next_cursor = SqlBuilder<T>::cursor_after(rows.back(), request, ctx);
   }
   page.items.reserve(rows.size());
   for (auto& row : rows) page.items.push_back(to_domain<T>(uow, row, ctx.loaded()));

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "banyan/errors.hpp"
 #include "store/sealing.hpp"
@@ -426,132 +429,257 @@ void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter, QueryC
           n);
 }
 
-template <typename T>
-void SqlBuilder<T>::page(island::SqlFragment& out, const PageRequest& request, QueryContext& ctx) {
-  const std::string_view table = Entity<T>::kTable;
-  std::string col;
-  std::string sort_name;
-  bool by_id = false;
-  if (is_custom(request.sort.field)) {
-    const CustomFieldDefinition& def = custom_definition(ctx, request.sort.field);
-    if (def.type == CustomFieldType::kMultiEnum)
-      bad(request.sort.field, "cannot sort on a multi-enum field");
-    if (def.sensitive && ctx.cipher() != nullptr)
-      encrypted(request.sort.field, "it cannot be sorted on");
-    col = custom_value_sql(ctx.backend(), table, def);
-    sort_name = request.sort.field;
-  } else {
-    const FieldDef<Row>& f = field(request.sort.field);
-    if (ctx.cipher() != nullptr && is_sealed_column<T>(f.name))
-      encrypted(f.name, "it cannot be sorted on");
-    col = column(table, f.name);
-    sort_name = std::string(f.name);
-    by_id = f.name == "id";
+namespace {
+
+constexpr std::size_t kMaxSortKeys = 4;
+
+// One key of a page's order: the SQL it sorts by and the name a cursor records.
+struct SortKey {
+  std::string name;
+  std::string expr;
+  bool descending = false;
+  bool is_id = false;
+};
+
+// A cursor's record of the last row: its id and, per sort key, its name, direction and
+// value. Layout (then base64url): "2|<id>|<keys>" followed, per key, by
+// "|<name>|<a or d>|<tag>|<byte length>|<value>", tag one of n, i, r, s, b.
+struct CursorKey {
+  std::string name;
+  bool descending = false;
+  Cell value;
+};
+
+std::string encode_cursor(std::int64_t last_id, const std::vector<CursorKey>& keys) {
+  std::string raw = "2|" + std::to_string(last_id) + "|" + std::to_string(keys.size());
+  for (const auto& k : keys) {
+    std::string tag = "n";
+    std::string value;
+    if (const auto* i = std::get_if<std::int64_t>(&k.value)) {
+      tag = "i";
+      value = std::to_string(*i);
+    } else if (const auto* d = std::get_if<double>(&k.value)) {
+      char buf[40];
+      std::snprintf(buf, sizeof buf, "%.17g", *d);
+      tag = "r";
+      value = buf;
+    } else if (const auto* s = std::get_if<std::string>(&k.value)) {
+      tag = "s";
+      value = *s;
+    } else if (const auto* b = std::get_if<bool>(&k.value)) {
+      tag = "b";
+      value = *b ? "1" : "0";
+    }
+    raw += "|" + k.name + (k.descending ? "|d|" : "|a|") + tag + "|" +
+           std::to_string(value.size()) + "|" + value;
   }
-  const std::string id = column(table, "id");
-  const bool desc = request.sort.descending;
-  const char* after = desc ? " < " : " > ";
+  return util::base64url_encode(raw);
+}
 
-  if (request.cursor) {
-    std::string raw;
-    if (!util::base64url_decode(*request.cursor, raw)) bad_cursor();
-    // "1|field|a-or-d|last id|tag|value"
-    std::array<std::string_view, 5> head;
-    std::string_view rest = raw;
-    for (auto& part : head) {
-      const auto bar = rest.find('|');
-      if (bar == std::string_view::npos) bad_cursor();
-      part = rest.substr(0, bar);
-      rest = rest.substr(bar + 1);
-    }
-    if (head[0] != "1" || head[1] != sort_name || head[2] != (desc ? "d" : "a")) bad_cursor();
-    std::int64_t last_id = 0;
-    Cell last;
-    try {
-      last_id = std::stoll(std::string(head[3]));
-      if (head[4] == "i") {
-        last = std::stoll(std::string(rest));
-      } else if (head[4] == "r") {
-        last = std::stod(std::string(rest));
-      } else if (head[4] == "s") {
-        last = std::string(rest);
-      } else if (head[4] == "b") {
-        last = rest == "1";
-      } else if (head[4] != "n") {
-        bad_cursor();
-      }
-    } catch (const ValidationError&) {
-      throw;
-    } catch (...) {
-      bad_cursor();
-    }
+// Reads a cursor's fields front to back; any malformation is bad_cursor().
+class CursorReader {
+ public:
+  explicit CursorReader(std::string_view raw) : rest_(raw) {}
+  // The text up to the next '|' (or the end, for the last field).
+  std::string_view field() {
+    const auto bar = rest_.find('|');
+    const std::string_view out = rest_.substr(0, bar);
+    rest_ = bar == std::string_view::npos ? std::string_view{} : rest_.substr(bar + 1);
+    return out;
+  }
+  std::string_view bytes(std::size_t n) {
+    if (n > rest_.size()) bad_cursor();
+    const std::string_view out = rest_.substr(0, n);
+    rest_ = rest_.substr(n);
+    return out;
+  }
+  std::int64_t number() {
+    const std::string_view f = field();
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), n);
+    if (f.empty() || ec != std::errc{} || end != f.data() + f.size()) bad_cursor();
+    return n;
+  }
+  bool done() const { return rest_.empty(); }
 
-    out.text(" AND ");
-    if (by_id) {
-      out.text("(" + id + after);
-      out.param(int_param(last_id));
-      out.text(")");
-    } else if (std::holds_alternative<std::monostate>(last)) {
-      // NULLs sort first ascending and last descending, on both backends.
-      out.text("((" + col + " IS NULL AND " + id + after);
-      out.param(int_param(last_id));
-      out.text(desc ? "))" : ") OR " + col + " IS NOT NULL)");
+ private:
+  std::string_view rest_;
+};
+
+Cell cursor_value(std::string_view tag, std::string_view text) {
+  try {
+    if (tag == "n" && text.empty()) return {};
+    if (tag == "i") return static_cast<std::int64_t>(std::stoll(std::string(text)));
+    if (tag == "r") return std::stod(std::string(text));
+    if (tag == "s") return std::string(text);
+    if (tag == "b" && (text == "0" || text == "1")) return text == "1";
+  } catch (...) {
+  }
+  bad_cursor();
+}
+
+// The last row's id and key values, checked against the page's keys.
+std::pair<std::int64_t, std::vector<Cell>> decode_cursor(const std::string& cursor,
+                                                         const std::vector<SortKey>& keys) {
+  std::string raw;
+  if (!util::base64url_decode(cursor, raw)) bad_cursor();
+  CursorReader r(raw);
+  if (r.field() != "2") bad_cursor();
+  const std::int64_t last_id = r.number();
+  if (r.number() != static_cast<std::int64_t>(keys.size())) bad_cursor();
+  std::vector<Cell> values;
+  for (const auto& key : keys) {
+    if (r.field() != key.name || r.field() != (key.descending ? "d" : "a")) bad_cursor();
+    const std::string_view tag = r.field();
+    const std::int64_t length = r.number();
+    if (length < 0) bad_cursor();
+    values.push_back(cursor_value(tag, r.bytes(static_cast<std::size_t>(length))));
+    if (&key != &keys.back() && r.bytes(1) != "|") bad_cursor();
+  }
+  if (!r.done()) bad_cursor();
+  return {last_id, std::move(values)};
+}
+
+// Appends the condition "this row sorts after the last one" for keys k0..kn (the id, when
+// not already a key, is the final one): for some i, keys before i equal the last row's
+// and key i sorts after it. NULLs sort first ascending and last descending, on both
+// backends.
+void after_last(island::SqlFragment& out, const std::vector<SortKey>& keys,
+                const std::vector<Cell>& last, std::int64_t last_id, const std::string& id) {
+  const auto equal = [&](std::size_t k) {
+    if (std::holds_alternative<std::monostate>(last[k])) {
+      out.text(keys[k].expr + " IS NULL");
     } else {
-      out.text("(" + col + after);
-      out.param(cell_param(last));
-      out.text(" OR (" + col + " = ");
-      out.param(cell_param(last));
-      out.text(" AND " + id + after);
-      out.param(int_param(last_id));
-      out.text(desc ? ") OR " + col + " IS NULL)" : "))");
+      out.text(keys[k].expr + " = ");
+      out.param(cell_param(last[k]));
+    }
+  };
+  const auto prefix = [&](std::size_t i) {
+    for (std::size_t k = 0; k < i; ++k) {
+      equal(k);
+      out.text(" AND ");
+    }
+  };
+  out.text(" AND (");
+  bool first = true;
+  const auto open_term = [&] {
+    out.text(first ? "(" : " OR (");
+    first = false;
+  };
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const SortKey& key = keys[i];
+    const bool null = std::holds_alternative<std::monostate>(last[i]);
+    if (null && key.descending) continue;  // nothing sorts after a NULL, descending
+    open_term();
+    prefix(i);
+    if (null) {
+      out.text(key.expr + " IS NOT NULL)");
+    } else if (key.descending) {
+      out.text("(" + key.expr + " < ");
+      out.param(cell_param(last[i]));
+      out.text(" OR " + key.expr + " IS NULL))");
+    } else {
+      out.text(key.expr + " > ");
+      out.param(cell_param(last[i]));
+      out.text(")");
     }
   }
-  const char* dir = desc ? " DESC" : " ASC";
-  out.text(" ORDER BY " + (by_id ? id + dir : col + dir + ", " + id + dir));
-  out.text(" LIMIT " + std::to_string(request.limit + 1));
+  if (!keys.back().is_id) {
+    open_term();
+    prefix(keys.size());
+    out.text(id + (keys.back().descending ? " < " : " > "));
+    out.param(int_param(last_id));
+    out.text(")");
+  }
+  out.text(")");
+}
+
+}  // namespace
+
+template <typename T>
+std::vector<Sort> SqlBuilder<T>::sorts(const PageRequest& request) {
+  std::vector<Sort> out{request.sort};
+  out.insert(out.end(), request.then_by.begin(), request.then_by.end());
+  if (out.size() > kMaxSortKeys) bad("sort", "at most " + std::to_string(kMaxSortKeys) + " fields");
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j)
+      if (out[j].field == out[i].field) bad("sort", out[i].field + " is named twice");
+    if (out[i].field == "id" && i + 1 < out.size())
+      bad("sort", "ids are unique, so no field may follow id");
+  }
+  return out;
 }
 
 template <typename T>
-std::string SqlBuilder<T>::cursor_after(const Row& last, const Sort& sort, QueryContext& ctx) {
-  Cell c;
-  std::string name;
-  if (is_custom(sort.field)) {
-    const CustomFieldDefinition& def = custom_definition(ctx, sort.field);
-    const CustomCell cc = custom_cell(def, last.custom_fields);
-    switch (cc.kind) {
-      case CustomCell::Kind::kInt:
-        c = cc.i;
-        break;
-      case CustomCell::Kind::kReal:
-        c = cc.d;
-        break;
-      case CustomCell::Kind::kText:
-        c = cc.s;
-        break;
-      case CustomCell::Kind::kNull:
-        break;
+void SqlBuilder<T>::page(island::SqlFragment& out, const PageRequest& request, QueryContext& ctx) {
+  const std::string_view table = Entity<T>::kTable;
+  std::vector<SortKey> keys;
+  for (const Sort& sort : sorts(request)) {
+    SortKey key;
+    key.name = sort.field;
+    key.descending = sort.descending;
+    if (is_custom(sort.field)) {
+      const CustomFieldDefinition& def = custom_definition(ctx, sort.field);
+      if (def.type == CustomFieldType::kMultiEnum)
+        bad(sort.field, "cannot sort on a multi-enum field");
+      if (def.sensitive && ctx.cipher() != nullptr) encrypted(sort.field, "it cannot be sorted on");
+      key.expr = custom_value_sql(ctx.backend(), table, def);
+    } else {
+      const FieldDef<Row>& f = field(sort.field);
+      if (ctx.cipher() != nullptr && is_sealed_column<T>(f.name))
+        encrypted(f.name, "it cannot be sorted on");
+      key.name = std::string(f.name);
+      key.expr = column(table, f.name);
+      key.is_id = f.name == "id";
     }
-    name = sort.field;
-  } else {
-    const FieldDef<Row>& f = field(sort.field);
-    c = f.get(last);
-    name = std::string(f.name);
+    keys.push_back(std::move(key));
   }
-  std::string raw = "1|" + name + (sort.descending ? "|d|" : "|a|") + std::to_string(last.id) + "|";
-  if (const auto* i = std::get_if<std::int64_t>(&c)) {
-    raw += "i|" + std::to_string(*i);
-  } else if (const auto* d = std::get_if<double>(&c)) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", *d);
-    raw += std::string("r|") + buf;
-  } else if (const auto* s = std::get_if<std::string>(&c)) {
-    raw += "s|" + *s;
-  } else if (const auto* b = std::get_if<bool>(&c)) {
-    raw += *b ? "b|1" : "b|0";
-  } else {
-    raw += "n|";
+  const std::string id = column(table, "id");
+  if (request.cursor) {
+    auto [last_id, last] = decode_cursor(*request.cursor, keys);
+    if (keys.back().is_id) last.back() = last_id;
+    after_last(out, keys, last, last_id, id);
   }
-  return util::base64url_encode(raw);
+  std::string order;
+  for (const auto& key : keys) {
+    order += order.empty() ? " ORDER BY " : ", ";
+    order += key.expr + (key.descending ? " DESC" : " ASC");
+  }
+  if (!keys.back().is_id) order += ", " + id + (keys.back().descending ? " DESC" : " ASC");
+  out.text(order + " LIMIT " + std::to_string(request.limit + 1));
+}
+
+template <typename T>
+std::string SqlBuilder<T>::cursor_after(const Row& last, const PageRequest& request,
+                                        QueryContext& ctx) {
+  std::vector<CursorKey> keys;
+  for (const Sort& sort : sorts(request)) {
+    CursorKey key;
+    key.name = sort.field;
+    key.descending = sort.descending;
+    if (is_custom(sort.field)) {
+      const CustomCell cc = custom_cell(custom_definition(ctx, sort.field), last.custom_fields);
+      switch (cc.kind) {
+        case CustomCell::Kind::kInt:
+          key.value = cc.i;
+          break;
+        case CustomCell::Kind::kReal:
+          key.value = cc.d;
+          break;
+        case CustomCell::Kind::kText:
+          key.value = cc.s;
+          break;
+        case CustomCell::Kind::kNull:
+          break;
+      }
+    } else {
+      const FieldDef<Row>& f = field(sort.field);
+      key.name = std::string(f.name);
+      key.value = f.get(last);
+    }
+    keys.push_back(std::move(key));
+  }
+  return encode_cursor(last.id, keys);
 }
 
 template class SqlBuilder<User>;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "banyan/store/query.hpp"
 #include "store/custom_fields.hpp"
@@ -57,7 +58,10 @@ class SqlBuilder {
   static void where(island::SqlFragment& out, const Filter& filter, QueryContext& ctx);
   // Appends the keyset condition, ORDER BY and LIMIT for one page.
   static void page(island::SqlFragment& out, const PageRequest& request, QueryContext& ctx);
-  static std::string cursor_after(const Row& last, const Sort& sort, QueryContext& ctx);
+  // The cursor of the page after the one ending at `last`.
+  static std::string cursor_after(const Row& last, const PageRequest& request, QueryContext& ctx);
+  // The request's sort keys in order (sort, then then_by), or ValidationError("sort").
+  static std::vector<Sort> sorts(const PageRequest& request);
 };
 
 }  // namespace banyan::store::detail

@@ -125,6 +125,26 @@ TEST_P(ServerQueriesTest, DealsFilterAndSortByAmountAndCurrency) {
   EXPECT_EQ(titles_of("sort=amount.currency&amount[ge]=5000000"), (Titles{"Big", "Dollars"}));
   refused("GET", "/v1/deals?amount[gt]=lots", nullptr, 422, "validation", "amount");
   refused("GET", "/v1/contacts?amount[gt]=1", nullptr, 422, "validation", "amount");
+
+  // Several keys: currency ascending, then amount descending; pages of one follow them.
+  deal("Tiny", 100, "USD");
+  const Titles by_currency_then_amount{"Big", "Small", "Dollars", "Tiny"};
+  EXPECT_EQ(titles_of("sort=amount.currency,-amount"), by_currency_then_amount);
+  Titles paged;
+  const std::string first = "/v1/deals?sort=amount.currency,-amount&limit=1";
+  std::string target = first;
+  for (int page = 0; page < 10; ++page) {
+    const json body = ok("GET", target);
+    for (const auto& d : body["items"]) paged.push_back(d["title"].get<std::string>());
+    if (body["next"].is_null()) break;
+    target = first + "&cursor=" + body["next"].get<std::string>();
+  }
+  EXPECT_EQ(paged, by_currency_then_amount);
+  refused("GET", "/v1/deals?sort=title,-title", nullptr, 422, "validation", "sort");
+  refused("GET", "/v1/deals?sort=title,-", nullptr, 422, "validation", "sort");
+  refused("GET", "/v1/deals?sort=,", nullptr, 422, "validation", "sort");
+  refused("GET", "/v1/deals?sort=title,probability,currency,id,amount", nullptr, 422, "validation",
+          "sort");
 }
 
 BANYAN_ON_BOTH_BACKENDS(ServerQueriesTest);

@@ -1,7 +1,10 @@
 // Filters, sorting, keyset pagination and counts on both backends.
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "store/stores.hpp"
 #include "store_fixture.hpp"
@@ -109,6 +112,89 @@ TEST_P(QueryTest, SortsOnAnyFieldBothWaysWithNullsFirstAscending) {
   EXPECT_EQ(by_email_desc.back(), "L1") << "NULLs last descending, ties by id descending";
 }
 
+// Sorting by title ascending (NULLs first), then email descending (NULLs last), then id:
+// one page and pages of three both give the order worked out here from the rows.
+TEST_P(QueryTest, SortsOnSeveralKeysAndPagesThroughThemInThatOrder) {
+  struct Row {
+    std::optional<std::string> title, email;
+    Id id;
+    std::string last_name;
+  };
+  std::vector<Row> rows;
+  db().transact([&](UnitOfWork& uow) {
+    // Ties on both keys: a second CEO without email and two more rows without either.
+    for (const auto& [last, title] :
+         {std::pair{"M0", "CEO"}, std::pair{"M1", ""}, std::pair{"M2", ""}}) {
+      Contact c = contact("G", last);
+      if (*title != '\0') c.title = title;
+      stores(db()).contacts().create(uow, c);
+    }
+    PageRequest all;
+    all.limit = 100;
+    for (const Contact& c : stores(db()).contacts().query(uow, all).items)
+      rows.push_back({c.title, c.email, c.id, c.last_name});
+  });
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    if (a.title != b.title) return a.title < b.title;  // nullopt first
+    if (a.email != b.email) return !b.email || (a.email && *a.email > *b.email);
+    return a.id > b.id;  // ties by id in the last key's direction
+  });
+  Names expected;
+  for (const Row& r : rows) expected.push_back(r.last_name);
+
+  PageRequest r;
+  r.sort = {"title", false};
+  r.then_by = {{"email", true}};
+  r.limit = 100;
+  Names one_page;
+  Names paged;
+  db().transact([&](UnitOfWork& uow) {
+    for (const Contact& c : stores(db()).contacts().query(uow, r).items)
+      one_page.push_back(c.last_name);
+    r.limit = 3;
+    do {
+      auto page = stores(db()).contacts().query(uow, r);
+      for (const Contact& c : page.items) paged.push_back(c.last_name);
+      r.cursor = page.next_cursor;
+    } while (r.cursor);
+  });
+  EXPECT_EQ(one_page, expected);
+  EXPECT_EQ(paged, expected);
+}
+
+TEST_P(QueryTest, RefusesTooManyRepeatedOrTrailingSortKeysAndCursorsOfOtherKeys) {
+  db().transact([&](UnitOfWork& uow) {
+    const auto refused = [&](const PageRequest& r, const char* why) {
+      try {
+        stores(db()).contacts().query(uow, r);
+        ADD_FAILURE() << "accepted " << why;
+      } catch (const ValidationError& e) {
+        EXPECT_EQ(e.field(), "sort") << why;
+      }
+    };
+    PageRequest r;
+    r.sort = {"title", false};
+    r.then_by = {{"email", false}, {"first_name", false}, {"last_name", false}, {"id", false}};
+    refused(r, "five keys");
+    r.then_by = {{"email", false}, {"title", true}};
+    refused(r, "a key named twice");
+    r.then_by = {{"id", false}, {"email", false}};
+    refused(r, "a key after id");
+
+    r.then_by = {{"email", true}};
+    r.limit = 2;
+    auto page = stores(db()).contacts().query(uow, r);
+    ASSERT_TRUE(page.next_cursor);
+    r.cursor = page.next_cursor;
+    r.then_by = {{"email", false}};
+    EXPECT_THROW(stores(db()).contacts().query(uow, r), ValidationError)
+        << "cursor of another direction on the second key";
+    r.then_by = {};
+    EXPECT_THROW(stores(db()).contacts().query(uow, r), ValidationError)
+        << "cursor of two keys on a one-key sort";
+  });
+}
+
 TEST_P(QueryTest, RejectsUnknownFieldsWrongValueTypesAndBadCursors) {
   auto expect_field = [&](const Filter& f, const char* field) {
     try {
@@ -157,9 +243,12 @@ TEST_P(QueryTest, CountsWithFilters) {
 // Walk every page while rows are inserted before, between and after the cursor: each row
 // that existed when the walk started is seen exactly once.
 TEST_P(QueryTest, KeysetPagesStayCorrectWhileRowsAreInserted) {
-  for (const store::Sort& sort :
-       {store::Sort{"last_name", false}, store::Sort{"email", false}, store::Sort{"email", true},
-        store::Sort{"id", true}, store::Sort{"first_name", true}}) {
+  using Keys = std::vector<store::Sort>;
+  for (const Keys& keys :
+       {Keys{{"last_name", false}}, Keys{{"email", false}}, Keys{{"email", true}},
+        Keys{{"id", true}}, Keys{{"first_name", true}}, Keys{{"title", false}, {"email", true}},
+        Keys{{"title", true}, {"email", false}, {"last_name", true}}}) {
+    const store::Sort& sort = keys.front();
     std::set<Id> seen;
     std::optional<std::string> cursor;
     int page_count = 0;
@@ -168,6 +257,7 @@ TEST_P(QueryTest, KeysetPagesStayCorrectWhileRowsAreInserted) {
       auto page = db().transact([&](UnitOfWork& uow) {
         PageRequest r;
         r.sort = sort;
+        r.then_by.assign(keys.begin() + 1, keys.end());
         r.limit = 3;
         r.cursor = cursor;
         return stores(db()).contacts().query(uow, r);

@@ -76,7 +76,11 @@ struct BANYAN_EXPORT Sort {
 // deleted before it.
 struct BANYAN_EXPORT PageRequest {
   Filter filter;
-  Sort sort;                          // ties are broken by id, in the same direction
+  Sort sort;
+  // Further keys, each ordering the rows the keys before it tie on (at most 3, each field
+  // once, nothing after id). Ties left at the end are broken by id, in the direction of
+  // the last key.
+  std::vector<Sort> then_by;
   std::size_t limit = 50;             // 1..1000, else ValidationError("limit")
   std::optional<std::string> cursor;  // next_cursor of the previous page, for this sort
   bool include_archived = false;
