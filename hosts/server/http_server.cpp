@@ -343,7 +343,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     response_.emplace(static_cast<http::status>(out.status), 11);
     auto& res = *response_;
     res.set(http::field::server, "banyan");
-    if (!out.body.empty() || out.status != 204)
+    if (!out.body.empty() || (out.status != 204 && out.status != 304))
       res.set(http::field::content_type, out.content_type);
     for (const auto& [name, value] : out.headers) res.set(name, value);
     if (Tls && !server_.hsts.empty()) res.set(http::field::strict_transport_security, server_.hsts);

@@ -98,8 +98,11 @@ HttpResponse merge(ApiContext& api, RouteCall& c,
     for (const auto& [field, key] : winners)
       given.winners[field] = resolver.id(T::kType, key, "winners." + field);
     const auto done = api.engine.merge(uow, who, given);
-    return json_response(
-        200, json{{"survivor", to_json(repo.get(uow, done.survivor))}, {"merged", done.merged}});
+    const T merged = repo.get(uow, done.survivor);
+    HttpResponse out =
+        json_response(200, json{{"survivor", to_json(merged)}, {"merged", done.merged}});
+    out.headers.emplace_back("ETag", etag_of(merged.version));
+    return out;
   });
 }
 
@@ -207,7 +210,8 @@ Route merge_route(const std::string& base, const std::string& name,
                  Builder::ok("The survivor and the merged ids",
                              object_of({{"survivor", schema_ref(name)},
                                         {"merged", {{"type", "array"}, {"items", id_schema()}}}},
-                                       {"survivor", "merged"}));
+                                       {"survivor", "merged"}),
+                             {"ETag"});
            }}};
 }
 

@@ -82,6 +82,7 @@ HttpResponse define(ApiContext& api, RouteCall& c) {
         api, uow, who, made,
         value ? std::optional<BackfillJobs::Progress>(BackfillJobs::Progress{}) : std::nullopt);
     HttpResponse created = json_response(201, answer);
+    created.headers.emplace_back("ETag", etag_of(made.version));
     created.headers.emplace_back("Location", "/v1/custom-fields/" + std::to_string(made.id));
     return created;
   });
@@ -92,10 +93,15 @@ HttpResponse define(ApiContext& api, RouteCall& c) {
 HttpResponse get_definition(ApiContext& api, RouteCall& c) {
   const Id id = c.id();
   const auto progress = api.backfills.progress(id);
-  return json_response(200, api.db.read([&](store::UnitOfWork& uow) {
+  std::uint64_t version = 0;
+  HttpResponse out = json_response(200, api.db.read([&](store::UnitOfWork& uow) {
     const auto d = definitions(api, c).get(uow, id);
+    version = d.version;
     return definition_answer(api, uow, c.principal(), d, progress);
   }));
+  if (none_match(c.request, version)) return not_modified(version);
+  out.headers.emplace_back("ETag", etag_of(version));
+  return out;
 }
 
 HttpResponse update_definition(ApiContext& api, RouteCall& c) {
@@ -111,7 +117,10 @@ HttpResponse update_definition(ApiContext& api, RouteCall& c) {
     apply_definition_json(d, body, false);
     const auto updated = of.update(uow, d);
     if (updated.sensitive && !was_sensitive) now_sensitive = updated.object_type;
-    return json_response(200, definition_answer(api, uow, c.principal(), updated, progress));
+    HttpResponse answer =
+        json_response(200, definition_answer(api, uow, c.principal(), updated, progress));
+    answer.headers.emplace_back("ETag", etag_of(updated.version));
+    return answer;
   });
   if (now_sensitive && out.status == 200) {
     // The values already stored are sealed now, in batches, and the answer says how many.
@@ -153,10 +162,17 @@ std::string string_member(const json& body, const char* name, const char* what) 
   return body[name].get<std::string>();
 }
 
+// A definition as the answer of a change to it, with its version as the ETag.
+HttpResponse definition_response(const CustomFieldDefinition& d) {
+  HttpResponse out = json_response(200, definition_json(d));
+  out.headers.emplace_back("ETag", etag_of(d.version));
+  return out;
+}
+
 HttpResponse rename(ApiContext& api, RouteCall& c) {
   const std::string name = string_member(api.body_object(c.request), "name", "the new name");
   return api.write(c, [&](store::UnitOfWork& uow) {
-    return json_response(200, definition_json(definitions(api, c).rename(uow, c.id(), name)));
+    return definition_response(definitions(api, c).rename(uow, c.id(), name));
   });
 }
 
@@ -164,7 +180,7 @@ HttpResponse change_type(ApiContext& api, RouteCall& c) {
   const auto type =
       parse_custom_field_type(string_member(api.body_object(c.request), "type", "the new type"));
   return api.write(c, [&](store::UnitOfWork& uow) {
-    return json_response(200, definition_json(definitions(api, c).change_type(uow, c.id(), type)));
+    return definition_response(definitions(api, c).change_type(uow, c.id(), type));
   });
 }
 
@@ -215,15 +231,17 @@ void add_custom_field_routes(RouteTable& table) {
               {400, 409, 415, 422},
               [definition](Builder&, json& o) {
                 Builder::body(o, schema_ref("CustomFieldDefinitionInput"));
-                o["responses"]["201"] = Builder::ok("Defined", definition, {"Location"});
+                o["responses"]["201"] = Builder::ok("Defined", definition, {"ETag", "Location"});
               }}});
   table.add({"GET",
              item,
              kRead,
              principal,
              get_definition,
-             {"get_custom_field", "A definition", {404}, [definition](Builder&, json& o) {
-                o["responses"]["200"] = Builder::ok("The definition", definition);
+             {"get_custom_field", "A definition", {400, 404}, [definition](Builder&, json& o) {
+                Builder::params(o, {"If-None-Match"});
+                o["responses"]["200"] = Builder::ok("The definition", definition, {"ETag"});
+                o["responses"]["304"] = Builder::not_modified();
               }}});
   table.add({"PATCH",
              item,
@@ -236,7 +254,7 @@ void add_custom_field_routes(RouteTable& table) {
               [definition](Builder&, json& o) {
                 Builder::params(o, {"If-Match"});
                 Builder::body(o, schema_ref("CustomFieldDefinitionPatch"));
-                o["responses"]["200"] = Builder::ok("The changed definition", definition);
+                o["responses"]["200"] = Builder::ok("The changed definition", definition, {"ETag"});
               }}});
   table.add(
       {"DELETE",
@@ -277,7 +295,7 @@ void add_custom_field_routes(RouteTable& table) {
               {400, 404, 409, 415, 422},
               [definition](Builder&, json& o) {
                 Builder::body(o, object_of({{"name", {{"type", "string"}}}}, {"name"}));
-                o["responses"]["200"] = Builder::ok("The renamed definition", definition);
+                o["responses"]["200"] = Builder::ok("The renamed definition", definition, {"ETag"});
               }}});
   table.add({"POST",
              item + "/type",
@@ -290,7 +308,7 @@ void add_custom_field_routes(RouteTable& table) {
               [definition](Builder&, json& o) {
                 Builder::body(
                     o, object_of({{"type", enum_schema(CustomFieldType::kCurrency)}}, {"type"}));
-                o["responses"]["200"] = Builder::ok("The changed definition", definition);
+                o["responses"]["200"] = Builder::ok("The changed definition", definition, {"ETag"});
               }}});
 }
 

@@ -72,43 +72,58 @@ std::string percent_decode(std::string_view in) {
 
 }  // namespace
 
-HttpResponse problem(const std::string& request_id, int status, const std::string& code,
-                     const std::string& detail, const std::string& field) {
+namespace {
+json problem_body(int status, const std::string& code, const std::string& detail,
+                  const std::string& field) {
   json body{{"type", "https://banyan.dev/problems/" + code},
             {"title", reason_phrase(status)},
             {"status", status},
             {"code", code},
-            {"detail", detail},
-            {"request_id", request_id}};
+            {"detail", detail}};
   if (!field.empty()) body["field"] = field;
+  return body;
+}
+
+HttpResponse problem_response(json body, const std::string& request_id) {
+  body["request_id"] = request_id;
   HttpResponse r;
-  r.status = status;
+  r.status = body["status"].get<int>();
   r.content_type = "application/problem+json";
   r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
 }
+}  // namespace
 
-HttpResponse problem_of(const Error& e, const std::string& id) {
+HttpResponse problem(const std::string& request_id, int status, const std::string& code,
+                     const std::string& detail, const std::string& field) {
+  return problem_response(problem_body(status, code, detail, field), request_id);
+}
+
+json problem_document(const Error& e) {
   switch (e.code()) {
     case ErrorCode::kNotFound:
-      return problem(id, 404, "not_found", e.what());
+      return problem_body(404, "not_found", e.what(), {});
     case ErrorCode::kConflict:
-      if (e.field() == "version") return problem(id, 412, "stale_version", e.what(), "version");
-      return problem(id, 409, "conflict", e.what(), e.field());
+      if (e.field() == "version") return problem_body(412, "stale_version", e.what(), "version");
+      return problem_body(409, "conflict", e.what(), e.field());
     case ErrorCode::kValidation:
-      return problem(id, 422, "validation", e.what(), e.field());
+      return problem_body(422, "validation", e.what(), e.field());
     case ErrorCode::kPermissionDenied:
-      return problem(id, 403, "permission_denied", e.what(), e.field());
+      return problem_body(403, "permission_denied", e.what(), e.field());
     case ErrorCode::kRateLimited:
-      return problem(id, 429, "rate_limited", e.what());
+      return problem_body(429, "rate_limited", e.what(), {});
     case ErrorCode::kPoolExhausted:
-      return problem(id, 503, "pool_exhausted", e.what());
+      return problem_body(503, "pool_exhausted", e.what(), {});
     case ErrorCode::kUnavailable:
-      return problem(id, 503, "unavailable", e.what());
+      return problem_body(503, "unavailable", e.what(), {});
     case ErrorCode::kInternal:
-      return problem(id, 500, "internal", "the server failed on this request");
+      break;
   }
-  return problem(id, 500, "internal", "the server failed on this request");
+  return problem_body(500, "internal", "the server failed on this request", {});
+}
+
+HttpResponse problem_of(const Error& e, const std::string& id) {
+  return problem_response(problem_document(e), id);
 }
 
 std::string new_request_id() {
@@ -234,18 +249,105 @@ std::optional<std::string> query_value(const Target& t, const std::string& key) 
   return std::nullopt;
 }
 
-std::optional<std::uint64_t> if_match(const HttpRequest& r) {
-  std::string v = r.header("if-match");
-  if (v.empty()) return std::nullopt;
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+namespace {
+// The entity tags of an If-Match or If-None-Match header (RFC 9110 8.8.3, 13.1.1-2): "*",
+// or a comma-separated list of "opaque" or W/"opaque"; a bare version (3) is read as "3"
+// for clients that never quoted it. HttpError 400 for anything else.
+struct EntityTags {
+  bool any = false;
+  struct Tag {
+    bool weak = false;
+    std::string opaque;
+  };
+  std::vector<Tag> tags;
+};
+
+std::optional<std::uint64_t> version_of(const std::string& opaque) {
+  if (opaque.empty() || opaque.size() > 19) return std::nullopt;
   std::uint64_t out = 0;
-  if (v.empty() || v.size() > 19)
-    throw HttpError{400, "bad_request", "If-Match must carry a record version"};
-  for (char c : v) {
-    if (c < '0' || c > '9')
-      throw HttpError{400, "bad_request", "If-Match must carry a record version"};
+  for (char c : opaque) {
+    if (c < '0' || c > '9') return std::nullopt;
     out = out * 10 + static_cast<std::uint64_t>(c - '0');
   }
+  return out;
+}
+EntityTags entity_tags(const std::string& value, const char* header) {
+  const HttpError bad{400, "bad_request",
+                      std::string(header) + " must be * or a list of entity tags (\"3\")"};
+  EntityTags out;
+  std::string_view rest = value;
+  const auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  if (trim(rest) == "*") {
+    out.any = true;
+    return out;
+  }
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view item = trim(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    if (item.empty()) continue;  // "#" lists allow empty elements
+    EntityTags::Tag tag;
+    if (item.starts_with("W/")) {
+      tag.weak = true;
+      item.remove_prefix(2);
+    }
+    if (item.size() >= 2 && item.front() == '"' && item.back() == '"') {
+      item = item.substr(1, item.size() - 2);
+    } else if (tag.weak || !version_of(std::string(item))) {
+      throw bad;  // unquoted: only a bare version, as older clients send it
+    }
+    for (unsigned char c : item)
+      if (c == '"' || c < 0x21 || c == 0x7f) throw bad;
+    tag.opaque = std::string(item);
+    out.tags.push_back(std::move(tag));
+  }
+  if (out.tags.empty()) throw bad;
+  return out;
+}
+
+}  // namespace
+
+std::string etag_of(std::uint64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+std::optional<std::uint64_t> if_match(const HttpRequest& r) {
+  const std::string& v = r.header("if-match");
+  if (v.empty()) return std::nullopt;
+  const EntityTags given = entity_tags(v, "If-Match");
+  if (given.any) return std::nullopt;  // any current version
+  // Strong comparison: a weak tag matches nothing, and no tag this server makes is other
+  // than a version; a header none of whose tags can match asks for version 0, which no
+  // record has (412).
+  std::optional<std::uint64_t> version;
+  for (const auto& tag : given.tags) {
+    if (tag.weak) continue;
+    const auto named = version_of(tag.opaque);
+    if (!named) continue;
+    if (version && *version != *named)
+      throw HttpError{400, "bad_request", "If-Match: name one version (or *), not several"};
+    version = named;
+  }
+  return version.value_or(0);
+}
+
+bool none_match(const HttpRequest& r, std::uint64_t version) {
+  const std::string& v = r.header("if-none-match");
+  if (v.empty()) return false;
+  const EntityTags given = entity_tags(v, "If-None-Match");
+  if (given.any) return true;
+  // Weak comparison: W/"3" and "3" both name version 3.
+  const std::string current = std::to_string(version);
+  return std::any_of(given.tags.begin(), given.tags.end(),
+                     [&](const EntityTags::Tag& tag) { return tag.opaque == current; });
+}
+
+HttpResponse not_modified(std::uint64_t version) {
+  HttpResponse out;
+  out.status = 304;
+  out.headers.emplace_back("ETag", etag_of(version));
   return out;
 }
 

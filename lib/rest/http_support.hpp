@@ -41,6 +41,8 @@ HttpResponse problem(const std::string& request_id, int status, const std::strin
                      const std::string& detail, const std::string& field = {});
 // The library's errors as problems: one status and code per error code.
 HttpResponse problem_of(const Error& e, const std::string& request_id);
+// The same problem's document without a request id (its "status" is the status).
+json problem_document(const Error& e);
 
 std::string new_request_id();
 // A client's own request id is kept when it is short and plain.
@@ -56,8 +58,16 @@ std::optional<std::string> query_value(const Target& t, const std::string& key);
 // A time in a query string. Form encoding reads '+' as a space, so a space is taken for
 // the '+' it was.
 std::optional<Timestamp> query_time(std::string text);
-// The version an If-Match header asks for, if any ("\"3\"" or "3"); 400 for anything else.
+// A record's entity tag: its version, quoted ("\"3\""), strong.
+std::string etag_of(std::uint64_t version);
+// The version an If-Match header asks for (RFC 9110 13.1.1): none when absent or "*";
+// the version of its strong tag ("\"3\"", or a bare 3); 0, which no record has, when no
+// tag can match (weak tags never do); 400 when malformed or naming several versions.
 std::optional<std::uint64_t> if_match(const HttpRequest& r);
+// Whether If-None-Match names this version (weak comparison, W/"3" as "3") or is "*";
+// a GET then answers not_modified. 400 when malformed.
+bool none_match(const HttpRequest& r, std::uint64_t version);
+HttpResponse not_modified(std::uint64_t version);
 // Conflict("version") (a 412) unless an If-Match version, when given, is the stored one.
 void check_version(const std::optional<std::uint64_t>& expected, std::uint64_t stored);
 
@@ -80,7 +90,7 @@ HttpResponse record_response(int status, const T& record,
   HttpResponse r;
   r.status = status;
   append_json_text(record, fields, r.body);
-  r.headers.emplace_back("ETag", "\"" + std::to_string(record.version) + "\"");
+  r.headers.emplace_back("ETag", etag_of(record.version));
   return r;
 }
 

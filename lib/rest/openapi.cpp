@@ -94,6 +94,11 @@ Builder::Builder() {
       {"required", true},
       {"schema", {{"type", "string"}}}};
   c["schemas"]["Problem"] = problem_schema();
+  // An item's problem within a 207: the request's id is the answer's X-Request-Id.
+  json item_problem = problem_schema();
+  item_problem["properties"].erase("request_id");
+  item_problem["required"] = {"type", "title", "status", "code", "detail"};
+  c["schemas"]["ItemProblem"] = item_problem;
   c["schemas"]["Money"] = money_schema();
   c["schemas"]["CustomValue"] = custom_value_schema();
   c["schemas"]["CustomFieldDefinition"] = custom_field_definition_schema();
@@ -102,7 +107,9 @@ Builder::Builder() {
       {"description", "This request's id, also in the access log and in problems"},
       {"required", true},
       {"schema", {{"type", "string"}}}};
-  c["headers"]["ETag"] = {{"description", "The record's version, quoted: send it back in If-Match"},
+  c["headers"]["ETag"] = {{"description",
+                           "The record's version, quoted (a strong tag): send it back in "
+                           "If-Match, or in If-None-Match to read it only when it changed"},
                           {"required", true},
                           {"schema", {{"type", "string"}}}};
   c["headers"]["Location"] = {{"description", "Where the new record lives"},
@@ -114,7 +121,13 @@ Builder::Builder() {
     if (std::string(in) == "path") c["parameters"][name]["required"] = true;
   };
   param("id", "path", "A record id", id_schema());
-  param("If-Match", "header", "The version the change is based on (an ETag); a stale one gives 412",
+  param("If-Match", "header",
+        "The version the change is based on (an ETag, or * for any); a stale one, or a weak "
+        "tag (compared strongly, it never matches), gives 412",
+        {{"type", "string"}});
+  param("If-None-Match", "header",
+        "ETags the client holds (W/ allowed, compared weakly), or *: when one names the current "
+        "version the answer is 304 without a body",
         {{"type", "string"}});
   param("Idempotency-Key", "header",
         "1 to 255 printable ASCII characters. A retry with the same key and request returns the "
@@ -127,7 +140,10 @@ Builder::Builder() {
   param("limit", "query", "Page size",
         {{"type", "integer"}, {"minimum", 1}, {"maximum", 200}, {"default", 50}});
   param("cursor", "query", "The `next` of the previous page", {{"type", "string"}});
-  param("sort", "query", "A field to sort by; a leading - sorts descending", {{"type", "string"}});
+  param("sort", "query",
+        "Up to four fields to sort by, comma-separated, each ordering the rows the ones "
+        "before it tie on; a leading - sorts that field descending (sort=last_name,-created_at)",
+        {{"type", "string"}});
   param("fields", "query",
         "Comma-separated fields to return (id always comes): standard fields, `custom` or "
         "`custom.<name>`; an unknown name is a 422",
@@ -197,6 +213,13 @@ json Builder::ok(const std::string& description, const json& schema,
 json Builder::no_content() {
   return {{"description", "Done"},
           {"headers", {{"X-Request-Id", {{"$ref", "#/components/headers/X-Request-Id"}}}}}};
+}
+
+json Builder::not_modified() {
+  json out = no_content();
+  out["description"] = "Not modified: If-None-Match names the current version (or is *); no body";
+  out["headers"]["ETag"] = {{"$ref", "#/components/headers/ETag"}};
+  return out;
 }
 
 void Builder::body(json& o, const json& schema) {

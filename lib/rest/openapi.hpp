@@ -46,6 +46,8 @@ class Builder {
   static json ok(const std::string& description, const json& schema,
                  std::initializer_list<const char*> headers = {});
   static json no_content();
+  // 304 to an If-None-Match naming the current version: the ETag, no body.
+  static json not_modified();
   static void body(json& operation, const json& schema);
   // Adds components/parameters by name.
   static void params(json& operation, std::initializer_list<const char*> names);

@@ -1,6 +1,7 @@
 // The routes of every record type: list, create, get (as of a time), patch, delete,
 // history, archive and restore, batch and upsert, each with its OpenAPI operation.
 #include "api_context.hpp"
+#include "item_results.hpp"
 #include "openapi.hpp"
 #include "record_query.hpp"
 #include "references.hpp"
@@ -110,6 +111,7 @@ HttpResponse get(ApiContext& api, const RecordService<T>& repo, const RouteCall&
     fields = selected_fields<T>(api.engine.custom_fields(c.principal()), uow, c.target);
     return at ? repo.as_of(uow, id, *at) : repo.get(uow, id);
   });
+  if (none_match(c.request, record.version)) return not_modified(record.version);
   return record_response(200, record, fields);
 }
 
@@ -135,7 +137,9 @@ HttpResponse patch(ApiContext& api, const RecordService<T>& repo, const RouteCal
 template <typename T>
 HttpResponse remove(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
   const Id id = c.id();
+  const auto expected = if_match(c.request);
   return api.write(c, [&](store::UnitOfWork& uow) {
+    if (expected) check_version(expected, repo.get(uow, id).version);
     repo.remove(uow, id);
     return no_content();
   });
@@ -167,7 +171,9 @@ template <typename T>
 HttpResponse archive(ApiContext& api, const RecordService<T>& repo, const RouteCall& c,
                      bool archiving) {
   const Id id = c.id();
+  const auto expected = if_match(c.request);
   return api.write(c, [&](store::UnitOfWork& uow) {
+    if (expected) check_version(expected, repo.get(uow, id).version);
     return record_response(200, archiving ? repo.archive(uow, id) : repo.restore(uow, id));
   });
 }
@@ -177,7 +183,7 @@ const json& batch_items(const json& body) {
       body["items"].size() > 100)
     throw ValidationError("items: a list of 1 to 100 records", "items");
   for (const auto& [k, v] : body.items())
-    if (k != "items") throw ValidationError(k + ": no such field", k);
+    if (k != "items" && k != "atomic") throw ValidationError(k + ": no such field", k);
   return body["items"];
 }
 
@@ -199,42 +205,56 @@ const json& batch_items(const json& body) {
 }
 
 // POST /v1/{type}/batch {"items": [...]} creates up to 100 records. All or nothing: the
-// first bad item's problem names it ("items[3].email") and nothing is written.
+// first bad item's problem names it ("items[3].email") and nothing is written. With
+// "atomic": false each item is created or refused on its own, answered 207.
 template <typename T>
 HttpResponse batch(ApiContext& api, const RecordService<T>& repo, const RouteCall& c) {
   const json body = api.body_object(c.request);
   const json& items = batch_items(body);
-  std::vector<T> records;
-  std::vector<CreateLinks> links;
-  std::vector<References> refs;
+  const bool atomic = atomic_batch(body);
+  ItemResults results(items.size());
+  std::vector<T> records(items.size());
+  std::vector<CreateLinks> links(items.size());
+  std::vector<References> refs(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     try {
-      T record;
       json item = items[i];
-      links.push_back(item.is_object() ? take_links(T::kType, item) : CreateLinks{});
-      refs.push_back(item.is_object() ? take_references<T>(item, true) : References{});
-      apply_json(record, item);
-      records.push_back(std::move(record));
+      if (item.is_object()) {
+        links[i] = take_links(T::kType, item);
+        refs[i] = take_references<T>(item, true);
+      }
+      apply_json(records[i], item);
     } catch (const ValidationError& e) {
-      at_item(i, e);
+      if (atomic) at_item(i, e);
+      results.fail(i, e);
     }
   }
-  return api.write(c, [&](store::UnitOfWork& uow) {
+  HttpResponse out = api.write(c, [&](store::UnitOfWork& uow) {
     Resolver resolver(uow, api.engine, c.principal());
+    const auto create = [&](std::size_t i) {
+      T given = records[i];
+      resolve(resolver, refs[i], given);
+      const T created = repo.create(uow, given, refs[i].creation());
+      link_created(resolver, {T::kType, created.id}, links[i]);
+      return to_json(created);
+    };
+    if (!atomic) {
+      for (std::size_t i = 0; i < records.size(); ++i)
+        if (!results.failed(i)) results.run(uow, i, [&] { results.done(i, "created", create(i)); });
+      return results.response();
+    }
     json made = json::array();
     for (std::size_t i = 0; i < records.size(); ++i) {
       try {
-        T given = records[i];
-        resolve(resolver, refs[i], given);
-        const T created = repo.create(uow, given, refs[i].creation());
-        link_created(resolver, {T::kType, created.id}, links[i]);
-        made.push_back(to_json(created));
+        made.push_back(create(i));
       } catch (const Error& e) {
         at_item(i, e);
       }
     }
     return json_response(201, json{{"items", made}});
   });
+  results.audit_refusals(api, c);
+  return out;
 }
 
 template <typename T>
@@ -245,69 +265,84 @@ json upsert_json(const WriteResult<T>& done) {
 // POST /v1/{type}/upsert: one record, or {"items": [...]} up to 100, each created or
 // changed by its external_id with merge semantics (what an item names changes, the rest
 // stays) and reported as created, updated or unchanged. An unchanged item writes
-// nothing. A batch is all or nothing, as /batch is.
+// nothing. A batch is all or nothing, as /batch is, unless it says "atomic": false.
 template <typename T>
 HttpResponse upsert(ApiContext& api, const RecordService<T>& repo, const std::string& base,
                     const RouteCall& c) {
   const json body = api.body_object(c.request);
   const bool single = !body.contains("items");
-  std::vector<Patch<T>> patches;
-  std::vector<References> refs;
   const json one = json::array({body});
   const json& items = single ? one : batch_items(body);
+  const bool atomic = single || atomic_batch(body);
+  ItemResults results(items.size());
+  std::vector<Patch<T>> patches(items.size());
+  std::vector<References> refs(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     try {
       json item = items[i];
-      refs.push_back(item.is_object() ? take_references<T>(item, true) : References{});
-      Patch<T> patch = patch_of<T>(item);
-      if (!patch.values.external_id)
+      if (item.is_object()) refs[i] = take_references<T>(item, true);
+      patches[i] = patch_of<T>(item);
+      if (!patches[i].values.external_id)
         throw ValidationError("external_id: an upsert needs one", "external_id");
-      patch.creation = refs.back().creation();
-      patches.push_back(std::move(patch));
+      patches[i].creation = refs[i].creation();
     } catch (const ValidationError& e) {
       if (single) throw;
-      at_item(i, e);
+      if (atomic) at_item(i, e);
+      results.fail(i, e);
     }
   }
-  return api.write(c, [&](store::UnitOfWork& uow) {
+  HttpResponse out = api.write(c, [&](store::UnitOfWork& uow) {
     Resolver resolver(uow, api.engine, c.principal());
     // An item's references resolved; a stage by name is looked for in the pipeline of the
     // deal with the item's external id when the item names none.
-    const auto resolved = [&](std::size_t i) {
+    const auto upserted = [&](std::size_t i) {
       Patch<T> given = patches[i];
       const std::string key = *given.values.external_id;
       resolve(resolver, refs[i], given.values, &given.fields, /*pipeline_given=*/false,
               stored_pipeline(repo, uow, [key](const RecordService<T>& r, store::UnitOfWork& u) {
                 return r.find_by_external_id(u, key);
               }));
-      return given;
+      return repo.upsert(uow, given);
     };
     if (single) {
-      const auto done = repo.upsert(uow, resolved(0));
+      const auto done = upserted(0);
       const bool created = done.outcome == WriteOutcome::kCreated;
-      HttpResponse out = json_response(created ? 201 : 200, upsert_json(done));
-      out.headers.emplace_back("ETag", "\"" + std::to_string(done.record.version) + "\"");
+      HttpResponse answer = json_response(created ? 201 : 200, upsert_json(done));
+      answer.headers.emplace_back("ETag", "\"" + std::to_string(done.record.version) + "\"");
       if (created)
-        out.headers.emplace_back("Location", "/v1/" + base + "/" + std::to_string(done.record.id));
-      return out;
+        answer.headers.emplace_back("Location",
+                                    "/v1/" + base + "/" + std::to_string(done.record.id));
+      return answer;
     }
-    json results = json::array();
+    if (!atomic) {
+      for (std::size_t i = 0; i < patches.size(); ++i) {
+        if (results.failed(i)) continue;
+        results.run(uow, i, [&] {
+          const auto done = upserted(i);
+          results.done(i, std::string(to_string(done.outcome)), to_json(done.record));
+        });
+      }
+      return results.response();
+    }
+    json made = json::array();
     std::size_t counts[3] = {0, 0, 0};
     for (std::size_t i = 0; i < patches.size(); ++i) {
       try {
-        const auto done = repo.upsert(uow, resolved(i));
+        const auto done = upserted(i);
         ++counts[static_cast<int>(done.outcome)];
-        results.push_back(upsert_json(done));
+        made.push_back(upsert_json(done));
       } catch (const Error& e) {
         at_item(i, e);
       }
     }
     return json_response(200,
-                         json{{"items", results},
+                         json{{"items", made},
                               {"created", counts[static_cast<int>(WriteOutcome::kCreated)]},
                               {"updated", counts[static_cast<int>(WriteOutcome::kUpdated)]},
                               {"unchanged", counts[static_cast<int>(WriteOutcome::kUnchanged)]}});
   });
+  results.audit_refusals(api, c);
+  return out;
 }
 
 // The schemas of a record type: the record, a selection of its fields, what a create, a
@@ -344,10 +379,40 @@ void record_schemas(const Kind<T>& k, Builder& b) {
       object_of({{"outcome", outcome}, {"record", schema_ref(name)}}, {"outcome", "record"});
 }
 
+// A batch body: 1 to 100 items, and whether it is all or nothing.
 json items_of(const json& item) {
-  return object_of(
-      {{"items", {{"type", "array"}, {"items", item}, {"minItems", 1}, {"maxItems", 100}}}},
+  json out = object_of(
+      {{"items", {{"type", "array"}, {"items", item}, {"minItems", 1}, {"maxItems", 100}}},
+       {"atomic",
+        {{"type", "boolean"},
+         {"default", true},
+         {"description",
+          "true: all or nothing, the first bad item's problem answers. false: each item is "
+          "applied on its own and the answer is 207 with a result per item"}}}},
       {"items"});
+  out["additionalProperties"] = false;
+  return out;
+}
+
+// The 207 of a batch with "atomic": false: a result per item, in order, and the counts.
+json multi_status(const json& record) {
+  const json count = {{"type", "integer"}, {"minimum", 0}};
+  const json outcome = {{"type", "string"}, {"enum", {"created", "updated", "unchanged", "error"}}};
+  const json result = object_of({{"index", count},
+                                 {"status", {{"type", "integer"}}},
+                                 {"outcome", outcome},
+                                 {"record", record},
+                                 {"error", schema_ref("ItemProblem")}},
+                                {"index", "status", "outcome"});
+  return Builder::ok(
+      "With \"atomic\": false: each item's result (status 201, 200, or its problem's), in "
+      "order; items that failed wrote nothing, the others are committed",
+      object_of({{"items", {{"type", "array"}, {"items", result}}},
+                 {"created", count},
+                 {"updated", count},
+                 {"unchanged", count},
+                 {"failed", count}},
+                {"items", "created", "updated", "unchanged", "failed"}));
 }
 
 template <typename T>
@@ -377,7 +442,9 @@ void document_upsert(const Kind<T>& k, json& o) {
       "Each record is found by its external_id (required): when there is one, the fields given "
       "change as a JSON Merge Patch does (the rest stay); else it is created. Each is reported "
       "as created, updated or unchanged (an unchanged one writes nothing). A batch "
-      "({\"items\": [...]}) is all or nothing; a problem's field names the item. A single " +
+      "({\"items\": [...]}) is all or nothing, a problem's field naming the item, unless it "
+      "says \"atomic\": false: then each item is applied on its own and the answer is 207 "
+      "with a result per item. A single " +
       one + " answers 201 when created, else 200. External ids are unique across every " + one +
       ", so only a principal that reads them all may write one (403 with field external_id "
       "otherwise, whether the id is taken or not).";
@@ -393,6 +460,7 @@ void document_upsert(const Kind<T>& k, json& o) {
   o["responses"]["201"] = Builder::ok("One " + one + ", created", result, {"ETag", "Location"});
   o["responses"]["200"] = Builder::ok("One " + one + " updated or unchanged, or a batch, in order",
                                       {{"anyOf", {result, batch_result}}});
+  o["responses"]["207"] = multi_status(schema_ref(k.name));
   o["responses"]["200"]["headers"]["ETag"] = {{"description", "The version of a single record"},
                                               {"schema", {{"type", "string"}}}};
 }
@@ -439,8 +507,8 @@ void add_records(RouteTable& table, const Kind<T>& k) {
          o["responses"]["201"] = Builder::ok("Created", record, {"ETag", "Location"});
        }});
   add("GET", item, kRead, [k](ApiContext& api, RouteCall& c) { return get(api, k.of(api, c), c); },
-      {"get_" + one, "Get a " + one, {404, 422}, [k, record](Builder&, json& o) {
-         Builder::params(o, {"fields"});
+      {"get_" + one, "Get a " + one, {400, 404, 422}, [k, record](Builder&, json& o) {
+         Builder::params(o, {"fields", "If-None-Match"});
          Builder::query(o, "as_of",
                         "The " + k.one +
                             " as it was at this time, rebuilt from the audit trail (404 when it "
@@ -448,6 +516,7 @@ void add_records(RouteTable& table, const Kind<T>& k) {
                         time_schema());
          const json selected = {{"anyOf", {record, schema_ref(k.name + "Selection")}}};
          o["responses"]["200"] = Builder::ok("The " + k.one, selected, {"ETag"});
+         o["responses"]["304"] = Builder::not_modified();
        }});
   add("PATCH", item, kWrite,
       [k](ApiContext& api, RouteCall& c) { return patch(api, k.of(api, c), c); },
@@ -466,7 +535,8 @@ void add_records(RouteTable& table, const Kind<T>& k) {
        }});
   add("DELETE", item, kWrite,
       [k](ApiContext& api, RouteCall& c) { return remove(api, k.of(api, c), c); },
-      {"delete_" + one, "Delete a " + one, {404, 409}, [](Builder&, json& o) {
+      {"delete_" + one, "Delete a " + one, {400, 404, 409, 412}, [](Builder&, json& o) {
+         Builder::params(o, {"If-Match"});
          o["responses"]["204"] = Builder::no_content();
        }});
   add("GET", item + "/history", kRead,
@@ -489,8 +559,9 @@ void add_records(RouteTable& table, const Kind<T>& k) {
         },
         {(verb + '_').append(one),
          archiving ? "Archive (hide from lists)" : "Restore",
-         {404, 409},
+         {400, 404, 409, 412},
          [record, one](Builder&, json& o) {
+           Builder::params(o, {"If-Match"});
            o["responses"]["200"] = Builder::ok("The " + one, record, {"ETag"});
          }});
   }
@@ -498,11 +569,13 @@ void add_records(RouteTable& table, const Kind<T>& k) {
       [k](ApiContext& api, RouteCall& c) { return batch(api, k.of(api, c), c); },
       {"batch_create_" + base,
        "Create up to 100 " + base +
-           ", all or nothing; a problem's field names the item (items[3].email)",
+           ", all or nothing (a problem's field names the item, items[3].email), or each on "
+           "its own with \"atomic\": false",
        {400, 409, 415, 422},
        [k, record](Builder&, json& o) {
          Builder::body(o, items_of(schema_ref(create_schema(k))));
          o["responses"]["201"] = Builder::ok("Created, in order", list_of(record));
+         o["responses"]["207"] = multi_status(record);
        }});
   add("POST", list_path + "/upsert", kBulk,
       [k](ApiContext& api, RouteCall& c) { return upsert(api, k.of(api, c), k.base, c); },

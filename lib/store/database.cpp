@@ -1,6 +1,8 @@
 #include "banyan/store/database.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -203,6 +205,34 @@ void UnitOfWork::commit() {
   if (impl_->custom_fields_changed) impl_->db->custom_fields.clear();
   for (const auto& done : impl_->after_commit) done();
   impl_->after_commit.clear();
+}
+
+void UnitOfWork::attempt(const std::function<void()>& work) {
+  island::Transaction& tx = impl_->live();
+  const std::string name = "banyan_attempt_" + std::to_string(++impl_->savepoints);
+  const std::size_t audit_size = impl_->audit.size();
+  const std::size_t after_commit_size = impl_->after_commit.size();
+  const bool fields_changed = impl_->custom_fields_changed;
+  island::execute(tx, "SAVEPOINT " + name);
+  try {
+    work();
+  } catch (...) {
+    --impl_->savepoints;
+    try {
+      island::execute(impl_->live(), "ROLLBACK TO SAVEPOINT " + name);
+      island::execute(impl_->live(), "RELEASE SAVEPOINT " + name);
+    } catch (const std::exception& e) {
+      rollback();
+      throw Conflict(std::string("the transaction was lost while undoing a failed step (") +
+                     e.what() + "); retry the whole of it");
+    }
+    impl_->audit.resize(audit_size);
+    impl_->after_commit.resize(after_commit_size);
+    impl_->custom_fields_changed = fields_changed;
+    throw;
+  }
+  --impl_->savepoints;
+  island::execute(tx, "RELEASE SAVEPOINT " + name);
 }
 
 void Database::probe() {

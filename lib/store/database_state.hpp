@@ -125,6 +125,8 @@ struct UnitOfWork::Impl {
   bool custom_fields_changed = false;
   // Run once the unit of work has committed (Session::after_commit).
   std::vector<std::function<void()>> after_commit;
+  // Savepoints open (UnitOfWork::attempt), naming the next one.
+  int savepoints = 0;
 
   // The transaction, or Conflict if the unit of work has already ended.
   island::Transaction& live();

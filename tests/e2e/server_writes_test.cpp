@@ -344,5 +344,52 @@ TEST_P(ServerWritesTest, AStageOfKindWonOrLostClosesTheDealAndOnlyAReopenTakesIt
           "validation", "pipeline_id");
 }
 
+// RFC 9110 conditional requests on a record: If-None-Match on a read (weak comparison,
+// "*", lists), If-Match on a patch, an archive and a delete (strong comparison, "*").
+TEST_P(ServerWritesTest, ConditionalRequestsCompareEntityTagsAsRfc9110Says) {
+  const json c = ok("POST", "/v1/contacts", {{"last_name", "Lovelace"}});
+  const std::string path = "/v1/contacts/" + c["id"].dump();
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  const auto read = [&](const std::string& target, const std::string& tags) {
+    return call("GET", target, nullptr, Headers{{"If-None-Match", tags}});
+  };
+  for (const char* tags : {"\"1\"", "W/\"1\"", "\"7\", W/\"1\"", "*"}) {
+    const auto r = read(path, tags);
+    EXPECT_EQ(r.status, 304) << tags;
+    EXPECT_EQ(r.body, "") << tags;
+    EXPECT_EQ(r.header("etag"), "\"1\"") << tags;
+  }
+  EXPECT_EQ(read(path + "?fields=last_name", "\"1\"").status, 304);
+  const auto changed = read(path, "\"7\", W/\"8\"");
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_EQ(parsed(changed), c);
+  expect_problem(read(path, "W/1"), 400, "bad_request");
+  expect_problem(read("/v1/contacts/999999", "*"), 404, "not_found");
+
+  // If-Match: "*" is any version; a weak tag never matches; several versions are refused.
+  const auto patch = [&](const std::string& tags, const char* title) {
+    return call("PATCH", path, {{"title", title}}, Headers{{"If-Match", tags}});
+  };
+  EXPECT_EQ(patch("*", "Countess").status, 200);
+  refused("PATCH", path, {{"title", "Weak"}}, 412, "stale_version", "version",
+          {{"If-Match", "W/\"2\""}});
+  refused("PATCH", path, {{"title", "Opaque"}}, 412, "stale_version", "version",
+          {{"If-Match", "\"not-a-version\""}});
+  refused("PATCH", path, {{"title", "Two"}}, 400, "bad_request", "",
+          {{"If-Match", "\"1\", \"2\""}});
+  refused("PATCH", path, {{"title", "Junk"}}, 400, "bad_request", "", {{"If-Match", "yesterday"}});
+  const auto both = patch("\"2\", W/\"1\"", "Mathematician");
+  EXPECT_EQ(both.status, 200) << "the strong tag names the current version";
+  EXPECT_EQ(both.header("etag"), "\"3\"");
+
+  // Archive, restore and delete check If-Match too.
+  refused("POST", path + "/archive", nullptr, 412, "stale_version", "version",
+          {{"If-Match", "\"2\""}});
+  EXPECT_EQ(call("POST", path + "/archive", nullptr, Headers{{"If-Match", "\"3\""}}).status, 200);
+  refused("DELETE", path, nullptr, 412, "stale_version", "version", {{"If-Match", "\"3\""}});
+  EXPECT_EQ(call("DELETE", path, nullptr, Headers{{"If-Match", "\"4\""}}).status, 204);
+  expect_problem(call("GET", path), 404, "not_found");
+}
+
 }  // namespace
 }  // namespace banyan::test

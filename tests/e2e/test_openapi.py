@@ -248,6 +248,8 @@ def test_every_resource_route_answers_as_documented(api, refs, kind):
     assert headers["location"] == path and headers["etag"] == f"\"{created['version']}\""
     assert api.ok("GET", item, path)[0] == created
     assert set(api.ok("GET", item, path + "?fields=created_at")[0]) == {"id", "created_at"}
+    unchanged, headers = api.ok("GET", item, path, headers={"If-None-Match": headers["etag"]}, status=304)
+    assert unchanged is None and headers["etag"] == f"\"{created['version']}\""
 
     page, _ = api.ok("GET", base, f"{base}?{FILTERS[kind]}&limit=1&sort=-id")
     assert len(page["items"]) == 1 and page["items"][0]["id"] >= created["id"] or page["items"][0]["id"] > 0
@@ -294,6 +296,10 @@ def test_every_resource_route_answers_as_documented(api, refs, kind):
     batch, _ = api.ok("POST", base + "/batch", body={"items": [new_record(kind, 2, refs), new_record(kind, 3, refs)]})
     assert len(batch["items"]) == 2
     bad = api.fails(422, "validation", "POST", base + "/batch", body={"items": [new_record(kind, 4, refs), {"nope": 1}]})
+    each, _ = api.ok("POST", base + "/batch", status=207,
+                     body={"atomic": False, "items": [{"nope": 1}, new_record(kind, 10, refs)]})
+    assert [r["status"] for r in each["items"]] == [422, 201] and each["created"] == 1
+    api.ok("DELETE", item, f"{base}/{each['items'][1]['record']['id']}", status=204)
     assert bad["field"] == "items[1].nope"
     upsert_one = dict(new_record(kind, 5, refs), external_id=f"legacy-{kind}-5")
     first, _ = api.ok("POST", base + "/upsert", body={"items": [upsert_one]}, status=200)
@@ -306,6 +312,10 @@ def test_every_resource_route_answers_as_documented(api, refs, kind):
     assert same["items"][0]["outcome"] == "unchanged" and same["items"][0]["record"] == again["items"][0]["record"]
     api.fails(422, "validation", "POST", base + "/upsert", body={"items": [new_record(kind, 6, refs)]})
     api.fails(422, "validation", "POST", base + "/upsert", body={"items": []})
+    each, _ = api.ok("POST", base + "/upsert", status=207, body={
+        "atomic": False, "items": [dict(upsert_one, **changes), new_record(kind, 9, refs)]})
+    assert [r["outcome"] for r in each["items"]] == ["unchanged", "error"] and each["failed"] == 1
+    assert each["items"][1]["error"]["field"] == "external_id"
     # One record at a time: 201 when created, 200 after.
     single = dict(new_record(kind, 7, refs), external_id=f"legacy-{kind}-7")
     made, headers = api.ok("POST", base + "/upsert", body=single, status=201)

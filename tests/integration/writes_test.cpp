@@ -447,5 +447,46 @@ TEST_P(WritesTest, DatesAndTimesAreReadFromTheirTextInAnyOffset) {
   EXPECT_EQ(stored(c.id), c);
 }
 
+// UnitOfWork::attempt: a step that throws leaves nothing behind (rows, events, audit
+// entries), a database refusal inside it included, and the rest of the unit commits.
+TEST_P(WritesTest, AFailedAttemptUndoesOnlyItsOwnWritesEventsAndAuditEntries) {
+  const auto events_before = event_count();
+  const auto audit_before = audit_entries();
+  auto create = [&](UnitOfWork& uow, const char* last, const char* external_id = nullptr) {
+    Contact c = contact("Step", last);
+    if (external_id != nullptr) c.external_id = external_id;
+    stores(db()).contacts().create(uow, c);
+  };
+  db().transact([&](UnitOfWork& uow) {
+    create(uow, "Kept", "k-1");
+    EXPECT_THROW(uow.attempt([&] {
+      create(uow, "Undone");
+      throw ValidationError("refused by the test", "x");
+    }),
+                 ValidationError);
+    EXPECT_THROW(uow.attempt([&] { create(uow, "Duplicate", "k-1"); }), Conflict)
+        << "a unique key the database refuses";
+    uow.attempt([&] {
+      create(uow, "Outer");
+      EXPECT_THROW(uow.attempt([&] {
+        create(uow, "Inner");
+        throw Conflict("refused by the test");
+      }),
+                   Conflict);
+    });
+    create(uow, "After");
+  });
+  std::vector<std::string> names;
+  db().read([&](UnitOfWork& uow) {
+    store::PageRequest r;
+    r.filter = store::Filter::eq("first_name", "Step");
+    for (const Contact& c : stores(db()).contacts().query(uow, r).items)
+      names.push_back(c.last_name);
+  });
+  EXPECT_EQ(names, (std::vector<std::string>{"Kept", "Outer", "After"}));
+  EXPECT_EQ(event_count() - events_before, 3);
+  EXPECT_EQ(audit_entries() - audit_before, 3);
+}
+
 }  // namespace
 }  // namespace banyan::test

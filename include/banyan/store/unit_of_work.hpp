@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,12 @@ class BANYAN_EXPORT UnitOfWork {
   void rollback() noexcept;
   // True until commit() or rollback().
   bool active() const noexcept;
+  // Runs `work` under a savepoint. When it throws, what it did through this unit of work
+  // (writes, events, audit entries, after-commit actions) is undone, the unit of work goes
+  // on as it was before, and the exception propagates. Should the backend have given up
+  // the whole transaction meanwhile (a deadlock victim on MySQL), Conflict is thrown
+  // instead and the unit of work has ended. Nests.
+  void attempt(const std::function<void()>& work);
   // The user recorded as created_by/updated_by of every write, if any.
   std::optional<Id> actor() const noexcept;
   // What the audit trail notes beside the actor's id: its name (an email, a client id)
