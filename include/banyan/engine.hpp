@@ -13,6 +13,7 @@
 #include "banyan/admin_service.hpp"
 #include "banyan/clock.hpp"
 #include "banyan/custom_field_service.hpp"
+#include "banyan/event_feed.hpp"
 #include "banyan/export.hpp"
 #include "banyan/model/activity.hpp"
 #include "banyan/model/company.hpp"
@@ -203,6 +204,18 @@ class BANYAN_EXPORT Engine {
   // (four times the limit are looked at).
   std::vector<store::SearchHit> search(store::UnitOfWork& uow, const security::Principal& who,
                                        const store::SearchRequest& request);
+
+  // The event feed: relayed events after `request.after` in the order their commits
+  // became visible (each given a position by the relay as it passes it), deletions, links
+  // and applications' own events included, each shown only when `who` may read its record
+  // as it stood then (the owner and team its payload carries; else as it stands now), its
+  // payload masked as the record would be (sensitive values null without read_sensitive,
+  // sealed ones opened with it). Looks at 5,000 events at most per call: `next` says where
+  // to go on, `more` whether events follow. An `after` older than what retention kept is
+  // `expired` (no items). ValidationError for a limit outside 1..1000 or a type pattern
+  // other than x.y, x.*, *; PermissionDenied when `who` may read no records at all.
+  EventFeedPage events(store::UnitOfWork& uow, const security::Principal& who,
+                       const EventFeedRequest& request);
 
   // Appends an application's own event about `subject` to the outbox in `uow`: relayed in
   // order with the library's events when `uow` commits, gone if it rolls back. `subject`

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "banyan/errors.hpp"
+#include "messaging/event_feed_store.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/odb/island.hpp"
@@ -14,13 +15,7 @@
 #include "store/validation.hpp"
 
 namespace banyan::messaging::detail {
-namespace {
 
-using island::SqlFragment;
-using store::detail::int_param;
-using store::detail::text_param;
-
-island::Transaction& tx_of(UnitOfWork& uow) { return store::Session(uow).tx(); }
 std::string id_list(const std::vector<std::uint64_t>& ids) {
   std::string out = "(";
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -29,6 +24,14 @@ std::string id_list(const std::vector<std::uint64_t>& ids) {
   }
   return out + ")";
 }
+
+namespace {
+
+using island::SqlFragment;
+using store::detail::int_param;
+using store::detail::text_param;
+
+island::Transaction& tx_of(UnitOfWork& uow) { return store::Session(uow).tx(); }
 
 bool valid_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -330,10 +333,17 @@ std::map<std::string, std::vector<Routed>> route_events(
   std::vector<std::uint64_t> all;
   all.reserve(events.size());
   for (const auto& e : events) all.push_back(e.sequence);
+  // Marked relayed and given their feed positions (in id order, after every earlier one)
+  // in one statement.
+  const std::uint64_t base = reserve_feed_positions(uow, all.front(), all.back());
   SqlFragment mark;
   mark.text("UPDATE outbox_events SET relayed_at = ")
       .param(int_param(now))
-      .text(" WHERE id IN " + id_list(all));
+      .text(", feed_position = ")
+      .param(int_param(static_cast<std::int64_t>(base)))
+      .text(" + (id - ")
+      .param(int_param(static_cast<std::int64_t>(all.front())))
+      .text(") WHERE id IN " + id_list(all));
   island::execute(tx, mark);
   return leased;
 }

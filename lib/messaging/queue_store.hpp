@@ -34,6 +34,9 @@ inline constexpr const char* kEventColumns =
     "event_id, event_sequence, event_type, aggregate_type, aggregate_id, aggregate_version, "
     "occurred_at, actor_id, payload";
 
+// "(1,2,3)": ids for an IN list.
+std::string id_list(const std::vector<std::uint64_t>& ids);
+
 // Whether `type` matches a QueueSpec::event_types pattern ("x.y", "x.*" or "*").
 bool type_matches(const std::string& pattern, const std::string& type) noexcept;
 // ValidationError naming the bad part.

@@ -2,7 +2,11 @@
 // past their window, a bounded batch per call; and the size of each messaging table.
 #include "messaging/queue_store.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include "banyan/errors.hpp"
+#include "messaging/event_feed_store.hpp"
 
 #include "store/database_state.hpp"
 #include "store/odb/island.hpp"
@@ -42,10 +46,26 @@ std::size_t purge_relayed_events(UnitOfWork& uow, std::int64_t relayed_before, i
   SqlFragment oldest;
   oldest.text("SELECT COALESCE(MIN(event_sequence), 0) FROM queue_messages WHERE payload = ''");
   const std::int64_t needed = island::query_int(tx_of(uow), oldest);
-  SqlFragment where;
-  where.text("relayed_at IS NOT NULL AND relayed_at < ").param(int_param(relayed_before));
-  if (needed > 0) where.text(" AND id < " + std::to_string(needed));
-  return delete_some(uow, "outbox_events", where, limit);
+  // The oldest relayed first (the order of their feed positions), so the feed's floor is
+  // the highest position deleted.
+  SqlFragment pick;
+  pick.text(
+          "SELECT id, COALESCE(feed_position, 0) FROM outbox_events WHERE relayed_at IS NOT "
+          "NULL AND relayed_at < ")
+      .param(int_param(relayed_before));
+  if (needed > 0) pick.text(" AND id < " + std::to_string(needed));
+  pick.text(" ORDER BY relayed_at, id LIMIT " + std::to_string(limit));
+  const auto pairs = island::query_ints(tx_of(uow), pick, 2);
+  if (pairs.empty()) return 0;
+  std::vector<std::uint64_t> ids;
+  std::uint64_t through = 0;
+  for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) {
+    ids.push_back(static_cast<std::uint64_t>(pairs[i]));
+    through = std::max(through, static_cast<std::uint64_t>(pairs[i + 1]));
+  }
+  raise_feed_floor(uow, through);
+  return static_cast<std::size_t>(
+      island::execute(tx_of(uow), "DELETE FROM outbox_events WHERE id IN " + id_list(ids)));
 }
 
 std::size_t purge_processed_claims(UnitOfWork& uow, std::int64_t processed_before, int limit) {

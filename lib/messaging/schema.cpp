@@ -74,6 +74,23 @@ void index_retention(island::Transaction& tx, island::Backend) {
   island::execute(tx, "CREATE INDEX dead_letters_dead_at_ix ON dead_letters (dead_at)");
 }
 
+// Version 19: the event feed (Engine::events). The relay gives each event it relays the
+// next position (event_feed.next_position), so the feed reads in the order commits became
+// visible, which on MySQL the sequence is not; retention notes how far it deleted
+// (purged_through) so an older cursor is known to be expired. Events relayed before keep
+// their sequence as their position.
+void add_event_feed(island::Transaction& tx, island::Backend backend) {
+  const store::detail::ColumnTypes c(backend);
+  island::execute(tx, "ALTER TABLE outbox_events ADD COLUMN feed_position " + c.id + " NULL");
+  island::execute(tx, "CREATE INDEX outbox_events_feed_ix ON outbox_events (feed_position)");
+  island::execute(tx, "CREATE TABLE event_feed (id INTEGER NOT NULL PRIMARY KEY, next_position " +
+                          c.id + " NOT NULL, purged_through " + c.id + " NOT NULL)" + c.engine);
+  island::execute(tx, "UPDATE outbox_events SET feed_position = id WHERE relayed_at IS NOT NULL");
+  island::execute(tx,
+                  "INSERT INTO event_feed (id, next_position, purged_through) SELECT 1, "
+                  "COALESCE(MAX(id), 0) + 1, 0 FROM outbox_events");
+}
+
 }  // namespace
 
 store::detail::SchemaPart schema_part() {
@@ -82,9 +99,10 @@ store::detail::SchemaPart schema_part() {
   part.create = [](island::Transaction& tx, island::Backend backend) {
     create_messaging_tables(tx, backend);
     index_retention(tx, backend);
+    add_event_feed(tx, backend);
   };
   // Version 7 also gave the store's outbox its relay column (store/schema.cpp).
-  part.migrations = {{7, create_messaging_tables}, {17, index_retention}};
+  part.migrations = {{7, create_messaging_tables}, {17, index_retention}, {19, add_event_feed}};
   return part;
 }
 

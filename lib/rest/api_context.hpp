@@ -3,6 +3,7 @@
 // running a write with its Idempotency-Key, noting a refusal in the audit trail).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -35,6 +36,8 @@ class ApiContext {
   // Added before serving starts, read by every /readyz and /metrics after.
   std::vector<std::function<std::vector<std::string>()>> readiness_checks;
   std::vector<std::function<std::string()>> metric_sources;
+  // Requests of the event feed waiting for an event (event_routes.cpp bounds them).
+  std::atomic<int> waiting_feeds{0};
 
   // Finds the call's route in api_routes(), admits it (address, credentials, the
   // principal's rate limit) and runs its handler. Throws HttpError or banyan::Error.

@@ -178,6 +178,17 @@ HttpResponse archive(ApiContext& api, const RecordService<T>& repo, const RouteC
   });
 }
 
+// 403 for a whole non-atomic batch when no item could succeed: the principal may do none
+// of `actions` to any record of the type (an atomic one fails at its first item anyway).
+void refuse_if_never(ApiContext& api, const RouteCall& c, ObjectType type,
+                     std::initializer_list<security::Action> actions) {
+  const auto policy = api.engine.policy();
+  for (const auto action : actions)
+    if (policy->scope(c.principal(), action, type) != security::Scope::kNone) return;
+  throw PermissionDenied(c.principal().name + " may not write " + std::string(to_string(type)) +
+                         " records");
+}
+
 const json& batch_items(const json& body) {
   if (!body.contains("items") || !body["items"].is_array() || body["items"].empty() ||
       body["items"].size() > 100)
@@ -212,6 +223,7 @@ HttpResponse batch(ApiContext& api, const RecordService<T>& repo, const RouteCal
   const json body = api.body_object(c.request);
   const json& items = batch_items(body);
   const bool atomic = atomic_batch(body);
+  if (!atomic) refuse_if_never(api, c, T::kType, {security::Action::kCreate});
   ItemResults results(items.size());
   std::vector<T> records(items.size());
   std::vector<CreateLinks> links(items.size());
@@ -274,6 +286,8 @@ HttpResponse upsert(ApiContext& api, const RecordService<T>& repo, const std::st
   const json one = json::array({body});
   const json& items = single ? one : batch_items(body);
   const bool atomic = single || atomic_batch(body);
+  if (!atomic)
+    refuse_if_never(api, c, T::kType, {security::Action::kCreate, security::Action::kUpdate});
   ItemResults results(items.size());
   std::vector<Patch<T>> patches(items.size());
   std::vector<References> refs(items.size());

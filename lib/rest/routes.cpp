@@ -63,6 +63,7 @@ const RouteTable& api_routes() {
     add_action_routes(t);
     add_relation_routes(t);
     add_search_routes(t);
+    add_event_routes(t);
     add_custom_field_routes(t);
     add_access_routes(t);
     add_admin_routes(t);

@@ -107,6 +107,7 @@ void add_record_routes(RouteTable& table);
 void add_action_routes(RouteTable& table);
 void add_relation_routes(RouteTable& table);
 void add_search_routes(RouteTable& table);
+void add_event_routes(RouteTable& table);
 void add_custom_field_routes(RouteTable& table);
 void add_access_routes(RouteTable& table);
 void add_admin_routes(RouteTable& table);

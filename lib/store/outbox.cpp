@@ -6,6 +6,7 @@
 #include "banyan/errors.hpp"
 #include "store/database_state.hpp"
 #include "store/outbox_writer.hpp"
+#include "store/sealing.hpp"
 #include "store/session.hpp"
 #include "store/sql_builder.hpp"
 
@@ -92,6 +93,22 @@ template nlohmann::json row_payload<Deal>(const odbrows::DealRow&, const FieldSe
 template nlohmann::json row_payload<Activity>(const odbrows::ActivityRow&, const FieldSet&);
 
 }  // namespace detail
+
+std::string Outbox::opened_payload(const DomainEvent& event) const {
+  nlohmann::json payload = nlohmann::json::parse(event.payload, nullptr, false);
+  const detail::FieldCipher* cipher = db_->cipher.get();
+  if (!payload.is_object()) return event.payload;
+  const ObjectType type = event.aggregate_type;
+  for (auto& [name, value] : payload.items()) {
+    if (name == "custom" && value.is_object()) {
+      for (auto& [field, v] : value.items())
+        v = detail::open_json(cipher, detail::sealed_place(type, "custom"), v);
+    } else if (detail::may_be_sealed(type, name)) {
+      value = detail::open_json(cipher, detail::sealed_place(type, name), value);
+    }
+  }
+  return payload.dump();
+}
 
 DomainEvent Outbox::append(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
                            const std::string& payload, std::uint64_t aggregate_version) const {

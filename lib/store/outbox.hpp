@@ -30,6 +30,11 @@ class Outbox {
   DomainEvent append(UnitOfWork& uow, const std::string& type, ObjectRef aggregate,
                      const std::string& payload, std::uint64_t aggregate_version = 0) const;
 
+  // An event's payload with the sealed values of its record's type opened (sensitive
+  // standard fields, custom values), as a record read shows them. Unavailable when one is
+  // sealed with a key the database does not hold.
+  std::string opened_payload(const DomainEvent& event) const;
+
  private:
   detail::DatabaseState* db_;
 };

@@ -407,8 +407,13 @@ void Repository<T>::remove(UnitOfWork& uow, Id id) const {
     detail::index_record(tx, db_->backend, {T::kType, id}, std::nullopt);
   if constexpr (detail::kDeduplicated<T>) detail::store_match_keys(tx, {T::kType, id}, {});
   Session(uow).audit("deleted", {T::kType, id}, before, nullptr);
+  // Who could read the record (for the event feed's scoping) and the key another system
+  // knows it by, since the record itself is gone.
+  nlohmann::json facts{{"id", id}};
+  for (const char* kept : {"external_id", "owner_id", "team_id"})
+    if (before.contains(kept)) facts[kept] = before[kept];
   detail::append_event(uow, std::string(to_string(T::kType)) + ".deleted", {T::kType, id}, 0,
-                       {{"id", id}});
+                       facts);
 }
 
 template <typename T>

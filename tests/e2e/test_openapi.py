@@ -636,6 +636,11 @@ def test_search_and_list_options_answer_as_documented(api, refs):
     picked, _ = api.ok("GET", "/v1/contacts", "/v1/contacts?fields=last_name&last_name=Person")
     assert all(set(item) == {"id", "last_name"} for item in picked["items"])
     api.fails(422, "validation", "GET", "/v1/contacts", "/v1/contacts?fields=nope")
+    feed, _ = api.ok("GET", "/v1/events", "/v1/events?limit=5&types=contact.*,deal.*")
+    assert all(e["type"].startswith(("contact.", "deal.")) for e in feed["items"])
+    rest, _ = api.ok("GET", "/v1/events", f"/v1/events?after={feed['next']}&limit=1000")
+    assert int(rest["next"]) >= int(feed["next"])
+    api.fails(422, "validation", "GET", "/v1/events", "/v1/events?types=*.created")
 
 
 def test_every_documented_operation_answered_successfully(api):
