@@ -35,11 +35,12 @@ std::uint64_t reserve_feed_positions(store::UnitOfWork& uow, std::uint64_t first
 }
 
 void raise_feed_floor(store::UnitOfWork& uow, std::uint64_t position) {
-  if (position <= feed_floor(uow)) return;
+  const auto p = int_param(static_cast<std::int64_t>(position));
   SqlFragment up;
   up.text("UPDATE event_feed SET purged_through = ")
-      .param(int_param(static_cast<std::int64_t>(position)))
-      .text(" WHERE id = 1");
+      .param(p)
+      .text(" WHERE id = 1 AND purged_through < ")
+      .param(p);
   island::execute(tx_of(uow), up);
 }
 

@@ -96,10 +96,14 @@ bool type_matches(const std::string& pattern, const std::string& type) noexcept 
 }
 
 void validate_type_pattern(const std::string& pattern, const std::string& field) {
-  const std::string body =
-      pattern.ends_with(".*") ? pattern.substr(0, pattern.size() - 2) : pattern;
-  const bool ok = pattern == "*" || (!body.empty() && body.size() <= 190 &&
-                                     std::all_of(body.begin(), body.end(), valid_name_char));
+  // Event types have a dot inside ("contact.created"), so "x.y" and "x.*" are patterns
+  // and "x", "x." or ".y" could never match one.
+  const bool wild = pattern.ends_with(".*");
+  const std::string body = wild ? pattern.substr(0, pattern.size() - 2) : pattern;
+  const bool ok =
+      pattern == "*" || (!body.empty() && body.size() <= 190 && body.front() != '.' &&
+                         body.back() != '.' && (wild || body.find('.') != std::string::npos) &&
+                         std::all_of(body.begin(), body.end(), valid_name_char));
   if (!ok)
     throw ValidationError(
         field + ": '" + pattern + "' is not an event type, a prefix ending in .* or *", field);

@@ -31,24 +31,6 @@ std::optional<Id> id_in(const json& payload, const char* key) {
   return v->get<Id>();
 }
 
-// "x.y", "x.*" or "*", as queues take them.
-void check_pattern(const std::string& p) {
-  const auto ok_char = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-  };
-  const std::string_view head =
-      p.ends_with(".*") ? std::string_view(p).substr(0, p.size() - 2) : std::string_view(p);
-  const bool wild = head.size() != p.size();
-  const bool dotted = head.find('.') != std::string_view::npos;
-  const bool ok = p == "*" || (!head.empty() && head.size() <= 190 && head.front() != '.' &&
-                               head.back() != '.' && (wild || dotted) &&
-                               std::all_of(head.begin(), head.end(), ok_char));
-  if (!ok)
-    throw ValidationError("types: '" + p + "' is not an event type pattern (x.y, x.* or *)",
-                          "types");
-}
-
 }  // namespace
 
 EventFeedPage Engine::events(store::UnitOfWork& uow, const security::Principal& who,
@@ -56,7 +38,7 @@ EventFeedPage Engine::events(store::UnitOfWork& uow, const security::Principal& 
   if (request.limit < 1 || request.limit > 1000)
     throw ValidationError("limit: must be between 1 and 1000", "limit");
   if (request.types.size() > 32) throw ValidationError("types: at most 32 patterns", "types");
-  for (const auto& p : request.types) check_pattern(p);
+  for (const auto& p : request.types) messaging::detail::validate_type_pattern(p, "types");
   const auto in_force = policy();
   bool reads_any = false;
   for (int t = 0; t <= static_cast<int>(ObjectType::kActivity); ++t)

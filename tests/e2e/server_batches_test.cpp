@@ -7,9 +7,6 @@ namespace {
 
 class ServerBatchesTest : public ServerWritesTest {
  protected:
-  std::vector<std::pair<std::string, std::string>> as(const std::string& key) {
-    return {{"authorization", "Bearer " + key}};
-  }
   // The last names of every contact, in id order.
   std::vector<std::string> last_names() {
     std::vector<std::string> out;

@@ -11,7 +11,6 @@ namespace {
 class ServerEventsTest : public ServerWritesTest {
  protected:
   using Headers = std::vector<std::pair<std::string, std::string>>;
-  Headers as(const std::string& key) { return {{"authorization", "Bearer " + key}}; }
 
   // Every event after `after` (waiting up to 10 s for the relay to pass the writes made
   // so far, which end with `last_type`), as "type record-id"; sets `after` to the end.

@@ -7,9 +7,6 @@ namespace {
 
 class ServerQueriesTest : public ServerWritesTest {
  protected:
-  std::vector<std::pair<std::string, std::string>> as(const std::string& key) {
-    return {{"authorization", "Bearer " + key}};
-  }
   // The titles of the hits of a search, in order.
   std::vector<std::string> titles(const std::string& query,
                                   std::vector<std::pair<std::string, std::string>> headers = {}) {

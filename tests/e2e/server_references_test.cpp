@@ -11,9 +11,6 @@ class ServerReferencesTest : public ServerWritesTest {
   std::string path(const std::string& collection, const json& record) {
     return "/v1/" + collection + "/" + record["id"].dump();
   }
-  std::vector<std::pair<std::string, std::string>> as(const std::string& key) {
-    return {{"authorization", "Bearer " + key}};
-  }
   static json ext(const std::string& external_id) { return {{"external_id", external_id}}; }
   static json named(const std::string& name) { return {{"name", name}}; }
 };

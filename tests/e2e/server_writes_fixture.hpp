@@ -16,6 +16,10 @@ class ServerWritesTest : public ServerTest {
     return {"--rate-bulk", "off", "--rate-writes", "off"};
   }
 
+  // The headers of a request made with an API key's secret.
+  static std::vector<std::pair<std::string, std::string>> as(const std::string& key) {
+    return {{"authorization", "Bearer " + key}};
+  }
   json ok(const std::string& method, const std::string& target, const json& body = nullptr,
           int status = 0, std::vector<std::pair<std::string, std::string>> headers = {}) {
     const auto r = call(method, target, body, std::move(headers));

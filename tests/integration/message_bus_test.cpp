@@ -528,6 +528,8 @@ TEST_P(MessageBusTest, BadQueueSpecsAndUnknownQueuesAreRefused) {
   bad(queue("", {"contact.created"}), "name");
   bad(queue("ok", {}), "event_types");
   bad(queue("ok", {"contact.*x"}), "event_types");
+  for (const char* never : {"contact", "contact.", ".created"})  // no event type has these
+    bad(queue("ok", {never}), "event_types");
   bad(queue("ok", {"contact.created"}, /*max_attempts=*/0), "max_attempts");
   auto q = queue("ok", {"*"});
   q.retry.jitter = 2;
