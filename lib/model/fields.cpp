@@ -72,6 +72,9 @@ std::span<const FieldDescriptor<Company>> standard_fields<Company>() {
       {"phone", &Company::phone, kCallerField},
       {"website", &Company::website, kCallerField},
       {"employee_count", &Company::employee_count, kCallerField},
+      {"emails", &Company::emails, kListField},
+      {"phones", &Company::phones, kListField},
+      {"addresses", &Company::addresses, kListField},
       {"merged_into", &Company::merged_into, kStoreField},
   });
   return fields;
@@ -85,6 +88,9 @@ std::span<const FieldDescriptor<Contact>> standard_fields<Contact>() {
       {"email", &Contact::email, kCallerField | kSensitive},
       {"phone", &Contact::phone, kCallerField | kSensitive},
       {"title", &Contact::title, kCallerField},
+      {"emails", &Contact::emails, kListField | kSensitive},
+      {"phones", &Contact::phones, kListField | kSensitive},
+      {"addresses", &Contact::addresses, kListField},
       {"merged_into", &Contact::merged_into, kStoreField},
   });
   return fields;
@@ -100,6 +106,9 @@ std::span<const FieldDescriptor<Lead>> standard_fields<Lead>() {
       {"company_name", &Lead::company_name, kCallerField},
       {"source", &Lead::source, kCallerField},
       {"title", &Lead::title, kCallerField},
+      {"emails", &Lead::emails, kListField | kSensitive},
+      {"phones", &Lead::phones, kListField | kSensitive},
+      {"addresses", &Lead::addresses, kListField},
       // A lead's stage of qualification is its own: a merge never takes it.
       {"status", &Lead::status, kWritable | kFilterable | kSortable},
       {"converted_at", &Lead::converted_at, kStoreField},

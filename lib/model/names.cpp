@@ -5,6 +5,7 @@
 
 #include "banyan/errors.hpp"
 #include "banyan/model/activity.hpp"
+#include "banyan/model/contact_point.hpp"
 #include "banyan/model/custom_field.hpp"
 #include "banyan/model/deal.hpp"
 #include "banyan/model/lead.hpp"
@@ -90,6 +91,13 @@ constexpr NameTable<DealRole, 7> kDealRoles{{
     {DealRole::kOther, "other"},
 }};
 
+constexpr NameTable<AddressKind, 4> kAddressKinds{{
+    {AddressKind::kBilling, "billing"},
+    {AddressKind::kShipping, "shipping"},
+    {AddressKind::kMailing, "mailing"},
+    {AddressKind::kOther, "other"},
+}};
+
 constexpr NameTable<ActivityKind, 5> kActivityKinds{{
     {ActivityKind::kTask, "task"},
     {ActivityKind::kNote, "note"},
@@ -123,6 +131,8 @@ CustomFieldType parse_custom_field_type(std::string_view name) {
   return parse(kCustomFieldTypes, name, "type");
 }
 
+std::string_view to_string(AddressKind kind) noexcept { return name_of(kAddressKinds, kind); }
+AddressKind parse_address_kind(std::string_view name) { return parse(kAddressKinds, name, "kind"); }
 std::string_view to_string(ObjectType type) noexcept { return name_of(kObjectTypes, type); }
 ObjectType parse_object_type(std::string_view name) {
   return parse(kObjectTypes, name, "object_type");

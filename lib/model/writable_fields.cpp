@@ -1,6 +1,7 @@
 #include "model/writable_fields.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -12,12 +13,38 @@
 namespace banyan::detail {
 namespace {
 
+bool same_entry(const ContactPoint& a, const ContactPoint& b) {
+  return a.value.size() == b.value.size() &&
+         std::equal(a.value.begin(), a.value.end(), b.value.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+bool same_entry(const Address& a, const Address& b) {
+  Address x = a, y = b;
+  x.primary = y.primary = false;
+  return x == y;
+}
+
+// Adds the entries of `from` that `into` lacks, as secondary ones, up to `limit`.
+template <typename List>
+void gather_entries(List& into, const List& from, std::size_t limit) {
+  for (const auto& entry : from) {
+    if (into.size() >= limit) return;
+    const bool known =
+        std::any_of(into.begin(), into.end(), [&](const auto& e) { return same_entry(e, entry); });
+    if (known) continue;
+    into.push_back(entry);
+    into.back().primary = false;
+  }
+}
+
 template <typename V>
 bool is_blank(const V& v) {
-  if constexpr (std::is_same_v<V, std::string>) {
-    return v.empty();
-  } else if constexpr (requires { v.has_value(); }) {
+  if constexpr (requires { v.has_value(); }) {
     return !v.has_value();
+  } else if constexpr (requires { v.empty(); }) {
+    return v.empty();  // a text or a list
   } else {
     return false;
   }
@@ -34,20 +61,28 @@ std::vector<WritableField<T>> derived() {
         [&](auto member) {
           out.push_back({std::string(f.name),
                          [member](T& into, const T& from) { into.*member = from.*member; },
-                         [member](const T& r) { return is_blank(r.*member); }, f.has(kMergeable)});
+                         [member](const T& r) { return is_blank(r.*member); }, f.has(kMergeable),
+                         nullptr});
           using V = std::remove_cvref_t<decltype(std::declval<T&>().*member)>;
+          if constexpr (std::is_same_v<V, ContactPoints> || std::is_same_v<V, Addresses>) {
+            constexpr std::size_t kLimit =
+                std::is_same_v<V, Addresses> ? kMaxAddresses : kMaxContactPoints;
+            out.back().gather = [member](T& into, const T& from) {
+              gather_entries(into.*member, from.*member, kLimit);
+            };
+          }
           if constexpr (std::is_same_v<V, Money>) {
             const std::string whole(f.name);
             out.push_back({whole + ".minor_units",
                            [member](T& into, const T& from) {
                              (into.*member).minor_units = (from.*member).minor_units;
                            },
-                           [](const T&) { return false; }, f.has(kMergeable)});
+                           [](const T&) { return false; }, f.has(kMergeable), nullptr});
             out.push_back({whole + ".currency",
                            [member](T& into, const T& from) {
                              (into.*member).currency = (from.*member).currency;
                            },
-                           [](const T&) { return false; }, f.has(kMergeable)});
+                           [](const T&) { return false; }, f.has(kMergeable), nullptr});
           }
         },
         f.member);

@@ -21,6 +21,10 @@ struct WritableField {
   std::function<bool(const T&)> blank;
   // Whether a merge may take the field from a duplicate (Duplicates::merge's winners).
   bool mergeable = true;
+  // For a list (emails, phones, addresses): adds the entries of `from` that `into` lacks,
+  // not primary, up to the list's limit. A merge gathers a list rather than keeping only
+  // the survivor's. Null for other fields.
+  std::function<void(T& into, const T& from)> gather;
 };
 
 // Specialised for every record type (writable_fields.cpp). Composite values are listed

@@ -46,6 +46,129 @@ json time_schema(bool nullable) {
 template <typename V>
 constexpr bool kIsEnum = std::is_enum_v<V>;
 
+// --- contact points: emails, phones, addresses ----------------------------------------
+json nullable_text(const std::string& v) { return v.empty() ? json(nullptr) : json(v); }
+json nullable_text(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+
+// The entries of a list, each an object of the keys in `known` (others are refused).
+template <typename F>
+void each_entry(const json& v, const std::string& name, std::initializer_list<const char*> known,
+                F&& read) {
+  if (v.is_null()) return;
+  if (!v.is_array()) bad(name, "must be an array");
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string at = name + "[" + std::to_string(i) + "]";
+    const json& e = v[i];
+    if (!e.is_object()) bad(at, "must be an object");
+    for (const auto& member : e.items()) {
+      const std::string& key = member.key();
+      if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) !=
+          known.end())
+        continue;
+      std::string field = at;
+      field.append(".").append(key);
+      bad(field, "no such field");
+    }
+    read(e, at);
+  }
+}
+std::string label_of(const json& e, const std::string& at) {
+  const auto it = e.find("label");
+  return it == e.end() || it->is_null() ? std::string() : text(*it, at + ".label");
+}
+bool primary_of(const json& e, const std::string& at) {
+  const auto it = e.find("primary");
+  if (it == e.end() || it->is_null()) return false;
+  if (!it->is_boolean()) bad(at + ".primary", "must be true or false");
+  return it->get<bool>();
+}
+
+json points_json(const ContactPoints& points) {
+  json out = json::array();
+  for (const auto& p : points)
+    out.push_back({{"value", p.value}, {"label", nullable_text(p.label)}, {"primary", p.primary}});
+  return out;
+}
+ContactPoints points_from(const json& v, const std::string& name) {
+  ContactPoints out;
+  each_entry(v, name, {"value", "label", "primary"}, [&](const json& e, const std::string& at) {
+    const auto value = e.find("value");
+    if (value == e.end()) bad(at + ".value", "is required");
+    out.push_back({text(*value, at + ".value"), label_of(e, at), primary_of(e, at)});
+  });
+  return out;
+}
+json points_schema(const char* what) {
+  return {{"type", "array"},
+          {"maxItems", 20},
+          {"items",
+           {{"type", "object"},
+            {"additionalProperties", false},
+            {"required", {"value"}},
+            {"properties",
+             {{"value", {{"type", "string"}, {"description", what}}},
+              {"label", text_schema(true)},
+              {"primary", {{"type", "boolean"}}}}}}}};
+}
+
+constexpr const char* kAddressParts[] = {"street", "city", "region", "postal_code", "country"};
+std::optional<std::string> Address::*address_part(std::string_view part) {
+  if (part == "street") return &Address::street;
+  if (part == "city") return &Address::city;
+  if (part == "region") return &Address::region;
+  if (part == "postal_code") return &Address::postal_code;
+  return &Address::country;
+}
+
+json addresses_json(const Addresses& addresses) {
+  json out = json::array();
+  for (const auto& a : addresses) {
+    json e = {{"kind", std::string(to_string(a.kind))},
+              {"label", nullable_text(a.label)},
+              {"primary", a.primary}};
+    for (const char* part : kAddressParts) e[part] = nullable_text(a.*address_part(part));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+Addresses addresses_from(const json& v, const std::string& name) {
+  Addresses out;
+  each_entry(v, name,
+             {"kind", "label", "primary", "street", "city", "region", "postal_code", "country"},
+             [&](const json& e, const std::string& at) {
+               Address a;
+               if (const auto kind = e.find("kind"); kind != e.end() && !kind->is_null()) {
+                 const std::string k = text(*kind, at + ".kind");
+                 try {
+                   a.kind = parse_address_kind(k);
+                 } catch (const ValidationError&) {
+                   bad(at + ".kind", "'" + k + "' is not one of billing, shipping, mailing, other");
+                 }
+               }
+               a.label = label_of(e, at);
+               a.primary = primary_of(e, at);
+               for (const char* part : kAddressParts) {
+                 const auto it = e.find(part);
+                 if (it != e.end() && !it->is_null())
+                   a.*address_part(part) = text(*it, at + "." + part);
+               }
+               out.push_back(std::move(a));
+             });
+  return out;
+}
+json addresses_schema() {
+  json properties = {
+      {"kind", {{"type", "string"}, {"enum", {"billing", "shipping", "mailing", "other"}}}},
+      {"label", text_schema(true)},
+      {"primary", {{"type", "boolean"}}}};
+  for (const char* part : kAddressParts) properties[part] = text_schema(true);
+  properties["country"]["description"] = "ISO 3166-1 alpha-2, e.g. DE (stored in upper case)";
+  return {
+      {"type", "array"},
+      {"maxItems", 10},
+      {"items", {{"type", "object"}, {"additionalProperties", false}, {"properties", properties}}}};
+}
+
 // How a field holding a V reads and writes as JSON, and its schema.
 template <typename T, typename V>
 JsonField<T> json_field(const FieldDescriptor<T>& descriptor, V T::*member) {
@@ -167,6 +290,20 @@ JsonField<T> json_field(const FieldDescriptor<T>& descriptor, V T::*member) {
     };
     f.schema = money_schema();
     f.parts = {"minor_units", "currency"};
+  } else if constexpr (std::is_same_v<V, ContactPoints>) {
+    f.kind = FieldKind::kOther;
+    f.get = [member](const T& r) { return points_json(r.*member); };
+    f.set = [member, name](T& r, const json& v) { r.*member = points_from(v, name); };
+    f.schema = points_schema(name == "emails" ? "an email address" : "a phone number");
+    f.schema["description"] =
+        name == "emails"
+            ? "Every email address; the primary one is also `email` where the type has one"
+            : "Every phone number; the primary one is also `phone`";
+  } else if constexpr (std::is_same_v<V, Addresses>) {
+    f.kind = FieldKind::kOther;
+    f.get = [member](const T& r) { return addresses_json(r.*member); };
+    f.set = [member, name](T& r, const json& v) { r.*member = addresses_from(v, name); };
+    f.schema = addresses_schema();
   } else {
     static_assert(kIsEnum<V>, "a standard field's member type without a JSON form");
     // An enumeration by its stable name ("open", "won", ...).

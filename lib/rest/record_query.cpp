@@ -76,6 +76,18 @@ const MoneyPart* money_part(const std::string& name) {
   return nullptr;
 }
 
+// The filters on contact points (`email`, `phone`, `city`, `country`: any of the record's
+// emails, phones or addresses), for the types that have them; most list `email` or `phone`
+// as a field too.
+template <typename T>
+bool point_filter(const std::string& name) {
+  if constexpr (std::is_same_v<T, Contact> || std::is_same_v<T, Lead> ||
+                std::is_same_v<T, Company>) {
+    return name == "city" || name == "country" || name == "email" || name == "phone";
+  }
+  return false;
+}
+
 template <typename T>
 store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& query,
                         const std::vector<JsonField<T>>& custom) {
@@ -99,6 +111,9 @@ store::Filter filter_of(const std::vector<std::pair<std::string, std::string>>& 
       part.name = name;
       part.kind = money->kind;
       column = money->column;
+    } else if (point_filter<T>(name)) {
+      part.name = name;
+      part.kind = FieldKind::kText;
     } else {
       const auto& fields = name.rfind("custom.", 0) == 0 ? custom : json_fields<T>();
       auto found = std::find_if(fields.begin(), fields.end(),

@@ -438,6 +438,10 @@ void document_list(const Kind<T>& k, json& o) {
     filterable +=
         ", amount (or amount.minor_units: the minor units; pair it with "
         "amount.currency) and amount.currency, which also sort";
+  if constexpr (std::is_same_v<T, Contact> || std::is_same_v<T, Lead> || std::is_same_v<T, Company>)
+    filterable +=
+        ", city and country (of any address; ne: of none), email and phone matching any of "
+        "the record's emails or phones (sealed emails: eq, ne and in only)";
   o["description"] =
       "Filters: `field=value` or `field[op]=value` with op one of eq, ne, lt, le, gt, ge, "
       "contains, starts_with, in (comma-separated), is_null (true or false); every condition "

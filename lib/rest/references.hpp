@@ -95,16 +95,21 @@ void resolve(Resolver& resolver, const References& refs, T& values,
              const std::function<std::optional<Id>()>& stored_pipeline = {});
 
 // Links a create may ask for beside the record: "tags" on the records tags mark,
-// "companies" on contacts (implemented with the relation routes, relation_routes.cpp).
+// "companies" on contacts, "contacts" (in a role) on deals, "targets" on activities
+// (implemented with the relation routes, relation_routes.cpp).
 struct CreateLinks {
   std::vector<std::pair<RecordKey, bool>> companies;  // company, primary
   std::vector<RecordKey> tags;
+  std::vector<std::pair<RecordKey, DealRole>> contacts;   // a deal's contact, its role
+  std::vector<std::pair<ObjectType, RecordKey>> targets;  // what an activity concerns
 };
 
-// Takes "companies" ([key, or {"id" or "external_id", "primary"?}], at most one primary)
-// and "tags" ([key]) out of a create's body for a record of `type`, leaving the record's
-// own members; each at most 100 long. ValidationError naming the member ("tags[2]") for a
-// bad one; members a type does not take are left for the record's reader to refuse.
+// Takes "companies" ([key, or {"id" or "external_id", "primary"?}], at most one primary),
+// "tags" ([key]), a deal's "contacts" ([key, or {"id" or "external_id", "role"?}]) and an
+// activity's "targets" ([{"type": "contact", "id" or "external_id"}]) out of a create's
+// body for a record of `type`, leaving the record's own members; each at most 100 long.
+// ValidationError naming the member ("tags[2]") for a bad one; members a type does not
+// take are left for the record's reader to refuse.
 CreateLinks take_links(ObjectType type, json& body);
 
 // Links a record just created as asked, as RelationService does for the caller (events

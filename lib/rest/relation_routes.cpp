@@ -234,6 +234,21 @@ std::string at(const char* name, std::size_t i) {
   return std::string(name) + "[" + std::to_string(i) + "]";
 }
 
+// A record to link, given at `where` as its key or as an object of its key and `extra`
+// (a flag, a role): the key, and `extra`'s value (null when absent).
+std::pair<RecordKey, json> keyed_item(const json& item, const std::string& where,
+                                      const char* extra) {
+  if (!item.is_object()) return {record_key(item, where), json()};
+  only_keys(item, {"id", "external_id", extra}, where + ".");
+  json key = item;
+  json value;
+  if (const auto it = key.find(extra); it != key.end()) {
+    value = *it;
+    key.erase(it);
+  }
+  return {record_key(key, where), std::move(value)};
+}
+
 }  // namespace
 
 CreateLinks take_links(ObjectType type, json& body) {
@@ -249,27 +264,63 @@ CreateLinks take_links(ObjectType type, json& body) {
     if (const json* companies = link_list(body, "companies")) {
       int primaries = 0;
       for (std::size_t i = 0; i < companies->size(); ++i) {
-        const json& item = (*companies)[i];
         const std::string where = at("companies", i);
-        if (!item.is_object()) {
-          links.companies.emplace_back(record_key(item, where), false);
-          continue;
-        }
-        only_keys(item, {"id", "external_id", "primary"}, where + ".");
-        json key = item;
-        bool is_primary = false;
-        if (const auto primary = key.find("primary"); primary != key.end()) {
-          if (!primary->is_boolean())
-            throw ValidationError(where + ".primary: must be true or false", where + ".primary");
-          is_primary = primary->get<bool>();
-          key.erase(primary);
-        }
+        auto [key, primary] = keyed_item((*companies)[i], where, "primary");
+        if (!primary.is_null() && !primary.is_boolean())
+          throw ValidationError(where + ".primary: must be true or false", where + ".primary");
+        const bool is_primary = primary.is_boolean() && primary.get<bool>();
         primaries += is_primary ? 1 : 0;
-        links.companies.emplace_back(record_key(key, where), is_primary);
+        links.companies.emplace_back(std::move(key), is_primary);
       }
       if (primaries > 1)
         throw ValidationError("companies: at most one primary company", "companies");
       body.erase("companies");
+    }
+  }
+  if (type == ObjectType::kDeal) {
+    if (const json* contacts = link_list(body, "contacts")) {
+      for (std::size_t i = 0; i < contacts->size(); ++i) {
+        const std::string where = at("contacts", i);
+        auto [key, named_role] = keyed_item((*contacts)[i], where, "role");
+        DealRole role = DealRole::kOther;
+        if (!named_role.is_null()) {
+          if (!named_role.is_string())
+            throw ValidationError(where + ".role: must be a string", where + ".role");
+          try {
+            role = parse_deal_role(named_role.get<std::string>());
+          } catch (const ValidationError& e) {
+            throw ValidationError(where + ".role: " + e.what(), where + ".role");
+          }
+        }
+        links.contacts.emplace_back(std::move(key), role);
+      }
+      body.erase("contacts");
+    }
+  }
+  if (type == ObjectType::kActivity) {
+    if (const json* targets = link_list(body, "targets")) {
+      for (std::size_t i = 0; i < targets->size(); ++i) {
+        const json& item = (*targets)[i];
+        const std::string where = at("targets", i);
+        if (!item.is_object())
+          throw ValidationError(
+              where + R"(: must be {"type": "contact", "id": n} or with "external_id")", where);
+        only_keys(item, {"type", "id", "external_id"}, where + ".");
+        const auto t = item.find("type");
+        if (t == item.end() || !t->is_string())
+          throw ValidationError(where + ".type: one of company, contact, lead, deal",
+                                where + ".type");
+        const Collection* target = nullptr;
+        for (const auto& c : kTargets)
+          if (to_string(c.type) == t->get<std::string>()) target = &c;
+        if (target == nullptr)
+          throw ValidationError(where + ".type: one of company, contact, lead, deal",
+                                where + ".type");
+        json key = item;
+        key.erase("type");
+        links.targets.emplace_back(target->type, record_key(key, where));
+      }
+      body.erase("targets");
     }
   }
   return links;
@@ -293,6 +344,16 @@ void link_created(Resolver& resolver, ObjectRef record, const CreateLinks& links
   for (std::size_t i = 0; i < links.tags.size(); ++i) {
     const Id tag = resolver.id(ObjectType::kTag, links.tags[i], at("tags", i));
     each("tags", i, [&] { relations.tag(uow, tag, record); });
+  }
+  for (std::size_t i = 0; i < links.contacts.size(); ++i) {
+    const auto& link = links.contacts[i];
+    const Id contact = resolver.id(ObjectType::kContact, link.first, at("contacts", i));
+    each("contacts", i, [&] { relations.add_deal_contact(uow, record.id, contact, link.second); });
+  }
+  for (std::size_t i = 0; i < links.targets.size(); ++i) {
+    const auto& [type, key] = links.targets[i];
+    const ObjectRef target{type, resolver.id(type, key, at("targets", i))};
+    each("targets", i, [&] { relations.link_activity(uow, record.id, target); });
   }
 }
 
@@ -318,6 +379,37 @@ bool document_create_links(ObjectType type, json& schema) {
                                {"description",
                                 "Companies to link the new contact to, at most one primary (each "
                                 "contact.company_linked)"}};
+  }
+  if (type == ObjectType::kDeal) {
+    const json role = {{"type", "string"},
+                       {"enum",
+                        {"decision_maker", "champion", "influencer", "economic_buyer",
+                         "technical_buyer", "end_user", "other"}}};
+    const json item = {
+        {"anyOf",
+         {id_schema(), object_of({{"id", id_schema()}, {"role", role}}, {"id"}),
+          object_of({{"external_id", {{"type", "string"}, {"minLength", 1}}}, {"role", role}},
+                    {"external_id"})}}};
+    properties["contacts"] = {{"type", "array"},
+                              {"maxItems", 100},
+                              {"items", item},
+                              {"description",
+                               "Contacts of the new deal, each in a role, other by default (each "
+                               "deal.contact_linked)"}};
+  }
+  if (type == ObjectType::kActivity) {
+    const json kind = {{"type", "string"}, {"enum", {"company", "contact", "lead", "deal"}}};
+    const json item = {
+        {"anyOf",
+         {object_of({{"type", kind}, {"id", id_schema()}}, {"type", "id"}),
+          object_of({{"type", kind}, {"external_id", {{"type", "string"}, {"minLength", 1}}}},
+                    {"type", "external_id"})}}};
+    properties["targets"] = {{"type", "array"},
+                             {"maxItems", 100},
+                             {"items", item},
+                             {"description",
+                              "The records the new activity concerns (each "
+                              "activity.target_linked)"}};
   }
   return true;
 }

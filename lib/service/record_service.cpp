@@ -1,6 +1,7 @@
 #include "banyan/record_service.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -38,11 +39,12 @@ constexpr bool kOwnedByCreator =
     std::is_same_v<T, Company> || std::is_same_v<T, Contact> || std::is_same_v<T, Lead> ||
     std::is_same_v<T, Deal> || std::is_same_v<T, Activity> || std::is_same_v<T, Tag>;
 
-// T's sensitive standard fields (its descriptor's kSensitive), each an optional text.
+// T's sensitive standard fields (its descriptor's kSensitive): optional texts and lists.
 template <typename T>
 struct SensitiveField {
   std::string name;
-  std::optional<std::string> T::*member;
+  std::function<bool(const T&)> present;   // holds a value
+  std::function<void(T&, const T*)> take;  // from `from`, or cleared when null
 };
 template <typename T>
 const std::vector<SensitiveField<T>>& sensitive_members() {
@@ -50,11 +52,22 @@ const std::vector<SensitiveField<T>>& sensitive_members() {
     std::vector<SensitiveField<T>> out;
     for (const auto& f : standard_fields<T>()) {
       if (!f.has(kSensitive)) continue;
-      const auto* m = std::get_if<std::optional<std::string> T::*>(&f.member);
-      if (m == nullptr)
-        throw std::logic_error(std::string(f.name) +
-                               ": a sensitive field must be an optional text");
-      out.push_back({std::string(f.name), *m});
+      std::visit(
+          [&](auto member) {
+            using V = std::remove_cvref_t<decltype(std::declval<T&>().*member)>;
+            if constexpr (std::is_same_v<V, std::optional<std::string>> ||
+                          std::is_same_v<V, ContactPoints>) {
+              out.push_back({std::string(f.name),
+                             [member](const T& r) { return !(r.*member == V{}); },
+                             [member](T& r, const T* from) {
+                               r.*member = from != nullptr ? from->*member : V{};
+                             }});
+            } else {
+              throw std::logic_error(std::string(f.name) +
+                                     ": a sensitive field must be an optional text or a list");
+            }
+          },
+          f.member);
     }
     return out;
   }();
@@ -134,7 +147,7 @@ std::vector<std::string> RecordService<T>::open_custom(store::UnitOfWork& uow) c
 template <typename T>
 T RecordService<T>::masked(T record, const std::vector<std::string>& open) const {
   if (sees_sensitive(record)) return record;
-  for (const auto& f : sensitive_members<T>()) (record.*f.member).reset();
+  for (const auto& f : sensitive_members<T>()) f.take(record, nullptr);
   // An allow-list: values under names no longer defined (a record as of a time before a
   // rename) are hidden too.
   std::erase_if(record.custom, [&](const auto& value) {
@@ -313,8 +326,8 @@ T RecordService<T>::update(store::UnitOfWork& uow, const T& record) const {
                              field);
     };
     for (const auto& f : sensitive_members<T>()) {
-      if (r.*f.member) refuse(f.name);
-      r.*f.member = stored.*f.member;
+      if (f.present(r)) refuse(f.name);
+      f.take(r, &stored);
     }
     for (const auto& name : sensitive_custom(uow)) {
       const auto given = r.custom.find(name);

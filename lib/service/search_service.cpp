@@ -44,6 +44,8 @@ bool found_in_open_fields(const T& record, const std::vector<std::string>& query
             add(record.*member);
           } else if constexpr (std::is_same_v<M, std::optional<std::string>>) {
             if (record.*member) add(*(record.*member));
+          } else if constexpr (std::is_same_v<M, ContactPoints>) {
+            for (const auto& p : record.*member) add(p.value);
           }
         },
         f.member);

@@ -525,6 +525,7 @@ detail::Cell cell_of(const json& v) {
   if (v.is_number_integer()) return v.get<std::int64_t>();
   if (v.is_number_float()) return v.get<double>();
   if (const auto* s = v.get_ptr<const std::string*>()) return *s;
+  if (v.is_array()) return v.dump();  // a list column (FieldType::kJson)
   return {};
 }
 

@@ -9,6 +9,7 @@
 #include "banyan/errors.hpp"
 #include "model/writable_fields.hpp"
 #include "store/audit.hpp"
+#include "store/contact_points.hpp"
 #include "store/database_state.hpp"
 #include "store/entity.hpp"
 #include "store/match_keys.hpp"
@@ -145,6 +146,7 @@ MergeResult merge_as(UnitOfWork& uow, detail::DatabaseState* db, const MergeRequ
     losers.push_back(std::move(loser));
   }
   records.emplace(survivor.id, survivor);
+  const T original = survivor;
 
   // The chosen values first, then blanks filled from the losers in order.
   std::set<std::string> chosen;
@@ -181,13 +183,26 @@ MergeResult merge_as(UnitOfWork& uow, detail::DatabaseState* db, const MergeRequ
     };
     for (const auto& f : banyan::detail::writable_fields<T>()) {
       const std::string name(f.name);
-      if (f.mergeable && !chosen.count(name) && !withheld(name) && f.blank(survivor) &&
-          !f.blank(loser))
+      if (!f.mergeable || chosen.count(name) || withheld(name) || f.blank(loser)) continue;
+      if (f.blank(survivor)) {
         f.copy(survivor, loser);
+      } else if (f.gather) {
+        f.gather(survivor, loser);  // a list: the survivor keeps every email, phone, address
+      }
     }
     for (const auto& [name, value] : loser.custom)
       if (!chosen.count("custom." + name) && !withheld("custom." + name))
         survivor.custom.emplace(name, value);
+  }
+
+  if constexpr (detail::kHasContactPoints<T>) {
+    // An email or phone taken from a loser becomes the primary entry of its list.
+    if constexpr (requires { survivor.email; }) {
+      if (survivor.email && survivor.email != original.email)
+        detail::promote_primary(survivor.emails, *survivor.email, /*email=*/true);
+    }
+    if (survivor.phone && survivor.phone != original.phone)
+      detail::promote_primary(survivor.phones, *survivor.phone, /*email=*/false);
   }
 
   MergeResult result;

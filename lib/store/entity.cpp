@@ -3,6 +3,7 @@
 #include <string>
 
 #include "banyan/errors.hpp"
+#include "store/contact_points.hpp"
 #include "store/database_state.hpp"
 #include "store/entity_fields.hpp"
 #include "store/outbox_writer.hpp"
@@ -140,8 +141,9 @@ std::span<const Referrer> Entity<Tag>::referrers() { return {}; }
 // --- Company ---------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::CompanyRow>> Entity<Company>::fields() {
   static const FieldDef<Row> own[] = {
-      TEXT(name),        OPT_TEXT(domain),        OPT_TEXT(industry),    OPT_TEXT(phone),
-      OPT_TEXT(website), OPT_INT(employee_count), OPT_ID(merged_into_id)};
+      TEXT(name),        OPT_TEXT(domain),        OPT_TEXT(industry), OPT_TEXT(phone),
+      OPT_TEXT(website), OPT_INT(employee_count), LIST(emails),       LIST(phones),
+      LIST(addresses),   OPT_ID(merged_into_id)};
   return own;
 }
 void Entity<Company>::to_row(const Company& in, Row& out) {
@@ -152,6 +154,7 @@ void Entity<Company>::to_row(const Company& in, Row& out) {
   out.phone = column(in.phone);
   out.website = column(in.website);
   out.employee_count = column(in.employee_count);
+  points_to_row(in, out);
 }
 Company Entity<Company>::from_row(const Row& in) {
   Company out;
@@ -162,6 +165,9 @@ Company Entity<Company>::from_row(const Row& in) {
   out.phone = value(in.phone);
   out.website = value(in.website);
   out.employee_count = value(in.employee_count);
+  out.emails = points_of(in.emails);
+  out.phones = points_of(in.phones, in.phone);
+  out.addresses = addresses_of(in.addresses);
   out.merged_into = value(in.merged_into_id);
   return out;
 }
@@ -169,11 +175,19 @@ void Entity<Company>::validate(const Company& in) {
   validate_record(in);
   if (in.employee_count && *in.employee_count < 0)
     throw ValidationError("employee_count: must not be negative", "employee_count");
+  check_points_of(in);
 }
 void Entity<Company>::check_references(island::Transaction& tx, const Company& in) {
   check_owner_and_team(tx, in);
 }
 void Entity<Company>::before_create(Row& row) { row.merged_into_id = nullptr; }
+void Entity<Company>::reconcile(Session&, const Company* stored, Company& next,
+                                const Named* named) {
+  reconcile_points({"email", "emails", nullptr, nullptr, &next.emails,
+                    stored != nullptr ? &stored->emails : nullptr, true},
+                   named);
+  reconcile_phones(stored, next, named);
+}
 void Entity<Company>::before_update(const Row& stored, Row& next) {
   next.merged_into_id = column(value(stored.merged_into_id));
 }
@@ -185,7 +199,8 @@ std::span<const Referrer> Entity<Company>::referrers() {
 // --- Contact ---------------------------------------------------------------------------
 std::span<const FieldDef<odbrows::ContactRow>> Entity<Contact>::fields() {
   static const FieldDef<Row> own[] = {TEXT(first_name), TEXT(last_name), OPT_TEXT(email),
-                                      OPT_TEXT(phone),  OPT_TEXT(title), OPT_ID(merged_into_id)};
+                                      OPT_TEXT(phone),  OPT_TEXT(title), LIST(emails),
+                                      LIST(phones),     LIST(addresses), OPT_ID(merged_into_id)};
   return own;
 }
 void Entity<Contact>::to_row(const Contact& in, Row& out) {
@@ -195,6 +210,7 @@ void Entity<Contact>::to_row(const Contact& in, Row& out) {
   out.email = column(in.email);
   out.phone = column(in.phone);
   out.title = column(in.title);
+  points_to_row(in, out);
 }
 Contact Entity<Contact>::from_row(const Row& in) {
   Contact out;
@@ -204,6 +220,7 @@ Contact Entity<Contact>::from_row(const Row& in) {
   out.email = value(in.email);
   out.phone = value(in.phone);
   out.title = value(in.title);
+  points_from_row(in, out);
   out.merged_into = value(in.merged_into_id);
   return out;
 }
@@ -211,6 +228,11 @@ void Entity<Contact>::validate(const Contact& in) {
   validate_record(in);
   validate_names(in.first_name, in.last_name);
   check_email("email", in.email);
+  check_points_of(in);
+}
+void Entity<Contact>::reconcile(Session&, const Contact* stored, Contact& next,
+                                const Named* named) {
+  reconcile_person_points(stored, next, named);
 }
 void Entity<Contact>::check_references(island::Transaction& tx, const Contact& in) {
   check_owner_and_team(tx, in);
@@ -230,6 +252,9 @@ std::span<const FieldDef<odbrows::LeadRow>> Entity<Lead>::fields() {
                                       OPT_TEXT(company_name),
                                       OPT_TEXT(source),
                                       OPT_TEXT(title),
+                                      LIST(emails),
+                                      LIST(phones),
+                                      LIST(addresses),
                                       ENUM(status, parse_lead_status),
                                       OPT_TIME(converted_at),
                                       OPT_ID(converted_contact_id),
@@ -247,6 +272,7 @@ void Entity<Lead>::to_row(const Lead& in, Row& out) {
   out.company_name = column(in.company_name);
   out.source = column(in.source);
   out.title = column(in.title);
+  points_to_row(in, out);
   out.status = std::string(to_string(in.status));
   out.converted_at = column(in.converted_at);
   out.converted_contact_id = column(in.converted_contact_id);
@@ -263,6 +289,7 @@ Lead Entity<Lead>::from_row(const Row& in) {
   out.company_name = value(in.company_name);
   out.source = value(in.source);
   out.title = value(in.title);
+  points_from_row(in, out);
   out.status = parse_lead_status(in.status);
   out.converted_at = time_value(in.converted_at);
   out.converted_contact_id = value(in.converted_contact_id);
@@ -297,6 +324,10 @@ void Entity<Lead>::validate(const Lead& in) {
   validate_record(in);
   validate_names(in.first_name, in.last_name);
   check_email("email", in.email);
+  check_points_of(in);
+}
+void Entity<Lead>::reconcile(Session&, const Lead* stored, Lead& next, const Named* named) {
+  reconcile_person_points(stored, next, named);
 }
 void Entity<Lead>::check_references(island::Transaction& tx, const Lead& in) {
   check_owner_and_team(tx, in);
@@ -343,18 +374,29 @@ std::string joined(std::initializer_list<const std::string*> parts) {
   }
   return out;
 }
+
+// The email, then the record's other emails (every email, for a company).
+std::string every_email(const std::unique_ptr<std::string>& list,
+                        const std::unique_ptr<std::string>& primary) {
+  std::string out = primary ? *primary : "";
+  for (const auto& e : points_of(list))
+    if (!(primary && e.primary)) out += (out.empty() ? "" : " ") + e.value;
+  return out;
+}
 }  // namespace
 
 std::optional<SearchDocument> search_document(const odbrows::ContactRow& r, bool with_sensitive) {
-  return SearchDocument{joined({&r.first_name, &r.last_name}),
-                        joined({with_sensitive ? r.email.get() : nullptr})};
+  const std::string emails = with_sensitive ? every_email(r.emails, r.email) : "";
+  return SearchDocument{joined({&r.first_name, &r.last_name}), joined({&emails})};
 }
 std::optional<SearchDocument> search_document(const odbrows::LeadRow& r, bool with_sensitive) {
+  const std::string emails = with_sensitive ? every_email(r.emails, r.email) : "";
   return SearchDocument{joined({&r.first_name, &r.last_name}),
-                        joined({with_sensitive ? r.email.get() : nullptr, r.company_name.get()})};
+                        joined({&emails, r.company_name.get()})};
 }
 std::optional<SearchDocument> search_document(const odbrows::CompanyRow& r) {
-  return SearchDocument{r.name, joined({r.domain.get()})};
+  const std::string emails = every_email(r.emails, nullptr);
+  return SearchDocument{r.name, joined({r.domain.get(), &emails})};
 }
 std::optional<SearchDocument> search_document(const odbrows::DealRow& r) {
   return SearchDocument{r.title, ""};

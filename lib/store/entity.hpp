@@ -34,7 +34,9 @@ class Session;  // store/session.hpp
 
 namespace banyan::store::detail {
 
-enum class FieldType { kId, kInt, kText, kBool, kTime, kDate };
+// kJson: a text column holding a JSON array (a list of contact points), which events and
+// the audit trail carry as JSON.
+enum class FieldType { kId, kInt, kText, kBool, kTime, kDate, kJson };
 
 // A stored value as the database holds it: ids, counts, times (µs) and dates (days) are
 // integers. Used for keyset cursors.
@@ -232,23 +234,28 @@ inline void row_to_record(const odbrows::RecordRow& row, Record& r) {
 BANYAN_DECLARE_ENTITY(User, UserRow, "users")
 BANYAN_DECLARE_ENTITY(Team, TeamRow, "teams")
 BANYAN_DECLARE_ENTITY(Tag, TagRow, "tags")
+// Contacts, leads and companies keep `email` and `phone` in step with their lists of
+// emails and phones (store/contact_points.hpp).
 template <>
 struct Entity<Company> {
   BANYAN_ENTITY_MEMBERS(Company, CompanyRow, "companies")
   static void before_create(Row& row);
   static void before_update(const Row& stored, Row& next);
+  static void reconcile(Session& session, const Company* stored, Company& next, const Named* named);
 };
 template <>
 struct Entity<Contact> {
   BANYAN_ENTITY_MEMBERS(Contact, ContactRow, "contacts")
   static void before_create(Row& row);
   static void before_update(const Row& stored, Row& next);
+  static void reconcile(Session& session, const Contact* stored, Contact& next, const Named* named);
 };
 template <>
 struct Entity<Lead> {
   BANYAN_ENTITY_MEMBERS(Lead, LeadRow, "leads")
   static void before_create(Row& row);
   static void before_update(const Row& stored, Row& next);
+  static void reconcile(Session& session, const Lead* stored, Lead& next, const Named* named);
 };
 BANYAN_DECLARE_ENTITY(Pipeline, PipelineRow, "pipelines")
 template <>

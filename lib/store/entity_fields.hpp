@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "banyan/errors.hpp"
+#include "store/contact_points.hpp"
 #include "store/entity.hpp"
 #include "store/validation.hpp"
 
@@ -68,6 +69,13 @@ namespace banyan::store::detail {
         [](const Row& r) { return cell(r.name); }, nullptr,                                       \
                                                 [](Row & r, const Cell& c) { assign(r.name, c); } \
   }
+// A list of contact points or addresses, stored as a JSON array (store/contact_points.hpp).
+#define LIST(name)                                                                                \
+  {                                                                                               \
+#name, FieldType::kJson, true,                                                                \
+        [](const Row& r) { return cell(r.name); }, nullptr,                                       \
+                                                [](Row & r, const Cell& c) { assign(r.name, c); } \
+  }
 #define ENUM(name, parser)                                                         \
   {                                                                                \
 #name, FieldType::kText, false, [](const Row& r) { return cell(r.name); },       \
@@ -104,6 +112,40 @@ inline void validate_names(const std::string& first, const std::string& last) {
   if (first.find_first_not_of(" \t\r\n") == std::string::npos &&
       last.find_first_not_of(" \t\r\n") == std::string::npos)
     throw ValidationError("last_name: a first or last name is required", "last_name");
+}
+
+// The lists of a contact, lead or company, both ways, checked, and kept in step with its
+// primary email and phone.
+template <typename T, typename Row>
+void points_to_row(const T& in, Row& out) {
+  out.emails = points_column(in.emails);
+  out.phones = points_column(in.phones);
+  out.addresses = addresses_column(in.addresses);
+}
+template <typename Row, typename T>
+void points_from_row(const Row& in, T& out) {
+  out.emails = points_of(in.emails, in.email);
+  out.phones = points_of(in.phones, in.phone);
+  out.addresses = addresses_of(in.addresses);
+}
+template <typename T>
+void check_points_of(const T& in) {
+  check_emails("emails", in.emails);
+  check_phones("phones", in.phones);
+  check_addresses("addresses", in.addresses);
+}
+template <typename T>
+void reconcile_phones(const T* stored, T& next, const Named* named) {
+  reconcile_points({"phone", "phones", &next.phone, stored != nullptr ? &stored->phone : nullptr,
+                    &next.phones, stored != nullptr ? &stored->phones : nullptr, false},
+                   named);
+}
+template <typename T>
+void reconcile_person_points(const T* stored, T& next, const Named* named) {
+  reconcile_points({"email", "emails", &next.email, stored != nullptr ? &stored->email : nullptr,
+                    &next.emails, stored != nullptr ? &stored->emails : nullptr, true},
+                   named);
+  reconcile_phones(stored, next, named);
 }
 
 }  // namespace banyan::store::detail

@@ -97,6 +97,9 @@ Contact LeadConverter::create_contact(UnitOfWork& uow, const Lead& lead, Id comp
   contact.email = lead.email;
   contact.phone = lead.phone;
   contact.title = lead.title;
+  contact.emails = lead.emails;
+  contact.phones = lead.phones;
+  contact.addresses = lead.addresses;
   contact.owner_id = lead.owner_id;
   contact.team_id = lead.team_id;
   // Custom values carry over where contacts have a field of the same name and type.

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "store/contact_points.hpp"
 #include "store/sql_builder.hpp"
 
 namespace banyan::store::detail {
@@ -34,14 +35,35 @@ std::string person_name_key(const std::string& first, const std::string& last) {
   return f + " " + l;
 }
 
-std::string email_key(const std::unique_ptr<std::string>& email) {
-  return email ? lower(*email) : "";
+std::string phone_key(std::string_view phone) {
+  std::string digits = phone_digits(phone);
+  return digits.size() >= 7 ? digits : "";
 }
 
-std::string phone_key(const std::unique_ptr<std::string>& phone) {
-  if (!phone) return "";
-  std::string digits = phone_digits(*phone);
-  return digits.size() >= 7 ? digits : "";
+// Every email and phone of the row's lists (a row from before them: its email and phone).
+template <typename Row>
+void point_match_keys(std::vector<MatchKey>& keys, const Row& r) {
+  ContactPoints emails;
+  if constexpr (requires { r.email; }) {
+    emails = points_of(r.emails, r.email);
+  } else {
+    emails = points_of(r.emails);
+  }
+  for (const auto& e : emails) add(keys, DuplicateRule::kEmail, lower(e.value));
+  for (const auto& p : points_of(r.phones, r.phone))
+    add(keys, DuplicateRule::kPhone, phone_key(p.value));
+}
+
+// One row per rule and key: two phones with the same digits are one key.
+void dedupe(std::vector<MatchKey>& keys) {
+  std::vector<MatchKey> out;
+  for (auto& k : keys) {
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const MatchKey& o) {
+      return o.rule == k.rule && o.key == k.key;
+    });
+    if (!seen) out.push_back(std::move(k));
+  }
+  keys = std::move(out);
 }
 
 }  // namespace
@@ -118,9 +140,9 @@ namespace {
 template <typename Row>
 std::vector<MatchKey> person_keys(const Row& r) {
   std::vector<MatchKey> keys;
-  add(keys, DuplicateRule::kEmail, email_key(r.email));
-  add(keys, DuplicateRule::kPhone, phone_key(r.phone));
+  point_match_keys(keys, r);
   add(keys, DuplicateRule::kName, person_name_key(r.first_name, r.last_name));
+  dedupe(keys);
   return keys;
 }
 }  // namespace
@@ -135,37 +157,19 @@ std::vector<MatchKey> match_keys(const odbrows::CompanyRow& r) {
     if (d.starts_with("www.")) d.erase(0, 4);
     add(keys, DuplicateRule::kDomain, d);
   }
-  add(keys, DuplicateRule::kPhone, phone_key(r.phone));
+  point_match_keys(keys, r);
   add(keys, DuplicateRule::kName, company_name_key(r.name));
+  dedupe(keys);
   return keys;
 }
 
 void store_match_keys(island::Transaction& tx, ObjectRef record, const std::vector<MatchKey>& keys,
                       bool fresh) {
-  const std::string type(to_string(record.type));
-  if (!fresh) {
-    island::SqlFragment del;
-    del.text("DELETE FROM match_keys WHERE object_type = ");
-    del.param(text_param(type));
-    del.text(" AND object_id = ");
-    del.param(int_param(static_cast<std::int64_t>(record.id)));
-    island::execute(tx, del);
-  }
-  if (keys.empty()) return;
-  // One statement for all of a record's keys.
-  island::SqlFragment insert;
-  insert.text("INSERT INTO match_keys (object_type, object_id, rule, match_key) VALUES ");
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    insert.text(i == 0 ? "(" : ", (");
-    insert.param(text_param(type));
-    insert.text(", " + std::to_string(record.id) + ", ");
-    insert.param(text_param(std::string(to_string(keys[i].rule))));
-    insert.text(", ");
-    // Keys are compared whole; long ones are cut to fit the indexed column.
-    insert.param(text_param(keys[i].key.substr(0, 200)));
-    insert.text(")");
-  }
-  island::execute(tx, insert);
+  std::vector<std::pair<std::string, std::string>> rows;
+  // Keys are compared whole; long ones are cut to fit the indexed column.
+  for (const auto& k : keys)
+    rows.emplace_back(std::string(to_string(k.rule)), k.key.substr(0, 200));
+  replace_record_keys(tx, "match_keys", "rule", "match_key", record, rows, fresh);
 }
 
 namespace {

@@ -76,7 +76,16 @@ nlohmann::json row_payload(const typename Entity<T>::Row& row, const FieldSet& c
   nlohmann::json out = nlohmann::json::object();
   for (const auto& f : record_fields<typename Entity<T>::Row>())
     out[std::string(f.name)] = cell_json(f.get(row));
-  for (const auto& f : Entity<T>::fields()) out[std::string(f.name)] = cell_json(f.get(row));
+  for (const auto& f : Entity<T>::fields()) {
+    nlohmann::json value = cell_json(f.get(row));
+    if (f.type == FieldType::kJson && value.is_string()) {
+      // A list as JSON; a sealed one stays the sealed text.
+      nlohmann::json list =
+          nlohmann::json::parse(value.get_ref<const std::string&>(), nullptr, false);
+      if (list.is_array()) value = std::move(list);
+    }
+    out[std::string(f.name)] = std::move(value);
+  }
   out["custom"] = custom_json(custom, row.custom_fields);
   return out;
 }

@@ -9,6 +9,7 @@
 #include "model/record_types.hpp"
 #include "model/writable_fields.hpp"
 #include "store/audit.hpp"
+#include "store/contact_points.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
 #include "store/deal_stages.hpp"
@@ -86,7 +87,13 @@ RowOf<T> prepare(UnitOfWork& uow, const T& record, bool creating,
 template <typename T>
 T current_of(UnitOfWork& uow, const RowOf<T>& stored) {
   RowOf<T> copy;
-  Entity<T>::to_row(Entity<T>::from_row(stored), copy);
+  if constexpr (detail::kHasSealedColumns<T>) {
+    // Column by column: a sealed list cannot pass through the record before it is opened.
+    for (const auto& f : detail::record_fields<RowOf<T>>()) f.set(copy, f.get(stored));
+    for (const auto& f : Entity<T>::fields()) f.set(copy, f.get(stored));
+  } else {
+    Entity<T>::to_row(Entity<T>::from_row(stored), copy);
+  }
   // Columns only the store writes come back as before_update keeps them.
   if constexpr (requires { Entity<T>::before_update(stored, copy); })
     Entity<T>::before_update(stored, copy);
@@ -128,6 +135,20 @@ void reindex(UnitOfWork& uow, const RowOf<T>& row, bool fresh) {
           k.key = cipher->blind_index(k.key);
     }
     detail::store_match_keys(Session(uow).tx(), {T::kType, row.id}, keys, fresh);
+  }
+  if constexpr (detail::kHasContactPoints<T>) {
+    // Archived records keep theirs: a list may ask for archived records too.
+    const detail::FieldCipher* blind = detail::kHasSealedColumns<T> ? cipher : nullptr;
+    ContactPoints emails;
+    if constexpr (requires { row.email; }) {
+      emails = detail::points_of(row.emails, row.email);  // a row from before the lists too
+    } else {
+      emails = detail::points_of(row.emails);
+    }
+    detail::store_point_keys(Session(uow).tx(), {T::kType, row.id},
+                             detail::point_keys(emails, detail::points_of(row.phones, row.phone),
+                                                detail::addresses_of(row.addresses), blind),
+                             fresh);
   }
 }
 
@@ -406,6 +427,8 @@ void Repository<T>::remove(UnitOfWork& uow, Id id) const {
   if constexpr (detail::kSearchable<T>)
     detail::index_record(tx, db_->backend, {T::kType, id}, std::nullopt);
   if constexpr (detail::kDeduplicated<T>) detail::store_match_keys(tx, {T::kType, id}, {});
+  if constexpr (detail::kHasContactPoints<T>)
+    detail::store_point_keys(tx, {T::kType, id}, {}, /*fresh=*/false);
   Session(uow).audit("deleted", {T::kType, id}, before, nullptr);
   // Who could read the record (for the event feed's scoping) and the key another system
   // knows it by, since the record itself is gone.

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "banyan/errors.hpp"
 #include "store/match_keys.hpp"
@@ -326,6 +327,44 @@ void add_lead_title(island::Transaction& tx, island::Backend backend) {
   island::execute(tx, "ALTER TABLE leads ADD COLUMN title " + c.text + " NULL");
 }
 
+// Version 20: contact points. The lookup keys of every record's emails and addresses,
+// which the `email`, `city` and `country` filters read (store/contact_points.hpp).
+void create_point_keys(island::Transaction& tx, island::Backend backend) {
+  const ColumnTypes c(backend);
+  const bool sqlite = backend == island::Backend::kSqlite;
+  island::execute(tx, "CREATE TABLE record_points (" + c.pk + ", object_type " +
+                          (sqlite ? "TEXT" : "VARCHAR(32)") + " NOT NULL, object_id " + c.id +
+                          " NOT NULL, kind " + (sqlite ? "TEXT" : "VARCHAR(16)") +
+                          " NOT NULL, point_key " + c.text + " NOT NULL)" + c.engine);
+  island::execute(
+      tx, "CREATE INDEX record_points_lookup_ix ON record_points (object_type, kind, point_key)");
+  island::execute(tx,
+                  "CREATE INDEX record_points_record_ix ON record_points (object_type, object_id)");
+}
+
+// Also version 20: the lists' columns, and the keys of the emails records already have (a
+// sealed email's key is its blind index, which email_index holds).
+void migrate_to_20(island::Transaction& tx, island::Backend backend) {
+  const std::string list = backend == island::Backend::kSqlite ? "TEXT" : "MEDIUMTEXT";
+  for (const char* table : {"contacts", "leads", "companies"})
+    for (const char* column : {"emails", "phones", "addresses"})
+      island::execute(
+          tx, std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + list + " NULL");
+  create_point_keys(tx, backend);
+  for (const auto& [type, table] : {std::pair{"contact", "contacts"}, std::pair{"lead", "leads"}})
+    island::execute(tx, std::string("INSERT INTO record_points (object_type, object_id, kind, "
+                                    "point_key) SELECT '") +
+                            type + "', id, 'email', COALESCE(email_index, email) FROM " + table +
+                            " WHERE email IS NOT NULL");
+  // Phones are keyed only where they are plain (sealed ones are not filtered on).
+  for (const auto& [type, table] : {std::pair{"contact", "contacts"}, std::pair{"lead", "leads"},
+                                    std::pair{"company", "companies"}})
+    island::execute(tx, std::string("INSERT INTO record_points (object_type, object_id, kind, "
+                                    "point_key) SELECT '") +
+                            type + "', id, 'phone', phone FROM " + table +
+                            " WHERE phone IS NOT NULL AND phone NOT LIKE 'enc1:%'");
+}
+
 // The store's own part: the tables beside its ODB objects, and its steps.
 SchemaPart store_part() {
   SchemaPart part;
@@ -338,12 +377,13 @@ SchemaPart store_part() {
     create_encryption_tables(tx, backend);
     add_key_retirement(tx, backend);
     create_health_probe(tx, backend);
+    create_point_keys(tx, backend);
   };
-  part.migrations = {{2, migrate_to_2},         {3, migrate_to_3},   {4, migrate_to_4},
-                     {5, migrate_to_5},         {6, migrate_to_6},   {7, migrate_to_7},
-                     {8, migrate_to_8},         {10, migrate_to_10}, {12, migrate_to_12},
-                     {13, migrate_to_13},       {14, migrate_to_14}, {15, migrate_to_15},
-                     {16, create_health_probe}, {18, add_lead_title}};
+  part.migrations = {{2, migrate_to_2},         {3, migrate_to_3},    {4, migrate_to_4},
+                     {5, migrate_to_5},         {6, migrate_to_6},    {7, migrate_to_7},
+                     {8, migrate_to_8},         {10, migrate_to_10},  {12, migrate_to_12},
+                     {13, migrate_to_13},       {14, migrate_to_14},  {15, migrate_to_15},
+                     {16, create_health_probe}, {18, add_lead_title}, {20, migrate_to_20}};
   return part;
 }
 

@@ -78,7 +78,15 @@ json open_json(const FieldCipher* cipher, std::string_view place, const json& va
   // Sensitive columns hold sealed strings; custom values are sealed as objects (a custom
   // text that happens to look sealed is just text).
   const auto* s = place.ends_with(".custom") ? nullptr : value.get_ptr<const std::string*>();
-  if (s != nullptr && FieldCipher::is_sealed(*s)) return opened(cipher, place, *s);
+  if (s != nullptr && FieldCipher::is_sealed(*s)) {
+    std::string plain = opened(cipher, place, *s);
+    // A sealed list (emails, phones) opens to the JSON array it was.
+    if (place.ends_with(".emails") || place.ends_with(".phones")) {
+      json list = json::parse(plain, nullptr, false);
+      if (list.is_array()) return list;
+    }
+    return plain;
+  }
   if (sealed == nullptr) return value;
   return json::parse(opened(cipher, place, *sealed));
 }

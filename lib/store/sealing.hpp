@@ -43,7 +43,10 @@ template <typename T>
 std::span<const SealedColumn<typename Entity<T>::Row>> sealed_columns() {
   using Row = typename Entity<T>::Row;
   if constexpr (kHasSealedColumns<T>) {
-    static const SealedColumn<Row> kColumns[] = {{"email", &Row::email}, {"phone", &Row::phone}};
+    static const SealedColumn<Row> kColumns[] = {{"email", &Row::email},
+                                                 {"phone", &Row::phone},
+                                                 {"emails", &Row::emails},
+                                                 {"phones", &Row::phones}};
     return kColumns;
   } else {
     return {};

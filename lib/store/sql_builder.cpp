@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <functional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "banyan/errors.hpp"
+#include "store/contact_points.hpp"
 #include "store/sealing.hpp"
 #include "store/validation.hpp"
 #include "util/encoding.hpp"
@@ -91,6 +93,8 @@ island::SqlParam to_param(const FieldDef<Row>& f, const Value& v) {
       if (const auto* d = std::get_if<Date>(&v)) return int_param(days(*d));
       if (const auto* i = std::get_if<std::int64_t>(&v)) return int_param(*i);
       bad(f.name, "expects a date");
+    case FieldType::kJson:
+      break;
   }
   bad(f.name, "unsupported value");
 }
@@ -147,8 +151,12 @@ template <typename T>
 const FieldDef<typename SqlBuilder<T>::Row>& SqlBuilder<T>::field(std::string_view name) {
   for (const auto& f : record_fields<Row>())
     if (f.name == name) return f;
-  for (const auto& f : Entity<T>::fields())
-    if (f.name == name) return f;
+  for (const auto& f : Entity<T>::fields()) {
+    if (f.name != name) continue;
+    if (f.type == FieldType::kJson)
+      bad(name, "a list is not compared or sorted whole; filter on email, city or country");
+    return f;
+  }
   bad(name.empty() ? std::string_view("field") : name,
       "no such field on " + std::string(Entity<T>::kTable));
 }
@@ -354,7 +362,134 @@ void sealed_compare(island::SqlFragment& out, const FieldDef<typename Entity<T>:
   out.text("))");
 }
 
+// A filter on a record's contact points (`email`, `phone`: any of its emails or phones;
+// `city`, `country`: of any of its addresses), through the keys in record_points. `ne` is
+// "has one, and none equals", as a column's ne skips NULL; is_null on `email` and `phone`
+// is the primary one's (a company's emails: "has none"), on the others "no address has
+// one". Sealed emails are looked up by blind index, so eq, ne and in only (as for the
+// email itself); sealed phones are not looked up here (is_null only, as their column).
+template <typename T>
+void point_compare(island::SqlFragment& out, const char* kind, const Filter::Node& n,
+                   QueryContext& ctx) {
+  const std::string table(Entity<T>::kTable);
+  const std::string id = table + ".id";
+  // "<id> [NOT] IN (SELECT the record's keys of this kind [AND <condition>])"
+  auto keys = [&](bool in, const std::function<void()>& condition) {
+    out.text(id + (in ? " IN (" : " NOT IN ("));
+    out.text("SELECT p.object_id FROM record_points p WHERE p.object_type = ");
+    out.param(text_param(std::string(to_string(T::kType))));
+    out.text(" AND p.kind = ");
+    out.param(text_param(kind));
+    if (condition) {
+      out.text(" AND ");
+      condition();
+    }
+    out.text(")");
+  };
+  const bool null_value =
+      n.values.size() == 1 && std::holds_alternative<std::monostate>(n.values[0]);
+  if (n.op == Op::kIsNull || (null_value && (n.op == Op::kEq || n.op == Op::kNe))) {
+    const bool is_null = n.op != Op::kNe;
+    out.text("(");
+    const bool primary = std::string_view(kind) == "phone" ||
+                         (std::string_view(kind) == "email" && T::kType != ObjectType::kCompany);
+    if (primary) {
+      out.text(column(table, kind) + (is_null ? " IS NULL" : " IS NOT NULL"));
+    } else {
+      keys(!is_null, nullptr);
+    }
+    out.text(")");
+    return;
+  }
+  auto text_value = [&](const Value& v) {
+    const auto* s = std::get_if<std::string>(&v);
+    if (s == nullptr) bad(n.field, "expects a text value");
+    check_text(n.field, *s);
+    return *s;
+  };
+  std::function<void()> condition;
+  if (kHasSealedColumns<T> && std::string_view(kind) == "email" && ctx.cipher() != nullptr) {
+    if (n.op != Op::kEq && n.op != Op::kNe && n.op != Op::kIn)
+      encrypted(n.field, "filter it with eq, ne, in or is_null");
+    if (n.values.empty()) bad(n.field, "comparison needs a value");
+    if (n.values.size() > 1000) bad(n.field, "'in' takes at most 1000 values");
+    condition = [&] {
+      out.text("p.point_key IN (");
+      bool first = true;
+      auto key = [&](const std::string& k) {
+        out.text(first ? "" : ", ");
+        out.param(text_param(k));
+        first = false;
+      };
+      for (const Value& v : n.values) {
+        if (std::holds_alternative<std::monostate>(v))
+          bad(n.field, "'in' cannot match null; use is_null");
+        const std::string plain = text_value(v);
+        for (const std::string& h : ctx.cipher()->blind_indexes(normalized_email(plain))) key(h);
+        // Keys of emails stored before encryption was turned on are the emails themselves.
+        if (ctx.unsealed_emails()) key(plain);
+      }
+      out.text(")");
+    };
+  } else {
+    condition = [&] {
+      Filter::Node positive = n;
+      if (positive.op == Op::kNe) positive.op = Op::kEq;
+      const bool country = std::string_view(kind) == "country";
+      compare(out,
+              Target{"p.point_key", n.field, true,
+                     [&](const Value& v) {
+                       std::string s = text_value(v);
+                       if (country)
+                         for (char& c : s)
+                           c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                       return text_param(std::move(s));
+                     },
+                     ctx.backend()},
+              positive);
+    };
+  }
+  out.text("(");
+  if (n.op == Op::kNe) {
+    keys(true, nullptr);
+    out.text(" AND ");
+    keys(false, condition);
+  } else {
+    keys(true, condition);
+  }
+  out.text(")");
+}
+
 }  // namespace
+
+void replace_record_keys(island::Transaction& tx, std::string_view table,
+                         std::string_view kind_column, std::string_view key_column,
+                         ObjectRef record,
+                         const std::vector<std::pair<std::string, std::string>>& keys, bool fresh) {
+  const std::string type(to_string(record.type));
+  const std::string name(table);
+  if (!fresh) {
+    island::SqlFragment del;
+    del.text("DELETE FROM " + name + " WHERE object_type = ");
+    del.param(text_param(type));
+    del.text(" AND object_id = " + std::to_string(record.id));
+    island::execute(tx, del);
+  }
+  if (keys.empty()) return;
+  island::SqlFragment insert;
+  insert.text("INSERT INTO " + name + " (object_type, object_id, " + std::string(kind_column) +
+              ", " + std::string(key_column) + ") VALUES ");
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    insert.text(i == 0 ? "(" : ", (");
+    insert.param(text_param(type));
+    insert.text(", " + std::to_string(record.id) + ", ");
+    insert.param(text_param(keys[i].first));
+    insert.text(", ");
+    insert.param(text_param(keys[i].second));
+    insert.text(")");
+  }
+  island::execute(tx, insert);
+}
 
 const FieldSet& QueryContext::custom_fields() {
   if (!fields_) fields_ = custom_fields_of(uow_, type_);
@@ -417,6 +552,14 @@ void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter, QueryC
                [&def, &n](const Value& v) { return custom_param(def, n.field, v); }, ctx.backend()},
         n);
     return;
+  }
+  if constexpr (kHasContactPoints<T>) {
+    const char* kind = point_filter_kind(n.field);
+    const bool sealed_phone = kHasSealedColumns<T> && ctx.cipher() != nullptr && n.field == "phone";
+    if (kind != nullptr && !sealed_phone) {
+      point_compare<T>(out, kind, n, ctx);
+      return;
+    }
   }
   const FieldDef<Row>& f = field(n.field);
   if (ctx.cipher() != nullptr && is_sealed_column<T>(f.name)) {

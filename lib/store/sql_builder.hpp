@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "banyan/store/query.hpp"
@@ -22,6 +23,14 @@ const char* insert_ignore(island::Backend backend) noexcept;
 // `<condition> AND <table>.id > <after> ORDER BY <table>.id LIMIT <limit>`.
 island::SqlFragment batch_after(std::string_view table, std::string_view condition,
                                 std::int64_t after, int limit = 500);
+
+// Replaces a record's rows in a table of lookup keys, whose columns are object_type,
+// object_id, `kind_column` and `key_column`, with `keys` (kind, key): one DELETE (none
+// when `fresh`, a record just created) and one INSERT.
+void replace_record_keys(island::Transaction& tx, std::string_view table,
+                         std::string_view kind_column, std::string_view key_column,
+                         ObjectRef record,
+                         const std::vector<std::pair<std::string, std::string>>& keys, bool fresh);
 
 // What a query needs beyond the request: the backend's dialect and, loaded once when a
 // filter or sort first names "custom.<field>", the type's custom field definitions.

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "security/role_store.hpp"
 #include "store/stores.hpp"
 #include "store_fixture.hpp"
 
@@ -67,6 +68,18 @@ class EngineTest : public StoreTest {
       c.external_id = external_id;
       return stores(db()).contacts().update(uow, c);
     });
+  }
+  // A user whose one role, made for the test, grants `actions` on every contact: an
+  // "editor" of kRead and kUpdate changes contacts without seeing personal data.
+  Principal with_contact_role(const std::string& role, std::vector<security::Action> actions) {
+    db().transact([&](store::UnitOfWork& uow) {
+      security::Role made{role, "A test's role", {}, false};
+      for (const auto action : actions)
+        made.grants.push_back({ObjectType::kContact, action, security::Scope::kAll});
+      security::RoleStore().create(uow, made);
+    });
+    engine().policy_changed();
+    return person(role + "@example.com", {role}, {});
   }
   std::vector<std::string> visible(const Principal& who) {
     return db().read([&](store::UnitOfWork& uow) {

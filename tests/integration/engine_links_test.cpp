@@ -141,14 +141,7 @@ TEST_P(EngineTest, DealContactsAndActivityTargetsAreCheckedAsOtherLinksAre) {
 }
 
 TEST_P(EngineTest, CustomFieldDefinitionsAreReadWithTheirTypeAndChangedOnlyByItsAdministrators) {
-  db().transact([&](store::UnitOfWork& uow) {
-    security::RoleStore().create(uow, {"contact_admin",
-                                       "Runs contacts only",
-                                       {{ObjectType::kContact, Action::kRead, Scope::kAll},
-                                        {ObjectType::kContact, Action::kAdmin, Scope::kAll}}});
-  });
-  engine().policy_changed();
-  const auto contact_admin = person("ca@example.com", {"contact_admin"}, {});
+  const auto contact_admin = with_contact_role("contact_admin", {Action::kRead, Action::kAdmin});
   const auto [tier, stage] = db().transact([&](store::UnitOfWork& uow) {
     const auto of = engine().custom_fields(contact_admin);
     return std::pair{of.define(uow, custom_field("tier", CustomFieldType::kText)),

@@ -129,14 +129,7 @@ TEST_P(EngineTest, FilteringOrSortingOnAFieldThePrincipalCannotSeeIsRefused) {
 }
 
 TEST_P(EngineTest, AMaskedFieldLeftEmptyKeepsItsValueAndWritingOneIsRefused) {
-  db().transact([&](store::UnitOfWork& uow) {
-    security::RoleStore().create(uow, {"editor",
-                                       "Changes contacts without seeing personal data",
-                                       {{ObjectType::kContact, Action::kRead, Scope::kAll},
-                                        {ObjectType::kContact, Action::kUpdate, Scope::kAll}}});
-  });
-  engine().policy_changed();
-  const auto editor = person("editor@example.com", {"editor"}, {});
+  const auto editor = with_contact_role("editor", {Action::kRead, Action::kUpdate});
   Contact shown = db().read(
       [&](store::UnitOfWork& uow) { return engine().contacts(editor).get(uow, westerners.id); });
   ASSERT_FALSE(shown.email);
@@ -375,14 +368,7 @@ TEST_P(EngineTest, CustomFieldsDefinedSensitiveAreMaskedRefusedInFiltersAndKeptO
         1u);
   });
   // An editor that cannot see it keeps it by leaving it out, and may not write it.
-  db().transact([&](store::UnitOfWork& uow) {
-    security::RoleStore().create(uow, {"editor",
-                                       "",
-                                       {{ObjectType::kContact, Action::kRead, Scope::kAll},
-                                        {ObjectType::kContact, Action::kUpdate, Scope::kAll}}});
-  });
-  engine().policy_changed();
-  const auto editor = person("editor@example.com", {"editor"}, {});
+  const auto editor = with_contact_role("editor", {Action::kRead, Action::kUpdate});
   Contact edit = db().read(
       [&](store::UnitOfWork& uow) { return engine().contacts(editor).get(uow, teammates.id); });
   edit.title = "Edited";
@@ -423,16 +409,11 @@ TEST_P(EngineTest, APatchIsCheckedAsAnUpdateIs) {
   EXPECT_THROW(patch(rep, own.id, hand_over), PermissionDenied);
 
   db().transact([&](store::UnitOfWork& uow) {
-    security::RoleStore().create(uow, {"editor",
-                                       "Changes contacts without seeing personal data",
-                                       {{ObjectType::kContact, Action::kRead, Scope::kAll},
-                                        {ObjectType::kContact, Action::kUpdate, Scope::kAll}}});
     auto salary = custom_field("salary", CustomFieldType::kNumber);
     salary.sensitive = true;
     stores(db()).custom_fields().define(uow, salary);
   });
-  engine().policy_changed();
-  const auto editor = person("editor@example.com", {"editor"}, {});
+  const auto editor = with_contact_role("editor", {Action::kRead, Action::kUpdate});
   const Contact before = stored(westerners.id);
   for (const auto& field : {"email", "phone", "custom"}) {
     Patch<Contact> p;

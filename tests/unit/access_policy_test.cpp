@@ -178,13 +178,14 @@ TEST(AccessPolicy, ActionAndScopeNamesRoundTripAndUnknownNamesAreValidationError
   EXPECT_THROW(parse_scope("galaxy"), ValidationError);
 }
 
-TEST(AccessPolicy, EmailAndPhoneOfContactsAndLeadsAreSensitive) {
+TEST(AccessPolicy, EveryEmailAndPhoneOfContactsAndLeadsIsSensitive) {
   auto names = [](ObjectType type) {
     const auto fields = sensitive_fields(type);
     return std::vector<std::string>(fields.begin(), fields.end());
   };
-  EXPECT_EQ(names(ObjectType::kContact), (std::vector<std::string>{"email", "phone"}));
-  EXPECT_EQ(names(ObjectType::kLead), (std::vector<std::string>{"email", "phone"}));
+  const std::vector<std::string> personal{"email", "phone", "emails", "phones"};
+  EXPECT_EQ(names(ObjectType::kContact), personal);
+  EXPECT_EQ(names(ObjectType::kLead), personal);
   EXPECT_TRUE(sensitive_fields(ObjectType::kCompany).empty());
 }
 

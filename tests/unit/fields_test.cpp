@@ -39,8 +39,9 @@ void expect_well_formed() {
       << "a field is described twice";
   for (const auto& f : standard_fields<T>()) {
     if (f.has(kSensitive)) {
-      EXPECT_NE(std::get_if<std::optional<std::string> T::*>(&f.member), nullptr)
-          << f.name << ": a sensitive field is an optional text, so a mask can clear it";
+      EXPECT_TRUE(std::get_if<std::optional<std::string> T::*>(&f.member) != nullptr ||
+                  std::get_if<ContactPoints T::*>(&f.member) != nullptr)
+          << f.name << ": a sensitive field is an optional text or a list, so a mask can clear it";
     }
     if (f.has(kMergeable)) {
       EXPECT_TRUE(f.has(kWritable)) << f.name;

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "banyan/model/contact_point.hpp"
 #include "banyan/model/record.hpp"
 
 namespace banyan {
@@ -17,6 +18,11 @@ struct BANYAN_EXPORT Company : Record {
   std::optional<std::string> phone;
   std::optional<std::string> website;
   std::optional<std::int64_t> employee_count;  // >= 0
+  // Its email addresses (a company has no single `email`), every phone (the primary one
+  // is `phone`) and its addresses.
+  ContactPoints emails;
+  ContactPoints phones;
+  Addresses addresses;
 
   // Set when this record was merged into another (it is then archived); set by
   // Duplicates::merge(), ignored on create and update.

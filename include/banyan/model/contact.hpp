@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "banyan/model/contact_point.hpp"
 #include "banyan/model/record.hpp"
 
 namespace banyan {
@@ -16,6 +17,10 @@ struct BANYAN_EXPORT Contact : Record {
   std::optional<std::string> email;  // a valid address when present
   std::optional<std::string> phone;
   std::optional<std::string> title;
+  // Every email and phone (the primary ones are `email` and `phone`) and the addresses.
+  ContactPoints emails;
+  ContactPoints phones;
+  Addresses addresses;
 
   // Set when this record was merged into another (it is then archived); set by
   // Duplicates::merge(), ignored on create and update.

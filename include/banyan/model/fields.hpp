@@ -30,7 +30,7 @@ enum FieldFlag : unsigned {
   kWritable = 1U << 0,    // a caller sets it; otherwise only the store does
   kRequired = 1U << 1,    // a text that may not be empty or blank
   kSensitive = 1U << 2,   // personal: masked for principals without read_sensitive, sealed
-                          // at rest when encryption is on; always an optional text
+                          // at rest when encryption is on; an optional text or a list
   kMergeable = 1U << 3,   // a merge may take it from a duplicate
   kFilterable = 1U << 4,  // a list may filter on it
   kSortable = 1U << 5,    // a list may sort by it
@@ -38,18 +38,23 @@ enum FieldFlag : unsigned {
 };
 
 // Flags shared by most fields: a caller writes it, merges take it, lists filter and sort
-// on it; and a field only the store writes, which lists filter and sort on.
+// on it; a field only the store writes, which lists filter and sort on; and a list
+// (emails, phones, addresses), which lists filter on by its parts (`email`, `city`,
+// `country`: the store's contact point filters) and never sort on.
 inline constexpr unsigned kCallerField = kWritable | kMergeable | kFilterable | kSortable;
 inline constexpr unsigned kStoreField = kFilterable | kSortable;
+inline constexpr unsigned kListField = kWritable | kMergeable;
 
 // The member that holds a field: what it holds decides how it reads and writes (a text,
-// an id, an integer, a flag, a time, a date, money or an enumeration by its names).
+// an id, an integer, a flag, a time, a date, money, an enumeration by its names, or a list
+// of contact points or addresses).
 template <typename T>
 using FieldMember =
     std::variant<std::string T::*, std::optional<std::string> T::*, Id T::*, std::optional<Id> T::*,
                  std::int64_t T::*, std::optional<std::int64_t> T::*, bool T::*, Timestamp T::*,
                  std::optional<Timestamp> T::*, std::optional<Date> T::*, Money T::*,
-                 LeadStatus T::*, DealStatus T::*, StageKind T::*, ActivityKind T::*>;
+                 LeadStatus T::*, DealStatus T::*, StageKind T::*, ActivityKind T::*,
+                 ContactPoints T::*, Addresses T::*>;
 
 template <typename T>
 struct FieldDescriptor {

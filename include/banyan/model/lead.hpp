@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "banyan/model/contact_point.hpp"
 #include "banyan/model/record.hpp"
 
 namespace banyan {
@@ -24,6 +25,11 @@ struct BANYAN_EXPORT Lead : Record {
   std::optional<std::string> company_name;
   std::optional<std::string> source;  // "web", "referral", ...
   std::optional<std::string> title;   // job title; conversion gives it to the contact
+  // Every email and phone (the primary ones are `email` and `phone`) and the addresses;
+  // conversion gives them to the contact.
+  ContactPoints emails;
+  ContactPoints phones;
+  Addresses addresses;
   // kConverted only through LeadConverter::convert(); create and update refuse it.
   LeadStatus status = LeadStatus::kNew;
 

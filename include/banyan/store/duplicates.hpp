@@ -40,7 +40,8 @@ struct BANYAN_EXPORT MergeRequest {
   // Per field, the record (survivor or a loser) whose value the survivor keeps: standard
   // fields by name ("email", "phone", "owner_id", ...), custom fields as "custom.<name>".
   // A field not named keeps the survivor's value, or, where the survivor has none, the
-  // first loser's that has one.
+  // first loser's that has one; lists (emails, phones, addresses) also gather the losers'
+  // entries the survivor lacks, as secondary ones.
   std::map<std::string, Id> winners;
   // Per loser, fields (as in `winners`) the survivor may not take from it, blank or not:
   // Engine::merge lists there what its caller cannot see, so a merge never copies a

@@ -99,6 +99,14 @@ struct CompanyRow : RecordRow {
   Nullable<std::string> website;
 #pragma db null
   Nullable<std::int64_t> employee_count;
+  // Every email, every phone and the postal addresses, each list a JSON array (schema
+  // version 20).
+#pragma db null mysql:type("MEDIUMTEXT")
+  Nullable<std::string> emails;
+#pragma db null mysql:type("MEDIUMTEXT")
+  Nullable<std::string> phones;
+#pragma db null mysql:type("MEDIUMTEXT")
+  Nullable<std::string> addresses;
   // Set by a merge (schema version 5).
 #pragma db null
   Nullable<std::uint64_t> merged_into_id;
@@ -123,6 +131,14 @@ struct ContactRow : RecordRow {
   Nullable<std::string> email_index;
 #pragma db null
   Nullable<std::string> title;
+  // Every email, every phone and the postal addresses, each list a JSON array (schema
+  // version 20); emails and phones sealed like the email.
+#pragma db null mysql:type("MEDIUMTEXT")
+  Nullable<std::string> emails;
+#pragma db null mysql:type("MEDIUMTEXT")
+  Nullable<std::string> phones;
+#pragma db null mysql:type("MEDIUMTEXT")
+  Nullable<std::string> addresses;
   // Set by a merge (schema version 5).
 #pragma db null
   Nullable<std::uint64_t> merged_into_id;
@@ -149,6 +165,14 @@ struct LeadRow : RecordRow {
   // The lead's job title (schema version 18).
 #pragma db null
   Nullable<std::string> title;
+  // Every email, every phone and the postal addresses, each list a JSON array (schema
+  // version 20); emails and phones sealed like the email.
+#pragma db null mysql:type("MEDIUMTEXT")
+  Nullable<std::string> emails;
+#pragma db null mysql:type("MEDIUMTEXT")
+  Nullable<std::string> phones;
+#pragma db null mysql:type("MEDIUMTEXT")
+  Nullable<std::string> addresses;
   std::string status;
   // Set once, by lead conversion (schema version 2).
 #pragma db null
