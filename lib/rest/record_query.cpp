@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "banyan/model/fields.hpp"
+
 namespace banyan::rest {
 
 namespace {
@@ -81,11 +83,8 @@ const MoneyPart* money_part(const std::string& name) {
 // as a field too.
 template <typename T>
 bool point_filter(const std::string& name) {
-  if constexpr (std::is_same_v<T, Contact> || std::is_same_v<T, Lead> ||
-                std::is_same_v<T, Company>) {
-    return name == "city" || name == "country" || name == "email" || name == "phone";
-  }
-  return false;
+  return (name == "city" || name == "country" || name == "email" || name == "phone") &&
+         standard_field<T>("addresses") != nullptr;
 }
 
 template <typename T>

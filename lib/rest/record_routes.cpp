@@ -6,6 +6,8 @@
 #include "record_query.hpp"
 #include "references.hpp"
 
+#include "banyan/model/fields.hpp"
+
 namespace banyan::rest {
 
 namespace {
@@ -438,7 +440,7 @@ void document_list(const Kind<T>& k, json& o) {
     filterable +=
         ", amount (or amount.minor_units: the minor units; pair it with "
         "amount.currency) and amount.currency, which also sort";
-  if constexpr (std::is_same_v<T, Contact> || std::is_same_v<T, Lead> || std::is_same_v<T, Company>)
+  if (standard_field<T>("addresses") != nullptr)  // the types with contact points
     filterable +=
         ", city and country (of any address; ne: of none), email and phone matching any of "
         "the record's emails or phones (sealed emails: eq, ne and in only)";

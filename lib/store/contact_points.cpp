@@ -30,18 +30,9 @@ constexpr std::string_view kCountries =
 
 constexpr std::size_t kMaxLabel = 64;
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
+// Emails compare in the normal form of their blind index; phones as given.
 bool same_value(std::string_view a, std::string_view b, bool email) {
-  if (!email) return a == b;
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
+  return email ? normalized_email(a) == normalized_email(b) : a == b;
 }
 
 std::string entry(std::string_view field, std::size_t i) {
@@ -129,7 +120,7 @@ void check_addresses(std::string_view field, const Addresses& addresses) {
       any = any || (*part && part->value().find_first_not_of(" \t\r\n") != std::string::npos);
     if (!any) invalid(at, "an address needs a street, city, region, postal code or country");
     if (a.country) {
-      const std::string code = upper(*a.country);
+      const std::string code = country_code(*a.country);
       const bool known =
           code.size() == 2 &&
           code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == std::string::npos &&
@@ -231,7 +222,7 @@ std::unique_ptr<std::string> addresses_column(const Addresses& addresses) {
     if (a.city) e["city"] = *a.city;
     if (a.region) e["region"] = *a.region;
     if (a.postal_code) e["postal_code"] = *a.postal_code;
-    if (a.country) e["country"] = upper(*a.country);
+    if (a.country) e["country"] = country_code(*a.country);
     out.push_back(std::move(e));
   }
   return std::make_unique<std::string>(out.dump());
@@ -288,6 +279,12 @@ Addresses addresses_of(const std::unique_ptr<std::string>& column) {
   return out;
 }
 
+std::string country_code(std::string_view given) {
+  std::string out(given);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
 const char* point_filter_kind(std::string_view field) {
   if (field == "email") return "email";
   if (field == "phone") return "phone";
@@ -306,7 +303,7 @@ std::vector<PointKey> point_keys(const ContactPoints& emails, const ContactPoint
     for (const auto& p : phones) keys.push_back({"phone", p.value});
   for (const auto& a : addresses) {
     if (a.city) keys.push_back({"city", *a.city});
-    if (a.country) keys.push_back({"country", upper(*a.country)});
+    if (a.country) keys.push_back({"country", country_code(*a.country)});
   }
   return keys;
 }

@@ -63,6 +63,9 @@ ContactPoints points_of(const std::unique_ptr<std::string>& column,
                         const std::unique_ptr<std::string>& primary = nullptr);
 Addresses addresses_of(const std::unique_ptr<std::string>& column);
 
+// A country code in its stored form: upper case ("de" -> "DE"). Filters compare in it.
+std::string country_code(std::string_view given);
+
 // The filters on contact points: `email` and `phone` (any of the record's), `city` and
 // `country` (of any address). The kind they look up in record_points, or null.
 const char* point_filter_kind(std::string_view field);

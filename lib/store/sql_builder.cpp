@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <functional>
@@ -313,53 +312,17 @@ bool is_sealed_column(std::string_view field) {
   bad(field, "is encrypted at rest: " + std::string(what));
 }
 
-// A filter on a sealed column. Only the email has a blind index: eq, ne and in match it
-// (and, while rows stored before encryption was turned on are not rewrapped yet, their
-// stored value itself); every other comparison would need the plain values.
+// A filter on a sealed column other than the email (which point_compare looks up by blind
+// index): only whether it holds a value, since every comparison would need the plain values.
 template <typename T>
 void sealed_compare(island::SqlFragment& out, const FieldDef<typename Entity<T>::Row>& f,
-                    const Filter::Node& n, const FieldCipher& cipher, bool unsealed_rows) {
-  const std::string col = column(Entity<T>::kTable, f.name);
+                    const Filter::Node& n) {
   const bool null_value =
       n.values.size() == 1 && std::holds_alternative<std::monostate>(n.values[0]);
-  if (n.op == Op::kIsNull || (null_value && (n.op == Op::kEq || n.op == Op::kNe))) {
-    out.text("(" + col + (n.op == Op::kNe ? " IS NOT NULL)" : " IS NULL)"));
-    return;
-  }
-  if (f.name != "email" || (n.op != Op::kEq && n.op != Op::kNe && n.op != Op::kIn))
-    encrypted(f.name, f.name == "email" ? "filter it with eq, ne, in or is_null"
-                                        : "filter it with is_null only");
-  if (n.op != Op::kIn && n.values.size() != 1) bad(f.name, "comparison needs exactly one value");
-  if (n.values.empty()) {
-    out.text("(1 = 0)");
-    return;
-  }
-  if (n.values.size() > 1000) bad(f.name, "'in' takes at most 1000 values");
-  const std::string index = column(Entity<T>::kTable, "email_index");
-  out.text(n.op == Op::kNe ? "(NOT (" : "((");
-  out.text(index + " IN (");
-  bool first = true;
-  for (const Value& v : n.values) {
-    if (std::holds_alternative<std::monostate>(v))
-      bad(f.name, "'in' cannot match null; use is_null");
-    const island::SqlParam checked = to_param(f, v);  // validates the value
-    for (const std::string& h : cipher.blind_indexes(normalized_email(checked.s))) {
-      out.text(first ? "" : ", ");
-      out.param(text_param(h));
-      first = false;
-    }
-  }
-  out.text(")");
-  if (unsealed_rows) {
-    // A sealed value never equals a plain one: no need to ask for a missing index.
-    out.text(" OR " + col + " IN (");
-    for (std::size_t i = 0; i < n.values.size(); ++i) {
-      out.text(i == 0 ? "" : ", ");
-      out.param(to_param(f, n.values[i]));
-    }
-    out.text(")");
-  }
-  out.text("))");
+  if (n.op != Op::kIsNull && !(null_value && (n.op == Op::kEq || n.op == Op::kNe)))
+    encrypted(f.name, "filter it with is_null only");
+  const std::string col = column(Entity<T>::kTable, f.name);
+  out.text("(" + col + (n.op == Op::kNe ? " IS NOT NULL)" : " IS NULL)"));
 }
 
 // A filter on a record's contact points (`email`, `phone`: any of its emails or phones;
@@ -439,11 +402,8 @@ void point_compare(island::SqlFragment& out, const char* kind, const Filter::Nod
       compare(out,
               Target{"p.point_key", n.field, true,
                      [&](const Value& v) {
-                       std::string s = text_value(v);
-                       if (country)
-                         for (char& c : s)
-                           c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-                       return text_param(std::move(s));
+                       const std::string given = text_value(v);
+                       return text_param(country ? country_code(given) : given);
                      },
                      ctx.backend()},
               positive);
@@ -563,7 +523,7 @@ void SqlBuilder<T>::where(island::SqlFragment& out, const Filter& filter, QueryC
   }
   const FieldDef<Row>& f = field(n.field);
   if (ctx.cipher() != nullptr && is_sealed_column<T>(f.name)) {
-    sealed_compare<T>(out, f, n, *ctx.cipher(), ctx.unsealed_emails());
+    sealed_compare<T>(out, f, n);
     return;
   }
   compare(out,
