@@ -293,13 +293,16 @@ WriteResult<T> patch_stored(UnitOfWork& uow, const RowOf<T>& stored, const Patch
 template <typename T>
 std::optional<RowOf<T>> row_by_external_id(UnitOfWork& uow, const std::string& external_id) {
   detail::check_text("external_id", external_id);
-  island::SqlFragment clause;
-  clause.text(std::string(Entity<T>::kTable) + ".external_id = ");
-  clause.param(detail::text_param(external_id));
-  clause.text(" LIMIT 1");
-  auto rows = Rows<T>::select(Session(uow).tx(), clause);
-  if (rows.empty()) return std::nullopt;
-  return std::move(rows.front());
+  // The id by a statement whose prepared form is reused, then the row by ODB's (cached)
+  // load by id: a query built for ODB would be prepared again on every call.
+  island::SqlFragment select;
+  select.text("SELECT id FROM " + std::string(Entity<T>::kTable) + " WHERE external_id = ");
+  select.param(detail::text_param(external_id));
+  select.text(" LIMIT 1");
+  auto& tx = Session(uow).tx();
+  const auto ids = island::query_ids(tx, select);
+  if (ids.empty()) return std::nullopt;
+  return load<T>(tx, ids.front());
 }
 
 }  // namespace

@@ -83,20 +83,28 @@ void backfill_search_index(island::Transaction& tx, island::Backend backend) {
 
 void index_record(island::Transaction& tx, island::Backend backend, ObjectRef record,
                   const std::optional<SearchDocument>& doc, bool fresh) {
+  // Values are parameters, so each statement's text repeats and its prepared form is reused.
   const bool sqlite = backend == island::Backend::kSqlite;
-  const std::string id = std::to_string(doc_id(record));
+  const auto id = static_cast<std::int64_t>(doc_id(record));
   if (!fresh) {
-    island::execute(tx, sqlite ? "DELETE FROM search_index WHERE rowid = " + id
-                               : "DELETE FROM search_documents WHERE doc_id = " + id);
+    island::SqlFragment del;
+    del.text(sqlite ? "DELETE FROM search_index WHERE rowid = "
+                    : "DELETE FROM search_documents WHERE doc_id = ");
+    del.param(int_param(id));
+    island::execute(tx, del);
   }
   if (!doc) return;
   island::SqlFragment insert;
   insert.text(sqlite ? "INSERT INTO search_index (rowid, object_type, object_id, title, body) "
                      : "INSERT INTO search_documents (doc_id, object_type, object_id, title, "
                        "body) ");
-  insert.text("VALUES (" + id + ", ");
+  insert.text("VALUES (");
+  insert.param(int_param(id));
+  insert.text(", ");
   insert.param(text_param(std::string(to_string(record.type))));
-  insert.text(", " + std::to_string(record.id) + ", ");
+  insert.text(", ");
+  insert.param(int_param(static_cast<std::int64_t>(record.id)));
+  insert.text(", ");
   insert.param(text_param(doc->title));
   insert.text(", ");
   insert.param(text_param(doc->body));

@@ -426,13 +426,16 @@ void replace_record_keys(island::Transaction& tx, std::string_view table,
                          std::string_view kind_column, std::string_view key_column,
                          ObjectRef record,
                          const std::vector<std::pair<std::string, std::string>>& keys, bool fresh) {
+  // Values are parameters, so each statement's text repeats and its prepared form is reused.
   const std::string type(to_string(record.type));
   const std::string name(table);
+  const auto id = static_cast<std::int64_t>(record.id);
   if (!fresh) {
     island::SqlFragment del;
     del.text("DELETE FROM " + name + " WHERE object_type = ");
     del.param(text_param(type));
-    del.text(" AND object_id = " + std::to_string(record.id));
+    del.text(" AND object_id = ");
+    del.param(int_param(id));
     island::execute(tx, del);
   }
   if (keys.empty()) return;
@@ -442,7 +445,9 @@ void replace_record_keys(island::Transaction& tx, std::string_view table,
   for (std::size_t i = 0; i < keys.size(); ++i) {
     insert.text(i == 0 ? "(" : ", (");
     insert.param(text_param(type));
-    insert.text(", " + std::to_string(record.id) + ", ");
+    insert.text(", ");
+    insert.param(int_param(id));
+    insert.text(", ");
     insert.param(text_param(keys[i].first));
     insert.text(", ");
     insert.param(text_param(keys[i].second));

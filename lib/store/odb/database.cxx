@@ -39,11 +39,19 @@ namespace banyan {
 namespace island {
 namespace {
 
+// What a pooled connection carries besides the driver's: SQLite ones cache the prepared
+// statements of the store's SQL (SqliteStatementCache; destroyed before the connection
+// closes, since the driver's connection is the base constructed first).
+template <typename Conn>
+struct ConnectionExtras {};
+template <>
+struct ConnectionExtras<odb::sqlite::connection> : SqliteStatementCache {};
+
 // A driver connection that lives in Banyan's pool. ODB reference-counts connections;
 // when the count drops to zero, zero_counter() returns the connection to the pool
 // instead of deleting it. Idle connections have a count of zero and belong to the pool.
 template <typename Conn>
-class Pooled : public Conn, public detail::PoolEntry {
+class Pooled : public Conn, public detail::PoolEntry, public ConnectionExtras<Conn> {
  public:
   // `native`: ODB's connection arguments after the database (MySQL: a connected handle).
   template <typename Db, typename... Native>

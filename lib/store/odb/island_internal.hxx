@@ -2,12 +2,18 @@
 #ifndef BANYAN_LIB_STORE_ODB_ISLAND_INTERNAL_HXX
 #define BANYAN_LIB_STORE_ODB_ISLAND_INTERNAL_HXX
 
+#include <cstddef>
 #include <memory>
+#include <string>
+#include <unordered_map>
 
 #include <odb/database.hxx>
 #include <odb/transaction.hxx>
 
 #include "store/odb/island.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
 
 namespace banyan {
 namespace island {
@@ -40,6 +46,28 @@ class Transaction {
     odb::transaction::current(*tx);
     return *owner->db;
   }
+};
+
+// Prepared SQLite statements of one connection, by their SQL text: the statements the
+// store builds (SqlFragment) repeat, and preparing one costs more than running it. Each
+// pooled SQLite connection is one (database.cxx); a statement is handed out reset, with
+// no bindings, and must be given back reset (run_sqlite does). When it holds kMax texts it
+// starts again empty, so texts that never repeat cannot grow it without bound.
+class SqliteStatementCache {
+ public:
+  static const std::size_t kMax = 256;
+  SqliteStatementCache() = default;
+  SqliteStatementCache(const SqliteStatementCache&) = delete;
+  SqliteStatementCache& operator=(const SqliteStatementCache&) = delete;
+  virtual ~SqliteStatementCache();  // finalizes them, before the connection closes
+
+  // The statement for `sql` on `handle`, prepared now if it is not held; null with the
+  // SQLite error code in `rc` when it cannot be prepared.
+  ::sqlite3_stmt* statement(::sqlite3* handle, const std::string& sql, int& rc);
+
+ private:
+  void finalize_all() noexcept;
+  std::unordered_map<std::string, ::sqlite3_stmt*> statements_;
 };
 
 // Rethrows the exception in flight as a banyan::Error. Call only from a catch block.

@@ -62,13 +62,45 @@ TextCell text_cell(const char* text, std::size_t size) {
   return cell;
 }
 
+// A statement in use: the connection's cached one (reset and unbound when done), or one
+// prepared for this run alone (finalized) on a connection without a cache.
+class SqliteRun {
+ public:
+  SqliteRun(odb::sqlite::connection& c, const std::string& sql) : handle_(c.handle()) {
+    int rc = SQLITE_OK;
+    if (auto* cache = dynamic_cast<SqliteStatementCache*>(&c)) {
+      st_ = cache->statement(handle_, sql, rc);
+      cached_ = true;
+    } else {
+      rc = sqlite3_prepare_v2(handle_, sql.c_str(), static_cast<int>(sql.size()), &st_, nullptr);
+    }
+    if (rc != SQLITE_OK || st_ == nullptr) sqlite_failed(handle_, rc);
+  }
+  SqliteRun(const SqliteRun&) = delete;
+  SqliteRun& operator=(const SqliteRun&) = delete;
+  ~SqliteRun() {
+    if (cached_) {
+      sqlite3_reset(st_);
+      sqlite3_clear_bindings(st_);
+    } else {
+      sqlite3_finalize(st_);
+    }
+  }
+  sqlite3_stmt* get() const { return st_; }
+  sqlite3* handle() const { return handle_; }
+
+ private:
+  sqlite3* handle_;
+  sqlite3_stmt* st_ = nullptr;
+  bool cached_ = false;
+};
+
 std::uint64_t run_sqlite(odb::sqlite::connection& c, const SqlFragment& statement, Cells rows) {
   std::string sql;
   for (const SqlFragment::Part& p : statement.parts) sql += p.is_param ? "?" : p.text;
-  sqlite3* h = c.handle();
-  sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v2(h, sql.c_str(), static_cast<int>(sql.size()), &st, nullptr);
-  if (rc != SQLITE_OK) sqlite_failed(h, rc);
+  const SqliteRun run(c, sql);
+  sqlite3* h = run.handle();
+  sqlite3_stmt* st = run.get();
   int index = 0;
   for (const SqlFragment::Part& p : statement.parts) {
     if (!p.is_param) continue;
@@ -93,6 +125,7 @@ std::uint64_t run_sqlite(odb::sqlite::connection& c, const SqlFragment& statemen
     }
   }
   const int columns = std::min(sqlite3_column_count(st), static_cast<int>(rows.width));
+  int rc = SQLITE_OK;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (rows.out == nullptr) continue;
     for (int i = 0; i < static_cast<int>(rows.width); ++i) {
@@ -104,7 +137,6 @@ std::uint64_t run_sqlite(odb::sqlite::connection& c, const SqlFragment& statemen
       rows.out->push_back(text_cell(text, static_cast<std::size_t>(sqlite3_column_bytes(st, i))));
     }
   }
-  sqlite3_finalize(st);
   if (rc != SQLITE_DONE) sqlite_failed(h, rc);
   return static_cast<std::uint64_t>(sqlite3_changes(h));
 }
@@ -192,6 +224,28 @@ std::uint64_t run(Transaction& tx, const SqlFragment& statement, Cells rows) {
 }
 
 }  // namespace
+
+SqliteStatementCache::~SqliteStatementCache() { finalize_all(); }
+
+void SqliteStatementCache::finalize_all() noexcept {
+  for (auto& entry : statements_) sqlite3_finalize(entry.second);
+  statements_.clear();
+}
+
+sqlite3_stmt* SqliteStatementCache::statement(sqlite3* handle, const std::string& sql, int& rc) {
+  const auto found = statements_.find(sql);
+  if (found != statements_.end()) {
+    rc = SQLITE_OK;
+    return found->second;
+  }
+  sqlite3_stmt* st = nullptr;
+  rc = sqlite3_prepare_v3(handle, sql.c_str(), static_cast<int>(sql.size()),
+                          SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+  if (rc != SQLITE_OK) return nullptr;
+  if (statements_.size() >= kMax) finalize_all();
+  statements_.emplace(sql, st);
+  return st;
+}
 
 std::uint64_t execute(Transaction& tx, const SqlFragment& statement) {
   try {
