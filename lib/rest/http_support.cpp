@@ -123,7 +123,11 @@ json problem_document(const Error& e) {
 }
 
 HttpResponse problem_of(const Error& e, const std::string& id) {
-  return problem_response(problem_document(e), id);
+  HttpResponse r = problem_response(problem_document(e), id);
+  // Every 503 says when to come back, as the handler deadline's does: the pool or the
+  // database is busy or away for now, and a client that waits a second may get through.
+  if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 std::string new_request_id() {

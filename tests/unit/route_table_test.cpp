@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "rest/http_support.hpp"
 #include "rest/openapi.hpp"
 #include "rest/routes.hpp"
 
@@ -119,3 +120,21 @@ TEST(RouteTableTest, WritesAndBulkRoutesAreNotRateLimitedAsReads) {
 
 }  // namespace
 }  // namespace banyan::rest
+
+// A 503 tells the client when to come back, whichever error it stands for.
+TEST(ProblemResponses, EveryServiceUnavailableAnswerCarriesRetryAfter) {
+  const auto retry_after = [](const banyan::rest::HttpResponse& r) {
+    for (const auto& [name, value] : r.headers)
+      if (name == "Retry-After") return value;
+    return std::string();
+  };
+  const auto pool = banyan::rest::problem_of(banyan::PoolExhausted("no connection"), "r1");
+  const auto away = banyan::rest::problem_of(banyan::Unavailable("gone"), "r2");
+  const auto missing = banyan::rest::problem_of(banyan::NotFound("no contact 7"), "r3");
+  EXPECT_EQ(pool.status, 503);
+  EXPECT_EQ(retry_after(pool), "1");
+  EXPECT_EQ(away.status, 503);
+  EXPECT_EQ(retry_after(away), "1");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(retry_after(missing), "");
+}
