@@ -13,6 +13,9 @@
 #   ./scripts/bench.sh http     banyan-server under wrk (GET by id, list, create at 64 and
 #                               1,000 connections) and 50,000 held connections, vs a
 #                               minimal Beast server (bench/http_bench.py)
+#   ./scripts/bench.sh python   the Python module: inserts one per transaction and in batches
+#                               of 500, get by id, a filtered page, vs Python's sqlite3 running
+#                               the same statements and SQLAlchemy's ORM (bench/python_bench.py)
 #   ./scripts/bench.sh soak     1,000,000 events through the outbox, two queues and the
 #                               dead letters with a 10 s retention window: each table's
 #                               size late in the run against early (bench/soak.cpp; not a
@@ -20,15 +23,21 @@
 set -euo pipefail
 suite=${1:-}
 case "$suite" in
-  pool|store|messaging|json|http|soak) ;;
-  *) echo "usage: $0 pool|store|messaging|json|http|soak" >&2; exit 2 ;;
+  pool|store|messaging|json|http|soak|python) ;;
+  *) echo "usage: $0 pool|store|messaging|json|http|soak|python" >&2; exit 2 ;;
 esac
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/setup.sh" --bench
 source "$here/lib/common.sh"
 source "$here/lib/mariadb.sh"
 BANYAN_BUILD=${BANYAN_BENCH_BUILD:-$BANYAN_ROOT/build-bench}
-build -DCMAKE_BUILD_TYPE=Release -DBANYAN_BUILD_BENCH=ON -DBANYAN_BUILD_TESTS=OFF
+[[ $suite == python ]] && export BANYAN_TARGETS="banyan_python banyan_python_stubs"
+build -DCMAKE_BUILD_TYPE=Release -DBANYAN_BUILD_BENCH=ON -DBANYAN_BUILD_TESTS=OFF \
+  -DBANYAN_BUILD_PYTHON=ON -DPython_EXECUTABLE=/usr/bin/python3
+if [[ $suite == python ]]; then
+  PYTHONPATH="$BANYAN_BUILD/python" /usr/bin/python3 "$BANYAN_ROOT/bench/python_bench.py"
+  exit 0
+fi
 if [[ $suite == http ]]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT

@@ -3,8 +3,9 @@
 # Fast when nothing is missing: it only asks dpkg, and touches apt only for what is absent.
 #
 # Usage: scripts/setup.sh [--test|--bench]   (--test adds what the test suite needs: MariaDB
-# server, pytest, jsonschema, clang for libFuzzer, Node.js and the npm oidc-provider;
-# --bench that and wrk)
+# server, pytest, jsonschema, clang for libFuzzer, Node.js and the npm oidc-provider, and
+# what the Python module builds and is tested with: pybind11, Python's headers, pip, pandas;
+# --bench that, wrk and SQLAlchemy)
 set -euo pipefail
 
 want_test=0 want_bench=0
@@ -26,7 +27,8 @@ build_pkgs=(
   nlohmann-json3-dev libzmq3-dev cppzmq-dev libboost-dev libssl-dev libcli11-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(mariadb-server mariadb-client python3-pytest python3-jsonschema clang-14 libclang-rt-14-dev openssl)
+test_pkgs=(mariadb-server mariadb-client python3-pytest python3-jsonschema clang-14 libclang-rt-14-dev openssl
+  pybind11-dev python3-dev python3-pip python3-pandas)
 # ODB 2.4 runtime: Debian 12 ships the compiler but not the runtime (see ARCHITECTURE.md).
 odb_runtime=(libodb-2.4 libodb-dev libodb-sqlite-2.4 libodb-sqlite-dev libodb-mysql-2.4 libodb-mysql-dev)
 
@@ -47,7 +49,7 @@ apt_update_once() {
 
 pkgs=("${build_pkgs[@]}")
 [[ $want_test -eq 1 ]] && pkgs+=("${test_pkgs[@]}")
-[[ $want_bench -eq 1 ]] && pkgs+=(wrk iproute2)
+[[ $want_bench -eq 1 ]] && pkgs+=(wrk iproute2 python3-sqlalchemy)
 mapfile -t need < <(missing "${pkgs[@]}")
 if [[ ${#need[@]} -gt 0 ]]; then
   log "installing: ${need[*]}"

@@ -4,6 +4,7 @@
 # (C++14, generated code) is not a layer to check.
 #
 #   ./scripts/tidy.sh lib/rest lib/messaging    the layers to check (default: lib/rest)
+#   ./scripts/tidy.sh lib/rest/api.cpp          or single files
 #
 # Prints each finding and exits 1 when there is one. Installs clang-tidy (Debian's,
 # version 14) when it is missing.
@@ -19,7 +20,18 @@ if [[ ! -f $tree/compile_commands.json ]]; then
   quietly cmake -S "$BANYAN_ROOT" -B "$tree" -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
     -DBANYAN_BUILD_TESTS=OFF
 fi
-mapfile -t files < <(git ls-files "${dirs[@]/%//*.cpp}")
+files=()
+for arg in "${dirs[@]}"; do
+  if [[ -f $arg ]]; then
+    files+=("$arg")
+  else
+    mapfile -t -O "${#files[@]}" files < <(git ls-files "$arg/*.cpp")
+  fi
+done
+if [[ ${#files[@]} -eq 0 ]]; then
+  log "clang-tidy: no files to check"
+  exit 0
+fi
 log "clang-tidy: ${#files[@]} files in ${dirs[*]}"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

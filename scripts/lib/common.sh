@@ -28,7 +28,8 @@ quietly() {
   rm -f "$out"
 }
 
-# build [extra cmake args...]: configures (once) and builds the tree with Ninja.
+# build [extra cmake args...]: configures (once) and builds the tree with Ninja (only the
+# targets named in BANYAN_TARGETS, when set).
 build() {
   if [[ ! -f "$BANYAN_BUILD/build.ninja" ]]; then
     log "configuring $BANYAN_BUILD"
@@ -37,5 +38,7 @@ build() {
     quietly cmake -S "$BANYAN_ROOT" -B "$BANYAN_BUILD" "$@"
   fi
   log "building"
-  quietly cmake --build "$BANYAN_BUILD" --parallel "$(nproc)"
+  local targets=()
+  [[ -n ${BANYAN_TARGETS:-} ]] && read -ra targets <<<"--target $BANYAN_TARGETS"
+  quietly cmake --build "$BANYAN_BUILD" --parallel "$(nproc)" "${targets[@]}"
 }
