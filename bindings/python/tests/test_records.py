@@ -155,13 +155,22 @@ def test_a_transaction_commits_at_the_end_and_rolls_back_on_an_exception(crm):
     assert crm.contacts.count(F.first_name == "Rolled") == 0
 
 
-def test_a_failed_call_inside_a_transaction_leaves_it_usable_until_the_block_decides(crm):
+def test_a_failed_call_inside_a_transaction_leaves_it_usable_and_writes_nothing(crm):
+    crm.contacts.create(first_name="First", last_name="Owner", external_id="ext-1")
     with crm.transaction() as tx:
         tx.contacts.create(first_name="Kept", last_name="One")
         with pytest.raises(banyan.ValidationError):
             tx.contacts.create(first_name="", last_name="")
+        with pytest.raises(banyan.Conflict) as taken:  # the row's own statement fails
+            tx.contacts.create(first_name="Second", last_name="Owner", external_id="ext-1")
+        assert taken.value.field == "external_id"
+        with pytest.raises(banyan.ValidationError):
+            tx.contacts.upsert("ext-2", first_name="Bad", last_name="Mail", email="nope")
         tx.contacts.create(first_name="Kept", last_name="Two")
+    assert crm.contacts.count() == 3
     assert crm.contacts.count(first_name="Kept") == 2
+    assert crm.search("Second") == [] and crm.search("Mail") == []  # no index rows either
+    assert crm.contacts.by_external_id("ext-2") is None
 
 
 def test_migrated_records_keep_their_creation_time_and_author(crm):
