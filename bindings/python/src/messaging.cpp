@@ -50,7 +50,7 @@ class Callback {
   static bool is_permanent(const py::error_already_set& e) {
     const auto& errors = python_types().errors;
     if (!errors) return false;
-    const py::object value = e.value();
+    const auto& value = e.value();
     if (errors.contains("permanent") && py::isinstance(value, errors["permanent"])) return true;
     for (const char* code : {"validation", "not_found", "permission_denied"})
       if (errors.contains(code) && py::isinstance(value, errors[code])) return true;
@@ -82,9 +82,12 @@ std::chrono::milliseconds millis(double seconds, const char* field) {
 }  // namespace
 
 BusHandle::~BusHandle() {
-  std::optional<py::gil_scoped_release> unlocked;
-  if (PyGILState_Check() != 0) unlocked.emplace();
-  shutdown();
+  try {
+    std::optional<py::gil_scoped_release> unlocked;
+    if (PyGILState_Check() != 0) unlocked.emplace();
+    shutdown();
+  } catch (...) {  // a destructor reports nothing; the bus's own log has said what failed
+  }
 }
 
 void BusHandle::stop() {

@@ -42,6 +42,8 @@ PYBIND11_MODULE(_banyan, m) {
         types.errors = std::move(errors);
       },
       py::arg("money"), py::arg("contact_point"), py::arg("address"), py::arg("errors"));
+  // pybind11's translator type takes the pointer by value.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   py::register_exception_translator([](std::exception_ptr thrown) {
     try {
       if (thrown) std::rethrow_exception(thrown);

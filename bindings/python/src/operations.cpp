@@ -69,9 +69,9 @@ py::object find_by_external_id(const Transaction& tx, const std::string& type,
 
 py::object create(const Transaction& tx, const std::string& type, const py::dict& values) {
   return with_record_type(type_named(type), [&]<typename T>(std::type_identity<T>) -> py::object {
-    const auto [record, creation] = record_of<T>(values);
+    const auto made = record_of<T>(values);  // the record, and where its creation comes from
     return record_to_python(in_transaction(*tx, [&](store::UnitOfWork& uow, Engine& e, Who who) {
-      return service_of<T>(e, who).create(uow, record, creation);
+      return service_of<T>(e, who).create(uow, made.first, made.second);
     }));
   });
 }

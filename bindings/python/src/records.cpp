@@ -11,17 +11,17 @@ namespace banyan::python {
 namespace {
 
 template <typename M>
-struct is_optional : std::false_type {};
+struct IsOptional : std::false_type {};
 template <typename M>
-struct is_optional<std::optional<M>> : std::true_type {};
+struct IsOptional<std::optional<M>> : std::true_type {};
 
 template <typename M>
-constexpr bool is_enum_field = std::is_enum_v<M>;
+constexpr bool kIsEnumField = std::is_enum_v<M>;
 
 // A member's value from Python, by the member's C++ type.
 template <typename M>
 M member_of(py::handle value, const std::string& field) {
-  if constexpr (is_optional<M>::value) {
+  if constexpr (IsOptional<M>::value) {
     if (value.is_none()) return std::nullopt;
     return member_of<typename M::value_type>(value, field);
   } else if constexpr (std::is_same_v<M, std::string>) {
@@ -45,7 +45,7 @@ M member_of(py::handle value, const std::string& field) {
   } else if constexpr (std::is_same_v<M, Addresses>) {
     return value.is_none() ? Addresses{} : addresses_of(value, field);
   } else {
-    static_assert(is_enum_field<M>);
+    static_assert(kIsEnumField<M>);
     const std::string name = text_of(value, field);
     const auto names = enum_names<M>();
     for (std::size_t i = 0; i < names.size(); ++i)
@@ -58,7 +58,7 @@ M member_of(py::handle value, const std::string& field) {
 
 template <typename M>
 py::object member_to_python(const M& value) {
-  if constexpr (is_optional<M>::value) {
+  if constexpr (IsOptional<M>::value) {
     return value ? member_to_python(*value) : py::object(py::none());
   } else if constexpr (std::is_same_v<M, std::string>) {
     return py::str(value);
@@ -66,7 +66,7 @@ py::object member_to_python(const M& value) {
     return py::int_(value);
   } else if constexpr (std::is_same_v<M, bool>) {
     return py::bool_(value);
-  } else if constexpr (is_enum_field<M>) {
+  } else if constexpr (kIsEnumField<M>) {
     const auto name = enum_names<M>()[static_cast<std::size_t>(value)];
     return py::str(name.data(), name.size());
   } else {
@@ -77,9 +77,9 @@ py::object member_to_python(const M& value) {
 // The Python type of a member, for the type stubs.
 template <typename M>
 std::string python_type() {
-  if constexpr (is_optional<M>::value) {
+  if constexpr (IsOptional<M>::value) {
     return "Optional[" + python_type<typename M::value_type>() + "]";
-  } else if constexpr (std::is_same_v<M, std::string> || is_enum_field<M>) {
+  } else if constexpr (std::is_same_v<M, std::string> || kIsEnumField<M>) {
     return "str";
   } else if constexpr (std::is_same_v<M, Id> || std::is_same_v<M, std::int64_t>) {
     return "int";
@@ -253,7 +253,7 @@ store::Filter filter_of(py::handle tree) {
     throw ValidationError("filter: expected an expression made with banyan.F", "filter");
   const auto node = py::reinterpret_borrow<py::tuple>(tree);
   const std::string kind = text_of(node[0], "filter");
-  if (kind == "all") return store::Filter();
+  if (kind == "all") return {};
   if (kind == "not") return !filter_of(node[1]);
   if (kind == "and" || kind == "or") {
     std::optional<store::Filter> out;

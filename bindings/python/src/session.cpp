@@ -12,9 +12,12 @@ namespace banyan::python {
 
 DatabaseHandle::~DatabaseHandle() {
   // Closing waits for calls in flight and bus handlers, which may want the GIL.
-  std::optional<py::gil_scoped_release> unlocked;
-  if (PyGILState_Check() != 0) unlocked.emplace();
-  close();
+  try {
+    std::optional<py::gil_scoped_release> unlocked;
+    if (PyGILState_Check() != 0) unlocked.emplace();
+    close();
+  } catch (...) {  // a destructor reports nothing; closing rolls back what it can
+  }
 }
 
 void DatabaseHandle::close() {
@@ -46,10 +49,13 @@ void DatabaseHandle::close() {
 
 TransactionState::~TransactionState() {
   // A rollback may wait: without the GIL, when the last reference went with it held.
-  std::optional<py::gil_scoped_release> unlocked;
-  if (PyGILState_Check() != 0) unlocked.emplace();
-  std::shared_lock lock(database->mutex);
-  if (!database->closed) end();
+  try {
+    std::optional<py::gil_scoped_release> unlocked;
+    if (PyGILState_Check() != 0) unlocked.emplace();
+    std::shared_lock lock(database->mutex);
+    if (!database->closed) end();
+  } catch (...) {  // destroying the unit of work rolls it back regardless
+  }
 }
 
 void TransactionState::end() noexcept {
