@@ -1,5 +1,5 @@
-// Times and dates as text, the one way every edge (HTTP, the CLI, the coming Python
-// module) writes and reads them: RFC 3339 for instants, ISO 8601 calendar dates.
+// Times and dates as text, the one way every edge (HTTP, the CLI, the Python module's text
+// arguments) writes and reads them: RFC 3339 for instants, ISO 8601 calendar dates.
 #pragma once
 
 #include <optional>
