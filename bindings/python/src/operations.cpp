@@ -91,22 +91,21 @@ py::object patch(const Transaction& tx, const std::string& type, py::handle id_v
 
 py::object upsert(const Transaction& tx, const std::string& type, const py::dict& values) {
   return with_record_type(type_named(type), [&]<typename T>(std::type_identity<T>) -> py::object {
-    Patch<T> p;
-    // Every field given but the external id and the supplied creation pair is named.
-    py::dict named;
-    for (auto [key, value] : values) {
-      const std::string name = text_of(key, "field");
-      if (name == "external_id" || name == "created_at" || name == "created_by") continue;
-      named[key] = value;
-    }
-    p = patch_of<T>(named);
-    const auto [whole, creation] = record_of<T>(values);
-    if (!whole.external_id)
+    // Each value converted once: the whole record (what a create makes), naming every field
+    // given but the external id, the supplied creation pair and the custom values (which
+    // the patch sets one by one).
+    auto made = record_of<T>(values);
+    if (!made.first.external_id)
       throw ValidationError("external_id: an upsert needs the external id", "external_id");
-    p.values.external_id = whole.external_id;
-    p.values.created_at = whole.created_at;
-    p.values.created_by = whole.created_by;
-    p.creation = creation;
+    Patch<T> p;
+    for (auto [key, value] : values) {
+      std::string name = text_of(key, "field");
+      if (name != "external_id" && name != "created_at" && name != "created_by" && name != "custom")
+        p.name(std::move(name));
+    }
+    p.custom = made.first.custom;
+    p.values = std::move(made.first);
+    p.creation = made.second;
     const auto result = in_transaction(*tx, [&](store::UnitOfWork& uow, Engine& e, Who who) {
       return service_of<T>(e, who).upsert(uow, p);
     });

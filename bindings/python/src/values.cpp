@@ -101,8 +101,7 @@ Timestamp timestamp_of(py::handle value, const std::string& field) {
   if (!PyDateTime_Check(value.ptr())) wrong(field, "a datetime");
   if (value.attr("tzinfo").is_none())
     throw ValidationError(field + ": a naive datetime; give it a time zone (timezone.utc)", field);
-  const py::object utc = py::module_::import("datetime").attr("timezone").attr("utc");
-  const py::object u = value.attr("astimezone")(utc);
+  const py::object u = value.attr("astimezone")(py::handle(PyDateTime_TimeZone_UTC));
   return Timestamp(day_of(u.ptr()).time_since_epoch()) + time_of_day(u.ptr());
 }
 
