@@ -4,6 +4,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "banyan/errors.hpp"
 #include "banyan/security/rate_limiter.hpp"
@@ -11,6 +12,7 @@
 #include "security/role_store.hpp"
 #include "store/custom_fields.hpp"
 #include "store/database_state.hpp"
+#include "store/pool/connection_pool.hpp"
 #include "store/session.hpp"
 #include "store/stores.hpp"
 
@@ -42,6 +44,8 @@ struct Engine::Impl {
   std::mutex mutex;
   std::shared_ptr<const security::AccessPolicy> policy;  // guarded by mutex
   std::chrono::steady_clock::time_point loaded{};        // guarded by mutex
+  bool refreshing = false;       // a caller is reading a policy again after its ttl; guarded
+  std::uint64_t generation = 0;  // policy_changed() calls; guarded by mutex
 
   // Reads refused for scope, coalesced per principal and minute.
   struct DeniedRead {
@@ -162,21 +166,51 @@ AdminService Engine::admin(const security::Principal& who) {
 
 std::shared_ptr<const security::AccessPolicy> Engine::policy() {
   const auto now = impl_->db.clock().steady();
+  std::shared_ptr<const security::AccessPolicy> stale;
+  std::uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     if (impl_->policy && now - impl_->loaded < impl_->options.policy_ttl) return impl_->policy;
+    stale = impl_->policy;
+    generation = impl_->generation;
+    if (stale) {
+      if (impl_->refreshing) return stale;  // another caller is reading it
+      impl_->refreshing = true;
+    }
   }
-  // Read outside the lock: two threads may both read; either result is current.
-  auto fresh = std::make_shared<const security::AccessPolicy>(
-      impl_->db.read([](store::UnitOfWork& uow) { return security::RoleStore().policy(uow); }));
+  // Read outside the lock. Without a policy every caller reads (either result is
+  // current); with a stale one, one caller tries without waiting for a connection.
+  std::shared_ptr<const security::AccessPolicy> fresh;
+  try {
+    std::optional<detail::NoWaitScope> no_wait;
+    if (stale) no_wait.emplace();
+    fresh = std::make_shared<const security::AccessPolicy>(
+        impl_->db.read([](store::UnitOfWork& uow) { return security::RoleStore().policy(uow); }));
+  } catch (const PoolExhausted&) {
+    if (!stale) throw;
+  } catch (const Unavailable&) {
+    if (!stale) throw;
+  } catch (...) {
+    if (stale) {
+      std::lock_guard<std::mutex> lock(impl_->mutex);
+      impl_->refreshing = false;
+    }
+    throw;
+  }
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  impl_->policy = fresh;
-  impl_->loaded = now;
+  if (stale) impl_->refreshing = false;
+  if (!fresh) return impl_->policy ? impl_->policy : stale;
+  // A policy read before a policy_changed() is not cached (the next call reads again).
+  if (generation == impl_->generation) {
+    impl_->policy = fresh;
+    impl_->loaded = now;
+  }
   return fresh;
 }
 
 void Engine::policy_changed() noexcept {
   std::lock_guard<std::mutex> lock(impl_->mutex);
+  ++impl_->generation;
   impl_->policy.reset();
 }
 

@@ -332,6 +332,46 @@ TEST_P(EngineTest, ARoleDefinedElsewhereAppliesOnceThePolicyIsOlderThanItsLifeti
   EXPECT_EQ(count(auditor), 3u);
 }
 
+TEST_P(EngineTest, AStalePolicyKeepsServingWhileTheCallerHoldsTheOnlyConnection) {
+  store::DatabaseOptions o;
+  o.clock = clock;
+  o.pool.max_size = 1;
+  o.pool.acquire_timeout = std::chrono::seconds(2);
+  const auto single = scratch().open(std::move(o));
+  EngineOptions options;
+  options.policy_ttl = std::chrono::seconds(5);
+  Engine mine(*single, options);
+  mine.policy();  // read while the connection is free
+  clock->advance(std::chrono::seconds(6));
+  // A unit of work holds the pool's one connection: reading the policy again would wait
+  // for it (PoolExhausted after two seconds), so the one read last serves.
+  single->read([&](store::UnitOfWork& uow) {
+    EXPECT_EQ(mine.contacts(rep).get(uow, own.id).last_name, "Own");
+    EXPECT_THROW(mine.contacts(rep).get(uow, westerners.id), NotFound);
+  });
+  // Meanwhile another Engine defined a role; once the connection is free the next call
+  // reads the policy again and knows it.
+  const Principal auditor = db().transact([&](store::UnitOfWork& uow) {
+    security::Role role;
+    role.name = "auditor";
+    role.grants = {{ObjectType::kContact, Action::kRead, Scope::kAll}};
+    engine().admin(admin).create_role(uow, role);
+    Principal p;
+    p.name = "auditor";
+    p.roles = {"auditor"};
+    return p;
+  });
+  single->read([&](store::UnitOfWork& uow) {
+    EXPECT_THROW(mine.contacts(auditor).count(uow), PermissionDenied) << "still the stale policy";
+  });
+  EXPECT_NE(mine.policy()->role("auditor"), nullptr);
+  single->read([&](store::UnitOfWork& uow) { EXPECT_EQ(mine.contacts(auditor).count(uow), 3u); });
+  // Without any policy (after policy_changed) a read waits for a connection as any does.
+  mine.policy_changed();
+  EXPECT_THROW(single->read([&](store::UnitOfWork& uow) { mine.contacts(rep).count(uow); }),
+               PoolExhausted);
+}
+
 TEST_P(EngineTest, CustomFieldsDefinedSensitiveAreMaskedRefusedInFiltersAndKeptOnUpdate) {
   db().transact([&](store::UnitOfWork& uow) {
     auto salary = custom_field("salary", CustomFieldType::kNumber);

@@ -146,6 +146,13 @@ PoolEntry* ConnectionPool::try_take_idle(PoolClock::time_point now, bool count) 
   return nullptr;
 }
 
+namespace {
+thread_local bool t_no_wait = false;  // a NoWaitScope lives on this thread
+}  // namespace
+
+NoWaitScope::NoWaitScope() noexcept : outer_(t_no_wait) { t_no_wait = true; }
+NoWaitScope::~NoWaitScope() { t_no_wait = outer_; }
+
 PoolEntry& ConnectionPool::acquire() {
   if (waiters_count_.load() == 0) {
     if (PoolEntry* e = try_take_idle(clock_.now())) return *e;
@@ -217,6 +224,10 @@ PoolEntry& ConnectionPool::acquire_slow() {
     }
   }
 
+  if (t_no_wait) {
+    throw PoolExhausted("no database connection is free now (all " +
+                        std::to_string(options_.max_size) + " in use) for " + backend_.describe);
+  }
   // Full: queue up, then look once more (a release may have raced with our arrival:
   // it stores "idle" then reads the waiter count; we raise the count, then scan). What
   // the scan finds belongs to the first waiter, which is not always us.

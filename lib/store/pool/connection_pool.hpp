@@ -75,6 +75,21 @@ struct PoolBackend {
   std::string describe;
 };
 
+// While one lives, acquire() on this thread takes only a connection it can have at once:
+// with the pool full and none idle it throws PoolExhausted rather than queue. For a caller
+// with something to fall back on (Engine's policy refresh keeps the cached policy) that
+// may already hold a connection of this pool, so that waiting could starve it.
+class NoWaitScope {
+ public:
+  NoWaitScope() noexcept;
+  ~NoWaitScope();
+  NoWaitScope(const NoWaitScope&) = delete;
+  NoWaitScope& operator=(const NoWaitScope&) = delete;
+
+ private:
+  bool outer_;
+};
+
 class ConnectionPool {
  public:
   // Starts the housekeeper thread unless `housekeeper` is false (tests call
