@@ -82,7 +82,11 @@ class BANYAN_EXPORT Engine {
   store::Database& database() noexcept;
 
   // The access policy in force: the built-in roles and the custom ones stored (read
-  // again after policy_ttl, or at once after policy_changed()).
+  // again after policy_ttl, or at once after policy_changed()). Once policy_ttl has
+  // passed, one caller reads it again on a connection it can have at once; while none is
+  // free (every pooled connection held, perhaps by the caller's own unit of work) or the
+  // database is unavailable, the policy read last keeps serving and the next call tries
+  // again. After policy_changed() the next call waits for a connection as any read does.
   std::shared_ptr<const security::AccessPolicy> policy();
   // Drops the cached policy: call after changing custom roles outside this Engine.
   void policy_changed() noexcept;
@@ -125,6 +129,20 @@ class BANYAN_EXPORT Engine {
   // type): NotFound for a record outside the read scope; sensitive values masked.
   std::vector<store::FieldChange> history(store::UnitOfWork& uow, const security::Principal& who,
                                           ObjectRef record, std::string_view field = {});
+  // The likely duplicates of a contact, company or lead the principal may read (NotFound
+  // otherwise; ValidationError("type") for another type), among the records it may read:
+  // hidden ones are left out, and a rule on a sensitive field (a person's email or phone)
+  // counts only where the principal sees that field on both records, so a match never
+  // reveals a value the caller could not read. Most rules first, then by id.
+  std::vector<store::DuplicateMatch> duplicates(store::UnitOfWork& uow,
+                                                const security::Principal& who, ObjectRef record);
+  // Groups of two or more records of `type` sharing a key, narrowed as duplicates() narrows
+  // its matches (a group left with fewer than two records is dropped), by rule then key;
+  // at most `max_groups` (1..1000, else ValidationError("limit")). Needs read on the type.
+  std::vector<store::DuplicateGroup> duplicate_groups(store::UnitOfWork& uow,
+                                                      const security::Principal& who,
+                                                      ObjectType type,
+                                                      std::size_t max_groups = 100);
   // Merges records the principal may read: needs update on the survivor and delete on
   // every loser.
   store::MergeResult merge(store::UnitOfWork& uow, const security::Principal& who,

@@ -1,5 +1,5 @@
-// The routes that are more than a record's field changes: lead conversion, merging
-// duplicates, moving and reopening deals, a deal's stage history.
+// The routes that are more than a record's field changes: lead conversion, finding and
+// merging duplicates, moving and reopening deals, a deal's stage history.
 #include "api_context.hpp"
 #include "openapi.hpp"
 #include "references.hpp"
@@ -104,6 +104,47 @@ HttpResponse merge(ApiContext& api, RouteCall& c,
     out.headers.emplace_back("ETag", etag_of(merged.version));
     return out;
   });
+}
+
+void refuse_parameters(const RouteCall& c, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : c.target.query)
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw ValidationError(key + ": no such parameter", key);
+}
+
+json rules_json(const std::vector<store::DuplicateRule>& rules) {
+  json out = json::array();
+  for (const auto rule : rules) out.push_back(std::string(store::to_string(rule)));
+  return out;
+}
+
+// GET /v1/{contacts|companies|leads}/{id}/duplicates: the likely duplicates of one record.
+HttpResponse duplicates_of(ApiContext& api, RouteCall& c, ObjectType type) {
+  refuse_parameters(c, {});
+  const ObjectRef record{type, c.id()};
+  const auto matches = api.db.read(
+      [&](store::UnitOfWork& uow) { return api.engine.duplicates(uow, c.principal(), record); });
+  json items = json::array();
+  for (const auto& m : matches) items.push_back({{"id", m.id}, {"rules", rules_json(m.rules)}});
+  return json_response(200, json{{"items", items}});
+}
+
+// GET /v1/{contacts|companies|leads}/duplicates?limit=: groups of likely duplicates.
+HttpResponse duplicate_groups(ApiContext& api, RouteCall& c, ObjectType type) {
+  refuse_parameters(c, {"limit"});
+  std::size_t limit = 100;
+  if (const auto given = query_value(c.target, "limit")) {
+    const auto v = parse_integer(*given);
+    if (!v || *v < 1 || *v > 1000) throw ValidationError("limit: a number from 1 to 1000", "limit");
+    limit = static_cast<std::size_t>(*v);
+  }
+  const auto groups = api.db.read([&](store::UnitOfWork& uow) {
+    return api.engine.duplicate_groups(uow, c.principal(), type, limit);
+  });
+  json items = json::array();
+  for (const auto& g : groups)
+    items.push_back({{"rule", std::string(store::to_string(g.rule))}, {"ids", g.ids}});
+  return json_response(200, json{{"items", items}});
 }
 
 // POST /v1/deals/{id}/stage {"stage_id"} (If-Match optional): a patch of the stage, so
@@ -215,6 +256,52 @@ Route merge_route(const std::string& base, const std::string& name,
            }}};
 }
 
+json rule_schema() { return {{"type", "string"}, {"enum", {"email", "phone", "domain", "name"}}}; }
+
+// GET /v1/{base}/{id}/duplicates and GET /v1/{base}/duplicates
+void add_duplicate_routes(RouteTable& table, const std::string& base, ObjectType type) {
+  table.add({"GET",
+             "/v1/" + base + "/{id}/duplicates",
+             Guard::RouteClass::kRead,
+             RouteAccess::kPrincipal,
+             [type](ApiContext& api, RouteCall& c) { return duplicates_of(api, c, type); },
+             {"duplicates_of_one_of_" + base,
+              "The likely duplicates of this record",
+              {404, 422},
+              [](Builder&, json& o) {
+                o["description"] =
+                    "Records the caller may read that share an email, a phone number, a web "
+                    "domain or a name that sounds alike; most rules first. A rule on a "
+                    "sensitive field (a person's email or phone) counts only where the caller "
+                    "sees that field on both records.";
+                o["responses"]["200"] = Builder::ok(
+                    "The matches",
+                    list_of(object_of({{"id", id_schema()},
+                                       {"rules", {{"type", "array"}, {"items", rule_schema()}}}},
+                                      {"id", "rules"})));
+              }}});
+  table.add({"GET",
+             "/v1/" + base + "/duplicates",
+             Guard::RouteClass::kRead,
+             RouteAccess::kPrincipal,
+             [type](ApiContext& api, RouteCall& c) { return duplicate_groups(api, c, type); },
+             {"duplicate_groups_" + base,
+              "Groups of records that look like the same one",
+              {403, 422},
+              [](Builder&, json& o) {
+                o["description"] =
+                    "Groups of two or more records the caller may read that share a key, by "
+                    "rule then key; narrowed as the duplicates of one record are.";
+                Builder::query(o, "limit", "1 to 1000 groups (100)",
+                               {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}});
+                o["responses"]["200"] = Builder::ok(
+                    "The groups",
+                    list_of(object_of({{"rule", rule_schema()},
+                                       {"ids", {{"type", "array"}, {"items", id_schema()}}}},
+                                      {"rule", "ids"})));
+              }}});
+}
+
 }  // namespace
 
 void add_action_routes(RouteTable& table) {
@@ -232,6 +319,9 @@ void add_action_routes(RouteTable& table) {
   table.add(merge_route<Contact>("contacts", "Contact", &Engine::contacts));
   table.add(merge_route<Company>("companies", "Company", &Engine::companies));
   table.add(merge_route<Lead>("leads", "Lead", &Engine::leads));
+  add_duplicate_routes(table, "contacts", ObjectType::kContact);
+  add_duplicate_routes(table, "companies", ObjectType::kCompany);
+  add_duplicate_routes(table, "leads", ObjectType::kLead);
   table.add({"POST",
              "/v1/deals/{id}/stage",
              kWrite,

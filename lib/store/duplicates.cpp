@@ -262,14 +262,14 @@ std::vector<DuplicateMatch> Duplicates::of(UnitOfWork& uow, ObjectRef record) co
 }
 
 std::vector<DuplicateGroup> Duplicates::scan(UnitOfWork& uow, ObjectType type,
-                                             std::size_t max_groups) const {
+                                             std::size_t max_groups, std::size_t skip) const {
   require_deduplicated(type);
   island::Transaction& tx = Session(uow).tx();
   island::SqlFragment q;
   q.text("SELECT rule, match_key, COUNT(*) FROM match_keys WHERE object_type = ");
   q.param(text_param(std::string(to_string(type))));
   q.text(" GROUP BY rule, match_key HAVING COUNT(*) > 1 ORDER BY rule, match_key LIMIT " +
-         std::to_string(std::max<std::size_t>(1, max_groups)));
+         std::to_string(std::max<std::size_t>(1, max_groups)) + " OFFSET " + std::to_string(skip));
   std::vector<DuplicateGroup> out;
   for (const auto& g : island::ViewStore<odbrows::MatchGroupView>::query(tx, q)) {
     DuplicateGroup group{parse_rule(g.rule), {}};

@@ -20,9 +20,10 @@ class Duplicates {
   // The likely duplicates of one record, most rules matched first, then by id.
   // ValidationError("type") for a type without duplicate detection; NotFound.
   std::vector<DuplicateMatch> of(UnitOfWork& uow, ObjectRef record) const;
-  // Every group of two or more records of `type` that share a key, by rule then key.
-  std::vector<DuplicateGroup> scan(UnitOfWork& uow, ObjectType type,
-                                   std::size_t max_groups = 1000) const;
+  // Every group of two or more records of `type` that share a key, by rule then key,
+  // from the `skip`th group on.
+  std::vector<DuplicateGroup> scan(UnitOfWork& uow, ObjectType type, std::size_t max_groups = 1000,
+                                   std::size_t skip = 0) const;
   // Merges in the caller's unit of work: relations, activities, tags, deals and custom
   // field values of the losers move to the survivor, which takes the chosen values; the
   // losers are archived with merged_into pointing at the survivor. ValidationError for a

@@ -357,6 +357,23 @@ def test_actions_answer_as_documented(api, refs):
     api.call("GET", convert, f"/v1/leads/{lead['id']}/convert")  # 405
 
     for kind in ("contacts", "companies", "leads"):
+        twin = new_record(kind, 72, {})
+        same = {"contacts": {"first_name": "Ann", "last_name": "Twin", "email": twin.get("email")},
+                "companies": {"name": "Twin", "domain": twin.get("domain")},
+                "leads": {"first_name": "Ann", "last_name": "Twin", "email": twin.get("email")}}[kind]
+        one, _ = api.ok("POST", f"/v1/{kind}", body=twin)
+        other, _ = api.ok("POST", f"/v1/{kind}", body=same)
+        of_one = f"/v1/{kind}/{{id}}/duplicates"
+        found, _ = api.ok("GET", of_one, f"/v1/{kind}/{one['id']}/duplicates")
+        assert other["id"] in [m["id"] for m in found["items"]]
+        api.fails(404, "not_found", "GET", of_one, f"/v1/{kind}/999999999/duplicates")
+        api.fails(422, "validation", "GET", of_one, f"/v1/{kind}/{one['id']}/duplicates?limit=2")
+        groups_path = f"/v1/{kind}/duplicates"
+        groups, _ = api.ok("GET", groups_path, f"{groups_path}?limit=1000")
+        assert any({one["id"], other["id"]} <= set(g["ids"]) for g in groups["items"])
+        api.fails(422, "validation", "GET", groups_path, f"{groups_path}?limit=0")
+
+    for kind in ("contacts", "companies", "leads"):
         made, _ = api.ok("POST", f"/v1/{kind}/batch",
                          body={"items": [new_record(kind, 70, {}), new_record(kind, 71, {})]})
         survivor, loser = made["items"][0]["id"], made["items"][1]["id"]

@@ -143,6 +143,88 @@ TEST_P(PrincipalPathsTest, MergeNeverCopiesWhatTheCallerCannotSee) {
   EXPECT_FALSE(after["custom"].contains("secret")) << after;
 }
 
+TEST_P(PrincipalPathsTest, DuplicatesNameOnlyRecordsAndMatchesTheCallerMaySee) {
+  auto ids_of = [](const json& body, const char* member) {
+    std::vector<Id> out;
+    for (const auto& item : body["items"]) out.push_back(item[member].get<Id>());
+    return out;
+  };
+  // East's and West's contact for the same person: the east rep never learns of West's.
+  const json east_one = made("sales_rep", "contacts",
+                             {{"first_name", "Ada"},
+                              {"last_name", "Lovelace"},
+                              {"email", "ada@dup.example"},
+                              {"team_id", east}});
+  const json west_one = made("west_rep", "contacts",
+                             {{"first_name", "Ada"},
+                              {"last_name", "Lovelace"},
+                              {"email", "ada@dup.example"},
+                              {"team_id", west}});
+  const std::string of_east = "/v1/contacts/" + east_one["id"].dump() + "/duplicates";
+  auto r = as("sales_rep", "GET", of_east);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(parsed(r)["items"].empty()) << r.body;
+  r = call("GET", of_east);  // the administrator sees both, on both rules
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(parsed(r)["items"].size(), 1U) << r.body;
+  EXPECT_EQ(parsed(r)["items"][0]["id"], west_one["id"]);
+  EXPECT_EQ(parsed(r)["items"][0]["rules"], json({"email", "name"}));
+  EXPECT_EQ(as("sales_rep", "GET", "/v1/contacts/" + west_one["id"].dump() + "/duplicates").status,
+            404);
+  r = as("sales_rep", "GET", "/v1/contacts/duplicates");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json reps_groups = parsed(r);
+  for (const auto& group : reps_groups["items"])
+    for (const auto& id : group["ids"]) EXPECT_NE(id, west_one["id"]) << r.body;
+
+  // A role that reads every contact but sees sensitive fields on its own only: an email
+  // match with a contact whose email it cannot see would reveal that email, so only the
+  // name counts.
+  ASSERT_EQ(call("POST", "/v1/roles",
+                 {{"name", "deduper"},
+                  {"grants",
+                   {{{"type", "contact"}, {"action", "read"}, {"scope", "all"}},
+                    {{"type", "contact"}, {"action", "read_sensitive"}, {"scope", "own"}}}}})
+                .status,
+            201);
+  keys["deduper"] = key_for("deduper@example.com", {"deduper"});
+  const json own = made("admin", "contacts",
+                        {{"first_name", "Grace"},
+                         {"last_name", "Hopper"},
+                         {"email", "grace@dup.example"},
+                         {"owner_id", user_id("deduper@example.com")}});
+  const json same_email =
+      made("admin", "contacts",
+           {{"first_name", "Zed"}, {"last_name", "Other"}, {"email", "grace@dup.example"}});
+  const json same_both =
+      made("admin", "contacts",
+           {{"first_name", "Grace"}, {"last_name", "Hopper"}, {"email", "grace@dup.example"}});
+  r = as("deduper", "GET", "/v1/contacts/" + own["id"].dump() + "/duplicates");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(ids_of(parsed(r), "id"), std::vector<Id>{same_both["id"].get<Id>()}) << r.body;
+  EXPECT_EQ(parsed(r)["items"][0]["rules"], json({"name"})) << r.body;
+  r = as("deduper", "GET", "/v1/contacts/duplicates");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json dedupers_groups = parsed(r);
+  for (const auto& group : dedupers_groups["items"]) {
+    if (group["rule"] == "email") {
+      ADD_FAILURE() << "an email group for a caller that sees at most one of its emails: "
+                    << r.body;
+    }
+  }
+  r = call("GET", "/v1/contacts/duplicates");
+  ASSERT_EQ(r.status, 200) << r.body;
+  bool email_group = false;
+  const json all_groups = parsed(r);
+  for (const auto& group : all_groups["items"])
+    if (group["rule"] == "email" &&
+        group["ids"].get<std::vector<Id>>() == std::vector<Id>{own["id"].get<Id>(),
+                                                               same_email["id"].get<Id>(),
+                                                               same_both["id"].get<Id>()})
+      email_group = true;
+  EXPECT_TRUE(email_group) << "the administrator sees the three with one email: " << r.body;
+}
+
 TEST_P(PrincipalPathsTest, HistoryHidesASensitiveFieldAfterItIsRenamedOrDeleted) {
   const json c =
       made("admin", "contacts",

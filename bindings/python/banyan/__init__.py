@@ -41,10 +41,12 @@ __all__ = [
     "open", "Database", "Engine", "Transaction", "Principal", "F", "Field", "Condition",
     "Query", "Page", "Money", "ContactPoint", "Address", "Record", "User", "Team", "Tag",
     "Company", "Contact", "Lead", "Pipeline", "Stage", "Deal", "Activity", "Written",
-    "FieldChange", "SearchHit", "CustomField", "Conversion", "Merged", "CompanyLink",
+    "FieldChange", "SearchHit", "CustomField", "Conversion", "Duplicate", "DuplicateGroup",
+    "Merged", "CompanyLink",
     "DealContact", "Access", "Error", "NotFound", "Conflict", "ValidationError", "PermissionDenied",
     "RateLimited", "PoolExhausted", "Unavailable", "InternalError", "Closed", "PermanentError",
-    "Bus", "Event", "Message",
+    "Bus", "Event", "Message", "DeadLetter", "DeadLetters", "QueueDepth", "ReplayReport",
+    "SagaCount", "Sagas",
 ]
 
 
@@ -324,6 +326,20 @@ class Conversion(NamedTuple):
     deal: Optional[Record]
 
 
+class Duplicate(NamedTuple):
+    """A likely duplicate: the record's id and the rules it matched on."""
+
+    id: int
+    rules: list
+
+
+class DuplicateGroup(NamedTuple):
+    """Records that share one key: the rule and their ids, ascending."""
+
+    rule: str
+    ids: list
+
+
 class Merged(NamedTuple):
     """A merge: the surviving record's id and the ids merged into it (now archived)."""
 
@@ -572,6 +588,21 @@ class Records:
 
 
 class _Mergeable(Records):
+    def duplicates(self, record: Any) -> list:
+        """The likely duplicates of ``record`` among the records the principal reads, as
+        ``Duplicate(id, rules)`` with rules from ``"email"``, ``"phone"``, ``"domain"``,
+        ``"name"``, most rules first. A rule on a sensitive field (a person's email or
+        phone) counts only where the principal sees that field on both records."""
+        return [Duplicate(id, list(rules)) for id, rules in self._call(_banyan.duplicates, record,
+                                                                      read=True)]
+
+    def duplicate_groups(self, limit: int = 100) -> list:
+        """Groups of two or more records sharing a key, as ``DuplicateGroup(rule, ids)``,
+        by rule then key, narrowed as :meth:`duplicates` narrows (at most ``limit``, 1 to
+        1000)."""
+        return [DuplicateGroup(rule, list(ids))
+                for rule, ids in self._call(_banyan.duplicate_groups, limit, read=True)]
+
     def merge(self, survivor: Any, losers: Any, winners: Optional[dict] = None) -> Merged:
         """Merges duplicates into ``survivor``: ``winners`` maps a field (``"email"``,
         ``"custom.tier"``) to the record whose value the survivor keeps; other fields keep
@@ -914,6 +945,16 @@ class Engine(_Scope):
         """A transaction as this engine's principal: ``with crm.transaction() as tx:``."""
         return Transaction(self._database, self.principal, read_only)
 
+    @property
+    def dead_letters(self) -> "DeadLetters":
+        """Messages that failed for good (administrators only)."""
+        return DeadLetters(self)
+
+    @property
+    def sagas(self) -> "Sagas":
+        """Saga instances (administrators only)."""
+        return Sagas(self)
+
     def __repr__(self) -> str:
         return f"Engine({self.principal!r})"
 
@@ -946,6 +987,134 @@ class Message(NamedTuple):
 def _event(d: dict) -> Event:
     return Event(d["sequence"], d["id"], d["type"], d["subject"], d["version"],
                  d["occurred_at"], d["actor"], _json.loads(d["payload"]))
+
+
+class DeadLetter(NamedTuple):
+    """A message that failed for good in ``queue``: the original ``event``, the attempts
+    made, the last error and its class (``"transient"`` or ``"permanent"``), the consumer
+    that failed last, and when it was replayed (``None`` until then)."""
+
+    id: int
+    queue: str
+    event: Event
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    last_error: str
+    error_class: str
+    consumer: str
+    dead_at: datetime
+    replayed_at: Optional[datetime]
+    replays: int
+
+
+class QueueDepth(NamedTuple):
+    """Dead letters not replayed in one queue, and the age of the oldest (seconds)."""
+
+    queue: str
+    depth: int
+    oldest_age: float
+
+
+class ReplayReport(NamedTuple):
+    """A replay of many: how many went back to their queues, and ``(id, reason)`` for
+    each one a guard refused (left as it was)."""
+
+    replayed: int
+    refused: list
+
+
+class SagaCount(NamedTuple):
+    """How many instances of ``saga`` are in ``status`` ("running", "completed",
+    "compensating", "compensated", "failed")."""
+
+    saga: str
+    status: str
+    count: int
+
+
+def _dead_letter(d: dict) -> DeadLetter:
+    return DeadLetter(d["id"], d["queue"], _event(d["event"]), d["attempts"],
+                      d["first_failed_at"], d["last_failed_at"], d["last_error"],
+                      d["error_class"], d["consumer"], d["dead_at"], d["replayed_at"],
+                      d["replays"])
+
+
+class DeadLetters:
+    """The durable dead-letter queue, as an administrator (PermissionDenied otherwise).
+    Filters: ``queue``, ``event_type``, ``error_contains``, ``older_than`` and
+    ``newer_than`` (seconds since dead-lettered), ``include_replayed`` (replayed entries
+    are history, left out unless asked for). Each call is a transaction of its own."""
+
+    def __init__(self, engine: "Engine") -> None:
+        self._engine = engine
+
+    def _run(self, fn: Any, *args: Any) -> Any:
+        return fn(self._engine._database._live(), self._engine.principal, *args)
+
+    def list(self, *, limit: int = 100, before: Optional[int] = None, **filter: Any) -> list:
+        """Newest first, at most ``limit`` (1 to 10000); ``before`` an id: the next page
+        starts below the last id seen."""
+        return [_dead_letter(d) for d in self._run(_banyan.dead_letter_list, filter, limit, before)]
+
+    def __iter__(self) -> Iterator[DeadLetter]:
+        """Every entry not replayed, newest first, a page at a time."""
+        before = None
+        while True:
+            page = self.list(limit=500, before=before)
+            yield from page
+            if len(page) < 500:
+                return
+            before = page[-1].id
+
+    def get(self, id: int) -> DeadLetter:
+        """One entry (NotFound when there is none)."""
+        return _dead_letter(self._run(_banyan.dead_letter_get, id))
+
+    def history(self, queue: str, event_id: str) -> list:
+        """Every entry for one message in one queue, oldest first."""
+        return [_dead_letter(d) for d in self._run(_banyan.dead_letter_history, queue, event_id)]
+
+    def replay(self, id: Optional[int] = None, **filter: Any) -> Optional[ReplayReport]:
+        """Puts one entry's message (by ``id``; NotFound, or Conflict when replayed
+        already) or every matching entry's back at the end of its queue with its attempts
+        reset; a saga's message restarts its saga. The entries stay as history."""
+        if id is not None:
+            if filter:
+                raise ValidationError("replay takes an id or a filter, not both", "id")
+            self._run(_banyan.dead_letter_replay, id, {})
+            return None
+        replayed, refused = self._run(_banyan.dead_letter_replay, None, filter)
+        return ReplayReport(replayed, list(refused))
+
+    def purge(self, id: Optional[int] = None, **filter: Any) -> Any:
+        """Deletes one entry (whether there was one) or every matching entry (how many)."""
+        if id is not None:
+            if filter:
+                raise ValidationError("purge takes an id or a filter, not both", "id")
+            return self._run(_banyan.dead_letter_purge, id, {})
+        return self._run(_banyan.dead_letter_purge, None, filter)
+
+    def stats(self) -> list:
+        """Per queue with entries not replayed: ``QueueDepth(queue, depth, oldest_age)``."""
+        return [QueueDepth(*q) for q in self._run(_banyan.dead_letter_stats)]
+
+
+class Sagas:
+    """Saga instances, as an administrator (PermissionDenied otherwise)."""
+
+    def __init__(self, engine: "Engine") -> None:
+        self._engine = engine
+
+    def stats(self) -> list:
+        """``SagaCount(saga, status, count)`` for every saga and status with instances."""
+        return [SagaCount(*s) for s in _banyan.saga_stats(self._engine._database._live(),
+                                                          self._engine.principal)]
+
+    def get(self, id: int) -> dict:
+        """One instance: ``saga``, ``key``, ``subject``, ``status``, ``step``, ``data``,
+        ``history`` (each step's attempts and compensations), ``error``, times."""
+        return _banyan.saga_get(self._engine._database._live(), self._engine.principal, id)
 
 
 _BUSES: "_weakref.WeakSet[Bus]" = _weakref.WeakSet()
@@ -1109,8 +1278,8 @@ def open(url: str, *, encryption_keys: Any = None, audit_key: Any = None, pool_s
     ``encryption_keys`` and ``audit_key``: a key file's text (str) or its path
     (``pathlib.Path``); None takes them from the environment (BANYAN_ENCRYPTION_KEYS...),
     as the server does. ``pool_size`` connections at most, waited for ``pool_timeout``
-    seconds before PoolExhausted (at least 2: the engine reads its access policy on a
-    connection of its own). Raises ValidationError for a bad URL, Unavailable when the
+    seconds before PoolExhausted (at least 2: after a role change the engine reads its
+    access policy on a connection of its own). Raises ValidationError for a bad URL, Unavailable when the
     database cannot be reached."""
     keys, keys_file = _key_source(encryption_keys, "encryption_keys")
     audit, audit_file = _key_source(audit_key, "audit_key")

@@ -196,8 +196,22 @@ auto in_transaction(TransactionState& tx, Work&& work, bool several_steps = fals
   }
 }
 
+// Runs `work(db, engine)` on an open database with the GIL released (for what runs
+// transactions of its own rather than in one the caller holds).
+template <typename Work>
+auto on_database(DatabaseHandle& handle, Work&& work) {
+  py::gil_scoped_release unlocked;
+  std::shared_lock lock(handle.mutex);
+  if (handle.closed) throw Closed("the database is closed");
+  return work(*handle.db, *handle.engine);
+}
+
+// A domain event as the dict banyan._event reads (messaging.cpp).
+py::dict event_to_python(const store::DomainEvent& e);
+
 void bind_session(py::module_& m);
 void bind_operations(py::module_& m);
 void bind_messaging(py::module_& m);
+void bind_admin(py::module_& m);
 
 }  // namespace banyan::python

@@ -60,6 +60,13 @@ class Callback {
   std::shared_ptr<py::object> fn_;
 };
 
+std::chrono::milliseconds millis(double seconds, const char* field) {
+  if (!(seconds >= 0)) throw ValidationError(std::string(field) + ": at least 0", field);
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+}  // namespace
+
 py::dict event_to_python(const store::DomainEvent& e) {
   py::dict d;
   d["sequence"] = e.sequence;
@@ -73,13 +80,6 @@ py::dict event_to_python(const store::DomainEvent& e) {
   d["payload"] = e.payload;
   return d;
 }
-
-std::chrono::milliseconds millis(double seconds, const char* field) {
-  if (!(seconds >= 0)) throw ValidationError(std::string(field) + ": at least 0", field);
-  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
-}
-
-}  // namespace
 
 BusHandle::~BusHandle() {
   try {

@@ -56,4 +56,5 @@ PYBIND11_MODULE(_banyan, m) {
   bind_session(m);
   bind_operations(m);
   bind_messaging(m);
+  bind_admin(m);
 }

@@ -478,6 +478,37 @@ py::tuple merge(const Transaction& tx, const std::string& type, py::handle survi
   return py::make_tuple(result.survivor, result.merged);
 }
 
+py::list rule_names(const std::vector<store::DuplicateRule>& rules) {
+  py::list out;
+  for (const auto rule : rules) out.append(std::string(store::to_string(rule)));
+  return out;
+}
+
+// [(id, [rule, ...]), ...]: the likely duplicates of one record, as the principal may see.
+py::list duplicates(const Transaction& tx, const std::string& type, py::handle record) {
+  const ObjectRef ref{type_named(type), id_of(record, "record")};
+  const auto matches = in_transaction(
+      *tx, [&](store::UnitOfWork& uow, Engine& e, Who who) { return e.duplicates(uow, who, ref); });
+  py::list out;
+  for (const auto& m : matches) out.append(py::make_tuple(m.id, rule_names(m.rules)));
+  return out;
+}
+
+// [(rule, [id, ...]), ...]: groups of likely duplicates of a type.
+py::list duplicate_groups(const Transaction& tx, const std::string& type, std::size_t limit) {
+  const ObjectType of = type_named(type);
+  const auto groups = in_transaction(*tx, [&](store::UnitOfWork& uow, Engine& e, Who who) {
+    return e.duplicate_groups(uow, who, of, limit);
+  });
+  py::list out;
+  for (const auto& g : groups) {
+    py::list ids;
+    for (Id id : g.ids) ids.append(id);
+    out.append(py::make_tuple(std::string(store::to_string(g.rule)), ids));
+  }
+  return out;
+}
+
 py::dict reopen_deal(const Transaction& tx, py::handle deal, py::handle stage,
                      std::optional<std::uint64_t> expected_version) {
   const Id id = id_of(deal, "deal");
@@ -621,6 +652,8 @@ void bind_operations(py::module_& m) {
   m.def("search", &search);
   m.def("convert_lead", &convert_lead);
   m.def("merge", &merge);
+  m.def("duplicates", &duplicates);
+  m.def("duplicate_groups", &duplicate_groups);
   m.def("reopen_deal", &reopen_deal);
   m.def("stage_history", &stage_history);
   m.def("pipeline_summary", &pipeline_summary);

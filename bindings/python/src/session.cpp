@@ -95,12 +95,13 @@ Handle open_database(const std::string& url, const std::optional<std::string>& k
   options.encryption = keys_of(keys, keys_file);
   if (auto audit = keys_of(audit_key, audit_key_file))
     options.audit_key = store::EncryptionKeys::single_audit_key(*audit);
-  // The engine reads its access policy on a connection of its own, now and then, while a
-  // caller's transaction holds one: a pool of one would starve it.
+  // After a role change the engine reads its access policy on a connection of its own,
+  // waiting for it, while a caller's transaction may hold one: a pool of one would starve
+  // it. (A policy that is merely old keeps serving while no connection is free.)
   if (pool_size < 2)
     throw ValidationError(
-        "pool_size: at least 2 (the engine reads its access policy on a "
-        "connection of its own)",
+        "pool_size: at least 2 (after a role change the engine reads its access policy on "
+        "a connection of its own)",
         "pool_size");
   if (!(pool_timeout >= 0)) throw ValidationError("pool_timeout: at least 0", "pool_timeout");
   options.pool.max_size = pool_size;
@@ -132,15 +133,6 @@ Transaction begin(const Handle& database, const security::Principal& who, bool r
   std::lock_guard guard(database->open_mutex);
   database->open.insert(tx.get());
   return tx;
-}
-
-// Runs `work(db)` on an open database with the GIL released.
-template <typename Work>
-auto on_database(DatabaseHandle& handle, Work&& work) {
-  py::gil_scoped_release unlocked;
-  std::shared_lock lock(handle.mutex);
-  if (handle.closed) throw Closed("the database is closed");
-  return work(*handle.db, *handle.engine);
 }
 
 security::Principal make_principal(const std::string& kind, std::optional<Id> user_id,

@@ -51,6 +51,23 @@ def test_sensitive_fields_are_masked_for_a_principal_without_read_sensitive(db, 
     assert denied.value.field == "email"
 
 
+def test_duplicates_name_only_records_and_matches_the_principal_may_see(db, crm, office):
+    (nina, _), (ninas, sams) = office
+    twin = crm.contacts.create(first_name="Of", last_name="nina", email="c-sam@x.io",
+                               owner_id=nina.id)
+    as_nina = db.engine(user=nina.id)
+    # Sam's contact shares the twin's email, but it is another team's: never named.
+    assert as_nina.contacts.duplicates(twin) == [banyan.Duplicate(ninas.id, ["name"])]
+    assert sams.id not in {i for g in as_nina.contacts.duplicate_groups() for i in g.ids}
+    assert banyan.Duplicate(sams.id, ["email"]) in crm.contacts.duplicates(twin)
+    # A reader that sees no email learns of no email match.
+    reader = db.engine(banyan.Principal(name="auditor", roles=["read_only"]))
+    assert reader.contacts.duplicates(twin) == [banyan.Duplicate(ninas.id, ["name"])]
+    assert [g.rule for g in reader.contacts.duplicate_groups()] == ["name"]
+    with pytest.raises(banyan.NotFound):
+        as_nina.contacts.duplicates(sams)
+
+
 def test_a_right_the_principal_lacks_is_permission_denied_and_changes_nothing(db, office):
     _, (ninas, _) = office
     reader = db.engine(banyan.Principal(name="auditor", roles=["read_only"]))

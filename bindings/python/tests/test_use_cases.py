@@ -56,6 +56,27 @@ def test_converting_a_lead_makes_a_contact_a_company_and_a_deal(crm, pipeline):
         crm.leads.convert(lead)
 
 
+def test_duplicates_are_found_for_one_record_and_in_groups(crm):
+    a = crm.contacts.create(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    b = crm.contacts.create(first_name="Ada", last_name="Lovelace", email="ADA@example.com")
+    c = crm.contacts.create(first_name="Ann", last_name="Other", email="ada@example.com")
+    crm.contacts.create(first_name="Bob", last_name="Else", email="bob@example.com")
+    assert crm.contacts.duplicates(a) == [banyan.Duplicate(b.id, ["email", "name"]),
+                                          banyan.Duplicate(c.id, ["email"])]
+    groups = crm.contacts.duplicate_groups()
+    assert banyan.DuplicateGroup("email", [a.id, b.id, c.id]) in groups
+    assert banyan.DuplicateGroup("name", [a.id, b.id]) in groups
+    assert len(crm.contacts.duplicate_groups(limit=1)) == 1
+    with pytest.raises(banyan.ValidationError) as bad:
+        crm.contacts.duplicate_groups(limit=0)
+    assert bad.value.field == "limit"
+    with pytest.raises(banyan.NotFound):
+        crm.contacts.duplicates(999999)
+    x = crm.companies.create(name="Acme Inc", domain="www.acme.example")
+    y = crm.companies.create(name="ACME Ltd", domain="acme.example")
+    assert crm.companies.duplicates(x) == [banyan.Duplicate(y.id, ["domain", "name"])]
+
+
 def test_merging_duplicates_keeps_the_survivor_and_archives_the_losers(crm):
     a = crm.contacts.create(first_name="Ada", last_name="Lovelace", email="ada@example.com")
     b = crm.contacts.create(first_name="Ada", last_name="Lovelace", title="Countess",
