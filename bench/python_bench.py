@@ -138,10 +138,12 @@ class Sqlite3Target:
         self.db.execute("INSERT INTO search_index (rowid, object_type, object_id, title, body) "
                         "VALUES (? * 16 + 4, 'contact', ?, ?, ?)",
                         (rid, rid, f"{c['first_name']} {c['last_name']}", c["email"]))
-        self.db.execute("INSERT INTO match_keys (object_type, object_id, rule, match_key) VALUES "
-                        "('contact', ?, 'email', ?), ('contact', ?, 'name', ?)",
-                        (rid, c["email"], rid,
-                         f"{soundex(c['first_name'])} {soundex(c['last_name'])}"))
+        # A row per statement, as Banyan writes them (a statement of several rows would
+        # make SQLite flush the full-text index's pending terms).
+        for rule, key in (("email", c["email"]),
+                          ("name", f"{soundex(c['first_name'])} {soundex(c['last_name'])}")):
+            self.db.execute("INSERT INTO match_keys (object_type, object_id, rule, match_key) "
+                            "VALUES ('contact', ?, ?, ?)", (rid, rule, key))
         self.db.execute("INSERT INTO record_points (object_type, object_id, kind, point_key) "
                         "VALUES ('contact', ?, 'email', ?)", (rid, c["email"]))
         payload = json.dumps({"id": rid, "version": 1, "created_at": now, "updated_at": now,

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <set>
 
 #include "banyan/errors.hpp"
 #include "banyan/model/time.hpp"
@@ -169,13 +168,22 @@ island::SqlFragment& object_is(island::SqlFragment& q, ObjectRef object) {
 json payload_diff(const json& before, const json& after) {
   const json a = flat(before), b = flat(after);
   json out = json::object();
-  std::set<std::string> names;
-  for (const auto& [name, v] : a.items()) names.insert(name);
-  for (const auto& [name, v] : b.items()) names.insert(name);
-  for (const auto& name : names) {
-    const auto x = a.find(name), y = b.find(name);
-    const json from = x == a.end() ? json() : *x, to = y == b.end() ? json() : *y;
-    if (from != to) out[name] = json::array({from, to});
+  // Both objects iterate in name order: one walk over the two, a field missing on one
+  // side read as null (so a missing field and a null one are no change).
+  const json none;
+  auto x = a.begin(), y = b.begin();
+  while (x != a.end() || y != b.end()) {
+    if (y == b.end() || (x != a.end() && x.key() < y.key())) {
+      if (!x->is_null()) out[x.key()] = json::array({*x, none});
+      ++x;
+    } else if (x == a.end() || y.key() < x.key()) {
+      if (!y->is_null()) out[y.key()] = json::array({none, *y});
+      ++y;
+    } else {
+      if (*x != *y) out[x.key()] = json::array({*x, *y});
+      ++x;
+      ++y;
+    }
   }
   return out;
 }

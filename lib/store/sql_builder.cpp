@@ -438,22 +438,25 @@ void replace_record_keys(island::Transaction& tx, std::string_view table,
     del.param(int_param(id));
     island::execute(tx, del);
   }
-  if (keys.empty()) return;
-  island::SqlFragment insert;
-  insert.text("INSERT INTO " + name + " (object_type, object_id, " + std::string(kind_column) +
-              ", " + std::string(key_column) + ") VALUES ");
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    insert.text(i == 0 ? "(" : ", (");
+  // One row per statement, never one statement of many rows: SQLite gives a statement
+  // that writes several rows a statement journal, and opening one makes the full-text
+  // index flush the terms it holds for this transaction (a segment per record written,
+  // where it would write one at commit). The one text is prepared once per connection.
+  const std::string text = "INSERT INTO " + name + " (object_type, object_id, " +
+                           std::string(kind_column) + ", " + std::string(key_column) + ") VALUES (";
+  for (const auto& [kind, key] : keys) {
+    island::SqlFragment insert;
+    insert.text(text);
     insert.param(text_param(type));
     insert.text(", ");
     insert.param(int_param(id));
     insert.text(", ");
-    insert.param(text_param(keys[i].first));
+    insert.param(text_param(kind));
     insert.text(", ");
-    insert.param(text_param(keys[i].second));
+    insert.param(text_param(key));
     insert.text(")");
+    island::execute(tx, insert);
   }
-  island::execute(tx, insert);
 }
 
 const FieldSet& QueryContext::custom_fields() {
