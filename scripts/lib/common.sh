@@ -3,6 +3,10 @@
 BANYAN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BANYAN_BUILD=${BANYAN_BUILD:-$BANYAN_ROOT/build}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/banyan-ccache}
+# Paths inside the checkout hash as relative ones and the build directory's own path not
+# at all, so another clone of the tree (a fresh one, a CI workspace) reuses the cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$BANYAN_ROOT}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
 log() { printf '[banyan] %s\n' "$*" >&2; }
 
