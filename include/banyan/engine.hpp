@@ -163,10 +163,14 @@ class BANYAN_EXPORT Engine {
                                           Id pipeline_id,
                                           std::optional<DealStatus> status = std::nullopt);
 
-  // How many records of a custom field's type hold no value for it (archived ones too).
-  // Needs read on the type. `definition` as read from the registry.
-  std::uint64_t count_without_value(store::UnitOfWork& uow, const security::Principal& who,
-                                    const CustomFieldDefinition& definition);
+  // How many records of a custom field's type that the principal may read hold no value
+  // for it (archived ones too): every record, for a principal that reads them all; those
+  // in its read scope otherwise. Nothing (nullopt) for a sensitive field whose values the
+  // principal does not see on every record it reads: which records hold one is theirs to
+  // know. Needs read on the type. `definition` as read from the registry.
+  std::optional<std::uint64_t> count_without_value(store::UnitOfWork& uow,
+                                                   const security::Principal& who,
+                                                   const CustomFieldDefinition& definition);
   // Gives every record of the field's type that holds no value for it `value`, a batch
   // of records per transaction (never one long one), each an update like any other: a
   // new version, an event and an audit entry, by `who`. Needs admin on the type;

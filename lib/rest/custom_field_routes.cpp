@@ -25,7 +25,8 @@ json definition_answer(ApiContext& api, store::UnitOfWork& uow, const Who& who,
                        const CustomFieldDefinition& d,
                        const std::optional<BackfillJobs::Progress>& progress) {
   json out = definition_json(d);
-  out["records_without_value"] = api.engine.count_without_value(uow, who, d);
+  if (const auto without = api.engine.count_without_value(uow, who, d))
+    out["records_without_value"] = *without;
   if (progress) out["backfill"] = backfill_json(*progress);
   return out;
 }

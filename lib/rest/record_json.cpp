@@ -156,7 +156,9 @@ json custom_field_definition_schema() {
              {{"type", "integer"},
               {"minimum", 0},
               {"description",
-               "Records of the type holding no value (in answers about one definition)"}}},
+               "Records of the type the caller may read holding no value (in answers about "
+               "one definition; absent for a sensitive field whose values the caller does not "
+               "see on every record it reads)"}}},
             {"backfill", {{"$ref", "#/components/schemas/Backfill"}}},
             {"sealed_records",
              {{"type", "integer"},

@@ -422,10 +422,32 @@ store::PipelineSummary Engine::pipeline_summary(store::UnitOfWork& uow,
       uow, pipeline_id, status, {scope.all, scope.owner_id, scope.team_ids});
 }
 
-std::uint64_t Engine::count_without_value(store::UnitOfWork& uow, const security::Principal& who,
-                                          const CustomFieldDefinition& definition) {
-  require(who, security::Action::kRead, definition.object_type);
-  return store::stores(impl_->db).custom_fields().count_without_value(uow, definition);
+std::optional<std::uint64_t> Engine::count_without_value(store::UnitOfWork& uow,
+                                                         const security::Principal& who,
+                                                         const CustomFieldDefinition& definition) {
+  using security::Action;
+  using security::Scope;
+  const ObjectType type = definition.object_type;
+  require(who, Action::kRead, type);
+  const auto in_force = policy();
+  const bool reads_all = in_force->scope(who, Action::kRead, type) == Scope::kAll;
+  const bool sees_values =
+      !definition.sensitive || in_force->scope(who, Action::kReadSensitive, type) == Scope::kAll;
+  if (reads_all && sees_values)
+    return store::stores(impl_->db).custom_fields().count_without_value(uow, definition);
+  // Within the read scope, by the records service's own count: it refuses a filter on a
+  // sensitive field the principal does not see everywhere it reads.
+  std::optional<std::uint64_t> count;
+  banyan::detail::with_record_type(type, [&]<typename T>() {
+    try {
+      count = impl_->service<T>(who, in_force)
+                  .count(uow, store::Filter::is_null("custom." + definition.name),
+                         /*include_archived=*/true);
+    } catch (const PermissionDenied&) {
+      count.reset();
+    }
+  });
+  return count;
 }
 
 std::uint64_t Engine::backfill_custom_field(const security::Principal& who, Id field_id,

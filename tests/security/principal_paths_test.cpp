@@ -225,6 +225,39 @@ TEST_P(PrincipalPathsTest, DuplicatesNameOnlyRecordsAndMatchesTheCallerMaySee) {
   EXPECT_TRUE(email_group) << "the administrator sees the three with one email: " << r.body;
 }
 
+TEST_P(PrincipalPathsTest, ADefinitionsCountOfRecordsWithoutAValueCoversOnlyWhatTheCallerReads) {
+  made("sales_rep", "contacts", {{"first_name", "Ada"}, {"last_name", "East"}, {"team_id", east}});
+  made("west_rep", "contacts", {{"first_name", "Bob"}, {"last_name", "West"}, {"team_id", west}});
+  made("west_rep", "contacts", {{"first_name", "Cy"}, {"last_name", "West"}, {"team_id", west}});
+  const json region =
+      parsed(call("POST", "/v1/custom-fields",
+                  {{"object_type", "contact"}, {"name", "region"}, {"type", "text"}}));
+  std::string secret;
+  const json definitions = parsed(call("GET", "/v1/custom-fields?object_type=contact"));
+  for (const auto& d : definitions["items"])
+    if (d["name"] == "secret") secret = d["id"].dump();
+  ASSERT_FALSE(secret.empty());
+  const std::string path = "/v1/custom-fields/" + region["id"].dump();
+  auto count_as = [&](const std::string& role, const std::string& field_path) {
+    const auto r = as(role, "GET", field_path);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const json body = parsed(r);
+    return body.contains("records_without_value") ? body["records_without_value"] : json();
+  };
+  auto visible_to = [&](const std::string& role) {
+    return parsed(as(role, "GET", "/v1/contacts?count=true&limit=1"))["total"];
+  };
+  // None holds a region: each caller counts the contacts it may read, not all of them.
+  EXPECT_EQ(count_as("admin", path), visible_to("admin"));
+  EXPECT_EQ(count_as("sales_rep", path), visible_to("sales_rep"));
+  EXPECT_LT(count_as("sales_rep", path).get<int>(), count_as("admin", path).get<int>());
+  EXPECT_EQ(count_as("read_only", path), visible_to("read_only"));
+  // A sensitive field: no count for whoever does not see its values on all it reads.
+  EXPECT_TRUE(count_as("sales_rep", "/v1/custom-fields/" + secret).is_null());
+  EXPECT_TRUE(count_as("read_only", "/v1/custom-fields/" + secret).is_null());
+  EXPECT_EQ(count_as("admin", "/v1/custom-fields/" + secret), visible_to("admin"));
+}
+
 TEST_P(PrincipalPathsTest, HistoryHidesASensitiveFieldAfterItIsRenamedOrDeleted) {
   const json c =
       made("admin", "contacts",
