@@ -76,21 +76,13 @@ class Visibility {
   std::map<Id, Seen> seen_;
 };
 
-void require_deduplicated(ObjectType type) {
-  if (type != ObjectType::kContact && type != ObjectType::kCompany && type != ObjectType::kLead)
-    throw ValidationError(
-        "type: duplicates are found for contacts, companies and leads only, not " +
-            std::string(to_string(type)) + " records",
-        "type");
-}
-
 }  // namespace
 
 std::vector<store::DuplicateMatch> Engine::duplicates(store::UnitOfWork& uow,
                                                       const security::Principal& who,
                                                       ObjectRef record) {
-  require_deduplicated(record.type);
-  // NotFound unless `who` may read the record (a refusal noted as any read's is).
+  // NotFound unless `who` may read the record (a refusal noted as any read's is); the
+  // store refuses a type without duplicate detection (ValidationError "type").
   if (record.type == ObjectType::kContact) contacts(who).get(uow, record.id);
   if (record.type == ObjectType::kCompany) companies(who).get(uow, record.id);
   if (record.type == ObjectType::kLead) leads(who).get(uow, record.id);
@@ -115,11 +107,10 @@ std::vector<store::DuplicateGroup> Engine::duplicate_groups(store::UnitOfWork& u
                                                             const security::Principal& who,
                                                             ObjectType type,
                                                             std::size_t max_groups) {
-  require_deduplicated(type);
   if (max_groups < 1 || max_groups > 1000)
     throw ValidationError("limit: must be between 1 and 1000", "limit");
   require(who, Action::kRead, type);
-  Visibility visible(*this, uow, who, type);
+  Visibility visible(*this, uow, who, type);  // the store's scan refuses other types
   const auto finder = store::stores(database()).duplicates();
   const std::size_t step = std::max<std::size_t>(max_groups * 2, 50);
   std::vector<store::DuplicateGroup> out;
